@@ -1,0 +1,95 @@
+"""Discovery: every detector module in this package, run over a workspace, into one `Inventory`.
+
+Detectors register themselves (see `base.detector`); `load_detectors()` imports every module here once.
+`discover()` walks the listing once, reads each wanted file once, and hands it to every detector that wants it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from collections.abc import Callable
+
+from ..models import Diagnostic, Inventory
+from ..repo import Workspace
+from .base import DETECTORS, FINALIZERS, DetectContext, Detector, detector, finalizer
+
+__all__ = ["DetectContext", "Detector", "detector", "discover", "finalizer", "load_detectors"]
+
+log = logging.getLogger(__name__)
+
+_NOT_DETECTORS = {"base"}
+_loaded = False
+
+ProgressFn = Callable[[int, int], None]
+
+
+def load_detectors() -> list[Detector]:
+    """Import every detector module of this package (once) and return the registered detectors."""
+    global _loaded
+    if not _loaded:
+        for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if module.name not in _NOT_DETECTORS and not module.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{module.name}")
+        _loaded = True
+    return list(DETECTORS)
+
+
+def discover(
+    workspace: Workspace,
+    *,
+    only: set[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> Inventory:
+    """Run the detectors (all, or those named in `only`) over the workspace and return the Inventory."""
+    detectors = [d for d in load_detectors() if only is None or d.name in only]
+    listing = workspace.listing()
+    ctx = DetectContext(workspace, listing.files)
+    for path, reason in listing.problems:
+        ctx.findings.diagnostics.append(Diagnostic(path=path, reason=reason, severity="warning"))
+
+    total = len(listing.files)
+    step = max(1, total // 200)
+    for index, path in enumerate(listing.files):
+        wanting = [d for d in detectors if d.wants(path)]
+        if wanting:
+            file = ctx.read(path)
+            if file is not None:
+                for det in wanting:
+                    _run_detector(ctx, det.name, lambda det=det: det.detect(ctx, file), path)
+            ctx.forget(path)
+        if progress is not None and (index % step == 0 or index == total - 1):
+            progress(index + 1, total)
+
+    names = {d.name for d in detectors}
+    for fin in sorted(FINALIZERS, key=lambda f: (f.order, f.name)):
+        _run_detector(ctx, fin.name, lambda fin=fin: fin.run(ctx), ".")
+
+    found = ctx.findings
+    by_place = lambda item: (item.evidence.path, item.evidence.line_start)  # noqa: E731
+    return Inventory(
+        root=str(workspace.root),
+        git=workspace.git_info(),
+        files_listed=total,
+        files_read=ctx.files_read,
+        detectors=sorted(names),
+        pipelines=sorted(found.pipelines, key=by_place),
+        tasks=sorted(found.tasks, key=by_place),
+        schedules=sorted(found.schedules, key=by_place),
+        infrastructure=sorted(found.infrastructure, key=by_place),
+        procedures=sorted(found.procedures, key=by_place),
+        diagnostics=sorted(found.diagnostics, key=lambda d: (d.path, d.line or 0, d.reason)),
+    )
+
+
+def _run_detector(ctx: DetectContext, name: str, call: Callable[[], None], path: str) -> None:
+    """Run one detector call; an exception becomes an error Diagnostic instead of ending the scan."""
+    ctx.current_detector = name
+    try:
+        call()
+    except Exception as exc:  # a detector bug must not cost the user the rest of the scan
+        log.debug("detector %s failed on %s", name, path, exc_info=True)
+        ctx.diagnostic(path, f"internal error in detector '{name}': {type(exc).__name__}: {exc}", severity="error")
+    finally:
+        ctx.current_detector = None

@@ -1,0 +1,227 @@
+"""What a detector is, and the context it works in.
+
+A detector is a function `detect(ctx, file)` plus a predicate `wants(path)` that picks the files it reads.
+Detectors register with `@detector(name, wants=...)` in a module of this package; the package imports every
+module in it, so a new ecosystem is one new module and nothing else. A detector never opens files itself:
+it gets a decoded `FileText`, may ask `ctx.read()` for another file (a local include), and reports what it
+found through `ctx`. Anything it raises becomes an error Diagnostic; the scan goes on.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfinementError, ReadError
+from ..models import (
+    Command,
+    Diagnostic,
+    Evidence,
+    InfraItem,
+    ManualProcedure,
+    Pipeline,
+    Schedule,
+    Severity,
+    Task,
+)
+from ..repo import FileText, Workspace
+from ..yamlsrc import YamlError, load_yaml_documents
+
+
+@dataclass
+class Findings:
+    """What the detectors found so far; the runner turns it into an `Inventory`."""
+
+    pipelines: list[Pipeline] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    infrastructure: list[InfraItem] = field(default_factory=list)
+    procedures: list[ManualProcedure] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class DetectContext:
+    """The one object a detector talks to: reading, evidence, redaction, diagnostics and results."""
+
+    def __init__(self, workspace: Workspace, files: list[str]) -> None:
+        self.workspace = workspace
+        self.files = files
+        self._file_set = set(files)
+        self.findings = Findings()
+        self._cache: dict[str, FileText | None] = {}
+        self.files_read = 0
+        self.current_detector: str | None = None
+
+    # -------------------------------------------------------------- files
+
+    def exists(self, rel: str) -> bool:
+        """Whether `rel` is one of the listed files of the workspace."""
+        return rel in self._file_set
+
+    def glob(self, pattern: str) -> list[str]:
+        """Listed files matching a glob (`*` does not cross `/`, `**/` matches any depth)."""
+        if "**/" in pattern:
+            head, tail = pattern.split("**/", 1)
+            return [f for f in self.files if f.startswith(head) and fnmatch.fnmatchcase(posixpath.basename(f), tail)]
+        return [f for f in self.files if fnmatch.fnmatchcase(f, pattern) and f.count("/") == pattern.count("/")]
+
+    def read(self, rel: str) -> FileText | None:
+        """A file as text, read at most once per scan; None (and a Diagnostic) when it cannot be read."""
+        if rel in self._cache:
+            return self._cache[rel]
+        result: FileText | None = None
+        try:
+            result = self.workspace.read_text(rel)
+            self.files_read += 1
+            if result.note:
+                self.diagnostic(rel, result.note, severity="info")
+        except ReadError as exc:
+            self.diagnostic(rel, exc.reason)
+        except ConfinementError as exc:
+            self.diagnostic(rel, str(exc), severity="error")
+        self._cache[rel] = result
+        return result
+
+    def forget(self, rel: str) -> None:
+        """Drop a cached file once no detector needs it (keeps memory flat on big repos)."""
+        self._cache.pop(rel, None)
+
+    # -------------------------------------------------------------- helpers for detectors
+
+    @staticmethod
+    def evidence(path: str, line_start: int, line_end: int | None = None) -> Evidence:
+        start = max(1, line_start)
+        return Evidence(path=path, line_start=start, line_end=max(start, line_end or start))
+
+    def redact(self, text: str, path: str = "") -> str:
+        return self.workspace.redact(text, path)
+
+    def command(self, text: str, path: str, line_start: int, line_end: int | None = None) -> Command:
+        """A redacted Command with its evidence."""
+        return Command(text=self.redact(text, path), evidence=self.evidence(path, line_start, line_end))
+
+    def yaml_documents(self, file: FileText) -> list[Any] | None:
+        """The YAML documents of a file; None (and a Diagnostic with the line) when it is not valid YAML."""
+        try:
+            return load_yaml_documents(file.text)
+        except YamlError as exc:
+            self.diagnostic(file.path, str(exc), line=exc.line)
+            return None
+
+    def diagnostic(self, path: str, reason: str, *, severity: Severity = "warning", line: int | None = None) -> None:
+        self.findings.diagnostics.append(
+            Diagnostic(path=path, reason=reason, severity=severity, line=line, detector=self.current_detector)
+        )
+
+    # -------------------------------------------------------------- results
+
+    def add_pipeline(self, pipeline: Pipeline) -> None:
+        self.findings.pipelines.append(pipeline)
+
+    def add_task(self, task: Task) -> None:
+        self.findings.tasks.append(task)
+
+    def add_schedule(self, schedule: Schedule) -> None:
+        self.findings.schedules.append(schedule)
+
+    def add_infra(self, item: InfraItem) -> None:
+        self.findings.infrastructure.append(item)
+
+    def add_procedure(self, procedure: ManualProcedure) -> None:
+        self.findings.procedures.append(procedure)
+
+
+DetectFn = Callable[[DetectContext, FileText], None]
+FinalizeFn = Callable[[DetectContext], None]
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A registered detector: `wants(path)` picks files; `detect(ctx, file)` reads one."""
+
+    name: str
+    wants: Callable[[str], bool]
+    detect: DetectFn
+
+
+@dataclass(frozen=True)
+class Finalizer:
+    """Runs once after every file was seen, in `order`: cross-references between findings."""
+
+    name: str
+    run: FinalizeFn
+    order: int = 100
+
+
+DETECTORS: list[Detector] = []
+FINALIZERS: list[Finalizer] = []
+
+
+def detector(name: str, *, wants: Callable[[str], bool]) -> Callable[[DetectFn], DetectFn]:
+    """Register a detector function under `name`."""
+
+    def register(fn: DetectFn) -> DetectFn:
+        if any(d.name == name for d in DETECTORS):
+            raise ValueError(f"detector {name!r} is registered twice")
+        DETECTORS.append(Detector(name=name, wants=wants, detect=fn))
+        return fn
+
+    return register
+
+
+def finalizer(name: str, *, order: int = 100) -> Callable[[FinalizeFn], FinalizeFn]:
+    """Register a function that runs after all detectors (e.g. linking procedures to automation)."""
+
+    def register(fn: FinalizeFn) -> FinalizeFn:
+        FINALIZERS.append(Finalizer(name=name, run=fn, order=order))
+        return fn
+
+    return register
+
+
+# ------------------------------------------------------------------ path predicates
+
+
+def basename(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def name_is(*names: str) -> Callable[[str], bool]:
+    """A predicate: the file's base name is one of `names` (exact case)."""
+    wanted = frozenset(names)
+    return lambda path: basename(path) in wanted
+
+
+def name_matches(*patterns: str) -> Callable[[str], bool]:
+    """A predicate: the base name matches one of the glob patterns, case-insensitively."""
+    lowered = tuple(p.lower() for p in patterns)
+    return lambda path: any(fnmatch.fnmatchcase(basename(path).lower(), p) for p in lowered)
+
+
+def under(path: str, *dirs: str) -> bool:
+    """Whether `path` has one of `dirs` as a directory component (any depth)."""
+    parts = path.split("/")[:-1]
+    return any(d in parts for d in dirs)
+
+
+def is_yaml(path: str) -> bool:
+    return path.endswith((".yml", ".yaml"))
+
+
+VENDORED_DIRS = ("node_modules", "vendor", "third_party", "third-party", ".venv", "venv", "site-packages")
+
+
+def vendored(path: str) -> bool:
+    """Files under vendored dependency folders describe someone else's project."""
+    return under(path, *VENDORED_DIRS)
+
+
+def first_line_of(lines: Iterable[str], needle: str, start: int = 0) -> int | None:
+    """1-based number of the first line at or after index `start` that contains `needle`."""
+    for index, line in enumerate(lines):
+        if index >= start and needle in line:
+            return index + 1
+    return None

@@ -1,0 +1,208 @@
+"""Secret redaction for any repository text that leaves `repo.Workspace`.
+
+Detection is Yelp's detect-secrets: its plugins (AWS, GitHub, GitLab, Slack, Stripe, private keys, JWTs,
+keyword assignments, base64/hex high-entropy strings, ...) and its heuristic false-positive filters. We add
+three things around it, each because the plugins alone leave a secret half-visible:
+
+* a match is widened to the whole token it sits in (some plugins report only a prefix, e.g. `ghp`);
+* a PEM private key block is redacted from its BEGIN line to its END line, not just the header;
+* unquoted assignment values (`KEY=value` in `.env` files and shell) are measured with the same entropy
+  plugins and limits that detect-secrets applies to quoted strings.
+
+Verification (network calls) is never run: we call the plugins' string analysers, not their verifiers.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+MARK = "[REDACTED:{}]"
+
+# A run of the characters secrets are written with; anything shorter than 8 cannot hold a secret worth a plugin run.
+_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-.~:@]{8,}")
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/_\-]")
+_ASSIGNMENT = re.compile(
+    r"""(?:^|[\s;&|(])(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*[=:]\s*(?P<q>["']?)(?P<value>[^\s"'`;|&]{8,})(?P=q)"""
+)
+_SECRET_KEY_WORDS = re.compile(r"(pass|pwd|secret|token|api[_-]?key|private|credential|auth|access[_-]?key)", re.I)
+_REFERENCE_KEY_WORDS = re.compile(r"(sha|commit|rev|ref|digest|checksum|hash|version|url|path|dir|file)", re.I)
+_PEM_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----")
+_PEM_END = re.compile(r"-----END[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----")
+_PLACEHOLDER = re.compile(r"^(\$\{?\{?|<|\{\{|%\()|(example|changeme|placeholder|xxxx|your[_-])", re.I)
+
+_SKIPPED_PLUGINS = {"Public IP (ipv4)"}  # addresses are evidence (ssh targets), not secrets
+_BASE64_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+_HEX_CHARS = set("0123456789abcdefABCDEF")
+
+
+class _Plugins:
+    """detect-secrets plugin instances, built once (the import costs about 0.2 s, so it is lazy)."""
+
+    def __init__(self) -> None:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.filters import heuristic
+        from detect_secrets.plugins.high_entropy_strings import (
+            Base64HighEntropyString,
+            HexHighEntropyString,
+        )
+
+        self.base64 = Base64HighEntropyString()
+        self.hex = HexHighEntropyString()
+        self.pattern_plugins: list[tuple[str, Any]] = []
+        for secret_type, plugin_class in get_mapping_from_secret_type_to_class().items():
+            if secret_type in _SKIPPED_PLUGINS or plugin_class in (Base64HighEntropyString, HexHighEntropyString):
+                continue
+            self.pattern_plugins.append((secret_type, plugin_class()))
+        self.heuristic = heuristic
+
+
+_plugins: _Plugins | None = None
+_plugins_lock = threading.Lock()
+
+
+def _get_plugins() -> _Plugins:
+    global _plugins
+    if _plugins is None:
+        with _plugins_lock:
+            if _plugins is None:
+                _plugins = _Plugins()
+    return _plugins
+
+
+def _widen(line: str, start: int, end: int) -> tuple[int, int]:
+    """Grow [start, end) to the whole token so that a prefix match still hides the full secret."""
+    while start > 0 and _TOKEN_CHARS.match(line[start - 1]):
+        start -= 1
+    while end < len(line) and _TOKEN_CHARS.match(line[end]):
+        end += 1
+    while end < len(line) and line[end] == "=":  # base64 padding, never a key=value separator on this side
+        end += 1
+    return start, end
+
+
+def _is_false_positive(plugins: _Plugins, secret: str, line: str) -> bool:
+    h = plugins.heuristic
+    return bool(
+        h.is_sequential_string(secret)
+        or h.is_potential_uuid(secret)
+        or h.is_templated_secret(secret)
+        or h.is_prefixed_with_dollar_sign(secret)
+        or h.is_not_alphanumeric_string(secret)
+        or h.is_likely_id_string(secret, line)
+        or _PLACEHOLDER.search(secret)
+    )
+
+
+def _entropy_secret(plugins: _Plugins, value: str) -> str | None:
+    """The detect-secrets entropy type of `value` if it passes that plugin's limit, else None."""
+    chars = set(value)
+    if chars <= _HEX_CHARS and plugins.hex.calculate_shannon_entropy(value) > plugins.hex.entropy_limit:
+        return "Hex High Entropy String"
+    if chars <= _BASE64_CHARS and plugins.base64.calculate_shannon_entropy(value) > plugins.base64.entropy_limit:
+        return "Base64 High Entropy String"
+    return None
+
+
+def _find_in_line(line: str, filename: str) -> list[tuple[int, int, str]]:
+    """Spans (start, end, secret type) of secrets in one line."""
+    plugins = _get_plugins()
+    spans: list[tuple[int, int, str]] = []
+
+    def add(value: str, secret_type: str) -> None:
+        if not value:
+            return
+        start = line.find(value)
+        while start != -1:
+            spans.append((*_widen(line, start, start + len(value)), secret_type))
+            start = line.find(value, start + len(value))
+
+    for secret_type, plugin in plugins.pattern_plugins:
+        if secret_type == "Secret Keyword":
+            found: Iterable[Any] = plugin.analyze_line(filename=filename, line=line, line_number=0)
+            for secret in found:
+                value = secret.secret_value or ""
+                if len(value) >= 4 and not _is_false_positive(plugins, value, line):
+                    add(value, secret_type)
+            continue
+        for value in plugin.analyze_string(line):
+            if isinstance(value, tuple):  # some plugins' regexes have several groups
+                value = max(value, key=len)
+            if secret_type == "Private Key":
+                continue  # handled as a block by redact_text
+            add(value, secret_type)
+
+    for entropy_plugin in (plugins.base64, plugins.hex):
+        for value in entropy_plugin.analyze_string(line):
+            key, sep, rest = value.partition("=")
+            if sep and rest.rstrip("=") and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                value = rest  # a quoted "NAME=value": the value is the secret, the name is evidence
+            if entropy_plugin.calculate_shannon_entropy(value) > entropy_plugin.entropy_limit and not (
+                _is_false_positive(plugins, value, line)
+            ):
+                add(value, entropy_plugin.secret_type)
+
+    for match in _ASSIGNMENT.finditer(line):
+        key, value = match.group("key"), match.group("value")
+        if _PLACEHOLDER.search(value) or value.startswith("$"):
+            continue
+        secret_type = _entropy_secret(plugins, value)
+        if secret_type and _REFERENCE_KEY_WORDS.search(key) and not _SECRET_KEY_WORDS.search(key):
+            secret_type = None  # a commit sha or digest in a variable named for it is a reference
+        if secret_type is None and _SECRET_KEY_WORDS.search(key) and not _is_false_positive(plugins, value, line):
+            secret_type = "Secret Keyword"
+        if secret_type:
+            spans.append((match.start("value"), match.end("value"), secret_type))
+    return spans
+
+
+@lru_cache(maxsize=65536)
+def redact_line(line: str, filename: str = "") -> str:
+    """`line` with every detected secret replaced by `[REDACTED:<type>]`. Cached: lines repeat a lot."""
+    if not _CANDIDATE.search(line):
+        return line
+    spans = sorted(_find_in_line(line, filename))
+    if not spans:
+        return line
+    out: list[str] = []
+    cursor = 0
+    for start, end, secret_type in spans:
+        if end <= cursor:
+            continue
+        start = max(start, cursor)
+        out.append(line[cursor:start])
+        out.append(MARK.format(secret_type))
+        cursor = end
+    out.append(line[cursor:])
+    return "".join(out)
+
+
+def redact_text(text: str, filename: str = "") -> str:
+    """Redact a multi-line text: each line as `redact_line`, and whole PEM private key blocks."""
+    if not text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    in_key = False
+    for line in lines:
+        if in_key:
+            if _PEM_END.search(line):
+                in_key = False
+                out.append(line[line.index("-----END") :])
+            else:
+                out.append(MARK.format("Private Key"))
+            continue
+        begin = _PEM_BEGIN.search(line)
+        if begin:
+            end = _PEM_END.search(line, begin.end())
+            if end:  # a one-line key, as in an escaped JSON string
+                out.append(line[: begin.end()] + MARK.format("Private Key") + line[end.start() :])
+            else:
+                in_key = True
+                out.append(line[: begin.end()])
+            continue
+        out.append(redact_line(line, filename))
+    return "\n".join(out)

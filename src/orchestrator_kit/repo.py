@@ -1,0 +1,362 @@
+"""`Workspace`: the one door to a repository's files and its git metadata.
+
+Everything that reads a repository goes through here, so that these hold everywhere:
+
+* **confinement**: a path is resolved with `os.path.realpath` and must stay `relative_to` the root; `..`,
+  absolute paths and symlinks that leave the root are refused with `ConfinementError`;
+* **listing**: `git ls-files --cached --others --exclude-standard` where the root is in a git work tree (tracked
+  plus untracked-not-ignored files); elsewhere a walk that honours every `.gitignore` on the way down, never
+  follows a directory symlink (so a symlink loop cannot trap it) and skips dependency/cache folders;
+* **reading**: regular files only (never a FIFO or device), a size cap, binary detection (a NUL byte in the
+  first 8 KiB), and an encoding fallback (UTF-8, UTF-8/16 with BOM, then Latin-1, which always decodes);
+* **no execution of repository content**: git runs with the repository's fsmonitor and untracked cache turned
+  off, no pager and no prompt, so a hostile `.git/config` cannot make a scan run a program;
+* **redaction**: `Workspace.redact` hides secrets in any text about to leave.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .errors import ConfinementError, InputError, ReadError
+from .models import GitInfo
+from .redaction import redact_text
+
+DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_FILES = 500_000
+BINARY_SNIFF_BYTES = 8192
+
+# Folders a walk (no git) never enters: package caches and virtualenvs hold thousands of files nobody wrote.
+WALK_SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".mypy_cache",
+        ".pytest_cache", ".ruff_cache", ".terraform", ".orchestrator-kit",
+    }
+)
+
+_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_CEILING_DIRECTORIES")
+
+
+def git_command(root: Path | str, *args: str) -> list[str]:
+    """The argv of a git command run safely in `root` (repository config cannot start a program)."""
+    return [
+        "git", "--no-pager",
+        "-c", "core.fsmonitor=false",
+        "-c", "core.untrackedCache=false",
+        "-c", "core.quotePath=false",
+        "-C", str(root),
+        *args,
+    ]
+
+
+def git_env() -> dict[str, str]:
+    """The environment for git: no prompts, no optional locks, no inherited repository overrides."""
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+    return env
+
+
+def run_git(root: Path | str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    """Run git in `root` and return the finished process (never raises for a non-zero exit)."""
+    return subprocess.run(
+        git_command(root, *args), capture_output=True, env=git_env(), timeout=timeout, check=False
+    )
+
+
+@dataclass(frozen=True)
+class FileText:
+    """A file read as text. `text` has `\\n` line ends; `note` says when a fallback encoding was used."""
+
+    path: str
+    text: str
+    encoding: str
+    size: int
+    note: str | None = None
+    _lines: list[str] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def lines(self) -> list[str]:
+        """The text split on newlines; index i holds line i+1."""
+        if not self._lines:
+            self._lines.extend(self.text.split("\n"))
+        return self._lines
+
+
+@dataclass
+class Listing:
+    """The files of a workspace, as POSIX paths relative to the root, and what went wrong while listing."""
+
+    files: list[str]
+    source: str  # "git" or "walk"
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Workspace:
+    """A repository root, confined and read safely. Create one per scan; it caches the listing."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        max_files: int = DEFAULT_MAX_FILES,
+    ) -> None:
+        given = os.fspath(root)
+        if "\x00" in given:
+            raise InputError("The path contains a NUL character.")
+        try:
+            resolved = Path(os.path.realpath(given))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"Cannot resolve path '{given}': {exc}") from exc
+        if not resolved.exists():
+            raise InputError(f"Path '{given}' does not exist.")
+        if not resolved.is_dir():
+            raise InputError(f"Path '{given}' is not a directory.")
+        if not os.access(resolved, os.R_OK | os.X_OK):
+            raise InputError(f"Directory '{given}' is not readable.")
+        self.root = resolved
+        self.max_file_bytes = max_file_bytes
+        self.max_files = max_files
+        self._listing: Listing | None = None
+        self._git_info: GitInfo | None = None
+        self._git_checked = False
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ confinement
+
+    def resolve(self, rel: str) -> Path:
+        """The real path of `rel`, which must be relative and stay inside the root once symlinks are followed."""
+        if not rel or "\x00" in rel:
+            raise ConfinementError(f"Path '{rel}' is not a valid relative path.")
+        if rel.startswith("-"):
+            raise ConfinementError(f"Path '{rel}' starts with '-' and could be read as an option.")
+        pure = PurePosixPath(rel.replace("\\", "/"))
+        if pure.is_absolute() or ".." in pure.parts:
+            raise ConfinementError(f"Path '{rel}' is outside the repository '{self.root}'.")
+        real = Path(os.path.realpath(self.root / pure))
+        try:
+            real.relative_to(self.root)
+        except ValueError:
+            raise ConfinementError(
+                f"Path '{rel}' is outside the repository '{self.root}' (it resolves to '{real}')."
+            ) from None
+        return real
+
+    # ------------------------------------------------------------ git
+
+    def git_info(self) -> GitInfo | None:
+        """HEAD, branch, shallow and empty flags; None when the root is not inside a git work tree."""
+        with self._lock:
+            if self._git_checked:
+                return self._git_info
+            self._git_checked = True
+            try:
+                top = run_git(self.root, "rev-parse", "--show-toplevel", "--is-shallow-repository")
+            except (OSError, subprocess.SubprocessError):
+                return None
+            if top.returncode != 0:
+                return None
+            out = top.stdout.decode("utf-8", "replace").split("\n")
+            head = run_git(self.root, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+            branch = run_git(self.root, "symbolic-ref", "-q", "--short", "HEAD")
+            self._git_info = GitInfo(
+                head=head.stdout.decode().strip() or None if head.returncode == 0 else None,
+                branch=branch.stdout.decode().strip() or None if branch.returncode == 0 else None,
+                shallow=len(out) > 1 and out[1].strip() == "true",
+                empty=head.returncode != 0,
+            )
+            return self._git_info
+
+    # ------------------------------------------------------------ listing
+
+    def listing(self) -> Listing:
+        """All files of the workspace (cached). Git's view where there is git, a .gitignore-aware walk otherwise."""
+        if self._listing is None:
+            listing = self._list_with_git() if self.git_info() is not None else None
+            if listing is None:
+                listing = self._walk()
+            if len(listing.files) > self.max_files:
+                listing.problems.append(
+                    (".", f"{len(listing.files)} files listed; only the first {self.max_files} are scanned")
+                )
+                listing.files = listing.files[: self.max_files]
+            self._listing = listing
+        return self._listing
+
+    def files(self) -> list[str]:
+        return self.listing().files
+
+    def _list_with_git(self) -> Listing | None:
+        try:
+            proc = run_git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if proc.returncode != 0:
+            listing = self._walk()
+            reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            listing.problems.append((".", f"git ls-files failed ({reason[-1] if reason else 'no message'}); "
+                                          "listed files with a directory walk instead"))
+            return listing
+        seen: set[str] = set()
+        files: list[str] = []
+        for raw in proc.stdout.split(b"\x00"):
+            if not raw:
+                continue
+            rel = os.fsdecode(raw)
+            if rel in seen:  # a path with a merge conflict is listed once per stage
+                continue
+            seen.add(rel)
+            files.append(rel)
+        files.sort()
+        return Listing(files=files, source="git")
+
+    def _walk(self) -> Listing:
+        import pathspec
+
+        files: list[str] = []
+        problems: list[tuple[str, str]] = []
+        # Each entry: (directory relative to root, its .gitignore spec or None).
+        stack: list[tuple[str, list[tuple[str, pathspec.PathSpec]]]] = [("", [])]
+        while stack:
+            rel_dir, specs = stack.pop()
+            abs_dir = self.root / rel_dir if rel_dir else self.root
+            ignore_file = abs_dir / ".gitignore"
+            if ignore_file.is_file() and not ignore_file.is_symlink():
+                try:
+                    with ignore_file.open("r", encoding="utf-8", errors="replace") as fh:
+                        spec = pathspec.GitIgnoreSpec.from_lines(fh.read(self.max_file_bytes).splitlines())
+                    specs = [*specs, (rel_dir, spec)]
+                except OSError as exc:
+                    problems.append((f"{rel_dir}/.gitignore".lstrip("/"), f"cannot read: {exc.strerror}"))
+            try:
+                with os.scandir(abs_dir) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                problems.append((rel_dir or ".", f"cannot list directory: {exc.strerror or exc}"))
+                continue
+            subdirs: list[str] = []
+            for entry in entries:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if is_dir and entry.name in WALK_SKIP_DIRS:
+                    continue
+                if _ignored(specs, rel, is_dir):
+                    continue
+                if is_dir:
+                    subdirs.append(rel)
+                else:
+                    files.append(rel)
+            stack.extend((d, specs) for d in reversed(subdirs))
+        files.sort()
+        return Listing(files=files, source="walk", problems=problems)
+
+    # ------------------------------------------------------------ reading
+
+    def read_bytes(self, rel: str) -> bytes:
+        """The bytes of a regular file inside the root, at most `max_file_bytes`. Raises ReadError or ConfinementError."""
+        real = self.resolve(rel)
+        try:
+            st = os.stat(real)
+        except OSError as exc:
+            raise ReadError(rel, _os_reason(exc)) from None
+        if stat.S_ISDIR(st.st_mode):
+            raise ReadError(rel, "is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError(rel, "not a regular file (FIFO, socket or device); not read")
+        if st.st_size > self.max_file_bytes:
+            raise ReadError(rel, f"file is {st.st_size} bytes, over the {self.max_file_bytes}-byte cap; not read")
+        try:
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError as exc:
+            raise ReadError(rel, _os_reason(exc)) from None
+        try:
+            # Re-check on the open descriptor: the path may have been swapped since the stat above.
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ReadError(rel, "not a regular file; not read")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                data = fh.read(self.max_file_bytes + 1)
+        except OSError as exc:
+            raise ReadError(rel, _os_reason(exc)) from None
+        finally:
+            os.close(fd)
+        if len(data) > self.max_file_bytes:
+            raise ReadError(rel, f"file grew over the {self.max_file_bytes}-byte cap while being read; not read")
+        return data
+
+    def read_text(self, rel: str) -> FileText:
+        """A text file inside the root, decoded. Binary files raise ReadError; odd encodings fall back with a note."""
+        data = self.read_bytes(rel)
+        text, encoding, note = decode(data)
+        if text is None:
+            raise ReadError(rel, "binary file (contains NUL bytes); not read as text")
+        return FileText(path=rel, text=text, encoding=encoding, size=len(data), note=note)
+
+    # ------------------------------------------------------------ redaction
+
+    @staticmethod
+    def redact(text: str, path: str = "") -> str:
+        """`text` with secrets replaced by `[REDACTED:<type>]` (see `redaction`)."""
+        return redact_text(text, path)
+
+
+def decode(data: bytes) -> tuple[str | None, str, str | None]:
+    """(text, encoding, note) for raw bytes; text is None for binary data.
+
+    Order: a BOM decides (UTF-8, UTF-16 LE/BE); then strict UTF-8; then Latin-1, which decodes any bytes,
+    with a note naming the first byte that was not UTF-8. Line ends are normalized to `\\n`.
+    """
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(codec.replace("-sig", ""))
+            except UnicodeDecodeError:
+                break
+            return _normalize_newlines(text), codec, f"decoded as {codec} (byte order mark)"
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        return None, "binary", None
+    try:
+        return _normalize_newlines(data.decode("utf-8")), "utf-8", None
+    except UnicodeDecodeError as exc:
+        note = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); decoded as Latin-1"
+        return _normalize_newlines(data.decode("latin-1")), "latin-1", note
+
+
+def _normalize_newlines(text: str) -> str:
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _ignored(specs: list[tuple[str, object]], rel: str, is_dir: bool) -> bool:
+    """Whether any .gitignore on the way down ignores `rel` (the deepest one that matches decides)."""
+    decision = False
+    for base, spec in specs:
+        sub = rel[len(base) + 1 :] if base else rel
+        if is_dir:
+            sub += "/"
+        result = spec.check_file(sub)  # type: ignore[attr-defined]
+        if result.include is not None:
+            decision = bool(result.include)
+    return decision
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "symlink loop (too many levels of symbolic links)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ENOENT:
+        return "file vanished or is a dangling symlink"
+    if exc.errno == errno.ENXIO:
+        return "not a readable file (no such device or address)"
+    return exc.strerror or str(exc)

@@ -1,0 +1,28 @@
+"""The capabilities, as plain functions: the CLI, the MCP server and the agent all call these."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from .discovery import discover
+from .models import Inventory
+from .repo import DEFAULT_MAX_FILE_BYTES, Workspace
+
+ProgressFn = Callable[[int, int], None]
+
+
+def scan(
+    path: str | os.PathLike[str],
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    detectors: set[str] | None = None,
+    progress: ProgressFn | None = None,
+) -> Inventory:
+    """Discover how the repository at `path` is built, tested, released, scheduled and operated.
+
+    Reads files only (nothing in the repository is executed); raises `InputError` when `path` is not a
+    readable directory; every per-file problem becomes a `Diagnostic` in the result.
+    """
+    workspace = Workspace(path, max_file_bytes=max_file_bytes)
+    return discover(workspace, only=detectors, progress=progress)

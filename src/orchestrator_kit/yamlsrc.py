@@ -1,0 +1,210 @@
+"""YAML that remembers where each value was written.
+
+`load_yaml_documents(text)` parses with PyYAML's safe loader (the C parser when available; no Python objects
+are ever constructed from tags) and returns plain `dict`/`list` subclasses that carry 1-based line spans:
+
+* `YMap.span` / `YSeq.span`: the lines of the whole mapping or sequence;
+* `YMap.key_span(key)`: from the key's line to the end of its value;
+* `YSeq.item_span(i)`: the lines of item i.
+
+Two deliberate differences from PyYAML's defaults, both to read CI files as their tools do:
+
+* booleans are YAML 1.2's `true`/`false` only, so GitHub's `on:` stays the string "on" (YAML 1.1 reads
+  on/off/yes/no as booleans);
+* unknown tags (GitLab's `!reference`, CloudFormation's `!Ref`, Ansible's `!vault`) load as their plain
+  value wrapped in `Tagged`, instead of failing the whole file.
+
+Merge keys (`<<: *anchor`) are resolved. Aliases share one object, so a "billion laughs" document costs no
+memory; callers never walk a document recursively without a bound.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:
+    _BaseLoader: type = yaml.CSafeLoader  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+Span = tuple[int, int]
+
+
+class YMap(dict):  # type: ignore[type-arg]
+    """A mapping with line spans. Keys that YAML gives as unhashable values are stringified."""
+
+    span: Span = (1, 1)
+    key_spans: dict[Any, Span]
+
+    def key_span(self, key: Any, default: Span | None = None) -> Span:
+        spans = getattr(self, "key_spans", {})
+        return spans.get(key, default or self.span)
+
+    def key_line(self, key: Any) -> int:
+        return self.key_span(key)[0]
+
+
+class YSeq(list):  # type: ignore[type-arg]
+    """A sequence with line spans per item."""
+
+    span: Span = (1, 1)
+    item_spans: list[Span]
+
+    def item_span(self, index: int) -> Span:
+        spans = getattr(self, "item_spans", [])
+        return spans[index] if 0 <= index < len(spans) else self.span
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A value written with an application tag, e.g. `!reference [.setup, script]`."""
+
+    tag: str
+    value: Any
+
+    def __str__(self) -> str:
+        return f"{self.tag} {self.value}"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.source_lines = stream.split("\n")
+
+
+# YAML 1.2 core booleans only. PyYAML's resolvers are per-class: copy, then replace the bool entry.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _span(loader: _Loader, node: yaml.Node) -> Span:
+    """1-based first and last line of a node, without the blank or comment lines that trail it.
+
+    A block node's end mark sits at the next token, so the last line is found by walking back from there
+    over lines that hold nothing of this node (only spaces, or a comment).
+    """
+    start = node.start_mark.line + 1
+    end_line = node.end_mark.line  # 0-based
+    lines = loader.source_lines
+    if end_line < len(lines) and lines[end_line][: node.end_mark.column].strip():
+        return start, max(start, end_line + 1)
+    end_line -= 1
+    while end_line > node.start_mark.line and end_line < len(lines):
+        stripped = lines[end_line].strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        end_line -= 1
+    return start, max(start, end_line + 1)
+
+
+def _hashable(key: Any) -> Any:
+    try:
+        hash(key)
+    except TypeError:
+        return str(key)
+    return key
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
+    loader.flatten_mapping(node)
+    result = YMap()
+    result.span = _span(loader, node)
+    result.key_spans = {}
+    for key_node, value_node in node.value:
+        key = _hashable(loader.construct_object(key_node, deep=True))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_spans[key] = (key_node.start_mark.line + 1, max(key_node.start_mark.line + 1, _span(loader, value_node)[1]))
+    return result
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> YSeq:
+    result = YSeq(loader.construct_object(child, deep=True) for child in node.value)
+    result.span = _span(loader, node)
+    result.item_spans = [_span(loader, child) for child in node.value]
+    return result
+
+
+def _construct_tagged(loader: _Loader, tag_suffix: str, node: yaml.Node) -> Tagged:
+    value: Any
+    if isinstance(node, yaml.MappingNode):
+        value = _construct_map(loader, node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = _construct_seq(loader, node)
+    else:
+        value = loader.construct_scalar(node)
+    return Tagged(tag="!" + tag_suffix, value=value)
+
+
+def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    # Dates stay as written: `2024-01-01` in a values file is a string to every tool we read for.
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+_Loader.add_multi_constructor("!", _construct_tagged)
+_Loader.add_multi_constructor("tag:yaml.org,2002:python/", _construct_tagged)
+
+
+class YamlError(ValueError):
+    """A document that is not valid YAML; `line` is 1-based when the parser knows it."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def load_yaml_documents(text: str) -> list[Any]:
+    """Every document of a YAML stream, with line spans. Raises YamlError with the parser's line."""
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]  # noqa: S506 - safe loader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(f"invalid YAML: {problem}" + (f" (line {line})" if line else ""), line) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}", None) from None
+    except RecursionError:
+        raise YamlError("invalid YAML: nesting too deep", None) from None
+
+
+def load_yaml(text: str) -> Any:
+    """The first document of a YAML stream (None when empty). See `load_yaml_documents`."""
+    docs = load_yaml_documents(text)
+    return docs[0] if docs else None
+
+
+def scalar_text(value: Any) -> str | None:
+    """A scalar as text (numbers and booleans too); None for collections and null."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Tagged):
+        return str(value)
+    return str(value)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A value that may be written as one item or a list, as a list (None gives [])."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return list(value)
+    return [value]
+
+
+def string_list(value: Any) -> list[str]:
+    """`as_list` keeping only scalars, as text."""
+    return [s for s in (scalar_text(v) for v in as_list(value)) if s is not None]

@@ -1,0 +1,72 @@
+"""Shared fixtures: repositories written by the test, as plain folders or real git repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from orchestrator_kit.discovery import discover
+from orchestrator_kit.models import Inventory
+from orchestrator_kit.repo import Workspace
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_AUTHOR_DATE": "2026-01-01T12:00:00+00:00",
+    "GIT_COMMITTER_DATE": "2026-01-01T12:00:00+00:00",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in `root` for a test, with a fixed identity and no user config."""
+    env = {**os.environ, **GIT_ENV}
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, env=env, check=True)
+    return proc.stdout
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    """Write `files` (path -> text, dedented; or bytes as they are) under `root`."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[..., Path]:
+    """Build a repository under tmp_path: `make_repo({"Makefile": "..."}, git=True)`."""
+
+    def build(files: dict[str, str | bytes], *, git_repo: bool = False, commit: bool = True) -> Path:
+        root = tmp_path / "repo"
+        root.mkdir(exist_ok=True)
+        write_files(root, files)
+        if git_repo:
+            git(root, "init", "-q", "-b", "main")
+            if commit and files:
+                git(root, "add", "-A")
+                git(root, "commit", "-q", "-m", "initial")
+        return root
+
+    return build
+
+
+def run_detectors(root: Path, *names: str) -> Inventory:
+    """Discover with only the named detectors (all when none is named)."""
+    return discover(Workspace(root), only=set(names) or None)
+
+
+def errors_of(inventory: Inventory) -> list[str]:
+    """Diagnostics that report a detector bug: a test fixture must never cause one."""
+    return [d.reason for d in inventory.diagnostics if "internal error" in d.reason]
