@@ -228,10 +228,9 @@ def runs_per_year(expression: str) -> int | None:
             if month in spec.month.values:
                 dom_ok = day in spec.day.values
                 dow_ok = weekday in spec.weekday.values
-                if spec.day.any or spec.weekday.any:
-                    matches = dom_ok and dow_ok
-                else:
-                    matches = dom_ok or dow_ok
+                # crontab(5): with both day fields restricted, either one matching is enough.
+                restricted_both = not (spec.day.any or spec.weekday.any)
+                matches = (dom_ok or dow_ok) if restricted_both else (dom_ok and dow_ok)
                 days += matches
             weekday = (weekday + 1) % 7
     return per_day * days

@@ -1,4 +1,4 @@
-"""Errors that reach a user. The CLI prints `Error: <message>` and exits 2 for these; MCP turns them into tool errors."""
+"""Errors that reach a user: the CLI prints `Error: <message>` and exits 2; MCP turns them into tool errors."""
 
 
 class OrchestratorError(Exception):

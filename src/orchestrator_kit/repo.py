@@ -261,7 +261,7 @@ class Workspace:
     # ------------------------------------------------------------ reading
 
     def read_bytes(self, rel: str) -> bytes:
-        """The bytes of a regular file inside the root, at most `max_file_bytes`. Raises ReadError or ConfinementError."""
+        """A regular file inside the root, at most `max_file_bytes`. Raises ReadError or ConfinementError."""
         real = self.resolve(rel)
         try:
             st = os.stat(real)

@@ -122,7 +122,8 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
     for key_node, value_node in node.value:
         key = _hashable(loader.construct_object(key_node, deep=True))
         result[key] = loader.construct_object(value_node, deep=True)
-        result.key_spans[key] = (key_node.start_mark.line + 1, max(key_node.start_mark.line + 1, _span(loader, value_node)[1]))
+        key_line = key_node.start_mark.line + 1
+        result.key_spans[key] = (key_line, max(key_line, _span(loader, value_node)[1]))
     return result
 
 
@@ -167,7 +168,7 @@ class YamlError(ValueError):
 def load_yaml_documents(text: str) -> list[Any]:
     """Every document of a YAML stream, with line spans. Raises YamlError with the parser's line."""
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]  # noqa: S506 - safe loader subclass
+        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

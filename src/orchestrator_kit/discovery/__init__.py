@@ -57,7 +57,7 @@ def discover(
             file = ctx.read(path)
             if file is not None:
                 for det in wanting:
-                    _run_detector(ctx, det.name, lambda det=det: det.detect(ctx, file), path)
+                    _run_detector(ctx, det.name, lambda det=det, file=file: det.detect(ctx, file), path)
             ctx.forget(path)
         if progress is not None and (index % step == 0 or index == total - 1):
             progress(index + 1, total)

@@ -12,7 +12,7 @@ import itertools
 from typing import Any
 
 from ..cron import CronError, explain_cron
-from ..models import Cache, Job, Matrix, Pipeline, Schedule, Step, Trigger, TriggerKind
+from ..models import Cache, Job, Matrix, Pipeline, Schedule, Step, StepKind, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
 from .base import DetectContext, basename, detector, is_yaml, vendored
@@ -246,7 +246,11 @@ def _steps(ctx: DetectContext, path: str, node: Any) -> list[Step]:
         run = scalar_text(item.get("run"))
         if uses:
             action = uses.split("@", 1)[0].lower()
-            kind = "checkout" if action == "actions/checkout" else "cache" if action.startswith("actions/cache") else "uses"
+            kind: StepKind = "uses"
+            if action == "actions/checkout":
+                kind = "checkout"
+            elif action.startswith("actions/cache"):
+                kind = "cache"
             steps.append(Step(kind=kind, name=name, uses=uses, evidence=evidence))
         elif run is not None:
             steps.append(Step(kind="run", name=name, command=ctx.redact(run.rstrip("\n"), path),
@@ -276,7 +280,8 @@ def _caches(ctx: DetectContext, path: str, node: Any) -> list[Cache]:
                 value = scalar_text(with_.get(input_name))
                 enabled = value not in (None, "", "false") or (value is None and action in CACHE_BY_DEFAULT)
                 if enabled:
-                    caches.append(Cache(via=f"{uses} ({input_name}: {value or 'default'})", key=value, evidence=evidence))
+                    via = f"{uses} ({input_name}: {value or 'default'})"
+                    caches.append(Cache(via=via, key=value, evidence=evidence))
     return caches
 
 
@@ -292,12 +297,17 @@ def _matrix(node: Any) -> Matrix:
             dimensions[str(key)] = [scalar_text(v) or str(v) for v in value]
         else:
             dynamic = True
-    include = [e for e in node.get("include", []) if isinstance(e, dict)] if isinstance(node.get("include"), list) else []
-    exclude = [e for e in node.get("exclude", []) if isinstance(e, dict)] if isinstance(node.get("exclude"), list) else []
+    include = _entries(node.get("include"))
+    exclude = _entries(node.get("exclude"))
     if isinstance(node.get("include"), str) or isinstance(node.get("exclude"), str):
         dynamic = True
     fan_out = None if dynamic else _fan_out(dimensions, include, exclude)
     return Matrix(dimensions=dimensions, include=len(include), exclude=len(exclude), fan_out=fan_out, dynamic=dynamic)
+
+
+def _entries(value: Any) -> list[dict]:
+    """The map entries of an include/exclude list (anything else holds no combination)."""
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
 
 def _fan_out(dimensions: dict[str, list[str]], include: list[dict], exclude: list[dict]) -> int | None:
@@ -309,7 +319,9 @@ def _fan_out(dimensions: dict[str, list[str]], include: list[dict], exclude: lis
     if size > MATRIX_ENUMERATION_LIMIT:
         return size - len(exclude) + len(include)  # too large to enumerate; same rules, approximately
     keys = list(dimensions)
-    combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*dimensions.values())] if keys else []
+    combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*dimensions.values())]
+    if not keys:
+        combos = []
 
     def matches(combo: dict[str, str], entry: dict) -> bool:
         return all(str(scalar_text(v)) == combo.get(str(k)) for k, v in entry.items() if str(k) in combo)
@@ -335,8 +347,4 @@ def _concurrency(value: Any) -> str | None:
 def _permissions(value: Any) -> dict[str, str] | str | None:
     if isinstance(value, YMap):
         return {str(k): scalar_text(v) or "" for k, v in value.items()}
-    if value is None:
-        return None
-    if isinstance(value, dict):  # `permissions: {}` parses as an empty flow mapping
-        return {}
     return scalar_text(value)

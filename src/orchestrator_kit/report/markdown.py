@@ -155,7 +155,7 @@ def _pipeline_section(pipeline: Pipeline) -> list[str]:
         shape = layering(pipeline)
         if shape.cyclic:
             out += [f"Jobs on a dependency cycle: {', '.join(shape.cyclic)}", ""]
-        out += mermaid_flowchart(pipeline) + [""]
+        out += [*mermaid_flowchart(pipeline), ""]
         out += table(
             ["Job", "Stage", "Needs", "Runs on", "Timeout (min)", "Steps", "Manual", "Evidence"],
             (

@@ -1,0 +1,1 @@
+"""Delete abandoned carts (run by the cleanup-carts CronJob)."""

@@ -1,0 +1,166 @@
+"""Bad input through the whole scan: every problem becomes a Diagnostic with path and reason; nothing crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from orchestrator_kit import InputError, scan
+
+from .conftest import write_files
+
+WORKFLOW = """
+name: CI
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make build
+"""
+
+
+def reasons(inventory, path):
+    return [d.reason for d in inventory.diagnostics if d.path == path]
+
+
+def test_a_path_that_does_not_exist(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        scan(tmp_path / "nope")
+
+
+def test_a_directory_that_is_not_a_git_repo(make_repo):
+    root = make_repo({".github/workflows/ci.yml": WORKFLOW})
+    inventory = scan(root)
+    assert inventory.git is None
+    assert [p.name for p in inventory.pipelines] == ["CI"]
+
+
+def test_an_empty_git_repo(make_repo):
+    root = make_repo({}, git_repo=True)
+    inventory = scan(root)
+    assert inventory.git is not None and inventory.git.empty
+    assert inventory.files_listed == 0 and inventory.pipelines == [] and inventory.diagnostics == []
+
+
+def test_invalid_yaml_is_a_diagnostic_with_its_line_and_the_scan_goes_on(make_repo):
+    root = make_repo(
+        {
+            ".github/workflows/broken.yml": "name: x\non: push\njobs:\n  a: [unclosed\n  b: c\n",
+            ".github/workflows/ci.yml": WORKFLOW,
+        }
+    )
+    inventory = scan(root)
+    assert [p.path for p in inventory.pipelines] == [".github/workflows/ci.yml"]
+    (diag,) = [d for d in inventory.diagnostics if d.path == ".github/workflows/broken.yml"]
+    assert diag.reason.startswith("invalid YAML") and diag.line == 5
+
+
+def test_a_binary_file_named_yml(make_repo):
+    root = make_repo({".github/workflows/logo.yml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00"})
+    inventory = scan(root)
+    assert reasons(inventory, ".github/workflows/logo.yml") == ["binary file (contains NUL bytes); not read as text"]
+    assert inventory.pipelines == []
+
+
+def test_a_file_over_the_size_cap(make_repo):
+    root = make_repo({".github/workflows/huge.yml": WORKFLOW + "#" * 5000, ".github/workflows/ci.yml": WORKFLOW})
+    inventory = scan(root, max_file_bytes=1024)
+    (reason,) = reasons(inventory, ".github/workflows/huge.yml")
+    assert "over the 1024-byte cap" in reason
+    assert len(inventory.pipelines) == 1
+
+
+def test_non_utf8_text_is_read_with_a_note(make_repo):
+    root = make_repo({".github/workflows/ci.yml": WORKFLOW.replace("name: CI", "name: Caf\xe9").encode("latin-1")})
+    inventory = scan(root)
+    assert [p.name for p in inventory.pipelines] == ["Café"]
+    (reason,) = reasons(inventory, ".github/workflows/ci.yml")
+    assert "decoded as Latin-1" in reason
+
+
+def test_a_symlink_loop(make_repo):
+    root = make_repo({".github/workflows/ci.yml": WORKFLOW})
+    (root / ".github" / "workflows" / "loop.yml").symlink_to("loop.yml")
+    inventory = scan(root)
+    assert reasons(inventory, ".github/workflows/loop.yml") == ["symlink loop (too many levels of symbolic links)"]
+    assert len(inventory.pipelines) == 1
+
+
+def _scan_as_nobody(root: Path) -> bytes:
+    """Scan in a forked child that dropped root's privileges (root can read any file), return the pickled result."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(read_fd)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            result = scan(root).model_dump()
+            os.write(write_fd, pickle.dumps(result))
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 65536):
+        chunks.append(chunk)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    return b"".join(chunks)
+
+
+def test_an_unreadable_file():
+    # tmp_path lives under a 0700 folder that an unprivileged user cannot enter, so build under /tmp directly.
+    root = Path(tempfile.mkdtemp(prefix="ok-unreadable-"))
+    try:
+        root.chmod(0o755)
+        write_files(root, {".github/workflows/ci.yml": WORKFLOW, ".github/workflows/secret.yml": WORKFLOW})
+        for folder in (root / ".github", root / ".github" / "workflows"):
+            folder.chmod(0o755)
+        (root / ".github" / "workflows" / "ci.yml").chmod(0o644)
+        (root / ".github" / "workflows" / "secret.yml").chmod(0o000)
+        if os.geteuid() == 0:
+            data = _scan_as_nobody(root)
+            assert data, "the unprivileged child produced no result"
+            inventory = pickle.loads(data)  # noqa: S301 - our own child's output
+            diagnostics = inventory["diagnostics"]
+            pipelines = inventory["pipelines"]
+        else:
+            result = scan(root).model_dump()
+            diagnostics, pipelines = result["diagnostics"], result["pipelines"]
+        assert [(d["path"], d["reason"]) for d in diagnostics] == [
+            (".github/workflows/secret.yml", "permission denied")
+        ]
+        assert [p["path"] for p in pipelines] == [".github/workflows/ci.yml"]
+    finally:
+        for path in root.rglob("*"):
+            path.chmod(0o700)
+        import shutil
+
+        shutil.rmtree(root)
+
+
+def test_every_problem_at_once_still_gives_an_inventory(make_repo):
+    root = make_repo(
+        {
+            ".github/workflows/ci.yml": WORKFLOW,
+            ".github/workflows/bad.yml": ":\n  - [\n",
+            ".github/workflows/bin.yml": b"\x00\x01\x02",
+            ".github/workflows/list.yml": "- just\n- a list\n",
+            ".github/workflows/empty.yml": "",
+            ".github/workflows/types.yml": "on: 42\njobs: [1, 2]\n",
+        },
+        git_repo=True,
+    )
+    inventory = scan(root)
+    assert [p.path for p in inventory.pipelines] == [".github/workflows/ci.yml", ".github/workflows/types.yml"]
+    paths = {d.path for d in inventory.diagnostics}
+    assert {".github/workflows/bad.yml", ".github/workflows/bin.yml", ".github/workflows/list.yml"} <= paths
+    assert not [d for d in inventory.diagnostics if "internal error" in d.reason]
+    json.loads(inventory.model_dump_json())

@@ -1,0 +1,58 @@
+"""Cron parsing and explanation; counts checked by hand for a 365-day year that starts on a Monday."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator_kit.cron import CronError, explain_cron, runs_per_year
+
+
+@pytest.mark.parametrize(
+    ("expr", "words", "per_year"),
+    [
+        ("0 2 * * *", "at 02:00 every day", 365),
+        ("*/15 * * * *", "every 15 minutes", 365 * 96),
+        ("0 */6 * * *", "at minute 0 every 6 hours every day", 365 * 4),
+        ("30 4 * * 1-5", "at 04:30 on Monday to Friday", 261),  # 52 weeks x 5 + Monday Dec 31
+        ("0 0 1 * *", "at 00:00 on day 1 of the month", 12),
+        ("0 9 * * MON", "at 09:00 on Monday", 53),  # Jan 1 and Dec 31 are both Mondays
+        ("0 0 * * 0", "at 00:00 on Sunday", 52),
+        ("0 0 * * 7", "at 00:00 on Sunday", 52),
+        ("0 0 1,15 * 1", "at 00:00 on day 1, 15 of the month or on Monday", 73),  # 24 + 53 - 4 overlaps
+        ("5 8 * 1,7 *", "at 08:05 every day in January, July", 62),
+        ("0 8,20 * * *", "at 08:00, 20:00 every day", 730),
+        ("@daily", "at 00:00 every day", 365),
+        ("@hourly", "every hour at minute 0", 365 * 24),
+        ("@weekly", "at 00:00 on Sunday", 52),
+        ("H 2 * * *", "at a hashed time in hour 2 (Jenkins H) every day", 365),
+        ("0 0 29 2 *", "at 00:00 on day 29 of the month in February", 0),
+    ],
+)
+def test_explain_and_count(expr, words, per_year):
+    assert explain_cron(expr) == words
+    assert runs_per_year(expr) == per_year
+
+
+def test_reboot_has_no_yearly_count():
+    assert explain_cron("@reboot") == "once at every system start (@reboot)"
+    assert runs_per_year("@reboot") is None
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("", "empty"),
+        ("61 * * * *", "out of range"),
+        ("* * *", "expected 5 fields"),
+        ("@often", "unknown macro"),
+        ("a b c d e", "not a number"),
+        ("5-1 * * * *", "backwards"),
+        ("*/0 * * * *", "bad step"),
+        ("1,,2 * * * *", "empty list item"),
+        ("* * 0 * *", "out of range"),
+        ("* * * 13 *", "out of range"),
+    ],
+)
+def test_invalid_expressions_say_why(expr, message):
+    with pytest.raises(CronError, match=message):
+        explain_cron(expr)

@@ -1,0 +1,90 @@
+"""The line-aware YAML loader."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator_kit.yamlsrc import Tagged, YamlError, YMap, load_yaml, load_yaml_documents
+
+DOC = """\
+name: CI
+on:
+  push:
+    branches: [main]
+jobs:
+  build:
+    steps:
+      - uses: actions/checkout@v4
+      - run: |
+          make build
+          make test
+
+  # a comment between jobs
+  deploy:
+    needs: build
+"""
+
+
+def test_spans_are_exact_and_exclude_trailing_blank_and_comment_lines():
+    doc = load_yaml(DOC)
+    assert doc.key_span("on") == (2, 4)
+    assert doc["jobs"].key_span("build") == (6, 11)
+    assert doc["jobs"]["build"]["steps"].item_spans == [(8, 8), (9, 11)]
+    assert doc["jobs"].key_span("deploy") == (14, 15)
+    assert doc["jobs"]["build"]["steps"][1]["run"] == "make build\nmake test\n"
+
+
+@pytest.mark.parametrize("word", ["on", "off", "yes", "no", "y", "n", "On", "YES"])
+def test_yaml_1_1_booleans_stay_strings(word):
+    assert load_yaml(f"{word}: {word}\n") == {word: word}
+
+
+@pytest.mark.parametrize(("text", "value"), [("true", True), ("False", False), ("1", 1), ("1.5", 1.5), ("~", None)])
+def test_core_scalars(text, value):
+    assert load_yaml(f"k: {text}\n") == {"k": value}
+
+
+def test_merge_keys_and_anchors():
+    doc = load_yaml("base: &b {image: x, tags: [a]}\njob:\n  <<: *b\n  image: y\n")
+    assert doc["job"] == {"image": "y", "tags": ["a"]}
+
+
+def test_unknown_tags_load_as_tagged_values():
+    doc = load_yaml("script:\n  - !reference [.setup, script]\n  - echo hi\nsecret: !vault |\n  abc\n")
+    assert doc["script"][0] == Tagged("!reference", [".setup", "script"])
+    assert doc["secret"] == Tagged("!vault", "abc\n")
+
+
+def test_python_tags_never_construct_objects():
+    doc = load_yaml("x: !!python/object/apply:os.system ['echo pwned']\n")
+    assert isinstance(doc["x"], Tagged)
+
+
+def test_billion_laughs_costs_no_memory():
+    text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    for i in range(1, 10):
+        prev = chr(ord("a") + i - 1)
+        cur = chr(ord("a") + i)
+        text += f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+    doc = load_yaml(text)
+    assert doc["j"][0] is doc["i"]  # aliases share one object: nothing was expanded
+
+
+def test_unhashable_keys_become_text():
+    doc = load_yaml("? [a, b]\n: 1\n")
+    assert isinstance(doc, YMap) and list(doc.values()) == [1]
+
+
+def test_errors_carry_the_line():
+    with pytest.raises(YamlError) as info:
+        load_yaml("a: 1\nb: [1, 2\nc: 3\n")
+    assert info.value.line == 3
+    assert str(info.value).startswith("invalid YAML")
+
+
+def test_multiple_documents_skip_empty_ones():
+    assert load_yaml_documents("a: 1\n---\n---\nb: 2\n") == [{"a": 1}, {"b": 2}]
+
+
+def test_dates_stay_text():
+    assert load_yaml("d: 2024-01-01\n") == {"d": "2024-01-01"}
