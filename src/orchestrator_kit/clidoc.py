@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-
 from typing import Any
 
 import typer
@@ -60,4 +59,4 @@ def update(readme: Path) -> bool:
 
 if __name__ == "__main__":
     changed = update(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
-    print("updated" if changed else "up to date")  # noqa: T201
+    print("updated" if changed else "up to date")

@@ -80,6 +80,11 @@ class FileText:
     _lines: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @property
+    def line_count(self) -> int:
+        """The number of the last line (a final newline does not start another line); at least 1."""
+        return max(1, self.text.count("\n") + (0 if self.text.endswith("\n") else 1))
+
+    @property
     def lines(self) -> list[str]:
         """The text split on newlines; index i holds line i+1."""
         if not self._lines:

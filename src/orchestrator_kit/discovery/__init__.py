@@ -6,16 +6,18 @@ Detectors register themselves (see `base.detector`); `load_detectors()` imports 
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import logging
 import pkgutil
+import re
 from collections.abc import Callable
 
 from ..models import Diagnostic, Inventory
 from ..repo import Workspace
-from .base import DETECTORS, FINALIZERS, DetectContext, Detector, detector, finalizer
+from .base import DETECTORS, FINALIZERS, VENDORED, DetectContext, Detector, Wants, detector, finalizer
 
-__all__ = ["DetectContext", "Detector", "detector", "discover", "finalizer", "load_detectors"]
+__all__ = ["DetectContext", "Detector", "Wants", "detector", "discover", "finalizer", "load_detectors"]
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,9 @@ def discover(
 
     total = len(listing.files)
     step = max(1, total // 200)
+    index_of = _WantsIndex(detectors)
     for index, path in enumerate(listing.files):
-        wanting = [d for d in detectors if d.wants(path)]
+        wanting = index_of.wanting(path)
         if wanting:
             file = ctx.read(path)
             if file is not None:
@@ -81,6 +84,67 @@ def discover(
         procedures=sorted(found.procedures, key=by_place),
         diagnostics=sorted(found.diagnostics, key=lambda d: (d.path, d.line or 0, d.reason)),
     )
+
+
+class _WantsIndex:
+    """Finds the detectors that want a path with a few dict look-ups and one regex, not one call per detector.
+
+    `Wants` are indexed by exact base name, by folder name, and through one combined glob regex that rules
+    out most files at once; plain predicates (the slow path) are still called for every file.
+    """
+
+    def __init__(self, detectors: list[Detector]) -> None:
+        self.order = {d.name: i for i, d in enumerate(detectors)}
+        self.by_name: dict[str, list[Detector]] = {}
+        self.by_dir: dict[str, list[Detector]] = {}
+        self.globbed: list[Detector] = []
+        self.prefixed: list[Detector] = []
+        self.predicates: list[Detector] = []
+        globs: list[str] = []
+        for det in detectors:
+            wants = det.wants
+            if not isinstance(wants, Wants):
+                self.predicates.append(det)
+                continue
+            for name in wants.names:
+                self.by_name.setdefault(name, []).append(det)
+            for folder in wants.dirs:
+                self.by_dir.setdefault(folder, []).append(det)
+            if wants.globs:
+                self.globbed.append(det)
+                globs.extend(wants.globs)
+            if wants.prefixes:
+                self.prefixed.append(det)
+        self.any_glob = re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in globs)) if globs else None
+
+    def wanting(self, path: str) -> list[Detector]:
+        slash = path.rfind("/")
+        base = path[slash + 1 :]
+        dirs = path[:slash].split("/") if slash > 0 else []
+        found: dict[str, Detector] = {d.name: d for d in self.by_name.get(base, ())}
+        for folder in dirs:
+            for det in self.by_dir.get(folder, ()):
+                found[det.name] = det
+        if self.any_glob is not None and self.any_glob.match(base.lower()):
+            for det in self.globbed:
+                regex = det.wants.glob_regex  # type: ignore[union-attr]
+                if regex.match(base.lower()):
+                    found[det.name] = det
+        for det in self.prefixed:
+            if path.startswith(det.wants.prefixes):  # type: ignore[union-attr]
+                found[det.name] = det
+        chosen = []
+        if found:
+            in_vendored = not VENDORED.isdisjoint(dirs)
+            for det in found.values():
+                wants = det.wants
+                if not isinstance(wants, Wants) or (in_vendored and not wants.vendored_too):
+                    continue
+                if wants.refine is None or wants.refine(path):
+                    chosen.append(det)
+        chosen.extend(d for d in self.predicates if d.wants(path))
+        chosen.sort(key=lambda d: self.order[d.name])
+        return chosen
 
 
 def _run_detector(ctx: DetectContext, name: str, call: Callable[[], None], path: str) -> None:

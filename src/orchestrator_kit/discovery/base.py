@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..errors import ConfinementError, ReadError
@@ -139,11 +141,55 @@ FinalizeFn = Callable[[DetectContext], None]
 
 
 @dataclass(frozen=True)
+class Wants:
+    """Which files a detector reads, as data the runner can index instead of calling a function per file.
+
+    A file is a candidate when its base name is in `names`, or its lower-cased base name matches one of the
+    `globs`, or one of its directory components is in `dirs`, or its path starts with one of `prefixes`;
+    `refine(path)` then has the last word. Files under vendored folders (node_modules, vendor, ...) are
+    never candidates unless `vendored_too`.
+    """
+
+    names: frozenset[str] = frozenset()
+    globs: tuple[str, ...] = ()
+    dirs: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    refine: Callable[[str], bool] | None = None
+    vendored_too: bool = False
+
+    @cached_property
+    def glob_regex(self) -> re.Pattern[str] | None:
+        if not self.globs:
+            return None
+        return re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in self.globs))
+
+    def candidate(self, path: str, base: str, dirs: list[str]) -> bool:
+        """The cheap part of the test: names, globs, folders and prefixes (no refine, no vendored check)."""
+        if base in self.names:
+            return True
+        regex = self.glob_regex
+        if regex is not None and regex.match(base.lower()):
+            return True
+        if self.dirs and not self.dirs.isdisjoint(dirs):
+            return True
+        return bool(self.prefixes) and path.startswith(self.prefixes)
+
+    def __call__(self, path: str) -> bool:
+        slash = path.rfind("/")
+        base, dirs = path[slash + 1 :], path[:slash].split("/") if slash > 0 else []
+        if not self.candidate(path, base, dirs):
+            return False
+        if not self.vendored_too and not VENDORED.isdisjoint(dirs):
+            return False
+        return self.refine is None or self.refine(path)
+
+
+@dataclass(frozen=True)
 class Detector:
-    """A registered detector: `wants(path)` picks files; `detect(ctx, file)` reads one."""
+    """A registered detector: `wants` picks files (a `Wants`, or any predicate); `detect(ctx, file)` reads one."""
 
     name: str
-    wants: Callable[[str], bool]
+    wants: Wants | Callable[[str], bool]
     detect: DetectFn
 
 
@@ -160,8 +206,9 @@ DETECTORS: list[Detector] = []
 FINALIZERS: list[Finalizer] = []
 
 
-def detector(name: str, *, wants: Callable[[str], bool]) -> Callable[[DetectFn], DetectFn]:
-    """Register a detector function under `name`."""
+def detector(name: str, *, wants: Wants | Callable[[str], bool]) -> Callable[[DetectFn], DetectFn]:
+    """Register a detector function under `name`. Prefer a `Wants` for `wants`: the runner indexes it, while a
+    plain predicate is called for every file of the repository."""
 
     def register(fn: DetectFn) -> DetectFn:
         if any(d.name == name for d in DETECTORS):
@@ -197,8 +244,8 @@ def name_is(*names: str) -> Callable[[str], bool]:
 
 def name_matches(*patterns: str) -> Callable[[str], bool]:
     """A predicate: the base name matches one of the glob patterns, case-insensitively."""
-    lowered = tuple(p.lower() for p in patterns)
-    return lambda path: any(fnmatch.fnmatchcase(basename(path).lower(), p) for p in lowered)
+    regex = re.compile("|".join(f"(?:{fnmatch.translate(p.lower())})" for p in patterns))
+    return lambda path: regex.match(basename(path).lower()) is not None
 
 
 def under(path: str, *dirs: str) -> bool:
@@ -212,11 +259,12 @@ def is_yaml(path: str) -> bool:
 
 
 VENDORED_DIRS = ("node_modules", "vendor", "third_party", "third-party", ".venv", "venv", "site-packages")
+VENDORED = frozenset(VENDORED_DIRS)
 
 
 def vendored(path: str) -> bool:
     """Files under vendored dependency folders describe someone else's project."""
-    return under(path, *VENDORED_DIRS)
+    return not VENDORED.isdisjoint(path.split("/")[:-1])
 
 
 def first_line_of(lines: Iterable[str], needle: str, start: int = 0) -> int | None:

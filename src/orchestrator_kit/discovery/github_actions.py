@@ -15,7 +15,7 @@ from ..cron import CronError, explain_cron
 from ..models import Cache, Job, Matrix, Pipeline, Schedule, Step, StepKind, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
-from .base import DetectContext, basename, detector, is_yaml, vendored
+from .base import DetectContext, Wants, basename, detector, is_yaml
 
 EVENT_KINDS: dict[str, TriggerKind] = {
     "push": "push",
@@ -45,15 +45,11 @@ CACHE_BY_DEFAULT = {"actions/setup-go"}
 MATRIX_ENUMERATION_LIMIT = 4096
 
 
-def _is_workflow(path: str) -> bool:
-    return path.startswith(".github/workflows/") and path.count("/") == 2 and is_yaml(path)
+WORKFLOWS = Wants(prefixes=(".github/workflows/",), refine=lambda p: p.count("/") == 2 and is_yaml(p))
+LOCAL_ACTIONS = Wants(names=frozenset({"action.yml", "action.yaml"}))
 
 
-def _is_local_action(path: str) -> bool:
-    return basename(path) in ("action.yml", "action.yaml") and not vendored(path)
-
-
-@detector("github-actions", wants=_is_workflow)
+@detector("github-actions", wants=WORKFLOWS)
 def detect_workflow(ctx: DetectContext, file: FileText) -> None:
     docs = ctx.yaml_documents(file)
     if docs is None:
@@ -106,12 +102,12 @@ def detect_workflow(ctx: DetectContext, file: FileText) -> None:
             jobs=jobs,
             concurrency=_concurrency(doc.get("concurrency")),
             permissions=_permissions(doc.get("permissions")),
-            evidence=ctx.evidence(path, 1, len(file.lines)),
+            evidence=ctx.evidence(path, 1, file.line_count),
         )
     )
 
 
-@detector("github-actions-composite", wants=_is_local_action)
+@detector("github-actions-composite", wants=LOCAL_ACTIONS)
 def detect_composite_action(ctx: DetectContext, file: FileText) -> None:
     docs = ctx.yaml_documents(file)
     if not docs or not isinstance(docs[0], YMap):
@@ -133,7 +129,7 @@ def detect_composite_action(ctx: DetectContext, file: FileText) -> None:
             name=scalar_text(doc.get("name")) or f"./{directory}",
             path=path,
             jobs=[job],
-            evidence=ctx.evidence(path, 1, len(file.lines)),
+            evidence=ctx.evidence(path, 1, file.line_count),
         )
     )
 

@@ -1,0 +1,202 @@
+"""Benchmark: a full `scan` against its floor, on a large synthetic repository, in one process.
+
+Baseline (the floor no scan can beat): `git ls-files --cached --others --exclude-standard` plus reading and decoding
+every file that some detector wants, i.e. the same files the scan reads, in the same Python process.
+Ratio = median(scan) / median(baseline) over interleaved runs. Target: <= 3.
+
+    python benchmarks/scan.py [--files 20000] [--runs 5] [--repo PATH]
+
+The synthetic repository (>= 20,000 files, >= 200 CI and config files, one git commit) is built once under
+benchmarks/.cache/ and reused; `--repo PATH` measures an existing repository instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orchestrator_kit.discovery import discover, load_detectors
+from orchestrator_kit.repo import Workspace, git_command, git_env
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+WORKFLOW = """name: Service {i}
+on:
+  push:
+    branches: [main]
+  pull_request:
+  schedule:
+    - cron: "{m} {h} * * *"
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          cache: pip
+      - run: make -C services/svc{i} lint
+  test:
+    needs: lint
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        python: ["3.11", "3.12"]
+    steps:
+      - uses: actions/checkout@v4
+      - run: |
+          pip install -e services/svc{i}
+          make -C services/svc{i} test
+  deploy:
+    needs: [test]
+    environment: production
+    runs-on: ubuntu-latest
+    steps:
+      - run: make -C services/svc{i} deploy
+"""
+MAKEFILE = """.PHONY: lint test deploy
+lint: ## Lint service {i}
+\truff check .
+test: lint ## Test service {i}
+\tpytest -q
+deploy: test
+\tkubectl apply -f k8s/
+\tkubectl rollout status deployment/svc{i}
+"""
+PACKAGE_JSON = """{{
+  "name": "web{i}",
+  "scripts": {{
+    "build": "vite build",
+    "prebuild": "npm run lint",
+    "lint": "eslint .",
+    "test": "vitest run"
+  }}
+}}
+"""
+DOCKERFILE = """FROM python:3.12-slim AS build
+RUN pip wheel -w /w .
+FROM python:3.12-slim
+COPY --from=build /w /w
+CMD ["python", "-m", "svc{i}"]
+"""
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: svc{i}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: app
+          image: registry.example/svc{i}:1.0
+"""
+RUNBOOK = """# Runbook for service {i}
+
+## Restart
+
+1. Log in to the bastion: `ssh ops@bastion`
+2. Restart the service:
+
+   ```bash
+   kubectl rollout restart deployment/svc{i}
+   make -C services/svc{i} deploy
+   ```
+"""
+
+
+def build_repo(target: Path, n_files: int) -> Path:
+    """Write the synthetic repository and commit it (deterministic content)."""
+    if (target / ".git").is_dir():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {}
+    n_services = 60
+    for i in range(n_services):
+        files[f".github/workflows/svc{i}.yml"] = WORKFLOW.format(i=i, m=i % 60, h=i % 24)
+        files[f"services/svc{i}/Makefile"] = MAKEFILE.format(i=i)
+        files[f"services/svc{i}/Dockerfile"] = DOCKERFILE.format(i=i)
+        files[f"services/svc{i}/k8s/deployment.yaml"] = MANIFEST.format(i=i)
+        files[f"docs/runbooks/svc{i}.md"] = RUNBOOK.format(i=i)
+    for i in range(30):
+        files[f"web/app{i}/package.json"] = PACKAGE_JSON.format(i=i)
+        files[f"web/app{i}/config.yaml"] = f"feature_flags:\n  beta: {str(i % 2 == 0).lower()}\n"
+    config_count = len(files)
+    i = 0
+    while len(files) < n_files:
+        files[f"services/svc{i % n_services}/src/pkg{i // 100}/mod{i}.py"] = (
+            f'"""Module {i}."""\n\n\ndef handler_{i}(event):\n    return {{"id": {i}, "ok": True}}\n'
+        )
+        i += 1
+    for rel, text in files.items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.com", "GIT_CONFIG_GLOBAL": os.devnull}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "synthetic"]):
+        subprocess.run(["git", "-C", str(target), *args], check=True, env=env)
+    print(f"built {len(files)} files ({config_count} CI/config/doc files) in {target}", file=sys.stderr)
+    return target
+
+
+def wanted_files(root: Path) -> list[str]:
+    """The files some detector wants: what the scan reads. Computed once, outside the timed baseline."""
+    detectors = load_detectors()
+    return [rel for rel in Workspace(root).files() if any(d.wants(rel) for d in detectors)]
+
+
+def baseline(root: Path, wanted: list[str]) -> int:
+    """git ls-files (parsed into paths) + read and decode the wanted files. Returns the number of files read."""
+    proc = subprocess.run(git_command(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"),
+                          capture_output=True, env=git_env(), check=True)
+    listed = {os.fsdecode(raw) for raw in proc.stdout.split(b"\x00") if raw}
+    for rel in wanted:
+        if rel in listed:
+            with open(root / rel, "rb") as fh:
+                fh.read().decode("utf-8", "replace")
+    return len(wanted)
+
+
+def full_scan(root: Path) -> int:
+    inventory = discover(Workspace(root))
+    json.dumps(inventory.model_dump(mode="json"))  # the scan's product includes serializing it
+    return inventory.files_read
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--repo", type=Path)
+    args = parser.parse_args()
+    root = args.repo or build_repo(CACHE / f"synthetic-{args.files}", args.files)
+
+    wanted = wanted_files(root)
+    full_scan(root)  # warm-up: imports, detect-secrets plugins, the OS page cache
+    baseline(root, wanted)
+    scan_times: list[float] = []
+    base_times: list[float] = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        base_read = baseline(root, wanted)
+        base_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        scan_read = full_scan(root)
+        scan_times.append(time.perf_counter() - start)
+    scan_median, base_median = statistics.median(scan_times), statistics.median(base_times)
+    listed = len(Workspace(root).files())
+    print(f"repository: {root} ({listed} files; baseline read {base_read}, scan read {scan_read})")
+    print(f"baseline (git ls-files + read the same files): median {base_median * 1000:.0f} ms over {args.runs} runs")
+    print(f"full scan (discover + JSON):                 median {scan_median * 1000:.0f} ms over {args.runs} runs")
+    print(f"ratio scan/baseline: {scan_median / base_median:.2f} (target <= 3)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1257 @@
+"""Jenkins: `Jenkinsfile`, `Jenkinsfile.*`, `*.jenkinsfile` (any case), declarative or scripted.
+
+Groovy has no parser here, so this reads in two passes, never running anything:
+
+1. `_Scanner` turns the text into tokens: identifiers, numbers, operators, newlines and strings of every
+   Groovy quoting ('...', "...", '''...''', \"\"\"...\"\"\", /slashy/, $/dollar-slashy/$, with `${...}`
+   interpolation followed to its closing brace). Comments (`//`, `/* */`, a `#!` first line) are skipped, so
+   a brace inside a string or a comment never counts. String content keeps its text; only the escapes
+   \\\\ \\' \\" \\$ are decoded (what the shell receives).
+2. `_parse` groups tokens into statements and `{ }` blocks (a newline ends a statement unless a bracket is
+   open or the line obviously continues), keeping what it read when braces do not balance.
+
+On that tree, following the Jenkins Pipeline syntax reference: a declarative `pipeline { }` with `agent`,
+`options` (`timeout`, `disableConcurrentBuilds`), `triggers` (`cron`, `pollSCM`, `upstream`, ...),
+`parameters`, `stages`, `post`; stages with `steps`, `agent`, `when`, `input`, `options`, `post`, nested
+`parallel`, sequential `stages` and `matrix` (axes and excludes); scripted pipelines (`node { stage('x')
+{ ... } }`, `parallel a: { }, b: { }`, `properties([pipelineTriggers([cron(...)])])`). Each stage is a Job
+(nested ones `Parent/Child`); stages need the stage(s) before them (needs_source="sequence"). Steps:
+`sh`/`bat`/`powershell`/`pwsh` with a string or `script:` are `run` steps with the string's lines;
+`checkout`/`git` are `checkout`; `input` is an `approval` that makes the stage manual and blocking;
+other calls (`echo`, `withCredentials`, `script`, library steps) are `other` steps named after the call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from ..cron import CronError, explain_cron
+from ..models import Evidence, Job, Matrix, Pipeline, Schedule, Step, Trigger, TriggerKind
+from ..repo import FileText
+from .base import DetectContext, Wants, detector
+
+SHELL_STEPS = frozenset({"sh", "bat", "powershell", "pwsh"})
+CHECKOUT_STEPS = frozenset({"checkout", "git"})
+# Groovy statements that are not pipeline steps; their blocks are still read for steps.
+CONTROL_WORDS = frozenset(
+    {
+        "if", "else", "for", "while", "do", "try", "catch", "finally", "switch", "case", "default", "return",
+        "def", "import", "package", "break", "continue", "throw", "assert", "final", "static", "void",
+        "String", "boolean", "int", "class", "private", "public", "protected",
+    }
+)
+TRIGGER_KINDS: dict[str, TriggerKind] = {
+    "cron": "schedule",
+    "parameterizedCron": "schedule",
+    "pollSCM": "push",
+    "upstream": "pipeline",
+    "githubPush": "push",
+    "gitlab": "push",
+    "bitbucketPush": "push",
+    "GenericTrigger": "api",
+    "issueCommentTrigger": "pull_request",
+}
+TIME_UNITS_IN_MINUTES = {
+    "NANOSECONDS": 1 / 60e9,
+    "MICROSECONDS": 1 / 60e6,
+    "MILLISECONDS": 1 / 60e3,
+    "SECONDS": 1 / 60,
+    "MINUTES": 1.0,
+    "HOURS": 60.0,
+    "DAYS": 1440.0,
+}
+# Operators after which a statement goes on on the next line, and those that continue one from its start.
+CONTINUE_AFTER = frozenset(
+    {",", "=", "+", "-", "*", "/", "%", "&&", "||", "?", ":", ".", "?.", "*.", "->", "==", "!=", "<", ">",
+     "<=", ">=", "=~", "==~", "+=", "-=", "*=", "/=", "<<", "?:", "!", "(", "[", "<=>", "..", "**", "&", "|"}
+)
+CONTINUE_BEFORE = frozenset({".", "?.", "*.", "&&", "||", "?", ":", "?:"})
+# Words that carry a statement on after a closing brace: `} else {`, `} catch (e) {`, `} as Set`, ...
+STATEMENT_GOES_ON = frozenset({"else", "catch", "finally", "as", "while", "in", "instanceof"})
+OPERATORS = sorted(
+    ["==~", "<=>", "...", "?.", "?:", "*.", "==", "!=", "<=", ">=", "&&", "||", "=~", "->", "++", "--", "+=", "-=",
+     "*=", "/=", "<<", ">>", "..", "::", "**"],
+    key=len, reverse=True,
+)
+MAX_DEPTH = 60  # blocks nested deeper than this are not walked (the parser itself never recurses)
+MATRIX_ENUMERATION_LIMIT = 4096
+NOT_PIPELINES = (".md", ".txt", ".rst", ".html", ".png", ".svg", ".jpg", ".orig", ".rej")
+_NUMBER = re.compile(r"\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?[A-Za-z]?")
+
+
+# Any depth (multibranch jobs point at a script path); the globs match the lower-cased base name.
+JENKINS_FILES = Wants(globs=("jenkinsfile", "jenkinsfile.*", "*.jenkinsfile"),
+                      refine=lambda p: not p.lower().endswith(NOT_PIPELINES))
+
+
+# ------------------------------------------------------------------ tokens
+
+
+@dataclass(frozen=True)
+class Tok:
+    """A token. For a string, `text` is its content and `quote` its opening quote; offsets are into the file."""
+
+    kind: str  # "id", "num", "str", "op", "nl"
+    text: str
+    line: int
+    end_line: int
+    start: int
+    end: int
+    quote: str = ""
+
+
+class _Scanner:
+    """Groovy text to tokens; `problems` collects (line, reason) for unterminated strings and comments."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+        self.line = 1
+        self.tokens: list[Tok] = []
+        self.problems: list[tuple[int, str]] = []
+
+    def run(self) -> list[Tok]:
+        text, n = self.text, len(self.text)
+        if text.startswith("#!"):
+            self.i = text.find("\n") if "\n" in text else n
+        while self.i < n:
+            c = text[self.i]
+            if c == "\n":
+                self._emit("nl", "\n", self.i, self.i + 1)
+                self.i += 1
+                self.line += 1
+            elif c in " \t\r\f\ufeff\v":
+                self.i += 1
+            elif c == "\\" and text.startswith("\n", self.i + 1):
+                self.i += 2  # line continuation
+                self.line += 1
+            elif text.startswith("//", self.i):
+                end = text.find("\n", self.i)
+                self.i = n if end < 0 else end
+            elif text.startswith("/*", self.i):
+                self._block_comment()
+            elif c in "'\"":
+                self._string()
+            elif text.startswith("$/", self.i) and self._value_expected():
+                self._dollar_slashy()
+            elif c == "/" and self._value_expected() and self._slashy():
+                pass
+            elif c.isalpha() or c in "_$":
+                end = self.i + 1
+                while end < n and (text[end].isalnum() or text[end] in "_$"):
+                    end += 1
+                self._emit("id", text[self.i:end], self.i, end)
+                self.i = end
+            elif c.isdigit():
+                match = _NUMBER.match(text, self.i)
+                end = match.end() if match else self.i + 1
+                self._emit("num", text[self.i:end], self.i, end)
+                self.i = end
+            else:
+                op = next((o for o in OPERATORS if text.startswith(o, self.i)), c)
+                self._emit("op", op, self.i, self.i + len(op))
+                self.i += len(op)
+        return self.tokens
+
+    def _emit(self, kind: str, value: str, start: int, end: int, line: int | None = None, quote: str = "") -> None:
+        first = self.line if line is None else line
+        self.tokens.append(Tok(kind, value, first, self.line, start, end, quote))
+
+    def _value_expected(self) -> bool:
+        """Whether a `/` here starts a slashy string (a value is expected) rather than dividing."""
+        previous = next((t for t in reversed(self.tokens) if t.kind != "nl"), None)
+        if previous is None or self.tokens[-1].kind == "nl":
+            return True
+        if previous.kind == "op":
+            return previous.text not in (")", "]", "++", "--")
+        return previous.kind == "id" and previous.text in ("return", "case", "assert", "in")
+
+    def _block_comment(self) -> None:
+        start_line = self.line
+        end = self.text.find("*/", self.i + 2)
+        if end < 0:
+            self.problems.append((start_line, "unterminated /* comment */"))
+            end = len(self.text) - 2
+        newlines = self.text.count("\n", self.i, end)
+        self.line += newlines
+        if newlines:
+            self._emit("nl", "\n", end, end + 2)  # a comment spanning lines separates statements
+        self.i = end + 2
+
+    def _string(self) -> None:
+        """A quoted string; an unterminated one is a problem, and ends at its line end (or the file end)."""
+        text, start, first_line = self.text, self.i, self.line
+        triple = text.startswith(("'''", '"""'), start)
+        quote = text[start] * (3 if triple else 1)
+        i, n = start + len(quote), len(text)
+        out: list[str] = []
+        closed = False
+        while i < n:
+            c = text[i]
+            if c == "\\" and i + 1 < n:
+                nxt = text[i + 1]
+                out.append(nxt if nxt in "\\'\"$" else c + nxt)
+                self.line += nxt == "\n"
+                i += 2
+            elif text.startswith(quote, i):
+                i += len(quote)
+                closed = True
+                break
+            elif c == "\n" and not triple:
+                break
+            elif c == "$" and quote[0] == '"' and text.startswith("{", i + 1):
+                end = _interpolation_end(text, i + 2, stop_at_newline=not triple)
+                out.append(text[i:end])
+                self.line += text.count("\n", i, end)
+                i = end
+            else:
+                out.append(c)
+                self.line += c == "\n"
+                i += 1
+        if not closed:
+            self.problems.append((first_line, f"unterminated string starting with {quote}"))
+        self.i = i
+        self._emit("str", "".join(out), start, i, line=first_line, quote=quote)
+
+    def _slashy(self) -> bool:
+        """`/regex/` on one line; False (so `/` is read as division) when it does not close on its line."""
+        text, i = self.text, self.i + 1
+        out: list[str] = []
+        while i < len(text) and text[i] != "\n":
+            if text.startswith("\\/", i):
+                out.append("/")
+                i += 2
+                continue
+            if text[i] == "/":
+                if not out:
+                    return False  # `//` is a comment, handled before; an empty slashy string is not Groovy
+                self._emit("str", "".join(out), self.i, i + 1, quote="/")
+                self.i = i + 1
+                return True
+            out.append(text[i])
+            i += 1
+        return False
+
+    def _dollar_slashy(self) -> None:
+        text, start, first_line = self.text, self.i, self.line
+        i = start + 2
+        out: list[str] = []
+        closed = False
+        while i < len(text):
+            if text.startswith("/$", i):
+                i += 2
+                closed = True
+                break
+            if text.startswith(("$/", "$$"), i):
+                out.append(text[i + 1])
+                i += 2
+                continue
+            out.append(text[i])
+            self.line += text[i] == "\n"
+            i += 1
+        if not closed:
+            self.problems.append((first_line, "unterminated $/ string"))
+        self.i = i
+        self._emit("str", "".join(out), start, i, line=first_line, quote="$/")
+
+
+def _interpolation_end(text: str, i: int, *, stop_at_newline: bool, depth: int = 0) -> int:
+    """Index just after the `}` closing a `${` whose body starts at i, skipping strings inside it."""
+    level = 1
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n" and stop_at_newline:
+            return i
+        if c in "'\"" and depth < 8:
+            i = _quoted_end(text, i, depth + 1)
+            continue
+        if c == "{":
+            level += 1
+        elif c == "}":
+            level -= 1
+            if level == 0:
+                return i + 1
+        i += 1
+    return n
+
+
+def _quoted_end(text: str, i: int, depth: int) -> int:
+    """Index after a quoted string starting at i (used inside `${ }`, where only the extent matters)."""
+    quote = text[i] * (3 if text.startswith(text[i] * 3, i) else 1)
+    i += len(quote)
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(quote, i):
+            return i + len(quote)
+        if text[i] == "\n" and len(quote) == 1:
+            return i
+        if quote[0] == '"' and text.startswith("${", i):
+            i = _interpolation_end(text, i + 2, stop_at_newline=len(quote) == 1, depth=depth)
+            continue
+        i += 1
+    return len(text)
+
+
+# ------------------------------------------------------------------ statements and blocks
+
+
+@dataclass
+class Block:
+    """`{ ... }`: its statements, and the braces (close is None when the file ends first)."""
+
+    open: Tok | None
+    stmts: list[Stmt] = field(default_factory=list)
+    close: Tok | None = None
+
+
+@dataclass
+class Stmt:
+    """One statement: its tokens, with each `{ }` it contains as a nested Block."""
+
+    items: list[Tok | Block]
+
+    @property
+    def line(self) -> int:
+        return _item_line(self.items[0])
+
+    @property
+    def end_line(self) -> int:
+        return _item_end_line(self.items[-1])
+
+
+def _item_line(item: Tok | Block) -> int:
+    if isinstance(item, Tok):
+        return item.line
+    return item.open.line if item.open else 1
+
+
+def _last_piece(item: Tok | Block) -> Tok | Block:
+    """The token or closed (or empty) block an item ends with; unclosed blocks end with their last statement."""
+    while isinstance(item, Block) and item.close is None and item.stmts:
+        item = item.stmts[-1].items[-1]
+    return item
+
+
+def _item_end_line(item: Tok | Block) -> int:
+    item = _last_piece(item)
+    if isinstance(item, Tok):
+        return item.end_line
+    return item.close.line if item.close is not None else _item_line(item)
+
+
+def _item_start(item: Tok | Block) -> int:
+    if isinstance(item, Tok):
+        return item.start
+    return item.open.start if item.open else 0
+
+
+def _item_end(item: Tok | Block) -> int:
+    item = _last_piece(item)
+    if isinstance(item, Tok):
+        return item.end
+    return item.close.end if item.close is not None else _item_start(item) + 1
+
+
+@dataclass
+class _Frame:
+    block: Block
+    items: list[Tok | Block] = field(default_factory=list)
+    brackets: int = 0
+
+    def end_statement(self) -> None:
+        if self.items:
+            self.block.stmts.append(Stmt(self.items))
+            self.items = []
+
+
+def _parse(tokens: list[Tok], problems: list[tuple[int, str]]) -> Block:
+    """Statements and blocks, without recursion (so deep nesting cannot overflow the stack)."""
+    root = Block(open=None)
+    stack = [_Frame(root)]
+    stray: list[int] = []  # lines of '}' that close nothing
+    for index, tok in enumerate(tokens):
+        frame = stack[-1]
+        if tok.kind == "nl" or (tok.kind == "op" and tok.text == ";"):
+            if frame.brackets == 0 and (tok.text == ";" or not _continues(frame.items, tokens, index)):
+                frame.end_statement()
+            continue
+        if tok.kind == "op" and tok.text == "{":
+            block = Block(open=tok)
+            frame.items.append(block)
+            stack.append(_Frame(block))
+            continue
+        if tok.kind == "op" and tok.text == "}":
+            if len(stack) == 1:
+                stray.append(tok.line)
+                continue
+            if frame.brackets:
+                problems.append((tok.line, "unbalanced brackets: '(' or '[' not closed before '}'"))
+            frame.end_statement()
+            frame.block.close = tok
+            stack.pop()
+            continue
+        if (tok.kind == "id" and frame.brackets == 0 and frame.items and isinstance(frame.items[-1], Block)
+                and tok.text not in STATEMENT_GOES_ON):
+            frame.end_statement()  # `when { ... } steps { ... }` on one line: two directives
+        if tok.kind == "op" and tok.text in ("(", "["):
+            frame.brackets += 1
+        elif tok.kind == "op" and tok.text in (")", "]"):
+            frame.brackets = max(0, frame.brackets - 1)
+        frame.items.append(tok)
+    for frame in reversed(stack):
+        frame.end_statement()
+    if stray:
+        more = f"; {len(stray) - 1} more after it" if len(stray) > 1 else ""
+        problems.append((stray[0], f"unbalanced braces: '}}' without a matching '{{'{more}"))
+    if len(stack) > 1:
+        innermost = stack[-1].block.open
+        line = innermost.line if innermost else 1
+        problems.append((line, f"unbalanced braces: the '{{' at line {line} is never closed "
+                               f"({len(stack) - 1} block(s) open at the end of the file)"))
+    return root
+
+
+def _continues(items: list[Tok | Block], tokens: list[Tok], index: int) -> bool:
+    """Whether the statement in `items` goes on past the newline at tokens[index]."""
+    if not items:
+        return True
+    last = items[-1]
+    if isinstance(last, Tok) and last.kind == "op" and last.text in CONTINUE_AFTER:
+        return True
+    following = next((t for t in tokens[index + 1:] if t.kind != "nl"), None)
+    if following is None:
+        return False
+    if following.kind == "op" and following.text in CONTINUE_BEFORE:
+        return True
+    if following.kind == "id" and following.text in ("else", "catch", "finally"):
+        return True
+    # `stage('Build')` with its `{` on the next line
+    return (following.kind == "op" and following.text == "{" and isinstance(last, Tok)
+            and (last.kind in ("id", "str") or last.text == ")") and not any(isinstance(i, Block) for i in items))
+
+
+# ------------------------------------------------------------------ statement helpers
+
+
+def _is_op(item: Tok | Block | None, *texts: str) -> bool:
+    return isinstance(item, Tok) and item.kind == "op" and item.text in texts
+
+
+def _head(stmt: Stmt) -> str | None:
+    first = stmt.items[0]
+    return first.text if isinstance(first, Tok) and first.kind == "id" else None
+
+
+def _trailing_block(stmt: Stmt) -> Block | None:
+    """The closure given after a call (`stage('x') { ... }`): a block outside any brackets."""
+    depth = 0
+    for item in stmt.items:
+        if _is_op(item, "(", "["):
+            depth += 1
+        elif _is_op(item, ")", "]"):
+            depth = max(0, depth - 1)
+        elif isinstance(item, Block) and depth == 0:
+            return item
+    return None
+
+
+def _blocks(stmt: Stmt) -> list[Block]:
+    return [item for item in stmt.items if isinstance(item, Block)]
+
+
+def _call_args(items: list[Tok | Block], at: int) -> list[Tok | Block]:
+    """The argument items of the call whose name is items[at]: `(...)` contents, or up to the statement end
+    (or its closure) for a command call like `sh 'make'`."""
+    following = items[at + 1:]
+    if following and _is_op(following[0], "("):
+        depth = 0
+        for index, item in enumerate(following):
+            if _is_op(item, "(", "["):
+                depth += 1
+            elif _is_op(item, ")", "]"):
+                depth -= 1
+                if depth == 0:
+                    return following[1:index]
+        return following[1:]
+    args: list[Tok | Block] = []
+    for item in following:
+        if isinstance(item, Block) and not (args and _is_op(args[-1], ":")):
+            break
+        args.append(item)
+    return args
+
+
+def _split_args(args: list[Tok | Block]) -> tuple[list[list[Tok | Block]], dict[str, list[Tok | Block]]]:
+    """Positional and named (`key: value`) arguments, split at top-level commas."""
+    pieces: list[list[Tok | Block]] = [[]]
+    depth = 0
+    for item in args:
+        if _is_op(item, "(", "["):
+            depth += 1
+        elif _is_op(item, ")", "]"):
+            depth -= 1
+        if _is_op(item, ",") and depth == 0:
+            pieces.append([])
+        else:
+            pieces[-1].append(item)
+    positional: list[list[Tok | Block]] = []
+    named: dict[str, list[Tok | Block]] = {}
+    for piece in pieces:
+        if not piece:
+            continue
+        key = piece[0]
+        if len(piece) >= 2 and isinstance(key, Tok) and key.kind in ("id", "str") and _is_op(piece[1], ":"):
+            named[key.text] = piece[2:]
+        else:
+            positional.append(piece)
+    return positional, named
+
+
+def _calls(items: list[Tok | Block], names: frozenset[str]) -> Iterator[tuple[str, int]]:
+    """(name, index) of each call of one of `names` in the items (not `x.name`, not inside nested blocks)."""
+    for index, item in enumerate(items):
+        if not (isinstance(item, Tok) and item.kind == "id" and item.text in names):
+            continue
+        if index > 0 and _is_op(items[index - 1], ".", "?.", "*."):
+            continue
+        following = items[index + 1] if index + 1 < len(items) else None
+        named_next = (isinstance(following, Tok) and following.kind == "id" and index + 2 < len(items)
+                      and _is_op(items[index + 2], ":"))
+        # `sh cmd` at the start of a statement: a command call with a variable as its argument
+        variable = index == 0 and isinstance(following, Tok) and following.kind == "id"
+        if _is_op(following, "(") or (isinstance(following, Tok) and following.kind == "str") or named_next \
+                or variable:
+            yield item.text, index
+
+
+def _strings(items: list[Tok | Block]) -> list[Tok]:
+    return [item for item in items if isinstance(item, Tok) and item.kind == "str"]
+
+
+def _first_string(args: list[Tok | Block]) -> str | None:
+    positional, named = _split_args(args)
+    for piece in ([named["name"]] if "name" in named else []) + positional:
+        strings = _strings(piece)
+        if strings:
+            return strings[0].text
+    return None
+
+
+# ------------------------------------------------------------------ the detector
+
+
+@dataclass
+class _Scope:
+    """What a stage inherits from where it sits: agent, timeout, condition, approval, matrix."""
+
+    runs_on: list[str] = field(default_factory=list)
+    image: str | None = None
+    timeout: float | None = None
+    condition: str | None = None
+    manual: bool = False
+    matrix: Matrix | None = None
+
+
+@detector("jenkins", wants=JENKINS_FILES)
+def detect_jenkinsfile(ctx: DetectContext, file: FileText) -> None:
+    """One Pipeline per Jenkinsfile: its stages as jobs, its triggers, schedules and libraries."""
+    _Reader(ctx, file).read()
+
+
+class _Reader:
+    def __init__(self, ctx: DetectContext, file: FileText) -> None:
+        self.ctx = ctx
+        self.path = file.path
+        self.text = file.text
+        # `lines` ends with an empty piece when the text ends with a newline; that is no line of the file.
+        self.line_count = len(file.lines) - (1 if len(file.lines) > 1 and file.lines[-1] == "" else 0)
+        self.jobs: list[Job] = []
+        self.ids: set[str] = set()
+        self.next_number: dict[str, int] = {}  # the next suffix to try for a repeated stage name
+        self.triggers: list[Trigger] = []
+        self.includes: list[str] = []
+        self.concurrency: str | None = None
+
+    # -------------------------------------------------------------- plumbing
+
+    def evidence(self, start: int, end: int | None = None) -> Evidence:
+        return self.ctx.evidence(self.path, start, end)
+
+    def source(self, items: list[Tok | Block]) -> str:
+        """The file text the items were read from, with runs of whitespace made single spaces."""
+        if not items:
+            return ""
+        return " ".join(self.text[_item_start(items[0]):_item_end(items[-1])].split())
+
+    def value(self, items: list[Tok | Block]) -> tuple[str, int, int] | None:
+        """An argument's text and lines: string content (strings joined by `+` concatenated), else the source."""
+        if not items:
+            return None
+        strings = _strings(items)
+        if strings and all(isinstance(i, Tok) and (i.kind == "str" or _is_op(i, "+")) for i in items):
+            text = "".join(s.text for s in strings)
+        elif isinstance(items[0], Tok) and items[0].kind == "str":
+            text = items[0].text  # `'''...'''.stripIndent()` and the like
+        else:
+            text = self.source(items)
+        return text, _item_line(items[0]), _item_end_line(items[-1])
+
+    def unique(self, wanted: str, line: int) -> str:
+        job_id = wanted
+        number = self.next_number.get(wanted, 2)
+        while job_id in self.ids:
+            job_id = f"{wanted} ({number})"
+            number += 1
+        self.next_number[wanted] = number
+        if job_id != wanted:
+            self.ctx.diagnostic(self.path, f"stage name '{wanted}' is used twice; Jenkins needs unique stage names",
+                                line=line)
+        self.ids.add(job_id)
+        return job_id
+
+    # -------------------------------------------------------------- top level
+
+    def read(self) -> None:
+        scanner = _Scanner(self.text)
+        tokens = scanner.run()
+        problems = scanner.problems
+        root = _parse(tokens, problems)
+        for line, reason in sorted(problems):
+            self.ctx.diagnostic(self.path, f"{reason} (what was read before it is kept)", line=line)
+        self._libraries(tokens)
+        pipeline_stmt = self._find_pipeline(root)
+        evidence = self.evidence(1, max(1, self.line_count))
+        if pipeline_stmt is not None:
+            block = _trailing_block(pipeline_stmt)
+            if block is not None:
+                self._declarative(block)
+            evidence = self.evidence(pipeline_stmt.line, pipeline_stmt.end_line)
+        else:
+            self._scripted(root, [], "", _Scope(), 0)
+            if not self.jobs:
+                steps = self._steps(root, 0)
+                if steps:
+                    self.jobs.append(Job(id="(no stage)", name="steps outside any stage", steps=steps,
+                                         evidence=self.evidence(steps[0].evidence.line_start,
+                                                                steps[-1].evidence.line_end)))
+        if not self.jobs and not self.triggers:
+            self.ctx.diagnostic(self.path, "no pipeline { }, stage or step found in this Jenkinsfile",
+                                severity="info", line=1)
+            return
+        self.ctx.add_pipeline(
+            Pipeline(
+                id=f"jenkins:{self.path}",
+                system="jenkins",
+                name=self.path,
+                path=self.path,
+                triggers=self.triggers,
+                jobs=self.jobs,
+                concurrency=self.concurrency,
+                includes=self.includes,
+                evidence=evidence,
+            )
+        )
+
+    def _find_pipeline(self, root: Block) -> Stmt | None:
+        """The declarative `pipeline { }`: at the top level, else anywhere (e.g. inside `def call() { }`)."""
+        pending: list[tuple[Block, int]] = [(root, 0)]
+        while pending:
+            block, depth = pending.pop(0)
+            for stmt in block.stmts:
+                if _head(stmt) == "pipeline" and _trailing_block(stmt) is not None:
+                    return stmt
+                if depth < 3:
+                    pending.extend((b, depth + 1) for b in _blocks(stmt))
+        return None
+
+    def _libraries(self, tokens: list[Tok]) -> None:
+        """`@Library('name@version') _` and `library 'name'` / `libraries { lib('name') }`."""
+        for index, tok in enumerate(tokens):
+            if tok.kind != "id" or tok.text not in ("Library", "library", "lib"):
+                continue
+            previous = tokens[index - 1] if index > 0 else None
+            if tok.text == "Library" and not _is_op(previous, "@"):
+                continue
+            if tok.text != "Library" and _is_op(previous, ".", "?.", "@"):
+                continue
+            following = tokens[index + 1:index + 40]
+            if not following or not (_is_op(following[0], "(") or following[0].kind == "str"):
+                continue
+            for item in following[1:] if _is_op(following[0], "(") else following[:1]:
+                if _is_op(item, ")") or item.kind == "nl":
+                    break
+                if item.kind == "str" and f"library:{item.text}" not in self.includes:
+                    self.includes.append(f"library:{item.text}")
+
+    # -------------------------------------------------------------- declarative
+
+    def _declarative(self, block: Block) -> None:
+        scope = _Scope()
+        stages: Stmt | None = None
+        post: Stmt | None = None
+        has_agent = False
+        for stmt in block.stmts:
+            head = _head(stmt)
+            if head == "agent":
+                has_agent = True
+                scope.runs_on, scope.image = self._agent(stmt)
+            elif head == "options":
+                scope.timeout = self._options(stmt, pipeline_level=True)
+            elif head == "triggers":
+                self._triggers_block(stmt)
+            elif head == "parameters":
+                self._parameters(stmt)
+            elif head == "stages":
+                stages = stmt
+            elif head == "post":
+                post = stmt
+        if not has_agent:
+            self.ctx.diagnostic(self.path, "declarative pipeline without 'agent'; Jenkins refuses it",
+                                line=block.open.line if block.open else 1)
+        last: list[str] = []
+        stages_block = _trailing_block(stages) if stages is not None else None
+        if stages_block is None:
+            self.ctx.diagnostic(self.path, "declarative pipeline without 'stages { }'",
+                                line=block.open.line if block.open else 1)
+        else:
+            last = self._sequence(self._stage_stmts(stages_block), [], "", scope, 0)
+        if post is not None:
+            steps = self._post_steps(post)
+            if steps:
+                conditions = [h for s in (_trailing_block(post) or Block(None)).stmts if (h := _head(s))]
+                self.jobs.append(Job(id=self.unique("post", post.line), name="post",
+                                     condition=f"post: {', '.join(conditions)}", needs=last,
+                                     needs_source="sequence" if last else "none", runs_on=scope.runs_on,
+                                     image=scope.image, steps=steps,
+                                     evidence=self.evidence(post.line, post.end_line)))
+
+    @staticmethod
+    def _stage_stmts(block: Block) -> list[Stmt]:
+        return [s for s in block.stmts if _head(s) == "stage"]
+
+    def _sequence(self, stages: list[Stmt], prev: list[str], prefix: str, scope: _Scope, depth: int) -> list[str]:
+        for stmt in stages:
+            prev = self._stage(stmt, prev, prefix, scope, depth)
+        return prev
+
+    def _stage_name(self, stmt: Stmt) -> str:
+        args = _call_args(stmt.items, 0)
+        name = _first_string(args)
+        if name is None:
+            positional, _ = _split_args([a for a in args if not isinstance(a, Block)])
+            name = self.source(positional[0]) if positional else None
+        return name or f"stage@{stmt.line}"
+
+    def _stage(self, stmt: Stmt, prev: list[str], prefix: str, scope: _Scope, depth: int) -> list[str]:
+        """One declarative stage: a Job, or the stages it groups (`parallel`, `stages`, `matrix`)."""
+        name = self._stage_name(stmt)
+        qualified = prefix + name
+        body = _trailing_block(stmt)
+        if body is None or depth > MAX_DEPTH:
+            self.ctx.diagnostic(self.path, f"stage '{name}' has no {{ }} body", line=stmt.line)
+            return prev
+        directives = self._directives(body)
+        own = self._stage_scope(directives, scope)
+        for group in ("parallel", "stages", "matrix"):
+            if group in directives:
+                block = _trailing_block(directives[group])
+                if block is None:
+                    continue
+                if group == "parallel":
+                    last: list[str] = []
+                    for child in self._stage_stmts(block):
+                        last.extend(self._stage(child, prev, qualified + "/", own, depth + 1))
+                    return last or prev
+                if group == "stages":
+                    return self._sequence(self._stage_stmts(block), prev, qualified + "/", own, depth + 1)
+                return self._matrix_stage(block, prev, qualified + "/", own, depth + 1)
+        steps_stmt = directives.get("steps")
+        steps_block = _trailing_block(steps_stmt) if steps_stmt is not None else None
+        steps = self._steps(steps_block, depth + 1) if steps_block is not None else []
+        if steps_block is None:
+            self.ctx.diagnostic(self.path, f"stage '{name}' has no 'steps', 'parallel', 'stages' or 'matrix'",
+                                line=stmt.line)
+        if "input" in directives and _trailing_block(directives["input"]) is not None:
+            message = self._setting(self._directives(_trailing_block(directives["input"])).get("message"))
+            label = f"input: {self.ctx.redact(message, self.path)}" if message else "input"
+            steps.insert(0, Step(kind="approval", name=label,
+                                 evidence=self.evidence(directives["input"].line, directives["input"].end_line)))
+        if "post" in directives:
+            steps.extend(self._post_steps(directives["post"]))
+        manual = own.manual or any(step.kind == "approval" for step in steps)
+        self.jobs.append(
+            Job(
+                id=self.unique(qualified, stmt.line),
+                name=name,
+                stage=prefix.rstrip("/") or None,
+                needs=list(prev),
+                needs_source="sequence" if prev else "none",
+                runs_on=own.runs_on,
+                image=own.image,
+                timeout_minutes=own.timeout,
+                matrix=own.matrix,
+                condition=self.ctx.redact(own.condition, self.path) if own.condition else None,
+                manual=manual,
+                blocking=True if manual else None,
+                steps=steps,
+                evidence=self.evidence(stmt.line, stmt.end_line),
+            )
+        )
+        return [self.jobs[-1].id]
+
+    @staticmethod
+    def _directives(block: Block | None) -> dict[str, Stmt]:
+        """The statements of a block by their leading word (the first one wins)."""
+        directives: dict[str, Stmt] = {}
+        for inner in block.stmts if block else []:
+            head = _head(inner)
+            if head and head not in directives:
+                directives[head] = inner
+        return directives
+
+    def _stage_scope(self, directives: dict[str, Stmt], scope: _Scope) -> _Scope:
+        own = replace(scope, runs_on=list(scope.runs_on))
+        if "agent" in directives:
+            runs_on, image = self._agent(directives["agent"])
+            if runs_on or image:  # `agent none` on a stage keeps nothing new
+                own.runs_on, own.image = runs_on, image
+        if "options" in directives:
+            timeout = self._options(directives["options"], pipeline_level=False)
+            own.timeout = timeout if timeout is not None else own.timeout
+        when = directives.get("when")
+        when_block = _trailing_block(when) if when is not None else None
+        if when_block is not None and when_block.stmts:
+            text = "; ".join(self.source(s.items) for s in when_block.stmts)
+            own.condition = f"{scope.condition}; {text}" if scope.condition else text
+        if "input" in directives and _trailing_block(directives["input"]) is not None:
+            own.manual = True
+        return own
+
+    def _matrix_stage(self, block: Block, prev: list[str], prefix: str, scope: _Scope, depth: int) -> list[str]:
+        """`matrix { axes { axis { name 'X'; values 'a', 'b' } } excludes { exclude { axis {...} } } stages {...} }`."""
+        directives = self._directives(block)
+        own = self._stage_scope(directives, scope)
+        dimensions: dict[str, list[str]] = {}
+        excludes: list[dict[str, tuple[set[str], bool]]] = []
+        axes = _trailing_block(directives["axes"]) if "axes" in directives else None
+        for axis in self._axis_blocks(axes):
+            name, values, _ = self._axis(axis)
+            if name:
+                dimensions[name] = values
+        excludes_block = _trailing_block(directives["excludes"]) if "excludes" in directives else None
+        for exclude in (excludes_block.stmts if excludes_block else []):
+            rule: dict[str, tuple[set[str], bool]] = {}
+            for axis in self._axis_blocks(_trailing_block(exclude)):
+                name, values, negated = self._axis(axis)
+                if name:
+                    rule[name] = (set(values), negated)
+            excludes.append(rule)
+        own.matrix = _matrix(dimensions, excludes)
+        stages = _trailing_block(directives["stages"]) if "stages" in directives else None
+        if stages is None:
+            self.ctx.diagnostic(self.path, "matrix without 'stages'", line=block.open.line if block.open else 1)
+            return prev
+        return self._sequence(self._stage_stmts(stages), prev, prefix, own, depth)
+
+    @staticmethod
+    def _axis_blocks(block: Block | None) -> list[Block]:
+        if block is None:
+            return []
+        return [b for s in block.stmts if _head(s) == "axis" and (b := _trailing_block(s)) is not None]
+
+    @staticmethod
+    def _axis(block: Block) -> tuple[str | None, list[str], bool]:
+        name: str | None = None
+        values: list[str] = []
+        negated = False
+        for stmt in block.stmts:
+            head = _head(stmt)
+            if head == "name":
+                strings = _strings(stmt.items)
+                name = strings[0].text if strings else None
+            elif head in ("values", "notValues"):
+                values = [s.text for s in _strings(stmt.items)]
+                negated = head == "notValues"
+        return name, values, negated
+
+    def _agent(self, stmt: Stmt) -> tuple[list[str], str | None]:
+        """`agent any|none|{ label 'x' }|{ node { label 'x' } }|{ docker 'img' | { image 'img' } }|
+        { dockerfile ... }|{ kubernetes { ... } }` as (runs_on labels, container image)."""
+        block = _trailing_block(stmt)
+        if block is None:
+            args = _call_args(stmt.items, 0)
+            positional, named = _split_args(args)
+            if "label" in named:
+                text = self.value(named["label"])
+                return ([text[0]] if text else []), None
+            word = self.source(positional[0]) if positional else ""
+            return ([] if word in ("none", "") else [word]), None
+        runs_on: list[str] = []
+        image: str | None = None
+        for inner in block.stmts:
+            head = _head(inner)
+            positional, _ = _split_args(_call_args(inner.items, 0))
+            sub = _trailing_block(inner)
+            text = self.value(positional[0]) if positional else None
+            if head == "label" and text:
+                runs_on.append(text[0])
+            elif head in ("node", "docker", "dockerfile", "kubernetes") and sub is not None:
+                settings = self._directives(sub)
+                label = self._setting(settings.get("label")) or self._setting(settings.get("inheritFrom"))
+                if head == "docker":
+                    image = self._setting(settings.get("image"))
+                elif head == "dockerfile":
+                    image = f"dockerfile:{self._setting(settings.get('filename')) or 'Dockerfile'}"
+                elif head == "kubernetes":
+                    runs_on.append("kubernetes")
+                if label:
+                    runs_on.append(label)
+            elif head == "docker" and text:
+                image = text[0]
+            elif head == "dockerfile":
+                image = "dockerfile:Dockerfile"
+            elif head in ("any", "none"):
+                runs_on.extend(["any"] if head == "any" else [])
+        if image and not runs_on:
+            runs_on = ["docker"]
+        return runs_on, image
+
+    def _setting(self, stmt: Stmt | None) -> str | None:
+        if stmt is None:
+            return None
+        positional, _ = _split_args(_call_args(stmt.items, 0))
+        found = self.value(positional[0]) if positional else None
+        return found[0] if found else None
+
+    def _options(self, stmt: Stmt, *, pipeline_level: bool) -> float | None:
+        """`options { timeout(time: 30, unit: 'MINUTES') disableConcurrentBuilds() }`: the timeout in minutes."""
+        block = _trailing_block(stmt)
+        timeout: float | None = None
+        for inner in block.stmts if block else []:
+            head = _head(inner)
+            if head == "timeout":
+                timeout = self._timeout(inner)
+            elif head == "disableConcurrentBuilds" and pipeline_level:
+                _, named = _split_args(_call_args(inner.items, 0))
+                abort = "abortPrevious" in named and self.source(named["abortPrevious"]) == "true"
+                self.concurrency = "disableConcurrentBuilds" + (" (abortPrevious)" if abort else "")
+        return timeout
+
+    def _timeout(self, stmt: Stmt) -> float | None:
+        """`timeout(time: 2, unit: 'HOURS')` or `timeout(30)` (the unit defaults to minutes) in minutes."""
+        positional, named = _split_args(_call_args(stmt.items, 0))
+        amount_items = named.get("time") or (positional[0] if positional else [])
+        amount = amount_items[0] if amount_items else None
+        if not (isinstance(amount, Tok) and amount.kind == "num"):
+            return None
+        try:
+            number = float(amount.text.rstrip("LlGgDdFfIi").replace("_", ""))
+        except ValueError:
+            return None
+        unit_items = named.get("unit") or []
+        unit = "MINUTES"
+        if unit_items and isinstance(unit_items[-1], Tok):
+            unit = unit_items[-1].text.upper()
+        factor = TIME_UNITS_IN_MINUTES.get(unit)
+        if factor is None:
+            self.ctx.diagnostic(self.path, f"unknown timeout unit '{unit}'", line=stmt.line)
+            return None
+        return round(number * factor, 6)
+
+    def _parameters(self, stmt: Stmt) -> None:
+        """`parameters { string(name: 'X') ... }`: people start the job with these (Build with Parameters)."""
+        block = _trailing_block(stmt)
+        names: list[str] = []
+        for inner in block.stmts if block else []:
+            _, named = _split_args(_call_args(inner.items, 0))
+            found = self.value(named["name"]) if "name" in named else None
+            if found:
+                names.append(found[0])
+        self.triggers.append(Trigger(kind="manual", event="parameters", filters={"parameters": names},
+                                     evidence=self.evidence(stmt.line, stmt.end_line)))
+
+    # -------------------------------------------------------------- triggers and schedules
+
+    def _triggers_block(self, stmt: Stmt) -> None:
+        block = _trailing_block(stmt)
+        for inner in block.stmts if block else []:
+            head = _head(inner)
+            if head:
+                self._trigger(head, inner.items, 0, inner.line, inner.end_line)
+
+    def _trigger(self, name: str, items: list[Tok | Block], at: int, line: int, end_line: int) -> None:
+        args = _call_args(items, at)
+        positional, named = _split_args(args)
+        kind = TRIGGER_KINDS.get(name, "other")
+        if name in ("cron", "parameterizedCron", "pollSCM"):
+            spec_items = named.get("spec") or named.get("parameterizedSpecification") or (
+                positional[0] if positional else [])
+            spec = next(iter(_strings(spec_items)), None)
+            entries = self._cron_entries(spec, parameterized=name == "parameterizedCron") if spec else []
+            if not entries:
+                self.triggers.append(Trigger(kind=kind, event=name, evidence=self.evidence(line, end_line)))
+            for expression, timezone, at_line in entries:
+                self._cron_trigger(name, kind, expression, timezone, at_line)
+            return
+        filters: dict[str, list[str]] = {}
+        if name == "upstream":
+            projects = self.value(named.get("upstreamProjects") or (positional[0] if positional else []))
+            if projects:
+                filters["upstreamProjects"] = [p.strip() for p in projects[0].split(",") if p.strip()]
+        self.triggers.append(Trigger(kind=kind, event=name, filters=filters, evidence=self.evidence(line, end_line)))
+
+    @staticmethod
+    def _cron_entries(spec: Tok, *, parameterized: bool) -> list[tuple[str, str | None, int]]:
+        """Jenkins cron specs: one schedule a line, `#` comments, `TZ=Zone` for the lines after it."""
+        entries: list[tuple[str, str | None, int]] = []
+        timezone: str | None = None
+        for offset, raw in enumerate(spec.text.split("\n")):
+            line = raw.strip()
+            if parameterized:
+                line = line.split("%", 1)[0].strip()  # `H 2 * * * %ENV=prod`: parameters after %
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("TZ="):
+                timezone = line[3:].strip() or None
+                continue
+            entries.append((line, timezone, spec.line + offset))
+        return entries
+
+    def _cron_trigger(self, name: str, kind: TriggerKind, expression: str, timezone: str | None, line: int) -> None:
+        try:
+            explained: str | None = explain_cron(expression)
+        except CronError as exc:
+            explained = None
+            self.ctx.diagnostic(self.path, f"invalid cron '{expression}': {exc}", line=line)
+        evidence = self.evidence(line)
+        self.triggers.append(Trigger(kind=kind, event=name, cron=expression, cron_explained=explained,
+                                     evidence=evidence))
+        target = f"pipeline '{self.path}'"
+        if name == "pollSCM":
+            target = f"poll SCM for changes, then build pipeline '{self.path}'"
+        self.ctx.add_schedule(
+            Schedule(source="jenkins", expression=expression,
+                     explanation=explained or "invalid cron expression",
+                     timezone=timezone,  # None: the Jenkins controller's time zone
+                     target=target, evidence=evidence)
+        )
+
+    # -------------------------------------------------------------- scripted
+
+    def _scripted(self, block: Block, prev: list[str], prefix: str, scope: _Scope, depth: int) -> list[str]:
+        """Stages of a scripted pipeline, in the order they run; wrappers (`node`, `timeout`, ...) are followed."""
+        if depth > MAX_DEPTH:
+            return prev
+        for stmt in block.stmts:
+            head = _head(stmt)
+            body = _trailing_block(stmt)
+            if head == "stage":
+                if body is None:
+                    continue  # the old `stage 'name'` marker has no body to read
+                prev = self._scripted_stage(stmt, body, prev, prefix, scope, depth)
+            elif head == "parallel":
+                prev = self._scripted_parallel(stmt, prev, prefix, scope, depth)
+            elif head == "properties":
+                # properties([pipelineTriggers([cron('H 4 * * *'), pollSCM('')])])
+                tokens = [item for item in stmt.items if isinstance(item, Tok)]
+                for name, index in list(_calls(tokens, frozenset(TRIGGER_KINDS))):
+                    self._trigger(name, tokens, index, stmt.line, stmt.end_line)
+            else:
+                inner = self._wrapper_scope(head, stmt, scope)
+                for nested in _blocks(stmt):
+                    if self._has_stage(nested, depth):
+                        prev = self._scripted(nested, prev, prefix, inner, depth + 1)
+        return prev
+
+    def _wrapper_scope(self, head: str | None, stmt: Stmt, scope: _Scope) -> _Scope:
+        """`node('label') { }`, `timeout(...) { }`, `docker.image('x').inside { }` around stages."""
+        inner = replace(scope, runs_on=list(scope.runs_on))
+        if head == "node":
+            label = _first_string(_call_args(stmt.items, 0))
+            inner.runs_on = [label] if label else ["any"]
+        elif head == "timeout":
+            inner.timeout = self._timeout(stmt) or scope.timeout
+        elif head == "docker":
+            for index, item in enumerate(stmt.items[:-2]):
+                if isinstance(item, Tok) and item.text == "image" and _is_op(stmt.items[index + 1], "("):
+                    found = _first_string(_call_args(stmt.items, index))
+                    inner.image = found or inner.image
+                    break
+        return inner
+
+    def _has_stage(self, block: Block, depth: int) -> bool:
+        if depth > MAX_DEPTH:
+            return False
+        for stmt in block.stmts:
+            if _head(stmt) == "stage" and _trailing_block(stmt) is not None:
+                return True
+            if any(self._has_stage(b, depth + 1) for b in _blocks(stmt)):
+                return True
+        return False
+
+    def _scripted_stage(
+        self, stmt: Stmt, body: Block, prev: list[str], prefix: str, scope: _Scope, depth: int
+    ) -> list[str]:
+        name = self._stage_name(stmt)
+        if self._has_stage(body, depth + 1):
+            return self._scripted(body, prev, prefix + name + "/", scope, depth + 1)
+        own = replace(scope, runs_on=list(scope.runs_on))
+        for inner in body.stmts:  # a timeout or node wrapping the whole stage body applies to the stage
+            if _head(inner) in ("timeout", "node"):
+                own = self._wrapper_scope(_head(inner), inner, own)
+        steps = self._steps(body, depth + 1)
+        return [self._scripted_job(prefix + name, name, prefix, steps, prev, own, stmt)]
+
+    def _scripted_job(
+        self, qualified: str, name: str, prefix: str, steps: list[Step], prev: list[str], scope: _Scope, stmt: Stmt
+    ) -> str:
+        manual = any(step.kind == "approval" for step in steps)
+        job = Job(id=self.unique(qualified, stmt.line), name=name, stage=prefix.rstrip("/") or None,
+                  needs=list(prev), needs_source="sequence" if prev else "none", runs_on=scope.runs_on,
+                  image=scope.image, timeout_minutes=scope.timeout, manual=manual,
+                  blocking=True if manual else None, steps=steps,
+                  evidence=self.evidence(stmt.line, stmt.end_line))
+        self.jobs.append(job)
+        return job.id
+
+    def _scripted_parallel(self, stmt: Stmt, prev: list[str], prefix: str, scope: _Scope, depth: int) -> list[str]:
+        """`parallel 'a': { ... }, b: { ... }` (or inside parentheses): each branch runs after `prev`."""
+        last: list[str] = []
+        items = stmt.items
+        # a branch map built at run time (`parallel branches`) cannot be read without running the script
+        found = False
+        for index, item in enumerate(items):
+            if not isinstance(item, Block) or index < 2 or not _is_op(items[index - 1], ":"):
+                continue
+            label_tok = items[index - 2]
+            if not (isinstance(label_tok, Tok) and label_tok.kind in ("id", "str")):
+                continue
+            found = True
+            label = label_tok.text
+            if self._has_stage(item, depth + 1):
+                last.extend(self._scripted(item, prev, prefix, scope, depth + 1))
+            else:
+                steps = self._steps(item, depth + 1)
+                branch = Stmt([label_tok, items[index - 1], item])
+                last.append(self._scripted_job(prefix + label, label, prefix, steps, prev, scope, branch))
+        if not found:
+            self.ctx.diagnostic(self.path, "parallel branches built at run time are not read", severity="info",
+                                line=stmt.line)
+        return last or prev
+
+    # -------------------------------------------------------------- steps
+
+    def _post_steps(self, stmt: Stmt) -> list[Step]:
+        """`post { always { ... } failure { ... } }`: the steps, named `post <condition>`."""
+        block = _trailing_block(stmt)
+        steps: list[Step] = []
+        for inner in block.stmts if block else []:
+            condition = _head(inner)
+            body = _trailing_block(inner)
+            if condition is None or body is None:
+                continue
+            for step in self._steps(body, 1):
+                label = f"post {condition}" + (f": {step.name}" if step.name else "")
+                steps.append(step.model_copy(update={"name": label}))
+        return steps
+
+    def _steps(self, block: Block, depth: int) -> list[Step]:
+        steps: list[Step] = []
+        if depth > MAX_DEPTH:
+            return steps
+        for stmt in block.stmts:
+            self._statement_steps(stmt, steps, depth)
+        return steps
+
+    def _statement_steps(self, stmt: Stmt, steps: list[Step], depth: int) -> None:
+        head = _head(stmt)
+        found = self._shell_and_input(stmt)
+        if found:
+            steps.extend(found)
+        elif head is None or head in CONTROL_WORDS or self._is_assignment(stmt) or head in SHELL_STEPS:
+            pass
+        elif head in CHECKOUT_STEPS:
+            steps.append(Step(kind="checkout", name=head, evidence=self.evidence(stmt.line, stmt.end_line)))
+        elif head != "stage":
+            steps.append(Step(kind="other", name=self._dotted(stmt),
+                              evidence=self.evidence(stmt.line, stmt.end_line)))
+        for block in _blocks(stmt):
+            steps.extend(self._steps(block, depth + 1))
+
+    @staticmethod
+    def _dotted(stmt: Stmt) -> str:
+        """`docker.image` for `docker.image('x').inside { }`: the leading identifiers of a call."""
+        parts: list[str] = []
+        items = stmt.items
+        for index, item in enumerate(items):
+            if isinstance(item, Tok) and item.kind == "id" and (index == 0 or _is_op(items[index - 1], ".", "?.")):
+                parts.append(item.text)
+                continue
+            if _is_op(item, ".", "?."):
+                continue
+            break
+        return ".".join(parts)
+
+    @staticmethod
+    def _is_assignment(stmt: Stmt) -> bool:
+        return any(_is_op(item, "=", "+=", "-=") for item in stmt.items)
+
+    def _shell_and_input(self, stmt: Stmt) -> list[Step]:
+        """`sh`/`bat`/`powershell`/`pwsh` calls (run steps) and `input` calls (approvals) in one statement."""
+        found: list[Step] = []
+        items = stmt.items
+        for name, index in _calls(items, SHELL_STEPS | {"input"}):
+            args = _call_args(items, index)
+            positional, named = _split_args(args)
+            if name == "input":
+                message = self.value(named.get("message") or (positional[0] if positional else []))
+                label = f"input: {self.ctx.redact(message[0], self.path)}" if message else "input"
+                found.append(Step(kind="approval", name=label, evidence=self.evidence(stmt.line, stmt.end_line)))
+                continue
+            script = self.value(named.get("script") or (positional[0] if positional else []))
+            if script is None:
+                self.ctx.diagnostic(self.path, f"'{name}' step without a script", line=_item_line(items[index]))
+                continue
+            text, start, end = script
+            label = self.value(named.get("label", []))
+            found.append(Step(kind="run", name=self.ctx.redact(label[0], self.path) if label else None,
+                              command=self.ctx.redact(_script_text(text), self.path), shell=name,
+                              evidence=self.evidence(start, end)))
+        return found
+
+
+def _script_text(text: str) -> str:
+    """A shell script as written: without the empty first line of `'''` strings, trailing blanks, or the
+    indentation common to all its lines (Groovy keeps it, the shell ignores it)."""
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[0].strip():
+        lines = lines[1:]
+    return textwrap.dedent("\n".join(lines)).rstrip()
+
+
+def _matrix(dimensions: dict[str, list[str]], excludes: list[dict[str, tuple[set[str], bool]]]) -> Matrix:
+    """fan_out = axis combinations that no `exclude` matches (an exclude matches when every axis it names
+    matches: `values` lists the values, `notValues` the values it does not match)."""
+    size = 1
+    for values in dimensions.values():
+        size *= len(values)
+    if size > MATRIX_ENUMERATION_LIMIT:
+        return Matrix(dimensions=dimensions, exclude=len(excludes), fan_out=max(0, size - len(excludes)))
+    keys = list(dimensions)
+    kept = 0
+    for combo in itertools.product(*dimensions.values()):
+        chosen = dict(zip(keys, combo, strict=True))
+        excluded = any(
+            rule and all(name in chosen and ((chosen[name] in values) != negated)
+                         for name, (values, negated) in rule.items())
+            for rule in excludes
+        )
+        kept += not excluded
+    return Matrix(dimensions=dimensions, exclude=len(excludes), fan_out=kept)

@@ -1,0 +1,639 @@
+"""Terraform: backends, providers and modules of each root or module folder (`*.tf`, `*.tf.json`).
+
+There is no HCL parser among our dependencies, so `*.tf` files are read by a small scanner that follows the
+HCL native syntax specification closely enough for the top-level structure: blocks (`type "label" ... { }`)
+and attributes (`name = expression`), with quoted strings and their `${ }`/`%{ }` templates, heredocs
+(`<<EOF` and `<<-EOF`), comments (`#`, `//`, `/* */`) and object constructors (`{ key = value, ... }`),
+all tracked with brace depth so that a `}` inside a string, heredoc or comment never closes a block.
+`*.tf.json` files follow Terraform's JSON configuration syntax; their line numbers are those of the first
+occurrence of each block's label (JSON has no better anchor without a position-aware parser).
+
+Found per folder (a Terraform module is a folder, all its files merged):
+
+* `terraform { backend "<type>" { ... } }` and `terraform { cloud { ... } }` -> a `terraform-backend` item
+  with the literal settings; values of credential-like settings are replaced by `[REDACTED]`; an empty
+  backend block is a partial configuration completed by `terraform init -backend-config`;
+* `required_providers` entries (`aws = { source, version }`, or the legacy `aws = "~> 4.0"`) and `provider`
+  blocks (region, alias) -> one `terraform-provider` item per provider local name, merged, counting the
+  `resource` and `data` blocks that use it (a block's `provider` argument, else the resource type's prefix
+  before the first underscore, Terraform's own rule); a provider only used implicitly gets source
+  `hashicorp/<name>`, as Terraform assumes;
+* `module "<name>" { source, version }` -> a `terraform-module` item.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import Evidence, InfraItem
+from ..repo import FileText
+from ._infra_common import SECRET_KEY, directory_of
+from .base import DetectContext, Wants, detector, under, vendored
+
+# ------------------------------------------------------------------ the scanner
+
+
+@dataclass(slots=True)
+class Token:
+    """A lexical token: kind is ident, string, heredoc, number, newline or punct; offsets index the source."""
+
+    kind: str
+    text: str
+    line: int
+    start: int
+    end: int
+    literal: bool = True  # a string without template interpolation
+
+
+@dataclass
+class Value:
+    """An attribute value: `text` is the literal (for plain strings, numbers, booleans) or the expression
+    as written; `items` holds the entries of an object constructor."""
+
+    text: str
+    line: int
+    end: int
+    literal: bool
+    items: dict[str, Value] | None = None
+
+
+@dataclass
+class Block:
+    """`type "label"... { attributes and nested blocks }` with its first and last line."""
+
+    type: str
+    labels: list[str]
+    start: int
+    end: int
+    attributes: dict[str, Value] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+
+
+# One pass of this pattern finds the next token; only strings with templates, heredocs and block comments
+# need the slower character-by-character code.
+_TOKEN = re.compile(
+    r"""(?P<newline>\n)
+      | (?P<space>[ \t\r]+)
+      | (?P<comment>(?:\#|//)[^\n]*)
+      | (?P<plain>"(?:[^"\\\n$%]|\\[^\n]|\$(?!\{)|%(?!\{))*")
+      | (?P<ident>[A-Za-z_][A-Za-z0-9_-]*)
+      | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
+      | (?P<other>.)""",
+    re.VERBOSE,
+)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"\\(.)")
+_HEREDOC_START = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\n")
+_OPENERS, _CLOSERS = "([{", ")]}"
+MAX_NESTING = 64  # real configurations nest a handful of levels; this bound keeps recursion safe
+
+
+class Scanner:
+    """Tokens of an HCL file; problems (unterminated strings, comments, heredocs) are collected, not raised."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+        self.tokens: list[Token] = []
+        self.problems: list[tuple[int, str]] = []
+
+    def scan(self) -> list[Token]:
+        text, size, tokens = self.text, len(self.text), self.tokens
+        while self.pos < size:
+            match = _TOKEN.match(text, self.pos)
+            assert match is not None  # noqa: S101 - the last alternative matches any character but a newline
+            kind, start, end = match.lastgroup, match.start(), match.end()
+            if kind == "newline":
+                tokens.append(Token("newline", "\n", self.line, start, end))
+                self.line += 1
+            elif kind == "plain":
+                content = text[start + 1:end - 1]
+                if "\\" in content:
+                    content = _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), content)
+                tokens.append(Token("string", content, self.line, start, end))
+            elif kind in ("ident", "number"):
+                tokens.append(Token(kind, match.group(), self.line, start, end))
+            elif kind == "other":
+                char = match.group()
+                if char == '"':
+                    self._string()  # a template with ${ } or %{ }, or a string left open
+                    continue
+                if char == "/" and text.startswith("/*", start):
+                    self._block_comment()
+                    continue
+                if char == "<" and _HEREDOC_START.match(text, start):
+                    self._heredoc()
+                    continue
+                tokens.append(Token("punct", char, self.line, start, end))
+            self.pos = end
+        return tokens
+
+    def _add(self, kind: str, value: str, start: int, end: int, *, line: int | None = None,
+             literal: bool = True) -> None:
+        self.tokens.append(Token(kind, value, line or self.line, start, end, literal))
+
+    def _block_comment(self) -> None:
+        end = self.text.find("*/", self.pos + 2)
+        if end < 0:
+            self.problems.append((self.line, "comment /* is never closed"))
+            end = len(self.text) - 2
+        self.line += self.text.count("\n", self.pos, end + 2)
+        self.pos = end + 2
+
+    def _string(self) -> None:
+        """A quoted template: escapes, `$${`/`%%{` (literal), and `${ }`/`%{ }` interpolations, which may hold
+        nested strings and braces. A quoted string cannot span lines outside an interpolation."""
+        start, line = self.pos, self.line
+        text, size = self.text, len(self.text)
+        pos, parts, literal = start + 1, [], True
+        while pos < size:
+            char = text[pos]
+            if char == "\\" and pos + 1 < size:
+                parts.append({"n": "\n", "t": "\t", '"': '"', "\\": "\\"}.get(text[pos + 1], text[pos:pos + 2]))
+                pos += 2
+            elif char == '"':
+                self.pos = pos + 1
+                content = "".join(parts) if literal else text[start + 1:pos]
+                self._add("string", content, start, pos + 1, line=line, literal=literal)
+                return
+            elif char == "\n":
+                break
+            elif text.startswith(("$${", "%%{"), pos):
+                parts.append(text[pos + 1:pos + 3])
+                pos += 3
+            elif text.startswith(("${", "%{"), pos):
+                literal = False
+                pos = self._interpolation(pos + 2)
+            else:
+                parts.append(char)
+                pos += 1
+        self.problems.append((line, "string is not closed on its line"))
+        self._add("string", text[start + 1:pos], start, pos, line=line, literal=False)
+        self.pos = pos
+
+    def _interpolation(self, pos: int) -> int:
+        """The offset just after the `}` that closes an interpolation opened before `pos`.
+
+        Interpolations hold expressions, which hold strings, which hold interpolations, ...: a stack of
+        frames (an expression with its brace depth, or a string) follows them without recursion.
+        """
+        text, size = self.text, len(self.text)
+        stack: list[list[int]] = [[1]]  # [depth] for an expression, [] for a string
+        while pos < size and stack:
+            frame, char = stack[-1], text[pos]
+            if char == "\n":
+                self.line += 1
+            if not frame:  # inside a string nested in the expression
+                if char == "\\":
+                    pos += 1
+                elif char in '"\n':
+                    stack.pop()  # a newline ends a string that was never closed
+                elif text.startswith(("$${", "%%{"), pos):
+                    pos += 2  # an escaped, literal `${`
+                elif text.startswith(("${", "%{"), pos):
+                    stack.append([1])
+                    pos += 1
+            elif char == '"':
+                stack.append([])
+            elif char == "{":
+                frame[0] += 1
+            elif char == "}":
+                frame[0] -= 1
+                if frame[0] == 0:
+                    stack.pop()
+            pos += 1
+        return pos
+
+    def _heredoc(self) -> None:
+        match = _HEREDOC_START.match(self.text, self.pos)
+        assert match is not None  # noqa: S101 - checked by the caller
+        marker, start, line = match.group(2), self.pos, self.line
+        pos = match.end()
+        self.line += 1
+        while pos < len(self.text):
+            end = self.text.find("\n", pos)
+            end = len(self.text) if end < 0 else end
+            if self.text[pos:end].strip() == marker:
+                self.pos = end
+                self._add("heredoc", self.text[match.end():pos], start, end, line=line, literal=False)
+                return
+            self.line += 1
+            pos = end + 1
+        self.problems.append((line, f"heredoc <<{marker} is never closed"))
+        self.pos = len(self.text)
+        self._add("heredoc", self.text[match.end():], start, self.pos, line=line, literal=False)
+
+
+class Parser:
+    """Blocks and attributes over the scanner's tokens, with recovery: a problem skips to the line's end."""
+
+    def __init__(self, text: str) -> None:
+        scanner = Scanner(text)
+        self.tokens = scanner.scan()
+        self.problems = scanner.problems
+        self.text = text
+        self.pos = 0
+        self.depth = 0
+        self.truncated = False  # reading stopped early: open blocks are not reported as unclosed
+
+    def parse(self) -> list[Block]:
+        body = Block("", [], 1, 1)
+        self._body(body, closing=False)
+        return body.blocks
+
+    def _peek(self, offset: int = 0) -> Token | None:
+        index = self.pos + offset
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def _body(self, block: Block, *, closing: bool) -> None:
+        while (token := self._peek()) is not None:
+            if token.kind == "newline":
+                self.pos += 1
+            elif token.kind == "punct" and token.text == "}":
+                self.pos += 1
+                if closing:
+                    block.end = token.line
+                    return
+                self.problems.append((token.line, "unexpected '}' (more closing than opening braces)"))
+            elif token.kind == "ident":
+                self._item(block, token)
+            else:
+                self.problems.append((token.line, f"unexpected '{token.text[:20]}' where a block or argument "
+                                                  "was expected"))
+                self._skip_line()
+        if closing:
+            if not self.truncated:
+                self.problems.append((block.start, f"block '{' '.join([block.type, *block.labels])}' is never "
+                                                   "closed"))
+            block.end = self.tokens[-1].line if self.tokens else block.start
+
+    def _item(self, block: Block, name: Token) -> None:
+        following = self._peek(1)
+        if following is not None and following.kind == "punct" and following.text == "=":
+            self.pos += 2
+            start = self.pos
+            self._skip_expression()
+            block.attributes[name.text] = self._value(start, self.pos, name.line)
+            return
+        self.pos += 1
+        labels: list[str] = []
+        while (token := self._peek()) is not None and token.kind in ("string", "ident"):
+            labels.append(token.text)
+            self.pos += 1
+        token = self._peek()
+        if token is None or not (token.kind == "punct" and token.text == "{"):
+            self.problems.append((name.line, f"'{name.text}' is neither an argument (name = value) nor a block"))
+            self._skip_line()
+            return
+        self.pos += 1
+        if self.depth >= MAX_NESTING:
+            self.problems.append((name.line, f"blocks nested deeper than {MAX_NESTING} levels; the rest of the "
+                                             "file is not read"))
+            self.pos = len(self.tokens)
+            self.truncated = True
+            return
+        child = Block(name.text, labels, name.line, name.line)
+        self.depth += 1
+        self._body(child, closing=True)
+        self.depth -= 1
+        block.blocks.append(child)
+
+    def _skip_line(self) -> None:
+        while (token := self._peek()) is not None and token.kind != "newline":
+            self.pos += 1
+
+    def _skip_expression(self) -> None:
+        """Move past an expression: up to a newline, or the `}` of a one-line block, at bracket depth 0."""
+        depth = 0
+        while (token := self._peek()) is not None:
+            if token.kind == "punct" and token.text in _OPENERS:
+                depth += 1
+            elif token.kind == "punct" and token.text in _CLOSERS:
+                if depth == 0:
+                    return
+                depth -= 1
+            elif token.kind == "newline" and depth == 0:
+                return
+            self.pos += 1
+
+    def _value(self, start: int, end: int, line: int) -> Value:
+        indexes = [i for i in range(start, end) if self.tokens[i].kind != "newline"]
+        if not indexes:
+            return Value("", line, line, literal=False)
+        first, last = self.tokens[indexes[0]], self.tokens[indexes[-1]]
+        last_line = last.line + self.text.count("\n", last.start, last.end)
+        if len(indexes) == 1 and first.kind in ("string", "number"):
+            return Value(first.text, line, last_line, literal=first.literal)
+        if len(indexes) == 1 and first.kind == "ident" and first.text in ("true", "false"):
+            return Value(first.text, line, last_line, literal=True)
+        items = None
+        if first.kind == last.kind == "punct" and first.text == "{" and last.text == "}":
+            items = self._object(indexes[0] + 1, indexes[-1])
+        return Value(self.text[first.start:last.end], line, last_line, literal=False, items=items)
+
+    def _object(self, start: int, end: int) -> dict[str, Value] | None:
+        """Entries of an object constructor `{ key = value, "key" : value }`; None when it is not that shape."""
+        items: dict[str, Value] = {}
+        index = start
+        while index < end:
+            token = self.tokens[index]
+            if token.kind == "newline" or (token.kind == "punct" and token.text == ","):
+                index += 1
+                continue
+            following = self.tokens[index + 1] if index + 1 < end else None
+            if (token.kind not in ("ident", "string") or following is None or following.kind != "punct"
+                    or following.text not in ("=", ":")):
+                return None
+            value_end, depth = index + 2, 0
+            while value_end < end:
+                item = self.tokens[value_end]
+                if item.kind == "punct" and item.text in _OPENERS:
+                    depth += 1
+                elif item.kind == "punct" and item.text in _CLOSERS:
+                    depth -= 1
+                elif depth == 0 and (item.kind == "newline" or (item.kind == "punct" and item.text == ",")):
+                    break
+                value_end += 1
+            items[token.text] = self._value(index + 2, value_end, token.line)
+            index = value_end
+        return items
+
+
+def parse_hcl(text: str) -> tuple[list[Block], list[tuple[int, str]]]:
+    """Top-level blocks of an HCL file and the problems met (line, reason)."""
+    parser = Parser(text)
+    blocks = parser.parse()
+    return blocks, parser.problems
+
+
+# ------------------------------------------------------------------ JSON configuration syntax
+
+
+def parse_tf_json(text: str) -> tuple[list[Block], list[tuple[int, str]]]:
+    """Blocks of a `*.tf.json` file (terraform, provider, module, resource, data), with approximate lines."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        return [], [(getattr(exc, "lineno", 1), f"invalid JSON: {exc}")]
+    except RecursionError:
+        return [], [(1, "invalid JSON: nesting too deep")]
+    if not isinstance(doc, dict):
+        return [], [(1, "a .tf.json file must hold a JSON object")]
+    try:
+        return _json_blocks(doc, text), []
+    except RecursionError:
+        return [], [(1, "JSON nesting too deep to read")]
+
+
+def _json_blocks(doc: dict[str, Any], text: str) -> list[Block]:
+    finder = _LineFinder(text)
+    blocks: list[Block] = []
+    for body in _json_bodies(doc.get("terraform")):
+        blocks.append(_json_block("terraform", [], body, finder.line("terraform"), finder))
+    for kind, depth in (("provider", 1), ("module", 1), ("resource", 2), ("data", 2)):
+        for labels, body in _json_labelled(doc.get(kind), depth):
+            blocks.append(_json_block(kind, labels, body, finder.line(labels[-1]), finder))
+    return blocks
+
+
+class _LineFinder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def line(self, key: str) -> int:
+        index = self.text.find(json.dumps(key))
+        return self.text.count("\n", 0, index) + 1 if index >= 0 else 1
+
+
+def _json_bodies(value: Any) -> list[dict[str, Any]]:
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _json_labelled(value: Any, depth: int) -> list[tuple[list[str], dict[str, Any]]]:
+    if not isinstance(value, dict):
+        return []
+    result: list[tuple[list[str], dict[str, Any]]] = []
+    for label, inner in value.items():
+        if depth == 1:
+            result.extend(([str(label)], body) for body in _json_bodies(inner))
+        else:
+            result.extend(([str(label), *labels], body) for labels, body in _json_labelled(inner, depth - 1))
+    return result
+
+
+def _json_value(value: Any, line: int) -> Value:
+    if isinstance(value, str):
+        return Value(value, line, line, literal="${" not in value)
+    if isinstance(value, dict):
+        return Value(json.dumps(value), line, line, literal=False,
+                     items={str(k): _json_value(v, line) for k, v in value.items()})
+    if isinstance(value, bool | int | float):
+        return Value(json.dumps(value), line, line, literal=True)
+    return Value(json.dumps(value), line, line, literal=False)
+
+
+def _json_block(kind: str, labels: list[str], body: dict[str, Any], line: int, finder: _LineFinder) -> Block:
+    block = Block(kind, labels, line, line)
+    for key, value in body.items():
+        if kind == "terraform" and key == "backend" and isinstance(value, dict):
+            for backend_type, config in value.items():
+                for config_body in _json_bodies(config):
+                    block.blocks.append(_json_block("backend", [str(backend_type)], config_body,
+                                                    finder.line(str(backend_type)), finder))
+        elif kind == "terraform" and key in ("cloud", "required_providers"):
+            for config_body in _json_bodies(value):
+                block.blocks.append(_json_block(key, [], config_body, finder.line(key), finder))
+        elif kind == "required_providers":
+            block.attributes[key] = _json_value(value, finder.line(key))
+        else:
+            block.attributes[key] = _json_value(value, line)
+    return block
+
+
+# ------------------------------------------------------------------ what a folder declares
+
+
+@dataclass
+class Provider:
+    """A provider of one folder, merged from required_providers, provider blocks and resource types."""
+
+    name: str
+    source: str | None = None
+    versions: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    resources: int = 0
+    data_sources: int = 0
+    evidence: Evidence | None = None
+    evidence_rank: int = 0  # which evidence is best: 3 required_providers, 2 provider block, 1 a resource
+    locations: list[str] = field(default_factory=list)
+
+    def cite(self, evidence: Evidence, rank: int) -> None:
+        """Keep the best evidence: the first required_providers entry, else provider block, else resource."""
+        if rank > self.evidence_rank:
+            self.evidence, self.evidence_rank = evidence, rank
+
+
+# Per scan: the Terraform files of each folder, and the folders already read.
+_folders: weakref.WeakKeyDictionary[DetectContext, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+_done: weakref.WeakKeyDictionary[DetectContext, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _is_terraform(path: str) -> bool:
+    return path.endswith((".tf", ".tf.json")) and not vendored(path) and not under(path, ".terraform")
+
+
+# `.terraform/` holds downloaded modules and providers: someone else's code.
+TERRAFORM_FILES = Wants(globs=("*.tf", "*.tf.json"), refine=lambda path: not under(path, ".terraform"))
+
+
+def _folder_files(ctx: DetectContext, folder: str) -> list[str]:
+    """The Terraform files of `folder`, from an index built once per scan (not a glob per file)."""
+    index = _folders.get(ctx)
+    if index is None:
+        index = {}
+        for path in ctx.files:
+            if _is_terraform(path):
+                index.setdefault(directory_of(path), []).append(path)
+        _folders[ctx] = index
+    return sorted(index.get(folder, []))
+
+
+@detector("terraform", wants=TERRAFORM_FILES)
+def detect_terraform(ctx: DetectContext, file: FileText) -> None:
+    folder = directory_of(file.path)
+    done = _done.setdefault(ctx, set())
+    if folder in done:
+        return  # the folder was read whole when its first file came up
+    done.add(folder)
+    # Files sorting before this one were offered first and could not be read: do not read them again.
+    files = [path for path in _folder_files(ctx, folder) if path > file.path]
+    files.insert(0, file.path)
+    providers: dict[str, Provider] = {}
+    for path in files:
+        text = file if path == file.path else ctx.read(path)
+        if text is None:
+            continue
+        blocks, problems = (parse_tf_json if path.endswith(".json") else parse_hcl)(text.text)
+        for line, reason in problems:
+            ctx.diagnostic(path, reason, line=line)
+        for block in blocks:
+            _top_block(ctx, path, folder, block, providers)
+    for provider in providers.values():
+        _emit_provider(ctx, folder, provider)
+
+
+def _top_block(ctx: DetectContext, path: str, folder: str, block: Block, providers: dict[str, Provider]) -> None:
+    if block.type == "terraform":
+        for child in block.blocks:
+            if child.type == "backend" and child.labels:
+                _emit_backend(ctx, path, folder, child.labels[0], child)
+            elif child.type == "cloud":
+                _emit_backend(ctx, path, folder, "cloud", child)
+            elif child.type == "required_providers":
+                _required_providers(ctx, path, child, providers)
+    elif block.type == "provider" and block.labels:
+        provider = _provider(providers, block.labels[0])
+        for key, target in (("region", provider.regions), ("alias", provider.aliases)):
+            value = block.attributes.get(key)
+            if value is not None and value.text not in target:
+                target.append(value.text)
+        provider.locations.append(f"{path}:{block.start}")
+        provider.cite(ctx.evidence(path, block.start, block.end), 2)
+    elif block.type == "module" and block.labels:
+        _emit_module(ctx, path, folder, block)
+    elif block.type in ("resource", "data") and block.labels:
+        explicit = block.attributes.get("provider")
+        name = explicit.text.split(".", 1)[0] if explicit is not None else block.labels[0].split("_", 1)[0]
+        provider = _provider(providers, name)
+        if block.type == "resource":
+            provider.resources += 1
+        else:
+            provider.data_sources += 1
+        provider.cite(ctx.evidence(path, block.start, block.end), 1)
+
+
+def _provider(providers: dict[str, Provider], name: str) -> Provider:
+    if name not in providers:
+        providers[name] = Provider(name=name)
+    return providers[name]
+
+
+def _required_providers(ctx: DetectContext, path: str, block: Block, providers: dict[str, Provider]) -> None:
+    for name, value in block.attributes.items():
+        provider = _provider(providers, name)
+        if value.items is not None:
+            source, version = value.items.get("source"), value.items.get("version")
+            if source is not None:
+                provider.source = source.text
+            if version is not None and version.text not in provider.versions:
+                provider.versions.append(version.text)
+        elif value.literal and value.text not in provider.versions:
+            provider.versions.append(value.text)  # Terraform 0.12 form: `aws = "~> 2.0"`
+        provider.locations.append(f"{path}:{value.line}")
+        provider.cite(ctx.evidence(path, value.line, value.end), 3)
+
+
+def _emit_provider(ctx: DetectContext, folder: str, provider: Provider) -> None:
+    if provider.evidence is None:
+        return
+    attributes: dict[str, str | list[str]] = {
+        "directory": folder,
+        "source": provider.source or f"hashicorp/{provider.name} (implied)",
+        "resources": str(provider.resources),
+        "data_sources": str(provider.data_sources),
+    }
+    if provider.versions:
+        attributes["version"] = provider.versions
+    if provider.regions:
+        attributes["regions"] = provider.regions
+    if provider.aliases:
+        attributes["aliases"] = provider.aliases
+    if provider.locations:
+        attributes["declared_at"] = provider.locations
+    ctx.add_infra(InfraItem(kind="terraform-provider", name=provider.name, path=provider.evidence.path,
+                            attributes=attributes, evidence=provider.evidence))
+
+
+def _settings(ctx: DetectContext, path: str, block: Block, prefix: str = "") -> dict[str, str | list[str]]:
+    """Backend settings as `name: value`, nested blocks as `block.name`; credentials become [REDACTED]."""
+    settings: dict[str, str | list[str]] = {}
+    for key, value in block.attributes.items():
+        name = prefix + key
+        settings[name] = "[REDACTED]" if SECRET_KEY.search(key) else ctx.redact(value.text, path)
+    for child in block.blocks:
+        settings.update(_settings(ctx, path, child, f"{prefix}{child.type}."))
+    return settings
+
+
+def _emit_backend(ctx: DetectContext, path: str, folder: str, name: str, block: Block) -> None:
+    attributes: dict[str, str | list[str]] = _settings(ctx, path, block)
+    attributes["directory"] = folder
+    if not block.attributes and not block.blocks:
+        attributes["configuration"] = "partial (completed by terraform init -backend-config)"
+    ctx.add_infra(InfraItem(kind="terraform-backend", name=name, path=path, attributes=attributes,
+                            evidence=ctx.evidence(path, block.start, block.end)))
+
+
+def _emit_module(ctx: DetectContext, path: str, folder: str, block: Block) -> None:
+    name = block.labels[0]
+    attributes: dict[str, str | list[str]] = {"directory": folder}
+    source = block.attributes.get("source")
+    if source is None:
+        ctx.diagnostic(path, f"module '{name}' has no source (Terraform requires one)", line=block.start)
+    else:
+        attributes["source"] = ctx.redact(source.text, path)
+    version = block.attributes.get("version")
+    if version is not None:
+        attributes["version"] = version.text
+    for key in ("count", "for_each"):
+        if key in block.attributes:
+            attributes[key] = ctx.redact(block.attributes[key].text, path)
+    ctx.add_infra(InfraItem(kind="terraform-module", name=name, path=path, attributes=attributes,
+                            evidence=ctx.evidence(path, block.start, block.end)))

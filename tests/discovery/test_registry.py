@@ -1,0 +1,51 @@
+"""The detector registry and the runner's file index."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestrator_kit.discovery import _WantsIndex, load_detectors
+from orchestrator_kit.discovery.base import Wants
+
+SEGMENTS = st.sampled_from(
+    [
+        ".github", "workflows", "actions", "setup", "scripts", "bin", "docs", "runbooks", "k8s", "charts", "templates",
+        "node_modules", "vendor", "src", "ops", "cron.d", "playbooks", "services", "a", "B", ".circleci",
+    ]
+)
+NAMES = st.sampled_from(
+    [
+        "ci.yml", "ci.yaml", "action.yml", "Makefile", "makefile", "GNUmakefile", "rules.mk", "justfile", "Taskfile.yml",
+        "package.json", "pyproject.toml", "tox.ini", "noxfile.py", "Dockerfile", "Dockerfile.dev", "app.Dockerfile",
+        "docker-compose.yml", "compose.prod.yaml", "deployment.yaml", "Chart.yaml", "kustomization.yaml", "main.tf",
+        "site.yml", "crontab", "backup.cron", "backup.timer", "backup.service", "README.md", "RELEASING.md",
+        "runbook.md", "deploy.sh", "tool", "Jenkinsfile", "build.jenkinsfile", ".gitlab-ci.yml", "config.yml",
+        "azure-pipelines.yml", "bitbucket-pipelines.yml", ".pre-commit-config.yaml", "mod.py", "image.png", "x.YML",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(SEGMENTS, max_size=4), NAMES)
+def test_the_index_picks_exactly_the_detectors_whose_wants_match(dirs, name):
+    detectors = load_detectors()
+    path = "/".join([*dirs, name])
+    expected = [d.name for d in detectors if d.wants(path)]
+    assert [d.name for d in _WantsIndex(detectors).wanting(path)] == expected
+
+
+def test_wants_semantics():
+    wants = Wants(names=frozenset({"Makefile"}), globs=("*.mk",), dirs=frozenset({"scripts"}),
+                  prefixes=(".github/workflows/",), refine=lambda p: not p.endswith("skip.mk"))
+    assert wants("Makefile") and wants("sub/x/Makefile") and wants("RULES.MK")
+    assert wants("scripts/anything") and wants("a/scripts/b/c.txt") and wants(".github/workflows/x")
+    assert not wants("makefile") and not wants("skip.mk") and not wants("x/.github/workflows/y")
+    assert not wants("node_modules/pkg/Makefile") and not wants("vendor/scripts/x")
+
+
+def test_detector_names_are_unique_and_every_module_registers_one():
+    detectors = load_detectors()
+    names = [d.name for d in detectors]
+    assert len(names) == len(set(names))
+    assert {"github-actions", "github-actions-composite"} <= set(names)

@@ -1,0 +1,352 @@
+"""Terraform detector: the HCL scanner, backends, providers merged per folder, modules, JSON syntax, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestrator_kit.discovery.terraform import parse_hcl
+from tests.conftest import errors_of, run_detectors
+
+VERSIONS = """\
+terraform {
+  required_version = ">= 1.5"
+
+  backend "s3" {
+    bucket         = "acme-tf-state" # comment with a } brace
+    key            = "prod/network.tfstate"
+    region         = "eu-west-1"
+    dynamodb_table = "tf-locks"
+    encrypt        = true
+    access_key     = "AKIAIOSFODNN7EXAMPLE"
+  }
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.40"
+    }
+    cloudflare = {
+      source = "cloudflare/cloudflare"
+    }
+  }
+}
+"""
+
+PROVIDERS = """\
+// default region
+provider "aws" {
+  region = var.region
+}
+
+/* a second
+   account { with braces } */
+provider "aws" {
+  alias  = "us"
+  region = "us-east-1"
+}
+"""
+
+MAIN = """\
+resource "aws_instance" "web" {
+  ami           = data.aws_ami.ubuntu.id
+  instance_type = "t3.micro"
+  user_data     = <<-EOT
+    #!/bin/bash
+    echo "} not a brace" {
+    resource "fake" "inside_heredoc" {
+  EOT
+  tags = {
+    Name  = "web-${var.env}"
+    Query = "${jsonencode({ a = "}" })}"
+    Cost  = "$${not_interpolated}"
+  }
+}
+
+data "aws_ami" "ubuntu" {
+  provider    = aws.us
+  most_recent = true
+}
+
+resource "cloudflare_record" "www" { name = "www" }
+
+resource "random_id" "suffix" {
+  byte_length = 4
+}
+
+module "vpc" {
+  source  = "terraform-aws-modules/vpc/aws"
+  version = "5.5.1"
+  count   = var.create ? 1 : 0
+}
+
+module "local" {
+  source = "./modules/local"
+}
+"""
+
+
+def scan(make_repo, files):
+    inventory = run_detectors(make_repo(files), "terraform")
+    assert errors_of(inventory) == []
+    return inventory
+
+
+def items(inventory, kind):
+    return {item.name: item for item in inventory.infrastructure if item.kind == kind}
+
+
+def span(item):
+    return (item.evidence.path, item.evidence.line_start, item.evidence.line_end)
+
+
+def test_folder_is_merged(make_repo):
+    inventory = scan(make_repo, {
+        "infra/versions.tf": VERSIONS,
+        "infra/providers.tf": PROVIDERS,
+        "infra/main.tf": MAIN,
+    })
+    assert inventory.diagnostics == []
+
+    [backend] = items(inventory, "terraform-backend").values()
+    assert backend.name == "s3"
+    assert backend.attributes == {
+        "bucket": "acme-tf-state",
+        "key": "prod/network.tfstate",
+        "region": "eu-west-1",
+        "dynamodb_table": "tf-locks",
+        "encrypt": "true",
+        "access_key": "[REDACTED]",
+        "directory": "infra",
+    }
+    assert span(backend) == ("infra/versions.tf", 4, 11)
+
+    providers = items(inventory, "terraform-provider")
+    assert set(providers) == {"aws", "cloudflare", "random"}
+    aws = providers["aws"]
+    assert aws.attributes == {
+        "directory": "infra",
+        "source": "hashicorp/aws",
+        "version": ["~> 5.40"],
+        "regions": ["var.region", "us-east-1"],
+        "aliases": ["us"],
+        "resources": "1",
+        "data_sources": "1",  # via `provider = aws.us`
+        "declared_at": ["infra/providers.tf:2", "infra/providers.tf:8", "infra/versions.tf:14"],
+    }
+    # required_providers is the best evidence, wherever it sits in the file order.
+    assert span(aws) == ("infra/versions.tf", 14, 17)
+    assert providers["cloudflare"].attributes["source"] == "cloudflare/cloudflare"
+    assert providers["cloudflare"].attributes["resources"] == "1"
+    assert span(providers["cloudflare"]) == ("infra/versions.tf", 18, 20)
+    # random is never declared: Terraform assumes hashicorp/random; the evidence is its first resource.
+    assert providers["random"].attributes["source"] == "hashicorp/random (implied)"
+    assert span(providers["random"]) == ("infra/main.tf", 23, 25)
+
+    modules = items(inventory, "terraform-module")
+    assert modules["vpc"].attributes == {
+        "directory": "infra",
+        "source": "terraform-aws-modules/vpc/aws",
+        "version": "5.5.1",
+        "count": "var.create ? 1 : 0",
+    }
+    assert span(modules["vpc"]) == ("infra/main.tf", 27, 31)
+    assert modules["local"].attributes == {"directory": "infra", "source": "./modules/local"}
+    assert span(modules["local"]) == ("infra/main.tf", 33, 35)
+
+
+def test_folders_are_separate(make_repo):
+    inventory = scan(make_repo, {
+        "envs/dev/main.tf": 'provider "aws" {\n  region = "eu-west-1"\n}\nresource "aws_s3_bucket" "a" {}\n',
+        "envs/prod/main.tf": 'provider "aws" {\n  region = "us-east-1"\n}\n',
+        "envs/prod/more.tf": 'resource "aws_s3_bucket" "a" {}\nresource "aws_s3_bucket" "b" {}\n',
+    })
+    providers = [i for i in inventory.infrastructure if i.kind == "terraform-provider"]
+    got = {(p.attributes["directory"], p.attributes["regions"][0], p.attributes["resources"]) for p in providers}
+    assert got == {("envs/dev", "eu-west-1", "1"), ("envs/prod", "us-east-1", "2")}
+    assert inventory.files_read == 3  # each file read once, though a folder is read when its first file comes
+
+
+def test_cloud_block_and_partial_backend(make_repo):
+    cloud = """\
+    terraform {
+      cloud {
+        organization = "acme"
+        hostname     = "app.terraform.io"
+        token        = "abcdefghijklmnop.atlasv1.qrstuvwxyz0123456789"
+        workspaces {
+          tags = ["networking", "prod"]
+        }
+      }
+    }
+    """
+    inventory = scan(make_repo, {
+        "cloud/main.tf": cloud,
+        "partial/backend.tf": 'terraform {\n  backend "gcs" {}\n}\n',
+    })
+    backends = items(inventory, "terraform-backend")
+    assert backends["cloud"].attributes == {
+        "organization": "acme",
+        "hostname": "app.terraform.io",
+        "token": "[REDACTED]",
+        "workspaces.tags": '["networking", "prod"]',
+        "directory": "cloud",
+    }
+    assert span(backends["cloud"]) == ("cloud/main.tf", 2, 9)
+    assert backends["gcs"].attributes == {
+        "directory": "partial",
+        "configuration": "partial (completed by terraform init -backend-config)",
+    }
+    assert span(backends["gcs"]) == ("partial/backend.tf", 2, 2)
+
+
+def test_legacy_required_providers_and_one_line_blocks(make_repo):
+    text = (
+        'terraform {\n  required_providers {\n    google = "~> 4.0"\n  }\n}\n'
+        'variable "project" { default = "x" }\n'
+        'resource "google_storage_bucket" "b" { name = "b" }\n'
+    )
+    [google] = scan(make_repo, {"main.tf": text}).infrastructure
+    assert google.name == "google"
+    assert google.attributes["version"] == ["~> 4.0"]
+    assert google.attributes["source"] == "hashicorp/google (implied)"
+    assert google.attributes["resources"] == "1"
+    assert google.attributes["directory"] == "."
+    assert span(google) == ("main.tf", 3, 3)
+
+
+def test_tf_json(make_repo):
+    text = """\
+    {
+      "terraform": {
+        "backend": {"s3": {"bucket": "json-state", "secret_key": "x"}},
+        "required_providers": {"aws": {"source": "hashicorp/aws", "version": ">= 5"}}
+      },
+      "provider": {"aws": [{"region": "eu-west-1"}, {"alias": "b", "region": "us-east-1"}]},
+      "resource": {"aws_s3_bucket": {"logs": {"bucket": "logs"}}},
+      "module": {"net": {"source": "./net"}}
+    }
+    """
+    inventory = scan(make_repo, {"main.tf.json": text})
+    assert items(inventory, "terraform-backend")["s3"].attributes == {
+        "bucket": "json-state", "secret_key": "[REDACTED]", "directory": "."}
+    aws = items(inventory, "terraform-provider")["aws"]
+    assert aws.attributes["regions"] == ["eu-west-1", "us-east-1"]
+    assert aws.attributes["aliases"] == ["b"]
+    assert aws.attributes["resources"] == "1"
+    assert aws.evidence.line_start == 4  # the line where "aws" is first written
+    assert items(inventory, "terraform-module")["net"].attributes["source"] == "./net"
+
+
+def test_module_source_with_credentials_is_redacted(make_repo):
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    text = f'module "m" {{\n  source = "git::https://bot:{token}@github.com/acme/m.git?ref=v1"\n}}\n'
+    [module] = scan(make_repo, {"main.tf": text}).infrastructure
+    assert token not in module.attributes["source"]
+    assert module.attributes["source"].startswith("git::https://")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "line"),
+    [
+        ('resource "a_b" "c" {\n  x = 1\n', "block 'resource a_b c' is never closed", 1),
+        ("}\n", "unexpected '}'", 1),
+        ('locals {\n  a = "unterminated\n}\n', "string is not closed on its line", 2),
+        ("locals {\n  a = <<EOF\nnever closed\n", "heredoc <<EOF is never closed", 2),
+        ("/* comment\nnever closed\n", "comment /* is never closed", 1),
+        ('module "nosrc" {\n  version = "1"\n}\n', "module 'nosrc' has no source", 1),
+        ("locals {\n  just_a_word\n}\n", "'just_a_word' is neither an argument", 2),
+        ('"stray string"\n', "unexpected 'stray string'", 1),
+        ("locals {\n  skip_credentials_validation = true\n", "block 'locals' is never closed", 1),
+    ],
+)
+def test_bad_hcl(make_repo, text, reason, line):
+    inventory = scan(make_repo, {"main.tf": text})
+    assert any(reason in d.reason and d.line == line for d in inventory.diagnostics), inventory.diagnostics
+
+
+@pytest.mark.parametrize(
+    "text", ["{", "[1, 2]", '{"terraform": 3, "provider": ["x"], "resource": {"t": 1}}'],
+)
+def test_bad_tf_json(make_repo, text):
+    inventory = scan(make_repo, {"main.tf.json": text})
+    assert inventory.infrastructure == []
+
+
+def test_empty_and_skipped_files(make_repo):
+    inventory = scan(make_repo, {
+        "empty/main.tf": "",
+        ".terraform/modules/vpc/main.tf": 'provider "aws" {}\n',
+        "vendor/x/main.tf": 'provider "aws" {}\n',
+        "notes/main.tfvars": 'region = "x"\n',
+    })
+    assert inventory.infrastructure == []
+    assert inventory.diagnostics == []
+
+
+def test_pathological_nesting(make_repo):
+    deep_blocks = "a {\n" * 5000 + "}\n" * 5000
+    deep_template = 'locals {\n  x = "' + "${f(\"" * 3000 + "\")}" * 3000 + '"\n}\n'
+    deep_json = '{"module": ' + "[" * 100000 + "]" * 100000 + "}"
+    inventory = scan(make_repo, {
+        "blocks/main.tf": deep_blocks,
+        "template/main.tf": deep_template + 'module "after" {\n  source = "./m"\n}\n',
+        "json/main.tf.json": deep_json,
+    })
+    reasons = {d.path: d.reason for d in inventory.diagnostics}
+    assert [d.line for d in inventory.diagnostics if d.path == "blocks/main.tf"] == [65]
+    assert "nested deeper than 64 levels" in reasons["blocks/main.tf"]
+    assert "nesting too deep" in reasons["json/main.tf.json"]
+    assert "template/main.tf" not in reasons
+    # The scanner found the end of the deep template: the module after it is read, on its line.
+    [module] = [i for i in inventory.infrastructure if i.kind == "terraform-module"]
+    assert span(module) == ("template/main.tf", 4, 6)
+
+
+def test_nested_strings_in_templates():
+    text = 'locals {\n  a = "${format("%s}", "$${x}")}"\n  b = "${x ? "{" : "}"}"\n  c = 1\n}\n'
+    [block], problems = parse_hcl(text)
+    assert problems == []
+    assert set(block.attributes) == {"a", "b", "c"}
+    assert block.attributes["c"].line == 4
+    assert block.end == 5
+
+
+def test_scanner_structure():
+    blocks, problems = parse_hcl(MAIN)
+    assert problems == []
+    assert [(b.type, b.labels, b.start, b.end) for b in blocks] == [
+        ("resource", ["aws_instance", "web"], 1, 14),
+        ("data", ["aws_ami", "ubuntu"], 16, 19),
+        ("resource", ["cloudflare_record", "www"], 21, 21),
+        ("resource", ["random_id", "suffix"], 23, 25),
+        ("module", ["vpc"], 27, 31),
+        ("module", ["local"], 33, 35),
+    ]
+    web = blocks[0]
+    assert web.attributes["user_data"].line == 4
+    assert web.attributes["user_data"].end == 8
+    tags = web.attributes["tags"].items
+    assert tags is not None
+    assert tags["Name"].text == "web-${var.env}"
+    assert tags["Name"].literal is False
+    assert tags["Cost"].text == "${not_interpolated}"
+    assert tags["Cost"].literal is True
+    assert tags["Query"].literal is False
+
+FRAGMENTS = ['terraform {', 'backend "s3" {', "}", "{", '"', 'a = "${b}"', "<<EOF", "<<-EOF", "EOF", "/*", "*/",
+             "#", "//", "required_providers {", "aws = { source = \"x\" }", 'provider "aws" {', "region = 1",
+             'module "m" {', "source = ./x", 'resource "a_b" "c" {', "provider = ", "[", "]", "(", ")", ",",
+             '"${"', "$${", "%{ if x }", "=", ":", "\\"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=30),
+       joiners=st.lists(st.sampled_from([" ", "\n", ""]), min_size=30, max_size=30))
+def test_scanner_never_raises(parts, joiners):
+    text = "".join(part + joiner for part, joiner in zip(parts, joiners, strict=False))
+    blocks, problems = parse_hcl(text)
+    for block in blocks:
+        assert 1 <= block.start <= block.end <= text.count("\n") + 1
+    assert all(line >= 1 for line, _ in problems)
