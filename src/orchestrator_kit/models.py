@@ -139,6 +139,9 @@ class Job(Model):
     steps: list[Step] = Field(default_factory=list)
     uses: str | None = Field(default=None, description="Reusable workflow or trigger of a child pipeline.")
     extends: list[str] = Field(default_factory=list)
+    attributes: dict[str, str] = Field(
+        default_factory=dict, description="System-specific facts (CircleCI context, parallelism; Bitbucket services)."
+    )
     evidence: Evidence
 
 
@@ -241,8 +244,8 @@ class InfraItem(Model):
 class AutomationRef(Model):
     """Existing automation that already runs a command: a task, a CI job, or a script."""
 
-    kind: Literal["task", "job", "script"]
-    ref: str = Field(description="Task id, or pipeline id + '/' + job id.")
+    kind: Literal["task", "job", "script", "pipeline"]
+    ref: str = Field(description="Task id, pipeline id, or pipeline id + '/' + job id.")
     match: Literal["same-command", "invokes"] = Field(
         description="same-command: the automation runs this very command; invokes: the command runs the automation."
     )

@@ -193,10 +193,9 @@ def test_invokes_refs_carry_the_task_kind_and_evidence(index):
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ("gh workflow run release.yml", [f"{PIPELINE_ID}/build", f"{PIPELINE_ID}/deploy"]),
-        ("gh workflow run .github/workflows/release.yml -f version=1.2", [f"{PIPELINE_ID}/build",
-                                                                         f"{PIPELINE_ID}/deploy"]),
-        ("gh workflow run Release --ref main", [f"{PIPELINE_ID}/build", f"{PIPELINE_ID}/deploy"]),
+        ("gh workflow run release.yml", [PIPELINE_ID]),
+        ("gh workflow run .github/workflows/release.yml -f version=1.2", [PIPELINE_ID]),
+        ("gh workflow run Release --ref main", [PIPELINE_ID]),
         ("gh workflow run release.yml -R other/repo", []),
         ("gh workflow run nightly.yml", []),
         ("gh workflow list", []),
@@ -206,9 +205,9 @@ def test_invokes_refs_carry_the_task_kind_and_evidence(index):
 def test_gh_workflow_run(index, command, expected):
     found = invoked(index, command, "")
     assert [r.ref for r in found] == expected
-    assert all(r.kind == "job" for r in found)
+    assert all(r.kind == "pipeline" for r in found)
     if found:
-        assert [r.evidence for r in found] == [ev(WORKFLOW, 5, 12), ev(WORKFLOW, 13, 20)]
+        assert [(r.evidence.path, r.evidence.line_start) for r in found] == [(WORKFLOW, 1)]
 
 
 # ------------------------------------------------------------------ "same-command"
@@ -326,10 +325,7 @@ def test_finalizer_fills_refs_and_coverage(tmp_path):
         ("script", "script:scripts/smoke.sh", "invokes"),
         ("job", f"{PIPELINE_ID}/deploy", "same-command"),
     ]
-    assert refs(third.automated_by) == [
-        ("job", f"{PIPELINE_ID}/build", "invokes"),
-        ("job", f"{PIPELINE_ID}/deploy", "invokes"),
-    ]
+    assert refs(third.automated_by) == [("pipeline", PIPELINE_ID, "invokes")]
     assert fourth.automated_by == [] and fifth.automated_by == []
     # commands: 3 + 4 + 1 + 1 = 9; with a ref: make release, git push (not `echo done`), all 4 of step two,
     # the gh call; not the twine upload with other arguments. 7 / 9.
@@ -418,8 +414,8 @@ def test_end_to_end_with_a_workflow(make_repo):
     assert errors_of(inventory) == []
     (procedure,) = inventory.procedures
     trigger, by_hand, announce = procedure.steps
-    assert refs(trigger.automated_by) == [("job", f"{PIPELINE_ID}/publish", "invokes")]
-    assert trigger.automated_by[0].evidence == ev(WORKFLOW, 4, 10)
+    assert refs(trigger.automated_by) == [("pipeline", PIPELINE_ID, "invokes")]
+    assert trigger.automated_by[0].evidence == ev(WORKFLOW, 1, 10)  # the whole workflow file
     assert refs(by_hand.automated_by) == [("job", f"{PIPELINE_ID}/publish", "same-command")]
     assert by_hand.automated_by[0].evidence == ev(WORKFLOW, 8, 10)
     assert announce.automated_by == []

@@ -507,3 +507,88 @@ def test_bookmarks_section_for_mercurial_repositories(make_repo):
     assert only.name == "bookmarks: release-*"
     assert [(t.kind, t.event, t.filters, lines(t)) for t in only.triggers] == [
         ("push", "bookmarks", {"bookmarks": ["release-*"]}, (3, 3))]
+
+
+# ------------------------------------------------------------------ Job.attributes
+
+
+def test_attributes_of_the_main_fixture_keep_absent_keys_absent(make_repo):
+    inventory = scan(make_repo, {FILE: MAIN})
+    default = jobs(inventory, "default")
+    assert {k: v.attributes for k, v in default.items()} == {
+        "Test": {"services": "postgres"},  # from the anchored step
+        "Lint": {},
+        "Types": {},
+        "Build": {"size": "2x"},  # its runs-on labels are in runs_on, so no 'runs-on' attribute
+    }
+    assert default["Build"].runs_on == ["self.hosted", "linux", "size:2x"]
+    assert jobs(inventory, "branches: main")["Test main"].attributes == {"services": "postgres"}  # merged `<<: *test`
+    assert jobs(inventory, "custom: e2e")["E2E"].attributes == {}
+
+
+def test_attributes_services_size_and_oidc_with_global_options(make_repo):
+    inventory = scan(make_repo, {FILE: """
+        options:
+          docker: true
+          size: 2x
+        definitions:
+          services:
+            redis:
+              image: redis:7
+            docker:
+              memory: 2048
+        pipelines:
+          default:
+            - step:
+                name: Integration
+                services: [redis, docker]
+                size: 4x
+                oidc: true
+                runs-on: [self.hosted, linux]
+                script: [make it]
+            - step:
+                name: Plain
+                oidc: false
+                script: [make]
+        """})
+    found = jobs(inventory, "default")
+    assert found["Integration"].attributes == {"services": "redis, docker", "size": "4x", "oidc": "true"}
+    assert found["Integration"].runs_on == ["self.hosted", "linux", "size:4x"]
+    # options.docker gives every step a Docker service; options.size is every step's default size
+    assert found["Plain"].attributes == {"services": "docker", "size": "2x"}
+    assert inventory.diagnostics == []
+
+
+@pytest.mark.parametrize(
+    ("step", "attributes"),
+    [
+        ("services: [docker]", {"services": "docker"}),  # built in, needs no definition
+        ("services: [postgres, postgres]", {"services": "postgres"}),
+        ("size: 8x", {"size": "8x"}),
+        ("oidc: true", {"oidc": "true"}),
+        ("oidc: \"true\"", {}),  # a string, not the boolean Bitbucket asks for
+        ("runs-on: self.hosted", {}),
+    ],
+)
+def test_attribute_variants(make_repo, step, attributes):
+    text = ("definitions:\n  services:\n    postgres:\n      image: postgres:16\npipelines:\n  default:\n"
+            f"    - step:\n        {step}\n        script: [make]\n")
+    [job] = scan(make_repo, {FILE: text}).pipelines[0].jobs
+    assert job.attributes == attributes
+
+
+@pytest.mark.parametrize(
+    ("step", "reason", "line", "attributes"),
+    [
+        ("services: postgres", "step 'step-1': 'services' is not a list of service names", 4, {}),
+        ("services:\n          - mysql", "step 'step-1': service 'mysql' is not defined under 'definitions.services'",
+         5, {"services": "mysql"}),
+        ("services:\n          - [a]", "step 'step-1': a service entry is not a name", 5, {}),
+        ("runs-on: {labels: linux}", "step 'step-1': 'runs-on' is not a list of runner labels", 4, {}),
+    ],
+)
+def test_attribute_mistakes_become_diagnostics(make_repo, step, reason, line, attributes):
+    text = f"pipelines:\n  default:\n    - step:\n        {step}\n        script: [make]\n"
+    inventory = scan(make_repo, {FILE: text})
+    assert [(d.reason, d.line) for d in inventory.diagnostics] == [(reason, line)]
+    assert inventory.pipelines[0].jobs[0].attributes == attributes

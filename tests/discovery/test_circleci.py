@@ -695,3 +695,227 @@ def test_unless_block_and_built_in_steps(make_repo):
         ("other", "persist_to_workspace", None, (18, 18)),
     ]
     assert inventory.diagnostics == []
+
+
+# ------------------------------------------------------------------ Job.attributes
+
+ATTRIBUTES = """
+version: 2.1
+executors:
+  big:
+    docker: [{image: cimg/base:stable}]
+    resource_class: xlarge
+commands:
+  slow-tests:
+    steps:
+      - run:
+          command: make slow
+          no_output_timeout: 1.5h
+jobs:
+  test:
+    executor: big
+    parallelism: 4
+    steps:
+      - checkout
+      - run:
+          command: make unit
+          no_output_timeout: 20m
+      - run:
+          command: make integration
+          no_output_timeout: 45m
+      - run: make lint
+  e2e:
+    docker: [{image: cimg/node:20.1}]
+    resource_class: medium+
+    steps:
+      - slow-tests
+      - run:
+          command: make report
+          no_output_timeout: 30m
+  deploy:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: ./deploy.sh
+workflows:
+  main:
+    jobs:
+      - test
+      - e2e:
+          context: [org-global, aws-prod]
+          requires: [test]
+      - hold:
+          type: approval
+          context: release-approvers
+          requires: [e2e]
+      - deploy:
+          context: aws-prod
+          requires: [hold]
+          pre-steps:
+            - run:
+                command: ./warm.sh
+                no_output_timeout: 2h
+"""
+
+
+def test_attributes_context_parallelism_resource_class_and_largest_timeout(make_repo):
+    inventory = scan(make_repo, {CONFIG: ATTRIBUTES})
+    found = {job.id: job.attributes for job in inventory.pipelines[0].jobs}
+    assert found == {
+        # resource_class through the `big` executor; 45m is the longest of 20m and 45m
+        "test": {"parallelism": "4", "resource_class": "xlarge", "no_output_timeout": "45m"},
+        # context given as a list; 1.5h (90 min, in the reusable command) beats the job's own 30m
+        "e2e": {"context": "org-global, aws-prod", "resource_class": "medium+", "no_output_timeout": "1.5h"},
+        "hold": {"context": "release-approvers"},  # who may approve
+        "deploy": {"context": "aws-prod", "no_output_timeout": "2h"},  # the timeout of a pre-step
+    }
+    assert inventory.diagnostics == []
+
+
+def test_attributes_of_the_main_fixture_keep_absent_keys_absent(make_repo):
+    inventory = scan(make_repo, {CONFIG: MAIN})
+    found = {job.id: job.attributes for job in pipeline(inventory, "ci").jobs}
+    assert found == {
+        "build": {"resource_class": "large"},  # from the `py` executor; no parallelism, context or timeout
+        "web": {},
+        "mac-tests": {"resource_class": "macos.m1.medium.gen1"},
+        "hold": {},
+        "aws-ecr/build-and-push-image": {"context": "aws-prod"},  # an orb job: only what the entry says
+    }
+    assert [job.attributes for job in pipeline(inventory, "nightly").jobs] == [{"resource_class": "large"}]
+
+
+def test_attributes_of_the_build_job_without_workflows(make_repo):
+    inventory = scan(make_repo, {CONFIG: """
+        version: 2
+        jobs:
+          build:
+            docker: [{image: cimg/base:stable}]
+            parallelism: 2
+            steps:
+              - run: {command: make, no_output_timeout: 15m}
+        """})
+    [job] = inventory.pipelines[0].jobs
+    assert job.attributes == {"parallelism": "2", "no_output_timeout": "15m"}
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "largest"),
+    [
+        (["90s", "2m"], "2m"),  # 120 s
+        (["1h30m", "95m"], "95m"),  # 5400 s < 5700 s: a Go duration sum
+        (["10m", "600s"], "10m"),  # equal: the first one written
+        (["1.25h", "75m", "4500s"], "1.25h"),  # all 4500 s
+        (["500ms", "0"], "500ms"),
+        (["<< parameters.t >>"], "<< parameters.t >>"),  # nothing to compare: as written
+        (["<< parameters.t >>", "5m"], "5m"),
+    ],
+)
+def test_largest_no_output_timeout(make_repo, timeouts, largest):
+    runs = "".join(f"      - run:\n          command: step{i}\n          no_output_timeout: \"{t}\"\n"
+                   for i, t in enumerate(timeouts))
+    config = ("version: 2.1\njobs:\n  build:\n    parameters:\n      t: {type: string, default: 5m}\n"
+              "    docker: [{image: cimg/base:stable}]\n    steps:\n" + runs)
+    inventory = scan(make_repo, {CONFIG: config})
+    assert inventory.pipelines[0].jobs[0].attributes == {"no_output_timeout": largest}
+    assert inventory.diagnostics == []
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("soon", "run step: no_output_timeout 'soon' is not a duration with a unit such as 20m, 1.25h or 90s"),
+        ("600", "run step: no_output_timeout '600' is not a duration with a unit such as 20m, 1.25h or 90s"),
+        ("20 m", "run step: no_output_timeout '20 m' is not a duration with a unit such as 20m, 1.25h or 90s"),
+        ("-5m", "run step: no_output_timeout '-5m' is not a duration with a unit such as 20m, 1.25h or 90s"),
+        ("", "run step: no_output_timeout holds no duration (expected a duration with a unit such as 20m, "
+             "1.25h or 90s)"),
+        ("[20m]", "run step: no_output_timeout holds no duration (expected a duration with a unit such as 20m, "
+                  "1.25h or 90s)"),
+    ],
+)
+def test_bad_no_output_timeout_is_reported_and_left_out(make_repo, value, reason):
+    inventory = scan(make_repo, {CONFIG: f"""
+        version: 2.1
+        jobs:
+          build:
+            docker: [{{image: cimg/base:stable}}]
+            steps:
+              - run:
+                  command: make
+                  no_output_timeout: {value}
+        """})
+    assert inventory.pipelines[0].jobs[0].attributes == {}
+    assert [(d.reason, d.line) for d in inventory.diagnostics] == [(reason, 8)]
+
+
+def test_attributes_as_written_and_odd_types(make_repo):
+    inventory = scan(make_repo, {CONFIG: """
+        version: 2.1
+        jobs:
+          sized:
+            parameters:
+              n: {type: integer, default: 2}
+              size: {type: string, default: large}
+            docker: [{image: cimg/base:stable}]
+            parallelism: << parameters.n >>
+            resource_class: << parameters.size >>
+            steps: [checkout]
+          odd:
+            docker: [{image: cimg/base:stable}]
+            parallelism: [1, 2]
+            resource_class: {name: large}
+            steps: [checkout]
+        workflows:
+          main:
+            jobs:
+              - sized:
+                  context: 42
+              - odd:
+                  context: {name: aws}
+        """})
+    sized, odd = inventory.pipelines[0].jobs
+    assert sized.attributes == {"context": "42", "parallelism": "<< parameters.n >>",
+                                "resource_class": "<< parameters.size >>"}
+    assert odd.attributes == {}  # collections where a name or number belongs are not facts
+    assert [(d.reason, d.line) for d in inventory.diagnostics] == [
+        ("job 'odd': 'parallelism' is not a number", 13),
+        ("'context' is not a context name or a list of names", 22),
+    ]
+
+
+def test_context_list_with_a_non_name_keeps_the_names(make_repo):
+    inventory = scan(make_repo, {CONFIG: """
+        version: 2.1
+        jobs:
+          build:
+            docker: [{image: cimg/base:stable}]
+            steps: [checkout]
+        workflows:
+          main:
+            jobs:
+              - build:
+                  context:
+                    - org-global
+                    - {name: x}
+                    - aws-prod
+        """})
+    assert inventory.pipelines[0].jobs[0].attributes == {"context": "org-global, aws-prod"}
+    assert [(d.reason, d.line) for d in inventory.diagnostics] == [
+        ("'context' is not a context name or a list of names", 10)]
+
+
+def test_attribute_values_are_redacted(make_repo):
+    inventory = scan(make_repo, {CONFIG: """
+        version: 2.1
+        jobs:
+          build:
+            docker: [{image: cimg/base:stable}]
+            steps: [checkout]
+        workflows:
+          main:
+            jobs:
+              - build:
+                  context: AKIAIOSFODNN7EXAMPLF
+        """})
+    context = inventory.pipelines[0].jobs[0].attributes["context"]
+    assert "AKIAIOSFODNN7EXAMPLF" not in context and "[REDACTED" in context

@@ -171,6 +171,24 @@ def test_recipe_bodies(make_repo, text, expected):
     assert lines(tasks["a"]) == expected
 
 
+def test_just_calls_in_bodies_are_dependencies(make_repo):
+    text = (
+        "alias i := install\n"
+        "setup:\n"
+        "    just install && just --quiet lint\n"
+        "    just --list\n"
+        "    adjust x\n"
+        "    just i\n"
+        "install:\n"
+        "lint:\n"
+        "fmt:\n"
+        "    just i\n"
+    )
+    tasks, _ = scan(make_repo, {"justfile": text})
+    assert tasks["setup"].depends_on == ["install", "lint"]  # `--list` is an option; `adjust` is not `just`
+    assert tasks["fmt"].depends_on == ["install"]  # through the alias
+
+
 def test_statements_are_not_recipes(make_repo):
     text = (
         "set positional-arguments := true\n"
@@ -260,6 +278,16 @@ def test_odd_input(make_repo, content, diagnostic_line):
     inventory = run_detectors(make_repo({"justfile": content}), "just")
     assert errors_of(inventory) == []
     assert [d.line for d in inventory.diagnostics] == ([diagnostic_line] if diagnostic_line else [])
+
+
+def test_secrets_in_bodies_and_attributes_are_redacted(make_repo):
+    token = "ghp_" + "Qq1Ww2Ee3Rr4Tt5Yy6Uu7Ii8Oo9Pp0Aa1Ss2Dd"
+    text = f"[confirm('Use {token}?')]\npush key='{token}':\n    curl -H 'Authorization: token {token}' x\n"
+    tasks, _ = scan(make_repo, {"justfile": text})
+    push = tasks["push"]
+    assert token not in push.commands[0].text
+    assert all(token not in value for value in push.attributes.values())
+    assert "[REDACTED" in push.attributes["parameters"]
 
 
 def test_unclosed_attribute_is_reported_with_reason(make_repo):

@@ -311,6 +311,9 @@ def test_spaces_instead_of_tab_is_reported(make_repo):
         pytest.param("# Build the image\n\nbuild:\n", None, id="blank-line-breaks-it"),
         pytest.param("# one\n# two\nbuild:\n", "one two", id="two-comment-lines"),
         pytest.param("# above\nbuild: ## inline wins\n", "inline wins", id="inline-beats-above"),
+        pytest.param("# Build it\n.PHONY: build\nbuild:\n", "Build it", id="comment-above-phony-line"),
+        pytest.param("# Not this\n.PHONY: build\n\nbuild:\n", None, id="phony-then-blank-line"),
+        pytest.param("# Not this\n.PHONY: other\nX = 1\nbuild:\n", None, id="phony-then-assignment"),
     ],
 )
 def test_descriptions(make_repo, text, description):
@@ -353,6 +356,8 @@ def test_default_goal(make_repo, text, holder, goal):
                      "make -f sub/common.mk x", None, id="same-name-elsewhere-is-not-included"),
         pytest.param({"sub/Makefile": "sinclude local.mk\n", "sub/local.mk": "x:\n"}, "make:sub/local.mk#x",
                      "make -C sub x", "sub/Makefile", id="mk-included-in-subdirectory"),
+        pytest.param({"Makefile": "include Makefile.common\n", "Makefile.common": "x:\n"}, "make:Makefile.common#x",
+                     "make x", "Makefile", id="makefile-common"),
     ],
 )
 def test_file_names_and_invocations(make_repo, files, task_id, invocation, included_by):
@@ -366,7 +371,7 @@ def test_file_names_and_invocations(make_repo, files, task_id, invocation, inclu
 def test_vendored_makefiles_are_ignored(make_repo):
     inventory = run_detectors(
         make_repo({"vendor/lib/Makefile": "x:\n", "node_modules/pkg/Makefile": "y:\n", "third_party/a.mk": "z:\n",
-                   "Makefile.am": "w:\n"}),
+                   "Makefile.am": "w:\n", "Makefile.in": "v:\n", "docs/Makefile.md": "u:\n"}),
         "make",
     )
     assert inventory.tasks == []
@@ -378,6 +383,9 @@ def test_secrets_in_recipes_are_redacted(make_repo):
     text = tasks["release"].commands[0].text
     assert token not in text
     assert "[REDACTED" in text
+    tasks, _ = scan(make_repo, {"Makefile": f"deploy: GITHUB_TOKEN={token}\ndeploy:\n\tcd x && $(MAKE) up T={token}\n"})
+    assert all(token not in value for value in tasks["deploy"].attributes.values())
+    assert "[REDACTED" in tasks["deploy"].attributes["target_variables"]
 
 
 @pytest.mark.parametrize(

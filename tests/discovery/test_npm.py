@@ -114,6 +114,7 @@ def test_realistic_package_json(make_repo):
         pytest.param("npm run a --prefix sub", [], id="prefix-is-another-package"),
         pytest.param("echo \"npm run a\"", [], id="quoted-text-is-not-a-call"),
         pytest.param("npm run 'a", [], id="unclosed-quote"),
+        pytest.param("run-s " + "*b" * 30 + "*c", [], id="absurd-glob"),
     ],
 )
 def test_scripts_calling_scripts(make_repo, command, depends):

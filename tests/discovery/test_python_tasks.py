@@ -4,6 +4,7 @@ Every expected value below was worked out by hand from the fixture and the tool'
 
 from __future__ import annotations
 
+import time
 import tomllib
 
 import pytest
@@ -335,6 +336,29 @@ def test_tox_ini(make_repo):
     assert span(by_name["fmt"]) == (27, 28)
 
 
+def test_tox_factor_conditional_commands_in_a_generative_section(make_repo):
+    text = (
+        "[testenv:lint-{black,ruff,shellcheck}]\n"              # 1
+        "description = Lint the source code\n"                  # 2
+        "commands_pre =\n"                                       # 3
+        "    shellcheck: bash -c 'git ls-files > files'\n"      # 4
+        "commands =\n"                                           # 5
+        "    black: black --check --diff {posargs} .\n"         # 6
+        "    ruff: ruff check {posargs} .\n"                    # 7
+        "    shellcheck: xargs -a files shellcheck\n"           # 8
+        "    lint-ruff: ruff format --check .\n"                # 9
+    )
+    tasks, _ = scan(make_repo, {"tox.ini": text}, "tox")
+    got = {t.name: [(c.text, c.evidence.line_start) for c in t.commands] for t in tasks.values()}
+    assert got == {
+        "lint-black": [("black --check --diff {posargs} .", 6)],
+        "lint-ruff": [("ruff check {posargs} .", 7), ("ruff format --check .", 9)],
+        "lint-shellcheck": [("bash -c 'git ls-files > files'", 4), ("xargs -a files shellcheck", 8)],
+    }
+    assert {t.description for t in tasks.values()} == {"Lint the source code"}
+    assert {span(t) for t in tasks.values()} == {(1, 9)}
+
+
 TOX_TOML = """\
 requires = ["tox>=4.21"]
 env_list = ["3.13", "3.12", "lint", "type"]
@@ -460,11 +484,14 @@ def test_bad_tox_config(make_repo, files, line, reason):
         pytest.param("[tox]\nenvlist = {unclosed\n[testenv]\ncommands = \\\n", id="unclosed-brace-and-continuation"),
         pytest.param("[testenv:{a,b}-{c,d}]\ncommands =\n    a: x\n    !c: y\n    http://host: z\n", id="factors"),
         pytest.param("[tox]\nenvlist = py{1-999999999}\n", id="absurd-range"),
+        pytest.param("[testenv]\na" + " " * 50_000 + "b\n", id="long-line-without-separator"),
     ],
 )
 def test_odd_tox_ini_never_crashes(make_repo, text):
+    started = time.perf_counter()
     inventory = run_detectors(make_repo({"tox.ini": text}), "tox")
     assert errors_of(inventory) == []
+    assert time.perf_counter() - started < 5
 
 
 # ==================================================================== nox

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from orchestrator_kit.models import Task
@@ -221,9 +223,16 @@ def test_what_is_not_a_script(make_repo):
         "node_modules/.bin/y": "#!/usr/bin/env node\n",
         "deploy.sh": "#!/bin/bash\necho not in a script folder\n",
         "scripts/ci/nested.sh": "echo nested\n",
+        "scripts/test.bats": "#!/usr/bin/env bats\n@test 'x' { true; }\n",
+        "scripts/notes.awk": "{ print }\n",
+        "scripts/config.json": '{"a": 1}\n',
+        "tools/tools.go": "//go:build tools\npackage tools\n",
     }
     tasks, _ = scan(make_repo, files)
-    assert sorted(tasks) == ["scripts/ci/nested.sh", "src/pkg/tools/cli.py", "src/web/tools/run.ts"]
+    assert sorted(tasks) == ["scripts/ci/nested.sh", "scripts/test.bats", "src/pkg/tools/cli.py",
+                             "src/web/tools/run.ts"]
+    assert tasks["scripts/test.bats"].invocation == "./scripts/test.bats"
+    assert tasks["scripts/test.bats"].attributes["interpreter"] == "bats"
 
 
 def test_command_limit(make_repo):
@@ -275,10 +284,14 @@ def test_secrets_are_redacted(make_repo):
         pytest.param("#!/usr/bin/env\n", id="env-without-program"),
         pytest.param("#!/usr/bin/env -S\n", id="env-S-without-program"),
         pytest.param("#!/bin/bash\nset -o\nset -\n", id="incomplete-set"),
+        pytest.param("#!/bin/bash\n" + "a|" * 5000 + " b\n", id="many-pipes-no-backtracking"),
+        pytest.param("#!/bin/bash\necho 'Usage: " + ";" * 20000 + "x\n", id="usage-line-of-semicolons"),
     ],
 )
 def test_odd_scripts_never_crash(make_repo, content):
+    started = time.perf_counter()
     inventory = run_detectors(make_repo({"scripts/odd": content}), "scripts")
+    assert time.perf_counter() - started < 5  # no pattern may backtrack on a long line
     assert errors_of(inventory) == []
     assert len(inventory.tasks) == 1
 

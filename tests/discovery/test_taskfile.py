@@ -169,6 +169,29 @@ def test_file_names_and_invocations(make_repo, files, path, invocation):
     assert tasks["x"].invocation == invocation
 
 
+def test_included_files_with_other_names_are_read_through_the_includer(make_repo):
+    files = {
+        "Taskfile.yml": "version: '3'\nincludes:\n  docker: ./taskfiles/docker.yml\n"
+                        "  lib: {taskfile: ./taskfiles/lib.yaml, flatten: true}\n"
+                        "  remote: https://example.com/Taskfile.yml\n  tpl: '{{.DIR}}/x.yml'\n"
+                        "  missing: ./nope.yml\n  self: ./Taskfile.yml\n",
+        "taskfiles/docker.yml": "version: '3'\nincludes:\n  inner: ./inner.yml\ntasks:\n  build:\n"
+                                "    cmds: [docker build .]\n",
+        "taskfiles/inner.yml": "tasks:\n  x: echo\n  loop: echo\nincludes:\n  back: ./docker.yml\n",
+        "taskfiles/lib.yaml": "tasks:\n  fmt: gofmt -w .\n",
+        "other/Taskfile.yml": "includes:\n  again: ../taskfiles/lib.yaml\n",
+    }
+    inventory = run_detectors(make_repo(files), "taskfile")
+    assert errors_of(inventory) == []
+    got = {t.id: (t.invocation, [(c.text, c.evidence.line_start) for c in t.commands]) for t in inventory.tasks}
+    assert got == {
+        "task:taskfiles/docker.yml#build": ("task docker:build", [("docker build .", 6)]),
+        "task:taskfiles/inner.yml#x": ("task docker:inner:x", [("echo", 2)]),
+        "task:taskfiles/inner.yml#loop": ("task docker:inner:loop", [("echo", 3)]),
+        "task:taskfiles/lib.yaml#fmt": ("task fmt", [("gofmt -w .", 2)]),
+    }
+
+
 def test_vendored_taskfiles_are_ignored(make_repo):
     inventory = run_detectors(make_repo({"vendor/x/Taskfile.yml": "tasks: {x: echo}\n"}), "taskfile")
     assert inventory.tasks == []

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-from ..repo import FileText
-
 # Setting names whose values are credentials (backend blocks and the like): the name ends with one of these
 # words, so `access_key` and `sas_token` match but `skip_credentials_validation` and `kms_key_id` do not.
 SECRET_KEY = re.compile(
@@ -28,12 +26,6 @@ CODE_OR_DOC_EXTENSIONS = frozenset(
 )
 
 
-def last_line(file: FileText) -> int:
-    """The number of the last line (a final newline does not start a new line); 1 for an empty file."""
-    count = len(file.lines)
-    if count > 1 and file.text.endswith("\n"):
-        count -= 1
-    return max(1, count)
 
 
 def directory_of(path: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from ..models import InfraItem
 from ..repo import FileText
 from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents, scalar_text, string_list
-from ._infra_common import last_line, unique
+from ._infra_common import unique
 from .base import DetectContext, Wants, detector, name_matches, under
 
 PLAY_SECTIONS = ("pre_tasks", "roles", "tasks", "post_tasks", "handlers")
@@ -62,7 +62,7 @@ def detect_playbook(ctx: DetectContext, file: FileText) -> None:
         return  # `include` alone is also a task keyword: a task list is not a playbook
     ctx.add_infra(InfraItem(kind="ansible-playbook", name=path, path=path,
                             attributes=_attributes(ctx, path, plays, imports),
-                            evidence=ctx.evidence(path, 1, last_line(file))))
+                            evidence=ctx.evidence(path, 1, file.line_count)))
 
 
 def _is_play(entry: YMap) -> bool:

@@ -479,7 +479,7 @@ def _interpreter(index: AutomationIndex, call: _Call) -> list[AutomationRef]:
 
 
 def _gh(index: AutomationIndex, call: _Call) -> list[AutomationRef]:
-    """`gh workflow run <workflow>`: every job of that workflow (by file name, path or name)."""
+    """`gh workflow run <workflow>`: that workflow as a whole (found by file name, path or name)."""
     if call.words[1:3] != ["workflow", "run"]:
         return []
     options, positionals = _options(call.words[3:], {"-R": "repo", "--repo": "repo", "-r": "x", "--ref": "x",
@@ -488,10 +488,7 @@ def _gh(index: AutomationIndex, call: _Call) -> list[AutomationRef]:
         return []  # another repository's workflow
     workflow = positionals[0].lower()
     pipelines = index.workflows.get(workflow) or index.workflows.get(posixpath.basename(workflow)) or []
-    return [
-        AutomationRef(kind="job", ref=f"{p.id}/{job.id}", match="invokes", evidence=job.evidence)
-        for p in pipelines for job in p.jobs
-    ]
+    return [AutomationRef(kind="pipeline", ref=p.id, match="invokes", evidence=p.evidence) for p in pipelines]
 
 
 HANDLERS: dict[str, Callable[[AutomationIndex, _Call], list[AutomationRef]]] = {

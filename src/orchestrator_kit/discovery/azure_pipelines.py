@@ -65,11 +65,6 @@ IMPLIED_CI = (
 AZURE_FILES = Wants(names=frozenset(CANONICAL_NAMES), dirs=frozenset(PIPELINE_DIRS), refine=is_yaml)
 
 
-def _last_line(text: str) -> int:
-    """Number of the last line of a text (a final newline does not start a line)."""
-    return max(1, text.count("\n") + (0 if text.endswith("\n") or not text else 1))
-
-
 @detector("azure-pipelines", wants=AZURE_FILES)
 def detect_azure_pipeline(ctx: DetectContext, file: FileText) -> None:
     canonical = basename(file.path) in CANONICAL_NAMES
@@ -84,7 +79,7 @@ def detect_azure_pipeline(ctx: DetectContext, file: FileText) -> None:
                 else "no trigger, pr, schedules, stages, jobs, steps or extends"
             ctx.diagnostic(file.path, f"not an Azure pipeline: {reason}", line=1)
         return
-    _Reader(ctx, file.path, doc, template=_is_template(file.path, doc)).read(_last_line(file.text))
+    _Reader(ctx, file.path, doc, template=_is_template(file.path, doc)).read(file.line_count)
 
 
 @finalizer("azure-pipelines-templates", order=50)

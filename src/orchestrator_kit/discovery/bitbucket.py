@@ -13,6 +13,11 @@ follows waits for it), `max-time` in minutes (or `options.max-time`), `size` and
 `condition.changesets` (paths that must change). Items run in order: each step needs the step(s) of the
 item before it; parallel steps all need the step before the group, and the next item needs all of them.
 
+Each Job's `attributes` keep what has no common field, only for keys written in the file: `services`
+(the step's service containers, comma-joined, with `docker` added when `options.docker: true` gives every
+step a Docker service), `size` (the step's, else `options.size`), and `oidc: "true"` when the step asks for
+an OpenID Connect token (`oidc: true`). `runs-on` needs no attribute: its labels are the Job's `runs_on`.
+
 `definitions` (caches, services, anchored steps reused with `<<: *build`), `options`, `image` and `clone`
 are settings, never pipelines. Schedules live in the Bitbucket UI, not in this file, so no Schedule item is
 ever made here; where the file itself mentions a schedule (a pipeline's name or a comment next to it), its
@@ -67,7 +72,10 @@ class _File:
     lines: list[str]
     image: str | None = None
     max_time: float | None = None
+    size: str | None = None  # options.size
+    docker: bool = False  # options.docker: a Docker service in every step
     caches: YMap = field(default_factory=YMap)
+    services: YMap = field(default_factory=YMap)  # definitions.services
 
     def evidence(self, span: tuple[int, int]) -> Evidence:
         return self.ctx.evidence(self.path, *span)
@@ -104,9 +112,14 @@ def detect_bitbucket(ctx: DetectContext, file: FileText) -> None:
     options = doc.get("options")
     if isinstance(options, YMap):
         bb.max_time = _minutes(options.get("max-time"))
+        bb.size = scalar_text(options.get("size"))
+        bb.docker = options.get("docker") is True
     definitions = doc.get("definitions")
-    if isinstance(definitions, YMap) and isinstance(definitions.get("caches"), YMap):
-        bb.caches = definitions["caches"]
+    if isinstance(definitions, YMap):
+        if isinstance(definitions.get("caches"), YMap):
+            bb.caches = definitions["caches"]
+        if isinstance(definitions.get("services"), YMap):
+            bb.services = definitions["services"]
     pipelines = doc.get("pipelines")
     if not isinstance(pipelines, YMap):
         reason = "no 'pipelines' section" if pipelines is None else "'pipelines' is not a mapping"
@@ -282,6 +295,8 @@ def _job(bb: _File, job_id: str, name: str | None, entry: _StepEntry, needs: lis
     conditions = [c for c in (_condition(stage.get("condition")) if stage else None,
                               _condition(step.get("condition"))) if c]
     runs_on = string_list(step.get("runs-on"))
+    if isinstance(step.get("runs-on"), dict):
+        bb.diagnostic(f"step '{job_id}': 'runs-on' is not a list of runner labels", step.key_line("runs-on"))
     size = scalar_text(step.get("size"))
     if size:
         runs_on.append(f"size:{size}")
@@ -305,8 +320,45 @@ def _job(bb: _File, job_id: str, name: str | None, entry: _StepEntry, needs: lis
         blocking=True if manual else None,
         caches=_caches(bb, step.get("caches"), entry.span),
         steps=steps,
+        attributes=_attributes(bb, job_id, step),
         evidence=bb.evidence(entry.span),
     )
+
+
+def _attributes(bb: _File, job_id: str, step: YMap) -> dict[str, str]:
+    """Job.attributes of a step: `services`, `size` and `oidc` (Bitbucket Pipelines step options and global
+    options); a key is set only when the file writes something for it."""
+    found: dict[str, str | None] = {
+        "services": ", ".join(_services(bb, job_id, step)) or None,
+        "size": scalar_text(step.get("size")) or bb.size,
+        # Only a true value asks for a token; `oidc: false` is the default spelled out.
+        "oidc": "true" if step.get("oidc") is True else None,
+    }
+    return {key: bb.ctx.redact(value, bb.path) for key, value in found.items() if value}
+
+
+def _services(bb: _File, job_id: str, step: YMap) -> list[str]:
+    """`services: [name, ...]` of a step, each defined under `definitions.services` (`docker` is built in),
+    plus `docker` when `options.docker` is true."""
+    node = step.get("services")
+    names: list[str] = []
+    if node is not None and not isinstance(node, YSeq):
+        bb.diagnostic(f"step '{job_id}': 'services' is not a list of service names", step.key_line("services"))
+    elif node is not None:
+        for index, item in enumerate(node):
+            name = scalar_text(item)
+            line = node.item_span(index)[0]
+            if name is None:
+                bb.diagnostic(f"step '{job_id}': a service entry is not a name", line)
+                continue
+            if name != "docker" and name not in bb.services:
+                bb.diagnostic(f"step '{job_id}': service '{name}' is not defined under 'definitions.services'",
+                              line)
+            if name not in names:
+                names.append(name)  # kept even when undefined: the step asks for it
+    if bb.docker and "docker" not in names:
+        names.append("docker")
+    return names
 
 
 def _script(bb: _File, node: Any, name: str | None, span: tuple[int, int]) -> list[Step]:

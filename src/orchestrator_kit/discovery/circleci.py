@@ -16,11 +16,18 @@ Read as the CircleCI configuration reference describes it:
 
 The 2.0-era `workflows: version: 2` key and setup configs (`setup: true`) are read like any other config.
 Orb commands whose orb caches dependencies on its own (node/install-packages and a few others) add a Cache.
+
+Each Job's `attributes` keep what has no common field, only for keys written in the file:
+`context` (the workflow entry's contexts, comma-joined: the secrets the job gets), `parallelism` and
+`resource_class` (from the job definition; the job's resource_class wins over its executor's), and
+`no_output_timeout`, the largest one among the job's `run` steps (pre/post-steps, `when` blocks and
+reusable commands included), as written (`20m`). Values are kept as written, `<< parameters.x >>` too.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,10 +63,33 @@ ORB_CACHE_COMMANDS: dict[tuple[str, str], str | None] = {
 # How deep `when` blocks and reusable commands calling commands are followed (they may form cycles).
 MAX_NESTING = 8
 MATRIX_ENUMERATION_LIMIT = 4096
+# A run step's `no_output_timeout` is "a decimal with unit suffix, such as 20m, 1.25h, 5s" (configuration
+# reference, "run"); CircleCI parses it as a Go duration, so sums such as `1h30m` are accepted as well.
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_SECONDS_PER_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 # Only files directly in the root `.circleci/` folder (config.yml, and continuation configs beside it).
 CIRCLECI_FILES = Wants(prefixes=(".circleci/",), refine=lambda p: p.count("/") == 1 and is_yaml(p))
+
+
+@dataclass
+class _Body:
+    """What a job definition (or a reusable command, or pre/post-steps) says: where it runs, its steps and
+    caches, and the facts kept in Job.attributes."""
+
+    runs_on: list[str] = field(default_factory=list)
+    image: str | None = None
+    resource_class: str | None = None
+    parallelism: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    caches: list[Cache] = field(default_factory=list)
+    timeouts: list[str] = field(default_factory=list)  # `no_output_timeout` of run steps, as written
+
+    def absorb(self, other: _Body) -> None:
+        """Add the caches and run-step timeouts of a called command (its steps stay one `uses` step)."""
+        self.caches.extend(other.caches)
+        self.timeouts.extend(other.timeouts)
 
 
 @dataclass
@@ -72,7 +102,7 @@ class _Config:
     executors: YMap
     commands: YMap
     orbs: dict[str, str | None] = field(default_factory=dict)  # alias -> "ns/name@version", None when inline
-    command_caches: dict[str, list[Cache]] = field(default_factory=dict)  # reusable command -> its caches
+    command_bodies: dict[str, _Body] = field(default_factory=dict)  # reusable command -> what its steps set up
 
     def evidence(self, span: tuple[int, int]) -> Evidence:
         return self.ctx.evidence(self.path, *span)
@@ -81,18 +111,6 @@ class _Config:
         """The registry name of an orb alias (`node` -> `circleci/node`); the alias itself when unknown."""
         ref = self.orbs.get(alias)
         return ref.split("@", 1)[0] if ref else alias
-
-
-
-
-@dataclass
-class _Body:
-    """What a job definition says: where it runs, its steps and its caches."""
-
-    runs_on: list[str] = field(default_factory=list)
-    image: str | None = None
-    steps: list[Step] = field(default_factory=list)
-    caches: list[Cache] = field(default_factory=list)
 
 
 @detector("circleci", wants=CIRCLECI_FILES)
@@ -180,7 +198,7 @@ def _default_pipeline(cfg: _Config, doc: YMap, includes: list[str]) -> None:
     span = cfg.jobs.key_span("build")
     body = _job_body(cfg, "build", definition)
     job = Job(id="build", runs_on=body.runs_on, image=body.image, steps=body.steps, caches=body.caches,
-              evidence=cfg.evidence(span))
+              attributes=_attributes(cfg, body, YMap()), evidence=cfg.evidence(span))
     cfg.ctx.add_pipeline(
         Pipeline(
             id=f"circleci:{cfg.path}#build",
@@ -324,7 +342,9 @@ def _workflow_entry(
         "condition": ctx.redact(condition, path) if condition else None,
     }
     if scalar_text(conf.get("type")) == "approval":
-        return Job(**common, manual=True, blocking=True, evidence=cfg.evidence(span)), filters
+        # A context on an approval job restricts who may approve it (CircleCI "Contexts" guide).
+        return Job(**common, manual=True, blocking=True, attributes=_attributes(cfg, _Body(), conf),
+                   evidence=cfg.evidence(span)), filters
     definition = cfg.jobs.get(job_name)
     body = _Body()
     uses: str | None = None
@@ -344,8 +364,9 @@ def _workflow_entry(
                        line=span[0])
     pre = _Body()
     post = _Body()
-    _read_steps(cfg, conf.get("pre-steps"), pre.steps, pre.caches, 0)
-    _read_steps(cfg, conf.get("post-steps"), post.steps, post.caches, 0)
+    _read_steps(cfg, conf.get("pre-steps"), pre, 0)
+    _read_steps(cfg, conf.get("post-steps"), post, 0)
+    body.timeouts.extend(pre.timeouts + post.timeouts)  # pre/post-steps run in the same job
     job = Job(
         **common,
         runs_on=body.runs_on,
@@ -353,6 +374,7 @@ def _workflow_entry(
         steps=pre.steps + body.steps + post.steps,
         caches=pre.caches + body.caches + post.caches,
         uses=uses,
+        attributes=_attributes(cfg, body, conf),
         evidence=evidence,
     )
     return job, filters
@@ -464,24 +486,74 @@ def _check_requires(cfg: _Config, workflow: str, jobs: list[Job]) -> None:
 
 def _job_body(cfg: _Config, name: str, node: YMap) -> _Body:
     body = _Body()
-    body.runs_on, body.image = _environment(cfg, node, 0)
+    body.runs_on, body.image, body.resource_class = _environment(cfg, node, 0)
+    body.parallelism = scalar_text(node.get("parallelism"))
+    if isinstance(node.get("parallelism"), dict | list):
+        cfg.ctx.diagnostic(cfg.path, f"job '{name}': 'parallelism' is not a number", line=node.key_line("parallelism"))
     if "steps" not in node:
         cfg.ctx.diagnostic(cfg.path, f"job '{name}' has no 'steps'", line=cfg.jobs.key_line(name))
-    _read_steps(cfg, node.get("steps"), body.steps, body.caches, 0)
+    _read_steps(cfg, node.get("steps"), body, 0)
     return body
 
 
-def _environment(cfg: _Config, node: YMap, depth: int) -> tuple[list[str], str | None]:
+def _attributes(cfg: _Config, body: _Body, conf: YMap) -> dict[str, str]:
+    """Job.attributes from the workflow entry's settings (`conf`) and the job definition's `body`; a key is
+    set only when the file writes it."""
+    found: dict[str, str | None] = {
+        "context": _context(cfg, conf),
+        "parallelism": body.parallelism,
+        "resource_class": body.resource_class,
+        "no_output_timeout": _largest_timeout(body.timeouts),
+    }
+    return {key: cfg.ctx.redact(value, cfg.path) for key, value in found.items() if value}
+
+
+def _context(cfg: _Config, conf: YMap) -> str | None:
+    """`context`: a name or a list of names (configuration reference, "workflows.jobs.context"), joined."""
+    node = conf.get("context")
+    names = string_list(node)
+    if isinstance(node, dict) or (isinstance(node, list) and len(names) != len(node)):
+        cfg.ctx.diagnostic(cfg.path, "'context' is not a context name or a list of names",
+                           line=conf.key_line("context"))
+    return ", ".join(names) or None
+
+
+def _largest_timeout(written: list[str]) -> str | None:
+    """The longest of some `no_output_timeout` values, as written; the first one when none is a plain
+    duration (all parameters, `<< parameters.timeout >>`), None when there is none."""
+    best: tuple[float, str] | None = None
+    for text in written:
+        seconds = _duration_seconds(text)
+        if seconds is not None and (best is None or seconds > best[0]):
+            best = (seconds, text)
+    if best is not None:
+        return best[1]
+    return written[0] if written else None
+
+
+def _duration_seconds(text: str) -> float | None:
+    """A Go duration (`20m`, `1.25h`, `1h30m`) in seconds; None when `text` is not one."""
+    if text == "0":
+        return 0.0  # the one duration Go reads without a unit
+    parts = list(_DURATION_PART.finditer(text))
+    if not parts or "".join(m.group(0) for m in parts) != text:
+        return None
+    return sum(float(m.group(1)) * _SECONDS_PER_UNIT[m.group(2)] for m in parts)
+
+
+def _environment(cfg: _Config, node: YMap, depth: int) -> tuple[list[str], str | None, str | None]:
     """Where a job (or an executor) runs: `docker` (first image is the primary container), `machine`,
-    `macos`, or a named `executor`; `resource_class` is added as `resource_class:<value>`."""
+    `macos`, or a named `executor`; `resource_class` is added as `resource_class:<value>` and returned
+    on its own as well."""
     runs_on: list[str] = []
     image: str | None = None
+    executor_class: str | None = None
     executor = node.get("executor")
     executor_name = scalar_text(executor.get("name")) if isinstance(executor, YMap) else scalar_text(executor)
     if executor_name:
         definition = cfg.executors.get(executor_name)
         if isinstance(definition, YMap) and depth < 2:
-            runs_on, image = _environment(cfg, definition, depth + 1)
+            runs_on, image, executor_class = _environment(cfg, definition, depth + 1)
         else:
             runs_on = [f"executor:{executor_name}"]
             if "/" not in executor_name and definition is None:
@@ -504,11 +576,12 @@ def _environment(cfg: _Config, node: YMap, depth: int) -> tuple[list[str], str |
     if resource_class:
         # The job's own resource_class wins over its executor's.
         runs_on = [r for r in runs_on if not r.startswith("resource_class:")] + [f"resource_class:{resource_class}"]
-    return runs_on, image
+    return runs_on, image, resource_class or executor_class
 
 
-def _read_steps(cfg: _Config, node: Any, steps: list[Step], caches: list[Cache], depth: int) -> None:
-    """Append the steps of a `steps` list (following `when`/`unless` blocks) and the caches they set up."""
+def _read_steps(cfg: _Config, node: Any, body: _Body, depth: int) -> None:
+    """Add to `body` the steps of a `steps` list (following `when`/`unless` blocks), the caches they set up
+    and the `no_output_timeout` of their run steps."""
     if node is None:
         return
     if not isinstance(node, YSeq):
@@ -518,21 +591,20 @@ def _read_steps(cfg: _Config, node: Any, steps: list[Step], caches: list[Cache],
     for index, item in enumerate(node):
         span = node.item_span(index)
         if isinstance(item, str):
-            _one_step(cfg, item, None, span, steps, caches, depth)
+            _one_step(cfg, item, None, span, body, depth)
         elif isinstance(item, YMap) and item:
             keys = [str(k) for k in item]
             if len(keys) > 1:
                 cfg.ctx.diagnostic(cfg.path, f"step '{keys[0]}' has the sibling keys {', '.join(keys[1:])}; "
                                              f"they probably belong indented under '{keys[0]}'", line=span[0])
-            _one_step(cfg, keys[0], item[next(iter(item))], span, steps, caches, depth)
+            _one_step(cfg, keys[0], item[next(iter(item))], span, body, depth)
         else:
             cfg.ctx.diagnostic(cfg.path, "a step is neither a step name nor a mapping", line=span[0])
 
 
-def _one_step(
-    cfg: _Config, name: str, args: Any, span: tuple[int, int], steps: list[Step], caches: list[Cache], depth: int
-) -> None:
+def _one_step(cfg: _Config, name: str, args: Any, span: tuple[int, int], body: _Body, depth: int) -> None:
     ctx, path = cfg.ctx, cfg.path
+    steps, caches = body.steps, body.caches
     evidence = cfg.evidence(span)
     settings = args if isinstance(args, YMap) else YMap()
     if name == "run":
@@ -543,6 +615,7 @@ def _one_step(
         steps.append(Step(kind="run", name=scalar_text(settings.get("name")),
                           command=ctx.redact(command.rstrip("\n"), path),
                           shell=scalar_text(settings.get("shell")), evidence=evidence))
+        _run_timeout(cfg, settings, body)
     elif name == "checkout":
         steps.append(Step(kind="checkout", name="checkout", evidence=evidence))
     elif name in ("save_cache", "restore_cache"):
@@ -553,7 +626,7 @@ def _one_step(
         condition = _logic_text(settings.get("condition"))
         steps.append(Step(kind="other", name=ctx.redact(f"{name} {condition}".strip(), path), evidence=evidence))
         if depth < MAX_NESTING:
-            _read_steps(cfg, settings.get("steps"), steps, caches, depth + 1)
+            _read_steps(cfg, settings.get("steps"), body, depth + 1)
     elif name in BUILTIN_STEPS:
         steps.append(Step(kind="other", name=name, evidence=evidence))
     elif "/" in name:
@@ -564,7 +637,7 @@ def _one_step(
     else:
         steps.append(Step(kind="uses", name=name, uses=name, evidence=evidence))
         if name in cfg.commands:
-            caches.extend(_command_caches(cfg, name, depth))
+            body.absorb(_command_body(cfg, name, depth))
         else:
             ctx.diagnostic(path, f"step '{name}' is neither a built-in step nor a command under 'commands'",
                            line=span[0])
@@ -583,17 +656,33 @@ def _orb_cache(
     return [Cache(via=written, key=scalar_text(settings.get("cache-version")), paths=paths, evidence=evidence)]
 
 
-def _command_caches(cfg: _Config, name: str, depth: int) -> list[Cache]:
-    """The caches a reusable command sets up (read once per command; commands may call commands)."""
-    if name in cfg.command_caches:
-        return cfg.command_caches[name]
-    cfg.command_caches[name] = []  # guards against a command that calls itself
+def _command_body(cfg: _Config, name: str, depth: int) -> _Body:
+    """What a reusable command's steps set up: caches and run-step timeouts (read once per command;
+    commands may call commands)."""
+    if name in cfg.command_bodies:
+        return cfg.command_bodies[name]
+    cfg.command_bodies[name] = _Body()  # guards against a command that calls itself
     definition = cfg.commands.get(name)
-    caches: list[Cache] = []
+    body = _Body()
     if isinstance(definition, YMap) and depth < MAX_NESTING:
-        _read_steps(cfg, definition.get("steps"), [], caches, depth + 1)
-    cfg.command_caches[name] = caches
-    return caches
+        _read_steps(cfg, definition.get("steps"), body, depth + 1)
+    cfg.command_bodies[name] = body
+    return body
+
+
+def _run_timeout(cfg: _Config, settings: YMap, body: _Body) -> None:
+    """Keep a run step's `no_output_timeout` as written; report one that is neither a duration with a unit
+    (which the configuration reference asks for) nor a parameter, and leave it out."""
+    if "no_output_timeout" not in settings:
+        return
+    text = scalar_text(settings.get("no_output_timeout"))
+    if text is None or (_duration_seconds(text) is None and "<<" not in text):
+        expected = "a duration with a unit such as 20m, 1.25h or 90s"
+        reason = (f"run step: no_output_timeout '{cfg.ctx.redact(text, cfg.path)}' is not {expected}" if text
+                  else f"run step: no_output_timeout holds no duration (expected {expected})")
+        cfg.ctx.diagnostic(cfg.path, reason, line=settings.key_line("no_output_timeout"))
+        return
+    body.timeouts.append(text)
 
 
 def _check_orb_alias(cfg: _Config, alias: str, line: int) -> None:

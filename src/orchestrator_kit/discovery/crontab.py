@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ..cron import CronError, explain_cron
 from ..models import Schedule
 from ..repo import FileText
-from ._infra_common import CODE_OR_DOC_EXTENSIONS, extension_of, last_line
+from ._infra_common import CODE_OR_DOC_EXTENSIONS, extension_of
 from .base import DetectContext, Wants, basename, detector, under
 
 CRON_DIRS = ("cron.d", "crontabs", "cron")
@@ -99,7 +99,7 @@ def _parse(file: FileText, *, system: bool) -> tuple[list[Job], list[tuple[int, 
     jobs: list[Job] = []
     problems: list[tuple[int, str]] = []
     timezone = DEFAULT_TIMEZONE
-    for number, raw in enumerate(file.lines[: last_line(file)], start=1):
+    for number, raw in enumerate(file.lines[: file.line_count], start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ..models import InfraItem
 from ..repo import FileText
-from ._infra_common import CODE_OR_DOC_EXTENSIONS, extension_of, last_line, unique
+from ._infra_common import CODE_OR_DOC_EXTENSIONS, extension_of, unique
 from .base import DetectContext, Wants, basename, detector
 
 KNOWN_INSTRUCTIONS = frozenset(
@@ -129,7 +129,7 @@ def detect_dockerfile(ctx: DetectContext, file: FileText) -> None:
         return
     ctx.add_infra(InfraItem(kind="dockerfile", name=path, path=path,
                             attributes=_attributes(ctx, path, directives, global_args, stages, copy_from),
-                            evidence=ctx.evidence(path, 1, last_line(file))))
+                            evidence=ctx.evidence(path, 1, file.line_count)))
 
 
 def _attributes(
@@ -171,7 +171,7 @@ def _attributes(
 
 def _instructions(ctx: DetectContext, file: FileText) -> tuple[dict[str, str], list[Instruction]]:
     """Parser directives and logical instructions (continuations joined, comments and heredocs skipped)."""
-    lines = file.lines[: last_line(file)]
+    lines = file.lines[: file.line_count]
     directives: dict[str, str] = {}
     index = 0
     while index < len(lines):

@@ -117,7 +117,7 @@ def detect_gitlab_ci(ctx: DetectContext, file: FileText) -> None:
         return
     reader = _Reader(ctx, file.path)
     reader.load(file.path, doc)
-    reader.build(_last_line(file.text))
+    reader.build(file.line_count)
 
 
 @finalizer("gitlab-ci-child-pipelines", order=50)
@@ -163,11 +163,6 @@ def _config_document(ctx: DetectContext, file: FileText) -> YMap | None:
         ctx.diagnostic(file.path, "not a GitLab CI configuration: the top level is not a mapping", line=1)
         return None
     return doc
-
-
-def _last_line(text: str) -> int:
-    """Number of the last line of a text (a final newline does not start a line)."""
-    return max(1, text.count("\n") + (0 if text.endswith("\n") or not text else 1))
 
 
 # ------------------------------------------------------------------ merging with provenance

@@ -15,7 +15,7 @@ from typing import Any
 from ..models import InfraItem
 from ..repo import FileText
 from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents, scalar_text
-from ._infra_common import directory_of, last_line, unique
+from ._infra_common import directory_of, unique
 from .base import DetectContext, Wants, detector
 
 # A top-level `kind: Deployment` line (nested kinds such as roleRef.kind are indented); quotes allowed.
@@ -58,7 +58,7 @@ def detect_chart(ctx: DetectContext, file: FileText) -> None:
     attributes["template_files"] = str(len(templates))
     attributes["values_file"] = "yes" if ctx.exists(f"{prefix}values.yaml") else "no"
     ctx.add_infra(InfraItem(kind="helm-chart", name=name, path=path, attributes=attributes,
-                            evidence=ctx.evidence(path, 1, last_line(file))))
+                            evidence=ctx.evidence(path, 1, file.line_count)))
 
 
 def _dependencies(ctx: DetectContext, path: str, value: Any, line: int = 1) -> list[str]:

@@ -570,8 +570,7 @@ class _Reader:
         self.ctx = ctx
         self.path = file.path
         self.text = file.text
-        # `lines` ends with an empty piece when the text ends with a newline; that is no line of the file.
-        self.line_count = len(file.lines) - (1 if len(file.lines) > 1 and file.lines[-1] == "" else 0)
+        self.line_count = file.line_count
         self.jobs: list[Job] = []
         self.ids: set[str] = set()
         self.next_number: dict[str, int] = {}  # the next suffix to try for a repeated stage name

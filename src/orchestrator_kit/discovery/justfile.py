@@ -14,7 +14,8 @@ Read as the just manual ("Just Programmer's Manual") describes a justfile:
   `unexport`, `import 'file'` and `mod name ['path']` are not recipes; a multi-line value (triple-quoted
   string, backtick block, parenthesized expression) is skipped whole.
 
-Dependencies before `&&` run first (`depends_on`); those after it run after the recipe (`hooks`).
+Dependencies before `&&` run first (`depends_on`); those after it run after the recipe (`hooks`). A body
+line that runs `just other` (a recipe of the same file) adds `other` to `depends_on` as well.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 from ..models import Command, Task
 from ..repo import FileText
-from .base import DetectContext, basename, detector, vendored
+from .base import DetectContext, Wants, basename, detector
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 _HEADER = re.compile(rf"^(?P<quiet>@)?(?P<name>{_NAME})(?P<rest>(?:\s.*)?:.*)$")
@@ -39,9 +40,8 @@ _PREFIX_CHARS = ("@", "-")
 DESCRIPTION_LIMIT = 500
 
 
-def _is_justfile(path: str) -> bool:
-    name = basename(path)
-    return (name.lower() in ("justfile", ".justfile") or name.endswith(".just")) and not vendored(path)
+# just finds its justfile whatever the case of the name (`justfile`, `Justfile`, `JUSTFILE`, `.justfile`).
+JUSTFILES = Wants(globs=("justfile", ".justfile", "*.just"))
 
 
 @dataclass
@@ -63,15 +63,22 @@ class _Recipe:
 class _Justfile:
     recipes: list[_Recipe] = field(default_factory=list)
     aliases: dict[str, list[str]] = field(default_factory=dict)
-    modules: list[str] = field(default_factory=list)
-    imports: list[str] = field(default_factory=list)
 
 
-@detector("just", wants=_is_justfile)
+_JUST_CALL = re.compile(rf"(?:^|[;&|(]|\s)just\s+(?:-{{1,2}}[\w-]+\s+)*({_NAME})")
+
+
+@detector("just", wants=JUSTFILES)
 def detect_justfile(ctx: DetectContext, file: FileText) -> None:
     parsed = _Parser(ctx, file).parse()
     prefix = _invocation_prefix(ctx, file.path)
+    names = {r.name: r.name for r in parsed.recipes}
+    names.update({alias: target for target, aliases in parsed.aliases.items() for alias in aliases})
     for recipe in parsed.recipes:
+        # `just other` in a body runs another recipe of this justfile, like a dependency written in the body
+        called = [names[m.group(1)] for c in recipe.commands for m in _JUST_CALL.finditer(c.text)
+                  if m.group(1) in names]
+        recipe.depends = list(dict.fromkeys([*recipe.depends, *(c for c in called if c != recipe.name)]))
         ctx.add_task(_task(ctx, file.path, recipe, parsed, prefix))
 
 
@@ -104,7 +111,7 @@ def _task(ctx: DetectContext, path: str, recipe: _Recipe, parsed: _Justfile, pre
     if recipe.quiet:
         attributes["quiet"] = "true"
     if recipe.parameters:
-        attributes["parameters"] = ctx.redact(recipe.parameters, path)
+        attributes["parameters"] = recipe.parameters
     if recipe.shebang:
         attributes["shebang"] = recipe.shebang
     if recipe.name in parsed.aliases:
@@ -119,7 +126,7 @@ def _task(ctx: DetectContext, path: str, recipe: _Recipe, parsed: _Justfile, pre
         depends_on=recipe.depends,
         commands=recipe.commands,
         hooks=recipe.after,
-        attributes=attributes,
+        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
         evidence=ctx.evidence(path, recipe.line, recipe.end),
     )
 
@@ -179,17 +186,10 @@ class _Parser:
         return self.result
 
     def _statement(self, text: str) -> None:
+        """Only aliases matter to the recipes of this file (`mod`/`import` are read by `_declared_by`)."""
         alias = _ALIAS.match(text)
         if alias:
             self.result.aliases.setdefault(alias.group(2), []).append(alias.group(1))
-            return
-        module = _MOD.match(text)
-        if module:
-            self.result.modules.append(module.group(1))
-            return
-        imported = _IMPORT.match(text)
-        if imported:
-            self.result.imports.append(imported.group(2))
 
     def _recipe(
         self,

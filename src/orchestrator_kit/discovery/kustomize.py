@@ -13,7 +13,7 @@ from typing import Any
 from ..models import InfraItem
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
-from ._infra_common import directory_of, last_line
+from ._infra_common import directory_of
 from .base import DetectContext, Wants, detector
 
 PATCH_KEYS = ("patches", "patchesStrategicMerge", "patchesJson6902")
@@ -57,7 +57,7 @@ def detect_kustomization(ctx: DetectContext, file: FileText) -> None:
     if charts:
         attributes["helmCharts"] = charts
     ctx.add_infra(InfraItem(kind="kustomization", name=directory_of(path), path=path, attributes=attributes,
-                            evidence=ctx.evidence(path, 1, last_line(file))))
+                            evidence=ctx.evidence(path, 1, file.line_count)))
 
 
 def _list(ctx: DetectContext, path: str, doc: YMap, key: str) -> list[str]:

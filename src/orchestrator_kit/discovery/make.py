@@ -1,4 +1,5 @@
-"""GNU make: `Makefile`, `makefile`, `GNUmakefile` and `*.mk` files, one Task per user target.
+"""GNU make: `Makefile`, `makefile`, `GNUmakefile`, `*.mk` and `Makefile.*` files (such as
+`Makefile.common`; not the automake templates `Makefile.am`/`Makefile.in`), one Task per user target.
 
 Read as the GNU make manual describes makefile syntax:
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 
 from ..models import Command, Task
 from ..repo import FileText
-from .base import DetectContext, basename, detector, vendored
+from .base import DetectContext, Wants, basename, detector
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
 _CONDITIONAL = re.compile(r"^(?:ifeq|ifneq|ifdef|ifndef|else|endif)(?:\s|$)")
@@ -51,9 +52,14 @@ _SEPARATOR_LINE = re.compile(r"^[#=\-*_~\s]*$")
 DESCRIPTION_LIMIT = 500
 
 
-def _is_makefile(path: str) -> bool:
-    name = basename(path)
-    return (name in MAKEFILE_NAMES or name.endswith(".mk")) and not vendored(path)
+# `Makefile.common`, `Makefile.include`, ... are included makefiles too; `Makefile.am` and `Makefile.in` are
+# automake/autoconf templates that make never reads.
+_TEMPLATE_SUFFIXES = (".am", ".in", ".bak", ".orig", ".sample", ".example", ".md", ".txt")
+MAKEFILES = Wants(
+    names=frozenset(MAKEFILE_NAMES),
+    globs=("*.mk", "makefile.*", "gnumakefile.*"),
+    refine=lambda path: not basename(path).lower().endswith(_TEMPLATE_SUFFIXES),
+)
 
 
 @dataclass
@@ -97,10 +103,9 @@ class _Makefile:
     phony: set[str] = field(default_factory=set)
     default_goal: str | None = None
     first_target: str | None = None
-    includes: list[str] = field(default_factory=list)
 
 
-@detector("make", wants=_is_makefile)
+@detector("make", wants=MAKEFILES)
 def detect_makefile(ctx: DetectContext, file: FileText) -> None:
     parsed = _Parser(ctx, file).parse()
     invocation = _invocation_prefix(ctx, file.path)
@@ -124,9 +129,9 @@ def _task(ctx: DetectContext, path: str, target: _Target, parsed: _Makefile, inv
     if target.static_pattern:
         attributes["static_pattern"] = target.static_pattern
     if target.variables:
-        attributes["target_variables"] = ctx.redact("; ".join(target.variables), path)
+        attributes["target_variables"] = "; ".join(target.variables)
     if target.sub_make:
-        attributes["sub_make"] = ctx.redact("; ".join(_unique(target.sub_make)), path)
+        attributes["sub_make"] = "; ".join(_unique(target.sub_make))
     if len(target.rule_lines) > 1:
         attributes["rule_lines"] = ", ".join(str(n) for n in target.rule_lines)
     if included_by:
@@ -141,7 +146,7 @@ def _task(ctx: DetectContext, path: str, target: _Target, parsed: _Makefile, inv
         depends_on=depends,
         commands=target.commands,
         phony=target.name in parsed.phony,
-        attributes=attributes,
+        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
         evidence=ctx.evidence(path, *target.span),
     )
 
@@ -195,7 +200,7 @@ class _Parser:
         for raw in self.lines[index + 1 : end + 1]:
             # make drops one recipe prefix from each continuation line before giving it to the shell
             parts.append(raw[len(self.prefix) :] if raw.startswith(self.prefix) else raw)
-        self._add_command(" ".join(_strip_continuation(p) for p in parts), index + 1, end + 1)
+        self._add_command(" ".join(filter(None, (_strip_continuation(p) for p in parts))), index + 1, end + 1)
         return end + 1
 
     def _add_command(self, text: str, start: int, end: int) -> None:
@@ -233,11 +238,8 @@ class _Parser:
         elif kind == "rule" and not directive:
             self._close_rule()
             self._rule(start, end, data, comment, inline_recipe, comments)
-        elif directive:
+        elif directive:  # include, export, vpath, ...: not rules, and they end the recipe
             self._close_rule()
-            include = _INCLUDE.match(head)
-            if include:
-                self.result.includes.append(include.group(1).strip())
         elif self.rule is not None and raw[:1] == " " and not stripped.startswith("$"):
             self.ctx.diagnostic(
                 self.path,
@@ -307,6 +309,9 @@ class _Parser:
         if inline_recipe is not None:
             self._add_command(inline_recipe, start, end)
             self.rule.end = end
+        if names == [".PHONY"] and comments and comments[-1][0] == start - 1:
+            # `# Run the tests` / `.PHONY: test` / `test:`: the comment documents the rule below
+            self.comments = [*comments[:-1], (end, comments[-1][1])]
 
     def _target_variable(self, names: list[str], assignment: tuple[str, str, str]) -> None:
         name, op, value = assignment
@@ -567,8 +572,8 @@ _include_cache: weakref.WeakKeyDictionary[DetectContext, dict[str, list[str]]] =
 def _invocation_prefix(ctx: DetectContext, path: str) -> tuple[str, str]:
     """(`make ...` without the goal, the makefile that includes this one or '').
 
-    A makefile make finds by itself runs as `make` (or `make -C dir`); a `*.mk` file runs through the makefile
-    that includes it, else with `make -f path`.
+    A makefile make finds by itself runs as `make` (or `make -C dir`); an included file (`*.mk`,
+    `Makefile.common`) runs through the makefile that includes it, else with `make -f path`.
     """
     directory = posixpath.dirname(path)
     if basename(path) in MAKEFILE_NAMES:

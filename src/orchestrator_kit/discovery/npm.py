@@ -31,7 +31,7 @@ from typing import Any
 
 from ..models import Task
 from ..repo import FileText
-from .base import DetectContext, basename, detector, vendored
+from .base import DetectContext, Wants, basename, detector
 
 LOCK_FILES = (
     ("pnpm-lock.yaml", "pnpm"), ("yarn.lock", "yarn"), ("bun.lock", "bun"), ("bun.lockb", "bun"),
@@ -70,11 +70,10 @@ _OTHER_PACKAGE_FLAGS = {"-w", "--workspace", "--prefix", "-C", "--dir", "--filte
                         "--workspaces", "-ws", "--cwd"}
 
 
-def _is_package_json(path: str) -> bool:
-    return basename(path) == "package.json" and not vendored(path) and "bower_components" not in path.split("/")
+PACKAGE_JSON = Wants(names=frozenset({"package.json"}), refine=lambda p: "bower_components" not in p.split("/"))
 
 
-@detector("npm-scripts", wants=_is_package_json)
+@detector("npm-scripts", wants=PACKAGE_JSON)
 def detect_package_json(ctx: DetectContext, file: FileText) -> None:
     path = file.path
     data = _load(ctx, file)
@@ -138,7 +137,7 @@ def _task(
         depends_on=list(dict.fromkeys(depends)),
         commands=[ctx.command(command, path, *span)],
         hooks=hooks,
-        attributes=attributes,
+        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
         evidence=ctx.evidence(path, *span),
     )
 
@@ -409,6 +408,8 @@ def _glob_scripts(pattern: str, names: set[str], *, any_depth: bool = False) -> 
     pattern = pattern.split(" ", 1)[0]
     if "*" not in pattern:
         return [pattern] if pattern in names else []
+    if pattern.count("*") > 8:
+        return []  # nobody writes that; a regex with that many wildcards could take very long to match
     parts = re.split(r"(\*\*|\*)", pattern)
     single = ".*" if any_depth else "[^:]*"
     regex = "".join(".*" if p == "**" else single if p == "*" else re.escape(p) for p in parts)

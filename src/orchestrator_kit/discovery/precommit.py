@@ -18,16 +18,15 @@ from typing import Any
 from ..models import Command, Task
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
-from .base import DetectContext, basename, detector, vendored
+from .base import DetectContext, Wants, detector
 
 CONFIG_NAMES = (".pre-commit-config.yaml", ".pre-commit-config.yml")
 
 
-def _is_config(path: str) -> bool:
-    return basename(path) in CONFIG_NAMES and not vendored(path)
+CONFIGS = Wants(names=frozenset(CONFIG_NAMES))
 
 
-@detector("pre-commit", wants=_is_config)
+@detector("pre-commit", wants=CONFIGS)
 def detect_precommit(ctx: DetectContext, file: FileText) -> None:
     docs = ctx.yaml_documents(file)
     if not docs:

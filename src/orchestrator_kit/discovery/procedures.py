@@ -34,7 +34,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 from ..models import Command, ManualProcedure, ProcedureStep
 from ..repo import FileText
-from .base import DetectContext, basename, detector, vendored
+from .base import DetectContext, Wants, basename, detector, vendored
 
 # ------------------------------------------------------------------ which files
 
@@ -648,7 +648,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
-@detector("markdown-procedures", wants=is_procedure_doc)
+@detector("markdown-procedures", wants=Wants(globs=tuple(f"*{ext}" for ext in DOC_EXTENSIONS), refine=is_procedure_doc))
 def detect_procedures(ctx: DetectContext, file: FileText) -> None:
     """Read one Markdown document and add a ManualProcedure for each kept section."""
     path = file.path

@@ -39,7 +39,7 @@ from typing import Any
 
 from ..models import Command, Task
 from ..repo import FileText
-from .base import DetectContext, basename, detector, vendored
+from .base import DetectContext, Wants, basename, detector
 
 DESCRIPTION_LIMIT = 500
 GENERATED_ENV_LIMIT = 512
@@ -61,17 +61,20 @@ class _TomlIndex:
         self._newlines = [i for i, c in enumerate(text) if c == "\n"]
         self.entries: list[tuple[tuple[str, ...], int, int]] = []
         self.string_starts: dict[tuple[str, ...], int] = {}
+        self._spans: dict[tuple[str, ...], tuple[int, int]] | None = None
         self._scan()
 
     def line(self, offset: int) -> int:
         return bisect.bisect_left(self._newlines, offset) + 1
 
     def span(self, path: tuple[str, ...]) -> tuple[int, int] | None:
-        size = len(path)
-        found = [(start, end) for key, start, end in self.entries if key[:size] == path]
-        if not found:
-            return None
-        return min(s for s, _ in found), max(e for _, e in found)
+        if self._spans is None:  # one pass over the entries, then every look-up is a dict hit
+            self._spans = {}
+            for key, start, end in self.entries:
+                for size in range(len(key) + 1):
+                    known = self._spans.get(key[:size])
+                    self._spans[key[:size]] = (min(known[0], start), max(known[1], end)) if known else (start, end)
+        return self._spans.get(path)
 
     # ---------------------------------------------------------------- scanning
 
@@ -239,7 +242,7 @@ def _load_toml(ctx: DetectContext, file: FileText, *, report: bool = True) -> di
         if report:
             message = str(exc)
             where = re.search(r"at line (\d+), column (\d+)", message)
-            line = int(where.group(1)) if where else max(1, len(file.lines) - (file.text.endswith("\n")))
+            line = int(where.group(1)) if where else file.line_count
             ctx.diagnostic(file.path, f"invalid TOML: {message}", line=line)
         return None
     except RecursionError:
@@ -298,8 +301,7 @@ def _quote(word: str) -> str:
 # ==================================================================== pyproject.toml
 
 
-def _is_pyproject(path: str) -> bool:
-    return basename(path) in ("pyproject.toml", "hatch.toml") and not vendored(path)
+PYPROJECTS = Wants(names=frozenset({"pyproject.toml", "hatch.toml"}))
 
 
 @dataclass
@@ -338,7 +340,7 @@ class _Doc:
         )
 
 
-@detector("pyproject-tasks", wants=_is_pyproject)
+@detector("pyproject-tasks", wants=PYPROJECTS)
 def detect_pyproject(ctx: DetectContext, file: FileText) -> None:
     data = _load_toml(ctx, file)
     if data is None:
@@ -654,8 +656,7 @@ def _pdm_scripts(doc: _Doc) -> None:
 TOX_FILES = ("tox.ini", "setup.cfg", "pyproject.toml", "tox.toml")
 
 
-def _is_tox_config(path: str) -> bool:
-    return basename(path) in TOX_FILES and not vendored(path)
+TOX_CONFIGS = Wants(names=frozenset(TOX_FILES))
 
 
 @dataclass
@@ -684,7 +685,7 @@ class _Env:
     sources: dict[str, str]
 
 
-@detector("tox", wants=_is_tox_config)
+@detector("tox", wants=TOX_CONFIGS)
 def detect_tox(ctx: DetectContext, file: FileText) -> None:
     name = basename(file.path)
     directory = posixpath.dirname(file.path)
@@ -752,7 +753,7 @@ def _tox_task(ctx: DetectContext, path: str, env: _Env, known: set[str]) -> Task
     for key in ("basepython", "labels", "skip_install", "base_python"):
         values = [t for _, t in _factor_filter(env.settings.get(key, []), env.name)]
         if values:
-            attributes[key.replace("base_python", "basepython")] = ctx.redact(", ".join(values), path)
+            attributes[key.replace("base_python", "basepython")] = ", ".join(values)
     if env.sources.get("commands"):
         attributes["commands_from"] = env.sources["commands"]
     if not env.own:
@@ -766,7 +767,7 @@ def _tox_task(ctx: DetectContext, path: str, env: _Env, known: set[str]) -> Task
         description=ctx.redact(description, path)[:DESCRIPTION_LIMIT] if description else None,
         depends_on=list(dict.fromkeys(d for d in depends if d != env.name)),
         commands=commands,
-        attributes=attributes,
+        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
         evidence=ctx.evidence(path, *env.span),
     )
 
@@ -800,11 +801,11 @@ def _read_ini(lines: list[str], offset: int = 0) -> list[_IniSection]:
             value.end = number
             current.end = number
             continue
-        match = re.match(r"^([^=:]+?)\s*[=:]\s*(.*)$", stripped)
-        if match:
-            first = _strip_inline_comment(match.group(2).strip())
+        separator = re.search(r"[=:]", stripped)
+        if separator and separator.start() > 0:
+            first = _strip_inline_comment(stripped[separator.end() :].strip())
             value = _IniValue(line=number, end=number, lines=[(number, first)] if first else [])
-            current.values[match.group(1).strip()] = value
+            current.values[stripped[: separator.start()].strip()] = value
             current.end = number
     return sections
 
@@ -1034,8 +1035,7 @@ def _toml_arg(arg: Any) -> str:
 # ==================================================================== nox
 
 
-def _is_noxfile(path: str) -> bool:
-    return basename(path) == "noxfile.py" and not vendored(path)
+NOXFILES = Wants(names=frozenset({"noxfile.py"}))
 
 
 _NOX_MODULES = ("nox", "nox_poetry", "nox_uv")
@@ -1043,7 +1043,7 @@ _SESSION_CALLS = {"run": "", "run_always": "", "run_install": "", "install": "pi
                   "conda_install": "conda install "}
 
 
-@detector("nox", wants=_is_noxfile)
+@detector("nox", wants=NOXFILES)
 def detect_noxfile(ctx: DetectContext, file: FileText) -> None:
     path = file.path
     try:

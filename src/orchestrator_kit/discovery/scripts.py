@@ -1,7 +1,8 @@
 """Script files: shell, Python and other scripts under `scripts/`, `script/`, `bin/`, `tools/` or `hack/`
 folders (at any depth, never in vendored folders), one Task per file.
 
-A file is a script when it starts with a shebang, or when its extension is a script language's
+A file is a script when it starts with a shebang (whatever its extension, unless that extension is a
+document's, data's or another language's), or when its extension is a script language's
 (.sh .bash .zsh .ksh .py .rb .pl .ps1 .js .mjs .cjs .ts). A `.py` file without a shebang that sits in a
 Python package (a folder with `__init__.py`) and has no `if __name__ == "__main__":` is a module, not a
 script; so is a `.js`/`.ts` file without a shebang below the top-level script folder.
@@ -28,7 +29,7 @@ import re
 
 from ..models import Command, Task
 from ..repo import FileText
-from .base import DetectContext, basename, detector, under, vendored
+from .base import DetectContext, Wants, basename, detector
 
 SCRIPT_DIRS = ("scripts", "script", "bin", "tools", "hack")
 INTERPRETER_BY_EXTENSION = {
@@ -39,11 +40,22 @@ SHELLS = {"sh", "bash", "zsh", "ksh", "dash", "ash", "mksh", "fish"}
 POSIX_LIKE_SHELLS = SHELLS - {"fish"}
 COMMAND_LIMIT = 200
 DESCRIPTION_LIMIT = 500
+USAGE_LIMIT = 300
 _SKIP_NAMES = {"__init__.py", "conftest.py"}
+# Extensions of files that are never scripts (documents, data, configuration, compiled code, other languages'
+# sources): they are not even read. Anything else is read and kept when it has a shebang.
+_NOT_SCRIPT_EXTENSIONS = """
+    .md .rst .txt .adoc .json .jsonc .yaml .yml .toml .ini .cfg .conf .properties .lock .csv .tsv .xml .html .htm
+    .css .scss .go .rs .java .kt .c .h .cc .cpp .hpp .cs .swift .scala .tf .tfvars .hcl .sql .proto .graphql
+    .png .jpg .jpeg .gif .svg .ico .webp .pdf .zip .gz .tgz .tar .bz2 .xz .whl .jar .class .so .dylib .dll .exe
+    .o .a .pyc .pyi .map .env .example .sample .tmpl .tpl .j2 .mod .sum .bak .orig .log .pem .crt .key .pub
+    .patch .diff .vim .el .ipynb
+"""
+_NOT_SCRIPTS = frozenset(_NOT_SCRIPT_EXTENSIONS.split())
 _SYNTAX_ONLY = re.compile(
     r"^(?:fi|done|esac|then|else|do|in|\{|\}|\(|\)|;;|;;&|;&|\}\s*\|\|.*|"
     r"(?:function\s+)?[\w:.-]+\s*\(\s*\)\s*\{?|function\s+[\w:.-]+\s*\{?|"
-    r"[^\s()]+(?:\s*\|\s*[^\s()]+)*\))$"
+    r"[^\s()|]+(?:\s*\|\s*[^\s()|]+)*\))$"  # a `case` pattern line; `|` kept out of the runs (no backtracking)
 )
 _HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][\w-]*)\2")
 _LICENCE = re.compile(r"copyright|spdx-license|licensed under|license, version|all rights reserved", re.I)
@@ -54,16 +66,17 @@ _ARGPARSE_USAGE = re.compile(r"usage\s*=\s*[rfbu]?(['\"])(.+?)\1", re.I)
 
 
 def _is_script_candidate(path: str) -> bool:
-    if vendored(path) or not under(path, *SCRIPT_DIRS):
-        return False
     name = basename(path)
     if name in _SKIP_NAMES or name.endswith(".d.ts") or re.match(r"^test_.*\.py$|.*_test\.py$", name):
         return False
     extension = posixpath.splitext(name)[1].lower()
-    return extension in INTERPRETER_BY_EXTENSION or extension == ""
+    return extension not in _NOT_SCRIPTS  # a `.bats` or `.awk` file with a shebang is a script too
 
 
-@detector("scripts", wants=_is_script_candidate)
+SCRIPT_FILES = Wants(dirs=frozenset(SCRIPT_DIRS), refine=_is_script_candidate)
+
+
+@detector("scripts", wants=SCRIPT_FILES)
 def detect_script(ctx: DetectContext, file: FileText) -> None:
     path = file.path
     lines = file.lines
@@ -93,7 +106,7 @@ def detect_script(ctx: DetectContext, file: FileText) -> None:
         commands = _shell_commands(ctx, path, lines)
     usage = _usage(lines, extension == ".py" or interpreter.startswith("python"))
     if usage:
-        attributes["usage"] = ctx.redact(usage, path)
+        attributes["usage"] = usage
     last = max((i + 1 for i, line in enumerate(lines) if line.strip()), default=0)
     if last == 0 or (last == 1 and shebang):
         attributes["empty"] = "true"
@@ -108,7 +121,7 @@ def detect_script(ctx: DetectContext, file: FileText) -> None:
             invocation=invocation,
             description=ctx.redact(description, path)[:DESCRIPTION_LIMIT] if description else None,
             commands=commands,
-            attributes=attributes,
+            attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
             evidence=ctx.evidence(path, 1, max(1, last)),
         )
     )
@@ -218,6 +231,20 @@ def _shell_commands(ctx: DetectContext, path: str, lines: list[str]) -> list[Com
     return commands
 
 
+def _trim_usage(text: str) -> str:
+    """Drop what closes the printed string: quotes, `)`, `;` and a literal `\\n` (a loop, not a regex:
+    a line of ten thousand `;` must not cost seconds)."""
+    text = text.strip()
+    while text:
+        if text.endswith("\\n"):
+            text = text[:-2].rstrip()
+        elif text[-1] in "\"'`);":
+            text = text[:-1].rstrip()
+        else:
+            break
+    return text
+
+
 def _usage(lines: list[str], python: bool) -> str | None:
     for raw in lines:
         match = _USAGE.search(raw)
@@ -227,7 +254,7 @@ def _usage(lines: list[str], python: bool) -> str | None:
         opening = max(raw.rfind('"', 0, match.start()), raw.rfind("'", 0, match.start()))
         if opening >= 0:  # printed from a string: the usage ends where that string does
             text = text.rsplit(raw[opening], 1)[0] if raw[opening] in text else text
-        text = re.sub(r"(\\n|[\"'`);])+\s*$", "", text.strip()).strip()
+        text = _trim_usage(text[:USAGE_LIMIT])
         if text:
             return text
     if python:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..models import Schedule
 from ..repo import FileText
-from ._infra_common import directory_of, last_line
+from ._infra_common import directory_of
 from .base import DetectContext, Wants, basename, detector
 
 MONOTONIC = {
@@ -79,7 +79,7 @@ def parse_unit(file: FileText) -> list[Setting]:
     """Settings of a unit file in order (systemd.syntax(7))."""
     settings: list[Setting] = []
     section = ""
-    lines = file.lines[: last_line(file)]
+    lines = file.lines[: file.line_count]
     index = 0
     while index < len(lines):
         start = index

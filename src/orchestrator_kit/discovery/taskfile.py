@@ -8,18 +8,20 @@ which runs at the end, or `{for: ..., cmd}`), a single `cmd`, `deps` (strings or
 `{taskfile, dir, optional, internal, flatten}`) are listed in each task's attributes.
 
 A Taskfile in a folder runs as `task -d <folder> <name>`, unless a Taskfile above includes it, when it runs
-as `task <namespace>:<name>` from there (`flatten: true` drops the namespace).
+as `task <namespace>:<name>` from there (`flatten: true` drops the namespace). An included file with another
+name (`taskfiles/docker.yml`) is read through the Taskfile that includes it.
 """
 
 from __future__ import annotations
 
 import posixpath
+import weakref
 from typing import Any
 
 from ..models import Command, Task
 from ..repo import FileText
 from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents, scalar_text, string_list
-from .base import DetectContext, basename, detector, vendored
+from .base import DetectContext, Wants, basename, detector
 
 TASKFILE_NAMES = (
     "Taskfile.yml", "taskfile.yml", "Taskfile.yaml", "taskfile.yaml",
@@ -28,19 +30,19 @@ TASKFILE_NAMES = (
 DESCRIPTION_LIMIT = 500
 
 
-def _is_taskfile(path: str) -> bool:
-    return basename(path) in TASKFILE_NAMES and not vendored(path)
+TASKFILES = Wants(names=frozenset(TASKFILE_NAMES))
 
 
-@detector("taskfile", wants=_is_taskfile)
+@detector("taskfile", wants=TASKFILES)
 def detect_taskfile(ctx: DetectContext, file: FileText) -> None:
     docs = ctx.yaml_documents(file)
-    if docs is None:
-        return
-    path = file.path
     if not docs:
         return
-    doc = docs[0]
+    _read_taskfile(ctx, file.path, docs[0], _invocation_prefix(ctx, file.path), {file.path})
+
+
+def _read_taskfile(ctx: DetectContext, path: str, doc: Any, prefix: str, seen: set[str]) -> None:
+    """Tasks of one Taskfile document; included files that no scan would pick up by name are read too."""
     if not isinstance(doc, YMap):
         ctx.diagnostic(path, "not a Taskfile: the top level is not a mapping", line=1)
         return
@@ -48,6 +50,7 @@ def detect_taskfile(ctx: DetectContext, file: FileText) -> None:
     if version is not None and not version.startswith("3"):
         ctx.diagnostic(path, f"Taskfile version '{version}' is read with the version 3 rules", severity="info",
                        line=doc.key_line("version"))
+    _follow_includes(ctx, path, doc.get("includes"), prefix, seen)
     tasks = doc.get("tasks")
     if tasks is None:
         return
@@ -55,11 +58,40 @@ def detect_taskfile(ctx: DetectContext, file: FileText) -> None:
         ctx.diagnostic(path, "'tasks' is not a mapping of task names to tasks", line=doc.key_line("tasks"))
         return
     includes = _includes(doc.get("includes"))
-    prefix = _invocation_prefix(ctx, path)
     for name, node in tasks.items():
         task = _task(ctx, path, str(name), node, tasks.key_span(name), includes, prefix)
         if task is not None:
             ctx.add_task(task)
+
+
+_included_read: weakref.WeakKeyDictionary[DetectContext, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _follow_includes(ctx: DetectContext, path: str, node: Any, prefix: str, seen: set[str]) -> None:
+    """Read included Taskfiles with other names (`taskfiles/docker.yml`): their tasks run as `ns:name`.
+
+    A folder include, or a file with a Taskfile name, is read by its own scan instead; remote and templated
+    (`{{.VAR}}`) includes cannot be read offline."""
+    if not isinstance(node, YMap) or len(seen) > 16:
+        return
+    base = posixpath.dirname(path)
+    for namespace, value in node.items():
+        target = _include_target(value)
+        if not target or "{{" in target or "://" in target:
+            continue
+        resolved = posixpath.normpath(posixpath.join(base, target))
+        done = _included_read.setdefault(ctx, set())
+        if resolved in seen or resolved in done or basename(resolved) in TASKFILE_NAMES or not ctx.exists(resolved):
+            continue  # a file included twice is listed once, under its first namespace
+        done.add(resolved)
+        file = ctx.read(resolved)
+        if file is None:
+            continue
+        docs = ctx.yaml_documents(file)
+        if not docs:
+            continue
+        flatten = isinstance(value, YMap) and value.get("flatten") is True
+        _read_taskfile(ctx, resolved, docs[0], prefix if flatten else f"{prefix}{namespace}:", seen | {resolved})
 
 
 def _task(

@@ -76,13 +76,14 @@ class Block:
 # One pass of this pattern finds the next token; only strings with templates, heredocs and block comments
 # need the slower character-by-character code.
 _TOKEN = re.compile(
-    r"""(?P<newline>\n)
-      | (?P<space>[ \t\r]+)
+    r"""[ \t\r]*
+    (?: (?P<newline>\n)
       | (?P<comment>(?:\#|//)[^\n]*)
       | (?P<plain>"(?:[^"\\\n$%]|\\[^\n]|\$(?!\{)|%(?!\{))*")
       | (?P<ident>[A-Za-z_][A-Za-z0-9_-]*)
       | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
-      | (?P<other>.)""",
+      | (?P<other>.)
+      | $ )""",
     re.VERBOSE,
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
@@ -103,11 +104,13 @@ class Scanner:
         self.problems: list[tuple[int, str]] = []
 
     def scan(self) -> list[Token]:
-        text, size, tokens = self.text, len(self.text), self.tokens
+        text, size, tokens, token_at = self.text, len(self.text), self.tokens, _TOKEN.match
         while self.pos < size:
-            match = _TOKEN.match(text, self.pos)
-            assert match is not None  # noqa: S101 - the last alternative matches any character but a newline
-            kind, start, end = match.lastgroup, match.start(), match.end()
+            match = token_at(text, self.pos)
+            kind = match.lastgroup if match is not None else None
+            if kind is None:  # only blanks up to the end of the text
+                break
+            start, end = match.start(kind), match.end()
             if kind == "newline":
                 tokens.append(Token("newline", "\n", self.line, start, end))
                 self.line += 1
@@ -116,10 +119,11 @@ class Scanner:
                 if "\\" in content:
                     content = _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), content)
                 tokens.append(Token("string", content, self.line, start, end))
-            elif kind in ("ident", "number"):
-                tokens.append(Token(kind, match.group(), self.line, start, end))
+            elif kind == "ident" or kind == "number":
+                tokens.append(Token(kind, text[start:end], self.line, start, end))
             elif kind == "other":
-                char = match.group()
+                char = text[start]
+                self.pos = start
                 if char == '"':
                     self._string()  # a template with ${ } or %{ }, or a string left open
                     continue
