@@ -22,8 +22,10 @@ from typing import Any
 
 MARK = "[REDACTED:{}]"
 
-# A run of the characters secrets are written with; anything shorter than 8 cannot hold a secret worth a plugin run.
-_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-.~:@]{8,}")
+# Whether a line can hold anything a plugin would report. Every detect-secrets pattern plugin matches a token of
+# 16 or more characters without a slash (AWS, GitHub, Slack, JWT segments, ...) or needs an assignment, a quote,
+# or `user:pass@host` (keywords, quoted high-entropy strings, basic auth); private keys are handled as blocks.
+_CANDIDATE = re.compile(r"[A-Za-z0-9+_\-]{16,}|['\"=:@]")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/_\-]")
 _ASSIGNMENT = re.compile(
     r"""(?:^|[\s;&|(])(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*[=:]\s*(?P<q>["']?)(?P<value>[^\s"'`;|&]{8,})(?P=q)"""

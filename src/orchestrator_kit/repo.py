@@ -21,7 +21,7 @@ import stat
 import subprocess
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import ConfinementError, InputError, ReadError
 from .models import GitInfo
@@ -125,6 +125,8 @@ class Workspace:
         if not os.access(resolved, os.R_OK | os.X_OK):
             raise InputError(f"Directory '{given}' is not readable.")
         self.root = resolved
+        self._root_str = str(resolved)
+        self._root_prefix = self._root_str.rstrip(os.sep) + os.sep
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
         self._listing: Listing | None = None
@@ -140,17 +142,14 @@ class Workspace:
             raise ConfinementError(f"Path '{rel}' is not a valid relative path.")
         if rel.startswith("-"):
             raise ConfinementError(f"Path '{rel}' starts with '-' and could be read as an option.")
-        pure = PurePosixPath(rel.replace("\\", "/"))
-        if pure.is_absolute() or ".." in pure.parts:
+        posix = rel.replace("\\", "/")
+        if posix.startswith("/") or ".." in posix.split("/"):
             raise ConfinementError(f"Path '{rel}' is outside the repository '{self.root}'.")
-        real = Path(os.path.realpath(self.root / pure))
-        try:
-            real.relative_to(self.root)
-        except ValueError:
-            raise ConfinementError(
-                f"Path '{rel}' is outside the repository '{self.root}' (it resolves to '{real}')."
-            ) from None
-        return real
+        # String operations rather than pathlib: this runs for every file a scan reads.
+        real = os.path.realpath(os.path.join(self._root_str, posix))
+        if real != self._root_str and not real.startswith(self._root_prefix):
+            raise ConfinementError(f"Path '{rel}' is outside the repository '{self.root}' (it resolves to '{real}').")
+        return Path(real)
 
     # ------------------------------------------------------------ git
 
@@ -161,20 +160,23 @@ class Workspace:
                 return self._git_info
             self._git_checked = True
             try:
-                top = run_git(self.root, "rev-parse", "--show-toplevel", "--is-shallow-repository")
+                # One call in the common case: top level, shallow flag, the branch ref and the commit of HEAD.
+                proc = run_git(self.root, "rev-parse", "--show-toplevel", "--is-shallow-repository", "HEAD",
+                               "--symbolic-full-name", "HEAD")
+                if proc.returncode != 0:  # no work tree, or an empty repository (HEAD names no commit yet)
+                    proc = run_git(self.root, "rev-parse", "--show-toplevel", "--is-shallow-repository")
+                    if proc.returncode != 0:
+                        return None
             except (OSError, subprocess.SubprocessError):
                 return None
-            if top.returncode != 0:
-                return None
-            out = top.stdout.decode("utf-8", "replace").split("\n")
-            head = run_git(self.root, "rev-parse", "-q", "--verify", "HEAD^{commit}")
-            branch = run_git(self.root, "symbolic-ref", "-q", "--short", "HEAD")
-            self._git_info = GitInfo(
-                head=head.stdout.decode().strip() or None if head.returncode == 0 else None,
-                branch=branch.stdout.decode().strip() or None if branch.returncode == 0 else None,
-                shallow=len(out) > 1 and out[1].strip() == "true",
-                empty=head.returncode != 0,
-            )
+            out = proc.stdout.decode("utf-8", "replace").split("\n")
+            shallow = len(out) > 1 and out[1].strip() == "true"
+            if len(out) >= 4 and out[2].strip():
+                head, ref = out[2].strip(), out[3].strip()
+                branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+                self._git_info = GitInfo(head=head, branch=branch, shallow=shallow, empty=False)
+            else:
+                self._git_info = GitInfo(head=None, branch=None, shallow=shallow, empty=True)
             return self._git_info
 
     # ------------------------------------------------------------ listing

@@ -116,32 +116,42 @@ class _WantsIndex:
             if wants.prefixes:
                 self.prefixed.append(det)
         self.any_glob = re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in globs)) if globs else None
+        self.dir_names = frozenset(self.by_dir)
+        self.all_prefixes = tuple(p for det in self.prefixed for p in det.wants.prefixes)  # type: ignore[union-attr]
 
     def wanting(self, path: str) -> list[Detector]:
         slash = path.rfind("/")
         base = path[slash + 1 :]
         dirs = path[:slash].split("/") if slash > 0 else []
-        found: dict[str, Detector] = {d.name: d for d in self.by_name.get(base, ())}
-        for folder in dirs:
-            for det in self.by_dir.get(folder, ()):
-                found[det.name] = det
-        if self.any_glob is not None and self.any_glob.match(base.lower()):
-            for det in self.globbed:
-                regex = det.wants.glob_regex  # type: ignore[union-attr]
-                if regex.match(base.lower()):
+        lower = base.lower()
+        # Fast exit for the bulk of a repository (source files): set and regex operations in C, no loop.
+        named = base in self.by_name
+        in_dir = not self.dir_names.isdisjoint(dirs)
+        globbed = self.any_glob is not None and self.any_glob.match(lower) is not None
+        prefixed = bool(self.all_prefixes) and path.startswith(self.all_prefixes)
+        if not (named or in_dir or globbed or prefixed):
+            return [d for d in self.predicates if d.wants(path)]
+        found: dict[str, Detector] = {d.name: d for d in self.by_name.get(base, ())} if named else {}
+        if in_dir:
+            for folder in dirs:
+                for det in self.by_dir.get(folder, ()):
                     found[det.name] = det
-        for det in self.prefixed:
-            if path.startswith(det.wants.prefixes):  # type: ignore[union-attr]
-                found[det.name] = det
+        if globbed:
+            for det in self.globbed:
+                if det.wants.glob_regex.match(lower):  # type: ignore[union-attr]
+                    found[det.name] = det
+        if prefixed:
+            for det in self.prefixed:
+                if path.startswith(det.wants.prefixes):  # type: ignore[union-attr]
+                    found[det.name] = det
+        in_vendored = not VENDORED.isdisjoint(dirs)
         chosen = []
-        if found:
-            in_vendored = not VENDORED.isdisjoint(dirs)
-            for det in found.values():
-                wants = det.wants
-                if not isinstance(wants, Wants) or (in_vendored and not wants.vendored_too):
-                    continue
-                if wants.refine is None or wants.refine(path):
-                    chosen.append(det)
+        for det in found.values():
+            wants = det.wants
+            if not isinstance(wants, Wants) or (in_vendored and not wants.vendored_too):
+                continue
+            if wants.refine is None or wants.refine(path):
+                chosen.append(det)
         chosen.extend(d for d in self.predicates if d.wants(path))
         chosen.sort(key=lambda d: self.order[d.name])
         return chosen

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..jobgraph import layering
-from ..models import Inventory, Pipeline
+from ..models import Inventory, ManualProcedure, Pipeline
 
 SYSTEM_NAMES = {
     "github-actions": "GitHub Actions",
@@ -35,6 +35,11 @@ def _mermaid_label(text: str) -> str:
     # Mermaid reads entity codes inside quoted labels; quotes, brackets and pipes would end the label.
     replacements = {'"': "#quot;", "<": "#lt;", ">": "#gt;", "|": "#124;", "`": "#96;"}
     return "".join(replacements.get(ch, ch) for ch in text)
+
+
+def procedure_title(procedure: ManualProcedure) -> str:
+    """The heading path (`Restore the database › Steps`): a section's own title is often just "Steps"."""
+    return " › ".join(procedure.heading_path) if procedure.heading_path else procedure.title
 
 
 def mermaid_flowchart(pipeline: Pipeline) -> list[str]:
@@ -105,7 +110,7 @@ def render_markdown(inventory: Inventory) -> str:
                 "no commands" if proc.automation_coverage is None
                 else f"{proc.automation_coverage:.0%} of its commands already run by automation"
             )
-            out += [f"### {proc.title} (`{proc.evidence}`)", "",
+            out += [f"### {procedure_title(proc)} (`{proc.evidence}`)", "",
                     f"Hand-work markers: {', '.join(proc.markers) or 'none'}; {coverage}.", ""]
             out += table(
                 ["#", "Step", "Commands", "Already automated by", "Evidence"],

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from ..jobgraph import layering
 from ..models import Inventory
-from .markdown import SYSTEM_NAMES
+from .markdown import SYSTEM_NAMES, procedure_title
 
 
 def _short(text: str | None, limit: int = 80) -> str:
@@ -70,7 +70,7 @@ def render_tables(inventory: Inventory, console: Console) -> None:
             procedures.add_column(column, overflow="fold")
         for proc in inventory.procedures:
             coverage = "-" if proc.automation_coverage is None else f"{proc.automation_coverage:.0%}"
-            procedures.add_row(proc.title, str(len(proc.steps)), ", ".join(proc.markers), coverage, str(proc.evidence))
+            procedures.add_row(procedure_title(proc), str(len(proc.steps)), ", ".join(proc.markers), coverage, str(proc.evidence))
         console.print(procedures)
     if inventory.infrastructure:
         infra = Table(title="Containers and infrastructure", title_justify="left")
