@@ -59,7 +59,7 @@ def test_scan_finds_what_is_in_the_sample(acme):
                          "deploy", "rollback", "backup-db", "clean"}
     assert make["deploy"].description == "Deploy the current image to an environment (ENV=staging|production)."
     assert (make["deploy"].evidence.line_start, make["deploy"].evidence.line_end) == (32, 35)
-    assert [c.text for c in make["deploy"].commands][0] == "kubectl config use-context acme-$(ENV)"
+    assert make["deploy"].commands[0].text == "kubectl config use-context acme-$(ENV)"
     assert make["docker-push"].depends_on == ["docker-build"]
     scripts = sorted(t.invocation for t in inventory.tasks if t.runner == "script")
     assert scripts == ["./scripts/backup-db.sh", "./scripts/rotate-logs.sh"]

@@ -70,7 +70,9 @@ def render_tables(inventory: Inventory, console: Console) -> None:
             procedures.add_column(column, overflow="fold")
         for proc in inventory.procedures:
             coverage = "-" if proc.automation_coverage is None else f"{proc.automation_coverage:.0%}"
-            procedures.add_row(procedure_title(proc), str(len(proc.steps)), ", ".join(proc.markers), coverage, str(proc.evidence))
+            procedures.add_row(
+                procedure_title(proc), str(len(proc.steps)), ", ".join(proc.markers), coverage, str(proc.evidence)
+            )
         console.print(procedures)
     if inventory.infrastructure:
         infra = Table(title="Containers and infrastructure", title_justify="left")
