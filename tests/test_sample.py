@@ -85,7 +85,7 @@ def test_build_refuses_a_non_empty_destination_and_a_bad_spec(tmp_path):
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(InputError, match="exists and is not an empty directory"):
         build_sample_repo(SAMPLE, tmp_path / "full")
-    with pytest.raises(InputError, match="needs files/ and history.yaml"):
+    with pytest.raises(InputError, match=r"needs files/ and history\.yaml"):
         build_sample_repo(tmp_path, tmp_path / "out")
     spec = tmp_path / "spec"
     (spec / "files").mkdir(parents=True)
