@@ -70,3 +70,14 @@ def run_detectors(root: Path, *names: str) -> Inventory:
 def errors_of(inventory: Inventory) -> list[str]:
     """Diagnostics that report a detector bug: a test fixture must never cause one."""
     return [d.reason for d in inventory.diagnostics if "internal error" in d.reason]
+
+
+def require_tool(name: str, found: str | None) -> str:
+    """The path of an external program a test needs. Locally a missing one skips the test (with the reason);
+    in CI (CI=true, where .ci/setup.d installs it) a missing one fails it, so CI never counts a skip as a pass."""
+    if found:
+        return found
+    message = f"{name} is not installed (.ci/setup.d installs it for CI)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -165,6 +165,27 @@ class ProgressReporter:
             self.bar.stop()  # type: ignore[attr-defined]
 
 
+# Each capability keeps its commands in its own module `cli_<area>.py`, with a `register(app)` function that adds
+# them; those modules import their heavy parts (mcp, tiktoken, validators) inside the commands, never at import.
+AREAS = ("metrics", "automation", "design", "mcp")
+
+
+def _register_areas() -> None:
+    import importlib
+
+    for area in AREAS:
+        try:
+            module = importlib.import_module(f"{__package__}.cli_{area}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.cli_{area}":
+                raise
+            continue  # that capability has not landed yet
+        module.register(app)
+
+
+_register_areas()
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
