@@ -209,3 +209,11 @@ def test_listing_is_capped(tmp_path):
     listing = Workspace(tmp_path, max_files=10).listing()
     assert len(listing.files) == 10
     assert "30 files listed; only the first 10" in listing.problems[0][1]
+
+
+def test_invalid_gitignore_lines_are_skipped_and_reported(tmp_path):
+    # A lone "!" (seen in a real project's sdist) is a pattern git ignores and pathspec refuses.
+    write_files(tmp_path, {".gitignore": "*.log\n!\nbuild/\n", "a.log": "x", "keep.txt": "k", "build/x": "x"})
+    listing = Workspace(tmp_path).listing()
+    assert listing.files == [".gitignore", "keep.txt"]
+    assert listing.problems == [(".gitignore", "line 2: invalid pattern '!' ignored (Invalid git pattern: '!')")]

@@ -5,6 +5,7 @@ Exit codes: 0 ok, 2 usage or input error (a clear `Error: ...` line on stderr, n
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -193,3 +194,12 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for whoever asks
+        if os.environ.get("ORCHESTRATOR_KIT_DEBUG"):
+            raise
+        typer.echo(
+            f"Internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in orchestrator-kit; run again with ORCHESTRATOR_KIT_DEBUG=1 to see the traceback.",
+            err=True,
+        )
+        sys.exit(70)  # EX_SOFTWARE

@@ -22,10 +22,14 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfinementError, InputError, ReadError
 from .models import GitInfo
 from .redaction import redact_text
+
+if TYPE_CHECKING:
+    import pathspec
 
 DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_FILES = 500_000
@@ -236,7 +240,8 @@ class Workspace:
             if ignore_file.is_file() and not ignore_file.is_symlink():
                 try:
                     with ignore_file.open("r", encoding="utf-8", errors="replace") as fh:
-                        spec = pathspec.GitIgnoreSpec.from_lines(fh.read(self.max_file_bytes).splitlines())
+                        lines = fh.read(self.max_file_bytes).splitlines()
+                    spec = _gitignore_spec(lines, f"{rel_dir}/.gitignore".lstrip("/"), problems)
                     specs = [*specs, (rel_dir, spec)]
                 except OSError as exc:
                     problems.append((f"{rel_dir}/.gitignore".lstrip("/"), f"cannot read: {exc.strerror}"))
@@ -340,6 +345,25 @@ def _normalize_newlines(text: str) -> str:
     if "\r" not in text:
         return text
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _gitignore_spec(lines: list[str], path: str, problems: list[tuple[str, str]]) -> pathspec.GitIgnoreSpec:
+    """A .gitignore's patterns; a line git cannot use either (e.g. a lone `!`) is skipped and reported."""
+    import pathspec
+
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, TypeError):
+        pass  # find the bad lines one by one
+    usable: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except (ValueError, TypeError) as exc:  # pathspec's pattern errors are ValueErrors
+            problems.append((path, f"line {number}: invalid pattern {line!r} ignored ({exc})"))
+            continue
+        usable.append(line)
+    return pathspec.GitIgnoreSpec.from_lines(usable)
 
 
 def _ignored(specs: list[tuple[str, object]], rel: str, is_dir: bool) -> bool:

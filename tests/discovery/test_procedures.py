@@ -645,3 +645,28 @@ def test_a_big_document_is_read_in_linear_time(make_repo):
     assert last.id == "RUNBOOK.md#runbook/restart-2999"
     assert commands_of(last.steps[1]) == [("sudo systemctl restart app2999", 3 + 2999 * 8 + 5, 3 + 2999 * 8 + 5)]
     assert elapsed < 8
+
+
+EDITOR_STEPS = """
+# Editor integration
+
+## PyCharm
+
+1. Go to Preferences and open Tools.
+2. Click the plus sign and add Black.
+"""
+
+
+def test_clicking_through_a_ui_alone_is_not_hand_work_outside_ops_docs(make_repo):
+    root = make_repo(
+        {
+            "docs/integrations/editors.md": EDITOR_STEPS,
+            "docs/runbooks/console.md": EDITOR_STEPS,  # in a runbook, the same clicks are operations
+            "docs/admin.md": EDITOR_STEPS + "3. Then ssh to the host and restart the service.\n",
+        }
+    )
+    inventory = run_detectors(root, "markdown-procedures")
+    assert errors_of(inventory) == []
+    assert sorted(p.path for p in inventory.procedures) == ["docs/admin.md", "docs/runbooks/console.md"]
+    admin = next(p for p in inventory.procedures if p.path == "docs/admin.md")
+    assert admin.markers == ["go to", "click", "ssh", "restart"]

@@ -318,6 +318,8 @@ MARKERS: tuple[tuple[str, str], ...] = (
     ("cherry-pick", r"cherry-pick(?:s|ed|ing)?"),
     ("twine upload", r"twine\s+upload"),
 )
+UI_ONLY_MARKERS = frozenset({"go to", "click", "log in", "console"})
+
 _MARKER_RE = re.compile(
     "|".join(f"(?P<m{i}>\\b(?:{pattern})\\b)" for i, (_, pattern) in enumerate(MARKERS)), re.IGNORECASE
 )
@@ -671,7 +673,10 @@ def detect_procedures(ctx: DetectContext, file: FileText) -> None:
         markers = find_markers([text for text, _ in builder.texts])
         hand_work = find_markers([text for text, procedural in builder.texts if procedural])
         checklist = any(step.kind == "checklist" for step in builder.steps)
-        if not (hand_work or ops or (checklist and process and not readme)):
+        # Clicking through a user interface ("go to Settings, click Save") is how product docs read too: on its own,
+        # outside an operations document, it does not make a section hand work of the team's.
+        operational = [m for m in hand_work if m not in UI_ONLY_MARKERS]
+        if not (operational or ops or (checklist and process and not readme)):
             continue
         ctx.add_procedure(_procedure(ctx, path, lines, section, builder.steps, markers, used_ids))
 
