@@ -227,8 +227,6 @@ class Workspace:
         return Listing(files=files, source="git")
 
     def _walk(self) -> Listing:
-        import pathspec
-
         files: list[str] = []
         problems: list[tuple[str, str]] = []
         # Each entry: (directory relative to root, its .gitignore spec or None).
