@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator_kit.discovery.python_tasks import _TomlIndex
+from orchestrator_kit.discovery._python_common import _TomlIndex
 from orchestrator_kit.models import Task
 from tests.conftest import errors_of, run_detectors
 
