@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,17 +214,10 @@ class Workspace:
             listing.problems.append((".", f"git ls-files failed ({reason[-1] if reason else 'no message'}); "
                                           "listed files with a directory walk instead"))
             return listing
-        seen: set[str] = set()
-        files: list[str] = []
-        for raw in proc.stdout.split(b"\x00"):
-            if not raw:
-                continue
-            rel = os.fsdecode(raw)
-            if rel in seen:  # a path with a merge conflict is listed once per stage
-                continue
-            seen.add(rel)
-            files.append(rel)
-        files.sort()
+        # One decode for the whole listing (the same result as os.fsdecode per path, without 20,000 calls);
+        # a set drops the repeats git prints for a path with a merge conflict (once per stage).
+        text = proc.stdout.decode(sys.getfilesystemencoding(), "surrogateescape")
+        files = sorted({rel for rel in text.split("\x00") if rel})
         return Listing(files=files, source="git")
 
     def _walk(self) -> Listing:
