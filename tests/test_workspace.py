@@ -217,3 +217,16 @@ def test_invalid_gitignore_lines_are_skipped_and_reported(tmp_path):
     listing = Workspace(tmp_path).listing()
     assert listing.files == [".gitignore", "keep.txt"]
     assert listing.problems == [(".gitignore", "line 2: invalid pattern '!' ignored (Invalid git pattern: '!')")]
+
+
+def test_a_file_in_merge_conflict_is_listed_once(make_repo):
+    root = make_repo({"Makefile": "all:\n\techo base\n"}, git_repo=True)
+    git(root, "checkout", "-q", "-b", "other")
+    write_files(root, {"Makefile": "all:\n\techo other\n"})
+    git(root, "commit", "-qam", "other")
+    git(root, "checkout", "-q", "main")
+    write_files(root, {"Makefile": "all:\n\techo main\n"})
+    git(root, "commit", "-qam", "main")
+    subprocess.run(["git", "-C", str(root), "merge", "-q", "other"], capture_output=True, check=False)
+    assert "UU Makefile" in git(root, "status", "--porcelain")
+    assert Workspace(root).files() == ["Makefile"]
