@@ -138,3 +138,11 @@ def test_scan_and_help_stay_light():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_table_shows_repository_text_that_looks_like_rich_markup(make_repo, tmp_path):
+    root = make_repo({"Makefile": "install: ## Install with [dev] extras\n\tpip install -e '.[dev]'\n"})
+    report = tmp_path / "report.txt"
+    proc = cli("scan", str(root), "--no-metrics", "--no-opportunities", "--output", str(report))
+    assert proc.returncode == 0, proc.stderr
+    assert "Install with [dev] extras" in report.read_text()

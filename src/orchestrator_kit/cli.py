@@ -17,7 +17,10 @@ from . import __version__
 from .errors import OrchestratorError
 
 if TYPE_CHECKING:
+    from .metrics.models import Metrics, OpportunityMatrix
     from .models import Inventory
+
+    Extras = tuple[Metrics | None, OpportunityMatrix | None] | None
 
 app = typer.Typer(
     name="orchestrator-kit",
@@ -75,6 +78,16 @@ def scan(
             "--progress/--no-progress", help="Show a progress bar on stderr (default: on big repos at a terminal)."
         ),
     ] = None,
+    metrics: Annotated[
+        bool | None,
+        typer.Option("--metrics/--no-metrics", help="Add a metrics summary: git history (last 5,000 commits) and "
+                     "pipelines (default: on for table and markdown, off for json)."),
+    ] = None,
+    opportunities: Annotated[
+        bool | None,
+        typer.Option("--opportunities/--no-opportunities", help="Add the automation opportunity matrix "
+                     "(default: on for table and markdown, off for json)."),
+    ] = None,
 ) -> None:
     """Inventory the pipelines, tasks, schedules, runbooks and infrastructure of PATH. Reads only; runs nothing."""
     from .service import scan as scan_repository
@@ -84,7 +97,17 @@ def scan(
             inventory = scan_repository(path, max_file_bytes=max_file_size, progress=report)
         except OrchestratorError as exc:
             fail(str(exc))
-    _emit(inventory, output_format, output)
+    extras = None
+    default = output_format is not OutputFormat.json  # json stays the bare Inventory unless asked
+    if (metrics if metrics is not None else default) or (opportunities if opportunities is not None else default):
+        from .cli_metrics import scan_extras
+
+        try:
+            extras = scan_extras(path, inventory, metrics=metrics if metrics is not None else default,
+                                 opportunities=opportunities if opportunities is not None else default)
+        except OrchestratorError as exc:
+            fail(str(exc))
+    _emit(inventory, output_format, output, extras)
 
 
 @app.command("build-sample")
@@ -106,27 +129,32 @@ def build_sample(
     typer.echo(f"Built {result.commits} commits and {result.tags} tags in {result.path}", err=True)
 
 
-def _emit(inventory: Inventory, output_format: OutputFormat, output: Path | None) -> None:
+def _emit(inventory: Inventory, output_format: OutputFormat, output: Path | None, extras: Extras = None) -> None:
     from rich.console import Console
 
     from .report import render_markdown, render_tables
 
-    if output_format is OutputFormat.json:
+    if output_format is OutputFormat.json and extras is not None:
+        from .metrics.models import ScanReport
+
+        text = ScanReport(inventory=inventory, metrics=extras[0], opportunities=extras[1]).model_dump_json(indent=2)
+        text += "\n"
+    elif output_format is OutputFormat.json:
         text = inventory.model_dump_json(indent=2) + "\n"
     elif output_format is OutputFormat.markdown:
-        text = render_markdown(inventory)
+        text = render_markdown(inventory, extras)
     else:
         text = ""
     try:
         if output is None:
             if output_format is OutputFormat.table:
-                render_tables(inventory, Console())
+                render_tables(inventory, Console(), extras)
             else:
                 sys.stdout.write(text)
             return
         with output.open("w", encoding="utf-8") as fh:
             if output_format is OutputFormat.table:
-                render_tables(inventory, Console(file=fh, width=160, color_system=None, force_terminal=False))
+                render_tables(inventory, Console(file=fh, width=160, color_system=None, force_terminal=False), extras)
             else:
                 fh.write(text)
     except OSError as exc:

@@ -29,10 +29,17 @@ def cli_reference_markdown() -> str:
 
     group: Any = typer.main.get_command(app)
     out = [START]
+    commands: list[tuple[str, Any]] = []
     for name in sorted(group.commands):
         command = group.commands[name]
         if command.hidden:
             continue
+        subcommands = getattr(command, "commands", None)  # a sub-app (e.g. `design`): document each subcommand
+        if subcommands:
+            commands += [(f"{name} {sub}", subcommands[sub]) for sub in sorted(subcommands) if not subcommands[sub].hidden]
+        else:
+            commands.append((name, command))
+    for name, command in commands:
         with command.make_context(name, ["--help"], resilient_parsing=True) as sub:
             usage = " ".join(piece.strip("{}") for piece in command.collect_usage_pieces(sub))
             out += ["", f"### `orchestrator-kit {name}`", "", f"    orchestrator-kit {name} {usage}", ""]

@@ -62,7 +62,8 @@ def git_command(root: Path | str, *args: str) -> list[str]:
 def git_env() -> dict[str, str]:
     """The environment for git: no prompts, no optional locks, no inherited repository overrides."""
     env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+    # GIT_NO_LAZY_FETCH: a partial clone must never fetch a missing object from its remote; a scan stays offline.
+    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_NO_LAZY_FETCH": "1"})
     return env
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..jobgraph import layering
 from ..models import Inventory, ManualProcedure, Pipeline
+
+if TYPE_CHECKING:
+    from ..metrics.models import Metrics, OpportunityMatrix
 
 SYSTEM_NAMES = {
     "github-actions": "GitHub Actions",
@@ -63,7 +67,7 @@ def mermaid_flowchart(pipeline: Pipeline) -> list[str]:
     return lines
 
 
-def render_markdown(inventory: Inventory) -> str:
+def render_markdown(inventory: Inventory, extras: tuple[Metrics | None, OpportunityMatrix | None] | None = None) -> str:
     out: list[str] = [f"# Inventory: `{inventory.root}`", ""]
     git = inventory.git
     where = (
@@ -128,6 +132,10 @@ def render_markdown(inventory: Inventory) -> str:
             ([i.kind, i.name, _attributes(i.attributes), str(i.evidence)] for i in inventory.infrastructure),
         )
         out.append("")
+    if extras is not None:  # the metrics summary and opportunity matrix of `scan --metrics --opportunities`
+        from ..cli_metrics import extras_markdown
+
+        out += [extras_markdown(*extras)]
     if inventory.diagnostics:
         out += ["## Diagnostics", ""]
         out += table(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -10,13 +12,23 @@ from ..jobgraph import layering
 from ..models import Inventory
 from .markdown import SYSTEM_NAMES, procedure_title
 
+if TYPE_CHECKING:
+    from ..metrics.models import Metrics, OpportunityMatrix
+
+
+def _row(table: Table, *cells: str | Text) -> None:
+    """Add a row of repository text: plain `Text`, so `[dev]` or `[/tmp]` is shown, not read as rich markup."""
+    table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in cells))
+
 
 def _short(text: str | None, limit: int = 80) -> str:
     value = (text or "").replace("\n", " ⏎ ")
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def render_tables(inventory: Inventory, console: Console) -> None:
+def render_tables(
+    inventory: Inventory, console: Console, extras: tuple[Metrics | None, OpportunityMatrix | None] | None = None
+) -> None:
     git = inventory.git
     where = (
         f"git {git.head[:12]} on {git.branch or '(detached)'}" if git and git.head
@@ -36,7 +48,7 @@ def render_tables(inventory: Inventory, console: Console) -> None:
             if shape.cyclic:
                 graph += f"  (cycle: {', '.join(shape.cyclic)})"
             triggers = ", ".join(t.event + (f" {t.cron}" if t.cron else "") for t in p.triggers)
-            summary.add_row(p.name, SYSTEM_NAMES.get(p.system, p.system), triggers, str(len(p.jobs)),
+            _row(summary, p.name, SYSTEM_NAMES.get(p.system, p.system), triggers, str(len(p.jobs)),
                             _short(graph, 120), str(p.evidence))
         console.print(summary)
         jobs = Table(title="Jobs", title_justify="left")
@@ -45,7 +57,7 @@ def render_tables(inventory: Inventory, console: Console) -> None:
         for p in inventory.pipelines:
             for j in p.jobs:
                 manual = ("blocking" if j.blocking else "yes") if j.manual else ""
-                jobs.add_row(p.name, j.id, ", ".join(j.needs), ", ".join(j.runs_on) or (j.image or ""),
+                _row(jobs, p.name, j.id, ", ".join(j.needs), ", ".join(j.runs_on) or (j.image or ""),
                              "" if j.timeout_minutes is None else f"{j.timeout_minutes:g}m", str(len(j.steps)),
                              manual, str(j.evidence))
         console.print(jobs)
@@ -54,7 +66,7 @@ def render_tables(inventory: Inventory, console: Console) -> None:
         for column in ("Runner", "Task", "Run with", "Depends on", "Description", "Evidence"):
             tasks.add_column(column, overflow="fold")
         for t in inventory.tasks:
-            tasks.add_row(t.runner, t.name, t.invocation, ", ".join(t.depends_on), _short(t.description),
+            _row(tasks, t.runner, t.name, t.invocation, ", ".join(t.depends_on), _short(t.description),
                           str(t.evidence))
         console.print(tasks)
     if inventory.schedules:
@@ -62,7 +74,7 @@ def render_tables(inventory: Inventory, console: Console) -> None:
         for column in ("Source", "Expression", "When", "Runs", "Evidence"):
             schedules.add_column(column, overflow="fold")
         for s in inventory.schedules:
-            schedules.add_row(s.source, s.expression, s.explanation, _short(s.target), str(s.evidence))
+            _row(schedules, s.source, s.expression, s.explanation, _short(s.target), str(s.evidence))
         console.print(schedules)
     if inventory.procedures:
         procedures = Table(title="Manual procedures", title_justify="left")
@@ -70,7 +82,7 @@ def render_tables(inventory: Inventory, console: Console) -> None:
             procedures.add_column(column, overflow="fold")
         for proc in inventory.procedures:
             coverage = "-" if proc.automation_coverage is None else f"{proc.automation_coverage:.0%}"
-            procedures.add_row(
+            _row(procedures,
                 procedure_title(proc), str(len(proc.steps)), ", ".join(proc.markers), coverage, str(proc.evidence)
             )
         console.print(procedures)
@@ -82,7 +94,7 @@ def render_tables(inventory: Inventory, console: Console) -> None:
             details = "; ".join(
                 f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in item.attributes.items()
             )
-            infra.add_row(item.kind, item.name, _short(details, 100), str(item.evidence))
+            _row(infra, item.kind, item.name, _short(details, 100), str(item.evidence))
         console.print(infra)
     if inventory.diagnostics:
         diags = Table(title="Diagnostics", title_justify="left")
@@ -90,8 +102,12 @@ def render_tables(inventory: Inventory, console: Console) -> None:
             diags.add_column(column, overflow="fold")
         styles = {"error": "red", "warning": "yellow", "info": "dim"}
         for d in inventory.diagnostics:
-            diags.add_row(Text(d.severity, style=styles[d.severity]), d.path, str(d.line or ""), d.reason)
+            _row(diags, Text(d.severity, style=styles[d.severity]), d.path, str(d.line or ""), d.reason)
         console.print(diags)
     if not (inventory.pipelines or inventory.tasks or inventory.schedules or inventory.procedures
             or inventory.infrastructure):
         console.print("Nothing found: no CI pipeline, task runner, schedule, runbook or infrastructure file.")
+    if extras is not None:  # the metrics summary and opportunity matrix of `scan --metrics --opportunities`
+        from ..cli_metrics import extras_tables
+
+        extras_tables(*extras, console)

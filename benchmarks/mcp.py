@@ -1,0 +1,248 @@
+"""Benchmark: the MCP server over stdio, against a bare MCPServer with one tool, measured in the same process.
+
+    python benchmarks/mcp.py [--runs 7] [--calls 300] [--load 1000] [--concurrency 4]
+
+What is measured (each side spawned as a real process and driven with raw JSON-RPC lines on its stdin/stdout, so the
+client adds as little as possible):
+
+* cold start: from spawning the process to the answer to `initialize`; ours is `python -m orchestrator_kit mcp --root
+  SAMPLE` (the console command's path: typer, the CLI, the server's tools, prompts and resources), the baseline a bare
+  `MCPServer` with one tool. Runs interleave the two. Target: ours <= bare + 0.3 s.
+* a trivial tool: `list_roots` (ours) and `ping` (bare), p50 and p99 over `--calls` sequential calls.
+  Target: p50 <= 3 ms.
+* a warm `scan_repository` on the acme-shop sample (built with `build-sample` into benchmarks/.cache/), p50 and p99,
+  after one cold call: the fingerprint check (`git status`) plus the cached summary. Target: p50 <= 20 ms.
+* a load run: `--load` calls of a mix of tools with `--concurrency` requests in flight on one connection; every answer
+  must arrive and none may be an error.
+
+Figures are printed with their ratio to the baseline; nothing is asserted here (tests never assert times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+BARE = """\
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("bare")
+
+
+@server.tool()
+def ping() -> str:
+    \"\"\"Answer pong.\"\"\"
+    return "pong"
+
+
+server.run()
+"""
+
+INITIALIZE = {
+    "jsonrpc": "2.0", "id": 0, "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+}
+
+
+class Connection:
+    """A server process spoken to in JSON-RPC lines; a reader thread hands each answer to the request waiting for it."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.ids = itertools.count(1)
+        self.lock = threading.Lock()
+        self.waiting: dict[int, tuple[threading.Event, list[dict]]] = {}
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            message = json.loads(line)
+            entry = self.waiting.get(message.get("id"))
+            if entry is not None:
+                entry[1].append(message)
+                entry[0].set()
+
+    def _send(self, message: dict) -> None:
+        assert self.proc.stdin is not None
+        with self.lock:
+            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.proc.stdin.flush()
+
+    def request(self, method: str, params: dict, request_id: int | None = None) -> dict:
+        request_id = next(self.ids) if request_id is None else request_id
+        event, box = threading.Event(), []
+        self.waiting[request_id] = (event, box)
+        self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        if not event.wait(120):
+            raise TimeoutError(f"no answer to {method}")
+        del self.waiting[request_id]
+        return box[0]
+
+    def initialize(self) -> float:
+        """Send initialize at once; the seconds from spawn to its answer."""
+        self.waiting[0] = (event := threading.Event(), box := [])
+        self._send(INITIALIZE)
+        if not event.wait(120):
+            raise TimeoutError("no answer to initialize")
+        elapsed = time.perf_counter() - self.started
+        assert "result" in box[0], box[0]
+        self._send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return elapsed
+
+    def call(self, tool: str, arguments: dict | None = None) -> dict:
+        return self.request("tools/call", {"name": tool, "arguments": arguments or {}})
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def failed(answer: dict) -> bool:
+    return "error" in answer or bool(answer.get("result", {}).get("isError"))
+
+
+def latencies(fn: Callable[[], dict], n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        answer = fn()
+        times.append(time.perf_counter() - started)
+        assert not failed(answer), answer
+    return times
+
+
+def p(values: list[float], q: float) -> float:
+    """The q-quantile by nearest rank (p50 = median of an odd count, p99 = the 99th percentile)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def sample_repo() -> Path:
+    dest = CACHE / "acme-shop"
+    if not (dest / ".git").exists():
+        from orchestrator_kit.samples import build_sample_repo
+
+        CACHE.mkdir(exist_ok=True)
+        build_sample_repo(ROOT / "evals" / "repos" / "acme-shop", dest)
+    return dest
+
+
+def load_run(conn: Connection, calls: int, concurrency: int) -> tuple[float, int, list[float]]:
+    """`calls` calls of a mix of tools, `concurrency` in flight at once; (seconds, errors, latencies)."""
+    mix = [
+        ("list_roots", {}), ("scan_repository", {}), ("list_tasks", {"max_tokens": 2000}),
+        ("list_pipelines", {}), ("read_file", {"path": "Makefile", "line_end": 20}),
+        ("get_pipeline", {"pipeline_id": "github-actions:.github/workflows/ci.yml"}),
+        ("search_repository", {"pattern": "kubectl", "max_matches": 10}),
+    ]
+    jobs = iter(range(calls))
+    lock = threading.Lock()
+    errors: list[dict] = []
+    times: list[float] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                index = next(jobs, None)
+            if index is None:
+                return
+            tool, arguments = mix[index % len(mix)]
+            started = time.perf_counter()
+            try:
+                answer = conn.call(tool, arguments)
+            except TimeoutError as exc:
+                answer = {"error": str(exc)}
+            elapsed = time.perf_counter() - started
+            with lock:
+                times.append(elapsed)
+                if failed(answer):
+                    errors.append(answer)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, len(errors), times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="cold starts of each server")
+    parser.add_argument("--calls", type=int, default=300, help="sequential calls per latency measure")
+    parser.add_argument("--load", type=int, default=1000, help="calls in the load run")
+    parser.add_argument("--concurrency", type=int, default=4, help="requests in flight during the load run")
+    args = parser.parse_args()
+
+    repo = sample_repo()
+    ours = [sys.executable, "-m", "orchestrator_kit", "mcp", "--root", str(repo)]
+    with tempfile.TemporaryDirectory() as tmp:
+        bare_script = Path(tmp) / "bare_server.py"
+        bare_script.write_text(BARE)
+        bare = [sys.executable, str(bare_script)]
+
+        # Cold start, interleaved so that both sides see the same machine load.
+        cold: dict[str, list[float]] = {"ours": [], "bare": []}
+        for _ in range(args.runs):
+            for name, argv in (("bare", bare), ("ours", ours)):
+                conn = Connection(argv)
+                cold[name].append(conn.initialize())
+                conn.close()
+        cold_ours, cold_bare = statistics.median(cold["ours"]), statistics.median(cold["bare"])
+
+        bare_conn = Connection(bare)
+        bare_conn.initialize()
+        bare_times = latencies(lambda: bare_conn.call("ping"), args.calls)
+        bare_conn.close()
+
+    conn = Connection(ours)
+    conn.initialize()
+    trivial = latencies(lambda: conn.call("list_roots"), args.calls)
+    first = latencies(lambda: conn.call("scan_repository"), 1)[0]
+    warm = latencies(lambda: conn.call("scan_repository"), args.calls)
+    seconds, errors, load_times = load_run(conn, args.load, args.concurrency)
+    conn.close()
+
+    print(f"sample repository: {repo}")
+    print(f"cold start (spawn -> initialize answer), median of {args.runs}:")
+    print(f"  bare MCPServer, one tool : {cold_bare:.3f} s")
+    print(f"  orchestrator-kit mcp     : {cold_ours:.3f} s   ratio {cold_ours / cold_bare:.2f}, "
+          f"difference {cold_ours - cold_bare:+.3f} s (target <= +0.300 s)")
+    print(f"trivial tool over stdio, {args.calls} calls:")
+    print(f"  bare ping     : p50 {ms(p(bare_times, 0.5))}  p99 {ms(p(bare_times, 0.99))}")
+    print(f"  list_roots    : p50 {ms(p(trivial, 0.5))}  p99 {ms(p(trivial, 0.99))}   "
+          f"ratio p50 {p(trivial, 0.5) / p(bare_times, 0.5):.2f} (target p50 <= 3 ms)")
+    print(f"scan_repository on the sample: first (cold) {ms(first)}; warm, {args.calls} calls:")
+    print(f"  warm scan     : p50 {ms(p(warm, 0.5))}  p99 {ms(p(warm, 0.99))}   "
+          f"ratio p50 to bare ping {p(warm, 0.5) / p(bare_times, 0.5):.1f} (target p50 <= 20 ms)")
+    print(f"load: {args.load} calls, {args.concurrency} in flight: {seconds:.2f} s "
+          f"({args.load / seconds:.0f} calls/s), p50 {ms(p(load_times, 0.5))}, p99 {ms(p(load_times, 0.99))}, "
+          f"errors {errors} (target 0)")
+
+
+if __name__ == "__main__":
+    main()

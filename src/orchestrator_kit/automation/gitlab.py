@@ -1,0 +1,150 @@
+"""GitLab CI job generator: one job appended to `.gitlab-ci.yml` (or created with it).
+
+The job gets `rules` for when it runs, `timeout`, `interruptible`, an `environment` for deploys (protect it
+in Settings > CI/CD > Protected environments to require approval), a dependency cache keyed by the lock file
+for the detected toolchain (off for tag and deploy jobs), and parameters as pipeline variables with a
+description (prefilled in "Run pipeline"), read in the script as `"${NAME}"`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from ..yamlsrc import YamlError, load_yaml_documents
+from .artifact import HEADER, Artifact, Generated, append_block
+from .context import RepoContext, Toolchain, unique_name
+from .shellsafe import env_name, quote_word, render_command
+from .spec import GitLabJobSpec
+from .tasks import _param_checks
+from .yamlout import dump
+
+DEFAULT_STAGES = [".pre", "build", "test", "deploy", ".post"]  # GitLab's stages when a file declares none
+
+
+def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
+    notes: list[str] = []
+    existing = ctx.read(spec.file) or ""
+    top_keys: set[str] = set()
+    declared_stages: list[str] = []
+    if existing.strip():
+        try:
+            documents = load_yaml_documents(existing)
+        except YamlError as exc:
+            raise InputError(f"{spec.file} is not valid YAML ({exc}); fix it before adding a job.") from None
+        documents = [d for d in documents if d is not None]
+        if len(documents) != 1 or not isinstance(documents[0], dict):
+            raise InputError(f"{spec.file} is not one YAML mapping; a job cannot be appended to it safely.")
+        top_keys = {str(k) for k in documents[0]}
+        stages = documents[0].get("stages")
+        if isinstance(stages, list):
+            declared_stages = [str(s) for s in stages]
+    taken = top_keys | ctx.gitlab_jobs(spec.file)
+    name, note = unique_name(spec.name, taken, spec.on_conflict, f"Job of {spec.file}")
+    if note:
+        notes.append(note)
+    allowed = declared_stages or DEFAULT_STAGES
+    if spec.stage not in allowed:
+        raise InputError(f"Stage {spec.stage!r} is not one of the stages of {spec.file}: {', '.join(allowed)}.")
+    jobs = ctx.gitlab_jobs(spec.file) | (top_keys - {"stages", "variables", "default", "include", "workflow"})
+    unknown = [n for n in spec.needs if n not in jobs]
+    if unknown:
+        raise InputError(f"Job {name!r} needs {unknown}, which are not jobs of {spec.file}.")
+    if spec.branch and "*" in spec.branch:
+        raise InputError("A GitLab job's branch must be an exact name (rules compare with ==).")
+
+    job: dict[str, Any] = {"stage": spec.stage}
+    tc = ctx.toolchain
+    image = _image(tc)
+    if image:
+        job["image"] = image
+    if spec.needs:
+        job["needs"] = list(spec.needs)
+    job["rules"] = _rules(spec)
+    if spec.when == "manual":
+        job["allow_failure"] = False  # a manual job that blocks the later stages until someone runs it
+    if spec.environment:
+        job["environment"] = {"name": spec.environment}
+        notes.append(f"Job {name!r} deploys to {spec.environment!r}: make it a protected environment with "
+                     "required approvals (Settings > CI/CD) so the job waits for a person.")
+    job["timeout"] = f"{spec.timeout_minutes} minutes"
+    job["interruptible"] = spec.interruptible and not spec.environment
+    variables: dict[str, Any] = {}
+    for p in spec.params:
+        variables[env_name(p.name)] = {"value": p.default or "", "description": p.description or p.name}
+    cache_on = spec.cache if spec.cache is not None else not (spec.environment or spec.when == "tag")
+    cache_vars, cache, install = _cache(tc)
+    if cache_on and cache:
+        variables.update(cache_vars)
+        job["cache"] = cache
+    if variables:
+        job["variables"] = variables
+    params = [p.name for p in spec.params]
+    before = _param_checks(spec.params, lambda p: f"run the pipeline with the variable {env_name(p.name)} set")
+    if install:
+        before.append(" ".join(quote_word(w) for w in install))
+    if before:
+        job["before_script"] = before
+    script: list[str] = []
+    for step in spec.steps:
+        for command in step.commands:
+            text = render_command(command.argv, params, command.env)
+            if command.unless is not None:
+                check = render_command(command.unless, params)
+                text = (f"if {check} >/dev/null 2>&1; then echo {quote_word('skip: already done')}; "
+                        f"else {text}; fi")
+            script.append(text)
+        if step.manual:
+            script.append(f"echo {quote_word('MANUAL STEP, do it by hand: ' + step.manual)}")
+    job["script"] = script
+    block = f"# {HEADER}: job {name}.\n" + dump({name: job})
+    content = append_block(existing, block)
+    if not existing:
+        notes.append(f"{spec.file} does not exist yet; it is created with this job.")
+    effective = spec.model_copy(update={"name": name})
+    return Generated([Artifact(spec.file, "gitlab-ci", "append" if existing else "create", content, block,
+                               base=existing or None)], effective, notes + list(tc.notes))
+
+
+def _rules(spec: GitLabJobSpec) -> list[dict[str, Any]]:
+    branch = f' && $CI_COMMIT_BRANCH == "{spec.branch}"' if spec.branch else ""
+    if spec.when == "push":
+        return [{"if": f'$CI_PIPELINE_SOURCE == "push"{branch}'}]
+    if spec.when == "merge_request":
+        return [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    if spec.when == "schedule":
+        return [{"if": f'$CI_PIPELINE_SOURCE == "schedule"{branch}'}]
+    if spec.when == "tag":
+        return [{"if": "$CI_COMMIT_TAG"}]
+    condition = {"if": f'$CI_COMMIT_BRANCH == "{spec.branch}"', "when": "manual"} if spec.branch else {
+        "when": "manual"}
+    return [condition]
+
+
+def _image(tc: Toolchain) -> str | None:
+    return {
+        "python": f"python:{tc.version}-slim",
+        "node": f"node:{tc.version}",
+        "go": "golang:1",
+        "rust": "rust:1",
+        "java": "maven:3-eclipse-temurin-21" if tc.package_manager == "maven" else "gradle:8-jdk21",
+    }.get(tc.language)
+
+
+def _cache(tc: Toolchain) -> tuple[dict[str, str], dict[str, Any] | None, tuple[str, ...] | None]:
+    """(variables, cache, install argv) for the toolchain; cache keys follow the lock file."""
+    key_file = tc.lockfile or tc.evidence
+    key = {"files": [key_file]} if key_file else "$CI_JOB_NAME"
+    install = tc.install
+    if tc.language == "python":
+        return ({"PIP_CACHE_DIR": "$CI_PROJECT_DIR/.cache/pip"},
+                {"key": key, "paths": [".cache/pip"]}, install)
+    if tc.language == "node":
+        if tc.package_manager == "npm" and install == ("npm", "ci"):
+            install = ("npm", "ci", "--cache", ".npm", "--prefer-offline")
+        return {}, {"key": key, "paths": [".npm/"]}, install
+    if tc.language == "go":
+        return {"GOPATH": "$CI_PROJECT_DIR/.go"}, {"key": key, "paths": [".go/pkg/mod/"]}, install
+    if tc.language == "rust":
+        return {"CARGO_HOME": "$CI_PROJECT_DIR/.cargo"}, {"key": key, "paths": [".cargo/", "target/"]}, install
+    return {}, None, install

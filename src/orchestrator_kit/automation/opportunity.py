@@ -1,0 +1,66 @@
+"""From an opportunity of the matrix (`orchestrator_kit.opportunities`) to a spec a generator takes.
+
+| opportunity kind | kinds it can become | spec |
+|---|---|---|
+| manual-procedure | shell-script, github-workflow | the procedure converted (see `procedure`) |
+| unautomated-task | github-workflow, gitlab-ci-job | a job started by hand that runs the task's invocation |
+| unscheduled-recurring-work | github-workflow, gitlab-ci-job | a scheduled job that runs the task |
+
+A scheduled job runs weekly, Sunday 03:00 UTC: an assumption (the matrix's upkeep frequency); edit it.
+
+The other kinds (CI caching, slow or repeated CI work, manual gates) change existing pipelines; they have no
+generator here, and the error says what the opportunity suggests instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from .context import RepoContext
+from .github import slug
+from .shellsafe import UnsafeCommand, split_command
+
+UPKEEP_CRON = "0 3 * * 0"  # weekly, matching the matrix's upkeep assumption (52 runs a year)
+
+
+def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str) -> tuple[str, dict[str, Any]]:
+    """(kind to generate, spec mapping) for the opportunity `opportunity_id` of this repository."""
+    try:
+        from ..opportunities import opportunities, opportunity_by_id
+    except ImportError as exc:  # the matrix is another capability; say so instead of failing obscurely
+        raise InputError(f"The opportunity matrix is not available in this installation ({exc}).") from None
+    matrix = opportunities(str(ctx.workspace.root), inventory=ctx.inventory)
+    opportunity = opportunity_by_id(matrix, opportunity_id)
+    if opportunity.kind == "manual-procedure":
+        if kind not in ("shell-script", "github-workflow"):
+            raise InputError(f"Opportunity {opportunity_id} is a manual procedure: generate shell-script or "
+                             f"github-workflow from it, not {kind}.")
+        return "procedure", {"procedure": opportunity.related[0], "target": kind}
+    if opportunity.kind in ("unautomated-task", "unscheduled-recurring-work"):
+        return kind, _task_spec(ctx, opportunity.related[0], kind, scheduled=opportunity.kind != "unautomated-task")
+    raise InputError(f"Opportunity {opportunity_id} ({opportunity.kind}) changes an existing pipeline; there is no "
+                     f"generator for it. Its suggestion: {opportunity.suggestion}.")
+
+
+def _task_spec(ctx: RepoContext, task_id: str, kind: str, *, scheduled: bool) -> dict[str, Any]:
+    task = next((t for t in ctx.inventory.tasks if t.id == task_id), None)
+    if task is None:
+        raise InputError(f"Task {task_id} of the opportunity is not in the inventory any more; scan again.")
+    try:
+        env, argv = split_command(task.invocation)
+    except UnsafeCommand as exc:
+        raise InputError(f"The task's invocation cannot be used as a command: {exc}") from None
+    name = slug(f"{'scheduled' if scheduled else 'run'}-{task.name}")
+    step = {"name": task.invocation, "commands": [{"argv": argv, "env": env, "source": str(task.evidence)}]}
+    if kind == "github-workflow":
+        triggers: dict[str, Any] = {"workflow_dispatch": True}
+        if scheduled:
+            triggers["schedule"] = [UPKEEP_CRON]
+        return {"name": f"{'Scheduled' if scheduled else 'Run'} {task.invocation}"[:100], "triggers": triggers,
+                "jobs": [{"id": slug(task.name) if slug(task.name)[0].isalpha() else f"job-{slug(task.name)}",
+                          "steps": [step]}]}
+    if kind == "gitlab-ci-job":
+        return {"name": name, "stage": "deploy" if not scheduled else "test",
+                "when": "schedule" if scheduled else "manual", "steps": [step]}
+    raise InputError(f"A task opportunity becomes a github-workflow or a gitlab-ci-job, not {kind}.")

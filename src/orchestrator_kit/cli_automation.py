@@ -1,0 +1,262 @@
+"""`orchestrator-kit generate`, `validate` and `undo`: write automation that a reviewer can trust.
+
+Exit codes: 0 ok; 1 the generated artifact (or a validated file) has validation errors; 2 usage or input
+error, including an apply that was refused (nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from .automation.results import GenerationResult, ValidationReport, ValidationResult
+
+MAX_SPEC_BYTES = 1024 * 1024
+
+
+class Kind(StrEnum):
+    github_workflow = "github-workflow"
+    gitlab_ci_job = "gitlab-ci-job"
+    make_target = "make-target"
+    just_recipe = "just-recipe"
+    shell_script = "shell-script"
+    crontab_line = "crontab-line"
+    systemd_timer = "systemd-timer"
+    pre_commit_hook = "pre-commit-hook"
+    procedure = "procedure"
+
+
+class FileKind(StrEnum):
+    github_workflow = "github-workflow"
+    gitlab_ci = "gitlab-ci"
+    makefile = "makefile"
+    justfile = "justfile"
+    shell = "shell"
+    crontab = "crontab"
+    systemd_unit = "systemd-unit"
+    pre_commit_config = "pre-commit-config"
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+RepoOption = Annotated[Path, typer.Option("--repo", "-C", help="The repository (default: the working directory).")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate)
+    app.command("validate")(validate)
+    app.command("undo")(undo)
+
+
+def generate(
+    kind: Annotated[Kind, typer.Argument(help="What to generate.")],
+    spec: Annotated[Path | None, typer.Option("--spec", "-s", help="The spec, YAML or JSON ('-' reads stdin).")] = None,
+    from_opportunity: Annotated[
+        str | None, typer.Option("--from-opportunity", metavar="ID", help="Derive the spec from this opportunity id.")
+    ] = None,
+    from_procedure: Annotated[
+        str | None, typer.Option("--from-procedure", metavar="ID", help="Turn this procedure (id from scan) into KIND.")
+    ] = None,
+    repo: RepoOption = Path("."),
+    apply: Annotated[bool, typer.Option("--apply", help="Write the files (default: show the diff only).")] = False,
+    plan_hash: Annotated[
+        str | None, typer.Option("--plan-hash", help="With --apply: write only if the plan still has this hash.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="With --apply: write even with validation errors.")] = False,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Generate automation that fits the repository, validate it, and show the diff. Writes only with --apply."""
+    from .automation import apply_automation, generate_automation
+    from .cli import fail
+    from .errors import OrchestratorError
+
+    try:
+        kind_name, data = _spec_input(kind.value, spec, from_opportunity, from_procedure)
+        result = generate_automation(repo, kind_name, data, opportunity=from_opportunity)
+    except OrchestratorError as exc:
+        fail(str(exc))
+    if output_format is Format.text:
+        _print_generation(result, kind.value, apply)
+    applied = None
+    if apply:
+        try:
+            applied = apply_automation(repo, kind_name, data, plan_hash or result.plan.plan_hash, force=force,
+                                       opportunity=from_opportunity)
+        except OrchestratorError as exc:
+            if output_format is Format.json:
+                typer.echo(json.dumps({"generation": result.model_dump(mode="json")}, indent=2))
+            fail(str(exc))
+    if output_format is Format.json:
+        payload: dict[str, Any] = {"generation": result.model_dump(mode="json")}
+        if applied is not None:
+            payload["applied"] = applied.model_dump(mode="json")
+        typer.echo(json.dumps(payload, indent=2))
+    elif applied is not None:
+        typer.echo(f"Applied {len(applied.applied)} change(s); audit log: {applied.audit_log}"
+                   + (" (forced past validation errors)" if applied.forced else ""))
+    if not result.valid and applied is None:
+        raise typer.Exit(1)
+
+
+def validate(
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Files to validate (relative to --repo, or absolute).")
+    ],
+    repo: RepoOption = Path("."),
+    kind: Annotated[FileKind | None, typer.Option("--kind", help="The file kind (default: from the name).")] = None,
+    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a finding of this severity (or worse) is found.")] = (
+        FailOn.error
+    ),
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Validate existing workflows, CI files, Makefiles, justfiles, scripts, crontabs, systemd units, hooks."""
+    from .automation import validate_automation
+    from .cli import fail
+    from .errors import OrchestratorError
+
+    try:
+        rels = [_relative(repo, path) for path in paths]
+        result = validate_automation(repo, rels, kind=kind.value if kind else None)
+    except OrchestratorError as exc:
+        fail(str(exc))
+    if output_format is Format.json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        for report in result.reports:
+            _print_report(report)
+        typer.echo(f"{len(result.reports)} file(s): {result.errors} error(s), {result.warnings} warning(s)")
+    if _gate(result, fail_on):
+        raise typer.Exit(1)
+
+
+def undo(
+    repo: RepoOption = Path("."),
+    last: Annotated[int, typer.Option("--last", "-n", help="How many applied changes to reverse.", min=1)] = 1,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be reversed; change nothing.")] = False,
+    output_format: FormatOption = Format.text,
+) -> None:
+    """Reverse the newest changes `generate --apply` made (from .orchestrator-kit/audit.jsonl)."""
+    from .automation import undo_automation
+    from .cli import fail
+    from .errors import OrchestratorError
+
+    try:
+        result = undo_automation(repo, last, dry_run=dry_run)
+    except OrchestratorError as exc:
+        fail(str(exc))
+    if output_format is Format.json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    verb = "Would reverse" if dry_run else "Reversed"
+    for change in result.undone:
+        typer.echo(f"{verb}: {change.path} ({change.action}; audit entry {change.entry})")
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _spec_input(kind: str, spec: Path | None, opportunity: str | None, procedure: str | None) -> tuple[str, Any]:
+    from .errors import InputError
+
+    given = [x for x in (spec, opportunity, procedure) if x is not None]
+    if len(given) != 1:
+        raise InputError("Give exactly one of --spec FILE, --from-opportunity ID and --from-procedure ID.")
+    if procedure is not None:
+        if kind not in ("shell-script", "github-workflow"):
+            raise InputError("--from-procedure makes a shell-script or a github-workflow.")
+        return "procedure", {"procedure": procedure, "target": kind}
+    if spec is None:
+        return kind, None
+    return kind, _read_spec(spec)
+
+
+def _read_spec(path: Path) -> Any:
+    from .errors import InputError
+    from .yamlsrc import YamlError, load_yaml
+
+    try:
+        if str(path) == "-":
+            raw = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        else:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"Cannot read the spec '{path}': {exc.strerror or exc}") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise InputError(f"The spec '{path}' is over {MAX_SPEC_BYTES} bytes.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"The spec '{path}' is not UTF-8 text.") from None
+    try:
+        return load_yaml(text)  # JSON is YAML too
+    except YamlError as exc:
+        raise InputError(f"The spec '{path}' is not valid YAML or JSON: {exc}") from None
+
+
+def _relative(repo: Path, path: Path) -> str:
+    from .errors import ConfinementError
+
+    root = os.path.realpath(repo)
+    if path.is_absolute():
+        candidate = path
+    else:  # relative to the repository when the file is there, else to the working directory
+        candidate = Path(root) / path if os.path.lexists(Path(root) / path) else Path.cwd() / path
+    full = os.path.realpath(candidate)
+    relative = os.path.relpath(full, root)
+    if relative == ".." or relative.startswith(".." + os.sep) or os.path.isabs(relative):
+        raise ConfinementError(f"Path '{path}' is outside the repository '{root}'.")
+    return Path(relative).as_posix()
+
+
+def _gate(result: ValidationResult, fail_on: FailOn) -> bool:
+    if fail_on is FailOn.never:
+        return False
+    if fail_on is FailOn.warning:
+        return result.errors > 0 or result.warnings > 0
+    return result.errors > 0
+
+
+def _print_report(report: ValidationReport) -> None:
+    status = "ok" if report.ok else "FAILED"
+    typer.echo(f"{report.path} ({report.kind}): {status}; checked: {', '.join(report.checked) or 'nothing'}")
+    for skipped in report.skipped:
+        typer.echo(f"  skipped {skipped.validator}: {skipped.reason}")
+    for finding in report.findings:
+        where = f"{finding.path}:{finding.line}" if finding.line else finding.path
+        rule = f" [{finding.rule}]" if finding.rule else ""
+        typer.echo(f"  {finding.severity}: {where}: {finding.validator}{rule}: {finding.message}")
+    if report.findings_total > len(report.findings):
+        typer.echo(f"  ... {report.findings_total - len(report.findings)} more finding(s)")
+
+
+def _print_generation(result: GenerationResult, kind: str, applied: bool) -> None:
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    for report in result.validation:
+        _print_report(report)
+    typer.echo("")
+    typer.echo(result.plan.diff, nl=False)
+    typer.echo("")
+    typer.echo(f"plan hash: {result.plan.plan_hash}")
+    if not applied:
+        hint = "" if result.valid else " (validation errors: add --force to write anyway)"
+        typer.echo(f"Nothing written. To write exactly this: orchestrator-kit generate {kind} ... --apply "
+                   f"--plan-hash {result.plan.plan_hash}{hint}")

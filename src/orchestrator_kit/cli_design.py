@@ -1,0 +1,248 @@
+"""`orchestrator-kit design ...`: check, simulate, draw and export workflow designs (state machines and sagas).
+
+Each command reads one design file (YAML or JSON; `-` for standard input) and calls one function of
+`orchestrator_kit.design`. Exit codes: 0 ok; 1 the findings gate failed (validate: a rule found an error; simulate: a
+scenario ends inconsistent; export: statelint found a problem); 2 usage or input error (`Error: ...`, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from .errors import OrchestratorError
+
+design_app = typer.Typer(
+    name="design",
+    help="Check, simulate, draw and export workflow designs (state machines and sagas). "
+    "Exit 1 when the findings gate fails, 2 on bad input.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DesignFile = Annotated[Path, typer.Argument(metavar="FILE", help="A design in YAML or JSON ('-' reads stdin).")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of standard output.")]
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Severity(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+class Fault(StrEnum):
+    transient = "transient"
+    permanent = "permanent"
+    timeout = "timeout"
+
+
+class DiagramKind(StrEnum):
+    state = "state"
+    saga = "saga"
+
+
+class DiagramFormat(StrEnum):
+    mermaid = "mermaid"
+    markdown = "markdown"
+
+
+class ExportTarget(StrEnum):
+    asl = "asl"
+    xstate = "xstate"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(design_app, name="design")
+
+
+def fail(message: str) -> NoReturn:
+    """`cli.fail` (Error: ..., exit 2), imported late: cli.py imports this module while it loads."""
+    from .cli import fail as cli_fail
+
+    cli_fail(message)
+
+
+def _text(file: Path) -> str:
+    from .design.load import read_design_text
+
+    try:
+        return read_design_text(file)
+    except OrchestratorError as exc:
+        fail(str(exc))
+
+
+def _label(file: Path) -> str:
+    return "<stdin>" if str(file) == "-" else str(file)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write '{output}': {exc.strerror or exc}")
+
+
+def _console() -> object:
+    from rich.console import Console
+
+    return Console()
+
+
+@design_app.command("validate")
+def validate(
+    file: DesignFile,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
+    min_severity: Annotated[Severity, typer.Option(help="Show findings of this severity and above.")] = Severity.info,
+) -> None:
+    """Check a design with every rule (ids, severities and locations). Exit 1 when a rule finds an error, else 0."""
+    from .design import validate_workflow_design
+    from .design.text import print_validation
+
+    try:
+        report = validate_workflow_design(_text(file), min_severity=min_severity.value, limit=None)
+    except OrchestratorError as exc:
+        fail(f"{_label(file)}: {exc}")
+    if output_format is ReportFormat.json:
+        _write(report.model_dump_json(indent=2) + "\n", None)
+    else:
+        print_validation(report, _console(), str(file))  # type: ignore[arg-type]
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@design_app.command(
+    "simulate",
+    help="Fail every step transiently, permanently and by timeout; show paths, retries, compensations and whether "
+    "each end state is consistent. Exit 1 when a scenario ends inconsistent, else 0.",
+)
+def simulate(
+    file: DesignFile,
+    fault: Annotated[list[Fault] | None, typer.Option(help="Inject only this fault (repeatable); default all.")] = None,
+    step: Annotated[list[str] | None, typer.Option(help="Fail only this step (repeatable); default all.")] = None,
+    decide: Annotated[
+        list[str] | None, typer.Option(metavar="STATE=TARGET", help="Take TARGET at choice or outcome STATE.")
+    ] = None,
+    only_inconsistent: Annotated[bool, typer.Option(help="List only scenarios that end inconsistent.")] = False,
+    max_total_steps: Annotated[
+        int, typer.Option(min=1, help="Stop after simulating this many state entries in all (reports the rest).")
+    ] = 1_000_000,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
+) -> None:
+    from .design import simulate_workflow_failures
+    from .design.text import print_simulation
+
+    decisions = dict(d.split("=", 1) for d in decide or [] if "=" in d)
+    if len(decisions) != len(decide or []):
+        fail("--decide takes STATE=TARGET")
+    try:
+        report = simulate_workflow_failures(
+            _text(file), faults=[f.value for f in fault or []] or None, steps=step or None, decisions=decisions,
+            only_inconsistent=only_inconsistent, limit=None, max_total_steps=max_total_steps,
+        )
+    except OrchestratorError as exc:
+        fail(f"{_label(file)}: {exc}")
+    if output_format is ReportFormat.json:
+        _write(report.model_dump_json(indent=2) + "\n", None)
+    else:
+        print_simulation(report, _console())  # type: ignore[arg-type]
+    raise typer.Exit(1 if report.summary.inconsistent else 0)
+
+
+@design_app.command("render")
+def render(
+    file: DesignFile,
+    kind: Annotated[DiagramKind, typer.Option(help="state: the machine; saga: the run and its compensations.")] = (
+        DiagramKind.state
+    ),
+    output_format: Annotated[
+        DiagramFormat, typer.Option("--format", "-f", help="mermaid (plain) or markdown (fenced).")
+    ] = DiagramFormat.mermaid,
+    output: Output = None,
+) -> None:
+    """Draw a design as a Mermaid diagram."""
+    from .design import render_workflow_diagram
+
+    try:
+        diagram = render_workflow_diagram(_text(file), kind=kind.value)
+    except OrchestratorError as exc:
+        fail(f"{_label(file)}: {exc}")
+    _write(diagram.markdown() if output_format is DiagramFormat.markdown else diagram.mermaid, output)
+
+
+@design_app.command(
+    "export",
+    help="Export a design as an ASL or XState JSON definition; notes go to stderr. "
+    "Exit 1 when statelint (if installed) finds a problem in the ASL, else 0.",
+)
+def export(
+    file: DesignFile,
+    target: Annotated[ExportTarget, typer.Option(help="asl (AWS Step Functions) or xstate (XState v5).")] = (
+        ExportTarget.asl
+    ),
+    output: Output = None,
+) -> None:
+    from .design import export_workflow_asl, export_workflow_xstate
+
+    try:
+        result = export_workflow_asl(_text(file)) if target is ExportTarget.asl else export_workflow_xstate(_text(file))
+    except OrchestratorError as exc:
+        fail(f"{_label(file)}: {exc}")
+    body = result.definition if target is ExportTarget.asl else result.machine  # type: ignore[union-attr]
+    _write(json.dumps(body, indent=2, ensure_ascii=False) + "\n", output)
+    problems = getattr(result, "statelint", None) or []
+    for line in [f"note: {n}" for n in result.notes] + [f"statelint: {p}" for p in problems]:
+        typer.echo(line, err=True)
+    raise typer.Exit(1 if problems else 0)
+
+
+@design_app.command("schema")
+def schema(output: Output = None) -> None:
+    """Print the JSON Schema of a workflow design (what `validate` reads)."""
+    from .design import workflow_design_schema
+
+    _write(json.dumps(workflow_design_schema().json_schema, indent=2) + "\n", output)
+
+
+@design_app.command("rules")
+def rules(
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
+) -> None:
+    """List the validation rules: id, severity and what each checks."""
+    from .design import list_design_rules
+    from .design.text import print_rules
+
+    found = list_design_rules()
+    if output_format is ReportFormat.json:
+        _write(json.dumps([r.model_dump() for r in found], indent=2) + "\n", None)
+    else:
+        print_rules(found, _console())  # type: ignore[arg-type]
+
+
+@design_app.command("examples")
+def examples(
+    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Print this example's YAML.")] = None,
+) -> None:
+    """List the shipped example designs, or print one (valid ones and their broken twins)."""
+    from .design import get_design_example, list_design_examples
+
+    try:
+        if name is not None:
+            _write(get_design_example(name).text or "", None)
+            return
+        for example in list_design_examples():
+            typer.echo(f"{example.name:32} {'valid ' if example.valid else 'broken'}  {example.description}")
+    except OrchestratorError as exc:
+        fail(str(exc))

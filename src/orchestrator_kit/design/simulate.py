@@ -1,0 +1,528 @@
+"""Deterministic fault injection: fail every step (transiently, permanently, by timeout) and follow the design.
+
+For each (step, fault) the simulator walks the machine as written: retry policies (ASL semantics: the first policy
+whose errors match, each with its own counter), catchers, compensation tasks, parallel branches, and the workflow
+timeout. It records the path, the retries, the compensations run and their order, and decides whether the end state
+is consistent. The fault model and the decision policy are listed in `ASSUMPTIONS` and returned with every report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .graph import DesignGraph, Edge, Node, Scope, error_matches
+from .model import (
+    TASK_FAILED,
+    TIMEOUT_ERROR,
+    ChoiceState,
+    FailState,
+    HumanTaskState,
+    ParallelState,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from .validate import retry_delay
+
+FaultKind = Literal["transient", "permanent", "timeout"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("transient", "permanent", "timeout")
+Status = Literal["succeeded", "failed", "timed_out", "stuck", "loop", "broken"]
+
+CONSISTENCY_FORMULA = (
+    "consistent = the execution ended (not stuck, looping or broken) and no side effect was possibly applied twice "
+    "without idempotency and compensations undid commits in reverse order and (it ended in a succeed state or every "
+    "committed or possibly-committed side effect was compensated)"
+)
+ASSUMPTIONS = [
+    "transient: the first attempt fails with the step's transient error (declared, else States.TaskFailed) before "
+    "any effect; later attempts succeed",
+    "permanent: every attempt fails with the step's permanent error (declared, else States.TaskFailed) before any "
+    "effect",
+    "timeout: every attempt stops answering and times out (at heartbeat_seconds when set, else timeout_seconds or the "
+    "human task deadline); its side effect may have been applied, so it counts as committed until compensated",
+    "decisions (choices, guards, outcomes, events) take the option nearest to a succeed state, ties in written "
+    "order, unless `decisions` names the target",
+    "parallel branches run in the order written and all run to completion before a failing parallel state raises "
+    "(the worst case for compensation); a retry of the parallel state runs every branch again",
+    "elapsed_seconds is a lower bound: successful steps take no time; it adds timeouts, retry delays (without "
+    "jitter) and waits",
+]
+
+
+class RetryRecord(BaseModel):
+    """Retries of one step in one scenario; delay_seconds sums the waits before them (ASL formula, no jitter)."""
+
+    step: str
+    error: str
+    retries: int
+    delay_seconds: float
+
+
+class Scenario(BaseModel):
+    """One fault in one step, and what the design does about it."""
+
+    step: str | None = Field(description="The failed step; null for the run without faults.")
+    fault: FaultKind | None = None
+    error: str | None = Field(default=None, description="The error the fault raises.")
+    status: Status
+    end_state: str | None = None
+    uncaught_error: str | None = None
+    path: list[str] = Field(description="States entered, in order (branch states included).")
+    retries: list[RetryRecord] = Field(default_factory=list)
+    total_retries: int = 0
+    committed: list[str] = Field(description="Side-effecting steps applied or possibly applied, in commit order.")
+    uncertain: list[str] = Field(default_factory=list, description="Steps whose effect is unknown (timed out).")
+    compensations: list[str] = Field(default_factory=list, description="Compensation tasks run, in order.")
+    compensated: list[str] = Field(default_factory=list, description="Steps undone, in the order they were undone.")
+    uncompensated: list[str] = Field(default_factory=list)
+    duplicates: list[str] = Field(default_factory=list, description="Effects possibly applied twice, not idempotent.")
+    compensation_order_ok: bool = True
+    consistent: bool
+    reasons: list[str] = Field(default_factory=list, description="Why the end state is not consistent.")
+    elapsed_seconds: float = Field(description="A lower bound; see assumptions.")
+    trace: list[str] = Field(default_factory=list)
+
+
+class SimulationSummary(BaseModel):
+    steps: int = Field(description="Tasks and human tasks that can fail.")
+    scenarios: int
+    consistent: int
+    inconsistent: int
+    not_reached: list[str] = Field(
+        default_factory=list, description="Steps the fault-free run never enters (only reached after another fault)."
+    )
+    skipped: int = Field(
+        default=0, description="Scenarios not run because the budget of simulated steps (max_total_steps) was spent."
+    )
+    formula: str = CONSISTENCY_FORMULA
+    assumptions: list[str] = Field(default_factory=lambda: list(ASSUMPTIONS))
+
+
+class SimulationReport(BaseModel):
+    design: str
+    happy_path: Scenario
+    summary: SimulationSummary
+    scenarios: list[Scenario]
+    total_scenarios: int = Field(description="Scenarios after filtering, before paging.")
+    next_cursor: int | None = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    step: str
+    kind: FaultKind
+    error: str
+
+
+# Outcomes of running a scope: it reached a terminal, raised an error, or the whole execution stopped.
+@dataclass
+class _End:
+    node: Node
+
+
+@dataclass
+class _Raise:
+    error: str
+
+
+@dataclass
+class _Stop:
+    status: Status
+    reason: str
+
+
+_Outcome = _End | _Raise | _Stop
+_MAX_RETRY_LOOP = 10_000
+_MAX_ELAPSED = 1e18  # keeps absurd durations finite (and JSON-safe) in the report
+
+
+@dataclass
+class _Run:
+    graph: DesignGraph
+    fault: Fault | None
+    decisions: dict[str, str]
+    max_steps: int
+    path: list[str] = field(default_factory=list)
+    trace: list[str] = field(default_factory=list)
+    retries: dict[tuple[str, str], RetryRecord] = field(default_factory=dict)
+    live: dict[str, int] = field(default_factory=dict)  # applied effects not undone -> commit number
+    commit_log: list[str] = field(default_factory=list)
+    applications: Counter[str] = field(default_factory=Counter)
+    uncertain: list[str] = field(default_factory=list)
+    compensations: list[str] = field(default_factory=list)
+    compensated: list[str] = field(default_factory=list)
+    order_ok: bool = True
+    elapsed: float = 0.0
+    steps: int = 0
+    transient_used: bool = False
+    commits: int = 0
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+
+    def note(self, text: str) -> None:
+        if len(self.trace) < 500:
+            self.trace.append(text)
+
+    def spend(self, seconds: float) -> _Stop | None:
+        self.elapsed = min(self.elapsed + max(seconds, 0.0), _MAX_ELAPSED)
+        limit = self.graph.design.timeout_seconds
+        if limit is not None and limit > 0 and self.elapsed > limit:
+            self.elapsed = limit
+            return _Stop("timed_out", f"the workflow timeout of {limit:g}s passed")
+        return None
+
+    def decide(self, node: Node, edges: list[Edge]) -> Node | _Stop:
+        if node.name not in self.decisions:
+            cache = self.graph.memo.setdefault("decisions", {})  # the policy depends on the graph only
+            if id(node) not in cache:
+                cache[id(node)] = self.choose(node, edges)
+            return cache[id(node)]
+        return self.choose(node, edges)
+
+    def choose(self, node: Node, edges: list[Edge]) -> Node | _Stop:
+        usable = [(e, self.graph.target(node, e.target)) for e in edges]
+        if node.name in self.decisions:
+            wanted = self.decisions[node.name]
+            for _, target in usable:
+                if target is not None and target.name == wanted:
+                    return target
+            return _Stop("broken", f"the decision for '{node.name}' names '{wanted}', which it cannot go to")
+        options = [(e, t) for e, t in usable if t is not None]
+        if not options:
+            missing = ", ".join(repr(e.target) for e in edges) or "nowhere"
+            return _Stop("broken", f"'{node.name}' goes to {missing}: no such state")
+        to_succeed, to_end = _distances(self.graph, node.scope)
+        best = min(
+            range(len(options)),
+            key=lambda i: (
+                to_succeed.get(options[i][1].name, math.inf),
+                to_end.get(options[i][1].name, math.inf),
+                i,
+            ),
+        )
+        return options[best][1]
+
+    def commit(self, node: Node, *, certain: bool) -> None:
+        self.applications[node.name] += 1
+        if node.name not in self.live:
+            self.commits += 1
+            self.live[node.name] = self.commits
+            self.commit_log.append(node.name)
+        if not certain and node.name not in self.uncertain:
+            self.uncertain.append(node.name)
+
+    def compensate(self, node: Node) -> None:
+        """A compensation task succeeded: undo every live effect it compensates."""
+        undoes = self.graph.compensated_by().get(node.name, [])
+        if not undoes:
+            return
+        self.compensations.append(node.name)
+        undone = [s for s in undoes if s in self.live]
+        undone.sort(key=lambda s: -self.live[s])  # one task undoing several effects undoes the latest first
+        for step in undone:
+            number = self.live.pop(step)
+            if any(later > number for later in self.live.values()):
+                self.order_ok = False  # undone while an effect committed after it is still applied: not LIFO
+            self.compensated.append(step)
+            self.note(f"{node.name}: undid {step}")
+        if not undone:
+            self.note(f"{node.name}: nothing to undo ({', '.join(undoes)} not applied)")
+
+    # -- execution ----------------------------------------------------------------------------------------------
+
+    def run_scope(self, scope: Scope) -> _Outcome:
+        node = scope.nodes.get(scope.start_at)
+        if node is None:
+            return _Stop("broken", f"{scope.label} starts at '{scope.start_at}', which is no state")
+        while True:
+            self.steps += 1
+            if self.steps > self.max_steps:
+                return _Stop("loop", f"more than {self.max_steps} steps: the execution loops")
+            self.path.append(node.name)
+            state = node.state
+            if isinstance(state, SucceedState | FailState):
+                return _End(node)
+            if isinstance(state, ChoiceState):
+                nxt = self.decide(node, self.graph.forward_edges(node))
+            elif isinstance(state, WaitState):
+                stop = self.spend(state.seconds or 0.0)
+                if stop:
+                    return stop
+                nxt = self.decide(node, self.graph.forward_edges(node))
+            else:
+                result = self.run_parallel(node) if isinstance(state, ParallelState) else self.run_activity(node)
+                if isinstance(result, _Stop):
+                    return result
+                if isinstance(result, _Raise):
+                    target = self.catch(node, result.error)
+                    if target is None:
+                        return result
+                    nxt = target
+                else:
+                    nxt = self.decide(node, self.graph.forward_edges(node))
+            if isinstance(nxt, _Stop):
+                return nxt
+            node = nxt
+
+    def catch(self, node: Node, error: str) -> Node | _Stop | None:
+        for i, catcher in enumerate(getattr(node.state, "catch", [])):
+            if any(error_matches(p, error) for p in catcher.errors):
+                target = self.graph.target(node, catcher.target)
+                if target is None:
+                    return _Stop("broken", f"'{node.name}' catch {i} goes to '{catcher.target}': no such state")
+                self.note(f"{node.name}: {error} caught -> {target.name}")
+                return target
+        self.note(f"{node.name}: {error} not caught")
+        return None
+
+    def run_activity(self, node: Node) -> _Raise | _Stop | None:
+        """A task or human task: None on success, or the error it raises after its retries."""
+        state = node.state
+        if not isinstance(state, TaskState | HumanTaskState):
+            raise TypeError(f"not an activity: {state.type}")
+        fault = self.fault if self.fault and self.fault.step == node.name else None
+        if fault is None:
+            self.succeed(node)
+            return None
+        counters: Counter[int] = Counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            failing = fault is not None and (fault.kind != "transient" or not self.transient_used)
+            if fault is None or not failing:
+                self.succeed(node)
+                return None
+            if fault.kind == "transient":
+                self.transient_used = True
+            if fault.kind == "timeout":
+                stop = self.time_out(node, attempt)
+                if stop:
+                    return stop
+            self.note(f"{node.name}: attempt {attempt} failed ({fault.error})")
+            policy_index = next(
+                (i for i, p in enumerate(state.retry) if any(error_matches(e, fault.error) for e in p.errors)), None
+            )
+            if policy_index is None:
+                return _Raise(fault.error)
+            policy = state.retry[policy_index]
+            limit = _MAX_RETRY_LOOP if policy.max_attempts is None else min(policy.max_attempts, _MAX_RETRY_LOOP)
+            if counters[policy_index] >= limit:
+                if policy.max_attempts is None:
+                    return _Stop("stuck", f"'{node.name}' retries {fault.error} without limit")
+                return _Raise(fault.error)
+            counters[policy_index] += 1
+            delay = retry_delay(policy, counters[policy_index])
+            record = self.retries.setdefault(
+                (node.name, fault.error), RetryRecord(step=node.name, error=fault.error, retries=0, delay_seconds=0)
+            )
+            record.retries += 1
+            record.delay_seconds += delay
+            stop = self.spend(delay)
+            if stop:
+                return stop
+
+    def time_out(self, node: Node, attempt: int) -> _Stop | None:
+        state = node.state
+        if isinstance(state, TaskState):
+            limits = [s for s in (state.heartbeat_seconds, state.timeout_seconds) if s is not None and s > 0]
+        elif isinstance(state, HumanTaskState):
+            limits = [state.deadline_seconds] if state.deadline_seconds and state.deadline_seconds > 0 else []
+            esc = state.escalation
+            if esc is not None and (not limits or esc.after_seconds < limits[0]):
+                self.note(f"{node.name}: escalated to {esc.to} after {esc.after_seconds:g}s (attempt {attempt})")
+        else:
+            limits = []
+        if isinstance(state, TaskState) and state.side_effect:
+            self.commit(node, certain=False)
+        if not limits:
+            limit = self.graph.design.timeout_seconds
+            if limit is not None and limit > 0:
+                self.elapsed = limit
+                return _Stop("timed_out", f"'{node.name}' hangs (no timeout) until the workflow timeout ({limit:g}s)")
+            return _Stop("stuck", f"'{node.name}' hangs: it has no timeout and the workflow has none")
+        return self.spend(min(limits))
+
+    def succeed(self, node: Node) -> None:
+        state = node.state
+        if isinstance(state, TaskState) and state.side_effect:
+            self.commit(node, certain=True)
+        self.compensate(node)
+
+    def run_parallel(self, node: Node) -> _Raise | _Stop | None:
+        state = node.state
+        if not isinstance(state, ParallelState):
+            raise TypeError(f"not a parallel state: {state.type}")
+        scopes = [s for s in self.graph.scopes if s.parent is node]
+        counters: Counter[int] = Counter()
+        while True:
+            error: str | None = None
+            for scope in scopes:
+                outcome = self.run_scope(scope)
+                if isinstance(outcome, _Stop):
+                    return outcome
+                if isinstance(outcome, _Raise):
+                    error = error or outcome.error
+                elif isinstance(outcome.node.state, FailState):
+                    error = error or outcome.node.state.error or "States.BranchFailed"
+            if error is None:
+                return None
+            policy_index = next(
+                (i for i, p in enumerate(state.retry) if any(error_matches(e, error) for e in p.errors)), None
+            )
+            if policy_index is None:
+                return _Raise(error)
+            policy = state.retry[policy_index]
+            limit = _MAX_RETRY_LOOP if policy.max_attempts is None else min(policy.max_attempts, _MAX_RETRY_LOOP)
+            if counters[policy_index] >= limit:
+                return _Raise(error)
+            counters[policy_index] += 1
+            delay = retry_delay(policy, counters[policy_index])
+            record = self.retries.setdefault(
+                (node.name, error), RetryRecord(step=node.name, error=error, retries=0, delay_seconds=0)
+            )
+            record.retries += 1
+            record.delay_seconds += delay
+            self.note(f"{node.name}: retry {counters[policy_index]} of every branch after {error}")
+            stop = self.spend(delay)
+            if stop:
+                return stop
+
+
+def _distances(graph: DesignGraph, scope: Scope) -> tuple[dict[str, int], dict[str, int]]:
+    """Per scope: forward distance to the nearest succeed state, and to the nearest terminal."""
+    cache = graph.memo.setdefault("distances", {})
+    key = id(scope)
+    if key not in cache:
+        cache[key] = (
+            graph.distances_to(scope, graph.terminals(scope, "succeed")),
+            graph.distances_to(scope, graph.terminals(scope)),
+        )
+    return cache[key]
+
+
+def _idempotent(graph: DesignGraph, name: str) -> bool:
+    node = graph.nodes.get(name)
+    state = node.state if node else None
+    return isinstance(state, TaskState) and state.idempotency is not None and state.idempotency.declared
+
+
+def run_scenario(graph: DesignGraph, fault: Fault | None, decisions: dict[str, str] | None = None) -> Scenario:
+    """Run the design once, with at most one fault, and judge the end state."""
+    max_steps = max(1000, 20 * len(graph.all_nodes))
+    run = _Run(graph=graph, fault=fault, decisions=dict(decisions or {}), max_steps=max_steps)
+    outcome = run.run_scope(graph.root)
+    end_state = None
+    uncaught = None
+    reasons: list[str] = []
+    if isinstance(outcome, _End):
+        end_state = outcome.node.name
+        status: Status = "succeeded" if isinstance(outcome.node.state, SucceedState) else "failed"
+    elif isinstance(outcome, _Raise):
+        status, uncaught = "failed", outcome.error
+        run.note(f"the workflow fails with {outcome.error}: no catcher")
+    else:
+        status = outcome.status
+        run.note(outcome.reason)
+        if status != "timed_out":
+            reasons.append(outcome.reason)
+    duplicates = [s for s, n in run.applications.items() if n > 1 and not _idempotent(graph, s)]
+    reasons += [
+        f"'{s}' may have applied its side effect {run.applications[s]} times (not idempotent)" for s in duplicates
+    ]
+    if not run.order_ok:
+        reasons.append("compensations did not undo commits in reverse order")
+    uncompensated = [] if status == "succeeded" else sorted(run.live, key=run.live.__getitem__)
+    if uncompensated:
+        ended = f"ended in '{end_state}'" if end_state else f"failed with {uncaught}"
+        how = {"timed_out": "timed out", "failed": ended}
+        how_text = how.get(status, "stopped")
+        reasons.append(f"the workflow {how_text} with side effects still applied: {', '.join(uncompensated)}")
+    retries = list(run.retries.values())
+    return Scenario(
+        step=fault.step if fault else None,
+        fault=fault.kind if fault else None,
+        error=fault.error if fault else None,
+        status=status,
+        end_state=end_state,
+        uncaught_error=uncaught,
+        path=run.path,
+        retries=retries,
+        total_retries=sum(r.retries for r in retries),
+        committed=run.commit_log,
+        uncertain=run.uncertain,
+        compensations=run.compensations,
+        compensated=run.compensated,
+        uncompensated=uncompensated,
+        duplicates=duplicates,
+        compensation_order_ok=run.order_ok,
+        consistent=not reasons,
+        reasons=reasons,
+        elapsed_seconds=round(run.elapsed, 3),
+        trace=run.trace,
+    )
+
+
+def faults_for(node: Node, kinds: tuple[FaultKind, ...] | list[FaultKind]) -> list[Fault]:
+    """The faults injected into one step: one per declared transient and permanent error, and one timeout."""
+    state = node.state
+    declared = state.errors if isinstance(state, TaskState) else None
+    faults: list[Fault] = []
+    for kind in kinds:
+        if kind == "timeout":
+            faults.append(Fault(node.name, kind, TIMEOUT_ERROR))
+            continue
+        names = (declared.transient if kind == "transient" else declared.permanent) if declared else []
+        faults.extend(Fault(node.name, kind, error) for error in (names or [TASK_FAILED]))
+    return faults
+
+
+# Simulated state entries over all scenarios of one call (about 4 microseconds each): the cost grows with
+# steps x path length, so a design of thousands of states would otherwise take minutes.
+DEFAULT_MAX_TOTAL_STEPS = 1_000_000
+
+
+@dataclass
+class SimulationRun:
+    happy: Scenario
+    scenarios: list[Scenario]
+    not_reached: list[str]
+    skipped: int
+
+
+def simulate(
+    graph: DesignGraph,
+    *,
+    faults: list[FaultKind] | None = None,
+    steps: list[str] | None = None,
+    decisions: dict[str, str] | None = None,
+    max_total_steps: int = DEFAULT_MAX_TOTAL_STEPS,
+) -> SimulationRun:
+    """The fault-free run, one scenario per fault of every reached step (in design order, until `max_total_steps`
+    state entries are spent), and the steps never reached without a fault."""
+    kinds = tuple(dict.fromkeys(faults)) if faults else FAULT_KINDS
+    happy = run_scenario(graph, None, decisions)
+    entered = set(happy.path)
+    run = SimulationRun(happy=happy, scenarios=[], not_reached=[], skipped=0)
+    spent = len(happy.path)
+    wanted = set(steps) if steps else None
+    for node in graph.all_nodes:
+        if not isinstance(node.state, TaskState | HumanTaskState):
+            continue
+        if wanted is not None and node.name not in wanted:
+            continue
+        if node.name not in entered:
+            run.not_reached.append(node.name)
+            continue
+        for fault in faults_for(node, kinds):
+            if spent >= max_total_steps:
+                run.skipped += 1
+                continue
+            scenario = run_scenario(graph, fault, decisions)
+            spent += len(scenario.path)
+            run.scenarios.append(scenario)
+    return run

@@ -1,0 +1,973 @@
+"""Named rules that prove a workflow design sound, each finding with a rule id, severity, message and location.
+
+Rules walk the graph (`graph.DesignGraph`): reachability is a breadth-first walk from the start state, "can finish"
+a reverse walk from the terminal states, never an in-degree count. A rule never raises on a strange design; it reports.
+`RULES` lists them all (id, severity, summary); the README has the same table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+from .graph import DesignGraph, Node, Scope, is_terminal, reach_masks
+from .load import LoadedDesign
+from .model import (
+    CATCH_ALL,
+    ChoiceState,
+    Condition,
+    HumanTaskState,
+    ParallelState,
+    RetryPolicy,
+    TaskState,
+    WaitState,
+    WorkflowDesign,
+)
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+
+# A task whose timeout is longer than this needs a heartbeat, so a dead worker is noticed before the timeout.
+# 15 minutes is our assumption (a common job-queue visibility limit), not a standard.
+LONG_TASK_SECONDS = 15 * 60
+ASL_MAX_ATTEMPTS = 99_999_999  # the largest MaxAttempts Step Functions accepts
+_RETRY_CAP = 1_000  # retries counted when estimating a worst case; beyond it the estimate is already huge
+
+
+class Finding(BaseModel):
+    """One problem in a design. `location` is a JSON pointer into the design (`/states/2/retry/0`)."""
+
+    rule: str
+    severity: Severity
+    message: str
+    location: str
+    state: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    check: Callable[[Context], Iterable[Finding]]
+
+
+RULES: list[Rule] = []
+
+
+def rule(rule_id: str, severity: Severity, summary: str) -> Callable[[Callable[[Context], Iterable[Finding]]], Rule]:
+    """Register a rule; the function yields findings through `ctx.finding`."""
+
+    def register(check: Callable[[Context], Iterable[Finding]]) -> Rule:
+        registered = Rule(rule_id, severity, summary, check)
+        RULES.append(registered)
+        return registered
+
+    return register
+
+
+class Context:
+    """What a rule sees: the design, its graph, and a way to make findings with lines."""
+
+    def __init__(self, loaded: LoadedDesign) -> None:
+        self.loaded = loaded
+        self.design: WorkflowDesign = loaded.design
+        self.graph = DesignGraph(loaded.design)
+        self._bits: dict[int, dict[str, int]] = {}  # per scope: state name -> its bit
+        self._reach: dict[int, dict[str, int]] = {}  # per scope: state name -> bits of states it reaches forward
+
+    def finding(
+        self, rule_id: str, message: str, location: str, state: str | None = None, severity: Severity | None = None
+    ) -> Finding:
+        default = next(r.severity for r in RULES if r.id == rule_id)
+        return Finding(
+            rule=rule_id,
+            severity=severity or default,
+            message=message,
+            location=location,
+            state=state,
+            line=self.loaded.line(location),
+        )
+
+    def bits(self, scope: Scope) -> dict[str, int]:
+        if id(scope) not in self._bits:
+            self._bits[id(scope)] = {name: 1 << i for i, name in enumerate(scope.nodes)}
+        return self._bits[id(scope)]
+
+    def forward_successors(self, scope: Scope) -> dict[str, list[str]]:
+        return {
+            name: [n.name for n in self.graph.successors(node, forward_only=True)]
+            for name, node in scope.nodes.items()
+        }
+
+    def reach(self, scope: Scope) -> dict[str, int]:
+        """Per state of `scope`, the bits of the states it reaches by forward edges (itself only on a loop)."""
+        if id(scope) not in self._reach:
+            self._reach[id(scope)] = reach_masks(list(scope.nodes), self.forward_successors(scope), self.bits(scope))
+        return self._reach[id(scope)]
+
+    def precedes(self, first: Node, second: Node) -> bool:
+        """`first` commits before `second` on every path that runs both: second is forward-reachable from first,
+        and first is not reachable from second (they are not on a common loop)."""
+        if first.scope is not second.scope or first.name not in first.scope.nodes:
+            return False
+        reach, bits = self.reach(first.scope), self.bits(first.scope)
+        return bool(reach[first.name] & bits[second.name]) and not reach[second.name] & bits[first.name]
+
+
+def check(loaded: LoadedDesign) -> list[Finding]:
+    """Every rule over the design; errors first, then warnings, then infos, each in design order."""
+    ctx = Context(loaded)
+    findings: list[Finding] = []
+    for registered in RULES:
+        findings.extend(registered.check(ctx))
+    order = {node.pointer: i for i, node in enumerate(ctx.graph.all_nodes)}
+    return sorted(findings, key=lambda f: (SEVERITY_RANK[f.severity], _node_order(f.location, order), f.rule))
+
+
+def _node_order(location: str, order: dict[str, int]) -> int:
+    """Index of the innermost state that contains `location` (-1 for design-level locations)."""
+    parts = location.split("/")
+    for end in range(len(parts), 0, -1):
+        index = order.get("/".join(parts[:end]))
+        if index is not None:
+            return index
+    return -1
+
+
+def _kind(node: Node) -> str:
+    return node.state.type.replace("_", " ")
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# -- structure ------------------------------------------------------------------------------------------------------
+
+
+@rule("start-state", "error", "The workflow and each branch have states and exactly one start state that exists.")
+def _start_state(ctx: Context) -> Iterator[Finding]:
+    for scope in ctx.graph.scopes:
+        where = scope.pointer + "/states"
+        if not scope.all_nodes:
+            yield ctx.finding("start-state", f"{scope.label} has no states", where)
+        elif scope.start_at not in scope.nodes:
+            elsewhere = ctx.graph.nodes.get(scope.start_at)
+            hint = (
+                f"; '{scope.start_at}' is in {elsewhere.scope.label}"
+                if elsewhere
+                else _suggest(scope.start_at, scope.nodes)
+            )
+            yield ctx.finding(
+                "start-state", f"start_at '{scope.start_at}' names no state of {scope.label}{hint}", scope.start_pointer
+            )
+    for node in ctx.graph.all_nodes:
+        if isinstance(node.state, ParallelState) and not node.state.branches:
+            yield ctx.finding("start-state", f"parallel '{node.name}' has no branches", node.pointer, node.name)
+
+
+@rule("target-exists", "error", "Every transition, choice, default and catch target names a state of the same scope.")
+def _target_exists(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        for edge in ctx.graph.edges(node):
+            if edge.target in node.scope.nodes:
+                continue
+            elsewhere = ctx.graph.nodes.get(edge.target)
+            if elsewhere is not None:
+                message = (
+                    f"'{node.name}' goes to '{edge.target}', which is in {elsewhere.scope.label}; "
+                    f"a transition cannot leave {node.scope.label}"
+                )
+            else:
+                hint = _suggest(edge.target, node.scope.nodes)
+                message = f"'{node.name}' goes to '{edge.target}', which is no state{hint}"
+            yield ctx.finding("target-exists", message, edge.pointer, node.name)
+
+
+@rule("reachable", "error", "Every state can be reached from the start state (a graph walk over all edges).")
+def _reachable(ctx: Context) -> Iterator[Finding]:
+    for scope in ctx.graph.scopes:
+        if scope.start_at not in scope.nodes:
+            continue  # start-state reports it; everything would look unreachable
+        reached = ctx.graph.reachable(scope)
+        for node in scope.nodes.values():
+            if node.name not in reached:
+                yield ctx.finding(
+                    "reachable",
+                    f"{_kind(node)} '{node.name}' cannot be reached from the start state '{scope.start_at}'",
+                    node.pointer,
+                    node.name,
+                )
+
+
+@rule("has-terminal", "error", "The workflow and each branch have at least one succeed or fail state.")
+def _has_terminal(ctx: Context) -> Iterator[Finding]:
+    for scope in ctx.graph.scopes:
+        if scope.all_nodes and not ctx.graph.terminals(scope):
+            yield ctx.finding(
+                "has-terminal", f"{scope.label} has no terminal state (succeed or fail)", scope.pointer + "/states"
+            )
+
+
+def _dead_ends(ctx: Context) -> list[Node]:
+    return [
+        n for n in ctx.graph.all_nodes if not is_terminal(n.state) and not ctx.graph.forward_edges(n)
+    ]
+
+
+@rule("no-dead-end", "error", "Every state that is not succeed or fail says where it goes next.")
+def _no_dead_end(ctx: Context) -> Iterator[Finding]:
+    for node in _dead_ends(ctx):
+        what = "has no choices and no default" if isinstance(node.state, ChoiceState) else "has no transition"
+        yield ctx.finding(
+            "no-dead-end",
+            f"{_kind(node)} '{node.name}' {what}: where does it go next? (only succeed and fail states end)",
+            node.pointer,
+            node.name,
+        )
+
+
+@rule("can-terminate", "error", "From every state a terminal state can be reached without an error (no trap loops).")
+def _can_terminate(ctx: Context) -> Iterator[Finding]:
+    dead = {id(n) for n in _dead_ends(ctx)}
+    for scope in ctx.graph.scopes:
+        terminals = ctx.graph.terminals(scope)
+        if not terminals:
+            continue  # has-terminal reports it
+        can = ctx.graph.can_reach(scope, terminals, forward_only=True)
+        for node in scope.nodes.values():
+            if node.name not in can and id(node) not in dead:
+                yield ctx.finding(
+                    "can-terminate",
+                    f"from '{node.name}' no succeed or fail state can be reached except by an error "
+                    "(a loop with no way out?)",
+                    node.pointer,
+                    node.name,
+                )
+
+
+@rule("single-unguarded-transition", "error", "At most one unguarded transition per state and event.")
+def _single_unguarded(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        transitions = getattr(node.state, "transitions", [])
+        first: dict[str, str] = {}
+        for i, t in enumerate(transitions):
+            if t.guard is not None:
+                continue
+            if t.event in first:
+                yield ctx.finding(
+                    "single-unguarded-transition",
+                    f"'{node.name}' has two unguarded transitions on '{t.event}' (to '{first[t.event]}' and "
+                    f"'{t.target}'): which one is taken?",
+                    f"{node.pointer}/transitions/{i}",
+                    node.name,
+                )
+            else:
+                first[t.event] = t.target
+
+
+@rule("choice-has-default", "error", "Every choice state has a default for when no rule matches.")
+def _choice_default(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        if isinstance(node.state, ChoiceState) and node.state.default is None and node.state.choices:
+            yield ctx.finding(
+                "choice-has-default",
+                f"choice '{node.name}' has no default: when no rule matches, the workflow fails "
+                "(States.NoChoiceMatched)",
+                f"{node.pointer}/default",
+                node.name,
+            )
+
+
+@rule(
+    "guarded-transition-fallback", "warning", "An event whose transitions are all guarded has an unguarded fallback."
+)
+def _guarded_fallback(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        transitions = getattr(node.state, "transitions", [])
+        events: dict[str, bool] = {}
+        for t in transitions:
+            events[t.event] = events.get(t.event, False) or t.guard is None
+        for event, has_fallback in events.items():
+            if not has_fallback:
+                index = next(i for i, t in enumerate(transitions) if t.event == event)
+                yield ctx.finding(
+                    "guarded-transition-fallback",
+                    f"every transition of '{node.name}' on '{event}' is guarded: when no guard holds it is stuck "
+                    "(add an unguarded fallback)",
+                    f"{node.pointer}/transitions/{index}",
+                    node.name,
+                )
+
+
+@rule("transition-event-known", "error", "Wait and parallel states only have transitions on events they can end on.")
+def _event_known(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if isinstance(state, WaitState):
+            allowed = state.emits
+        elif isinstance(state, ParallelState):
+            allowed = ["done"]
+        else:
+            continue
+        for i, t in enumerate(state.transitions):
+            if t.event not in allowed:
+                yield ctx.finding(
+                    "transition-event-known",
+                    f"{_kind(node)} '{node.name}' never ends on '{t.event}' (it ends on: {', '.join(allowed)})",
+                    f"{node.pointer}/transitions/{i}/event",
+                    node.name,
+                )
+
+
+@rule("unique-names", "error", "State names are unique across the whole design, nested branches included.")
+def _unique_names(ctx: Context) -> Iterator[Finding]:
+    seen: dict[str, Node] = {}
+    for node in ctx.graph.all_nodes:
+        if node.name in seen:
+            yield ctx.finding(
+                "unique-names",
+                f"the name '{node.name}' is already used at {seen[node.name].pointer} (names must be unique across "
+                "branches too)",
+                f"{node.pointer}/name",
+                node.name,
+            )
+        else:
+            seen[node.name] = node
+        if isinstance(node.state, ParallelState):
+            branch_names: set[str] = set()
+            for i, branch in enumerate(node.state.branches):
+                if branch.name in branch_names:
+                    yield ctx.finding(
+                        "unique-names",
+                        f"parallel '{node.name}' has two branches named '{branch.name}'",
+                        f"{node.pointer}/branches/{i}/name",
+                        node.name,
+                    )
+                branch_names.add(branch.name)
+
+
+# -- retries and timeouts -------------------------------------------------------------------------------------------
+
+
+def _activities(ctx: Context) -> Iterator[Node]:
+    for node in ctx.graph.all_nodes:
+        if isinstance(node.state, TaskState | HumanTaskState | ParallelState):
+            yield node
+
+
+@rule(
+    "retry-catch-all-last",
+    "error",
+    "States.ALL stands alone in its errors list and only in the last retry policy or catcher.",
+)
+def _catch_all_last(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        for field_name in ("retry", "catch"):
+            items = getattr(node.state, field_name, [])
+            for i, item in enumerate(items):
+                if CATCH_ALL not in item.errors:
+                    continue
+                where = f"{node.pointer}/{field_name}/{i}/errors"
+                if len(item.errors) > 1:
+                    yield ctx.finding(
+                        "retry-catch-all-last",
+                        f"{CATCH_ALL} matches every error, so it must stand alone (in '{node.name}' {field_name} {i})",
+                        where,
+                        node.name,
+                    )
+                if i != len(items) - 1:
+                    yield ctx.finding(
+                        "retry-catch-all-last",
+                        f"{CATCH_ALL} in '{node.name}' {field_name} {i} is not last: the {field_name} entries after "
+                        "it never apply",
+                        where,
+                        node.name,
+                    )
+
+
+def _policies(ctx: Context) -> Iterator[tuple[Node, int, RetryPolicy]]:
+    for node in _activities(ctx):
+        for i, policy in enumerate(getattr(node.state, "retry", [])):
+            yield node, i, policy
+
+
+@rule("retry-backoff", "error", "Retry delays are sane: backoff_rate >= 1, interval > 0, max_interval >= interval.")
+def _retry_backoff(ctx: Context) -> Iterator[Finding]:
+    for node, i, policy in _policies(ctx):
+        where = f"{node.pointer}/retry/{i}"
+        if policy.backoff_rate < 1:
+            yield ctx.finding(
+                "retry-backoff",
+                f"'{node.name}' retry {i} has backoff_rate {policy.backoff_rate}: below 1 the delays shrink "
+                "(ASL requires BackoffRate >= 1.0)",
+                f"{where}/backoff_rate",
+                node.name,
+            )
+        if policy.interval_seconds <= 0:
+            yield ctx.finding(
+                "retry-backoff",
+                f"'{node.name}' retry {i} has interval_seconds {policy.interval_seconds}: retries must wait",
+                f"{where}/interval_seconds",
+                node.name,
+            )
+        if policy.max_interval_seconds is not None and policy.max_interval_seconds < policy.interval_seconds:
+            yield ctx.finding(
+                "retry-backoff",
+                f"'{node.name}' retry {i} caps delays at {policy.max_interval_seconds}s, below its first interval "
+                f"of {policy.interval_seconds}s",
+                f"{where}/max_interval_seconds",
+                node.name,
+            )
+
+
+@rule("retry-bounded", "error", "Every retry policy has a finite, non-negative max_attempts.")
+def _retry_bounded(ctx: Context) -> Iterator[Finding]:
+    for node, i, policy in _policies(ctx):
+        where = f"{node.pointer}/retry/{i}/max_attempts"
+        if policy.max_attempts is None:
+            yield ctx.finding(
+                "retry-bounded",
+                f"'{node.name}' retry {i} retries without limit: set max_attempts",
+                where,
+                node.name,
+            )
+        elif policy.max_attempts < 0 or policy.max_attempts > ASL_MAX_ATTEMPTS:
+            yield ctx.finding(
+                "retry-bounded",
+                f"'{node.name}' retry {i} has max_attempts {policy.max_attempts}: it must be 0..{ASL_MAX_ATTEMPTS}",
+                where,
+                node.name,
+            )
+
+
+# Delays are capped here only to keep arithmetic finite (a backoff of 2 over 2000 retries overflows a float).
+_MAX_DELAY = 1e15
+
+
+def retry_delay(policy: RetryPolicy, retry: int) -> float:
+    """Delay before retry `retry` (1-based): min(interval * backoff_rate^(retry-1), max_interval), as in ASL
+    (jitter only shortens it)."""
+    try:
+        delay = policy.interval_seconds * policy.backoff_rate ** (retry - 1)
+    except OverflowError:
+        delay = _MAX_DELAY
+    if policy.max_interval_seconds is not None:
+        delay = min(delay, policy.max_interval_seconds)
+    return min(max(delay, 0.0), _MAX_DELAY)
+
+
+def retry_delays(policy: RetryPolicy, retries: int) -> list[float]:
+    """The delays before retries 1..retries (at most _RETRY_CAP of them)."""
+    return [retry_delay(policy, i) for i in range(1, min(retries, _RETRY_CAP) + 1)]
+
+
+def step_timeout(node: Node) -> float | None:
+    """How long one attempt of an activity may take: the task timeout or the human task deadline."""
+    state = node.state
+    if isinstance(state, TaskState):
+        return state.timeout_seconds
+    if isinstance(state, HumanTaskState):
+        return state.deadline_seconds
+    return None
+
+
+@rule(
+    "retry-budget",
+    "warning",
+    "The worst case of a retried step, (retries + 1) x timeout + delays, fits in the workflow timeout.",
+)
+def _retry_budget(ctx: Context) -> Iterator[Finding]:
+    limit = ctx.design.timeout_seconds
+    if limit is None or limit <= 0:
+        return
+    for node, i, policy in _policies(ctx):
+        timeout = step_timeout(node)
+        if timeout is None or timeout <= 0 or policy.max_attempts is None or policy.max_attempts <= 0:
+            continue
+        retries = min(policy.max_attempts, _RETRY_CAP)
+        worst = (retries + 1) * timeout + sum(retry_delays(policy, retries))
+        if worst > limit:
+            yield ctx.finding(
+                "retry-budget",
+                f"'{node.name}' retry {i}: worst case (max_attempts + 1) x timeout + delays = ({retries} + 1) x "
+                f"{timeout:g}s + {worst - (retries + 1) * timeout:g}s = {worst:g}s, more than the workflow timeout "
+                f"of {limit:g}s",
+                f"{node.pointer}/retry/{i}",
+                node.name,
+            )
+
+
+@rule("task-timeout", "error", "Every task has a positive timeout, and every wait for an event is bounded.")
+def _task_timeout(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if isinstance(state, TaskState):
+            if state.timeout_seconds is None:
+                yield ctx.finding(
+                    "task-timeout", f"task '{node.name}' has no timeout_seconds: it can hang forever",
+                    f"{node.pointer}/timeout_seconds", node.name,
+                )
+            elif state.timeout_seconds <= 0:
+                yield ctx.finding(
+                    "task-timeout", f"task '{node.name}' has timeout_seconds {state.timeout_seconds:g}: it must be > 0",
+                    f"{node.pointer}/timeout_seconds", node.name,
+                )
+        elif (
+            isinstance(state, WaitState)
+            and state.events is not None
+            and (state.timeout_seconds is None or state.timeout_seconds <= 0)
+        ):
+            yield ctx.finding(
+                "task-timeout",
+                f"wait '{node.name}' waits for {', '.join(state.events) or 'an event'} without a positive "
+                "timeout_seconds: it can wait forever",
+                f"{node.pointer}/timeout_seconds",
+                node.name,
+            )
+
+
+@rule(
+    "task-heartbeat",
+    "error",
+    f"Callback and long tasks (long_running, or a timeout over {LONG_TASK_SECONDS}s) have a heartbeat shorter "
+    "than the timeout.",
+)
+def _task_heartbeat(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, TaskState):
+            continue
+        where = f"{node.pointer}/heartbeat_seconds"
+        long = state.long_running or (state.timeout_seconds or 0) > LONG_TASK_SECONDS
+        if state.heartbeat_seconds is None:
+            if state.callback or long:
+                why = "waits for a callback" if state.callback else "runs long"
+                yield ctx.finding(
+                    "task-heartbeat",
+                    f"task '{node.name}' {why} but has no heartbeat_seconds: a lost worker is only noticed at the "
+                    "timeout",
+                    where,
+                    node.name,
+                )
+        elif state.heartbeat_seconds <= 0:
+            yield ctx.finding(
+                "task-heartbeat",
+                f"task '{node.name}' has heartbeat_seconds {state.heartbeat_seconds:g}: it must be > 0",
+                where, node.name,
+            )
+        elif state.timeout_seconds is not None and state.heartbeat_seconds >= state.timeout_seconds:
+            yield ctx.finding(
+                "task-heartbeat",
+                f"task '{node.name}' has a heartbeat ({state.heartbeat_seconds:g}s) not shorter than its timeout "
+                f"({state.timeout_seconds:g}s): it can never fire",
+                where,
+                node.name,
+            )
+
+
+# -- side effects, idempotency, sagas -------------------------------------------------------------------------------
+
+
+def _retries(state: TaskState | HumanTaskState | ParallelState) -> bool:
+    return any(p.max_attempts is None or p.max_attempts > 0 for p in state.retry)
+
+
+def _side_effect_tasks(node: Node, ctx: Context) -> Iterator[Node]:
+    """Side-effecting tasks inside a parallel state's branches, at any depth."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for scope in ctx.graph.scopes:
+            if scope.parent is current:
+                for inner in scope.all_nodes:
+                    if isinstance(inner.state, TaskState) and inner.state.side_effect:
+                        yield inner
+                    if isinstance(inner.state, ParallelState):
+                        stack.append(inner)
+
+
+def _idempotent(state: TaskState) -> bool:
+    return state.idempotency is not None and state.idempotency.declared
+
+
+@rule(
+    "idempotent-retries",
+    "error",
+    "A retried side-effecting step (or a retried parallel state around one) is idempotent or keyed.",
+)
+def _idempotent_retries(ctx: Context) -> Iterator[Finding]:
+    for node in _activities(ctx):
+        state = node.state
+        if not isinstance(state, TaskState | ParallelState) or not _retries(state):
+            continue
+        if isinstance(state, TaskState):
+            if state.side_effect and not _idempotent(state):
+                yield ctx.finding(
+                    "idempotent-retries",
+                    f"task '{node.name}' is retried and has a side effect ({state.side_effect.description}) but no "
+                    "idempotency key or declared natural idempotency: a retry after a lost reply repeats the effect",
+                    f"{node.pointer}/idempotency",
+                    node.name,
+                )
+            continue
+        for inner in _side_effect_tasks(node, ctx):
+            if not _idempotent(inner.state):  # type: ignore[arg-type]
+                yield ctx.finding(
+                    "idempotent-retries",
+                    f"retrying parallel '{node.name}' runs '{inner.name}' again, which has a side effect and is not "
+                    "idempotent",
+                    f"{node.pointer}/retry",
+                    node.name,
+                )
+
+
+def _sagas(ctx: Context) -> list[tuple[str, list[Node], Node | None, str]]:
+    """(name, member task nodes, pivot node, location) per saga; without declared sagas, the whole workflow is one
+    saga without a pivot."""
+    if not ctx.design.sagas:
+        members = [n for n in ctx.graph.all_nodes if isinstance(n.state, TaskState)]
+        return [("(the whole workflow)", members, None, "/sagas")]
+    result = []
+    for i, saga in enumerate(ctx.design.sagas):
+        members = [ctx.graph.nodes[s] for s in saga.steps if s in ctx.graph.nodes]
+        pivot = ctx.graph.nodes.get(saga.pivot) if saga.pivot else None
+        result.append((saga.name, members, pivot, f"/sagas/{i}"))
+    return result
+
+
+def _before_pivot(ctx: Context, member: Node, pivot: Node | None) -> bool:
+    if pivot is None:
+        return True
+    return member is not pivot and ctx.precedes(member, pivot)
+
+
+@rule(
+    "saga-valid",
+    "error",
+    "Saga steps and pivots name states; a pivot is one of its saga's steps; a step is in one saga.",
+)
+def _saga_valid(ctx: Context) -> Iterator[Finding]:
+    owner: dict[str, str] = {}
+    for i, saga in enumerate(ctx.design.sagas):
+        for j, step in enumerate(saga.steps):
+            if step not in ctx.graph.nodes:
+                yield ctx.finding(
+                    "saga-valid",
+                    f"saga '{saga.name}' lists '{step}', which is no state{_suggest(step, ctx.graph.nodes)}",
+                    f"/sagas/{i}/steps/{j}",
+                )
+            elif step in owner and owner[step] != saga.name:
+                yield ctx.finding(
+                    "saga-valid",
+                    f"'{step}' is in saga '{owner[step]}' and in saga '{saga.name}': a step belongs to one saga",
+                    f"/sagas/{i}/steps/{j}",
+                    step,
+                )
+            owner.setdefault(step, saga.name)
+        if saga.pivot is not None and saga.pivot not in saga.steps:
+            yield ctx.finding(
+                "saga-valid", f"the pivot '{saga.pivot}' of saga '{saga.name}' is not one of its steps",
+                f"/sagas/{i}/pivot",
+            )
+
+
+@rule(
+    "compensation-before-pivot",
+    "error",
+    "Every side-effecting step before its saga's pivot (every one, without a pivot) names a compensation.",
+)
+def _compensation_before_pivot(ctx: Context) -> Iterator[Finding]:
+    for saga_name, members, pivot, _ in _sagas(ctx):
+        for member in members:
+            state = member.state
+            if not isinstance(state, TaskState) or not state.side_effect or state.side_effect.compensation:
+                continue
+            if not _before_pivot(ctx, member, pivot):
+                continue
+            where = (
+                f"before the pivot '{pivot.name}' of saga '{saga_name}'"
+                if pivot
+                else f"in saga '{saga_name}', which has no pivot"
+            )
+            yield ctx.finding(
+                "compensation-before-pivot",
+                f"task '{member.name}' has a side effect ({state.side_effect.description}) and no compensation, "
+                f"{where}: a later failure leaves it applied",
+                f"{member.pointer}/side_effect/compensation",
+                member.name,
+            )
+
+
+@rule(
+    "compensation-valid",
+    "error",
+    "A compensation names a task in the same scope, other than the step itself.",
+)
+def _compensation_valid(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, TaskState) or not state.side_effect or not state.side_effect.compensation:
+            continue
+        name = state.side_effect.compensation
+        where = f"{node.pointer}/side_effect/compensation"
+        target = node.scope.nodes.get(name)
+        if target is None:
+            elsewhere = ctx.graph.nodes.get(name)
+            detail = f"is in {elsewhere.scope.label}" if elsewhere else f"is no state{_suggest(name, node.scope.nodes)}"
+            yield ctx.finding(
+                "compensation-valid", f"the compensation of '{node.name}', '{name}', {detail}", where, node.name
+            )
+        elif target is node:
+            yield ctx.finding("compensation-valid", f"'{node.name}' cannot compensate itself", where, node.name)
+        elif not isinstance(target.state, TaskState):
+            yield ctx.finding(
+                "compensation-valid",
+                f"the compensation of '{node.name}', '{name}', is a {_kind(target)}, not a task",
+                where,
+                node.name,
+            )
+
+
+def _compensation_nodes(ctx: Context) -> list[tuple[Node, list[Node]]]:
+    """(compensation task, the steps it undoes) for every compensation that resolves to a task."""
+    result = []
+    for comp_name, step_names in ctx.graph.compensated_by().items():
+        steps = [ctx.graph.nodes[s] for s in step_names if s in ctx.graph.nodes]
+        comp = steps[0].scope.nodes.get(comp_name) if steps else None
+        if comp is not None and isinstance(comp.state, TaskState):
+            result.append((comp, steps))
+    return result
+
+
+@rule("compensation-idempotent", "error", "Every compensation task is idempotent (keyed or naturally).")
+def _compensation_idempotent(ctx: Context) -> Iterator[Finding]:
+    for comp, steps in _compensation_nodes(ctx):
+        if not _idempotent(comp.state):  # type: ignore[arg-type]
+            yield ctx.finding(
+                "compensation-idempotent",
+                f"compensation '{comp.name}' (undoes {', '.join(repr(s.name) for s in steps)}) is not idempotent: "
+                "compensations are retried and may run for an effect that never happened",
+                f"{comp.pointer}/idempotency",
+                comp.name,
+            )
+
+
+@rule("compensation-retried", "warning", "Every compensation task has a retry policy: it must eventually succeed.")
+def _compensation_retried(ctx: Context) -> Iterator[Finding]:
+    for comp, _ in _compensation_nodes(ctx):
+        if not _retries(comp.state):  # type: ignore[arg-type]
+            yield ctx.finding(
+                "compensation-retried",
+                f"compensation '{comp.name}' has no retry: one failure leaves the effect it undoes in place",
+                f"{comp.pointer}/retry",
+                comp.name,
+            )
+
+
+@rule(
+    "compensation-order",
+    "error",
+    "On every failure path, compensations run in reverse order of the commits they undo.",
+)
+def _compensation_order(ctx: Context) -> Iterator[Finding]:
+    """For each compensation C: the steps undone by compensations that can run after C (forward edges, not through
+    a new commit) must not commit after the steps C undoes. Bit masks per scope keep it linear in the graph."""
+    pairs = _compensation_nodes(ctx)
+    committing = {n.name for n in ctx.graph.all_nodes if isinstance(n.state, TaskState) and n.state.side_effect}
+    by_scope: dict[int, list[tuple[Node, list[Node]]]] = {}
+    for comp, steps in pairs:
+        by_scope.setdefault(id(comp.scope), []).append((comp, [s for s in steps if s.scope is comp.scope]))
+    for entries in by_scope.values():
+        scope = entries[0][0].scope
+        bits, reach = ctx.bits(scope), ctx.reach(scope)
+        undo_mask = {comp.name: sum(bits[s.name] for s in steps if s.name in bits) for comp, steps in entries}
+        stop = committing - set(undo_mask)  # a new commit starts a new sequence (e.g. a retry of the whole saga)
+        successors = {name: ([] if name in stop else nxt) for name, nxt in ctx.forward_successors(scope).items()}
+        later = reach_masks(list(scope.nodes), successors, undo_mask)
+        names_by_bit = {bit: name for name, bit in bits.items()}
+        for comp, steps in entries:
+            undone_later = later[comp.name] & ~undo_mask[comp.name]
+            for step in steps:
+                candidates = undone_later & reach[step.name]
+                while candidates:
+                    bit = candidates & -candidates
+                    candidates ^= bit
+                    other = names_by_bit[bit]
+                    if reach[other] & bits[step.name]:
+                        continue  # on a common loop: no order between them
+                    other_state = scope.nodes[other].state
+                    other_comp = other_state.side_effect.compensation if isinstance(other_state, TaskState) and \
+                        other_state.side_effect else "?"
+                    yield ctx.finding(
+                        "compensation-order",
+                        f"'{comp.name}' (undoes '{step.name}') runs before '{other_comp}' (undoes '{other}', which "
+                        f"commits after '{step.name}'): compensations must run in reverse order of commits",
+                        comp.pointer,
+                        comp.name,
+                    )
+                    break
+
+
+@rule(
+    "retriable-after-pivot",
+    "warning",
+    "Steps after a saga's pivot have a retry policy: they cannot be compensated, so they must complete.",
+)
+def _retriable_after_pivot(ctx: Context) -> Iterator[Finding]:
+    for saga_name, members, pivot, _ in _sagas(ctx):
+        if pivot is None:
+            continue
+        for member in members:
+            state = member.state
+            if member is pivot or not isinstance(state, TaskState) or not ctx.precedes(pivot, member):
+                continue
+            if not _retries(state):
+                yield ctx.finding(
+                    "retriable-after-pivot",
+                    f"'{member.name}' comes after the pivot '{pivot.name}' of saga '{saga_name}' and has no retry: "
+                    "it cannot be compensated, so it must be retried until it succeeds",
+                    f"{member.pointer}/retry",
+                    member.name,
+                )
+
+
+# -- people, decisions, observability -------------------------------------------------------------------------------
+
+
+@rule(
+    "human-task-complete",
+    "error",
+    "Every human task has an owner, a positive deadline and an escalation that fires before the deadline.",
+)
+def _human_task(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, HumanTaskState):
+            continue
+        p = node.pointer
+        if not state.owner:
+            yield ctx.finding("human-task-complete", f"human task '{node.name}' has no owner", f"{p}/owner", node.name)
+        if state.deadline_seconds is None or state.deadline_seconds <= 0:
+            yield ctx.finding(
+                "human-task-complete", f"human task '{node.name}' has no positive deadline_seconds",
+                f"{p}/deadline_seconds", node.name,
+            )
+        if state.escalation is None:
+            yield ctx.finding(
+                "human-task-complete", f"human task '{node.name}' has no escalation: who acts when the owner does not?",
+                f"{p}/escalation", node.name,
+            )
+        elif state.deadline_seconds is not None and state.escalation.after_seconds >= state.deadline_seconds:
+            yield ctx.finding(
+                "human-task-complete",
+                f"human task '{node.name}' escalates after {state.escalation.after_seconds:g}s, not before its "
+                f"deadline of {state.deadline_seconds:g}s",
+                f"{p}/escalation/after_seconds",
+                node.name,
+            )
+
+
+# Things a decision must not depend on, so that a replay of the same data takes the same path. Patterns cover
+# JSONata ($now, $millis, $random: jsonata.org "Date/Time functions"), ASL context fields and intrinsics
+# (EnteredTime, StartTime, States.UUID), and common calls in other expression languages.
+_NONDETERMINISTIC = [
+    ("the clock", re.compile(
+        r"\$now\s*\(|\$millis\s*\(|\bnow\s*\(|\btoday\s*\(|Date\.now|\bcurrent_?(time|date|timestamp)\b|"
+        r"\btime\.time\b|\bdatetime\.|\bEnteredTime\b|\bStartTime\b|\bclock\b", re.I)),
+    ("randomness", re.compile(
+        r"\$random\s*\(|\brand(om)?(int)?\s*\(|States\.UUID|\buuid\d?\s*\(|Math\.random|\bshuffle\s*\(", re.I)),
+    ("I/O", re.compile(
+        r"\bhttps?://|\bfetch\s*\(|\bopen\s*\(|\bread(_?file)?\s*\(|\bcurl\b|\bgetenv\b|\$env\b|os\.environ|"
+        r"\brequests\.|\bselect\s.+\sfrom\s|\bquery\s*\(", re.I)),
+]
+
+
+def nondeterminism(text: str) -> str | None:
+    """What in `text` makes a decision non-deterministic ('the clock', 'randomness', 'I/O'), or None."""
+    for what, pattern in _NONDETERMINISTIC:
+        if pattern.search(text):
+            return what
+    return None
+
+
+def _condition_texts(condition: Condition, pointer: str) -> Iterator[tuple[str, str]]:
+    """(text, pointer) of every variable, expression and string value in a condition tree (iteratively)."""
+    stack = [(condition, pointer)]
+    while stack:
+        cond, where = stack.pop()
+        if cond.variable is not None:
+            yield cond.variable, f"{where}/variable"
+        if cond.expression is not None:
+            yield cond.expression, f"{where}/expression"
+        values = cond.value if isinstance(cond.value, list) else [cond.value]
+        for v in values:
+            if isinstance(v, str):
+                yield v, f"{where}/value"
+        for key in ("all", "any"):
+            for i, child in enumerate(getattr(cond, key) or []):
+                stack.append((child, f"{where}/{key}/{i}"))
+        if cond.not_ is not None:
+            stack.append((cond.not_, f"{where}/not"))
+
+
+def _decisions(ctx: Context) -> Iterator[tuple[Node, Condition, str]]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if isinstance(state, ChoiceState):
+            for i, choice in enumerate(state.choices):
+                yield node, choice.condition, f"{node.pointer}/choices/{i}/condition"
+        for i, t in enumerate(getattr(state, "transitions", [])):
+            if t.guard is not None:
+                yield node, t.guard, f"{node.pointer}/transitions/{i}/guard"
+
+
+@rule(
+    "deterministic-decisions",
+    "error",
+    "Choices and guards read only workflow data: no clock, randomness or I/O (a replay must take the same path).",
+)
+def _deterministic(ctx: Context) -> Iterator[Finding]:
+    for node, condition, pointer in _decisions(ctx):
+        for text, where in _condition_texts(condition, pointer):
+            what = nondeterminism(text)
+            if what:
+                yield ctx.finding(
+                    "deterministic-decisions",
+                    f"a decision in '{node.name}' depends on {what} ({text[:80]!r}): compute the value in a task "
+                    "and decide on the stored result",
+                    where,
+                    node.name,
+                )
+
+
+@rule("workflow-timeout", "warning", "The whole workflow has a positive timeout_seconds.")
+def _workflow_timeout(ctx: Context) -> Iterator[Finding]:
+    limit = ctx.design.timeout_seconds
+    if limit is None or limit <= 0:
+        yield ctx.finding(
+            "workflow-timeout",
+            "the workflow has no positive timeout_seconds: a stuck execution is never noticed",
+            "/timeout_seconds",
+        )
+
+
+@rule("step-observability", "info", "Every task and human task emits at least one metric or alert.")
+def _observability(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if isinstance(state, TaskState | HumanTaskState) and not state.metrics and not state.alerts:
+            yield ctx.finding(
+                "step-observability",
+                f"{_kind(node)} '{node.name}' emits no metric and has no alert",
+                f"{node.pointer}/metrics",
+                node.name,
+            )

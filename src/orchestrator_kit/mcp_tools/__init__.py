@@ -1,0 +1,10 @@
+"""The MCP server's capabilities as plain functions (state + typed arguments -> pydantic model), and their plumbing.
+
+* `state`: what one server holds (roots, scan cache, read-only flag); `roots`: confinement of every path argument;
+* `cache`: one inventory per repository folder, invalidated by a fingerprint of HEAD and the working tree;
+* `budget`: token counting, cursors and pages, so no result is larger than `max_tokens`;
+* `inventory`, `files`: the tools' logic; `prompts`: the agents' prompts and templates;
+* `registry`: the decorator that turns a function into an MCP tool; `progress`: progress and cancellation.
+
+`orchestrator_kit.server` exposes them 1:1; tests call them directly or through the protocol.
+"""

@@ -1,0 +1,215 @@
+"""The scan cache: one `Inventory` per repository folder, reused until the folder changes.
+
+A model calls many tools in a row (scan, list, get, read); each would otherwise rescan. The cache keys each
+folder by a fingerprint of its state, taken before the scan so that a change made during a scan is seen next time:
+
+* in a git work tree: the output of `git status --porcelain=v2 --branch -z --untracked-files=all -- .` (HEAD's
+  commit and branch, every modified, staged, deleted and untracked file) plus the size and mtime of each file it
+  lists, so a second edit to an already modified file still changes the fingerprint;
+* elsewhere: the listing (a `.gitignore`-aware walk) with the size and mtime of every file.
+
+Sync MCP tools run in worker threads, so the cache is shared between threads: a lock per folder makes two
+concurrent calls for the same folder scan once (the second waits and gets the first's result), while different
+folders scan in parallel. A scan that fails or is cancelled stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..models import Inventory
+from ..repo import DEFAULT_MAX_FILE_BYTES, run_git
+
+ProgressFn = Callable[[int, int], None]
+CheckFn = Callable[[], None]
+MAX_ENTRIES = 32
+
+
+@dataclass(frozen=True)
+class CachedScan:
+    """A scan result: the inventory, the `version` (short fingerprint digest) it belongs to, and how it was had."""
+
+    inventory: Inventory
+    version: str
+    scanned_at: float
+    scan_seconds: float
+    cached: bool
+
+
+@dataclass
+class CacheStats:
+    scans: int = 0
+    hits: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+class ScanCache:
+    """Inventories per repository folder, thread-safe, invalidated by the folder's fingerprint."""
+
+    def __init__(
+        self,
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        scanner: Callable[..., Inventory] | None = None,
+    ) -> None:
+        self.max_file_bytes = max_file_bytes
+        self._scanner = scanner
+        self._entries: OrderedDict[Path, CachedScan] = OrderedDict()
+        self._locks: dict[Path, threading.Lock] = {}
+        self._toplevels: dict[Path, Path] = {}
+        self._guard = threading.Lock()
+        self.stats = CacheStats()
+
+    def get(
+        self,
+        folder: Path,
+        *,
+        refresh: bool = False,
+        progress: ProgressFn | None = None,
+        check: CheckFn | None = None,
+    ) -> CachedScan:
+        """The inventory of `folder` (a real, confined directory path), scanning only when it changed.
+
+        `progress(done, total)` is passed to the scan; `check()` is called while waiting for another thread's
+        scan of the same folder, and may raise to give up (cancellation).
+        """
+        version = self.fingerprint(folder)
+        with self._guard:
+            lock = self._locks.setdefault(folder, threading.Lock())
+        while not lock.acquire(timeout=0.05):
+            if check is not None:
+                check()
+        try:
+            with self._guard:
+                entry = self._entries.get(folder)
+                if entry is not None and entry.version == version and not refresh:
+                    self._entries.move_to_end(folder)
+                    self.stats.hits += 1
+                    return replace(entry, cached=True)
+            started = time.perf_counter()
+            try:
+                inventory = self._scan(folder, progress)
+            except Exception:
+                with self._guard:
+                    self.stats.failed += 1
+                raise
+            except BaseException:  # cancellation (the client gave up), or an interrupt
+                with self._guard:
+                    self.stats.cancelled += 1
+                raise
+            entry = CachedScan(
+                inventory=inventory,
+                version=version,
+                scanned_at=time.time(),
+                scan_seconds=round(time.perf_counter() - started, 3),
+                cached=False,
+            )
+            with self._guard:
+                self.stats.scans += 1
+                self._entries[folder] = entry
+                self._entries.move_to_end(folder)
+                while len(self._entries) > MAX_ENTRIES:
+                    self._entries.popitem(last=False)
+            return entry
+        finally:
+            lock.release()
+
+    def _scan(self, folder: Path, progress: ProgressFn | None) -> Inventory:
+        if self._scanner is not None:
+            return self._scanner(folder, max_file_bytes=self.max_file_bytes, progress=progress)
+        from ..service import scan  # imported on first use: discovery loads every detector module
+
+        return scan(folder, max_file_bytes=self.max_file_bytes, progress=progress)
+
+    # ------------------------------------------------------------ fingerprints
+
+    def fingerprint(self, folder: Path) -> str:
+        """A short digest of the folder's state (see the module docstring)."""
+        digest = hashlib.sha256()
+        toplevel = self._toplevel(folder)
+        status = None
+        if toplevel is not None:
+            status = _git_status(folder)
+        if status is not None and toplevel is not None:
+            digest.update(b"git\x00" + status)
+            for rel in _status_paths(status):
+                digest.update(_stat_key(toplevel / rel))
+        else:
+            from ..repo import Workspace
+
+            digest.update(b"walk\x00")
+            workspace = Workspace(folder, max_file_bytes=self.max_file_bytes)
+            for rel in workspace.files():
+                digest.update(_stat_key(folder / rel))
+        return digest.hexdigest()[:16]
+
+    def _toplevel(self, folder: Path) -> Path | None:
+        with self._guard:
+            known = self._toplevels.get(folder)
+        if known is not None:
+            return known
+        top: Path | None = None
+        try:
+            proc = run_git(folder, "rev-parse", "--show-toplevel", timeout=30)
+            if proc.returncode == 0 and proc.stdout.strip():
+                top = Path(os.fsdecode(proc.stdout.strip()))
+        except (OSError, subprocess.SubprocessError):
+            top = None
+        if top is not None:  # not cached when absent: the folder may become a work tree (git init) later
+            with self._guard:
+                self._toplevels[folder] = top
+        return top
+
+
+def _git_status(folder: Path) -> bytes | None:
+    try:
+        proc = run_git(
+            folder, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--", ".", timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _status_paths(status: bytes) -> list[str]:
+    """The paths named by `git status --porcelain=v2 -z` entries (relative to the top level of the work tree)."""
+    paths: list[str] = []
+    records = status.split(b"\x00")
+    skip_next = False
+    for record in records:
+        if skip_next:  # the original path of a rename or copy
+            skip_next = False
+            continue
+        if not record or record.startswith(b"#"):
+            continue
+        kind = record[:2]
+        if kind == b"1 ":
+            parts = record.split(b" ", 8)
+        elif kind == b"2 ":
+            parts = record.split(b" ", 9)
+            skip_next = True
+        elif kind == b"u ":
+            parts = record.split(b" ", 10)
+        elif kind in (b"? ", b"! "):
+            parts = [record[2:]]
+        else:
+            continue
+        paths.append(os.fsdecode(parts[-1]))
+    return paths
+
+
+def _stat_key(path: Path) -> bytes:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return f"{path}\x00missing\x00".encode("utf-8", "surrogateescape")
+    return f"{path}\x00{st.st_size}\x00{st.st_mtime_ns}\x00".encode("utf-8", "surrogateescape")

@@ -1,0 +1,54 @@
+"""Metrics: git history (`history`), pipeline structure (`pipelines`) and token budgets (`tokens`).
+
+`collect_metrics(path)` runs all three over one repository; each is also a function of its own. Every number
+in the results states its formula and whether it is a proxy or rests on an assumption.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ..models import Inventory
+from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace
+from .history import history_metrics as history_metrics
+from .models import HistoryMetrics as HistoryMetrics
+from .models import Metrics as Metrics
+from .models import OpportunityMatrix as OpportunityMatrix
+from .models import PipelineMetrics as PipelineMetrics
+from .models import ScanReport as ScanReport
+from .models import TokenReport as TokenReport
+from .pipelines import pipeline_metrics as pipeline_metrics
+from .tokens import token_report as token_report
+
+
+def collect_metrics(
+    path: str | os.PathLike[str],
+    *,
+    inventory: Inventory | None = None,
+    since: str | None = None,
+    max_commits: int | None = None,
+    paths: Sequence[str] = (),
+    renames: bool = True,
+    tokens: bool = True,
+    top: int = 20,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> Metrics:
+    """History, pipeline and (with `tokens`) token metrics of the repository at `path`. The Inventory is scanned
+    when not given; pipeline deploy jobs tell the history pass whether release tags are corroborated as deploys."""
+    from ..service import scan
+
+    workspace = Workspace(path, max_file_bytes=max_file_bytes)
+    inventory = inventory or scan(path, max_file_bytes=max_file_bytes)
+    pipelines = pipeline_metrics(inventory)
+    history = history_metrics(workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
+                              deploy_signals=pipelines.deploy_signals)
+    token_counts = token_report(workspace, top=top) if tokens else None
+    return Metrics(root=str(workspace.root), history=history, pipelines=pipelines, tokens=token_counts,
+                   diagnostics=[*history.diagnostics, *(token_counts.diagnostics if token_counts else [])])
+
+
+__all__ = [
+    "HistoryMetrics", "Metrics", "OpportunityMatrix", "PipelineMetrics", "ScanReport", "TokenReport",
+    "collect_metrics", "history_metrics", "pipeline_metrics", "token_report",
+]

@@ -1,0 +1,399 @@
+"""ONE streamed `git log --numstat` pass, run through GitPython's git runner, parsed as it arrives.
+
+The command is `repo.git_command(...)` (no pager, fsmonitor and untracked cache off) with the environment of
+`repo.git_env()` plus `GIT_NO_LAZY_FETCH=1`, so a partial clone never goes to the network for a missing blob.
+The diff options make a hostile `.git/config` harmless as well: `--no-ext-diff`, `--no-textconv` (both could
+run a configured program), `--no-show-signature` (`log.showSignature` would run gpg), `--no-color`, and an
+explicit `--diff-merges=off` and `-M`/`--no-renames`, so that config cannot change what is counted.
+
+Output format (`-z`): each commit starts with `RS + nonce`, then hash, parents, author time, committer time,
+author email, author name (mailmap applied) and the raw message separated by US, then `US + nonce + US`, then
+the numstat entries, each NUL-terminated: `added TAB deleted TAB path`, or for a rename `added TAB deleted TAB`
+NUL `old` NUL `new`. Binary files show `-` for both counts. The random nonce makes a message that happens to
+contain the separators harmless.
+
+Missing objects (a partial clone, a damaged repository) make `git log` die part-way with
+`fatal: unable to read <sha>` (or `could not fetch ... from promisor remote`). Then every complete commit read
+so far is kept; the commit whose diff failed is recorded without its file changes; and the walk resumes after
+it: `git rev-list` with the same revision arguments gives the order, and `git log --no-walk=unsorted --stdin`
+continues with the commits not yet read. Each such gap is one Diagnostic.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from ..models import Diagnostic
+from ..repo import git_command, git_env, run_git
+
+# A damaged repository could fail at every commit; past this many resumes the pass stops and says so.
+MAX_RESUMES = 50
+GAPS_LISTED = 20  # one Diagnostic per unreadable commit up to this many, then one that counts the rest
+READ_CHUNK = 1 << 20
+_MISSING_OBJECT = re.compile(
+    r"unable to read|could not fetch|bad object|missing blob|missing tree|invalid object|"
+    r"not a valid object|loose object .* is corrupt|packfile .* cannot be accessed",
+    re.IGNORECASE,
+)
+_DROPPED = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_CEILING_DIRECTORIES")
+
+
+class FileChange(NamedTuple):
+    """One numstat entry. `added`/`deleted` are None for a binary file; `old_path` is set for a rename.
+    (The parser builds plain tuples of this shape: they compare equal, and cost less on big histories.)"""
+
+    path: str
+    added: int | None
+    deleted: int | None
+    old_path: str | None = None
+
+
+@dataclass(slots=True)
+class CommitRecord:
+    sha: str
+    parents: tuple[str, ...]
+    author_time: int
+    commit_time: int
+    email: str
+    name: str
+    raw_message: bytes
+    files: list[FileChange] = field(default_factory=list)
+    files_known: bool = True  # False: the diff could not be read (missing objects) or is a shallow boundary
+
+    @property
+    def message(self) -> str:
+        """The message, decoded when asked (most commits' messages are never read)."""
+        return self.raw_message.decode("utf-8", "replace")
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+
+@dataclass
+class LogResult:
+    commits: list[CommitRecord]
+    diagnostics: list[Diagnostic]
+    partial_reasons: list[str]
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    """What to read: revision arguments (`HEAD`, `--since=...`, `--max-count=N`), diff options and pathspecs."""
+
+    revisions: tuple[str, ...]
+    renames: bool = True
+    relative: bool = False
+    pathspecs: tuple[str, ...] = ()
+
+    def diff_options(self) -> list[str]:
+        return [
+            "-z", "--numstat", "--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature",
+            "--diff-merges=off", "--encoding=UTF-8",
+            "-M" if self.renames else "--no-renames",
+            *(["--relative"] if self.relative else []),
+        ]
+
+    def display(self) -> str:
+        """The command as a person would type it (the safety options and the output format left out)."""
+        parts = ["git log --numstat", "-M" if self.renames else "--no-renames", "--diff-merges=off"]
+        if self.relative:
+            parts.append("--relative")
+        parts.extend(self.revisions)
+        if self.pathspecs:
+            parts += ["--", *self.pathspecs]
+        return " ".join(parts)
+
+
+def header_format(nonce: str) -> str:
+    return f"%x1e{nonce}%H%x1f%P%x1f%at%x1f%ct%x1f%aE%x1f%aN%x1f%B%x1f{nonce}%x1f"
+
+
+def stream_env(root: Path) -> dict[str, str]:
+    """`git_env()` for GitPython, which starts from `os.environ`: variables that git_env drops are pinned to
+    this repository's own values instead (so an inherited GIT_DIR cannot point the pass at another repo)."""
+    env = git_env()
+    env["GIT_NO_LAZY_FETCH"] = "1"
+    if any(name in os.environ for name in _DROPPED):
+        proc = run_git(root, "rev-parse", "--absolute-git-dir", "--git-path", "objects", "--git-path", "index")
+        lines = proc.stdout.decode("utf-8", "replace").splitlines() if proc.returncode == 0 else []
+        if len(lines) == 3:
+            git_dir = lines[0]
+            env["GIT_DIR"] = git_dir
+            env["GIT_OBJECT_DIRECTORY"] = str((Path(root) / lines[1]).resolve())
+            env["GIT_INDEX_FILE"] = str((Path(root) / lines[2]).resolve())
+            env["GIT_WORK_TREE"] = str(root)
+            env["GIT_CEILING_DIRECTORIES"] = ""
+    return env
+
+
+def read_log(
+    root: Path, request: LogRequest, *, boundary: frozenset[str] = frozenset(),
+    on_commit: Callable[[CommitRecord], None] | None = None,
+) -> LogResult:
+    """Every commit of `request`, newest first (git's order), with file changes; see the module docstring.
+    `on_commit` sees each commit as it arrives (while git still works on the next ones)."""
+    nonce = secrets.token_hex(8)
+    env = stream_env(root)
+    commits: list[CommitRecord] = []
+
+    def sink(commit: CommitRecord) -> None:
+        if commit.sha in boundary:
+            # A shallow boundary shows its whole tree as added: that is not a change anyone made.
+            commit.files = []
+            commit.files_known = False
+        commits.append(commit)
+        if on_commit is not None:
+            on_commit(commit)
+
+    diagnostics: list[Diagnostic] = []
+    partial: list[str] = []
+    args = ["log", *request.diff_options(), f"--format={header_format(nonce)}", *request.revisions,
+            "--", *request.pathspecs]
+    stdin: list[str] | None = None
+    order: dict[str, int] | None = None
+    ordered: list[str] = []
+    retried: str | None = None
+    gaps = 0
+    for _attempt in range(MAX_RESUMES + 1):
+        try:
+            status, stderr, trailing = _stream(root, args, env, nonce, stdin, sink)
+        except OSError as exc:  # git missing, or cannot start
+            diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}", detector="metrics.history"))
+            partial.append("git log could not start")
+            break
+        if status == 0:
+            break
+        message = _last_line(stderr)
+        if not _MISSING_OBJECT.search(stderr):
+            diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
+                                          reason=f"git log stopped after {len(commits)} commits: {message}"))
+            partial.append(f"git log stopped early ({message})")
+            break
+        if order is None:
+            ordered = _rev_list(root, request, env)
+            order = {sha: i for i, sha in enumerate(ordered)}
+        position = order.get(commits[-1].sha, -1) + 1 if commits else 0
+        if not ordered or position >= len(ordered):
+            diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
+                                          reason=f"git log stopped after {len(commits)} commits ({message}) and the "
+                                                 "remaining commits could not be listed"))
+            partial.append(f"git log stopped early ({message})")
+            break
+        failed_sha = ordered[position]
+        if trailing is not None and trailing.sha == failed_sha and retried != failed_sha:
+            # Git printed this commit's header, then died: its changes may be complete or cut short. Read it
+            # again from the start once; if it fails again at the same place, it is the unreadable one.
+            retried = failed_sha
+            remaining = ordered[position:]
+        else:
+            failed = trailing if trailing is not None and trailing.sha == failed_sha else _header_only(
+                root, env, nonce, failed_sha)
+            if failed is not None:
+                failed.files = []
+                failed.files_known = False
+                sink(failed)
+            remaining = ordered[position + 1:]
+            gaps += 1
+            if gaps <= GAPS_LISTED:
+                diagnostics.append(Diagnostic(
+                    path=".", detector="metrics.history",
+                    reason=f"commit {failed_sha[:12]}: its changes could not be read ({message}); counted without "
+                           f"file changes; reading went on with the {len(remaining)} commits after it",
+                ))
+            if gaps == 1:
+                partial.append("missing objects: some commits are counted without their file changes")
+                if _partial_clone(root, env):
+                    diagnostics.append(Diagnostic(
+                        path=".", detector="metrics.history",
+                        reason="partial clone: blobs missing here are fetched on demand, which a scan never does "
+                               "(GIT_NO_LAZY_FETCH=1); fetch them first for full line counts"))
+        if not remaining:
+            break
+        args = ["log", *request.diff_options(), f"--format={header_format(nonce)}", "--no-walk=unsorted", "--stdin",
+                "--", *request.pathspecs]
+        stdin = remaining
+    else:
+        partial.append(f"stopped after {MAX_RESUMES} unreadable commits; later commits were not read")
+    if gaps > GAPS_LISTED:
+        diagnostics.append(Diagnostic(path=".", detector="metrics.history",
+                                      reason=f"{gaps - GAPS_LISTED} more commits could not be read (not listed)"))
+    return LogResult(commits=commits, diagnostics=diagnostics, partial_reasons=partial)
+
+
+def _stream(
+    root: Path, args: Sequence[str], env: dict[str, str], nonce: str, stdin: list[str] | None,
+    sink: Callable[[CommitRecord], None],
+) -> tuple[int, str, CommitRecord | None]:
+    """Run one git log through GitPython, feeding each complete commit to `sink`.
+
+    Returns (exit status, stderr, the trailing record when git failed: a header whose changes may be cut short).
+    """
+    import git as gitpython  # GitPython: imported here, so that `scan` and `--help` never load it
+
+    runner = gitpython.Git(str(root))
+    try:
+        handle = runner.execute(git_command(root, *args), as_process=True, env=env,
+                                istream=subprocess.PIPE if stdin is not None else None)
+    except gitpython.GitCommandNotFound as exc:
+        raise OSError(str(exc)) from None
+    proc: subprocess.Popen[bytes] = handle.proc  # type: ignore[attr-defined]
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+    drain.start()
+    if stdin is not None:
+        feeder = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)
+        feeder.start()
+    begin = b"\x1e" + nonce.encode()
+    end = b"\x1f" + nonce.encode() + b"\x1f"
+    buffer = b""
+    stdout = proc.stdout
+    if stdout is None:  # never: execute() always opens stdout; this keeps the type checker honest
+        return proc.wait(), "", None
+    try:
+        while True:
+            chunk = stdout.read1(READ_CHUNK)
+            if not chunk:
+                break
+            seen = len(buffer)
+            buffer += chunk
+            # Only split when a marker arrived (it may straddle the previous chunk's end).
+            if buffer.find(begin, max(0, seen - len(begin))) < 0:
+                continue
+            parts = buffer.split(begin)
+            buffer = parts.pop()
+            for part in parts:
+                if part:
+                    record = parse_record(part, end)
+                    if record is not None:
+                        sink(record)
+    finally:
+        status = proc.wait()
+        drain.join(timeout=30)
+    stderr = b"".join(errors).decode("utf-8", "replace")
+    parts = buffer.split(begin)
+    last = parts.pop()
+    for part in parts:
+        if part:
+            record = parse_record(part, end)
+            if record is not None:
+                sink(record)
+    trailing: CommitRecord | None = None
+    if last:
+        record = parse_record(last, end)
+        if status == 0 and record is not None:
+            sink(record)
+        else:
+            trailing = record
+    return status, stderr, trailing
+
+
+def _feed(proc: subprocess.Popen[bytes], revisions: list[str]) -> None:
+    if proc.stdin is None:
+        return
+    try:
+        proc.stdin.write(("\n".join(revisions) + "\n").encode())
+        proc.stdin.close()
+    except (BrokenPipeError, OSError, ValueError):
+        pass  # git died first; its exit status says why
+
+
+def parse_record(record: bytes, end: bytes) -> CommitRecord | None:
+    """One commit from its bytes (the begin marker removed); None when the header is incomplete."""
+    head, sep, stats = record.partition(end)
+    if not sep:
+        return None
+    fields = head.split(b"\x1f", 6)
+    if len(fields) != 7:
+        return None
+    sha, parents, author_time, commit_time, email, name, message = fields
+    try:
+        a_time, c_time = int(author_time), int(commit_time)
+    except ValueError:
+        return None
+    commit = CommitRecord(
+        sha=sha.decode("ascii", "replace"), parents=tuple(parents.decode("ascii", "replace").split()),
+        author_time=a_time, commit_time=c_time, email=email.decode("utf-8", "replace"),
+        name=name.decode("utf-8", "replace"), raw_message=message,
+    )
+    if stats.startswith(b"\x00"):
+        stats = stats[1:]
+    if stats.startswith(b"\n"):
+        stats = stats[1:]
+    if stats:
+        commit.files = parse_numstat(stats)
+    return commit
+
+
+# `added TAB deleted TAB path NUL`, or for a rename `added TAB deleted TAB NUL old NUL new NUL`; `-` for binary.
+NUMSTAT = re.compile(rb"(\d+|-)\t(\d+|-)\t(?:([^\x00]+)\x00|\x00([^\x00]+)\x00([^\x00]+)\x00)")
+
+
+def parse_numstat(stats: bytes) -> list[FileChange]:
+    """The `-z --numstat` entries of one commit (bytes that match no entry, e.g. a cut-off rename, are skipped)."""
+    files: list[FileChange] = []
+    append = files.append
+    for added, deleted, path, old, new in NUMSTAT.findall(stats):
+        a = None if added == b"-" else int(added)
+        d = None if deleted == b"-" else int(deleted)
+        if path:
+            append((path.decode("utf-8", "replace"), a, d, None))  # type: ignore[arg-type]
+        else:
+            append((new.decode("utf-8", "replace"), a, d, old.decode("utf-8", "replace")))  # type: ignore[arg-type]
+    return files
+
+
+def _last_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (fatal or lines or ["git exited with an error and no message"])[-1]
+
+
+def _partial_clone(root: Path, env: dict[str, str]) -> bool:
+    try:
+        # A promisor remote (`remote.<name>.promisor`, set by `clone --filter`) or `extensions.partialClone`.
+        pattern = r"^(remote\..*\.promisor|extensions\.partialclone)$"
+        proc = subprocess.run(git_command(root, "config", "--get-regexp", pattern), capture_output=True, env=env,
+                              timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0 and bool(proc.stdout.strip())
+
+
+def _rev_list(root: Path, request: LogRequest, env: dict[str, str]) -> list[str]:
+    """The commits of `request` in git log's order (rev-list walks the same way, without reading blobs)."""
+    try:
+        proc = subprocess.run(
+            git_command(root, "rev-list", *request.revisions, "--", *request.pathspecs),
+            capture_output=True, env=env, timeout=600, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if proc.returncode != 0:
+        return []
+    return proc.stdout.decode("ascii", "replace").split()
+
+
+def _header_only(root: Path, env: dict[str, str], nonce: str, sha: str) -> CommitRecord | None:
+    """A commit's header without its diff (reading it needs no blob)."""
+    try:
+        proc = subprocess.run(
+            git_command(root, "log", "-1", "--no-walk", "--no-show-signature", "--encoding=UTF-8",
+                        f"--format={header_format(nonce)}", sha, "--"),
+            capture_output=True, env=env, timeout=60, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    data = proc.stdout
+    begin = b"\x1e" + nonce.encode()
+    if proc.returncode != 0 or not data.startswith(begin):
+        return None
+    return parse_record(data[len(begin):], b"\x1f" + nonce.encode() + b"\x1f")

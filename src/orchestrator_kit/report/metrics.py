@@ -1,0 +1,347 @@
+"""Metrics and the opportunity matrix for people: Markdown (with Mermaid charts) and rich tables.
+
+Charts are Mermaid `xychart-beta` blocks (bars of commits per week, and of hotspot scores), which GitHub and
+most Markdown viewers render; the numbers behind them are in the tables next to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..metrics.models import HistoryMetrics, Metrics, OpportunityMatrix, PipelineMetrics, TokenReport
+from .markdown import table
+
+CHART_WEEKS = 26
+CHART_BARS = 10
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 48:
+        return f"{value / 24:.1f} days"
+    return f"{value:.1f} h"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _chart_label(text: str, limit: int = 28) -> str:
+    clean = text.replace('"', "'").replace("\n", " ")
+    return clean if len(clean) <= limit else "…" + clean[-(limit - 1):]
+
+
+def xychart(
+    title: str, labels: Sequence[str], values: Sequence[float], axis: str, *, horizontal: bool = False
+) -> list[str]:
+    """A Mermaid xychart-beta bar chart (labels quoted, the y axis from 0 to the largest value)."""
+    top = max([*values, 1])
+    return [
+        "```mermaid",
+        "xychart-beta" + (" horizontal" if horizontal else ""),
+        f'    title "{_chart_label(title, 80)}"',
+        "    x-axis [" + ", ".join(f'"{_chart_label(label)}"' for label in labels) + "]",
+        f'    y-axis "{axis}" 0 --> {top:g}',
+        "    bar [" + ", ".join(f"{v:g}" for v in values) + "]",
+        "```",
+    ]
+
+
+# ------------------------------------------------------------------ Markdown
+
+
+def history_markdown(history: HistoryMetrics, *, summary: bool = False) -> list[str]:
+    out = ["## Git history", ""]
+    if not history.available:
+        reasons = "; ".join(d.reason for d in history.diagnostics) or "no history"
+        return [*out, f"No git history was read: {reasons}.", ""]
+    out += [
+        f"From `{history.query}`: {history.commits} commits ({history.merges} merges) from {history.first_commit} to "
+        f"{history.last_commit} ({history.window_days:g} days); {history.authors.total} authors, "
+        f"{history.authors.active_last_90_days} active in the last 90 days of the window. "
+        f"Renames: {history.options.rename_handling}.",
+        "",
+    ]
+    if history.partial:
+        out += ["**Partial results:** " + "; ".join(history.partial_reasons) + ".", ""]
+    weeks = history.commit_frequency.weeks[-CHART_WEEKS:]
+    if weeks:
+        out += xychart(f"Commits per week (last {len(weeks)} weeks)", [w.week[5:] for w in weeks],
+                       [w.commits for w in weeks], "commits")
+        out += ["", f"Commit frequency: mean {history.commit_frequency.mean_per_week:g}, median "
+                    f"{history.commit_frequency.median_per_week:g} per week ({history.commit_frequency.formula}).", ""]
+    out += _dora_markdown(history)
+    hotspots = history.hotspots.items[: CHART_BARS if summary else history.options.top]
+    if hotspots:
+        out += ["### Hotspots", "", f"Formula: {history.hotspots.formula}.", ""]
+        out += xychart("Churn hotspots (revisions x lines)", [h.path for h in hotspots[:CHART_BARS]],
+                       [h.score for h in hotspots[:CHART_BARS]], "score", horizontal=True)
+        out += [""]
+        out += table(["File", "Revisions", "Lines", "Score"],
+                     ([h.path, h.revisions, h.lines, h.score] for h in hotspots))
+        out.append("")
+    if summary:
+        return out
+    churn = history.churn
+    out += ["### Churn", "", f"Formula: {churn.formula}. {churn.files_total} files changed; "
+                             f"+{churn.lines_added} / -{churn.lines_deleted} lines.", ""]
+    out += table(["File", "Revisions", "Added", "Deleted", "Churn", "Authors", "Still exists"],
+                 ([f.path + (" (binary)" if f.binary else ""), f.revisions, f.lines_added, f.lines_deleted, f.churn,
+                   f.authors, "yes" if f.exists else "no"] for f in churn.files))
+    out += ["", "By directory:", ""]
+    out += table(["Directory", "Files", "Revisions", "Churn"],
+                 ([d.path, d.files, d.revisions, d.churn] for d in churn.directories))
+    out += ["", "### Change coupling", "", f"Formula: {history.coupling.formula}.", ""]
+    if history.coupling.pairs:
+        out += table(["File", "Coupled with", "Degree %", "Shared", "Revisions (both)"],
+                     ([p.path, p.coupled, p.degree, p.shared_revisions, f"{p.revisions} / {p.coupled_revisions}"]
+                      for p in history.coupling.pairs))
+    else:
+        out.append("No pair of files passes the thresholds.")
+    out += ["", "### Author fragmentation and bus factor", "", f"Fragmentation: {history.fragmentation.formula}. "
+            f"Mean: {history.fragmentation.mean if history.fragmentation.mean is not None else 'n/a'}.", ""]
+    if history.fragmentation.files:
+        out += table(["File", "Authors", "Revisions", "Fragmentation", "Main author (share)"],
+                     ([f.path, f.authors, f.revisions, f.fragmentation, f"{f.main_author} ({f.main_author_share:.0%})"]
+                      for f in history.fragmentation.files))
+        out.append("")
+    out += [f"Bus factor: {history.bus_factor.formula}.", ""]
+    out += table(["Directory", "Bus factor", "Authors", "Top authors (share of churn)"],
+                 ([d.path, d.bus_factor, d.authors, ", ".join(f"{a.author} {a.share:.0%}" for a in d.top_authors)]
+                  for d in history.bus_factor.directories))
+    out.append("")
+    return out
+
+
+def _dora_markdown(history: HistoryMetrics) -> list[str]:
+    dora = history.dora
+    freq = dora.deployment_frequency
+    out = ["### DORA proxies (from git only)", ""]
+    if freq.source == "none":
+        return [*out, "No deploy events: no semver release tag, and no deploy pipeline triggered by pushes.", ""]
+    source = "release tags" if freq.source == "release-tags" else "first-parent commits of HEAD"
+    out += [f"Deployments are {source}" + (f", corroborated by {', '.join(dora.corroborated_by)}"
+                                           if dora.corroborated_by else "") + ".", ""]
+    incidents = dora.time_to_restore.incidents
+    out += table(
+        ["Key (proxy)", "Value"],
+        [
+            ["Deployment frequency", f"{freq.category} ({freq.deployments} deployments, {freq.per_week} per week)"],
+            ["Lead time for changes", f"median {_hours(dora.lead_time.median_hours)}, p90 "
+                                      f"{_hours(dora.lead_time.p90_hours)} ({dora.lead_time.commits_measured} commits; "
+                                      f"{dora.lead_time.commits_unreleased} unreleased)"],
+            ["Change failure rate", f"{_pct(dora.change_failure.rate)} ({dora.change_failure.failed} of "
+                                    f"{dora.change_failure.deployments})"],
+            ["Time to restore", f"median {_hours(dora.time_to_restore.median_hours)} ({incidents} "
+                                f"{'incident' if incidents == 1 else 'incidents'})"],
+        ],
+    )
+    out += ["", "Formulas:", "",
+            f"- Deployment frequency: {freq.formula}.", f"- Lead time: {dora.lead_time.formula}.",
+            f"- Change failure rate: {dora.change_failure.formula}.",
+            f"- Time to restore: {dora.time_to_restore.formula}.", *(f"- Note: {n}." for n in freq.notes)]
+    out.append("")
+    if dora.change_failure.failures:
+        out += table(["Failed deployment", "When", "Why (proxy)", "Restored by", "After"],
+                     ([f.release, f.time, "; ".join(f.reasons), f.restored_by or "", _hours(f.restore_hours)]
+                      for f in dora.change_failure.failures))
+        out.append("")
+    if dora.skipped_tags:
+        listed = ", ".join(f"`{t.name}` ({t.reason})" for t in dora.skipped_tags[:20])
+        more = "" if len(dora.skipped_tags) <= 20 else f" and {len(dora.skipped_tags) - 20} more"
+        out += [f"Tags not counted as deployments: {listed}{more}.", ""]
+    return out
+
+
+def pipelines_markdown(pipelines: PipelineMetrics, *, summary: bool = False) -> list[str]:
+    out = ["## Pipeline metrics", ""]
+    if not pipelines.pipelines:
+        return [*out, "No CI pipeline found.", ""]
+    assumed = ", ".join(f"{k} {v:g}" for k, v in pipelines.step_minutes_assumed.items())
+    out += [f"Durations are estimates from step kinds (assumed minutes: {assumed}), not measurements.", ""]
+    out += table(
+        ["Pipeline", "Jobs (instances)", "Critical path (jobs)", "Critical path (est. min)", "Max width",
+         "Concurrency", "Problems"],
+        ([g.name, f"{g.jobs} ({g.instances})", " → ".join(g.critical_path), f"{g.critical_path_minutes:g}",
+          f"{g.max_parallel_width} ({g.max_parallel_instances})", g.concurrency_control,
+          "; ".join([*(f"cycle: {', '.join(g.cycles)}" for _ in [0] if g.cycles),
+                     *(f"needs missing job '{d.missing}' ({d.job})" for d in g.dangling_needs)])]
+         for g in pipelines.pipelines),
+    )
+    out.append("")
+    rows: list[list[object]] = []
+    for missing in pipelines.missing_caches:
+        rows.append(["no dependency cache", f"{missing.pipeline}/{missing.job}", "; ".join(missing.install_commands),
+                     ", ".join(str(e) for e in missing.evidence)])
+    for repeated in pipelines.repeated_steps:
+        rows.append([f"repeated {repeated.kind} ({repeated.instances} instances)", ", ".join(repeated.jobs),
+                     repeated.command, ", ".join(str(e) for e in repeated.evidence)])
+    for job in pipelines.jobs_without_timeout:
+        rows.append(["no timeout", f"{job.pipeline}/{job.job}", job.note or "", str(job.evidence)])
+    for pipeline in pipelines.pipelines_without_concurrency:
+        rows.append(["no concurrency control", pipeline, "overlapping runs are not cancelled or queued", ""])
+    for gate in pipelines.manual_gates:
+        rows.append([f"manual gate ({gate.kind})", f"{gate.pipeline}/{gate.job}", gate.note, str(gate.evidence)])
+    for dup in pipelines.procedure_duplicates:
+        what = "duplicates" if dup.same_arguments else "differs from"
+        rows.append([f"procedure step {what} CI", dup.automation, f"`{dup.step_command}` vs `{dup.ci_command}`",
+                     f"{dup.step_evidence}, {dup.evidence}"])
+    if rows:
+        out += ["### Findings", ""]
+        out += table(["Finding", "Where", "What", "Evidence"], rows[: 15 if summary else len(rows)])
+        out.append("")
+    if pipelines.schedules and not summary:
+        out += ["### Schedules", ""]
+        out += table(["Source", "Expression", "When", "Runs/year", "Runs", "Evidence"],
+                     ([s.source, f"`{s.expression}`", s.explanation, s.runs_per_year if s.runs_per_year is not None
+                       else "n/a", s.target, str(s.evidence)] for s in pipelines.schedules))
+        out.append("")
+    return out
+
+
+def tokens_markdown(tokens: TokenReport) -> list[str]:
+    out = ["## Token budget", "", f"{tokens.label}", "",
+           f"{tokens.total_tokens} tokens in {tokens.files_counted} files ({tokens.total_bytes} bytes; "
+           f"{tokens.files_skipped} skipped: " + (", ".join(f"{k} {v}" for k, v in tokens.skipped_by_reason.items())
+                                                  or "none") + f"). Formula: {tokens.formula}.", ""]
+    out += table(["File", "Tokens", "Bytes"], ([f.path, f.tokens, f.bytes] for f in tokens.top_files))
+    out += ["", "By directory:", ""]
+    out += table(["Directory", "Files", "Tokens"], ([d.path, d.files, d.tokens] for d in tokens.directories))
+    out.append("")
+    return out
+
+
+def render_metrics_markdown(metrics: Metrics, *, summary: bool = False, title: bool = True) -> str:
+    out = [f"# Metrics: `{metrics.root}`", ""] if title else []
+    out += history_markdown(metrics.history, summary=summary)
+    out += pipelines_markdown(metrics.pipelines, summary=summary)
+    if metrics.tokens is not None:
+        out += tokens_markdown(metrics.tokens)
+    if metrics.diagnostics and not summary:
+        out += ["## Metrics diagnostics", ""]
+        out += table(["Severity", "Path", "Reason"], ([d.severity, d.path, d.reason] for d in metrics.diagnostics))
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def opportunities_markdown(matrix: OpportunityMatrix) -> list[str]:
+    out = ["## Automation opportunities", ""]
+    if not matrix.opportunities:
+        return [*out, "No candidate found.", ""]
+    out += [f"{len(matrix.opportunities)} candidates, about {matrix.hours_saved_per_year:g} hours a year in total "
+            "(estimates; candidates can overlap). Formulas and assumptions are listed below the table.", ""]
+    out += table(
+        ["ID", "Task", "Frequency/yr", "Duration (min)", "Complexity", "Automation potential", "Risk",
+         "Hours saved/yr", "Payback (months)", "Priority", "Evidence"],
+        ([o.id, o.title + (" (quick win)" if o.quick_win else ""),
+          f"{o.frequency_per_year.value:g}" + (" (assumed)" if o.frequency_per_year.assumption else ""),
+          f"{o.duration_minutes.value:g}", o.complexity, _pct(o.automation_potential), o.risk,
+          f"{o.hours_saved_per_year:g}" + (" CI" if o.saves == "ci-time" else ""),
+          "n/a" if o.payback_months is None else f"{o.payback_months:g}", o.priority,
+          ", ".join(str(e) for e in o.evidence[:3])]
+         for o in matrix.opportunities),
+    )
+    out += ["", "### Why, and what to build", ""]
+    for o in matrix.opportunities:
+        out += [f"- **{o.id}** {o.title}: {o.why}. Suggested: {o.suggestion}. Frequency: "
+                f"{o.frequency_per_year.basis}."]
+    out += ["", "Formulas: " + "; ".join(f"{k} = {v}" for k, v in matrix.formulas.items()) + ".", "",
+            "Assumptions: " + "; ".join(f"{k}: {v}" for k, v in matrix.assumptions.items()) + ".", ""]
+    return out
+
+
+def render_opportunities_markdown(matrix: OpportunityMatrix, *, title: bool = True) -> str:
+    out = [f"# Automation opportunities: `{matrix.root}`", ""] if title else []
+    out += opportunities_markdown(matrix)[2:] if title else opportunities_markdown(matrix)
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------ rich tables
+
+
+class _Table(Table):
+    """A rich Table whose cells are plain text: `[dev]` in a command is not read as rich markup."""
+
+    def add_row(self, *cells: object, **kwargs: object) -> None:  # type: ignore[override]
+        super().add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in cells), **kwargs)  # type: ignore[arg-type]
+
+
+def _table(title: str, columns: Sequence[str]) -> Table:
+    result = _Table(title=Text(title), title_justify="left")
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    return result
+
+
+def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool = False) -> None:
+    history = metrics.history
+    if not history.available:
+        reasons = "; ".join(d.reason for d in history.diagnostics) or "no history"
+        console.print(f"No git history was read: {reasons}.")
+    else:
+        console.print(Text.assemble(
+            ("Git history: ", "bold"), f"{history.commits} commits, {history.authors.total} authors, "
+            f"{history.first_commit} → {history.last_commit}; mean {history.commit_frequency.mean_per_week:g} "
+            f"commits/week" + (f"  PARTIAL: {'; '.join(history.partial_reasons)}" if history.partial else "")))
+        dora = history.dora
+        keys = _table("DORA proxies (release tags as deployments)", ("Key", "Value"))
+        keys.add_row("Deployment frequency", f"{dora.deployment_frequency.category} "
+                                             f"({dora.deployment_frequency.deployments} deployments)")
+        keys.add_row("Lead time (median)", _hours(dora.lead_time.median_hours))
+        keys.add_row("Change failure rate", f"{_pct(dora.change_failure.rate)} ({dora.change_failure.failed} of "
+                                            f"{dora.change_failure.deployments})")
+        keys.add_row("Time to restore (median)", _hours(dora.time_to_restore.median_hours))
+        console.print(keys)
+        hot = _table("Hotspots (revisions x lines)", ("File", "Revisions", "Lines", "Score"))
+        for h in history.hotspots.items[: CHART_BARS if summary else None]:
+            hot.add_row(h.path, str(h.revisions), str(h.lines), str(h.score))
+        console.print(hot)
+        if not summary:
+            if history.coupling.pairs:
+                coupling = _table("Change coupling (code-maat degree)", ("File", "Coupled with", "Degree %", "Shared"))
+                for p in history.coupling.pairs:
+                    coupling.add_row(p.path, p.coupled, str(p.degree), str(p.shared_revisions))
+                console.print(coupling)
+            bus = _table("Bus factor by directory", ("Directory", "Bus factor", "Authors", "Top authors"))
+            for d in history.bus_factor.directories:
+                bus.add_row(d.path, str(d.bus_factor), str(d.authors),
+                            ", ".join(f"{a.author} {a.share:.0%}" for a in d.top_authors))
+            console.print(bus)
+    graphs = _table("Pipelines (estimated minutes)", ("Pipeline", "Jobs", "Critical path", "Est. min", "Width",
+                                                      "Concurrency"))
+    for g in metrics.pipelines.pipelines:
+        graphs.add_row(g.name, f"{g.jobs} ({g.instances})", " → ".join(g.critical_path), f"{g.critical_path_minutes:g}",
+                       str(g.max_parallel_width), g.concurrency_control)
+    if metrics.pipelines.pipelines:
+        console.print(graphs)
+    if metrics.tokens is not None:
+        tokens = metrics.tokens
+        top = _table(f"Tokens: {tokens.total_tokens} in {tokens.files_counted} files ({tokens.encoder}; estimates "
+                     "of Claude's tokens)", ("File", "Tokens", "Bytes"))
+        for f in tokens.top_files[:10]:
+            top.add_row(f.path, str(f.tokens), str(f.bytes))
+        console.print(top)
+
+
+def render_opportunities_tables(matrix: OpportunityMatrix, console: Console) -> None:
+    if not matrix.opportunities:
+        console.print("No automation opportunity found.")
+        return
+    result = _table(f"Automation opportunities (about {matrix.hours_saved_per_year:g} h/year; estimates)",
+                    ("ID", "Task (evidence)", "Freq/yr", "Min", "Cplx", "Potential", "Risk", "h/yr", "Priority"))
+    for o in matrix.opportunities:
+        task = Text(o.title + (" ★ quick win" if o.quick_win else ""))
+        if o.evidence:
+            task.append("\n" + str(o.evidence[0]), style="dim")
+        result.add_row(o.id, task,
+                       f"{o.frequency_per_year.value:g}" + ("*" if o.frequency_per_year.assumption else ""),
+                       f"{o.duration_minutes.value:g}", str(o.complexity), _pct(o.automation_potential), str(o.risk),
+                       f"{o.hours_saved_per_year:g}" + (" CI" if o.saves == "ci-time" else ""), o.priority)
+    console.print(result)
+    console.print("* assumed frequency; CI: hours of CI time. Formulas, assumptions and all evidence: --format json "
+                  "or markdown.", markup=False)

@@ -1,0 +1,218 @@
+"""RELEASING.md becomes a script and a workflow that both validate clean; the service functions and the CLI:
+generate writes nothing, apply needs the reviewed hash and a clean validation (or force), undo reverses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from orchestrator_kit.automation import (
+    apply_automation,
+    generate_automation,
+    spec_for_procedure,
+    undo_automation,
+)
+from orchestrator_kit.errors import InputError
+
+from ..conftest import git
+from .conftest import tool
+
+RELEASE = "RELEASING.md#releasing-acme-shop/cutting-a-release"
+
+
+def test_releasing_md_becomes_a_script_and_a_workflow_that_validate_clean(acme, tmp_path):
+    for name in ("shellcheck", "zizmor", "check-jsonschema"):
+        tool(name)
+    script = generate_automation(acme, "procedure", {"procedure": RELEASE, "target": "shell-script"})
+    workflow = generate_automation(acme, "procedure", {"procedure": RELEASE, "target": "github-workflow"})
+    for result in (script, workflow):
+        assert result.valid
+        assert [f for r in result.validation for f in r.findings] == []
+    text = script.artifacts[0].text
+    # RELEASING.md has 6 steps; steps 3-5 hold 6 commands (lines 12-14, 20-21, 27), the rest are manual.
+    assert text.count("\nstep_") == 6 and text.count("  run ") == 6 and text.count("  manual ") == 3
+    assert "run git tag -a \"${VERSION}\" -m \"${VERSION}\"" in text
+    assert "if ! already_done git rev-parse -q --verify refs/tags/\"${VERSION}\"; then" in text
+    workflow_text = workflow.artifacts[0].text
+    assert "environment: production" in workflow_text and "contents: write" in workflow_text
+    assert "packages: write" in workflow_text and "VERSION: ${{ inputs.version }}" in workflow_text
+
+    # Run the script for real in --dry-run: it prints every command, runs none, and checks its parameter.
+    path = tmp_path / "scripts" / "release.sh"
+    path.parent.mkdir()
+    path.write_text(text)
+    env = {"PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(["bash", str(path), "--dry-run", "--version", "v2.0.0"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert "dry-run: git tag -a v2.0.0 -m v2.0.0" in proc.stderr
+    assert "dry-run: make deploy ENV=production VERSION=v2.0.0" in proc.stderr
+    assert proc.stderr.count("MANUAL STEP") == 3 and proc.stderr.rstrip().endswith("done")
+    missing = subprocess.run(["bash", str(path), "--dry-run"], capture_output=True, text=True, env=env, timeout=30)
+    assert missing.returncode == 1 and "--version is required" in missing.stderr
+    bad = subprocess.run(["bash", str(path), "-n", "--version", "1.0; rm -rf /"], capture_output=True, text=True,
+                         env=env, timeout=30)
+    assert bad.returncode == 1 and "must match" in bad.stderr
+    # Without a terminal and without --yes, a manual step stops the real run before anything is executed.
+    stop = subprocess.run(["bash", str(path), "--version", "v2.0.0"], capture_output=True, text=True, env=env,
+                          timeout=30, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert stop.returncode == 1 and "needs a person" in stop.stderr and "run:" not in stop.stderr
+
+
+def test_procedure_with_shell_operators_is_refused_or_kept_manual(tmp_path):
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "RUNBOOK.md").write_text(
+        "# Deploy\n\n## Steps\n\n1. Deploy by hand:\n\n   ```bash\n   ssh prod 'sudo systemctl restart app' && "
+        "curl -fsS https://x/healthz\n   kubectl rollout restart deploy/app\n   ```\n")
+    with pytest.raises(InputError, match="cannot be converted safely"):
+        generate_automation(root, "procedure", {"procedure": "docs/RUNBOOK.md#deploy/steps"})
+    result = generate_automation(root, "procedure", {"procedure": "docs/RUNBOOK.md#deploy/steps", "skip_unsafe": True})
+    assert "run kubectl rollout restart deploy/app" in result.artifacts[0].text
+    assert "manual 'run by hand: ssh prod" in result.artifacts[0].text
+    with pytest.raises(InputError, match="No procedure"):
+        generate_automation(root, "procedure", {"procedure": "nope"})
+
+
+def test_spec_for_procedure_returns_an_editable_spec(acme):
+    spec = spec_for_procedure(acme, RELEASE, "github-workflow")
+    assert spec["kind"] == "github-workflow" and spec["params"][0]["name"] == "version"
+    assert generate_automation(acme, "github-workflow", spec).valid
+
+
+def test_generate_writes_nothing_and_apply_needs_the_reviewed_hash(acme):
+    spec = {"name": "lint-all", "description": "Lint", "commands": ["ruff check src tests"]}
+    before = git(acme, "status", "--porcelain")
+    result = generate_automation(acme, "make-target", spec)
+    assert git(acme, "status", "--porcelain") == before
+    with pytest.raises(InputError, match="plan_hash"):
+        apply_automation(acme, "make-target", spec, "")
+    with pytest.raises(InputError, match="does not match"):
+        apply_automation(acme, "make-target", spec, "0" * 64)
+    applied = apply_automation(acme, "make-target", spec, result.plan.plan_hash)
+    assert [c.path for c in applied.applied] == ["Makefile"]
+    assert "lint-all: ## Lint\n\truff check src tests\n" in (acme / "Makefile").read_text()
+    # The same spec again: the target exists now, so it is refused rather than written twice.
+    with pytest.raises(InputError, match="already exists"):
+        apply_automation(acme, "make-target", spec, result.plan.plan_hash)
+    undo_automation(acme)
+    assert git(acme, "status", "--porcelain") == before
+
+
+def test_a_change_to_the_file_between_review_and_apply_is_refused(acme):
+    spec = {"name": "lint-all", "commands": ["ruff check"]}
+    result = generate_automation(acme, "make-target", spec)
+    with (acme / "Makefile").open("a") as fh:
+        fh.write("\n# edited meanwhile\n")
+    with pytest.raises(InputError, match="does not match"):
+        apply_automation(acme, "make-target", spec, result.plan.plan_hash)
+
+
+def test_validation_errors_block_apply_unless_forced(acme):
+    spec = {"schedule": "0 3 * * *", "command": {"argv": ["/opt/x.sh"]}, "file": "ops/broken-crontab"}
+    (acme / "ops" / "broken-crontab").write_text("61 * * * * /opt/bad.sh\n")
+    git(acme, "add", "-A")
+    result = generate_automation(acme, "crontab-line", spec)
+    # The existing line 1 is broken: reported, but as existing content it does not block this change.
+    assert result.valid and any("existing content" in f.message for r in result.validation for f in r.findings)
+    shell = {"name": "bad", "steps": [{"name": "s", "commands": [{"argv": ["bash", "-c", "x"]}]}]}
+    ok = generate_automation(acme, "shell-script", shell)
+    assert ok.valid
+
+
+def test_forced_apply_records_it(acme, monkeypatch):
+    from orchestrator_kit.automation import generate as gen_module
+    from orchestrator_kit.automation.results import Finding
+
+    real = gen_module.validate_artifacts
+
+    def failing(artifacts):
+        reports = real(artifacts)
+        bad = Finding(validator="test", severity="error", message="planted", path=reports[0].path, line=1)
+        return [reports[0].model_copy(update={"findings": [bad], "ok": False})]
+
+    monkeypatch.setattr(gen_module, "validate_artifacts", failing)
+    spec = {"name": "x", "steps": [{"name": "s", "commands": ["echo hi"]}]}
+    result = generate_automation(acme, "shell-script", spec)
+    assert not result.valid
+    with pytest.raises(InputError, match="Validation found 1 error"):
+        apply_automation(acme, "shell-script", spec, result.plan.plan_hash)
+    assert not (acme / "scripts" / "x.sh").exists()
+    applied = apply_automation(acme, "shell-script", spec, result.plan.plan_hash, force=True)
+    assert applied.forced and applied.validation_errors == 1 and (acme / "scripts" / "x.sh").exists()
+
+
+def test_from_opportunity(acme):
+    from orchestrator_kit.opportunities import opportunities
+
+    matrix = opportunities(str(acme))
+    procedure = next(o for o in matrix.opportunities if o.kind == "manual-procedure" and RELEASE in o.related)
+    result = generate_automation(acme, "shell-script", opportunity=procedure.id)
+    assert result.artifacts[0].path == "scripts/cutting-a-release.sh" and result.valid
+    task = next(o for o in matrix.opportunities if o.kind == "unautomated-task")
+    workflow = generate_automation(acme, "github-workflow", opportunity=task.id)
+    assert "workflow_dispatch:" in workflow.artifacts[0].text and workflow.valid
+    cache = next(o for o in matrix.opportunities if o.kind == "repeated-ci-work")
+    with pytest.raises(InputError, match="no generator"):
+        generate_automation(acme, "github-workflow", opportunity=cache.id)
+    with pytest.raises(InputError, match="No opportunity"):
+        generate_automation(acme, "github-workflow", opportunity="opp-0000000000")
+
+
+# ------------------------------------------------------------------ the CLI, as a user runs it
+
+
+def cli(*args, cwd=None, stdin=None):
+    return subprocess.run([sys.executable, "-m", "orchestrator_kit", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120, input=stdin)
+
+
+def test_cli_generate_apply_validate_undo(acme, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: lint-all\ndescription: Lint everything\ncommands:\n  - ruff check src tests\n")
+    shown = cli("generate", "make-target", "--spec", str(spec), "--repo", str(acme))
+    assert shown.returncode == 0, shown.stderr
+    assert "+lint-all: ## Lint everything" in shown.stdout and "Nothing written" in shown.stdout
+    assert "lint-all" not in (acme / "Makefile").read_text()
+    plan_hash = shown.stdout.split("plan hash: ")[1].split()[0]
+    applied = cli("generate", "make-target", "--spec", str(spec), "--repo", str(acme), "--apply",
+                  "--plan-hash", plan_hash)
+    assert applied.returncode == 0, applied.stderr and "Applied 1 change" in applied.stdout
+    checked = cli("validate", "Makefile", "scripts/backup-db.sh", "--repo", str(acme), "--format", "json")
+    assert checked.returncode == 0, checked.stdout
+    assert json.loads(checked.stdout)["ok"] is True
+    undone = cli("undo", "--repo", str(acme))
+    assert undone.returncode == 0 and "Reversed: Makefile (restored" in undone.stdout
+    assert "lint-all" not in (acme / "Makefile").read_text()
+
+
+def test_cli_validate_gate(acme):
+    tool("zizmor")
+    workflows = cli("validate", ".github/workflows/ci.yml", "--repo", str(acme), "--fail-on", "never")
+    assert workflows.returncode == 0 and "unpinned-uses" in workflows.stdout
+    stale = cli("generate", "make-target", "--spec", "-", "--repo", str(acme), "--apply", "--plan-hash", "f" * 64,
+                stdin="name: x\ncommands: [echo]\n")
+    assert stale.returncode == 2 and "Error: The plan hash does not match" in stale.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["generate", "make-target", "--spec", "/nonexistent.yaml"], "Cannot read the spec"),
+        (["generate", "make-target"], "Give exactly one of"),
+        (["generate", "make-target", "--spec", "-"], "not valid YAML or JSON"),
+        (["generate", "make-target", "--from-procedure", "x"], "--from-procedure makes"),
+        (["validate", "/etc/passwd"], "outside the repository"),
+        (["validate", "README.md"], "Cannot tell"),
+        (["undo"], "Nothing to undo"),
+        (["undo", "--last", "0"], "Invalid value"),
+    ],
+)
+def test_cli_bad_input_gets_a_clear_message(acme, args, message):
+    proc = cli(*args, "--repo", str(acme), cwd=acme, stdin="name: [unclosed\n" if "-" in args else "kind: nope\n")
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
