@@ -36,7 +36,8 @@ def cli_reference_markdown() -> str:
             continue
         subcommands = getattr(command, "commands", None)  # a sub-app (e.g. `design`): document each subcommand
         if subcommands:
-            commands += [(f"{name} {sub}", subcommands[sub]) for sub in sorted(subcommands) if not subcommands[sub].hidden]
+            visible = [sub for sub in sorted(subcommands) if not subcommands[sub].hidden]
+            commands += [(f"{name} {sub}", subcommands[sub]) for sub in visible]
         else:
             commands.append((name, command))
     for name, command in commands:
