@@ -277,7 +277,7 @@ def _attributes(text: str) -> list[tuple[str, str | None]] | None:
     while rest:
         if not rest.startswith("["):
             return None if not rest.startswith("#") else found
-        close = _closing_bracket(rest)
+        close = _first_unquoted(rest, "]")
         if close is None:
             return None
         for item in _split_top_level(rest[1:close], ","):
@@ -291,7 +291,8 @@ def _attributes(text: str) -> list[tuple[str, str | None]] | None:
     return found
 
 
-def _closing_bracket(text: str) -> int | None:
+def _first_unquoted(text: str, target: str) -> int | None:
+    """Index of the first `target` character outside '...' or "..." quotes, or None."""
     quote: str | None = None
     for index, char in enumerate(text):
         if quote:
@@ -299,7 +300,7 @@ def _closing_bracket(text: str) -> int | None:
                 quote = None
         elif char in "'\"":
             quote = char
-        elif char == "]":
+        elif char == target:
             return index
     return None
 
@@ -358,22 +359,11 @@ def _split_header(rest: str) -> tuple[str, str] | None:
             if rest[index + 1 : index + 2] == "=":
                 return None  # `name := value`, an assignment
             dependencies = rest[index + 1 :]
-            comment = _comment_start(dependencies)
+            comment = _first_unquoted(dependencies, "#")
             return rest[:index], dependencies[:comment] if comment is not None else dependencies
     return None
 
 
-def _comment_start(text: str) -> int | None:
-    quote: str | None = None
-    for index, char in enumerate(text):
-        if quote:
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char == "#":
-            return index
-    return None
 
 
 def _dependency_names(text: str) -> list[str]:
