@@ -97,3 +97,63 @@ def test_a_checkout_without_package_data_reads_the_top_level_prompts(tmp_path, m
     assert prompts._read("templates/workflow-design.md") == (ROOT / "prompts/templates/workflow-design.md").read_text()
     with pytest.raises(InputError, match=r"'nope\.md' is missing from this installation"):
         prompts._read("nope.md")
+
+
+# ---------------------------------------------------------------- the prompts and the tools they use
+
+# What each agent's phases need from the server: every one must be named in its prompt's steps.
+NEEDED = {
+    "process-orchestrator": {
+        "list_roots", "scan_repository", "list_pipelines", "get_pipeline", "list_tasks", "list_schedules",
+        "list_manual_procedures", "get_manual_procedure", "read_file", "search_repository", "git_metrics",
+        "pipeline_metrics", "token_budget", "opportunity_matrix", "generate_automation", "validate_automation",
+        "apply_automation", "undo_automation",
+    },
+    "workflow-orchestrator": {
+        "list_roots", "scan_repository", "get_pipeline", "get_manual_procedure", "search_repository", "read_file",
+        "pipeline_metrics", "validate_workflow_design", "simulate_workflow_failures", "render_workflow_diagram",
+        "export_workflow_asl",
+    },
+}
+# A backticked name shaped like a tool (a verb of ours, or a metrics noun) must be one: no invented tools. Result
+# fields named "<verb>_with" (`apply_with`, `generate_with`) are arguments to pass on, not tools.
+TOOL_SHAPED = re.compile(
+    r"^(?:list|get|scan|read|search|generate|validate|apply|undo|simulate|render|export)_(?![a-z]*with$)[a-z_]+$"
+    r"|^[a-z_]+_(?:metrics|budget|matrix|automation|design)$"
+)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_tool_a_phase_needs_is_named_in_a_step(name):
+    text = prompts.prompt_text(name)
+    in_steps = {t for _heading, body in _steps(text) for t in registry.names() if f"`{t}`" in body}
+    assert NEEDED[name] <= in_steps, NEEDED[name] - in_steps
+    bullets = {n for line in _tools_section(text).splitlines() if line.startswith("- ")
+               for n in re.findall(r"`([a-z_]+)`", line.split(":", 1)[0])}
+    assert in_steps <= bullets, in_steps - bullets  # the Tools section introduces every tool a step calls
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_tool_named_in_a_prompt_exists_on_the_server(name):
+    text = prompts.prompt_text(name)
+    named = {n for n in re.findall(r"`([a-z][a-z0-9_]*)`", text) if TOOL_SHAPED.match(n)}
+    assert named and named <= set(registry.names()), named - set(registry.names())
+
+
+@pytest.mark.anyio
+async def test_resources_named_in_the_prompts_are_served(build):
+    async with Client(build()) as client:
+        served = {str(r.uri) for r in (await client.list_resources()).resources}
+    for name in NAMES:
+        named = set(re.findall(r"`((?:template|orchestrator-kit)://[^`]+)`", prompts.prompt_text(name)))
+        assert named <= served, named - served
+    workflow = prompts.prompt_text("workflow-orchestrator")
+    assert "`orchestrator-kit://schemas/workflow-design-v1.json`" in workflow
+
+
+def test_writing_is_only_through_a_reviewed_plan():
+    text = prompts.prompt_text("process-orchestrator")
+    rule = text.split("6. **", 1)[1].split("\n## ", 1)[0]
+    assert "`generate_automation` writes nothing" in rule and "`plan_hash`" in rule
+    assert "only\n   when the user asked" in rule or "only when the user asked" in rule.replace("\n   ", " ")
+    assert "read-only" in rule

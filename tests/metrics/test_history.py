@@ -402,3 +402,38 @@ def test_hotspots_fall_back_to_the_working_tree_when_git_cannot_count(h1_templat
     fallback = history_metrics(h1_template.root)
     assert fallback.hotspots.items == m.hotspots.items  # the working tree is HEAD here
     assert "working tree" in fallback.hotspots.formula and "at HEAD" in m.hotspots.formula
+
+
+def test_progress_hook_sees_every_commit_and_can_stop_the_pass(tmp_path):
+    import os
+    import subprocess
+
+    from orchestrator_kit.metrics.history import history_metrics
+
+    root = tmp_path / "many"
+    root.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com", "GIT_COMMITTER_NAME": "a",
+           "GIT_COMMITTER_EMAIL": "a@example.com", "GIT_CONFIG_GLOBAL": os.devnull}
+    subprocess.run(["git", "-C", str(root), "init", "-q", "-b", "main"], check=True, env=env)
+    for number in range(30):
+        (root / "f.txt").write_text(f"{number}\n")
+        subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, env=env)
+        subprocess.run(["git", "-C", str(root), "commit", "-q", "-m", f"c{number}"], check=True, env=env)
+
+    counts: list[int] = []
+    history_metrics(root, progress=counts.append)
+    assert counts == list(range(1, 31))
+
+    class Stop(Exception):
+        pass
+
+    calls: list[int] = []
+
+    def stop_after_three(commits: int) -> None:
+        calls.append(commits)
+        if commits == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        history_metrics(root, progress=stop_after_three)
+    assert calls == [1, 2, 3]  # the pass stopped at once; git was killed rather than drained

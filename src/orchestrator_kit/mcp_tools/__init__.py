@@ -3,8 +3,10 @@
 * `state`: what one server holds (roots, scan cache, read-only flag); `roots`: confinement of every path argument;
 * `cache`: one inventory per repository folder, invalidated by a fingerprint of HEAD and the working tree;
 * `budget`: token counting, cursors and pages, so no result is larger than `max_tokens`;
-* `inventory`, `files`: the tools' logic; `prompts`: the agents' prompts and templates;
-* `registry`: the decorator that turns a function into an MCP tool; `progress`: progress and cancellation.
+* `inventory`, `files`: the discovery tools' logic; `prompts`: the agents' prompts and templates;
+* `metrics`, `automation`, `design`: adapters of the capabilities (imported by the tool bodies, not at start-up);
+* `registry`: the decorator that turns a function into an MCP tool; `schemas` generates `schema_cache`, the tools'
+  JSON Schemas, so that a server does not build them at start-up; `progress`: progress, heartbeats, cancellation.
 
 `orchestrator_kit.server` exposes them 1:1; tests call them directly or through the protocol.
 """

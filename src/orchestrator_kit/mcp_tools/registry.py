@@ -11,16 +11,28 @@ Each tool is wrapped so that:
 
 * an `OrchestratorError` (bad input, confinement, unreadable file) becomes a tool error with its message, which the
   model can read and act on, instead of the SDK's generic "Error executing tool";
-* a pydantic result is sent as compact JSON text (what `budget` measures) plus the same data as `structuredContent`;
-  the SDK derives the `outputSchema` from the return annotation and checks the structured content against it.
+* a pydantic result is sent as compact JSON text (what `budget` measures) plus the same data as `structuredContent`,
+  described by the `outputSchema` of its model; the wrapper checks that the result is an instance of that model.
+
+Start-up. Building a tool means generating its input and output JSON Schemas and its argument model with pydantic,
+which is most of a server's start-up work. So the schemas are generated once into `schema_cache.py`
+(`python -m orchestrator_kit.mcp_tools.schemas`; a test keeps it equal to what the SDK derives, and a tool whose
+signature changed, or a different pydantic or mcp version, falls back to building live), and the argument model is
+built on the tool's first call. A tool whose result model lives in a module that is slow to import (the metrics,
+automation and design tools: their models pull in the whole capability) names it by reference,
+`@registry.tool(..., output="module:Model")`, with the return annotation imported under `TYPE_CHECKING` only: a
+server then starts without importing those modules, and the tool body imports them on its first call.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -46,6 +58,7 @@ class ToolSpec:
     destructive: bool
     idempotent: bool
     open_world: bool
+    output: str | None = None
 
     @property
     def writes(self) -> bool:
@@ -79,11 +92,13 @@ class ToolRegistry:
         idempotent: bool = True,
         open_world: bool = False,
         name: str | None = None,
+        output: str | None = None,
     ) -> Callable[[F], F]:
         """Record a tool. Defaults describe a tool that only reads local files: read-only, idempotent, closed-world.
 
         A tool that writes must say `read_only=False` (and `destructive=True` if it can overwrite or delete):
         read-only servers leave it out, and clients use these hints to ask the user before calling it.
+        `output` ("module:Model") names a result model that is too slow to import at start-up (see above).
         """
         if read_only and destructive:
             raise ValueError("A read-only tool cannot be destructive.")
@@ -91,7 +106,7 @@ class ToolRegistry:
         def decorator(fn: F) -> F:
             spec = ToolSpec(
                 fn=fn, name=name or fn.__name__, title=title, read_only=read_only,
-                destructive=destructive, idempotent=idempotent, open_world=open_world,
+                destructive=destructive, idempotent=idempotent, open_world=open_world, output=output,
             )
             if any(s.name == spec.name for s in self.specs):
                 raise ValueError(f"Tool '{spec.name}' is registered twice.")
@@ -107,27 +122,121 @@ class ToolRegistry:
         """The SDK `Tool` objects (without the writing ones when `read_only`), for `MCPServer(tools=...)`.
 
         Built once per spec and shared by every server made from this registry: a tool holds no server state (it
-        finds the state through its Context), and building one generates its input and output JSON schemas, which
-        is most of a server's start-up work."""
-        from mcp.server.mcpserver.tools import Tool
-
+        finds the state through its Context)."""
         built: list[Tool] = []
+        cache: dict[str, Any] | None = None
         for spec in self.specs:
             if read_only and spec.writes:
                 continue
             tool = self._built.get(spec.name)
             if tool is None or tool.fn.__wrapped__ is not spec.fn:
-                tool = Tool.from_function(
-                    _wrap(spec.fn), name=spec.name, title=spec.title, annotations=spec.annotations(),
-                    description=inspect.cleandoc(spec.fn.__doc__ or ""),
-                )
+                if cache is None:
+                    cache = schema_cache()
+                tool = build_tool(spec, cache)
                 self._built[spec.name] = tool
             built.append(tool)
         return built
 
 
-def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The tool as the SDK calls it: same signature (via __wrapped__), errors and results translated."""
+def build_tool(spec: ToolSpec, cache: dict[str, Any]) -> Tool:
+    """The SDK tool of `spec`: from the schema cache when it has this tool with this signature, else built live."""
+    from mcp.server.mcpserver.tools import Tool
+
+    ref, model = output_of(spec)
+    fn = _wrap(spec.fn, ref)
+    description = inspect.cleandoc(spec.fn.__doc__ or "")
+    cached = cache.get("inputs", {}).get(spec.name)
+    outputs = cache.get("outputs", {})
+    if (
+        cached is not None
+        and cached["signature"] == signature_key(spec.fn)
+        and (ref is None or ref in outputs)
+        and not inspect.iscoroutinefunction(spec.fn)
+    ):
+        lazy = lazy_metadata_class()
+        return Tool(
+            fn=fn, name=spec.name, title=spec.title, description=description, parameters=cached["parameters"],
+            fn_metadata=lazy(arg_model=lazy.placeholder(), output_schema=outputs.get(ref) if ref else None,
+                             source=fn, skip=[cached["context"]] if cached["context"] else []),
+            is_async=False, context_kwarg=cached["context"], annotations=spec.annotations(),
+        )
+    tool = Tool.from_function(fn, name=spec.name, title=spec.title, annotations=spec.annotations(),
+                              description=description)
+    if ref is not None:
+        tool.fn_metadata.output_schema = outputs.get(ref) or live_output_schema(ref, model)
+    return tool
+
+
+def output_of(spec: ToolSpec) -> tuple[str | None, type[BaseModel] | None]:
+    """(reference, model) of the tool's result model: the declared `output`, or its return annotation (the model is
+    then known; None for a tool that does not return a pydantic model)."""
+    if spec.output is not None:
+        return spec.output, None
+    model = return_model(spec.fn)
+    return (model_ref(model), model) if model is not None else (None, None)
+
+
+def signature_key(fn: Callable[..., Any]) -> str:
+    """The signature as written (annotations unevaluated) and the module's name: what the cached input schema of a
+    tool was generated from. A change to it makes the server build that tool live instead of trusting the cache."""
+    return f"{fn.__module__}.{fn.__qualname__}{inspect.signature(fn)}"
+
+
+def schema_cache() -> dict[str, Any]:
+    """The generated schemas ({"inputs": ..., "outputs": ...}), or {} when missing or made with other versions of
+    pydantic or mcp (whose schema output may differ)."""
+    try:
+        from . import schema_cache as generated
+    except ImportError:  # not generated yet (a fresh checkout during development)
+        return {}
+    if schema_versions() != generated.VERSIONS:
+        return {}
+    return {"inputs": generated.INPUTS, "outputs": generated.OUTPUTS}
+
+
+def schema_versions() -> str:
+    from importlib.metadata import version
+
+    import pydantic
+
+    return f"pydantic {pydantic.VERSION}, mcp {version('mcp')}"
+
+
+@functools.cache
+def lazy_metadata_class() -> Any:
+    """A `FuncMetadata` whose argument model is built on the first call (its JSON Schema came from the cache)."""
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata, func_metadata
+    from pydantic import Field
+
+    class LazyArguments(FuncMetadata):
+        source: Any = None
+        skip: list[str] = Field(default_factory=list)
+
+        @staticmethod
+        def placeholder() -> type[ArgModelBase]:
+            return ArgModelBase
+
+        def _ready(self) -> None:
+            if self.arg_model is ArgModelBase:  # two first calls at once both build it: the same model, harmless
+                self.arg_model = func_metadata(self.source, skip_names=self.skip, structured_output=False).arg_model
+
+        def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+            self._ready()
+            return super().validate_arguments(arguments_to_validate)
+
+        def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+            self._ready()
+            return super().pre_parse_json(data)
+
+    return LazyArguments
+
+
+def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., Any]:
+    """The tool as the SDK calls it: same signature (via __wrapped__), errors and results translated.
+
+    With `output`, the signature the SDK reads is the function's with its parameter annotations resolved and the
+    return annotation replaced by `CallToolResult` (the named model is not imported here), and the result must be
+    an instance of that model."""
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import CallToolResult, TextContent
 
@@ -137,6 +246,8 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
             result = fn(*args, **kwargs)
         except OrchestratorError as exc:
             raise ToolError(str(exc)) from None
+        if output is not None and f"{type(result).__module__}:{type(result).__qualname__}" != output:
+            raise TypeError(f"tool {fn.__name__} returned {type(result).__qualname__}, not {output}")
         if isinstance(result, BaseModel):
             return CallToolResult(
                 content=[TextContent(type="text", text=render(result))],
@@ -144,4 +255,52 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
             )
         return result
 
+    if output is not None:
+        hints = parameter_hints(fn)
+        signature = inspect.signature(fn)
+        parameters = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
+        tool.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=parameters, return_annotation=CallToolResult
+        )
+        tool.__annotations__ = {**hints, "return": CallToolResult}
     return tool
+
+
+def parameter_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The evaluated annotations of `fn`'s parameters, leaving out its return annotation (which may name a type
+    imported only for type checkers)."""
+    annotations = {k: v for k, v in getattr(fn, "__annotations__", {}).items() if k != "return"}
+    holder = SimpleNamespace(__annotations__=annotations, __globals__=getattr(fn, "__globals__", {}))
+    return typing.get_type_hints(holder, include_extras=True)
+
+
+def model_ref(model: type[BaseModel]) -> str:
+    return f"{model.__module__}:{model.__qualname__}"
+
+
+def return_model(fn: Callable[..., Any]) -> type[BaseModel] | None:
+    """The pydantic model `fn` is annotated to return, when its annotation can be evaluated now; else None."""
+    annotation = getattr(fn, "__annotations__", {}).get("return")
+    holder = SimpleNamespace(__annotations__={"return": annotation}, __globals__=getattr(fn, "__globals__", {}))
+    try:
+        resolved = typing.get_type_hints(holder)["return"]
+    except NameError:
+        return None
+    return resolved if isinstance(resolved, type) and issubclass(resolved, BaseModel) else None
+
+
+def resolve_output(ref: str) -> type[BaseModel]:
+    """The model a "package.module:Model" reference names (imports the module)."""
+    module, _, name = ref.partition(":")
+    model = getattr(importlib.import_module(module), name, None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{ref} is not a pydantic model")
+    return model
+
+
+def live_output_schema(ref: str, model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """The outputSchema the SDK itself derives for a tool returning `model` (or the model `ref` names)."""
+    from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+
+    schema = FuncMetadata(arg_model=ArgModelBase, output_model=model or resolve_output(ref)).output_schema
+    return schema or {}  # a pydantic model always has one

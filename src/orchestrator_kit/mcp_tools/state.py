@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace
 from .cache import CachedScan, CheckFn, ProgressFn, ScanCache
@@ -13,13 +16,44 @@ from .roots import Root, Roots
 
 @dataclass
 class Work:
-    """Hooks of a long call: `progress(done, total)` while scanning; `check()` raises when the caller gave up."""
+    """Hooks of a long call: `progress(done, total)` while scanning; `check()` raises when the caller gave up;
+    `heartbeat(seconds, message)` says that work without a known total (a history pass) is still going on."""
 
     progress: ProgressFn | None = None
     check: CheckFn | None = None
+    heartbeat: Callable[[float, str], None] | None = None
 
 
 NO_WORK = Work()
+T = TypeVar("T")
+
+
+class ResultCache:
+    """Results of costly computations (history passes, token counts, generated plans, simulations), keyed by
+    everything they depend on, so that paging through one result does not compute it again per page.
+
+    Thread-safe; the least recently used entries go first. Two threads asking for the same missing key may both
+    compute it (the results are equal): simpler than a lock per key, and these keys are rarely raced."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._guard = threading.Lock()
+        self.computed = 0
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._guard:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._guard:
+            self.computed += 1
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
 
 
 @dataclass
@@ -30,6 +64,7 @@ class ServerState:
     read_only: bool = False
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     cache: ScanCache = field(default_factory=ScanCache)
+    results: ResultCache = field(default_factory=ResultCache)
 
     @classmethod
     def create(

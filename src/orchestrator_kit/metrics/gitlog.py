@@ -275,6 +275,11 @@ def _stream(
                     record = parse_record(part, end)
                     if record is not None:
                         sink(record)
+    except BaseException:
+        proc.kill()  # the consumer stopped (cancelled, or an error): git must not stay blocked on a full pipe
+        proc.wait()
+        drain.join(timeout=30)
+        raise
     finally:
         status = proc.wait()
         drain.join(timeout=30)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain, combinations
@@ -131,11 +131,13 @@ def history_metrics(
     dir_depth: int = 2,
     deploy_signals: Sequence[DeploySignal] = (),
     now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> HistoryMetrics:
     """Commit frequency, authors, churn, hotspots, coupling, fragmentation, bus factor and DORA proxies of the
     history of `path` (see the module docstring). Never raises for repository problems: an empty repository, a
     folder without git, a shallow clone or missing objects give a (partial) result with Diagnostics. Raises
-    InputError for bad options."""
+    InputError for bad options. `progress(commits_read)` is called for every commit; an exception it raises stops
+    the pass (the git process is killed) and propagates: that is how a caller cancels."""
     workspace = path if isinstance(path, Workspace) else Workspace(path)
     if max_commits is not None and max_commits < 1:
         raise InputError(f"--max-commits must be at least 1 (got {max_commits}).")
@@ -170,7 +172,17 @@ def history_metrics(
     request = LogRequest(revisions=tuple(revisions), renames=renames, relative=relative, pathspecs=tuple(specs))
     boundary = _shallow_boundary(layout.shallow_file) if info.shallow else frozenset()
     aggregate = _Aggregator(options)
-    log = read_log(workspace.root, request, boundary=boundary, on_commit=aggregate.add)
+    on_commit = aggregate.add
+    if progress is not None:
+        report = progress
+        seen = [0]
+
+        def on_commit(commit: CommitRecord) -> None:
+            aggregate.add(commit)
+            seen[0] += 1
+            report(seen[0])
+
+    log = read_log(workspace.root, request, boundary=boundary, on_commit=on_commit)
     result.query = request.display()
     result.available = True
     result.diagnostics.extend(log.diagnostics)

@@ -1,0 +1,175 @@
+"""Workflow design tools: validate, simulate failures, render and export a `WorkflowDesign`, each budgeted.
+
+Each function calls the design capability's service function (`design.service`) on the whole design and pages
+what it returns with `budget.pack_model` (the service's own `cursor`/`limit` count items; the tools count tokens):
+findings, scenarios, or the lines of a diagram or an export. A cursor is tied to the design it came from (a digest
+of the design and the options), so a cursor used with another design is refused as stale. Results are kept in the
+server's `ResultCache` under that digest, so paging does not simulate again.
+
+This module imports the design capability: `server.py` imports it inside the tool bodies only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from ..design import service
+from ..design.simulate import Scenario, SimulationSummary
+from ..design.validate import Finding
+from .budget import SectionPage, pack_model
+from .inventory import Out
+from .progress import in_background
+from .state import NO_WORK, ServerState, Work
+
+DesignInput = Mapping[str, Any] | str
+T = TypeVar("T", bound=BaseModel)
+
+
+def _version(design: DesignInput, *options: object) -> str:
+    """A digest of the design as given and the options: what a cursor of these results is tied to."""
+    text = design if isinstance(design, str) else json.dumps(design, sort_keys=True, default=str)
+    return hashlib.sha256(json.dumps([text, options], default=str).encode()).hexdigest()[:16]
+
+
+def _memo(state: ServerState, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    return state.results.get(("design", *key), compute)
+
+
+class DesignValidation(Out):
+    """What validate_workflow_design returns: counts over all findings, and a page of them."""
+
+    design: str
+    valid: bool = Field(description="True when no finding has severity error.")
+    errors: int
+    warnings: int
+    infos: int
+    states: int = Field(description="States in the design, nested ones included.")
+    total_findings: int = Field(description="Findings at or above min_severity, over all pages.")
+    findings: list[Finding] = Field(description="This page: errors first, then warnings, then infos. `location` is "
+                                    "a JSON pointer into the design; `line` is set when the design came as text.")
+    rules_checked: list[str]
+    sections: list[SectionPage]
+    next_cursor: str | None
+
+
+def validate(
+    state: ServerState, design: DesignInput, *, min_severity: Literal["error", "warning", "info"] = "info",
+    max_tokens: int, cursor: str | None = None,
+) -> DesignValidation:
+    version = _version(design, "validate", min_severity)
+    report = _memo(state, ("validate", version), lambda: service.validate_workflow_design(
+        design, min_severity=min_severity, limit=None))
+    page = DesignValidation(
+        design=report.design, valid=report.valid, errors=report.errors, warnings=report.warnings, infos=report.infos,
+        states=report.states, total_findings=report.total_findings, findings=report.findings,
+        rules_checked=report.rules_checked, sections=[], next_cursor=None,
+    )
+    return pack_model(page, ("findings",), kind="validate_workflow_design", version=version, max_tokens=max_tokens,
+                      cursor=cursor, wrap=_with_sections)
+
+
+class DesignSimulation(Out):
+    """What simulate_workflow_failures returns: the fault-free run, the summary, and a page of fault scenarios."""
+
+    design: str
+    happy_path: Scenario = Field(description="The run without any fault.")
+    summary: SimulationSummary = Field(description="Counts over every scenario, the consistency `formula` and the "
+                                       "fault model's `assumptions`.")
+    total_scenarios: int = Field(description="Scenarios after the only_inconsistent filter, over all pages.")
+    scenarios: list[Scenario] = Field(description="This page: one fault in one step each, with the path taken, the "
+                                      "retries, the compensations in the order they ran, and whether the end state "
+                                      "is consistent (`reasons` when not).")
+    sections: list[SectionPage]
+    next_cursor: str | None
+
+
+def simulate(
+    state: ServerState, design: DesignInput, *, faults: list[str] | None = None, steps: list[str] | None = None,
+    decisions: dict[str, str] | None = None, only_inconsistent: bool = False, include_trace: bool = False,
+    max_tokens: int, cursor: str | None = None, work: Work = NO_WORK,
+) -> DesignSimulation:
+    options = (faults, steps, decisions, only_inconsistent, include_trace)
+    version = _version(design, "simulate", *options)
+    report = _memo(state, ("simulate", version), lambda: in_background(work, lambda: service.simulate_workflow_failures(
+        design, faults=faults, steps=steps, decisions=decisions, only_inconsistent=only_inconsistent,  # type: ignore[arg-type]
+        include_trace=include_trace, limit=None), "simulating failures"))
+    page = DesignSimulation(
+        design=report.design, happy_path=report.happy_path, summary=report.summary,
+        total_scenarios=report.total_scenarios, scenarios=report.scenarios, sections=[], next_cursor=None,
+    )
+    return pack_model(page, ("scenarios",), kind="simulate_workflow_failures", version=version,
+                      max_tokens=max_tokens, cursor=cursor, wrap=_with_sections)
+
+
+class DesignText(Out):
+    """Text made from a design (a Mermaid diagram, an ASL or XState JSON definition), one page of lines at a time;
+    join the `lines` of every page with newlines for the whole text."""
+
+    design: str
+    format: Literal["mermaid-state", "mermaid-saga", "asl", "xstate"]
+    lines: list[str] = Field(description="This page's lines of the text.")
+    notes: list[str] = Field(default_factory=list,
+                             description="What the target cannot express exactly, and roundings (exports only).")
+    statelint: list[str] | None = Field(
+        default=None, description="ASL only: the problems statelint reports in the definition ([] when none); null "
+        "when statelint did not run.")
+    sections: list[SectionPage]
+    next_cursor: str | None
+
+
+def render(
+    state: ServerState, design: DesignInput, *, kind: Literal["state", "saga"] = "state", max_tokens: int,
+    cursor: str | None = None,
+) -> DesignText:
+    version = _version(design, "render", kind)
+    diagram = _memo(state, ("render", version), lambda: service.render_workflow_diagram(design, kind=kind))
+    page = DesignText(design=diagram.design, format=f"mermaid-{kind}",  # type: ignore[arg-type]
+                      lines=diagram.mermaid.splitlines(), sections=[], next_cursor=None)
+    return pack_model(page, ("lines",), kind="render_workflow_diagram", version=version, max_tokens=max_tokens,
+                      cursor=cursor, wrap=_with_sections)
+
+
+def export_asl(
+    state: ServerState, design: DesignInput, *, lint: bool = True, max_tokens: int, cursor: str | None = None,
+) -> DesignText:
+    version = _version(design, "asl", lint)
+    exported = _memo(state, ("asl", version), lambda: service.export_workflow_asl(design, lint=lint))
+    page = DesignText(design=exported.design, format="asl", lines=exported.json_text().splitlines(),
+                      notes=exported.notes, statelint=exported.statelint, sections=[], next_cursor=None)
+    return pack_model(page, ("lines",), kind="export_workflow_asl", version=version, max_tokens=max_tokens,
+                      cursor=cursor, wrap=_with_sections)
+
+
+def export_xstate(state: ServerState, design: DesignInput, *, max_tokens: int, cursor: str | None = None) -> DesignText:
+    version = _version(design, "xstate")
+    exported = _memo(state, ("xstate", version), lambda: service.export_workflow_xstate(design))
+    text = json.dumps(exported.machine, indent=2, ensure_ascii=False)
+    page = DesignText(design=exported.design, format="xstate", lines=text.splitlines(), notes=exported.notes,
+                      sections=[], next_cursor=None)
+    return pack_model(page, ("lines",), kind="export_workflow_xstate", version=version, max_tokens=max_tokens,
+                      cursor=cursor, wrap=_with_sections)
+
+
+def _with_sections(page: Any, sections: list[SectionPage], next_cursor: str | None) -> Any:
+    return page.model_copy(update={"sections": sections, "next_cursor": next_cursor})
+
+
+# ---------------------------------------------------------------- resources
+
+
+def schema_text() -> str:
+    return json.dumps(service.workflow_design_schema().json_schema, indent=2) + "\n"
+
+
+def rules_text() -> str:
+    return json.dumps([r.model_dump() for r in service.list_design_rules()], indent=2) + "\n"
+
+
+def example_text(name: str) -> str:
+    example = service.get_design_example(name)
+    return example.text or ""

@@ -1,0 +1,252 @@
+"""Metrics tools: git history, pipeline structure, token budgets and the opportunity matrix, each budgeted.
+
+Each function calls the metrics capability (`metrics.history`, `metrics.pipelines`, `metrics.tokens`,
+`opportunities`) as the CLI does and pages its result with `budget.pack_model`: the scalars, formulas and
+assumptions come on every page, the lists fill the room left, in the order of the `*_LISTS` constants (the most
+useful first). Results are kept in the server's `ResultCache` under a key that changes with the repository (its
+scan fingerprint; for history also its tags), so paging does not compute them again.
+
+This module imports the whole metrics capability: `server.py` imports it inside the tool bodies only, and names
+its result models by reference (see `registry`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+from pydantic import Field
+
+from ..metrics.history import history_metrics
+from ..metrics.models import HistoryMetrics, OpportunityKind, OpportunityMatrix, PipelineMetrics, TokenReport
+from ..metrics.pipelines import pipeline_metrics as compute_pipeline_metrics
+from ..metrics.tokens import token_report
+from ..models import Inventory
+from ..opportunities import opportunity_matrix as compute_opportunity_matrix
+from ..repo import run_git
+from .budget import SectionPage, pack_model
+from .inventory import Out, _find
+from .progress import in_background
+from .state import NO_WORK, ServerState, Work
+
+HISTORY_LISTS = (
+    "hotspots.items", "churn.files", "churn.directories", "coupling.pairs", "bus_factor.directories",
+    "fragmentation.files", "authors.top", "dora.releases", "dora.change_failure.failures", "dora.reverts",
+    "dora.skipped_tags", "commit_frequency.weeks", "partial_reasons", "diagnostics",
+)
+PIPELINE_LISTS = (
+    "pipelines", "jobs_without_timeout", "missing_caches", "repeated_steps", "manual_gates", "matrices",
+    "procedure_duplicates", "deploy_signals", "schedules", "pipelines_without_concurrency",
+)
+TOKEN_LISTS = ("top_files", "directories", "skipped", "diagnostics")
+OPPORTUNITY_LISTS = ("opportunities", "diagnostics")
+
+# What generate_automation accepts for each opportunity kind (automation.opportunity's table); the other kinds
+# change existing pipelines and have no generator.
+GENERATORS: dict[str, list[str]] = {
+    "manual-procedure": ["shell-script", "github-workflow"],
+    "unautomated-task": ["github-workflow", "gitlab-ci-job"],
+    "unscheduled-recurring-work": ["github-workflow", "gitlab-ci-job"],
+}
+
+PAGED = "Lists hold this page's part of each list (see `sections`); scalars, formulas and assumptions are whole."
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def _tags(folder: Path) -> str:
+    """A digest of the repository's tags (release tags are deploys for the DORA proxies; a new tag changes them)."""
+    try:
+        proc = run_git(folder, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags", timeout=30)
+    except OSError:
+        return "no-git"
+    return hashlib.sha256(proc.stdout).hexdigest()[:16] if proc.returncode == 0 else "no-tags"
+
+
+# ---------------------------------------------------------------- git history
+
+
+class GitMetrics(Out):
+    """History metrics of a repository from one `git log --numstat` pass, one page of their lists at a time."""
+
+    repository: str
+    history: HistoryMetrics = Field(
+        description="The metrics. Each section states its `formula`; `proxy: true` marks a stand-in (the DORA "
+        "keys come from git: release tags as deploys, reverts and patch releases as failures). " + PAGED
+    )
+    sections: list[SectionPage]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the rest of the lists; null on the last page.")
+
+
+class HistoryCancelledError(Exception):
+    """Raised inside the history pass once its MCP call was cancelled, to stop reading and kill git."""
+
+
+def history(
+    state: ServerState, repository: str, *, since: str | None, max_commits: int | None, paths: list[str],
+    renames: bool, top: int, work: Work = NO_WORK,
+) -> tuple[Path, HistoryMetrics, str]:
+    """(folder, history metrics, version): computed once per repository state and options, then reused.
+
+    Deploy jobs found in the pipelines corroborate release tags as deploys, as `orchestrator-kit metrics` does."""
+    _root, folder, scan = state.scan(repository, work=work)
+    version = _digest(scan.version, _tags(folder), since, max_commits, paths, renames, top)
+
+    def compute() -> HistoryMetrics:
+        signals = compute_pipeline_metrics(scan.inventory).deploy_signals
+        stop = threading.Event()
+
+        def stop_when_cancelled(_commits: int) -> None:
+            if stop.is_set():
+                raise HistoryCancelledError("the client cancelled the history pass")
+
+        try:
+            return in_background(work, lambda: history_metrics(
+                folder, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
+                deploy_signals=signals, progress=stop_when_cancelled,
+            ), "reading git history")
+        except BaseException:
+            stop.set()  # the helper thread stops at its next commit and history_metrics kills git
+            raise
+
+    return folder, state.results.get(("history", folder, version), compute), version
+
+
+def git_metrics(
+    state: ServerState, repository: str = ".", *, since: str | None = None, max_commits: int | None = None,
+    paths: list[str] | None = None, renames: bool = True, top: int = 10, max_tokens: int, cursor: str | None = None,
+    work: Work = NO_WORK,
+) -> GitMetrics:
+    folder, result, version = history(state, repository, since=since, max_commits=max_commits, paths=paths or [],
+                                      renames=renames, top=top, work=work)
+    return pack_model(
+        result, HISTORY_LISTS, kind="git_metrics", version=version, max_tokens=max_tokens, cursor=cursor,
+        wrap=lambda page, sections, next_cursor: GitMetrics(
+            repository=str(folder), history=page, sections=sections, next_cursor=next_cursor),
+    )
+
+
+# ---------------------------------------------------------------- pipelines
+
+
+class PipelineMetricsPage(Out):
+    """Static pipeline metrics from the scan, one page of their lists at a time."""
+
+    repository: str
+    scan_version: str
+    pipeline_id: str | None = Field(description="The pipeline the metrics are limited to; null for all.")
+    metrics: PipelineMetrics = Field(
+        description="Job graphs (critical path by job count and by estimated minutes, parallel width), matrix "
+        "fan-out, jobs without timeout, missing caches, repeated install/build steps, manual gates, schedules, "
+        "deploy jobs, steps that duplicate a manual procedure. Minutes are estimates from step kinds "
+        "(`step_minutes_assumed`), never measured run times. " + PAGED
+    )
+    sections: list[SectionPage]
+    next_cursor: str | None
+
+
+def _inventory_for(inventory: Inventory, pipeline_id: str | None) -> Inventory:
+    if pipeline_id is None:
+        return inventory
+    pipeline = _find(inventory.pipelines, pipeline_id, "pipeline", "list_pipelines")
+    return inventory.model_copy(update={"pipelines": [pipeline]})
+
+
+def pipeline_metrics(
+    state: ServerState, repository: str = ".", *, pipeline_id: str | None = None, max_tokens: int,
+    cursor: str | None = None, work: Work = NO_WORK,
+) -> PipelineMetricsPage:
+    _root, folder, scan = state.scan(repository, work=work)
+    inventory = _inventory_for(scan.inventory, pipeline_id)
+    result = state.results.get(("pipelines", folder, scan.version, pipeline_id),
+                               lambda: compute_pipeline_metrics(inventory))
+    return pack_model(
+        result, PIPELINE_LISTS, kind=f"pipeline_metrics:{pipeline_id or ''}", version=scan.version,
+        max_tokens=max_tokens, cursor=cursor,
+        wrap=lambda page, sections, next_cursor: PipelineMetricsPage(
+            repository=str(folder), scan_version=scan.version, pipeline_id=pipeline_id, metrics=page,
+            sections=sections, next_cursor=next_cursor),
+    )
+
+
+# ---------------------------------------------------------------- tokens
+
+
+class TokenBudget(Out):
+    """Token counts of the repository's text files, one page of the lists at a time."""
+
+    repository: str
+    tokens: TokenReport = Field(description="Totals, top files, directories and skipped files; every count is an "
+                                "estimate of Claude's tokens (see `label` and `formula`). " + PAGED)
+    sections: list[SectionPage]
+    next_cursor: str | None
+
+
+def token_budget(
+    state: ServerState, repository: str = ".", *, top: int = 20, dir_depth: int = 2, max_tokens: int,
+    cursor: str | None = None, work: Work = NO_WORK,
+) -> TokenBudget:
+    _root, workspace = state.workspace(repository)
+    folder = workspace.root
+    version = _digest(state.cache.fingerprint(folder), top, dir_depth)
+
+    def compute() -> TokenReport:
+        return in_background(work, lambda: token_report(workspace, top=top, dir_depth=dir_depth,
+                                                        max_file_bytes=state.max_file_bytes), "counting tokens")
+
+    result = state.results.get(("tokens", folder, version), compute)
+    return pack_model(
+        result, TOKEN_LISTS, kind="token_budget", version=version, max_tokens=max_tokens, cursor=cursor,
+        wrap=lambda page, sections, next_cursor: TokenBudget(
+            repository=str(folder), tokens=page, sections=sections, next_cursor=next_cursor),
+    )
+
+
+# ---------------------------------------------------------------- opportunities
+
+
+class OpportunityPage(Out):
+    """The automation opportunity matrix, best first, one page of opportunities at a time."""
+
+    repository: str
+    matrix: OpportunityMatrix = Field(
+        description="Every candidate scored with the stated `formulas`; `assumptions` lists the values chosen, not "
+        "measured (an estimate whose `assumption` is true rests on one). " + PAGED
+    )
+    kind: OpportunityKind | None = Field(description="The kind the list was limited to; null for every kind.")
+    total: int = Field(description="Opportunities (of `kind`) over all pages.")
+    generate_with: dict[str, list[str]] = Field(
+        description="For each opportunity kind, the `kind` values generate_automation accepts with "
+        "`opportunity=<id>`; kinds not listed change existing pipelines and have no generator."
+    )
+    sections: list[SectionPage]
+    next_cursor: str | None
+
+
+def opportunity_matrix(
+    state: ServerState, repository: str = ".", *, since: str | None = None, max_commits: int | None = None,
+    kind: str | None = None, max_tokens: int, cursor: str | None = None, work: Work = NO_WORK,
+) -> OpportunityPage:
+    folder, hist, history_version = history(state, repository, since=since, max_commits=max_commits, paths=[],
+                                            renames=True, top=20, work=work)
+    _root, _folder, scan = state.scan(repository, work=work)
+
+    def compute() -> OpportunityMatrix:
+        return compute_opportunity_matrix(scan.inventory, compute_pipeline_metrics(scan.inventory), hist)
+
+    matrix = state.results.get(("opportunities", folder, history_version), compute)
+    if kind is not None:
+        matrix = matrix.model_copy(update={"opportunities": [o for o in matrix.opportunities if o.kind == kind]})
+    total = len(matrix.opportunities)
+    return pack_model(
+        matrix, OPPORTUNITY_LISTS, kind=f"opportunity_matrix:{kind or ''}", version=history_version,
+        max_tokens=max_tokens, cursor=cursor,
+        wrap=lambda page, sections, next_cursor: OpportunityPage(
+            repository=str(folder), matrix=page, kind=kind, total=total,  # type: ignore[arg-type]
+            generate_with=GENERATORS, sections=sections, next_cursor=next_cursor),
+    )
+
