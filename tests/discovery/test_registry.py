@@ -49,3 +49,30 @@ def test_detector_names_are_unique_and_every_module_registers_one():
     names = [d.name for d in detectors]
     assert len(names) == len(set(names))
     assert {"github-actions", "github-actions-composite"} <= set(names)
+
+
+def test_the_collector_pause_is_counted_and_always_undone():
+    import gc
+
+    from orchestrator_kit.discovery import _collector_paused
+
+    assert gc.isenabled()
+    with _collector_paused():
+        assert not gc.isenabled()
+        with _collector_paused():  # a second scan in another thread of the MCP server
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "the first scan is still running"
+    assert gc.isenabled()
+    try:
+        with _collector_paused():
+            raise RuntimeError("a detector bug")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    gc.disable()  # a caller that had turned it off keeps it off
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
