@@ -54,7 +54,6 @@ OPERATORS = sorted(
     key=len, reverse=True,
 )
 MAX_DEPTH = 60  # blocks nested deeper than this are not walked (the parser itself never recurses)
-MATRIX_ENUMERATION_LIMIT = 4096
 NOT_PIPELINES = (".md", ".txt", ".rst", ".html", ".png", ".svg", ".jpg", ".orig", ".rej")
 _NUMBER = re.compile(r"\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?[A-Za-z]?")
 

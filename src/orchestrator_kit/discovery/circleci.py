@@ -26,7 +26,6 @@ reusable commands included), as written (`20m`). Values are kept as written, `<<
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ from ..cron import CronError, explain_cron
 from ..models import Cache, Evidence, Job, Matrix, Pipeline, Schedule, Step, Trigger
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, as_list, scalar_text, string_list
+from ._matrix import matrix_combinations, matrix_size
 from .base import DetectContext, Wants, detector, is_yaml
 
 CONFIG_NAMES = (".circleci/config.yml", ".circleci/config.yaml")
@@ -62,7 +62,6 @@ ORB_CACHE_COMMANDS: dict[tuple[str, str], str | None] = {
 }
 # How deep `when` blocks and reusable commands calling commands are followed (they may form cycles).
 MAX_NESTING = 8
-MATRIX_ENUMERATION_LIMIT = 4096
 # A run step's `no_output_timeout` is "a decimal with unit suffix, such as 20m, 1.25h, 5s" (configuration
 # reference, "run"); CircleCI parses it as a Go duration, so sums such as `1h30m` are accepted as well.
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
@@ -441,18 +440,14 @@ def _matrix(node: Any) -> Matrix:
     exclude = [e for e in raw_exclude if isinstance(e, dict)] if isinstance(raw_exclude, list) else []
     if dynamic:
         return Matrix(dimensions=dimensions, exclude=len(exclude), dynamic=True)
-    size = 1
-    for values in dimensions.values():
-        size *= len(values)
-    if size > MATRIX_ENUMERATION_LIMIT:
+    combos = matrix_combinations(dimensions)
+    if combos is None:
+        size = matrix_size(dimensions)
         return Matrix(dimensions=dimensions, exclude=len(exclude), fan_out=max(0, size - len(exclude)))
-    keys = list(dimensions)
-    excluded = 0
-    for combo in itertools.product(*dimensions.values()):
-        chosen = dict(zip(keys, combo, strict=True))
-        if any(all(chosen.get(str(k)) == scalar_text(v) for k, v in e.items()) for e in exclude):
-            excluded += 1
-    return Matrix(dimensions=dimensions, exclude=len(exclude), fan_out=size - excluded)
+    kept = sum(
+        not any(all(chosen.get(str(k)) == scalar_text(v) for k, v in e.items()) for e in exclude) for chosen in combos
+    )
+    return Matrix(dimensions=dimensions, exclude=len(exclude), fan_out=kept)
 
 
 def _make_ids_unique(cfg: _Config, workflow: str, jobs: list[Job]) -> None:

@@ -8,13 +8,13 @@ Read as GitHub documents the workflow syntax: `on` as a string, a list or a map 
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from ..cron import CronError, explain_cron
 from ..models import Cache, Job, Matrix, Pipeline, Schedule, Step, StepKind, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
+from ._matrix import matrix_combinations, matrix_size
 from .base import DetectContext, Wants, basename, detector, is_yaml
 
 EVENT_KINDS: dict[str, TriggerKind] = {
@@ -42,7 +42,6 @@ SETUP_CACHE_INPUTS = {
 }
 # setup-go v4+ caches unless told not to.
 CACHE_BY_DEFAULT = {"actions/setup-go"}
-MATRIX_ENUMERATION_LIMIT = 4096
 
 
 WORKFLOWS = Wants(prefixes=(".github/workflows/",), refine=lambda p: p.count("/") == 2 and is_yaml(p))
@@ -309,15 +308,11 @@ def _entries(value: Any) -> list[dict]:
 def _fan_out(dimensions: dict[str, list[str]], include: list[dict], exclude: list[dict]) -> int | None:
     """Job count under GitHub's rules: exclusions first; then each include entry either extends the
     combinations whose original dimensions it matches, or, matching none, adds one combination."""
-    size = 1
-    for values in dimensions.values():
-        size *= len(values)
-    if size > MATRIX_ENUMERATION_LIMIT:
-        return size - len(exclude) + len(include)  # too large to enumerate; same rules, approximately
-    keys = list(dimensions)
-    combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*dimensions.values())]
-    if not keys:
-        combos = []
+    combos = matrix_combinations(dimensions)
+    if combos is None:  # too large to enumerate; same rules, approximately
+        return matrix_size(dimensions) - len(exclude) + len(include)
+    if not dimensions:
+        combos = []  # GitHub: a matrix of include entries only has no base combination
 
     def matches(combo: dict[str, str], entry: dict) -> bool:
         return all(str(scalar_text(v)) == combo.get(str(k)) for k, v in entry.items() if str(k) in combo)

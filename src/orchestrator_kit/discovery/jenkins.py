@@ -23,7 +23,6 @@ other calls (`echo`, `withCredentials`, `script`, library steps) are `other` ste
 
 from __future__ import annotations
 
-import itertools
 import textwrap
 from dataclasses import dataclass, field, replace
 
@@ -34,7 +33,6 @@ from ._groovy import (
     CHECKOUT_STEPS,
     CONTROL_WORDS,
     JENKINS_FILES,
-    MATRIX_ENUMERATION_LIMIT,
     MAX_DEPTH,
     SHELL_STEPS,
     TIME_UNITS_IN_MINUTES,
@@ -58,6 +56,7 @@ from ._groovy import (
     _strings,
     _trailing_block,
 )
+from ._matrix import matrix_combinations, matrix_size
 from .base import DetectContext, detector
 
 # ------------------------------------------------------------------ the detector
@@ -754,15 +753,12 @@ def _script_text(text: str) -> str:
 def _matrix(dimensions: dict[str, list[str]], excludes: list[dict[str, tuple[set[str], bool]]]) -> Matrix:
     """fan_out = axis combinations that no `exclude` matches (an exclude matches when every axis it names
     matches: `values` lists the values, `notValues` the values it does not match)."""
-    size = 1
-    for values in dimensions.values():
-        size *= len(values)
-    if size > MATRIX_ENUMERATION_LIMIT:
+    combos = matrix_combinations(dimensions)
+    if combos is None:
+        size = matrix_size(dimensions)
         return Matrix(dimensions=dimensions, exclude=len(excludes), fan_out=max(0, size - len(excludes)))
-    keys = list(dimensions)
     kept = 0
-    for combo in itertools.product(*dimensions.values()):
-        chosen = dict(zip(keys, combo, strict=True))
+    for chosen in combos:
         excluded = any(
             rule and all(name in chosen and ((chosen[name] in values) != negated)
                          for name, (values, negated) in rule.items())
