@@ -28,11 +28,6 @@ CODE_OR_DOC_EXTENSIONS = frozenset(
 
 
 
-def directory_of(path: str) -> str:
-    """The folder of a repository path, "." for the root."""
-    return path.rsplit("/", 1)[0] if "/" in path else "."
-
-
 def extension_of(name: str) -> str:
     """The lower-case text after the last dot of a base name ("" when there is none)."""
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""

@@ -236,6 +236,11 @@ def basename(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+def directory_of(path: str) -> str:
+    """The folder of a repository path, "." for the root."""
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
 def name_is(*names: str) -> Callable[[str], bool]:
     """A predicate: the file's base name is one of `names` (exact case)."""
     wanted = frozenset(names)

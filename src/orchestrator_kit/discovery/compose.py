@@ -16,8 +16,7 @@ from typing import Any
 from ..models import InfraItem
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
-from ._infra_common import directory_of
-from .base import DetectContext, Wants, detector
+from .base import DetectContext, Wants, detector, directory_of
 
 COMPOSE_FILES = Wants(globs=(
     "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml",

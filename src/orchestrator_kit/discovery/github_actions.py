@@ -15,7 +15,7 @@ from ..models import Cache, Job, Matrix, Pipeline, Schedule, Step, StepKind, Tri
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
 from ._matrix import matrix_combinations, matrix_size
-from .base import DetectContext, Wants, basename, detector, is_yaml
+from .base import DetectContext, Wants, basename, detector, directory_of, is_yaml
 
 EVENT_KINDS: dict[str, TriggerKind] = {
     "push": "push",
@@ -116,7 +116,7 @@ def detect_composite_action(ctx: DetectContext, file: FileText) -> None:
     if not isinstance(runs, YMap) or scalar_text(runs.get("using")) != "composite":
         return  # JavaScript and Docker actions have no steps to map
     path = file.path
-    directory = path.rsplit("/", 1)[0] if "/" in path else "."
+    directory = directory_of(path)
     steps = _steps(ctx, path, runs.get("steps"))
     job = Job(id="composite", name=scalar_text(doc.get("name")), steps=steps,
               evidence=ctx.evidence(path, *runs.span))

@@ -15,8 +15,8 @@ from typing import Any
 from ..models import InfraItem
 from ..repo import FileText
 from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents, scalar_text
-from ._infra_common import directory_of, unique
-from .base import DetectContext, Wants, detector
+from ._infra_common import unique
+from .base import DetectContext, Wants, detector, directory_of
 
 # A top-level `kind: Deployment` line (nested kinds such as roleRef.kind are indented); quotes allowed.
 _TEMPLATE_KIND = re.compile(r"""^kind:\s*["']?([A-Za-z][A-Za-z0-9]*)["']?\s*(?:#.*)?$""", re.MULTILINE)

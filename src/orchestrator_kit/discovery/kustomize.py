@@ -13,8 +13,7 @@ from typing import Any
 from ..models import InfraItem
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
-from ._infra_common import directory_of
-from .base import DetectContext, Wants, detector
+from .base import DetectContext, Wants, detector, directory_of
 
 PATCH_KEYS = ("patches", "patchesStrategicMerge", "patchesJson6902")
 KUSTOMIZATIONS = Wants(names=frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"}))

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 from ..models import Schedule
 from ..repo import FileText
-from ._infra_common import directory_of
-from .base import DetectContext, Wants, basename, detector
+from .base import DetectContext, Wants, basename, detector, directory_of
 
 MONOTONIC = {
     "OnActiveSec": "after the timer itself is activated",

@@ -31,8 +31,8 @@ from typing import Any
 
 from ..models import Evidence, InfraItem
 from ..repo import FileText
-from ._infra_common import SECRET_KEY, directory_of
-from .base import DetectContext, Wants, detector, under, vendored
+from ._infra_common import SECRET_KEY
+from .base import DetectContext, Wants, detector, directory_of, under, vendored
 
 # ------------------------------------------------------------------ the scanner
 
