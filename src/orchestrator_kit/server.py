@@ -15,8 +15,8 @@ Adding a tool (for a new capability) is one decorated function in this module:
         return metrics.pipeline_metrics(state_of(ctx), repository, max_tokens=max_tokens, cursor=cursor, ...)
 
 The adapter confines `repository` to the roots (`state.folder`, `state.scan`), calls the capability's function and
-returns a pydantic model (outputSchema + structuredContent). After adding or changing a tool, regenerate the schema
-cache: `python -m orchestrator_kit.mcp_tools.schemas` (a test fails until then).
+returns a pydantic model (outputSchema + structuredContent). A new or changed tool needs nothing else: its schemas
+are built live once and kept in the user's schema cache (`mcp_tools.schemas`).
 
 Argument types shared by the tools (`Repository`, `MaxTokens`, `Cursor`) carry their descriptions and limits. A tool
 that can return a lot pages with `budget.paginate` (one list; see `mcp_tools.inventory._list`) or `budget.pack_model`
@@ -31,7 +31,7 @@ servers leave it out. Raise `OrchestratorError` subclasses for bad input: the mo
 The capability tools (metrics, automation, design) keep start-up light: their adapters (`mcp_tools.metrics`,
 `mcp_tools.automation`, `mcp_tools.design`) are imported inside the tool bodies, their result models are named by
 reference (`output="module:Model"`, imported here only for type checkers), and every tool's schemas come from the
-generated `mcp_tools/schema_cache.py` (see `mcp_tools.registry`).
+user's schema cache, checked by content on the tool's first call (see `mcp_tools.registry`).
 """
 
 from __future__ import annotations

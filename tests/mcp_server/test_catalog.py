@@ -1,9 +1,10 @@
-"""The whole tool catalog: annotations as declared, the generated schema cache equal to what the SDK derives, a light
-start (no capability module imported), argument vocabularies equal to the libraries', and confinement of the
+"""The whole tool catalog: annotations as declared, the schema cache (checked by content) equal to what the SDK derives,
+a light start (no capability module imported), argument vocabularies equal to the libraries', and confinement of the
 `repository` argument of every tool that takes one."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from mcp.server.mcpserver import Context
 from orchestrator_kit import server
 from orchestrator_kit.mcp_tools import registry as registry_module
 from orchestrator_kit.mcp_tools import schemas
-from orchestrator_kit.mcp_tools.registry import ToolRegistry, build_tool, schema_cache
+from orchestrator_kit.mcp_tools.registry import ToolRegistry, build_tool, is_lazy
 from orchestrator_kit.mcp_tools.roots import RootList
 from orchestrator_kit.mcp_tools.roots import list_roots as roots_of
 
@@ -56,18 +57,79 @@ def test_only_apply_and_undo_write():
     assert server.registry.names(read_only=True) == [n for n, a in ANNOTATIONS.items() if a == READS]
 
 
-def test_the_schema_cache_is_what_the_sdk_derives():
-    assert schemas.main(["--check"]) == 0, "run: python -m orchestrator_kit.mcp_tools.schemas"
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """An empty user cache folder for this test only."""
+    folder = tmp_path / "okit-cache"
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(folder))
+    return folder
 
 
-def test_cached_and_live_tools_are_the_same():
-    cache = schema_cache()
-    assert cache, "schema_cache.py is missing or made with other pydantic/mcp versions"
+def test_the_first_server_writes_the_schema_cache_and_the_next_one_uses_it(own_cache):
+    first = ToolRegistry(server.registry.specs).tools(read_only=False)
+    assert not any(is_lazy(t) for t in first)  # nothing cached yet: every tool built live
+    assert schemas.cache_path().parent == own_cache
+    assert schemas.load() == schemas.current()  # what the installed SDK derives, whatever its version
+
+    second = ToolRegistry(server.registry.specs).tools(read_only=False)
+    assert all(is_lazy(t) for t in second)  # argument models built on the first call
+    for cached, live in zip(second, first, strict=True):
+        assert (cached.parameters, cached.output_schema, cached.context_kwarg, cached.description) == (
+            live.parameters, live.output_schema, live.context_kwarg, live.description), cached.name
+
+
+def test_cached_and_live_tools_are_the_same(own_cache):
+    schemas.main([])
+    cache = schemas.load()
     for spec in server.registry.specs:
         cached, live = build_tool(spec, cache), build_tool(spec, {})
-        assert type(cached.fn_metadata).__name__ == "LazyArguments"  # argument model built on the first call
+        assert is_lazy(cached)
         assert (cached.parameters, cached.output_schema, cached.context_kwarg, cached.description) == (
             live.parameters, live.output_schema, live.context_kwarg, live.description), spec.name
+
+
+async def test_a_cache_that_differs_from_the_sdk_is_corrected_on_the_first_call(own_cache, build, shop):
+    """A cache written by other versions of pydantic or mcp (same signatures, other schemas) is checked by content:
+    the first call of a tool compares and corrects the tool and the file."""
+    schemas.main([])
+    live = schemas.load()
+    stale = json.loads(json.dumps(live))
+    stale["inputs"]["read_file"]["parameters"]["properties"]["path"]["description"] = "stale"
+    ref = "orchestrator_kit.mcp_tools.roots:RootList"
+    stale["outputs"][ref]["description"] = "stale"
+    schemas.cache_path().write_text(json.dumps(stale), encoding="utf-8")
+
+    tools = ToolRegistry(server.registry.specs)
+    async with Client(build(tools=tools)) as client:
+        before = {t.name: t for t in (await client.list_tools()).tools}
+        read = await client.call_tool("read_file", {"path": "Makefile"})
+        roots = await client.call_tool("list_roots", {})
+        after = {t.name: t for t in (await client.list_tools()).tools}
+    assert before["read_file"].input_schema["properties"]["path"]["description"] == "stale"
+    assert not read.is_error and not roots.is_error
+    assert after["read_file"].input_schema == live["inputs"]["read_file"]["parameters"]
+    assert after["list_roots"].output_schema == live["outputs"][ref]
+    assert schemas.load() == live
+
+
+@pytest.mark.parametrize("content", ["", "not json", "[]", '{"inputs": 3, "outputs": []}',
+                                     '{"inputs": {"read_file": {"signature": 1}}, "outputs": {}}'])
+async def test_a_broken_cache_file_is_rebuilt(own_cache, build, content):
+    own_cache.mkdir()
+    schemas.cache_path().write_text(content, encoding="utf-8")
+    async with Client(build(tools=ToolRegistry(server.registry.specs))) as client:
+        result = await client.call_tool("read_file", {"path": "Makefile"})
+    assert not result.is_error
+    assert schemas.load() == schemas.current()
+
+
+async def test_an_unwritable_cache_only_costs_the_light_start(tmp_path, monkeypatch, build):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(blocker / "cache"))
+    async with Client(build(tools=ToolRegistry(server.registry.specs))) as client:
+        result = await client.call_tool("read_file", {"path": "Makefile"})
+    assert not result.is_error and schemas.load() == {"inputs": {}, "outputs": {}}
 
 
 async def test_a_tool_whose_signature_changed_is_built_live(build, shop):
@@ -87,7 +149,9 @@ async def test_a_tool_whose_signature_changed_is_built_live(build, shop):
     assert not result.is_error and result.structured_content["roots"][0]["path"] == str(shop.resolve())
 
 
-def test_a_server_starts_without_the_capability_modules(shop):
+def test_a_server_starts_without_the_capability_modules(shop, own_cache):
+    """The first server (no cache) builds every schema, importing the capability modules once; the next one starts
+    from the cache without them."""
     code = (
         "import sys\n"
         "from orchestrator_kit.server import build_server\n"
@@ -96,8 +160,10 @@ def test_a_server_starts_without_the_capability_modules(shop):
         "'orchestrator_kit.opportunities', 'tiktoken', 'git')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.strip() == "[]", out.stdout
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert "orchestrator_kit.metrics" in first.stdout
+    assert second.stdout.strip() == "[]", second.stdout
 
 
 def test_the_argument_vocabularies_are_the_libraries():

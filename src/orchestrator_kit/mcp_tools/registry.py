@@ -15,10 +15,11 @@ Each tool is wrapped so that:
   described by the `outputSchema` of its model; the wrapper checks that the result is an instance of that model.
 
 Start-up. Building a tool means generating its input and output JSON Schemas and its argument model with pydantic,
-which is most of a server's start-up work. So the schemas are generated once into `schema_cache.py`
-(`python -m orchestrator_kit.mcp_tools.schemas`; a test keeps it equal to what the SDK derives, and a tool whose
-signature changed, or a different pydantic or mcp version, falls back to building live), and the argument model is
-built on the tool's first call. A tool whose result model lives in a module that is slow to import (the metrics,
+which is most of a server's start-up work. So the first server builds them live and keeps them in the user's cache
+(`mcp_tools.schemas`); later servers publish the cached schemas of every tool whose signature is unchanged, and build
+the argument model on the tool's first call, when they also compare the cached schemas with what the installed SDK
+derives and correct both the tool and the cache if they differ (checked by content, never by a version stamp).
+A tool whose result model lives in a module that is slow to import (the metrics,
 automation and design tools: their models pull in the whole capability) names it by reference,
 `@registry.tool(..., output="module:Model")`, with the return annotation imported under `TYPE_CHECKING` only: a
 server then starts without importing those modules, and the tool body imports them on its first call.
@@ -123,19 +124,43 @@ class ToolRegistry:
 
         Built once per spec and shared by every server made from this registry: a tool holds no server state (it
         finds the state through its Context)."""
+        from . import schemas
+
         built: list[Tool] = []
         cache: dict[str, Any] | None = None
+        fresh_inputs: dict[str, dict[str, Any]] = {}
+        fresh_outputs: dict[str, dict[str, Any]] = {}
         for spec in self.specs:
             if read_only and spec.writes:
                 continue
             tool = self._built.get(spec.name)
             if tool is None or tool.fn.__wrapped__ is not spec.fn:
                 if cache is None:
-                    cache = schema_cache()
+                    cache = schemas.load()
                 tool = build_tool(spec, cache)
                 self._built[spec.name] = tool
+                if not is_lazy(tool) and not inspect.iscoroutinefunction(spec.fn):  # built live: keep its schemas
+                    fresh_inputs[spec.name] = cache_entry(spec, tool)
+                    ref = spec_output_ref(spec)
+                    if ref is not None and tool.output_schema and ref not in cache["outputs"]:
+                        fresh_outputs[ref] = tool.output_schema
             built.append(tool)
+        schemas.update(fresh_inputs, fresh_outputs)
         return built
+
+
+def is_lazy(tool: Tool) -> bool:
+    """Whether `tool` was made from cached schemas (its argument model is built on the first call)."""
+    return type(tool.fn_metadata).__name__ == "LazyArguments"
+
+
+def cache_entry(spec: ToolSpec, tool: Tool) -> dict[str, Any]:
+    """The cache entry of a built tool: its input schema with the signature and Context parameter it belongs to."""
+    return {"signature": signature_key(spec.fn), "context": tool.context_kwarg, "parameters": tool.parameters}
+
+
+def spec_output_ref(spec: ToolSpec) -> str | None:
+    return output_of(spec)[0]
 
 
 def build_tool(spec: ToolSpec, cache: dict[str, Any]) -> Tool:
@@ -154,12 +179,14 @@ def build_tool(spec: ToolSpec, cache: dict[str, Any]) -> Tool:
         and not inspect.iscoroutinefunction(spec.fn)
     ):
         lazy = lazy_metadata_class()
-        return Tool(
+        tool = Tool(
             fn=fn, name=spec.name, title=spec.title, description=description, parameters=cached["parameters"],
             fn_metadata=lazy(arg_model=lazy.placeholder(), output_schema=outputs.get(ref) if ref else None,
                              source=fn, skip=[cached["context"]] if cached["context"] else []),
             is_async=False, context_kwarg=cached["context"], annotations=spec.annotations(),
         )
+        tool.fn_metadata.on_ready = functools.partial(verify_cached, spec, tool, ref)
+        return tool
     tool = Tool.from_function(fn, name=spec.name, title=spec.title, annotations=spec.annotations(),
                               description=description)
     if ref is not None:
@@ -182,24 +209,25 @@ def signature_key(fn: Callable[..., Any]) -> str:
     return f"{fn.__module__}.{fn.__qualname__}{inspect.signature(fn)}"
 
 
-def schema_cache() -> dict[str, Any]:
-    """The generated schemas ({"inputs": ..., "outputs": ...}), or {} when missing or made with other versions of
-    pydantic or mcp (whose schema output may differ)."""
-    try:
-        from . import schema_cache as generated
-    except ImportError:  # not generated yet (a fresh checkout during development)
-        return {}
-    if schema_versions() != generated.VERSIONS:
-        return {}
-    return {"inputs": generated.INPUTS, "outputs": generated.OUTPUTS}
+def verify_cached(spec: ToolSpec, tool: Tool, ref: str | None, arg_model: type[BaseModel]) -> None:
+    """On the first call of a tool made from cached schemas: compare them with what the installed SDK derives now
+    (the argument model was just built; the output model is about to be imported by the tool body anyway). A
+    difference, e.g. after upgrading pydantic, corrects the tool and rewrites the cache entry."""
+    from . import schemas
 
-
-def schema_versions() -> str:
-    from importlib.metadata import version
-
-    import pydantic
-
-    return f"pydantic {pydantic.VERSION}, mcp {version('mcp')}"
+    inputs: dict[str, dict[str, Any]] = {}
+    outputs: dict[str, dict[str, Any]] = {}
+    parameters = arg_model.model_json_schema(by_alias=True)
+    if parameters != tool.parameters:
+        tool.parameters = parameters
+        inputs[spec.name] = cache_entry(spec, tool)
+    if ref is not None:
+        output = live_output_schema(ref)
+        if output != tool.fn_metadata.output_schema:
+            tool.fn_metadata.output_schema = output
+            tool.__dict__.pop("output_schema", None)  # Tool.output_schema is a cached_property of that field
+            outputs[ref] = output
+    schemas.update(inputs, outputs)
 
 
 @functools.cache
@@ -211,6 +239,7 @@ def lazy_metadata_class() -> Any:
     class LazyArguments(FuncMetadata):
         source: Any = None
         skip: list[str] = Field(default_factory=list)
+        on_ready: Any = None  # called once with the built argument model (registry.verify_cached)
 
         @staticmethod
         def placeholder() -> type[ArgModelBase]:
@@ -218,7 +247,10 @@ def lazy_metadata_class() -> Any:
 
         def _ready(self) -> None:
             if self.arg_model is ArgModelBase:  # two first calls at once both build it: the same model, harmless
-                self.arg_model = func_metadata(self.source, skip_names=self.skip, structured_output=False).arg_model
+                arg_model = func_metadata(self.source, skip_names=self.skip, structured_output=False).arg_model
+                if self.on_ready is not None:
+                    self.on_ready(arg_model)
+                self.arg_model = arg_model
 
         def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
             self._ready()

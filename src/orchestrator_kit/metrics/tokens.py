@@ -29,11 +29,11 @@ from pathlib import Path
 from ..errors import InputError, OrchestratorError, ReadError
 from ..models import Diagnostic
 from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace, decode, run_git
+from ..usercache import cache_dir
 from .history import directory_of
 from .models import DirectoryTokens, FileTokens, SkippedFile, TokenReport
 
 DETECTOR = "metrics.tokens"
-CACHE_ENV = "ORCHESTRATOR_KIT_CACHE_DIR"
 CACHE_FILE = "tokens-v1.sqlite3"
 # tiktoken's own download location for cl100k_base and the file's sha256 (tiktoken_ext/openai_public.py).
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
@@ -46,14 +46,6 @@ LABEL = ("Estimated Claude tokens: counted with OpenAI's cl100k_base BPE via tik
          "tokenizer; use the Anthropic API's count_tokens for exact numbers.")
 LABEL_ESTIMATE = ("Rough estimate of Claude's tokens: UTF-8 bytes / 4 (tiktoken could not load cl100k_base); code "
                   "usually has 3.6-3.7 bytes per token, so this undercounts it by about 7-11%.")
-
-
-def cache_dir() -> Path:
-    """Where caches live: $ORCHESTRATOR_KIT_CACHE_DIR, else $XDG_CACHE_HOME/orchestrator-kit, else ~/.cache/..."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "orchestrator-kit"
 
 
 # ------------------------------------------------------------------ the encoder

@@ -1,0 +1,35 @@
+"""The user's cache folder, shared by every cache of the tool (token counts, MCP tool schemas).
+
+`$ORCHESTRATOR_KIT_CACHE_DIR`, else `$XDG_CACHE_HOME/orchestrator-kit`, else `~/.cache/orchestrator-kit`. Nothing of
+a scanned repository is written here except counts keyed by content; every cache can be deleted at any time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+CACHE_ENV = "ORCHESTRATOR_KIT_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where caches live: $ORCHESTRATOR_KIT_CACHE_DIR, else $XDG_CACHE_HOME/orchestrator-kit, else ~/.cache/..."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "orchestrator-kit"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename, so that a reader (another server starting at
+    the same time) sees the old file or the new one, never half of one. Raises OSError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
