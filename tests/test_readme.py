@@ -30,3 +30,38 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
     assert "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def constraints() -> dict[str, str]:
+    """constraints.txt as {normalized name: pinned version}."""
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep and version.strip(), f"constraints.txt: not 'name==version': {line!r}"
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def test_the_test_command_installs_the_pinned_versions():
+    assert "-c constraints.txt" in quick_start_commands()[1]
+
+
+def test_constraints_pin_every_requirement_within_what_pyproject_allows():
+    """A dependency added to pyproject.toml must be pinned too, at a version its specifier allows (all extras)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    pins = constraints()
+    assert "orchestrator-kit" not in pins
+    for text in requirements:
+        requirement = Requirement(text)
+        pinned = pins.get(canonicalize_name(requirement.name))
+        assert pinned is not None, f"{requirement.name} is not pinned in constraints.txt"
+        assert requirement.specifier.contains(pinned, prereleases=True), f"{requirement.name}=={pinned} vs {text}"
