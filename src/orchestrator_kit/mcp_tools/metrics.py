@@ -107,7 +107,7 @@ def history(
         try:
             return in_background(work, lambda: history_metrics(
                 folder, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
-                deploy_signals=signals, progress=stop_when_cancelled,
+                deploy_signals=signals, pipelines=scan.inventory.pipelines, progress=stop_when_cancelled,
             ), "reading git history")
         except BaseException:
             stop.set()  # the helper thread stops at its next commit and history_metrics kills git

@@ -42,7 +42,7 @@ def collect_metrics(
     inventory = inventory or scan(path, max_file_bytes=max_file_bytes)
     pipelines = pipeline_metrics(inventory)
     history = history_metrics(workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
-                              deploy_signals=pipelines.deploy_signals)
+                              deploy_signals=pipelines.deploy_signals, pipelines=inventory.pipelines)
     token_counts = token_report(workspace, top=top) if tokens else None
     return Metrics(root=str(workspace.root), history=history, pipelines=pipelines, tokens=token_counts,
                    diagnostics=[*history.diagnostics, *(token_counts.diagnostics if token_counts else [])])

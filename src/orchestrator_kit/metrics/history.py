@@ -31,7 +31,7 @@ from itertools import chain, combinations
 from pathlib import Path
 
 from ..errors import InputError, OrchestratorError, ReadError
-from ..models import Diagnostic
+from ..models import Diagnostic, Pipeline
 from ..repo import Workspace, git_command, git_env, run_git
 from .dora import TagRef, dora_proxies, iso
 from .gitlog import CommitRecord, LogRequest, read_log
@@ -56,6 +56,7 @@ from .models import (
     HotspotSummary,
     WeekCount,
 )
+from .triggers import pipeline_runs, read_history
 
 DETECTOR = "metrics.history"
 DAY = 86400
@@ -130,14 +131,17 @@ def history_metrics(
     top: int = 20,
     dir_depth: int = 2,
     deploy_signals: Sequence[DeploySignal] = (),
+    pipelines: Sequence[Pipeline] = (),
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> HistoryMetrics:
     """Commit frequency, authors, churn, hotspots, coupling, fragmentation, bus factor and DORA proxies of the
     history of `path` (see the module docstring). Never raises for repository problems: an empty repository, a
     folder without git, a shallow clone or missing objects give a (partial) result with Diagnostics. Raises
-    InputError for bad options. `progress(commits_read)` is called for every commit; an exception it raises stops
-    the pass (the git process is killed) and propagates: that is how a caller cancels."""
+    InputError for bad options. With `pipelines`, one more pass over the branches counts how often each
+    pipeline's triggers fired (`pipeline_runs`, see `metrics.triggers`). `progress(commits_read)` is called
+    for every commit; an exception it raises stops the pass (the git process is killed) and propagates: that is
+    how a caller cancels."""
     workspace = path if isinstance(path, Workspace) else Workspace(path)
     if max_commits is not None and max_commits < 1:
         raise InputError(f"--max-commits must be at least 1 (got {max_commits}).")
@@ -215,6 +219,12 @@ def history_metrics(
             deploy_signals=deploy_signals, first_parent_ok=not specs,
         )
         result.diagnostics.extend(problems)
+        if pipelines:
+            runs_history, problems = read_history(
+                workspace.root, pipelines, [(t.name, t.time) for t in tags], window[0] if limited else None,
+                info.head)
+            result.pipeline_runs = pipeline_runs(pipelines, runs_history)
+            result.diagnostics.extend(problems)
     result.partial = bool(result.partial_reasons)
     return result
 

@@ -235,6 +235,33 @@ class DoraProxies(Model):
     )
 
 
+class TriggerRuns(Model):
+    """How often one trigger of a pipeline fired: counted in the git window (`measure: git`; `per_year` False),
+    a cron's firing times in a year (`cron`; per_year True), runs of the callers (`called`), or `unknown`."""
+
+    pipeline: str
+    event: str
+    kind: str
+    measure: Literal["git", "cron", "called", "unknown"]
+    per_year: bool = False
+    low: float | None = None
+    expected: float | None = None
+    high: float | None = None
+    window_days: float | None = None
+    basis: str
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+    evidence: Evidence
+
+
+class PipelineRuns(Model):
+    """A pipeline's triggers with their counts (metrics.triggers), and the pipelines whose jobs call it."""
+
+    pipeline: str
+    triggers: list[TriggerRuns] = Field(default_factory=list)
+    called_by: list[str] = Field(default_factory=list)
+    only_calls_others: bool = False
+
+
 class HistoryMetrics(Model):
     """Metrics from ONE streamed `git log --numstat` pass (plus a `for-each-ref` and, when needed, a `rev-list`)."""
 
@@ -258,6 +285,8 @@ class HistoryMetrics(Model):
     fragmentation: FragmentationSummary
     bus_factor: BusFactorSummary
     dora: DoraProxies
+    pipeline_runs: list[PipelineRuns] = Field(
+        default_factory=list, description="How often each pipeline's triggers fired (metrics.triggers).")
     diagnostics: list[Diagnostic] = Field(default_factory=list)
 
 

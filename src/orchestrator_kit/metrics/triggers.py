@@ -1,0 +1,400 @@
+"""How often each pipeline's triggers fired in the history window, from ONE `git log` pass over the branches.
+
+What is counted, per trigger (the result's `basis` repeats it):
+
+* **push to branches** (`branches`, `branches-ignore`; none: every branch): the commits on the first-parent chain
+  of each matching branch (one push per commit: `expected`), touching a matching path (`paths`: at least one
+  changed file matches, `!pattern` lines negate, the last match wins; `paths-ignore`: not every changed file
+  is ignored). A merge counts with its changes against its first parent. `low` counts the distinct UTC days among
+  them, as if a day's commits went in one push; `high` counts every matching commit reachable from a matching
+  branch, as if each had been pushed on its own.
+* **push of tags** (`tags`, `tags-ignore`): the tags matching them, by tag date, in the window. Path filters do
+  not apply to tags (as in GitHub Actions).
+* **pull request** (`branches`: the base branch): from git alone a pull request is seen once it is merged: a
+  merge into a matching base brings its side commits (one push each: `expected`, and `low` = one run per merge);
+  a non-merge commit on the base counts as one (squash-merged or pushed directly). Requests never merged and
+  re-runs are not in git: `high` = expected x the assumption's high factor, said so in the basis.
+* **schedule**: the cron's firing times in a year (`cron.runs_per_year`, the day-of-month / day-of-week OR rule).
+* **manual dispatch, API, other events**: unknown (no count): git does not record them.
+* **called by other pipelines** (`workflow_call`): the callers' runs, listed in `called_by`.
+
+Branch names come from `refs/heads/*` and, for branches without a local ref, `refs/remotes/<remote>/*`. Globs
+follow GitHub Actions' filter syntax: `*` within a path segment, `**` across segments, `?` one character,
+`[...]` a class.
+
+The pass: `git log --name-only -z --diff-merges=first-parent --format=<sha, parents, committer time>` over every
+matching branch tip, with the window's `--since`, and the same safety options as the history pass.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..cron import CronError, runs_per_year
+from ..models import Diagnostic, Pipeline, Trigger
+from ..repo import git_command, git_env, run_git
+from .models import PipelineRuns, TriggerRuns
+
+DETECTOR = "metrics.triggers"
+MAX_BRANCHES = 500  # a repository with more refs is read through its first 500 (sorted), and says so
+DAY = 86400
+UNKNOWN_EVENTS = {"manual", "api", "other", "pipeline"}
+
+
+@dataclass(frozen=True)
+class CommitPaths:
+    sha: str
+    parents: tuple[str, ...]
+    time: int
+    files: tuple[str, ...]
+
+
+@lru_cache(maxsize=2048)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """GitHub Actions' filter glob as a regular expression (see the module docstring)."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            if pattern.startswith("/", i):  # `**/x` also matches `x` at the top
+                out[-1] = "(?:.*/)?"
+                i += 1
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(ch))
+            else:
+                out.append("[" + pattern[i + 1:end].replace("\\", "\\\\") + "]")
+                i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches(name: str, patterns: Sequence[str]) -> bool:
+    """Whether `name` matches the list: each pattern includes, `!pattern` excludes; the last match wins."""
+    result = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        if glob_regex(pattern[1:] if negate else pattern).match(name):
+            result = not negate
+    return result
+
+
+def ref_selected(name: str, include: Sequence[str] | None, ignore: Sequence[str] | None) -> bool:
+    """A branch or tag name against an include list (None: all) and an ignore list."""
+    if include is not None and not matches(name, include):
+        return False
+    return not (ignore and matches(name, ignore))
+
+
+def paths_selected(files: Sequence[str], include: Sequence[str] | None, ignore: Sequence[str] | None) -> bool:
+    """A commit's changed files against `paths` (some file matches) and `paths-ignore` (not all ignored).
+    A commit with no changed file (empty, or a merge without changes) never matches a path filter."""
+    if include is None and ignore is None:
+        return True
+    if not files:
+        return False
+    if include is not None and not any(matches(f, include) for f in files):
+        return False
+    return not (ignore is not None and all(matches(f, ignore) for f in files))
+
+
+# ------------------------------------------------------------------ reading git
+
+
+def branch_tips(root: Path) -> tuple[dict[str, str], Diagnostic | None]:
+    """branch name -> tip commit: local branches, and remote-tracking branches without a local one."""
+    proc = run_git(root, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(objecttype)", "refs/heads",
+                   "refs/remotes")
+    if proc.returncode != 0:
+        return {}, Diagnostic(path=".", detector=DETECTOR, reason="cannot list branches; run counts use HEAD only")
+    local: dict[str, str] = {}
+    remote: dict[str, str] = {}
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split("\x00")
+        if len(parts) != 3 or parts[2] != "commit":
+            continue
+        ref, sha = parts[0], parts[1]
+        if ref.startswith("refs/heads/"):
+            local[ref[len("refs/heads/"):]] = sha
+        elif ref.startswith("refs/remotes/"):
+            name = ref[len("refs/remotes/"):].partition("/")[2]
+            if name and name != "HEAD":
+                remote.setdefault(name, sha)
+    tips = {**remote, **local}
+    problem = None
+    if len(tips) > MAX_BRANCHES:
+        problem = Diagnostic(path=".", detector=DETECTOR,
+                             reason=f"{len(tips)} branches: run counts read the first {MAX_BRANCHES} by name")
+        tips = dict(sorted(tips.items())[:MAX_BRANCHES])
+    return tips, problem
+
+
+def read_commits(root: Path, tips: Iterable[str], since: int | None) -> tuple[dict[str, CommitPaths], str | None]:
+    """Every commit reachable from `tips` (within `since`), with the files it changed against its first parent."""
+    shas = sorted(set(tips))
+    if not shas:
+        return {}, None
+    args = ["log", "-z", "--name-only", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv",
+            "--no-show-signature", "--diff-merges=first-parent", "--format=%x1e%H %P%x1f%ct%x1f",
+            *([f"--since={since}"] if since is not None else []), "--stdin", "--"]
+    try:
+        proc = subprocess.run(git_command(root, *args), input=("\n".join(shas) + "\n").encode(), capture_output=True,
+                              env=git_env(), timeout=600, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {}, f"git log over the branches failed: {exc}"
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        return {}, f"git log over the branches failed ({lines[-1] if lines else 'no message'})"
+    commits: dict[str, CommitPaths] = {}
+    for record in proc.stdout.decode("utf-8", "replace").split("\x1e"):
+        head, sep, rest = record.partition("\x1f")
+        if not sep:
+            continue
+        ids = head.split()
+        when, _, names = rest.partition("\x1f")
+        if not ids or not when.strip().isdigit():
+            continue
+        files = tuple(n.strip("\n") for n in names.split("\x00") if n.strip("\n"))
+        commits[ids[0]] = CommitPaths(ids[0], tuple(ids[1:]), int(when), files)
+    return commits, None
+
+
+# ------------------------------------------------------------------ counting
+
+
+def _filters(trigger: Trigger, key: str) -> list[str] | None:
+    return trigger.filters.get(key)
+
+
+def first_parent_chain(tip: str, commits: Mapping[str, CommitPaths]) -> list[CommitPaths]:
+    chain: list[CommitPaths] = []
+    current: str | None = tip
+    seen: set[str] = set()
+    while current and current in commits and current not in seen:
+        seen.add(current)
+        record = commits[current]
+        chain.append(record)
+        current = record.parents[0] if record.parents else None
+    return chain
+
+
+def reachable(tip: str, commits: Mapping[str, CommitPaths]) -> set[str]:
+    seen: set[str] = set()
+    stack = [tip]
+    while stack:
+        sha = stack.pop()
+        if sha in seen or sha not in commits:
+            continue
+        seen.add(sha)
+        stack.extend(commits[sha].parents)
+    return seen
+
+
+def _side_commits(merge: CommitPaths, commits: Mapping[str, CommitPaths]) -> set[str]:
+    """The commits a merge brings in: reachable from its other parents, not from its first parent."""
+    if len(merge.parents) < 2:
+        return set()
+    base = reachable(merge.parents[0], commits)
+    side: set[str] = set()
+    for parent in merge.parents[1:]:
+        side |= reachable(parent, commits) - base
+    return side
+
+
+@dataclass
+class History:
+    """The branches and commits of one pass, and the window they cover."""
+
+    tips: dict[str, str]
+    commits: dict[str, CommitPaths]
+    tags: Sequence[tuple[str, int]]  # (name, time) of every tag
+    window: tuple[int, int] | None
+
+    @property
+    def window_days(self) -> float | None:
+        if self.window is None:
+            return None
+        return round((self.window[1] - self.window[0]) / DAY, 2)
+
+
+def _branches(trigger: Trigger, history: History) -> list[str]:
+    include = _filters(trigger, "branches")
+    ignore = _filters(trigger, "branches-ignore")
+    return sorted(b for b in history.tips if ref_selected(b, include, ignore))
+
+
+def _path_filter_text(trigger: Trigger) -> str:
+    parts = [f"{key} {trigger.filters[key]}" for key in ("paths", "paths-ignore") if trigger.filters.get(key)]
+    return (", touching " + "; ".join(parts)) if parts else ""
+
+
+def push_runs(trigger: Trigger, history: History) -> tuple[int, int, int, str]:
+    """(low, expected, high, basis) of branch pushes in the window (see the module docstring)."""
+    branches = _branches(trigger, history)
+    include, ignore = _filters(trigger, "paths"), _filters(trigger, "paths-ignore")
+    first_parent: set[str] = set()
+    every: set[str] = set()
+    for branch in branches:
+        tip = history.tips[branch]
+        for record in first_parent_chain(tip, history.commits):
+            if paths_selected(record.files, include, ignore):
+                first_parent.add(record.sha)
+        for sha in reachable(tip, history.commits):
+            record = history.commits[sha]
+            if paths_selected(record.files, include, ignore):
+                every.add(sha)
+    days = {history.commits[sha].time // DAY for sha in first_parent}
+    names = ", ".join(branches[:5]) + (f" and {len(branches) - 5} more" if len(branches) > 5 else "")
+    basis = (f"git: {len(first_parent)} first-parent commits on matching branches ({names or 'none'})"
+             f"{_path_filter_text(trigger)}; low {len(days)} distinct days, high {len(every)} commits "
+             "reachable from those branches")
+    return len(days), len(first_parent), max(len(every), len(first_parent)), basis
+
+
+def tag_runs(trigger: Trigger, history: History) -> tuple[int, str]:
+    include = _filters(trigger, "tags")
+    ignore = _filters(trigger, "tags-ignore")
+    start = history.window[0] if history.window else None
+    names = [name for name, when in history.tags if ref_selected(name, include, ignore)
+             and (start is None or when >= start)]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return len(names), f"git: {len(names)} tags matching {include or 'any'} in the window ({shown or 'none'})"
+
+
+def pull_request_runs(trigger: Trigger, history: History) -> tuple[int, int, str]:
+    """(low, expected, basis): runs of pull requests later merged into a matching base branch."""
+    branches = _branches(trigger, history)
+    include, ignore = _filters(trigger, "paths"), _filters(trigger, "paths-ignore")
+    merges = direct = side_total = 0
+    seen: set[str] = set()
+    for branch in branches:
+        for record in first_parent_chain(history.tips[branch], history.commits):
+            if record.sha in seen:
+                continue
+            seen.add(record.sha)
+            if len(record.parents) > 1:
+                side = [history.commits[s] for s in _side_commits(record, history.commits)]
+                touched = [s for s in side if paths_selected(s.files, include, ignore)]
+                if touched or paths_selected(record.files, include, ignore):
+                    merges += 1
+                    side_total += max(1, len(touched))
+            elif paths_selected(record.files, include, ignore):
+                direct += 1
+    basis = (f"git: {merges} merges into matching base branches ({', '.join(branches[:5]) or 'none'}) bringing "
+             f"{side_total} commits (one run per pushed commit), plus {direct} other commits on those branches "
+             f"(one pull request each){_path_filter_text(trigger)}; low: one run per merge or commit")
+    return merges + direct, side_total + direct, basis
+
+
+def trigger_runs(pipeline: Pipeline, trigger: Trigger, history: History | None) -> TriggerRuns:
+    """How often one trigger fired (see the module docstring)."""
+    common = {"pipeline": pipeline.id, "event": trigger.event, "kind": trigger.kind, "filters": trigger.filters,
+              "evidence": trigger.evidence}
+    if trigger.kind == "schedule":
+        try:
+            runs = runs_per_year(trigger.cron) if trigger.cron else None
+        except CronError:
+            runs = None
+        if runs is None:
+            return TriggerRuns(**common, measure="unknown", basis=f"cron '{trigger.cron}' has no yearly count")
+        return TriggerRuns(**common, measure="cron", per_year=True, low=runs, expected=runs, high=runs,
+                           basis=f"cron '{trigger.cron}': {runs} firing times in a 365-day year (day-of-month "
+                                 "and day-of-week both restricted: either matches)")
+    if trigger.kind == "reusable":
+        return TriggerRuns(**common, measure="called", basis="runs when another pipeline calls it (see called_by)")
+    if history is None or history.window is None:
+        return TriggerRuns(**common, measure="unknown", basis="no git history to count from")
+    window = history.window_days
+    if trigger.kind in ("push", "tag"):
+        has_tags = trigger.kind == "tag" or bool(_filters(trigger, "tags") or _filters(trigger, "tags-ignore"))
+        has_branches = trigger.kind == "push" and (
+            not has_tags or bool(_filters(trigger, "branches") or _filters(trigger, "branches-ignore")))
+        low = expected = high = 0
+        parts: list[str] = []
+        if has_branches:
+            b_low, b_expected, b_high, basis = push_runs(trigger, history)
+            low, expected, high = low + b_low, expected + b_expected, high + b_high
+            parts.append(basis)
+        if has_tags:
+            count, basis = tag_runs(trigger, history)
+            low, expected, high = low + count, expected + count, high + count
+            parts.append(basis)
+        return TriggerRuns(**common, measure="git", low=low, expected=expected, high=high, window_days=window,
+                           basis="; ".join(parts))
+    if trigger.kind == "release":
+        count, basis = tag_runs(trigger, history)
+        return TriggerRuns(**common, measure="git", low=count, expected=count, high=count, window_days=window,
+                           basis=basis + " (a release is published from a tag)")
+    if trigger.kind == "pull_request":
+        low, expected, basis = pull_request_runs(trigger, history)
+        return TriggerRuns(**common, measure="git", low=low, expected=expected, high=None, window_days=window,
+                           basis=basis)
+    return TriggerRuns(**common, measure="unknown",
+                       basis=f"'{trigger.event}' runs are started by a person or another system: git does not "
+                             "record them")
+
+
+def _callee(uses: str, by_path: Mapping[str, str]) -> str | None:
+    """The pipeline a job's `uses: ./.github/workflows/x.yml` calls (local reusable workflows only)."""
+    ref = uses.split("@", 1)[0]
+    if ref.startswith("./"):
+        return by_path.get(ref[2:])
+    return None
+
+
+def pipeline_runs(pipelines: Sequence[Pipeline], history: History | None) -> list[PipelineRuns]:
+    """Each pipeline's triggers with their counts, and the pipelines that call it."""
+    by_path = {p.path: p.id for p in pipelines if p.kind == "pipeline"}
+    callers: dict[str, set[str]] = defaultdict(set)
+    for pipeline in pipelines:
+        for job in pipeline.jobs:
+            callee = _callee(job.uses, by_path) if job.uses else None
+            if callee and callee != pipeline.id:
+                callers[callee].add(pipeline.id)
+    result: list[PipelineRuns] = []
+    for pipeline in pipelines:
+        if pipeline.kind != "pipeline":
+            continue
+        calls_only = bool(pipeline.jobs) and all(job.uses and not job.steps for job in pipeline.jobs)
+        result.append(PipelineRuns(
+            pipeline=pipeline.id, triggers=[trigger_runs(pipeline, t, history) for t in pipeline.triggers],
+            called_by=sorted(callers.get(pipeline.id, ())), only_calls_others=calls_only))
+    return result
+
+
+def read_history(root: Path, pipelines: Sequence[Pipeline], tags: Sequence[tuple[str, int]], since: int | None,
+                 head: str | None) -> tuple[History | None, list[Diagnostic]]:
+    """The one pass over the branches that any pipeline's triggers can match."""
+    diagnostics: list[Diagnostic] = []
+    if not any(t.kind in ("push", "pull_request", "tag", "release") for p in pipelines for t in p.triggers):
+        return None, diagnostics
+    tips, problem = branch_tips(root)
+    if problem:
+        diagnostics.append(problem)
+    if not tips and head:
+        tips = {"HEAD": head}
+    commits, failure = read_commits(root, tips.values(), since)
+    if failure:
+        diagnostics.append(Diagnostic(path=".", detector=DETECTOR, reason=failure + "; run counts are unknown"))
+        return None, diagnostics
+    times = [c.time for c in commits.values()]
+    window = (min(times), max(times)) if times else None
+    tips = {name: sha for name, sha in tips.items() if sha in commits}
+    return History(tips=tips, commits=commits, tags=list(tags), window=window), diagnostics
