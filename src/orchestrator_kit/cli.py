@@ -88,13 +88,19 @@ def scan(
         typer.Option("--opportunities/--no-opportunities", help="Add the automation opportunity matrix "
                      "(default: on for table and markdown, off for json)."),
     ] = None,
+    include_fixtures: Annotated[
+        bool,
+        typer.Option("--include-fixtures", help="Keep what test fixtures (testdata/, fixtures/, ...) and copies of "
+                     "other projects hold; by default it is only counted."),
+    ] = False,
 ) -> None:
     """Inventory the pipelines, tasks, schedules, runbooks and infrastructure of PATH. Reads only; runs nothing."""
     from .service import scan as scan_repository
 
     with ProgressReporter(progress) as report:
         try:
-            inventory = scan_repository(path, max_file_bytes=max_file_size, progress=report)
+            inventory = scan_repository(path, max_file_bytes=max_file_size, progress=report,
+                                        include_fixtures=include_fixtures)
         except OrchestratorError as exc:
             fail(str(exc))
     extras = None

@@ -291,6 +291,26 @@ class GitInfo(Model):
     empty: bool = False
 
 
+class SkippedFixtures(Model):
+    """What came from test fixtures and copies of other projects (see `discovery._fixtures`): counted, and left out
+    of the inventory unless the scan was asked to include them (`included`)."""
+
+    included: bool = False
+    items: int = Field(default=0, description="Pipelines, tasks, schedules, infrastructure items and procedures.")
+    files: int = Field(default=0, description="Files those items (and diagnostics) came from.")
+    by_kind: dict[str, int] = Field(default_factory=dict, description="Counts per inventory list, diagnostics too.")
+    folders: list[str] = Field(default_factory=list, description="The fixture folders with the most items (up to 10).")
+
+    def note(self) -> str | None:
+        """One line for reports: how much was left out, and how to see it (None when nothing was)."""
+        if self.items == 0 and not self.by_kind:
+            return None
+        if self.included:
+            return f"{self.items:,} items come from test fixtures and copies of other projects (included on request)"
+        return (f"{self.items:,} items in test fixtures and copies of other projects skipped "
+                f"({self.files:,} files; --include-fixtures shows them)")
+
+
 class Inventory(Model):
     """Everything discovery found in one repository. Lists are sorted by path then line for stable output."""
 
@@ -306,3 +326,4 @@ class Inventory(Model):
     infrastructure: list[InfraItem] = Field(default_factory=list)
     procedures: list[ManualProcedure] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
+    skipped_fixtures: SkippedFixtures = Field(default_factory=SkippedFixtures)

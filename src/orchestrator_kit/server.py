@@ -156,6 +156,11 @@ def scan_repository(
     ctx: Context,
     repository: Repository = ".",
     refresh: Annotated[bool, Field(description="Scan again even if nothing changed since the last scan.")] = False,
+    include_fixtures: Annotated[
+        bool,
+        Field(description="Keep what test fixtures (testdata/, fixtures/, ...) and copies of other projects hold; by "
+              "default it is counted in skipped_fixtures and left out of every list."),
+    ] = False,
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> ScanSummary:
@@ -167,7 +172,8 @@ def scan_repository(
     that follow are fast. Sends progress notifications during a long scan and stops when the call is cancelled.
     Use `cursor` to page through many diagnostics."""
     return inventory.scan_repository(
-        state_of(ctx), repository, refresh=refresh, max_tokens=max_tokens, cursor=cursor, work=work_for(ctx)
+        state_of(ctx), repository, refresh=refresh, max_tokens=max_tokens, cursor=cursor, work=work_for(ctx),
+        include_fixtures=include_fixtures,
     )
 
 

@@ -18,11 +18,13 @@ def scan(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     detectors: set[str] | None = None,
     progress: ProgressFn | None = None,
+    include_fixtures: bool = False,
 ) -> Inventory:
     """Discover how the repository at `path` is built, tested, released, scheduled and operated.
 
     Reads files only (nothing in the repository is executed); raises `InputError` when `path` is not a
-    readable directory; every per-file problem becomes a `Diagnostic` in the result.
+    readable directory; every per-file problem becomes a `Diagnostic` in the result. What test fixtures and
+    copies of other projects hold is counted in `skipped_fixtures` and left out unless `include_fixtures`.
     """
     workspace = Workspace(path, max_file_bytes=max_file_bytes)
-    return discover(workspace, only=detectors, progress=progress)
+    return discover(workspace, only=detectors, progress=progress, include_fixtures=include_fixtures)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 
 from ..models import Diagnostic, Inventory
 from ..repo import Workspace
+from ._fixtures import FixtureFilter, split_fixtures
 from .base import DETECTORS, FINALIZERS, VENDORED, DetectContext, Detector, Wants, detector, finalizer
 
 __all__ = ["DetectContext", "Detector", "Wants", "detector", "discover", "finalizer", "load_detectors"]
@@ -46,8 +47,12 @@ def discover(
     *,
     only: set[str] | None = None,
     progress: ProgressFn | None = None,
+    include_fixtures: bool = False,
 ) -> Inventory:
-    """Run the detectors (all, or those named in `only`) over the workspace and return the Inventory."""
+    """Run the detectors (all, or those named in `only`) over the workspace and return the Inventory.
+
+    Findings from test fixtures and copies of other projects are counted in `skipped_fixtures` and left out
+    (before the finalizers link anything to them) unless `include_fixtures`."""
     detectors = [d for d in load_detectors() if only is None or d.name in only]
     listing = workspace.listing()
     ctx = DetectContext(workspace, listing.files)
@@ -60,6 +65,7 @@ def discover(
     with _collector_paused():
         _read_all(ctx, index_of, listing.files, progress, step)
     names = {d.name for d in detectors}
+    skipped = split_fixtures(ctx.findings, FixtureFilter(listing.files), include=include_fixtures)
     for fin in sorted(FINALIZERS, key=lambda f: (f.order, f.name)):
         _run_detector(ctx, fin.name, lambda fin=fin: fin.run(ctx), ".")
 
@@ -77,6 +83,7 @@ def discover(
         infrastructure=sorted(found.infrastructure, key=by_place),
         procedures=sorted(found.procedures, key=by_place),
         diagnostics=sorted(found.diagnostics, key=lambda d: (d.path, d.line or 0, d.reason)),
+        skipped_fixtures=skipped,
     )
 
 

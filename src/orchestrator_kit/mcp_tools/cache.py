@@ -11,6 +11,10 @@ folder by a fingerprint of its state, taken before the scan so that a change mad
 Sync MCP tools run in worker threads, so the cache is shared between threads: a lock per folder makes two
 concurrent calls for the same folder scan once (the second waits and gets the first's result), while different
 folders scan in parallel. A scan that fails or is cancelled stores nothing.
+
+Whether the scan kept what test fixtures hold (`include_fixtures`) is part of an entry: a call that asks for the
+other choice scans again, and a call that does not say (None) takes the entry as it is (False for a new one), so
+the list tools show what the last `scan_repository` chose.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class CachedScan:
     scanned_at: float
     scan_seconds: float
     cached: bool
+    include_fixtures: bool = False
 
 
 @dataclass
@@ -76,6 +81,7 @@ class ScanCache:
         refresh: bool = False,
         progress: ProgressFn | None = None,
         check: CheckFn | None = None,
+        include_fixtures: bool | None = None,
     ) -> CachedScan:
         """The inventory of `folder` (a real, confined directory path), scanning only when it changed.
 
@@ -91,13 +97,16 @@ class ScanCache:
         try:
             with self._guard:
                 entry = self._entries.get(folder)
-                if entry is not None and entry.version == version and not refresh:
+                same_choice = include_fixtures is None or entry is None or entry.include_fixtures == include_fixtures
+                if entry is not None and entry.version == version and not refresh and same_choice:
                     self._entries.move_to_end(folder)
                     self.stats.hits += 1
                     return replace(entry, cached=True)
             started = time.perf_counter()
             try:
-                inventory = self._scan(folder, progress)
+                if include_fixtures is None:
+                    include_fixtures = entry.include_fixtures if entry is not None else False
+                inventory = self._scan(folder, progress, include_fixtures)
             except Exception:
                 with self._guard:
                     self.stats.failed += 1
@@ -112,6 +121,7 @@ class ScanCache:
                 scanned_at=time.time(),
                 scan_seconds=round(time.perf_counter() - started, 3),
                 cached=False,
+                include_fixtures=include_fixtures,
             )
             with self._guard:
                 self.stats.scans += 1
@@ -123,12 +133,13 @@ class ScanCache:
         finally:
             lock.release()
 
-    def _scan(self, folder: Path, progress: ProgressFn | None) -> Inventory:
+    def _scan(self, folder: Path, progress: ProgressFn | None, include_fixtures: bool) -> Inventory:
+        extra = {"include_fixtures": True} if include_fixtures else {}
         if self._scanner is not None:
-            return self._scanner(folder, max_file_bytes=self.max_file_bytes, progress=progress)
+            return self._scanner(folder, max_file_bytes=self.max_file_bytes, progress=progress, **extra)
         from ..service import scan  # imported on first use: discovery loads every detector module
 
-        return scan(folder, max_file_bytes=self.max_file_bytes, progress=progress)
+        return scan(folder, max_file_bytes=self.max_file_bytes, progress=progress, **extra)
 
     # ------------------------------------------------------------ fingerprints
 

@@ -28,6 +28,7 @@ from ..models import (
     ProcedureStep,
     Schedule,
     ScheduleSource,
+    SkippedFixtures,
     Task,
     TaskRunner,
 )
@@ -91,6 +92,10 @@ class ScanSummary(Out):
     tasks_by_runner: dict[str, int]
     schedules_by_source: dict[str, int]
     infrastructure_by_kind: dict[str, int]
+    skipped_fixtures: SkippedFixtures = Field(
+        description="What test fixtures and copies of other projects hold: counted, and left out of every list unless "
+        "scan_repository was called with include_fixtures=true."
+    )
     diagnostics: list[Diagnostic] = Field(description="Problems met while reading (this page), most severe first.")
     diagnostics_offset: int
     next_cursor: str | None = Field(description="Pass as `cursor` for more diagnostics; null when all are shown.")
@@ -109,9 +114,10 @@ def scan_repository(
     max_tokens: int,
     cursor: str | None = None,
     work: Work = NO_WORK,
+    include_fixtures: bool = False,
 ) -> ScanSummary:
     """Scan (or reuse the cached scan of) a repository and summarize it."""
-    root, _folder, scan = state.scan(repository, refresh=refresh, work=work)
+    root, _folder, scan = state.scan(repository, refresh=refresh, work=work, include_fixtures=include_fixtures)
     inv = scan.inventory
     offset = decode_cursor(cursor, "diagnostics", scan.version)
     diagnostics = sorted(inv.diagnostics, key=lambda d: (_SEVERITY_ORDER.get(d.severity, 3), d.path, d.line or 0))
@@ -146,6 +152,7 @@ def scan_repository(
             tasks_by_runner=dict(Counter(t.runner for t in inv.tasks)),
             schedules_by_source=dict(Counter(s.source for s in inv.schedules)),
             infrastructure_by_kind=dict(Counter(i.kind for i in inv.infrastructure)),
+            skipped_fixtures=inv.skipped_fixtures,
             diagnostics=page,
             diagnostics_offset=start,
             next_cursor=next_cursor,

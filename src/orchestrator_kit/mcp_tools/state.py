@@ -85,7 +85,10 @@ class ServerState:
         root, folder = self.folder(repository)
         return root, Workspace(folder, max_file_bytes=self.max_file_bytes)
 
-    def scan(self, repository: str, *, refresh: bool = False, work: Work = NO_WORK) -> tuple[Root, Path, CachedScan]:
-        """The (cached) inventory of a repository argument."""
+    def scan(
+        self, repository: str, *, refresh: bool = False, work: Work = NO_WORK, include_fixtures: bool | None = None
+    ) -> tuple[Root, Path, CachedScan]:
+        """The (cached) inventory of a repository argument; `include_fixtures` None keeps the cached choice."""
         root, folder = self.folder(repository)
-        return root, folder, self.cache.get(folder, refresh=refresh, progress=work.progress, check=work.check)
+        return root, folder, self.cache.get(folder, refresh=refresh, progress=work.progress, check=work.check,
+                                            include_fixtures=include_fixtures)

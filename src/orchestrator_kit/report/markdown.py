@@ -82,6 +82,7 @@ def render_markdown(inventory: Inventory, extras: tuple[Metrics | None, Opportun
         f"- Tasks: {len(inventory.tasks)}; schedules: {len(inventory.schedules)}; "
         f"manual procedures: {len(inventory.procedures)}; infrastructure items: {len(inventory.infrastructure)}",
         f"- Diagnostics: {len(inventory.diagnostics)}",
+        *([f"- {note}"] if (note := inventory.skipped_fixtures.note()) else []),
         "",
     ]
     if inventory.pipelines:

@@ -38,6 +38,9 @@ def render_tables(
         Text.assemble(("Inventory of ", "bold"), (inventory.root, "bold cyan"), f"  ({where}; "
                       f"{inventory.files_listed} files listed, {inventory.files_read} read)")
     )
+    skipped = inventory.skipped_fixtures.note()
+    if skipped:
+        console.print(Text(skipped, style="dim"))
     if inventory.pipelines:
         summary = Table(title="Pipelines", title_justify="left", expand=False)
         for column in ("Pipeline", "System", "Triggers", "Jobs", "Job graph (levels)", "Evidence"):
