@@ -1,0 +1,244 @@
+"""A run on disk: `.orchestrator-kit/runs/<run id>/` with `transcript.jsonl` (append-only events) and `state.json`.
+
+Every event has a sequence number `seq`. A turn is written to the transcript first (flushed and fsynced), then
+`state.json` is replaced atomically (write a temporary file, fsync, rename) with the `seq` of the last event it
+covers: that is the checkpoint. On resume, the conversation is rebuilt from the events up to the checkpoint's `seq`;
+events after it (a turn cut short by a kill, or a torn last line) are moved to `transcript.discarded.jsonl`, so the
+transcript always ends at the checkpoint before the run goes on.
+
+Events: `run` (the configuration), `user` (a stage's kickoff or the revision request: a message), `turn` (one model
+answer: the request's shape, the response, each tool call with its arguments, result and error flag, the tool results
+message, usage and estimated cost), `stage` (a transition), `report`, `grounding`, `stop`, `resumed`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..errors import InputError
+from .budget import BudgetStop, Limits
+from .phases import RunStatus
+from .report import AgentName
+from .settings import Usage
+
+RUNS_DIR = Path(".orchestrator-kit") / "runs"
+RUN_ID = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
+STATE_VERSION = 1
+MAX_STATE_BYTES = 16 * 1024 * 1024
+MAX_TRANSCRIPT_BYTES = 1024 * 1024 * 1024
+
+Message = dict[str, Any]
+
+
+class RunState(BaseModel):
+    """state.json: where the run is (stage, turn), what it used, and how it ended."""
+
+    version: int = STATE_VERSION
+    run_id: str
+    agent: AgentName
+    repository: str
+    task: str | None = None
+    model: str
+    allow_writes: bool = False
+    limits: Limits = Field(default_factory=Limits)
+    status: RunStatus = "running"
+    stage: str
+    kicked_off: bool = Field(default=False, description="The current stage's first message is in the conversation.")
+    turn: int = 0
+    seq: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    stopped_by: BudgetStop | None = None
+    error: str | None = None
+    revised: bool = False
+    report_text: str | None = Field(default=None, description="The last report the model wrote (report stages).")
+    last_text: str | None = Field(default=None, description="The last text answer of any stage (partial reports).")
+    report_files: list[str] = Field(default_factory=list)
+    started_at: str
+    updated_at: str
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def check_run_id(run_id: str) -> str:
+    if not RUN_ID.match(run_id):
+        raise InputError(f"'{run_id[:80]}' is not a run id (they look like 20261206T051700-a1b2c3).")
+    return run_id
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _safe_dir(path: Path) -> Path:
+    """Create `path` (and its parents) refusing symlinks on the way inside the runs folder."""
+    path.mkdir(parents=True, exist_ok=True)
+    for part in (path, *path.parents[:3]):
+        if part.is_symlink():
+            raise InputError(f"'{part}' is a symbolic link; the runner keeps its runs only in real folders.")
+    return path
+
+
+class RunStore:
+    """One run's folder: append events, write the checkpoint, read them back."""
+
+    def __init__(self, base: Path, run_id: str) -> None:
+        self.run_id = check_run_id(run_id)
+        self.dir = base / RUNS_DIR / run_id
+        self.transcript = self.dir / "transcript.jsonl"
+        self.state_file = self.dir / "state.json"
+        self.seq = 0
+
+    @classmethod
+    def create(cls, base: Path, state: RunState) -> RunStore:
+        store = cls(base, state.run_id)
+        if store.dir.exists():
+            raise InputError(f"The run folder {store.dir} exists already.")
+        _safe_dir(store.dir)
+        return store
+
+    @classmethod
+    def open(cls, base: Path, run_id: str) -> tuple[RunStore, RunState]:
+        """An existing run and its checkpoint; the transcript is cut back to the checkpoint."""
+        store = cls(base, run_id)
+        if not store.state_file.is_file():
+            raise InputError(f"No run '{run_id}' in {base / RUNS_DIR} (no state.json there).")
+        state = store.load_state()
+        store.seq = state.seq
+        store._discard_after(state.seq)
+        return store, state
+
+    # ------------------------------------------------------------ writing
+
+    def append(self, event_type: str, **fields: Any) -> int:
+        """Append one event (flushed and fsynced); returns its seq."""
+        self.seq += 1
+        line = json.dumps({"seq": self.seq, "type": event_type, "time": _now(), **fields}, default=_json_default)
+        with self.transcript.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return self.seq
+
+    def checkpoint(self, state: RunState) -> None:
+        """Write state.json atomically, covering every event appended so far."""
+        state.seq = self.seq
+        state.updated_at = _now()
+        data = state.model_dump_json(indent=2).encode()
+        fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".json", dir=self.dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.state_file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        with contextlib.suppress(OSError):  # the rename itself is durable once the folder is synced
+            dir_fd = os.open(self.dir, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    # ------------------------------------------------------------ reading
+
+    def load_state(self) -> RunState:
+        try:
+            if self.state_file.stat().st_size > MAX_STATE_BYTES:
+                raise InputError(f"{self.state_file} is larger than {MAX_STATE_BYTES:,} bytes; not a run state.")
+            state = RunState.model_validate_json(self.state_file.read_bytes())
+        except (OSError, ValidationError, ValueError) as exc:
+            raise InputError(f"{self.state_file} is not a valid run state: {str(exc).splitlines()[0]}") from None
+        if state.run_id != self.run_id:
+            raise InputError(f"{self.state_file} belongs to run '{state.run_id}', not '{self.run_id}'.")
+        return state
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """The transcript's events (a torn or invalid line ends the reading: nothing after it is trusted)."""
+        yield from read_events(self.transcript)
+
+    def _discard_after(self, seq: int) -> None:
+        if not self.transcript.exists():
+            return
+        kept: list[str] = []
+        discarded: list[str] = []
+        with self.transcript.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    event = json.loads(line)
+                    keep = isinstance(event, dict) and int(event.get("seq", 0)) <= seq and not discarded
+                except (ValueError, TypeError):
+                    keep = False
+                (kept if keep else discarded).append(line if line.endswith("\n") else line + "\n")
+        if not discarded:
+            return
+        with (self.dir / "transcript.discarded.jsonl").open("a", encoding="utf-8") as fh:
+            fh.writelines(discarded)
+        tmp = self.transcript.with_suffix(".tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        os.replace(tmp, self.transcript)
+
+    def messages(self) -> list[Message]:
+        """The conversation up to the checkpoint: kickoff messages, answers and tool results, in order."""
+        return conversation(self.events())
+
+
+def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    """Events of a transcript file, stopping at the first line that is not a JSON object."""
+    if path.stat().st_size > MAX_TRANSCRIPT_BYTES:
+        raise InputError(f"{path} is larger than {MAX_TRANSCRIPT_BYTES:,} bytes; not a transcript.")
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                return
+            if not isinstance(event, dict):
+                return
+            yield event
+
+
+def conversation(events: Iterator[dict[str, Any]]) -> list[Message]:
+    messages: list[Message] = []
+    for event in events:
+        if event.get("type") == "user" and isinstance(event.get("message"), dict):
+            messages.append(event["message"])
+        elif event.get("type") == "turn":
+            messages.append(event["response_message"])
+            if isinstance(event.get("tool_results"), dict):
+                messages.append(event["tool_results"])
+    return messages
+
+
+def tool_result_texts(path: Path) -> list[str]:
+    """The text of every tool result in a transcript (what the grounding check accepts as evidence)."""
+    texts: list[str] = []
+    for event in read_events(path):
+        if event.get("type") != "turn":
+            continue
+        for call in event.get("tool_calls") or []:
+            if isinstance(call, dict) and isinstance(call.get("result"), str):
+                texts.append(call["result"])
+    return texts
+
+
+def _json_default(value: object) -> object:
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", exclude_none=True)
+    return str(value)
