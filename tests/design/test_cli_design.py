@@ -67,7 +67,7 @@ def test_validate_gate_exits_1_with_json_findings():
     report = json.loads(proc.stdout)
     assert report["valid"] is False and report["errors"] == 10
     typo = next(f for f in report["findings"] if f["rule"] == "target-exists")
-    assert typo["location"] == "/states/3/catch/0/target" and typo["line"] == 65
+    assert typo["location"] == "/states/3/catch/0/target" and typo["line"] == 66
 
 
 def test_min_severity_filters_the_listing_not_the_gate():
@@ -123,7 +123,8 @@ def test_schema_rules_and_examples():
     assert schema["title"] == "WorkflowDesign" and "states" in schema["properties"]
     rules = json.loads(cli("rules", "-f", "json").stdout)
     assert {"id": "compensation-order", "severity": "error",
-            "summary": "On every failure path, compensations run in reverse order of the commits they undo."} in rules
+            "summary": "On every failure path, compensations run in reverse order of the commits they undo (across "
+                       "parallel scopes)."} in rules
     listing = cli("examples").stdout
     assert "order-fulfilment.broken" in listing and "broken" in listing
     assert cli("examples", "order-fulfilment").stdout == (EXAMPLES / "order-fulfilment.yaml").read_text()

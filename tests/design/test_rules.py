@@ -66,6 +66,28 @@ def _goto(name: str, target: str) -> Mutation:
     return _set(f"{name}.transitions", [{"target": target}])
 
 
+def _undo(name: str, target: str) -> dict[str, Any]:
+    """A compensation task: naturally idempotent, retried."""
+    return task(name, target, idempotency={"natural": True}, retry=[retry(errors=["States.ALL"])])
+
+
+def _saga_in_branch(first_undo: str, *, catch: bool = True, split: bool = False) -> Mutation:
+    """charge -> checks (parallel: a1 then a2, each compensated in the workflow scope by undo1 / undo2) -> ship;
+    the parallel's catch runs `first_undo`, then the other one, then refund. With `split`, a1 and a2 are in two
+    branches. New states: checks (5), first_undo (6), the other undo (7)."""
+    a1 = task("a1", "a_ok" if split else "a2", side_effect={"description": "row one", "compensation": "undo1"})
+    a2 = task("a2", "b_ok" if split else "a_ok", side_effect={"description": "row two", "compensation": "undo2"})
+    branches = (
+        [_branch("a", a1, {"name": "a_ok", "type": "succeed"}), _branch("b", a2, {"name": "b_ok", "type": "succeed"})]
+        if split else [_branch("a", a1, a2, {"name": "a_ok", "type": "succeed"})]
+    )
+    second = "undo2" if first_undo == "undo1" else "undo1"
+    extra: dict[str, Any] = {"catch": [{"errors": ["States.ALL"], "target": first_undo}]} if catch else {}
+    return _all(_goto("charge", "checks"),
+                _add(_parallel(branches, transitions=[{"target": "ship"}], **extra),
+                     _undo(first_undo, second), _undo(second, "refund")))
+
+
 # (rule, case id, mutation, expected location of one finding) -- each must report `rule` at that location.
 FAILING: list[tuple[str, str, Mutation, str]] = [
     ("start-state", "missing start", _set("start_at", "chrage"), "/start_at"),
@@ -150,7 +172,8 @@ FAILING: list[tuple[str, str, Mutation, str]] = [
      _all(_goto("ship", "hold"),
           _add({"name": "hold", "type": "wait", "events": ["resumed"], "transitions": [{"event": "resumed", "target": "done"}]})),
      "/states/5/timeout_seconds"),
-    ("task-heartbeat", "callback without heartbeat", _set("ship.callback", True), "/states/1/heartbeat_seconds"),
+    ("task-heartbeat", "worker callback without heartbeat",
+     _all(_set("ship.callback", True), _set("ship.callback_from", "worker")), "/states/1/heartbeat_seconds"),
     ("task-heartbeat", "long timeout without heartbeat", _set("ship.timeout_seconds", "1h"),
      "/states/1/heartbeat_seconds"),
     ("task-heartbeat", "heartbeat not shorter than timeout",
@@ -163,8 +186,9 @@ FAILING: list[tuple[str, str, Mutation, str]] = [
                                   {"name": "a_ok", "type": "succeed"})],
                          retry=[retry(errors=["States.ALL"])]))),
      "/states/5/retry"),
-    ("compensation-before-pivot", "no compensation, no pivot",
-     _set("ship.side_effect", {"description": "parcel booked"}), "/states/1/side_effect/compensation"),
+    ("compensation-before-pivot", "no compensation in a saga without a pivot",
+     _all(_set("ship.side_effect", {"description": "parcel booked"}),
+          _set("sagas", [{"name": "order", "steps": ["charge", "ship"]}])), "/states/1/side_effect/compensation"),
     ("compensation-before-pivot", "no compensation before the pivot",
      _all(_set("charge.side_effect", {"description": "card charged"}),
           _set("sagas", [{"name": "order", "steps": ["charge", "ship"], "pivot": "ship"}])),
@@ -238,6 +262,36 @@ FAILING: list[tuple[str, str, Mutation, str]] = [
      "/states/1/transitions/0/guard/any/1/value"),
     ("workflow-timeout", "no workflow timeout", _set("timeout_seconds", _DELETE), "/timeout_seconds"),
     ("step-observability", "no metric", _set("ship.metrics", []), "/states/1/metrics"),
+    ("compensation-order", "across a parallel scope: the first branch step undone first",
+     _saga_in_branch("undo1"), "/states/6"),
+    ("compensation-reachable", "the later step's catch skips the refund",
+     _set("ship.catch", [{"errors": ["States.ALL"], "target": "failed"}]), "/states/0/side_effect/compensation"),
+    ("compensation-reachable", "the later step has no catch at all",
+     _set("ship.catch", []), "/states/0/side_effect/compensation"),
+    ("parallel-failure-handled", "branches commit, the parallel catches nothing",
+     _saga_in_branch("undo2", catch=False), "/states/5/catch"),
+    ("side-effect-outside-saga", "an effect no saga covers",
+     _set("ship.side_effect", {"description": "parcel booked"}), "/states/1/side_effect"),
+    ("known-error-names", "a misspelt States.Timeout",
+     _set("ship.catch", [{"errors": ["States.Timout"], "target": "refund"}]), "/states/1/catch/0/errors/0"),
+    ("retry-permanent-errors", "a permanent error retried by name",
+     _all(_set("ship.errors", {"permanent": ["Lost"]}), _set("ship.retry", [retry(errors=["Lost"])])),
+     "/states/1/retry/0/errors"),
+    ("retry-permanent-errors", "a permanent error retried by a catch-all",
+     _all(_set("ship.errors", {"permanent": ["Lost"]}), _set("ship.retry", [retry(errors=["States.ALL"])])),
+     "/states/1/retry/0/errors"),
+    ("timeout-within-workflow", "a task timeout longer than the workflow's", _set("ship.timeout_seconds", 7200),
+     "/states/1/timeout_seconds"),
+    ("timeout-within-workflow", "a human deadline longer than the workflow's",
+     _all(_goto("ship", "review"), _add({"name": "review", "type": "human_task", "owner": "team",
+                                         "deadline_seconds": "2d", "escalation": {"after_seconds": "4h", "to": "lead"},
+                                         "transitions": [{"event": "approved", "target": "done"}]})),
+     "/states/5/deadline_seconds"),
+    ("wait-timeout-caught", "an event wait whose timeout nothing catches",
+     _all(_goto("ship", "hold"),
+          _add({"name": "hold", "type": "wait", "events": ["resumed"], "timeout_seconds": 60,
+                "transitions": [{"event": "resumed", "target": "done"}]})),
+     "/states/5/catch"),
 ]
 
 # (rule, case id, mutation): near misses that must NOT report `rule` (and the base design must stay clean).
@@ -314,6 +368,40 @@ PASSING: list[tuple[str, str, Mutation]] = [
     ("workflow-timeout", "timeout as text", _set("timeout_seconds", "2h")),
     ("step-observability", "an alert is enough",
      _all(_set("ship.metrics", []), _set("ship.alerts", [{"name": "ship-failing", "condition": "any failure"}]))),
+    ("compensation-order", "across a parallel scope: the last branch step undone first", _saga_in_branch("undo2")),
+    ("compensation-order", "steps of two branches are not ordered", _saga_in_branch("undo1", split=True)),
+    ("compensation-valid", "branch steps undone from the parallel's catch", _saga_in_branch("undo2")),
+    ("compensation-valid", "a person undoes it",
+     _all(_set("charge.side_effect", {"description": "card charged", "compensation": "manual_refund"}),
+          _set("charge.catch", [{"errors": ["States.ALL"], "target": "manual_refund"}]),
+          _set("ship.catch", [{"errors": ["States.ALL"], "target": "manual_refund"}]),
+          _add({"name": "manual_refund", "type": "human_task", "owner": "finance", "deadline_seconds": "1d",
+                "escalation": {"after_seconds": "4h", "to": "lead"},
+                "transitions": [{"event": "refunded", "target": "failed"}]}))),
+    ("compensation-reachable", "the later step's catch runs the refund", _identity),
+    ("compensation-reachable", "nothing can fail after the effect", _goto("charge", "done")),
+    ("parallel-failure-handled", "the parallel's catch undoes the branches", _saga_in_branch("undo2")),
+    ("parallel-failure-handled", "branches without effects need no catch",
+     _all(_goto("ship", "checks"),
+          _add(_parallel([_branch("a", task("x1", "ok_a"), {"name": "ok_a", "type": "succeed"})])))),
+    ("side-effect-outside-saga", "the workflow is not a saga",
+     _all(_set("ship.side_effect", {"description": "on-call paged"}), _set("not_a_saga", True))),
+    ("side-effect-outside-saga", "an intended failure-path effect",
+     _set("refund.side_effect", {"description": "dead-letter copy", "failure_path": True})),
+    ("compensation-before-pivot", "no saga declared: an effect without compensation is information only",
+     _set("ship.side_effect", {"description": "parcel booked"})),
+    ("task-heartbeat", "an external callback cannot heartbeat", _set("ship.callback", True)),
+    ("known-error-names", "States.HeartbeatTimeout and an own error name",
+     _set("ship.catch", [{"errors": ["States.HeartbeatTimeout", "CarrierDown"], "target": "refund"}])),
+    ("retry-permanent-errors", "the permanent error is settled with max_attempts 0 first",
+     _all(_set("ship.errors", {"permanent": ["Lost"]}),
+          _set("ship.retry", [retry(0, errors=["Lost"]), retry(errors=["States.ALL"])]))),
+    ("timeout-within-workflow", "a task timeout exactly at the workflow's", _set("ship.timeout_seconds", 3600)),
+    ("wait-timeout-caught", "the timeout is caught",
+     _all(_goto("ship", "hold"),
+          _add({"name": "hold", "type": "wait", "events": ["resumed"], "timeout_seconds": 60,
+                "transitions": [{"event": "resumed", "target": "done"}],
+                "catch": [{"errors": ["States.Timeout"], "target": "refund"}]}))),
 ]
 
 

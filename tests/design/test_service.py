@@ -21,7 +21,7 @@ from .helpers import BROKEN_EXAMPLES, VALID_EXAMPLES, base, example_text
 BROKEN_RULES = {
     "order-fulfilment.broken": {
         "task-timeout", "compensation-before-pivot", "idempotent-retries", "retry-catch-all-last",
-        "compensation-order", "target-exists", "human-task-complete", "reachable",
+        "compensation-order", "target-exists", "human-task-complete", "reachable", "retry-permanent-errors",
     },
     "deployment-pipeline.broken": {
         "task-heartbeat", "unique-names", "deterministic-decisions", "choice-has-default", "retry-bounded",

@@ -178,7 +178,20 @@ class SideEffect(Model):
 
     description: str
     resource: str | None = Field(default=None, description="What is changed, e.g. 'payments-db' or 'stripe'.")
-    compensation: str | None = Field(default=None, description="Name of the task state that undoes this effect.")
+    compensation: str | None = Field(
+        default=None,
+        description=(
+            "Name of the state that undoes this effect: a task, or a human task when a person undoes it. It may be "
+            "in the step's own scope or an enclosing one (a parallel state's catch undoing what its branches did)."
+        ),
+    )
+    failure_path: bool = Field(
+        default=False,
+        description=(
+            "An intended effect of the failure path (a dead-letter copy, a page to the owner): never compensated "
+            "and not part of any saga."
+        ),
+    )
 
 
 class Idempotency(Model):
@@ -253,6 +266,13 @@ class TaskState(_Activity):
     timeout_seconds: Duration | None = None
     heartbeat_seconds: Duration | None = None
     callback: bool = False
+    callback_from: Literal["external", "worker"] = Field(
+        default="external",
+        description=(
+            "Who calls back a callback task: an external system or person (an e-signature webhook: it cannot "
+            "heartbeat) or our own worker doing long work with the task token (it must heartbeat)."
+        ),
+    )
     long_running: bool = False
     side_effect: SideEffect | None = None
     idempotency: Idempotency | None = None
@@ -367,6 +387,14 @@ class WorkflowDesign(Model):
     timeout_seconds: Duration | None = Field(default=None, description="Limit for the whole workflow.")
     states: list[State] = Field(default_factory=list)
     sagas: list[Saga] = Field(default_factory=list)
+    not_a_saga: bool = Field(
+        default=False,
+        description=(
+            "The workflow is not a distributed transaction: its side effects are not undone on failure (an incident "
+            "runbook paging on-call, a notification fan-out). Without declared sagas, side effects are reported as "
+            "information only."
+        ),
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, without defaulted fields, with the YAML/JSON field names (`not`)."""

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel
 
-from .graph import DesignGraph, Node, Scope, is_terminal, reach_masks
+from .graph import DesignGraph, Node, Scope, error_matches, is_terminal, reach_masks
 from .load import LoadedDesign
 from .model import (
     CATCH_ALL,
+    TIMEOUT_ERROR,
     ChoiceState,
     Condition,
+    FailState,
     HumanTaskState,
     ParallelState,
     RetryPolicy,
@@ -538,8 +541,8 @@ def _task_timeout(ctx: Context) -> Iterator[Finding]:
 @rule(
     "task-heartbeat",
     "error",
-    f"Callback and long tasks (long_running, or a timeout over {LONG_TASK_SECONDS}s) have a heartbeat shorter "
-    "than the timeout.",
+    f"Work our workers do that runs long (long_running, a timeout over {LONG_TASK_SECONDS}s, or a worker callback) "
+    "has a heartbeat shorter than the timeout; callbacks from external systems need none.",
 )
 def _task_heartbeat(ctx: Context) -> Iterator[Finding]:
     for node in ctx.graph.all_nodes:
@@ -548,9 +551,12 @@ def _task_heartbeat(ctx: Context) -> Iterator[Finding]:
             continue
         where = f"{node.pointer}/heartbeat_seconds"
         long = state.long_running or (state.timeout_seconds or 0) > LONG_TASK_SECONDS
+        # Heartbeats prove that a worker of ours is alive. A callback from an external system or a person (an
+        # e-signature webhook) cannot send them: its wait is bounded by the timeout alone.
+        external_wait = state.callback and state.callback_from == "external"
         if state.heartbeat_seconds is None:
-            if state.callback or long:
-                why = "waits for a callback" if state.callback else "runs long"
+            if not external_wait and (state.callback or long):
+                why = "waits for its worker's callback" if state.callback else "runs long"
                 yield ctx.finding(
                     "task-heartbeat",
                     f"task '{node.name}' {why} but has no heartbeat_seconds: a lost worker is only noticed at the "
@@ -572,6 +578,130 @@ def _task_heartbeat(ctx: Context) -> Iterator[Finding]:
                 where,
                 node.name,
             )
+
+
+# The error names ASL defines (docs.aws.amazon.com/step-functions, "Error names"); any other `States.` name is a
+# typo that can never match (Step Functions raises only these).
+KNOWN_STATES_ERRORS = frozenset({
+    "States.ALL", "States.BranchFailed", "States.DataLimitExceeded", "States.ExceedToleratedFailureThreshold",
+    "States.HeartbeatTimeout", "States.Http.Socket", "States.IntrinsicFailure", "States.ItemReaderFailed",
+    "States.NoChoiceMatched", "States.ParameterPathFailure", "States.Permissions", "States.QueryEvaluationError",
+    "States.ResultPathMatchFailure", "States.ResultWriterFailed", "States.Runtime", "States.TaskFailed",
+    "States.Timeout",
+})
+
+
+def _error_names(node: Node) -> Iterator[tuple[str, str]]:
+    """(error name, pointer) of every error a state names: retries, catchers, declared errors, a fail state's."""
+    state = node.state
+    for field_name in ("retry", "catch"):
+        for i, item in enumerate(getattr(state, field_name, [])):
+            for j, error in enumerate(item.errors):
+                yield error, f"{node.pointer}/{field_name}/{i}/errors/{j}"
+    if isinstance(state, TaskState) and state.errors is not None:
+        for kind in ("transient", "permanent"):
+            for j, error in enumerate(getattr(state.errors, kind)):
+                yield error, f"{node.pointer}/errors/{kind}/{j}"
+    if isinstance(state, FailState) and state.error:
+        yield state.error, f"{node.pointer}/error"
+
+
+@rule("known-error-names", "error", "Every `States.*` error name is one ASL defines (a misspelt one never matches).")
+def _known_error_names(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        for error, where in _error_names(node):
+            if error.startswith("States.") and error not in KNOWN_STATES_ERRORS:
+                yield ctx.finding(
+                    "known-error-names",
+                    f"'{node.name}' names the error '{error}', which Step Functions never raises, so it never "
+                    f"matches{_suggest(error, KNOWN_STATES_ERRORS)}",
+                    where,
+                    node.name,
+                )
+
+
+@rule(
+    "retry-permanent-errors",
+    "error",
+    "No retry policy retries an error the step declares permanent (a catch-all retry that would is a warning).",
+)
+def _retry_permanent(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, TaskState) or state.errors is None or not state.errors.permanent:
+            continue
+        settled: set[str] = set()  # permanent errors an earlier policy already decided (ASL takes the first match)
+        for i, policy in enumerate(state.retry):
+            retried = policy.max_attempts is None or policy.max_attempts > 0
+            for error in state.errors.permanent:
+                if error in settled or not any(error_matches(p, error) for p in policy.errors):
+                    continue
+                settled.add(error)
+                if not retried:
+                    continue
+                named = error in policy.errors
+                yield ctx.finding(
+                    "retry-permanent-errors",
+                    f"'{node.name}' retry {i} retries '{error}', which it declares permanent: a retry cannot fix it "
+                    + ("" if named else f"({', '.join(policy.errors)} matches it; put a policy with max_attempts 0 "
+                       f"for '{error}' first, or catch it)"),
+                    f"{node.pointer}/retry/{i}/errors",
+                    node.name,
+                    severity=None if named else "warning",
+                )
+
+
+def _limit_of(node: Node) -> tuple[str, float] | None:
+    state = node.state
+    if isinstance(state, TaskState) and state.timeout_seconds:
+        return "timeout_seconds", state.timeout_seconds
+    if isinstance(state, HumanTaskState) and state.deadline_seconds:
+        return "deadline_seconds", state.deadline_seconds
+    if isinstance(state, WaitState) and state.timeout_seconds:
+        return "timeout_seconds", state.timeout_seconds
+    if isinstance(state, WaitState) and state.seconds:
+        return "seconds", state.seconds
+    return None
+
+
+@rule(
+    "timeout-within-workflow",
+    "error",
+    "No task timeout, human deadline or wait is longer than the workflow timeout (it could never fire or end).",
+)
+def _timeout_within_workflow(ctx: Context) -> Iterator[Finding]:
+    limit = ctx.design.timeout_seconds
+    if limit is None or limit <= 0:
+        return
+    for node in ctx.graph.all_nodes:
+        found = _limit_of(node)
+        if found is None or found[1] <= limit:
+            continue
+        field_name, seconds = found
+        yield ctx.finding(
+            "timeout-within-workflow",
+            f"{_kind(node)} '{node.name}' has {field_name} {seconds:g}s, longer than the workflow timeout of "
+            f"{limit:g}s: the workflow times out first and its own timeout, deadline or escalation never acts",
+            f"{node.pointer}/{field_name}",
+            node.name,
+        )
+
+
+@rule("wait-timeout-caught", "error", "A wait for events that can time out catches States.Timeout.")
+def _wait_timeout_caught(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, WaitState) or state.events is None or not state.timeout_seconds:
+            continue
+        if any(error_matches(p, TIMEOUT_ERROR) for c in state.catch for p in c.errors):
+            continue
+        yield ctx.finding(
+            "wait-timeout-caught",
+            f"wait '{node.name}' times out after {state.timeout_seconds:g}s and nothing catches States.Timeout: "
+            "the workflow fails there with nobody told and nothing undone",
+            f"{node.pointer}/catch",
+            node.name,
+        )
 
 
 # -- side effects, idempotency, sagas -------------------------------------------------------------------------------
@@ -631,11 +761,9 @@ def _idempotent_retries(ctx: Context) -> Iterator[Finding]:
 
 
 def _sagas(ctx: Context) -> list[tuple[str, list[Node], Node | None, str]]:
-    """(name, member task nodes, pivot node, location) per saga; without declared sagas, the whole workflow is one
-    saga without a pivot."""
-    if not ctx.design.sagas:
-        members = [n for n in ctx.graph.all_nodes if isinstance(n.state, TaskState)]
-        return [("(the whole workflow)", members, None, "/sagas")]
+    """(name, member task nodes, pivot node, location) per declared saga. A design without declared sagas has
+    none: a workflow is a saga only when it says so (rule `side-effect-outside-saga` reports its effects as
+    information)."""
     result = []
     for i, saga in enumerate(ctx.design.sagas):
         members = [ctx.graph.nodes[s] for s in saga.steps if s in ctx.graph.nodes]
@@ -707,10 +835,34 @@ def _compensation_before_pivot(ctx: Context) -> Iterator[Finding]:
             )
 
 
+def _enclosing(node: Node) -> Iterator[Scope]:
+    """The node's own scope, then each enclosing scope out to the workflow."""
+    scope: Scope | None = node.scope
+    while scope is not None:
+        yield scope
+        scope = scope.parent.scope if scope.parent is not None else None
+
+
+def _project(node: Node, scope: Scope) -> Node | None:
+    """The state of `scope` that contains `node` (itself, or the parallel state around its branch), or None."""
+    current: Node | None = node
+    while current is not None and current.scope is not scope:
+        current = current.scope.parent
+    return current
+
+
+def _resolve_compensation(node: Node, name: str) -> Node | None:
+    """The state `name` as seen from `node`: in its scope or the nearest enclosing scope that has it."""
+    for scope in _enclosing(node):
+        if name in scope.nodes:
+            return scope.nodes[name]
+    return None
+
+
 @rule(
     "compensation-valid",
     "error",
-    "A compensation names a task in the same scope, other than the step itself.",
+    "A compensation names a task or human task in the step's scope or an enclosing one, other than the step itself.",
 )
 def _compensation_valid(ctx: Context) -> Iterator[Finding]:
     for node in ctx.graph.all_nodes:
@@ -719,39 +871,49 @@ def _compensation_valid(ctx: Context) -> Iterator[Finding]:
             continue
         name = state.side_effect.compensation
         where = f"{node.pointer}/side_effect/compensation"
-        target = node.scope.nodes.get(name)
+        target = _resolve_compensation(node, name)
         if target is None:
             elsewhere = ctx.graph.nodes.get(name)
-            detail = f"is in {elsewhere.scope.label}" if elsewhere else f"is no state{_suggest(name, node.scope.nodes)}"
+            detail = (
+                f"is in {elsewhere.scope.label}, which cannot run it" if elsewhere
+                else f"is no state{_suggest(name, node.scope.nodes)}"
+            )
             yield ctx.finding(
                 "compensation-valid", f"the compensation of '{node.name}', '{name}', {detail}", where, node.name
             )
         elif target is node:
             yield ctx.finding("compensation-valid", f"'{node.name}' cannot compensate itself", where, node.name)
-        elif not isinstance(target.state, TaskState):
+        elif not isinstance(target.state, TaskState | HumanTaskState):
             yield ctx.finding(
                 "compensation-valid",
-                f"the compensation of '{node.name}', '{name}', is a {_kind(target)}, not a task",
+                f"the compensation of '{node.name}', '{name}', is a {_kind(target)}, not a task or human task",
                 where,
                 node.name,
             )
 
 
 def _compensation_nodes(ctx: Context) -> list[tuple[Node, list[Node]]]:
-    """(compensation task, the steps it undoes) for every compensation that resolves to a task."""
-    result = []
-    for comp_name, step_names in ctx.graph.compensated_by().items():
-        steps = [ctx.graph.nodes[s] for s in step_names if s in ctx.graph.nodes]
-        comp = steps[0].scope.nodes.get(comp_name) if steps else None
-        if comp is not None and isinstance(comp.state, TaskState):
-            result.append((comp, steps))
+    """(compensation state, the steps it undoes) for every compensation that resolves to a task or human task."""
+    if "compensation_nodes" in ctx.graph.memo:
+        return ctx.graph.memo["compensation_nodes"]  # type: ignore[no-any-return]
+    found: dict[int, tuple[Node, list[Node]]] = {}
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, TaskState) or not state.side_effect or not state.side_effect.compensation:
+            continue
+        comp = _resolve_compensation(node, state.side_effect.compensation)
+        if comp is None or comp is node or not isinstance(comp.state, TaskState | HumanTaskState):
+            continue
+        found.setdefault(id(comp), (comp, []))[1].append(node)
+    result = list(found.values())
+    ctx.graph.memo["compensation_nodes"] = result
     return result
 
 
 @rule("compensation-idempotent", "error", "Every compensation task is idempotent (keyed or naturally).")
 def _compensation_idempotent(ctx: Context) -> Iterator[Finding]:
     for comp, steps in _compensation_nodes(ctx):
-        if not _idempotent(comp.state):  # type: ignore[arg-type]
+        if isinstance(comp.state, TaskState) and not _idempotent(comp.state):
             yield ctx.finding(
                 "compensation-idempotent",
                 f"compensation '{comp.name}' (undoes {', '.join(repr(s.name) for s in steps)}) is not idempotent: "
@@ -764,7 +926,7 @@ def _compensation_idempotent(ctx: Context) -> Iterator[Finding]:
 @rule("compensation-retried", "warning", "Every compensation task has a retry policy: it must eventually succeed.")
 def _compensation_retried(ctx: Context) -> Iterator[Finding]:
     for comp, _ in _compensation_nodes(ctx):
-        if not _retries(comp.state):  # type: ignore[arg-type]
+        if isinstance(comp.state, TaskState) and not _retries(comp.state):
             yield ctx.finding(
                 "compensation-retried",
                 f"compensation '{comp.name}' has no retry: one failure leaves the effect it undoes in place",
@@ -773,48 +935,200 @@ def _compensation_retried(ctx: Context) -> Iterator[Finding]:
             )
 
 
+def _commits(ctx: Context, node: Node) -> bool:
+    """Whether entering `node` commits a side effect: a side-effecting task, or a parallel state around one."""
+    state = node.state
+    if isinstance(state, TaskState):
+        return bool(state.side_effect) and not state.side_effect.failure_path  # type: ignore[union-attr]
+    if isinstance(state, ParallelState):
+        return any(not t.state.side_effect.failure_path for t in _side_effect_tasks(node, ctx))  # type: ignore[union-attr]
+    return False
+
+
+def _runs_after(ctx: Context, scope: Scope, comp: Node, stop: set[str]) -> set[str]:
+    """Names of the states that can run after `comp` in `scope` by forward edges, not passing a new commit."""
+    seen: set[str] = set()
+    queue = deque(ctx.graph.successors(comp, forward_only=True))
+    while queue:
+        node = queue.popleft()
+        if node.name in seen or node.scope is not scope:
+            continue
+        seen.add(node.name)
+        if node.name not in stop:
+            queue.extend(ctx.graph.successors(node, forward_only=True))
+    return seen
+
+
+def _commit_order(ctx: Context, first: Node, second: Node) -> bool:
+    """`first` commits before `second`: projected onto the deepest scope that holds both, the state holding `first`
+    precedes the one holding `second`. Steps in different branches of one parallel state are not ordered."""
+    for scope in _enclosing(first):
+        a, b = _project(first, scope), _project(second, scope)
+        if a is None or b is None:
+            continue
+        if a is b:
+            return False  # the same state, or the same parallel state from two branches: no order
+        return ctx.precedes(a, b)
+    return False
+
+
 @rule(
     "compensation-order",
     "error",
-    "On every failure path, compensations run in reverse order of the commits they undo.",
+    "On every failure path, compensations run in reverse order of the commits they undo (across parallel scopes).",
 )
 def _compensation_order(ctx: Context) -> Iterator[Finding]:
-    """For each compensation C: the steps undone by compensations that can run after C (forward edges, not through
-    a new commit) must not commit after the steps C undoes. Bit masks per scope keep it linear in the graph."""
+    """For each compensation C and each compensation D that can run after C (forward edges in C's scope, not
+    through a new commit): no step D undoes may commit after a step C undoes. Steps inside a parallel state's
+    branches commit, as seen from the enclosing scope, when that parallel state runs; within the branches they are
+    ordered by their own branch (different branches: no order)."""
     pairs = _compensation_nodes(ctx)
-    committing = {n.name for n in ctx.graph.all_nodes if isinstance(n.state, TaskState) and n.state.side_effect}
-    by_scope: dict[int, list[tuple[Node, list[Node]]]] = {}
     for comp, steps in pairs:
-        by_scope.setdefault(id(comp.scope), []).append((comp, [s for s in steps if s.scope is comp.scope]))
-    for entries in by_scope.values():
-        scope = entries[0][0].scope
-        bits, reach = ctx.bits(scope), ctx.reach(scope)
-        undo_mask = {comp.name: sum(bits[s.name] for s in steps if s.name in bits) for comp, steps in entries}
-        stop = committing - set(undo_mask)  # a new commit starts a new sequence (e.g. a retry of the whole saga)
-        successors = {name: ([] if name in stop else nxt) for name, nxt in ctx.forward_successors(scope).items()}
-        later = reach_masks(list(scope.nodes), successors, undo_mask)
-        names_by_bit = {bit: name for name, bit in bits.items()}
-        for comp, steps in entries:
-            undone_later = later[comp.name] & ~undo_mask[comp.name]
+        scope = comp.scope
+        comps_here = {c.name for c, _ in pairs if c.scope is scope}
+        stop = {n.name for n in scope.nodes.values() if n.name not in comps_here and _commits(ctx, n)}
+        after = _runs_after(ctx, scope, comp, stop)
+        reported = False
+        for other, other_steps in pairs:
+            if other is comp or other.scope is not scope or other.name not in after or reported:
+                continue
+            if other.name in _runs_after(ctx, scope, other, stop) and comp.name in _runs_after(ctx, scope, other, stop):
+                continue  # on a common loop: no order between them
             for step in steps:
-                candidates = undone_later & reach[step.name]
-                while candidates:
-                    bit = candidates & -candidates
-                    candidates ^= bit
-                    other = names_by_bit[bit]
-                    if reach[other] & bits[step.name]:
-                        continue  # on a common loop: no order between them
-                    other_state = scope.nodes[other].state
-                    other_comp = other_state.side_effect.compensation if isinstance(other_state, TaskState) and \
-                        other_state.side_effect else "?"
+                late = next((o for o in other_steps if o is not step and _commit_order(ctx, step, o)), None)
+                if late is not None:
                     yield ctx.finding(
                         "compensation-order",
-                        f"'{comp.name}' (undoes '{step.name}') runs before '{other_comp}' (undoes '{other}', which "
-                        f"commits after '{step.name}'): compensations must run in reverse order of commits",
+                        f"'{comp.name}' (undoes '{step.name}') runs before '{other.name}' (undoes '{late.name}', "
+                        f"which commits after '{step.name}'): compensations must run in reverse order of commits",
                         comp.pointer,
                         comp.name,
                     )
+                    reported = True
                     break
+
+
+def _failure_points(ctx: Context, step: Node, scope: Scope, excluded: set[str]) -> list[Node]:
+    """The states of `scope` that can fail after `step` has committed, on the way to success: the parallel state
+    around it (a sibling branch fails), then every activity forward-reachable, not passing a compensation, a
+    terminal or a state after the saga's pivot (`excluded`)."""
+    start = _project(step, scope)
+    if start is None:
+        return []
+    points = [start] if start is not step else []
+    seen = {start.name}
+    queue = deque(ctx.graph.successors(start, forward_only=True))
+    while queue:
+        node = queue.popleft()
+        if node.name in seen or node.name in excluded or node.scope is not scope:
+            continue
+        seen.add(node.name)
+        if isinstance(node.state, TaskState | HumanTaskState | ParallelState) or (
+            isinstance(node.state, WaitState) and node.state.events is not None
+        ):
+            points.append(node)
+        queue.extend(ctx.graph.successors(node, forward_only=True))
+    return points
+
+
+@rule(
+    "compensation-reachable",
+    "error",
+    "A declared compensation runs on some failure path: a step that can fail after the effect reaches it by a catch.",
+)
+def _compensation_reachable(ctx: Context) -> Iterator[Finding]:
+    pairs = _compensation_nodes(ctx)
+    comp_names = {c.name for c, _ in pairs}
+    after_pivot: set[str] = set()
+    for _, members, pivot, _ in _sagas(ctx):
+        if pivot is not None:
+            after_pivot |= {m.name for m in members if m is not pivot and ctx.precedes(pivot, m)}
+    for comp, steps in pairs:
+        scope = comp.scope
+        for step in steps:
+            excluded = comp_names | after_pivot | ctx.graph.terminals(scope)
+            points = _failure_points(ctx, step, scope, excluded)
+            if not points:
+                continue  # nothing can fail after the effect: the compensation is for a later extension
+            reached = False
+            for point in points:
+                starts = [ctx.graph.target(point, e.target) for e in ctx.graph.edges(point) if not e.forward]
+                if None in starts:  # a catch to no state: target-exists reports it; do not guess where it goes
+                    reached = True
+                    break
+                if any(n.name == comp.name for n in ctx.graph.walk([s for s in starts if s is not None])):
+                    reached = True
+                    break
+            if not reached:
+                yield ctx.finding(
+                    "compensation-reachable",
+                    f"'{comp.name}' undoes '{step.name}', but no failure after '{step.name}' leads to it (checked: "
+                    f"{', '.join(repr(p.name) for p in points[:5])}{', ...' if len(points) > 5 else ''}): the "
+                    "effect stays applied when a later step fails",
+                    f"{step.pointer}/side_effect/compensation",
+                    step.name,
+                )
+
+
+_BRANCH_FAILURES = ("States.ALL", "States.TaskFailed", "States.BranchFailed")
+
+
+@rule(
+    "parallel-failure-handled",
+    "error",
+    "A parallel state whose branches commit compensatable effects catches branch failures, so the effects of the "
+    "other branches are undone.",
+)
+def _parallel_failure_handled(ctx: Context) -> Iterator[Finding]:
+    in_saga = {s for saga in ctx.design.sagas for s in saga.steps}
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, ParallelState):
+            continue
+        effects = [
+            t for t in _side_effect_tasks(node, ctx)
+            if not t.state.side_effect.failure_path  # type: ignore[union-attr]
+            and (t.state.side_effect.compensation or t.name in in_saga)  # type: ignore[union-attr]
+        ]
+        if not effects or any(err in _BRANCH_FAILURES for c in state.catch for err in c.errors):
+            continue
+        yield ctx.finding(
+            "parallel-failure-handled",
+            f"parallel '{node.name}' has no catch for a failing branch (States.ALL or States.TaskFailed), yet its "
+            f"branches commit {', '.join(repr(t.name) for t in effects[:4])}: when one branch fails the others are "
+            "cancelled and nothing undoes what they did",
+            f"{node.pointer}/catch",
+            node.name,
+        )
+
+
+@rule(
+    "side-effect-outside-saga",
+    "info",
+    "A side effect outside every declared saga, without a compensation, is listed (declare a saga, a compensation, "
+    "failure_path, or not_a_saga).",
+)
+def _side_effect_outside_saga(ctx: Context) -> Iterator[Finding]:
+    if ctx.design.not_a_saga:
+        return
+    in_saga = {s for saga in ctx.design.sagas for s in saga.steps}
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if (
+            isinstance(state, TaskState)
+            and state.side_effect
+            and not state.side_effect.compensation
+            and not state.side_effect.failure_path
+            and node.name not in in_saga
+        ):
+            yield ctx.finding(
+                "side-effect-outside-saga",
+                f"task '{node.name}' has a side effect ({state.side_effect.description}) that no saga covers and "
+                "nothing compensates: if it must be undone on failure, declare a saga or a compensation; if not, "
+                "mark it failure_path or the workflow not_a_saga",
+                f"{node.pointer}/side_effect",
+                node.name,
+            )
 
 
 @rule(

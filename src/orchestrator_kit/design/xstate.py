@@ -114,7 +114,9 @@ class _Exporter:
             out["invoke"] = invoke
             limit = state.timeout_seconds
             if state.side_effect:
-                meta["side_effect"] = state.side_effect.model_dump(mode="json", exclude_none=True)
+                meta["side_effect"] = state.side_effect.model_dump(
+                    mode="json", exclude_none=True, exclude_defaults=True
+                )
             if state.idempotency:
                 meta["idempotency"] = state.idempotency.model_dump(mode="json", exclude_none=True)
         elif isinstance(state, HumanTaskState):
