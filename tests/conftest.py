@@ -6,13 +6,25 @@ import os
 import subprocess
 import textwrap
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from orchestrator_kit.discovery import discover
 from orchestrator_kit.models import Inventory
 from orchestrator_kit.repo import Workspace
+
+# Property tests. "ci" (the default) is derandomized: the same examples on every run, so a test passes or fails by
+# the code, never by the seed; examples and time per example are bounded so the suite stays fast. "deep"
+# (HYPOTHESIS_PROFILE=deep, for nightly runs) draws many more random examples and keeps failures in the example
+# database (.hypothesis/). A failure prints its reproduction blob in both (@reproduce_failure).
+settings.register_profile(
+    "ci", max_examples=50, deadline=timedelta(seconds=10), derandomize=True, database=None, print_blob=True,
+)
+settings.register_profile("deep", max_examples=2_000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",

@@ -268,7 +268,7 @@ SEGMENTS = st.sampled_from(["..", ".", "", "a", "b", "link_out", "link_in", "fil
                             "\u202e", "x" * 40, "-rf", " ", ".orchestrator-kit", "existing.txt"])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(SEGMENTS, min_size=1, max_size=5), leading_slash=st.booleans())
 def test_property_no_path_escapes_the_root(tmp_path_factory, parts, leading_slash):
     base = tmp_path_factory.mktemp("prop")

@@ -119,7 +119,7 @@ designs = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(design=designs)
 def test_every_tool_answers_any_design(design):
     loaded = load_design(design).design
@@ -139,7 +139,6 @@ def test_every_tool_answers_any_design(design):
     assert load_design(loaded.to_yaml()).design == loaded  # and the round trip holds for any design
 
 
-@settings(max_examples=200, deadline=None)
 @given(text=st.text(max_size=200))
 def test_mermaid_text_is_one_safe_line(text):
     out = mermaid_text(text)
@@ -178,7 +177,6 @@ def sagas(draw: st.DrawFn) -> tuple[dict, list[int], list[bool]]:
     return design, order, keyed
 
 
-@settings(max_examples=150, deadline=None)
 @given(case=sagas())
 def test_validator_and_simulator_agree_on_compensation_order(case):
     design, order, keyed = case

@@ -30,6 +30,19 @@ def test_yaml_and_json_round_trips(name):
     assert WorkflowDesign.model_validate(json.loads(design.to_json())) == design
 
 
+@pytest.mark.parametrize("text", ["a\x85b", "\u2028", "line\u2029break", "x\ny", "\n", "a\n\n", " \x85 "])
+def test_a_guard_with_any_line_break_survives_the_yaml_round_trip(text):
+    """NEL, LINE and PARAGRAPH SEPARATOR are line breaks to a YAML reader: written raw they came back as a space."""
+    design = base()
+    design["states"][0]["transitions"] = [
+        {"target": "ship", "guard": {"variable": "$.a", "op": "eq", "value": text}}, {"target": "ship"},
+    ]
+    loaded = load_design(design).design
+    again = load_design(loaded.to_yaml()).design
+    assert again == loaded
+    assert again.states[0].transitions[0].guard.value == text
+
+
 @pytest.mark.parametrize("name", VALID_EXAMPLES)
 def test_examples_validate_against_the_published_json_schema(name):
     import jsonschema
@@ -205,7 +218,7 @@ DESIGNISH = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(data=JSON | DESIGNISH)
 def test_random_data_never_crashes_the_loader(data):
     for source in (data, json.dumps(data)):
@@ -216,7 +229,6 @@ def test_random_data_never_crashes_the_loader(data):
             assert all(p.location == "" or p.location.startswith("/") for p in exc.problems)
 
 
-@settings(max_examples=150, deadline=None)
 @given(text=st.text(max_size=300))
 def test_random_text_never_crashes_the_loader(text):
     try:

@@ -220,7 +220,7 @@ def yaml_documents(keys):
     return values
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=st.lists(yaml_documents(KEYS), max_size=4))
 def test_any_shape_never_raises(tmp_path, doc):
     run_direct(tmp_path, detect_playbook, "site.yml", yaml.safe_dump(doc) + "# hosts:\n")

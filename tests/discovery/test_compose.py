@@ -250,7 +250,7 @@ def yaml_documents(keys):
     return values
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=st.dictionaries(st.sampled_from(KEYS), yaml_documents(KEYS), max_size=5))
 def test_any_shape_never_raises(tmp_path, doc):
     run_direct(tmp_path, detect_compose, "compose.yaml", yaml.safe_dump(doc))

@@ -190,7 +190,7 @@ FRAGMENTS = ["*/5 * * * * cmd", "@daily", "@reboot x", "CRON_TZ=", "TZ=UTC", "0 
              "a=b", "# x", "61 * * * * x", "* * * * *", "0 0 1 1 MON-FRI x", "@", "0", "*/0 * * * * x"]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=15)), max_size=20))
 def test_any_text_never_raises(tmp_path, lines):
     text = "\n".join(lines)

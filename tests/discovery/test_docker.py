@@ -270,7 +270,7 @@ FRAGMENTS = ["FROM alpine AS a", "FROM a", "FROM", "ARG X=1", "USER app", "RUN <
              "`", "  ", "# c", "HEALTHCHECK", "FROM $X AS", "ONBUILD RUN x", "FROM --platform=x"]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=25))
 def test_any_text_never_raises(tmp_path, lines):
     run_direct(tmp_path, detect_dockerfile, "Dockerfile", "\n".join(lines))

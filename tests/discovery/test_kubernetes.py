@@ -379,7 +379,7 @@ OBJECTS = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(docs=st.lists(st.one_of(OBJECTS, st.dictionaries(st.sampled_from(KEYS), yaml_documents(KEYS), max_size=6)),
                      max_size=3))
 def test_any_shape_never_raises(tmp_path, docs):

@@ -154,7 +154,7 @@ def yaml_documents(keys):
     return values
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=yaml_documents(KEYS))
 def test_any_shape_never_raises(tmp_path, doc):
     run_direct(tmp_path, detect_kustomization, "kustomization.yaml", yaml.safe_dump(doc))

@@ -427,7 +427,7 @@ _MAKE_ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_MAKE_ALPHABET, max_size=60).map("".join))
 def test_fuzzed_makefiles_never_raise(tmp_path, text):
     ctx = DetectContext(Workspace(tmp_path), ["Makefile"])

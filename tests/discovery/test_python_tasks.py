@@ -254,7 +254,7 @@ _TOML_DOCS = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_TOML_DOCS, st.sampled_from(["", "[t]\n", "[ t . 'u' ]\n", "[[arr]]\n"]))
 def test_toml_index_finds_every_top_key(pairs, header):
     text = header + "".join(f"{key} = {value}\n" for key, value in pairs)

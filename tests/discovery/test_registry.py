@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator_kit.discovery import _WantsIndex, load_detectors
@@ -26,7 +26,6 @@ NAMES = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None)
 @given(st.lists(SEGMENTS, max_size=4), NAMES)
 def test_the_index_picks_exactly_the_detectors_whose_wants_match(dirs, name):
     detectors = load_detectors()

@@ -197,13 +197,12 @@ FRAGMENTS = ["[Timer]", "[Unit]", "OnCalendar=", "OnCalendar=daily", "OnBootSec=
 CALENDAR = ["*", "-", ":", "..", ",", "/", "~", " ", "Mon", "Fri", "0", "12", "99", "UTC", "daily", "Europe/Paris"]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=15)), max_size=15))
 def test_any_text_never_raises(tmp_path, lines):
     run_direct(tmp_path, detect_timer, "x.timer", "\n".join(lines))
 
 
-@settings(max_examples=200, deadline=None)
 @given(parts=st.lists(st.sampled_from(CALENDAR), max_size=12))
 def test_calendar_explainer_never_raises(parts):
     explanation, timezone = explain_calendar("".join(parts))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator_kit.discovery.terraform import parse_hcl
@@ -341,7 +341,6 @@ FRAGMENTS = ['terraform {', 'backend "s3" {', "}", "{", '"', 'a = "${b}"', "<<EO
              '"${"', "$${", "%{ if x }", "=", ":", "\\"]
 
 
-@settings(max_examples=200, deadline=None)
 @given(parts=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=30),
        joiners=st.lists(st.sampled_from([" ", "\n", ""]), min_size=30, max_size=30))
 def test_scanner_never_raises(parts, joiners):

@@ -4,7 +4,7 @@ its cursors refuse anything they did not issue."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
@@ -60,7 +60,6 @@ texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)
     rows=st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), texts, max_size=3), max_size=30),
     max_tokens=st.integers(min_value=256, max_value=2000),
 )
-@settings(max_examples=60, deadline=None)
 def test_pages_fit_and_cover_every_item_once(notes, rows, max_tokens):
     model = Result(title="t" * 50, inner=Inner(notes=notes), rows=rows)
     try:
@@ -114,7 +113,6 @@ def test_cursors_it_did_not_issue_are_refused(cursor, message):
 
 
 @given(st.text(max_size=200))
-@settings(max_examples=150, deadline=None)
 def test_any_garbage_cursor_is_an_input_error(garbage):
     try:
         budget.decode_sections(garbage, "test", "v1", LISTS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator_kit.metrics.gitlog import FileChange, LogRequest, parse_numstat, parse_record
@@ -32,7 +32,6 @@ def test_a_rename_cut_short_is_left_out():
     assert parse_numstat(b"1\t2\ta\x000\t0\t\x00old") == [FileChange("a", 1, 2)]
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=400))
 def test_damaged_bytes_never_raise(data):
     parse_record(data, END)

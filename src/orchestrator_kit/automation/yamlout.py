@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from ..yamltext import string_style
+
 
 class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
@@ -26,9 +28,8 @@ def _quoted(dumper: yaml.SafeDumper, value: Quoted) -> yaml.ScalarNode:
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+    # Multi-line text as a `|` block where it reads back unchanged (yamltext.string_style).
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=string_style(value, block=True))
 
 
 _Dumper.add_representer(str, _str)

@@ -406,9 +406,9 @@ class WorkflowDesign(Model):
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def to_yaml(self) -> str:
-        import yaml
+        from ..yamltext import dump
 
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=120)
+        return dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=120)
 
 
 Branch.model_rebuild()
