@@ -9,8 +9,8 @@ Everything that reads a repository goes through here, so that these hold everywh
   follows a directory symlink (so a symlink loop cannot trap it) and skips dependency/cache folders;
 * **reading**: regular files only (never a FIFO or device), a size cap, binary detection (a NUL byte in the
   first 8 KiB), and an encoding fallback (UTF-8, UTF-8/16 with BOM, then Latin-1, which always decodes);
-* **no execution of repository content**: git runs with the repository's fsmonitor and untracked cache turned
-  off, no pager and no prompt, so a hostile `.git/config` cannot make a scan run a program;
+* **no execution of repository content**: git runs only through `gitsafe` (read-only commands that never reach
+  a filter, hook, textconv, pager, helper or transport a hostile `.git/config` names);
 * **redaction**: `Workspace.redact` hides secrets in any text about to leave.
 """
 
@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ConfinementError, InputError, ReadError
+from .gitsafe import git_command as git_command
+from .gitsafe import git_env as git_env
+from .gitsafe import run_git as run_git
 from .models import GitInfo
 from .redaction import redact_text
 
@@ -43,36 +46,6 @@ WALK_SKIP_DIRS = frozenset(
         ".pytest_cache", ".ruff_cache", ".terraform", ".orchestrator-kit",
     }
 )
-
-_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_CEILING_DIRECTORIES")
-
-
-def git_command(root: Path | str, *args: str) -> list[str]:
-    """The argv of a git command run safely in `root` (repository config cannot start a program)."""
-    return [
-        "git", "--no-pager",
-        "-c", "core.fsmonitor=false",
-        "-c", "core.untrackedCache=false",
-        "-c", "core.quotePath=false",
-        "-C", str(root),
-        *args,
-    ]
-
-
-def git_env() -> dict[str, str]:
-    """The environment for git: no prompts, no optional locks, no inherited repository overrides."""
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
-    # GIT_NO_LAZY_FETCH: a partial clone must never fetch a missing object from its remote; a scan stays offline.
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_NO_LAZY_FETCH": "1"})
-    return env
-
-
-def run_git(root: Path | str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-    """Run git in `root` and return the finished process (never raises for a non-zero exit)."""
-    return subprocess.run(
-        git_command(root, *args), capture_output=True, env=git_env(), timeout=timeout, check=False
-    )
-
 
 @dataclass(frozen=True)
 class FileText:

@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import InputError
+from .gitsafe import builder_command
 from .yamlsrc import YamlError, load_yaml
 
 
@@ -53,7 +54,7 @@ def _safe_rel(rel: str, what: str) -> PurePosixPath:
 
 
 def _git(dest: Path, env: dict[str, str], *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(dest), *args], capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(builder_command(dest, *args), capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         raise InputError(f"git {' '.join(args[:2])} failed while building the sample: {proc.stderr.strip()}")
     return proc.stdout
@@ -101,12 +102,12 @@ def build_sample_repo(spec_dir: str | os.PathLike[str], dest: str | os.PathLike[
             sha = ids.get(str(entry["revert"]))
             if sha is None:
                 raise InputError(f"{history_file}: commit {number} reverts unknown id '{entry['revert']}'.")
-            _git(target, env, "-c", "commit.gpgsign=false", "revert", "--no-edit", sha)
+            _git(target, env, "revert", "--no-edit", sha)
         else:
             _apply_changes(entry, files_dir, target, all_files, added, number)
             _git(target, env, "add", "-A")
             message = str(entry.get("message") or f"Commit {number}")
-            _git(target, env, "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", message)
+            _git(target, env, "commit", "-q", "--allow-empty", "-m", message)
         commits += 1
         head = _git(target, env, "rev-parse", "HEAD").strip()
         if "id" in entry:
@@ -119,7 +120,7 @@ def build_sample_repo(spec_dir: str | os.PathLike[str], dest: str | os.PathLike[
         for rel in remaining:
             _copy(files_dir, target, rel)
         _git(target, last_env, "add", "-A")
-        _git(target, last_env, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "Add remaining files")
+        _git(target, last_env, "commit", "-q", "-m", "Add remaining files")
         commits += 1
     return BuiltSample(path=target, commits=commits, tags=tags)
 

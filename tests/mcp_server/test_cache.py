@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from orchestrator_kit.errors import InputError
-from orchestrator_kit.mcp_tools.cache import ScanCache, _status_paths
+from orchestrator_kit.mcp_tools.cache import ScanCache
 from orchestrator_kit.service import scan
 
 from ..conftest import git
@@ -146,14 +146,3 @@ def test_a_failed_or_cancelled_scan_stores_nothing(shop):
     with pytest.raises(InputError):
         failing.get(shop.resolve())
     assert failing.stats.failed == 1
-
-
-def test_status_paths_parses_every_record_kind():
-    status = (
-        b"# branch.oid 0123\x00# branch.head main\x00"
-        b"1 .M N... 100644 100644 100644 aaaa bbbb src/a file.py\x00"
-        b"2 R. N... 100644 100644 100644 aaaa bbbb R100 new name.txt\x00old name.txt\x00"
-        b"u UU N... 100644 100644 100644 100644 aaaa bbbb cccc conflict.txt\x00"
-        b"? untracked dir/x.txt\x00"
-    )
-    assert _status_paths(status) == ["src/a file.py", "new name.txt", "conflict.txt", "untracked dir/x.txt"]

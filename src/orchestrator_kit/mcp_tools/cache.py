@@ -3,9 +3,9 @@
 A model calls many tools in a row (scan, list, get, read); each would otherwise rescan. The cache keys each
 folder by a fingerprint of its state, taken before the scan so that a change made during a scan is seen next time:
 
-* in a git work tree: the output of `git status --porcelain=v2 --branch -z --untracked-files=all -- .` (HEAD's
-  commit and branch, every modified, staged, deleted and untracked file) plus the size and mtime of each file it
-  lists, so a second edit to an already modified file still changes the fingerprint;
+* in a git work tree: HEAD's commit and branch, the size and mtime of the index (staging changes it), and the size
+  and mtime of every file `git ls-files --cached --others --exclude-standard` lists (never `git status`, which
+  runs a repository's clean filters: see `gitsafe`);
 * elsewhere: the listing (a `.gitignore`-aware walk) with the size and mtime of every file.
 
 Sync MCP tools run in worker threads, so the cache is shared between threads: a lock per folder makes two
@@ -29,8 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..gitsafe import run_git
 from ..models import Inventory
-from ..repo import DEFAULT_MAX_FILE_BYTES, run_git
+from ..repo import DEFAULT_MAX_FILE_BYTES
 
 ProgressFn = Callable[[int, int], None]
 CheckFn = Callable[[], None]
@@ -146,14 +147,12 @@ class ScanCache:
     def fingerprint(self, folder: Path) -> str:
         """A short digest of the folder's state (see the module docstring)."""
         digest = hashlib.sha256()
-        toplevel = self._toplevel(folder)
-        status = None
-        if toplevel is not None:
-            status = _git_status(folder)
-        if status is not None and toplevel is not None:
-            digest.update(b"git\x00" + status)
-            for rel in _status_paths(status):
-                digest.update(_stat_key(toplevel / rel))
+        state = _git_state(folder) if self._toplevel(folder) is not None else None
+        if state is not None:
+            head, index, listed = state
+            digest.update(b"git\x00" + head + _stat_key(index))
+            for rel in listed:
+                digest.update(_stat_key(folder / rel))
         else:
             from ..repo import Workspace
 
@@ -181,41 +180,22 @@ class ScanCache:
         return top
 
 
-def _git_status(folder: Path) -> bytes | None:
+def _git_state(folder: Path) -> tuple[bytes, Path, list[str]] | None:
+    """HEAD's commit and branch, the index file, and every listed file (tracked, or untracked and not ignored).
+
+    `git status` would say the same more briefly, but it refreshes the index by reading changed files through
+    the repository's clean filters, which run programs a hostile `.git/config` names; these commands never do.
+    """
     try:
-        proc = run_git(
-            folder, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--", ".", timeout=60
-        )
+        head = run_git(folder, "rev-parse", "--git-path", "index", "HEAD", "--symbolic-full-name", "HEAD", timeout=30)
+        listed = run_git(folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".",
+                         timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
-    return proc.stdout if proc.returncode == 0 else None
-
-
-def _status_paths(status: bytes) -> list[str]:
-    """The paths named by `git status --porcelain=v2 -z` entries (relative to the top level of the work tree)."""
-    paths: list[str] = []
-    records = status.split(b"\x00")
-    skip_next = False
-    for record in records:
-        if skip_next:  # the original path of a rename or copy
-            skip_next = False
-            continue
-        if not record or record.startswith(b"#"):
-            continue
-        kind = record[:2]
-        if kind == b"1 ":
-            parts = record.split(b" ", 8)
-        elif kind == b"2 ":
-            parts = record.split(b" ", 9)
-            skip_next = True
-        elif kind == b"u ":
-            parts = record.split(b" ", 10)
-        elif kind in (b"? ", b"! "):
-            parts = [record[2:]]
-        else:
-            continue
-        paths.append(os.fsdecode(parts[-1]))
-    return paths
+    if listed.returncode != 0 or not head.stdout.strip():
+        return None
+    index = folder / os.fsdecode(head.stdout.split(b"\n", 1)[0].strip())
+    return head.stdout, index, sorted({os.fsdecode(p) for p in listed.stdout.split(b"\x00") if p})
 
 
 def _stat_key(path: Path) -> bytes:

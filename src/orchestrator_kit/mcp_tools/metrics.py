@@ -19,13 +19,13 @@ from pathlib import Path
 
 from pydantic import Field
 
+from ..gitsafe import run_git
 from ..metrics.history import history_metrics
 from ..metrics.models import HistoryMetrics, OpportunityKind, OpportunityMatrix, PipelineMetrics, TokenReport
 from ..metrics.pipelines import pipeline_metrics as compute_pipeline_metrics
 from ..metrics.tokens import token_report
 from ..models import Inventory
 from ..opportunities import opportunity_matrix as compute_opportunity_matrix
-from ..repo import run_git
 from .budget import SectionPage, pack_model
 from .inventory import Out, _find
 from .progress import in_background

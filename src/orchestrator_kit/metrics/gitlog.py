@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from ..gitsafe import git_command, git_env, run_git
 from ..models import Diagnostic
-from ..repo import git_command, git_env, run_git
 
 # A damaged repository could fail at every commit; past this many resumes the pass stops and says so.
 MAX_RESUMES = 50
@@ -132,6 +132,11 @@ def stream_env(root: Path) -> dict[str, str]:
             env["GIT_INDEX_FILE"] = str((Path(root) / lines[2]).resolve())
             env["GIT_WORK_TREE"] = str(root)
             env["GIT_CEILING_DIRECTORIES"] = ""
+    # Every other inherited GIT_* variable (GIT_CONFIG_PARAMETERS, GIT_EXTERNAL_DIFF, GIT_PAGER, ...) is emptied:
+    # GitPython cannot remove a variable, and the empty value means "unset" to git for each of them.
+    for name in os.environ:
+        if name.startswith("GIT_") and name not in env:
+            env[name] = "0" if name == "GIT_CONFIG_COUNT" else ""
     return env
 
 
@@ -391,7 +396,8 @@ def _header_only(root: Path, env: dict[str, str], nonce: str, sha: str) -> Commi
     """A commit's header without its diff (reading it needs no blob)."""
     try:
         proc = subprocess.run(
-            git_command(root, "log", "-1", "--no-walk", "--no-show-signature", "--encoding=UTF-8",
+            git_command(root, "log", "-1", "--no-walk", "--no-ext-diff", "--no-textconv", "--no-show-signature",
+                        "--encoding=UTF-8",
                         f"--format={header_format(nonce)}", sha, "--"),
             capture_output=True, env=env, timeout=60, check=False,
         )

@@ -31,8 +31,9 @@ from itertools import chain, combinations
 from pathlib import Path
 
 from ..errors import InputError, OrchestratorError, ReadError
+from ..gitsafe import git_command, git_env, run_git
 from ..models import Diagnostic, Pipeline
-from ..repo import Workspace, git_command, git_env, run_git
+from ..repo import Workspace
 from .dora import TagRef, dora_proxies, iso
 from .gitlog import CommitRecord, LogRequest, read_log
 from .models import (
@@ -526,7 +527,7 @@ def count_lines(data: bytes) -> int:
 
 
 def head_lines(root: Path, relative: bool, specs: Sequence[str]) -> dict[str, int | None] | None:
-    """Lines of every file at HEAD from one `git diff --numstat <empty tree> HEAD` (None for a binary file); None
+    """Lines of every file at HEAD from one `git diff-tree --numstat <empty tree> HEAD` (None for a binary file); None
     when git cannot say (e.g. blobs missing in a partial clone)."""
     import subprocess
 
@@ -537,9 +538,10 @@ def head_lines(root: Path, relative: bool, specs: Sequence[str]) -> dict[str, in
         if empty.returncode != 0:
             return None
         proc = subprocess.run(
-            git_command(root, "diff", "-z", "--numstat", "--no-renames", "--no-ext-diff", "--no-textconv",
-                        "--no-color", *(["--relative"] if relative else []), empty.stdout.decode().strip(), "HEAD",
-                        "--", *specs),
+            # diff-tree compares two trees (never the work tree, so no clean filter can run).
+            git_command(root, "diff-tree", "-r", "-z", "--numstat", "--no-renames", "--no-ext-diff", "--no-textconv",
+                        "--no-show-signature", "--no-color", *(["--relative"] if relative else []),
+                        empty.stdout.decode().strip(), "HEAD", "--", *specs),
             capture_output=True, env=env, timeout=600, check=False,
         )
     except (OSError, subprocess.SubprocessError):
@@ -579,7 +581,7 @@ def _hotspots(
             lines = count_lines(data)
         items.append(Hotspot(path=name, revisions=acc.revisions, lines=lines, score=acc.revisions * lines))
     items.sort(key=lambda h: (-h.score, -h.revisions, h.path))
-    source = "at HEAD (git diff --numstat against the empty tree)" if lines_at_head is not None else \
+    source = "at HEAD (git diff-tree --numstat against the empty tree)" if lines_at_head is not None else \
         "in the working tree"
     return HotspotSummary(
         formula=f"score = revisions in the window x lines of the file {source} (Tornhill's hotspot with lines as "

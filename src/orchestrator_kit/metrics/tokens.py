@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError, OrchestratorError, ReadError
+from ..gitsafe import run_git
 from ..models import Diagnostic
-from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace, decode, run_git
+from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace, decode
 from ..usercache import cache_dir
 from .history import directory_of
 from .models import DirectoryTokens, FileTokens, SkippedFile, TokenReport
@@ -188,14 +189,26 @@ def git_blob_id(data: bytes) -> str:
 
 
 def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
-    """path -> (mode, blob id) from `git ls-files -s`, and the paths whose working file differs from the index."""
+    """path -> (mode, blob id) from `git ls-files -s --debug`, and the paths whose working file may differ from the
+    index. A file counts as unchanged only when its lstat size, mtime and inode equal the ones the index recorded
+    and it is older than the index file (git's own "racily clean" rule); anything else is read again here. Git's
+    `ls-files -m` would decide the same by reading the file through the repository's clean filters, which run
+    programs the repository names, so it is never used (see `gitsafe`)."""
     blobs: dict[str, tuple[str, str]] = {}
-    proc = run_git(root, "ls-files", "-s", "-z")
+    proc = run_git(root, "ls-files", "-s", "-z", "--debug")
     if proc.returncode != 0:
         return blobs, set()
-    for entry in proc.stdout.split(b"\x00"):
+    index_mtime_ns = _index_mtime_ns(root)
+    changed: set[str] = set()
+    chunks = proc.stdout.split(b"\x00")
+    entry = chunks[0]
+    for chunk in chunks[1:]:
+        # --debug adds five stat lines after each entry's NUL; the next entry follows them (its path may hold "\n").
+        lines = chunk.split(b"\n", 5)
+        debug, following = b"\n".join(lines[:5]), lines[5] if len(lines) > 5 else b""
         meta, tab, name = entry.partition(b"\t")
         fields = meta.split()
+        entry = following
         if not tab or len(fields) != 3:
             continue
         mode, blob, stage = (f.decode("ascii", "replace") for f in fields)
@@ -204,9 +217,42 @@ def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
             blobs.pop(path, None)  # a merge conflict: the working file is what there is to count
             continue
         blobs[path] = (mode, blob)
-    modified = run_git(root, "ls-files", "-m", "-z")
-    changed = {os.fsdecode(n) for n in modified.stdout.split(b"\x00") if n} if modified.returncode == 0 else set(blobs)
+        if not _stat_matches(root / path, _debug_stat(debug), index_mtime_ns):
+            changed.add(path)
     return blobs, changed
+
+
+def _debug_stat(debug: bytes) -> dict[str, str]:
+    """`ls-files --debug` lines (`  mtime: 1700000000:123`, `  size: 10\tflags: 0`, ...) as a dict."""
+    found: dict[str, str] = {}
+    for part in debug.replace(b"\t", b"\n").split(b"\n"):
+        key, colon, value = part.strip().partition(b": ")
+        if colon:
+            found[key.decode("ascii", "replace")] = value.decode("ascii", "replace").strip()
+    return found
+
+
+def _stat_matches(path: Path, recorded: dict[str, str], index_mtime_ns: int | None) -> bool:
+    try:
+        st = os.lstat(path)
+        seconds, _, nanos = recorded["mtime"].partition(":")
+        mtime_ns = int(seconds) * 1_000_000_000 + int(nanos or 0)
+        size, inode = int(recorded["size"]), int(recorded.get("ino", "0"))
+    except (OSError, KeyError, ValueError):
+        return False
+    if index_mtime_ns is None or mtime_ns >= index_mtime_ns:  # racily clean: the file may have changed since
+        return False
+    return st.st_mtime_ns == mtime_ns and st.st_size == size and (inode == 0 or st.st_ino == inode)
+
+
+def _index_mtime_ns(root: Path) -> int | None:
+    proc = run_git(root, "rev-parse", "--git-path", "index")
+    if proc.returncode != 0:
+        return None
+    try:
+        return os.stat(root / os.fsdecode(proc.stdout.strip())).st_mtime_ns
+    except OSError:
+        return None
 
 
 # ------------------------------------------------------------------ counting

@@ -1,0 +1,222 @@
+"""A hostile `.git/config` never makes git run a program: every program key, hook and include is planted in a
+real repository, every public entry point that runs git is called, and no payload may leave its marker.
+
+`test_every_git_call_site_is_listed` keeps the battery complete: a new git call site fails it until it is listed
+here (and so exercised by the entry points below)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import orchestrator_kit
+from orchestrator_kit.gitsafe import UnsafeGitCommand, check_command, git_command
+
+from ..conftest import git, write_files
+from ..mcp_server.conftest import SHOP
+from .hostile import dirty, plain_git, plant_git_config, ran
+
+PACKAGE = Path(orchestrator_kit.__file__).parent
+RUNNERS = {"run_git", "git_command", "builder_command"}
+
+# Every function of the package that starts git, and the entry points below that reach it.
+CALL_SITES = {
+    "repo.Workspace.git_info": "scan, every tool",
+    "repo.Workspace._list_with_git": "scan, every tool",
+    "metrics/tokens._index_blobs": "metrics, token_budget",
+    "metrics/tokens._index_mtime_ns": "metrics, token_budget",
+    "metrics/history._layout": "metrics, git_metrics",
+    "metrics/history._tags": "metrics, git_metrics",
+    "metrics/history._graph": "metrics (tags outside the window)",
+    "metrics/history.head_lines": "metrics, git_metrics",
+    "metrics/gitlog.stream_env": "metrics with GIT_DIR set",
+    "metrics/gitlog._stream": "metrics, git_metrics",
+    "metrics/gitlog._partial_clone": "metrics on a damaged repository",
+    "metrics/gitlog._rev_list": "metrics on a damaged repository",
+    "metrics/gitlog._header_only": "metrics on a damaged repository",
+    "mcp_tools/cache.ScanCache._toplevel": "every MCP tool",
+    "mcp_tools/cache._git_state": "every MCP tool",
+    "mcp_tools/metrics._tags": "git_metrics, opportunity_matrix",
+    "samples._git": "build-sample (a repository it creates itself)",
+}
+# git argv that the package writes into generated automation as text and never runs.
+NOT_RUN = {"automation/procedure._unless (builds its own git argv)"}
+
+
+def _call_sites() -> set[str]:
+    found: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "gitsafe.py":
+            continue
+        module = path.relative_to(PACKAGE).with_suffix("").as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for scope in _scopes(tree):
+            for node in ast.walk(scope["node"]):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in RUNNERS:
+                    found.add(f"{module}.{scope['name']}")
+                if isinstance(node, ast.List) and node.elts and isinstance(node.elts[0], ast.Constant) and \
+                        node.elts[0].value == "git":
+                    found.add(f"{module}.{scope['name']} (builds its own git argv)")
+    return found
+
+
+def _scopes(tree: ast.Module) -> list[dict]:
+    """The innermost function of each call: (qualified name, node), outer functions first."""
+    scopes: list[dict] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{prefix}{child.name}"
+                body = ast.Module(body=[c for c in child.body if not isinstance(c, ast.FunctionDef)], type_ignores=[])
+                scopes.append({"name": name, "node": body})
+                visit(child, f"{name}.")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+    visit(tree, "")
+    return scopes
+
+
+def test_every_git_call_site_is_listed():
+    assert _call_sites() == set(CALL_SITES) | NOT_RUN, "a git call site was added or removed: list it in CALL_SITES and " \
+        "make sure an entry point of this battery reaches it"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("status",), ("diff", "HEAD"), ("add", "-A"), ("checkout", "."), ("ls-files", "-m"), ("ls-files", "--modified"),
+     ("log", "-p", "--no-ext-diff", "--no-textconv", "--no-show-signature"), ("log", "--numstat"),
+     ("log", "--format=%G?", "--no-ext-diff", "--no-textconv", "--no-show-signature"),
+     ("for-each-ref", "--format=%(signature)"), ("hash-object", "--path=x", "-t", "tree", "--stdin"),
+     ("hash-object", "-w", "x"), ("config", "core.pager", "x"), ("fetch",), ("cat-file", "--textconv", "HEAD:x"), ()],
+)
+def test_commands_that_could_run_a_program_are_refused(args):
+    with pytest.raises(UnsafeGitCommand):
+        git_command("/tmp", *args)
+
+
+def test_the_commands_the_package_runs_are_allowed():
+    check_command(("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."))
+    check_command(("log", "-z", "--numstat", "--no-ext-diff", "--no-textconv", "--no-show-signature", "HEAD", "--"))
+    check_command(("hash-object", "-t", "tree", "--stdin"))
+
+
+@pytest.fixture
+def hostile(tmp_path) -> tuple[Path, Path, list[str]]:
+    root = tmp_path / "repo"
+    root.mkdir()
+    write_files(root, {**SHOP, "notes.md": "# notes\n", "ci/deploy.sh": "#!/bin/sh\necho deploy\n"})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    git(root, "tag", "v1.0.0")
+    (root / "Makefile").write_text((root / "Makefile").read_text() + "\ntest:\n\tpytest\n")
+    git(root, "commit", "-q", "-am", "add test target")
+    git(root, "tag", "v1.1.0")
+    markers = tmp_path / "markers"
+    names = plant_git_config(root, markers)
+    dirty(root)
+    return root, markers, names
+
+
+def test_the_planted_payloads_are_live(hostile):
+    """Control: plain git runs the planted programs, so the assertions below could fail."""
+    root, markers, _ = hostile
+    plain_git(root, "status")
+    plain_git(root, "log", "-1", "-p")
+    plain_git(root, "add", "-A")
+    plain_git(root, "commit", "-q", "-m", "x")
+    seen = ran(markers)
+    for expected in ("filter.evil.clean", "core.fsmonitor", "include.path", "includeIf.gitdir:_.path",
+                     "hooksPath-pre-commit", "diff.evil.textconv", "filter.evilproc.process"):
+        assert expected in seen, (expected, seen)
+
+
+def test_library_entry_points_run_no_repository_program(hostile):
+    from orchestrator_kit.mcp_tools.cache import ScanCache
+    from orchestrator_kit.metrics import collect_metrics, history_metrics, token_report
+    from orchestrator_kit.opportunities import opportunity_matrix
+    from orchestrator_kit.repo import Workspace
+    from orchestrator_kit.service import scan
+
+    root, markers, names = hostile
+    workspace = Workspace(root)
+    assert workspace.git_info() is not None and "untracked.yml" in workspace.files()
+    inventory = scan(root)
+    history = history_metrics(root)
+    assert history.available and history.commits == 2 and len(history.dora.releases) == 2
+    token_report(root, use_cache=False)
+    metrics = collect_metrics(root, inventory=inventory)
+    assert opportunity_matrix(inventory, metrics.pipelines, metrics.history).opportunities
+    ScanCache().get(root)
+    assert inventory.pipelines
+    assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orchestrator_kit", *args], capture_output=True, text=True,
+                          timeout=300, check=False, cwd=cwd, stdin=subprocess.DEVNULL)
+
+
+def test_cli_commands_run_no_repository_program(hostile, tmp_path):
+    root, markers, _ = hostile
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"name": "release", "description": "Cut a release",
+                                "commands": [{"argv": ["./ci/deploy.sh"]}]}))
+    for args in (["scan", str(root)], ["scan", str(root), "--format", "json"], ["metrics", str(root)],
+                 ["opportunities", str(root)], ["generate", "make-target", "--spec", str(spec), "--repo", str(root)],
+                 ["validate", "ci/deploy.sh", ".github/workflows/ci.yml", "--repo", str(root)]):
+        proc = _cli(*args, cwd=tmp_path)
+        assert proc.returncode in (0, 1), (args, proc.stderr[-2000:])
+        assert ran(markers) == [], (args, ran(markers))
+
+
+@pytest.mark.anyio
+async def test_every_mcp_tool_over_the_real_client_runs_no_repository_program(hostile):
+    from mcp import Client, StdioServerParameters
+
+    from ..mcp_server.conftest import spawn_command
+
+    root, markers, _ = hostile
+    command = spawn_command(root)
+    calls = [
+        ("list_roots", {}), ("scan_repository", {}), ("list_pipelines", {}), ("list_tasks", {}),
+        ("list_schedules", {}), ("list_infrastructure", {}), ("list_manual_procedures", {}),
+        ("read_file", {"path": "Makefile"}), ("search_repository", {"pattern": "deploy"}),
+        ("git_metrics", {}), ("pipeline_metrics", {}), ("token_budget", {}), ("opportunity_matrix", {}),
+        ("validate_automation", {"paths": ["ci/deploy.sh", ".github/workflows/ci.yml"]}),
+    ]
+    spec = {"name": "release", "description": "Cut a release", "commands": [{"argv": ["./ci/deploy.sh"]}]}
+    async with Client(StdioServerParameters(command=command[0], args=command[1:])) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        for name, arguments in calls:
+            result = await client.call_tool(name, arguments)
+            assert not result.is_error, (name, result.content)
+        pipelines = await client.call_tool("list_pipelines", {})
+        procedures = await client.call_tool("list_manual_procedures", {})
+        for name, arguments in (("get_pipeline", {"pipeline_id": pipelines.structured_content["items"][0]["id"]}),
+                                ("get_manual_procedure",
+                                 {"procedure_id": procedures.structured_content["items"][0]["id"]})):
+            result = await client.call_tool(name, arguments)
+            assert not result.is_error, (name, result.content)
+            calls.append((name, arguments))
+        plan = await client.call_tool("generate_automation", {"kind": "make-target", "spec": spec})
+        assert not plan.is_error, plan.content
+        applied = await client.call_tool("apply_automation", {"kind": "make-target", "spec": spec, "force": True,
+                                                              "plan_hash": plan.structured_content["plan_hash"]})
+        assert not applied.is_error, applied.content
+        undone = await client.call_tool("undo_automation", {})
+        assert not undone.is_error, undone.content
+    assert {n for n, _ in calls} | {"generate_automation", "apply_automation", "undo_automation"} >= \
+        {n for n in names if "workflow" not in n}  # every repository tool was called (design tools take no repo)
+    assert ran(markers) == [], ran(markers)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
