@@ -39,6 +39,8 @@ CALL_SITES = {
     "metrics/gitlog._partial_clone": "metrics on a damaged repository",
     "metrics/gitlog._rev_list": "metrics on a damaged repository",
     "metrics/gitlog._header_only": "metrics on a damaged repository",
+    "metrics/triggers.branch_tips": "metrics, pipeline_metrics, opportunities",
+    "metrics/triggers.read_commits": "metrics, pipeline_metrics, opportunities",
     "mcp_tools/cache.ScanCache._toplevel": "every MCP tool",
     "mcp_tools/cache._git_state": "every MCP tool",
     "mcp_tools/metrics._tags": "git_metrics, opportunity_matrix",

@@ -37,8 +37,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..cron import CronError, runs_per_year
+from ..gitsafe import git_command, git_env, run_git
 from ..models import Diagnostic, Pipeline, Trigger
-from ..repo import git_command, git_env, run_git
 from .models import PipelineRuns, TriggerRuns
 
 DETECTOR = "metrics.triggers"
