@@ -41,6 +41,13 @@ class Severity(StrEnum):
     info = "info"
 
 
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
 class Fault(StrEnum):
     transient = "transient"
     permanent = "permanent"
@@ -107,20 +114,26 @@ def validate(
     file: DesignFile,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
     min_severity: Annotated[Severity, typer.Option(help="Show findings of this severity and above.")] = Severity.info,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Exit 1 when a finding of this severity or worse is found (never: always 0).")
+    ] = FailOn.error,
 ) -> None:
-    """Check a design with every rule (ids, severities and locations). Exit 1 when a rule finds an error, else 0."""
+    """Check a design with every rule (ids, severities and locations). Exit 1 when a finding at or above --fail-on
+    (default: error) is found, else 0."""
     from .design import validate_workflow_design
     from .design.text import print_validation
 
     try:
-        report = validate_workflow_design(_text(file), min_severity=min_severity.value, limit=None)
+        report = validate_workflow_design(
+            _text(file), min_severity=min_severity.value, fail_on=fail_on.value, limit=None
+        )
     except OrchestratorError as exc:
         fail(f"{_label(file)}: {exc}")
     if output_format is ReportFormat.json:
         _write(report.model_dump_json(indent=2) + "\n", None)
     else:
         print_validation(report, _console(), str(file))  # type: ignore[arg-type]
-    raise typer.Exit(0 if report.valid else 1)
+    raise typer.Exit(0 if report.passed else 1)
 
 
 @design_app.command(

@@ -631,6 +631,11 @@ def validate_workflow_design(
     min_severity: Annotated[
         Literal["error", "warning", "info"], Field(description="Leave out findings below this severity.")
     ] = "info",
+    fail_on: Annotated[
+        Literal["error", "warning", "info", "never"],
+        Field(description="`passed` is false when a finding of this severity or worse exists (warning: a stricter "
+              "gate that also fails on budget overruns and unretried compensations)."),
+    ] = "error",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> DesignValidation:
@@ -641,13 +646,14 @@ def validate_workflow_design(
     retried side effects, compensation for every side effect before the saga's pivot (idempotent, in reverse
     order), owner/deadline/escalation on human tasks, no clock/randomness/I/O in decisions.
 
-    Call it on every design before you present it; a design is valid when `valid` is true (no error). Each finding
+    Call it on every design before you present it; a design is valid when `valid` is true (no error), and passes
+    the gate you chose when `passed` is true (`fail_on`: error by default, warning for a strict gate). Each finding
     has its rule id, severity, message and location (JSON pointer, and the line for text). An unreadable design is
     a tool error listing each problem with its location. Findings come in pages (`cursor`)."""
     from .mcp_tools import design as design_tools
 
     return design_tools.validate(
-        state_of(ctx), design, min_severity=min_severity, max_tokens=max_tokens, cursor=cursor
+        state_of(ctx), design, min_severity=min_severity, fail_on=fail_on, max_tokens=max_tokens, cursor=cursor
     )
 
 

@@ -195,3 +195,24 @@ def test_design_commands_stay_light():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "[]", proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "code"),
+    [("error", 0), ("warning", 1), ("info", 1), ("never", 0)],
+)
+def test_fail_on_gates_warnings_too(tmp_path, fail_on, code):
+    # The clean base design with a workflow timeout shorter than charge's worst retry: one warning (retry-budget).
+    design = base()
+    design["timeout_seconds"] = 60
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(design))
+    proc = cli("validate", str(path), "--fail-on", fail_on, "--format", "json")
+    report = json.loads(proc.stdout)
+    assert report["errors"] == 0 and report["warnings"] >= 1 and report["fail_on"] == fail_on
+    assert proc.returncode == code and report["passed"] is (code == 0)
+
+
+def test_fail_on_never_still_exits_0_on_errors():
+    assert cli("validate", BROKEN, "--fail-on", "never").returncode == 0
+    assert cli("validate", BROKEN, "--fail-on", "bogus").returncode == 2

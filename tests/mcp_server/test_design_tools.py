@@ -207,3 +207,13 @@ async def test_the_schema_rules_and_examples_are_resources(build):
     assert example.mime_type == "application/yaml" and example.text == (EXAMPLES / "order-fulfilment.yaml").read_text()
     assert yaml.safe_load(example.text)["name"] == "order-fulfilment"
     assert report["valid"]
+
+
+async def test_fail_on_warning_makes_a_warning_fail_the_gate(build):
+    design = copy.deepcopy(SAGA)
+    design["timeout_seconds"] = 60  # (2 + 1) x 30 s + delays > 60 s: retry-budget warnings, no error
+    async with Client(build()) as client:
+        default = await ok(client, "validate_workflow_design", design=design)
+        strict = await ok(client, "validate_workflow_design", design=design, fail_on="warning")
+    assert default["valid"] and default["passed"] and default["warnings"] >= 1
+    assert strict["valid"] and not strict["passed"] and strict["fail_on"] == "warning"

@@ -34,11 +34,17 @@ class RuleInfo(BaseModel):
     summary: str
 
 
+FailOn = Literal["error", "warning", "info", "never"]
+
+
 class ValidationReport(BaseModel):
-    """The findings of every rule. `valid` means no finding of severity error."""
+    """The findings of every rule. `valid` means no finding of severity error; `passed` means no finding at or
+    above `fail_on` (the gate a CI job or a model should act on)."""
 
     design: str
     valid: bool
+    passed: bool = Field(description="No finding at or above fail_on (with fail_on 'never': always true).")
+    fail_on: FailOn = "error"
     errors: int
     warnings: int
     infos: int
@@ -83,11 +89,13 @@ def validate_workflow_design(
     design: DesignInput,
     *,
     min_severity: Severity = "info",
+    fail_on: FailOn = "error",
     cursor: int = 0,
     limit: int | None = DEFAULT_FINDINGS_LIMIT,
 ) -> ValidationReport:
     """Run every rule (see `list_design_rules`) over a design and report findings with rule id, severity, message
-    and location (a JSON pointer into the design, and the line when the design came as text)."""
+    and location (a JSON pointer into the design, and the line when the design came as text). `passed` is false
+    when a finding is at or above `fail_on` (`warning` makes a budget overrun or an unretried compensation fail)."""
     from .validate import check
 
     loaded = _load(design)
@@ -98,6 +106,8 @@ def validate_workflow_design(
     return ValidationReport(
         design=loaded.design.name,
         valid=counts["error"] == 0,
+        passed=fail_on == "never" or not any(SEVERITY_RANK[f.severity] <= SEVERITY_RANK[fail_on] for f in findings),
+        fail_on=fail_on,
         errors=counts["error"],
         warnings=counts["warning"],
         infos=counts["info"],

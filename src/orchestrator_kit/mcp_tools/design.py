@@ -45,6 +45,8 @@ class DesignValidation(Out):
 
     design: str
     valid: bool = Field(description="True when no finding has severity error.")
+    passed: bool = Field(description="True when no finding is at or above fail_on: the gate to act on.")
+    fail_on: Literal["error", "warning", "info", "never"]
     errors: int
     warnings: int
     infos: int
@@ -59,13 +61,14 @@ class DesignValidation(Out):
 
 def validate(
     state: ServerState, design: DesignInput, *, min_severity: Literal["error", "warning", "info"] = "info",
-    max_tokens: int, cursor: str | None = None,
+    fail_on: Literal["error", "warning", "info", "never"] = "error", max_tokens: int, cursor: str | None = None,
 ) -> DesignValidation:
-    version = _version(design, "validate", min_severity)
+    version = _version(design, "validate", min_severity, fail_on)
     report = _memo(state, ("validate", version), lambda: service.validate_workflow_design(
-        design, min_severity=min_severity, limit=None))
+        design, min_severity=min_severity, fail_on=fail_on, limit=None))
     page = DesignValidation(
-        design=report.design, valid=report.valid, errors=report.errors, warnings=report.warnings, infos=report.infos,
+        design=report.design, valid=report.valid, passed=report.passed, fail_on=report.fail_on,
+        errors=report.errors, warnings=report.warnings, infos=report.infos,
         states=report.states, total_findings=report.total_findings, findings=report.findings,
         rules_checked=report.rules_checked, sections=[], next_cursor=None,
     )
