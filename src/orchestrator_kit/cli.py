@@ -202,7 +202,7 @@ class ProgressReporter:
 
 # Each capability keeps its commands in its own module `cli_<area>.py`, with a `register(app)` function that adds
 # them; those modules import their heavy parts (mcp, tiktoken, validators) inside the commands, never at import.
-AREAS = ("metrics", "automation", "design", "mcp")
+AREAS = ("metrics", "automation", "design", "mcp", "evals")
 
 
 def _register_areas() -> None:
