@@ -283,3 +283,19 @@ def test_base_url_needs_a_running_server() -> None:
     finally:
         api.stop()
     api.stop()  # a second stop is harmless
+
+
+def test_tool_results_skip_system_role_messages_and_stop_at_the_assistant() -> None:
+    result = {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "42"}]}
+    body = {
+        "messages": [
+            {"role": "assistant", "content": [tool_use("x", {}, block_id="t1")]},
+            {"role": "user", "content": [result]},
+            {"role": "system", "content": [{"type": "text", "text": "a reminder"}]},
+        ]
+    }
+    assert [tool_result_text(b) for b in tool_results(body)] == ["42"]
+    assert has_tool_results(body)
+    assert tool_results({"messages": [*body["messages"], {"role": "assistant", "content": "hi"}]}) == []
+    assert tool_results({"messages": "not a list"}) == []
+    assert tool_results({"messages": [{"role": "user", "content": "plain text"}]}) == []

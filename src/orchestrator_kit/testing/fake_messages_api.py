@@ -161,14 +161,21 @@ def tool_names(body: Body) -> list[str]:
 
 
 def tool_results(body: Body) -> list[Block]:
-    """The tool_result blocks of the request's last user message (what the client sends back after a tool_use)."""
+    """The tool_result blocks of the request's last user message (what the client sends back after a tool_use).
+
+    Messages of other roles after it (Claude Code appends `role: "system"` reminders) are skipped; an assistant
+    message after it means there is no pending result."""
     messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
+    if not isinstance(messages, list):
         return []
-    last = messages[-1]
-    if not isinstance(last, dict) or last.get("role") != "user" or not isinstance(last.get("content"), list):
-        return []
-    return [block for block in last["content"] if isinstance(block, dict) and block.get("type") == "tool_result"]
+    for message in reversed(messages):
+        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+            continue
+        content = message.get("content")
+        if message["role"] == "assistant" or not isinstance(content, list):
+            return []
+        return [block for block in content if isinstance(block, dict) and block.get("type") == "tool_result"]
+    return []
 
 
 def tool_result_text(block: Block) -> str:
