@@ -140,8 +140,43 @@ def test_unbounded_retries_are_noted():
     design = base()
     state(design, "ship")["retry"] = [retry(None)]
     export = export_workflow_asl(design)
-    assert export.definition["States"]["ship"]["Retry"][0]["MaxAttempts"] == 99_999_999
-    assert "'ship' retry 0: unbounded retries written as MaxAttempts 99999999" in export.notes
+    assert export.definition["States"]["ship"]["Retry"][0]["MaxAttempts"] == 99_999_998
+    assert "'ship' retry 0: unbounded retries written as MaxAttempts 99999998" in export.notes
+    assert export.statelint == []  # statelint refuses 99999999 itself
+
+
+def test_huge_max_attempts_are_capped_at_asls_limit():
+    design = base()
+    state(design, "ship")["retry"] = [retry(2_000_000_000)]
+    export = export_workflow_asl(design)
+    assert export.definition["States"]["ship"]["Retry"][0]["MaxAttempts"] == 99_999_998
+    assert export.statelint == []
+
+
+def test_all_guarded_routing_gets_a_default_fail_state():
+    design = base()
+    state(design, "ship")["transitions"] = [
+        {"target": "done", "guard": {"variable": "$.ok", "op": "eq", "value": True}},
+        {"target": "failed", "guard": {"variable": "$.ok", "op": "eq", "value": False}},
+    ]
+    export = export_workflow_asl(design)
+    states = export.definition["States"]
+    assert states["ship-route"]["Default"] == "ship-unrouted"
+    assert states["ship-unrouted"]["Type"] == "Fail" and states["ship-unrouted"]["Error"] == "States.NoChoiceMatched"
+    assert export.statelint == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "long"),
+    [({"long_running": True}, True), ({"heartbeat_seconds": 10}, True), ({"timeout_seconds": 3600}, True),
+     ({"timeout_seconds": 900}, False), ({}, False)],
+)
+def test_long_work_is_started_with_a_task_token(extra, long):
+    design = base()
+    state(design, "ship").update(extra)
+    body = export_workflow_asl(design).definition["States"]["ship"]
+    assert body["Resource"].endswith(".waitForTaskToken") is long
+    assert ("task_token.$" in body["Parameters"]["Payload"]) is long
 
 
 def test_run_statelint_reports_problems_of_a_hand_made_definition():

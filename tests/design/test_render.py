@@ -98,6 +98,16 @@ def test_saga_diagram_marks_inconsistent_endings():
     assert any(line.endswith("INCONSISTENT") for line in out)
 
 
+def test_colons_in_notes_become_look_alikes():
+    design = base()
+    state(design, "ship")["transitions"] = [{"target": "approve"}]
+    design["states"].append({"name": "approve", "type": "human_task", "owner": "team:payments", "deadline_seconds": 60,
+                             "escalation": {"after_seconds": 30, "to": "oncall:sre"},
+                             "transitions": [{"event": "done", "target": "done"}]})
+    (note,) = [line for line in render_workflow_diagram(design).mermaid.splitlines() if "note right of" in line]
+    assert note.endswith(": owner team∶payments, deadline 1m, escalates to oncall∶sre after 30s")
+
+
 def test_unknown_kind_is_an_input_error():
     from orchestrator_kit import InputError
 
@@ -125,6 +135,11 @@ def test_mermaid_renders_every_example_diagram(tmp_path):
     hostile = base()
     hostile["states"][1]["name"] = 'ship "now"; #1 <b>{x}</b> --> [*] %% end'
     state(hostile, "charge")["transitions"] = [{"target": hostile["states"][1]["name"]}]
+    # A human task whose owner and escalation target hold colons (`team:payments` broke the note before).
+    state(hostile, "refund")["transitions"] = [{"target": "approve"}]
+    hostile["states"].append({"name": "approve", "type": "human_task", "owner": "team:payments", "deadline_seconds": 3600,
+                              "escalation": {"after_seconds": 600, "to": "oncall:sre"},
+                              "transitions": [{"event": "done", "target": "failed"}]})
     # One markdown file (one mmdc process, one browser) per example and its broken twin, run side by side.
     groups = [[example_text(n), example_text(f"{n}.broken")] for n in VALID_EXAMPLES] + [[hostile]]
     runs = []

@@ -4,12 +4,14 @@ The mapping (field names from the ASL specification, states-language.net, and th
 
 * task -> `Task`; an `action` that is an ARN is the `Resource`, anything else is called through
   `arn:aws:states:::lambda:invoke` with the action as `FunctionName`; `callback` tasks use `.waitForTaskToken` and
-  pass `$$.Task.Token`. Results go to `$.results.<state>`, so the workflow's input is kept.
+  pass `$$.Task.Token`, and so does long work (long_running, a heartbeat, or a timeout over Lambda's 15 minutes),
+  which a worker reports with the token. Results go to `$.results.<state>`, so the workflow's input is kept.
 * human_task -> a `.waitForTaskToken` task whose payload names the owner, deadline and escalation (ASL has no people:
   the inbox service that receives the token must escalate); its `TimeoutSeconds` is the deadline.
 * wait on `events` -> a `.waitForTaskToken` task bounded by `timeout_seconds`.
 * several transitions (events, guards) -> the task's `Next` is a generated `Choice` state "<name>-route" that reads
-  `$.results.<state>.event`.
+  `$.results.<state>.event`; when no transition is unguarded its `Default` is a generated `Fail` state
+  "<name>-unrouted" (error `States.NoChoiceMatched`), so no outcome is left without a next state.
 * conditions -> `StringEquals`, `NumericLessThan`, `IsPresent`, `And`/`Or`/`Not`, ...; a choice that uses a JSONata
   `expression` becomes a JSONata state (`QueryLanguage: JSONata`), with every condition translated.
 * sagas, compensation links, idempotency and metrics have no ASL field: they are written into `Comment`s.
@@ -42,7 +44,12 @@ from .model import (
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 WAIT_FOR_TOKEN = ".waitForTaskToken"  # noqa: S105 -- an ASL resource suffix, not a password
-ASL_UNBOUNDED_ATTEMPTS = 99_999_999  # ASL has no "forever": its largest MaxAttempts
+# ASL has no "forever". Step Functions documents 99,999,999 as MaxAttempts' ceiling, but statelint (and so some
+# tooling) reads that ceiling as exclusive; one less is accepted by both.
+ASL_UNBOUNDED_ATTEMPTS = 99_999_998
+# A Lambda invocation stops after 15 minutes: work that may run longer, or that heartbeats, is started with a task
+# token (`.waitForTaskToken`) and reported by the worker (SendTaskHeartbeat / SendTaskSuccess).
+LAMBDA_MAX_SECONDS = 15 * 60
 
 
 class AslExport(BaseModel):
@@ -78,11 +85,12 @@ class _Exporter:
             self.note(f"{where}: {value:g}s rounded up to {whole}s (ASL takes whole seconds)")
         return whole
 
-    def fresh_name(self, base: str) -> str:
-        name = f"{base[:70]}-route"
+    def fresh_name(self, base: str, suffix: str = "route") -> str:
+        """`<base>-<suffix>`, within ASL's 80 characters and unused by any state."""
+        name = f"{base[:78 - len(suffix)]}-{suffix}"
         counter = 2
         while name in self.names:
-            name = f"{base[:66]}-route{counter}"
+            name = f"{base[:74 - len(suffix)]}-{suffix}{counter}"
             counter += 1
         self.names.add(name)
         return name
@@ -160,9 +168,20 @@ class _Exporter:
                 if state.idempotency and state.idempotency.key:
                     k = state.idempotency.key
                     payload["idempotency_key.$" if k.startswith("$") else "idempotency_key"] = k
-                if state.callback:
+                long_work = not state.callback and (
+                    state.long_running
+                    or state.heartbeat_seconds is not None
+                    or (state.timeout_seconds or 0) > LAMBDA_MAX_SECONDS
+                )
+                if long_work:
+                    self.note(
+                        f"task '{state.name}' runs long or heartbeats: started with a task token (.waitForTaskToken); "
+                        "its worker must send heartbeats and the result with that token (a plain Lambda invoke stops "
+                        "after 15 minutes)"
+                    )
+                if state.callback or long_work:
                     payload["task_token.$"] = "$$.Task.Token"
-                body["Resource"] = LAMBDA_INVOKE + (WAIT_FOR_TOKEN if state.callback else "")
+                body["Resource"] = LAMBDA_INVOKE + (WAIT_FOR_TOKEN if state.callback or long_work else "")
                 body["Parameters"] = {"FunctionName": state.action, "Payload": payload}
                 if not state.callback and len({t.event for t in state.transitions}) > 1:
                     body["ResultSelector"] = {"event.$": "$.Payload.event", "output.$": "$.Payload"}
@@ -218,6 +237,9 @@ class _Exporter:
         if attempts is None:
             attempts = ASL_UNBOUNDED_ATTEMPTS
             self.note(f"{where}: unbounded retries written as MaxAttempts {ASL_UNBOUNDED_ATTEMPTS}")
+        elif attempts > ASL_UNBOUNDED_ATTEMPTS:
+            self.note(f"{where}: max_attempts {attempts} written as MaxAttempts {ASL_UNBOUNDED_ATTEMPTS}, ASL's limit")
+            attempts = ASL_UNBOUNDED_ATTEMPTS
         out: dict[str, Any] = {
             "ErrorEquals": list(policy.errors),
             "IntervalSeconds": self.seconds(policy.interval_seconds, f"{where} interval_seconds"),
@@ -274,9 +296,18 @@ class _Exporter:
                 default = t.target
                 continue
             rules.append((t.guard, t.target, event))
+        extra: list[tuple[str, dict[str, Any]]] = []
+        if default is None:
+            unrouted = self.fresh_name(name, "unrouted")
+            default = unrouted
+            extra.append((unrouted, {
+                "Type": "Fail", "Error": "States.NoChoiceMatched",
+                "Comment": f"no transition of '{name}' matched its outcome",
+            }))
+            self.note(f"'{name}': no unguarded transition; unmatched outcomes go to the Fail state '{unrouted}'")
         choice = self.choice_rules(rules, default, variable)
         choice["Comment"] = f"routes the outcome of '{name}'"
-        return [(name, body), (route, choice)]
+        return [(name, body), (route, choice), *extra]
 
     def choice(self, choices: list[Any], default: str | None, variable: str | None) -> dict[str, Any]:
         return self.choice_rules([(c.condition, c.target, None) for c in choices], default, variable)

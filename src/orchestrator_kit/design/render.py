@@ -40,13 +40,16 @@ class Diagram(BaseModel):
         return f"```mermaid\n{self.mermaid}```\n"
 
 
-def mermaid_text(text: str, limit: int = _MAX_LABEL) -> str:
-    """Text safe inside a Mermaid label: one line, at most `limit` characters, special characters as look-alikes."""
+def mermaid_text(text: str, limit: int = _MAX_LABEL, *, note: bool = False) -> str:
+    """Text safe inside a Mermaid label: one line, at most `limit` characters, special characters as look-alikes.
+    In a note (`note right of s : text`) a colon also ends the text for Mermaid (mmdc 11 fails on `team:payments`),
+    so it becomes the look-alike `∶` there."""
     flat = " ".join(text.split())
     if len(flat) > limit:
         flat = flat[: limit - 3] + "..."
     flat = flat.replace("<=", "≤").replace(">=", "≥").replace("!=", "≠").replace("-->", "→").replace("->>", "→")
-    return flat.translate(_LOOKALIKES)
+    flat = flat.translate(_LOOKALIKES)
+    return flat.replace(":", "∶") if note else flat
 
 
 def state_diagram(graph: DesignGraph) -> str:
@@ -109,7 +112,7 @@ def _scope_lines(graph: DesignGraph, scope: Scope, ids: dict[int, str], lines: l
         if isinstance(node.state, HumanTaskState):
             note = _human_note(node.state)
             if note:
-                lines.append(f"{indent}note right of {sid} : {mermaid_text(note)}")
+                lines.append(f"{indent}note right of {sid} : {mermaid_text(note, note=True)}")
 
 
 def _state_label(node: Node) -> str:
