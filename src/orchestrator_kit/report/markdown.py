@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..jobgraph import layering
 from ..models import Inventory, ManualProcedure, Pipeline
+from .mdtable import table
 
 if TYPE_CHECKING:
     from ..metrics.models import Metrics, OpportunityMatrix
@@ -20,19 +20,6 @@ SYSTEM_NAMES = {
     "azure-pipelines": "Azure Pipelines",
     "bitbucket-pipelines": "Bitbucket Pipelines",
 }
-
-
-def cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, newlines folded, long text shortened."""
-    text = "" if value is None else str(value)
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ⏎ ").strip()
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out.extend("| " + " | ".join(cell(v) for v in row) + " |" for row in rows)
-    return out
 
 
 def _mermaid_label(text: str) -> str:
@@ -134,7 +121,7 @@ def render_markdown(inventory: Inventory, extras: tuple[Metrics | None, Opportun
         )
         out.append("")
     if extras is not None:  # the metrics summary and opportunity matrix of `scan --metrics --opportunities`
-        from ..cli_metrics import extras_markdown
+        from .metrics import extras_markdown
 
         out += [extras_markdown(*extras)]
     if inventory.diagnostics:

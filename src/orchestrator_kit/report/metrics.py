@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..metrics.models import HistoryMetrics, Metrics, OpportunityMatrix, PipelineMetrics, TokenReport
-from .markdown import table
+from .mdtable import table
 
 CHART_WEEKS = 26
 CHART_BARS = 10
@@ -345,3 +345,24 @@ def render_opportunities_tables(matrix: OpportunityMatrix, console: Console) -> 
     console.print(result)
     console.print("* assumed frequency; CI: hours of CI time. Formulas, assumptions and all evidence: --format json "
                   "or markdown.", markup=False)
+
+
+# ------------------------------------------------------------------ what `scan --metrics --opportunities` adds
+
+
+def extras_markdown(metrics: Metrics | None, matrix: OpportunityMatrix | None) -> str:
+    """The metrics summary and the opportunity matrix as sections of the scan's Markdown report."""
+    parts: list[str] = []
+    if metrics is not None:
+        parts.append(render_metrics_markdown(metrics, summary=True, title=False))
+    if matrix is not None:
+        parts.append("\n".join(opportunities_markdown(matrix)).rstrip() + "\n")
+    return "\n".join(parts)
+
+
+def extras_tables(metrics: Metrics | None, matrix: OpportunityMatrix | None, console: Console) -> None:
+    """The metrics summary and the opportunity matrix as tables after the scan's."""
+    if metrics is not None:
+        render_metrics_tables(metrics, console, summary=True)
+    if matrix is not None:
+        render_opportunities_tables(matrix, console)

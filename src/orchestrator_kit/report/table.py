@@ -111,6 +111,6 @@ def render_tables(
             or inventory.infrastructure):
         console.print("Nothing found: no CI pipeline, task runner, schedule, runbook or infrastructure file.")
     if extras is not None:  # the metrics summary and opportunity matrix of `scan --metrics --opportunities`
-        from ..cli_metrics import extras_tables
+        from .metrics import extras_tables
 
         extras_tables(*extras, console)

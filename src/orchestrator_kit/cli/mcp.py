@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from .common import fail
+
 
 class Transport(StrEnum):
     stdio = "stdio"
@@ -37,9 +39,8 @@ def mcp(
     ] = False,
 ) -> None:
     """Run the MCP server: scan, list and read tools, the two agents as prompts, templates and scans as resources."""
-    from .cli import fail
-    from .errors import OrchestratorError
-    from .server import build_server, serve
+    from ..errors import OrchestratorError
+    from ..server import build_server, serve
 
     try:
         server = build_server(root or [], read_only=read_only)

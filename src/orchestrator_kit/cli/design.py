@@ -8,14 +8,14 @@ scenario ends inconsistent; export: statelint found a problem); 2 usage or input
 from __future__ import annotations
 
 import json
-import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from .errors import OrchestratorError
+from ..errors import OrchestratorError
+from .common import ReportFormat, console, fail, write_text
 
 design_app = typer.Typer(
     name="design",
@@ -28,11 +28,6 @@ design_app = typer.Typer(
 
 DesignFile = Annotated[Path, typer.Argument(metavar="FILE", help="A design in YAML or JSON ('-' reads stdin).")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of standard output.")]
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class Severity(StrEnum):
@@ -73,15 +68,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(design_app, name="design")
 
 
-def fail(message: str) -> NoReturn:
-    """`cli.fail` (Error: ..., exit 2), imported late: cli.py imports this module while it loads."""
-    from .cli import fail as cli_fail
-
-    cli_fail(message)
-
-
 def _text(file: Path) -> str:
-    from .design.load import read_design_text
+    from ..design.load import read_design_text
 
     try:
         return read_design_text(file)
@@ -91,22 +79,6 @@ def _text(file: Path) -> str:
 
 def _label(file: Path) -> str:
     return "<stdin>" if str(file) == "-" else str(file)
-
-
-def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write '{output}': {exc.strerror or exc}")
-
-
-def _console() -> object:
-    from rich.console import Console
-
-    return Console()
 
 
 @design_app.command("validate")
@@ -120,8 +92,8 @@ def validate(
 ) -> None:
     """Check a design with every rule (ids, severities and locations). Exit 1 when a finding at or above --fail-on
     (default: error) is found, else 0."""
-    from .design import validate_workflow_design
-    from .design.text import print_validation
+    from ..design import validate_workflow_design
+    from ..design.text import print_validation
 
     try:
         report = validate_workflow_design(
@@ -130,9 +102,9 @@ def validate(
     except OrchestratorError as exc:
         fail(f"{_label(file)}: {exc}")
     if output_format is ReportFormat.json:
-        _write(report.model_dump_json(indent=2) + "\n", None)
+        write_text(report.model_dump_json(indent=2) + "\n", None)
     else:
-        print_validation(report, _console(), str(file))  # type: ignore[arg-type]
+        print_validation(report, console(), str(file))  # type: ignore[arg-type]
     raise typer.Exit(0 if report.passed else 1)
 
 
@@ -154,8 +126,8 @@ def simulate(
     ] = 1_000_000,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
 ) -> None:
-    from .design import simulate_workflow_failures
-    from .design.text import print_simulation
+    from ..design import simulate_workflow_failures
+    from ..design.text import print_simulation
 
     decisions = dict(d.split("=", 1) for d in decide or [] if "=" in d)
     if len(decisions) != len(decide or []):
@@ -168,9 +140,9 @@ def simulate(
     except OrchestratorError as exc:
         fail(f"{_label(file)}: {exc}")
     if output_format is ReportFormat.json:
-        _write(report.model_dump_json(indent=2) + "\n", None)
+        write_text(report.model_dump_json(indent=2) + "\n", None)
     else:
-        print_simulation(report, _console())  # type: ignore[arg-type]
+        print_simulation(report, console())  # type: ignore[arg-type]
     raise typer.Exit(1 if report.summary.inconsistent else 0)
 
 
@@ -186,13 +158,13 @@ def render(
     output: Output = None,
 ) -> None:
     """Draw a design as a Mermaid diagram."""
-    from .design import render_workflow_diagram
+    from ..design import render_workflow_diagram
 
     try:
         diagram = render_workflow_diagram(_text(file), kind=kind.value)
     except OrchestratorError as exc:
         fail(f"{_label(file)}: {exc}")
-    _write(diagram.markdown() if output_format is DiagramFormat.markdown else diagram.mermaid, output)
+    write_text(diagram.markdown() if output_format is DiagramFormat.markdown else diagram.mermaid, output)
 
 
 @design_app.command(
@@ -207,14 +179,14 @@ def export(
     ),
     output: Output = None,
 ) -> None:
-    from .design import export_workflow_asl, export_workflow_xstate
+    from ..design import export_workflow_asl, export_workflow_xstate
 
     try:
         result = export_workflow_asl(_text(file)) if target is ExportTarget.asl else export_workflow_xstate(_text(file))
     except OrchestratorError as exc:
         fail(f"{_label(file)}: {exc}")
     body = result.definition if target is ExportTarget.asl else result.machine  # type: ignore[union-attr]
-    _write(json.dumps(body, indent=2, ensure_ascii=False) + "\n", output)
+    write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", output)
     problems = getattr(result, "statelint", None) or []
     for line in [f"note: {n}" for n in result.notes] + [f"statelint: {p}" for p in problems]:
         typer.echo(line, err=True)
@@ -224,9 +196,9 @@ def export(
 @design_app.command("schema")
 def schema(output: Output = None) -> None:
     """Print the JSON Schema of a workflow design (what `validate` reads)."""
-    from .design import workflow_design_schema
+    from ..design import workflow_design_schema
 
-    _write(json.dumps(workflow_design_schema().json_schema, indent=2) + "\n", output)
+    write_text(json.dumps(workflow_design_schema().json_schema, indent=2) + "\n", output)
 
 
 @design_app.command("rules")
@@ -234,14 +206,14 @@ def rules(
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
 ) -> None:
     """List the validation rules: id, severity and what each checks."""
-    from .design import list_design_rules
-    from .design.text import print_rules
+    from ..design import list_design_rules
+    from ..design.text import print_rules
 
     found = list_design_rules()
     if output_format is ReportFormat.json:
-        _write(json.dumps([r.model_dump() for r in found], indent=2) + "\n", None)
+        write_text(json.dumps([r.model_dump() for r in found], indent=2) + "\n", None)
     else:
-        print_rules(found, _console())  # type: ignore[arg-type]
+        print_rules(found, console())  # type: ignore[arg-type]
 
 
 @design_app.command("examples")
@@ -249,11 +221,11 @@ def examples(
     name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Print this example's YAML.")] = None,
 ) -> None:
     """List the shipped example designs, or print one (valid ones and their broken twins)."""
-    from .design import get_design_example, list_design_examples
+    from ..design import get_design_example, list_design_examples
 
     try:
         if name is not None:
-            _write(get_design_example(name).text or "", None)
+            write_text(get_design_example(name).text or "", None)
             return
         for example in list_design_examples():
             typer.echo(f"{example.name:32} {'valid ' if example.valid else 'broken'}  {example.description}")

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .common import TextFormat, fail
+
 if TYPE_CHECKING:
-    from .automation.results import GenerationResult, ValidationReport, ValidationResult
+    from ..automation.results import GenerationResult, ValidationReport, ValidationResult
 
 MAX_SPEC_BYTES = 1024 * 1024
 
@@ -44,11 +46,6 @@ class FileKind(StrEnum):
     pre_commit_config = "pre-commit-config"
 
 
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
 class FailOn(StrEnum):
     error = "error"
     warning = "warning"
@@ -56,7 +53,7 @@ class FailOn(StrEnum):
 
 
 RepoOption = Annotated[Path, typer.Option("--repo", "-C", help="The repository (default: the working directory).")]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines.")]
+FormatOption = Annotated[TextFormat, typer.Option("--format", "-f", help="text for people, json for machines.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -80,19 +77,18 @@ def generate(
         str | None, typer.Option("--plan-hash", help="With --apply: write only if the plan still has this hash.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="With --apply: write even with validation errors.")] = False,
-    output_format: FormatOption = Format.text,
+    output_format: FormatOption = TextFormat.text,
 ) -> None:
     """Generate automation that fits the repository, validate it, and show the diff. Writes only with --apply."""
-    from .automation import apply_automation, generate_automation
-    from .cli import fail
-    from .errors import OrchestratorError
+    from ..automation import apply_automation, generate_automation
+    from ..errors import OrchestratorError
 
     try:
         kind_name, data = _spec_input(kind.value, spec, from_opportunity, from_procedure)
         result = generate_automation(repo, kind_name, data, opportunity=from_opportunity)
     except OrchestratorError as exc:
         fail(str(exc))
-    if output_format is Format.text:
+    if output_format is TextFormat.text:
         _print_generation(result, kind.value, apply)
     applied = None
     if apply:
@@ -100,10 +96,10 @@ def generate(
             applied = apply_automation(repo, kind_name, data, plan_hash or result.plan.plan_hash, force=force,
                                        opportunity=from_opportunity)
         except OrchestratorError as exc:
-            if output_format is Format.json:
+            if output_format is TextFormat.json:
                 typer.echo(json.dumps({"generation": result.model_dump(mode="json")}, indent=2))
             fail(str(exc))
-    if output_format is Format.json:
+    if output_format is TextFormat.json:
         payload: dict[str, Any] = {"generation": result.model_dump(mode="json")}
         if applied is not None:
             payload["applied"] = applied.model_dump(mode="json")
@@ -124,19 +120,18 @@ def validate(
     fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a finding of this severity (or worse) is found.")] = (
         FailOn.error
     ),
-    output_format: FormatOption = Format.text,
+    output_format: FormatOption = TextFormat.text,
 ) -> None:
     """Validate existing workflows, CI files, Makefiles, justfiles, scripts, crontabs, systemd units, hooks."""
-    from .automation import validate_automation
-    from .cli import fail
-    from .errors import OrchestratorError
+    from ..automation import validate_automation
+    from ..errors import OrchestratorError
 
     try:
         rels = [_relative(repo, path) for path in paths]
         result = validate_automation(repo, rels, kind=kind.value if kind else None)
     except OrchestratorError as exc:
         fail(str(exc))
-    if output_format is Format.json:
+    if output_format is TextFormat.json:
         typer.echo(result.model_dump_json(indent=2))
     else:
         for report in result.reports:
@@ -150,18 +145,17 @@ def undo(
     repo: RepoOption = Path("."),
     last: Annotated[int, typer.Option("--last", "-n", help="How many applied changes to reverse.", min=1)] = 1,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be reversed; change nothing.")] = False,
-    output_format: FormatOption = Format.text,
+    output_format: FormatOption = TextFormat.text,
 ) -> None:
     """Reverse the newest changes `generate --apply` made (from .orchestrator-kit/audit.jsonl)."""
-    from .automation import undo_automation
-    from .cli import fail
-    from .errors import OrchestratorError
+    from ..automation import undo_automation
+    from ..errors import OrchestratorError
 
     try:
         result = undo_automation(repo, last, dry_run=dry_run)
     except OrchestratorError as exc:
         fail(str(exc))
-    if output_format is Format.json:
+    if output_format is TextFormat.json:
         typer.echo(result.model_dump_json(indent=2))
         return
     verb = "Would reverse" if dry_run else "Reversed"
@@ -173,7 +167,7 @@ def undo(
 
 
 def _spec_input(kind: str, spec: Path | None, opportunity: str | None, procedure: str | None) -> tuple[str, Any]:
-    from .errors import InputError
+    from ..errors import InputError
 
     given = [x for x in (spec, opportunity, procedure) if x is not None]
     if len(given) != 1:
@@ -188,8 +182,8 @@ def _spec_input(kind: str, spec: Path | None, opportunity: str | None, procedure
 
 
 def _read_spec(path: Path) -> Any:
-    from .errors import InputError
-    from .yamlsrc import YamlError, load_yaml
+    from ..errors import InputError
+    from ..yamlsrc import YamlError, load_yaml
 
     try:
         if str(path) == "-":
@@ -212,7 +206,7 @@ def _read_spec(path: Path) -> Any:
 
 
 def _relative(repo: Path, path: Path) -> str:
-    from .errors import ConfinementError
+    from ..errors import ConfinementError
 
     root = os.path.realpath(repo)
     if path.is_absolute():

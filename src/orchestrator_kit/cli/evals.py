@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_metrics import Format, FormatOption, OutputOption
-from .errors import OrchestratorError
+from ..errors import OrchestratorError
+from .common import FormatOption, OutputFormat, OutputOption, fail
 
 if TYPE_CHECKING:
-    from .evals.suite import SuiteResult
+    from ..evals.suite import SuiteResult
 
 DEFAULT_CASES = Path("evals") / "cases"
 DEFAULT_THRESHOLDS = Path("evals") / "thresholds.yaml"
@@ -43,18 +43,18 @@ def tools_command(
         typer.Option("--thresholds", help="Thresholds file. Default: evals/thresholds.yaml if present, "
                      "else recall 0.95, precision 0.90, evidence lines 0.90, 0 forbidden, 0 secrets."),
     ] = None,
-    output_format: FormatOption = Format.table,
+    output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
 ) -> None:
     """Score discovery, history facts and opportunities on sample repositories (or --repo with --truth)."""
-    from .evals.run import score_checkout
-    from .evals.suite import load_thresholds, run_suite, summarize
-    from .evals.truth import load_truth
+    from ..evals.run import score_checkout
+    from ..evals.suite import load_thresholds, run_suite, summarize
+    from ..evals.truth import load_truth
 
     if (repo is None) != (truth is None):
-        _fail("--repo and --truth go together: the checkout to score and its truth file.")
+        fail("--repo and --truth go together: the checkout to score and its truth file.")
     if repo is not None and cases:
-        _fail("use either --cases or --repo/--truth, not both.")
+        fail("use either --cases or --repo/--truth, not both.")
     try:
         limits = load_thresholds(thresholds or (DEFAULT_THRESHOLDS if DEFAULT_THRESHOLDS.is_file() else None))
         if repo is not None and truth is not None:
@@ -62,25 +62,25 @@ def tools_command(
         else:
             result = run_suite(cases or [DEFAULT_CASES], limits)
     except OrchestratorError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _write(result, output_format, output)
     if result.status == "fail":
         raise typer.Exit(1)
 
 
-def _write(result: SuiteResult, output_format: Format, output: Path | None) -> None:
+def _write(result: SuiteResult, output_format: OutputFormat, output: Path | None) -> None:
     from rich.console import Console
 
-    from .evals.report import render_markdown, render_tables
+    from ..evals.report import render_markdown, render_tables
 
     try:
         stream = sys.stdout if output is None else output.open("w", encoding="utf-8")
     except OSError as exc:
-        _fail(f"cannot write '{output}': {exc.strerror or exc}")
+        fail(f"cannot write '{output}': {exc.strerror or exc}")
     try:
-        if output_format is Format.json:
+        if output_format is OutputFormat.json:
             stream.write(result.model_dump_json(indent=2) + "\n")
-        elif output_format is Format.markdown:
+        elif output_format is OutputFormat.markdown:
             stream.write(render_markdown(result))
         else:
             # Thirteen columns need room: a pipe or a file gets a wide page, a terminal keeps its own width.
@@ -90,9 +90,3 @@ def _write(result: SuiteResult, output_format: Format, output: Path | None) -> N
     finally:
         if output is not None:
             stream.close()
-
-
-def _fail(message: str) -> NoReturn:
-    from .cli import fail
-
-    fail(message)

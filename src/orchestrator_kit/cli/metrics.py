@@ -1,0 +1,77 @@
+"""`orchestrator-kit metrics` and `orchestrator-kit opportunities`.
+
+Each command calls one library function (`metrics.collect_metrics`, `opportunities.opportunities`); tiktoken and
+GitPython are imported inside them, never when the CLI starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import OrchestratorError
+from .common import FormatOption, OutputFormat, OutputOption, fail, write_report
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="Only commits since this date (YYYY-MM-DD, ISO time) or period ('90 days', '12w', '6 months')."),
+]
+MaxCommitsOption = Annotated[int | None, typer.Option(help="Read at most this many recent commits.", min=1)]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("metrics")(metrics_command)
+    app.command("opportunities")(opportunities_command)
+
+
+def metrics_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The repository to measure.")],
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+    since: SinceOption = None,
+    max_commits: MaxCommitsOption = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--path", help="Only history under this path or glob (repeatable), relative to PATH."),
+    ] = None,
+    renames: Annotated[
+        bool, typer.Option("--renames/--no-renames", help="Follow renames (git -M) or count them as delete + add.")
+    ] = True,
+    tokens: Annotated[bool, typer.Option("--tokens/--no-tokens", help="Count tokens per file (tiktoken).")] = True,
+    top: Annotated[int, typer.Option(help="Rows per list (files, directories, pairs).", min=1, max=1000)] = 20,
+) -> None:
+    """Git history (churn, hotspots, coupling, bus factor, DORA proxies), pipeline and token metrics of PATH."""
+    from ..metrics import collect_metrics
+
+    try:
+        result = collect_metrics(path, since=since, max_commits=max_commits, paths=only or [], renames=renames,
+                                 tokens=tokens, top=top)
+    except OrchestratorError as exc:
+        fail(str(exc))
+    from ..report.metrics import render_metrics_markdown, render_metrics_tables
+
+    write_report(output_format, output, lambda: result.model_dump_json(indent=2) + "\n",
+                 lambda: render_metrics_markdown(result), lambda console: render_metrics_tables(result, console))
+
+
+def opportunities_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The repository to assess.")],
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+    since: SinceOption = None,
+    max_commits: MaxCommitsOption = None,
+) -> None:
+    """The automation opportunity matrix of PATH: candidates scored by frequency, duration, complexity, risk."""
+    from ..opportunities import opportunities
+
+    try:
+        matrix = opportunities(str(path), since=since, max_commits=max_commits)
+    except OrchestratorError as exc:
+        fail(str(exc))
+    from ..report.metrics import render_opportunities_markdown, render_opportunities_tables
+
+    write_report(output_format, output, lambda: matrix.model_dump_json(indent=2) + "\n",
+                 lambda: render_opportunities_markdown(matrix),
+                 lambda console: render_opportunities_tables(matrix, console))
