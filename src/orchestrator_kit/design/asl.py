@@ -144,7 +144,10 @@ class _Exporter:
         if isinstance(state, ParallelState):
             body = {
                 "Type": "Parallel",
-                "Branches": [self.scope(s) for s in self.graph.scopes if s.parent is node],
+                "Branches": [
+                    {"Comment": f"branch {b.name}", **self.scope(s)}
+                    for b, s in zip(state.branches, [s for s in self.graph.scopes if s.parent is node], strict=True)
+                ],
                 "ResultPath": f"$.results.{_key(state.name)}",
             }
             self.retry_catch(body, state)
@@ -168,11 +171,7 @@ class _Exporter:
                 if state.idempotency and state.idempotency.key:
                     k = state.idempotency.key
                     payload["idempotency_key.$" if k.startswith("$") else "idempotency_key"] = k
-                long_work = not state.callback and (
-                    state.long_running
-                    or state.heartbeat_seconds is not None
-                    or (state.timeout_seconds or 0) > LAMBDA_MAX_SECONDS
-                )
+                long_work = _long_work(state)
                 if long_work:
                     self.note(
                         f"task '{state.name}' runs long or heartbeats: started with a task token (.waitForTaskToken); "
@@ -260,11 +259,24 @@ class _Exporter:
                 effect = f"side effect: {state.side_effect.description}"
                 if state.side_effect.compensation:
                     effect += f" (compensation: {state.side_effect.compensation})"
+                if state.side_effect.failure_path:
+                    effect += " (failure path)"
                 parts.append(effect)
             if state.idempotency and state.idempotency.declared:
                 parts.append(
                     f"idempotency key {state.idempotency.key}" if state.idempotency.key else "naturally idempotent"
                 )
+            if state.errors is not None:
+                for kind in ("transient", "permanent"):
+                    names = getattr(state.errors, kind)
+                    if names:
+                        parts.append(f"{kind} errors: {', '.join(names)}")
+            if state.long_running:
+                parts.append("long running")
+            if state.callback and state.callback_from == "worker":
+                parts.append("callback from its worker")
+            elif _long_work(state):
+                parts.append("worker reports with a task token")
         metrics = [m.name for m in getattr(state, "metrics", [])]
         if metrics:
             parts.append("metrics: " + ", ".join(metrics))
@@ -382,6 +394,13 @@ class _Exporter:
 
 # Always true: the whole input is always present.
 _ALWAYS: dict[str, Any] = {"Variable": "$", "IsPresent": True}
+
+
+def _long_work(state: TaskState) -> bool:
+    """Work a plain Lambda invoke cannot hold: long, heartbeating, or over Lambda's 15 minutes (not a callback)."""
+    return not state.callback and not state.action.startswith("arn:") and (
+        state.long_running or state.heartbeat_seconds is not None or (state.timeout_seconds or 0) > LAMBDA_MAX_SECONDS
+    )
 
 
 def _key(name: str) -> str:
