@@ -256,7 +256,9 @@ class ProcedureStep(Model):
     """A numbered step, checklist item, or fenced command block of a procedure."""
 
     text: str
-    kind: Literal["numbered", "checklist", "bullet", "code"]
+    kind: Literal["numbered", "checklist", "bullet", "code", "sentence"] = Field(
+        description="sentence: an instruction in running text (\"Create the release and upload the artifacts.\")"
+    )
     commands: list[Command] = Field(default_factory=list)
     automated_by: list[AutomationRef] = Field(default_factory=list)
     evidence: Evidence

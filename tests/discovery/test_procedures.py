@@ -65,8 +65,21 @@ def commands_of(step):
         ("backup_and_restore.md", True),
         ("db-migration-guide.md", True),
         ("notes/random.md", False),  # not an operational doc by name or folder
-        ("docs/deploy.txt", False),  # not Markdown
-        ("docs/runbook.rst", False),  # reStructuredText is not read
+        ("docs/deploy.txt", True),  # plain text in a docs folder
+        ("requirements.txt", False),  # plain text elsewhere is not documentation
+        ("docs/runbook.rst", True),
+        ("docs/ops/restore.adoc", True),
+        ("push.html.md.erb", True),  # a documentation site's source, wherever it lives
+        ("layout.html.erb", False),
+        ("DB_README.md", True),
+        ("Scripts/Release_Readme.md", True),
+        ("docs-src/upgrade.md", True),
+        ("AGENTS.md", False),  # written for AI agents
+        ("CLAUDE.md", False),
+        (".github/copilot-instructions.md", False),
+        (".github/prompts/release.prompt.md", False),
+        ("docs/adr/0007-use-postgres.md", False),  # decision records
+        ("docs/decisions/use-kafka.md", False),
         ("CHANGELOG.md", False),
         ("docs/changelog.md", False),
         ("LICENSE.md", False),

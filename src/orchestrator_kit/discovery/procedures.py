@@ -1,10 +1,15 @@
-"""Manual procedures: the sections of operational Markdown documents that a person follows by hand.
+"""Manual procedures: the sections of operational documents that a person follows by hand.
 
-What is read: Markdown files (`.md`, `.markdown`, `.mdown`, `.mkd`) that are operational docs: `README*`,
-`RELEASING*`, `RELEASE*`, `CONTRIBUTING*`, `DEPLOY*`, `OPERATIONS*`, `MAINTAINING*`, `UPGRADING*`, `RUNBOOK*`,
-any Markdown under `docs/`, `doc/`, `runbooks/`, `ops/`, `playbooks/`, `wiki/`, `.github/` (issue and pull
-request templates excepted), and files whose name says release, deploy, runbook, rollback, incident, on-call,
-restore, backup, upgrade or migration. Changelogs, release notes, licences and vendored folders are skipped.
+What is read: Markdown files (`.md`, `.markdown`, `.mdown`, `.mkd`), documentation sites' ERB-templated Markdown
+(`.html.md.erb`, anywhere), reStructuredText, AsciiDoc and plain text (`.rst`, `.adoc`, `.txt`; rewritten as
+Markdown line for line by `_docformats`) that are operational docs: `README*` and `*_README*`, `RELEASING*`,
+`RELEASE*`, `CONTRIBUTING*`, `DEPLOY*`, `OPERATIONS*`, `MAINTAINING*`, `UPGRADING*`, `RUNBOOK*`, any document under
+a docs-like folder (`docs/`, `doc/`, `docs-src/`, `guides/`, `handbook/`, `runbooks/`, `ops/`, `playbooks/`, `wiki/`,
+`.github/`, ...; compared case-insensitively), and files whose name says release, deploy, runbook, rollback,
+incident, on-call, restore, backup, upgrade or migration. Not read: changelogs, release notes, licences, issue
+and pull request templates, decision records (`adr/`, `decisions/`, `rfcs/`, ...), files written for AI agents
+(`AGENTS.md`, `CLAUDE.md`, `copilot-instructions.md`, `*.prompt.md`, `prompts/`, `.cursor/`), translations
+(`docs-locale/`, `i18n/`, language folders such as `fr/` or `zh-cn/`) and vendored folders.
 
 How it is read: markdown-it-py with its CommonMark preset (plus tables), so lists, fences, indented code,
 setext headings and raw HTML follow the CommonMark spec; `Token.map` gives 0-based `[start, end)` line
@@ -12,14 +17,21 @@ ranges. YAML/TOML front matter is blanked first (line numbers are kept) and HTML
 is never read. The document is cut into sections at headings; a section's own body runs to the next heading
 of any level, so that a subsection is its own procedure and no step is counted twice. One exception: child
 headings written as steps (`### 1. Bump the version`, `### Step 2: Tag`) are folded into their parent, each
-as one numbered step, because that is how people write long procedures.
+as one numbered step, because that is how people write long procedures. A code block right below a list is
+part of the list's last item (one step, not two).
 
 A section is a candidate when it holds numbered list items, GitHub task-list items (`- [ ]`, `- [x]`, GitHub
-Flavored Markdown spec "task list items"), or shell code blocks (fence info `sh`, `bash`, `console`,
-`powershell`, ...; or no/`text` info when the lines look like commands). It is kept when it has a hand-work
+Flavored Markdown spec "task list items"), shell code blocks (fence info `sh`, `bash`, `console`,
+`powershell`, ...; or no/`text` info when the lines look like commands), or instructions in running text
+(imperative sentences with a hand-work marker or a command: "Create the GitHub release and upload the signed
+artifacts."; two of them, or one with a command or two actions, see `_mood`). It is kept when it has a hand-work
 marker (ssh, kubectl, deploy, "log in", ...), or sits in an ops document (RELEASING, RUNBOOK, runbooks/, ...),
 or is a checklist in a process document (CONTRIBUTING, `.github/`). So a README "Installation" section
-with only `pip install` is dropped: it is an instruction to users, not an operation.
+with only `pip install` is dropped: it is an instruction to users, not an operation. Dropped as well: sections
+titled as background or references (Consequences, Context, Alternatives, See also, Best practices, ...), lists
+of links (tables of contents), lists that describe what a system does ("Stages the app package"), and
+checklists with neither an instruction nor a command outside operations and process documents (sign-off
+templates).
 """
 
 from __future__ import annotations
@@ -34,17 +46,27 @@ from markdown_it.tree import SyntaxTreeNode
 
 from ..models import Command, ManualProcedure, ProcedureStep
 from ..repo import FileText
+from ._docformats import as_markdown
+from ._mood import actions, instructs_work, mood, sentences
 from .base import DetectContext, Wants, basename, detector, vendored
 
 # ------------------------------------------------------------------ which files
 
 DOC_EXTENSIONS = (".md", ".markdown", ".mdown", ".mkd")
+# Other documentation formats, rewritten as Markdown line for line (see `_docformats`). Plain text is only read
+# where its name or folder says it is documentation (a `requirements.txt` is not).
+OTHER_DOC_EXTENSIONS = (".md.erb", ".markdown.erb", ".rst", ".adoc", ".asciidoc", ".txt")
+TEXT_EXTENSIONS = (".txt",)
 DOC_NAME_PREFIXES = (
     "readme", "releasing", "release", "contributing", "deploy", "operations", "maintaining", "upgrading", "runbook",
 )
 DOC_DIRS = frozenset(
-    {"docs", "doc", "documentation", "runbooks", "runbook", "ops", "operations", "playbooks", "wiki", ".github"}
+    {"docs", "doc", "documentation", "runbooks", "runbook", "ops", "operations", "playbooks", "wiki", ".github",
+     "guide", "guides", "handbook", "manual", "manuals", "howto", "how-to", "howtos", "procedures", "sop", "sops",
+     "kb", "knowledge-base", "knowledgebase", "admin-guide", "user-guide"}
 )
+# A folder whose name starts or ends with "doc" is documentation too (docs-src, site-docs, userdocs, doc_sources).
+DOC_DIR_PATTERN = re.compile(r"^docs?[-_.]|[-_.]?docs?$")
 NAME_KEYWORDS = (
     "release", "deploy", "runbook", "rollback", "incident", "oncall", "on-call", "on_call", "restore", "backup",
     "upgrade", "migration",
@@ -65,12 +87,32 @@ EXCLUDED_NAME_PREFIXES = (
 EXCLUDED_NAME_PARTS = ("release-notes", "release_notes", "releasenotes", "changelog")
 EXCLUDED_DIRS = frozenset(
     {"issue_template", "pull_request_template", "discussion_template", "changelog.d", "changelogs", "changes",
-     "release-notes", "release_notes", "releasenotes", "newsfragments"}
+     "release-notes", "release_notes", "releasenotes", "newsfragments",
+     # decision records: their "consequences" are outcomes of a decision, not steps anyone follows
+     "adr", "adrs", "decisions", "decision-records", "decision_records", "architecture-decisions", "rfcs", "rfc",
+     "proposals", "design-docs", "enhancements", "keps",
+     # prompts and rules written for AI agents
+     "prompts", "instructions", ".cursor", ".claude", ".windsurf", ".clinerules", ".continue", "chatmodes",
+     # translations repeat the procedures of the original language
+     "docs-locale", "locale", "locales", "i18n", "l10n", "translations", "translated"}
 )
+# A folder named like a language (`fr`, `zh-cn`, `pt_BR`) holds a translation.
+LANGUAGE_DIR = re.compile(
+    r"^(?:ar|bg|cs|da|de|el|es|fa|fi|fr|he|hi|hu|id|it|ja|ko|nb|nl|no|pl|pt|ro|ru|sk|sv|th|tr|uk|vi|zh)"
+    r"(?:[-_][a-z]{2,4})?$"
+)
+# Files written for AI coding agents: instructions to a model, not hand work for the team.
+AGENT_FILE_STEMS = frozenset({"agents", "claude", "gemini", "copilot-instructions", "cursorrules", "codex", "llms"})
+AGENT_SUFFIXES = (".prompt", ".instructions", ".chatmode", ".agent")
+ADR_STEM = re.compile(r"^(?:adr|rfc|kep)[-_]?\d+")
 
 
 def _stem(path: str) -> str:
-    return basename(path).lower().rsplit(".", 1)[0]
+    name = basename(path).lower()
+    for extension in (*OTHER_DOC_EXTENSIONS, *DOC_EXTENSIONS):
+        if name.endswith(extension):
+            return name[: -len(extension)]
+    return name.rsplit(".", 1)[0]
 
 
 def _dirs(path: str) -> list[str]:
@@ -78,20 +120,32 @@ def _dirs(path: str) -> list[str]:
 
 
 def is_procedure_doc(path: str) -> bool:
-    """Whether `path` is a Markdown document that may hold operational procedures (see the module doc)."""
+    """Whether `path` is a document that may hold operational procedures (see the module doc)."""
     lower = path.lower()
-    if not lower.endswith(DOC_EXTENSIONS) or vendored(path):
+    if not lower.endswith((*DOC_EXTENSIONS, *OTHER_DOC_EXTENSIONS)) or vendored(path):
+        return False
+    if lower.endswith(".erb") and not lower.endswith((".md.erb", ".markdown.erb")):
         return False
     stem, dirs = _stem(path), _dirs(path)
     if stem.startswith(EXCLUDED_NAME_PREFIXES) or any(p in stem for p in EXCLUDED_NAME_PARTS):
         return False
-    if any(d in EXCLUDED_DIRS for d in dirs):
+    if any(d in EXCLUDED_DIRS or LANGUAGE_DIR.match(d) for d in dirs):
         return False
+    if _written_for_agents(stem) or ADR_STEM.match(stem):
+        return False
+    if lower.endswith((".md.erb", ".markdown.erb")):
+        return True  # the source of a documentation site
+    in_doc_dir = any(d in DOC_DIRS or DOC_DIR_PATTERN.search(d) for d in dirs)
     return (
         stem.startswith(DOC_NAME_PREFIXES)
-        or any(d in DOC_DIRS for d in dirs)
+        or stem.endswith(("_readme", "-readme", ".readme"))
+        or in_doc_dir
         or any(k in stem for k in NAME_KEYWORDS)
     )
+
+
+def _written_for_agents(stem: str) -> bool:
+    return stem in AGENT_FILE_STEMS or stem.endswith(AGENT_SUFFIXES)
 
 
 def is_ops_doc(path: str) -> bool:
@@ -473,6 +527,8 @@ class _Builder:
         self.texts: list[tuple[str, bool]] = []  # (text, is it part of a heading, step or command)
         self.has_shell = False  # a shell code block was seen
         self.list_steps = False  # numbered or checklist items: list items are steps
+        self.prose: list[ProcedureStep] = []  # instructions written as sentences in paragraphs
+        self.previous = ""  # the type of the last top-level block: "list", "code", "paragraph", ...
 
     # ---------------------------------------------------------- entry
 
@@ -483,8 +539,11 @@ class _Builder:
         )
         for node in section.nodes:
             self._block(node)
+            self.previous = node.type if node.type not in ("bullet_list", "ordered_list") else "list"
         for child in section.folded:
             self._folded_step(child)
+        if not self.steps and not self.list_steps:
+            self.steps = self.prose
 
     # ---------------------------------------------------------- blocks
 
@@ -498,14 +557,46 @@ class _Builder:
                         self._block(child)
         elif node.type in ("fence", "code_block"):
             step = self._code_step(node)
-            if step is not None:
+            if step is not None and not self._joined_to_previous(step):
                 self.steps.append(step)
         elif node.type == "blockquote":
             for child in node.children:
                 self._block(child)
         elif node.type != "html_block":
-            # Loose prose ("see RELEASING.md for how releases are made") is reported but decides nothing.
-            self.texts.extend((_inline_text(inline, backticks=False), False) for inline in _inlines(node))
+            # Loose prose ("see RELEASING.md for how releases are made") decides nothing by its markers, but its
+            # instructions ("Create the release and upload the signed artifacts.") are steps when nothing else is.
+            for inline in _inlines(node):
+                self.texts.append((_inline_text(inline, backticks=False), False))
+                if node.type == "paragraph" and not _only_links(node):
+                    self._prose_steps(inline)
+
+    def _prose_steps(self, inline: SyntaxTreeNode) -> None:
+        """Sentences of a paragraph that tell a person to do something, as `sentence` steps."""
+        text = _inline_text(inline)
+        first = inline.map[0] if inline.map is not None else 0
+        commands = self._inline_commands(inline)
+        for sentence in sentences(text):
+            if not instructs_work(sentence):
+                continue
+            own = [c for c in commands if f"`{c.text}`" in sentence or c.text in sentence]
+            if not (own or find_markers([sentence])):
+                continue
+            self.texts.append((sentence, True))
+            line = min((c.evidence.line_start for c in own), default=first + 1)
+            self.prose.append(ProcedureStep(text=self.ctx.redact(sentence, self.path), kind="sentence", commands=own,
+                                            evidence=self.ctx.evidence(self.path, line)))
+
+    def _joined_to_previous(self, step: ProcedureStep) -> bool:
+        """A code block right below a list (not indented into it, as people often write) belongs to the last
+        item: "1. Tag the release" then a block with `git tag v1` is one step. Returns whether it was merged."""
+        if self.previous == "list" and self.list_steps and self.steps and self.steps[-1].kind != "code":
+            last = self.steps[-1]
+            known = {c.text for c in last.commands}
+            commands = [*last.commands, *(c for c in step.commands if c.text not in known)]
+            evidence = self.ctx.evidence(self.path, last.evidence.line_start, step.evidence.line_end)
+            self.steps[-1] = last.model_copy(update={"commands": commands, "evidence": evidence})
+            return True
+        return False
 
     def _code_step(self, node: SyntaxTreeNode) -> ProcedureStep | None:
         commands = self._code_commands(node)
@@ -536,6 +627,8 @@ class _Builder:
     def _item_step(self, item: SyntaxTreeNode, *, ordered: bool) -> None:
         if item.map is None:
             return
+        if _only_links(item):
+            return  # a table of contents or a list of links: where to read, not what to do
         parts: list[str] = []
         commands: list[Command] = []
         self._item_content(item, parts, commands)
@@ -610,6 +703,27 @@ class _Builder:
         )
 
 
+def _only_links(item: SyntaxTreeNode) -> bool:
+    """Whether a list item (or paragraph) holds nothing but links and punctuation, at any depth: a table of
+    contents or a list of links."""
+    found_link = False
+    for sub in _walk(item):
+        words = sub.type == "text" and sub.content.strip(" -–—:|,.()[]*") and not _inside_link(sub, item)
+        if sub.type in ("code_inline", "fence", "code_block") or words:
+            return False
+        found_link = found_link or sub.type == "link"
+    return found_link
+
+
+def _inside_link(node: SyntaxTreeNode, stop: SyntaxTreeNode) -> bool:
+    parent = node.parent
+    while parent is not None and parent is not stop:
+        if parent.type == "link":
+            return True
+        parent = parent.parent
+    return False
+
+
 def _has_step_items(nodes: list[SyntaxTreeNode]) -> bool:
     """Whether the nodes hold a numbered list or a task-list item (at any depth)."""
     for node in nodes:
@@ -650,12 +764,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
-@detector("markdown-procedures", wants=Wants(globs=tuple(f"*{ext}" for ext in DOC_EXTENSIONS), refine=is_procedure_doc))
+@detector(
+    "markdown-procedures",
+    wants=Wants(globs=tuple(f"*{ext}" for ext in (*DOC_EXTENSIONS, *OTHER_DOC_EXTENSIONS)), refine=is_procedure_doc),
+)
 def detect_procedures(ctx: DetectContext, file: FileText) -> None:
     """Read one Markdown document and add a ManualProcedure for each kept section."""
     path = file.path
     lines = file.lines
-    tree = SyntaxTreeNode(_PARSER.parse(strip_front_matter(file.text)))
+    tree = SyntaxTreeNode(_PARSER.parse(strip_front_matter(as_markdown(path, file.text))))
     sections = _sections(tree)
     _close_sections(sections, len(lines))
     ops, process = is_ops_doc(path), is_process_doc(path)
@@ -666,9 +783,11 @@ def detect_procedures(ctx: DetectContext, file: FileText) -> None:
             continue  # folded into its parent as a step
         if section.level == 0 and not section.nodes:
             continue
+        if section.heading_path and NOT_PROCEDURE_HEADING.match(section.heading_path[-1]):
+            continue
         builder = _Builder(ctx, path, lines)
         builder.build(section)
-        if not (builder.list_steps or builder.has_shell) or not builder.steps:
+        if not builder.steps or not _reads_as_hand_work(builder, ops, process and not readme):
             continue
         markers = find_markers([text for text, _ in builder.texts])
         hand_work = find_markers([text for text, procedural in builder.texts if procedural])
@@ -679,6 +798,44 @@ def detect_procedures(ctx: DetectContext, file: FileText) -> None:
         if not (operational or ops or (checklist and process and not readme)):
             continue
         ctx.add_procedure(_procedure(ctx, path, lines, section, builder.steps, markers, used_ids))
+
+
+# Sections that hold no procedure whatever their lists say: decision records' parts, tables of contents and
+# link lists, sign-off and approval templates, and background.
+NOT_PROCEDURE_HEADING = re.compile(
+    r"^(?:consequences?|context|decision(?: outcome)?|status|alternatives?(?: considered)?|pros(?: and cons)?|cons|"
+    r"motivation|goals?|non-goals?|background|rationale|(?:table of )?contents|toc|see also|references?|links?|"
+    r"further reading|related(?: \w+)?|resources|sign-?offs?|approvals?|approvers|reviewers|acknowledge?ments|"
+    r"credits|faq|glossary|changelog|license|licence|best practices|tips|recommendations|considerations|"
+    r"limitations|known issues|how (?:it|this) works)\b",
+    re.IGNORECASE,
+)
+
+
+def _reads_as_hand_work(builder: _Builder, ops: bool, process: bool) -> bool:
+    """Whether the steps tell a person what to do, rather than describe what a system does.
+
+    Shell blocks are commands whatever the prose says. Without them, a list whose items mostly describe
+    ("Stages the app package", "The job retries") is a behaviour description, and a checklist with no
+    instruction and no command ("Security review", "Tests added") is a sign-off template, except in a document
+    about operations, where such a checklist is the release checklist itself.
+    """
+    if builder.has_shell:
+        return True
+    with_commands = any(step.commands for step in builder.steps)
+    if not builder.list_steps:
+        # Running text: one loose sentence ("If it fails, roll back by hand.") is advice; two instructions, or
+        # one with a command or two actions ("Create the release and upload the artifacts."), are a procedure.
+        return len(builder.prose) >= 2 or with_commands or any(actions(step.text) >= 2 for step in builder.prose)
+    moods = [mood(step.text) for step in builder.steps]
+    imperative = moods.count("imperative")
+    if all(step.kind == "checklist" for step in builder.steps):
+        # Checklist items name states to reach ("Tests pass", "Docs updated"); without an instruction or a
+        # command they are a sign-off template, except where the document is about operations or process.
+        return imperative > 0 or with_commands or ops or process
+    if moods.count("descriptive") > imperative:
+        return False
+    return imperative > 0 or with_commands or ops
 
 
 def _procedure(
