@@ -96,3 +96,30 @@ def test_build_refuses_a_non_empty_destination_and_a_bad_spec(tmp_path):
     with pytest.raises(InputError, match="must be a relative path inside the repository"):
         build_sample_repo(spec, tmp_path / "out3")
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_branches_and_merge_commits_are_built_deterministically(tmp_path):
+    spec = tmp_path / "spec"
+    (spec / "files").mkdir(parents=True)
+    (spec / "files" / "a.txt").write_text("a\n")
+    (spec / "files" / "b.txt").write_text("b\n")
+    (spec / "history.yaml").write_text(
+        "commits:\n"
+        "  - {message: one, add: [a.txt], date: '2026-01-01T10:00:00+00:00'}\n"
+        "  - {branch: feature/b, message: two, add: [b.txt], date: '2026-01-02T10:00:00+00:00'}\n"
+        "  - {message: three, append: {a.txt: more}, date: '2026-01-03T10:00:00+00:00'}\n"
+        "  - {merge: feature/b, date: '2026-01-04T10:00:00+00:00', tag: v1.0.0}\n"
+    )
+    one = build_sample_repo(spec, tmp_path / "one")
+    two = build_sample_repo(spec, tmp_path / "two")
+    assert git(one.path, "rev-parse", "HEAD") == git(two.path, "rev-parse", "HEAD")
+    assert git(one.path, "log", "--merges", "--format=%s|%P").strip().startswith("Merge branch 'feature/b'|")
+    assert len(git(one.path, "log", "--merges", "--format=%P").split()) == 2
+    assert git(one.path, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert sorted(p.name for p in one.path.iterdir() if p.name != ".git") == ["a.txt", "b.txt"]
+    (spec / "history.yaml").write_text("commits:\n  - {merge: nowhere}\n")
+    with pytest.raises(InputError, match="merges unknown branch 'nowhere'"):
+        build_sample_repo(spec, tmp_path / "three")
+    (spec / "history.yaml").write_text("commits:\n  - {branch: '--force', message: x}\n")
+    with pytest.raises(InputError, match="not a usable branch name"):
+        build_sample_repo(spec, tmp_path / "four")

@@ -158,7 +158,7 @@ def run_git(root: Path | str, *args: str, timeout: float = 120,
 
 
 # Commands that build a repository this package created itself (never one it was given to read).
-_BUILDER_ALLOWED = frozenset({"init", "add", "commit", "revert", "tag", "rev-parse"})
+_BUILDER_ALLOWED = frozenset({"init", "add", "commit", "revert", "tag", "rev-parse", "switch", "merge"})
 _BUILDER_CONFIG = (("commit.gpgSign", "false"), ("tag.gpgSign", "false"), ("init.templateDir", ""))
 
 

@@ -18,6 +18,14 @@ history.yaml:
       - revert: init                       # `git revert` of an earlier commit id
         author: bob
         date: ...
+      - branch: feature/cache              # commit on this branch (created from the current HEAD if new)
+        message: Cache carts
+        add: ["src/cache.py"]
+      - merge: feature/cache               # `git merge --no-ff` into `into` (default: the main branch)
+        message: "Merge branch 'feature/cache'"
+
+Every entry without `branch` commits on the main branch. A file added only on a branch that is never merged is
+not in the final tree.
 
 Files of `files/` that no commit adds are added by a last commit "Add remaining files", so the final tree is
 always `files/` plus the inline edits. Dates, identities and config are fixed, so the same spec always gives
@@ -88,7 +96,9 @@ def build_sample_repo(spec_dir: str | os.PathLike[str], dest: str | os.PathLike[
         "GIT_CONFIG_NOSYSTEM": "1",
         "TZ": "UTC",
     }
-    _git(target, base_env, "init", "-q", "-b", str(spec.get("branch") or "main"))
+    main = str(spec.get("branch") or "main")
+    _git(target, base_env, "init", "-q", "-b", main)
+    branches = _Branches(target, base_env, main)
     added: set[str] = set()
     ids: dict[str, str] = {}
     commits = tags = 0
@@ -98,12 +108,18 @@ def build_sample_repo(spec_dir: str | os.PathLike[str], dest: str | os.PathLike[
             raise InputError(f"{history_file}: commit {number} is not a mapping.")
         env = _identity(base_env, entry, authors, number)
         last_env = env
-        if "revert" in entry:
+        if "merge" in entry:
+            branches.switch(str(entry.get("into") or main))
+            message = str(entry.get("message") or f"Merge branch '{entry['merge']}'")
+            _git(target, env, "merge", "-q", "--no-ff", "-m", message, branches.known(str(entry["merge"]), number))
+        elif "revert" in entry:
+            branches.switch(str(entry.get("branch") or main))
             sha = ids.get(str(entry["revert"]))
             if sha is None:
                 raise InputError(f"{history_file}: commit {number} reverts unknown id '{entry['revert']}'.")
             _git(target, env, "revert", "--no-edit", sha)
         else:
+            branches.switch(str(entry.get("branch") or main))
             _apply_changes(entry, files_dir, target, all_files, added, number)
             _git(target, env, "add", "-A")
             message = str(entry.get("message") or f"Commit {number}")
@@ -115,6 +131,7 @@ def build_sample_repo(spec_dir: str | os.PathLike[str], dest: str | os.PathLike[
         if entry.get("tag"):
             _git(target, env, "tag", str(entry["tag"]))
             tags += 1
+    branches.switch(main)
     remaining = [f for f in all_files if f not in added]
     if remaining:
         for rel in remaining:
@@ -123,6 +140,31 @@ def build_sample_repo(spec_dir: str | os.PathLike[str], dest: str | os.PathLike[
         _git(target, last_env, "commit", "-q", "-m", "Add remaining files")
         commits += 1
     return BuiltSample(path=target, commits=commits, tags=tags)
+
+
+class _Branches:
+    """The branch checked out while building: switch to a branch, creating it from HEAD the first time."""
+
+    def __init__(self, target: Path, env: dict[str, str], main: str) -> None:
+        self.target, self.env, self.current = target, env, main
+        self.created = {main}
+
+    def switch(self, name: str) -> None:
+        if name == self.current:
+            return
+        if not name or name.startswith("-") or ".." in name:
+            raise InputError(f"history.yaml: '{name}' is not a usable branch name.")
+        if name in self.created:
+            _git(self.target, self.env, "switch", "-q", name)
+        else:
+            _git(self.target, self.env, "switch", "-q", "-c", name)
+            self.created.add(name)
+        self.current = name
+
+    def known(self, name: str, number: int) -> str:
+        if name not in self.created:
+            raise InputError(f"history.yaml: commit {number} merges unknown branch '{name}'.")
+        return name
 
 
 def _identity(base_env: dict[str, str], entry: dict[str, Any], authors: dict[str, str], number: int) -> dict[str, str]:
