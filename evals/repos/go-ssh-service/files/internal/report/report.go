@@ -1,0 +1,4 @@
+package report
+
+// Build returns the daily report.
+func Build() string { return "ledger report" }

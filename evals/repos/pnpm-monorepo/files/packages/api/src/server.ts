@@ -1,0 +1,3 @@
+import { currency } from "@storefront/shared";
+
+console.log(currency(1999));

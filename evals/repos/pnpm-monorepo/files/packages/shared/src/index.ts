@@ -1,0 +1,1 @@
+export const currency = (cents: number): string => `$${(cents / 100).toFixed(2)}`;

@@ -1,0 +1,3 @@
+import { currency } from "@storefront/shared";
+
+document.body.textContent = currency(500);

@@ -1,0 +1,15 @@
+variable "name" {
+  type = string
+}
+
+variable "vpc_id" {
+  type = string
+}
+
+resource "aws_db_instance" "this" {
+  identifier          = var.name
+  engine              = "postgres"
+  instance_class      = "db.t4g.medium"
+  allocated_storage   = 50
+  skip_final_snapshot = false
+}

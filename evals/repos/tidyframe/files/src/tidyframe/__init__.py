@@ -1,0 +1,5 @@
+"""tidyframe: small helpers for tidy tabular data."""
+
+from .core import melt, pivot
+
+__all__ = ["melt", "pivot"]
