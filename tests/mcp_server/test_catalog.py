@@ -69,7 +69,7 @@ def test_the_first_server_writes_the_schema_cache_and_the_next_one_uses_it(own_c
     first = ToolRegistry(server.registry.specs).tools(read_only=False)
     assert not any(is_lazy(t) for t in first)  # nothing cached yet: every tool built live
     assert schemas.cache_path().parent == own_cache
-    assert schemas.load() == schemas.current()  # what the installed SDK derives, whatever its version
+    assert schemas.load() == schemas.current(server.registry)  # what the installed SDK derives, whatever its version
 
     second = ToolRegistry(server.registry.specs).tools(read_only=False)
     assert all(is_lazy(t) for t in second)  # argument models built on the first call
@@ -79,7 +79,7 @@ def test_the_first_server_writes_the_schema_cache_and_the_next_one_uses_it(own_c
 
 
 def test_cached_and_live_tools_are_the_same(own_cache):
-    schemas.main([])
+    schemas.write(server.registry)
     cache = schemas.load()
     for spec in server.registry.specs:
         cached, live = build_tool(spec, cache), build_tool(spec, {})
@@ -91,7 +91,7 @@ def test_cached_and_live_tools_are_the_same(own_cache):
 async def test_a_cache_that_differs_from_the_sdk_is_corrected_on_the_first_call(own_cache, build, shop):
     """A cache written by other versions of pydantic or mcp (same signatures, other schemas) is checked by content:
     the first call of a tool compares and corrects the tool and the file."""
-    schemas.main([])
+    schemas.write(server.registry)
     live = schemas.load()
     stale = json.loads(json.dumps(live))
     stale["inputs"]["read_file"]["parameters"]["properties"]["path"]["description"] = "stale"
@@ -120,7 +120,7 @@ async def test_a_broken_cache_file_is_rebuilt(own_cache, build, content):
     async with Client(build(tools=ToolRegistry(server.registry.specs))) as client:
         result = await client.call_tool("read_file", {"path": "Makefile"})
     assert not result.is_error
-    assert schemas.load() == schemas.current()
+    assert schemas.load() == schemas.current(server.registry)
 
 
 async def test_an_unwritable_cache_only_costs_the_light_start(tmp_path, monkeypatch, build):

@@ -1,7 +1,5 @@
 """The tools' JSON Schemas, kept in the user's cache so that a server does not build them at every start-up.
 
-    python -m orchestrator_kit.mcp_tools.schemas   # build every schema now and write the cache (optional)
-
 The file is `<cache_dir>/mcp-tool-schemas.json` (see `usercache.cache_dir`): for every tool, its input schema with
 the signature it was made from and the name of its Context parameter, and each result model's output schema, each
 exactly what the installed SDK derived (`Tool.from_function`, `registry.live_output_schema`).
@@ -17,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
-import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..usercache import cache_dir, write_atomically
+
+if TYPE_CHECKING:
+    from .registry import ToolRegistry
 
 FILE_NAME = "mcp-tool-schemas.json"
 _lock = threading.Lock()  # one writer per process; os.replace keeps concurrent processes whole
@@ -65,11 +65,10 @@ def update(inputs: dict[str, dict[str, Any]], outputs: dict[str, dict[str, Any]]
             write_atomically(cache_path(), json.dumps(cached, sort_keys=True))
 
 
-def current() -> dict[str, Any]:
-    """{"inputs", "outputs"} as the installed SDK derives them now, for every tool of the product registry."""
+def current(registry: ToolRegistry) -> dict[str, Any]:
+    """{"inputs", "outputs"} as the installed SDK derives them now, for every tool of `registry`."""
     from mcp.server.mcpserver.tools import Tool
 
-    from ..server import registry
     from .registry import _wrap, live_output_schema, output_of, signature_key
 
     inputs: dict[str, dict[str, Any]] = {}
@@ -85,12 +84,8 @@ def current() -> dict[str, Any]:
     return {"inputs": inputs, "outputs": dict(sorted(outputs.items()))}
 
 
-def main(argv: list[str]) -> int:
-    schemas = current()
+def write(registry: ToolRegistry) -> Path:
+    """Build every schema of `registry` now and write them to the cache (what a first server start does)."""
+    schemas = current(registry)
     update(schemas["inputs"], schemas["outputs"])
-    print(cache_path())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    return cache_path()
