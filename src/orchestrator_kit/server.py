@@ -710,6 +710,28 @@ def export_workflow_asl(
     return design_tools.export_asl(state_of(ctx), design, lint=lint, max_tokens=max_tokens, cursor=cursor)
 
 
+@registry.tool(title="Import an AWS Step Functions definition", output="orchestrator_kit.mcp_tools.design:DesignText")
+def import_workflow_asl(
+    ctx: Context,
+    definition: Annotated[
+        dict[str, Any] | str,
+        Field(description="The AWS Step Functions state machine: Amazon States Language as a JSON object or text."),
+    ],
+    name: Annotated[
+        str | None, Field(description="The design's name (default: from the definition's Comment).", max_length=80)
+    ] = None,
+    max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
+    cursor: Cursor = None,
+) -> DesignText:
+    """Import an existing AWS Step Functions state machine (ASL) as a workflow design (YAML lines), so it can be
+    checked with validate_workflow_design, simulate_workflow_failures and render_workflow_diagram. Every ASL state
+    comes back (Map as a one-branch parallel, Pass as a choice with only a default, End as a succeed state);
+    `notes` lists what was approximated. Join the `lines` of every page for the design."""
+    from .mcp_tools import design as design_tools
+
+    return design_tools.import_asl(state_of(ctx), definition, name=name, max_tokens=max_tokens, cursor=cursor)
+
+
 @registry.tool(title="Export a workflow design to XState", output="orchestrator_kit.mcp_tools.design:DesignText")
 def export_workflow_xstate(
     ctx: Context,

@@ -216,3 +216,16 @@ def test_fail_on_gates_warnings_too(tmp_path, fail_on, code):
 def test_fail_on_never_still_exits_0_on_errors():
     assert cli("validate", BROKEN, "--fail-on", "never").returncode == 0
     assert cli("validate", BROKEN, "--fail-on", "bogus").returncode == 2
+
+
+def test_import_asl_writes_a_design_and_notes(tmp_path):
+    asl = tmp_path / "machine.asl.json"
+    asl.write_text(json.dumps({"Comment": "tiny", "StartAt": "go", "States": {
+        "go": {"Type": "Pass", "Next": "done"}, "done": {"Type": "Succeed"}}}))
+    proc = process("import", "asl", str(asl), "-o", str(tmp_path / "d.yaml"))
+    assert proc.returncode == 0, proc.stderr
+    assert "note: pass 'go' imported as a choice with only a default" in proc.stderr
+    assert cli("validate", str(tmp_path / "d.yaml"), "--format", "json").returncode == 0
+    bad = process("import", "asl", "-", stdin="{not json")
+    assert bad.returncode == 2 and bad.stderr.startswith("Error: ") and "not JSON" in bad.stderr
+    assert process("import", "yaml", str(asl)).returncode == 2

@@ -217,3 +217,17 @@ async def test_fail_on_warning_makes_a_warning_fail_the_gate(build):
         strict = await ok(client, "validate_workflow_design", design=design, fail_on="warning")
     assert default["valid"] and default["passed"] and default["warnings"] >= 1
     assert strict["valid"] and not strict["passed"] and strict["fail_on"] == "warning"
+
+
+async def test_an_asl_definition_imports_and_validates_through_the_protocol(build):
+    async with Client(build()) as client:
+        asl = await ok(client, "export_workflow_asl", design=SAGA, max_tokens=20_000)
+        definition = "\n".join(asl["lines"])
+        imported = await ok(client, "import_workflow_asl", definition=definition, max_tokens=20_000)
+        assert imported["format"] == "design-yaml" and imported["next_cursor"] is None
+        design = "\n".join(imported["lines"])
+        report = await ok(client, "validate_workflow_design", design=design)
+        bad = await error(client, "import_workflow_asl", definition='{"StartAt": "a"}')
+    assert yaml.safe_load(design)["sagas"] == SAGA["sagas"]
+    assert report["valid"] and report["states"] == 6
+    assert "needs StartAt" in bad

@@ -193,6 +193,34 @@ def export(
     raise typer.Exit(1 if problems else 0)
 
 
+class ImportSource(StrEnum):
+    asl = "asl"
+
+
+@design_app.command(
+    "import",
+    help="Read an AWS Step Functions definition (ASL JSON) into a design (YAML) to validate, simulate and draw; "
+    "notes on what was approximated go to stderr.",
+)
+def import_(
+    source: Annotated[ImportSource, typer.Argument(help="The format of FILE: asl (AWS Step Functions).")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The definition, JSON ('-' reads stdin).")],
+    name: Annotated[
+        str | None, typer.Option(help="The design's name (default: from the definition's Comment).")
+    ] = None,
+    output: Output = None,
+) -> None:
+    from ..design import import_workflow_asl
+
+    try:
+        imported = import_workflow_asl(_text(file), name=name)
+    except OrchestratorError as exc:
+        fail(f"{_label(file)}: {exc}")
+    write_text(imported.yaml, output)
+    for note in imported.notes:
+        typer.echo(f"note: {note}", err=True)
+
+
 @design_app.command("schema")
 def schema(output: Output = None) -> None:
     """Print the JSON Schema of a workflow design (what `validate` reads)."""

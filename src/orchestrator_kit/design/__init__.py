@@ -1,5 +1,5 @@
 """Workflow design toolkit: a checkable model of state machines and sagas (`WorkflowDesign`), named validation
-rules, deterministic fault simulation, Mermaid diagrams, and ASL / XState export.
+rules, deterministic fault simulation, Mermaid diagrams, ASL / XState export and ASL import.
 
 The service functions are the public surface; the CLI (`orchestrator-kit design ...`) and the MCP tools call them.
 """
@@ -19,6 +19,7 @@ from .service import ValidationReport as ValidationReport
 from .service import export_workflow_asl as export_workflow_asl
 from .service import export_workflow_xstate as export_workflow_xstate
 from .service import get_design_example as get_design_example
+from .service import import_workflow_asl as import_workflow_asl
 from .service import list_design_examples as list_design_examples
 from .service import list_design_rules as list_design_rules
 from .service import render_workflow_diagram as render_workflow_diagram

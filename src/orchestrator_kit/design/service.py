@@ -8,8 +8,9 @@ their totals, so a large design never floods a context window.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +23,9 @@ from .render import Diagram, DiagramKind
 from .simulate import DEFAULT_MAX_TOTAL_STEPS, FaultKind, SimulationReport, SimulationSummary
 from .validate import RULES, SEVERITY_RANK, Finding, Severity
 from .xstate import XStateExport
+
+if TYPE_CHECKING:
+    from .asl_import import AslImport
 
 SCHEMA_URI = f"orchestrator-kit://schemas/workflow-design-v{SCHEMA_VERSION}.json"
 DEFAULT_FINDINGS_LIMIT = 100
@@ -204,6 +208,14 @@ def export_workflow_xstate(design: DesignInput) -> XStateExport:
     from .xstate import export
 
     return export(DesignGraph(_load(design).design))
+
+
+def import_workflow_asl(definition: Mapping[str, Any] | str, *, name: str | None = None) -> AslImport:
+    """Read an AWS Step Functions (ASL) definition into a design (YAML), so an existing state machine can be
+    validated, simulated, drawn and exported; `notes` says what was approximated. Raises DesignInputError."""
+    from .asl_import import import_asl
+
+    return import_asl(definition, name=name)
 
 
 def workflow_design_schema() -> DesignSchema:

@@ -114,7 +114,7 @@ class DesignText(Out):
     join the `lines` of every page with newlines for the whole text."""
 
     design: str
-    format: Literal["mermaid-state", "mermaid-saga", "asl", "xstate"]
+    format: Literal["mermaid-state", "mermaid-saga", "asl", "xstate", "design-yaml"]
     lines: list[str] = Field(description="This page's lines of the text.")
     notes: list[str] = Field(default_factory=list,
                              description="What the target cannot express exactly, and roundings (exports only).")
@@ -155,6 +155,18 @@ def export_xstate(state: ServerState, design: DesignInput, *, max_tokens: int, c
     page = DesignText(design=exported.design, format="xstate", lines=text.splitlines(), notes=exported.notes,
                       sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="export_workflow_xstate", version=version, max_tokens=max_tokens,
+                      cursor=cursor, wrap=_with_sections)
+
+
+def import_asl(
+    state: ServerState, definition: dict[str, Any] | str, *, name: str | None = None, max_tokens: int,
+    cursor: str | None = None,
+) -> DesignText:
+    version = _version(definition, "import-asl", name)
+    imported = _memo(state, ("import-asl", version), lambda: service.import_workflow_asl(definition, name=name))
+    page = DesignText(design=imported.design, format="design-yaml", lines=imported.yaml.splitlines(),
+                      notes=imported.notes, sections=[], next_cursor=None)
+    return pack_model(page, ("lines",), kind="import_workflow_asl", version=version, max_tokens=max_tokens,
                       cursor=cursor, wrap=_with_sections)
 
 
