@@ -318,7 +318,7 @@ class Run:
             results = await runner.generate_tool_call_response() if message.stop_reason == "tool_use" else None
             self._record(message, dict(results) if results else None)
             if results is None:
-                return True
+                continue  # the stage's last answer: the runner ends its loop by itself
             self.store.checkpoint(self.state)
             if exceeded(self.state.limits, self.state.turn, self.state.usage) is not None:
                 await runner.close()
