@@ -69,6 +69,7 @@ VALIDATORS = {
     "procedure-workflow": {"yaml", "schema (vendor.github-workflows)", "zizmor", "shellcheck (run: blocks)"},
 }
 TOOLS = {"github-workflow": ["check-jsonschema", "zizmor", "shellcheck"], "gitlab-ci-job": ["check-jsonschema"],
+         "make-target": ["bwrap"],  # make -n runs only in the sandbox
          "just-recipe": ["just"], "shell-script": ["shellcheck"], "crontab-line": ["shellcheck"],
          "systemd-timer": ["systemd-analyze"], "pre-commit-hook": ["check-jsonschema"],
          "procedure-script": ["shellcheck"], "procedure-workflow": ["check-jsonschema", "zizmor", "shellcheck"]}

@@ -44,7 +44,7 @@ def generate_make_target(ctx: RepoContext, spec: MakeTargetSpec) -> Generated:
     self_documenting = bool(re.search(r"^[A-Za-z0-9_.-]+:[^\n]*##", existing, re.M))
     params = [p.name for p in spec.params]
     lines: list[str] = []
-    description = spec.description or f"{name} ({HEADER})"
+    description = make_comment(spec.description or f"{name} ({HEADER})")
     if not self_documenting:
         lines.append(f"# {description}")
     lines.append(f"# {HEADER}." + (" Parameters: " + ", ".join(
@@ -66,6 +66,12 @@ def generate_make_target(ctx: RepoContext, spec: MakeTargetSpec) -> Generated:
     effective = spec.model_copy(update={"name": name})
     return Generated([Artifact(spec.file, "makefile", action, content, block, base=existing or None,
                                make_target=name)], effective, notes)
+
+
+def make_comment(text: str) -> str:
+    """Text safe after `#` in a Makefile: one line, and no trailing backslash (make would join the next line, the
+    rule or its first recipe line, to the comment and so drop it)."""
+    return " ".join(text.split()).rstrip("\\ ") or "-"
 
 
 def _command_text(command: CommandSpec, params: list[str]) -> str:

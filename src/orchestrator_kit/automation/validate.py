@@ -7,7 +7,7 @@
 | gitlab-ci | YAML parse and duplicate keys; `check-jsonschema --builtin-schema vendor.gitlab-ci` |
 | pre-commit-config | YAML parse and duplicate keys; check-jsonschema with the schema below |
 | shell | `bash -n` (parse only) for bash scripts; ShellCheck |
-| makefile | `make -n` in a temporary copy (see below) |
+| makefile | `make -n` in a real sandbox (bubblewrap), else `makecheck` reads the file (see below) |
 | justfile | `just --summary` in a temporary copy (parses; evaluates nothing) |
 | crontab | each line's schedule (`cron.parse_cron`), unescaped `%`, ShellCheck of the commands as sh |
 | systemd-unit | sections and keys; `systemd-analyze calendar` for OnCalendar; `systemd-analyze verify` |
@@ -15,14 +15,28 @@
 Nothing runs in the user's repository: every file is copied into a fresh temporary directory, and the tools
 run there with a minimal environment (no tokens, HOME in the temporary directory).
 
-`make -n` is not harmless: GNU make still expands `$(shell ...)` while reading the makefile, still runs
-recipe lines marked `+` or using `$(MAKE)`, still remakes included makefiles, can write files with
-`$(file >...)` and load code with `load`. So: (1) the Makefile is copied alone into an empty temporary
-directory; (2) make runs with `SHELL=/bin/false` on its command line (which beats any plain assignment in
-the file), so every command make would hand to a shell, `$(shell ...)` included, fails instead of running;
-(3) a Makefile that could get around that (an `override`, `$(file`, `$(eval`, `$(guile`, `load`, or an
-`include`) is not run at all: the report says `make -n` was skipped and why; (4) the environment is emptied
-(no MAKEFLAGS or MAKEFILES) and a timeout applies.
+Why none of these can run repository code (each has a test in tests/security/test_validators.py that plants a
+payload and asserts that nothing ran):
+
+* `make -n` CAN: `$(shell)` runs while reading, `+` and `$(MAKE)` lines run under -n, `override SHELL` beats the
+  command line, included makefiles are remade. So make runs only inside a real sandbox (`sandbox`: bubblewrap, no
+  network, the copy read-only, writes only to a scratch folder, resource limits); with no working sandbox it is
+  not run at all and `makecheck` checks the text (the report lists `make -n` as skipped, with the reason).
+* `bash -n` reads and parses without executing anything; the environment has no BASH_ENV or ENV for it to
+  source, and the file is a copy in the temporary directory.
+* ShellCheck is a static analyser (it runs nothing); `--norc` ignores any `.shellcheckrc`, and without
+  `--external-sources` it does not open files that `source` names (SC1091 instead), so it reads only the copy.
+* `just --summary` parses and lists recipes: it evaluates no assignment, backtick or `shell()` call and runs no
+  recipe; a justfile with `import` or `mod` (files that are not copied, and could name any path) is not run.
+* `systemd-analyze verify` loads the copied units and checks them (it looks up ExecStart programs, never starts
+  them) with `--man=no` (no man pages) and `--generators=no` (no generator programs); `systemd-analyze calendar`
+  parses one expression.
+* zizmor runs `--offline` (no network) and `--no-config` (a `zizmor.yml` in the tree is not read); it parses YAML.
+* check-jsonschema parses YAML safely (no Python tags) and checks it against a bundled or our own schema, which
+  has no remote `$ref`.
+
+Every tool runs in a fresh temporary directory with a minimal environment (no tokens, HOME in the temporary
+directory) and a timeout.
 
 Severity: a validator's error is an `error` (blocks apply). zizmor findings are errors when zizmor rates
 them high or medium severity with medium or high confidence, warnings otherwise. ShellCheck's error level
@@ -101,16 +115,6 @@ PRECOMMIT_SCHEMA: dict[str, Any] = {
         },
     },
 }
-
-_MAKE_UNSAFE = [
-    (re.compile(r"^\s*override\b", re.M), "an 'override' directive (it can override SHELL=/bin/false)"),
-    (re.compile(r"\$[({]\s*file\s"), "$(file ...), which writes files while make reads the makefile"),
-    (re.compile(r"\$[({]\s*eval\s"), "$(eval ...), which can build any of these constructs at run time"),
-    (re.compile(r"\$[({]\s*guile\s"), "$(guile ...), which runs Guile code"),
-    (re.compile(r"^\s*-?s?load\s", re.M), "a 'load' directive, which loads compiled code into make"),
-    (re.compile(r"^\s*-?s?include\s", re.M), "an 'include' directive (the included files are not copied)"),
-]
-
 
 @dataclass
 class _Report:
@@ -482,21 +486,29 @@ def _validate_shell(report: _Report, text: str, file: Path, root: Path, _target:
 
 
 def _validate_make(report: _Report, text: str, file: Path, root: Path, target: str | None) -> None:
-    logical = re.sub(r"\\\n", " ", text)
-    for pattern, why in _MAKE_UNSAFE:
-        if pattern.search(logical):
-            in_text = pattern.search(text)
-            line = text.count("\n", 0, in_text.start()) + 1 if in_text else None
-            report.skip("make -n", f"not run: {f'line {line}' if line else 'the Makefile'} has {why}; make "
-                                   "could run commands or write files even with -n")
-            report.add("make", "info", f"make -n was not run because of {why}", line=line, rule="make-unsafe")
-            return
+    """`make -n` only inside a real sandbox (see `sandbox`); without one, make never runs on the file and
+    `makecheck` reads it instead (the report says which, and why)."""
+    from .makecheck import check_makefile
+    from .sandbox import available, run_sandboxed
+
+    problems = check_makefile(text, target)
+    bwrap, reason = available()
     make = shutil.which("make")
-    if make is None:
-        report.skip("make -n", "make is not installed")
+    if bwrap is None or make is None:
+        report.skip("make -n", f"not run: {reason if bwrap is None else 'make is not installed'}; make could run "
+                               "the Makefile's commands even with -n, so the file was checked by reading it instead")
+        report.checked.append("make (static)")
+        for problem in problems:
+            report.add("make", problem.severity, problem.message, line=problem.line or None)
         return
+    for problem in problems:  # what make itself does not say: a comment that swallows the next line
+        if "comment ends with a backslash" in problem.message:
+            report.add("make", problem.severity, problem.message, line=problem.line)
     tree = root / "tree"
     makefile = file.relative_to(tree).as_posix()
+    scratch = root / "scratch"
+    scratch.mkdir(exist_ok=True)
+    # SHELL=/bin/false on top of the sandbox: -n needs no shell, so nothing make would hand to one runs at all.
     argv = [make, "-n", "--no-print-directory", "-f", makefile, "SHELL=/bin/false", ".SHELLFLAGS=-c"]
     if target:
         argv.append(target)
@@ -505,7 +517,7 @@ def _validate_make(report: _Report, text: str, file: Path, root: Path, target: s
         (tree / ".orchestrator-kit-check.mk").write_text(".orchestrator-kit-check:\n\t@:\n", encoding="utf-8")
         argv[5:5] = ["-f", ".orchestrator-kit-check.mk"]
         argv.append(".orchestrator-kit-check")
-    proc = _run(argv, str(tree), timeout=20)
+    proc = run_sandboxed(argv, tree, scratch, timeout=20)
     if isinstance(proc, str):
         report.skip("make -n", proc)
         return
@@ -518,6 +530,9 @@ def _validate_make(report: _Report, text: str, file: Path, root: Path, target: s
         elif "No rule to make target" in line:
             report.add("make", "warning", line.replace("make: ", "").lstrip("* ").strip() +
                        " (only the Makefile is copied for the check; files it needs are not)")
+        elif re.search(r"^(?:make: )?\*\*\* \[.*\] Error \d+", line) or re.search(r"^\[.*\] Error \d+", line):
+            report.add("make", "warning", "a line make runs even under -n (marked '+' or using $(MAKE)) failed in "
+                       f"the sandbox: {line.replace('make: ', '').lstrip('* ').strip()}")
         elif "Error" in line and "/bin/false" not in line and line.strip():
             report.add("make", "error", line.replace("make: ", "").lstrip("* ").strip())
 
@@ -530,8 +545,15 @@ def _validate_just(report: _Report, text: str, file: Path, root: Path, _target: 
     if tool is None:
         report.skip("just", "just is not installed (pip install rust-just); parsed by name checks only")
         return
+    imports = re.search(r"^\s*(?:import|mod|!include)\b", text, re.M)
+    if imports:
+        line = text.count("\n", 0, imports.start()) + 1
+        report.skip("just", f"not run: line {line} imports another file; just would read whatever path it names "
+                            "(and quote it in its errors), and only the justfile is copied for the check")
+        return
     tree = root / "tree"
-    # --summary parses the justfile and lists recipes; it evaluates no assignment or backtick.
+    # --summary parses the justfile and lists recipes; it evaluates no assignment, backtick or shell() call, and
+    # loads no dotenv file.
     proc = _run([tool, "--justfile", str(file), "--working-directory", str(tree), "--summary"], str(tree))
     if isinstance(proc, str):
         report.skip("just", proc)
