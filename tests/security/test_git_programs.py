@@ -194,26 +194,32 @@ async def test_every_mcp_tool_over_the_real_client_runs_no_repository_program(ho
         ("validate_automation", {"paths": ["ci/deploy.sh", ".github/workflows/ci.yml"]}),
     ]
     spec = {"name": "release", "description": "Cut a release", "commands": [{"argv": ["./ci/deploy.sh"]}]}
+    errors: list[tuple[str, object]] = []  # asserted after the session closes, so a failure reads plainly
     async with Client(StdioServerParameters(command=command[0], args=command[1:])) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         for name, arguments in calls:
             result = await client.call_tool(name, arguments)
-            assert not result.is_error, (name, result.content)
+            if result.is_error:
+                errors.append((name, result.content))
         pipelines = await client.call_tool("list_pipelines", {})
         procedures = await client.call_tool("list_manual_procedures", {})
         for name, arguments in (("get_pipeline", {"pipeline_id": pipelines.structured_content["items"][0]["id"]}),
                                 ("get_manual_procedure",
                                  {"procedure_id": procedures.structured_content["items"][0]["id"]})):
             result = await client.call_tool(name, arguments)
-            assert not result.is_error, (name, result.content)
+            if result.is_error:
+                errors.append((name, result.content))
             calls.append((name, arguments))
         plan = await client.call_tool("generate_automation", {"kind": "make-target", "spec": spec})
-        assert not plan.is_error, plan.content
-        applied = await client.call_tool("apply_automation", {"kind": "make-target", "spec": spec, "force": True,
-                                                              "plan_hash": plan.structured_content["plan_hash"]})
-        assert not applied.is_error, applied.content
-        undone = await client.call_tool("undo_automation", {})
-        assert not undone.is_error, undone.content
+        if plan.is_error:
+            errors.append(("generate_automation", plan.content))
+        else:
+            applied = await client.call_tool("apply_automation", {
+                "kind": "make-target", "spec": spec, "force": True, "plan_hash": plan.structured_content["plan_hash"]})
+            undone = await client.call_tool("undo_automation", {})
+            errors += [(n, r.content) for n, r in (("apply_automation", applied), ("undo_automation", undone))
+                       if r.is_error]
+    assert errors == []
     assert {n for n, _ in calls} | {"generate_automation", "apply_automation", "undo_automation"} >= \
         {n for n in names if "workflow" not in n}  # every repository tool was called (design tools take no repo)
     assert ran(markers) == [], ran(markers)
