@@ -770,9 +770,24 @@ def build_server(
 
 
 def serve(server: MCPServer, *, transport: Literal["stdio", "http"] = "stdio", host: str = "127.0.0.1",
-          port: int = 8000) -> None:
-    """Serve until the client disconnects (stdio) or the process is stopped (streamable HTTP, path /mcp)."""
+          port: int = 8000, allow_remote: bool = False, allowed_hosts: Sequence[str] = (),
+          call_seconds: float | None = None, memory_mb: int | None = None) -> None:
+    """Serve until the client disconnects (stdio) or the process is stopped (streamable HTTP, path /mcp), under the
+    call time budget and the process memory budget (`mcp_tools.limits`). HTTP binds are checked by
+    `mcp_tools.http` (InputError for a refused one)."""
+    import logging
+
+    from .mcp_tools import limits
+    from .mcp_tools.http import HttpOptions, bind_token, run_http
+
     if transport == "http":
-        server.run("streamable-http", host=host, port=port)
+        options = HttpOptions(host=host, port=port, allow_remote=allow_remote, allowed_hosts=allowed_hosts)
+        bind_token(options)  # refuse a bad bind before anything else happens
+    limits.configure(seconds=call_seconds)
+    problem = limits.limit_memory(limits.memory_mb() if memory_mb is None else memory_mb)
+    if problem:
+        logging.getLogger(__name__).warning("orchestrator-kit: %s; calls run without a memory budget", problem)
+    if transport == "http":
+        run_http(server, options)
     else:
         server.run()

@@ -195,7 +195,9 @@ def test_a_result_of_another_model_is_an_internal_error_not_a_wrong_schema():
         return Other()
 
     wrapped = registry_module._wrap(tool, "orchestrator_kit.mcp_tools.metrics:GitMetrics")
-    with pytest.raises(TypeError, match=r"returned .*Other, not orchestrator_kit\.mcp_tools\.metrics:GitMetrics"):
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    with pytest.raises(ToolError, match=r"tool failed with an internal error \(TypeError\); this is a bug"):
         wrapped()
 
 

@@ -166,7 +166,7 @@ def paginate(
     empty_cursor = next_cursor(offset) if offset < len(items) else None
     envelope = render(build([], offset, empty_cursor))
     if not fits(envelope, max_tokens):
-        raise InputError(f"max_tokens={max_tokens} is too small for this result; use at least {_need(envelope)}.")
+        raise too_small(max_tokens, _need(envelope), "this result")
     room = max_tokens - _cost(envelope)
     page: list[T] = []
     for item in items[offset:]:
@@ -184,10 +184,7 @@ def paginate(
         page.pop()
     if not page and offset < len(items):
         one = build([items[offset]], offset, next_cursor(offset + 1))
-        raise InputError(
-            f"max_tokens={max_tokens} is too small for the next {what} alone; call again with "
-            f"max_tokens >= {_need(render(one))}."
-        )
+        raise too_small(max_tokens, _need(render(one)), f"the next {what} alone")
     return result
 
 
@@ -201,6 +198,17 @@ def _cost(text: str) -> int:
     """A cheap upper bound when the byte bound is small, else the real count."""
     size = len(text.encode("utf-8"))
     return size if size <= 64 else count_tokens(text)
+
+
+def too_small(max_tokens: int, need: int, what: str) -> InputError:
+    """The error for a budget too small for `what`, which needs `need` tokens. Never suggests a budget over
+    MAX_MAX_TOKENS: past it, the remedy is a narrower request."""
+    if need <= MAX_MAX_TOKENS:
+        remedy = f"use at least {need}" if what == "this result" else f"call again with max_tokens >= {need}"
+        return InputError(f"max_tokens={max_tokens} is too small for {what}; {remedy}.")
+    return InputError(f"{what[0].upper()}{what[1:]} needs about {need} tokens, more than the largest budget "
+                      f"(max_tokens={MAX_MAX_TOKENS}); narrow the request instead (a filter, a smaller line range "
+                      "or a more specific pattern).")
 
 
 def _need(text: str) -> int:
@@ -273,7 +281,7 @@ def pack(
 
     envelope = render(result())
     if not fits(envelope, max_tokens):
-        raise InputError(f"max_tokens={max_tokens} is too small for this result; use at least {_need(envelope)}.")
+        raise too_small(max_tokens, _need(envelope), "this result")
     room = max_tokens - _cost(envelope)
     order: list[str] = []
     for name, items in sections:
@@ -307,8 +315,7 @@ def pack(
         first = pending[0]
         taken[first] = 1
         need = _need(render(result()))
-        raise InputError(f"max_tokens={max_tokens} is too small for the next item of {first} alone; call again "
-                         f"with max_tokens >= {need}.")
+        raise too_small(max_tokens, need, f"the next item of {first} alone")
     return page
 
 

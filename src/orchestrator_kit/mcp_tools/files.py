@@ -2,12 +2,12 @@
 
 Both go through `Workspace` (confinement, regular files only, the size cap, binary detection, encodings) and
 both redact secrets before any text leaves. Redaction looks back for an open PEM private-key block so that a page
-starting inside a key still hides it. A search only reports a line when the pattern still matches the line
-*after* redaction, so a pattern cannot be used to probe a secret's characters one match at a time.
+starting inside a key still hides it. Search matches the pattern against redacted text only (`redacted`): the
+pattern never sees a secret's characters, so no sequence of patterns can probe them.
 
-Search guards against costly patterns: the pattern is at most `MAX_PATTERN_CHARS` long, lines are matched on their
-first `MAX_LINE_CHARS` characters, every match runs under the `regex` module's timeout, and the whole search stops
-after `SEARCH_SECONDS` or `max_matches` matches, saying where and why it stopped.
+Search guards against costly patterns: the pattern's cost is bounded before it is compiled (`pattern`), lines are
+matched on their first `MAX_MATCH_LINE_CHARS` characters, every match runs under the `regex` module's timeout, and
+the whole search stops after `SEARCH_SECONDS` or `max_matches` matches, saying where and why it stopped.
 """
 
 from __future__ import annotations
@@ -19,15 +19,16 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ..errors import InputError, ReadError
+from ..errors import ConfinementError, InputError, ReadError
 from ..repo import Workspace
-from .budget import count_tokens, decode_cursor, decode_position, encode_cursor, paginate
+from .budget import count_tokens, decode_cursor, decode_position, encode_cursor, paginate, too_small
 from .inventory import Out
+from .pattern import MAX_PATTERN_CHARS as MAX_PATTERN_CHARS
+from .pattern import compile_bounded
 from .roots import check_argument
 from .state import NO_WORK, ServerState, Work
 
 MAX_LINE_CHARS = 2000  # read_file cuts longer lines (minified files) so one line cannot take a whole budget
-MAX_PATTERN_CHARS = 500
 MAX_MATCH_LINE_CHARS = 10_000
 SEARCH_SECONDS = 5.0
 SHOWN_MATCH_CHARS = 240
@@ -177,30 +178,7 @@ class _RegexTimeout(Exception):
     pass
 
 
-def _compile(pattern: str, ignore_case: bool) -> tuple[Any, bool]:
-    """(compiled pattern, has timeouts). The `regex` module (a dependency of tiktoken) can time out a match."""
-    if not pattern:
-        raise InputError("Pattern must not be empty.")
-    if len(pattern) > MAX_PATTERN_CHARS:
-        raise InputError(f"Pattern is {len(pattern)} characters long; the limit is {MAX_PATTERN_CHARS}.")
-    try:
-        import regex
-    except ImportError:  # no timeout available: matching is still bounded by MAX_MATCH_LINE_CHARS
-        import re
-
-        try:
-            return re.compile(pattern, re.IGNORECASE if ignore_case else 0), False
-        except re.error as exc:
-            raise InputError(f"Invalid regular expression '{pattern}': {exc}") from None
-    try:
-        return regex.compile(pattern, (regex.IGNORECASE if ignore_case else 0) | regex.VERSION0), True
-    except (regex.error, ValueError, OverflowError) as exc:
-        raise InputError(f"Invalid regular expression '{pattern}': {exc}") from None
-
-
-def _search_line(compiled: Any, timed: bool, line: str, deadline: float) -> Any:
-    if not timed:
-        return compiled.search(line)
+def _search_line(compiled: Any, line: str, deadline: float) -> Any:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise _RegexTimeout
@@ -224,7 +202,7 @@ def search_repository(
 ) -> SearchResult:
     """Search the text files of a repository (tracked and untracked-not-ignored) for `pattern`, line by line."""
     _root, workspace = state.workspace(repository)
-    compiled, timed = _compile(pattern, ignore_case)
+    compiled = compile_bounded(pattern, ignore_case=ignore_case)
     if path_glob is not None:
         check_argument(path_glob, "path_glob")
     version = state.cache.fingerprint(workspace.root)
@@ -244,33 +222,29 @@ def search_repository(
             break
         rel = files[file_index]
         try:
-            file = workspace.read_text(rel)
-        except (ReadError, InputError):
+            lines = state.redacted.lines(workspace, rel)
+        except (ReadError, InputError, ConfinementError):  # one bad file (a symlink out) never ends the search
             skipped += 1
             continue
         searched += 1
-        lines = file.lines
         start_line = first_line if file_index == first_file else 0
+        line_index = start_line
         try:
             for line_index in range(start_line, len(lines)):
-                raw = lines[line_index]
-                if not _search_line(compiled, timed, raw[:MAX_MATCH_LINE_CHARS], deadline):
-                    continue
-                redacted = redacted_lines(lines, line_index, line_index + 1, rel)[0]
-                hit = _search_line(compiled, timed, redacted[:MAX_MATCH_LINE_CHARS], deadline)
+                # Only redacted text is ever matched: a pattern cannot probe a secret's characters.
+                line = lines[line_index]
+                hit = _search_line(compiled, line[:MAX_MATCH_LINE_CHARS], deadline)
                 if not hit:
-                    continue  # the pattern matched only text that redaction hides
+                    continue
                 if len(found) == max_matches:
                     stopped, stop_position = "max_matches", (file_index, line_index)
                     break
-                match = Match(path=rel, line=line_index + 1, text=_cut(redacted, hit))
+                match = Match(path=rel, line=line_index + 1, text=_cut(line, hit))
                 used += count_tokens(match.model_dump_json()) + 1
                 if used > max_tokens:  # no need to look further: this match would not fit on the page
                     if not found:
-                        raise InputError(
-                            f"max_tokens={max_tokens} is too small for the next match ({rel}:{line_index + 1}); "
-                            f"call again with max_tokens >= {count_tokens(match.model_dump_json()) + 400}."
-                        )
+                        raise too_small(max_tokens, count_tokens(match.model_dump_json()) + 400,
+                                        f"the next match ({rel}:{line_index + 1})")
                     stopped, stop_position = "budget", (file_index, line_index)
                     break
                 found.append((file_index, line_index, match))

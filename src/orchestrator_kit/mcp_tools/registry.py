@@ -10,7 +10,10 @@ tools for `MCPServer(tools=...)`, leaving out the tools that write (`read_only=F
 Each tool is wrapped so that:
 
 * an `OrchestratorError` (bad input, confinement, unreadable file) becomes a tool error with its message, which the
-  model can read and act on, instead of the SDK's generic "Error executing tool";
+  model can read and act on, instead of the SDK's generic "Error executing tool"; any other failure (a bug, an OS
+  error, the call's time or memory budget running out: see `limits`) becomes a tool error naming the cause and the
+  remedy, never a traceback;
+* the call runs under the time budget of `limits.budgeted`;
 * a pydantic result is sent as compact JSON text (what `budget` measures) plus the same data as `structuredContent`,
   described by the `outputSchema` of its model; the wrapper checks that the result is an instance of that model.
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import logging
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,12 +44,14 @@ from pydantic import BaseModel
 
 from ..errors import OrchestratorError
 from .budget import render
+from .limits import CallTimeout, budgeted, call_seconds
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver.tools import Tool
     from mcp.types import ToolAnnotations
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -275,11 +281,14 @@ def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., An
     @functools.wraps(fn)
     def tool(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = fn(*args, **kwargs)
+            result = _budgeted_call(fn, args, kwargs)
         except OrchestratorError as exc:
             raise ToolError(str(exc)) from None
+        except (Exception, CallTimeout) as exc:  # every failure is a tool error with a cause and a remedy
+            raise ToolError(failure_message(fn.__name__, exc)) from None
         if output is not None and f"{type(result).__module__}:{type(result).__qualname__}" != output:
-            raise TypeError(f"tool {fn.__name__} returned {type(result).__qualname__}, not {output}")
+            wrong = TypeError(f"tool {fn.__name__} returned {type(result).__qualname__}, not {output}")
+            raise ToolError(failure_message(fn.__name__, wrong))
         if isinstance(result, BaseModel):
             return CallToolResult(
                 content=[TextContent(type="text", text=render(result))],
@@ -296,6 +305,37 @@ def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., An
         )
         tool.__annotations__ = {**hints, "return": CallToolResult}
     return tool
+
+
+def _budgeted_call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`fn(*args, **kwargs)` under the call time budget (see `limits`). Separate from the wrapper so that a
+    CallTimeout landing while the budget is being released is still caught there."""
+    with budgeted(call_seconds()):
+        return fn(*args, **kwargs)
+
+
+def failure_message(name: str, exc: BaseException) -> str:
+    """The tool error for an unexpected failure: what happened and what to do, without the exception's own text
+    (which may hold paths or content from outside the roots). The traceback goes to the debug log only."""
+    import subprocess
+
+    log.debug("tool %s failed", name, exc_info=exc)
+    if isinstance(exc, CallTimeout):
+        return (f"{name} was stopped after its time budget of {call_seconds():g} s. Narrow the request (a smaller "
+                "repository folder, a filter, fewer items) and call again; the server goes on serving.")
+    if isinstance(exc, MemoryError):
+        return (f"{name} needed more memory than the server's budget allows and was stopped. Narrow the request "
+                "(a smaller folder, a filter, a simpler pattern) and call again; the server goes on serving.")
+    if isinstance(exc, RecursionError):
+        return f"{name} stopped: the input is nested too deeply to process. Flatten or shorten it and call again."
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return (f"{name} stopped: an external program it ran took longer than {exc.timeout:g} s. Call again on "
+                "fewer files.")
+    if isinstance(exc, OSError):
+        reason = exc.strerror or type(exc).__name__
+        return f"{name} failed on a file system or process error ({reason}). Check the files involved and call again."
+    return (f"{name} failed with an internal error ({type(exc).__name__}); this is a bug in orchestrator-kit, not in "
+            "your arguments. Call again with different arguments, or report it with the server's debug log.")
 
 
 def parameter_hints(fn: Callable[..., Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace
 from .cache import CachedScan, CheckFn, ProgressFn, ScanCache
+from .redacted import RedactedFiles
 from .roots import Root, Roots
 
 
@@ -65,6 +66,7 @@ class ServerState:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     cache: ScanCache = field(default_factory=ScanCache)
     results: ResultCache = field(default_factory=ResultCache)
+    redacted: RedactedFiles = field(default_factory=RedactedFiles)
 
     @classmethod
     def create(
