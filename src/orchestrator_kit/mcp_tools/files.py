@@ -25,11 +25,13 @@ from .budget import count_tokens, decode_cursor, decode_position, encode_cursor,
 from .inventory import Out
 from .pattern import MAX_PATTERN_CHARS as MAX_PATTERN_CHARS
 from .pattern import compile_bounded
+from .redacted import MAX_LINE_CHARS as MAX_SEARCHED_LINE_CHARS
+from .redacted import cut_line
 from .roots import check_argument
 from .state import NO_WORK, ServerState, Work
 
 MAX_LINE_CHARS = 2000  # read_file cuts longer lines (minified files) so one line cannot take a whole budget
-MAX_MATCH_LINE_CHARS = 10_000
+MAX_MATCH_LINE_CHARS = MAX_SEARCHED_LINE_CHARS  # lines are redacted, and matched, up to here
 SEARCH_SECONDS = 5.0
 SHOWN_MATCH_CHARS = 240
 REDACTED = "[REDACTED:"
@@ -87,13 +89,16 @@ def read_file(
         raise InputError(f"line_end {line_end} is before line_start {line_start}.")
     # Redact at most as many lines as the budget could hold (each line costs at least one token).
     window_end = min(end, line_start - 1 + max_tokens)
-    shown = redacted_lines(lines, line_start - 1, window_end, path)
+    # Lines are cut before redaction (at a token boundary, so redaction sees whole tokens): a megabyte-long line
+    # would otherwise cost seconds to redact for the 2,000 characters shown.
+    cut_view = [cut_line(line, MAX_LINE_CHARS) for line in lines[: window_end]]
+    shown = redacted_lines(cut_view, line_start - 1, window_end, path)
     cut: list[int] = []
     numbered: list[str] = []
     for number, line in enumerate(shown, start=line_start):
-        if len(line) > MAX_LINE_CHARS:
+        if len(lines[number - 1]) > MAX_LINE_CHARS:
             cut.append(number)
-            line = line[:MAX_LINE_CHARS] + f" [... line cut: {len(line)} characters]"
+            line = line[:MAX_LINE_CHARS] + f" [... line cut: {len(lines[number - 1])} characters]"
         numbered.append(f"{number}\t{line}")
     items = [""] * (line_start - 1) + numbered  # indexed like the file, so offsets are line numbers - 1
 

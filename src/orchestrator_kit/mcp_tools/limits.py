@@ -26,7 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 DEFAULT_CALL_SECONDS = 300.0
@@ -145,3 +145,13 @@ def limit_memory(mb: int) -> str | None:
     except (ValueError, OSError) as exc:
         return f"could not set the memory limit: {exc}"
     return None
+
+
+def release_memory() -> None:
+    """Hand freed heap memory back to the system after a call failed for lack of it (glibc keeps freed blocks for
+    reuse otherwise, and the process would look as big as its worst call). Best effort; a no-op elsewhere."""
+    import gc
+
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -1,4 +1,4 @@
-"""Regular expressions from a client, compiled only when their cost is bounded.
+r"""Regular expressions from a client, compiled only when their cost is bounded.
 
 A pattern is parsed with Python's own regex parser (`re._parser`) before anything is compiled, and refused when:
 
@@ -8,7 +8,8 @@ A pattern is parsed with Python's own regex parser (`re._parser`) before anythin
   repetition's body counted `min(max, MAX_REPEAT) + 1` times (an unbounded `*`/`+` counts its minimum plus one):
   this is what `(?:a{1000}){1000}` multiplies out to (10^6 nodes, hundreds of MB in the regex engine);
 * groups and repetitions nest deeper than `MAX_DEPTH`;
-* it uses syntax Python's `re` does not know (fuzzy matching and other `regex`-only extensions are not offered).
+* it uses syntax Python's `re` does not know, or a brace that is not a `{m,n}` repetition: `re` reads `x{e<=3}` as
+  literal text where the `regex` module reads fuzzy matching, so a literal brace must be written `\{`.
 
 Only then is it compiled, with the `regex` module (which can time a match out) and with its pattern cache off, so a
 compiled pattern lives exactly as long as the call that uses it.
@@ -46,6 +47,7 @@ def compile_bounded(pattern: str, *, ignore_case: bool = False) -> Any:
         tree = sre_parse.parse(pattern, flags)
     except (re.error, OverflowError, RecursionError, ValueError) as exc:
         raise InputError(f"Invalid regular expression '{_shown(pattern)}': {exc}. Use Python `re` syntax.") from None
+    _check_braces(pattern)
     size = _expanded(tree, 0)
     if size > MAX_EXPANDED:
         raise InputError(f"Pattern '{_shown(pattern)}' expands to about {size} regex nodes once its repetitions are "
@@ -56,6 +58,34 @@ def compile_bounded(pattern: str, *, ignore_case: bool = False) -> Any:
         return regex.compile(pattern, (regex.IGNORECASE if ignore_case else 0) | regex.VERSION0, cache_pattern=False)
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         raise InputError(f"Invalid regular expression '{_shown(pattern)}': {exc}. Use Python `re` syntax.") from None
+
+
+_QUANTIFIER = re.compile(r"\{\d*(?:,\d*)?\}")
+
+
+def _check_braces(pattern: str) -> None:
+    """InputError for an unescaped `{` outside a character class that does not start a `{m}`/`{m,n}` repetition."""
+    index, in_class = 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            if char == "]":
+                in_class = False
+        elif char == "[":
+            in_class = True
+            index += 1
+            if pattern[index : index + 1] == "^":
+                index += 1
+            if pattern[index : index + 1] == "]":  # a leading ] is a literal member
+                index += 1
+            continue
+        elif char == "{" and not _QUANTIFIER.match(pattern, index):
+            raise InputError(f"Pattern '{_shown(pattern)}' has a '{{' at position {index} that is not a repetition "
+                             "like {2,5}; write a literal brace as \\{ (fuzzy matching is not offered).")
+        index += 1
 
 
 def _expanded(tree: Any, depth: int) -> int:

@@ -44,7 +44,7 @@ from pydantic import BaseModel
 
 from ..errors import OrchestratorError
 from .budget import render
-from .limits import CallTimeout, budgeted, call_seconds
+from .limits import CallTimeout, budgeted, call_seconds, release_memory
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver.tools import Tool
@@ -280,12 +280,19 @@ def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., An
 
     @functools.wraps(fn)
     def tool(*args: Any, **kwargs: Any) -> Any:
+        # The ToolError is raised outside the `except` blocks: chained to the original exception, it would keep
+        # that exception's frames (and a failed call's memory) alive for as long as the SDK holds the error.
+        message, low_memory = None, False
         try:
             result = _budgeted_call(fn, args, kwargs)
         except OrchestratorError as exc:
-            raise ToolError(str(exc)) from None
+            message = str(exc)
         except (Exception, CallTimeout) as exc:  # every failure is a tool error with a cause and a remedy
-            raise ToolError(failure_message(fn.__name__, exc)) from None
+            message, low_memory = failure_message(fn.__name__, exc), isinstance(exc, MemoryError)
+        if message is not None:
+            if low_memory:
+                release_memory()
+            raise ToolError(message)
         if output is not None and f"{type(result).__module__}:{type(result).__qualname__}" != output:
             wrong = TypeError(f"tool {fn.__name__} returned {type(result).__qualname__}, not {output}")
             raise ToolError(failure_message(fn.__name__, wrong))
