@@ -30,4 +30,4 @@ def hog(ctx: Context) -> str:
 
 
 if __name__ == "__main__":
-    serve(build_server([sys.argv[1]], tools=tools), call_seconds=1.0, memory_mb=int(sys.argv[2]))
+    serve(build_server([sys.argv[1]], tools=tools), call_seconds=3.0, memory_mb=int(sys.argv[2]))
