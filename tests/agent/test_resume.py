@@ -1,0 +1,148 @@
+"""Killed and interrupted runs: SIGKILL after an applied write, then --resume; Ctrl-C; the apply guard itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator_kit.agent.runner import already_applied
+from orchestrator_kit.automation import apply_automation, generate_automation, undo_automation
+from orchestrator_kit.testing.fake_messages_api import Step, reply, tool_result_text, tool_use
+
+from .scripted import SPEC, calls, ok_requests, result, say, tool_results_of
+
+WAIT = 180  # seconds: a loaded CI machine starts the runner, the MCP server and the validators slowly
+
+
+def cli(shop: Path, cwd: Path, api_url: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "ANTHROPIC_BASE_URL": api_url, "ANTHROPIC_API_KEY": "test-key"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator_kit", "run", "process-orchestrator", str(shop), "--quiet", *args],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def recorded(api, step: str):
+    """The request a step answered (the fake records it once the answer is sent, after the held step lets go)."""
+    for _ in range(WAIT * 10):
+        found = api.messages_requests(answered_by=step)
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no request answered by {step}")
+
+
+def apply_again(body) -> object:
+    return reply(tool_use("apply_automation", result(body, "generate_automation")["apply_with"]))
+
+
+def audit(shop: Path) -> list[dict]:
+    return [json.loads(line) for line in (shop / ".orchestrator-kit" / "audit.jsonl").read_text().splitlines()]
+
+
+def test_sigkill_after_an_applied_write_then_resume_never_writes_twice(shop, tmp_path, fake_api) -> None:
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(body) -> object:  # the request that carries the apply's result: the runner is killed while it waits
+        reached.set()
+        release.wait(WAIT)
+        return reply("never read")
+
+    api = fake_api([
+        calls(("list_roots", {})), say("Discovery done."), say("Assessment done."), say("Design done."),
+        calls(("generate_automation", {"kind": "shell-script", "spec": SPEC})),
+        Step(respond=apply_again),
+        Step(respond=hold, name="held"),
+        # after --resume: the model asks to apply the same plan again, then finishes
+        Step(respond=apply_again, name="again"),
+        say("Implementation: scripts/release.sh is written (apply_automation)."),
+        say("## Executive Summary\nProposed State: scripts/release.sh, written by apply_automation.\n"),
+    ])
+    first = cli(shop, tmp_path, api.base_url, "--allow-writes")
+    try:
+        assert reached.wait(WAIT), first.stderr.read() if first.poll() is not None else "the runner never applied"
+        script = shop / "scripts" / "release.sh"
+        written = script.read_bytes()
+        assert [e["op"] for e in audit(shop)] == ["apply"]
+        first.send_signal(signal.SIGKILL)
+        assert first.wait(WAIT) == -signal.SIGKILL
+    finally:
+        release.set()
+        if first.poll() is None:
+            first.kill()
+        first.communicate()
+    [run_dir] = (tmp_path / ".orchestrator-kit" / "runs").iterdir()
+    held = recorded(api, "held").body["messages"]
+
+    second = cli(shop, tmp_path, api.base_url, "--allow-writes", "--resume", run_dir.name, "--format", "json")
+    out, err = second.communicate(timeout=WAIT)
+    assert second.returncode == 0, err
+    outcome = json.loads(out)
+    assert (outcome["status"], outcome["run_id"], outcome["grounded"]) == ("done", run_dir.name, True)
+    assert api.unused_steps() == []
+    # the conversation went on from the checkpoint: the first request after the kill is the held one, again
+    resumed = api.messages_requests(answered_by="again")[0].body["messages"]
+    assert resumed == held
+    assert tool_results_of(recorded(api, "held"))[0].get("is_error") is None
+    # the second apply was answered from the audit log: one apply, the file as the first apply wrote it
+    answered = json.loads(tool_result_text(tool_results_of(ok_requests(api)[-2])[0]))
+    assert answered["already_applied"] is True and answered["applied"][0]["path"] == "scripts/release.sh"
+    assert [e["op"] for e in audit(shop)] == ["apply"]
+    assert script.read_bytes() == written
+    events = [json.loads(line) for line in (run_dir / "transcript.jsonl").read_text().splitlines()]
+    assert [e["type"] for e in events].count("resumed") == 1
+
+
+def test_ctrl_c_saves_the_checkpoint_and_prints_the_resume_command(shop, tmp_path, fake_api) -> None:
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(body) -> object:
+        reached.set()
+        release.wait(WAIT)
+        return reply("late")
+
+    api = fake_api([calls(("list_roots", {})), Step(respond=hold, name="held")])
+    process = cli(shop, tmp_path, api.base_url)
+    try:
+        assert reached.wait(WAIT)
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=WAIT)
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    [run_dir] = (tmp_path / ".orchestrator-kit" / "runs").iterdir()
+    assert f"--resume {run_dir.name}" in err and "Traceback" not in err
+    state = json.loads((run_dir / "state.json").read_text())
+    assert (state["status"], state["turn"], state["stage"]) == ("interrupted", 1, "discovery")
+    assert tool_results_of(recorded(api, "held"))  # interrupted while the second request was waiting
+
+
+def test_the_apply_guard_reads_the_audit_log_by_plan_hash(shop) -> None:
+    plan = generate_automation(shop, "shell-script", SPEC)
+    arguments = {"repository": ".", "kind": "shell-script", "spec": SPEC, "plan_hash": plan.plan.plan_hash}
+    assert already_applied(shop, arguments) is None  # nothing applied yet: the server decides
+    apply_automation(shop, "shell-script", SPEC, plan.plan.plan_hash)
+    answer = json.loads(already_applied(shop, arguments) or "{}")
+    assert answer["already_applied"] and [a["path"] for a in answer["applied"]] == ["scripts/release.sh"]
+    assert already_applied(shop, {**arguments, "plan_hash": "0" * 64}) is None
+    assert already_applied(shop, {**arguments, "repository": "/"}) is None  # outside the repository: not ours
+    assert already_applied(shop, {**arguments, "plan_hash": None}) is None
+    undo_automation(shop)
+    assert already_applied(shop, arguments) is None  # undone: applying it again is a new write
+
+
+@pytest.mark.parametrize("line", ["{not json\n", "[1, 2]\n"])
+def test_a_broken_audit_log_leaves_the_decision_to_the_server(shop, line) -> None:
+    (shop / ".orchestrator-kit").mkdir()
+    (shop / ".orchestrator-kit" / "audit.jsonl").write_text(line)
+    assert already_applied(shop, {"plan_hash": "abc"}) is None
