@@ -204,6 +204,7 @@ def test_xstate_machine():
     assert machine["id"] == "mini" and machine["initial"] == "charge"
     charge = machine["states"]["charge"]
     assert charge["invoke"] == {
+        "id": "charge",
         "src": "svc.charge",
         "onDone": [{"target": "ship"}],
         "onError": [{"target": "refund", "guard": {"type": "errorMatches", "params": {"errors": ["States.ALL"]}}}],

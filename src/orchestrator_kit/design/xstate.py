@@ -6,6 +6,19 @@ timer waits -> delayed transitions (`after`, in milliseconds); choice -> eventle
 `type: "parallel"` with one region per branch and `onDone`; succeed and fail -> `type: "final"` (fail tagged
 `failed`). Guards are named (`condition`, with the condition text as a parameter): the machine's user implements them.
 XState has no retry policies: they are kept in `meta.retry`, with side effects, compensation and idempotency.
+
+So that the machine runs as the design means:
+
+* state keys are the names with `.` replaced by `_` (XState reads a dot as a path into child states), made unique;
+  the original name is kept in `meta.name` when it changed;
+* each invoke has an `id` (its state's key), so its error event is `xstate.error.actor.<key>`: a parallel state's
+  catchers become `on` transitions for the error events of the tasks in its branches (an error a task does not
+  catch itself reaches its parallel ancestor), and a `fail` state inside a branch jumps (`always`, by `#id`) to the
+  parallel's catch target for its error instead of ending its region as if it had succeeded;
+* a wait `until` a timestamp is a named delay (`after: {"until_<path>": ...}`): the machine's user supplies it in
+  `delays`, as a function of the context that returns the milliseconds left.
+
+Checked in CI by running the exported machines in XState itself (tests/design/xstate_harness.mjs).
 """
 
 from __future__ import annotations
@@ -70,13 +83,76 @@ def _ms(seconds: float) -> int:
     return round(seconds * 1000)
 
 
+def _state_keys(graph: DesignGraph) -> dict[str, str]:
+    """Each state name -> its key in the machine: dots (XState's path separator) become `_`, made unique."""
+    keys: dict[str, str] = {}
+    used: set[str] = set()
+    for node in graph.all_nodes:
+        if node.name in keys:
+            continue
+        key = node.name.replace(".", "_")
+        if key != node.name or key in used:
+            base, n = key, 2
+            while key in used or (key != node.name and key in graph.nodes):
+                key = f"{base}_{n}"
+                n += 1
+        keys[node.name] = key
+        used.add(key)
+    return keys
+
+
 class _Exporter:
     def __init__(self, graph: DesignGraph) -> None:
         self.graph = graph
         self.notes: list[str] = []
+        self.keys = _state_keys(graph)
+        # state name -> the `id` it gets as a parallel's catch target (known before any state is written)
+        self.catch_ids: dict[str, str] = {}
+        for node in graph.all_nodes:
+            if isinstance(node.state, ParallelState):
+                for catcher in node.state.catch:
+                    target = node.scope.nodes.get(catcher.target)
+                    if target is not None:
+                        self.catch_ids[target.name] = "catch_" + self.key(target.name)
+
+    def key(self, name: str) -> str:
+        return self.keys.get(name, name.replace(".", "_"))
+
+    def retarget(self, transitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**t, "target": self.key(t["target"])} for t in transitions]
 
     def scope(self, scope: Scope) -> dict[str, Any]:
-        return {"initial": scope.start_at, "states": {n.name: self.state(n) for n in scope.all_nodes}}
+        states = {}
+        for n in scope.all_nodes:
+            body = self.state(n)
+            if n.name in self.catch_ids:
+                body = {"id": self.catch_ids[n.name], **body}
+            if self.key(n.name) != n.name:
+                body.setdefault("meta", {})["name"] = n.name
+            states[self.key(n.name)] = body
+        return {"initial": self.key(scope.start_at), "states": states}
+
+    def parallel_catch(self, node: Node, error: str | None) -> str | None:
+        """The catch target, as `#id`, of the nearest parallel ancestor of `node` whose catchers match `error`."""
+        parent = node.scope.parent
+        while parent is not None:
+            for catcher in getattr(parent.state, "catch", []):
+                if any(error_matches(e, error or "States.TaskFailed") for e in catcher.errors):
+                    target = parent.scope.nodes.get(catcher.target)
+                    return "#" + self.catch_ids[target.name] if target is not None else None
+            parent = parent.scope.parent
+        return None
+
+    def branch_tasks(self, node: Node) -> list[Node]:
+        """Tasks inside a parallel state's branches, at any depth."""
+        found = []
+        for scope in self.graph.scopes:
+            current = scope.parent
+            while current is not None and current is not node:
+                current = current.scope.parent
+            if current is node:
+                found.extend(n for n in scope.all_nodes if isinstance(n.state, TaskState))
+        return found
 
     def state(self, node: Node) -> dict[str, Any]:
         state = node.state
@@ -87,26 +163,35 @@ class _Exporter:
             out["type"] = "final"
             return out
         if isinstance(state, FailState):
+            jump = self.parallel_catch(node, state.error) if node.scope.parent is not None else None
+            if jump is not None:
+                out["always"] = [{"target": jump}]
+                out["meta"] = {"error": state.error, "cause": state.cause, "fails_branch": True}
+                return out
             out.update({"type": "final", "tags": ["failed"]})
             if state.error:
                 out["meta"] = {"error": state.error, "cause": state.cause}
+            if node.scope.parent is not None:
+                self.notes.append(
+                    f"fail '{state.name}' ends its branch as final (no catcher of the parallel state matches it)"
+                )
             return out
         if isinstance(state, ChoiceState):
-            always = [_transition(c.target, _guard(c.condition)) for c in state.choices]
+            always = [_transition(self.key(c.target), _guard(c.condition)) for c in state.choices]
             if state.default is not None:
-                always.append(_transition(state.default))
+                always.append(_transition(self.key(state.default)))
             out["always"] = always
             return out
-        events = _by_event(getattr(state, "transitions", []))
+        events = {e: self.retarget(ts) for e, ts in _by_event(getattr(state, "transitions", [])).items()}
         on_error = [
-            _transition(c.target, {"type": "errorMatches", "params": {"errors": list(c.errors)}})
+            _transition(self.key(c.target), {"type": "errorMatches", "params": {"errors": list(c.errors)}})
             for c in getattr(state, "catch", [])
         ]
         after: dict[str, Any] = {}
         meta: dict[str, Any] = {}
         limit: float | None = None
         if isinstance(state, TaskState):
-            invoke: dict[str, Any] = {"src": state.action}
+            invoke: dict[str, Any] = {"id": self.key(state.name), "src": state.action}
             if "done" in events:
                 invoke["onDone"] = events.pop("done")
             if on_error:
@@ -129,9 +214,14 @@ class _Exporter:
             if state.seconds is not None and "done" in events:
                 after[str(_ms(state.seconds))] = events.pop("done")
                 limit = None
-            if state.until is not None:
-                self.notes.append(f"wait '{state.name}' until {state.until}: XState cannot wait for a timestamp (meta)")
+            if state.until is not None and "done" in events:
+                delay = "until_" + "".join(ch if ch.isalnum() else "_" for ch in state.until).strip("_")
+                after[delay] = events.pop("done")
                 meta["until"] = state.until
+                self.notes.append(
+                    f"wait '{state.name}' until {state.until}: the named delay '{delay}' (supply it in `delays`: "
+                    "the milliseconds until that time)"
+                )
         elif isinstance(state, ParallelState):
             out["type"] = "parallel"
             out["states"] = {
@@ -142,12 +232,13 @@ class _Exporter:
             if "done" in events:
                 out["onDone"] = events.pop("done")
             if on_error:
-                self.notes.append(f"parallel '{state.name}': catchers kept in meta (XState regions do not raise)")
-                meta["catch"] = [c.model_dump(mode="json") for c in state.catch]
+                # A task's error that the task does not catch reaches this state as xstate.error.actor.<its id>.
+                for task in self.branch_tasks(node):
+                    events[f"xstate.error.actor.{self.key(task.name)}"] = on_error
         if limit is not None and limit > 0:
             target = _timeout_target(node)
             if target is not None:
-                after[str(_ms(limit))] = [_transition(target)]
+                after[str(_ms(limit))] = [_transition(self.key(target))]
         if events:
             out["on"] = events
         if after:
