@@ -120,3 +120,29 @@ def test_proof_process_orchestrator_inside_claude_code_via_the_plugin(plugin_sou
     assert_proof(run, prefix, sample_repo)
     counts = {label: len(run.answered_by(label)) for label in sorted({r.answered_by for r in run.api.requests})}
     print("proof (plugin) requests:", counts)
+
+
+@pytest.mark.parametrize("scope", ["user", "project"])
+def test_proof_process_orchestrator_inside_claude_code_via_install(sample_repo, tmp_path, scope):
+    """The same proof with `orchestrator-kit install --client claude-code` instead of the plugin, under a chosen
+    server name, so the agent's tools are named mcp__okit__<tool>."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = claude_env(home)
+    installed = subprocess.run(
+        [sys.executable, "-m", "orchestrator_kit", "install", "--client", "claude-code", "--scope", scope,
+         "--server-name", "okit"],
+        cwd=sample_repo, env={**env, "PYTHONPATH": ""}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    extra: tuple[str, ...] = ()
+    if scope == "project":  # a project's .mcp.json servers need the user's approval: -p cannot ask
+        extra = ("--mcp-config", str(sample_repo / ".mcp.json"))
+    prefix = "mcp__okit__"
+    spec = agent("process-orchestrator")
+    steps = proof_script(spec, prefix, "process-orchestrator", prompt_text(spec.name)[:200])
+    run = run_proof(sample_repo, env, steps, prefix, extra)
+    assert_proof(run, prefix, sample_repo)
