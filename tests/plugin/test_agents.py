@@ -135,3 +135,15 @@ def test_server_names_are_checked(bad):
 
     with pytest.raises(InputError, match="Server name"):
         server_tool_prefix(bad)
+
+
+def test_readme_lists_each_agents_tools():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Use it from Claude Code", 1)[1].split("\n## ", 1)[0]
+    process_row = next(line for line in section.splitlines() if line.startswith("| process-orchestrator |"))
+    assert re.findall(r"`([a-z_]+)`", process_row) == list(agent("process-orchestrator").mcp_tools)
+    workflow_row = next(line for line in section.splitlines() if line.startswith("| workflow-orchestrator |"))
+    from orchestrator_kit.plugin.agents import DISCOVERY_TOOLS
+
+    workflow_only = [t for t in agent("workflow-orchestrator").mcp_tools if t not in DISCOVERY_TOOLS]
+    assert re.findall(r"`([a-z_]+)`", workflow_row) == [DISCOVERY_TOOLS[-1], *workflow_only]
