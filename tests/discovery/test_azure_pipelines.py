@@ -475,14 +475,20 @@ def test_which_files_are_read(make_repo):
         ".azure-pipelines/templates/notes.md": "# not yaml\n",
         "azure-pipelines/release.yaml": "trigger: none\nstages:\n  - stage: R\n    jobs: [{job: r, steps: [{script: r}]}]\n",
         "services/api/azure-pipelines.yaml": STEPS,
-        "ci/build.yml": "trigger: [main]\n" + STEPS,  # not a folder Azure pipelines are looked for in
+        "ci/build.yml": "trigger: [main]\n" + STEPS,  # found by its content: a hinted folder, Azure keys
+        "Build/Release-Pipeline.yaml": "schedules:\n  - cron: '0 3 * * *'\n    branches: {include: [main]}\n"
+                                       "pool: {vmImage: ubuntu-latest}\nsteps:\n  - bash: make\n",
+        "deploy/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",  # hinted, not Azure
+        "ci/lint.yml": "stages: [test]\nlint:\n  script: [make lint]\n",  # GitLab-like content, not Azure
         "node_modules/pkg/azure-pipelines.yml": STEPS,
     }
     inventory = scan(make_repo, files)
     assert [(p.path, p.kind, [t.kind for t in p.triggers]) for p in inventory.pipelines] == [
         (".azure-pipelines/ci.yml", "pipeline", ["push"]),
         (".azure-pipelines/templates/build.yml", "template", []),
+        ("Build/Release-Pipeline.yaml", "pipeline", ["push", "schedule"]),
         ("azure-pipelines/release.yaml", "pipeline", []),
+        ("ci/build.yml", "pipeline", ["push"]),
         ("services/api/azure-pipelines.yaml", "pipeline", ["push"]),
     ]
     assert inventory.diagnostics == []

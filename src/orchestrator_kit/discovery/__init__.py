@@ -165,7 +165,7 @@ class _WantsIndex:
     def wanting(self, path: str) -> list[Detector]:
         slash = path.rfind("/")
         base = path[slash + 1 :]
-        dirs = path[:slash].split("/") if slash > 0 else []
+        dirs = path[:slash].lower().split("/") if slash > 0 else []  # folder names match case-insensitively
         lower = base.lower()
         # Fast exit for the bulk of a repository (source files): set and regex operations in C, no loop.
         named = base in self.by_name

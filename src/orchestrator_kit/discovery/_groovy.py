@@ -3,6 +3,7 @@ statements and brace blocks without recursion. No Groovy is ever run. Not a dete
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,9 +59,26 @@ NOT_PIPELINES = (".md", ".txt", ".rst", ".html", ".png", ".svg", ".jpg", ".orig"
 _NUMBER = re.compile(r"\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?[A-Za-z]?")
 
 
-# Any depth (multibranch jobs point at a script path); the globs match the lower-cased base name.
-JENKINS_FILES = Wants(globs=("jenkinsfile", "jenkinsfile.*", "*.jenkinsfile"),
-                      refine=lambda p: not p.lower().endswith(NOT_PIPELINES))
+JENKINSFILE_GLOBS = ("jenkinsfile", "jenkinsfile.*", "jenkinsfile-*", "jenkinsfile_*", "*.jenkinsfile")
+_JENKINSFILE = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in JENKINSFILE_GLOBS))
+
+
+def is_jenkinsfile(path: str) -> bool:
+    """`Jenkinsfile`, `Jenkinsfile.release`, `Jenkinsfile-nightly`, `Jenkinsfile_pr`, `x.jenkinsfile` (any case)."""
+    lower = path.lower()
+    return _JENKINSFILE.match(lower.rsplit("/", 1)[-1]) is not None and not lower.endswith(NOT_PIPELINES)
+
+
+def is_shared_library_step(path: str) -> bool:
+    """A global variable of a Jenkins shared library (`vars/<name>.groovy`): it may define a whole pipeline."""
+    parts = path.split("/")
+    return len(parts) >= 2 and parts[-2].lower() == "vars" and parts[-1].endswith(".groovy")
+
+
+# Any depth (multibranch jobs point at a script path); the globs match the lower-cased base name. Shared libraries'
+# `vars/*.groovy` are read too, and kept when they hold a pipeline (see jenkins.py).
+JENKINS_FILES = Wants(globs=JENKINSFILE_GLOBS, dirs=frozenset({"vars"}),
+                      refine=lambda p: is_jenkinsfile(p) or is_shared_library_step(p))
 
 
 

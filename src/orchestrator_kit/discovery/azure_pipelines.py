@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,13 +62,43 @@ IMPLIED_CI = (
 )
 
 
-# Named pipeline files anywhere, and YAML files at any depth under a pipelines folder (not in vendored folders).
-AZURE_FILES = Wants(names=frozenset(CANONICAL_NAMES), dirs=frozenset(PIPELINE_DIRS), refine=is_yaml)
+# Names and folders that suggest a pipeline file whatever it is called (`ci/build.yml`, `eng/pipelines/x.yml`,
+# `release-pipeline.yaml`): these are read and kept when their content is Azure Pipelines' (see `_AZURE_SNIFF`).
+HINT_DIRS = frozenset(
+    {"pipelines", ".pipelines", "azure", ".azure", "azuredevops", ".azuredevops", "ado", ".ado", "vsts", ".vsts",
+     "eng", "build", "builds", "ci", "cicd", "ci-cd", "devops", ".devops", "deploy", "release"}
+)
+HINT_GLOBS = ("*azure*.yml", "*azure*.yaml", "*pipeline*.yml", "*pipeline*.yaml", "*vsts*.yml", "*ado*.yml")
+# A top-level pipeline key, and a list item only Azure Pipelines writes (`- task:`, `- script:`, `- stage:`, ...).
+_TOP_KEY = re.compile(r"^(?:trigger|pr|schedules|stages|jobs|steps|extends|pool)\s*:", re.M)
+_AZURE_ITEM = re.compile(
+    r"^\s*-\s+(?:task|script|bash|pwsh|powershell|checkout|stage|job|deployment|template)\s*:|^\s*vmImage\s*:", re.M
+)
+
+
+def _named_or_hinted(path: str) -> bool:
+    if not is_yaml(path):
+        return False
+    parts = path.lower().split("/")
+    return ".github" not in parts and ".gitlab" not in parts and "gitlab-ci" not in parts[-1]
+
+
+# Named pipeline files anywhere, YAML files at any depth under a pipelines folder, and hinted YAML files whose content
+# is Azure Pipelines' (not in vendored folders).
+AZURE_FILES = Wants(names=frozenset(CANONICAL_NAMES), dirs=frozenset(PIPELINE_DIRS) | HINT_DIRS,
+                    globs=HINT_GLOBS, refine=_named_or_hinted)
+
+
+def _declared(path: str) -> bool:
+    """A canonical name or a pipelines folder: the file is meant to be an Azure pipeline whatever it holds."""
+    return basename(path) in CANONICAL_NAMES or not set(path.lower().split("/")[:-1]).isdisjoint(PIPELINE_DIRS)
 
 
 @detector("azure-pipelines", wants=AZURE_FILES)
 def detect_azure_pipeline(ctx: DetectContext, file: FileText) -> None:
     canonical = basename(file.path) in CANONICAL_NAMES
+    if not _declared(file.path) and not (_TOP_KEY.search(file.text) and _AZURE_ITEM.search(file.text)):
+        return  # a hinted name whose content is not Azure Pipelines' (a Kubernetes manifest in deploy/, ...)
     docs = ctx.yaml_documents(file)
     if docs is None:
         return

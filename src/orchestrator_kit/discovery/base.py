@@ -145,7 +145,8 @@ class Wants:
     """Which files a detector reads, as data the runner can index instead of calling a function per file.
 
     A file is a candidate when its base name is in `names`, or its lower-cased base name matches one of the
-    `globs`, or one of its directory components is in `dirs`, or its path starts with one of `prefixes`;
+    `globs`, or one of its lower-cased directory components is in `dirs` (write them in lower case), or its path
+    starts with one of `prefixes`;
     `refine(path)` then has the last word. Files under vendored folders (node_modules, vendor, ...) are
     never candidates unless `vendored_too`.
     """
@@ -176,7 +177,8 @@ class Wants:
 
     def __call__(self, path: str) -> bool:
         slash = path.rfind("/")
-        base, dirs = path[slash + 1 :], path[:slash].split("/") if slash > 0 else []
+        # Folder names are compared case-insensitively (`Scripts/`, `Docs/`): people spell them both ways.
+        base, dirs = path[slash + 1 :], path[:slash].lower().split("/") if slash > 0 else []
         if not self.candidate(path, base, dirs):
             return False
         if not self.vendored_too and not VENDORED.isdisjoint(dirs):

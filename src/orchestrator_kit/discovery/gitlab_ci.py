@@ -25,6 +25,7 @@ Read as the GitLab CI/CD YAML syntax reference (docs.gitlab.com/ee/ci/yaml/) des
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -106,18 +107,68 @@ _DURATION_UNITS = {
 }
 
 
-# The file name GitLab reads by default, at any depth; Wants skips vendored folders.
-GITLAB_CI_FILES = Wants(names=frozenset({".gitlab-ci.yml"}))
+MAIN_FILE = ".gitlab-ci.yml"
+# Files written to be included (by this project's pipeline, or by other projects with `include: project:`):
+# `*.gitlab-ci.yml`, `gitlab-ci.yml`, and YAML under `.gitlab/ci/`.
+INCLUDED_GLOBS = ("*.gitlab-ci.yml", "*.gitlab-ci.yaml", "gitlab-ci.yml", "gitlab-ci.yaml", ".gitlab-ci.yaml")
+# What a CI configuration has and other YAML has not: a job keyword indented under a key, or a global keyword.
+_CI_SNIFF = re.compile(r"^(?:\s+(?:script|extends|stage|trigger|rules|needs):|(?:stages|include|workflow):)", re.M)
+
+
+def _is_included_ci_file(path: str) -> bool:
+    parts = path.split("/")
+    name = parts[-1].lower()
+    if name.endswith((".yml", ".yaml")) and ".gitlab/ci/" in f"{path}/":
+        return True
+    return any(fnmatch.fnmatchcase(name, glob) for glob in INCLUDED_GLOBS)
+
+
+# The file name GitLab reads by default, at any depth, and files meant to be included; Wants skips vendored folders.
+GITLAB_CI_FILES = Wants(
+    names=frozenset({MAIN_FILE}), globs=INCLUDED_GLOBS, dirs=frozenset({".gitlab"}),
+    refine=lambda p: p.rsplit("/", 1)[-1] == MAIN_FILE or _is_included_ci_file(p),
+)
 
 
 @detector("gitlab-ci", wants=GITLAB_CI_FILES)
 def detect_gitlab_ci(ctx: DetectContext, file: FileText) -> None:
+    """A `.gitlab-ci.yml` is a pipeline. A file meant to be included is read alone too, as a template (it runs
+    where it is included), so that a CI file that only other projects include is not missed; when this
+    project's own pipeline includes it, the finalizer drops the copy."""
+    main = file.path.rsplit("/", 1)[-1] == MAIN_FILE
+    if not main and _CI_SNIFF.search(file.text) is None:
+        return
     doc = _config_document(ctx, file)
     if doc is None:
         return
-    reader = _Reader(ctx, file.path)
+    reader = _Reader(ctx, file.path, template=not main)
     reader.load(file.path, doc)
     reader.build(file.line_count)
+
+
+@finalizer("gitlab-ci-included-files", order=40)
+def drop_templates_read_through_a_pipeline(ctx: DetectContext) -> None:
+    """Included files this project's pipelines already read (their jobs carry the file's path) are not separate
+    templates; and a diagnostic met twice (once through the pipeline, once alone) is reported once."""
+    pipelines = [p for p in ctx.findings.pipelines if p.system == "gitlab-ci"]
+    read_through = {job.evidence.path for p in pipelines if p.kind == "pipeline" for job in p.jobs}
+    read_through.update(p.path for p in pipelines if p.kind == "pipeline")
+    patterns = [i.removeprefix("local:").strip().lstrip("/") for p in pipelines if p.kind == "pipeline"
+                for i in p.includes]
+    ctx.findings.pipelines = [
+        p for p in ctx.findings.pipelines
+        if not (p.system == "gitlab-ci" and p.kind == "template"
+                and (not p.jobs or p.path in read_through or any(fnmatch.fnmatchcase(p.path, i) for i in patterns)))
+    ]
+    seen: set[tuple[str, int | None, str]] = set()
+    kept = []
+    for diagnostic in ctx.findings.diagnostics:
+        key = (diagnostic.path, diagnostic.line, diagnostic.reason)
+        if diagnostic.detector == "gitlab-ci" and key in seen:
+            continue
+        seen.add(key)
+        kept.append(diagnostic)
+    ctx.findings.diagnostics = kept
 
 
 @finalizer("gitlab-ci-child-pipelines", order=50)
@@ -226,6 +277,7 @@ class _Reader:
 
     ctx: DetectContext
     main: str
+    template: bool = False  # a file meant to be included, read alone: no triggers of its own
     top: YMap = field(default_factory=YMap)
     origin: dict[int, str] = field(default_factory=dict)
     includes: list[str] = field(default_factory=list)
@@ -242,6 +294,8 @@ class _Reader:
         if (path, reason) in self._said:
             return
         self._said.add((path, reason))
+        if self.template:
+            return  # read alone, a file written to be included lacks its context (stages, templates): no verdicts
         self.ctx.diagnostic(path, reason, line=line, severity=severity)
 
     def path_of(self, node: Any) -> str:
@@ -493,9 +547,10 @@ class _Reader:
             Pipeline(
                 id=f"gitlab-ci:{self.main}",
                 system="gitlab-ci",
+                kind="template" if self.template else "pipeline",
                 name=self.ctx.redact(name, self.main) if name else self.main,
                 path=self.main,
-                triggers=list(self._triggers.values()),
+                triggers=[] if self.template else list(self._triggers.values()),
                 stages=used,
                 jobs=built,
                 includes=self.includes,

@@ -23,6 +23,7 @@ other calls (`echo`, `withCredentials`, `script`, library steps) are `other` ste
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass, field, replace
 
@@ -55,9 +56,10 @@ from ._groovy import (
     _split_args,
     _strings,
     _trailing_block,
+    is_jenkinsfile,
 )
 from ._matrix import matrix_combinations, matrix_size
-from .base import DetectContext, detector
+from .base import DetectContext, basename, detector
 
 # ------------------------------------------------------------------ the detector
 
@@ -74,15 +76,27 @@ class _Scope:
     matrix: Matrix | None = None
 
 
+# What a shared library step needs to define a pipeline: a declarative block, a stage or a node.
+_PIPELINE_SNIFF = re.compile(r"\bpipeline\s*\{|\bstage\s*\(|\bnode\s*[({]")
+
+
 @detector("jenkins", wants=JENKINS_FILES)
 def detect_jenkinsfile(ctx: DetectContext, file: FileText) -> None:
-    """One Pipeline per Jenkinsfile: its stages as jobs, its triggers, schedules and libraries."""
+    """One Pipeline per Jenkinsfile: its stages as jobs, its triggers, schedules and libraries. A shared library's
+    `vars/<name>.groovy` that builds a pipeline (`def call(...) { pipeline { ... } }`) is one too, as a template:
+    it runs when a Jenkinsfile calls `<name>(...)`. Other library steps (helpers) are left alone."""
+    if not is_jenkinsfile(file.path):
+        if _PIPELINE_SNIFF.search(file.text) is None:
+            return
+        _Reader(ctx, file, template=True).read()
+        return
     _Reader(ctx, file).read()
 
 
 class _Reader:
-    def __init__(self, ctx: DetectContext, file: FileText) -> None:
+    def __init__(self, ctx: DetectContext, file: FileText, *, template: bool = False) -> None:
         self.ctx = ctx
+        self.template = template
         self.path = file.path
         self.text = file.text
         self.line_count = file.line_count
@@ -163,7 +177,9 @@ class _Reader:
             Pipeline(
                 id=f"jenkins:{self.path}",
                 system="jenkins",
-                name=self.path,
+                kind="template" if self.template else "pipeline",
+                name=f"shared library step {basename(self.path).removesuffix('.groovy')}" if self.template
+                else self.path,
                 path=self.path,
                 triggers=self.triggers,
                 jobs=self.jobs,

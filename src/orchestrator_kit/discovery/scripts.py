@@ -134,7 +134,7 @@ def _is_module(ctx: DetectContext, path: str, text: str, extension: str) -> bool
         in_package = ctx.exists(posixpath.join(directory, "__init__.py"))
         return in_package and re.search(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", text, re.M) is None
     if extension in (".js", ".mjs", ".cjs", ".ts"):
-        return path.split("/", 1)[0] not in SCRIPT_DIRS
+        return path.split("/", 1)[0].lower() not in SCRIPT_DIRS
     return False
 
 
