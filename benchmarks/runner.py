@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import sys
@@ -61,7 +62,7 @@ def runner_turns(repo: Path, work: Path, turns: int) -> tuple[list[float], float
     if outcome.status != "stopped" or outcome.turns != turns:
         raise SystemExit(f"the run did not go as scripted: {outcome.status}, {outcome.turns} turns, {outcome.error}")
     bodies = [r.body for r in api.messages_requests() if r.status == 200]
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     return gaps, arrivals[0] - started, bodies
 
 
