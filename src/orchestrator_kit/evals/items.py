@@ -47,6 +47,8 @@ class Item:
 
 _SPACE = re.compile(r"\s+")
 _PROMPT = re.compile(r"^(?:\$|#|>)\s+")
+# A secret as the tools show it; a truth file writes `<secret>` where a command holds one.
+_REDACTED = re.compile(r"\[REDACTED(?::[^\]]*)?\]")
 
 
 def norm(text: str) -> str:
@@ -55,8 +57,9 @@ def norm(text: str) -> str:
 
 
 def norm_command(text: str) -> str:
-    """A command as compared: a leading shell prompt (`$ `) dropped, whitespace collapsed (case kept)."""
-    return _SPACE.sub(" ", _PROMPT.sub("", text.strip())).strip()
+    """A command as compared: a leading shell prompt (`$ `) dropped, whitespace collapsed (case kept), and each
+    redacted secret (`[REDACTED:<type>]`) written as `<secret>`, as truth files write it."""
+    return _SPACE.sub(" ", _REDACTED.sub("<secret>", _PROMPT.sub("", text.strip()))).strip()
 
 
 # ------------------------------------------------------------------ expected

@@ -1,0 +1,1 @@
+"""pulse: tiny metrics collector."""
