@@ -72,6 +72,7 @@ def grounded_plan(body: Mapping[str, Any]) -> str:
     pipeline = result(body, "list_pipelines")["items"][0]
     evidence = procedure["evidence"]
     plan = result(body, "generate_automation")
+    best = result(body, "opportunity_matrix")["matrix"]["opportunities"][0]
     return f"""## Executive Summary
 Current State: {counts['pipelines']} pipelines, {counts['tasks']} tasks, {counts['schedules']} schedules and \
 {counts['procedures']} manual procedures (scan_repository).
@@ -87,6 +88,8 @@ Expected Benefits: not measured.
 ### Pain Points
 - 🔴 {procedure['commands'] - procedure['commands_automated']} of {procedure['commands']} commands are run by hand \
 - Evidence: {evidence['path']}:{evidence['line_start']}
+- 🟡 {best['title']}: {best['frequency_per_year']['value']:g} runs a year ({best['frequency_per_year']['basis']}), \
+{best['hours_saved_per_year']} hours saved per year (opportunity_matrix)
 
 ## Automation Recommendations
 
@@ -113,7 +116,7 @@ def process_phases(report: Step, *, first: list[Step] | None = None) -> list[Ste
         calls(("scan_repository", {}), ("list_pipelines", {})),
         calls(("read_file", {"path": "missing.txt"})),  # a tool error
         say("Discovery: the scan found the pipelines and procedures above."),
-        calls(("list_manual_procedures", {})),
+        calls(("list_manual_procedures", {}), ("opportunity_matrix", {"max_tokens": 4000})),
         say("Assessment: the release runbook is the best candidate."),
         calls(("read_file", {"path": "RELEASING.md", "line_start": 1, "line_end": 40})),
         say("Design: a script for the runbook."),

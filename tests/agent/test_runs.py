@@ -81,7 +81,7 @@ def test_a_process_run_through_every_phase_ends_in_a_grounded_report(shop, tmp_p
     assert [t["stage"] for t in turns].count("discovery") == 4
     calls_made = [c["name"] for t in turns for c in t["tool_calls"]]
     assert calls_made == ["list_roots", "scan_repository", "list_pipelines", "read_file", "list_manual_procedures",
-                          "read_file", "generate_automation"]
+                          "opportunity_matrix", "read_file", "generate_automation"]
     assert turns[2]["tool_calls"][0]["is_error"] is True
     assert turns[1]["tool_calls"][0]["input"] == {}
 
@@ -162,9 +162,11 @@ def test_an_invented_number_is_caught_and_the_revision_turn_fixes_it(shop, tmp_p
 
 def test_a_report_that_stays_ungrounded_is_saved_marked_so(shop, tmp_path, fake_api) -> None:
     api = fake_api([say("ok"), say("ok"), say("ok"), say("ok"), say(INVENTED), say(INVENTED)])
-    result_ = run_agent(RunOptions(agent="process-orchestrator", repository=shop, base_dir=tmp_path))
+    result_ = run_agent(RunOptions(agent="process-orchestrator", repository=shop, base_dir=tmp_path,
+                                   output=tmp_path / "out"))
     assert api.unused_steps() == []
     assert (result_.status, result_.grounded, result_.exit_code) == ("done", False, 1)
+    assert result_.report_json == str(tmp_path / "out" / "report.json")
     assert result_.unsupported == 3  # 3 pipelines is unsupported too: no tool was called
     report = json.loads(Path(result_.report_json).read_text())
     assert report["revised"] is True and not report["grounding"]["grounded"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -127,3 +128,32 @@ def test_default_model_is_priced_and_not_deprecated_in_the_installed_sdk() -> No
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         client.beta.messages.tool_runner(model=DEFAULT_MODEL, max_tokens=1, messages=[], tools=[], thread=False)
+
+
+def test_the_live_view_shows_stage_turn_tool_tokens_and_cost() -> None:
+    import io
+
+    from rich.console import Console
+
+    from orchestrator_kit.agent.view import LiveView
+
+    def shown(view: LiveView) -> str:
+        screen = io.StringIO()
+        Console(file=screen, width=200).print(view.live.renderable)
+        return screen.getvalue()
+
+    out = io.StringIO()
+    state = _state(new_run_id())
+    state.usage = Usage(input_tokens=1234, output_tokens=56, cache_read_input_tokens=7890, cost_usd=0.0123)
+    with LiveView(Console(file=out, force_terminal=False, width=160)) as view:
+        view.stage(state)
+        view.tool("scan_repository")
+        during = shown(view)
+        state.turn = 1
+        view.turn(state, "Discovery: 3 pipelines.\nmore")
+        after = shown(view)
+    text = out.getvalue()
+    assert "stage discovery (turn 0)" in text and "turn 1: Discovery: 3 pipelines." in text and "more" not in text
+    assert "scan_repository" in during and "discovery" in during and "1,234 / 56" in during
+    assert "7,890 / 0" in during and "$0.0123 (estimate, prices of" in during
+    assert "scan_repository" not in after and re.search(r"turn\s+1\s", after)

@@ -18,7 +18,7 @@ from ..errors import OrchestratorError
 from .common import TextFormat, fail
 
 if TYPE_CHECKING:
-    from ..agent.runner import RunResult
+    from ..agent import RunResult
 
 
 class Agent(StrEnum):
@@ -54,8 +54,7 @@ def run(
 ) -> None:
     """Let Claude run an agent on PATH with this project's MCP tools: phases, a grounded report, checkpoints in
     .orchestrator-kit/runs/<run id>/. Needs ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL for another endpoint)."""
-    from ..agent.budget import Limits
-    from ..agent.runner import RunOptions, run_agent
+    from ..agent import Limits, RunOptions, run_agent
 
     options = RunOptions(
         agent=agent.value, repository=path, task=task, model=model, allow_writes=allow_writes, resume=resume,
@@ -106,7 +105,7 @@ def check_report(
 ) -> None:
     """Check that every number and path:line of REPORT appears in a tool result of the transcript, or is labelled an
     assumption, estimate, goal or "not measured". Exit 1 when a claim is unsupported."""
-    from ..agent.checkfiles import check_report_file
+    from ..agent import check_report_file
 
     try:
         result = check_report_file(report, transcript)
