@@ -44,6 +44,9 @@ def statuses(report: str, *results: str) -> dict[str, str]:
     ("A run takes 50m.", "50m", "unsupported"),
     ("A run takes 14m.", "14m", "supported"),
     ("It has 1,234 lines.", "1,234", "unsupported"),
+    ("About ~45% of commands.", "45%", "supported"),
+    ("It costs $14 a month.", "14", "supported"),
+    ("It costs $15 a month.", "15", "unsupported"),
 ])
 def test_numbers(sentence: str, claim: str, status: str) -> None:
     assert statuses(sentence)[claim] == status
@@ -78,6 +81,7 @@ def test_a_location_label_does_not_exempt_other_cells_of_a_table() -> None:
     "See https://example.com:8443/x for details.",
     "```\ntimeout-minutes: 999\n```",
     "Image python:3.11 is used.",
+    "The 1st and 2nd steps run at 02:00.",
 ])
 def test_not_claims(text: str) -> None:
     assert check_grounding(text, [TOOL]).claims == 0

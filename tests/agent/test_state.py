@@ -66,6 +66,7 @@ def test_checkpoint_and_resume_rebuild_the_conversation_and_drop_the_uncommitted
     assert tool_result_texts(store.transcript) == ['{"pipelines": 3}']
     assert reopened.append("resumed") == 3  # numbering goes on from the checkpoint
     assert not list(store.dir.glob(".state-*"))  # no temporary file left behind
+    assert (tmp_path / ".orchestrator-kit" / ".gitignore").read_text() == "*\n"  # transcripts stay out of commits
 
 
 @pytest.mark.parametrize("bad", ["../../etc", "", "x" * 500, "20261206T051700-A1B2C3", "20261206T051700-a1b2c3/.."])

@@ -54,8 +54,9 @@ NUMBER = re.compile(r"^[-+]?(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?
 VERSION = re.compile(r"^v?\d+(?:\.\d+){2,}$")
 UNITS = frozenset({
     "ms", "s", "sec", "secs", "m", "min", "mins", "h", "hr", "hrs", "d", "w", "x", "k", "kb", "mb", "gb", "tb",
-    "b", "st", "nd", "rd", "th", "ki", "mi", "gi", "kib", "mib", "gib", "y", "yr", "yrs",
-})
+    "b", "ki", "mi", "gi", "kib", "mib", "gib", "y", "yr", "yrs",
+})  # not st/nd/rd/th: "1st" is an ordinal
+PREFIXES = "~≈$€£"  # "~30%", "$0.45": the number is still a claim
 ORDINAL_WORDS = frozenset({"step", "phase", "stage", "part", "option", "section", "round", "tier", "level", "no", "#"})
 WORD = re.compile(r"[^\s\x00-\x1f|`*_()\[\]{}<>\"';!?]+")
 CORPUS_NUMBER = re.compile(r"(?<!\d)\d+(?:\.\d+)*")
@@ -263,7 +264,7 @@ def claims_in(unit: Unit) -> Iterator[tuple[ClaimKind, str, Location | Parsed]]:
         return  # tool arguments, not claims
     previous = ""
     for match in WORD.finditer("".join(masked)):
-        word = match.group(0).strip(".:,")
+        word = match.group(0).strip(".:,").lstrip(PREFIXES)
         for part in _parts(word):
             parsed = _number(part)
             if parsed is not None and previous.lower().rstrip(":") not in ORDINAL_WORDS:

@@ -83,8 +83,15 @@ def _now() -> str:
 
 
 def _safe_dir(path: Path) -> Path:
-    """Create `path` (and its parents) refusing symlinks on the way inside the runs folder."""
+    """Create `path` (and its parents) refusing symlinks on the way inside the runs folder. A fresh
+    `.orchestrator-kit/` gets a `.gitignore` of `*`, as the Writer's audit folder does: transcripts hold repository
+    text and stay out of commits when the runs live inside the repository."""
+    top = path.parents[len(RUNS_DIR.parts) - 1] if len(path.parents) >= len(RUNS_DIR.parts) else path
+    fresh = not top.exists() and not top.is_symlink()
     path.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        with contextlib.suppress(FileExistsError), (top / ".gitignore").open("x", encoding="utf-8") as fh:
+            fh.write("*\n")
     for part in (path, *path.parents[:3]):
         if part.is_symlink():
             raise InputError(f"'{part}' is a symbolic link; the runner keeps its runs only in real folders.")
