@@ -126,6 +126,7 @@ class ForbiddenItem(TruthModel):
 
 
 ForbiddenScope = Literal["inventory", "metrics", "opportunities"]
+ALL_SCOPES: list[ForbiddenScope] = ["inventory", "metrics", "opportunities"]
 
 
 class ForbiddenText(TruthModel):
@@ -133,7 +134,7 @@ class ForbiddenText(TruthModel):
 
     text: str = Field(min_length=4)
     reason: str = Field(min_length=1)
-    scope: list[ForbiddenScope] = Field(default_factory=lambda: ["inventory", "metrics", "opportunities"])
+    scope: list[ForbiddenScope] = Field(default_factory=lambda: list(ALL_SCOPES))
 
 
 class Forbidden(TruthModel):
