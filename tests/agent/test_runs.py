@@ -142,7 +142,8 @@ def test_a_workflow_run_validates_and_simulates_a_design(shop, tmp_path, fake_ap
     assert {"implementation plan", "monitoring"} <= set(report["missing_sections"])
 
 
-INVENTED = "## Executive Summary\nCurrent State: 3 pipelines; releases take 45 minutes and fail 12% of the time.\n"
+# Decimals an invented report might hold; no tool result of the sample has these values (to the tenth).
+INVENTED = "## Executive Summary\nCurrent State: 3 pipelines; releases take 47.5 minutes and fail 31.7% of the time.\n"
 
 
 def test_an_invented_number_is_caught_and_the_revision_turn_fixes_it(shop, tmp_path, fake_api) -> None:
@@ -152,7 +153,7 @@ def test_an_invented_number_is_caught_and_the_revision_turn_fixes_it(shop, tmp_p
     result_ = run_agent(RunOptions(agent="process-orchestrator", repository=shop, base_dir=tmp_path))
     assert (result_.status, result_.grounded, result_.exit_code) == ("done", True, 0)
     revision = ok_requests(api)[-1].body["messages"][-1]["content"]
-    assert "`45`" in revision and "`12%`" in revision and "releases take 45 minutes" in revision
+    assert "`47.5`" in revision and "`31.7%`" in revision and "releases take 47.5 minutes" in revision
     assert "`3`" not in revision  # supported by scan_repository's counts
     report = json.loads(Path(result_.report_json).read_text())
     assert report["revised"] is True and report["markdown"].strip() == fixed.strip()
@@ -171,9 +172,9 @@ def test_a_report_that_stays_ungrounded_is_saved_marked_so(shop, tmp_path, fake_
     report = json.loads(Path(result_.report_json).read_text())
     assert report["revised"] is True and not report["grounding"]["grounded"]
     sentences = {c["sentence"] for c in report["grounding"]["unsupported_claims"]}
-    assert sentences == {"Current State: 3 pipelines; releases take 45 minutes and fail 12% of the time."}
+    assert sentences == {"Current State: 3 pipelines; releases take 47.5 minutes and fail 31.7% of the time."}
     markdown = Path(result_.report_markdown).read_text()
-    assert "NOT grounded" in markdown and "unsupported number `12%`" in markdown
+    assert "NOT grounded" in markdown and "unsupported number `31.7%`" in markdown
 
 
 @pytest.mark.parametrize(("limits", "budget", "turns"), [
