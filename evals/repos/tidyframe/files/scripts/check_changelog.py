@@ -2,9 +2,10 @@
 """Fail when CHANGELOG.md has no section for the version in pyproject.toml."""
 
 import pathlib
-import re
 import sys
 
-version = re.search(r'^version = "(.*)"$', pathlib.Path("pyproject.toml").read_text(), re.M).group(1)
+from _versioning import current_version
+
+version = current_version(pathlib.Path("pyproject.toml").read_text())
 if f"## {version}" not in pathlib.Path("CHANGELOG.md").read_text():
     sys.exit(f"CHANGELOG.md has no section for {version}")
