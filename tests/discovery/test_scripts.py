@@ -221,7 +221,8 @@ def test_what_is_not_a_script(make_repo):
         "src/web/tools/run.ts": "#!/usr/bin/env node\nconsole.log(1)\n",
         "vendor/bin/x.sh": "echo\n",
         "node_modules/.bin/y": "#!/usr/bin/env node\n",
-        "deploy.sh": "#!/bin/bash\necho not in a script folder\n",
+        "deploy.sh": "#!/bin/bash\necho a script outside a script folder\n",
+        "ci/notes.sh": "echo no shebang, not executable, outside a script folder\n",
         "scripts/ci/nested.sh": "echo nested\n",
         "scripts/test.bats": "#!/usr/bin/env bats\n@test 'x' { true; }\n",
         "scripts/notes.awk": "{ print }\n",
@@ -229,7 +230,7 @@ def test_what_is_not_a_script(make_repo):
         "tools/tools.go": "//go:build tools\npackage tools\n",
     }
     tasks, _ = scan(make_repo, files)
-    assert sorted(tasks) == ["scripts/ci/nested.sh", "scripts/test.bats", "src/pkg/tools/cli.py",
+    assert sorted(tasks) == ["deploy.sh", "scripts/ci/nested.sh", "scripts/test.bats", "src/pkg/tools/cli.py",
                              "src/web/tools/run.ts"]
     assert tasks["scripts/test.bats"].invocation == "./scripts/test.bats"
     assert tasks["scripts/test.bats"].attributes["interpreter"] == "bats"
@@ -299,3 +300,32 @@ def test_odd_scripts_never_crash(make_repo, content):
 def test_crlf_script_commands(make_repo):
     tasks, _ = scan(make_repo, {"scripts/c.sh": b"#!/bin/sh\r\necho crlf\r\n"})
     assert lines(tasks["scripts/c.sh"]) == [("echo crlf", 2, 2)]
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        pytest.param("scripts/lib/log.sh", "log() { echo \"$*\"; }\n", id="library-folder"),
+        pytest.param("scripts/common.sh", "ROOT=$(pwd)\nlog() {\n  echo \"$*\"\n}\n", id="library-name"),
+        pytest.param("scripts/setup-env.sh", "# sourced by the others\nexport A=1\nwarn() {\n  echo w >&2\n}\n",
+                     id="only-definitions"),
+        pytest.param("scripts/completions/tool.bash", "_tool() { COMPREPLY=(); }\ncomplete -F _tool tool\n",
+                     id="completion-folder"),
+        pytest.param("scripts/tool-completion.bash", "complete -F _tool tool\n", id="completion-name"),
+        pytest.param("contrib/_tool", "#compdef tool\n_arguments '-h'\n", id="zsh-compdef"),
+        pytest.param("scripts/helpers.py", '"""Shared helpers."""\nimport os\n\nROOT = os.getcwd()\n\n'
+                     "def run(cmd):\n    return cmd\n", id="imported-python-module"),
+    ],
+)
+def test_sourced_libraries_completions_and_modules_are_not_scripts(make_repo, path, content):
+    tasks, _ = scan(make_repo, {path: content, "scripts/deploy.sh": "#!/bin/bash\nsource lib/log.sh\nlog hi\n"})
+    assert sorted(tasks) == ["scripts/deploy.sh"]
+
+
+def test_executable_shell_files_anywhere_are_scripts(make_repo):
+    root = make_repo({"ci/run-e2e.sh": "kubectl apply -f e2e/\n", "ci/env.sh": "export A=1\n",
+                      "tests/smoke.sh": "#!/bin/sh\ncurl -f localhost\n"})
+    (root / "ci/run-e2e.sh").chmod(0o755)
+    tasks, _ = scan(lambda files: root, {})
+    assert sorted(tasks) == ["ci/run-e2e.sh", "tests/smoke.sh"]
+    assert tasks["ci/run-e2e.sh"].invocation == "bash ci/run-e2e.sh"

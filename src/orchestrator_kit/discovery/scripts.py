@@ -24,9 +24,12 @@ script; so is a `.js`/`.ts` file without a shebang below the top-level script fo
 from __future__ import annotations
 
 import ast
+import os
 import posixpath
 import re
+import stat
 
+from ..errors import ConfinementError
 from ..models import Command, Task
 from ..repo import FileText
 from .base import DetectContext, Wants, basename, detector
@@ -73,7 +76,22 @@ def _is_script_candidate(path: str) -> bool:
     return extension not in _NOT_SCRIPTS  # a `.bats` or `.awk` file with a shebang is a script too
 
 
-SCRIPT_FILES = Wants(dirs=frozenset(SCRIPT_DIRS), refine=_is_script_candidate)
+SHELL_GLOBS = ("*.sh", "*.bash", "*.zsh", "*.ksh", "*.ps1")
+COMPLETION_DIRS = frozenset({"completion", "completions", "bash_completion.d", "bash-completion", "site-functions",
+                             "zsh-completions", "autocomplete"})
+_COMPLETION_NAME = re.compile(r"(?:^|[-_.])(?:completion|completions|complete)(?:[-_.]|$)|^_[\w-]+$", re.I)
+_LIBRARY_NAME = re.compile(r"^(?:lib|common|util|utils|helpers?|functions|env|vars|config|init|base)(?:[-_.]\w+)?"
+                           r"\.(?:sh|bash|zsh|ksh)$|^lib[-_]", re.I)
+LIBRARY_DIRS = frozenset({"lib", "libs", "include", "includes", "functions"})
+
+
+def in_script_dir(path: str) -> bool:
+    return not frozenset(path.lower().split("/")[:-1]).isdisjoint(SCRIPT_DIRS)
+
+
+# Files in script folders, and shell scripts by extension in any folder (kept there only when they are runnable:
+# a shebang or the executable bit).
+SCRIPT_FILES = Wants(dirs=frozenset(SCRIPT_DIRS), globs=SHELL_GLOBS, refine=_is_script_candidate)
 
 
 @detector("scripts", wants=SCRIPT_FILES)
@@ -85,6 +103,8 @@ def detect_script(ctx: DetectContext, file: FileText) -> None:
     if shebang is None and extension not in INTERPRETER_BY_EXTENSION:
         return  # a file without extension and without shebang: data, docs or a compiled program
     if shebang is None and _is_module(ctx, path, file.text, extension):
+        return
+    if _not_runnable(ctx, path, lines, shebang):
         return
     interpreter, interpreter_args = _from_shebang(shebang) if shebang else (INTERPRETER_BY_EXTENSION[extension], "")
     attributes: dict[str, str] = {
@@ -127,15 +147,86 @@ def detect_script(ctx: DetectContext, file: FileText) -> None:
     )
 
 
+def _not_runnable(ctx: DetectContext, path: str, lines: list[str], shebang: str | None) -> bool:
+    """Shell files nobody runs: completion files (`#compdef`, `completions/`, `x-completion.bash`), libraries that
+    scripts `source` (no shebang, not executable, and a library's name or folder, or nothing but definitions),
+    and, outside the script folders, any shell file without a shebang or the executable bit."""
+    parts = path.lower().split("/")
+    name = parts[-1]
+    first = lines[0].strip() if lines else ""
+    if first.startswith(("#compdef", "#autoload")) or not COMPLETION_DIRS.isdisjoint(parts[:-1]):
+        return True
+    stem = name.rsplit(".", 1)[0]
+    if ("complet" in name and _COMPLETION_NAME.search(stem)) or (name.startswith("_") and not shebang):
+        return True
+    if shebang is not None or _executable(ctx, path):
+        return False
+    if not in_script_dir(path):
+        return True
+    return bool(_LIBRARY_NAME.match(name) or not LIBRARY_DIRS.isdisjoint(parts[:-1]) or _only_definitions(lines))
+
+
+def _executable(ctx: DetectContext, path: str) -> bool:
+    """The executable bit of the file as checked out (a stat; nothing is run)."""
+    try:
+        mode = os.stat(ctx.workspace.resolve(path)).st_mode
+    except (OSError, ConfinementError):
+        return False
+    return stat.S_ISREG(mode) and bool(mode & 0o111)
+
+
+_DEFINITION = re.compile(
+    r"^(?:#.*|(?:export\s+|readonly\s+|declare(?:\s+-\w+)*\s+|local\s+)?[A-Za-z_]\w*(?:\[[^\]]*\])?\+?=.*|"
+    r"(?:function\s+)?[\w:.-]+\s*\(\s*\)\s*\{?.*|function\s+[\w:.-]+\s*\{?.*|set\s+-.*|shopt\s.*|"
+    r"(?:source|\.)\s+\S.*|\{|\}|\)|;;|fi|esac|done)$"
+)
+
+
+def _only_definitions(lines: list[str]) -> bool:
+    """Whether every line outside function bodies is a comment, an assignment, a function definition, `set`,
+    or a `source`: a library to be sourced, which does nothing when run."""
+    depth = 0
+    functions = 0
+    for raw in lines:
+        line = _strip_comment(raw.strip())
+        if not line:
+            continue
+        if depth == 0 and not _DEFINITION.match(line):
+            return False
+        functions += depth == 0 and ("(" in line or line.startswith("function"))
+        unquoted = re.sub(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"", "", line)
+        depth = max(0, depth + unquoted.count("{") - unquoted.count("}"))
+    return functions > 0
+
+
 def _is_module(ctx: DetectContext, path: str, text: str, extension: str) -> bool:
-    """A library file that lives in a script folder: a package module, or a JS/TS module deeper down."""
+    """A library file that lives in a script folder: a package module, a Python file that only defines things
+    (imported by the scripts next to it), or a JS/TS module deeper down."""
     directory = posixpath.dirname(path)
     if extension == ".py":
-        in_package = ctx.exists(posixpath.join(directory, "__init__.py"))
-        return in_package and re.search(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", text, re.M) is None
+        if re.search(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", text, re.M) is not None:
+            return False
+        return ctx.exists(posixpath.join(directory, "__init__.py")) or _python_definitions_only(text)
     if extension in (".js", ".mjs", ".cjs", ".ts"):
         return path.split("/", 1)[0].lower() not in SCRIPT_DIRS
     return False
+
+
+_DEFINING_NODES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign,
+                   ast.AnnAssign)
+
+
+def _python_definitions_only(text: str) -> bool:
+    """Whether a Python file only imports and defines (functions, classes, constants, a docstring): a module
+    other scripts import, which does nothing when run. Parsed with `ast`, never run."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    return bool(body) and all(isinstance(node, _DEFINING_NODES) for node in body)
 
 
 def _from_shebang(shebang: str) -> tuple[str, str]:
