@@ -95,8 +95,9 @@ def test_simulate_step_and_decision_options():
                "--decide", "approval=deploy_canary", "-f", "json")
     report = json.loads(proc.stdout)
     assert proc.returncode == 0
-    assert [(s["step"], s["fault"]) for s in report["scenarios"]] == [("promote", "permanent")]
+    assert [(s["step"], s["fault"]) for s in report["scenarios"] if s["then"] is None] == [("promote", "permanent")]
     assert report["scenarios"][0]["compensations"] == ["rollback_release", "rollback_canary"]
+    assert report["summary"]["second_faults"] == 0  # --step promote: recovery steps are not failed unless named
 
 
 def test_render_and_export(tmp_path):

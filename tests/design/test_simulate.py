@@ -199,9 +199,11 @@ def test_one_scenario_per_declared_error():
 
 def test_filters_paging_and_trace_option():
     report = simulate_workflow_failures(ORDER, faults=["timeout"], limit=2, include_trace=False)
-    assert report.total_scenarios == 5 and len(report.scenarios) == 2 and report.next_cursor == 2
+    total = report.total_scenarios
+    assert report.summary.scenarios == 5 and total == 5 + report.summary.second_faults
+    assert len(report.scenarios) == 2 and report.next_cursor == 2
     assert all(s.fault == "timeout" and s.trace == [] for s in report.scenarios)
-    last = simulate_workflow_failures(ORDER, faults=["timeout"], cursor=4, limit=2)
+    last = simulate_workflow_failures(ORDER, faults=["timeout"], cursor=total - 1, limit=2)
     assert len(last.scenarios) == 1 and last.next_cursor is None
     broken = simulate_workflow_failures(example_text("order-fulfilment.broken"), only_inconsistent=True, limit=None)
     assert broken.scenarios and not any(s.consistent for s in broken.scenarios)
@@ -212,7 +214,7 @@ def test_filters_paging_and_trace_option():
     [
         ({"steps": ["nope"]}, "no state named 'nope'"),
         ({"decisions": {"ghost": "x"}}, "no state named 'ghost'"),
-        ({"steps": ["order_completed"]}, "only tasks and human tasks can fail"),
+        ({"steps": ["order_completed"]}, "only tasks, human tasks and waits for events can fail"),
         ({"limit": 0}, "limit must be 1 or more"),
         ({"cursor": -1}, "cursor must be 0 or more"),
     ],

@@ -63,7 +63,11 @@ async def test_the_saga_is_valid_and_its_failures_are_what_we_worked_out(build):
     # four tasks can fail; refund and release are only entered after a fault, so 2 steps x 3 faults are run
     assert (summary["steps"], summary["scenarios"], summary["inconsistent"]) == (4, 6, 0)
     assert summary["not_reached"] == ["refund", "release"]
-    runs = {(s["step"], s["fault"]): s for s in sim["scenarios"]}
+    # Second faults in the recovery steps: reserve's three faults reach release (its retry only takes timeouts);
+    # charge's permanent fault and timeout reach refund and release (its transient fault is retried away);
+    # each recovery step fails permanently and by timeout: (3 x 1 + 2 x 2) x 2 = 14.
+    assert summary["second_faults"] == 14
+    runs = {(s["step"], s["fault"]): s for s in sim["scenarios"] if s["then"] is None}
     assert sorted(runs) == [(step, fault) for step in ("charge", "reserve")
                             for fault in ("permanent", "timeout", "transient")]
     transient = runs[("charge", "transient")]  # first attempt fails, one retry after 1 s succeeds
@@ -81,7 +85,7 @@ async def test_the_saga_is_valid_and_its_failures_are_what_we_worked_out(build):
     assert timeout["elapsed_seconds"] == 3 * 30 + 1 + 2  # three attempts time out, two waits
     reserve = runs[("reserve", "permanent")]  # not retried (only timeouts are): straight to release
     assert reserve["path"] == ["reserve", "release", "failed"] and reserve["compensated"] == []
-    assert all(s["consistent"] for s in sim["scenarios"]) and all(s["trace"] == [] for s in sim["scenarios"])
+    assert all(s["consistent"] for s in runs.values()) and all(s["trace"] == [] for s in sim["scenarios"])
     assert "consistent =" in summary["formula"]
 
 
@@ -185,7 +189,7 @@ async def test_simulation_arguments_are_checked(build):
         not_a_task = await error(client, "simulate_workflow_failures", design=SAGA, steps=["done"])
         bad_fault = await error(client, "simulate_workflow_failures", design=SAGA, faults=["meteor"])
     assert "no state named 'teleport'" in unknown
-    assert "only tasks and human tasks can fail" in not_a_task
+    assert "only tasks, human tasks and waits for events can fail" in not_a_task
     assert "faults" in bad_fault
 
 

@@ -220,12 +220,19 @@ def is_terminal(state: State) -> bool:
     return state.type in TERMINAL_TYPES
 
 
+TIMEOUTS = ("States.Timeout", "States.HeartbeatTimeout")
+
+
 def error_matches(pattern: str, error: str) -> bool:
     """Whether an `errors` entry matches a raised error, as in ASL: `States.ALL` matches everything,
-    `States.TaskFailed` everything but `States.Timeout` (docs.aws.amazon.com/step-functions, "Error names")."""
+    `States.TaskFailed` everything but the timeouts, and `States.Timeout` also a missed heartbeat
+    (`States.HeartbeatTimeout`, which only its own name and those two match; docs.aws.amazon.com/step-functions,
+    "Error names")."""
     if pattern == error or pattern == "States.ALL":
         return True
-    return pattern == "States.TaskFailed" and error != "States.Timeout"
+    if pattern == "States.Timeout":
+        return error == "States.HeartbeatTimeout"
+    return pattern == "States.TaskFailed" and error not in TIMEOUTS
 
 
 def reach_masks(names: list[str], successors: dict[str, list[str]], value: dict[str, int]) -> dict[str, int]:

@@ -277,6 +277,13 @@ class TaskState(_Activity):
     side_effect: SideEffect | None = None
     idempotency: Idempotency | None = None
     errors: StepErrors | None = None
+    settles: str | None = Field(
+        default=None,
+        description=(
+            "A status check (reconciliation): the name of a step whose outcome is unknown after a timeout. When "
+            "this task succeeds, whether that step's effect happened is known, so running it again is safe."
+        ),
+    )
 
     @property
     def participant(self) -> str:

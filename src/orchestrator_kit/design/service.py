@@ -18,7 +18,7 @@ from ..errors import InputError
 from .asl import AslExport
 from .graph import DesignGraph
 from .load import DesignInput, LoadedDesign, load_design
-from .model import SCHEMA_VERSION, HumanTaskState, TaskState, json_schema
+from .model import SCHEMA_VERSION, HumanTaskState, TaskState, WaitState, json_schema
 from .render import Diagram, DiagramKind
 from .simulate import DEFAULT_MAX_TOTAL_STEPS, FaultKind, SimulationReport, SimulationSummary
 from .validate import RULES, SEVERITY_RANK, Finding, Severity
@@ -140,11 +140,13 @@ def simulate_workflow_failures(
     limit: int | None = DEFAULT_SCENARIOS_LIMIT,
     max_total_steps: int = DEFAULT_MAX_TOTAL_STEPS,
 ) -> SimulationReport:
-    """Fail every task and human task (or only `steps`) in each way in `faults` (default: transient, permanent,
-    timeout), one fault per run, and report for each run the path, retries, compensations in order and whether
-    the end state is consistent (the formula and the fault model are in `summary`). `decisions` fixes the target of
-    a choice or outcome by state name (otherwise the option nearest to a succeed state is taken). Scenarios stop
-    once `max_total_steps` state entries have been simulated; `summary.skipped` counts the ones left out."""
+    """Fail every task, human task and wait for events (or only `steps`) in each way in `faults` (default:
+    transient, permanent, timeout), on the first explored path that enters it, then each compensation or recovery
+    step of every failure path as a second fault, and report for each run the path, retries, compensations in order
+    and whether the end state is consistent (the formula and the fault model are in `summary`). `decisions` fixes
+    the target of a choice or outcome by state name (otherwise the option nearest to a succeed state is taken, and
+    each alternative on that path is explored once). Scenarios stop once `max_total_steps` state entries have been
+    simulated; `summary.skipped` counts the ones left out."""
     from .simulate import simulate
 
     loaded = _load(design)
@@ -152,29 +154,43 @@ def simulate_workflow_failures(
     unknown = [s for s in (steps or []) + list(decisions or {}) if s not in graph.nodes]
     if unknown:
         raise InputError(f"no state named {', '.join(repr(s) for s in unknown)} in design '{loaded.design.name}'")
-    not_steps = [s for s in steps or [] if not isinstance(graph.nodes[s].state, TaskState | HumanTaskState)]
+    not_steps = [
+        s for s in steps or []
+        if not isinstance(graph.nodes[s].state, TaskState | HumanTaskState)
+        and not (isinstance(graph.nodes[s].state, WaitState) and graph.nodes[s].state.events is not None)  # type: ignore[union-attr]
+    ]
     if not_steps:
-        raise InputError(f"only tasks and human tasks can fail: {', '.join(repr(s) for s in not_steps)}")
+        raise InputError(
+            f"only tasks, human tasks and waits for events can fail: {', '.join(repr(s) for s in not_steps)}"
+        )
     if max_total_steps < 1:
         raise InputError(f"max_total_steps must be 1 or more, not {max_total_steps}")
     result = simulate(graph, faults=faults, steps=steps, decisions=decisions, max_total_steps=max_total_steps)
     happy, scenarios = result.happy, result.scenarios
-    consistent = sum(1 for s in scenarios if s.consistent)
+    singles = [s for s in scenarios if s.then is None]
+    doubles = [s for s in scenarios if s.then is not None]
+    consistent = sum(1 for s in singles if s.consistent)
     shown = [s for s in scenarios if not (only_inconsistent and s.consistent)]
     start, end, next_cursor = _page(len(shown), cursor, limit)
     page = shown[start:end]
     if not include_trace:
         page = [s.model_copy(update={"trace": []}) for s in page]
         happy = happy.model_copy(update={"trace": []})
-    step_count = sum(1 for n in graph.all_nodes if n.state.type in ("task", "human_task"))
+    step_count = sum(
+        1 for n in graph.all_nodes
+        if n.state.type in ("task", "human_task") or (isinstance(n.state, WaitState) and n.state.events is not None)
+    )
     return SimulationReport(
         design=loaded.design.name,
         happy_path=happy,
         summary=SimulationSummary(
             steps=step_count,
-            scenarios=len(scenarios),
+            scenarios=len(singles),
             consistent=consistent,
-            inconsistent=len(scenarios) - consistent,
+            inconsistent=len(singles) - consistent,
+            second_faults=len(doubles),
+            second_faults_inconsistent=sum(1 for s in doubles if not s.consistent),
+            paths_explored=result.paths_explored,
             not_reached=result.not_reached,
             skipped=result.skipped,
         ),

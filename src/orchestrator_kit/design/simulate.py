@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +21,7 @@ from .model import (
     TASK_FAILED,
     TIMEOUT_ERROR,
     ChoiceState,
+    Condition,
     FailState,
     HumanTaskState,
     ParallelState,
@@ -29,6 +31,7 @@ from .model import (
 )
 from .validate import retry_delay
 
+HEARTBEAT_ERROR = "States.HeartbeatTimeout"
 FaultKind = Literal["transient", "permanent", "timeout"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("transient", "permanent", "timeout")
 Status = Literal["succeeded", "failed", "timed_out", "stuck", "loop", "broken"]
@@ -43,12 +46,22 @@ ASSUMPTIONS = [
     "any effect; later attempts succeed",
     "permanent: every attempt fails with the step's permanent error (declared, else States.TaskFailed) before any "
     "effect",
-    "timeout: every attempt stops answering and times out (at heartbeat_seconds when set, else timeout_seconds or the "
-    "human task deadline); its side effect may have been applied, so it counts as committed until compensated",
+    "timeout: every attempt stops answering and times out (at heartbeat_seconds when set, raising "
+    "States.HeartbeatTimeout, else timeout_seconds or the human task deadline, raising States.Timeout; a wait for "
+    "events times out at its timeout_seconds); its side effect may have been applied, so it counts as committed "
+    "until compensated, and a status check (`settles`) that succeeds makes a later retry safe",
     "decisions (choices, guards, outcomes, events) take the option nearest to a succeed state, ties in written "
-    "order, unless `decisions` names the target",
-    "parallel branches run in the order written and all run to completion before a failing parallel state raises "
+    "order, unless `decisions` names the target; a guard on `$$.visits.<state>` (times that state was entered) is "
+    "evaluated, so a loop capped at N attempts ends after N",
+    "paths: besides that default path, every alternative decision on it is explored once (at most "
+    "MAX_EXPLORED_PATHS fault-free paths), and each step is failed on the first explored path that enters it",
+    "parallel branches run concurrently: their commits are not ordered against each other (compensation order is "
+    "checked against the causal order), and a failing branch fails after the other branches committed everything "
     "(the worst case for compensation); a retry of the parallel state runs every branch again",
+    "recovery: after each single fault, every compensation or recovery step its failure path runs (not on the "
+    "fault-free path) is failed too, permanently and by timeout, as a second fault",
+    "an execution that enters one state more than LOOP_VISITS times and ends at the workflow timeout loops without "
+    "a way out: inconsistent",
     "elapsed_seconds is a lower bound: successful steps take no time; it adds timeouts, retry delays (without "
     "jitter) and waits",
 ]
@@ -63,12 +76,22 @@ class RetryRecord(BaseModel):
     delay_seconds: float
 
 
+class SecondFault(BaseModel):
+    """A second fault, in a compensation or recovery step of the first fault's failure path."""
+
+    step: str
+    fault: FaultKind
+    error: str
+
+
 class Scenario(BaseModel):
-    """One fault in one step, and what the design does about it."""
+    """One fault in one step (and possibly a second in its recovery), and what the design does about it."""
 
     step: str | None = Field(description="The failed step; null for the run without faults.")
     fault: FaultKind | None = None
     error: str | None = Field(default=None, description="The error the fault raises.")
+    then: SecondFault | None = Field(default=None, description="A second fault, in the failure path's recovery.")
+    decisions: dict[str, str] = Field(default_factory=dict, description="Decisions fixed to reach this path.")
     status: Status
     end_state: str | None = None
     uncaught_error: str | None = None
@@ -89,12 +112,23 @@ class Scenario(BaseModel):
 
 
 class SimulationSummary(BaseModel):
-    steps: int = Field(description="Tasks and human tasks that can fail.")
-    scenarios: int
+    """Counts over the single-fault scenarios (the gate), and apart from them over the second faults: a failed
+    compensation always leaves its effect applied, so those say which recoveries a person or a reconciliation must
+    back up, not whether the design is sound."""
+
+    steps: int = Field(description="Tasks, human tasks and waits for events that can fail.")
+    scenarios: int = Field(description="Single-fault scenarios.")
     consistent: int
     inconsistent: int
+    second_faults: int = Field(default=0, description="Scenarios with a second fault in a recovery step.")
+    second_faults_inconsistent: int = Field(
+        default=0, description="Second-fault scenarios that end with an effect applied or another inconsistency."
+    )
+    paths_explored: int = Field(default=1, description="Fault-free paths explored (bounded by MAX_EXPLORED_PATHS).")
     not_reached: list[str] = Field(
-        default_factory=list, description="Steps the fault-free run never enters (only reached after another fault)."
+        default_factory=list,
+        description="Not tested: steps no explored fault-free path enters (reached only after a fault, if at all); "
+        "faults in recovery steps are covered by second faults.",
     )
     skipped: int = Field(
         default=0, description="Scenarios not run because the budget of simulated steps (max_total_steps) was spent."
@@ -117,6 +151,11 @@ class Fault:
     step: str
     kind: FaultKind
     error: str
+
+
+MAX_EXPLORED_PATHS = 32
+LOOP_VISITS = 3
+_VISITS = "$$.visits."
 
 
 # Outcomes of running a scope: it reached a terminal, raised an error, or the whole execution stopped.
@@ -144,7 +183,7 @@ _MAX_ELAPSED = 1e18  # keeps absurd durations finite (and JSON-safe) in the repo
 @dataclass
 class _Run:
     graph: DesignGraph
-    fault: Fault | None
+    faults: dict[str, Fault]
     decisions: dict[str, str]
     max_steps: int
     path: list[str] = field(default_factory=list)
@@ -159,8 +198,12 @@ class _Run:
     order_ok: bool = True
     elapsed: float = 0.0
     steps: int = 0
-    transient_used: bool = False
+    transient_used: set[str] = field(default_factory=set)
     commits: int = 0
+    visits: Counter[str] = field(default_factory=Counter)
+    # Causal order of commits: the commits that happened before the current point, and before each commit.
+    context: frozenset[str] = frozenset()
+    preds: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
@@ -177,12 +220,32 @@ class _Run:
         return None
 
     def decide(self, node: Node, edges: list[Edge]) -> Node | _Stop:
+        counted = self.by_visits(node, edges)
+        if counted is not None:
+            return counted
         if node.name not in self.decisions:
             cache = self.graph.memo.setdefault("decisions", {})  # the policy depends on the graph only
             if id(node) not in cache:
                 cache[id(node)] = self.choose(node, edges)
             return cache[id(node)]
         return self.choose(node, edges)
+
+    def by_visits(self, node: Node, edges: list[Edge]) -> Node | _Stop | None:
+        """When guards read `$$.visits.<state>`, evaluate them in written order as ASL would: the first one that
+        holds wins; one that does not hold is left out. None when no guard of `edges` reads a visit count."""
+        guards = [(e, _visit_guard(self.graph, node, e)) for e in edges]
+        if all(g is None for _, g in guards):
+            return None
+        remaining = []
+        for edge, guard in guards:
+            value = guard(self.visits) if guard is not None else None
+            if value is False:
+                continue
+            if value is True and not remaining:
+                target = self.graph.target(node, edge.target)
+                return target if target is not None else _Stop("broken", f"'{edge.target}' is no state")
+            remaining.append(edge)
+        return self.choose(node, remaining) if remaining else _Stop("broken", f"no way out of '{node.name}'")
 
     def choose(self, node: Node, edges: list[Edge]) -> Node | _Stop:
         usable = [(e, self.graph.target(node, e.target)) for e in edges]
@@ -213,6 +276,8 @@ class _Run:
             self.commits += 1
             self.live[node.name] = self.commits
             self.commit_log.append(node.name)
+            self.preds[node.name] = self.context
+            self.context = self.context | {node.name}
         if not certain and node.name not in self.uncertain:
             self.uncertain.append(node.name)
 
@@ -225,8 +290,8 @@ class _Run:
         undone = [s for s in undoes if s in self.live]
         undone.sort(key=lambda s: -self.live[s])  # one task undoing several effects undoes the latest first
         for step in undone:
-            number = self.live.pop(step)
-            if any(later > number for later in self.live.values()):
+            self.live.pop(step)
+            if any(step in self.preds.get(other, ()) for other in self.live):
                 self.order_ok = False  # undone while an effect committed after it is still applied: not LIFO
             self.compensated.append(step)
             self.note(f"{node.name}: undid {step}")
@@ -244,16 +309,28 @@ class _Run:
             if self.steps > self.max_steps:
                 return _Stop("loop", f"more than {self.max_steps} steps: the execution loops")
             self.path.append(node.name)
+            self.visits[node.name] += 1
             state = node.state
             if isinstance(state, SucceedState | FailState):
                 return _End(node)
             if isinstance(state, ChoiceState):
                 nxt = self.decide(node, self.graph.forward_edges(node))
             elif isinstance(state, WaitState):
-                stop = self.spend(state.seconds or 0.0)
-                if stop:
-                    return stop
-                nxt = self.decide(node, self.graph.forward_edges(node))
+                fault = self.faults.get(node.name)
+                if fault is not None and state.events is not None:  # the event never comes
+                    stop = self.spend(state.timeout_seconds or 0.0)
+                    if stop:
+                        return stop
+                    self.note(f"{node.name}: no {', '.join(state.events)} within its timeout")
+                    target = self.catch(node, TIMEOUT_ERROR)
+                    if target is None:
+                        return _Raise(TIMEOUT_ERROR)
+                    nxt = target
+                else:
+                    stop = self.spend(state.seconds or 0.0)
+                    if stop:
+                        return stop
+                    nxt = self.decide(node, self.graph.forward_edges(node))
             else:
                 result = self.run_parallel(node) if isinstance(state, ParallelState) else self.run_activity(node)
                 if isinstance(result, _Stop):
@@ -285,7 +362,7 @@ class _Run:
         state = node.state
         if not isinstance(state, TaskState | HumanTaskState):
             raise TypeError(f"not an activity: {state.type}")
-        fault = self.fault if self.fault and self.fault.step == node.name else None
+        fault = self.faults.get(node.name)
         if fault is None:
             self.succeed(node)
             return None
@@ -293,12 +370,12 @@ class _Run:
         attempt = 0
         while True:
             attempt += 1
-            failing = fault is not None and (fault.kind != "transient" or not self.transient_used)
+            failing = fault is not None and (fault.kind != "transient" or node.name not in self.transient_used)
             if fault is None or not failing:
                 self.succeed(node)
                 return None
             if fault.kind == "transient":
-                self.transient_used = True
+                self.transient_used.add(node.name)
             if fault.kind == "timeout":
                 stop = self.time_out(node, attempt)
                 if stop:
@@ -351,6 +428,13 @@ class _Run:
         state = node.state
         if isinstance(state, TaskState) and state.side_effect:
             self.commit(node, certain=True)
+        if isinstance(state, TaskState) and state.settles:
+            settled = state.settles
+            if settled in self.uncertain:
+                self.uncertain.remove(settled)
+                # The check tells whether the effect happened, so running the step again cannot apply it twice.
+                self.applications[settled] = 0
+                self.note(f"{node.name}: the outcome of {settled} is known")
         self.compensate(node)
 
     def run_parallel(self, node: Node) -> _Raise | _Stop | None:
@@ -361,8 +445,12 @@ class _Run:
         counters: Counter[int] = Counter()
         while True:
             error: str | None = None
+            start, ends = self.context, []
             for scope in scopes:
+                self.context = start  # branches run concurrently: no branch's commits precede another's
                 outcome = self.run_scope(scope)
+                ends.append(self.context)
+                self.context = frozenset().union(*ends)
                 if isinstance(outcome, _Stop):
                     return outcome
                 if isinstance(outcome, _Raise):
@@ -411,10 +499,65 @@ def _idempotent(graph: DesignGraph, name: str) -> bool:
     return isinstance(state, TaskState) and state.idempotency is not None and state.idempotency.declared
 
 
-def run_scenario(graph: DesignGraph, fault: Fault | None, decisions: dict[str, str] | None = None) -> Scenario:
-    """Run the design once, with at most one fault, and judge the end state."""
+_GuardFn = Callable[[Counter[str]], bool | None]
+
+
+def _visit_guard(graph: DesignGraph, node: Node, edge: Edge) -> _GuardFn | None:
+    """A function of the visit counts for `edge`'s guard when it reads only `$$.visits.<state>` comparisons (with
+    all/any/not), else None (the guard reads the workflow's data, which the simulator does not have)."""
+    state = node.state
+    condition = None
+    if isinstance(state, ChoiceState) and edge.kind == "choice":
+        index = int(edge.pointer.rsplit("/", 2)[-2])
+        condition = state.choices[index].condition
+    elif edge.kind == "transition" and edge.guarded:
+        index = int(edge.pointer.rsplit("/", 2)[-2])
+        condition = state.transitions[index].guard  # type: ignore[union-attr]
+    if condition is None or not _reads_only_visits(condition):
+        return None
+    return lambda visits: _evaluate(condition, visits)
+
+
+def _reads_only_visits(c: Condition) -> bool:
+    if c.all is not None or c.any is not None:
+        return bool(c.all or c.any) and all(_reads_only_visits(x) for x in (c.all or c.any or []))
+    if c.not_ is not None:
+        return _reads_only_visits(c.not_)
+    return (
+        c.variable is not None
+        and c.variable.startswith(_VISITS)
+        and c.op in ("eq", "ne", "lt", "le", "gt", "ge")
+        and isinstance(c.value, int | float)
+        and not isinstance(c.value, bool)
+    )
+
+
+def _evaluate(c: Condition, visits: Counter[str]) -> bool:
+    if c.all is not None:
+        return all(_evaluate(x, visits) for x in c.all)
+    if c.any is not None:
+        return any(_evaluate(x, visits) for x in c.any)
+    if c.not_ is not None:
+        return not _evaluate(c.not_, visits)
+    count = visits[(c.variable or "")[len(_VISITS):]]
+    value = float(c.value)  # type: ignore[arg-type]
+    return {
+        "eq": count == value, "ne": count != value, "lt": count < value,
+        "le": count <= value, "gt": count > value, "ge": count >= value,
+    }[c.op or "eq"]
+
+
+def run_scenario(
+    graph: DesignGraph,
+    fault: Fault | None,
+    decisions: dict[str, str] | None = None,
+    then: Fault | None = None,
+) -> Scenario:
+    """Run the design once, with at most one fault (and `then`, a second one in a recovery step), and judge the
+    end state."""
     max_steps = max(1000, 20 * len(graph.all_nodes))
-    run = _Run(graph=graph, fault=fault, decisions=dict(decisions or {}), max_steps=max_steps)
+    faults = {f.step: f for f in (fault, then) if f is not None}
+    run = _Run(graph=graph, faults=faults, decisions=dict(decisions or {}), max_steps=max_steps)
     outcome = run.run_scope(graph.root)
     end_state = None
     uncaught = None
@@ -430,6 +573,13 @@ def run_scenario(graph: DesignGraph, fault: Fault | None, decisions: dict[str, s
         run.note(outcome.reason)
         if status != "timed_out":
             reasons.append(outcome.reason)
+        else:
+            looped = [name for name, n in run.visits.items() if n > LOOP_VISITS]
+            if looped:
+                reasons.append(
+                    f"the execution loops ({', '.join(repr(n) for n in looped[:3])} entered up to "
+                    f"{max(run.visits[n] for n in looped)} times) and ends only at the workflow timeout"
+                )
     duplicates = [s for s, n in run.applications.items() if n > 1 and not _idempotent(graph, s)]
     reasons += [
         f"'{s}' may have applied its side effect {run.applications[s]} times (not idempotent)" for s in duplicates
@@ -447,6 +597,8 @@ def run_scenario(graph: DesignGraph, fault: Fault | None, decisions: dict[str, s
         step=fault.step if fault else None,
         fault=fault.kind if fault else None,
         error=fault.error if fault else None,
+        then=SecondFault(step=then.step, fault=then.kind, error=then.error) if then else None,
+        decisions=dict(decisions or {}),
         status=status,
         end_state=end_state,
         uncaught_error=uncaught,
@@ -468,13 +620,17 @@ def run_scenario(graph: DesignGraph, fault: Fault | None, decisions: dict[str, s
 
 
 def faults_for(node: Node, kinds: tuple[FaultKind, ...] | list[FaultKind]) -> list[Fault]:
-    """The faults injected into one step: one per declared transient and permanent error, and one timeout."""
+    """The faults injected into one step: one per declared transient and permanent error, and one timeout (a
+    missed heartbeat when the task heartbeats). A wait for events can only time out."""
     state = node.state
     declared = state.errors if isinstance(state, TaskState) else None
     faults: list[Fault] = []
     for kind in kinds:
         if kind == "timeout":
-            faults.append(Fault(node.name, kind, TIMEOUT_ERROR))
+            heartbeat = isinstance(state, TaskState) and state.heartbeat_seconds is not None
+            faults.append(Fault(node.name, kind, HEARTBEAT_ERROR if heartbeat else TIMEOUT_ERROR))
+            continue
+        if isinstance(state, WaitState):
             continue
         names = (declared.transient if kind == "transient" else declared.permanent) if declared else []
         faults.extend(Fault(node.name, kind, error) for error in (names or [TASK_FAILED]))
@@ -492,6 +648,36 @@ class SimulationRun:
     scenarios: list[Scenario]
     not_reached: list[str]
     skipped: int
+    paths_explored: int = 1
+
+
+def _faultable(node: Node) -> bool:
+    state = node.state
+    return isinstance(state, TaskState | HumanTaskState) or (isinstance(state, WaitState) and state.events is not None)
+
+
+def _explore(graph: DesignGraph, happy: Scenario, decisions: dict[str, str]) -> list[Scenario]:
+    """Fault-free paths besides the default one: each other option of each decision on the default path, once
+    (at most MAX_EXPLORED_PATHS paths in all, the default included)."""
+    paths: list[Scenario] = []
+    seen: set[tuple[str, ...]] = {tuple(happy.path)}
+    for name in dict.fromkeys(happy.path):
+        node = graph.nodes.get(name)
+        if node is None or name in decisions:
+            continue
+        edges = graph.forward_edges(node)
+        if len({e.target for e in edges}) < 2 or not isinstance(node.state, ChoiceState | HumanTaskState | WaitState
+                                                                | TaskState | ParallelState):
+            continue
+        for target in dict.fromkeys(e.target for e in edges):
+            if len(paths) + 1 >= MAX_EXPLORED_PATHS:
+                return paths
+            scenario = run_scenario(graph, None, {**decisions, name: target})
+            key = tuple(scenario.path)
+            if key not in seen:
+                seen.add(key)
+                paths.append(scenario)
+    return paths
 
 
 def simulate(
@@ -505,24 +691,54 @@ def simulate(
     """The fault-free run, one scenario per fault of every reached step (in design order, until `max_total_steps`
     state entries are spent), and the steps never reached without a fault."""
     kinds = tuple(dict.fromkeys(faults)) if faults else FAULT_KINDS
-    happy = run_scenario(graph, None, decisions)
-    entered = set(happy.path)
-    run = SimulationRun(happy=happy, scenarios=[], not_reached=[], skipped=0)
-    spent = len(happy.path)
+    fixed = dict(decisions or {})
+    happy = run_scenario(graph, None, fixed)
+    alternatives = _explore(graph, happy, fixed)
+    # The decisions that first reach each state: the default path's, else the first alternative that enters it.
+    reach: dict[str, dict[str, str]] = {}
+    for path in [happy, *alternatives]:
+        for name in path.path:
+            reach.setdefault(name, path.decisions)
+    run = SimulationRun(happy=happy, scenarios=[], not_reached=[], skipped=0, paths_explored=1 + len(alternatives))
+    spent = len(happy.path) + sum(len(p.path) for p in alternatives)
     wanted = set(steps) if steps else None
+    firsts: list[tuple[Fault, Scenario]] = []
     for node in graph.all_nodes:
-        if not isinstance(node.state, TaskState | HumanTaskState):
+        if not _faultable(node):
             continue
         if wanted is not None and node.name not in wanted:
             continue
-        if node.name not in entered:
-            run.not_reached.append(node.name)
+        if node.name not in reach:
+            if not (wanted is not None and any(node.name in s.path for _, s in firsts)):
+                run.not_reached.append(node.name)
             continue
         for fault in faults_for(node, kinds):
             if spent >= max_total_steps:
                 run.skipped += 1
                 continue
-            scenario = run_scenario(graph, fault, decisions)
+            scenario = run_scenario(graph, fault, reach[node.name])
             spent += len(scenario.path)
             run.scenarios.append(scenario)
+            firsts.append((fault, scenario))
+    # Second faults: each recovery step a failure path runs (one no fault-free path enters) fails too.
+    second_kinds = [k for k in kinds if k != "transient"]
+    tried: set[tuple[str, ...]] = set()
+    for fault, first in firsts:
+        for name in dict.fromkeys(first.path):
+            node = graph.nodes.get(name)
+            if node is None or name in reach or name == fault.step or not _faultable(node):
+                continue
+            if wanted is not None and name not in wanted:
+                continue
+            for second in faults_for(node, second_kinds):
+                key = (fault.step, fault.kind, fault.error, name, second.kind, second.error)
+                if key in tried:
+                    continue
+                tried.add(key)
+                if spent >= max_total_steps:
+                    run.skipped += 1
+                    continue
+                scenario = run_scenario(graph, fault, first.decisions, then=second)
+                spent += len(scenario.path)
+                run.scenarios.append(scenario)
     return run

@@ -42,16 +42,24 @@ def print_simulation(report: SimulationReport, console: Console) -> None:
             end = s.end_state or s.uncaught_error or ""
             verdict = Text("yes", style="green") if s.consistent else Text("NO", style="bold red")
             detail = "; ".join(s.reasons) if s.reasons else " → ".join(s.path)
+            fault = f"{s.fault} ({s.error})" + (f", then {s.then.step}: {s.then.fault}" if s.then else "")
             table.add_row(
-                s.step or "", f"{s.fault} ({s.error})", str(s.total_retries), " → ".join(s.compensations),
+                s.step or "", fault, str(s.total_retries), " → ".join(s.compensations),
                 f"{end} ({s.status})", verdict, detail,
             )
         console.print(table)
     summary = report.summary
     console.print(
-        f"{report.design}: {summary.consistent} of {summary.scenarios} scenarios consistent "
-        f"({summary.inconsistent} inconsistent) over {summary.steps} steps"
-        + (f"; never reached without a fault: {', '.join(summary.not_reached)}" if summary.not_reached else "")
+        f"{report.design}: {summary.consistent} of {summary.scenarios} single faults consistent "
+        f"({summary.inconsistent} inconsistent) over {summary.steps} steps and {summary.paths_explored} "
+        "fault-free paths"
+        + (
+            f"; {summary.second_faults} second faults in recovery steps, {summary.second_faults_inconsistent} of "
+            "them leave an effect applied (back those recoveries with a person or a reconciliation)"
+            if summary.second_faults else ""
+        )
+        + (f"; not tested (no fault-free path enters them): {', '.join(summary.not_reached)}"
+           if summary.not_reached else "")
         + (f"; {summary.skipped} scenarios not run (--max-total-steps spent)" if summary.skipped else "")
     )
     console.print(Text(f"formula: {summary.formula}", style="dim"))
