@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -36,19 +37,28 @@ def test_a_sample_scores_and_passes_as_json_table_and_markdown(tmp_path):
 
 
 def test_a_broken_detector_fails_the_suite(monkeypatch):
-    """A discovery that drops one job of one pipeline must make `eval tools` exit 1 and name the miss."""
-    real = service.discover
+    """The GitHub Actions detector, broken to drop the last job of each workflow it reads, must make `eval tools`
+    exit 1 and name the misses."""
+    from orchestrator_kit.discovery import base, load_detectors
 
-    def drop_one_job(*args, **kwargs):  # type: ignore[no-untyped-def]
-        inventory = real(*args, **kwargs)
-        first = inventory.pipelines[0]
-        return inventory.model_copy(update={"pipelines": [first.model_copy(update={"jobs": first.jobs[1:]}),
-                                                          *inventory.pipelines[1:]]})
+    load_detectors()
+    index = next(i for i, d in enumerate(base.DETECTORS) if d.name == "github-actions")
+    real = base.DETECTORS[index]
 
-    monkeypatch.setattr(service, "discover", drop_one_job)
+    def drop_last_job(ctx, file):  # type: ignore[no-untyped-def]
+        before = len(ctx.findings.pipelines)
+        real.detect(ctx, file)
+        for pipeline in ctx.findings.pipelines[before:]:
+            del pipeline.jobs[-1:]
+
+    broken = list(base.DETECTORS)
+    broken[index] = replace(real, detect=drop_last_job)
+    monkeypatch.setattr(base, "DETECTORS", broken)
+    monkeypatch.setattr("orchestrator_kit.discovery.DETECTORS", broken)
     result = CliRunner().invoke(app, ["eval", "tools", "--cases", str(ACME), "-f", "markdown"])
     assert result.exit_code == 1, result.output
-    assert "acme-shop: job recall 0.83 < 0.95: FAIL" in result.output
+    assert "acme-shop: job recall 0.50 < 0.95: FAIL" in result.output
+    assert "| acme-shop | 0.9" in result.output and "FAIL |" in result.output
 
 
 def test_known_failures_are_shown_and_do_not_fail(tmp_path, monkeypatch):
