@@ -171,7 +171,7 @@ def test_a_report_that_stays_ungrounded_is_saved_marked_so(shop, tmp_path, fake_
     assert result_.unsupported == 3  # 3 pipelines is unsupported too: no tool was called
     report = json.loads(Path(result_.report_json).read_text())
     assert report["revised"] is True and not report["grounding"]["grounded"]
-    sentences = {c["sentence"] for c in report["grounding"]["unsupported_claims"]}
+    sentences = set(report["grounding"]["offending_sentences"])
     assert sentences == {"Current State: 3 pipelines; releases take 47.5 minutes and fail 31.7% of the time."}
     markdown = Path(result_.report_markdown).read_text()
     assert "NOT grounded" in markdown and "unsupported number `31.7%`" in markdown

@@ -38,16 +38,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 ClaimKind = Literal["number", "location"]
 ClaimStatus = Literal["supported", "labelled", "unsupported"]
 
 # A label anywhere in the sentence (or table cell) exempts its numbers: the report says they are not measurements.
 LABEL = re.compile(r"\b(assum(?:ption|ptions|ed|es|ing)?|estimat(?:e|es|ed|ion)|goals?|not measured)\b", re.IGNORECASE)
+# One character class before the colon, and no match may start inside a word, so a long word costs linear time (a
+# class of letters between two classes that also hold letters backtracks cubically). The path must hold a letter:
+# checked in code (`_is_path`).
 LOCATION = re.compile(
-    r"(?<![\w/.@:-])(?P<path>[A-Za-z0-9_.@+/-]*[A-Za-z_][A-Za-z0-9_.@+/-]*):(?P<start>\d+)(?:-(?P<end>\d+))?"
-    r"(?![\d:]|\.\d|[A-Za-z_])"
+    r"(?<![\w/.@:+-])(?P<path>[\w.@+/-]+):(?P<start>\d+)(?:-(?P<end>\d+))?(?![\d:]|\.\d|[A-Za-z_])"
 )
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?$")
 NUMBER = re.compile(r"^[-+]?(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<unit>%|[A-Za-z]{1,5})?$")
@@ -60,7 +62,8 @@ PREFIXES = "~≈$€£"  # "~30%", "$0.45": the number is still a claim
 ORDINAL_WORDS = frozenset({"step", "phase", "stage", "part", "option", "section", "round", "tier", "level", "no", "#"})
 WORD = re.compile(r"[^\s\x00-\x1f|`*_()\[\]{}<>\"';!?]+")
 CORPUS_NUMBER = re.compile(r"(?<!\d)\d+(?:\.\d+)*")
-CORPUS_LOCATION = re.compile(r"([A-Za-z0-9_.@+/-]*[A-Za-z_][A-Za-z0-9_.@+/-]*):(\d+)(?:-(\d+))?")
+CORPUS_LOCATION = re.compile(r"(?<![\w/.@:+-])([\w.@+/-]+):(\d+)(?:-(\d+))?")
+HAS_LETTER = re.compile(r"[A-Za-z_]")
 HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(?:\d+(?:\.\d+)*\.?\s+)?(.*)$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*`])")
@@ -94,6 +97,8 @@ class GroundingResult(BaseModel):
     rule: str = ("Every number and path:line must appear in a tool result of the run, or its sentence must label it "
                  "an assumption, estimate, goal or 'not measured'.")
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def offending_sentences(self) -> list[str]:
         """The distinct sentences that hold unsupported claims, in report order."""
         return list(dict.fromkeys(c.sentence for c in self.unsupported_claims))
@@ -129,6 +134,8 @@ class Evidence:
             if value is not None:
                 self.values.append(value)
         for match in CORPUS_LOCATION.finditer(text):
+            if not HAS_LETTER.search(match.group(1)):
+                continue
             self.literals.add(match.group(0))
             start = int(match.group(2))
             self._range(match.group(1), start, int(match.group(3) or start))
@@ -254,6 +261,8 @@ def claims_in(unit: Unit) -> Iterator[tuple[ClaimKind, str, Location | Parsed]]:
     masked = list(text)
     for match in LOCATION.finditer(text):
         path = match.group("path")
+        if not HAS_LETTER.search(path):
+            continue
         if "//" in text[max(0, match.start() - 8):match.end()] or path.lower().startswith(("http", "www.")):
             continue
         start = int(match.group("start"))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from .grounding import FENCE, GroundingResult
 
-HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")  # the closing #s are stripped in code (no backtracking)
 BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 FIELD_LINE = re.compile(r"^\s*\**(?P<name>Current State|Proposed State|Expected Benefits|Current state|Issues found|"
                         r"Design decisions|Design)\**\s*:\s*\**\s*(?P<value>.*)$", re.IGNORECASE)
@@ -80,7 +80,7 @@ def parse_tree(markdown: str) -> Node:
         if heading is None:
             stack[-1].body.append(line)
             continue
-        node = Node(heading.group(2).strip(), len(heading.group(1)))
+        node = Node(heading.group(2).rstrip().rstrip("#").strip(), len(heading.group(1)))
         while stack[-1].level >= node.level:
             stack.pop()
         stack[-1].children.append(node)

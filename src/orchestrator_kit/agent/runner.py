@@ -363,7 +363,7 @@ class Run:
             result = check_grounding(state.report_text, tool_result_texts(self.store.transcript))
             self.store.append("grounding", stage=state.stage, claims=result.claims, supported=result.supported,
                               labelled=result.labelled, unsupported=result.unsupported,
-                              offending=result.offending_sentences())
+                              offending=result.offending_sentences)
             grounded = result.grounded
             if state.stage == REVISION:
                 state.revised = True
