@@ -86,7 +86,8 @@ def test_sigkill_after_an_applied_write_then_resume_never_writes_twice(shop, tmp
     out, err = second.communicate(timeout=WAIT)
     assert second.returncode == 0, err
     outcome = json.loads(out)
-    assert (outcome["status"], outcome["run_id"], outcome["grounded"]) == ("done", run_dir.name, True)
+    assert (outcome["status"], outcome["run_id"], outcome["grounded"], outcome["exit_code"]) == (
+        "done", run_dir.name, True, 0)
     assert api.unused_steps() == []
     # the conversation went on from the checkpoint: the first request after the kill is the held one, again
     resumed = api.messages_requests(answered_by="again")[0].body["messages"]

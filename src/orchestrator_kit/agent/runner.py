@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from ..errors import InputError, OrchestratorError
 from .budget import BudgetStop, Limits, exceeded
@@ -104,6 +104,7 @@ class RunResult(BaseModel):
     run_dir: str
     resume_command: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def exit_code(self) -> int:
         """0 a grounded report; 1 a report saved ungrounded or partial (a budget stopped the run); 2 an API error;

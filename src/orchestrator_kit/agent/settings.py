@@ -21,7 +21,7 @@ from pydantic import BaseModel
 DEFAULT_MODEL = "claude-sonnet-5-5"
 MODEL_ENV = "ORCHESTRATOR_KIT_MODEL"
 KEY_ENV = "ANTHROPIC_API_KEY"
-DEFAULT_MAX_TOKENS = 8192  # per response
+DEFAULT_MAX_TOKENS = 16_000  # per response: a whole report with diffs, within the SDK's limit for a non-streamed call
 
 
 def resolve_model(option: str | None = None) -> str:
