@@ -10,7 +10,16 @@ Read as the GNU make manual describes makefile syntax:
 * outside recipes, `\\`-newline joins lines and `#` starts a comment (unless written `\\#`);
 * variable assignments (`=`, `:=`, `::=`, `:::=`, `?=`, `+=`, `!=`) and target-specific variables
   (`deploy: ENV=prod`) are not rules; `define ... endef` bodies are skipped; conditional directives are
-  skipped but the rules inside every branch are kept; `include`, `export`, `vpath` and friends are directives;
+  read, and the rules inside every branch are kept as alternatives: a recipe in another branch of the same
+  `ifeq`/`else` block is recorded in `alternative_recipes` (make reads only one branch, so it is no
+  "overriding recipe"); `include`, `export`, `vpath` and friends are directives;
+* target lists written as a variable (`CMDS := api worker` then `$(CMDS):` or `.PHONY: $(CMDS)`) are expanded
+  when the value is simple (words and other simple variables; no function calls), and each name is a task
+  (`listed_in`); so are prerequisites;
+* build products are not tasks: a target that is not .PHONY and is a path (`bin/SHA256SUMS`), holds a variable
+  (`x264$(EXE)`) or has a file extension (`config.mak`, `foo.o`);
+* a recipe that runs a script path the repository does not have (`./scripts/deploy.sh`, `bash tools/x.sh`,
+  relative to the makefile's folder, unless the recipe changes folder) is a Diagnostic;
 * `.PHONY: a b` marks targets phony (several `.PHONY` lines add up); pattern rules (`%.o: %.c`) and special
   targets (names starting with `.`) are not user tasks; the default goal is `.DEFAULT_GOAL` or else the first
   ordinary target, as make chooses it;
@@ -80,6 +89,9 @@ class _Target:
     sub_make: list[str] = field(default_factory=list)
     sub_targets: list[str] = field(default_factory=list)
     rule_lines: list[int] = field(default_factory=list)
+    recipe_branches: list[tuple[tuple[int, int], ...]] = field(default_factory=list)  # conditional branch per recipe
+    alternatives: list[int] = field(default_factory=list)  # lines of recipes in other ifeq/else branches
+    from_variable: str | None = None  # the variable whose value listed this target (`$(CMDS):`)
 
 
 @dataclass
@@ -93,6 +105,7 @@ class _Rule:
     commands: list[Command] = field(default_factory=list)
     sub_make: list[str] = field(default_factory=list)
     sub_targets: list[str] = field(default_factory=list)
+    branch: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -110,7 +123,9 @@ def detect_makefile(ctx: DetectContext, file: FileText) -> None:
     parsed = _Parser(ctx, file).parse()
     invocation = _invocation_prefix(ctx, file.path)
     goal = parsed.default_goal or parsed.first_target
-    tasks = [_task(ctx, file.path, target, parsed, invocation) for target in parsed.targets.values()]
+    targets = [t for t in parsed.targets.values() if not _is_file_target(t.name, parsed.phony)]
+    tasks = [_task(ctx, file.path, target, parsed, invocation) for target in targets]
+    _missing_scripts(ctx, file.path, targets)
     if goal and tasks:
         holder = next((t for t in tasks if t.name == goal), tasks[0])
         holder.attributes["default_goal"] = goal
@@ -136,6 +151,10 @@ def _task(ctx: DetectContext, path: str, target: _Target, parsed: _Makefile, inv
         attributes["rule_lines"] = ", ".join(str(n) for n in target.rule_lines)
     if included_by:
         attributes["included_by"] = included_by
+    if target.from_variable:
+        attributes["listed_in"] = f"$({target.from_variable})"
+    if target.alternatives:
+        attributes["alternative_recipes"] = ", ".join(str(n) for n in target.alternatives)
     return Task(
         id=f"make:{path}#{target.name}",
         runner="make",
@@ -162,6 +181,8 @@ class _Parser:
         self.prefix = "\t"
         self.rule: _Rule | None = None
         self.comments: list[tuple[int, str]] = []  # the comment block right above the current line
+        self.variables: dict[str, str] = {}  # simple values, to expand `$(VAR):` target lists
+        self.conditionals: list[tuple[int, int]] = []  # open ifeq/ifdef blocks: (their line, the branch number)
 
     def parse(self) -> _Makefile:
         index = 0
@@ -228,7 +249,8 @@ class _Parser:
             return
         comments, self.comments = self.comments, []
         if _CONDITIONAL.match(stripped):
-            return  # both branches are read: the rules in each are real
+            self._conditional(stripped, start)
+            return  # every branch is read: the rules in each are real, as alternatives
         head, comment, inline_recipe = _split_line(stripped)
         kind, data = _classify(head)
         directive = _DIRECTIVE.match(stripped) is not None
@@ -248,9 +270,25 @@ class _Parser:
             )
         # anything else is a bare function call such as $(eval ...) or $(info ...)
 
+    def _conditional(self, stripped: str, line: int) -> None:
+        word = stripped.split(None, 1)[0]
+        if word.startswith("if"):
+            self.conditionals.append((line, 0))
+        elif word == "else" and self.conditionals:
+            opened, branch = self.conditionals[-1]
+            self.conditionals[-1] = (opened, branch + 1)
+            if stripped.split()[1:2] and stripped.split()[1].startswith("if"):
+                self.conditionals[-1] = (opened, branch + 1)  # `else ifeq ...` is one more branch of the same block
+        elif word == "endif" and self.conditionals:
+            self.conditionals.pop()
+
     def _assignment(self, data: tuple[str, str, str]) -> None:
         name, op, value = data
         name = name.split()[-1] if name.split() else name  # drop `export`, `override`, `private`
+        if op == "+=":
+            self.variables[name] = f"{self.variables.get(name, '')} {value.strip()}".strip()
+        elif op in ("=", ":=", "::=", ":::=") or (op == "?=" and name not in self.variables):
+            self.variables[name] = value.strip()
         if name == ".DEFAULT_GOAL" and op in ("=", ":=", "::=", ":::="):
             self.result.default_goal = value.strip() or None
         elif name == ".RECIPEPREFIX":
@@ -267,7 +305,7 @@ class _Parser:
     ) -> None:
         targets_text, colon, rest = data
         grouped = targets_text.rstrip().endswith("&")
-        names = _split_words(targets_text.rstrip().rstrip("&") if grouped else targets_text)
+        names, listed_in = self._expand(_split_words(targets_text.rstrip().rstrip("&") if grouped else targets_text))
         double = colon == "::"
         assignment_kind, assignment = _classify(rest)
         if assignment_kind == "assign":
@@ -279,8 +317,8 @@ class _Parser:
             static_pattern = assignment[0].strip()
             rest = assignment[2]
         normal, _, order_only = rest.partition("|") if _has_top_level(rest, "|") else (rest, "", "")
-        prereqs = _split_words(normal)
-        order = _split_words(order_only)
+        prereqs = self._expand(_split_words(normal))[0]
+        order = self._expand(_split_words(order_only))[0]
         if any(name == ".PHONY" for name in names):
             self.result.phony.update(prereqs + order)
         description = _description(comment, comments, start, names)
@@ -289,6 +327,7 @@ class _Parser:
             if name.startswith(".") or "%" in name:
                 continue  # special targets and pattern rules are make's machinery, not tasks
             target = self.result.targets.setdefault(name, _Target(name=name, line=0, span=(0, 0)))
+            target.from_variable = target.from_variable or listed_in.get(name)
             if target.line == 0:
                 target.line = start
                 target.span = (start, end)
@@ -305,13 +344,44 @@ class _Parser:
             if description and not target.description:
                 target.description = description
             kept.append(target)
-        self.rule = _Rule(targets=kept, line=start, end=end, double_colon=double)
+        self.rule = _Rule(targets=kept, line=start, end=end, double_colon=double, branch=tuple(self.conditionals))
         if inline_recipe is not None:
             self._add_command(inline_recipe, start, end)
             self.rule.end = end
         if names == [".PHONY"] and comments and comments[-1][0] == start - 1:
             # `# Run the tests` / `.PHONY: test` / `test:`: the comment documents the rule below
             self.comments = [*comments[:-1], (end, comments[-1][1])]
+
+    def _expand(self, words: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Words with each `$(VAR)` / `${VAR}` that stands alone replaced by the words of its simple value (one
+        level of nesting more is followed); the map says which variable listed each expanded name."""
+        out: list[str] = []
+        listed_in: dict[str, str] = {}
+        for word in words:
+            expanded = self._variable_words(word, depth=2)
+            if expanded is None:
+                out.append(word)
+                continue
+            variable = word[2:-1]
+            for name in expanded:
+                out.append(name)
+                listed_in.setdefault(name, variable)
+        return out, listed_in
+
+    def _variable_words(self, word: str, depth: int) -> list[str] | None:
+        match = _VARIABLE_REF.fullmatch(word)
+        if match is None or depth == 0:
+            return None
+        value = self.variables.get(match.group(1) or match.group(2))
+        if value is None or "%" in value:
+            return None
+        words: list[str] = []
+        for part in value.split():
+            nested = self._variable_words(part, depth - 1)
+            if nested is None and "$" in part:
+                return None  # a function call or a computed value: not known without running make
+            words.extend(nested if nested is not None else [part])
+        return words
 
     def _target_variable(self, names: list[str], assignment: tuple[str, str, str]) -> None:
         name, op, value = assignment
@@ -330,6 +400,10 @@ class _Parser:
         for target in rule.targets:
             if not rule.commands:
                 continue
+            if target.recipe_branches and all(_exclusive(rule.branch, b) for b in target.recipe_branches):
+                # `ifeq ... else ...`: another branch's recipe; only one of them is ever read by make
+                target.alternatives.append(rule.line)
+                continue
             if target.recipe_rules and not rule.double_colon:
                 self.ctx.diagnostic(
                     self.path,
@@ -345,9 +419,54 @@ class _Parser:
             else:
                 target.span = (target.span[0], max(target.span[1], rule.end))
             target.recipe_rules.append(rule.line)
+            target.recipe_branches.append(rule.branch)
             target.commands = [*target.commands, *rule.commands]
             target.sub_make.extend(rule.sub_make)
             target.sub_targets.extend(rule.sub_targets)
+
+
+# -------------------------------------------------------------------- what is a task
+
+
+_VARIABLE_REF = re.compile(r"\$\(([A-Za-z_][\w.-]*)\)|\$\{([A-Za-z_][\w.-]*)\}")
+_FILE_SUFFIX = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
+
+
+def _exclusive(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -> bool:
+    """Whether two conditional branch paths can never both be read: they differ inside the same ifeq block."""
+    branches = dict(a)
+    return any(line in branches and branches[line] != branch for line, branch in b)
+
+
+def _is_file_target(name: str, phony: set[str]) -> bool:
+    """A build product rather than a task a person runs: not .PHONY, and a path (`bin/SHA256SUMS`), a name with a
+    variable in it (`x264$(EXE)`, `$(BINDIR)/$(NAME)`) or a file name with an extension (`config.mak`)."""
+    if name in phony:
+        return False
+    return "/" in name or "$" in name or _FILE_SUFFIX.search(name) is not None
+
+
+_SCRIPT_CALL = re.compile(
+    r"(?:^|[;&|(]\s*|\b(?:bash|sh|zsh|python3?|ruby|perl|node|pwsh)\s+)((?:\./|\.\./)?[\w.-]+(?:/[\w.-]+)+"
+    r"\.(?:sh|bash|py|rb|pl|js|ps1)|\./[\w.-]+(?:/[\w.-]+)*)(?=\s|$|;|\))"
+)
+
+
+def _missing_scripts(ctx: DetectContext, path: str, targets: list[_Target]) -> None:
+    """A recipe that runs a script file the repository does not have fails when run: say so (paths are relative
+    to the makefile's folder, where make runs recipes; paths with variables are not checked)."""
+    folder = posixpath.dirname(path)
+    for target in targets:
+        for command in target.commands:
+            if "cd " in command.text or "-C " in command.text:
+                continue  # the recipe changes folder first: the path is relative to somewhere else
+            for match in _SCRIPT_CALL.finditer(command.text):
+                script = match.group(1)
+                rel = posixpath.normpath(posixpath.join(folder, script))
+                if rel.startswith("../") or ctx.exists(rel):
+                    continue
+                ctx.diagnostic(path, f"target '{target.name}' runs {script}, which is not in the repository",
+                               line=command.evidence.line_start)
 
 
 # -------------------------------------------------------------------- lexical helpers
