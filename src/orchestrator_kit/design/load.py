@@ -70,8 +70,10 @@ DesignInput = WorkflowDesign | Mapping[str, Any] | str
 
 def load_design(design: DesignInput, *, source: str | None = None) -> LoadedDesign:
     """A design from a model, a dict (parsed JSON) or YAML/JSON text. Raises DesignInputError, never anything else."""
+    from .saga_chain import expand_sagas  # it raises this module's errors
+
     if isinstance(design, WorkflowDesign):
-        return LoadedDesign(design=design, raw=None, source=source)
+        return LoadedDesign(design=expand_sagas(design), raw=None, source=source)
     if isinstance(design, str):
         raw = parse_text(design, source=source)
     elif isinstance(design, Mapping):
@@ -80,7 +82,7 @@ def load_design(design: DesignInput, *, source: str | None = None) -> LoadedDesi
         raise DesignInputError(
             f"a design is YAML or JSON text or a mapping, not {type(design).__name__}", source=source
         )
-    return LoadedDesign(design=validate_data(raw, source=source), raw=raw, source=source)
+    return LoadedDesign(design=expand_sagas(validate_data(raw, source=source)), raw=raw, source=source)
 
 
 def load_design_file(path: Path | str) -> LoadedDesign:

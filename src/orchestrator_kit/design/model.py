@@ -382,6 +382,19 @@ class Saga(Model):
     name: str
     steps: list[str] = Field(min_length=1)
     pivot: str | None = None
+    compensation_chain: Literal["declared", "generated"] = Field(
+        default="declared",
+        description=(
+            "generated: the loader writes the failure path from the steps' `side_effect.compensation`: each "
+            "compensation goes to the one of the step before it (reverse order, scoped to this saga), the last to "
+            "`on_compensated`, and each step up to the pivot without a catch-all gets one into the chain where its "
+            "own effect (or, without one, the latest before it) is undone."
+        ),
+    )
+    on_compensated: str | None = Field(
+        default=None,
+        description="Where a generated chain ends (default: a generated fail state '<saga>-compensated').",
+    )
 
 
 class WorkflowDesign(Model):

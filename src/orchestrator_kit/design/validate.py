@@ -1070,6 +1070,29 @@ def _compensation_reachable(ctx: Context) -> Iterator[Finding]:
                 )
 
 
+@rule("settles-valid", "error", "A status check settles a task of its own or an enclosing scope, other than itself.")
+def _settles_valid(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, TaskState) or state.settles is None:
+            continue
+        target = _resolve_compensation(node, state.settles)
+        where = f"{node.pointer}/settles"
+        if target is None:
+            yield ctx.finding(
+                "settles-valid",
+                f"'{node.name}' settles '{state.settles}', which is no state it can see"
+                f"{_suggest(state.settles, ctx.graph.nodes)}",
+                where, node.name,
+            )
+        elif target is node or not isinstance(target.state, TaskState):
+            what = "itself" if target is node else f"a {_kind(target)}"
+            yield ctx.finding(
+                "settles-valid", f"'{node.name}' settles {what}: a status check settles another task", where,
+                node.name,
+            )
+
+
 _BRANCH_FAILURES = ("States.ALL", "States.TaskFailed", "States.BranchFailed")
 
 
