@@ -230,3 +230,23 @@ def test_a_file_in_merge_conflict_is_listed_once(make_repo):
     subprocess.run(["git", "-C", str(root), "merge", "-q", "other"], capture_output=True, check=False)
     assert "UU Makefile" in git(root, "status", "--porcelain")
     assert Workspace(root).files() == ["Makefile"]
+
+
+def test_relative_confines_paths_a_person_typed(tmp_path, monkeypatch):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Makefile").write_text("x")
+    root = tmp_path / "repo"
+    (root / "ci").mkdir(parents=True)
+    (root / "ci" / "build.yml").write_text("x")
+    (root / "escape").symlink_to(outside)
+    ws = Workspace(root)
+    monkeypatch.chdir(root / "ci")
+    assert ws.relative("ci/build.yml") == "ci/build.yml"  # relative to the repository when it is there
+    assert ws.relative("build.yml") == "ci/build.yml"  # else relative to the working directory
+    assert ws.relative(root / "ci" / "build.yml") == "ci/build.yml"
+    assert ws.relative(root) == "."
+    for hostile in ("../../outside/Makefile", str(outside / "Makefile"), "escape/Makefile", "/etc/passwd",
+                    "../" * 50 + "etc"):
+        with pytest.raises(ConfinementError, match="outside the repository"):
+            ws.relative(hostile)

@@ -130,6 +130,21 @@ class Workspace:
             raise ConfinementError(f"Path '{rel}' is outside the repository '{self.root}' (it resolves to '{real}').")
         return Path(real)
 
+    def relative(self, given: str | os.PathLike[str]) -> str:
+        """The repository-relative POSIX path of a path a person typed: absolute, or relative to the repository
+        when it names something there, else to the working directory. ConfinementError unless it resolves (symlinks
+        followed) inside the root."""
+        path = Path(given)
+        if path.is_absolute():
+            candidate = path
+        else:
+            inside = self.root / path
+            candidate = inside if os.path.lexists(inside) else Path.cwd() / path
+        real = os.path.realpath(candidate)
+        if real != self._root_str and not real.startswith(self._root_prefix):
+            raise ConfinementError(f"Path '{given}' is outside the repository '{self.root}'.")
+        return Path(os.path.relpath(real, self._root_str)).as_posix()
+
     # ------------------------------------------------------------ git
 
     def git_info(self) -> GitInfo | None:

@@ -44,6 +44,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from . import __version__
+from .assessment import DEFAULT_MAX_COMMITS, DEFAULT_TOP, MAX_COMMITS_LIMIT, MAX_PATHS, MAX_SINCE_CHARS, MAX_TOP
 from .mcp_tools import files, inventory
 from .mcp_tools.budget import DEFAULT_MAX_TOKENS, MAX_MAX_TOKENS, MIN_MAX_TOKENS, TOKENIZER
 from .mcp_tools.files import FileExcerpt, SearchResult
@@ -321,11 +322,12 @@ def search_repository(
 Since = Annotated[
     str | None,
     Field(description="Only commits since this date (YYYY-MM-DD or ISO 8601 time, UTC unless an offset is given) or "
-          "period back from now ('90 days', '12w', '6 months', '1y'; a month is 30 days). Default: all history.",
-          max_length=100),
+          "period back from now ('90 days', '12w', '6 months', '1y'; a month is 30 days). Default: no date bound.",
+          max_length=MAX_SINCE_CHARS),
 ]
 MaxCommits = Annotated[
-    int | None, Field(ge=1, le=10_000_000, description="Read at most this many recent commits. Default: all.")
+    int, Field(ge=1, le=MAX_COMMITS_LIMIT, description="Read at most this many recent commits (the result's window "
+               "says how many were read and from when to when).")
 ]
 
 
@@ -334,17 +336,19 @@ def git_metrics(
     ctx: Context,
     repository: Repository = ".",
     since: Since = None,
-    max_commits: MaxCommits = None,
+    max_commits: MaxCommits = DEFAULT_MAX_COMMITS,
     paths: Annotated[
         list[str] | None,
         Field(description="Only history of these paths, relative to the repository: literal paths, or globs with "
-              "'*' (within a folder), '**' (across folders), '?' or '['. Default: everything.", max_length=100),
+              "'*' (within a folder), '**' (across folders), '?' or '['. Default: everything.", max_length=MAX_PATHS),
     ] = None,
     renames: Annotated[
         bool, Field(description="Follow renames (git -M, >= 50% similar): a rename is one change of the new path. "
                     "False counts it as deleting and adding every line.")
     ] = True,
-    top: Annotated[int, Field(ge=1, le=200, description="Rows per ranked list (files, hotspots, pairs, ...).")] = 10,
+    top: Annotated[
+        int, Field(ge=1, le=MAX_TOP, description="Rows per ranked list (files, hotspots, pairs, ...).")
+    ] = DEFAULT_TOP,
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> GitMetrics:
@@ -432,7 +436,7 @@ def opportunity_matrix(
     repository: Repository = ".",
     kind: Annotated[OpportunityKindArg | None, Field(description="Only opportunities of this kind.")] = None,
     since: Since = None,
-    max_commits: MaxCommits = None,
+    max_commits: MaxCommits = DEFAULT_MAX_COMMITS,
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> OpportunityPage:

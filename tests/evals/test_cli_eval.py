@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestrator_kit import service
+from orchestrator_kit import discovery
 from orchestrator_kit.cli import app
 from orchestrator_kit.samples import build_sample_repo
 
@@ -62,8 +62,8 @@ def test_a_broken_detector_fails_the_suite(monkeypatch):
 
 
 def test_known_failures_are_shown_and_do_not_fail(tmp_path, monkeypatch):
-    real = service.discover
-    monkeypatch.setattr(service, "discover",
+    real = discovery.discover
+    monkeypatch.setattr(discovery, "discover",
                         lambda *a, **k: real(*a, **k).model_copy(update={"infrastructure": []}))
     limits = tmp_path / "thresholds.yaml"
     limits.write_text("known_failing:\n  - {repo: acme-shop, check: infrastructure, reason: 'issue 99'}\n")

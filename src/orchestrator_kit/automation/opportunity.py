@@ -1,10 +1,12 @@
 """From an opportunity of the matrix (`orchestrator_kit.opportunities`) to a spec a generator takes.
 
-| opportunity kind | kinds it can become | spec |
-|---|---|---|
-| manual-procedure | shell-script, github-workflow | the procedure converted (see `procedure`) |
-| unautomated-task | github-workflow, gitlab-ci-job | a job started by hand that runs the task's invocation |
-| unscheduled-recurring-work | github-workflow, gitlab-ci-job | a scheduled job that runs the task |
+`GENERATORS` says which kinds each opportunity kind can become (the MCP tools publish the same table):
+
+| opportunity kind | spec |
+|---|---|
+| manual-procedure | the procedure converted (see `procedure`) |
+| unautomated-task | a job started by hand that runs the task's invocation |
+| unscheduled-recurring-work | a scheduled job that runs the task |
 
 A scheduled job runs weekly, Sunday 03:00 UTC: an assumption (the matrix's upkeep frequency); edit it.
 
@@ -23,19 +25,27 @@ from .shellsafe import UnsafeCommand, split_command
 
 UPKEEP_CRON = "0 3 * * 0"  # weekly, matching the matrix's upkeep assumption (52 runs a year)
 
+# Opportunity kind -> the kinds `generate` makes from it. The other kinds change existing pipelines: no generator.
+GENERATORS: dict[str, list[str]] = {
+    "manual-procedure": ["shell-script", "github-workflow"],
+    "unautomated-task": ["github-workflow", "gitlab-ci-job"],
+    "unscheduled-recurring-work": ["github-workflow", "gitlab-ci-job"],
+}
+
 
 def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str) -> tuple[str, dict[str, Any]]:
-    """(kind to generate, spec mapping) for the opportunity `opportunity_id` of this repository."""
-    try:
-        from ..opportunities import opportunities, opportunity_by_id
-    except ImportError as exc:  # the matrix is another capability; say so instead of failing obscurely
-        raise InputError(f"The opportunity matrix is not available in this installation ({exc}).") from None
-    matrix = opportunities(str(ctx.workspace.root), inventory=ctx.inventory)
+    """(kind to generate, spec mapping) for the opportunity `opportunity_id` of this repository, from the matrix
+    `assessment.assess` builds (the one `opportunities` and the MCP tool show)."""
+    from ..assessment import assess
+    from ..opportunities import opportunity_by_id
+
+    matrix = assess(ctx.workspace.root, inventory=ctx.inventory).matrix
     opportunity = opportunity_by_id(matrix, opportunity_id)
+    targets = GENERATORS.get(opportunity.kind)
+    if targets is not None and kind not in targets:
+        raise InputError(f"Opportunity {opportunity_id} is a {opportunity.kind}: generate {' or '.join(targets)} "
+                         f"from it, not {kind}.")
     if opportunity.kind == "manual-procedure":
-        if kind not in ("shell-script", "github-workflow"):
-            raise InputError(f"Opportunity {opportunity_id} is a manual procedure: generate shell-script or "
-                             f"github-workflow from it, not {kind}.")
         return "procedure", {"procedure": opportunity.related[0], "target": kind}
     if opportunity.kind in ("unautomated-task", "unscheduled-recurring-work"):
         return kind, _task_spec(ctx, opportunity.related[0], kind, scheduled=opportunity.kind != "unautomated-task")

@@ -7,7 +7,6 @@ error, including an apply that was refused (nothing written).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -125,9 +124,11 @@ def validate(
     """Validate existing workflows, CI files, Makefiles, justfiles, scripts, crontabs, systemd units, hooks."""
     from ..automation import validate_automation
     from ..errors import OrchestratorError
+    from ..repo import Workspace
 
     try:
-        rels = [_relative(repo, path) for path in paths]
+        workspace = Workspace(repo)
+        rels = [workspace.relative(path) for path in paths]
         result = validate_automation(repo, rels, kind=kind.value if kind else None)
     except OrchestratorError as exc:
         fail(str(exc))
@@ -203,21 +204,6 @@ def _read_spec(path: Path) -> Any:
         return load_yaml(text)  # JSON is YAML too
     except YamlError as exc:
         raise InputError(f"The spec '{path}' is not valid YAML or JSON: {exc}") from None
-
-
-def _relative(repo: Path, path: Path) -> str:
-    from ..errors import ConfinementError
-
-    root = os.path.realpath(repo)
-    if path.is_absolute():
-        candidate = path
-    else:  # relative to the repository when the file is there, else to the working directory
-        candidate = Path(root) / path if os.path.lexists(Path(root) / path) else Path.cwd() / path
-    full = os.path.realpath(candidate)
-    relative = os.path.relpath(full, root)
-    if relative == ".." or relative.startswith(".." + os.sep) or os.path.isabs(relative):
-        raise ConfinementError(f"Path '{path}' is outside the repository '{root}'.")
-    return Path(relative).as_posix()
 
 
 def _gate(result: ValidationResult, fail_on: FailOn) -> bool:

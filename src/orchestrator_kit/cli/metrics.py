@@ -1,7 +1,7 @@
 """`orchestrator-kit metrics` and `orchestrator-kit opportunities`.
 
-Each command calls one library function (`metrics.collect_metrics`, `opportunities.opportunities`); tiktoken and
-GitPython are imported inside them, never when the CLI starts.
+Both call `assessment.assess` (the composition every face shares, with the same defaults); tiktoken and GitPython
+are imported inside the commands, never when the CLI starts.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from ..assessment import DEFAULT_MAX_COMMITS, DEFAULT_TOP, MAX_COMMITS_LIMIT, MAX_TOP
 from ..errors import OrchestratorError
 from .common import FormatOption, OutputFormat, OutputOption, fail, write_report
 
@@ -18,7 +19,9 @@ SinceOption = Annotated[
     str | None,
     typer.Option(help="Only commits since this date (YYYY-MM-DD, ISO time) or period ('90 days', '12w', '6 months')."),
 ]
-MaxCommitsOption = Annotated[int | None, typer.Option(help="Read at most this many recent commits.", min=1)]
+MaxCommitsOption = Annotated[
+    int, typer.Option(help="Read at most this many recent commits.", min=1, max=MAX_COMMITS_LIMIT)
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +34,7 @@ def metrics_command(
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
     since: SinceOption = None,
-    max_commits: MaxCommitsOption = None,
+    max_commits: MaxCommitsOption = DEFAULT_MAX_COMMITS,
     only: Annotated[
         list[str] | None,
         typer.Option("--path", help="Only history under this path or glob (repeatable), relative to PATH."),
@@ -40,14 +43,16 @@ def metrics_command(
         bool, typer.Option("--renames/--no-renames", help="Follow renames (git -M) or count them as delete + add.")
     ] = True,
     tokens: Annotated[bool, typer.Option("--tokens/--no-tokens", help="Count tokens per file (tiktoken).")] = True,
-    top: Annotated[int, typer.Option(help="Rows per list (files, directories, pairs).", min=1, max=1000)] = 20,
+    top: Annotated[int, typer.Option(help="Rows per list (files, directories, pairs).", min=1, max=MAX_TOP)] = (
+        DEFAULT_TOP
+    ),
 ) -> None:
     """Git history (churn, hotspots, coupling, bus factor, DORA proxies), pipeline and token metrics of PATH."""
-    from ..metrics import collect_metrics
+    from ..assessment import assess
 
     try:
-        result = collect_metrics(path, since=since, max_commits=max_commits, paths=only or [], renames=renames,
-                                 tokens=tokens, top=top)
+        result = assess(path, since=since, max_commits=max_commits, paths=only or [], renames=renames, tokens=tokens,
+                        top=top).metrics
     except OrchestratorError as exc:
         fail(str(exc))
     from ..report.metrics import render_metrics_markdown, render_metrics_tables
@@ -61,13 +66,13 @@ def opportunities_command(
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
     since: SinceOption = None,
-    max_commits: MaxCommitsOption = None,
+    max_commits: MaxCommitsOption = DEFAULT_MAX_COMMITS,
 ) -> None:
     """The automation opportunity matrix of PATH: candidates scored by frequency, duration, complexity, risk."""
-    from ..opportunities import opportunities
+    from ..assessment import assess
 
     try:
-        matrix = opportunities(str(path), since=since, max_commits=max_commits)
+        matrix = assess(path, since=since, max_commits=max_commits).matrix
     except OrchestratorError as exc:
         fail(str(exc))
     from ..report.metrics import render_opportunities_markdown, render_opportunities_tables

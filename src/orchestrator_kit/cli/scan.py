@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..assessment import DEFAULT_MAX_COMMITS
 from ..errors import OrchestratorError
 from .common import FormatOption, OutputFormat, OutputOption, fail, write_report
 
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
 
 # Above this many files a scan shows a progress bar (on stderr, only when stderr is a terminal).
 PROGRESS_THRESHOLD = 2000
-# `scan` reads at most this many recent commits for its metrics summary, so that it stays quick on big histories.
-SCAN_MAX_COMMITS = 5000
 
 
 def register(app: typer.Typer) -> None:
@@ -43,8 +42,9 @@ def scan(
     ] = None,
     metrics: Annotated[
         bool | None,
-        typer.Option("--metrics/--no-metrics", help="Add a metrics summary: git history (last 5,000 commits) and "
-                     "pipelines (default: on for table and markdown, off for json)."),
+        typer.Option("--metrics/--no-metrics", help=f"Add a metrics summary: git history (newest "
+                     f"{DEFAULT_MAX_COMMITS:,} commits) and pipelines (default: on for table and markdown, off for "
+                     "json)."),
     ] = None,
     opportunities: Annotated[
         bool | None,
@@ -79,14 +79,12 @@ def scan(
 
 
 def scan_extras(path: Path, inventory: Inventory, *, metrics: bool, opportunities: bool) -> Extras:
-    """The metrics summary (history of the last SCAN_MAX_COMMITS commits, pipelines; no tokens) and the opportunity
-    matrix for `scan`. Raises OrchestratorError like the scan itself."""
-    from ..metrics import collect_metrics
-    from ..opportunities import opportunity_matrix
+    """The metrics summary (history and pipelines; no tokens) and the opportunity matrix for `scan`, from
+    `assessment.assess` with its defaults. Raises OrchestratorError like the scan itself."""
+    from ..assessment import assess
 
-    collected = collect_metrics(path, inventory=inventory, max_commits=SCAN_MAX_COMMITS, tokens=False, top=10)
-    matrix = opportunity_matrix(inventory, collected.pipelines, collected.history) if opportunities else None
-    return (collected if metrics else None), matrix
+    result = assess(path, inventory=inventory)
+    return (result.metrics if metrics else None), (result.matrix if opportunities else None)
 
 
 def build_sample(

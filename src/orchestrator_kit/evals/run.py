@@ -1,8 +1,8 @@
 """Run the tools on one repository the way `scan` composes them, and score the result against a truth file.
 
-The composition is the library's: `service.scan` for the inventory, `metrics.collect_metrics` (history and
-pipelines; no token counts) and `opportunities.opportunity_matrix` on top, with the same defaults the CLI uses,
-except that every author is listed (`HISTORY_TOP`) so the history facts can be compared exactly.
+The composition is the library's, `assessment.assess` (scan, history and pipelines, no token counts, the opportunity
+matrix on top), with the defaults every face uses, except that every author is listed (`HISTORY_TOP`) so the
+history facts can be compared exactly.
 """
 
 from __future__ import annotations
@@ -20,14 +20,10 @@ HISTORY_TOP = 1000
 
 def tool_outputs(path: str | os.PathLike[str]) -> Outputs:
     """Scan, measure and assess the repository at `path` (nothing in it is executed)."""
-    from ..metrics import collect_metrics
-    from ..opportunities import opportunity_matrix
-    from ..service import scan
+    from ..assessment import assess
 
-    inventory = scan(path)
-    metrics = collect_metrics(path, inventory=inventory, tokens=False, top=HISTORY_TOP)
-    matrix = opportunity_matrix(inventory, metrics.pipelines, metrics.history)
-    return Outputs(inventory=inventory, history=metrics.history, matrix=matrix)
+    result = assess(path, top=HISTORY_TOP)
+    return Outputs(inventory=result.inventory, history=result.metrics.history, matrix=result.matrix)
 
 
 def score_checkout(repo: str | os.PathLike[str], truth: Truth) -> RepoScore:

@@ -15,17 +15,19 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
+from ..assessment import DEFAULT_MAX_COMMITS, DEFAULT_TOP, Assessment, Hooks, assess
+from ..automation.opportunity import GENERATORS
 from ..gitsafe import run_git
-from ..metrics.history import history_metrics
 from ..metrics.models import HistoryMetrics, OpportunityKind, OpportunityMatrix, PipelineMetrics, TokenReport
 from ..metrics.pipelines import pipeline_metrics as compute_pipeline_metrics
 from ..metrics.tokens import token_report
 from ..models import Inventory
-from ..opportunities import opportunity_matrix as compute_opportunity_matrix
 from .budget import SectionPage, pack_model
 from .inventory import Out, _find
 from .progress import in_background
@@ -42,14 +44,6 @@ PIPELINE_LISTS = (
 )
 TOKEN_LISTS = ("top_files", "directories", "skipped", "diagnostics")
 OPPORTUNITY_LISTS = ("opportunities", "diagnostics")
-
-# What generate_automation accepts for each opportunity kind (automation.opportunity's table); the other kinds
-# change existing pipelines and have no generator.
-GENERATORS: dict[str, list[str]] = {
-    "manual-procedure": ["shell-script", "github-workflow"],
-    "unautomated-task": ["github-workflow", "gitlab-ci-job"],
-    "unscheduled-recurring-work": ["github-workflow", "gitlab-ci-job"],
-}
 
 PAGED = "Lists hold this page's part of each list (see `sections`); scalars, formulas and assumptions are whole."
 
@@ -86,45 +80,46 @@ class HistoryCancelledError(Exception):
     """Raised inside the history pass once its MCP call was cancelled, to stop reading and kill git."""
 
 
-def history(
+def assessed(
     state: ServerState, repository: str, *, since: str | None, max_commits: int | None, paths: list[str],
     renames: bool, top: int, work: Work = NO_WORK,
-) -> tuple[Path, HistoryMetrics, str]:
-    """(folder, history metrics, version): computed once per repository state and options, then reused.
-
-    Deploy jobs found in the pipelines corroborate release tags as deploys, as `orchestrator-kit metrics` does."""
+) -> tuple[Path, Assessment, str]:
+    """(folder, assessment, version): `assessment.assess` over the server's cached scan, each stage kept in the
+    server's ResultCache under the repository state (scan version and tags) and the options, so paging computes
+    nothing again. The history pass runs in a worker thread with heartbeats; a cancelled call stops it."""
     _root, folder, scan = state.scan(repository, work=work)
     version = _digest(scan.version, _tags(folder), since, max_commits, paths, renames, top)
+    stop = threading.Event()
 
-    def compute() -> HistoryMetrics:
-        signals = compute_pipeline_metrics(scan.inventory).deploy_signals
-        stop = threading.Event()
+    def check() -> None:
+        if stop.is_set():
+            raise HistoryCancelledError("the client cancelled the history pass")
 
-        def stop_when_cancelled(_commits: int) -> None:
-            if stop.is_set():
-                raise HistoryCancelledError("the client cancelled the history pass")
-
+    def run(label: str, compute: Callable[[], Any]) -> Any:
         try:
-            return in_background(work, lambda: history_metrics(
-                folder, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
-                deploy_signals=signals, pipelines=scan.inventory.pipelines, progress=stop_when_cancelled,
-            ), "reading git history")
+            return in_background(work, compute, label)
         except BaseException:
             stop.set()  # the helper thread stops at its next commit and history_metrics kills git
             raise
 
-    return folder, state.results.get(("history", folder, version), compute), version
+    hooks = Hooks(check=check, run=run,
+                  memo=lambda key, compute: state.results.get((folder, scan.version, version, key), compute))
+    result = assess(folder, inventory=scan.inventory, since=since, max_commits=max_commits, paths=paths,
+                    renames=renames, top=top, max_file_bytes=state.max_file_bytes,
+                    hooks=hooks)
+    return folder, result, version
 
 
 def git_metrics(
-    state: ServerState, repository: str = ".", *, since: str | None = None, max_commits: int | None = None,
-    paths: list[str] | None = None, renames: bool = True, top: int = 10, max_tokens: int, cursor: str | None = None,
-    work: Work = NO_WORK,
+    state: ServerState, repository: str = ".", *, since: str | None = None,
+    max_commits: int | None = DEFAULT_MAX_COMMITS, paths: list[str] | None = None, renames: bool = True,
+    top: int = DEFAULT_TOP, max_tokens: int, cursor: str | None = None, work: Work = NO_WORK,
 ) -> GitMetrics:
-    folder, result, version = history(state, repository, since=since, max_commits=max_commits, paths=paths or [],
-                                      renames=renames, top=top, work=work)
+    folder, assessment, version = assessed(state, repository, since=since, max_commits=max_commits,
+                                           paths=paths or [], renames=renames, top=top, work=work)
     return pack_model(
-        result, HISTORY_LISTS, kind="git_metrics", version=version, max_tokens=max_tokens, cursor=cursor,
+        assessment.metrics.history, HISTORY_LISTS, kind="git_metrics", version=version, max_tokens=max_tokens,
+        cursor=cursor,
         wrap=lambda page, sections, next_cursor: GitMetrics(
             repository=str(folder), history=page, sections=sections, next_cursor=next_cursor),
     )
@@ -228,25 +223,20 @@ class OpportunityPage(Out):
 
 
 def opportunity_matrix(
-    state: ServerState, repository: str = ".", *, since: str | None = None, max_commits: int | None = None,
-    kind: str | None = None, max_tokens: int, cursor: str | None = None, work: Work = NO_WORK,
+    state: ServerState, repository: str = ".", *, since: str | None = None,
+    max_commits: int | None = DEFAULT_MAX_COMMITS, kind: str | None = None, max_tokens: int, cursor: str | None = None,
+    work: Work = NO_WORK,
 ) -> OpportunityPage:
-    folder, hist, history_version = history(state, repository, since=since, max_commits=max_commits, paths=[],
-                                            renames=True, top=20, work=work)
-    _root, _folder, scan = state.scan(repository, work=work)
-
-    def compute() -> OpportunityMatrix:
-        return compute_opportunity_matrix(scan.inventory, compute_pipeline_metrics(scan.inventory), hist)
-
-    matrix = state.results.get(("opportunities", folder, history_version), compute)
+    folder, assessment, version = assessed(state, repository, since=since, max_commits=max_commits, paths=[],
+                                           renames=True, top=DEFAULT_TOP, work=work)
+    matrix = assessment.matrix
     if kind is not None:
         matrix = matrix.model_copy(update={"opportunities": [o for o in matrix.opportunities if o.kind == kind]})
     total = len(matrix.opportunities)
     return pack_model(
-        matrix, OPPORTUNITY_LISTS, kind=f"opportunity_matrix:{kind or ''}", version=history_version,
+        matrix, OPPORTUNITY_LISTS, kind=f"opportunity_matrix:{kind or ''}", version=version,
         max_tokens=max_tokens, cursor=cursor,
         wrap=lambda page, sections, next_cursor: OpportunityPage(
             repository=str(folder), matrix=page, kind=kind, total=total,  # type: ignore[arg-type]
             generate_with=GENERATORS, sections=sections, next_cursor=next_cursor),
     )
-

@@ -1,7 +1,7 @@
 """Metrics: git history (`history`), pipeline structure (`pipelines`) and token budgets (`tokens`).
 
-`collect_metrics(path)` runs all three over one repository; each is also a function of its own. Every number
-in the results states its formula and whether it is a proxy or rests on an assumption.
+`collect_metrics(path, inventory=...)` runs all three over one repository; each is also a function of its own.
+Every number in the results states its formula and whether it is a proxy or rests on an assumption.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .tokens import token_report as token_report
 def collect_metrics(
     path: str | os.PathLike[str],
     *,
-    inventory: Inventory | None = None,
+    inventory: Inventory,
     since: str | None = None,
     max_commits: int | None = None,
     paths: Sequence[str] = (),
@@ -34,12 +34,10 @@ def collect_metrics(
     top: int = 20,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> Metrics:
-    """History, pipeline and (with `tokens`) token metrics of the repository at `path`. The Inventory is scanned
-    when not given; pipeline deploy jobs tell the history pass whether release tags are corroborated as deploys."""
-    from ..service import scan
-
+    """History, pipeline and (with `tokens`) token metrics of the repository at `path`, whose scan is `inventory`;
+    pipeline deploy jobs tell the history pass whether release tags are corroborated as deploys. The products call
+    `assessment.assess`, which composes the same parts with the defaults every face shares."""
     workspace = Workspace(path, max_file_bytes=max_file_bytes)
-    inventory = inventory or scan(path, max_file_bytes=max_file_bytes)
     pipelines = pipeline_metrics(inventory)
     history = history_metrics(workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
                               deploy_signals=pipelines.deploy_signals, pipelines=inventory.pipelines)

@@ -481,6 +481,29 @@ class Metrics(Model):
     diagnostics: list[Diagnostic] = Field(default_factory=list)
 
 
+class HistoryWindow(Model):
+    """The part of the git history a result was computed from: every output built on history says it."""
+
+    commits: int = Field(description="Commits read.")
+    first_commit: str | None = Field(default=None, description="Date of the oldest commit read.")
+    last_commit: str | None = Field(default=None, description="Date of the newest commit read.")
+    window_days: float | None = None
+    since: str | None = Field(default=None, description="The --since bound asked for, if any.")
+    max_commits: int | None = Field(default=None, description="The most recent commits read at most (None: all).")
+    complete: bool = Field(description="True when the whole history was read (no bound cut it short).")
+
+    def describe(self) -> str:
+        """One line for reports, e.g. '5,000 commits from 2024-01-02 to 2026-03-04 (the newest 5,000 only)'."""
+        if not self.commits:
+            return "no git history read"
+        text = f"{self.commits:,} commits from {self.first_commit} to {self.last_commit}"
+        if self.complete:
+            return text + " (the whole history)"
+        bounds = [f"the newest {self.max_commits:,} only"] if self.max_commits else []
+        bounds += [f"since {self.since}"] if self.since else []
+        return text + f" ({', '.join(bounds) or 'partial history'})"
+
+
 # ---------------------------------------------------------------- opportunities
 
 OpportunityKind = Literal[
@@ -533,6 +556,7 @@ class OpportunityMatrix(Model):
     opportunities: list[Opportunity] = Field(default_factory=list)
     hours_saved_per_year: float = 0.0
     diagnostics: list[Diagnostic] = Field(default_factory=list)
+    window: HistoryWindow | None = Field(default=None, description="The git history the rates were read from.")
 
 
 class ScanReport(Model):

@@ -229,8 +229,15 @@ def render_metrics_markdown(metrics: Metrics, *, summary: bool = False, title: b
     return "\n".join(out).rstrip() + "\n"
 
 
+def window_line(matrix: OpportunityMatrix) -> str:
+    """Which git history the matrix's rates were read from (every output of the matrix says it)."""
+    return f"Git history read: {matrix.window.describe()}." if matrix.window is not None else ""
+
+
 def opportunities_markdown(matrix: OpportunityMatrix) -> list[str]:
     out = ["## Automation opportunities", ""]
+    if matrix.window is not None:
+        out += [window_line(matrix), ""]
     if not matrix.opportunities:
         return [*out, "No candidate found.", ""]
     out += [f"{len(matrix.opportunities)} candidates, about {matrix.hours_saved_per_year:g} hours a year in total "
@@ -329,6 +336,8 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
 
 
 def render_opportunities_tables(matrix: OpportunityMatrix, console: Console) -> None:
+    if matrix.window is not None:
+        console.print(window_line(matrix), markup=False)
     if not matrix.opportunities:
         console.print("No automation opportunity found.")
         return

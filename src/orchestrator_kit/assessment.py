@@ -1,0 +1,155 @@
+"""One composition of scan, metrics and opportunities, with the same defaults and limits for every face.
+
+`assess(path)` scans the repository (unless given its Inventory), measures its pipelines and its git history, and
+scores the automation opportunities on top: `scan --metrics --opportunities`, `metrics`, `opportunities`, the MCP
+tools `git_metrics` and `opportunity_matrix`, `generate --from-opportunity` and the evals all call it, so the same
+repository gives the same numbers on every face. Every result built on history carries the window it read
+(`HistoryWindow`: commits, first and last date, the bounds).
+
+Defaults: the newest DEFAULT_MAX_COMMITS commits (a bound that keeps big histories quick; pass `max_commits=None`
+for all), DEFAULT_TOP rows per ranked list, no token counts. The limits below are the ones the CLI options and the
+MCP arguments declare, and `assess` checks them again for callers of the library.
+
+Hooks (`Hooks`) let a face watch and steer a long run without this module knowing about terminals or MCP:
+`progress(done, total)` while scanning files; `check()` is called between stages and for every commit read, and
+raises to cancel (the git process is then killed); `memo(key, compute)` caches a stage's result under a key that
+names the stage and everything it depends on (the face adds what identifies the repository state); `run(label,
+compute)` runs a long stage (the MCP server runs it in a worker thread with heartbeats).
+
+This module imports the capabilities inside `assess` only: the constants are cheap to import (the MCP server's
+argument declarations use them at start-up).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import InputError
+from .repo import DEFAULT_MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from .metrics.models import HistoryMetrics, HistoryWindow, Metrics, OpportunityMatrix
+    from .models import Inventory
+
+DEFAULT_MAX_COMMITS = 5000  # the newest commits read by default, on every face
+DEFAULT_TOP = 10  # rows per ranked list (files, hotspots, pairs, authors)
+MAX_COMMITS_LIMIT = 10_000_000
+MAX_TOP = 1000
+MAX_SINCE_CHARS = 100
+MAX_PATHS = 100
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """How a face watches and steers `assess` (see the module docstring); every hook is optional."""
+
+    progress: Callable[[int, int], None] | None = None
+    check: Callable[[], None] | None = None
+    memo: Callable[[Hashable, Callable[[], Any]], Any] | None = None
+    run: Callable[[str, Callable[[], Any]], Any] | None = None
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        return self.memo(key, compute) if self.memo is not None else compute()
+
+    def long(self, label: str, compute: Callable[[], T]) -> T:
+        return self.run(label, compute) if self.run is not None else compute()
+
+    def checkpoint(self) -> None:
+        if self.check is not None:
+            self.check()
+
+
+NO_HOOKS = Hooks()
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What `assess` built: the inventory, the metrics (history, pipelines, tokens when asked), the opportunity
+    matrix and the history window both were read from."""
+
+    inventory: Inventory
+    metrics: Metrics
+    matrix: OpportunityMatrix
+    window: HistoryWindow
+
+
+def check_limits(*, since: str | None, max_commits: int | None, paths: Sequence[str], top: int) -> None:
+    """InputError when an option is outside the limits every face declares."""
+    if max_commits is not None and not 1 <= max_commits <= MAX_COMMITS_LIMIT:
+        raise InputError(f"max_commits must be between 1 and {MAX_COMMITS_LIMIT:,} (got {max_commits}).")
+    if not 1 <= top <= MAX_TOP:
+        raise InputError(f"top must be between 1 and {MAX_TOP} (got {top}).")
+    if since is not None and len(since) > MAX_SINCE_CHARS:
+        raise InputError(f"since is over {MAX_SINCE_CHARS} characters.")
+    if len(paths) > MAX_PATHS:
+        raise InputError(f"At most {MAX_PATHS} paths (got {len(paths)}).")
+
+
+def window_of(history: HistoryMetrics) -> HistoryWindow:
+    """The window `history` was read from. Complete when no bound (since, max_commits, a shallow clone) cut it."""
+    from .metrics.models import HistoryWindow
+
+    options = history.options
+    cut = (options.since is not None or history.partial
+           or (options.max_commits is not None and history.commits >= options.max_commits))
+    return HistoryWindow(
+        commits=history.commits, first_commit=history.first_commit, last_commit=history.last_commit,
+        window_days=history.window_days, since=options.since, max_commits=options.max_commits,
+        complete=history.available and not cut,
+    )
+
+
+def assess(
+    path: str | os.PathLike[str],
+    *,
+    inventory: Inventory | None = None,
+    since: str | None = None,
+    max_commits: int | None = DEFAULT_MAX_COMMITS,
+    paths: Sequence[str] = (),
+    renames: bool = True,
+    top: int = DEFAULT_TOP,
+    tokens: bool = False,
+    include_fixtures: bool = False,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    hooks: Hooks = NO_HOOKS,
+) -> Assessment:
+    """Scan (unless `inventory` is given), measure and assess the repository at `path`. Raises InputError for a
+    path that is not a readable folder or options outside the limits; repository problems become diagnostics."""
+    from .discovery import discover
+    from .metrics import history_metrics, pipeline_metrics, token_report
+    from .metrics.models import Metrics
+    from .opportunities import opportunity_matrix
+    from .repo import Workspace
+
+    check_limits(since=since, max_commits=max_commits, paths=paths, top=top)
+    workspace = Workspace(path, max_file_bytes=max_file_bytes)
+    if inventory is None:
+        inventory = discover(workspace, progress=hooks.progress, include_fixtures=include_fixtures)
+    hooks.checkpoint()
+    pipelines = hooks.cached(("pipelines",), lambda: pipeline_metrics(inventory))
+    hooks.checkpoint()
+
+    def read_history() -> HistoryMetrics:
+        return history_metrics(
+            workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
+            deploy_signals=pipelines.deploy_signals, pipelines=inventory.pipelines,
+            progress=(lambda _commits: hooks.checkpoint()) if hooks.check is not None else None,
+        )
+
+    history = hooks.cached(("history", since, max_commits, tuple(paths), renames, top),
+                           lambda: hooks.long("reading git history", read_history))
+    window = window_of(history)
+    token_counts = hooks.long("counting tokens", lambda: token_report(workspace, top=top)) if tokens else None
+    metrics = Metrics(root=str(workspace.root), history=history, pipelines=pipelines, tokens=token_counts,
+                      diagnostics=[*history.diagnostics, *(token_counts.diagnostics if token_counts else [])])
+    hooks.checkpoint()
+    matrix = hooks.cached(
+        ("opportunities", since, max_commits, tuple(paths), renames, top),
+        lambda: opportunity_matrix(inventory, pipelines, history).model_copy(update={"window": window}),
+    )
+    return Assessment(inventory=inventory, metrics=metrics, matrix=matrix, window=window)
