@@ -97,7 +97,7 @@ async def test_a_cache_that_differs_from_the_sdk_is_corrected_on_the_first_call(
     stale["inputs"]["read_file"]["parameters"]["properties"]["path"]["description"] = "stale"
     ref = "orchestrator_kit.mcp_tools.roots:RootList"
     stale["outputs"][ref]["description"] = "stale"
-    schemas.cache_path().write_text(json.dumps(stale), encoding="utf-8")
+    schemas.cache_path().write_text(json.dumps({"key": schemas.source_key(), **stale}), encoding="utf-8")
 
     tools = ToolRegistry(server.registry.specs)
     async with Client(build(tools=tools)) as client:
@@ -109,6 +109,21 @@ async def test_a_cache_that_differs_from_the_sdk_is_corrected_on_the_first_call(
     assert not read.is_error and not roots.is_error
     assert after["read_file"].input_schema == live["inputs"]["read_file"]["parameters"]
     assert after["list_roots"].output_schema == live["outputs"][ref]
+    assert schemas.load() == live
+
+
+async def test_a_cache_written_from_other_sources_is_not_used(own_cache, build):
+    """After installing, upgrading or editing orchestrator-kit, pydantic or mcp (another source_key), the cache is
+    rebuilt before anything is published: a client never lists a schema that the code no longer has."""
+    schemas.write(server.registry)
+    live = schemas.load()
+    other = json.loads(json.dumps(live))
+    other["outputs"]["orchestrator_kit.mcp_tools.roots:RootList"]["description"] = "from older code"
+    schemas.cache_path().write_text(json.dumps({"key": "another installation", **other}), encoding="utf-8")
+    async with Client(build(tools=ToolRegistry(server.registry.specs))) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+    assert "description" not in listed["list_roots"].output_schema
+    assert json.loads(schemas.cache_path().read_text(encoding="utf-8"))["key"] == schemas.source_key()
     assert schemas.load() == live
 
 

@@ -4,17 +4,24 @@ The file is `<cache_dir>/mcp-tool-schemas.json` (see `usercache.cache_dir`): for
 the signature it was made from and the name of its Context parameter, and each result model's output schema, each
 exactly what the installed SDK derived (`Tool.from_function`, `registry.live_output_schema`).
 
-It is checked by content, never by a version stamp: an entry is used only for the signature it was made from, and
-on a tool's first call (when its argument model is built anyway) the entry is compared with what the installed
-pydantic and mcp derive now; a difference (after an upgrade) corrects the tool and rewrites the entry. A missing,
-unreadable or malformed file only means the next server builds its tools live once and writes the file again.
+It is checked by content, never by a version stamp. The file is keyed by `source_key()`: a digest of the path, size
+and modification time of every source file of the packages the schemas come from (this package, pydantic,
+pydantic-core, mcp and their typing helpers), so installing, upgrading or editing any of them makes the next server
+build its tools live and write the file again (hashing ~400 file stats takes a few milliseconds). Within one key,
+an entry is used only for the signature it was made from, and on a tool's first call (when its argument model is
+built anyway) the entry is compared with what the SDK derives now; a difference corrects the tool and the entry. A
+missing, unreadable or malformed file only means the next server builds its tools live once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import importlib.util
 import inspect
 import json
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +32,10 @@ if TYPE_CHECKING:
     from .registry import ToolRegistry
 
 FILE_NAME = "mcp-tool-schemas.json"
+# The packages whose code decides the schemas: the tools and models, pydantic's generator, the SDK's wrapping.
+SOURCE_PACKAGES = ("orchestrator_kit", "pydantic", "pydantic_core", "mcp", "mcp_types", "annotated_types",
+                   "typing_extensions")
+SOURCE_SUFFIXES = (".py", ".so", ".pyd")
 _lock = threading.Lock()  # one writer per process; os.replace keeps concurrent processes whole
 
 
@@ -32,13 +43,39 @@ def cache_path() -> Path:
     return cache_dir() / FILE_NAME
 
 
+@functools.cache
+def source_key() -> str:
+    """A digest of (path, size, mtime) of every source file of SOURCE_PACKAGES, found without importing them."""
+    digest = hashlib.sha256()
+    for name in SOURCE_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            continue
+        for root in list(spec.submodule_search_locations or []) or [spec.origin or ""]:
+            for path in _source_files(root):
+                stat = os.stat(path)
+                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _source_files(root: str) -> list[str]:
+    if os.path.isfile(root):
+        return [root]
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        found += [os.path.join(folder, f) for f in sorted(files) if f.endswith(SOURCE_SUFFIXES)]
+    return found
+
+
 def load() -> dict[str, Any]:
-    """The cached schemas {"inputs": {tool: entry}, "outputs": {ref: schema}}; empty tables when there is none."""
+    """The cached schemas {"inputs": {tool: entry}, "outputs": {ref: schema}}; empty tables when there is none, or
+    when it was written from other sources (another `source_key()`)."""
     try:
         data = json.loads(cache_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"inputs": {}, "outputs": {}}
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or data.get("key") != source_key():
         return {"inputs": {}, "outputs": {}}
     inputs, outputs = data.get("inputs"), data.get("outputs")
     return {
@@ -62,7 +99,7 @@ def update(inputs: dict[str, dict[str, Any]], outputs: dict[str, dict[str, Any]]
         cached["inputs"].update(inputs)
         cached["outputs"].update(outputs)
         with contextlib.suppress(OSError):
-            write_atomically(cache_path(), json.dumps(cached, sort_keys=True))
+            write_atomically(cache_path(), json.dumps({"key": source_key(), **cached}, sort_keys=True))
 
 
 def current(registry: ToolRegistry) -> dict[str, Any]:
