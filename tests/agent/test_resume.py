@@ -147,3 +147,59 @@ def test_a_broken_audit_log_leaves_the_decision_to_the_server(shop, line) -> Non
     (shop / ".orchestrator-kit").mkdir()
     (shop / ".orchestrator-kit" / "audit.jsonl").write_text(line)
     assert already_applied(shop, {"plan_hash": "abc"}) is None
+
+
+KILL_BETWEEN_WRITE_AND_CHECKPOINT = """
+import os, signal, sys
+from pathlib import Path
+from orchestrator_kit.agent import Observer, RunOptions, run_agent
+
+class KillAfterApply(Observer):
+    applied = False
+
+    def tool(self, name):  # told before each tool runs; the turn is checkpointed after all of them
+        if name == "apply_automation":
+            self.applied = True
+        elif self.applied:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+run_agent(RunOptions(agent="process-orchestrator", repository=Path(sys.argv[1]), base_dir=Path(sys.argv[2]),
+                     allow_writes=True, observer=KillAfterApply()))
+"""
+
+
+def test_a_kill_between_the_write_and_the_checkpoint_is_resumed_without_a_second_write(shop, tmp_path,
+                                                                                      fake_api) -> None:
+    from orchestrator_kit.agent import RunOptions, run_agent
+
+    def apply_and_look(body) -> object:  # the apply, then a second call: the kill lands between the two
+        arguments = result(body, "generate_automation")["apply_with"]
+        return reply(tool_use("apply_automation", arguments), tool_use("list_roots", {}))
+
+    api = fake_api([
+        calls(("list_roots", {})), say("Discovery done."), say("Assessment done."), say("Design done."),
+        calls(("generate_automation", {"kind": "shell-script", "spec": SPEC})),
+        Step(respond=apply_and_look, name="apply", times=2),
+        say("Implementation: scripts/release.sh is written."),
+        say("## Executive Summary\nProposed State: scripts/release.sh, written by apply_automation.\n"),
+    ])
+    env = {**os.environ, "ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "test-key"}
+    killed = subprocess.run([sys.executable, "-c", KILL_BETWEEN_WRITE_AND_CHECKPOINT, str(shop), str(tmp_path)],
+                            env=env, capture_output=True, text=True, timeout=WAIT)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    [run_dir] = (tmp_path / ".orchestrator-kit" / "runs").iterdir()
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["turn"] == 5 and state["stage"] == "implementation"  # the apply's turn was never checkpointed
+    script = shop / "scripts" / "release.sh"
+    written = script.read_bytes()
+    assert [e["op"] for e in audit(shop)] == ["apply"]
+
+    resumed = run_agent(RunOptions(agent="process-orchestrator", repository=shop, base_dir=tmp_path,
+                                   allow_writes=True, resume=run_dir.name))
+    assert (resumed.status, resumed.turns) == ("done", 8)
+    assert api.unused_steps() == []
+    first, again = api.messages_requests(answered_by="apply")
+    assert again.body["messages"] == first.body["messages"]  # the same turn, asked again from the checkpoint
+    answered = json.loads(tool_result_text(tool_results_of(ok_requests(api)[-2])[0]))
+    assert answered["already_applied"] is True
+    assert [e["op"] for e in audit(shop)] == ["apply"] and script.read_bytes() == written

@@ -14,6 +14,7 @@ from .grounding import Claim as Claim
 from .grounding import GroundingResult as GroundingResult
 from .grounding import check_grounding as check_grounding
 from .report import AgentReport as AgentReport
+from .runner import Observer as Observer
 from .runner import RunOptions as RunOptions
 from .runner import RunResult as RunResult
 from .runner import run_agent as run_agent
@@ -27,6 +28,7 @@ __all__ = [
     "Claim",
     "GroundingResult",
     "Limits",
+    "Observer",
     "RunOptions",
     "RunResult",
     "check_grounding",
