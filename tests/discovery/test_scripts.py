@@ -329,3 +329,11 @@ def test_executable_shell_files_anywhere_are_scripts(make_repo):
     tasks, _ = scan(lambda files: root, {})
     assert sorted(tasks) == ["ci/run-e2e.sh", "tests/smoke.sh"]
     assert tasks["ci/run-e2e.sh"].invocation == "bash ci/run-e2e.sh"
+
+
+def test_scripts_at_the_repository_root(make_repo):
+    inventory = run_detectors(make_repo({"smoke-test": "#!/bin/sh\ncurl -fsS localhost/health\n",
+                                         "bootstrap": "not a script, no shebang\n",
+                                         "Makefile": "all:\n\ttrue\n", "notes": "plain text\n"}),
+                              "scripts", "root-scripts")
+    assert [(t.path, t.invocation) for t in inventory.tasks] == [("smoke-test", "./smoke-test")]

@@ -576,7 +576,7 @@ class _Builder:
         first = inline.map[0] if inline.map is not None else 0
         commands = self._inline_commands(inline)
         for sentence in sentences(text):
-            if not instructs_work(sentence):
+            if not instructs_work(sentence) or POINTER.search(sentence):
                 continue
             own = [c for c in commands if f"`{c.text}`" in sentence or c.text in sentence]
             if not (own or find_markers([sentence])):
@@ -787,7 +787,9 @@ def detect_procedures(ctx: DetectContext, file: FileText) -> None:
             continue
         builder = _Builder(ctx, path, lines)
         builder.build(section)
-        if not builder.steps or not _reads_as_hand_work(builder, ops, process and not readme):
+        if not builder.steps or not _reads_as_hand_work(builder, ops, process and not readme, readme):
+            continue
+        if _written_for_an_agent(section, builder):
             continue
         markers = find_markers([text for text, _ in builder.texts])
         hand_work = find_markers([text for text, procedural in builder.texts if procedural])
@@ -812,7 +814,27 @@ NOT_PROCEDURE_HEADING = re.compile(
 )
 
 
-def _reads_as_hand_work(builder: _Builder, ops: bool, process: bool) -> bool:
+# A section written for AI agents (often a prompt injection): its "steps" are addressed to a model.
+AGENT_HEADING = re.compile(
+    r"\b(?:ai|llms?|assistants?|copilot|claude|chatgpt|gpt|language models?)\b|"
+    r"\bautomated (?:agents?|tools?|assistants?|readers?)\b|\bfor (?:coding )?agents\b",
+    re.IGNORECASE,
+)
+AGENT_TEXT = re.compile(
+    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) instructions|\bsystem (?:prompt|notice)\b|"
+    r"\byou are an? (?:ai|assistant|language model|llm)\b|\b(?:ai|llm) (?:agents?|assistants?)\b",
+    re.IGNORECASE,
+)
+# "(see docs/runbooks/)", "see RELEASING.md": the sentence points at the procedure, it is not one.
+POINTER = re.compile(r"\((?:see|cf\.|refer to)\b[^)]*\)|\bsee\s+(?:\S*/|\S+\.(?:md|rst|adoc|txt)\b)", re.IGNORECASE)
+
+
+def _written_for_an_agent(section: _Section, builder: _Builder) -> bool:
+    title = section.heading_path[-1] if section.heading_path else ""
+    return bool(AGENT_HEADING.search(title)) or any(AGENT_TEXT.search(text) for text, _ in builder.texts)
+
+
+def _reads_as_hand_work(builder: _Builder, ops: bool, process: bool, readme: bool = False) -> bool:
     """Whether the steps tell a person what to do, rather than describe what a system does.
 
     Shell blocks are commands whatever the prose says. Without them, a list whose items mostly describe
@@ -826,6 +848,9 @@ def _reads_as_hand_work(builder: _Builder, ops: bool, process: bool) -> bool:
     if not builder.list_steps:
         # Running text: one loose sentence ("If it fails, roll back by hand.") is advice; two instructions, or
         # one with a command or two actions ("Create the release and upload the artifacts."), are a procedure.
+        # A README's running text summarises ("Build with `make`, deploy with `make deploy`"): it needs two.
+        if readme:
+            return len(builder.prose) >= 2
         return len(builder.prose) >= 2 or with_commands or any(actions(step.text) >= 2 for step in builder.prose)
     moods = [mood(step.text) for step in builder.steps]
     imperative = moods.count("imperative")

@@ -94,6 +94,26 @@ def in_script_dir(path: str) -> bool:
 SCRIPT_FILES = Wants(dirs=frozenset(SCRIPT_DIRS), globs=SHELL_GLOBS, refine=_is_script_candidate)
 
 
+# Lower-case, extension-less files at the root that are not scripts by convention.
+_ROOT_NOT_SCRIPTS = frozenset(
+    {"makefile", "gnumakefile", "justfile", "dockerfile", "procfile", "gemfile", "rakefile", "brewfile", "vagrantfile",
+     "jenkinsfile", "taskfile", "license", "licence", "copying", "notice", "authors", "version", "codeowners",
+     "owners", "changelog", "readme", "todo", "manifest", "pipfile", "podfile", "cartfile", "berksfile", "guardfile",
+     "capfile", "dangerfile", "fastfile", "appfile", "earthfile", "tiltfile", "caddyfile", "containerfile"}
+)
+
+
+def _root_script_candidate(path: str) -> bool:
+    """`smoke-test`, `bootstrap`, `release` at the repository root: read, and kept when they start with a shebang."""
+    return "/" not in path and "." not in path and path.islower() and path not in _ROOT_NOT_SCRIPTS
+
+
+@detector("root-scripts", wants=_root_script_candidate)
+def detect_root_script(ctx: DetectContext, file: FileText) -> None:
+    if file.text.startswith("#!"):
+        detect_script(ctx, file)
+
+
 @detector("scripts", wants=SCRIPT_FILES)
 def detect_script(ctx: DetectContext, file: FileText) -> None:
     path = file.path
