@@ -183,3 +183,43 @@ def yaml_documents(keys):
 @given(doc=yaml_documents(KEYS))
 def test_any_shape_never_raises(tmp_path, doc):
     run_direct(tmp_path, detect_chart, "Chart.yaml", yaml.safe_dump(doc))
+
+
+CRONJOB_TEMPLATE = """\
+{{- if .Values.reindex.enabled }}
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: {{ .Release.Name }}-reindex
+spec:
+  schedule: {{ .Values.reindex.schedule | quote }}
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: reindex
+              args: ["reindex", "--all"]
+{{- end }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ("reindex:\n  enabled: true\n  # nightly\n  schedule: \"30 3 * * *\"\n", [("30 3 * * *", 4)]),
+        ("reindex:\n  enabled: true\n", []),  # no default: a release must set it
+        ("reindex: [not, a, mapping]\n", []),
+    ],
+)
+def test_a_cronjob_schedule_from_values_is_a_schedule(make_repo, values, expected):
+    root = make_repo({"chart/Chart.yaml": "apiVersion: v2\nname: search\nversion: 1.0.0\n",
+                      "chart/templates/cron.yaml": CRONJOB_TEMPLATE, "chart/values.yaml": values})
+    inventory = run_detectors(root, "helm")
+    assert errors_of(inventory) == []
+    found = [(s.expression, s.evidence.line_start) for s in inventory.schedules]
+    assert found == expected
+    for schedule in inventory.schedules:
+        assert schedule.evidence.path == "chart/values.yaml" and schedule.source == "kubernetes-cronjob"
+        assert "reindex --all" not in schedule.target or ".Values.reindex.schedule" in schedule.target
+        assert "chart's default" in schedule.explanation
