@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.ansible import detect_playbook
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.repo import FileText, Workspace
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 SITE = """\
 ---
@@ -60,11 +61,7 @@ SITE = """\
     - ansible.builtin.ping:
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "ansible")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("ansible")
 
 
 def test_site_playbook(make_repo):

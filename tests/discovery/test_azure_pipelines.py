@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import errors_of, run_detectors
+from .conftest import scanner
 
 MAIN = """
 trigger:
@@ -104,10 +104,7 @@ stages:
 """
 
 
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "azure-pipelines")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("azure-pipelines")
 
 
 def only_pipeline(make_repo, text, path="azure-pipelines.yml"):

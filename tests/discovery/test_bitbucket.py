@@ -11,6 +11,7 @@ import time
 import pytest
 
 from ..conftest import errors_of, run_detectors
+from .conftest import lines, scanner
 
 FILE = "bitbucket-pipelines.yml"
 
@@ -127,14 +128,9 @@ pipelines:
 """
 
 
-def scan(make_repo, files: dict[str, str]):
-    inventory = run_detectors(make_repo(files), "bitbucket-pipelines")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("bitbucket-pipelines")
 
 
-def lines(item) -> tuple[int, int]:
-    return item.evidence.line_start, item.evidence.line_end
 
 
 def reasons(inventory) -> list[str]:

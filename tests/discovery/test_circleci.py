@@ -12,6 +12,7 @@ import time
 import pytest
 
 from ..conftest import errors_of, run_detectors
+from .conftest import lines, scanner
 
 CONFIG = ".circleci/config.yml"
 
@@ -104,14 +105,9 @@ workflows:
 """
 
 
-def scan(make_repo, files: dict[str, str]):
-    inventory = run_detectors(make_repo(files), "circleci")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("circleci")
 
 
-def lines(item) -> tuple[int, int]:
-    return item.evidence.line_start, item.evidence.line_end
 
 
 def reasons(inventory) -> list[str]:

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.compose import detect_compose
 from orchestrator_kit.repo import FileText, Workspace
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 COMPOSE = """\
 name: shop
@@ -68,11 +69,7 @@ services:
   cache:
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "compose")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("compose")
 
 
 def by_name(inventory):

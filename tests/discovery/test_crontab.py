@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.crontab import detect_crontab
 from orchestrator_kit.repo import FileText, Workspace
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 USER_CRONTAB = """\
 # m h  dom mon dow   command
@@ -26,11 +27,7 @@ TZ = "America/New_York"
 0 0 1 1 *     /opt/app/bin/new-year
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "crontab")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("crontab")
 
 
 def rows(inventory):

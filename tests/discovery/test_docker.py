@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.docker import detect_dockerfile
 from orchestrator_kit.repo import FileText, Workspace
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 MULTI_STAGE = """\
 # syntax=docker/dockerfile:1.7
@@ -42,11 +43,7 @@ ENTRYPOINT ["python", "-m", "app"]
 CMD ["--port", "8000"]
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "docker")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("docker")
 
 
 def only_item(inventory):

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator_kit.discovery.gitlab_ci import parse_duration
 
-from ..conftest import errors_of, run_detectors
+from .conftest import scanner
 
 MAIN = """
 stages:
@@ -76,10 +76,7 @@ deploy-prod:
 """
 
 
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "gitlab-ci")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("gitlab-ci")
 
 
 def only_pipeline(make_repo, text, extra=None):

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.helm import detect_chart
 from orchestrator_kit.repo import FileText, Workspace
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 CHART = """\
 apiVersion: v2
@@ -55,11 +56,7 @@ subjects:
   - kind: ServiceAccount
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "helm")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("helm")
 
 
 def test_chart_with_dependencies_templates_and_values(make_repo):

@@ -14,6 +14,7 @@ import pytest
 from orchestrator_kit.cron import explain_cron
 
 from ..conftest import errors_of, run_detectors
+from .conftest import lines, scanner
 
 DECLARATIVE = """
 #!groovy
@@ -131,14 +132,9 @@ node('linux') {
 """
 
 
-def scan(make_repo, files: dict[str, str]):
-    inventory = run_detectors(make_repo(files), "jenkins")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("jenkins")
 
 
-def lines(item) -> tuple[int, int]:
-    return item.evidence.line_start, item.evidence.line_end
 
 
 def reasons(inventory) -> list[str]:

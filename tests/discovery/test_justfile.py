@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.justfile import detect_justfile
-from orchestrator_kit.models import Task
 from orchestrator_kit.repo import FileText, Workspace
 from tests.conftest import errors_of, run_detectors
+
+from .conftest import command_lines as lines
+from .conftest import task_scanner
 
 JUSTFILE = """\
 set dotenv-load
@@ -67,14 +69,7 @@ import 'ci.just'
 """
 
 
-def scan(make_repo, files: dict[str, str | bytes], path: str = "justfile") -> tuple[dict[str, Task], list]:
-    inventory = run_detectors(make_repo(files), "just")
-    assert errors_of(inventory) == []
-    return {t.name: t for t in inventory.tasks if t.path == path}, list(inventory.diagnostics)
-
-
-def lines(task: Task) -> list[tuple[str, int, int]]:
-    return [(c.text, c.evidence.line_start, c.evidence.line_end) for c in task.commands]
+scan = task_scanner("just", key=lambda t: t.name, path="justfile")
 
 
 def test_realistic_justfile(make_repo):

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.kubernetes import detect_manifests
 from orchestrator_kit.repo import FileText, Workspace
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 APP = """\
 # the web application
@@ -60,11 +61,7 @@ spec:
           restartPolicy: OnFailure
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "kubernetes")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("kubernetes")
 
 
 def by_name(inventory):

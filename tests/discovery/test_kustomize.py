@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.kustomize import detect_kustomization
 from orchestrator_kit.repo import FileText, Workspace
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 OVERLAY = """\
 apiVersion: kustomize.config.k8s.io/v1beta1
@@ -55,11 +56,7 @@ helmCharts:
   - name: local-chart
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "kustomize")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("kustomize")
 
 
 def test_overlay(make_repo):

@@ -17,6 +17,8 @@ from orchestrator_kit.models import Task
 from orchestrator_kit.repo import FileText, Workspace
 from tests.conftest import errors_of, run_detectors
 
+from .conftest import task_scanner
+
 # Written at column 0 on purpose: recipe lines must start with a real TAB (\t).
 SELF_DOCUMENTING = """\
 # Project Makefile
@@ -54,12 +56,7 @@ deps:
 """
 
 
-def scan(make_repo, files: dict[str, str | bytes]) -> tuple[dict[str, Task], list]:
-    inventory = run_detectors(make_repo(files), "make")
-    assert errors_of(inventory) == []
-    return {task.id.split("#", 1)[1] if task.path == "Makefile" else task.id: task for task in inventory.tasks}, [
-        d for d in inventory.diagnostics
-    ]
+scan = task_scanner("make", key=lambda t: t.id.split("#", 1)[1] if t.path == "Makefile" else t.id)
 
 
 def commands(task: Task) -> list[tuple[str, int, int]]:

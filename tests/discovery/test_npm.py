@@ -7,7 +7,9 @@ import json
 import pytest
 
 from orchestrator_kit.models import Task
-from tests.conftest import errors_of, run_detectors
+from tests.conftest import run_detectors
+
+from .conftest import task_scanner
 
 PACKAGE_JSON = """\
 {
@@ -42,10 +44,7 @@ PACKAGE_JSON = """\
 """
 
 
-def scan(make_repo, files: dict[str, str | bytes], path: str = "package.json") -> tuple[dict[str, Task], list]:
-    inventory = run_detectors(make_repo(files), "npm-scripts")
-    assert errors_of(inventory) == []
-    return {t.name: t for t in inventory.tasks if t.path == path}, list(inventory.diagnostics)
+scan = task_scanner("npm-scripts", key=lambda t: t.name, path="package.json")
 
 
 def where(task: Task) -> tuple[int, int]:

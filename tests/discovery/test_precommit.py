@@ -7,6 +7,8 @@ import pytest
 from orchestrator_kit.models import Task
 from tests.conftest import errors_of, run_detectors
 
+from .conftest import task_scanner
+
 CONFIG = """\
 default_stages: [pre-commit, pre-push]
 exclude: ^vendor/
@@ -59,10 +61,7 @@ HOOKS_REPO = "https://github.com/pre-commit/pre-commit-hooks"
 DEFAULT_STAGES = "pre-commit, pre-push"
 
 
-def scan(make_repo, files: dict[str, str | bytes]) -> tuple[dict[str, Task], list]:
-    inventory = run_detectors(make_repo(files), "pre-commit")
-    assert errors_of(inventory) == []
-    return {t.id.split("#", 1)[1]: t for t in inventory.tasks}, list(inventory.diagnostics)
+scan = task_scanner("pre-commit", key=lambda t: t.id.split("#", 1)[1])
 
 
 def span(task: Task) -> tuple[int, int]:

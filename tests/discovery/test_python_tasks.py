@@ -11,9 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator_kit.discovery._python_common import _TomlIndex
+from orchestrator_kit.discovery._python_common import TomlIndex
 from orchestrator_kit.models import Task
 from tests.conftest import errors_of, run_detectors
+
+from .conftest import command_lines as lines
 
 PYPROJECT = '''\
 [build-system]
@@ -95,10 +97,6 @@ def scan(make_repo, files: dict[str, str | bytes], *detectors: str) -> tuple[dic
     inventory = run_detectors(make_repo(files), *detectors)
     assert errors_of(inventory) == []
     return {t.id: t for t in inventory.tasks}, list(inventory.diagnostics)
-
-
-def lines(task: Task) -> list[tuple[str, int, int]]:
-    return [(c.text, c.evidence.line_start, c.evidence.line_end) for c in task.commands]
 
 
 def span(task: Task) -> tuple[int, int]:
@@ -262,7 +260,7 @@ def test_toml_index_finds_every_top_key(pairs, header):
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return  # e.g. `x.y` and `a` clash; only valid documents are indexed
-    index = _TomlIndex(text)
+    index = TomlIndex(text)
     table = {"": (), "[t]\n": ("t",), "[ t . 'u' ]\n": ("t", "u"), "[[arr]]\n": ("arr",)}[header]
     assert data is not None
     expected_line = 1 + (1 if header else 0)

@@ -6,8 +6,10 @@ import time
 
 import pytest
 
-from orchestrator_kit.models import Task
 from tests.conftest import errors_of, run_detectors
+
+from .conftest import command_lines as lines
+from .conftest import task_scanner
 
 DEPLOY_SH = """\
 #!/usr/bin/env bash
@@ -66,14 +68,7 @@ brew bundle
 """
 
 
-def scan(make_repo, files: dict[str, str | bytes]) -> tuple[dict[str, Task], list]:
-    inventory = run_detectors(make_repo(files), "scripts")
-    assert errors_of(inventory) == []
-    return {t.path: t for t in inventory.tasks}, list(inventory.diagnostics)
-
-
-def lines(task: Task) -> list[tuple[str, int, int]]:
-    return [(c.text, c.evidence.line_start, c.evidence.line_end) for c in task.commands]
+scan = task_scanner("scripts", key=lambda t: t.path)
 
 
 def test_shell_script(make_repo):

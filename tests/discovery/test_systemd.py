@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.systemd import detect_timer, explain_calendar
 from orchestrator_kit.repo import FileText, Workspace
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 TIMER = """\
 [Unit]
@@ -40,11 +41,7 @@ ExecStart=-/usr/local/bin/backup \\
 ExecStart=/usr/bin/logger "backup done"
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "systemd-timer")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("systemd-timer")
 
 
 def test_timer_with_service(make_repo):

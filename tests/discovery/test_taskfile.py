@@ -7,6 +7,9 @@ import pytest
 from orchestrator_kit.models import Task
 from tests.conftest import errors_of, run_detectors
 
+from .conftest import command_lines as lines
+from .conftest import task_scanner
+
 TASKFILE = """\
 version: '3'
 
@@ -69,14 +72,7 @@ tasks:
 INCLUDES = "docs=./docs, infra=./deploy/Taskfile.yml"
 
 
-def scan(make_repo, files: dict[str, str | bytes], path: str = "Taskfile.yml") -> tuple[dict[str, Task], list]:
-    inventory = run_detectors(make_repo(files), "taskfile")
-    assert errors_of(inventory) == []
-    return {t.name: t for t in inventory.tasks if t.path == path}, list(inventory.diagnostics)
-
-
-def lines(task: Task) -> list[tuple[str, int, int]]:
-    return [(c.text, c.evidence.line_start, c.evidence.line_end) for c in task.commands]
+scan = task_scanner("taskfile", key=lambda t: t.name, path="Taskfile.yml")
 
 
 def span(task: Task) -> tuple[int, int]:

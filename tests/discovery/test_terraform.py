@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator_kit.discovery.terraform import parse_hcl
-from tests.conftest import errors_of, run_detectors
+
+from .conftest import scanner
 
 VERSIONS = """\
 terraform {
@@ -86,11 +87,7 @@ module "local" {
 }
 """
 
-
-def scan(make_repo, files):
-    inventory = run_detectors(make_repo(files), "terraform")
-    assert errors_of(inventory) == []
-    return inventory
+scan = scanner("terraform")
 
 
 def items(inventory, kind):

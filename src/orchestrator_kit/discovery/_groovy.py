@@ -98,7 +98,7 @@ class Tok:
     quote: str = ""
 
 
-class _Scanner:
+class GroovyScanner:
     """Groovy text to tokens; `problems` collects (line, reason) for unterminated strings and comments."""
 
     def __init__(self, text: str) -> None:
@@ -313,14 +313,14 @@ class Stmt:
 
     @property
     def line(self) -> int:
-        return _item_line(self.items[0])
+        return item_line(self.items[0])
 
     @property
     def end_line(self) -> int:
-        return _item_end_line(self.items[-1])
+        return item_end_line(self.items[-1])
 
 
-def _item_line(item: Tok | Block) -> int:
+def item_line(item: Tok | Block) -> int:
     if isinstance(item, Tok):
         return item.line
     return item.open.line if item.open else 1
@@ -333,24 +333,24 @@ def _last_piece(item: Tok | Block) -> Tok | Block:
     return item
 
 
-def _item_end_line(item: Tok | Block) -> int:
+def item_end_line(item: Tok | Block) -> int:
     item = _last_piece(item)
     if isinstance(item, Tok):
         return item.end_line
-    return item.close.line if item.close is not None else _item_line(item)
+    return item.close.line if item.close is not None else item_line(item)
 
 
-def _item_start(item: Tok | Block) -> int:
+def item_start(item: Tok | Block) -> int:
     if isinstance(item, Tok):
         return item.start
     return item.open.start if item.open else 0
 
 
-def _item_end(item: Tok | Block) -> int:
+def item_end(item: Tok | Block) -> int:
     item = _last_piece(item)
     if isinstance(item, Tok):
         return item.end
-    return item.close.end if item.close is not None else _item_start(item) + 1
+    return item.close.end if item.close is not None else item_start(item) + 1
 
 
 @dataclass
@@ -365,7 +365,7 @@ class _Frame:
             self.items = []
 
 
-def _parse(tokens: list[Tok], problems: list[tuple[int, str]]) -> Block:
+def parse_groovy(tokens: list[Tok], problems: list[tuple[int, str]]) -> Block:
     """Statements and blocks, without recursion (so deep nesting cannot overflow the stack)."""
     root = Block(open=None)
     stack = [_Frame(root)]
@@ -434,64 +434,64 @@ def _continues(items: list[Tok | Block], tokens: list[Tok], index: int) -> bool:
 # ------------------------------------------------------------------ statement helpers
 
 
-def _is_op(item: Tok | Block | None, *texts: str) -> bool:
+def is_op(item: Tok | Block | None, *texts: str) -> bool:
     return isinstance(item, Tok) and item.kind == "op" and item.text in texts
 
 
-def _head(stmt: Stmt) -> str | None:
+def statement_head(stmt: Stmt) -> str | None:
     first = stmt.items[0]
     return first.text if isinstance(first, Tok) and first.kind == "id" else None
 
 
-def _trailing_block(stmt: Stmt) -> Block | None:
+def trailing_block(stmt: Stmt) -> Block | None:
     """The closure given after a call (`stage('x') { ... }`): a block outside any brackets."""
     depth = 0
     for item in stmt.items:
-        if _is_op(item, "(", "["):
+        if is_op(item, "(", "["):
             depth += 1
-        elif _is_op(item, ")", "]"):
+        elif is_op(item, ")", "]"):
             depth = max(0, depth - 1)
         elif isinstance(item, Block) and depth == 0:
             return item
     return None
 
 
-def _blocks(stmt: Stmt) -> list[Block]:
+def statement_blocks(stmt: Stmt) -> list[Block]:
     return [item for item in stmt.items if isinstance(item, Block)]
 
 
-def _call_args(items: list[Tok | Block], at: int) -> list[Tok | Block]:
+def call_args(items: list[Tok | Block], at: int) -> list[Tok | Block]:
     """The argument items of the call whose name is items[at]: `(...)` contents, or up to the statement end
     (or its closure) for a command call like `sh 'make'`."""
     following = items[at + 1:]
-    if following and _is_op(following[0], "("):
+    if following and is_op(following[0], "("):
         depth = 0
         for index, item in enumerate(following):
-            if _is_op(item, "(", "["):
+            if is_op(item, "(", "["):
                 depth += 1
-            elif _is_op(item, ")", "]"):
+            elif is_op(item, ")", "]"):
                 depth -= 1
                 if depth == 0:
                     return following[1:index]
         return following[1:]
     args: list[Tok | Block] = []
     for item in following:
-        if isinstance(item, Block) and not (args and _is_op(args[-1], ":")):
+        if isinstance(item, Block) and not (args and is_op(args[-1], ":")):
             break
         args.append(item)
     return args
 
 
-def _split_args(args: list[Tok | Block]) -> tuple[list[list[Tok | Block]], dict[str, list[Tok | Block]]]:
+def split_args(args: list[Tok | Block]) -> tuple[list[list[Tok | Block]], dict[str, list[Tok | Block]]]:
     """Positional and named (`key: value`) arguments, split at top-level commas."""
     pieces: list[list[Tok | Block]] = [[]]
     depth = 0
     for item in args:
-        if _is_op(item, "(", "["):
+        if is_op(item, "(", "["):
             depth += 1
-        elif _is_op(item, ")", "]"):
+        elif is_op(item, ")", "]"):
             depth -= 1
-        if _is_op(item, ",") and depth == 0:
+        if is_op(item, ",") and depth == 0:
             pieces.append([])
         else:
             pieces[-1].append(item)
@@ -501,38 +501,38 @@ def _split_args(args: list[Tok | Block]) -> tuple[list[list[Tok | Block]], dict[
         if not piece:
             continue
         key = piece[0]
-        if len(piece) >= 2 and isinstance(key, Tok) and key.kind in ("id", "str") and _is_op(piece[1], ":"):
+        if len(piece) >= 2 and isinstance(key, Tok) and key.kind in ("id", "str") and is_op(piece[1], ":"):
             named[key.text] = piece[2:]
         else:
             positional.append(piece)
     return positional, named
 
 
-def _calls(items: list[Tok | Block], names: frozenset[str]) -> Iterator[tuple[str, int]]:
+def find_calls(items: list[Tok | Block], names: frozenset[str]) -> Iterator[tuple[str, int]]:
     """(name, index) of each call of one of `names` in the items (not `x.name`, not inside nested blocks)."""
     for index, item in enumerate(items):
         if not (isinstance(item, Tok) and item.kind == "id" and item.text in names):
             continue
-        if index > 0 and _is_op(items[index - 1], ".", "?.", "*."):
+        if index > 0 and is_op(items[index - 1], ".", "?.", "*."):
             continue
         following = items[index + 1] if index + 1 < len(items) else None
         named_next = (isinstance(following, Tok) and following.kind == "id" and index + 2 < len(items)
-                      and _is_op(items[index + 2], ":"))
+                      and is_op(items[index + 2], ":"))
         # `sh cmd` at the start of a statement: a command call with a variable as its argument
         variable = index == 0 and isinstance(following, Tok) and following.kind == "id"
-        if _is_op(following, "(") or (isinstance(following, Tok) and following.kind == "str") or named_next \
+        if is_op(following, "(") or (isinstance(following, Tok) and following.kind == "str") or named_next \
                 or variable:
             yield item.text, index
 
 
-def _strings(items: list[Tok | Block]) -> list[Tok]:
+def string_tokens(items: list[Tok | Block]) -> list[Tok]:
     return [item for item in items if isinstance(item, Tok) and item.kind == "str"]
 
 
-def _first_string(args: list[Tok | Block]) -> str | None:
-    positional, named = _split_args(args)
+def first_string(args: list[Tok | Block]) -> str | None:
+    positional, named = split_args(args)
     for piece in ([named["name"]] if "name" in named else []) + positional:
-        strings = _strings(piece)
+        strings = string_tokens(piece)
         if strings:
             return strings[0].text
     return None

@@ -12,14 +12,13 @@ from typing import Any
 from ..repo import FileText
 from .base import DetectContext
 
-DESCRIPTION_LIMIT = 500
 GENERATED_ENV_LIMIT = 512
 
 
 # ==================================================================== TOML text index
 
 
-class _TomlIndex:
+class TomlIndex:
     """Where each table header and key of a TOML document is written.
 
     `span(path)` is the first and last line of everything written under `path` (a header, a key and its
@@ -205,7 +204,7 @@ def _decode_basic(raw: str) -> str:
         return raw
 
 
-def _load_toml(ctx: DetectContext, file: FileText, *, report: bool = True) -> dict[str, Any] | None:
+def load_toml(ctx: DetectContext, file: FileText, *, report: bool = True) -> dict[str, Any] | None:
     """The parsed document; None (and, when `report`, a Diagnostic with tomllib's line) when it is not TOML."""
     try:
         return tomllib.loads(file.text)
@@ -222,7 +221,7 @@ def _load_toml(ctx: DetectContext, file: FileText, *, report: bool = True) -> di
         return None
 
 
-def _locate(lines: list[str], text: str, span: tuple[int, int], after: int = 0) -> tuple[int, int]:
+def locate_text(lines: list[str], text: str, span: tuple[int, int], after: int = 0) -> tuple[int, int]:
     """The line inside `span` (at or after line `after`) that holds the start of `text`; `span` when unknown.
 
     Commands inside arrays and strings are found by their first line's text, falling back to the part
@@ -241,11 +240,11 @@ def _locate(lines: list[str], text: str, span: tuple[int, int], after: int = 0) 
     return span
 
 
-def _table(value: Any) -> dict[str, Any]:
+def as_table(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _get(document: dict[str, Any], *keys: str) -> Any:
+def get_in(document: dict[str, Any], *keys: str) -> Any:
     node: Any = document
     for key in keys:
         if not isinstance(node, dict):
@@ -254,11 +253,11 @@ def _get(document: dict[str, Any], *keys: str) -> Any:
     return node
 
 
-def _join_args(args: list[Any]) -> str:
-    return " ".join(_quote(str(a)) for a in args)
+def join_args(args: list[Any]) -> str:
+    return " ".join(quote_arg(str(a)) for a in args)
 
 
-def _quote(word: str) -> str:
+def quote_arg(word: str) -> str:
     """A word as a person would type it in a shell: bare when safe, else quoted the readable way."""
     if word and not re.search(r"[\s\"'$`\\|&;<>()*?]", word):
         return word

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cron import CronError, explain_cron
-from ..models import Cache, Evidence, Job, Matrix, Pipeline, Schedule, Step, Trigger, TriggerKind
+from ..models import Cache, Evidence, Job, Matrix, Schedule, Step, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import Span, YMap, YSeq, scalar_text, string_list
 from .base import DetectContext, Wants, basename, detector, finalizer, is_yaml
@@ -217,12 +217,10 @@ class _Reader:
             self.link_declared(jobs, None)
         elif "steps" in body:
             jobs = [self.job_from(body, "job", None, body.key_span("steps"), pool, None)]
-        self.ctx.add_pipeline(Pipeline(
-            id=f"azure-pipelines:{self.path}",
-            system="azure-pipelines",
+        self.ctx.add_pipeline(DetectContext.pipeline(
+            "azure-pipelines", self.path,
             kind="template" if self.template else "pipeline",
             name=name,
-            path=self.path,
             triggers=triggers,
             stages=[stage.name for stage in stages],
             jobs=jobs,

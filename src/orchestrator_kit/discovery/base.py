@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import ConfinementError, ReadError
 from ..models import (
+    CISystem,
     Command,
     Diagnostic,
     Evidence,
@@ -28,9 +29,12 @@ from ..models import (
     Schedule,
     Severity,
     Task,
+    TaskRunner,
 )
 from ..repo import FileText, Workspace
 from ..yamlsrc import YamlError, load_yaml_documents
+
+DESCRIPTION_LIMIT = 500  # characters of a task's description kept (after redaction)
 
 
 @dataclass
@@ -117,6 +121,33 @@ class DetectContext:
         self.findings.diagnostics.append(
             Diagnostic(path=path, reason=reason, severity=severity, line=line, detector=self.current_detector)
         )
+
+    # -------------------------------------------------------------- what detectors build
+
+    def task(
+        self, runner: TaskRunner, path: str, name: str, *, invocation: str, evidence: Evidence, key: str | None = None,
+        description: str | None = None, attributes: dict[str, str] | None = None, **fields: Any,
+    ) -> Task:
+        """A Task with the id `runner:path#key` (key: the name unless given), its description redacted and cut to
+        DESCRIPTION_LIMIT characters, and its attributes redacted. `fields`: the other Task fields as they are."""
+        return Task(
+            id=f"{runner}:{path}#{key if key is not None else name}", runner=runner, name=name, path=path,
+            invocation=invocation,
+            description=self.redact(description, path)[:DESCRIPTION_LIMIT] if description else None,
+            attributes={k: self.redact(v, path) for k, v in (attributes or {}).items()},
+            evidence=evidence, **fields,
+        )
+
+    @staticmethod
+    def pipeline(system: CISystem, path: str, *, key: str | None = None, **fields: Any) -> Pipeline:
+        """A Pipeline with the id `system:path` (`system:path#key` when one file holds several pipelines)."""
+        return Pipeline(id=f"{system}:{path}" + (f"#{key}" if key is not None else ""), system=system, path=path,
+                        **fields)
+
+    @staticmethod
+    def procedure(path: str, slug: str, **fields: Any) -> ManualProcedure:
+        """A ManualProcedure with the id `path#slug` (the slug of its heading)."""
+        return ManualProcedure(id=f"{path}#{slug}", path=path, **fields)
 
     # -------------------------------------------------------------- results
 

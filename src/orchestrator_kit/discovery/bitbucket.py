@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import Cache, Evidence, Job, Pipeline, Step, Trigger, TriggerKind
+from ..models import Cache, Evidence, Job, Step, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
 from .base import DetectContext, Wants, detector
@@ -175,11 +175,9 @@ def _pipeline(bb: _File, name: str, value: Any, span: tuple[int, int], trigger: 
                                 evidence=bb.evidence((note, note))))
     jobs = _jobs(bb, entries)
     bb.ctx.add_pipeline(
-        Pipeline(
-            id=f"bitbucket-pipelines:{bb.path}#{name}",
-            system="bitbucket-pipelines",
+        DetectContext.pipeline(
+            "bitbucket-pipelines", bb.path, key=name,
             name=name,
-            path=bb.path,
             triggers=triggers,
             stages=stages,
             jobs=jobs,

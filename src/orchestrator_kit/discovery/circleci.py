@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cron import CronError, explain_cron
-from ..models import Cache, Evidence, Job, Matrix, Pipeline, Schedule, Step, Trigger
+from ..models import Cache, Evidence, Job, Matrix, Schedule, Step, Trigger
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, as_list, scalar_text, string_list
 from ._matrix import matrix_combinations, matrix_size
@@ -199,11 +199,9 @@ def _default_pipeline(cfg: _Config, doc: YMap, includes: list[str]) -> None:
     job = Job(id="build", runs_on=body.runs_on, image=body.image, steps=body.steps, caches=body.caches,
               attributes=_attributes(cfg, body, YMap()), evidence=cfg.evidence(span))
     cfg.ctx.add_pipeline(
-        Pipeline(
-            id=f"circleci:{cfg.path}#build",
-            system="circleci",
+        DetectContext.pipeline(
+            "circleci", cfg.path, key="build",
             name="build",
-            path=cfg.path,
             triggers=[Trigger(kind="push", event="push", evidence=cfg.evidence(span))],
             jobs=[job],
             includes=includes,
@@ -241,11 +239,9 @@ def _workflow(cfg: _Config, name: str, node: YMap, span: tuple[int, int], includ
         triggers.append(Trigger(kind="tag", event="tag", filters={"tags": tag_patterns},
                                 evidence=cfg.evidence(tag_span)))
     cfg.ctx.add_pipeline(
-        Pipeline(
-            id=f"circleci:{cfg.path}#{name}",
-            system="circleci",
+        DetectContext.pipeline(
+            "circleci", cfg.path, key=name,
             name=name,
-            path=cfg.path,
             triggers=triggers,
             jobs=jobs,
             includes=includes,

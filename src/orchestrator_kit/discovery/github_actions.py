@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..cron import CronError, explain_cron
-from ..models import Cache, Job, Matrix, Pipeline, Schedule, Step, StepKind, Trigger, TriggerKind
+from ..models import Cache, Job, Matrix, Schedule, Step, StepKind, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import YMap, YSeq, scalar_text, string_list
 from ._matrix import matrix_combinations, matrix_size
@@ -92,11 +92,9 @@ def detect_workflow(ctx: DetectContext, file: FileText) -> None:
                 ctx.diagnostic(path, f"job '{job.id}' needs '{need}', which is not a job of this workflow",
                                line=job.evidence.line_start)
     ctx.add_pipeline(
-        Pipeline(
-            id=f"github-actions:{path}",
-            system="github-actions",
+        DetectContext.pipeline(
+            "github-actions", path,
             name=name,
-            path=path,
             triggers=triggers,
             jobs=jobs,
             concurrency=_concurrency(doc.get("concurrency")),
@@ -121,12 +119,10 @@ def detect_composite_action(ctx: DetectContext, file: FileText) -> None:
     job = Job(id="composite", name=scalar_text(doc.get("name")), steps=steps,
               evidence=ctx.evidence(path, *runs.span))
     ctx.add_pipeline(
-        Pipeline(
-            id=f"github-actions:{path}",
-            system="github-actions",
+        DetectContext.pipeline(
+            "github-actions", path,
             kind="composite-action",
             name=scalar_text(doc.get("name")) or f"./{directory}",
-            path=path,
             jobs=[job],
             evidence=ctx.evidence(path, 1, file.line_count),
         )

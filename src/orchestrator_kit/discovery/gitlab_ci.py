@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import Cache, Evidence, Job, Matrix, Pipeline, Severity, Step, Trigger, TriggerKind
+from ..models import Cache, Evidence, Job, Matrix, Severity, Step, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import Span, Tagged, YMap, YSeq, scalar_text, string_list
 from .base import DetectContext, Wants, detector, finalizer
@@ -544,12 +544,10 @@ class _Reader:
         workflow = self.deref(self.top.get("workflow"))
         name = scalar_text(self.deref(workflow.get("name"))) if isinstance(workflow, dict) else None
         self.ctx.add_pipeline(
-            Pipeline(
-                id=f"gitlab-ci:{self.main}",
-                system="gitlab-ci",
+            DetectContext.pipeline(
+                "gitlab-ci", self.main,
                 kind="template" if self.template else "pipeline",
                 name=self.ctx.redact(name, self.main) if name else self.main,
-                path=self.main,
                 triggers=[] if self.template else list(self._triggers.values()),
                 stages=used,
                 jobs=built,

@@ -2,12 +2,12 @@
 
 Groovy has no parser here, so this reads in two passes, never running anything:
 
-1. `_Scanner` turns the text into tokens: identifiers, numbers, operators, newlines and strings of every
+1. `GroovyScanner` turns the text into tokens: identifiers, numbers, operators, newlines and strings of every
    Groovy quoting ('...', "...", '''...''', \"\"\"...\"\"\", /slashy/, $/dollar-slashy/$, with `${...}`
    interpolation followed to its closing brace). Comments (`//`, `/* */`, a `#!` first line) are skipped, so
    a brace inside a string or a comment never counts. String content keeps its text; only the escapes
    \\\\ \\' \\" \\$ are decoded (what the shell receives).
-2. `_parse` groups tokens into statements and `{ }` blocks (a newline ends a statement unless a bracket is
+2. `parse_groovy` groups tokens into statements and `{ }` blocks (a newline ends a statement unless a bracket is
    open or the line obviously continues), keeping what it read when braces do not balance.
 
 On that tree, following the Jenkins Pipeline syntax reference: a declarative `pipeline { }` with `agent`,
@@ -28,7 +28,7 @@ import textwrap
 from dataclasses import dataclass, field, replace
 
 from ..cron import CronError, explain_cron
-from ..models import Evidence, Job, Matrix, Pipeline, Schedule, Step, Trigger, TriggerKind
+from ..models import Evidence, Job, Matrix, Schedule, Step, Trigger, TriggerKind
 from ..repo import FileText
 from ._groovy import (
     CHECKOUT_STEPS,
@@ -39,24 +39,24 @@ from ._groovy import (
     TIME_UNITS_IN_MINUTES,
     TRIGGER_KINDS,
     Block,
+    GroovyScanner,
     Stmt,
     Tok,
-    _blocks,
-    _call_args,
-    _calls,
-    _first_string,
-    _head,
-    _is_op,
-    _item_end,
-    _item_end_line,
-    _item_line,
-    _item_start,
-    _parse,
-    _Scanner,
-    _split_args,
-    _strings,
-    _trailing_block,
+    call_args,
+    find_calls,
+    first_string,
     is_jenkinsfile,
+    is_op,
+    item_end,
+    item_end_line,
+    item_line,
+    item_start,
+    parse_groovy,
+    split_args,
+    statement_blocks,
+    statement_head,
+    string_tokens,
+    trailing_block,
 )
 from ._matrix import matrix_combinations, matrix_size
 from .base import DetectContext, basename, detector
@@ -116,20 +116,20 @@ class _Reader:
         """The file text the items were read from, with runs of whitespace made single spaces."""
         if not items:
             return ""
-        return " ".join(self.text[_item_start(items[0]):_item_end(items[-1])].split())
+        return " ".join(self.text[item_start(items[0]):item_end(items[-1])].split())
 
     def value(self, items: list[Tok | Block]) -> tuple[str, int, int] | None:
         """An argument's text and lines: string content (strings joined by `+` concatenated), else the source."""
         if not items:
             return None
-        strings = _strings(items)
-        if strings and all(isinstance(i, Tok) and (i.kind == "str" or _is_op(i, "+")) for i in items):
+        strings = string_tokens(items)
+        if strings and all(isinstance(i, Tok) and (i.kind == "str" or is_op(i, "+")) for i in items):
             text = "".join(s.text for s in strings)
         elif isinstance(items[0], Tok) and items[0].kind == "str":
             text = items[0].text  # `'''...'''.stripIndent()` and the like
         else:
             text = self.source(items)
-        return text, _item_line(items[0]), _item_end_line(items[-1])
+        return text, item_line(items[0]), item_end_line(items[-1])
 
     def unique(self, wanted: str, line: int) -> str:
         job_id = wanted
@@ -147,17 +147,17 @@ class _Reader:
     # -------------------------------------------------------------- top level
 
     def read(self) -> None:
-        scanner = _Scanner(self.text)
+        scanner = GroovyScanner(self.text)
         tokens = scanner.run()
         problems = scanner.problems
-        root = _parse(tokens, problems)
+        root = parse_groovy(tokens, problems)
         for line, reason in sorted(problems):
             self.ctx.diagnostic(self.path, f"{reason} (what was read before it is kept)", line=line)
         self._libraries(tokens)
         pipeline_stmt = self._find_pipeline(root)
         evidence = self.evidence(1, max(1, self.line_count))
         if pipeline_stmt is not None:
-            block = _trailing_block(pipeline_stmt)
+            block = trailing_block(pipeline_stmt)
             if block is not None:
                 self._declarative(block)
             evidence = self.evidence(pipeline_stmt.line, pipeline_stmt.end_line)
@@ -174,13 +174,11 @@ class _Reader:
                                 severity="info", line=1)
             return
         self.ctx.add_pipeline(
-            Pipeline(
-                id=f"jenkins:{self.path}",
-                system="jenkins",
+            DetectContext.pipeline(
+                "jenkins", self.path,
                 kind="template" if self.template else "pipeline",
                 name=f"shared library step {basename(self.path).removesuffix('.groovy')}" if self.template
                 else self.path,
-                path=self.path,
                 triggers=self.triggers,
                 jobs=self.jobs,
                 concurrency=self.concurrency,
@@ -195,10 +193,10 @@ class _Reader:
         while pending:
             block, depth = pending.pop(0)
             for stmt in block.stmts:
-                if _head(stmt) == "pipeline" and _trailing_block(stmt) is not None:
+                if statement_head(stmt) == "pipeline" and trailing_block(stmt) is not None:
                     return stmt
                 if depth < 3:
-                    pending.extend((b, depth + 1) for b in _blocks(stmt))
+                    pending.extend((b, depth + 1) for b in statement_blocks(stmt))
         return None
 
     def _libraries(self, tokens: list[Tok]) -> None:
@@ -207,15 +205,15 @@ class _Reader:
             if tok.kind != "id" or tok.text not in ("Library", "library", "lib"):
                 continue
             previous = tokens[index - 1] if index > 0 else None
-            if tok.text == "Library" and not _is_op(previous, "@"):
+            if tok.text == "Library" and not is_op(previous, "@"):
                 continue
-            if tok.text != "Library" and _is_op(previous, ".", "?.", "@"):
+            if tok.text != "Library" and is_op(previous, ".", "?.", "@"):
                 continue
             following = tokens[index + 1:index + 40]
-            if not following or not (_is_op(following[0], "(") or following[0].kind == "str"):
+            if not following or not (is_op(following[0], "(") or following[0].kind == "str"):
                 continue
-            for item in following[1:] if _is_op(following[0], "(") else following[:1]:
-                if _is_op(item, ")") or item.kind == "nl":
+            for item in following[1:] if is_op(following[0], "(") else following[:1]:
+                if is_op(item, ")") or item.kind == "nl":
                     break
                 if item.kind == "str" and f"library:{item.text}" not in self.includes:
                     self.includes.append(f"library:{item.text}")
@@ -228,7 +226,7 @@ class _Reader:
         post: Stmt | None = None
         has_agent = False
         for stmt in block.stmts:
-            head = _head(stmt)
+            head = statement_head(stmt)
             if head == "agent":
                 has_agent = True
                 scope.runs_on, scope.image = self._agent(stmt)
@@ -246,7 +244,7 @@ class _Reader:
             self.ctx.diagnostic(self.path, "declarative pipeline without 'agent'; Jenkins refuses it",
                                 line=block.open.line if block.open else 1)
         last: list[str] = []
-        stages_block = _trailing_block(stages) if stages is not None else None
+        stages_block = trailing_block(stages) if stages is not None else None
         if stages_block is None:
             self.ctx.diagnostic(self.path, "declarative pipeline without 'stages { }'",
                                 line=block.open.line if block.open else 1)
@@ -255,7 +253,7 @@ class _Reader:
         if post is not None:
             steps = self._post_steps(post)
             if steps:
-                conditions = [h for s in (_trailing_block(post) or Block(None)).stmts if (h := _head(s))]
+                conditions = [h for s in (trailing_block(post) or Block(None)).stmts if (h := statement_head(s))]
                 self.jobs.append(Job(id=self.unique("post", post.line), name="post",
                                      condition=f"post: {', '.join(conditions)}", needs=last,
                                      needs_source="sequence" if last else "none", runs_on=scope.runs_on,
@@ -264,7 +262,7 @@ class _Reader:
 
     @staticmethod
     def _stage_stmts(block: Block) -> list[Stmt]:
-        return [s for s in block.stmts if _head(s) == "stage"]
+        return [s for s in block.stmts if statement_head(s) == "stage"]
 
     def _sequence(self, stages: list[Stmt], prev: list[str], prefix: str, scope: _Scope, depth: int) -> list[str]:
         for stmt in stages:
@@ -272,10 +270,10 @@ class _Reader:
         return prev
 
     def _stage_name(self, stmt: Stmt) -> str:
-        args = _call_args(stmt.items, 0)
-        name = _first_string(args)
+        args = call_args(stmt.items, 0)
+        name = first_string(args)
         if name is None:
-            positional, _ = _split_args([a for a in args if not isinstance(a, Block)])
+            positional, _ = split_args([a for a in args if not isinstance(a, Block)])
             name = self.source(positional[0]) if positional else None
         return name or f"stage@{stmt.line}"
 
@@ -283,7 +281,7 @@ class _Reader:
         """One declarative stage: a Job, or the stages it groups (`parallel`, `stages`, `matrix`)."""
         name = self._stage_name(stmt)
         qualified = prefix + name
-        body = _trailing_block(stmt)
+        body = trailing_block(stmt)
         if body is None or depth > MAX_DEPTH:
             self.ctx.diagnostic(self.path, f"stage '{name}' has no {{ }} body", line=stmt.line)
             return prev
@@ -291,7 +289,7 @@ class _Reader:
         own = self._stage_scope(directives, scope)
         for group in ("parallel", "stages", "matrix"):
             if group in directives:
-                block = _trailing_block(directives[group])
+                block = trailing_block(directives[group])
                 if block is None:
                     continue
                 if group == "parallel":
@@ -303,13 +301,13 @@ class _Reader:
                     return self._sequence(self._stage_stmts(block), prev, qualified + "/", own, depth + 1)
                 return self._matrix_stage(block, prev, qualified + "/", own, depth + 1)
         steps_stmt = directives.get("steps")
-        steps_block = _trailing_block(steps_stmt) if steps_stmt is not None else None
+        steps_block = trailing_block(steps_stmt) if steps_stmt is not None else None
         steps = self._steps(steps_block, depth + 1) if steps_block is not None else []
         if steps_block is None:
             self.ctx.diagnostic(self.path, f"stage '{name}' has no 'steps', 'parallel', 'stages' or 'matrix'",
                                 line=stmt.line)
-        if "input" in directives and _trailing_block(directives["input"]) is not None:
-            message = self._setting(self._directives(_trailing_block(directives["input"])).get("message"))
+        if "input" in directives and trailing_block(directives["input"]) is not None:
+            message = self._setting(self._directives(trailing_block(directives["input"])).get("message"))
             label = f"input: {self.ctx.redact(message, self.path)}" if message else "input"
             steps.insert(0, Step(kind="approval", name=label,
                                  evidence=self.evidence(directives["input"].line, directives["input"].end_line)))
@@ -341,7 +339,7 @@ class _Reader:
         """The statements of a block by their leading word (the first one wins)."""
         directives: dict[str, Stmt] = {}
         for inner in block.stmts if block else []:
-            head = _head(inner)
+            head = statement_head(inner)
             if head and head not in directives:
                 directives[head] = inner
         return directives
@@ -356,11 +354,11 @@ class _Reader:
             timeout = self._options(directives["options"], pipeline_level=False)
             own.timeout = timeout if timeout is not None else own.timeout
         when = directives.get("when")
-        when_block = _trailing_block(when) if when is not None else None
+        when_block = trailing_block(when) if when is not None else None
         if when_block is not None and when_block.stmts:
             text = "; ".join(self.source(s.items) for s in when_block.stmts)
             own.condition = f"{scope.condition}; {text}" if scope.condition else text
-        if "input" in directives and _trailing_block(directives["input"]) is not None:
+        if "input" in directives and trailing_block(directives["input"]) is not None:
             own.manual = True
         return own
 
@@ -370,21 +368,21 @@ class _Reader:
         own = self._stage_scope(directives, scope)
         dimensions: dict[str, list[str]] = {}
         excludes: list[dict[str, tuple[set[str], bool]]] = []
-        axes = _trailing_block(directives["axes"]) if "axes" in directives else None
+        axes = trailing_block(directives["axes"]) if "axes" in directives else None
         for axis in self._axis_blocks(axes):
             name, values, _ = self._axis(axis)
             if name:
                 dimensions[name] = values
-        excludes_block = _trailing_block(directives["excludes"]) if "excludes" in directives else None
+        excludes_block = trailing_block(directives["excludes"]) if "excludes" in directives else None
         for exclude in (excludes_block.stmts if excludes_block else []):
             rule: dict[str, tuple[set[str], bool]] = {}
-            for axis in self._axis_blocks(_trailing_block(exclude)):
+            for axis in self._axis_blocks(trailing_block(exclude)):
                 name, values, negated = self._axis(axis)
                 if name:
                     rule[name] = (set(values), negated)
             excludes.append(rule)
         own.matrix = _matrix(dimensions, excludes)
-        stages = _trailing_block(directives["stages"]) if "stages" in directives else None
+        stages = trailing_block(directives["stages"]) if "stages" in directives else None
         if stages is None:
             self.ctx.diagnostic(self.path, "matrix without 'stages'", line=block.open.line if block.open else 1)
             return prev
@@ -394,7 +392,7 @@ class _Reader:
     def _axis_blocks(block: Block | None) -> list[Block]:
         if block is None:
             return []
-        return [b for s in block.stmts if _head(s) == "axis" and (b := _trailing_block(s)) is not None]
+        return [b for s in block.stmts if statement_head(s) == "axis" and (b := trailing_block(s)) is not None]
 
     @staticmethod
     def _axis(block: Block) -> tuple[str | None, list[str], bool]:
@@ -402,22 +400,22 @@ class _Reader:
         values: list[str] = []
         negated = False
         for stmt in block.stmts:
-            head = _head(stmt)
+            head = statement_head(stmt)
             if head == "name":
-                strings = _strings(stmt.items)
+                strings = string_tokens(stmt.items)
                 name = strings[0].text if strings else None
             elif head in ("values", "notValues"):
-                values = [s.text for s in _strings(stmt.items)]
+                values = [s.text for s in string_tokens(stmt.items)]
                 negated = head == "notValues"
         return name, values, negated
 
     def _agent(self, stmt: Stmt) -> tuple[list[str], str | None]:
         """`agent any|none|{ label 'x' }|{ node { label 'x' } }|{ docker 'img' | { image 'img' } }|
         { dockerfile ... }|{ kubernetes { ... } }` as (runs_on labels, container image)."""
-        block = _trailing_block(stmt)
+        block = trailing_block(stmt)
         if block is None:
-            args = _call_args(stmt.items, 0)
-            positional, named = _split_args(args)
+            args = call_args(stmt.items, 0)
+            positional, named = split_args(args)
             if "label" in named:
                 text = self.value(named["label"])
                 return ([text[0]] if text else []), None
@@ -426,9 +424,9 @@ class _Reader:
         runs_on: list[str] = []
         image: str | None = None
         for inner in block.stmts:
-            head = _head(inner)
-            positional, _ = _split_args(_call_args(inner.items, 0))
-            sub = _trailing_block(inner)
+            head = statement_head(inner)
+            positional, _ = split_args(call_args(inner.items, 0))
+            sub = trailing_block(inner)
             text = self.value(positional[0]) if positional else None
             if head == "label" and text:
                 runs_on.append(text[0])
@@ -456,27 +454,27 @@ class _Reader:
     def _setting(self, stmt: Stmt | None) -> str | None:
         if stmt is None:
             return None
-        positional, _ = _split_args(_call_args(stmt.items, 0))
+        positional, _ = split_args(call_args(stmt.items, 0))
         found = self.value(positional[0]) if positional else None
         return found[0] if found else None
 
     def _options(self, stmt: Stmt, *, pipeline_level: bool) -> float | None:
         """`options { timeout(time: 30, unit: 'MINUTES') disableConcurrentBuilds() }`: the timeout in minutes."""
-        block = _trailing_block(stmt)
+        block = trailing_block(stmt)
         timeout: float | None = None
         for inner in block.stmts if block else []:
-            head = _head(inner)
+            head = statement_head(inner)
             if head == "timeout":
                 timeout = self._timeout(inner)
             elif head == "disableConcurrentBuilds" and pipeline_level:
-                _, named = _split_args(_call_args(inner.items, 0))
+                _, named = split_args(call_args(inner.items, 0))
                 abort = "abortPrevious" in named and self.source(named["abortPrevious"]) == "true"
                 self.concurrency = "disableConcurrentBuilds" + (" (abortPrevious)" if abort else "")
         return timeout
 
     def _timeout(self, stmt: Stmt) -> float | None:
         """`timeout(time: 2, unit: 'HOURS')` or `timeout(30)` (the unit defaults to minutes) in minutes."""
-        positional, named = _split_args(_call_args(stmt.items, 0))
+        positional, named = split_args(call_args(stmt.items, 0))
         amount_items = named.get("time") or (positional[0] if positional else [])
         amount = amount_items[0] if amount_items else None
         if not (isinstance(amount, Tok) and amount.kind == "num"):
@@ -497,10 +495,10 @@ class _Reader:
 
     def _parameters(self, stmt: Stmt) -> None:
         """`parameters { string(name: 'X') ... }`: people start the job with these (Build with Parameters)."""
-        block = _trailing_block(stmt)
+        block = trailing_block(stmt)
         names: list[str] = []
         for inner in block.stmts if block else []:
-            _, named = _split_args(_call_args(inner.items, 0))
+            _, named = split_args(call_args(inner.items, 0))
             found = self.value(named["name"]) if "name" in named else None
             if found:
                 names.append(found[0])
@@ -510,20 +508,20 @@ class _Reader:
     # -------------------------------------------------------------- triggers and schedules
 
     def _triggers_block(self, stmt: Stmt) -> None:
-        block = _trailing_block(stmt)
+        block = trailing_block(stmt)
         for inner in block.stmts if block else []:
-            head = _head(inner)
+            head = statement_head(inner)
             if head:
                 self._trigger(head, inner.items, 0, inner.line, inner.end_line)
 
     def _trigger(self, name: str, items: list[Tok | Block], at: int, line: int, end_line: int) -> None:
-        args = _call_args(items, at)
-        positional, named = _split_args(args)
+        args = call_args(items, at)
+        positional, named = split_args(args)
         kind = TRIGGER_KINDS.get(name, "other")
         if name in ("cron", "parameterizedCron", "pollSCM"):
             spec_items = named.get("spec") or named.get("parameterizedSpecification") or (
                 positional[0] if positional else [])
-            spec = next(iter(_strings(spec_items)), None)
+            spec = next(iter(string_tokens(spec_items)), None)
             entries = self._cron_entries(spec, parameterized=name == "parameterizedCron") if spec else []
             if not entries:
                 self.triggers.append(Trigger(kind=kind, event=name, evidence=self.evidence(line, end_line)))
@@ -580,8 +578,8 @@ class _Reader:
         if depth > MAX_DEPTH:
             return prev
         for stmt in block.stmts:
-            head = _head(stmt)
-            body = _trailing_block(stmt)
+            head = statement_head(stmt)
+            body = trailing_block(stmt)
             if head == "stage":
                 if body is None:
                     continue  # the old `stage 'name'` marker has no body to read
@@ -591,11 +589,11 @@ class _Reader:
             elif head == "properties":
                 # properties([pipelineTriggers([cron('H 4 * * *'), pollSCM('')])])
                 tokens = [item for item in stmt.items if isinstance(item, Tok)]
-                for name, index in list(_calls(tokens, frozenset(TRIGGER_KINDS))):
+                for name, index in list(find_calls(tokens, frozenset(TRIGGER_KINDS))):
                     self._trigger(name, tokens, index, stmt.line, stmt.end_line)
             else:
                 inner = self._wrapper_scope(head, stmt, scope)
-                for nested in _blocks(stmt):
+                for nested in statement_blocks(stmt):
                     if self._has_stage(nested, depth):
                         prev = self._scripted(nested, prev, prefix, inner, depth + 1)
         return prev
@@ -604,14 +602,14 @@ class _Reader:
         """`node('label') { }`, `timeout(...) { }`, `docker.image('x').inside { }` around stages."""
         inner = replace(scope, runs_on=list(scope.runs_on))
         if head == "node":
-            label = _first_string(_call_args(stmt.items, 0))
+            label = first_string(call_args(stmt.items, 0))
             inner.runs_on = [label] if label else ["any"]
         elif head == "timeout":
             inner.timeout = self._timeout(stmt) or scope.timeout
         elif head == "docker":
             for index, item in enumerate(stmt.items[:-2]):
-                if isinstance(item, Tok) and item.text == "image" and _is_op(stmt.items[index + 1], "("):
-                    found = _first_string(_call_args(stmt.items, index))
+                if isinstance(item, Tok) and item.text == "image" and is_op(stmt.items[index + 1], "("):
+                    found = first_string(call_args(stmt.items, index))
                     inner.image = found or inner.image
                     break
         return inner
@@ -620,9 +618,9 @@ class _Reader:
         if depth > MAX_DEPTH:
             return False
         for stmt in block.stmts:
-            if _head(stmt) == "stage" and _trailing_block(stmt) is not None:
+            if statement_head(stmt) == "stage" and trailing_block(stmt) is not None:
                 return True
-            if any(self._has_stage(b, depth + 1) for b in _blocks(stmt)):
+            if any(self._has_stage(b, depth + 1) for b in statement_blocks(stmt)):
                 return True
         return False
 
@@ -634,8 +632,8 @@ class _Reader:
             return self._scripted(body, prev, prefix + name + "/", scope, depth + 1)
         own = replace(scope, runs_on=list(scope.runs_on))
         for inner in body.stmts:  # a timeout or node wrapping the whole stage body applies to the stage
-            if _head(inner) in ("timeout", "node"):
-                own = self._wrapper_scope(_head(inner), inner, own)
+            if statement_head(inner) in ("timeout", "node"):
+                own = self._wrapper_scope(statement_head(inner), inner, own)
         steps = self._steps(body, depth + 1)
         return [self._scripted_job(prefix + name, name, prefix, steps, prev, own, stmt)]
 
@@ -658,7 +656,7 @@ class _Reader:
         # a branch map built at run time (`parallel branches`) cannot be read without running the script
         found = False
         for index, item in enumerate(items):
-            if not isinstance(item, Block) or index < 2 or not _is_op(items[index - 1], ":"):
+            if not isinstance(item, Block) or index < 2 or not is_op(items[index - 1], ":"):
                 continue
             label_tok = items[index - 2]
             if not (isinstance(label_tok, Tok) and label_tok.kind in ("id", "str")):
@@ -680,11 +678,11 @@ class _Reader:
 
     def _post_steps(self, stmt: Stmt) -> list[Step]:
         """`post { always { ... } failure { ... } }`: the steps, named `post <condition>`."""
-        block = _trailing_block(stmt)
+        block = trailing_block(stmt)
         steps: list[Step] = []
         for inner in block.stmts if block else []:
-            condition = _head(inner)
-            body = _trailing_block(inner)
+            condition = statement_head(inner)
+            body = trailing_block(inner)
             if condition is None or body is None:
                 continue
             for step in self._steps(body, 1):
@@ -701,7 +699,7 @@ class _Reader:
         return steps
 
     def _statement_steps(self, stmt: Stmt, steps: list[Step], depth: int) -> None:
-        head = _head(stmt)
+        head = statement_head(stmt)
         found = self._shell_and_input(stmt)
         if found:
             steps.extend(found)
@@ -712,7 +710,7 @@ class _Reader:
         elif head != "stage":
             steps.append(Step(kind="other", name=self._dotted(stmt),
                               evidence=self.evidence(stmt.line, stmt.end_line)))
-        for block in _blocks(stmt):
+        for block in statement_blocks(stmt):
             steps.extend(self._steps(block, depth + 1))
 
     @staticmethod
@@ -721,25 +719,25 @@ class _Reader:
         parts: list[str] = []
         items = stmt.items
         for index, item in enumerate(items):
-            if isinstance(item, Tok) and item.kind == "id" and (index == 0 or _is_op(items[index - 1], ".", "?.")):
+            if isinstance(item, Tok) and item.kind == "id" and (index == 0 or is_op(items[index - 1], ".", "?.")):
                 parts.append(item.text)
                 continue
-            if _is_op(item, ".", "?."):
+            if is_op(item, ".", "?."):
                 continue
             break
         return ".".join(parts)
 
     @staticmethod
     def _is_assignment(stmt: Stmt) -> bool:
-        return any(_is_op(item, "=", "+=", "-=") for item in stmt.items)
+        return any(is_op(item, "=", "+=", "-=") for item in stmt.items)
 
     def _shell_and_input(self, stmt: Stmt) -> list[Step]:
         """`sh`/`bat`/`powershell`/`pwsh` calls (run steps) and `input` calls (approvals) in one statement."""
         found: list[Step] = []
         items = stmt.items
-        for name, index in _calls(items, SHELL_STEPS | {"input"}):
-            args = _call_args(items, index)
-            positional, named = _split_args(args)
+        for name, index in find_calls(items, SHELL_STEPS | {"input"}):
+            args = call_args(items, index)
+            positional, named = split_args(args)
             if name == "input":
                 message = self.value(named.get("message") or (positional[0] if positional else []))
                 label = f"input: {self.ctx.redact(message[0], self.path)}" if message else "input"
@@ -747,7 +745,7 @@ class _Reader:
                 continue
             script = self.value(named.get("script") or (positional[0] if positional else []))
             if script is None:
-                self.ctx.diagnostic(self.path, f"'{name}' step without a script", line=_item_line(items[index]))
+                self.ctx.diagnostic(self.path, f"'{name}' step without a script", line=item_line(items[index]))
                 continue
             text, start, end = script
             label = self.value(named.get("label", []))

@@ -37,7 +37,6 @@ _MOD = re.compile(rf"^mod\??\s+({_NAME})(?:\s+(['\"])(.+?)\2)?\s*(?:#.*)?$")
 _IMPORT = re.compile(r"^import\??\s+(['\"])(.+?)\1")
 _OS_ATTRIBUTES = {"linux", "macos", "windows", "unix", "openbsd", "freebsd", "netbsd", "dragonfly", "android"}
 _PREFIX_CHARS = ("@", "-")
-DESCRIPTION_LIMIT = 500
 
 
 # just finds its justfile whatever the case of the name (`justfile`, `Justfile`, `JUSTFILE`, `.justfile`).
@@ -116,17 +115,14 @@ def _task(ctx: DetectContext, path: str, recipe: _Recipe, parsed: _Justfile, pre
         attributes["shebang"] = recipe.shebang
     if recipe.name in parsed.aliases:
         attributes["aliases"] = ", ".join(parsed.aliases[recipe.name])
-    return Task(
-        id=f"just:{path}#{recipe.name}",
-        runner="just",
-        name=recipe.name,
-        path=path,
+    return ctx.task(
+        "just", path, recipe.name,
         invocation=f"{prefix}{recipe.name}",
-        description=ctx.redact(description, path)[:DESCRIPTION_LIMIT] if description else None,
+        description=description,
         depends_on=recipe.depends,
         commands=recipe.commands,
         hooks=recipe.after,
-        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
+        attributes=attributes,
         evidence=ctx.evidence(path, recipe.line, recipe.end),
     )
 

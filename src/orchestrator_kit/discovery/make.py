@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 from ..models import Command, Task
 from ..repo import FileText
-from .base import DetectContext, Wants, basename, detector
+from .base import DESCRIPTION_LIMIT, DetectContext, Wants, basename, detector
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
 _CONDITIONAL = re.compile(r"^(?:ifeq|ifneq|ifdef|ifndef|else|endif)(?:\s|$)")
@@ -58,7 +58,6 @@ _MAKE_PROGRAMS = ("make", "gmake", "$(MAKE)", "${MAKE}", "$(make)", "${make}")
 _MAKE_OPTS_WITH_ARG = {"-C", "-f", "-I", "-o", "-W", "--directory", "--file", "--makefile",
                        "--include-dir", "--old-file", "--what-if", "--new-file", "--assume-old", "--assume-new"}
 _SEPARATOR_LINE = re.compile(r"^[#=\-*_~\s]*$")
-DESCRIPTION_LIMIT = 500
 
 
 # `Makefile.common`, `Makefile.include`, ... are included makefiles too; `Makefile.am` and `Makefile.in` are
@@ -155,17 +154,14 @@ def _task(ctx: DetectContext, path: str, target: _Target, parsed: _Makefile, inv
         attributes["listed_in"] = f"$({target.from_variable})"
     if target.alternatives:
         attributes["alternative_recipes"] = ", ".join(str(n) for n in target.alternatives)
-    return Task(
-        id=f"make:{path}#{target.name}",
-        runner="make",
-        name=target.name,
-        path=path,
+    return ctx.task(
+        "make", path, target.name,
         invocation=f"{prefix} {target.name}",
-        description=ctx.redact(target.description, path) if target.description else None,
+        description=target.description,
         depends_on=depends,
         commands=target.commands,
         phony=target.name in parsed.phony,
-        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
+        attributes=attributes,
         evidence=ctx.evidence(path, *target.span),
     )
 

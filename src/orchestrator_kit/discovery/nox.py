@@ -16,8 +16,7 @@ from typing import Any
 from ..models import Command, Task
 from ..repo import FileText
 from ._python_common import (
-    DESCRIPTION_LIMIT,
-    _quote,
+    quote_arg,
 )
 from .base import DetectContext, Wants, detector
 
@@ -183,17 +182,14 @@ def _nox_task(
     docstring = ast.get_docstring(node)
     description = inspect.cleandoc(docstring).split("\n\n", 1)[0].replace("\n", " ").strip() if docstring else None
     first_line = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-    return Task(
-        id=f"nox:{path}#{name}",
-        runner="nox",
-        name=name,
-        path=path,
+    return ctx.task(
+        "nox", path, name,
         invocation=f"nox -s {name}",
-        description=ctx.redact(description, path)[:DESCRIPTION_LIMIT] if description else None,
+        description=description,
         depends_on=depends,
         commands=commands,
         hooks=hooks,
-        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
+        attributes=attributes,
         evidence=ctx.evidence(path, first_line, node.end_lineno or node.lineno),
     )
 
@@ -251,7 +247,7 @@ def _session_calls(
 
 def _argument(node: ast.expr) -> str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return _quote(node.value)
+        return quote_arg(node.value)
     if isinstance(node, ast.Starred):
         return f"<*{_unparse(node.value)}>"
     return f"<{_unparse(node)}>"

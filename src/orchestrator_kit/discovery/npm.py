@@ -128,16 +128,13 @@ def _task(
     if note and (hooks or hook_of):
         attributes["hooks_run"] = note
     depends = [d for d in _script_calls(command, names) if d != name]
-    return Task(
-        id=f"npm:{path}#{name}",
-        runner="npm",
-        name=name,
-        path=path,
+    return ctx.task(
+        "npm", path, name,
         invocation=_invocation(tool, posixpath.dirname(path), name),
         depends_on=list(dict.fromkeys(depends)),
         commands=[ctx.command(command, path, *span)],
         hooks=hooks,
-        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
+        attributes=attributes,
         evidence=ctx.evidence(path, *span),
     )
 

@@ -133,14 +133,12 @@ def _hook_task(
     manual_only = bool(stages) and set(stages) == {"manual"}
     invocation = f"pre-commit run {key}" + (" --hook-stage manual" if manual_only else "") + " --all-files"
     name = scalar_text(hook.get("name"))
-    return Task(
-        id=f"pre-commit:{path}#{task_key}",
-        runner="pre-commit",
-        name=key,
-        path=path,
+    return ctx.task(
+        "pre-commit", path, key,
+        key=task_key,
         invocation=invocation,
-        description=ctx.redact(name, path) if name else None,
+        description=name,
         commands=commands,
-        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
+        attributes=attributes,
         evidence=ctx.evidence(path, *span),
     )

@@ -875,10 +875,9 @@ def _procedure(
     heading_path = [ctx.redact(title, path) for title in section.heading_path]
     slug = used_ids.unique("/".join(_slug(title) for title in heading_path) or "top")
     end = max([section.end, *(f.end for f in section.folded)])
-    return ManualProcedure(
-        id=f"{path}#{slug}",
+    return DetectContext.procedure(
+        path, slug,
         title=heading_path[-1] if heading_path else basename(path),
-        path=path,
         heading_path=heading_path,
         steps=steps,
         markers=markers,

@@ -1,7 +1,7 @@
 """Python task runners declared in pyproject.toml (and hatch.toml):
 
 * `pyproject.toml` (and `hatch.toml`), read with `tomllib`; lines are found by scanning the text for table
-  headers and keys (see `_TomlIndex`):
+  headers and keys (see `TomlIndex`):
   - `[project.scripts]` / `[project.gui-scripts]` (PEP 621 entry points; runner "pyproject", invocation = the
     script name) and `[tool.poetry.scripts]` (Poetry's entry points; invocation `poetry run <name>`);
   - `[tool.poe.tasks]` (Poe the Poet: a string is a `cmd` task, an array a `sequence` whose string items are
@@ -21,13 +21,12 @@ from typing import Any
 from ..models import Command, Task
 from ..repo import FileText
 from ._python_common import (
-    DESCRIPTION_LIMIT,
-    _get,
-    _join_args,
-    _load_toml,
-    _locate,
-    _table,
-    _TomlIndex,
+    TomlIndex,
+    as_table,
+    get_in,
+    join_args,
+    load_toml,
+    locate_text,
 )
 from .base import DetectContext, Wants, basename, detector
 
@@ -45,7 +44,7 @@ class _Doc:
     path: str
     lines: list[str]
     data: dict[str, Any]
-    index: _TomlIndex
+    index: TomlIndex
 
     def span(self, *keys: str) -> tuple[int, int]:
         return self.index.span(tuple(keys)) or (1, 1)
@@ -54,31 +53,23 @@ class _Doc:
         self.ctx.diagnostic(self.path, reason, line=self.span(*keys)[0])
 
     def command(self, text: str, within: tuple[int, int], after: int = 0) -> Command:
-        where = _locate(self.lines, text, within, after)
+        where = locate_text(self.lines, text, within, after)
         return self.ctx.command(text, self.path, *where)
 
     def task(self, runner: str, name: str, key: str, invocation: str, span: tuple[int, int], **fields: Any) -> Task:
-        description = fields.pop("description", None)
-        attributes = {k: self.ctx.redact(v, self.path) for k, v in fields.pop("attributes", {}).items() if v}
-        return Task(
-            id=f"{runner}:{self.path}#{key}",
-            runner=runner,  # type: ignore[arg-type]
-            name=name,
-            path=self.path,
-            invocation=invocation,
-            description=self.ctx.redact(description, self.path)[:DESCRIPTION_LIMIT] if description else None,
-            attributes=attributes,
-            evidence=self.ctx.evidence(self.path, *span),
-            **fields,
+        attributes = {k: v for k, v in fields.pop("attributes", {}).items() if v}
+        return self.ctx.task(
+            runner, self.path, name, key=key, invocation=invocation,  # type: ignore[arg-type]
+            attributes=attributes, evidence=self.ctx.evidence(self.path, *span), **fields,
         )
 
 
 @detector("pyproject-tasks", wants=PYPROJECTS)
 def detect_pyproject(ctx: DetectContext, file: FileText) -> None:
-    data = _load_toml(ctx, file)
+    data = load_toml(ctx, file)
     if data is None:
         return
-    doc = _Doc(ctx, file.path, file.lines, data, _TomlIndex(file.text))
+    doc = _Doc(ctx, file.path, file.lines, data, TomlIndex(file.text))
     if basename(file.path) == "hatch.toml":
         _hatch(doc, ())
         return
@@ -93,7 +84,7 @@ def _project_scripts(doc: _Doc) -> set[str]:
     """PEP 621 `[project.scripts]` and `[project.gui-scripts]`: console commands installed with the package."""
     seen: set[str] = set()
     for table_name in ("scripts", "gui-scripts"):
-        table = _get(doc.data, "project", table_name)
+        table = get_in(doc.data, "project", table_name)
         if table is None:
             continue
         if not isinstance(table, dict):
@@ -120,7 +111,7 @@ def _project_scripts(doc: _Doc) -> set[str]:
 def _poetry_scripts(doc: _Doc, already: set[str]) -> None:
     """`[tool.poetry.scripts]`: `name = "module:function"` or `{callable = ..., extras = [...]}` (or the old
     `{reference = ..., type = "file"}`); run with `poetry run <name>`."""
-    table = _get(doc.data, "tool", "poetry", "scripts")
+    table = get_in(doc.data, "tool", "poetry", "scripts")
     if table is None:
         return
     if not isinstance(table, dict):
@@ -148,13 +139,13 @@ _POE_TYPES = ("cmd", "shell", "script", "sequence", "ref", "expr", "switch")
 
 
 def _poe_tasks(doc: _Doc) -> None:
-    tasks = _get(doc.data, "tool", "poe", "tasks")
+    tasks = get_in(doc.data, "tool", "poe", "tasks")
     if tasks is None:
         return
     if not isinstance(tasks, dict):
         doc.diagnostic("[tool.poe.tasks] is not a table of tasks", "tool", "poe", "tasks")
         return
-    default_item = _get(doc.data, "tool", "poe", "default_array_item_task_type")
+    default_item = get_in(doc.data, "tool", "poe", "default_array_item_task_type")
     default_item = default_item if isinstance(default_item, str) else "ref"
     for name, value in tasks.items():
         keys = ("tool", "poe", "tasks", name)
@@ -191,7 +182,7 @@ def _poe_task(
         return None
     body = value[kind]
     if kind in ("cmd", "shell", "script", "expr"):
-        texts = [body] if isinstance(body, str) else [_join_args(body)] if isinstance(body, list) else []
+        texts = [body] if isinstance(body, str) else [join_args(body)] if isinstance(body, list) else []
         for text in texts:
             _poe_lines(doc, kind, text, span, commands)
     elif kind == "sequence" and isinstance(body, list):
@@ -256,21 +247,21 @@ def _poe_sequence(
 
 
 def _hatch(doc: _Doc, prefix: tuple[str, ...]) -> None:
-    envs = _get(doc.data, *prefix, "envs") if prefix else doc.data.get("envs")
+    envs = get_in(doc.data, *prefix, "envs") if prefix else doc.data.get("envs")
     if envs is None:
         return
     if not isinstance(envs, dict):
         doc.diagnostic("hatch 'envs' is not a table of environments", *prefix, "envs")
         return
     for env_name, env in envs.items():
-        scripts = _table(env).get("scripts")
+        scripts = as_table(env).get("scripts")
         if scripts is None:
             continue
         keys = (*prefix, "envs", env_name, "scripts")
         if not isinstance(scripts, dict):
             doc.diagnostic(f"hatch env '{env_name}': 'scripts' is not a table", *keys)
             continue
-        matrix = _hatch_matrix(_table(env).get("matrix"))
+        matrix = _hatch_matrix(as_table(env).get("matrix"))
         for name, value in scripts.items():
             _hatch_script(doc, env_name, name, value, set(scripts), (*keys, name), matrix)
 
@@ -328,7 +319,7 @@ _PDM_COMMAND_HOOKS = {"install", "lock", "build", "publish", "script", "run", "i
 
 
 def _pdm_scripts(doc: _Doc) -> None:
-    scripts = _get(doc.data, "tool", "pdm", "scripts")
+    scripts = get_in(doc.data, "tool", "pdm", "scripts")
     if scripts is None:
         return
     if not isinstance(scripts, dict):
@@ -365,7 +356,7 @@ def _pdm_scripts(doc: _Doc) -> None:
             elif isinstance(body, str):
                 commands.append(doc.command(body, span))
             elif isinstance(body, list):
-                commands.append(doc.command(_join_args(body), span))
+                commands.append(doc.command(join_args(body), span))
             for key in ("working_dir", "env_file"):
                 if isinstance(value.get(key), str):
                     attributes[key] = value[key]

@@ -30,7 +30,7 @@ import re
 import stat
 
 from ..errors import ConfinementError
-from ..models import Command, Task
+from ..models import Command
 from ..repo import FileText
 from .base import DetectContext, Wants, basename, detector
 
@@ -42,7 +42,6 @@ INTERPRETER_BY_EXTENSION = {
 SHELLS = {"sh", "bash", "zsh", "ksh", "dash", "ash", "mksh", "fish"}
 POSIX_LIKE_SHELLS = SHELLS - {"fish"}
 COMMAND_LIMIT = 200
-DESCRIPTION_LIMIT = 500
 USAGE_LIMIT = 300
 _SKIP_NAMES = {"__init__.py", "conftest.py"}
 # Extensions of files that are never scripts (documents, data, configuration, compiled code, other languages'
@@ -153,15 +152,12 @@ def detect_script(ctx: DetectContext, file: FileText) -> None:
     description = _description(file.text, lines, extension, interpreter)
     invocation = f"./{path}" if shebang else f"{INTERPRETER_BY_EXTENSION[extension]} {path}"
     ctx.add_task(
-        Task(
-            id=f"script:{path}#{basename(path)}",
-            runner="script",
-            name=basename(path),
-            path=path,
+        ctx.task(
+            "script", path, basename(path),
             invocation=invocation,
-            description=ctx.redact(description, path)[:DESCRIPTION_LIMIT] if description else None,
+            description=description,
             commands=commands,
-            attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
+            attributes=attributes,
             evidence=ctx.evidence(path, 1, max(1, last)),
         )
     )

@@ -27,7 +27,6 @@ TASKFILE_NAMES = (
     "Taskfile.yml", "taskfile.yml", "Taskfile.yaml", "taskfile.yaml",
     "Taskfile.dist.yml", "taskfile.dist.yml", "Taskfile.dist.yaml", "taskfile.dist.yaml",
 )
-DESCRIPTION_LIMIT = 500
 
 
 TASKFILES = Wants(names=frozenset(TASKFILE_NAMES))
@@ -131,17 +130,14 @@ def _task(
         return None
     if includes:
         attributes["includes"] = ", ".join(includes)
-    return Task(
-        id=f"task:{path}#{name}",
-        runner="task",
-        name=name,
-        path=path,
+    return ctx.task(
+        "task", path, name,
         invocation=f"{prefix}{name}",
-        description=ctx.redact(description, path)[:DESCRIPTION_LIMIT] if description else None,
+        description=description,
         depends_on=depends,
         commands=commands,
         hooks=hooks,
-        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
+        attributes=attributes,
         evidence=ctx.evidence(path, *span),
     )
 

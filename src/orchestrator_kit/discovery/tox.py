@@ -19,14 +19,13 @@ from typing import Any
 from ..models import Command, Task
 from ..repo import FileText
 from ._python_common import (
-    DESCRIPTION_LIMIT,
     GENERATED_ENV_LIMIT,
-    _get,
-    _load_toml,
-    _locate,
-    _quote,
-    _table,
-    _TomlIndex,
+    TomlIndex,
+    as_table,
+    get_in,
+    load_toml,
+    locate_text,
+    quote_arg,
 )
 from .base import DetectContext, Wants, basename, detector
 
@@ -77,11 +76,11 @@ def detect_tox(ctx: DetectContext, file: FileText) -> None:
             return
         envs = _ini_envs(ctx, file.path, sections, core)
     elif name == "pyproject.toml":
-        data = _load_toml(ctx, file, report=False)  # the pyproject detector reports bad TOML
-        tox = _get(data or {}, "tool", "tox")
+        data = load_toml(ctx, file, report=False)  # the pyproject detector reports bad TOML
+        tox = get_in(data or {}, "tool", "tox")
         if not isinstance(tox, dict) or _shadowed(ctx, directory, name):
             return
-        index = _TomlIndex(file.text)
+        index = TomlIndex(file.text)
         legacy = tox.get("legacy_tox_ini")
         if isinstance(legacy, str):
             offset = index.string_starts.get(("tool", "tox", "legacy_tox_ini"), 1) - 1
@@ -90,10 +89,10 @@ def detect_tox(ctx: DetectContext, file: FileText) -> None:
         else:
             envs = _toml_envs(ctx, file, tox, index, ("tool", "tox"))
     else:
-        data = _load_toml(ctx, file)
+        data = load_toml(ctx, file)
         if data is None or _shadowed(ctx, directory, name):
             return
-        envs = _toml_envs(ctx, file, data, _TomlIndex(file.text), ())
+        envs = _toml_envs(ctx, file, data, TomlIndex(file.text), ())
     for env in envs:
         ctx.add_task(_tox_task(ctx, file.path, env, {e.name for e in envs}))
 
@@ -137,16 +136,13 @@ def _tox_task(ctx: DetectContext, path: str, env: _Env, known: set[str]) -> Task
         attributes["commands_from"] = env.sources["commands"]
     if not env.own:
         attributes["declared_in"] = "env list"
-    return Task(
-        id=f"tox:{path}#{env.name}",
-        runner="tox",
-        name=env.name,
-        path=path,
+    return ctx.task(
+        "tox", path, env.name,
         invocation=f"tox -e {env.name}",
-        description=ctx.redact(description, path)[:DESCRIPTION_LIMIT] if description else None,
+        description=description,
         depends_on=list(dict.fromkeys(d for d in depends if d != env.name)),
         commands=commands,
-        attributes={k: ctx.redact(v, path) for k, v in attributes.items()},
+        attributes=attributes,
         evidence=ctx.evidence(path, *env.span),
     )
 
@@ -332,7 +328,7 @@ def _all_factors(condition: str, factors: set[str]) -> bool:
 
 
 def _toml_envs(
-    ctx: DetectContext, file: FileText, tox: dict[str, Any], index: _TomlIndex, prefix: tuple[str, ...]
+    ctx: DetectContext, file: FileText, tox: dict[str, Any], index: TomlIndex, prefix: tuple[str, ...]
 ) -> list[_Env]:
     """tox 4 TOML: `env_list`, `[env_run_base]` and `[env.<name>]`; commands are arrays of argument arrays."""
     path = file.path
@@ -346,7 +342,7 @@ def _toml_envs(
         elif isinstance(item, dict) and isinstance(item.get("product"), list):
             declared.extend(_toml_product(item["product"]))
     envs_table = tox.get("env") if isinstance(tox.get("env"), dict) else {}
-    base = _table(tox.get("env_run_base"))
+    base = as_table(tox.get("env_run_base"))
     env_span = index.span((*prefix, "env_list")) or index.span((*prefix, "envlist")) or (1, 1)
     envs: list[_Env] = []
     for name in dict.fromkeys([*declared, *(str(k) for k in envs_table)]):
@@ -357,7 +353,7 @@ def _toml_envs(
         settings: dict[str, list[tuple[int, str]]] = {}
         sources: dict[str, str] = {}
         for layer_name, layer, keys in (("env_run_base", base, (*prefix, "env_run_base")),
-                                        (f"env.{name}", _table(own), (*prefix, "env", name))):
+                                        (f"env.{name}", as_table(own), (*prefix, "env", name))):
             for key, value in layer.items():
                 where = index.span((*keys, key)) or span
                 settings[key] = _toml_setting(file.lines, key, value, where)
@@ -380,8 +376,8 @@ def _toml_setting(lines: list[str], key: str, value: Any, span: tuple[int, int])
             args = command if isinstance(command, list) else [command]
             text = " ".join(_toml_arg(a) for a in args)
             first_literal = next((a for a in args if isinstance(a, str)), text)
-            line = _locate(lines, f'"{first_literal}"', span, after)[0]
-            line = line if line != span[0] or span[0] == span[1] else _locate(lines, first_literal, span, after)[0]
+            line = locate_text(lines, f'"{first_literal}"', span, after)[0]
+            line = line if line != span[0] or span[0] == span[1] else locate_text(lines, first_literal, span, after)[0]
             after = line
             found.append((line, text))
         return found
@@ -395,7 +391,7 @@ def _toml_setting(lines: list[str], key: str, value: Any, span: tuple[int, int])
 def _toml_arg(arg: Any) -> str:
     """One argument of a tox TOML command: a string, or a `{replace = ...}` table shown in tox's INI style."""
     if isinstance(arg, str):
-        return _quote(arg)
+        return quote_arg(arg)
     if isinstance(arg, dict):
         kind = arg.get("replace")
         if kind == "posargs":
@@ -408,6 +404,6 @@ def _toml_arg(arg: Any) -> str:
             of = arg.get("of")
             return f"{{ref:{'.'.join(str(o) for o in of) if isinstance(of, list) else of}}}"
         return "{" + str(kind) + "}"
-    return _quote(str(arg))
+    return quote_arg(str(arg))
 
 
