@@ -68,13 +68,6 @@ class OpportunitySettings(Model):
                                                                     "least this much history.")
     low_factor: float = Field(0.5, gt=0, le=1, description="Low bound of an assumed number, as a share of it.")
     high_factor: float = Field(2.0, ge=1, le=100, description="High bound of an assumed number, as a multiple.")
-    hotfix_window_days: float = Field(14.0, ge=0, le=365, description="A patch release this soon after the "
-                                                                      "previous release, touching what it "
-                                                                      "changed, marks that release failed.")
-    first_release_lookback_days: float = Field(30.0, ge=0, le=3650, description="Commits shipped by a series' "
-                                                                                "first release count for lead time "
-                                                                                "only from this many days before "
-                                                                                "it.")
 
     def labelled(self) -> dict[str, str]:
         """Every value with its description, for a result's `assumptions`."""

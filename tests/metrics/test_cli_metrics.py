@@ -56,7 +56,10 @@ def test_metrics_json(acme):
     proc = process("metrics", str(acme), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     metrics = Metrics.model_validate_json(proc.stdout)
-    assert metrics.history.commits == 13 and metrics.history.dora.change_failure.failed == 1
+    # v1.0.1 is a routine patch release: it changes nothing v1.0.0 changed (the reverted cart cache never shipped).
+    assert metrics.history.commits == 13 and metrics.history.dora.change_failure.failed == 0
+    [routine] = metrics.history.dora.change_failure.not_counted
+    assert routine.release == "v1.0.1" and routine.reason.startswith("routine patch release: changes nothing")
     assert metrics.tokens is not None and metrics.tokens.files_counted == 20
 
 
@@ -66,7 +69,8 @@ def test_metrics_markdown_has_charts_and_formulas(acme):
     out = proc.stdout
     assert out.count("```mermaid\nxychart-beta") == 2
     assert 'bar [3, 2, 4, 0, 1, 1, 1, 0, 1]' in out  # commits per week W32..W40 of history.yaml
-    assert "| Change failure rate | 33% (1 of 3) |" in out
+    assert "| Change failure rate | 0% (0 of 3) |" in out
+    assert "Not counted as failures: `v1.0.1` (routine patch release" in out
     assert "## Token budget" not in out
 
 

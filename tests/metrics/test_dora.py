@@ -4,30 +4,55 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator_kit.metrics.dora import Event, TagRef, _p90, first_release, release_events
+from orchestrator_kit.metrics.dora import Event, TagRef, _p90, choose_series, first_release, release_events
 
 
 @pytest.mark.parametrize(
-    ("tag", "counted", "reason"),
+    ("tag", "series", "reason"),
     [
-        ("v1.2.3", True, None),
-        ("1.2.3", True, None),
-        ("api/v1.2.3", True, None),
-        ("web@1.2.3", True, None),
-        ("release-1.2.3", True, None),
-        ("v1.2.3+build.7", True, None),
-        ("v1.2.3-rc.1", False, "pre-release"),
-        ("1.0.0-alpha", False, "pre-release"),
-        ("v1.2", False, "not a semver version"),
-        ("v01.2.3", False, "not a semver version"),  # semver forbids leading zeros
-        ("nightly", False, "not a semver version"),
-        ("v1.2.3.4", False, "not a semver version"),
+        ("v1.2.3", "", None),
+        ("1.2.3", "", None),
+        ("api/v1.2.3", "api/", None),
+        ("module/path/v1.2.3", "module/path/", None),
+        ("web@1.2.3", "web@", None),
+        ("release-1.2.3", "", None),  # a generic prefix names the root series
+        ("v1.2.3+build.7", "", None),
+        ("v1.2", "", None),  # two-part versions
+        ("0.10", "", None),
+        ("tools/cli/0.10", "tools/cli/", None),
+        ("v1.2.3-rc.1", None, "pre-release (rc.1)"),
+        ("1.0.0-alpha", None, "pre-release (alpha)"),
+        ("v01.2.3", None, "not a version (x.y or x.y.z, optional prefix and v)"),  # no leading zeros
+        ("nightly", None, "not a version (x.y or x.y.z, optional prefix and v)"),
+        ("v1.2.3.4", None, "not a version (x.y or x.y.z, optional prefix and v)"),
     ],
 )
-def test_release_tags(tag, counted, reason):
+def test_release_tags(tag, series, reason):
     events, skipped = release_events([TagRef(tag, "c" * 40, 100)])
-    assert (len(events) == 1) is counted
-    assert [s.reason for s in skipped] == ([] if counted else [reason])
+    assert [e.series[0] for e in events if e.series] == ([] if series is None else [series])
+    assert [s.reason for s in skipped] == ([] if reason is None else [reason])
+
+
+def test_two_part_versions_are_patch_zero():
+    events, _ = release_events([TagRef("v0.10", "a", 100), TagRef("v0.10.1", "b", 200)])
+    assert [(e.series, e.patch) for e in events] == [(("", 0, 10), 0), (("", 0, 10), 1)]
+
+
+@pytest.mark.parametrize(
+    ("names", "chosen", "reason"),
+    [
+        (["api/v1.0.0", "v1.0.0", "web/v2.0.0", "web/v2.1.0"], "",
+         "the root series (tags without a module prefix); 2 module series are releases of parts, not of the product"),
+        (["api/v1.0.0", "web/v2.0.0", "web/v2.1.0"], "web/", "no root series; 'web/' has the most releases (2 of 3)"),
+        (["b/v1.0", "a/v1.0"], "a/", "no root series; 'a/' has the most releases (1 of 2)"),
+        ([], None, "no release tag"),
+    ],
+)
+def test_the_products_series(names, chosen, reason):
+    events, _ = release_events([TagRef(n, n, i) for i, n in enumerate(names)])
+    choice = choose_series(events)
+    assert (choice.chosen, choice.reason) == (chosen, reason)
+    assert sum(s.releases for s in choice.series) == len(names)
 
 
 def test_release_order_is_by_time_then_version():

@@ -130,7 +130,8 @@ def test_dora_release_tags(m, h1_template):
         ("v1.1.1", shas["c8"], "2026-01-15T15:00:00Z", True, 2),  # c7 c8
     ]
     assert sorted((t.name, t.reason) for t in dora.skipped_tags) == [
-        ("nightly-build", "not a semver version"), ("v2.0.0-rc.1", "pre-release")]
+        ("nightly-build", "not a version (x.y or x.y.z, optional prefix and v)"), ("v2.0.0-rc.1", "pre-release (rc.1)")]
+    assert (dora.series.chosen, dora.series.reason) == ("", "the root series (tags without a module prefix)")
     assert [(r.commit, r.reverts) for r in dora.reverts] == [(shas["c7"], shas["c5"])]
     freq = dora.deployment_frequency
     assert freq.proxy and freq.source == "release-tags" and freq.deployments == 3
@@ -145,7 +146,8 @@ def test_dora_release_tags(m, h1_template):
     assert (failure.failed, failure.deployments, failure.rate) == (1, 3, 0.3333)
     [failed] = failure.failures
     assert failed.release == "v1.1.0"
-    assert failed.reasons[0] == "followed by patch release v1.1.1"
+    # v1.1.1 (1.1 days later) changes src/helpers.py, which v1.1.0 changed (c5); CHANGELOG.md is bookkeeping.
+    assert failed.reasons[0] == "patch release v1.1.1 1.1 days later changes what it changed (src/helpers.py)"
     assert failed.reasons[1].startswith(f"its commit {shas['c5'][:12]} was reverted by {shas['c7'][:12]}")
     assert (failed.restored_by, failed.restore_hours) == ("v1.1.1", 27.0)  # 01-14 12:00 -> 01-15 15:00
     assert (dora.time_to_restore.incidents, dora.time_to_restore.median_hours) == (1, 27.0)
@@ -158,8 +160,12 @@ def test_since_max_commits_and_path_filters(h1_template):
     assert since.commits == 9  # c4..c11 and c14 (committer date on or after Jan 12)
     assert since.options.since == "2026-01-12T00:00:00Z"
     assert "--since=2026-01-12T00:00:00+00:00" in since.query
-    # Only releases inside the window count: v1.1.0 and v1.1.1.
+    # Only releases inside the window count: v1.1.0 and v1.1.1; v1.0.0 is listed with the reason.
     assert [r.name for r in since.dora.releases] == ["v1.1.0", "v1.1.1"]
+    assert ("v1.0.0", "before the history window") in [(t.name, t.reason) for t in since.dora.skipped_tags]
+    # The first release in the window counts only commits after the window's start: c4 c5 c6.
+    assert since.dora.lead_time.first_release_start == "2026-01-12T10:00:00Z"
+    assert since.dora.releases[0].commits_shipped == 3
     newest = history_metrics(h1_template.root, max_commits=2)
     assert newest.commits == 2 and newest.merges == 1  # c14 and the merge c11
     docs = history_metrics(h1_template.root, paths=["docs"])

@@ -3,7 +3,7 @@ by hand from the table below and the rules in metrics/triggers.py's docstring.
 
     m1  2026-03-02 main     .github/workflows/*, src/a.py, README.md
     m2  2026-03-03 main     docs/guide.md
-    m3  2026-03-03 main     src/a.py
+    m3  2026-03-03 main     src/a.py                       subject "Add b (#12)": a squash-merged pull request
     m4  2026-03-05 main     README.md
     f1  2026-03-06 feature  src/b.py
     f2  2026-03-07 feature  docs/b.md
@@ -81,7 +81,7 @@ def runs(tmp_path_factory):
     repo = Scripted(tmp_path_factory.mktemp("triggers") / "repo")
     repo.commit("m1", "2026-03-02T10:00:00+00:00", files={**WORKFLOWS, "src/a.py": "a = 1\n", "README.md": "# x\n"})
     repo.commit("m2", "2026-03-03T10:00:00+00:00", files={"docs/guide.md": "guide\n"})
-    repo.commit("m3", "2026-03-03T12:00:00+00:00", append={"src/a.py": "b = 2\n"})
+    repo.commit("m3", "2026-03-03T12:00:00+00:00", message="Add b (#12)", append={"src/a.py": "b = 2\n"})
     repo.commit("m4", "2026-03-05T10:00:00+00:00", append={"README.md": "more\n"})
     git(repo.root, "checkout", "-q", "-b", "feature")
     repo.commit("f1", "2026-03-06T10:00:00+00:00", files={"src/b.py": "b\n"})
@@ -121,8 +121,9 @@ def test_push_with_branch_globs_and_paths_ignore(runs):
 
 def test_pull_requests_seen_through_their_merges(runs):
     pr = trigger(runs, "ci.yml", "pull_request")
-    # main's first-parent chain: one merge bringing f1, f2, and five other commits.
-    assert (pr.low, pr.expected, pr.high) == (6, 7, None)
+    # main's first-parent chain: one merge bringing f1 and f2, the squash-merged m3, and m1 m2 m4 m6 (pushed
+    # directly, as far as git can tell: only in the high bound).
+    assert (pr.low, pr.expected, pr.high) == (2, 3, 7)
 
 
 def test_tags_manual_dispatch_and_cron(runs):

@@ -5,10 +5,27 @@ frequency is read from the median number of days with a deployment per week (>= 
 month (>= 1 monthly, else yearly); lead time is the median of (deploy time - commit time); change failure rate
 is the share of deployments followed by a failure; time to restore is the time from a failure to its fix.
 
-Deploy events are semver release tags (`v1.2.3`, `1.2.3`, `api/v1.2.3`, `web@1.2.3`; pre-releases such as
-`v1.2.3-rc.1` are not deployments), timed by the tag's date (the tagger date of an annotated tag, the
-commit date of a lightweight one). Without any release tag, and when a deploy pipeline runs on pushes to a
-branch, each first-parent commit of HEAD stands for one deployment (an upper bound: a push may carry several).
+Deploy events are release tags of ONE series, the product's: version tags (`v1.2.3`, `1.2.3`, two-part `1.0`
+and `v0.10`) are grouped by their prefix (`module/path/v1.2.3` and `api/v1.2.3` are module series, `web@1.2.3`
+a package's; no prefix, or `release-`, is the root series). The root series is chosen when it has a release;
+otherwise the series with the most releases (`series.reason` says which and why). Pre-releases (`v1.2.3-rc.1`),
+tags that are not versions, tags of other series and tags before the window are listed in `skipped_tags` with
+the reason; none is dropped silently. A tag is timed by its date (the tagger date of an annotated tag, the
+commit date of a lightweight one); a tag of a tag is followed to its commit. Without any release tag, and when
+a deploy pipeline runs on pushes to a branch, each first-parent commit of HEAD stands for one deployment (an
+upper bound: a push may carry several).
+
+The first release of the series contains the whole prehistory; only the commits after a stated start (its
+time minus FIRST_RELEASE_LOOKBACK_DAYS, or the window's start when that is later) count as shipped by it, for
+lead time and for what it changed; the others are counted in `commits_before_start`.
+
+Change failure (a proxy; each failure says why, `not_counted` says why a signal was not counted):
+* a release shipped a commit that a later commit reverts (`This reverts commit <sha>`, after the release);
+* the next release of the series ships a hotfix (a tag or a merged branch named `hotfix`, or a commit whose
+  subject starts with `hotfix`);
+* the next release is a patch release of the same major.minor line, within HOTFIX_WINDOW_DAYS, that changes a
+  file the release itself changed (release bookkeeping such as changelogs and version files left out).
+A patch release without one of these is routine maintenance, not a failure.
 
 "First release containing a commit": release commits are visited in deploy-time order; from each, a walk over
 parents marks every commit not marked yet. A commit marked by an earlier release has all its ancestors marked
@@ -34,17 +51,31 @@ from .models import (
     DoraProxies,
     FailedRelease,
     LeadTime,
+    NotCounted,
     Release,
+    ReleaseSeries,
     Revert,
+    SeriesChoice,
     SkippedTag,
     TimeToRestore,
 )
 
-# semver.org 2.0.0 with an optional `v`, and an optional component prefix ending in / @ _ or - (monorepos).
+# A version (semver.org 2.0.0, or two parts) with an optional `v`, and an optional series prefix ending in
+# / @ _ or - (monorepo modules and packages).
 SEMVER = re.compile(
-    r"^(?P<prefix>.*[/@_-])?v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
+    r"^(?P<prefix>.*?[/@_-])?v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)(?:\.(?P<patch>0|[1-9]\d*))?"
     r"(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
 )
+ROOT_PREFIXES = frozenset({"", "release-", "release/", "release_", "rel-", "version-", "releases/"})
+FIRST_RELEASE_LOOKBACK_DAYS = 30.0
+HOTFIX_WINDOW_DAYS = 14.0
+HOTFIX = re.compile(r"hotfix|hot-fix", re.IGNORECASE)
+# Files every release touches: a shared one says nothing about a fix.
+BOOKKEEPING = re.compile(
+    r"(?:^|/)(?:CHANGELOG|CHANGES|HISTORY|NEWS|RELEASE[-_ ]?NOTES|RELEASES|VERSION)(?:\.[A-Za-z]+)?$|"
+    r"(?:^|/)(?:version\.txt|_version\.py|version\.py|package\.json|package-lock\.json|pyproject\.toml|setup\.cfg|"
+    r"setup\.py|Cargo\.toml|Cargo\.lock|Chart\.yaml|pom\.xml|gradle\.properties|\.bumpversion\.cfg)$",
+    re.IGNORECASE)
 REVERT_BODY = re.compile(r"This reverts commit ([0-9a-f]{7,64})")
 HOUR = 3600.0
 
@@ -61,7 +92,7 @@ class Event:
     name: str
     commit: str
     time: int
-    series: tuple[str, int, int] | None = None  # (prefix, major, minor) for semver tags
+    series: tuple[str, int, int] | None = None  # (series prefix, major, minor) for version tags
     patch: int = 0
 
 
@@ -69,22 +100,52 @@ def iso(ts: int | float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
+def series_prefix(prefix: str | None) -> str:
+    """The series a tag prefix names: '' (the root series) for none or a generic `release-`."""
+    return "" if (prefix or "").lower() in ROOT_PREFIXES else prefix or ""
+
+
 def release_events(tags: Iterable[TagRef]) -> tuple[list[Event], list[SkippedTag]]:
-    """Semver release tags as deploy events, sorted by time (then version); the rest with the reason skipped."""
+    """Version tags of every series as deploy events, sorted by time (then version); the rest with the reason."""
     events: list[Event] = []
     skipped: list[SkippedTag] = []
     for tag in tags:
         match = SEMVER.match(tag.name)
         if match is None:
-            skipped.append(SkippedTag(name=tag.name, reason="not a semver version"))
+            skipped.append(SkippedTag(name=tag.name, reason="not a version (x.y or x.y.z, optional prefix and v)"))
             continue
         if match.group("pre"):
-            skipped.append(SkippedTag(name=tag.name, reason="pre-release"))
+            skipped.append(SkippedTag(name=tag.name, reason=f"pre-release ({match.group('pre')})"))
             continue
-        major, minor, patch = int(match.group("major")), int(match.group("minor")), int(match.group("patch"))
-        events.append(Event(tag.name, tag.commit, tag.time, (match.group("prefix") or "", major, minor), patch))
+        major, minor, patch = int(match.group("major")), int(match.group("minor")), int(match.group("patch") or 0)
+        events.append(Event(tag.name, tag.commit, tag.time, (series_prefix(match.group("prefix")), major, minor),
+                            patch))
     events.sort(key=lambda e: (e.time, e.series or ("", 0, 0), e.patch, e.name))
     return events, skipped
+
+
+def choose_series(events: Sequence[Event]) -> SeriesChoice:
+    """The product's release series: the root one when it has a release, else the one with the most releases
+    (ties: the first by name); every series is listed."""
+    groups: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.series is not None:
+            groups[event.series[0]].append(event)
+    listed = [ReleaseSeries(prefix=prefix, releases=len(members), first=members[0].name, last=members[-1].name)
+              for prefix, members in sorted(groups.items())]
+    formula = ("the root series (tags without a module prefix) when it has a release, else the series with the "
+               "most releases")
+    if not groups:
+        return SeriesChoice(formula=formula, chosen=None, reason="no release tag", series=listed)
+    if "" in groups:
+        others = len(groups) - 1
+        reason = "the root series (tags without a module prefix)" + (
+            f"; {others} module series are releases of parts, not of the product" if others else "")
+        return SeriesChoice(formula=formula, chosen="", reason=reason, series=listed)
+    chosen = min(groups, key=lambda p: (-len(groups[p]), p))
+    reason = (f"no root series; '{chosen}' has the most releases ({len(groups[chosen])} of "
+              f"{sum(len(g) for g in groups.values())})")
+    return SeriesChoice(formula=formula, chosen=chosen, reason=reason, series=listed)
 
 
 def first_parent_events(head: str | None, commits: Mapping[str, CommitRecord]) -> list[Event]:
@@ -218,13 +279,27 @@ def dora_proxies(
     head: str | None,
     deploy_signals: Sequence[DeploySignal] = (),
     first_parent_ok: bool = True,
+    skipped: Sequence[SkippedTag] = (),
+    lookback_days: float = FIRST_RELEASE_LOOKBACK_DAYS,
+    hotfix_window_days: float = HOTFIX_WINDOW_DAYS,
 ) -> tuple[DoraProxies, list[Diagnostic]]:
-    """The four proxies over `commits` (the window read); `parents` is the commit graph used for containment."""
+    """The four proxies over `commits` (the window read); `parents` is the commit graph used for containment;
+    `skipped` lists tags already set aside by the caller (e.g. tags of trees), to be reported with the rest."""
     diagnostics: list[Diagnostic] = []
-    events, skipped = release_events(tags)
+    all_events, skipped_tags = release_events(tags)
+    skipped_tags = [*skipped, *skipped_tags]
+    choice = choose_series(all_events)
+    events: list[Event] = []
+    for event in all_events:
+        if window is not None and window_limited and event.time < window[0]:
+            skipped_tags.append(SkippedTag(name=event.name, reason="before the history window"))
+        elif event.series is not None and event.series[0] != choice.chosen:
+            skipped_tags.append(SkippedTag(
+                name=event.name, reason=f"series '{event.series[0]}', not the product's series "
+                                        f"'{choice.chosen or '(root)'}'"))
+        else:
+            events.append(event)
     source = "release-tags"
-    if window is not None and window_limited:
-        events = [e for e in events if e.time >= window[0]]
     corroborated = sorted({s.pipeline for s in deploy_signals if s.on_tags})
     if not events:
         push_deploys = [s for s in deploy_signals if s.on_push_branches]
@@ -239,54 +314,33 @@ def dora_proxies(
     reverts = find_reverts(commits)
     owner = first_release(events, parents)
     by_sha = {c.sha: c for c in commits}
+    start = _start(events, window if window_limited else None, lookback_days)
 
     # Lead time: committer time (when the change landed) to the first deploy event containing it.
     lead_hours: list[float] = []
-    unreleased = 0
-    shipped: dict[int, int] = defaultdict(int)
+    unreleased = before_start = 0
+    shipped: dict[int, list[CommitRecord]] = defaultdict(list)
     for commit in commits:
         index = owner.get(commit.sha)
         if index is None:
             unreleased += 1
             continue
-        shipped[index] += 1
+        if index == 0 and start is not None and commit.commit_time < start:
+            before_start += 1
+            continue
+        shipped[index].append(commit)
         lead_hours.append(max(0.0, (events[index].time - commit.commit_time) / HOUR))
     lead = LeadTime(
         formula="median over commits of (time of the first deploy event containing the commit - committer time); "
-                "p90 by nearest rank; commits no deploy event contains are counted as unreleased",
+                "p90 by nearest rank; commits no deploy event contains are counted as unreleased; the first "
+                f"release counts only commits after its stated start (its time - {lookback_days:g} days, or the "
+                "window's start when later)",
         proxy=True, commits_measured=len(lead_hours), commits_unreleased=unreleased,
         median_hours=_round(_median(lead_hours)), p90_hours=_round(_p90(lead_hours)),
+        first_release_start=iso(start) if start is not None else None, commits_before_start=before_start,
     )
-
-    # Change failure: a release followed by a patch release of the same line, or whose shipped change was reverted.
-    failures: dict[int, FailedRelease] = {}
-    fixes: dict[int, list[tuple[int, str]]] = defaultdict(list)  # failed index -> (fix time, fix name)
-    if source == "release-tags":
-        lines: dict[tuple[str, int, int], list[int]] = defaultdict(list)
-        for index, event in enumerate(events):
-            if event.series is not None:
-                lines[event.series].append(index)
-        for members in lines.values():
-            for earlier, later in itertools.pairwise(members):
-                if events[later].patch > events[earlier].patch:
-                    _fail(failures, events, earlier, f"followed by patch release {events[later].name}")
-                    fixes[earlier].append((events[later].time, events[later].name))
-    for revert in reverts:
-        target = _resolve(revert.reverts, by_sha, owner)
-        if target is None:
-            continue
-        shipped_in = owner.get(target)
-        revert_commit = by_sha.get(revert.commit)
-        if (shipped_in is None or revert_commit is None or owner.get(revert.commit) == shipped_in
-                or revert_commit.commit_time <= events[shipped_in].time):
-            continue  # reverted before it shipped (or in the same release): no deployment failed
-        _fail(failures, events, shipped_in,
-              f"its commit {target[:12]} was reverted by {revert.commit[:12]} ({revert.subject})")
-        fixed_in = owner.get(revert.commit)
-        if fixed_in is not None:
-            fixes[shipped_in].append((events[fixed_in].time, events[fixed_in].name))
-        else:
-            fixes[shipped_in].append((revert_commit.commit_time, f"revert {revert.commit[:12]} (not yet released)"))
+    failures, fixes, not_counted, inputs = _change_failures(
+        events, source, reverts, by_sha, owner, shipped, hotfix_window_days)
     restore_hours: list[float] = []
     for index, failure in failures.items():
         if fixes.get(index):
@@ -297,33 +351,116 @@ def dora_proxies(
                 restore_hours.append(failure.restore_hours)
     failed_list = [failures[i] for i in sorted(failures)]
     change_failure = ChangeFailure(
-        formula="failed deployments / deployments; a deployment failed when the next release of its "
-                "major.minor line is a patch release, or when a commit it shipped was later reverted "
-                "('This reverts commit <sha>' after the deployment)",
+        formula="failed deployments / deployments (a proxy): a deployment failed when a commit it shipped was later "
+                "reverted, when the next release of its series ships a hotfix, or when the next release is a patch "
+                f"of its major.minor line within {hotfix_window_days:g} days that changes a file it changed "
+                "(changelogs and version files left out); a routine patch release is not a failure",
         proxy=True, failed=len(failed_list), deployments=len(events),
         rate=_round(len(failed_list) / len(events), 4) if events else None, failures=failed_list,
+        not_counted=not_counted, inputs=inputs,
     )
     restore = TimeToRestore(
         formula="median over failed deployments of (time of the first fix - deployment time); the fix is the "
-                "patch release that follows, or the deployment that ships the revert (the revert commit itself "
-                "while it is unreleased)",
+                "release that follows (hotfix or patch), or the deployment that ships the revert (the revert commit "
+                "itself while it is unreleased)",
         proxy=True, incidents=len(restore_hours), median_hours=_round(_median(restore_hours)),
     )
-    start, end = window if window is not None else (0, 0)
-    frequency = deployment_frequency(events, (start, end), source)
+    begin, end = window if window is not None else (0, 0)
+    frequency = deployment_frequency(events, (begin, end), source)
     releases = [
-        Release(name=e.name, commit=e.commit, time=iso(e.time),
+        Release(name=e.name, commit=e.commit, time=iso(e.time), series=e.series[0] if e.series else None,
                 version=(f"{e.series[1]}.{e.series[2]}.{e.patch}" if e.series else None),
-                patch_release=bool(e.series and e.patch > 0), commits_shipped=shipped.get(i, 0))
+                patch_release=bool(e.series and e.patch > 0), commits_shipped=len(shipped.get(i, ())))
         for i, e in enumerate(events)
     ]
     if source == "first-parent-pushes" and len(releases) > 200:
         releases = releases[-200:]  # the list is evidence, not the measure: keep it bounded
     proxies = DoraProxies(
-        releases=releases, skipped_tags=skipped, reverts=reverts, deployment_frequency=frequency,
+        releases=releases, series=choice, skipped_tags=skipped_tags, reverts=reverts, deployment_frequency=frequency,
         lead_time=lead, change_failure=change_failure, time_to_restore=restore, corroborated_by=corroborated,
     )
     return proxies, diagnostics
+
+
+def _start(events: Sequence[Event], window: tuple[int, int] | None, lookback_days: float) -> int | None:
+    """The stated start of the first release: its time minus the lookback, or the window's start when later."""
+    if not events:
+        return None
+    start = int(events[0].time - lookback_days * 86400)
+    return max(start, window[0]) if window is not None else start
+
+
+def _changed(commits: Iterable[CommitRecord]) -> set[str]:
+    return {f[0] for c in commits for f in c.files if not BOOKKEEPING.search(f[0])}
+
+
+def _hotfix_commit(commits: Iterable[CommitRecord]) -> CommitRecord | None:
+    for commit in commits:
+        subject = commit.subject
+        if subject.lower().startswith(("hotfix", "hot-fix")) or (
+                subject.startswith("Merge") and HOTFIX.search(subject)):
+            return commit
+    return None
+
+
+def _change_failures(
+    events: Sequence[Event], source: str, reverts: Sequence[Revert], by_sha: Mapping[str, CommitRecord],
+    owner: Mapping[str, int], shipped: Mapping[int, list[CommitRecord]], window_days: float,
+) -> tuple[dict[int, FailedRelease], dict[int, list[tuple[int, str]]], list[NotCounted], dict[str, float]]:
+    """Failed releases (with reasons and fixes), the signals not counted, and the inputs (module docstring)."""
+    failures: dict[int, FailedRelease] = {}
+    fixes: dict[int, list[tuple[int, str]]] = defaultdict(list)  # failed index -> (fix time, fix name)
+    not_counted: list[NotCounted] = []
+    hotfixes = patches = patch_failures = 0
+    if source == "release-tags":
+        for earlier, later in itertools.pairwise(range(len(events))):
+            before, after = events[earlier], events[later]
+            hotfix = _hotfix_commit(shipped.get(later, ()))
+            if HOTFIX.search(after.name) or hotfix is not None:
+                hotfixes += 1
+                what = f"hotfix commit {hotfix.sha[:12]} ({hotfix.subject})" if hotfix else "a hotfix tag"
+                _fail(failures, events, earlier, f"the next release {after.name} ships {what}")
+                fixes[earlier].append((after.time, after.name))
+                continue
+            if before.series is None or after.series is None or after.series != before.series or \
+                    after.patch <= before.patch:
+                continue
+            patches += 1
+            days = (after.time - before.time) / 86400
+            common = sorted(_changed(shipped.get(earlier, ())) & _changed(shipped.get(later, ())))
+            if days <= window_days and common:
+                patch_failures += 1
+                shown = ", ".join(common[:3]) + (f" and {len(common) - 3} more" if len(common) > 3 else "")
+                _fail(failures, events, earlier, f"patch release {after.name} {days:.1f} days later changes what it "
+                                                 f"changed ({shown})")
+                fixes[earlier].append((after.time, after.name))
+            else:
+                why = f"{days:.1f} days later, over the {window_days:g}-day window" if days > window_days else \
+                    "changes nothing the previous release changed (changelogs and version files left out)"
+                not_counted.append(NotCounted(release=after.name, reason=f"routine patch release: {why}"))
+    released_reverts = 0
+    for revert in reverts:
+        target = _resolve(revert.reverts, by_sha, owner)
+        if target is None:
+            continue
+        shipped_in = owner.get(target)
+        revert_commit = by_sha.get(revert.commit)
+        if (shipped_in is None or revert_commit is None or owner.get(revert.commit) == shipped_in
+                or revert_commit.commit_time <= events[shipped_in].time):
+            continue  # reverted before it shipped (or in the same release): no deployment failed
+        released_reverts += 1
+        _fail(failures, events, shipped_in,
+              f"its commit {target[:12]} was reverted by {revert.commit[:12]} ({revert.subject})")
+        fixed_in = owner.get(revert.commit)
+        if fixed_in is not None:
+            fixes[shipped_in].append((events[fixed_in].time, events[fixed_in].name))
+        else:
+            fixes[shipped_in].append((revert_commit.commit_time, f"revert {revert.commit[:12]} (not yet released)"))
+    inputs = {"deployments": float(len(events)), "reverts": float(len(reverts)),
+              "reverts_of_released_commits": float(released_reverts), "hotfix_releases": float(hotfixes),
+              "patch_releases": float(patches), "patch_releases_counted_as_fixes": float(patch_failures),
+              "hotfix_window_days": window_days}
+    return failures, fixes, not_counted, inputs
 
 
 def _fail(failures: dict[int, FailedRelease], events: Sequence[Event], index: int, reason: str) -> None:

@@ -55,6 +55,7 @@ from .models import (
     HistoryOptions,
     Hotspot,
     HotspotSummary,
+    SkippedTag,
     WeekCount,
 )
 from .triggers import pipeline_runs, read_history
@@ -205,19 +206,19 @@ def history_metrics(
                                              reason="no commit matches the window and path filters"))
     else:
         aggregate.finish(result, commits, workspace, head_lines(workspace.root, relative, specs))
-        tags, tag_problem = _tags(workspace.root)
+        tags, not_commits, tag_problem = _tags(workspace.root)
         if tag_problem:
             result.diagnostics.append(tag_problem)
         window = (min(c.commit_time for c in commits), max(c.commit_time for c in commits))
         limited = since_time is not None or max_commits is not None
-        if limited:  # a release before the window ships none of its commits: it is not a deploy of this window
-            tags = [t for t in tags if t.time >= window[0]]
-        parents, graph_problem = _graph(workspace.root, commits, tags, need_full=bool(specs))
+        # A release before the window ships none of its commits: dora_proxies lists it as skipped.
+        in_window = [t for t in tags if t.time >= window[0]] if limited else tags
+        parents, graph_problem = _graph(workspace.root, commits, in_window, need_full=bool(specs))
         if graph_problem:
             result.diagnostics.append(graph_problem)
         result.dora, problems = dora_proxies(
             commits=commits, tags=tags, parents=parents, window=window, window_limited=limited, head=info.head,
-            deploy_signals=deploy_signals, first_parent_ok=not specs,
+            deploy_signals=deploy_signals, first_parent_ok=not specs, skipped=not_commits,
         )
         result.diagnostics.extend(problems)
         if pipelines:
@@ -261,24 +262,59 @@ def _shallow_boundary(shallow_file: Path | None) -> frozenset[str]:
     return frozenset(line.strip().decode("ascii", "replace") for line in data.splitlines() if line.strip())
 
 
-def _tags(root: Path) -> tuple[list[TagRef], Diagnostic | None]:
-    """Tags pointing (directly or through an annotated tag) at a commit, with the tag's date."""
+def _tags(root: Path) -> tuple[list[TagRef], list[SkippedTag], Diagnostic | None]:
+    """Tags pointing at a commit (directly, through an annotated tag, or through tags of tags), with the date of
+    the tag itself; tags of trees or blobs, and tags whose target is missing, with the reason they are skipped."""
     proc = run_git(root, "for-each-ref", "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00"
                                          "%(*objecttype)%00%(*objectname)%00%(creatordate:unix)", "refs/tags")
     if proc.returncode != 0:
         reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return [], Diagnostic(path=".", detector=DETECTOR,
-                              reason=f"cannot list tags ({reason[-1] if reason else 'git failed'}); no DORA proxies")
+        return [], [], Diagnostic(path=".", detector=DETECTOR,
+                                  reason=f"cannot list tags ({reason[-1] if reason else 'git failed'}); no DORA "
+                                         "proxies")
     tags: list[TagRef] = []
+    skipped: list[SkippedTag] = []
+    nested: list[tuple[str, str, int]] = []  # (name, outer tag object, time): a tag of a tag
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
         parts = line.split("\x00")
         if len(parts) != 6:
             continue
         name, kind, sha, peeled_kind, peeled, when = parts
-        commit = sha if kind == "commit" else peeled if kind == "tag" and peeled_kind == "commit" else None
-        if commit and when.strip().lstrip("-").isdigit():
-            tags.append(TagRef(name=name, commit=commit, time=int(when)))
-    return tags, None
+        if not when.strip().lstrip("-").isdigit():
+            skipped.append(SkippedTag(name=name, reason="the tag has no date"))
+            continue
+        if kind == "commit" or (kind == "tag" and peeled_kind == "commit"):
+            tags.append(TagRef(name=name, commit=sha if kind == "commit" else peeled, time=int(when)))
+        elif kind == "tag" and peeled_kind == "tag":
+            nested.append((name, sha, int(when)))
+        else:
+            skipped.append(SkippedTag(name=name, reason=f"points at a {peeled_kind or kind}, not a commit"))
+    if nested:
+        tags_of_tags, problems = _peel(root, nested)
+        tags.extend(tags_of_tags)
+        skipped.extend(problems)
+    return tags, skipped, None
+
+
+MAX_NESTED_TAGS = 200  # tags of tags are rare; each is peeled with one `git rev-parse`
+
+
+def _peel(root: Path, nested: list[tuple[str, str, int]]) -> tuple[list[TagRef], list[SkippedTag]]:
+    """Follow tags of tags to the commit they finally point at (`git rev-parse --verify <tag>^{commit}`)."""
+    tags: list[TagRef] = []
+    skipped: list[SkippedTag] = []
+    for index, (name, sha, when) in enumerate(nested):
+        if index >= MAX_NESTED_TAGS:
+            skipped.append(SkippedTag(name=name, reason=f"a tag of a tag past the first {MAX_NESTED_TAGS} (not "
+                                                        "followed)"))
+            continue
+        proc = run_git(root, "rev-parse", "--verify", "-q", f"{sha}^{{commit}}")
+        peeled = proc.stdout.decode("ascii", "replace").strip() if proc.returncode == 0 else ""
+        if len(peeled) >= 40:
+            tags.append(TagRef(name=name, commit=peeled, time=when))
+        else:
+            skipped.append(SkippedTag(name=name, reason="a tag of a tag that does not end at a commit"))
+    return tags, skipped
 
 
 def _graph(

@@ -162,14 +162,34 @@ class BusFactorSummary(Formula):
 
 
 class Release(Model):
-    """A deploy event: a semver release tag, or (fallback) a first-parent commit of a deploy-on-push branch."""
+    """A deploy event: a release tag of the chosen series, or (fallback) a first-parent commit of a
+    deploy-on-push branch."""
 
     name: str
     commit: str
     time: str
+    series: str | None = Field(default=None, description="The tag's series: '' for the root series (`v1.2.3`), "
+                                                         "else its prefix (`api/`, `web@`).")
     version: str | None = None
     patch_release: bool = False
     commits_shipped: int = 0
+
+
+class ReleaseSeries(Model):
+    """The release tags sharing one prefix (a monorepo module, or the root series)."""
+
+    prefix: str
+    releases: int
+    first: str
+    last: str
+
+
+class SeriesChoice(Formula):
+    """Which series stands for the product's deployments, and why."""
+
+    chosen: str | None = None
+    reason: str = ""
+    series: list[ReleaseSeries] = Field(default_factory=list)
 
 
 class SkippedTag(Model):
@@ -196,6 +216,9 @@ class DeploymentFrequency(Formula):
 class LeadTime(Formula):
     commits_measured: int = 0
     commits_unreleased: int = 0
+    first_release_start: str | None = Field(
+        default=None, description="Commits the first release ships count only from this time (the stated start).")
+    commits_before_start: int = 0
     median_hours: float | None = None
     p90_hours: float | None = None
 
@@ -208,11 +231,20 @@ class FailedRelease(Model):
     restore_hours: float | None = None
 
 
+class NotCounted(Model):
+    """A release that looked like a failure signal and was not counted, with the reason."""
+
+    release: str
+    reason: str
+
+
 class ChangeFailure(Formula):
     failed: int = 0
     deployments: int = 0
     rate: float | None = None
     failures: list[FailedRelease] = Field(default_factory=list)
+    not_counted: list[NotCounted] = Field(default_factory=list)
+    inputs: dict[str, float] = Field(default_factory=dict, description="What the proxy was computed from.")
 
 
 class TimeToRestore(Formula):
@@ -224,6 +256,7 @@ class DoraProxies(Model):
     """DORA's four keys, measured from git only, so each one is a proxy (see each `formula`)."""
 
     releases: list[Release] = Field(default_factory=list)
+    series: SeriesChoice | None = None
     skipped_tags: list[SkippedTag] = Field(default_factory=list)
     reverts: list[Revert] = Field(default_factory=list)
     deployment_frequency: DeploymentFrequency
@@ -253,11 +286,21 @@ class TriggerRuns(Model):
     evidence: Evidence
 
 
+class GateRuns(Model):
+    """How often a run reaches a job that waits for a person: the triggers its condition lets through."""
+
+    job: str
+    condition: str | None = None
+    triggers: list[TriggerRuns] = Field(default_factory=list)
+    basis: str
+
+
 class PipelineRuns(Model):
     """A pipeline's triggers with their counts (metrics.triggers), and the pipelines whose jobs call it."""
 
     pipeline: str
     triggers: list[TriggerRuns] = Field(default_factory=list)
+    gates: list[GateRuns] = Field(default_factory=list)
     called_by: list[str] = Field(default_factory=list)
     only_calls_others: bool = False
 
@@ -513,15 +556,42 @@ OpportunityKind = Literal[
 
 
 class Estimate(Model):
-    """A number with where it came from: `source` is measured (git, schedule, files) or an `assumption`."""
+    """A number with where it came from: `value` is the expected value, `low`..`high` its bounds; `assumption`
+    says it was chosen (then the bounds are the settings' low/high factors), not measured from git or a schedule.
+    `window_days` is the history window a git count was annualized over."""
 
     value: float
+    low: float
+    high: float
     basis: str
     assumption: bool
+    window_days: float | None = None
+
+
+class ExplanationInput(Model):
+    """One input of a number: its value with bounds, and where it came from."""
+
+    name: str
+    value: float
+    low: float | None = None
+    high: float | None = None
+    basis: str
+
+
+class Explanation(Model):
+    """How a person checks an opportunity: the evidence lines, the inputs of each number and the formula with
+    the values put in."""
+
+    evidence_lines: list[str] = Field(default_factory=list, description="path:line: text of the evidence (redacted).")
+    inputs: list[ExplanationInput] = Field(default_factory=list)
+    formula: str
+    computation: str = Field(description="The formula with the expected values, and the bounds.")
 
 
 class Opportunity(Model):
-    """One candidate for automation, scored with the formulas of `OpportunityMatrix.formulas`."""
+    """One candidate for automation, scored with the formulas of `OpportunityMatrix.formulas`. Hours are the
+    expected value; `hours_saved_low`/`hours_saved_high` bound them. Person hours and CI hours are separate
+    columns (one of them is None): they are never added up."""
 
     id: str = Field(description="Deterministic: opp-<sha1(kind, anchor)[:10]>.")
     kind: OpportunityKind
@@ -537,24 +607,52 @@ class Opportunity(Model):
     risk: int = Field(ge=1, le=5)
     risk_basis: str
     hours_saved_per_year: float
+    hours_saved_low: float
+    hours_saved_high: float
     saves: Literal["person-time", "ci-time"]
+    person_hours_per_year: float | None = Field(description="Expected person hours saved a year (None: saves CI).")
+    ci_hours_per_year: float | None = Field(description="Expected CI hours saved a year (None: saves a person's).")
     effort_hours: float
     payback_months: float | None
     priority: Literal["high", "medium", "low"]
     priority_score: float
+    priority_basis: str = Field(description="The expected payback that set the priority, and the bound.")
     quick_win: bool
+    explanation: Explanation
     evidence: list[Evidence] = Field(default_factory=list)
     git_query: str | None = None
     related: list[str] = Field(default_factory=list)
 
 
+class HoursTotal(Model):
+    """A sum of expected hours a year with the sums of the bounds."""
+
+    low: float = 0.0
+    expected: float = 0.0
+    high: float = 0.0
+
+
+class Excluded(Model):
+    """A candidate looked at and left out, with the reason (e.g. every command already runs in CI)."""
+
+    kind: OpportunityKind
+    title: str
+    reason: str
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
 class OpportunityMatrix(Model):
+    """The candidates, best first. Person hours and CI hours are totalled apart and never added together."""
+
     schema_version: Literal["1"] = METRICS_SCHEMA_VERSION
     root: str
     formulas: dict[str, str] = Field(default_factory=dict)
     assumptions: dict[str, str] = Field(default_factory=dict)
+    settings_source: str = Field(default="defaults", description="Where the assumptions came from.")
     opportunities: list[Opportunity] = Field(default_factory=list)
-    hours_saved_per_year: float = 0.0
+    person_hours_per_year: HoursTotal = Field(default_factory=HoursTotal)
+    ci_hours_per_year: HoursTotal = Field(default_factory=HoursTotal)
+    excluded: list[Excluded] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
     window: HistoryWindow | None = Field(default=None, description="The git history the rates were read from.")
 

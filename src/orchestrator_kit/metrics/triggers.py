@@ -11,12 +11,18 @@ What is counted, per trigger (the result's `basis` repeats it):
 * **push of tags** (`tags`, `tags-ignore`): the tags matching them, by tag date, in the window. Path filters do
   not apply to tags (as in GitHub Actions).
 * **pull request** (`branches`: the base branch): from git alone a pull request is seen once it is merged: a
-  merge into a matching base brings its side commits (one push each: `expected`, and `low` = one run per merge);
-  a non-merge commit on the base counts as one (squash-merged or pushed directly). Requests never merged and
-  re-runs are not in git: `high` = expected x the assumption's high factor, said so in the basis.
+  merge into a matching base brings its side commits (one push each: `expected`; `low` = one run per merge); a
+  commit whose subject ends in `(#N)` (a squash merge) is one. Other commits on the base may have been pushed
+  directly: they count only in `high`. Requests never merged and re-runs are not in git, and the basis says so.
 * **schedule**: the cron's firing times in a year (`cron.runs_per_year`, the day-of-month / day-of-week OR rule).
 * **manual dispatch, API, other events**: unknown (no count): git does not record them.
 * **called by other pipelines** (`workflow_call`): the callers' runs, listed in `called_by`.
+* **a job that waits for a person** (a manual job, or a deploy to a production environment): the runs that
+  reach it. Its condition (or the nearest condition among the jobs it needs) is read for branch names
+  (`refs/heads/X`, `github.ref_name == 'X'`, `$CI_COMMIT_BRANCH == "X"`, GitLab `only: X`; the default branch
+  for `$CI_DEFAULT_BRANCH`), tags (`refs/tags`, `$CI_COMMIT_TAG`) and event names; only the triggers it lets
+  through count, restricted to those branches. A condition not understood lets every trigger through, and the
+  basis says so.
 
 Branch names come from `refs/heads/*` and, for branches without a local ref, `refs/remotes/<remote>/*`. Globs
 follow GitHub Actions' filter syntax: `*` within a path segment, `**` across segments, `?` one character,
@@ -38,13 +44,13 @@ from pathlib import Path
 
 from ..cron import CronError, runs_per_year
 from ..gitsafe import git_command, git_env, run_git
-from ..models import Diagnostic, Pipeline, Trigger
-from .models import PipelineRuns, TriggerRuns
+from ..models import Diagnostic, Job, Pipeline, Trigger
+from .models import GateRuns, PipelineRuns, TriggerRuns
 
 DETECTOR = "metrics.triggers"
 MAX_BRANCHES = 500  # a repository with more refs is read through its first 500 (sorted), and says so
 DAY = 86400
-UNKNOWN_EVENTS = {"manual", "api", "other", "pipeline"}
+SQUASH_SUBJECT = re.compile(r"\(#\d+\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class CommitPaths:
     parents: tuple[str, ...]
     time: int
     files: tuple[str, ...]
+    squashed: bool = False
 
 
 @lru_cache(maxsize=2048)
@@ -147,12 +154,13 @@ def branch_tips(root: Path) -> tuple[dict[str, str], Diagnostic | None]:
 
 
 def read_commits(root: Path, tips: Iterable[str], since: int | None) -> tuple[dict[str, CommitPaths], str | None]:
-    """Every commit reachable from `tips` (within `since`), with the files it changed against its first parent."""
+    """Every commit reachable from `tips` (within `since`), with the files it changed against its first parent
+    and whether its subject ends in `(#N)`."""
     shas = sorted(set(tips))
     if not shas:
         return {}, None
     args = ["log", "-z", "--name-only", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv",
-            "--no-show-signature", "--diff-merges=first-parent", "--format=%x1e%H %P%x1f%ct%x1f",
+            "--no-show-signature", "--diff-merges=first-parent", "--format=%x1e%H %P%x1f%ct%x1f%s%x1f",
             *([f"--since={since}"] if since is not None else []), "--stdin", "--"]
     try:
         proc = subprocess.run(git_command(root, *args), input=("\n".join(shas) + "\n").encode(), capture_output=True,
@@ -168,11 +176,13 @@ def read_commits(root: Path, tips: Iterable[str], since: int | None) -> tuple[di
         if not sep:
             continue
         ids = head.split()
-        when, _, names = rest.partition("\x1f")
+        when, _, rest = rest.partition("\x1f")
+        subject, _, names = rest.partition("\x1f")
         if not ids or not when.strip().isdigit():
             continue
         files = tuple(n.strip("\n") for n in names.split("\x00") if n.strip("\n"))
-        commits[ids[0]] = CommitPaths(ids[0], tuple(ids[1:]), int(when), files)
+        commits[ids[0]] = CommitPaths(ids[0], tuple(ids[1:]), int(when), files,
+                                      bool(SQUASH_SUBJECT.search(subject)))
     return commits, None
 
 
@@ -226,6 +236,8 @@ class History:
     commits: dict[str, CommitPaths]
     tags: Sequence[tuple[str, int]]  # (name, time) of every tag
     window: tuple[int, int] | None
+    default_branch: str | None = None
+    squashed: frozenset[str] = frozenset()  # commits whose subject ends in (#N): squash-merged pull requests
 
     @property
     def window_days(self) -> float | None:
@@ -278,11 +290,11 @@ def tag_runs(trigger: Trigger, history: History) -> tuple[int, str]:
     return len(names), f"git: {len(names)} tags matching {include or 'any'} in the window ({shown or 'none'})"
 
 
-def pull_request_runs(trigger: Trigger, history: History) -> tuple[int, int, str]:
-    """(low, expected, basis): runs of pull requests later merged into a matching base branch."""
+def pull_request_runs(trigger: Trigger, history: History) -> tuple[int, int, int, str]:
+    """(low, expected, high, basis): runs of pull requests later merged into a matching base branch."""
     branches = _branches(trigger, history)
     include, ignore = _filters(trigger, "paths"), _filters(trigger, "paths-ignore")
-    merges = direct = side_total = 0
+    merges = side_total = squashed = direct = 0
     seen: set[str] = set()
     for branch in branches:
         for record in first_parent_chain(history.tips[branch], history.commits):
@@ -296,11 +308,16 @@ def pull_request_runs(trigger: Trigger, history: History) -> tuple[int, int, str
                     merges += 1
                     side_total += max(1, len(touched))
             elif paths_selected(record.files, include, ignore):
-                direct += 1
+                if record.sha in history.squashed:
+                    squashed += 1
+                else:
+                    direct += 1
     basis = (f"git: {merges} merges into matching base branches ({', '.join(branches[:5]) or 'none'}) bringing "
-             f"{side_total} commits (one run per pushed commit), plus {direct} other commits on those branches "
-             f"(one pull request each){_path_filter_text(trigger)}; low: one run per merge or commit")
-    return merges + direct, side_total + direct, basis
+             f"{side_total} commits (one run per pushed commit), and {squashed} squash-merged pull requests "
+             f"(subject ending in '(#N)', one run each){_path_filter_text(trigger)}; low: one run per merge; "
+             f"high adds the {direct} other commits on those branches as if each came from a pull request "
+             "(requests never merged and re-runs are not in git)")
+    return merges + squashed, side_total + squashed, side_total + squashed + direct, basis
 
 
 def trigger_runs(pipeline: Pipeline, trigger: Trigger, history: History | None) -> TriggerRuns:
@@ -343,12 +360,116 @@ def trigger_runs(pipeline: Pipeline, trigger: Trigger, history: History | None) 
         return TriggerRuns(**common, measure="git", low=count, expected=count, high=count, window_days=window,
                            basis=basis + " (a release is published from a tag)")
     if trigger.kind == "pull_request":
-        low, expected, basis = pull_request_runs(trigger, history)
-        return TriggerRuns(**common, measure="git", low=low, expected=expected, high=None, window_days=window,
+        low, expected, high, basis = pull_request_runs(trigger, history)
+        return TriggerRuns(**common, measure="git", low=low, expected=expected, high=high, window_days=window,
                            basis=basis)
     return TriggerRuns(**common, measure="unknown",
                        basis=f"'{trigger.event}' runs are started by a person or another system: git does not "
                              "record them")
+
+
+_BRANCH_REF = re.compile(r"refs/heads/([A-Za-z0-9._/*-]+)")
+_BRANCH_EQ = re.compile(
+    r"(?:github\.ref_name|CI_COMMIT_BRANCH|CI_COMMIT_REF_NAME|BRANCH_NAME|GIT_BRANCH)\s*==\s*[\"']([^\"']+)[\"']")
+_DEFAULT_BRANCH = re.compile(r"CI_DEFAULT_BRANCH|default_branch")
+_TAGS = re.compile(r"refs/tags|CI_COMMIT_TAG\b(?!\s*==\s*(?:null|\"\"|''))|\bbuildingTag\b|only: tags")
+_EVENT = re.compile(r"github\.event_name\s*==\s*'([a-z_]+)'|CI_PIPELINE_SOURCE\s*==\s*[\"']([a-z_]+)[\"']")
+_ONLY = re.compile(r"only: ([^;]+)")
+_EVENT_KINDS = {"push": "push", "pull_request": "pull_request", "pull_request_target": "pull_request",
+                "schedule": "schedule", "workflow_dispatch": "manual", "release": "release",
+                "merge_request_event": "pull_request", "web": "manual", "api": "api", "trigger": "api"}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a job's condition lets through: branch names (None: any), whether it requires a tag, event kinds
+    (None: any), and whether the condition was understood at all."""
+
+    branches: tuple[str, ...] | None
+    tags: bool
+    kinds: frozenset[str] | None
+    understood: bool
+
+
+def condition_reach(condition: str | None, default_branch: str | None) -> Reach:
+    """Read a job condition for the branches, tags and events it requires (see the module docstring)."""
+    if not condition:
+        return Reach(None, False, None, True)
+    branches = [*_BRANCH_REF.findall(condition), *_BRANCH_EQ.findall(condition)]
+    if _DEFAULT_BRANCH.search(condition) and default_branch:
+        branches.append(default_branch)
+    only = _ONLY.search(condition)
+    if only:
+        words = [w.strip() for w in only.group(1).split(",") if w.strip()]
+        branches.extend(w for w in words if w not in ("tags", "branches", "merge_requests", "schedules", "web",
+                                                      "api", "triggers", "pipelines", "pushes"))
+    kinds = {_EVENT_KINDS.get(a or b, "other") for a, b in _EVENT.findall(condition)}
+    tags = bool(_TAGS.search(condition))
+    understood = bool(branches or kinds or tags)
+    if not understood:
+        return Reach(None, False, None, False)
+    if branches and not kinds:
+        kinds = {"push", "schedule", "manual"} | ({"tag", "release"} if tags else set())
+    if tags and not branches:
+        kinds = (kinds or set()) | {"tag", "release", "push"}
+    return Reach(tuple(dict.fromkeys(branches)) or None, tags, frozenset(kinds) if kinds else None, True)
+
+
+def _restricted(trigger: Trigger, reach: Reach) -> Trigger | None:
+    """The trigger as the job sees it: None when the condition excludes it, else with its branch filter narrowed
+    (and without its tag part when the condition requires a branch)."""
+    if reach.kinds is not None and trigger.kind not in reach.kinds and not (
+            trigger.kind == "tag" and "push" in reach.kinds and reach.tags):
+        return None
+    filters = dict(trigger.filters)
+    if reach.branches is not None:
+        include = filters.get("branches")
+        narrowed = [b for b in reach.branches if include is None or matches(b, include)]
+        if not narrowed and trigger.kind in ("push", "pull_request"):
+            return None
+        filters["branches"] = narrowed
+        if not reach.tags:
+            filters.pop("tags", None)
+            filters.pop("tags-ignore", None)
+    elif reach.tags and trigger.kind == "push":  # the job runs for tag pushes only
+        filters.pop("branches", None)
+        filters.pop("branches-ignore", None)
+        return trigger.model_copy(update={"kind": "tag", "filters": filters})
+    return trigger.model_copy(update={"filters": filters})
+
+
+def _gate_condition(job: Job, jobs: Mapping[str, Job]) -> str | None:
+    """The job's own condition, else the nearest one among the jobs it needs (a skipped job skips its needers)."""
+    seen: set[str] = set()
+    queue = [job.id]
+    while queue:
+        current = jobs.get(queue.pop(0))
+        if current is None or current.id in seen:
+            continue
+        seen.add(current.id)
+        text = (current.condition or "").replace("when: manual", "").strip("; ")
+        if text:
+            return current.condition
+        queue.extend(current.needs)
+    return None
+
+
+def gate_runs(pipeline: Pipeline, job: Job, history: History | None, default_branch: str | None) -> GateRuns:
+    condition = _gate_condition(job, {j.id: j for j in pipeline.jobs})
+    reach = condition_reach(condition, default_branch)
+    counted: list[TriggerRuns] = []
+    for trigger in pipeline.triggers:
+        narrowed = _restricted(trigger, reach)
+        if narrowed is not None:
+            counted.append(trigger_runs(pipeline, narrowed, history))
+    if not condition:
+        basis = "no condition: every run of the pipeline reaches it"
+    elif not reach.understood:
+        basis = f"condition '{condition}' not understood: every run counted (an upper bound)"
+    else:
+        basis = (f"condition '{condition}': branches {list(reach.branches) if reach.branches else 'any'}"
+                 f"{', tags' if reach.tags else ''}; events {sorted(reach.kinds) if reach.kinds else 'any'}")
+    return GateRuns(job=job.id, condition=condition, triggers=counted, basis=basis)
 
 
 def _callee(uses: str, by_path: Mapping[str, str]) -> str | None:
@@ -359,8 +480,12 @@ def _callee(uses: str, by_path: Mapping[str, str]) -> str | None:
     return None
 
 
+def _gated(job: Job) -> bool:
+    return job.manual or bool(job.environment and re.search(r"\bprod", job.environment, re.IGNORECASE))
+
+
 def pipeline_runs(pipelines: Sequence[Pipeline], history: History | None) -> list[PipelineRuns]:
-    """Each pipeline's triggers with their counts, and the pipelines that call it."""
+    """Each pipeline's triggers with their counts, the runs that reach its gated jobs, and its callers."""
     by_path = {p.path: p.id for p in pipelines if p.kind == "pipeline"}
     callers: dict[str, set[str]] = defaultdict(set)
     for pipeline in pipelines:
@@ -369,12 +494,14 @@ def pipeline_runs(pipelines: Sequence[Pipeline], history: History | None) -> lis
             if callee and callee != pipeline.id:
                 callers[callee].add(pipeline.id)
     result: list[PipelineRuns] = []
+    default_branch = history.default_branch if history else None
     for pipeline in pipelines:
         if pipeline.kind != "pipeline":
             continue
         calls_only = bool(pipeline.jobs) and all(job.uses and not job.steps for job in pipeline.jobs)
         result.append(PipelineRuns(
             pipeline=pipeline.id, triggers=[trigger_runs(pipeline, t, history) for t in pipeline.triggers],
+            gates=[gate_runs(pipeline, job, history, default_branch) for job in pipeline.jobs if _gated(job)],
             called_by=sorted(callers.get(pipeline.id, ())), only_calls_others=calls_only))
     return result
 
@@ -397,4 +524,7 @@ def read_history(root: Path, pipelines: Sequence[Pipeline], tags: Sequence[tuple
     times = [c.time for c in commits.values()]
     window = (min(times), max(times)) if times else None
     tips = {name: sha for name, sha in tips.items() if sha in commits}
-    return History(tips=tips, commits=commits, tags=list(tags), window=window), diagnostics
+    at_head = sorted((name not in ("main", "master"), name) for name, sha in tips.items() if sha == head)
+    return History(tips=tips, commits=commits, tags=list(tags), window=window,
+                   default_branch=at_head[0][1] if at_head else None,
+                   squashed=frozenset(sha for sha, c in commits.items() if c.squashed)), diagnostics

@@ -12,7 +12,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..metrics.models import HistoryMetrics, Metrics, OpportunityMatrix, PipelineMetrics, TokenReport
+from ..metrics.models import (
+    HistoryMetrics,
+    HoursTotal,
+    Metrics,
+    Opportunity,
+    OpportunityMatrix,
+    PipelineMetrics,
+    TokenReport,
+)
 from .mdtable import table
 
 CHART_WEEKS = 26
@@ -125,6 +133,8 @@ def _dora_markdown(history: HistoryMetrics) -> list[str]:
     if freq.source == "none":
         return [*out, "No deploy events: no semver release tag, and no deploy pipeline triggered by pushes.", ""]
     source = "release tags" if freq.source == "release-tags" else "first-parent commits of HEAD"
+    if freq.source == "release-tags" and dora.series is not None and dora.series.chosen is not None:
+        source += f" of the series '{dora.series.chosen or '(root)'}' ({dora.series.reason})"
     out += [f"Deployments are {source}" + (f", corroborated by {', '.join(dora.corroborated_by)}"
                                            if dora.corroborated_by else "") + ".", ""]
     incidents = dora.time_to_restore.incidents
@@ -151,6 +161,12 @@ def _dora_markdown(history: HistoryMetrics) -> list[str]:
                      ([f.release, f.time, "; ".join(f.reasons), f.restored_by or "", _hours(f.restore_hours)]
                       for f in dora.change_failure.failures))
         out.append("")
+    if dora.change_failure.not_counted:
+        out += ["Not counted as failures: " + "; ".join(f"`{n.release}` ({n.reason})"
+                                                         for n in dora.change_failure.not_counted[:20]) + ".", ""]
+    if dora.change_failure.inputs:
+        out += ["Change-failure inputs: " + ", ".join(f"{k} {v:g}" for k, v in dora.change_failure.inputs.items())
+                + ".", ""]
     if dora.skipped_tags:
         listed = ", ".join(f"`{t.name}` ({t.reason})" for t in dora.skipped_tags[:20])
         more = "" if len(dora.skipped_tags) <= 20 else f" and {len(dora.skipped_tags) - 20} more"
@@ -234,30 +250,62 @@ def window_line(matrix: OpportunityMatrix) -> str:
     return f"Git history read: {matrix.window.describe()}." if matrix.window is not None else ""
 
 
+def _range(value: float, low: float, high: float) -> str:
+    """`value (low–high)`, or the value alone when the bounds are the value."""
+    if low == value == high:
+        return f"{value:g}"
+    return f"{value:g} ({low:g}–{high:g})"
+
+
+def _hours_cell(o: Opportunity, saves: str) -> str:
+    if o.saves != saves:
+        return ""
+    return _range(o.hours_saved_per_year, o.hours_saved_low, o.hours_saved_high)
+
+
+def _total(total: HoursTotal) -> str:
+    return f"{total.expected:g} ({total.low:g}–{total.high:g})"
+
+
 def opportunities_markdown(matrix: OpportunityMatrix) -> list[str]:
     out = ["## Automation opportunities", ""]
     if matrix.window is not None:
         out += [window_line(matrix), ""]
     if not matrix.opportunities:
-        return [*out, "No candidate found.", ""]
-    out += [f"{len(matrix.opportunities)} candidates, about {matrix.hours_saved_per_year:g} hours a year in total "
-            "(estimates; candidates can overlap). Formulas and assumptions are listed below the table.", ""]
-    out += table(
-        ["ID", "Task", "Frequency/yr", "Duration (min)", "Complexity", "Automation potential", "Risk",
-         "Hours saved/yr", "Payback (months)", "Priority", "Evidence"],
-        ([o.id, o.title + (" (quick win)" if o.quick_win else ""),
-          f"{o.frequency_per_year.value:g}" + (" (assumed)" if o.frequency_per_year.assumption else ""),
-          f"{o.duration_minutes.value:g}", o.complexity, _pct(o.automation_potential), o.risk,
-          f"{o.hours_saved_per_year:g}" + (" CI" if o.saves == "ci-time" else ""),
-          "n/a" if o.payback_months is None else f"{o.payback_months:g}", o.priority,
-          ", ".join(str(e) for e in o.evidence[:3])]
-         for o in matrix.opportunities),
-    )
-    out += ["", "### Why, and what to build", ""]
-    for o in matrix.opportunities:
-        out += [f"- **{o.id}** {o.title}: {o.why}. Suggested: {o.suggestion}. Frequency: "
-                f"{o.frequency_per_year.basis}."]
-    out += ["", "Formulas: " + "; ".join(f"{k} = {v}" for k, v in matrix.formulas.items()) + ".", "",
+        out += ["No candidate found.", ""]
+    else:
+        out += [f"{len(matrix.opportunities)} candidates: about {_total(matrix.person_hours_per_year)} person hours "
+                f"and, apart, {_total(matrix.ci_hours_per_year)} CI hours a year (expected, with low–high bounds; "
+                "estimates, candidates can overlap; person and CI hours are never added). Assumptions from "
+                f"{matrix.settings_source}. Formulas and assumptions are listed below the table.", ""]
+        out += table(
+            ["ID", "Task", "Frequency/yr", "Duration (min)", "Complexity", "Automation potential", "Risk",
+             "Person h/yr", "CI h/yr", "Payback (months)", "Priority", "Evidence"],
+            ([o.id, o.title + (" (quick win)" if o.quick_win else ""),
+              _range(o.frequency_per_year.value, o.frequency_per_year.low, o.frequency_per_year.high)
+              + (" (assumed)" if o.frequency_per_year.assumption else ""),
+              _range(o.duration_minutes.value, o.duration_minutes.low, o.duration_minutes.high), o.complexity,
+              _pct(o.automation_potential), o.risk, _hours_cell(o, "person-time"), _hours_cell(o, "ci-time"),
+              "n/a" if o.payback_months is None else f"{o.payback_months:g}", o.priority,
+              ", ".join(str(e) for e in o.evidence[:3])]
+             for o in matrix.opportunities),
+        )
+        out += ["", "### Why, what to build, and how each number was computed", ""]
+        for o in matrix.opportunities:
+            out += [f"#### {o.id}: {o.title}", "", f"{o.why}. Suggested: {o.suggestion}.", "",
+                    f"- Frequency: {o.frequency_per_year.basis}.", f"- Duration: {o.duration_minutes.basis}.",
+                    f"- Potential: {o.potential_basis}. Complexity: {o.complexity_basis}. Risk: {o.risk_basis}.",
+                    f"- Formula: {o.explanation.formula}.", f"- Computed: {o.explanation.computation}.",
+                    f"- Priority {o.priority}: {o.priority_basis}."]
+            if o.explanation.evidence_lines:
+                out += ["- Evidence:", *(f"  - `{line}`" for line in o.explanation.evidence_lines)]
+            out.append("")
+    if matrix.excluded:
+        out += ["### Looked at and left out", ""]
+        out += [f"- {e.title} ({e.kind}): {e.reason}" + (f" [{e.evidence[0]}]" if e.evidence else "")
+                for e in matrix.excluded]
+        out.append("")
+    out += ["Formulas: " + "; ".join(f"{k} = {v}" for k, v in matrix.formulas.items()) + ".", "",
             "Assumptions: " + "; ".join(f"{k}: {v}" for k, v in matrix.assumptions.items()) + ".", ""]
     return out
 
@@ -341,19 +389,24 @@ def render_opportunities_tables(matrix: OpportunityMatrix, console: Console) -> 
     if not matrix.opportunities:
         console.print("No automation opportunity found.")
         return
-    result = _table(f"Automation opportunities (about {matrix.hours_saved_per_year:g} h/year; estimates)",
-                    ("ID", "Task (evidence)", "Freq/yr", "Min", "Cplx", "Potential", "Risk", "h/yr", "Priority"))
+    result = _table(f"Automation opportunities (person h/year {_total(matrix.person_hours_per_year)}; CI h/year "
+                    f"{_total(matrix.ci_hours_per_year)}; estimates, never added together)",
+                    ("ID", "Task (evidence)", "Freq/yr", "Min", "Cplx", "Potential", "Risk", "Person h/yr",
+                     "CI h/yr", "Priority"))
     for o in matrix.opportunities:
         task = Text(o.title + (" ★ quick win" if o.quick_win else ""))
         if o.evidence:
             task.append("\n" + str(o.evidence[0]), style="dim")
         result.add_row(o.id, task,
-                       f"{o.frequency_per_year.value:g}" + ("*" if o.frequency_per_year.assumption else ""),
-                       f"{o.duration_minutes.value:g}", str(o.complexity), _pct(o.automation_potential), str(o.risk),
-                       f"{o.hours_saved_per_year:g}" + (" CI" if o.saves == "ci-time" else ""), o.priority)
+                       _range(o.frequency_per_year.value, o.frequency_per_year.low, o.frequency_per_year.high)
+                       + ("*" if o.frequency_per_year.assumption else ""),
+                       _range(o.duration_minutes.value, o.duration_minutes.low, o.duration_minutes.high),
+                       str(o.complexity), _pct(o.automation_potential), str(o.risk), _hours_cell(o, "person-time"),
+                       _hours_cell(o, "ci-time"), o.priority)
     console.print(result)
-    console.print("* assumed frequency; CI: hours of CI time. Formulas, assumptions and all evidence: --format json "
-                  "or markdown.", markup=False)
+    console.print("Values are expected (low–high). * assumed frequency. The basis, inputs and formula of every number, "
+                  "and the candidates left out: --format json or markdown.", markup=False)
+
 
 
 # ------------------------------------------------------------------ what `scan --metrics --opportunities` adds
