@@ -270,8 +270,8 @@ async def test_opportunity_matrix_of_the_shop(build, shop):
     assert runbook[0]["evidence"][0]["path"] == "docs/runbooks/release.md"
     assert runbook[0]["id"].startswith("opp-") and procedures["total"] == 1
     assert data["total"] == len(matrix["opportunities"])
-    assert matrix["formulas"]["hours_saved_per_year"] == (
-        "frequency_per_year x duration_minutes / 60 x automation_potential"
+    assert matrix["formulas"]["hours_saved_per_year"].startswith(
+        "frequency_per_year x duration_minutes / 60 x automation_potential (expected values)"
     )
     for o in matrix["opportunities"]:  # the stated formula holds for every row
         expected = o["frequency_per_year"]["value"] * o["duration_minutes"]["value"] / 60 * o["automation_potential"]
