@@ -88,6 +88,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"golangci-lint|shellcheck|hadolint|tflint|rubocop|(?:npm|yarn|pnpm)\s+(?:run\s+)?lint|"
         r"make\s+(?:\S+\s+)*?\S*lint\S*|pre-commit\s+run)")),
 ]
+_INSTALL = dict(PATTERNS)["install"]
 DEPLOY_ACTIONS = re.compile(r"deploy|docker/build-push-action|release-action|publish", re.IGNORECASE)
 BUILD_ACTIONS = re.compile(r"docker/build-push-action|build", re.IGNORECASE)
 PRODUCTION = re.compile(r"\bprod(?:uction)?\b", re.IGNORECASE)
@@ -100,6 +101,9 @@ def line_kind(line: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _line_kind(line: str) -> str:
+    # A line that starts by installing is an install, whatever it installs (`pip install tox` is not a test run).
+    if _INSTALL.match(line):
+        return "install"
     for kind, pattern in PATTERNS:
         if pattern.search(line):
             return kind

@@ -22,6 +22,7 @@ from ..metrics.pipelines import STEP_MINUTES, ci_task_runs, line_kind, step_kind
 from ..models import Evidence, Inventory, Pipeline
 from .context import Context
 from .frequency import gate_frequency, pipeline_frequency
+from .procedures import procedure_frequency, with_dependencies
 from .scoring import Candidate, assumed
 
 # Tools GitHub's and GitLab's standard Linux images already carry: installing them again costs next to nothing.
@@ -240,12 +241,15 @@ def ci_work_kinds(inventory: Inventory, pipelines: PipelineMetrics) -> dict[str,
             for kind in job.step_kinds:
                 kinds.setdefault(kind, f"a step of {graph.pipeline}/{job.id}")
     tasks = {t.id: t for t in inventory.tasks}
-    for task_id, uses in ci_task_runs(inventory).items():
+    runs = ci_task_runs(inventory)
+    for task_id in sorted(with_dependencies(inventory, set(runs))):
         task = tasks.get(task_id)
         if task is None:
             continue
+        how = f"task {task.invocation} run by {runs[task_id][0][0]}" if task_id in runs else \
+            f"task {task.invocation}, a dependency of a task CI runs"
         for kind in {line_kind(c.text) for c in task.commands} | {line_kind(task.invocation)}:
-            kinds.setdefault(kind, f"task {task.invocation} run by {uses[0][0]}")
+            kinds.setdefault(kind, how)
     for pipeline in inventory.pipelines:
         for job in pipeline.jobs:
             for step in job.steps:
@@ -276,7 +280,9 @@ def missing_stage_candidates(inventory: Inventory, pipelines: PipelineMetrics, c
     for kind, evidence in sorted(wanted.items()):
         if kind in done:
             continue
-        if not inventory.pipelines:
+        if kind == "deploy":  # done by hand once per release, not once per push
+            frequency = procedure_frequency("release", ctx)
+        elif not inventory.pipelines:
             frequency = assumed(s.pushes_per_year, f"{s.pushes_per_year:g} pushes a year (no CI yet)", s)
         else:
             frequency = ctx.rates.estimate("commits", "one run per commit", s.pushes_per_year,

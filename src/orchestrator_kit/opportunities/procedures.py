@@ -7,6 +7,10 @@ or a task both run), or through `same_command`: the same words once the script p
 (`./core-repo/scripts/x.sh` and `scripts/x.sh`) and an interpreter prefix is dropped (`bash x.sh` and `./x.sh`).
 A procedure with some steps automated keeps only the others in its duration. Risk counts irreversible steps the
 procedure's own text warns about (`scoring.IRREVERSIBLE`).
+
+A procedure that only **points at tasks** (at most MAX_POINTER_STEPS steps, every step a command that runs a
+task, e.g. a README line "deploy with `make deploy HOST=...`") is that task's documentation: the task is the
+candidate, and the procedure is listed in `excluded`.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ UPKEEP = re.compile(r"backup|rotate|prune|purge|vacuum|renew|expire|archive|rein
 PRODUCTION = re.compile(r"\bprod(?:uction)?\b", re.IGNORECASE)
 INTERPRETERS = {"bash", "sh", "zsh", "source", ".", "python", "python3", "node", "ruby", "perl", "pwsh"}
 WRAPPERS = {"sudo", "env", "time", "exec"}
+MAX_POINTER_STEPS = 2
 
 SUGGESTIONS = {
     "release": "a release pipeline started by a tag (or a release-please/semantic-release PR) that checks CI, "
@@ -164,6 +169,20 @@ def _first_word(command: str) -> str:
     return posixpath.basename(words[0].lstrip("$ ")) if words else ""
 
 
+def points_at_tasks(procedure: ManualProcedure) -> list[str]:
+    """The task ids a pointer procedure runs (see the module docstring), else an empty list."""
+    steps = procedure.steps
+    if not steps or len(steps) > MAX_POINTER_STEPS:
+        return []
+    tasks: list[str] = []
+    for step in steps:
+        refs = [r.ref for r in step.automated_by if r.kind == "task" and r.match == "invokes"]
+        if not step.commands or len(refs) < len(step.commands):
+            return []
+        tasks.extend(refs)
+    return list(dict.fromkeys(tasks))
+
+
 def procedure_candidates(inventory: Inventory, pipelines: PipelineMetrics, ctx: Context
                          ) -> tuple[list[Candidate], list[Excluded]]:
     s = ctx.settings
@@ -173,6 +192,13 @@ def procedure_candidates(inventory: Inventory, pipelines: PipelineMetrics, ctx: 
     for procedure in inventory.procedures:
         kind = procedure_kind(procedure)
         title = " › ".join(procedure.heading_path) if procedure.heading_path else procedure.title
+        pointed = points_at_tasks(procedure)
+        if pointed:
+            excluded.append(Excluded(
+                kind="manual-procedure", title=f"Automate '{title}'",
+                reason=f"it only says how to run {', '.join(pointed)}: the task is assessed on its own",
+                evidence=[procedure.evidence]))
+            continue
         done = _automated_commands(procedure, pipelines, ci_lines)
         all_commands = [c.text for st in procedure.steps for c in st.commands]
         if all_commands and all(c in done for c in all_commands):
@@ -245,11 +271,9 @@ def _schedule_covers(target: str, task: Task) -> bool:
     return bool(names & words)
 
 
-def _automated_tasks(inventory: Inventory) -> set[str]:
-    """Tasks a CI job or a schedule runs, and the tasks they depend on."""
-    runs = ci_task_runs(inventory)
-    scheduled = {t.id for t in inventory.tasks if any(_schedule_covers(s.target, t) for s in inventory.schedules)}
-    automated = set(runs) | scheduled
+def with_dependencies(inventory: Inventory, tasks: set[str]) -> set[str]:
+    """`tasks` and every task they depend on, transitively (by name within the same file)."""
+    automated = set(tasks)
     by_name = {(t.path, t.name): t.id for t in inventory.tasks}
     changed = True
     while changed:
@@ -265,10 +289,17 @@ def _automated_tasks(inventory: Inventory) -> set[str]:
     return automated
 
 
+def _automated_tasks(inventory: Inventory) -> set[str]:
+    """Tasks a CI job or a schedule runs, and the tasks they depend on."""
+    scheduled = {t.id for t in inventory.tasks if any(_schedule_covers(s.target, t) for s in inventory.schedules)}
+    return with_dependencies(inventory, set(ci_task_runs(inventory)) | scheduled)
+
+
 def task_candidates(inventory: Inventory, ctx: Context) -> list[Candidate]:
     s = ctx.settings
     automated = _automated_tasks(inventory)
-    in_procedures = {ref.ref for p in inventory.procedures for st in p.steps for ref in st.automated_by}
+    in_procedures = {ref.ref for p in inventory.procedures if not points_at_tasks(p)
+                     for st in p.steps for ref in st.automated_by}
     found: list[Candidate] = []
     for task in inventory.tasks:
         if task.id in automated or task.id in in_procedures or not OPERATIONAL.search(task.name):
