@@ -3,6 +3,7 @@ repository's text (through `repo.Workspace`, redacted) for evidence lines and a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..config import OpportunitySettings
@@ -13,6 +14,15 @@ from ..repo import Workspace
 from .frequency import Rates
 
 MAX_EVIDENCE_LINE = 160
+_TOKENS = re.compile(r"""(["'`\s,;()]+)""")
+
+
+def redact_line(line: str, path: str) -> str:
+    """A line with secrets hidden: redacted whole, then word by word (quotes, blanks and commas split words), because a
+    secret inside a quoted value can escape detectors that look at the whole line."""
+    whole = Workspace.redact(line, path)
+    return "".join(part if _TOKENS.fullmatch(part) or not part else Workspace.redact(part, path)
+                   for part in _TOKENS.split(whole))
 MAX_SECTION_LINES = 200
 
 
@@ -30,7 +40,8 @@ class Context:
             text: list[str] | None = None
             if self.workspace is not None:
                 try:
-                    text = Workspace.redact(self.workspace.read_text(path).text, path).split("\n")
+                    raw = self.workspace.read_text(path).text.split("\n")
+                    text = [redact_line(line, path) for line in raw]
                 except (OrchestratorError, OSError):
                     text = None
             self._lines[path] = text

@@ -8,6 +8,9 @@ or a task both run), or through `same_command`: the same words once the script p
 A procedure with some steps automated keeps only the others in its duration. Risk counts irreversible steps the
 procedure's own text warns about (`scoring.IRREVERSIBLE`).
 
+A section **addressed to AI assistants** (a prompt injection: "ignore previous instructions", "note for automated
+assistants") is not a procedure for people: it is listed in `excluded`, without repeating its text.
+
 A procedure that only **points at tasks** (at most MAX_POINTER_STEPS steps, every step a command that runs a
 task, e.g. a README line "deploy with `make deploy HOST=...`") is that task's documentation: the task is the
 candidate, and the procedure is listed in `excluded`.
@@ -41,6 +44,10 @@ PRODUCTION = re.compile(r"\bprod(?:uction)?\b", re.IGNORECASE)
 INTERPRETERS = {"bash", "sh", "zsh", "source", ".", "python", "python3", "node", "ruby", "perl", "pwsh"}
 WRAPPERS = {"sudo", "env", "time", "exec"}
 MAX_POINTER_STEPS = 2
+ADDRESSED_TO_AI = re.compile(
+    r"ignore (?:all )?(?:the )?(?:previous|prior|above) instructions|(?:note|notice|message|instructions?) (?:for|to) "
+    r"(?:any )?(?:automated|ai|llm) (?:assistants?|agents?|reviewers?|models?)|(?:ai|llm) (?:assistants?|agents?) "
+    r"(?:must|should|reading)|\bas an ai\b|system notice to any ai", re.IGNORECASE)
 
 SUGGESTIONS = {
     "release": "a release pipeline started by a tag (or a release-please/semantic-release PR) that checks CI, "
@@ -192,6 +199,12 @@ def procedure_candidates(inventory: Inventory, pipelines: PipelineMetrics, ctx: 
     for procedure in inventory.procedures:
         kind = procedure_kind(procedure)
         title = " › ".join(procedure.heading_path) if procedure.heading_path else procedure.title
+        if ADDRESSED_TO_AI.search("\n".join([title, *ctx.section_text(procedure.evidence)])):
+            excluded.append(Excluded(
+                kind="manual-procedure", title="A section addressed to AI assistants",
+                reason="its text addresses automated assistants (a prompt injection), not people: not a procedure",
+                evidence=[procedure.evidence]))
+            continue
         pointed = points_at_tasks(procedure)
         if pointed:
             excluded.append(Excluded(
