@@ -64,7 +64,9 @@ def test_resume_with_another_agent_or_repository_is_refused(keyed: None, tmp_pat
     monkeypatch.chdir(tmp_path)
     state = RunState(run_id="20261206T051700-a1b2c3", agent="process-orchestrator", repository=str(tmp_path),
                      model="m", stage="discovery", started_at="t", updated_at="t")
-    RunStore.create(tmp_path, state).checkpoint(state)
+    store = RunStore.create(tmp_path, state)
+    store.checkpoint(state)
+    store.unlock()
     outcome = invoke("run", "workflow-orchestrator", str(tmp_path), "--resume", state.run_id)
     assert outcome.exit_code == 2 and "same agent and repository" in outcome.stderr
 

@@ -58,6 +58,7 @@ def test_checkpoint_and_resume_rebuild_the_conversation_and_drop_the_uncommitted
     store.append("turn", turn=2, response_message={"role": "assistant", "content": []}, tool_calls=[])
     with store.transcript.open("a") as fh:
         fh.write('{"seq": 4, "type": "tu')
+    store.unlock()
     reopened, loaded = RunStore.open(tmp_path, run_id)
     assert loaded.turn == 1 and loaded.seq == 2
     assert [m["role"] for m in reopened.messages()] == ["user", "assistant", "user"]
@@ -75,10 +76,22 @@ def test_run_ids_are_checked(bad: str) -> None:
         check_run_id(bad)
 
 
+def test_one_process_drives_a_run_at_a_time(tmp_path: Path) -> None:
+    store = RunStore.create(tmp_path, _state("20261206T051700-a1b2c3"))
+    store.checkpoint(_state("20261206T051700-a1b2c3"))
+    with pytest.raises(InputError, match="another process"):
+        RunStore.open(tmp_path, "20261206T051700-a1b2c3")
+    store.unlock()
+    again, loaded = RunStore.open(tmp_path, "20261206T051700-a1b2c3")
+    assert loaded.run_id == again.run_id
+    again.unlock()
+
+
 def test_resume_of_a_missing_or_corrupt_run(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="No run"):
         RunStore.open(tmp_path, "20261206T051700-a1b2c3")
     store = RunStore.create(tmp_path, _state("20261206T051700-a1b2c3"))
+    store.unlock()
     store.state_file.write_text("{not json")
     with pytest.raises(InputError, match="not a valid run state"):
         RunStore.open(tmp_path, "20261206T051700-a1b2c3")

@@ -137,11 +137,15 @@ def run_agent(options: RunOptions) -> RunResult:
     base = (options.base_dir or Path.cwd()).resolve()
     if options.resume:
         store, state = RunStore.open(base, options.resume)
+        problem = None
         if state.agent != agent or Path(state.repository) != repository:
-            raise InputError(f"Run {state.run_id} is a {state.agent} run on {state.repository}; resume it with the "
-                             "same agent and repository.")
-        if state.status == "done":
-            raise InputError(f"Run {state.run_id} is done already; its report is in {', '.join(state.report_files)}.")
+            problem = (f"Run {state.run_id} is a {state.agent} run on {state.repository}; resume it with the same "
+                       "agent and repository.")
+        elif state.status == "done":
+            problem = f"Run {state.run_id} is done already; its report is in {', '.join(state.report_files)}."
+        if problem is not None:
+            store.unlock()
+            raise InputError(problem)
         state.status, state.error, state.stopped_by = "running", None, None
         state.limits = options.limits if options.limits != Limits() else state.limits
         store.append("resumed", turn=state.turn, stage=state.stage)
@@ -165,7 +169,9 @@ def run_agent(options: RunOptions) -> RunResult:
         if os.environ.get("ORCHESTRATOR_KIT_DEBUG"):
             raise
         _mark(store, "failed", _describe(exc))
-    return _result(store, options)
+    finally:
+        store.unlock()
+    return _result(store)
 
 
 def kickoff_stage(agent: str) -> str:
@@ -184,7 +190,7 @@ def _mark(store: RunStore, status: RunStatus, error: str | None) -> None:
     store.checkpoint(state)
 
 
-def _result(store: RunStore, options: RunOptions) -> RunResult:
+def _result(store: RunStore) -> RunResult:
     state = store.load_state()
     grounding = _saved_grounding(state)
     resume = None

@@ -14,6 +14,7 @@ message, usage and estimated cost), `stage` (a transition), `report`, `grounding
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -107,6 +108,7 @@ class RunStore:
         self.transcript = self.dir / "transcript.jsonl"
         self.state_file = self.dir / "state.json"
         self.seq = 0
+        self._lock_fd: int | None = None
 
     @classmethod
     def create(cls, base: Path, state: RunState) -> RunStore:
@@ -114,6 +116,7 @@ class RunStore:
         if store.dir.exists():
             raise InputError(f"The run folder {store.dir} exists already.")
         _safe_dir(store.dir)
+        store.lock()
         return store
 
     @classmethod
@@ -122,10 +125,31 @@ class RunStore:
         store = cls(base, run_id)
         if not store.state_file.is_file():
             raise InputError(f"No run '{run_id}' in {base / RUNS_DIR} (no state.json there).")
-        state = store.load_state()
-        store.seq = state.seq
-        store._discard_after(state.seq)
+        store.lock()
+        try:
+            state = store.load_state()
+            store.seq = state.seq
+            store._discard_after(state.seq)
+        except BaseException:
+            store.unlock()
+            raise
         return store, state
+
+    def lock(self) -> None:
+        """Hold the run's lock (`lock` in its folder) until `unlock`, so that two processes never drive one run;
+        the system releases it when the process ends, killed or not."""
+        fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InputError(f"Run {self.run_id} is being driven by another process right now.") from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the lock
+            self._lock_fd = None
 
     # ------------------------------------------------------------ writing
 
