@@ -45,6 +45,8 @@ def _user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("user-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(folder))
+        # The audit key (automation.auditkey) too: a test never signs with, or reads, the user's own key.
+        patch.setenv("ORCHESTRATOR_KIT_STATE_DIR", str(tmp_path_factory.mktemp("user-state")))
         yield folder
 
 

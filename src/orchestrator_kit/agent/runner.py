@@ -452,7 +452,7 @@ def already_applied(root: Path, arguments: dict[str, Any]) -> str | None:
     try:
         if not folder.resolve().is_relative_to(root.resolve()):
             return None
-        entries = Writer(folder).audit_entries()
+        entries, _ignored = Writer(folder).verified_entries()  # a committed log proves nothing
     except (OrchestratorError, OSError):
         return None
     undone = {e.get("undoes") for e in entries if e.get("op") == "undo"}

@@ -149,6 +149,8 @@ class UndoResult(Model):
     undone: list[UndoneChange]
     dry_run: bool = False
     audit_log: str
+    ignored_entries: int = Field(default=0, description="Audit entries not signed by orchestrator-kit on this machine "
+                                 "for this repository (a committed, copied or edited log): never acted on.")
 
 
 class ValidationResult(Model):

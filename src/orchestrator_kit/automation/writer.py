@@ -14,7 +14,13 @@ Rules, each enforced here and tested:
   keeps its content). Modes are kept on update; scripts get their execute bits.
 * **reviewed**: `apply` takes the plan hash the reviewer saw; a different hash is refused.
 * **audited**: every applied change is appended to `.orchestrator-kit/audit.jsonl` with the previous content
-  (base64); `undo` restores it (or removes a created file), only while the file still holds what was written.
+  (base64) and an HMAC keyed by a secret outside the repository (`auditkey`); `undo` acts only on entries whose HMAC
+  verifies for this repository (a committed, copied or edited log is ignored), restores the previous content (or
+  removes a created file) only while the file still holds what was written, and never sets a setuid, setgid or
+  sticky bit (every mode the Writer sets is masked with 0o777).
+* **serialized**: `apply` and `undo` hold an exclusive `flock` on `.orchestrator-kit/lock` from the first check of
+  a file's hash to the last audit entry, so two applies on one file (threads or processes) cannot both pass the
+  check and the second overwrite the first: the second sees the changed hash and is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import base64
 import contextlib
 import difflib
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -30,12 +37,14 @@ import re
 import secrets
 import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ConfinementError, InputError
 from ..redaction import redact_text
+from .auditkey import audit_key, sign, verified
 from .results import AppliedChange, ApplyResult, FileChange, PlanView, UndoneChange, UndoResult
 
 AUDIT_DIR = ".orchestrator-kit"
@@ -49,6 +58,7 @@ _BAD_CHARS = re.compile("[\x00-\x1f\x7f\\\\]")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_PERMISSION_BITS = 0o777  # never setuid, setgid or sticky
 
 
 def sha256_text(text: str) -> str:
@@ -250,10 +260,10 @@ class Writer:
             if expected is not None and rel in expected and expected[rel] != old_sha:
                 raise InputError(f"'{rel}' changed since the automation was generated from it; generate again.")
             if current is None:
-                mode = proposed.mode if proposed.mode is not None else 0o644
+                mode = (proposed.mode if proposed.mode is not None else 0o644) & _PERMISSION_BITS
                 old_text = None
             else:
-                mode = current[1] | ((proposed.mode or 0) & 0o111)
+                mode = (current[1] | ((proposed.mode or 0) & 0o111)) & _PERMISSION_BITS
                 old_text = current[0].decode("utf-8", "replace")
             new_sha = hashlib.sha256(data).hexdigest()
             if old_sha == new_sha and current is not None and mode == current[1]:
@@ -279,24 +289,28 @@ class Writer:
         if plan.root != str(self.root) or plan.compute_hash() != plan.hash or plan_hash != plan.hash:
             raise InputError("The plan hash does not match this plan: the repository or the generated content "
                              "changed since the diff was shown. Generate again and review the new diff.")
+        key = audit_key()  # before anything is written: no entry may go unsigned
+        with self._locked():
+            return self._apply_locked(plan, key, forced=forced, validation_errors=validation_errors)
+
+    def _apply_locked(self, plan: Plan, key: bytes, *, forced: bool, validation_errors: int) -> ApplyResult:
         # Check every precondition before the first write, so a refusal leaves the repository untouched.
         for change in plan.changes:
             self._check_state(change)
-        os.close(self._audit_fd())  # the audit log must be writable before anything is written
         applied: list[AppliedChange] = []
         written: list[dict[str, object]] = []
         try:
             for change in plan.changes:
                 entry = self._write(change, plan.hash)
                 written.append(entry)
-                self._audit(entry)
+                self._audit(entry, key)
                 applied.append(AppliedChange(entry=str(entry["id"]), path=change.path,
                                              action=change.action, new_sha256=change.new_sha256))  # type: ignore[arg-type]
         except BaseException:
             for entry in reversed(written):  # put back what this apply already wrote
                 try:
                     self._reverse(entry)
-                    self._audit({**_undo_entry(entry), "reason": "apply failed; rolled back"})
+                    self._audit({**_undo_entry(entry), "reason": "apply failed; rolled back"}, key)
                 except Exception:  # noqa: S110 - best effort: the original error is the one to report
                     pass
             raise
@@ -367,7 +381,25 @@ class Writer:
                 _exclusive_write(dir_fd, ".gitignore", b"*\n", 0o644, f"{AUDIT_DIR}/.gitignore")
         return dir_fd
 
-    def _audit(self, entry: dict[str, object]) -> None:
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the repository's write lock (`flock` on .orchestrator-kit/lock) for the body."""
+        dir_fd = self._audit_fd()
+        try:
+            fd = os.open("lock", os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=dir_fd)
+        except OSError as exc:
+            raise ConfinementError(f"Cannot open the lock {AUDIT_DIR}/lock: {exc.strerror}; nothing is "
+                                   "written.") from None
+        finally:
+            os.close(dir_fd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def _audit(self, entry: dict[str, object], key: bytes) -> None:
+        entry["mac"] = sign(entry, str(self.root), key)
         dir_fd = self._audit_fd()
         try:
             fd = os.open("audit.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600,
@@ -385,7 +417,8 @@ class Writer:
             os.close(dir_fd)
 
     def audit_entries(self) -> list[dict[str, object]]:
-        """Every entry of the audit log, oldest first ([] when there is none)."""
+        """Every entry of the audit log, oldest first ([] when there is none), signed or not: use
+        `verified_entries` for anything that acts on them."""
         parts = (AUDIT_DIR, "audit.jsonl")
         dir_fd = self._open_dir(parts, create=False)
         if dir_fd is None:
@@ -400,39 +433,50 @@ class Writer:
             os.close(dir_fd)
         if current is None:
             return []
-        entries = []
-        for number, line in enumerate(current[0].decode("utf-8", "replace").splitlines(), start=1):
+        entries: list[dict[str, object]] = []
+        for line in current[0].decode("utf-8", "replace").splitlines():
             if not line.strip():
                 continue
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
-                raise InputError(f"{AUDIT_LOG}:{number} is not valid JSON; fix or remove that line first.") from None
-            if not isinstance(entry, dict) or entry.get("op") not in ("apply", "undo"):
-                raise InputError(f"{AUDIT_LOG}:{number} is not an audit entry.")
-            entries.append(entry)
+                entry = None
+            # A line that is not an entry is kept as one that can never verify: counted as ignored, never acted on.
+            entries.append(entry if isinstance(entry, dict) else {"op": "invalid"})
         return entries
+
+    def verified_entries(self) -> tuple[list[dict[str, object]], int]:
+        """(the audit entries signed for this repository with this machine's key, how many others were ignored)."""
+        key = audit_key()
+        every = self.audit_entries()
+        entries = [e for e in every if verified(e, str(self.root), key)]
+        return entries, len(every) - len(entries)
 
     def undo(self, last: int = 1, *, dry_run: bool = False) -> UndoResult:
         """Reverse the newest `last` applied changes that are not undone yet (newest first)."""
         if last < 1:
             raise InputError("--last must be 1 or more.")
-        entries = self.audit_entries()
-        undone_ids = {e.get("undoes") for e in entries if e.get("op") == "undo"}
-        pending = [e for e in entries if e.get("op") == "apply" and e.get("id") not in undone_ids]
-        if not pending:
-            raise InputError(f"Nothing to undo: {AUDIT_LOG} has no applied change that is not undone yet.")
-        chosen = list(reversed(pending))[:last]
-        for entry in chosen:  # check all before changing anything
-            self._check_undoable(entry)
-        result: list[UndoneChange] = []
-        for entry in chosen:
-            if not dry_run:
-                self._reverse(entry)
-                self._audit(_undo_entry(entry))
-            result.append(UndoneChange(entry=str(entry["id"]), path=str(entry["path"]),
-                                       action="removed" if entry["action"] == "create" else "restored"))
-        return UndoResult(undone=result, dry_run=dry_run, audit_log=str(self.root / AUDIT_LOG))
+        key = audit_key()
+        with self._locked():
+            entries, ignored = self.verified_entries()
+            undone_ids = {e.get("undoes") for e in entries if e.get("op") == "undo"}
+            pending = [e for e in entries if e.get("op") == "apply" and e.get("id") not in undone_ids]
+            if not pending:
+                why = (f"; {ignored} entries were ignored because they are not signed by orchestrator-kit on this "
+                       "machine for this repository (a committed, copied or edited log)") if ignored else ""
+                raise InputError(f"Nothing to undo: {AUDIT_LOG} has no applied change that is not undone yet{why}.")
+            chosen = list(reversed(pending))[:last]
+            for entry in chosen:  # check all before changing anything
+                self._check_undoable(entry)
+            result: list[UndoneChange] = []
+            for entry in chosen:
+                if not dry_run:
+                    self._reverse(entry)
+                    self._audit(_undo_entry(entry), key)
+                result.append(UndoneChange(entry=str(entry["id"]), path=str(entry["path"]),
+                                           action="removed" if entry["action"] == "create" else "restored"))
+        return UndoResult(undone=result, dry_run=dry_run, audit_log=str(self.root / AUDIT_LOG),
+                          ignored_entries=ignored)
 
     def _check_undoable(self, entry: dict[str, object]) -> None:
         path = str(entry.get("path", ""))
@@ -497,7 +541,7 @@ def _exclusive_write(dir_fd: int, name: str, data: bytes, mode: int, rel: str) -
         raise InputError(f"'{rel}' appeared since the plan was made; not overwritten.") from None
     try:
         _write_all(fd, data)
-        os.fchmod(fd, mode)
+        os.fchmod(fd, mode & _PERMISSION_BITS)
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -511,7 +555,7 @@ def _atomic_replace(dir_fd: int, name: str, data: bytes, mode: int) -> None:
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=dir_fd)
     try:
         _write_all(fd, data)
-        os.fchmod(fd, mode)
+        os.fchmod(fd, mode & _PERMISSION_BITS)
         os.fsync(fd)
         os.close(fd)
         fd = -1
