@@ -2,8 +2,10 @@
 
 Everything that reads a repository goes through here, so that these hold everywhere:
 
-* **confinement**: a path is resolved with `os.path.realpath` and must stay `relative_to` the root; `..`,
-  absolute paths and symlinks that leave the root are refused with `ConfinementError`;
+* **confinement**: the root is held open as a directory descriptor (opened without following links, or beneath
+  a trusted folder with `within`), and every file is opened relative to it (`beneath.open_beneath`: openat2
+  RESOLVE_BENEATH, or a component walk with O_NOFOLLOW), so a symlink swapped in mid-read cannot lead out; `..`,
+  absolute paths and symlinks that leave the root are refused with `ConfinementError` (never naming the target);
 * **listing**: `git ls-files --cached --others --exclude-standard` where the root is in a git work tree (tracked
   plus untracked-not-ignored files); elsewhere a walk that honours every `.gitignore` on the way down, never
   follows a directory symlink (so a symlink loop cannot trap it) and skips dependency/cache folders;
@@ -16,15 +18,18 @@ Everything that reads a repository goes through here, so that these hold everywh
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
 import sys
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .beneath import open_beneath, open_dir_nofollow
 from .errors import ConfinementError, InputError, ReadError
 from .gitsafe import git_command as git_command
 from .gitsafe import git_env as git_env
@@ -89,6 +94,7 @@ class Workspace:
         *,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         max_files: int = DEFAULT_MAX_FILES,
+        within: str | os.PathLike[str] | None = None,
     ) -> None:
         given = os.fspath(root)
         if "\x00" in given:
@@ -103,6 +109,8 @@ class Workspace:
             raise InputError(f"Path '{given}' is not a directory.")
         if not os.access(resolved, os.R_OK | os.X_OK):
             raise InputError(f"Directory '{given}' is not readable.")
+        self._root_fd = _open_root(given, resolved, within)
+        weakref.finalize(self, os.close, self._root_fd)
         self.root = resolved
         self._root_str = str(resolved)
         self._root_prefix = self._root_str.rstrip(os.sep) + os.sep
@@ -115,19 +123,27 @@ class Workspace:
 
     # ------------------------------------------------------------ confinement
 
-    def resolve(self, rel: str) -> Path:
-        """The real path of `rel`, which must be relative and stay inside the root once symlinks are followed."""
+    @staticmethod
+    def _relative(rel: str) -> str:
+        """`rel` as a `/`-separated relative path, or ConfinementError (checked before any file-system call)."""
         if not rel or "\x00" in rel:
             raise ConfinementError(f"Path '{rel}' is not a valid relative path.")
         if rel.startswith("-"):
             raise ConfinementError(f"Path '{rel}' starts with '-' and could be read as an option.")
         posix = rel.replace("\\", "/")
         if posix.startswith("/") or ".." in posix.split("/"):
-            raise ConfinementError(f"Path '{rel}' is outside the repository '{self.root}'.")
+            raise ConfinementError(f"Path '{rel}' is outside the repository.")
+        return posix
+
+    def resolve(self, rel: str) -> Path:
+        """The real path of `rel`, which must be relative and stay inside the root once symlinks are followed.
+        For deciding, not for opening: reads go through `open` (descriptor-relative, race-free)."""
+        posix = self._relative(rel)
         # String operations rather than pathlib: this runs for every file a scan reads.
         real = os.path.realpath(os.path.join(self._root_str, posix))
         if real != self._root_str and not real.startswith(self._root_prefix):
-            raise ConfinementError(f"Path '{rel}' is outside the repository '{self.root}' (it resolves to '{real}').")
+            # The target is not named: it lies outside the root, and the message may leave the machine.
+            raise ConfinementError(f"Path '{rel}' is outside the repository (a symlink on it leads out); refused.")
         return Path(real)
 
     def relative(self, given: str | os.PathLike[str]) -> str:
@@ -144,6 +160,20 @@ class Workspace:
         if real != self._root_str and not real.startswith(self._root_prefix):
             raise ConfinementError(f"Path '{given}' is outside the repository '{self.root}'.")
         return Path(os.path.relpath(real, self._root_str)).as_posix()
+
+    def open(self, rel: str, flags: int = os.O_RDONLY) -> int:
+        """A descriptor for `rel`, opened relative to the root's descriptor so that no symlink (not even one
+        swapped in while we open) leads outside (see `beneath`). Raises ConfinementError or ReadError."""
+        posix = self._relative(rel)
+        try:
+            return open_beneath(self._root_fd, posix, flags | getattr(os, "O_NOCTTY", 0))
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                raise ConfinementError(f"Path '{rel}' is outside the repository (a symlink on it leads out); refused."
+                ) from None
+            if exc.errno == errno.ENXIO:  # a socket (or a device without a driver): open() cannot read it
+                raise ReadError(rel, "not a regular file (FIFO, socket or device); not read") from None
+            raise ReadError(rel, _os_reason(exc)) from None
 
     # ------------------------------------------------------------ git
 
@@ -216,22 +246,29 @@ class Workspace:
         stack: list[tuple[str, list[tuple[str, pathspec.PathSpec]]]] = [("", [])]
         while stack:
             rel_dir, specs = stack.pop()
-            abs_dir = self.root / rel_dir if rel_dir else self.root
-            ignore_file = abs_dir / ".gitignore"
-            if ignore_file.is_file() and not ignore_file.is_symlink():
-                try:
-                    with ignore_file.open("r", encoding="utf-8", errors="replace") as fh:
-                        lines = fh.read(self.max_file_bytes).splitlines()
-                    spec = _gitignore_spec(lines, f"{rel_dir}/.gitignore".lstrip("/"), problems)
-                    specs = [*specs, (rel_dir, spec)]
-                except OSError as exc:
-                    problems.append((f"{rel_dir}/.gitignore".lstrip("/"), f"cannot read: {exc.strerror}"))
+            # Listed through a descriptor opened beneath the root: a folder swapped for a symlink meanwhile is
+            # refused, never followed outside.
             try:
-                with os.scandir(abs_dir) as it:
+                dir_fd = self.open(rel_dir or ".", os.O_RDONLY | os.O_DIRECTORY)
+            except (ConfinementError, ReadError) as exc:
+                problems.append((rel_dir or ".", f"cannot list directory: {getattr(exc, 'reason', exc)}"))
+                continue
+            try:
+                with os.scandir(dir_fd) as it:
                     entries = sorted(it, key=lambda e: e.name)
             except OSError as exc:
                 problems.append((rel_dir or ".", f"cannot list directory: {exc.strerror or exc}"))
                 continue
+            finally:
+                os.close(dir_fd)
+            ignore = next((e for e in entries if e.name == ".gitignore"), None)
+            if ignore is not None and ignore.is_file(follow_symlinks=False):
+                ignore_rel = f"{rel_dir}/.gitignore".lstrip("/")
+                try:
+                    lines = decode(self.read_bytes(ignore_rel))[0] or ""
+                    specs = [*specs, (rel_dir, _gitignore_spec(lines.splitlines(), ignore_rel, problems))]
+                except (ReadError, ConfinementError) as exc:
+                    problems.append((ignore_rel, f"cannot read: {getattr(exc, 'reason', exc)}"))
             subdirs: list[str] = []
             for entry in entries:
                 rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -254,26 +291,17 @@ class Workspace:
     # ------------------------------------------------------------ reading
 
     def read_bytes(self, rel: str) -> bytes:
-        """A regular file inside the root, at most `max_file_bytes`. Raises ReadError or ConfinementError."""
-        real = self.resolve(rel)
+        """A regular file inside the root, at most `max_file_bytes`. Raises ReadError or ConfinementError.
+        Opened without blocking (a FIFO swapped in cannot hang the read) and checked on the open descriptor."""
+        fd = self.open(rel, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
-            st = os.stat(real)
-        except OSError as exc:
-            raise ReadError(rel, _os_reason(exc)) from None
-        if stat.S_ISDIR(st.st_mode):
-            raise ReadError(rel, "is a directory")
-        if not stat.S_ISREG(st.st_mode):
-            raise ReadError(rel, "not a regular file (FIFO, socket or device); not read")
-        if st.st_size > self.max_file_bytes:
-            raise ReadError(rel, f"file is {st.st_size} bytes, over the {self.max_file_bytes}-byte cap; not read")
-        try:
-            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        except OSError as exc:
-            raise ReadError(rel, _os_reason(exc)) from None
-        try:
-            # Re-check on the open descriptor: the path may have been swapped since the stat above.
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise ReadError(rel, "not a regular file; not read")
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise ReadError(rel, "is a directory")
+            if not stat.S_ISREG(st.st_mode):
+                raise ReadError(rel, "not a regular file (FIFO, socket or device); not read")
+            if st.st_size > self.max_file_bytes:
+                raise ReadError(rel, f"file is {st.st_size} bytes, over the {self.max_file_bytes}-byte cap; not read")
             with os.fdopen(fd, "rb", closefd=False) as fh:
                 data = fh.read(self.max_file_bytes + 1)
         except OSError as exc:
@@ -360,9 +388,29 @@ def _ignored(specs: list[tuple[str, object]], rel: str, is_dir: bool) -> bool:
     return decision
 
 
-def _os_reason(exc: OSError) -> str:
-    import errno
+def _open_root(given: str, resolved: Path, within: str | os.PathLike[str] | None) -> int:
+    """The root's directory descriptor. Without `within`: the resolved path opened with no symlink followed (a
+    component swapped for a link since `realpath` makes this fail). With `within` (a trusted folder, such as an MCP
+    server's root): the folder is opened beneath `within`'s descriptor, so it cannot have been redirected outside."""
+    try:
+        if within is None:
+            return open_dir_nofollow(str(resolved))
+        base = os.path.realpath(os.fspath(within))
+        rel = os.path.relpath(str(resolved), base)
+        if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
+            raise ConfinementError(f"Path '{given}' is outside '{base}'.")
+        base_fd = open_dir_nofollow(base)
+        try:
+            return open_beneath(base_fd, rel, os.O_RDONLY | os.O_DIRECTORY)
+        finally:
+            os.close(base_fd)
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.ELOOP):
+            raise ConfinementError(f"Path '{given}' changed into a symlink while it was opened; refused.") from None
+        raise InputError(f"Cannot open directory '{given}': {exc.strerror or exc}") from None
 
+
+def _os_reason(exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return "symlink loop (too many levels of symbolic links)"
     if exc.errno in (errno.EACCES, errno.EPERM):

@@ -13,7 +13,7 @@ ProgressFn = Callable[[int, int], None]
 
 
 def scan(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Workspace,
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     detectors: set[str] | None = None,
@@ -26,5 +26,5 @@ def scan(
     readable directory; every per-file problem becomes a `Diagnostic` in the result. What test fixtures and
     copies of other projects hold is counted in `skipped_fixtures` and left out unless `include_fixtures`.
     """
-    workspace = Workspace(path, max_file_bytes=max_file_bytes)
+    workspace = path if isinstance(path, Workspace) else Workspace(path, max_file_bytes=max_file_bytes)
     return discover(workspace, only=detectors, progress=progress, include_fixtures=include_fixtures)

@@ -83,11 +83,13 @@ class ScanCache:
         progress: ProgressFn | None = None,
         check: CheckFn | None = None,
         include_fixtures: bool | None = None,
+        within: Path | None = None,
     ) -> CachedScan:
         """The inventory of `folder` (a real, confined directory path), scanning only when it changed.
 
         `progress(done, total)` is passed to the scan; `check()` is called while waiting for another thread's
-        scan of the same folder, and may raise to give up (cancellation).
+        scan of the same folder, and may raise to give up (cancellation). `within` (the server root holding the
+        folder) makes the scan open the folder beneath it, so a folder swapped for a symlink cannot redirect it.
         """
         version = self.fingerprint(folder)
         with self._guard:
@@ -107,7 +109,7 @@ class ScanCache:
             try:
                 if include_fixtures is None:
                     include_fixtures = entry.include_fixtures if entry is not None else False
-                inventory = self._scan(folder, progress, include_fixtures)
+                inventory = self._scan(folder, progress, include_fixtures, within)
             except Exception:
                 with self._guard:
                     self.stats.failed += 1
@@ -134,13 +136,16 @@ class ScanCache:
         finally:
             lock.release()
 
-    def _scan(self, folder: Path, progress: ProgressFn | None, include_fixtures: bool) -> Inventory:
+    def _scan(self, folder: Path, progress: ProgressFn | None, include_fixtures: bool,
+              within: Path | None = None) -> Inventory:
         extra = {"include_fixtures": True} if include_fixtures else {}
         if self._scanner is not None:
             return self._scanner(folder, max_file_bytes=self.max_file_bytes, progress=progress, **extra)
+        from ..repo import Workspace
         from ..service import scan  # imported on first use: discovery loads every detector module
 
-        return scan(folder, max_file_bytes=self.max_file_bytes, progress=progress, **extra)
+        workspace = Workspace(folder, max_file_bytes=self.max_file_bytes, within=within)
+        return scan(workspace, max_file_bytes=self.max_file_bytes, progress=progress, **extra)
 
     # ------------------------------------------------------------ fingerprints
 

@@ -85,7 +85,8 @@ class ServerState:
 
     def workspace(self, repository: str) -> tuple[Root, Workspace]:
         root, folder = self.folder(repository)
-        return root, Workspace(folder, max_file_bytes=self.max_file_bytes)
+        # Opened beneath the root: the folder cannot have been swapped for a symlink to elsewhere since `folder`.
+        return root, Workspace(folder, max_file_bytes=self.max_file_bytes, within=root.path)
 
     def scan(
         self, repository: str, *, refresh: bool = False, work: Work = NO_WORK, include_fixtures: bool | None = None
@@ -93,4 +94,4 @@ class ServerState:
         """The (cached) inventory of a repository argument; `include_fixtures` None keeps the cached choice."""
         root, folder = self.folder(repository)
         return root, folder, self.cache.get(folder, refresh=refresh, progress=work.progress, check=work.check,
-                                            include_fixtures=include_fixtures)
+                                            include_fixtures=include_fixtures, within=root.path)
