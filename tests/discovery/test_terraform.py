@@ -346,3 +346,16 @@ def test_scanner_never_raises(parts, joiners):
     for block in blocks:
         assert 1 <= block.start <= block.end <= text.count("\n") + 1
     assert all(line >= 1 for line, _ in problems)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'variable "région" {\n  default = "eu"\n}\nlocals {\n  étiquette = var.région\n}\n',
+        'locals {\n  名前 = "x"\n  ключ-2 = local.名前\n}\n',
+        'locals {\n  doc = <<ÉOF\n  text\nÉOF\n}\n',
+    ],
+)
+def test_unicode_identifiers_are_valid_hcl(make_repo, text):
+    inventory = run_detectors(make_repo({"main.tf": text}), "terraform")
+    assert inventory.diagnostics == []

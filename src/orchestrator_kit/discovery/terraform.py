@@ -80,7 +80,7 @@ _TOKEN = re.compile(
     (?: (?P<newline>\n)
       | (?P<comment>(?:\#|//)[^\n]*)
       | (?P<plain>"(?:[^"\\\n$%]|\\[^\n]|\$(?!\{)|%(?!\{))*")
-      | (?P<ident>[A-Za-z_][A-Za-z0-9_-]*)
+      | (?P<ident>[^\W\d][\w-]*)  # HCL identifiers: Unicode ID_Start, then ID_Continue or '-' (hclsyntax spec)
       | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
       | (?P<other>.)
       | $ )""",
@@ -88,7 +88,7 @@ _TOKEN = re.compile(
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _ESCAPE = re.compile(r"\\(.)")
-_HEREDOC_START = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\n")
+_HEREDOC_START = re.compile(r"<<(-?)([^\W\d][\w-]*)[ \t]*\n")
 _OPENERS, _CLOSERS = "([{", ")]}"
 MAX_NESTING = 64  # real configurations nest a handful of levels; this bound keeps recursion safe
 
