@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.discovery.helm import detect_chart
 from orchestrator_kit.repo import FileText, Workspace
+from tests.conftest import errors_of, run_detectors
 
 from .conftest import scanner
 

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator_kit.discovery.terraform import parse_hcl
+from tests.conftest import run_detectors
 
 from .conftest import scanner
 
