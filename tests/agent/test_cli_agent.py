@@ -128,3 +128,22 @@ def test_check_report_hostile_transcripts(tmp_path: Path) -> None:
     huge.write_text("1 " * 1_100_000)
     outcome = invoke("check-report", str(huge), "--transcript", str(odd))
     assert outcome.exit_code == 2 and "at most" in outcome.stderr
+
+
+def test_a_run_from_the_command_line_shows_its_turns_and_how_it_ended(shop: Path, tmp_path: Path, fake_api) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from orchestrator_kit.testing.fake_messages_api import Step, reply, tool_use
+
+    api = fake_api([Step(respond=reply(tool_use("list_roots", {}))), Step(respond=reply("Discovery: one root."))])
+    env = {**os.environ, "ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": "test-key"}
+    done = subprocess.run([sys.executable, "-m", "orchestrator_kit", "run", "process-orchestrator", str(shop),
+                           "--max-turns", "2"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert lines[:3] == ["process-orchestrator stage discovery (turn 0)", "  turn 1: -> list_roots",
+                         "  turn 2: Discovery: one root."]
+    assert "Stopped: budget max-turns reached: 2 of 2 turns; a partial report was saved." in lines
+    assert any(line.startswith("Resume with: orchestrator-kit run process-orchestrator") for line in lines)

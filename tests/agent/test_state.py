@@ -164,10 +164,11 @@ def test_the_live_view_shows_stage_turn_tool_tokens_and_cost() -> None:
         view.tool("scan_repository")
         during = shown(view)
         state.turn = 1
-        view.turn(state, "Discovery: 3 pipelines.\nmore")
+        view.turn(state, "Discovery: 3 pipelines [x].\nmore", ["scan_repository", "list_tasks"])
         after = shown(view)
     text = out.getvalue()
-    assert "stage discovery (turn 0)" in text and "turn 1: Discovery: 3 pipelines." in text and "more" not in text
+    assert "stage discovery (turn 0)" in text and "turn 1: Discovery: 3 pipelines [x]. -> scan_repository, list_tasks" in text
+    assert "more" not in text
     assert "scan_repository" in during and "discovery" in during and "1,234 / 56" in during
     assert "7,890 / 0" in during and "$0.0123 (estimate, prices of" in during
     assert "scan_repository" not in after and re.search(r"turn\s+1\s", after)

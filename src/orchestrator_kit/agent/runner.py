@@ -62,7 +62,7 @@ class Observer:
 
     def stage(self, state: RunState) -> None: ...
     def tool(self, name: str) -> None: ...
-    def turn(self, state: RunState, text: str) -> None: ...
+    def turn(self, state: RunState, text: str, tools: list[str]) -> None: ...
 
 
 @dataclass
@@ -236,10 +236,11 @@ class Run:
             client = AsyncAnthropic(max_retries=self.options.max_retries)
             stack.push_async_callback(client.close)
             while self.state.stage != DONE:
-                self.view.stage(self.state)
                 stop = exceeded(self.state.limits, self.state.turn, self.state.usage)
-                if stop is None and not self.state.kicked_off:
-                    self._kickoff()
+                if stop is None:
+                    self.view.stage(self.state)
+                    if not self.state.kicked_off:
+                        self._kickoff()
                 if stop is not None or not await self._stage(client, tools):
                     self._stop(stop or exceeded(self.state.limits, self.state.turn, self.state.usage))
                     return
@@ -359,7 +360,7 @@ class Run:
         state.usage = state.usage.plus(usage)
         if text:
             state.last_text = text
-        self.view.turn(state, text)
+        self.view.turn(state, text, [block.name for block in message.content if block.type == "tool_use"])
 
     def _finish_stage(self) -> None:
         """The model answered without a tool call: the stage is done. Check a report; move to the next stage."""

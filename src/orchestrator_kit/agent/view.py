@@ -6,6 +6,7 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from .runner import Observer
@@ -38,10 +39,11 @@ class LiveView(Observer):
         self.current_tool = name
         self.live.update(self._table())
 
-    def turn(self, state: RunState, text: str) -> None:
+    def turn(self, state: RunState, text: str, tools: list[str]) -> None:
         self.state = state
         first = text.splitlines()[0][:100] if text else ""
-        self.console.print(f"  turn {state.turn}: {first}" if first else f"  turn {state.turn}: (tool calls)")
+        line = f"  turn {state.turn}:" + (f" {escape(first)}" if first else "")
+        self.console.print(line + (f" [dim]-> {', '.join(tools)}[/]" if tools else ""))
         self.current_tool = ""
         self.live.update(self._table())
 
