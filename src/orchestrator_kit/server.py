@@ -75,7 +75,7 @@ from .repo import DEFAULT_MAX_FILE_BYTES
 if TYPE_CHECKING:
     from .automation.results import ApplyResult, UndoResult
     from .mcp_tools.automation import AutomationPlan, AutomationValidation
-    from .mcp_tools.design import DesignSimulation, DesignText, DesignValidation
+    from .mcp_tools.design import DesignCiExport, DesignSimulation, DesignText, DesignValidation
     from .mcp_tools.metrics import GitMetrics, OpportunityPage, PipelineMetricsPage, TokenBudget
 
 INSTRUCTIONS = (
@@ -712,6 +712,28 @@ def export_workflow_asl(
     from .mcp_tools import design as design_tools
 
     return design_tools.export_asl(state_of(ctx), design, lint=lint, max_tokens=max_tokens, cursor=cursor)
+
+
+@registry.tool(title="Export a workflow design to GitHub Actions or GitLab CI",
+               output="orchestrator_kit.mcp_tools.design:DesignCiExport")
+def export_workflow_ci(
+    ctx: Context,
+    design: Design,
+    target: Annotated[
+        Literal["github-actions", "gitlab-ci"], Field(description="github-actions (a workflow) or gitlab-ci.")
+    ] = "github-actions",
+    max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
+    cursor: Cursor = None,
+) -> DesignCiExport:
+    """Export a workflow design to the CI a team already runs: a GitHub Actions workflow or a GitLab CI pipeline,
+    with jobs in dependency order, human tasks as environments that need approval, retries and timeouts, and
+    compensation jobs that run on failure in reverse order; checked by our validators (schema, zizmor, ShellCheck:
+    `valid`, `findings`). `scripts` lists the step scripts the jobs call, for the team to write; `notes` says what CI
+    cannot express. A design with decisions, waits for events or loops has no faithful CI form: that is a tool
+    error naming those states (export it to ASL or XState). Join the `lines` of every page for the file."""
+    from .mcp_tools import design as design_tools
+
+    return design_tools.export_ci(state_of(ctx), design, target=target, max_tokens=max_tokens, cursor=cursor)
 
 
 @registry.tool(title="Import an AWS Step Functions definition", output="orchestrator_kit.mcp_tools.design:DesignText")

@@ -35,7 +35,7 @@ ANNOTATIONS = {
     "generate_automation": READS, "validate_automation": READS,
     "apply_automation": WRITES, "undo_automation": WRITES,
     "validate_workflow_design": READS, "simulate_workflow_failures": READS, "render_workflow_diagram": READS,
-    "export_workflow_asl": READS, "import_workflow_asl": READS, "export_workflow_xstate": READS,
+    "export_workflow_asl": READS, "export_workflow_ci": READS, "import_workflow_asl": READS, "export_workflow_xstate": READS,
 }
 
 

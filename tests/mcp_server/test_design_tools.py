@@ -235,3 +235,18 @@ async def test_an_asl_definition_imports_and_validates_through_the_protocol(buil
     assert yaml.safe_load(design)["sagas"] == SAGA["sagas"]
     assert report["valid"] and report["states"] == 6
     assert "needs StartAt" in bad
+
+
+async def test_ci_export_through_the_protocol(build):
+    async with Client(build()) as client:
+        github = await ok(client, "export_workflow_ci", design=SAGA, max_tokens=20_000)
+        gitlab = await ok(client, "export_workflow_ci", design=SAGA, target="gitlab-ci", max_tokens=20_000)
+        refused = await error(client, "export_workflow_ci", design=example_text_of("deployment-pipeline"))
+    assert github["valid"] and github["path"] == ".github/workflows/mini-saga.yml"
+    assert list(yaml.safe_load("\n".join(github["lines"]))["jobs"]) == ["reserve", "charge", "refund", "release"]
+    assert gitlab["valid"] and gitlab["path"] == ".gitlab-ci.yml"
+    assert "'canary_healthy' (a decision)" in refused
+
+
+def example_text_of(name: str) -> str:
+    return (EXAMPLES / f"{name}.yaml").read_text(encoding="utf-8")

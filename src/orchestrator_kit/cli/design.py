@@ -62,6 +62,8 @@ class DiagramFormat(StrEnum):
 class ExportTarget(StrEnum):
     asl = "asl"
     xstate = "xstate"
+    github_actions = "github-actions"
+    gitlab_ci = "gitlab-ci"
 
 
 def register(app: typer.Typer) -> None:
@@ -169,18 +171,30 @@ def render(
 
 @design_app.command(
     "export",
-    help="Export a design as an ASL or XState JSON definition; notes go to stderr. "
-    "Exit 1 when statelint (if installed) finds a problem in the ASL, else 0.",
+    help="Export a design as an ASL or XState JSON definition, a GitHub Actions workflow or a GitLab CI pipeline; "
+    "notes and validator findings go to stderr. Exit 1 when statelint (ASL) or our CI validators find a problem.",
 )
 def export(
     file: DesignFile,
-    target: Annotated[ExportTarget, typer.Option(help="asl (AWS Step Functions) or xstate (XState v5).")] = (
-        ExportTarget.asl
-    ),
+    target: Annotated[
+        ExportTarget,
+        typer.Option(help="asl (AWS Step Functions), xstate (XState v5), github-actions or gitlab-ci."),
+    ] = ExportTarget.asl,
     output: Output = None,
 ) -> None:
-    from ..design import export_workflow_asl, export_workflow_xstate
+    from ..design import export_workflow_asl, export_workflow_ci, export_workflow_xstate
 
+    if target in (ExportTarget.github_actions, ExportTarget.gitlab_ci):
+        try:
+            ci = export_workflow_ci(_text(file), target=target.value)  # type: ignore[arg-type]
+        except OrchestratorError as exc:
+            fail(f"{_label(file)}: {exc}")
+        write_text(ci.text, output)
+        for line in [f"note: {n}" for n in ci.notes] + [f"write: {s}" for s in ci.scripts]:
+            typer.echo(line, err=True)
+        for f in ci.findings:
+            typer.echo(f"{f.severity}: {f.validator} {f.rule or ''}: {f.message} ({ci.path}:{f.line or '?'})", err=True)
+        raise typer.Exit(0 if ci.valid else 1)
     try:
         result = export_workflow_asl(_text(file)) if target is ExportTarget.asl else export_workflow_xstate(_text(file))
     except OrchestratorError as exc:

@@ -17,6 +17,7 @@ from .service import DesignSchema as DesignSchema
 from .service import RuleInfo as RuleInfo
 from .service import ValidationReport as ValidationReport
 from .service import export_workflow_asl as export_workflow_asl
+from .service import export_workflow_ci as export_workflow_ci
 from .service import export_workflow_xstate as export_workflow_xstate
 from .service import get_design_example as get_design_example
 from .service import import_workflow_asl as import_workflow_asl

@@ -26,6 +26,7 @@ from .xstate import XStateExport
 
 if TYPE_CHECKING:
     from .asl_import import AslImport
+    from .ci_export import CiExport, CiTarget
 
 SCHEMA_URI = f"orchestrator-kit://schemas/workflow-design-v{SCHEMA_VERSION}.json"
 DEFAULT_FINDINGS_LIMIT = 100
@@ -232,6 +233,15 @@ def import_workflow_asl(definition: Mapping[str, Any] | str, *, name: str | None
     from .asl_import import import_asl
 
     return import_asl(definition, name=name)
+
+
+def export_workflow_ci(design: DesignInput, *, target: CiTarget = "github-actions", validate: bool = True) -> CiExport:
+    """The design as a GitHub Actions workflow or a GitLab CI pipeline (jobs in order, approvals as environments,
+    retries, timeouts, compensation jobs on failure in reverse order), checked by our CI validators. Raises
+    InputError when the design has no faithful CI form (decisions, waits for events, loops)."""
+    from .ci_export import export_ci
+
+    return export_ci(DesignGraph(_load(design).design), target, validate=validate)
 
 
 def workflow_design_schema() -> DesignSchema:

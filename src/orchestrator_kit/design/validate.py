@@ -892,7 +892,7 @@ def _compensation_valid(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _compensation_nodes(ctx: Context) -> list[tuple[Node, list[Node]]]:
+def compensation_nodes(ctx: Context) -> list[tuple[Node, list[Node]]]:
     """(compensation state, the steps it undoes) for every compensation that resolves to a task or human task."""
     if "compensation_nodes" in ctx.graph.memo:
         return ctx.graph.memo["compensation_nodes"]  # type: ignore[no-any-return]
@@ -912,7 +912,7 @@ def _compensation_nodes(ctx: Context) -> list[tuple[Node, list[Node]]]:
 
 @rule("compensation-idempotent", "error", "Every compensation task is idempotent (keyed or naturally).")
 def _compensation_idempotent(ctx: Context) -> Iterator[Finding]:
-    for comp, steps in _compensation_nodes(ctx):
+    for comp, steps in compensation_nodes(ctx):
         if isinstance(comp.state, TaskState) and not _idempotent(comp.state):
             yield ctx.finding(
                 "compensation-idempotent",
@@ -925,7 +925,7 @@ def _compensation_idempotent(ctx: Context) -> Iterator[Finding]:
 
 @rule("compensation-retried", "warning", "Every compensation task has a retry policy: it must eventually succeed.")
 def _compensation_retried(ctx: Context) -> Iterator[Finding]:
-    for comp, _ in _compensation_nodes(ctx):
+    for comp, _ in compensation_nodes(ctx):
         if isinstance(comp.state, TaskState) and not _retries(comp.state):
             yield ctx.finding(
                 "compensation-retried",
@@ -982,7 +982,7 @@ def _compensation_order(ctx: Context) -> Iterator[Finding]:
     through a new commit): no step D undoes may commit after a step C undoes. Steps inside a parallel state's
     branches commit, as seen from the enclosing scope, when that parallel state runs; within the branches they are
     ordered by their own branch (different branches: no order)."""
-    pairs = _compensation_nodes(ctx)
+    pairs = compensation_nodes(ctx)
     for comp, steps in pairs:
         scope = comp.scope
         comps_here = {c.name for c, _ in pairs if c.scope is scope}
@@ -1037,7 +1037,7 @@ def _failure_points(ctx: Context, step: Node, scope: Scope, excluded: set[str]) 
     "A declared compensation runs on some failure path: a step that can fail after the effect reaches it by a catch.",
 )
 def _compensation_reachable(ctx: Context) -> Iterator[Finding]:
-    pairs = _compensation_nodes(ctx)
+    pairs = compensation_nodes(ctx)
     comp_names = {c.name for c, _ in pairs}
     after_pivot: set[str] = set()
     for _, members, pivot, _ in _sagas(ctx):

@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from ..automation.results import Finding as ValidatorFinding
 from ..design import service
 from ..design.simulate import Scenario, SimulationSummary
 from ..design.validate import Finding
@@ -155,6 +156,35 @@ def export_xstate(state: ServerState, design: DesignInput, *, max_tokens: int, c
     page = DesignText(design=exported.design, format="xstate", lines=text.splitlines(), notes=exported.notes,
                       sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="export_workflow_xstate", version=version, max_tokens=max_tokens,
+                      cursor=cursor, wrap=_with_sections)
+
+
+class DesignCiExport(Out):
+    """What export_workflow_ci returns: the CI file (one page of lines at a time), where it goes, the step scripts
+    the team writes, what CI cannot say, and our validators' findings on it."""
+
+    design: str
+    target: Literal["github-actions", "gitlab-ci"]
+    path: str = Field(description="Where the file goes in the repository.")
+    valid: bool = Field(description="True when no validator (schema, zizmor, ShellCheck) reported an error.")
+    findings: list[ValidatorFinding] = Field(default_factory=list)
+    scripts: list[str] = Field(description="The step scripts the jobs run, for the team to write.")
+    notes: list[str] = Field(default_factory=list)
+    lines: list[str] = Field(description="This page's lines of the file.")
+    sections: list[SectionPage]
+    next_cursor: str | None
+
+
+def export_ci(
+    state: ServerState, design: DesignInput, *, target: Literal["github-actions", "gitlab-ci"], max_tokens: int,
+    cursor: str | None = None,
+) -> DesignCiExport:
+    version = _version(design, "ci", target)
+    exported = _memo(state, ("ci", version), lambda: service.export_workflow_ci(design, target=target))
+    page = DesignCiExport(design=exported.design, target=exported.target, path=exported.path, valid=exported.valid,
+                          findings=exported.findings, scripts=exported.scripts, notes=exported.notes,
+                          lines=exported.text.splitlines(), sections=[], next_cursor=None)
+    return pack_model(page, ("lines",), kind="export_workflow_ci", version=version, max_tokens=max_tokens,
                       cursor=cursor, wrap=_with_sections)
 
 

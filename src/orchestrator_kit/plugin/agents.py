@@ -87,7 +87,7 @@ AGENTS: tuple[AgentSpec, ...] = (
         ),
         mcp_tools=(
             *DISCOVERY_TOOLS, "validate_workflow_design", "simulate_workflow_failures", "render_workflow_diagram",
-            "export_workflow_asl", "import_workflow_asl", "export_workflow_xstate",
+            "export_workflow_asl", "export_workflow_ci", "import_workflow_asl", "export_workflow_xstate",
         ),
         color="purple",
     ),

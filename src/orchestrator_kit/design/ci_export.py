@@ -1,0 +1,426 @@
+"""Export a design to the CI runtime a team already has: a GitHub Actions workflow or a GitLab CI pipeline, checked
+by the same validators as the automation we write (YAML, the bundled JSON schemas, zizmor, ShellCheck).
+
+The mapping, so a validated design is one reviewed diff away from running:
+
+* every task on the forward path is a job, in dependency order (`needs`); its work is a script the team writes,
+  `scripts/workflow/<state>.sh` (the design names an action, not a command), run in a shell loop that makes the
+  design's retries: 1 + max_attempts tries with the ASL delays of the retry policy that catches task failures;
+  `timeout-minutes` / `timeout` from `timeout_seconds` (rounded up to whole minutes);
+* a human task is a job bound to an environment named after its owner: GitHub's required reviewers (or GitLab's
+  `when: manual` with protected environments) are the approval; the deadline and escalation cannot be said in CI
+  and go to `notes`;
+* a parallel state's branches become jobs that run side by side; the next job needs each branch's last job;
+* a timer wait is a `sleep` job (hosted runners stop a job after 6 hours: longer waits are refused);
+* compensations become jobs that run only when the forward run failed, in reverse order of the commits they undo,
+  each only when the job whose effect it undoes succeeded (GitHub: `if:` on `needs.<job>.result`; GitLab:
+  `when: on_failure` stages, which run after any earlier failure: compensations are idempotent, so that is safe);
+* `concurrency` keeps two runs of the workflow from interleaving, without cancelling one midway (a saga must not
+  stop between a commit and its compensation).
+
+Choices, guarded transitions, waits for events, nested parallel states and loops have no faithful CI form: such a
+design is refused with the states named, rather than exported with a behaviour it does not have.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..automation.github import ACTION_PINS
+from ..automation.results import Finding as ValidatorFinding
+from ..automation.yamlout import dump
+from ..errors import InputError
+from .graph import DesignGraph, Node
+from .model import (
+    TASK_FAILED,
+    ChoiceState,
+    FailState,
+    HumanTaskState,
+    ParallelState,
+    RetryPolicy,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from .validate import retry_delays
+
+CiTarget = Literal["github-actions", "gitlab-ci"]
+HOSTED_JOB_LIMIT_SECONDS = 6 * 3600  # GitHub-hosted and GitLab.com shared runners stop a job after 6 hours
+DEFAULT_JOB_MINUTES = 60  # for a task without timeout_seconds (the validator reports the missing timeout)
+
+
+class CiExport(BaseModel):
+    """A CI definition made from a design, where it goes, what the validators say of it, and what CI cannot say."""
+
+    design: str
+    target: CiTarget
+    path: str = Field(description="Where the file goes in the repository.")
+    text: str
+    scripts: list[str] = Field(description="The step scripts the jobs run, for the team to write.")
+    notes: list[str] = Field(default_factory=list)
+    valid: bool = Field(description="True when no validator reported an error.")
+    findings: list[ValidatorFinding] = Field(default_factory=list)
+    checked: list[str] = Field(default_factory=list, description="The validators that ran.")
+
+
+class _Job:
+    def __init__(self, node: Node, key: str) -> None:
+        self.node = node
+        self.key = key
+        self.needs: list[str] = []
+
+
+def _key(name: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-") or "step"
+    if not base[0].isalpha() and base[0] != "_":
+        base = "s-" + base
+    key, n = base, 2
+    while key in used:
+        key, n = f"{base}-{n}", n + 1
+    used.add(key)
+    return key
+
+
+class _Plan:
+    """The forward jobs in dependency order and the compensation jobs in the order they must run."""
+
+    def __init__(self, graph: DesignGraph) -> None:
+        self.graph = graph
+        self.notes: list[str] = []
+        self.used: set[str] = set()
+        pairs = _pairs(graph)
+        comp_names = {c.name for c, _ in pairs}
+        forward = [n for n in graph.walk([graph.root.nodes[graph.root.start_at]], forward_only=True)]
+        refused = []
+        for node in forward:
+            state = node.state
+            if isinstance(state, ChoiceState) or any(t.guard for t in getattr(state, "transitions", [])):
+                refused.append(f"'{node.name}' (a decision)")
+            elif isinstance(state, WaitState) and state.events is not None:
+                refused.append(f"'{node.name}' (a wait for events)")
+            elif isinstance(state, WaitState) and (state.seconds or 0) > HOSTED_JOB_LIMIT_SECONDS:
+                refused.append(f"'{node.name}' (a wait over 6 hours)")
+            elif isinstance(state, WaitState) and state.until is not None:
+                refused.append(f"'{node.name}' (a wait until a timestamp)")
+            elif isinstance(state, ParallelState):
+                for scope in (s for s in graph.scopes if s.parent is node):
+                    for inner in scope.all_nodes:
+                        if not isinstance(inner.state, TaskState | HumanTaskState | SucceedState | FailState):
+                            refused.append(f"'{inner.name}' (a {inner.state.type} inside a branch)")
+        if refused:
+            raise InputError(
+                "this design has no faithful CI form: " + ", ".join(refused)
+                + ". Export it to ASL or XState instead, or make those steps tasks."
+            )
+        self.jobs: list[_Job] = []
+        self.tail: dict[str, list[str]] = {}  # state name -> the job keys that finish it
+        order = self._topological([n for n in forward if n.name not in comp_names])
+        for node in order:
+            self._add(node)
+        self.comp_jobs: list[tuple[_Job, list[str]]] = []
+        ordered = sorted(pairs, key=lambda p: -max((self._position(s) for s in p[1]), default=-1))
+        previous: str | None = None
+        forward_keys = [j.key for j in self.jobs]
+        for comp, steps in ordered:
+            job = _Job(comp, _key(comp.name, self.used))
+            job.needs = forward_keys + ([previous] if previous else [])
+            undone = [k for s in steps for k in self.tail.get(s.name, [])]
+            if not undone:
+                continue
+            self.comp_jobs.append((job, undone))
+            previous = job.key
+        exported = {j.node.name for j, _ in self.comp_jobs} | {j.node.name for j in self.jobs}
+        stray = [n.name for n in graph.root.all_nodes if n.name in comp_names and n.name not in exported]
+        if stray:
+            self.notes.append(f"compensations not exported (they undo no exported job): {', '.join(stray)}")
+        recovery = [
+            n.name for n in graph.root.all_nodes
+            if n.name not in exported and n.name not in comp_names and isinstance(n.state, TaskState | HumanTaskState)
+        ]
+        if recovery:
+            self.notes.append(
+                "recovery steps reached only through a catch are not exported (CI has no catch that continues the "
+                f"run): {', '.join(recovery)}; a failed job fails the run and the compensations run"
+            )
+
+    def _position(self, step: Node) -> int:
+        keys = self.tail.get(step.name, [])
+        return max((i for i, j in enumerate(self.jobs) if j.key in keys), default=-1)
+
+    def _topological(self, nodes: list[Node]) -> list[Node]:
+        names = {n.name for n in nodes}
+        indegree = {n.name: 0 for n in nodes}
+        succ: dict[str, list[Node]] = {n.name: [] for n in nodes}
+        for n in nodes:
+            for nxt in self.graph.successors(n, forward_only=True):
+                if nxt.name in names:
+                    indegree[nxt.name] += 1
+                    succ[n.name].append(nxt)
+        ready = [n for n in nodes if indegree[n.name] == 0]
+        order: list[Node] = []
+        while ready:
+            node = ready.pop(0)
+            order.append(node)
+            for nxt in succ[node.name]:
+                indegree[nxt.name] -= 1
+                if indegree[nxt.name] == 0:
+                    ready.append(nxt)
+        if len(order) != len(nodes):
+            loop = [n for n in nodes if indegree[n.name] > 0]
+            raise InputError(
+                f"this design loops ({', '.join(repr(n.name) for n in loop[:4])}): CI jobs cannot. Export it to "
+                "ASL or XState instead."
+            )
+        return order
+
+    def _preds(self, node: Node) -> list[str]:
+        keys: list[str] = []
+        for other in node.scope.nodes.values():
+            if any(n is node for n in self.graph.successors(other, forward_only=True)):
+                keys.extend(self.tail.get(other.name, []))
+        return list(dict.fromkeys(keys))
+
+    def _add(self, node: Node) -> None:
+        state = node.state
+        if isinstance(state, SucceedState | FailState):
+            self.tail[node.name] = self._preds(node)
+            return
+        if isinstance(state, ParallelState):
+            before = self._preds(node)
+            tails: list[str] = []
+            for scope in (s for s in self.graph.scopes if s.parent is node):
+                previous = before
+                for inner in self._topological(
+                    [n for n in scope.all_nodes if isinstance(n.state, TaskState | HumanTaskState)]
+                ):
+                    job = _Job(inner, _key(inner.name, self.used))
+                    job.needs = list(previous)
+                    self.jobs.append(job)
+                    self.tail[inner.name] = [job.key]
+                    previous = [job.key]
+                tails.extend(previous)
+            self.tail[node.name] = list(dict.fromkeys(tails))
+            return
+        job = _Job(node, _key(node.name, self.used))
+        job.needs = self._preds(node)
+        self.jobs.append(job)
+        self.tail[node.name] = [job.key]
+
+
+def _pairs(graph: DesignGraph) -> list[tuple[Node, list[Node]]]:
+    """(compensation, the steps it undoes), compensations resolved like the validator does."""
+    from .load import LoadedDesign
+    from .validate import Context, compensation_nodes
+
+    return compensation_nodes(Context(LoadedDesign(design=graph.design)))
+
+
+def _retry_policy(state: Any) -> RetryPolicy | None:
+    for policy in getattr(state, "retry", []):
+        if any(e in ("States.ALL", TASK_FAILED) for e in policy.errors) and policy.max_attempts:
+            return policy
+    return None
+
+
+def _script_path(node: Node) -> str:
+    return f"scripts/workflow/{re.sub(r'[^A-Za-z0-9_.-]+', '-', node.name).strip('-') or 'step'}.sh"
+
+
+def _delays(node: Node) -> list[int]:
+    """The waits before each try: 0, then the ASL delays of the policy that retries task failures."""
+    policy = _retry_policy(node.state)
+    if policy is None:
+        return [0]
+    return [0, *(math.ceil(d) for d in retry_delays(policy, policy.max_attempts or 0))]
+
+
+def _run_script(node: Node) -> str:
+    """The shell that runs the step's script with the design's retries (delays as ASL computes them), each try
+    bounded by the task's timeout (coreutils `timeout`)."""
+    script = f"./{_script_path(node)}"
+    limit = getattr(node.state, "timeout_seconds", None)
+    call = f"timeout {math.ceil(limit)} {script}" if limit else script
+    delays = _delays(node)
+    if len(delays) == 1:
+        return call + "\n"
+    return (
+        f"for delay in {' '.join(str(d) for d in delays)}; do\n"
+        '  sleep "$delay"\n'
+        f"  if {call}; then exit 0; fi\n"
+        "done\n"
+        "exit 1\n"
+    )
+
+
+def _job_minutes(node: Node) -> int:
+    """Whole minutes for the job: every try at the task's timeout plus the delays between them, plus one minute
+    for the checkout (without a timeout: DEFAULT_JOB_MINUTES)."""
+    limit = getattr(node.state, "timeout_seconds", None)
+    if not limit:
+        return DEFAULT_JOB_MINUTES
+    delays = _delays(node)
+    return _minutes(len(delays) * limit + sum(delays) + 60)
+
+
+def _minutes(seconds: float | None) -> int:
+    return max(1, math.ceil(seconds / 60)) if seconds else DEFAULT_JOB_MINUTES
+
+
+def _action(node: Node) -> str:
+    return str(getattr(node.state, "action", node.name))
+
+
+def _environment(owner: str | None) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", owner or "approval").strip("-") or "approval"
+
+
+def _checkout() -> dict[str, Any]:
+    sha, _version = ACTION_PINS["actions/checkout"]
+    return {"uses": f"actions/checkout@{sha}", "with": {"persist-credentials": False}}
+
+
+def _github(plan: _Plan, name: str) -> tuple[str, list[str]]:
+    jobs: dict[str, Any] = {}
+    scripts: list[str] = []
+    for job in plan.jobs:
+        state = job.node.state
+        body: dict[str, Any] = {"name": job.node.name}
+        if job.needs:
+            body["needs"] = job.needs
+        body["runs-on"] = "ubuntu-latest"
+        if isinstance(state, HumanTaskState):
+            body["environment"] = _environment(state.owner)
+            body["timeout-minutes"] = 5
+            body["steps"] = [{"name": "Approved", "run": f"echo 'approved by the {body['environment']} reviewers'\n"}]
+            plan.notes.append(
+                f"'{job.node.name}': set required reviewers on the GitHub environment '{body['environment']}'; "
+                "the deadline and escalation of the human task cannot be said in a workflow"
+            )
+        elif isinstance(state, WaitState):
+            body["timeout-minutes"] = _minutes((state.seconds or 0) + 60)
+            body["steps"] = [{"name": "Wait", "run": f"sleep {math.ceil(state.seconds or 0)}\n"}]
+        else:
+            body["permissions"] = {"contents": "read"}
+            body["timeout-minutes"] = _job_minutes(job.node)
+            body["steps"] = [_checkout(), {"name": _action(job.node), "run": _run_script(job.node)}]
+            scripts.append(_script_path(job.node))
+        jobs[job.key] = body
+    for job, undone in plan.comp_jobs:
+        state = job.node.state
+        condition = " || ".join(f"needs.{k}.result == 'success'" for k in undone)
+        body = {
+            "name": f"{job.node.name} (compensation)",
+            "needs": job.needs,
+            "if": f"${{{{ always() && contains(needs.*.result, 'failure') && ({condition}) }}}}",
+            "runs-on": "ubuntu-latest",
+        }
+        if isinstance(state, HumanTaskState):
+            body["environment"] = _environment(state.owner)
+            body["timeout-minutes"] = 5
+            body["steps"] = [{"name": "Undone by hand", "run": "echo 'compensated by hand'\n"}]
+        else:
+            body["permissions"] = {"contents": "read"}
+            body["timeout-minutes"] = _job_minutes(job.node)
+            body["steps"] = [_checkout(), {"name": _action(job.node), "run": _run_script(job.node)}]
+            scripts.append(_script_path(job.node))
+        jobs[job.key] = body
+    workflow: dict[str, Any] = {
+        "name": name,
+        "on": {"workflow_dispatch": None},
+        "permissions": {},
+        "concurrency": {"group": "${{ github.workflow }}", "cancel-in-progress": False},
+        "defaults": {"run": {"shell": "bash"}},
+        "jobs": jobs,
+    }
+    text = dump(workflow, spaced_keys=("jobs",))
+    for sha, version in ACTION_PINS.values():  # the version beside the pinned SHA, for the reviewer
+        text = text.replace(f"@{sha}\n", f"@{sha}  # {version}\n")
+    if plan.graph.design.timeout_seconds:
+        plan.notes.append("GitHub Actions has no workflow-wide timeout: each job has its own timeout-minutes")
+    return text, scripts
+
+
+def _gitlab(plan: _Plan) -> tuple[str, list[str]]:
+    depth: dict[str, int] = {}
+    for job in plan.jobs:
+        depth[job.key] = 1 + max((depth[n] for n in job.needs), default=0)
+    stages = [f"step-{i}" for i in range(1, max(depth.values(), default=0) + 1)]
+    pipeline: dict[str, Any] = {}
+    scripts: list[str] = []
+    jobs: dict[str, Any] = {}
+    for job in plan.jobs:
+        state = job.node.state
+        body: dict[str, Any] = {"stage": f"step-{depth[job.key]}"}
+        if job.needs:
+            body["needs"] = list(job.needs)
+        if isinstance(state, HumanTaskState):
+            env = _environment(state.owner)
+            body.update({"when": "manual", "allow_failure": False, "environment": {"name": env},
+                         "script": [f"echo 'approved in the {env} environment'"]})
+            plan.notes.append(
+                f"'{job.node.name}': protect the GitLab environment '{env}' so only its approvers can run the "
+                "manual job; the deadline and escalation of the human task cannot be said in a pipeline"
+            )
+        elif isinstance(state, WaitState):
+            body.update({"timeout": f"{_minutes((state.seconds or 0) + 60)}m",
+                         "script": [f"sleep {math.ceil(state.seconds or 0)}"]})
+        else:
+            body.update({"timeout": f"{_job_minutes(job.node)}m", "script": [_run_script(job.node)]})
+            scripts.append(_script_path(job.node))
+        jobs[job.key] = body
+    for i, (job, _undone) in enumerate(plan.comp_jobs, start=1):
+        stage = f"undo-{i}"
+        stages.append(stage)
+        state = job.node.state
+        body = {"stage": stage, "when": "on_failure"}
+        if isinstance(state, HumanTaskState):
+            body["script"] = ["echo 'compensated by hand'"]
+        else:
+            body["timeout"] = f"{_job_minutes(job.node)}m"
+            body["script"] = [_run_script(job.node)]
+            scripts.append(_script_path(job.node))
+        jobs[job.key] = body
+    if plan.comp_jobs:
+        plan.notes.append(
+            "GitLab runs `when: on_failure` jobs after any earlier failure, not only when the step they undo "
+            "succeeded: the compensations are idempotent, so undoing what never happened is safe"
+        )
+    pipeline["stages"] = stages
+    pipeline["workflow"] = {"rules": [{"if": '$CI_PIPELINE_SOURCE == "web"'}, {"when": "never"}]}
+    pipeline.update(jobs)
+    return dump(pipeline), scripts
+
+
+def export_ci(graph: DesignGraph, target: CiTarget, *, validate: bool = True) -> CiExport:
+    """The design as a GitHub Actions workflow or GitLab CI pipeline; InputError when it has no faithful CI form."""
+    plan = _Plan(graph)
+    name = graph.design.name
+    if target == "github-actions":
+        text, scripts = _github(plan, name)
+        path = f".github/workflows/{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-') or 'workflow'}.yml"
+        kind = "github-workflow"
+    else:
+        text, scripts = _gitlab(plan)
+        path, kind = ".gitlab-ci.yml", "gitlab-ci"
+    findings: list[ValidatorFinding] = []
+    checked: list[str] = []
+    if validate:
+        from ..automation.validate import validate_text
+
+        report = validate_text(path, text, kind)  # type: ignore[arg-type]
+        findings, checked = list(report.findings), list(report.checked)
+    return CiExport(
+        design=name,
+        target=target,
+        path=path,
+        text=text,
+        scripts=list(dict.fromkeys(scripts)),
+        notes=plan.notes,
+        valid=not any(f.severity == "error" for f in findings),
+        findings=findings,
+        checked=checked,
+    )
