@@ -76,6 +76,18 @@ def test_run_ids_are_checked(bad: str) -> None:
         check_run_id(bad)
 
 
+def test_a_run_folder_that_cannot_be_made_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / ".orchestrator-kit").write_text("a file where the folder should be")
+    with pytest.raises(InputError, match="Cannot create the run folder"):
+        RunStore.create(tmp_path, _state("20261206T051700-a1b2c3"))
+    (tmp_path / ".orchestrator-kit").unlink()
+    (tmp_path / ".orchestrator-kit").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").mkdir()
+    with pytest.raises(InputError, match="symbolic link"):
+        RunStore.create(tmp_path, _state("20261206T051700-a1b2c3"))
+    assert list((tmp_path / "elsewhere").iterdir()) == []  # nothing was created through the link
+
+
 def test_one_process_drives_a_run_at_a_time(tmp_path: Path) -> None:
     store = RunStore.create(tmp_path, _state("20261206T051700-a1b2c3"))
     store.checkpoint(_state("20261206T051700-a1b2c3"))

@@ -83,19 +83,20 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _safe_dir(path: Path) -> Path:
-    """Create `path` (and its parents) refusing symlinks on the way inside the runs folder. A fresh
-    `.orchestrator-kit/` gets a `.gitignore` of `*`, as the Writer's audit folder does: transcripts hold repository
-    text and stay out of commits when the runs live inside the repository."""
-    top = path.parents[len(RUNS_DIR.parts) - 1] if len(path.parents) >= len(RUNS_DIR.parts) else path
-    fresh = not top.exists() and not top.is_symlink()
-    path.mkdir(parents=True, exist_ok=True)
-    if fresh:
-        with contextlib.suppress(FileExistsError), (top / ".gitignore").open("x", encoding="utf-8") as fh:
-            fh.write("*\n")
-    for part in (path, *path.parents[:3]):
-        if part.is_symlink():
-            raise InputError(f"'{part}' is a symbolic link; the runner keeps its runs only in real folders.")
+def _safe_dir(base: Path, path: Path) -> Path:
+    """Create `path` under `base` one folder at a time, refusing a symbolic link at every step (checked before
+    anything is created through it). A fresh `.orchestrator-kit/` gets a `.gitignore` of `*`, as the Writer's audit
+    folder does: transcripts hold repository text and stay out of commits when the runs live in the repository."""
+    current = base
+    for part in path.relative_to(base).parts:
+        current = current / part
+        if current.is_symlink():
+            raise InputError(f"'{current}' is a symbolic link; the runner keeps its runs only in real folders.")
+        fresh = not current.exists()
+        current.mkdir(exist_ok=True)
+        if fresh and current == base / RUNS_DIR.parts[0]:
+            with contextlib.suppress(FileExistsError), (current / ".gitignore").open("x", encoding="utf-8") as fh:
+                fh.write("*\n")
     return path
 
 
@@ -115,8 +116,11 @@ class RunStore:
         store = cls(base, state.run_id)
         if store.dir.exists():
             raise InputError(f"The run folder {store.dir} exists already.")
-        _safe_dir(store.dir)
-        store.lock()
+        try:
+            _safe_dir(base, store.dir)
+            store.lock()
+        except OSError as exc:
+            raise InputError(f"Cannot create the run folder {store.dir}: {exc.strerror or exc}") from None
         return store
 
     @classmethod
