@@ -34,6 +34,7 @@ from typing import Any
 from ..models import Cache, Evidence, Job, Matrix, Severity, Step, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import Span, Tagged, YMap, YSeq, scalar_text, string_list
+from ._gitlab_rules import ManualMode, RuleView, manual_mode
 from .base import DetectContext, Wants, detector, finalizer
 
 # Top-level keys that configure the pipeline rather than define a job (GitLab CI YAML reference, "Global keywords";
@@ -611,6 +612,12 @@ class _Reader:
         path = evidence.path
         needs, declared = self.needs(name, node, evidence)
         manual, allow_failure, blocking = self.manual(node)
+        attributes: dict[str, str] = {}
+        if manual:
+            mode, conditions = self.manual_mode(node)
+            attributes["manual"] = mode
+            if mode == "sometimes":
+                attributes["manual_when"] = self.ctx.redact(" | ".join(conditions), path)
         return Job(
             id=name,
             stage=scalar_text(self.deref(node.get("stage", node.get("type")))) or "test",
@@ -630,6 +637,7 @@ class _Reader:
             steps=self.steps(name, node),
             uses=self.trigger(node),
             extends=self.extends_of(self.top[name]),
+            attributes=attributes,
             evidence=evidence,
         )
 
@@ -656,11 +664,42 @@ class _Reader:
                     names.append(job)
         return list(dict.fromkeys(names)), True
 
+    def variables_of(self, node: YMap) -> dict[str, str]:
+        """The variables a job gets from the file (global `variables:`, then its own, `extends` merged in)."""
+        known: dict[str, str] = {}
+        for source in (self.deref(self.top.get("variables")), self.deref(node.get("variables"))):
+            if not isinstance(source, dict):
+                continue
+            for key, value in source.items():
+                value = self.deref(value)
+                if isinstance(value, dict):
+                    value = self.deref(value.get("value"))
+                text = scalar_text(value)
+                if isinstance(key, str) and text is not None:
+                    known[key] = text
+        return known
+
+    def manual_mode(self, node: YMap) -> tuple[ManualMode, list[str]]:
+        """always / sometimes (which conditions) / never: see `_gitlab_rules`."""
+        rules = self.rules(node.get("rules"))
+        job_when = scalar_text(self.deref(node.get("when"))) or "on_success"
+        if not rules:
+            return ("always" if job_when == "manual" else "never"), []
+        # A rule without `when` uses the job's `when` (GitLab CI YAML reference, `rules:when`).
+        views = [RuleView(condition=scalar_text(self.deref(r.node.get("if"))),
+                          other_clauses="changes" in r.node or "exists" in r.node,
+                          when=r.text("when") or job_when) for r in rules]
+        return manual_mode(views, self.variables_of(node))
+
     def manual(self, node: YMap) -> tuple[bool, bool, bool | None]:
         """(manual, allow_failure, blocking) under GitLab's defaults: `when: manual` on the job allows failure
-        unless told otherwise (so it does not block); `when: manual` in a rule does not allow failure."""
+        unless told otherwise (so it does not block); `when: manual` in a rule does not allow failure. A manual
+        rule that can never be the first to match (see `manual_mode`) does not make the job manual."""
         explicit = _allow_failure(self.deref(node.get("allow_failure")))
+        mode, _conditions = self.manual_mode(node)
         manual_rule = next((r for r in self.rules(node.get("rules")) if r.when == "manual"), None)
+        if mode == "never":
+            return False, bool(explicit), None
         if manual_rule is not None:
             in_rule = _allow_failure(manual_rule.node.get("allow_failure"))
             allow = in_rule if in_rule is not None else explicit if explicit is not None else False
