@@ -171,3 +171,15 @@ def test_a_pipeline_name_in_the_truth_must_match_but_no_name_is_a_wildcard():
 def test_counts_are_none_when_nothing_was_expected_or_found():
     assert Counts().recall is None and Counts().precision is None
     assert Counts(tp=0, fp=2).precision == 0.0 and Counts(fn=1).recall == 0.0
+
+
+def test_an_unexpected_diagnostic_is_a_false_positive_and_an_expected_one_a_hit():
+    from orchestrator_kit.models import Diagnostic
+
+    false_alarm = Diagnostic(path="Makefile", line=12, reason="overriding recipe", detector="make")
+    result = score(inventory(diagnostics=[false_alarm]))
+    assert result.by_kind["diagnostic"].fp == 1 and result.by_detector["make"].precision == 0.5
+    truth = {**TRUTH, "diagnostics": [{"path": "Makefile", "line": 12, "detector": "make", "about": "recipe"}]}
+    matched = score(inventory(diagnostics=[false_alarm]), truth)
+    assert matched.by_kind["diagnostic"].tp == 1 and matched.details == 1.0
+    assert score(inventory(), truth).by_kind["diagnostic"].fn == 1

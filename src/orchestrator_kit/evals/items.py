@@ -89,6 +89,9 @@ def expected_items(truth: Truth) -> list[Item]:
     for i in truth.infrastructure:
         items.append(Item("infrastructure", INFRA_DETECTOR.get(i.kind, i.kind), (i.kind, i.path, i.name), i.path,
                           i.line, i.optional))
+    for d in truth.diagnostics:
+        items.append(Item("diagnostic", d.detector or "diagnostics", (d.path,), d.path, d.line, d.optional,
+                          detail=d.about or None))
     for o in truth.opportunities:
         items.append(Item("opportunity", "opportunities", (o.kind,), o.path, None, o.optional, paths=(o.path,)))
     return items
@@ -137,6 +140,8 @@ def found_items(inventory: Inventory, matrix: OpportunityMatrix | None = None) -
     for i in inventory.infrastructure:
         items.append(Item("infrastructure", INFRA_DETECTOR.get(i.kind, i.kind), (i.kind, i.path, i.name),
                           i.evidence.path, i.evidence.line_start))
+    for d in inventory.diagnostics:
+        items.append(Item("diagnostic", d.detector or "diagnostics", (d.path,), d.path, d.line, detail=d.reason))
     if matrix is not None:
         for o in matrix.opportunities:
             paths = tuple(dict.fromkeys(e.path for e in o.evidence))

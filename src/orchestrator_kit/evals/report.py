@@ -21,6 +21,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "tasks": ("task",),
     "procedures": ("procedure", "command", "automation-link"),
     "infra": ("infrastructure",),
+    "diagnostics": ("diagnostic",),
     "opportunities": ("opportunity",),
 }
 

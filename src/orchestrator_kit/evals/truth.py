@@ -3,7 +3,9 @@
 Every expected item names what identifies it (kind, identity, evidence path) and, where the author counted it, the
 line its evidence starts on. `optional: true` marks a judgement call: found, it is neither a hit nor a false
 positive; missed, it is not a miss. `forbidden` lists what must never be reported (vendored or fixture items,
-injected instructions) and the planted secrets that must never appear in any output.
+injected instructions) and the planted secrets that must never appear in any output. `diagnostics` lists the
+problems a scan must report; every other diagnostic counts as a false positive (issue 18: diagnostics people can
+trust).
 
 `load_truth(path)` validates the file on load and raises `InputError` with a one-line message naming the file and
 the field (`pipelines[0].jobs[2].needs: ...`).
@@ -27,7 +29,7 @@ MAX_TRUTH_BYTES = 1024 * 1024
 
 ItemKind = Literal[
     "pipeline", "job", "need", "trigger", "gate", "schedule", "task", "procedure", "command", "automation-link",
-    "infrastructure", "opportunity",
+    "infrastructure", "diagnostic", "opportunity",
 ]
 ITEM_KINDS: tuple[str, ...] = ItemKind.__args__  # type: ignore[attr-defined]
 
@@ -100,6 +102,14 @@ class InfraTruth(Expected):
     name: str = Field(min_length=1)
 
 
+class DiagnosticTruth(Expected):
+    """A problem the scan must report (an invalid file, a broken reference): any other diagnostic is a false one."""
+
+    path: str = Field(min_length=1)
+    detector: str | None = None
+    about: str = Field(default="", description="Text the reported reason must contain (case-insensitive).")
+
+
 class HistoryTruth(TruthModel):
     """Facts of the built git history, compared exactly."""
 
@@ -162,6 +172,7 @@ class Truth(TruthModel):
     tasks: list[TaskTruth] = Field(default_factory=list)
     procedures: list[ProcedureTruth] = Field(default_factory=list)
     infrastructure: list[InfraTruth] = Field(default_factory=list)
+    diagnostics: list[DiagnosticTruth] = Field(default_factory=list)
     history: HistoryTruth | None = None
     opportunities: list[OpportunityTruth] = Field(default_factory=list)
     forbidden: Forbidden = Field(default_factory=Forbidden)
