@@ -13,3 +13,9 @@ resource "aws_db_instance" "this" {
   allocated_storage   = 50
   skip_final_snapshot = false
 }
+
+# The storage size in GB ("Größe" in the German runbook this module came from).
+variable "größe" {
+  type    = number
+  default = 50
+}
