@@ -165,7 +165,8 @@ class Pipeline(Model):
 # ---------------------------------------------------------------- task runners
 
 TaskRunner = Literal[
-    "make", "just", "task", "npm", "pyproject", "poe", "hatch", "pdm", "tox", "nox", "pre-commit", "script"
+    "make", "just", "task", "npm", "pyproject", "poe", "hatch", "pdm", "tox", "nox", "pre-commit", "script",
+    "gradle", "maven", "cargo", "rake", "composer", "dotnet",
 ]
 
 
