@@ -9,11 +9,10 @@ Invocation: `composer run-script name`.
 
 from __future__ import annotations
 
-import json
 import re
 
 from ..repo import FileText
-from ._locate import json_key_line
+from ._locate import json_key_line, json_object
 from .base import DetectContext, Wants, detector
 
 _EVENT = re.compile(r"^(?:pre|post)-[a-z-]+$")
@@ -22,13 +21,9 @@ COMPOSER_FILES = Wants(names=frozenset({"composer.json"}))
 
 @detector("composer", wants=COMPOSER_FILES)
 def detect_composer(ctx: DetectContext, file: FileText) -> None:
-    try:
-        data = json.loads(file.text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        ctx.diagnostic(file.path, f"invalid JSON: {exc}", line=getattr(exc, "lineno", None))
-        return
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    if not isinstance(scripts, dict):
+    data = json_object(ctx, file)
+    scripts = data.get("scripts") if data is not None else None
+    if data is None or not isinstance(scripts, dict):
         return
     descriptions = data.get("scripts-descriptions")
     descriptions = descriptions if isinstance(descriptions, dict) else {}

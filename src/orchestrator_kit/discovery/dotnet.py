@@ -10,11 +10,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from ..repo import FileText
-from ._locate import json_key_line
+from ._locate import json_key_line, json_object
 from .base import DetectContext, Wants, detector
 
 _TARGET = re.compile(r"<Target\b([^>]*?)(/?)>", re.DOTALL)
@@ -33,13 +32,9 @@ def detect_dotnet(ctx: DetectContext, file: FileText) -> None:
 
 
 def _tools(ctx: DetectContext, file: FileText) -> None:
-    try:
-        data = json.loads(file.text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        ctx.diagnostic(file.path, f"invalid JSON: {exc}", line=getattr(exc, "lineno", None))
-        return
-    tools = data.get("tools") if isinstance(data, dict) else None
-    if not isinstance(tools, dict):
+    data = json_object(ctx, file)
+    tools = data.get("tools") if data is not None else None
+    if data is None or not isinstance(tools, dict):
         return
     lines = file.lines
     for package, spec in tools.items():
