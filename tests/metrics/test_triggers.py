@@ -18,7 +18,7 @@ import pytest
 
 from orchestrator_kit import scan
 from orchestrator_kit.metrics import collect_metrics
-from orchestrator_kit.metrics.triggers import matches, paths_selected
+from orchestrator_kit.metrics.triggers import condition_reach, matches, paths_selected
 
 from ..conftest import git
 from .conftest import Scripted
@@ -61,6 +61,22 @@ WORKFLOWS = {
             runs-on: ubuntu-latest
             steps:
               - run: echo publish
+        """,
+    ".github/workflows/deploy.yml": """\
+        name: Deploy
+        on: [push, pull_request]
+        jobs:
+          test:
+            runs-on: ubuntu-latest
+            steps:
+              - run: pytest
+          production:
+            needs: test
+            if: github.ref == 'refs/heads/main'
+            environment: production
+            runs-on: ubuntu-latest
+            steps:
+              - run: make deploy
         """,
     ".github/workflows/monthly.yml": """\
         name: Monthly
@@ -135,6 +151,40 @@ def test_tags_manual_dispatch_and_cron(runs):
     # The 1st of a month OR a Monday, in a 365-day year starting on a Monday: 53 Mondays + 12 firsts - 2 firsts
     # that are Mondays (January and October).
     assert monthly.measure == "cron" and monthly.per_year and monthly.expected == 63
+    assert monthly.basis.endswith("(day of month and day of week both restricted: either one matching fires it)")
+
+
+def test_a_gate_counts_only_the_runs_that_reach_it(runs):
+    deploy = runs[".github/workflows/deploy.yml"]
+    push = next(t for t in deploy.triggers if t.event == "push")
+    # Every branch: main's six first-parent commits, plus f1 f2 (feature) and r1 (release/1.0).
+    assert push.expected == 9
+    [gate] = deploy.gates
+    assert gate.job == "production" and gate.condition == "github.ref == 'refs/heads/main'"
+    # Only pushes to main reach it (a pull request's ref is never refs/heads/main): m1..m6.
+    assert [(t.event, t.expected) for t in gate.triggers] == [("push", 6)]
+    assert "branches ['main']" in gate.basis
+
+
+@pytest.mark.parametrize(("condition", "branches", "tags", "kinds"), [
+    (None, None, False, None),
+    ("github.ref == 'refs/heads/main'", ("main",), False, {"push", "schedule", "manual"}),
+    ("startsWith(github.ref, 'refs/tags/v')", None, True, {"push", "tag", "release"}),
+    ("github.event_name == 'push' && github.ref_name == 'release'", ("release",), False, {"push"}),
+    ('rules: if $CI_COMMIT_TAG -> manual | if $CI_COMMIT_BRANCH == "main" -> never; when: manual', None, True,
+     {"push", "tag", "release"}),
+    ("rules: if $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", ("main",), False, {"push", "schedule", "manual"}),
+    ("only: main, tags", ("main",), True, {"push", "schedule", "manual", "tag", "release"}),
+])
+def test_job_conditions(condition, branches, tags, kinds):
+    reach = condition_reach(condition, "main")
+    assert (reach.branches, reach.tags, set(reach.kinds) if reach.kinds is not None else None) == (
+        branches, tags, kinds)
+
+
+def test_a_condition_not_understood_lets_everything_through():
+    reach = condition_reach("always() && inputs.go", "main")
+    assert not reach.understood and reach.branches is None and reach.kinds is None
 
 
 @pytest.mark.parametrize(("name", "patterns", "expected"), [

@@ -280,15 +280,16 @@ def _tags(root: Path) -> tuple[list[TagRef], list[SkippedTag], Diagnostic | None
         if len(parts) != 6:
             continue
         name, kind, sha, peeled_kind, peeled, when = parts
+        if kind not in ("commit", "tag") or (kind == "tag" and peeled_kind not in ("commit", "tag")):
+            skipped.append(SkippedTag(name=name, reason=f"points at a {peeled_kind or kind}, not a commit"))
+            continue
         if not when.strip().lstrip("-").isdigit():
             skipped.append(SkippedTag(name=name, reason="the tag has no date"))
             continue
         if kind == "commit" or (kind == "tag" and peeled_kind == "commit"):
             tags.append(TagRef(name=name, commit=sha if kind == "commit" else peeled, time=int(when)))
-        elif kind == "tag" and peeled_kind == "tag":
-            nested.append((name, sha, int(when)))
         else:
-            skipped.append(SkippedTag(name=name, reason=f"points at a {peeled_kind or kind}, not a commit"))
+            nested.append((name, sha, int(when)))
     if nested:
         tags_of_tags, problems = _peel(root, nested)
         tags.extend(tags_of_tags)

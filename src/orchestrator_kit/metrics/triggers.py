@@ -20,7 +20,8 @@ What is counted, per trigger (the result's `basis` repeats it):
 * **a job that waits for a person** (a manual job, or a deploy to a production environment): the runs that
   reach it. Its condition (or the nearest condition among the jobs it needs) is read for branch names
   (`refs/heads/X`, `github.ref_name == 'X'`, `$CI_COMMIT_BRANCH == "X"`, GitLab `only: X`; the default branch
-  for `$CI_DEFAULT_BRANCH`), tags (`refs/tags`, `$CI_COMMIT_TAG`) and event names; only the triggers it lets
+  for `$CI_DEFAULT_BRANCH`), tags (`refs/tags`, `$CI_COMMIT_TAG`) and event names (GitLab rules that end in
+  `-> never` are left out: they keep runs away); only the triggers it lets
   through count, restricted to those branches. A condition not understood lets every trigger through, and the
   basis says so.
 
@@ -42,7 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..cron import CronError, runs_per_year
+from ..cron import CronError, parse_cron, runs_per_year
 from ..gitsafe import git_command, git_env, run_git
 from ..models import Diagnostic, Job, Pipeline, Trigger
 from .models import GateRuns, PipelineRuns, TriggerRuns
@@ -331,9 +332,11 @@ def trigger_runs(pipeline: Pipeline, trigger: Trigger, history: History | None) 
             runs = None
         if runs is None:
             return TriggerRuns(**common, measure="unknown", basis=f"cron '{trigger.cron}' has no yearly count")
+        spec = parse_cron(trigger.cron or "")
+        either = " (day of month and day of week both restricted: either one matching fires it)" if not (
+            spec.day.any or spec.weekday.any) else ""
         return TriggerRuns(**common, measure="cron", per_year=True, low=runs, expected=runs, high=runs,
-                           basis=f"cron '{trigger.cron}': {runs} firing times in a 365-day year (day-of-month "
-                                 "and day-of-week both restricted: either matches)")
+                           basis=f"cron '{trigger.cron}': {runs} firing times in a 365-day year{either}")
     if trigger.kind == "reusable":
         return TriggerRuns(**common, measure="called", basis="runs when another pipeline calls it (see called_by)")
     if history is None or history.window is None:
@@ -395,6 +398,9 @@ def condition_reach(condition: str | None, default_branch: str | None) -> Reach:
     """Read a job condition for the branches, tags and events it requires (see the module docstring)."""
     if not condition:
         return Reach(None, False, None, True)
+    # GitLab rules: a rule that ends in `-> never` keeps those runs out; read only the rules that let runs in.
+    condition = " | ".join(part for part in condition.split(" | ") if not part.split(";")[0].rstrip().endswith(
+        "-> never"))
     branches = [*_BRANCH_REF.findall(condition), *_BRANCH_EQ.findall(condition)]
     if _DEFAULT_BRANCH.search(condition) and default_branch:
         branches.append(default_branch)
@@ -404,7 +410,7 @@ def condition_reach(condition: str | None, default_branch: str | None) -> Reach:
         branches.extend(w for w in words if w not in ("tags", "branches", "merge_requests", "schedules", "web",
                                                       "api", "triggers", "pipelines", "pushes"))
     kinds = {_EVENT_KINDS.get(a or b, "other") for a, b in _EVENT.findall(condition)}
-    tags = bool(_TAGS.search(condition))
+    tags = bool(_TAGS.search(condition)) or bool(only and "tags" in only.group(1).replace(",", " ").split())
     understood = bool(branches or kinds or tags)
     if not understood:
         return Reach(None, False, None, False)

@@ -98,19 +98,33 @@ def _trigger_estimate(trigger: TriggerRuns, settings: OpportunitySettings
                                  f"days = {expected:.1f}/year")
 
 
+def not_counted(triggers: list[TriggerRuns], settings: OpportunitySettings) -> str:
+    """Why some triggers add nothing: git does not record them, or their window is too short to annualize."""
+    unknown = sorted({t.event for t in triggers if t.measure == "unknown"})
+    short = [t for t in triggers if t.measure == "git" and t.expected is not None
+             and (not t.window_days or t.window_days < settings.min_window_days)]
+    parts = []
+    if unknown:
+        parts.append(f"{', '.join(unknown)} (git does not record these runs)")
+    if short:
+        parts.append("; ".join(f"{t.event} ({t.expected:g} in {t.window_days or 0:g} days of history: under "
+                               f"{settings.min_window_days:g} days, not annualized)" for t in short))
+    return "; ".join(parts)
+
+
 def combine(triggers: list[TriggerRuns], settings: OpportunitySettings, extra: list[tuple[float, float, float, str]]
             | None = None, what: str = "runs") -> Estimate | None:
     """The sum of the counted triggers (and `extra` terms), or None when none is counted."""
     parts = [p for p in (_trigger_estimate(t, settings) for t in triggers) if p is not None] + list(extra or [])
-    unknown = [t.event for t in triggers if _trigger_estimate(t, settings) is None and t.measure != "called"]
     if not parts:
         return None
     low = sum(p[0] for p in parts)
     value = sum(p[1] for p in parts)
     high = sum(p[2] for p in parts)
     basis = "; ".join(p[3] for p in parts)
-    if unknown:
-        basis += f"; not counted ({', '.join(sorted(set(unknown)))}: git does not record these {what})"
+    missing = not_counted(triggers, settings)
+    if missing:
+        basis += f"; not counted: {missing}"
     windows = [t.window_days for t in triggers if t.measure == "git" and t.window_days]
     return Estimate(value=round(value, 2), low=round(low, 2), high=round(high, 2), basis=basis, assumption=False,
                     window_days=max(windows) if windows else None)
@@ -139,10 +153,12 @@ def pipeline_frequency(pipeline_id: str, runs: Mapping[str, PipelineRuns], rates
     counted = combine(entry.triggers, settings, extra)
     if counted is not None:
         return counted
-    events = ", ".join(sorted({t.event for t in entry.triggers})) or "no trigger"
-    return assumed(settings.manual_runs_per_year,
-                   f"{settings.manual_runs_per_year:g} runs a year: started by {events}, which git does not record",
-                   settings)
+    missing = not_counted(entry.triggers, settings) or "no trigger"
+    if any(t.measure == "git" for t in entry.triggers):
+        return assumed(settings.pushes_per_year, f"{settings.pushes_per_year:g} runs a year; not counted: {missing}",
+                       settings)
+    return assumed(settings.manual_runs_per_year, f"{settings.manual_runs_per_year:g} runs a year; not counted: "
+                                                  f"{missing}", settings)
 
 
 def gate_frequency(pipeline_id: str, job: str, runs: Mapping[str, PipelineRuns], rates: Rates,
@@ -155,6 +171,11 @@ def gate_frequency(pipeline_id: str, job: str, runs: Mapping[str, PipelineRuns],
     counted = combine(gate.triggers, settings)
     if counted is not None:
         return counted.model_copy(update={"basis": f"runs that reach '{job}' ({gate.basis}): {counted.basis}"})
-    return assumed(settings.manual_runs_per_year,
-                   f"{settings.manual_runs_per_year:g} runs a year reach '{job}' ({gate.basis}; started by hand or "
-                   "by events git does not record)", settings)
+    if not gate.triggers:
+        return assumed(settings.manual_runs_per_year, f"{settings.manual_runs_per_year:g} runs a year reach "
+                                                      f"'{job}' ({gate.basis}; no trigger lets runs through)", settings)
+    git = [t for t in gate.triggers if t.measure == "git"]
+    fallback = settings.manual_runs_per_year if not git else settings.release_runs_per_year if all(
+        t.kind in ("tag", "release") for t in git) else settings.pushes_per_year
+    return assumed(fallback, f"{fallback:g} runs a year reach '{job}' ({gate.basis}); not counted: "
+                             f"{not_counted(gate.triggers, settings)}", settings)
