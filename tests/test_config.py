@@ -66,3 +66,14 @@ def test_huge_or_hostile_files(tmp_path):
     os.symlink(outside, tmp_path / ".orchestrator-kit.toml")
     with pytest.raises(ConfigError, match="cannot be read"):
         load_config(tmp_path)
+
+
+def test_the_readme_example_is_valid():
+    from pathlib import Path
+
+    from orchestrator_kit.config import parse_config
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n[opportunities]", 1)[1].split("```", 1)[0]
+    config = parse_config("[opportunities]" + block, ".orchestrator-kit.toml")
+    assert config.opportunities.release_runs_per_year == 24 and config.opportunities.effort_hours_per_complexity == 3
