@@ -43,8 +43,8 @@ def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str) -> t
     opportunity = opportunity_by_id(matrix, opportunity_id)
     targets = GENERATORS.get(opportunity.kind)
     if targets is not None and kind not in targets:
-        raise InputError(f"Opportunity {opportunity_id} is a {opportunity.kind}: generate {' or '.join(targets)} "
-                         f"from it, not {kind}.")
+        raise InputError(f"Opportunity {opportunity_id} is a {opportunity.kind.replace('-', ' ')}: generate "
+                         f"{' or '.join(targets)} from it, not {kind}.")
     if opportunity.kind == "manual-procedure":
         return "procedure", {"procedure": opportunity.related[0], "target": kind}
     if opportunity.kind in ("unautomated-task", "unscheduled-recurring-work"):
