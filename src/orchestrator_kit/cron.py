@@ -141,7 +141,7 @@ def parse_cron(expression: str) -> CronSpec:
             fields.append(_parse_field(part, index))
         except CronError as exc:
             raise CronError(f"{_FIELDS[index][0]} field '{part}': {exc}") from None
-    return CronSpec(text, *fields)
+    return CronSpec(text, fields[0], fields[1], fields[2], fields[3], fields[4])
 
 
 def _clock(hour: int, minute: int) -> str:

@@ -7,11 +7,11 @@ a path relative to the repository root and a 1-based, inclusive line range.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Final = "1"
 
 
 class Model(BaseModel):

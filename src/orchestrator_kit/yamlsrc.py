@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 try:
-    _BaseLoader: type = yaml.CSafeLoader  # type: ignore[attr-defined]
+    _BaseLoader: Any = yaml.CSafeLoader  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
@@ -41,7 +41,7 @@ class YMap(dict):  # type: ignore[type-arg]
     key_spans: dict[Any, Span]
 
     def key_span(self, key: Any, default: Span | None = None) -> Span:
-        spans = getattr(self, "key_spans", {})
+        spans: dict[Any, Span] = getattr(self, "key_spans", {})
         return spans.get(key, default or self.span)
 
     def key_line(self, key: Any) -> int:
@@ -70,7 +70,7 @@ class Tagged:
         return f"{self.tag} {self.value}"
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.source_lines = stream.split("\n")

@@ -40,4 +40,5 @@ RoundTripDumper.add_representer(str, represent_str)
 
 def dump(data: Any, **options: Any) -> str:
     """`yaml.safe_dump(data, **options)`, except that every string reads back unchanged."""
-    return yaml.dump(data, Dumper=RoundTripDumper, **options)
+    text: str = yaml.dump(data, Dumper=RoundTripDumper, **options)
+    return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -128,7 +129,7 @@ class ProgressReporter:
         self.bar: object | None = None
         self.task: object | None = None
 
-    def __enter__(self) -> object:
+    def __enter__(self) -> Callable[[int, int], None] | None:
         if self.wanted is False or (self.wanted is None and not sys.stderr.isatty()):
             return None
         return self.update

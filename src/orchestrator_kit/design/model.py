@@ -15,11 +15,11 @@ Terminal states are `succeed` and `fail`; every other state must say where it go
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Final = "1"
 
 # The catch-all error name and the timeout error, as ASL spells them (docs.aws.amazon.com/step-functions,
 # "Error names"). States.TaskFailed matches every error except States.Timeout.

@@ -300,16 +300,16 @@ def pack(
     # The estimates are upper bounds (the envelope's cursor is gone on the last page; tokens merge across items):
     # add the next items one at a time while the measured page still fits.
     for _ in range(TOP_UP):
-        name = next((n for n, items in sections if starts[n] + taken[n] < len(items)), None)
-        if name is None:
+        grow = next((n for n, items in sections if starts[n] + taken[n] < len(items)), None)
+        if grow is None:
             break
-        taken[name] += 1
+        taken[grow] += 1
         trial = result()
         if not fits(render(trial), max_tokens):
-            taken[name] -= 1
+            taken[grow] -= 1
             break
         page = trial
-        order.append(name)
+        order.append(grow)
     pending = [name for name, items in sections if starts[name] < len(items)]
     if not order and pending:
         first = pending[0]

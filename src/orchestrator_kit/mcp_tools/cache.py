@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ..gitsafe import run_git
 from ..models import Inventory
@@ -138,7 +139,7 @@ class ScanCache:
 
     def _scan(self, folder: Path, progress: ProgressFn | None, include_fixtures: bool,
               within: Path | None = None) -> Inventory:
-        extra = {"include_fixtures": True} if include_fixtures else {}
+        extra: dict[str, Any] = {"include_fixtures": True} if include_fixtures else {}
         if self._scanner is not None:
             return self._scanner(folder, max_file_bytes=self.max_file_bytes, progress=progress, **extra)
         from ..repo import Workspace

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from ..automation.results import Finding as ValidatorFinding
 from ..design import service
-from ..design.simulate import Scenario, SimulationSummary
+from ..design.simulate import FaultKind, Scenario, SimulationSummary
 from ..design.validate import Finding
 from .budget import SectionPage, pack_model
 from .inventory import Out
@@ -93,15 +93,16 @@ class DesignSimulation(Out):
 
 
 def simulate(
-    state: ServerState, design: DesignInput, *, faults: list[str] | None = None, steps: list[str] | None = None,
-    decisions: dict[str, str] | None = None, only_inconsistent: bool = False, include_trace: bool = False,
+    state: ServerState, design: DesignInput, *, faults: Sequence[FaultKind] | None = None,
+    steps: list[str] | None = None, decisions: dict[str, str] | None = None, only_inconsistent: bool = False,
+    include_trace: bool = False,
     max_tokens: int, cursor: str | None = None, work: Work = NO_WORK,
 ) -> DesignSimulation:
     options = (faults, steps, decisions, only_inconsistent, include_trace)
     version = _version(design, "simulate", *options)
     report = _memo(state, ("simulate", version), lambda: in_background(work, lambda: service.simulate_workflow_failures(
-        design, faults=faults, steps=steps, decisions=decisions, only_inconsistent=only_inconsistent,  # type: ignore[arg-type]
-        include_trace=include_trace, limit=None), "simulating failures"))
+        design, faults=list(faults) if faults is not None else None, steps=steps, decisions=decisions,
+        only_inconsistent=only_inconsistent, include_trace=include_trace, limit=None), "simulating failures"))
     page = DesignSimulation(
         design=report.design, happy_path=report.happy_path, summary=report.summary,
         total_scenarios=report.total_scenarios, scenarios=report.scenarios, sections=[], next_cursor=None,
@@ -132,7 +133,7 @@ def render(
 ) -> DesignText:
     version = _version(design, "render", kind)
     diagram = _memo(state, ("render", version), lambda: service.render_workflow_diagram(design, kind=kind))
-    page = DesignText(design=diagram.design, format=f"mermaid-{kind}",  # type: ignore[arg-type]
+    page = DesignText(design=diagram.design, format="mermaid-saga" if kind == "saga" else "mermaid-state",
                       lines=diagram.mermaid.splitlines(), sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="render_workflow_diagram", version=version, max_tokens=max_tokens,
                       cursor=cursor, wrap=_with_sections)
@@ -200,7 +201,7 @@ def import_asl(
                       cursor=cursor, wrap=_with_sections)
 
 
-def _with_sections(page: Any, sections: list[SectionPage], next_cursor: str | None) -> Any:
+def _with_sections(page: T, sections: list[SectionPage], next_cursor: str | None) -> T:
     return page.model_copy(update={"sections": sections, "next_cursor": next_cursor})
 
 

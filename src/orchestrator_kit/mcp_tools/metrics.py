@@ -17,7 +17,7 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field
 
@@ -237,6 +237,6 @@ def opportunity_matrix(
         matrix, OPPORTUNITY_LISTS, kind=f"opportunity_matrix:{kind or ''}", version=version,
         max_tokens=max_tokens, cursor=cursor,
         wrap=lambda page, sections, next_cursor: OpportunityPage(
-            repository=str(folder), matrix=page, kind=kind, total=total,  # type: ignore[arg-type]
+            repository=str(folder), matrix=page, kind=cast("OpportunityKind | None", kind), total=total,
             generate_with=GENERATORS, sections=sections, next_cursor=next_cursor),
     )

@@ -26,8 +26,8 @@ try:  # Python 3.11+ keeps the parser private; its interface has not changed sin
     import re._parser as sre_parse  # type: ignore[import-not-found]
     from re._constants import MAXREPEAT  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - older layouts
-    import sre_parse  # type: ignore[no-redef]
-    from sre_constants import MAXREPEAT  # type: ignore[no-redef]
+    import sre_parse
+    from sre_constants import MAXREPEAT
 
 MAX_PATTERN_CHARS = 500
 MAX_REPEAT = 1000

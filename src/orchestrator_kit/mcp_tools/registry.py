@@ -140,7 +140,7 @@ class ToolRegistry:
             if read_only and spec.writes:
                 continue
             tool = self._built.get(spec.name)
-            if tool is None or tool.fn.__wrapped__ is not spec.fn:
+            if tool is None or getattr(tool.fn, "__wrapped__", None) is not spec.fn:
                 if cache is None:
                     cache = schemas.load()
                 tool = build_tool(spec, cache)
@@ -191,7 +191,7 @@ def build_tool(spec: ToolSpec, cache: dict[str, Any]) -> Tool:
                              source=fn, skip=[cached["context"]] if cached["context"] else []),
             is_async=False, context_kwarg=cached["context"], annotations=spec.annotations(),
         )
-        tool.fn_metadata.on_ready = functools.partial(verify_cached, spec, tool, ref)
+        tool.fn_metadata.on_ready = functools.partial(verify_cached, spec, tool, ref)  # type: ignore[attr-defined]
         return tool
     tool = Tool.from_function(fn, name=spec.name, title=spec.title, annotations=spec.annotations(),
                               description=description)

@@ -148,7 +148,7 @@ def _constant(fn: Any, argument: str) -> Any:
     """A no-argument function reading `fn(argument)`, for a static resource (the SDK allows no parameters there)."""
 
     def read() -> str:
-        return fn(argument)
+        return str(fn(argument))
 
     read.__name__ = f"read_{argument.replace('-', '_')}"
     return read

@@ -250,7 +250,7 @@ def _stream(
                                 istream=subprocess.PIPE if stdin is not None else None)
     except gitpython.GitCommandNotFound as exc:
         raise OSError(str(exc)) from None
-    proc: subprocess.Popen[bytes] = handle.proc  # type: ignore[attr-defined]
+    proc: subprocess.Popen[bytes] = handle.proc  # type: ignore[assignment]
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
     drain.start()
@@ -265,7 +265,7 @@ def _stream(
         return proc.wait(), "", None
     try:
         while True:
-            chunk = stdout.read1(READ_CHUNK)
+            chunk = stdout.read1(READ_CHUNK)  # type: ignore[attr-defined]  # a BufferedReader: Popen(bufsize=-1)
             if not chunk:
                 break
             seen = len(buffer)

@@ -8,13 +8,13 @@ fields, like the shared models, and carry `schema_version` where they are a top-
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
 from ..models import Diagnostic, Evidence, Inventory, Model
 
-METRICS_SCHEMA_VERSION = "1"
+METRICS_SCHEMA_VERSION: Final = "1"
 
 
 class Formula(Model):

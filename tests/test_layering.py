@@ -1,0 +1,141 @@
+"""The house keeps its shape: which parts of the package may import which, written as data and checked on the source.
+
+A part is a top-level module or package of `orchestrator_kit` (`discovery`, `cli`, `repo`, ...). Every import counts,
+also one inside a function or under TYPE_CHECKING: a lazy import is still a dependency. A new part must be added to
+ALLOWED (with the parts it may import) before it can land, so the arrows are decided, not accumulated.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "orchestrator_kit"
+ROOT = "__init__"  # the package's own __init__ (the version, `scan`)
+
+BASE = {"errors", "models"}  # every part may import these
+# part -> the parts (besides BASE) it may import. Lower layers first; an arrow up is a design decision.
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "models": set(),
+    "usercache": set(),
+    "yamltext": set(),
+    "yamlsrc": set(),
+    "gitsafe": set(),
+    "cron": set(),
+    "jobgraph": set(),
+    "redaction": set(),
+    "repo": {"gitsafe", "redaction"},
+    "config": {"repo"},
+    "samples": {"gitsafe", "yamlsrc"},
+    "testing": set(),  # test doubles shipped with the package (the fake Messages API)
+    # capabilities: each reads the repository and the models; none calls up into service, the faces or the server
+    "discovery": {"cron", "repo", "yamlsrc"},
+    "metrics": {"cron", "discovery", "gitsafe", "jobgraph", "repo", "usercache"},
+    "opportunities": {"metrics", "repo", "config"},
+    "design": {"yamlsrc", "yamltext"},
+    "report": {"jobgraph", "metrics"},
+    # compositions of capabilities
+    "service": {"discovery", "repo"},
+    "assessment": {"discovery", "metrics", "opportunities", "repo"},
+    "automation": {"assessment", "cron", "discovery", "opportunities", "redaction", "repo", "yamlsrc", "yamltext"},
+    "evals": {"assessment", "metrics", "samples", "yamlsrc"},
+    # the MCP adapters and server, the agent, the plugin
+    "mcp_tools": {"assessment", "automation", "design", "gitsafe", "metrics", "repo", "service", "usercache"},
+    "server": {ROOT, "assessment", "automation", "mcp_tools", "repo"},
+    "agent": {"automation", "mcp_tools"},
+    "plugin": {ROOT, "mcp_tools"},
+    "install": {"plugin"},
+    # the faces
+    "cli": {ROOT, "agent", "assessment", "automation", "design", "evals", "install", "metrics", "repo", "report",
+            "samples", "server", "service", "yamlsrc"},
+    "clidoc": {"cli"},
+    "__main__": {"cli"},
+    ROOT: {"repo", "service"},
+}
+# Arrows that exist and should not, each with the reason and where it goes away. Never add one without a reason.
+KNOWN: dict[tuple[str, str], str] = {
+    ("opportunities", "service"): "opportunities.opportunities() composes a scan itself; assessment.assess "
+                                  "replaces it (the module is being rewritten as a package in issue 12)",
+}
+NEVER_IMPORTED_BY_LOWER = {"cli", "server", "clidoc", "__main__"}
+
+
+def part_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ROOT
+
+
+def imports_of(path: Path) -> set[str]:
+    """The orchestrator_kit modules `path` imports (absolute names), anywhere in the file."""
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    module = ".".join(relative.parts)
+    package = module.removesuffix(".__init__") if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("orchestrator_kit")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                target = node.module or ""
+            if not target.startswith("orchestrator_kit"):
+                continue
+            found.add(target)
+            if target == "orchestrator_kit":  # `from . import cli`: the names are parts
+                found |= {f"orchestrator_kit.{a.name}" for a in node.names}
+    return found
+
+
+@functools.cache
+def arrows() -> dict[tuple[str, str], list[str]]:
+    """(from part, to part) -> the files that make the arrow."""
+    known_parts = {p.stem if p.suffix == ".py" else p.name for p in PACKAGE.iterdir()
+                   if (p.suffix == ".py" or (p / "__init__.py").exists()) and p.name != "__init__.py"}
+    found: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        source = part_of(".".join(relative.parts)) if relative.parts[-1] != "__init__" or len(relative.parts) > 2 \
+            else ROOT
+        for target in imports_of(path):
+            to = part_of(target)
+            if to != source and (to in known_parts or to == ROOT):
+                found.setdefault((source, to), []).append(str(path.relative_to(PACKAGE)))
+    return found
+
+
+def test_every_part_is_in_the_table():
+    parts = {source for source, _ in arrows()} | {
+        p.stem if p.suffix == ".py" else p.name for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").exists()}
+    assert sorted(parts - set(ALLOWED)) == [], "add the new part to ALLOWED in tests/test_layering.py"
+
+
+def test_every_import_follows_an_allowed_arrow():
+    wrong = [f"{source} -> {to} ({', '.join(files)})" for (source, to), files in sorted(arrows().items())
+             if to not in BASE and to not in ALLOWED.get(source, set()) and (source, to) not in KNOWN]
+    assert wrong == []
+
+
+def test_no_lower_layer_imports_the_faces_or_the_server():
+    faces = {"cli", "clidoc", "__main__"}
+    wrong = [f"{source} -> {to}" for (source, to) in arrows()
+             if to in NEVER_IMPORTED_BY_LOWER and source not in faces and not (to == "server" and source == "cli")]
+    assert wrong == []
+
+
+def test_known_exceptions_still_exist():
+    """An exception that went away is taken off the list (so the list only shrinks)."""
+    assert [k for k in KNOWN if k not in arrows()] == []
+
+
+def test_lazy_and_type_checking_imports_count():
+    """The check sees what a module imports inside a function and under TYPE_CHECKING, not only at the top."""
+    found = imports_of(PACKAGE / "cli" / "scan.py")
+    assert "orchestrator_kit.assessment" in found  # inside scan_extras()
+    assert "orchestrator_kit.metrics.models" in found  # under TYPE_CHECKING
+    assert "orchestrator_kit.cli.common" in found  # a relative import
+    assert ("cli", "assessment") in arrows()
