@@ -26,15 +26,16 @@ ALLOWED: dict[str, set[str]] = {
     "cron": set(),
     "jobgraph": set(),
     "redaction": set(),
-    "repo": {"gitsafe", "redaction"},
+    "beneath": set(),  # openat2 confinement under repo
+    "repo": {"beneath", "gitsafe", "redaction"},
     "config": {"repo"},
     "samples": {"gitsafe", "yamlsrc"},
     "testing": set(),  # test doubles shipped with the package (the fake Messages API)
     # capabilities: each reads the repository and the models; none calls up into service, the faces or the server
     "discovery": {"cron", "repo", "yamlsrc"},
     "metrics": {"cron", "discovery", "gitsafe", "jobgraph", "repo", "usercache"},
-    "opportunities": {"metrics", "repo", "config"},
-    "design": {"yamlsrc", "yamltext"},
+    "opportunities": {"config", "discovery", "jobgraph", "metrics", "repo"},
+    "design": {"automation", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation
     "report": {"jobgraph", "metrics"},
     # compositions of capabilities
     "service": {"discovery", "repo"},

@@ -29,7 +29,8 @@ RESOLVE_BENEATH = 0x08
 MAX_LINKS = 40
 _SYSCALL_OPENAT2 = {"x86_64": 437, "aarch64": 437, "arm64": 437, "riscv64": 437, "ppc64le": 437, "s390x": 437}
 
-_state = {"openat2": None}  # None: not probed; False: unavailable (ENOSYS, not Linux); True: works
+# None: not probed; False: unavailable (ENOSYS, not Linux); True: works.
+_state: dict[str, bool | None] = {"openat2": None}
 _lock = threading.Lock()
 _libc: ctypes.CDLL | None = None
 

@@ -237,9 +237,9 @@ def ci_work_kinds(inventory: Inventory, pipelines: PipelineMetrics) -> dict[str,
     """kind of work -> how CI is known to do it (a step command, an action, a task a job runs, a job's name)."""
     kinds: dict[str, str] = {}
     for graph in pipelines.pipelines:
-        for job in graph.job_estimates:
-            for kind in job.step_kinds:
-                kinds.setdefault(kind, f"a step of {graph.pipeline}/{job.id}")
+        for estimate in graph.job_estimates:
+            for kind in estimate.step_kinds:
+                kinds.setdefault(kind, f"a step of {graph.pipeline}/{estimate.id}")
     tasks = {t.id: t for t in inventory.tasks}
     runs = ci_task_runs(inventory)
     for task_id in sorted(with_dependencies(inventory, set(runs))):
