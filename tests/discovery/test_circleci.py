@@ -915,3 +915,33 @@ def test_attribute_values_are_redacted(make_repo):
         """})
     context = inventory.pipelines[0].jobs[0].attributes["context"]
     assert "AKIAIOSFODNN7EXAMPLF" not in context and "[REDACTED" in context
+
+
+def test_orb_job_parameters_carry_their_meaning(make_repo):
+    from tests.conftest import run_detectors
+
+    config = """\
+version: 2.1
+orbs:
+  aws-ecs: circleci/aws-ecs@4.0.0
+workflows:
+  deploy:
+    jobs:
+      - aws-ecs/deploy-service-update:
+          name: deploy-staging
+          environment: staging
+          cluster: web-staging
+          family: web
+          context: aws
+      - aws-ecs/deploy-service-update:
+          name: deploy-prod
+          stage: production
+          requires: [deploy-staging]
+"""
+    inventory = run_detectors(make_repo({".circleci/config.yml": config}), "circleci")
+    jobs = {j.id: j for p in inventory.pipelines for j in p.jobs}
+    staging, prod = jobs["deploy-staging"], jobs["deploy-prod"]
+    assert staging.environment == "staging" and prod.environment == "production"
+    assert staging.attributes["parameters"] == "environment=staging; cluster=web-staging; family=web"
+    assert staging.attributes["context"] == "aws"
+    assert prod.attributes["parameters"] == "stage=production"

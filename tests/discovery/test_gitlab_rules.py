@@ -100,3 +100,12 @@ def test_jobs_are_manual_always_sometimes_or_never(make_repo):
         "deploy-prod": (True, "always", None),  # its own variables win over the global ones
         "docs": (True, "always", None),  # a rule without `when` takes the job's `when: manual`
     }
+
+
+def test_dependencies_are_artifact_edges(make_repo):
+    text = ("stages: [build, test]\nbuild:\n  stage: build\n  script: [make]\nunit:\n  stage: test\n"
+            "  dependencies: [build]\n  script: [make test]\nlint:\n  stage: test\n  dependencies: []\n"
+            "  script: [make lint]\n")
+    (pipeline,) = run_detectors(make_repo({".gitlab-ci.yml": text}), "gitlab-ci").pipelines
+    deps = {j.id: j.attributes.get("dependencies") for j in pipeline.jobs}
+    assert deps == {"build": None, "unit": "build", "lint": ""}

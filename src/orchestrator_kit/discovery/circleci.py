@@ -335,6 +335,7 @@ def _workflow_entry(
         "needs_source": "declared" if needs else "none",
         "matrix": matrix,
         "condition": ctx.redact(condition, path) if condition else None,
+        "environment": _target_environment(conf),
     }
     if scalar_text(conf.get("type")) == "approval":
         # A context on an approval job restricts who may approve it (CircleCI "Contexts" guide).
@@ -487,10 +488,34 @@ def _job_body(cfg: _Config, name: str, node: YMap) -> _Body:
     return body
 
 
+# Keys of a workflow entry that configure the entry itself; every other key passes a parameter to the job.
+ENTRY_KEYS = frozenset({"requires", "context", "filters", "name", "matrix", "pre-steps", "post-steps", "type",
+                        "serial-group", "override-with"})
+# Parameters that name where a deploy job deploys (an orb's `environment`, `stage`, `cluster`, ...).
+ENVIRONMENT_PARAMETERS = ("environment", "env", "stage", "target-environment", "deploy-environment", "cluster")
+
+
+def _parameters(conf: YMap) -> dict[str, str]:
+    """The parameters a workflow entry passes to its job (orb jobs take most of their meaning from them)."""
+    found: dict[str, str] = {}
+    for key, value in conf.items():
+        text = scalar_text(value)
+        if isinstance(key, str) and key not in ENTRY_KEYS and text is not None:
+            found[key] = text
+    return found
+
+
+def _target_environment(conf: YMap) -> str | None:
+    parameters = _parameters(conf)
+    return next((parameters[k] for k in ENVIRONMENT_PARAMETERS if parameters.get(k)), None)
+
+
 def _attributes(cfg: _Config, body: _Body, conf: YMap) -> dict[str, str]:
     """Job.attributes from the workflow entry's settings (`conf`) and the job definition's `body`; a key is
-    set only when the file writes it."""
+    set only when the file writes it. `parameters` lists what the entry passes to the job (`k=v; ...`)."""
+    parameters = _parameters(conf)
     found: dict[str, str | None] = {
+        "parameters": "; ".join(f"{k}={v}" for k, v in parameters.items()) or None,
         "context": _context(cfg, conf),
         "parallelism": body.parallelism,
         "resource_class": body.resource_class,

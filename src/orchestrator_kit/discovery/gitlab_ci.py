@@ -613,6 +613,10 @@ class _Reader:
         needs, declared = self.needs(name, node, evidence)
         manual, allow_failure, blocking = self.manual(node)
         attributes: dict[str, str] = {}
+        dependencies = self.deref(node.get("dependencies"))
+        if isinstance(dependencies, list):
+            # Whose artifacts the job downloads (`dependencies: []`: none): an edge of data, not of order.
+            attributes["dependencies"] = ", ".join(n for n in (scalar_text(self.deref(d)) for d in dependencies) if n)
         if manual:
             mode, conditions = self.manual_mode(node)
             attributes["manual"] = mode
