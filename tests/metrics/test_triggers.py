@@ -203,6 +203,12 @@ def test_glob_matching(name, patterns, expected):
     assert matches(name, patterns) is expected
 
 
+@pytest.mark.parametrize("pattern", ["a[]b", "[", "]", "(", "a{1,", "\\", "[^]", "*" * 5000, "?[!x]" * 200])
+def test_hostile_patterns_never_raise(pattern):
+    assert matches(pattern, [pattern]) in (True, False)
+    assert matches("src/x.py", [pattern, "!" + pattern]) in (True, False)
+
+
 def test_path_filters_on_an_empty_commit():
     assert paths_selected([], None, None)
     assert not paths_selected([], ["src/**"], None)

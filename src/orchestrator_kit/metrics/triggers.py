@@ -39,7 +39,7 @@ import re
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -91,7 +91,10 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(ch))
         i += 1
-    return re.compile("".join(out) + r"\Z")
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error:  # e.g. an empty class `[]`: the pattern then matches only itself, literally
+        return re.compile(re.escape(pattern) + r"\Z")
 
 
 def matches(name: str, patterns: Sequence[str]) -> bool:
@@ -206,9 +209,10 @@ def first_parent_chain(tip: str, commits: Mapping[str, CommitPaths]) -> list[Com
     return chain
 
 
-def reachable(tip: str, commits: Mapping[str, CommitPaths]) -> set[str]:
+def reachable(tips: Iterable[str], commits: Mapping[str, CommitPaths]) -> set[str]:
+    """Every commit read that one of `tips` reaches (one walk for all of them)."""
     seen: set[str] = set()
-    stack = [tip]
+    stack = list(tips)
     while stack:
         sha = stack.pop()
         if sha in seen or sha not in commits:
@@ -218,20 +222,23 @@ def reachable(tip: str, commits: Mapping[str, CommitPaths]) -> set[str]:
     return seen
 
 
-def _side_commits(merge: CommitPaths, commits: Mapping[str, CommitPaths]) -> set[str]:
-    """The commits a merge brings in: reachable from its other parents, not from its first parent."""
-    if len(merge.parents) < 2:
-        return set()
-    base = reachable(merge.parents[0], commits)
+def side_commits(merge: CommitPaths, base_line: set[str], commits: Mapping[str, CommitPaths]) -> set[str]:
+    """The commits a merge brings in: reachable from its other parents without crossing the first-parent line it
+    was merged into (`base_line`). Each merge's walk stops at that line, so all merges cost O(commits) together."""
     side: set[str] = set()
-    for parent in merge.parents[1:]:
-        side |= reachable(parent, commits) - base
+    stack = list(merge.parents[1:])
+    while stack:
+        sha = stack.pop()
+        if sha in side or sha in base_line or sha not in commits:
+            continue
+        side.add(sha)
+        stack.extend(commits[sha].parents)
     return side
 
 
 @dataclass
 class History:
-    """The branches and commits of one pass, and the window they cover."""
+    """The branches and commits of one pass, the window they cover, and walks shared by every trigger."""
 
     tips: dict[str, str]
     commits: dict[str, CommitPaths]
@@ -239,12 +246,46 @@ class History:
     window: tuple[int, int] | None
     default_branch: str | None = None
     squashed: frozenset[str] = frozenset()  # commits whose subject ends in (#N): squash-merged pull requests
+    _chains: dict[str, list[CommitPaths]] = field(default_factory=dict, repr=False)
+    _reach: dict[frozenset[str], set[str]] = field(default_factory=dict, repr=False)
+    _sides: dict[tuple[str, str], set[str]] = field(default_factory=dict, repr=False)
+    _touching: dict[tuple[tuple[str, ...] | None, tuple[str, ...] | None], frozenset[str]] = field(
+        default_factory=dict, repr=False)
 
     @property
     def window_days(self) -> float | None:
         if self.window is None:
             return None
         return round((self.window[1] - self.window[0]) / DAY, 2)
+
+    def touching(self, include: Sequence[str] | None, ignore: Sequence[str] | None) -> frozenset[str]:
+        """The commits whose changes pass these path filters (computed once per pair of filters)."""
+        key = (tuple(include) if include is not None else None, tuple(ignore) if ignore is not None else None)
+        if key not in self._touching:
+            self._touching[key] = frozenset(sha for sha, c in self.commits.items()
+                                            if paths_selected(c.files, include, ignore))
+        return self._touching[key]
+
+    def chain(self, branch: str) -> list[CommitPaths]:
+        """The first-parent chain of a branch (walked once)."""
+        if branch not in self._chains:
+            self._chains[branch] = first_parent_chain(self.tips[branch], self.commits)
+        return self._chains[branch]
+
+    def reachable(self, branches: Sequence[str]) -> set[str]:
+        """Every commit the branches reach (one walk per set of branches)."""
+        key = frozenset(branches)
+        if key not in self._reach:
+            self._reach[key] = reachable((self.tips[b] for b in branches), self.commits)
+        return self._reach[key]
+
+    def side(self, branch: str, merge: CommitPaths) -> set[str]:
+        """What a merge on a branch's first-parent chain brought in (walked once per merge)."""
+        key = (branch, merge.sha)
+        if key not in self._sides:
+            line = {r.sha for r in self.chain(branch)}
+            self._sides[key] = side_commits(merge, line, self.commits)
+        return self._sides[key]
 
 
 def _branches(trigger: Trigger, history: History) -> list[str]:
@@ -262,17 +303,9 @@ def push_runs(trigger: Trigger, history: History) -> tuple[int, int, int, str]:
     """(low, expected, high, basis) of branch pushes in the window (see the module docstring)."""
     branches = _branches(trigger, history)
     include, ignore = _filters(trigger, "paths"), _filters(trigger, "paths-ignore")
-    first_parent: set[str] = set()
-    every: set[str] = set()
-    for branch in branches:
-        tip = history.tips[branch]
-        for record in first_parent_chain(tip, history.commits):
-            if paths_selected(record.files, include, ignore):
-                first_parent.add(record.sha)
-        for sha in reachable(tip, history.commits):
-            record = history.commits[sha]
-            if paths_selected(record.files, include, ignore):
-                every.add(sha)
+    touching = history.touching(include, ignore)
+    first_parent = {r.sha for branch in branches for r in history.chain(branch) if r.sha in touching}
+    every = history.reachable(branches) & touching
     days = {history.commits[sha].time // DAY for sha in first_parent}
     names = ", ".join(branches[:5]) + (f" and {len(branches) - 5} more" if len(branches) > 5 else "")
     basis = (f"git: {len(first_parent)} first-parent commits on matching branches ({names or 'none'})"
@@ -295,20 +328,20 @@ def pull_request_runs(trigger: Trigger, history: History) -> tuple[int, int, int
     """(low, expected, high, basis): runs of pull requests later merged into a matching base branch."""
     branches = _branches(trigger, history)
     include, ignore = _filters(trigger, "paths"), _filters(trigger, "paths-ignore")
+    touching = history.touching(include, ignore)
     merges = side_total = squashed = direct = 0
     seen: set[str] = set()
     for branch in branches:
-        for record in first_parent_chain(history.tips[branch], history.commits):
+        for record in history.chain(branch):
             if record.sha in seen:
                 continue
             seen.add(record.sha)
             if len(record.parents) > 1:
-                side = [history.commits[s] for s in _side_commits(record, history.commits)]
-                touched = [s for s in side if paths_selected(s.files, include, ignore)]
-                if touched or paths_selected(record.files, include, ignore):
+                touched = history.side(branch, record) & touching
+                if touched or record.sha in touching:
                     merges += 1
                     side_total += max(1, len(touched))
-            elif paths_selected(record.files, include, ignore):
+            elif record.sha in touching:
                 if record.sha in history.squashed:
                     squashed += 1
                 else:
