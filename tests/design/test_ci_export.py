@@ -100,3 +100,23 @@ def test_a_loop_is_refused():
     state(design, "ship")["transitions"] = [{"target": "charge"}]
     with pytest.raises(InputError, match="loops"):
         export_workflow_ci(design)
+
+
+def test_run_inputs_and_concurrency_become_dispatch_inputs_and_a_group():
+    design = release()
+    design["inputs"] = [{"name": "version", "description": "the version to release"},
+                        {"name": "channel", "type": "choice", "options": ["stable", "beta"]}]
+    design["concurrency"] = {"key": "$.inputs.channel"}
+    export = export_workflow_ci(design)
+    assert export.valid, export.findings
+    workflow = yaml.safe_load(export.text)
+    # PyYAML reads the `on` key as True (YAML 1.1); GitHub reads it as "on".
+    inputs = workflow[True]["workflow_dispatch"]["inputs"]
+    assert inputs["version"] == {"description": "the version to release", "required": True, "type": "string"}
+    assert inputs["channel"]["type"] == "choice" and inputs["channel"]["options"] == ["stable", "beta"]
+    assert workflow["concurrency"] == {"group": "${{ github.workflow }}-${{ inputs.channel }}",
+                                       "cancel-in-progress": False}
+    gitlab = export_workflow_ci(design, target="gitlab-ci")
+    assert gitlab.valid, gitlab.findings
+    assert yaml.safe_load(gitlab.text)["variables"]["CHANNEL"] == {
+        "description": "channel", "value": "stable", "options": ["stable", "beta"]}

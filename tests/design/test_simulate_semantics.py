@@ -165,3 +165,38 @@ def test_a_step_on_another_decisions_path_is_tested():
     by_hand = [s for s in report.scenarios if s.step == "by_hand" and s.then is None]
     assert by_hand and all(s.decisions == {"route": "by_hand"} for s in by_hand)
     assert all(s.path[-2:] == ["refund", "failed"] and s.consistent for s in by_hand)
+
+
+def test_a_partial_effect_that_fails_counts_as_possibly_applied():
+    design = base()
+    state(design, "ship").update({"side_effect": {"description": "refs pushed", "partial": True,
+                                                   "compensation": "unpush"},
+                                  "catch": [{"errors": ["States.ALL"], "target": "unpush"}]})
+    design["states"].append(_undo("unpush", "refund"))
+    s = scenario(design, "ship", "permanent")
+    assert s.committed == ["charge", "ship"] and s.uncertain == ["ship"]
+    assert s.compensated == ["ship", "charge"] and s.consistent
+
+
+def fix_forward_release(fix: bool) -> dict[str, Any]:
+    """charge -> publish (irreversible, the pivot) -> announce -> done; announce fails -> repair (a person fixes
+    forward, or not) -> failed."""
+    design = base()
+    design["states"] = [
+        task("charge", "publish"),
+        task("publish", "announce", side_effect={"description": "package published", "irreversible": True}),
+        task("announce", "done", catch=[{"errors": ["States.ALL"], "target": "repair"}]),
+        {"name": "repair", "type": "human_task", "owner": "release", "deadline_seconds": 600, "fix_forward": fix,
+         "escalation": {"after_seconds": 60, "to": "lead"}, "transitions": [{"event": "done", "target": "failed"}]},
+        {"name": "done", "type": "succeed"},
+        {"name": "failed", "type": "fail", "error": "Failed"},
+    ]
+    design["sagas"] = [{"name": "release", "steps": ["charge", "publish", "announce"], "pivot": "publish"}]
+    return design
+
+
+def test_past_the_point_of_no_return_a_fix_forward_path_is_consistent():
+    fixed = scenario(fix_forward_release(True), "announce", "permanent")
+    assert fixed.uncompensated == ["publish"] and fixed.fixed_forward and fixed.consistent
+    left = scenario(fix_forward_release(False), "announce", "permanent")
+    assert not left.fixed_forward and not left.consistent

@@ -190,6 +190,11 @@ class _Exporter:
             payload = {"task": state.name, "owner": state.owner, "input.$": "$", "task_token.$": "$$.Task.Token"}
             if state.instructions:
                 payload["instructions"] = state.instructions
+            if state.approval is not None:
+                payload["approval"] = state.approval.model_dump(mode="json")
+            for flag in ("audit", "fix_forward"):
+                if getattr(state, flag):
+                    payload[flag] = True
             if state.escalation:
                 payload["escalation"] = state.escalation.model_dump(mode="json")
                 self.note(
@@ -204,7 +209,10 @@ class _Exporter:
             body["Resource"] = LAMBDA_INVOKE + WAIT_FOR_TOKEN
             body["Parameters"] = {
                 "FunctionName": "event-subscription",
-                "Payload": {"events": state.events, "input.$": "$", "task_token.$": "$$.Task.Token"},
+                "Payload": {
+                    "events": state.events, "input.$": "$", "task_token.$": "$$.Task.Token",
+                    **({"correlation_key.$": state.correlation_key} if state.correlation_key else {}),
+                },
             }
             self.note(f"wait '{state.name}' for events becomes a task that waits for a task token")
             timeout = self.seconds(state.timeout_seconds, f"wait '{state.name}' timeout_seconds")
@@ -259,8 +267,9 @@ class _Exporter:
                 effect = f"side effect: {state.side_effect.description}"
                 if state.side_effect.compensation:
                     effect += f" (compensation: {state.side_effect.compensation})"
-                if state.side_effect.failure_path:
-                    effect += " (failure path)"
+                for flag in ("failure_path", "irreversible", "partial"):
+                    if getattr(state.side_effect, flag):
+                        effect += f" ({flag.replace('_', ' ')})"
                 parts.append(effect)
             if state.idempotency and state.idempotency.declared:
                 parts.append(
@@ -273,6 +282,10 @@ class _Exporter:
                         parts.append(f"{kind} errors: {', '.join(names)}")
             if state.long_running:
                 parts.append("long running")
+            if state.audit:
+                parts.append("audited")
+            if state.fix_forward:
+                parts.append("fixes forward")
             if state.callback and state.callback_from == "worker":
                 parts.append("callback from its worker")
             elif _long_work(state):

@@ -37,7 +37,9 @@ from .load import MAX_DESIGN_BYTES, DesignInputError, LoadProblem, load_design
 
 _ROUTE_COMMENT = re.compile(r"^routes the outcome of '(.+)'$", re.S)
 _UNROUTED_COMMENT = re.compile(r"^no transition of '(.+)' matched its outcome$", re.S)
-_SIDE_EFFECT = re.compile(r"^side effect: (.*?)(?: \(compensation: (.*?)\))?( \(failure path\))?$", re.S)
+_SIDE_EFFECT = re.compile(
+    r"^side effect: (.*?)(?: \(compensation: (.*?)\))?((?: \((?:failure path|irreversible|partial)\))*)$", re.S
+)
 _SAGA = re.compile(r"^saga (.+?) \((.*?)(?:, pivot (.+))?\)$", re.S)
 _EVENT_VARIABLE = re.compile(r"^\$\.results\.[^.]+\.event$")
 _COMPARATORS = {
@@ -269,11 +271,18 @@ class _Importer:
                 out["instructions"] = payload["instructions"]
             if isinstance(payload.get("escalation"), Mapping):
                 out["escalation"] = dict(payload["escalation"])
+            if isinstance(payload.get("approval"), Mapping):
+                out["approval"] = dict(payload["approval"])
+            for flag in ("audit", "fix_forward"):
+                if payload.get(flag) is True:
+                    out[flag] = True
             if "TimeoutSeconds" in body:
                 out["deadline_seconds"] = body["TimeoutSeconds"]
             return out
         if function == "event-subscription" and token and isinstance(payload.get("events"), list):
             out.update({"type": "wait", "events": list(payload["events"])})
+            if isinstance(payload.get("correlation_key.$"), str):
+                out["correlation_key"] = payload["correlation_key.$"]
             if "TimeoutSeconds" in body:
                 out["timeout_seconds"] = body["TimeoutSeconds"]
             return out
@@ -297,6 +306,9 @@ class _Importer:
             out["idempotency"] = {"natural": True}
         if facts.get("errors"):
             out["errors"] = facts["errors"]
+        for flag in ("audit", "fix_forward"):
+            if facts.get(flag):
+                out[flag] = True
         return out
 
     def retry_catch(self, out: dict[str, Any], body: Mapping[str, Any]) -> None:
@@ -342,8 +354,8 @@ class _Importer:
                 side: dict[str, Any] = {"description": effect.group(1)}
                 if effect.group(2):
                     side["compensation"] = effect.group(2)
-                if effect.group(3):
-                    side["failure_path"] = True
+                for flag in re.findall(r"\((failure path|irreversible|partial)\)", effect.group(3) or ""):
+                    side[flag.replace(" ", "_")] = True
                 facts["side_effect"] = side
             elif part.startswith("idempotency key "):
                 pass  # the key itself is read from the payload
@@ -360,6 +372,10 @@ class _Importer:
                 facts["worker_callback"] = True
             elif part == "long running":
                 facts["long_running"] = True
+            elif part == "audited":
+                facts["audit"] = True
+            elif part == "fixes forward":
+                facts["fix_forward"] = True
             else:
                 free.append(part)
         if errors:

@@ -328,11 +328,34 @@ def _github(plan: _Plan, name: str) -> tuple[str, list[str]]:
             body["steps"] = [_checkout(), {"name": _action(job.node), "run": _run_script(job.node)}]
             scripts.append(_script_path(job.node))
         jobs[job.key] = body
+    design = plan.graph.design
+    dispatch: dict[str, Any] | None = None
+    if design.inputs:
+        inputs: dict[str, Any] = {}
+        for item in design.inputs:
+            entry: dict[str, Any] = {"description": item.description or item.name, "required": item.required,
+                                     "type": item.type}
+            if item.type == "choice":
+                entry["options"] = list(item.options)
+            inputs[item.name] = entry
+        dispatch = {"inputs": inputs}
+    group = "${{ github.workflow }}"
+    if design.concurrency is not None:
+        match = re.fullmatch(r"\$\.inputs\.([A-Za-z_][A-Za-z0-9_]*)", design.concurrency.key)
+        if match:
+            group += f"-${{{{ inputs.{match.group(1)} }}}}"
+        elif not design.concurrency.key.startswith("$"):
+            group += f"-{design.concurrency.key}"
+        if design.concurrency.limit > 1 or design.concurrency.on_conflict == "reject":
+            plan.notes.append(
+                "GitHub concurrency lets one run in flight per group and queues the next: a limit above 1 or "
+                "rejecting runs cannot be said"
+            )
     workflow: dict[str, Any] = {
         "name": name,
-        "on": {"workflow_dispatch": None},
+        "on": {"workflow_dispatch": dispatch},
         "permissions": {},
-        "concurrency": {"group": "${{ github.workflow }}", "cancel-in-progress": False},
+        "concurrency": {"group": group, "cancel-in-progress": False},
         "defaults": {"run": {"shell": "bash"}},
         "jobs": jobs,
     }
@@ -391,6 +414,22 @@ def _gitlab(plan: _Plan) -> tuple[str, list[str]]:
         )
     pipeline["stages"] = stages
     pipeline["workflow"] = {"rules": [{"if": '$CI_PIPELINE_SOURCE == "web"'}, {"when": "never"}]}
+    design = plan.graph.design
+    if design.inputs:
+        variables: dict[str, Any] = {}
+        for item in design.inputs:
+            entry: dict[str, Any] = {"description": item.description or item.name}
+            if item.type == "choice" and item.options:
+                entry.update({"value": item.options[0], "options": list(item.options)})
+            else:
+                entry["value"] = ""
+            variables[item.name.upper()] = entry
+        pipeline["variables"] = variables
+    if design.concurrency is not None:
+        plan.notes.append(
+            "GitLab serializes jobs, not pipelines: use a `resource_group` on the jobs that must not interleave "
+            f"(the design limits runs per {design.concurrency.key})"
+        )
     pipeline.update(jobs)
     return dump(pipeline), scripts
 

@@ -192,6 +192,17 @@ class SideEffect(Model):
             "and not part of any saga."
         ),
     )
+    irreversible: bool = Field(
+        default=False,
+        description=(
+            "Cannot be undone (a pushed tag others fetched, a published package, a sent email): after it the only "
+            "way on is to fix forward. It is its saga's pivot or comes after it."
+        ),
+    )
+    partial: bool = Field(
+        default=False,
+        description="Can fail part-way and leave some of the effect (a push of several refs, a batch write).",
+    )
 
 
 class Idempotency(Model):
@@ -277,6 +288,11 @@ class TaskState(_Activity):
     side_effect: SideEffect | None = None
     idempotency: Idempotency | None = None
     errors: StepErrors | None = None
+    fix_forward: bool = Field(
+        default=False,
+        description="This task repairs forward after a failure past the point of no return (see human_task).",
+    )
+    audit: bool = Field(default=False, description="The step writes an audit record (who, what, when).")
     settles: str | None = Field(
         default=None,
         description=(
@@ -290,6 +306,17 @@ class TaskState(_Activity):
         return self.service or self.action.split(".", 1)[0] or self.action
 
 
+class ApprovalPolicy(Model):
+    """Who may approve a human task: how many approvers, from which roles, and whether the person who started the
+    run may approve it (separation of duties)."""
+
+    approvers: int = Field(default=1, ge=1, le=100)
+    roles: list[str] = Field(default_factory=list, description="Roles an approver must hold (any of them).")
+    separation_of_duties: bool = Field(
+        default=False, description="The person who started the run may not approve it."
+    )
+
+
 class HumanTaskState(_Activity):
     """A person decides or acts; `transitions` name the outcomes (e.g. `approved`, `rejected`)."""
 
@@ -298,6 +325,13 @@ class HumanTaskState(_Activity):
     deadline_seconds: Duration | None = None
     escalation: Escalation | None = None
     instructions: str | None = None
+    approval: ApprovalPolicy | None = None
+    fix_forward: bool = Field(
+        default=False,
+        description="A person repairs forward here after a failure past the point of no return (an irreversible "
+        "effect or a saga's pivot): the simulator accepts effects left applied on a path through it.",
+    )
+    audit: bool = Field(default=False, description="The decision is written to an audit record (who, what, when).")
 
 
 class ChoiceRule(Model):
@@ -322,6 +356,11 @@ class WaitState(_StateBase):
     until: str | None = Field(default=None, description="A JSONPath to a timestamp in the data, e.g. $.release_at.")
     events: list[str] | None = None
     timeout_seconds: Duration | None = None
+    correlation_key: str | None = Field(
+        default=None,
+        description="For events: the value (a JSONPath into the data, e.g. $.release_id) that ties an event to "
+        "this run, so one run never takes another's event.",
+    )
     transitions: list[Transition] = Field(default_factory=list)
     catch: list[Catch] = Field(default_factory=list)
 
@@ -397,6 +436,25 @@ class Saga(Model):
     )
 
 
+class RunInput(Model):
+    """A value the workflow is started with; conditions read it as `$.inputs.<name>`."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)
+    type: Literal["string", "number", "boolean", "choice"] = "string"
+    required: bool = True
+    options: list[str] = Field(default_factory=list, description="For type choice: the allowed values.")
+    description: str | None = None
+
+
+class Concurrency(Model):
+    """How many runs may be in flight at once for one `key` (a JSONPath such as $.inputs.service, or a fixed
+    name), and what a run that would exceed it does: wait in a queue, or be rejected."""
+
+    key: str = "workflow"
+    limit: int = Field(default=1, ge=1)
+    on_conflict: Literal["queue", "reject"] = "queue"
+
+
 class WorkflowDesign(Model):
     """A workflow: a state machine that starts at `start_at`, with optional saga boundaries."""
 
@@ -407,6 +465,8 @@ class WorkflowDesign(Model):
     timeout_seconds: Duration | None = Field(default=None, description="Limit for the whole workflow.")
     states: list[State] = Field(default_factory=list)
     sagas: list[Saga] = Field(default_factory=list)
+    inputs: list[RunInput] = Field(default_factory=list, description="The values a run is started with.")
+    concurrency: Concurrency | None = None
     not_a_saga: bool = Field(
         default=False,
         description=(

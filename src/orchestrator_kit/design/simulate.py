@@ -62,6 +62,9 @@ ASSUMPTIONS = [
     "fault-free path) is failed too, permanently and by timeout, as a second fault",
     "an execution that enters one state more than LOOP_VISITS times and ends at the workflow timeout loops without "
     "a way out: inconsistent",
+    "a partial effect (side_effect.partial) that fails may have been applied in part: it counts as possibly "
+    "committed; past the point of no return (an irreversible effect or a saga's pivot committed), effects left "
+    "applied on a path through a fix_forward step are the design's intent, not an inconsistency",
     "elapsed_seconds is a lower bound: successful steps take no time; it adds timeouts, retry delays (without "
     "jitter) and waits",
 ]
@@ -105,6 +108,10 @@ class Scenario(BaseModel):
     uncompensated: list[str] = Field(default_factory=list)
     duplicates: list[str] = Field(default_factory=list, description="Effects possibly applied twice, not idempotent.")
     compensation_order_ok: bool = True
+    fixed_forward: bool = Field(
+        default=False,
+        description="Effects were left applied past the point of no return, on a path through a fix_forward step.",
+    )
     consistent: bool
     reasons: list[str] = Field(default_factory=list, description="Why the end state is not consistent.")
     elapsed_seconds: float = Field(description="A lower bound; see assumptions.")
@@ -380,6 +387,8 @@ class _Run:
                 stop = self.time_out(node, attempt)
                 if stop:
                     return stop
+            elif isinstance(state, TaskState) and state.side_effect and state.side_effect.partial:
+                self.commit(node, certain=False)  # it failed part-way: some of the effect may be there
             self.note(f"{node.name}: attempt {attempt} failed ({fault.error})")
             policy_index = next(
                 (i for i, p in enumerate(state.retry) if any(error_matches(e, fault.error) for e in p.errors)), None
@@ -547,6 +556,23 @@ def _evaluate(c: Condition, visits: Counter[str]) -> bool:
     }[c.op or "eq"]
 
 
+def _fixed_forward(graph: DesignGraph, run: _Run) -> bool:
+    """Whether the run went past the point of no return (an irreversible effect, or a saga's pivot, committed) and
+    then through a step that fixes forward (`fix_forward: true`), so effects left applied are the design's intent."""
+    pivots = {saga.pivot for saga in graph.design.sagas if saga.pivot}
+    past = False
+    for name in run.commit_log:
+        node = graph.nodes.get(name)
+        effect = node.state.side_effect if node is not None and isinstance(node.state, TaskState) else None
+        if name in pivots or (effect is not None and effect.irreversible):
+            past = True
+    if not past:
+        return False
+    return any(
+        getattr(graph.nodes[name].state, "fix_forward", False) for name in run.path if name in graph.nodes
+    )
+
+
 def run_scenario(
     graph: DesignGraph,
     fault: Fault | None,
@@ -587,7 +613,10 @@ def run_scenario(
     if not run.order_ok:
         reasons.append("compensations did not undo commits in reverse order")
     uncompensated = [] if status == "succeeded" else sorted(run.live, key=run.live.__getitem__)
-    if uncompensated:
+    fixed_forward = bool(uncompensated) and _fixed_forward(graph, run)
+    if fixed_forward:
+        run.note(f"past the point of no return; left to fix forward: {', '.join(uncompensated)}")
+    elif uncompensated:
         ended = f"ended in '{end_state}'" if end_state else f"failed with {uncaught}"
         how = {"timed_out": "timed out", "failed": ended}
         how_text = how.get(status, "stopped")
@@ -612,6 +641,7 @@ def run_scenario(
         uncompensated=uncompensated,
         duplicates=duplicates,
         compensation_order_ok=run.order_ok,
+        fixed_forward=fixed_forward,
         consistent=not reasons,
         reasons=reasons,
         elapsed_seconds=round(run.elapsed, 3),

@@ -1155,6 +1155,111 @@ def _side_effect_outside_saga(ctx: Context) -> Iterator[Finding]:
 
 
 @rule(
+    "irreversible-effects",
+    "error",
+    "An irreversible effect in a saga is its pivot or after it (a compensation cannot undo it: a warning).",
+)
+def _irreversible(ctx: Context) -> Iterator[Finding]:
+    pivots = {saga.name: ctx.graph.nodes.get(saga.pivot) if saga.pivot else None for saga in ctx.design.sagas}
+    member_of = {step: saga.name for saga in ctx.design.sagas for step in saga.steps}
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, TaskState) or not state.side_effect or not state.side_effect.irreversible:
+            continue
+        if state.side_effect.compensation:
+            yield ctx.finding(
+                "irreversible-effects",
+                f"'{node.name}' is irreversible ({state.side_effect.description}), yet names the compensation "
+                f"'{state.side_effect.compensation}': nothing can undo it; model the follow-up as fix-forward",
+                f"{node.pointer}/side_effect/compensation",
+                node.name,
+                severity="warning",
+            )
+        saga = member_of.get(node.name)
+        if saga is None:
+            continue
+        pivot = pivots[saga]
+        if pivot is None or (pivot is not node and not ctx.precedes(pivot, node)):
+            where = f"before the pivot '{pivot.name}'" if pivot else "in a saga without a pivot"
+            yield ctx.finding(
+                "irreversible-effects",
+                f"'{node.name}' is irreversible and comes {where} of saga '{saga}': a later failure cannot be "
+                "compensated; make it the pivot (or move it after the pivot)",
+                f"{node.pointer}/side_effect/irreversible",
+                node.name,
+            )
+
+
+@rule(
+    "partial-effect-recoverable",
+    "error",
+    "An effect that can fail part-way has a compensation or is idempotent, so a failure never leaves half of it.",
+)
+def _partial(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if not isinstance(state, TaskState) or not state.side_effect or not state.side_effect.partial:
+            continue
+        if state.side_effect.compensation or _idempotent(state):
+            continue
+        yield ctx.finding(
+            "partial-effect-recoverable",
+            f"'{node.name}' can fail part-way ({state.side_effect.description}) and has neither a compensation nor "
+            "idempotency: a failure leaves part of the effect with no way to finish or undo it",
+            f"{node.pointer}/side_effect",
+            node.name,
+        )
+
+
+_INPUT = re.compile(r"\$\.inputs\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@rule("inputs-declared", "error", "Decisions read only declared run inputs ($.inputs.<name>), when any are declared.")
+def _inputs_declared(ctx: Context) -> Iterator[Finding]:
+    declared = {i.name for i in ctx.design.inputs}
+    if not declared:
+        return
+    for node, condition, pointer in _decisions(ctx):
+        for text, where in _condition_texts(condition, pointer):
+            for name in _INPUT.findall(text):
+                if name not in declared:
+                    yield ctx.finding(
+                        "inputs-declared",
+                        f"a decision in '{node.name}' reads $.inputs.{name}, which is not a declared input"
+                        f"{_suggest(name, declared)}",
+                        where,
+                        node.name,
+                    )
+
+
+@rule("event-correlation", "info", "A wait for events says which value ties an event to its run (correlation_key).")
+def _event_correlation(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if isinstance(state, WaitState) and state.events is not None and not state.correlation_key:
+            yield ctx.finding(
+                "event-correlation",
+                f"wait '{node.name}' has no correlation_key: with two runs in flight, which one gets "
+                f"{', '.join(state.events) or 'the event'}?",
+                f"{node.pointer}/correlation_key",
+                node.name,
+            )
+
+
+@rule("approval-audited", "info", "A human task with an approval policy writes an audit record.")
+def _approval_audited(ctx: Context) -> Iterator[Finding]:
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if isinstance(state, HumanTaskState) and state.approval is not None and not state.audit:
+            yield ctx.finding(
+                "approval-audited",
+                f"human task '{node.name}' has an approval policy but no audit record: who approved, and when?",
+                f"{node.pointer}/audit",
+                node.name,
+            )
+
+
+@rule(
     "retriable-after-pivot",
     "warning",
     "Steps after a saga's pivot have a retry policy: they cannot be compensated, so they must complete.",
