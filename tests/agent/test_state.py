@@ -184,3 +184,14 @@ def test_the_live_view_shows_stage_turn_tool_tokens_and_cost() -> None:
     assert "scan_repository" in during and "discovery" in during and "1,234 / 56" in during
     assert "7,890 / 0" in during and "$0.0123 (estimate, prices of" in during
     assert "scan_repository" not in after and re.search(r"turn\s+1\s", after)
+
+
+def test_the_mcp_server_inherits_our_settings_but_not_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator_kit.agent.runner import server_environment
+
+    monkeypatch.setenv("ORCHESTRATOR_KIT_STATE_DIR", "/state")
+    monkeypatch.setenv("XDG_STATE_HOME", "/xdg")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "secret")
+    environment = server_environment()
+    assert environment["ORCHESTRATOR_KIT_STATE_DIR"] == "/state" and environment["XDG_STATE_HOME"] == "/xdg"
+    assert not any(key.startswith("ANTHROPIC") for key in environment)

@@ -257,7 +257,7 @@ class Run:
         if not self.state.allow_writes:
             args.append("--read-only")
         errlog = stack.enter_context((self.store.dir / "mcp-server.log").open("a", encoding="utf-8"))
-        params = StdioServerParameters(command=sys.executable, args=args)
+        params = StdioServerParameters(command=sys.executable, args=args, env=server_environment())
         client = await stack.enter_async_context(Client(stdio_client(params, errlog=errlog)))
         return client.session
 
@@ -410,6 +410,14 @@ class Run:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def server_environment() -> dict[str, str]:
+    """What the MCP server inherits beyond the mcp client's safe defaults (PATH, HOME, ...): our own settings
+    (ORCHESTRATOR_KIT_*: the audit key's folder, the cache) and the XDG folders they default to, so that the server
+    signs audit entries with the key the runner verifies them with. Never the API key: the server needs none."""
+    wanted = ("ORCHESTRATOR_KIT_", "XDG_")
+    return {key: value for key, value in os.environ.items() if key.startswith(wanted) or key in ("LANG", "LC_ALL")}
 
 
 def _describe(exc: BaseException) -> str:
