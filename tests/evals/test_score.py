@@ -183,3 +183,13 @@ def test_an_unexpected_diagnostic_is_a_false_positive_and_an_expected_one_a_hit(
     matched = score(inventory(diagnostics=[false_alarm]), truth)
     assert matched.by_kind["diagnostic"].tp == 1 and matched.details == 1.0
     assert score(inventory(), truth).by_kind["diagnostic"].fn == 1
+
+
+def test_a_wrong_detail_fails_the_details_threshold():
+    from orchestrator_kit.evals.suite import Thresholds, check_repo
+
+    wrong = Schedule(source="crontab", expression="0 3 * * *", explanation="daily", target="/opt/other.sh",
+                     evidence=ev("ops/crontab", 2))
+    failures = check_repo(score(inventory(schedules=[wrong])), Thresholds())
+    assert [(f.check, f.what) for f in failures] == [("details", "details 0.00 < 0.90")]
+    assert check_repo(score(inventory()), Thresholds()) == []

@@ -26,7 +26,7 @@ def test_every_shipped_truth_file_loads_and_names_an_existing_sample():
     ("repo: x\npipelines: [{system: github-actions, path: a.yml, jobs: [{id: b, needs: [nope]}]}]\n",
      r"pipelines\[0\]: Value error, job 'b' needs unknown job\(s\) nope in a.yml"),
     ("repo: x\ntasks: [{runner: make, path: Makefile, name: a, colour: red}]\n", r"tasks\[0\]\.colour: Extra inputs"),
-    ("repo: x\ntasks: [{runner: maven, path: pom.xml, name: a}]\n", r"tasks\[0\]\.runner: Input should be"),
+    ("repo: x\ntasks: [{runner: Maven!, path: pom.xml, name: a}]\n", r"tasks\[0\]\.runner: String should match pattern"),
     ("repo: x\nschedules: [{source: crontab, path: c, expression: '* * * * *', target: t, line: 0}]\n",
      r"schedules\[0\]\.line: Input should be greater than or equal to 1"),
     ("repo: x\ntasks: [{runner: make, path: M, name: a}, {runner: make, path: M, name: a}]\n",

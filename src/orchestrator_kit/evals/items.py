@@ -84,6 +84,8 @@ def expected_items(truth: Truth) -> list[Item]:
                               p.optional or c.optional))
             for ref in c.automated_by:
                 refs[ref] = refs.get(ref, True) and (p.optional or c.optional)
+            for ref in c.may_link:
+                refs.setdefault(ref, True)
         for ref, optional in refs.items():
             items.append(Item("automation-link", "automation-links", (p.path, title, ref), p.path, None, optional))
     for i in truth.infrastructure:
@@ -104,7 +106,7 @@ def _expected_pipeline(p: PipelineTruth) -> Iterator[Item]:
         yield Item("trigger", p.system, (*base, kind), p.path, None, p.optional)
     for job in p.jobs:
         optional = p.optional or job.optional
-        yield Item("job", p.system, (*base, job.id), p.path, job.line, optional)
+        yield Item("job", p.system, (*base, job.id), p.path, job.line, optional, detail=job.environment)
         for need in job.needs:
             yield Item("need", p.system, (*base, job.id, need), p.path, None, optional)
         if job.manual:
@@ -158,7 +160,7 @@ def _found_pipeline(p: Pipeline) -> Iterator[Item]:
         yield Item("trigger", p.system, (*base, kind), p.path)
     for job in p.jobs:
         line = job.evidence.line_start
-        yield Item("job", p.system, (*base, job.id), job.evidence.path, line)
+        yield Item("job", p.system, (*base, job.id), job.evidence.path, line, detail=job.environment)
         for need in dict.fromkeys(job.needs):
             yield Item("need", p.system, (*base, job.id, need), job.evidence.path)
         if job.manual:

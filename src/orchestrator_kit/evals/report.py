@@ -37,7 +37,7 @@ def cell(rates: Rates | None, thresholds: Thresholds) -> str:
 
 def repo_rows(result: SuiteResult) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the repository table."""
-    header = ["repository", "all items", *FAMILIES, "lines", "history", "forbidden", "secrets", "status"]
+    header = ["repository", "all items", *FAMILIES, "lines", "details", "history", "forbidden", "secrets", "status"]
     rows = []
     for score in result.repos:
         failures = [f for f in result.failures if f.repo == score.repo]
@@ -47,11 +47,12 @@ def repo_rows(result: SuiteResult) -> tuple[list[str], list[list[str]]]:
             score.repo, cell(score.discovery, result.thresholds),
             *(cell(_sum(score.by_kind, kinds), result.thresholds) for kinds in FAMILIES.values()),
             "-" if score.evidence_lines is None else _value(score.evidence_lines, result.thresholds.evidence_lines),
+            "-" if score.details is None else _value(score.details, result.thresholds.details),
             history, str(score.forbidden + score.forbidden_texts), str(score.secrets), status,
         ])
     rows.append(["all", cell(result.total, result.thresholds),
                  *(cell(_sum(result.by_kind, kinds), result.thresholds) for kinds in FAMILIES.values()),
-                 "", "", str(sum(s.forbidden + s.forbidden_texts for s in result.repos)),
+                 "", "", "", str(sum(s.forbidden + s.forbidden_texts for s in result.repos)),
                  str(sum(s.secrets for s in result.repos)), result.status.upper()])
     return header, rows
 
@@ -70,7 +71,7 @@ def render_markdown(result: SuiteResult) -> str:
     """The tables and failures as Markdown (what the README shows)."""
     t = result.thresholds
     lines = [f"Cells are recall/precision (`!` under the threshold: recall {t.recall:g}, precision {t.precision:g}, "
-             f"evidence lines {t.evidence_lines:g}; {t.forbidden} forbidden items, {t.secrets} secrets).", ""]
+             f"evidence lines {t.evidence_lines:g}, details {t.details:g}; {t.forbidden} forbidden items, {t.secrets} secrets).", ""]
     for header, rows in (repo_rows(result), detector_rows(result)):
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))

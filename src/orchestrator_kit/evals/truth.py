@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import InputError
 from ..metrics.models import OpportunityKind
-from ..models import CISystem, InfraKind, ScheduleSource, TaskRunner, TriggerKind
+from ..models import CISystem, InfraKind, ScheduleSource, TriggerKind
 from ..yamlsrc import YamlError, load_yaml
 
 # A truth file is written by hand: anything bigger is not one.
@@ -49,6 +49,7 @@ class JobTruth(Expected):
     id: str = Field(min_length=1)
     needs: list[str] = Field(default_factory=list)
     manual: bool = Field(default=False, description="A person must start or approve it (a manual gate).")
+    environment: str | None = Field(default=None, description="The environment it deploys to, when it says.")
 
 
 class PipelineTruth(Expected):
@@ -79,7 +80,8 @@ class ScheduleTruth(Expected):
 
 
 class TaskTruth(Expected):
-    runner: TaskRunner
+    # Any runner a careful engineer names (gradle, maven, cargo, ...), not only those the scanner knows today.
+    runner: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     path: str = Field(min_length=1)
     name: str = Field(min_length=1)
 
@@ -87,6 +89,8 @@ class TaskTruth(Expected):
 class CommandTruth(TruthModel):
     text: str = Field(min_length=1)
     automated_by: list[str] = Field(default_factory=list, description="Refs of automation that already runs it.")
+    may_link: list[str] = Field(default_factory=list, description="Refs a tool may link it to without being wrong "
+                                                                   "(e.g. the build tool's wrapper it invokes).")
     optional: bool = False
 
 

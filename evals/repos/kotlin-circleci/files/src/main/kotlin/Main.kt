@@ -1,0 +1,3 @@
+package inventory
+
+fun main() = println("inventory")
