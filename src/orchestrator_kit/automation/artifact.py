@@ -43,8 +43,3 @@ def append_block(existing: str, block: str) -> str:
     if not base.endswith("\n\n"):
         base += "\n"
     return base + block
-
-
-def comment_lines(lines: list[str], prefix: str = "# ") -> str:
-    """Comment lines (each already checked to be one line of safe text)."""
-    return "".join(f"{prefix}{line}".rstrip() + "\n" for line in lines)

@@ -108,12 +108,6 @@ class RepoContext:
     def gitlab_jobs(self, path: str) -> set[str]:
         return {j.id for p in self.inventory.pipelines if p.system == "gitlab-ci" and p.path == path for j in p.jobs}
 
-    def gitlab_stages(self, path: str) -> list[str]:
-        for pipeline in self.inventory.pipelines:
-            if pipeline.system == "gitlab-ci" and pipeline.path == path:
-                return list(pipeline.stages)
-        return []
-
     def task_names(self, runner: str, path: str) -> set[str]:
         return {t.name for t in self.inventory.tasks if t.runner == runner and t.path == path}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -274,12 +274,6 @@ def directory_of(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
-def name_is(*names: str) -> Callable[[str], bool]:
-    """A predicate: the file's base name is one of `names` (exact case)."""
-    wanted = frozenset(names)
-    return lambda path: basename(path) in wanted
-
-
 def name_matches(*patterns: str) -> Callable[[str], bool]:
     """A predicate: the base name matches one of the glob patterns, case-insensitively."""
     regex = re.compile("|".join(f"(?:{fnmatch.translate(p.lower())})" for p in patterns))
@@ -303,11 +297,3 @@ VENDORED = frozenset(VENDORED_DIRS)
 def vendored(path: str) -> bool:
     """Files under vendored dependency folders describe someone else's project."""
     return not VENDORED.isdisjoint(path.split("/")[:-1])
-
-
-def first_line_of(lines: Iterable[str], needle: str, start: int = 0) -> int | None:
-    """1-based number of the first line at or after index `start` that contains `needle`."""
-    for index, line in enumerate(lines):
-        if index >= start and needle in line:
-            return index + 1
-    return None

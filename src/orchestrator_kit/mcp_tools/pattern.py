@@ -18,16 +18,13 @@ compiled pattern lives exactly as long as the call that uses it.
 from __future__ import annotations
 
 import re
+
+# Python 3.11+ (what pyproject requires) keeps the parser private; its interface has not changed since sre_parse.
+import re._parser as sre_parse  # type: ignore[import-not-found]
+from re._constants import MAXREPEAT  # type: ignore[import-not-found]
 from typing import Any
 
 from ..errors import InputError
-
-try:  # Python 3.11+ keeps the parser private; its interface has not changed since sre_parse
-    import re._parser as sre_parse  # type: ignore[import-not-found]
-    from re._constants import MAXREPEAT  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - older layouts
-    import sre_parse
-    from sre_constants import MAXREPEAT
 
 MAX_PATTERN_CHARS = 500
 MAX_REPEAT = 1000
