@@ -39,6 +39,7 @@ def test_no_key_is_a_clear_error_and_nothing_starts(tmp_path: Path, monkeypatch:
     (["run", "process-orchestrator", ".", "--resume", "20261206T051700-a1b2c3"], "No run"),
     (["run", "process-orchestrator", ".", "--task", "x" * 30_000], "at most 20,000"),
     (["run", "process-orchestrator", ".", "--model", "no-such-model", "--max-cost-usd", "1"], "No price"),
+    (["run", "process-orchestrator", ".", "--output", "/proc/no/such/dir"], "for the report"),
 ])
 def test_bad_input_is_one_error_line(keyed: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
                                      message: str) -> None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import BaseModel, Field, computed_field
 
 from ..errors import InputError, OrchestratorError
+from ..usercache import write_atomically
 from .budget import BudgetStop, Limits, exceeded
 from .grounding import GroundingResult, check_grounding, revision_request
 from .phases import DONE, REPORT, REVISION, RunStatus, check_agent, kickoff, next_stage
@@ -135,6 +136,11 @@ def run_agent(options: RunOptions) -> RunResult:
         raise InputError(f"No price is known for the model '{model}', so --max-cost-usd cannot be enforced; "
                          "use --max-tokens-total instead.")
     base = (options.base_dir or Path.cwd()).resolve()
+    if options.output is not None:
+        try:
+            options.output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"Cannot use '{options.output}' for the report: {exc.strerror or exc}") from None
     if options.resume:
         store, state = RunStore.open(base, options.resume)
         problem = None
@@ -400,8 +406,8 @@ class Run:
         folder.mkdir(parents=True, exist_ok=True)
         name = "report.partial" if partial else "report"
         markdown, data = folder / f"{name}.md", folder / f"{name}.json"
-        _write_atomic(markdown, render_markdown(report))
-        _write_atomic(data, report.model_dump_json(indent=2))
+        write_atomically(markdown, render_markdown(report))
+        write_atomically(data, report.model_dump_json(indent=2))
         state.report_files = [str(markdown), str(data)]
         if not partial:
             state.status = "done"
@@ -439,12 +445,6 @@ def _result_text(content: object) -> str:
     if isinstance(content, list):
         return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return ""
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def already_applied(root: Path, arguments: dict[str, Any]) -> str | None:
