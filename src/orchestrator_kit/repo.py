@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -375,7 +376,7 @@ def _gitignore_spec(lines: list[str], path: str, problems: list[tuple[str, str]]
     return pathspec.GitIgnoreSpec.from_lines(usable)
 
 
-def _ignored(specs: list[tuple[str, object]], rel: str, is_dir: bool) -> bool:
+def _ignored(specs: Sequence[tuple[str, object]], rel: str, is_dir: bool) -> bool:
     """Whether any .gitignore on the way down ignores `rel` (the deepest one that matches decides)."""
     decision = False
     for base, spec in specs:

@@ -4,7 +4,7 @@ without a shell, so the quoted command text means exactly its words."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import InputError
 from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents
@@ -32,9 +32,9 @@ def generate_precommit_hook(ctx: RepoContext, spec: PreCommitHookSpec) -> Genera
         if not isinstance(repos, YSeq) or not repos:
             raise InputError(f"{spec.file} has no non-empty 'repos:' list to add the hook to.")
         for repo in repos:
-            for hook in (repo.get("hooks") or []) if isinstance(repo, dict) else []:
-                if isinstance(hook, dict) and hook.get("id") is not None:
-                    taken.add(str(hook["id"]))
+            for existing_hook in (repo.get("hooks") or []) if isinstance(repo, dict) else []:
+                if isinstance(existing_hook, dict) and existing_hook.get("id") is not None:
+                    taken.add(str(existing_hook["id"]))
     hook_id, note = unique_name(spec.id, taken, spec.on_conflict, f"Hook id in {spec.file}")
     if note:
         notes.append(note)
@@ -46,6 +46,7 @@ def generate_precommit_hook(ctx: RepoContext, spec: PreCommitHookSpec) -> Genera
         hook["types"] = list(spec.types)
     hook["stages"] = list(spec.stages)
     item = {"repo": "local", "hooks": [hook]}
+    action: Literal["create", "append"]
     if doc is None:
         content = f"# {HEADER}.\n" + dump({"repos": [item]})
         text = content

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 
 from ..errors import InputError
 from .artifact import HEADER, Artifact, Generated, append_block
@@ -60,7 +61,7 @@ def generate_make_target(ctx: RepoContext, spec: MakeTargetSpec) -> Generated:
         lines.append(prefix + for_make(_command_text(command, params)))
     block = "\n".join(lines) + "\n"
     content = append_block(existing, block)
-    action = "append" if existing else "create"
+    action: Literal["create", "append"] = "append" if existing else "create"
     if not existing:
         notes.append(f"{spec.file} does not exist yet; it is created with this one target.")
     effective = spec.model_copy(update={"name": name})

@@ -60,7 +60,7 @@ def state_diagram(graph: DesignGraph) -> str:
     compensations = set(graph.compensated_by())
     lines = ["stateDiagram-v2"]
     _scope_lines(graph, graph.root, ids, lines, indent="    ")
-    styles = {"failure": [], "compensation": [], "human": []}
+    styles: dict[str, list[str]] = {"failure": [], "compensation": [], "human": []}
     for node in graph.all_nodes:
         if isinstance(node.state, FailState):
             styles["failure"].append(ids[id(node)])

@@ -145,7 +145,7 @@ class _Exporter:
 
     def branch_tasks(self, node: Node) -> list[Node]:
         """Tasks inside a parallel state's branches, at any depth."""
-        found = []
+        found: list[Node] = []
         for scope in self.graph.scopes:
             current = scope.parent
             while current is not None and current is not node:
