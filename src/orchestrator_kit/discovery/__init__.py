@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 
 from ..models import Diagnostic, Inventory
 from ..repo import Workspace
+from . import _watchdog as watchdog
 from ._fixtures import FixtureFilter, split_fixtures
 from .base import DETECTORS, FINALIZERS, VENDORED, DetectContext, Detector, Wants, detector, finalizer
 
@@ -201,10 +202,13 @@ class _WantsIndex:
 
 
 def _run_detector(ctx: DetectContext, name: str, call: Callable[[], None], path: str) -> None:
-    """Run one detector call; an exception becomes an error Diagnostic instead of ending the scan."""
+    """Run one detector call under the per-file time budget (`watchdog`); an exception or an overrun becomes a
+    Diagnostic instead of ending (or stalling) the scan."""
     ctx.current_detector = name
     try:
-        call()
+        if not watchdog.run_within(watchdog.FILE_SECONDS, call):
+            ctx.diagnostic(path, f"detector '{name}' ran over its {watchdog.FILE_SECONDS:g} s budget for one file "
+                                 "and was stopped; what it found in this file may be incomplete", severity="warning")
     except Exception as exc:  # a detector bug must not cost the user the rest of the scan
         log.debug("detector %s failed on %s", name, path, exc_info=True)
         ctx.diagnostic(path, f"internal error in detector '{name}': {type(exc).__name__}: {exc}", severity="error")

@@ -20,6 +20,21 @@ def line_of(lines: list[str], pattern: re.Pattern[str] | str, start: int = 0, de
     return default
 
 
+def key_lines(lines: list[str], pattern: re.Pattern[str], start: int = 0,
+              stop: re.Pattern[str] | None = None) -> dict[str, int]:
+    """The 1-based line of the first match of each key (`pattern`'s group 1), from index `start` up to the first
+    line matching `stop`, in one pass: one `line_of` search per key would rescan the file for every key."""
+    found: dict[str, int] = {}
+    for index in range(max(0, start), len(lines)):
+        text = lines[index]
+        if stop is not None and index > start and stop.search(text):
+            break
+        match = pattern.search(text)
+        if match:
+            found.setdefault(match.group(1), index + 1)
+    return found
+
+
 def json_key_line(lines: list[str], key: str, start: int = 0, default: int = 1) -> int:
     """The line of `"key":` in JSON text (the first at or after index `start`)."""
     return line_of(lines, re.compile(r'"' + re.escape(key) + r'"\s*:'), start, default)

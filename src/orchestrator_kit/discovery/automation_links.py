@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .. import shellwords
 from ..models import AutomationRef, Pipeline, ProcedureStep, Task
 from .base import DetectContext, finalizer
 from .procedures import PROMPT
@@ -112,7 +112,7 @@ def _trivial(text: str) -> bool:
 
 def _words(segment: str) -> list[str]:
     try:
-        return shlex.split(segment, comments=False, posix=True)
+        return shellwords.split(segment)
     except ValueError:  # unbalanced quotes in a hand-written doc
         return segment.split()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..repo import FileText
-from ._locate import line_of
+from ._locate import key_lines, line_of
 from ._python_common import load_toml
 from .base import DetectContext, Wants, detector, directory_of
 
@@ -41,6 +41,7 @@ def detect_cargo(ctx: DetectContext, file: FileText) -> None:
         return
     lines = file.lines
     table = line_of(lines, re.compile(r"^\s*\[alias\]"), default=1)
+    written = key_lines(lines, re.compile(r"""^\s*["']?([^"'=\s]+)["']?\s*="""), table - 1, re.compile(r"^\s*\["))
     for name, value in aliases.items():
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             command = " ".join(value)
@@ -49,7 +50,7 @@ def detect_cargo(ctx: DetectContext, file: FileText) -> None:
         else:
             ctx.diagnostic(file.path, f"cargo alias '{name}' is neither a string nor a list of strings", line=table)
             continue
-        line = line_of(lines, re.compile(r"^\s*" + re.escape(name) + r"\s*="), table - 1, table)
+        line = written.get(name, table)
         ctx.add_task(ctx.task(
             "cargo", file.path, name, invocation=f"cargo {name}",
             commands=[ctx.command(f"cargo {command}", file.path, line)],

@@ -26,6 +26,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from .. import shellwords
 from ..models import InfraItem
 from ..repo import FileText
 from ._infra_common import CODE_OR_DOC_EXTENSIONS, extension_of, unique
@@ -255,7 +256,7 @@ def _arg_pairs(args: str) -> list[tuple[str, str | None]]:
 def _split(text: str) -> list[str]:
     """Shell-like words; falls back to whitespace splitting on unbalanced quotes."""
     try:
-        return shlex.split(text, posix=True)
+        return shellwords.split(text)
     except ValueError:
         return text.split()
 

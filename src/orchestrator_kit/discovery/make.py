@@ -37,10 +37,10 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-import shlex
 import weakref
 from dataclasses import dataclass, field
 
+from .. import shellwords
 from ..models import Command, Task
 from ..repo import FileText
 from .base import DESCRIPTION_LIMIT, DetectContext, Wants, basename, detector
@@ -673,7 +673,7 @@ def _make_goals(args: list[str]) -> tuple[list[str], bool]:
 
 def _shell_words(text: str) -> list[str]:
     try:
-        return shlex.split(text, comments=False, posix=True)
+        return shellwords.split(text)
     except ValueError:
         return text.split()
 

@@ -29,6 +29,7 @@ import weakref
 from json.decoder import scanstring
 from typing import Any
 
+from .. import shellwords
 from ..models import Task
 from ..repo import FileText
 from .base import DetectContext, Wants, basename, detector
@@ -312,11 +313,9 @@ def _script_calls(command: str, names: set[str], depth: int = 0) -> list[str]:
 
 def _segments(command: str) -> list[list[str]]:
     """Simple commands of a shell line, split at `&&`, `||`, `;`, `|` and `&`, quotes respected."""
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|")
-    lexer.whitespace_split = True
     segments: list[list[str]] = [[]]
     try:
-        for token in lexer:
+        for token in shellwords.split(command, operators=";&|", comments=True):
             if token and set(token) <= set(";&|"):
                 segments.append([])
             else:

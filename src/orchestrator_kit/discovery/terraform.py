@@ -325,7 +325,9 @@ class Parser:
                 return
             self.pos += 1
 
-    def _value(self, start: int, end: int, line: int) -> Value:
+    def _value(self, start: int, end: int, line: int, nesting: int = 0) -> Value:
+        """A value; an object constructor's entries are read down to MAX_NESTING levels (deeper ones stay text),
+        which bounds both the recursion and the work (each level scans its own range once)."""
         indexes = [i for i in range(start, end) if self.tokens[i].kind != "newline"]
         if not indexes:
             return Value("", line, line, literal=False)
@@ -336,11 +338,11 @@ class Parser:
         if len(indexes) == 1 and first.kind == "ident" and first.text in ("true", "false"):
             return Value(first.text, line, last_line, literal=True)
         items = None
-        if first.kind == last.kind == "punct" and first.text == "{" and last.text == "}":
-            items = self._object(indexes[0] + 1, indexes[-1])
+        if first.kind == last.kind == "punct" and first.text == "{" and last.text == "}" and nesting < MAX_NESTING:
+            items = self._object(indexes[0] + 1, indexes[-1], nesting + 1)
         return Value(self.text[first.start:last.end], line, last_line, literal=False, items=items)
 
-    def _object(self, start: int, end: int) -> dict[str, Value] | None:
+    def _object(self, start: int, end: int, nesting: int) -> dict[str, Value] | None:
         """Entries of an object constructor `{ key = value, "key" : value }`; None when it is not that shape."""
         items: dict[str, Value] = {}
         index = start
@@ -363,7 +365,7 @@ class Parser:
                 elif depth == 0 and (item.kind == "newline" or (item.kind == "punct" and item.text == ",")):
                     break
                 value_end += 1
-            items[token.text] = self._value(index + 2, value_end, token.line)
+            items[token.text] = self._value(index + 2, value_end, token.line, nesting)
             index = value_end
         return items
 

@@ -93,8 +93,9 @@ def detect_tox(ctx: DetectContext, file: FileText) -> None:
         if data is None or _shadowed(ctx, directory, name):
             return
         envs = _toml_envs(ctx, file, data, TomlIndex(file.text), ())
+    known = {e.name for e in envs}  # once: a set per environment made a file with many environments quadratic
     for env in envs:
-        ctx.add_task(_tox_task(ctx, file.path, env, {e.name for e in envs}))
+        ctx.add_task(_tox_task(ctx, file.path, env, known))
 
 
 def _shadowed(ctx: DetectContext, directory: str, name: str) -> bool:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-import shlex
 from collections.abc import Sequence
 
+from .. import shellwords
 from ..discovery.automation_links import normalize, script_lines
 from ..metrics.models import Estimate, Excluded, PipelineMetrics
 from ..metrics.pipelines import ci_task_runs
@@ -74,7 +74,7 @@ def command_words(text: str) -> list[str]:
     """A command's words for comparison: no assignments before it, no sudo/env, no interpreter in front of a
     script, and a script path without its leading `./`."""
     try:
-        words = shlex.split(normalize(text), comments=False)
+        words = shellwords.split(normalize(text))
     except ValueError:
         words = normalize(text).split()
     while words and (re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]) or words[0] in WRAPPERS):
