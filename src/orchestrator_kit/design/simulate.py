@@ -39,7 +39,9 @@ Status = Literal["succeeded", "failed", "timed_out", "stuck", "loop", "broken"]
 CONSISTENCY_FORMULA = (
     "consistent = the execution ended (not stuck, looping or broken) and no side effect was possibly applied twice "
     "without idempotency and compensations undid commits in reverse order and (it ended in a succeed state or every "
-    "committed or possibly-committed side effect was compensated)"
+    "committed or possibly-committed side effect that must be undone was compensated); an effect must be undone "
+    "when it declares a compensation or belongs to a declared saga, unless it is a failure-path effect or the "
+    "workflow is not a saga"
 )
 ASSUMPTIONS = [
     "transient: the first attempt fails with the step's transient error (declared, else States.TaskFailed) before "
@@ -556,6 +558,19 @@ def _evaluate(c: Condition, visits: Counter[str]) -> bool:
     }[c.op or "eq"]
 
 
+def _must_undo(graph: DesignGraph, name: str) -> bool:
+    """Whether an effect left applied at a failed end is an inconsistency: sagas are what the design declares, so
+    only an effect with a declared compensation or in a declared saga must be undone; never an intended failure-path
+    effect, nor any effect of a workflow that says it is not a saga."""
+    if graph.design.not_a_saga:
+        return False
+    node = graph.nodes.get(name)
+    effect = node.state.side_effect if node is not None and isinstance(node.state, TaskState) else None
+    if effect is None or effect.failure_path:
+        return False
+    return bool(effect.compensation) or any(name in saga.steps for saga in graph.design.sagas)
+
+
 def _fixed_forward(graph: DesignGraph, run: _Run) -> bool:
     """Whether the run went past the point of no return (an irreversible effect, or a saga's pivot, committed) and
     then through a step that fixes forward (`fix_forward: true`), so effects left applied are the design's intent."""
@@ -612,7 +627,9 @@ def run_scenario(
     ]
     if not run.order_ok:
         reasons.append("compensations did not undo commits in reverse order")
-    uncompensated = [] if status == "succeeded" else sorted(run.live, key=run.live.__getitem__)
+    uncompensated = (
+        [] if status == "succeeded" else [s for s in sorted(run.live, key=run.live.__getitem__) if _must_undo(graph, s)]
+    )
     fixed_forward = bool(uncompensated) and _fixed_forward(graph, run)
     if fixed_forward:
         run.note(f"past the point of no return; left to fix forward: {', '.join(uncompensated)}")
@@ -732,9 +749,12 @@ def simulate(
     run = SimulationRun(happy=happy, scenarios=[], not_reached=[], skipped=0, paths_explored=1 + len(alternatives))
     spent = len(happy.path) + sum(len(p.path) for p in alternatives)
     wanted = set(steps) if steps else None
-    firsts: list[tuple[Fault, Scenario]] = []
+    # Compensations are recovery steps even where a decision (a rejection) runs them without a fault: they are
+    # failed as second faults, with the other recovery steps.
+    undo = set(graph.compensated_by())
+    firsts: list[tuple[Fault | None, Scenario]] = [(None, p) for p in alternatives if undo & set(p.path)]
     for node in graph.all_nodes:
-        if not _faultable(node):
+        if not _faultable(node) or node.name in undo:
             continue
         if wanted is not None and node.name not in wanted:
             continue
@@ -756,12 +776,13 @@ def simulate(
     for fault, first in firsts:
         for name in dict.fromkeys(first.path):
             node = graph.nodes.get(name)
-            if node is None or name in reach or name == fault.step or not _faultable(node):
+            if node is None or (name in reach and name not in undo) or not _faultable(node):
                 continue
-            if wanted is not None and name not in wanted:
+            if (fault is not None and name == fault.step) or (wanted is not None and name not in wanted):
                 continue
             for second in faults_for(node, second_kinds):
-                key = (fault.step, fault.kind, fault.error, name, second.kind, second.error)
+                first_key = (fault.step, fault.kind, fault.error) if fault else ("", "", "")
+                key = (*first_key, name, second.kind, second.error)
                 if key in tried:
                     continue
                 tried.add(key)
@@ -769,6 +790,8 @@ def simulate(
                     run.skipped += 1
                     continue
                 scenario = run_scenario(graph, fault, first.decisions, then=second)
+                if fault is None:
+                    scenario = scenario.model_copy(update={"step": None})
                 spent += len(scenario.path)
                 run.scenarios.append(scenario)
     return run
