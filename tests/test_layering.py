@@ -45,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
     # the MCP adapters and server, the agent, the plugin
     "mcp_tools": {"assessment", "automation", "design", "gitsafe", "metrics", "repo", "service", "usercache"},
     "server": {ROOT, "assessment", "automation", "mcp_tools", "repo"},
-    "agent": {"automation", "mcp_tools"},
+    "agent": {"automation", "mcp_tools", "usercache"},  # usercache: its atomic write for the saved reports
     "plugin": {ROOT, "mcp_tools"},
     "install": {"plugin"},
     # the faces
