@@ -1,13 +1,21 @@
 """Secret redaction for any repository text that leaves `repo.Workspace`.
 
 Detection is Yelp's detect-secrets: its plugins (AWS, GitHub, GitLab, Slack, Stripe, private keys, JWTs,
-keyword assignments, base64/hex high-entropy strings, ...) and its heuristic false-positive filters. We add
-three things around it, each because the plugins alone leave a secret half-visible:
+keyword assignments, base64/hex high-entropy strings, ...) and its heuristic false-positive filters. Around it:
 
+* the shapes it misses (`redaction_rules`): newer token formats, credentials on command lines (`curl -u`,
+  `mysql -p`, `sshpass`, `docker login -p`, ...), Authorization headers, assignments named for a secret in shell,
+  Makefile, YAML, JSON, TOML, Dockerfile and XML (short values too), URLs with a password, `.netrc`, `.pgpass`;
+* the look-alikes it reports (`redaction_rules.is_reference`): calls and references such as `os.getenv('API_KEY')`,
+  `process.env.NPM_TOKEN`, `${{ secrets.X }}`, placeholders, paths and integrity hashes are evidence, kept;
 * a match is widened to the whole token it sits in (some plugins report only a prefix, e.g. `ghp`);
-* a PEM private key block is redacted from its BEGIN line to its END line, not just the header;
+* a PEM private key block is redacted from its BEGIN line to its END line, and a YAML block scalar under a key
+  named for a secret (`password: |`) from its first line to its last;
 * unquoted assignment values (`KEY=value` in `.env` files and shell) are measured with the same entropy
   plugins and limits that detect-secrets applies to quoted strings.
+
+How well: tests/security/redaction_corpus.yaml holds secret shapes and look-alikes; the README's Safety section
+quotes the recall and precision measured on it, and tests/security/test_redaction_corpus.py fails if they drop.
 
 Verification (network calls) is never run: we call the plugins' string analysers, not their verifiers.
 """
@@ -20,17 +28,18 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from .redaction_rules import BLOCK_SCALAR_KEY, is_reference, line_secrets, named_as_reference, secret_name
+
 MARK = "[REDACTED:{}]"
 
 # Whether a line can hold anything a plugin would report. Every detect-secrets pattern plugin matches a token of
 # 16 or more characters without a slash (AWS, GitHub, Slack, JWT segments, ...) or needs an assignment, a quote,
 # or `user:pass@host` (keywords, quoted high-entropy strings, basic auth); private keys are handled as blocks.
-_CANDIDATE = re.compile(r"[A-Za-z0-9+_\-]{16,}|['\"=:@]")
+_CANDIDATE = re.compile(r"[A-Za-z0-9+_\-]{16,}|['\"=:@<]|pass|pwd|login|\bENV\s|\s-u\s", re.I)
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/_\-]")
 _ASSIGNMENT = re.compile(
     r"""(?:^|[\s;&|(])(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*[=:]\s*(?P<q>["']?)(?P<value>[^\s"'`;|&]{8,})(?P=q)"""
 )
-_SECRET_KEY_WORDS = re.compile(r"(pass|pwd|secret|token|api[_-]?key|private|credential|auth|access[_-]?key)", re.I)
 _REFERENCE_KEY_WORDS = re.compile(r"(sha|commit|rev|ref|digest|checksum|hash|version|url|path|dir|file)", re.I)
 _PEM_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----")
 _PEM_END = re.compile(r"-----END[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----")
@@ -127,7 +136,10 @@ def _find_in_line(line: str, filename: str) -> list[tuple[int, int, str]]:
             found: Iterable[Any] = plugin.analyze_line(filename=filename, line=line, line_number=0)
             for secret in found:
                 value = secret.secret_value or ""
-                if len(value) >= 4 and not _is_false_positive(plugins, value, line):
+                at = line.find(value)
+                if len(value) >= 3 and not _is_false_positive(plugins, value, line) and not (
+                    at >= 0 and (is_reference(value, line, at, at + len(value)) or named_as_reference(line, at))
+                ):
                     add(value, secret_type)
             continue
         for value in plugin.analyze_string(line):
@@ -142,22 +154,23 @@ def _find_in_line(line: str, filename: str) -> list[tuple[int, int, str]]:
             key, sep, rest = value.partition("=")
             if sep and rest.rstrip("=") and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
                 value = rest  # a quoted "NAME=value": the value is the secret, the name is evidence
+            at = line.find(value)
             if entropy_plugin.calculate_shannon_entropy(value) > entropy_plugin.entropy_limit and not (
-                _is_false_positive(plugins, value, line)
+                _is_false_positive(plugins, value, line) or (at >= 0 and is_reference(value, line, at, at + len(value)))
             ):
                 add(value, entropy_plugin.secret_type)
 
     for match in _ASSIGNMENT.finditer(line):
         key, value = match.group("key"), match.group("value")
-        if _PLACEHOLDER.search(value) or value.startswith("$"):
+        if _PLACEHOLDER.search(value) or is_reference(value, line, match.start("value"), match.end("value")):
             continue
         secret_type = _entropy_secret(plugins, value)
-        if secret_type and _REFERENCE_KEY_WORDS.search(key) and not _SECRET_KEY_WORDS.search(key):
+        if secret_type and _REFERENCE_KEY_WORDS.search(key) and not secret_name(key):
             secret_type = None  # a commit sha or digest in a variable named for it is a reference
-        if secret_type is None and _SECRET_KEY_WORDS.search(key) and not _is_false_positive(plugins, value, line):
-            secret_type = "Secret Keyword"
         if secret_type:
             spans.append((match.start("value"), match.end("value"), secret_type))
+    for start, end, secret_type in line_secrets(line, filename):  # shapes detect-secrets misses: not widened
+        spans.append((start, end, secret_type))
     return spans
 
 
@@ -189,7 +202,19 @@ def redact_text(text: str, filename: str = "") -> str:
     lines = text.split("\n")
     out: list[str] = []
     in_key = False
+    block_indent: int | None = None  # inside a YAML block scalar under a key named for a secret
     for line in lines:
+        if block_indent is not None:
+            if not line.strip() or len(line) - len(line.lstrip()) > block_indent:
+                out.append(line[: len(line) - len(line.lstrip())] + MARK.format("Secret Keyword") if line.strip()
+                           else line)
+                continue
+            block_indent = None
+        scalar = BLOCK_SCALAR_KEY.match(line)
+        if scalar and secret_name(scalar.group("key")):
+            block_indent = len(scalar.group("indent"))
+            out.append(line)
+            continue
         if in_key:
             if _PEM_END.search(line):
                 in_key = False

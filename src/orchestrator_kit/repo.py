@@ -134,6 +134,9 @@ class Workspace:
         posix = rel.replace("\\", "/")
         if posix.startswith("/") or ".." in posix.split("/"):
             raise ConfinementError(f"Path '{rel}' is outside the repository.")
+        if any(is_git_dir_name(part) for part in posix.split("/")):
+            raise ConfinementError(f"Path '{rel}' is inside .git, which no tool reads (it holds the repository's "
+                                   "configuration and credentials); read the work tree instead.")
         return posix
 
     def resolve(self, rel: str) -> Path:
@@ -327,6 +330,13 @@ class Workspace:
     def redact(text: str, path: str = "") -> str:
         """`text` with secrets replaced by `[REDACTED:<type>]` (see `redaction`)."""
         return redact_text(text, path)
+
+
+def is_git_dir_name(part: str) -> bool:
+    """Whether a path part names git's folder, in any case or Unicode spelling a file system may equate with it."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", part).casefold() == ".git"
 
 
 def decode(data: bytes) -> tuple[str | None, str, str | None]:
