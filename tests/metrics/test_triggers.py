@@ -78,6 +78,24 @@ WORKFLOWS = {
             steps:
               - run: make deploy
         """,
+    ".github/workflows/caller.yml": """\
+        name: Caller
+        on:
+          push:
+            branches: [main]
+        jobs:
+          call:
+            uses: ./.github/workflows/reusable.yml
+        """,
+    ".github/workflows/reusable.yml": """\
+        name: Reusable
+        on: workflow_call
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - run: make build
+        """,
     ".github/workflows/monthly.yml": """\
         name: Monthly
         on:
@@ -164,6 +182,23 @@ def test_a_gate_counts_only_the_runs_that_reach_it(runs):
     # Only pushes to main reach it (a pull request's ref is never refs/heads/main): m1..m6.
     assert [(t.event, t.expected) for t in gate.triggers] == [("push", 6)]
     assert "branches ['main']" in gate.basis
+
+
+def test_a_reusable_workflow_runs_as_often_as_its_callers(runs):
+    from orchestrator_kit.config import OpportunitySettings
+    from orchestrator_kit.opportunities.frequency import Rates, pipeline_frequency
+
+    caller, reusable = runs[".github/workflows/caller.yml"], runs[".github/workflows/reusable.yml"]
+    assert caller.only_calls_others and not reusable.only_calls_others
+    assert reusable.called_by == [caller.pipeline]
+    assert [t.measure for t in reusable.triggers] == ["called"]
+    by_id = {r.pipeline: r for r in runs.values()}
+    settings = OpportunitySettings()
+    rates = Rates(None, {}, None, None)
+    called = pipeline_frequency(reusable.pipeline, by_id, rates, settings)
+    # The caller runs on main's six first-parent commits in 49 days.
+    assert called.value == round(6 * 365 / 49, 2) and not called.assumption
+    assert called.basis == f"called by {caller.pipeline}: {round(6 * 365 / 49, 2):g}/year"
 
 
 @pytest.mark.parametrize(("condition", "branches", "tags", "kinds"), [
