@@ -71,7 +71,8 @@ def render_markdown(result: SuiteResult) -> str:
     """The tables and failures as Markdown (what the README shows)."""
     t = result.thresholds
     lines = [f"Cells are recall/precision (`!` under the threshold: recall {t.recall:g}, precision {t.precision:g}, "
-             f"evidence lines {t.evidence_lines:g}, details {t.details:g}; {t.forbidden} forbidden items, {t.secrets} secrets).", ""]
+             f"evidence lines {t.evidence_lines:g}, details {t.details:g}; {t.forbidden} forbidden items, "
+             f"{t.secrets} secrets).", ""]
     for header, rows in (repo_rows(result), detector_rows(result)):
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))

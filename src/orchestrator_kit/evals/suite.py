@@ -12,8 +12,9 @@ evals/thresholds.yaml:
       - {repo: hostile, check: procedure, reason: "..."}
 
 A check is a kind of item (its recall and precision), `opportunity`, `history`, `evidence-lines`, `details`,
-`forbidden` or `secrets`. Checking every kind of a repository implies its aggregate: recall and precision over several kinds
-are mediants of the per-kind ones, so each kind at or above a threshold keeps the whole at or above it.
+`forbidden` or `secrets`. Checking every kind of a repository implies its aggregate: recall and precision over
+several kinds are mediants of the per-kind ones, so each kind at or above a threshold keeps the whole at or above
+it.
 """
 
 from __future__ import annotations
