@@ -3,6 +3,7 @@ built sample repository. Assertions are on the files written, the saved reports 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def test_a_process_run_through_every_phase_ends_in_a_grounded_report(shop, tmp_p
     stages = [(e["previous"], e["next"]) for e in events(result_.run_dir, "stage")]
     assert stages == [("discovery", "assessment"), ("assessment", "design"), ("design", "implementation"),
                       ("implementation", "report"), ("report", "done")]
+    [session] = events(result_.run_dir, "session")
+    assert session["tools"] == tool_names(sent[0].body) and session["read_only"] is True
+    assert session["system_sha256"] == hashlib.sha256(prompt_text("process-orchestrator").encode()).hexdigest()
     turns = events(result_.run_dir, "turn")
     assert [t["stage"] for t in turns].count("discovery") == 4
     calls_made = [c["name"] for t in turns for c in t["tool_calls"]]

@@ -20,6 +20,7 @@ once when claims fail, saved as Markdown and JSON.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import sys
@@ -239,6 +240,10 @@ class Run:
         async with AsyncExitStack() as stack:
             session = await self._connect(stack)
             tools = await self._tools(session)
+            # What every request of this process sends besides the conversation (the turns record the rest).
+            self.store.append("session", tools=[tool.name for tool in tools], read_only=not self.state.allow_writes,
+                              system_sha256=hashlib.sha256(self.system[0]["text"].encode()).hexdigest(),
+                              model=self.state.model, max_tokens=self.options.max_tokens, thread=False)
             client = AsyncAnthropic(max_retries=self.options.max_retries)
             stack.push_async_callback(client.close)
             while self.state.stage != DONE:

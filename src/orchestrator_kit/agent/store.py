@@ -6,9 +6,11 @@ covers: that is the checkpoint. On resume, the conversation is rebuilt from the 
 events after it (a turn cut short by a kill, or a torn last line) are moved to `transcript.discarded.jsonl`, so the
 transcript always ends at the checkpoint before the run goes on.
 
-Events: `run` (the configuration), `user` (a stage's kickoff or the revision request: a message), `turn` (one model
-answer: the request's shape, the response, each tool call with its arguments, result and error flag, the tool results
-message, usage and estimated cost), `stage` (a transition), `report`, `grounding`, `stop`, `resumed`.
+Events: `run` (the configuration), `session` (what each request sends besides the conversation: the tool names, the
+system prompt's sha256, the model, max_tokens; one per process, so a resumed run shows what it sent too), `user` (a
+stage's kickoff or the revision request: a message), `turn` (one model answer: the request's shape, the response,
+each tool call with its arguments, result and error flag, the tool results message, usage and estimated cost),
+`stage` (a transition), `report`, `grounding`, `stop`, `resumed`.
 """
 
 from __future__ import annotations
