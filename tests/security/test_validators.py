@@ -84,6 +84,7 @@ def test_the_sandbox_sees_no_host_file_and_cannot_write_the_copy(make_repo, tmp_
     text = (f"$(info [$(shell cat {secret} /etc/hostname 2>&1 | head -c 300)])\n"
             "$(info [$(shell ls / | tr '\\n' ' ')])\n"
             "$(info [$(shell touch /work/Makefile.new 2>&1; echo wrote $$?)])\n"
+            "$(info [$(shell tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' \\n')])\n"
             "all:\n\t@:\n")
     root = make_repo({"Makefile": text}, git_repo=True)
     work, scratch = tmp_path / "w", tmp_path / "s"
@@ -96,6 +97,7 @@ def test_the_sandbox_sees_no_host_file_and_cannot_write_the_copy(make_repo, tmp_
     listing = proc.stdout.split("\n")[1]
     assert "home" not in listing and "root" not in listing and "etc" not in listing, listing
     assert not (work / "Makefile.new").exists()
+    assert proc.stdout.split("\n")[3] == "[lo]", proc.stdout  # no network interface but loopback
 
 
 def test_static_check_finds_what_make_reports(make_mode, make_repo):
