@@ -603,7 +603,9 @@ def undo_automation(
 Design = Annotated[
     dict[str, Any] | str,
     Field(description=f"The workflow design: a JSON object following the WorkflowDesign schema (resource "
-          f"{DESIGN_SCHEMA_URI}; examples at orchestrator-kit://designs/<name>), or the same as YAML or JSON text."),
+          f"{DESIGN_SCHEMA_URI}; examples at orchestrator-kit://designs/<name>), the same as YAML or JSON text, or "
+          "the `design_handle` (`design:<16 hex>`) a design tool returned for a design this server has seen, so a "
+          "long design is sent once."),
 ]
 FaultKindArg = Literal["transient", "permanent", "timeout"]
 

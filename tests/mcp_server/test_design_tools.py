@@ -250,3 +250,26 @@ async def test_ci_export_through_the_protocol(build):
 
 def example_text_of(name: str) -> str:
     return (EXAMPLES / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+async def test_a_design_is_sent_once_and_then_named_by_its_handle(build):
+    async with Client(build()) as client:
+        validated = await ok(client, "validate_workflow_design", design=SAGA)
+        handle = validated["design_handle"]
+        by_handle = await ok(client, "simulate_workflow_failures", design=handle, max_tokens=30_000)
+        in_full = await ok(client, "simulate_workflow_failures", design=SAGA, max_tokens=30_000)
+        diagram = await ok(client, "render_workflow_diagram", design=handle)
+        ci = await ok(client, "export_workflow_ci", design=handle, max_tokens=20_000)
+        unknown = await error(client, "render_workflow_diagram", design="design:0123456789abcdef")
+    assert handle.startswith("design:") and len(handle) == len("design:") + 16
+    assert by_handle["summary"] == in_full["summary"] and by_handle["design_handle"] == handle
+    assert diagram["lines"][0] == "stateDiagram-v2" and ci["design_handle"] == handle
+    assert "unknown design handle 'design:0123456789abcdef'" in unknown and "send the design itself" in unknown
+
+
+async def test_an_imported_design_has_a_handle_too(build):
+    definition = {"StartAt": "a", "States": {"a": {"Type": "Pass", "End": True}}}
+    async with Client(build()) as client:
+        imported = await ok(client, "import_workflow_asl", definition=definition)
+        report = await ok(client, "validate_workflow_design", design=imported["design_handle"])
+    assert report["states"] == 2  # the pass state (a choice) and the generated End

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -22,6 +23,7 @@ from ..automation.results import Finding as ValidatorFinding
 from ..design import service
 from ..design.simulate import FaultKind, Scenario, SimulationSummary
 from ..design.validate import Finding
+from ..errors import InputError
 from .budget import SectionPage, pack_model
 from .inventory import Out
 from .progress import in_background
@@ -41,10 +43,41 @@ def _memo(state: ServerState, key: tuple[object, ...], compute: Callable[[], T])
     return state.results.get(("design", *key), compute)
 
 
+HANDLE = re.compile(r"^design:[0-9a-f]{16}$")
+
+
+def handle_of(design: DesignInput) -> str:
+    """The handle of a design as given: `design:` and a digest of its text (or canonical JSON)."""
+    return "design:" + _version(design)
+
+
+def resolve(state: ServerState, design: DesignInput) -> tuple[DesignInput, str]:
+    """The design a tool argument means, and its handle: a handle (`design:<16 hex>`) is looked up among the
+    designs this server has seen (the last 256); anything else is a design, remembered under its handle."""
+    if isinstance(design, str) and HANDLE.match(design.strip()):
+        found = state.designs.peek(design.strip())
+        if found is None:
+            raise InputError(
+                f"unknown design handle '{design.strip()}': handles name designs this server has seen (the last "
+                "256, until it restarts); send the design itself once and use the handle it returns"
+            )
+        return found, design.strip()
+    handle = handle_of(design)
+    state.designs.get(handle, lambda: design)
+    return design, handle
+
+
+HANDLE_FIELD = Field(
+    description="Pass this instead of the whole design to simulate_workflow_failures, render_workflow_diagram and "
+    "the exports (valid while this server runs)."
+)
+
+
 class DesignValidation(Out):
     """What validate_workflow_design returns: counts over all findings, and a page of them."""
 
     design: str
+    design_handle: str = HANDLE_FIELD
     valid: bool = Field(description="True when no finding has severity error.")
     passed: bool = Field(description="True when no finding is at or above fail_on: the gate to act on.")
     fail_on: Literal["error", "warning", "info", "never"]
@@ -64,11 +97,13 @@ def validate(
     state: ServerState, design: DesignInput, *, min_severity: Literal["error", "warning", "info"] = "info",
     fail_on: Literal["error", "warning", "info", "never"] = "error", max_tokens: int, cursor: str | None = None,
 ) -> DesignValidation:
+    design, handle = resolve(state, design)
     version = _version(design, "validate", min_severity, fail_on)
     report = _memo(state, ("validate", version), lambda: service.validate_workflow_design(
         design, min_severity=min_severity, fail_on=fail_on, limit=None))
     page = DesignValidation(
-        design=report.design, valid=report.valid, passed=report.passed, fail_on=report.fail_on,
+        design=report.design, design_handle=handle, valid=report.valid, passed=report.passed,
+        fail_on=report.fail_on,
         errors=report.errors, warnings=report.warnings, infos=report.infos,
         states=report.states, total_findings=report.total_findings, findings=report.findings,
         rules_checked=report.rules_checked, sections=[], next_cursor=None,
@@ -81,6 +116,7 @@ class DesignSimulation(Out):
     """What simulate_workflow_failures returns: the fault-free run, the summary, and a page of fault scenarios."""
 
     design: str
+    design_handle: str = HANDLE_FIELD
     happy_path: Scenario = Field(description="The run without any fault.")
     summary: SimulationSummary = Field(description="Counts over every scenario, the consistency `formula` and the "
                                        "fault model's `assumptions`.")
@@ -98,13 +134,14 @@ def simulate(
     include_trace: bool = False,
     max_tokens: int, cursor: str | None = None, work: Work = NO_WORK,
 ) -> DesignSimulation:
+    design, handle = resolve(state, design)
     options = (faults, steps, decisions, only_inconsistent, include_trace)
     version = _version(design, "simulate", *options)
     report = _memo(state, ("simulate", version), lambda: in_background(work, lambda: service.simulate_workflow_failures(
         design, faults=list(faults) if faults is not None else None, steps=steps, decisions=decisions,
         only_inconsistent=only_inconsistent, include_trace=include_trace, limit=None), "simulating failures"))
     page = DesignSimulation(
-        design=report.design, happy_path=report.happy_path, summary=report.summary,
+        design=report.design, design_handle=handle, happy_path=report.happy_path, summary=report.summary,
         total_scenarios=report.total_scenarios, scenarios=report.scenarios, sections=[], next_cursor=None,
     )
     return pack_model(page, ("scenarios",), kind="simulate_workflow_failures", version=version,
@@ -116,6 +153,9 @@ class DesignText(Out):
     join the `lines` of every page with newlines for the whole text."""
 
     design: str
+    design_handle: str | None = Field(
+        default=None, description="The handle of the design this text is of (for an import: of the imported design)."
+    )
     format: Literal["mermaid-state", "mermaid-saga", "asl", "xstate", "design-yaml"]
     lines: list[str] = Field(description="This page's lines of the text.")
     notes: list[str] = Field(default_factory=list,
@@ -131,9 +171,11 @@ def render(
     state: ServerState, design: DesignInput, *, kind: Literal["state", "saga"] = "state", max_tokens: int,
     cursor: str | None = None,
 ) -> DesignText:
+    design, handle = resolve(state, design)
     version = _version(design, "render", kind)
     diagram = _memo(state, ("render", version), lambda: service.render_workflow_diagram(design, kind=kind))
-    page = DesignText(design=diagram.design, format="mermaid-saga" if kind == "saga" else "mermaid-state",
+    page = DesignText(design=diagram.design, design_handle=handle,
+                      format="mermaid-saga" if kind == "saga" else "mermaid-state",
                       lines=diagram.mermaid.splitlines(), sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="render_workflow_diagram", version=version, max_tokens=max_tokens,
                       cursor=cursor, wrap=_with_sections)
@@ -142,20 +184,23 @@ def render(
 def export_asl(
     state: ServerState, design: DesignInput, *, lint: bool = True, max_tokens: int, cursor: str | None = None,
 ) -> DesignText:
+    design, handle = resolve(state, design)
     version = _version(design, "asl", lint)
     exported = _memo(state, ("asl", version), lambda: service.export_workflow_asl(design, lint=lint))
-    page = DesignText(design=exported.design, format="asl", lines=exported.json_text().splitlines(),
-                      notes=exported.notes, statelint=exported.statelint, sections=[], next_cursor=None)
+    page = DesignText(design=exported.design, design_handle=handle, format="asl",
+                      lines=exported.json_text().splitlines(), notes=exported.notes, statelint=exported.statelint,
+                      sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="export_workflow_asl", version=version, max_tokens=max_tokens,
                       cursor=cursor, wrap=_with_sections)
 
 
 def export_xstate(state: ServerState, design: DesignInput, *, max_tokens: int, cursor: str | None = None) -> DesignText:
+    design, handle = resolve(state, design)
     version = _version(design, "xstate")
     exported = _memo(state, ("xstate", version), lambda: service.export_workflow_xstate(design))
     text = json.dumps(exported.machine, indent=2, ensure_ascii=False)
-    page = DesignText(design=exported.design, format="xstate", lines=text.splitlines(), notes=exported.notes,
-                      sections=[], next_cursor=None)
+    page = DesignText(design=exported.design, design_handle=handle, format="xstate", lines=text.splitlines(),
+                      notes=exported.notes, sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="export_workflow_xstate", version=version, max_tokens=max_tokens,
                       cursor=cursor, wrap=_with_sections)
 
@@ -165,6 +210,7 @@ class DesignCiExport(Out):
     the team writes, what CI cannot say, and our validators' findings on it."""
 
     design: str
+    design_handle: str = HANDLE_FIELD
     target: Literal["github-actions", "gitlab-ci"]
     path: str = Field(description="Where the file goes in the repository.")
     valid: bool = Field(description="True when no validator (schema, zizmor, ShellCheck) reported an error.")
@@ -180,9 +226,11 @@ def export_ci(
     state: ServerState, design: DesignInput, *, target: Literal["github-actions", "gitlab-ci"], max_tokens: int,
     cursor: str | None = None,
 ) -> DesignCiExport:
+    design, handle = resolve(state, design)
     version = _version(design, "ci", target)
     exported = _memo(state, ("ci", version), lambda: service.export_workflow_ci(design, target=target))
-    page = DesignCiExport(design=exported.design, target=exported.target, path=exported.path, valid=exported.valid,
+    page = DesignCiExport(design=exported.design, design_handle=handle, target=exported.target, path=exported.path,
+                          valid=exported.valid,
                           findings=exported.findings, scripts=exported.scripts, notes=exported.notes,
                           lines=exported.text.splitlines(), sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="export_workflow_ci", version=version, max_tokens=max_tokens,
@@ -195,8 +243,9 @@ def import_asl(
 ) -> DesignText:
     version = _version(definition, "import-asl", name)
     imported = _memo(state, ("import-asl", version), lambda: service.import_workflow_asl(definition, name=name))
-    page = DesignText(design=imported.design, format="design-yaml", lines=imported.yaml.splitlines(),
-                      notes=imported.notes, sections=[], next_cursor=None)
+    _, handle = resolve(state, imported.yaml)
+    page = DesignText(design=imported.design, design_handle=handle, format="design-yaml",
+                      lines=imported.yaml.splitlines(), notes=imported.notes, sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="import_workflow_asl", version=version, max_tokens=max_tokens,
                       cursor=cursor, wrap=_with_sections)
 

@@ -42,6 +42,14 @@ class ResultCache:
         self._guard = threading.Lock()
         self.computed = 0
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The value under `key` if it is kept (and mark it recently used), else None; computes nothing."""
+        with self._guard:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._guard:
             if key in self._entries:
@@ -67,6 +75,8 @@ class ServerState:
     cache: ScanCache = field(default_factory=ScanCache)
     results: ResultCache = field(default_factory=ResultCache)
     redacted: RedactedFiles = field(default_factory=RedactedFiles)
+    # Designs a design tool has seen, by handle, so a model can pass `design:<digest>` instead of the whole text.
+    designs: ResultCache = field(default_factory=lambda: ResultCache(size=256))
 
     @classmethod
     def create(
