@@ -199,3 +199,19 @@ def test_each_budget_stops_the_run_cleanly_with_a_partial_report(shop, tmp_path,
     assert "Partial report" in markdown and budget in markdown and "Discovery: one root." in markdown
     report = json.loads(Path(result_.report_json).read_text())
     assert report["status"] == "partial" and budget in report["stopped_by"]
+
+
+def test_an_api_error_after_the_retries_keeps_the_run_resumable(shop, tmp_path, fake_api) -> None:
+    from orchestrator_kit.testing.fake_messages_api import ApiError, Step
+
+    api = fake_api([calls(("list_roots", {})), Step(respond=ApiError(400, message="prompt is too long"))])
+    failed = run_agent(RunOptions(agent="process-orchestrator", repository=shop, base_dir=tmp_path))
+    assert (failed.status, failed.turns, failed.exit_code) == ("failed", 1, 2)
+    assert failed.error and "prompt is too long" in failed.error
+    assert failed.resume_command and failed.run_id in failed.resume_command
+    api.add(say("Discovery done."), say("a"), say("d"), say("i"), say("## Executive Summary\nNothing to report.\n"))
+    resumed = run_agent(RunOptions(agent="process-orchestrator", repository=shop, base_dir=tmp_path,
+                                   resume=failed.run_id))
+    assert (resumed.status, resumed.turns, resumed.exit_code) == ("done", 6, 0)
+    sent = ok_requests(api)
+    assert sent[1].body["messages"] == api.messages_requests()[1].body["messages"]  # the failed request, sent again
