@@ -173,7 +173,9 @@ def test_cli_commands_run_no_repository_program(hostile, tmp_path):
                                 "commands": [{"argv": ["./ci/deploy.sh"]}]}))
     for args in (["scan", str(root)], ["scan", str(root), "--format", "json"], ["metrics", str(root)],
                  ["opportunities", str(root)], ["generate", "make-target", "--spec", str(spec), "--repo", str(root)],
-                 ["validate", "ci/deploy.sh", ".github/workflows/ci.yml", "--repo", str(root)]):
+                 ["validate", "ci/deploy.sh", ".github/workflows/ci.yml", "--repo", str(root)],
+                 ["generate", "make-target", "--spec", str(spec), "--repo", str(root), "--apply", "--force"],
+                 ["undo", "--repo", str(root)]):
         proc = _cli(*args, cwd=tmp_path)
         assert proc.returncode in (0, 1), (args, proc.stderr[-2000:])
         assert ran(markers) == [], (args, ran(markers))
