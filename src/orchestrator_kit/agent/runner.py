@@ -37,7 +37,7 @@ from ..errors import InputError, OrchestratorError
 from ..usercache import write_atomically
 from .budget import BudgetStop, Limits, exceeded
 from .grounding import GroundingResult, check_grounding, revision_request
-from .phases import DONE, REPORT, REVISION, RunStatus, check_agent, kickoff, next_stage
+from .phases import DONE, PHASES, REPORT, REVISION, RunStatus, check_agent, kickoff, next_stage
 from .report import AgentReport, parse_report, render_markdown
 from .settings import DEFAULT_MAX_TOKENS, KEY_ENV, Usage, price_table, resolve_model, usage_of
 from .store import Message, RunState, RunStore, new_run_id, tool_result_texts
@@ -161,7 +161,7 @@ def run_agent(options: RunOptions) -> RunResult:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         state = RunState(run_id=new_run_id(), agent=agent, repository=str(repository), task=options.task,
                          model=model, allow_writes=options.allow_writes, limits=options.limits,
-                         stage=kickoff_stage(agent), started_at=now, updated_at=now)
+                         stage=PHASES[agent][0].name, started_at=now, updated_at=now)
         store = RunStore.create(base, state)
         store.append("run", agent=agent, repository=str(repository), task=options.task, model=model,
                      allow_writes=options.allow_writes, limits=options.limits.model_dump())
@@ -179,12 +179,6 @@ def run_agent(options: RunOptions) -> RunResult:
     finally:
         store.unlock()
     return _result(store)
-
-
-def kickoff_stage(agent: str) -> str:
-    from .phases import PHASES
-
-    return PHASES[check_agent(agent)][0].name
 
 
 def _mark(store: RunStore, status: RunStatus, error: str | None) -> None:
