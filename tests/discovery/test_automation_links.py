@@ -452,3 +452,32 @@ def test_end_to_end_with_a_makefile(make_repo):
     assert refs(by_hand.automated_by) == [("task", "make:Makefile#release", "same-command")] * 2
     assert [r.evidence.line_start for r in by_hand.automated_by] == [3, 4]  # each recipe line
     assert procedure.automation_coverage == 1.0
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("./gradlew migrateDb -Penv=production", ["gradle:build.gradle.kts#migrateDb"]),
+        ("gradle :app:migrateDb", ["gradle:build.gradle.kts#migrateDb"]),
+        ("bundle exec rake db:seed", ["rake:Rakefile#db:seed"]),
+        ("bin/rails db:seed", ["rake:Rakefile#db:seed"]),
+        ("cargo xtask dist", ["cargo:.cargo/config.toml#xtask"]),
+        ("composer run-script test", ["composer:composer.json#test"]),
+        ("composer test", ["composer:composer.json#test"]),
+        ("./gradlew unknownTask", []),
+    ],
+)
+def test_other_build_tools_are_linked(make_repo, command, expected):
+    root = make_repo({
+        "build.gradle.kts": 'tasks.register("migrateDb") {\n}\n',
+        "gradlew": "#!/bin/sh\nexec java -jar gradle/wrapper.jar \"$@\"\n",
+        "Rakefile": "namespace :db do\n  task :seed do\n  end\nend\n",
+        ".cargo/config.toml": '[alias]\nxtask = "run --package xtask --"\n',
+        "composer.json": '{"scripts": {"test": "phpunit"}}\n',
+        "RUNBOOK.md": f"# Runbook\n\n```sh\n{command}\n```\n",
+    })
+    inventory = run_detectors(root)
+    assert errors_of(inventory) == []
+    assert not any(t.path == "gradlew" for t in inventory.tasks)  # the wrapper is how tasks run, not a task
+    (procedure,) = inventory.procedures
+    assert [a.ref for s in procedure.steps for a in s.automated_by] == expected

@@ -6,7 +6,8 @@ Runs once after every detector (a finalizer). For each command of each procedure
   `make [-C dir] [-f file] target...` (GNU make manual, "Summary of Options"), `just [-f file] recipe`,
   `task [-t file] [-d dir] name...` (go-task), `npm run|test|start X` / `yarn [run] X` / `pnpm [run] X` /
   `bun run X` (a package.json script), `poe X`, `pdm run X`, `hatch run X`, `tox [run] -e a,b`,
-  `nox -s a b`, a script path (`./scripts/x.sh`, `bash scripts/x.sh`, `python tools/release.py`) that is a
+  `nox -s a b`, `./gradlew a :sub:b`, `rake x` / `bin/rails x`, `cargo alias`, `composer [run-script] x`,
+  a script path (`./scripts/x.sh`, `bash scripts/x.sh`, `python tools/release.py`) that is a
   Task with runner "script", and `gh workflow run <file or name>` (GitHub CLI manual) for a workflow.
   `cd dir && ...` moves the directory later parts are resolved in. Where a doc's commands run is not
   written down, so a runner's file is looked for in the procedure's folder, then its ancestors up to the
@@ -146,7 +147,7 @@ class AutomationIndex:
         # A target of an included makefile (`include mk/release.mk`) is run from the including file's folder.
         files = [task.path] + ([task.attributes["included_by"]] if task.attributes.get("included_by") else [])
         for file in files:
-            self.tasks.setdefault((task.runner, posixpath.dirname(file), task.name), []).append(task)
+            self.tasks.setdefault((task.runner, _run_from(file), task.name), []).append(task)
             self.task_files.setdefault((task.runner, _clean_path(file), task.name), []).append(task)
         if task.invocation.strip():
             self.invocations.setdefault(normalize(task.invocation), []).append(task)
@@ -215,6 +216,15 @@ class AutomationIndex:
             if found:
                 return found
         return []
+
+
+def _run_from(file: str) -> str:
+    """The folder a task file's tasks run from: its own, or the project's for `.cargo/config.toml` and
+    `.config/dotnet-tools.json`."""
+    folder = posixpath.dirname(file)
+    if posixpath.basename(folder) in (".cargo", ".config"):
+        return posixpath.dirname(folder)
+    return folder
 
 
 def _clean_path(path: str) -> str:
@@ -491,7 +501,27 @@ def _gh(index: AutomationIndex, call: _Call) -> list[AutomationRef]:
     return [AutomationRef(kind="pipeline", ref=p.id, match="invokes", evidence=p.evidence) for p in pipelines]
 
 
+def _named_tasks(runner: str, skip: tuple[str, ...] = ()) -> Callable[[AutomationIndex, _Call], list[AutomationRef]]:
+    """`./gradlew a :sub:b -Pk=v`, `rake db:migrate`, `cargo xtask dist`, `composer [run-script] test`: the
+    first positional word names a task of `runner` (Gradle: every positional, a `:project:` path's last part)."""
+
+    def handle(index: AutomationIndex, call: _Call) -> list[AutomationRef]:
+        positionals = [w for w in call.words[1:] if not w.startswith("-") and "=" not in w and w not in skip]
+        if runner != "gradle":
+            positionals = positionals[:1]
+        refs: list[AutomationRef] = []
+        for word in positionals:
+            name = word.rsplit(":", 1)[-1] if runner == "gradle" else word
+            refs.extend(_task_refs(index.find_task(runner, name, call.dirs)))
+        return refs
+
+    return handle
+
+
 HANDLERS: dict[str, Callable[[AutomationIndex, _Call], list[AutomationRef]]] = {
+    "./gradlew": _named_tasks("gradle"), "gradlew": _named_tasks("gradle"), "gradle": _named_tasks("gradle"),
+    "rake": _named_tasks("rake"), "bin/rails": _named_tasks("rake"), "rails": _named_tasks("rake"),
+    "cargo": _named_tasks("cargo"), "composer": _named_tasks("composer", ("run-script", "run")),
     "make": _make, "gmake": _make, "just": _just, "task": _go_task, "npm": _package_script,
     "yarn": _package_script, "pnpm": _package_script, "bun": _package_script, "poe": _poe,
     "pdm": _runner_run("pdm"), "hatch": _runner_run("hatch"), "tox": _tox, "nox": _nox, "gh": _gh,

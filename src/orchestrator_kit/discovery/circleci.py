@@ -289,9 +289,11 @@ def _schedule_trigger(cfg: _Config, workflow: str, item: Any, span: tuple[int, i
         explained = None
         cfg.ctx.diagnostic(cfg.path, f"invalid cron '{cron}': {exc}", line=span[0])
     evidence = cfg.evidence(span)
+    # The schedule's evidence is its cron line, where every other source's schedule points too.
+    cron_line = cfg.evidence(schedule.key_span("cron", span))
     cfg.ctx.add_schedule(
         Schedule(source="circleci", expression=cron, explanation=explained or "invalid cron expression",
-                 timezone="UTC", target=f"workflow '{workflow}' ({cfg.path})", evidence=evidence)
+                 timezone="UTC", target=f"workflow '{workflow}' ({cfg.path})", evidence=cron_line)
     )
     return Trigger(kind="schedule", event="schedule", cron=cron, cron_explained=explained,
                    filters=_filters(schedule.get("filters")), evidence=evidence)

@@ -98,7 +98,9 @@ _ROOT_NOT_SCRIPTS = frozenset(
     {"makefile", "gnumakefile", "justfile", "dockerfile", "procfile", "gemfile", "rakefile", "brewfile", "vagrantfile",
      "jenkinsfile", "taskfile", "license", "licence", "copying", "notice", "authors", "version", "codeowners",
      "owners", "changelog", "readme", "todo", "manifest", "pipfile", "podfile", "cartfile", "berksfile", "guardfile",
-     "capfile", "dangerfile", "fastfile", "appfile", "earthfile", "tiltfile", "caddyfile", "containerfile"}
+     "capfile", "dangerfile", "fastfile", "appfile", "earthfile", "tiltfile", "caddyfile", "containerfile",
+     # build tools' wrappers: how their tasks run, not tasks of their own
+     "gradlew", "mvnw", "sbtw", "millw"}
 )
 
 
