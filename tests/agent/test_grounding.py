@@ -99,6 +99,7 @@ def test_result_counts_and_offending_sentences() -> None:
     assert (result.claims, result.supported, result.labelled, result.unsupported) == (3, 1, 0, 2)
     assert not result.grounded
     assert result.offending_sentences == ["It releases 17 times a week.", "About 99 deploys."]
+    assert result.score == round(1 / 3, 4) and check_grounding("No numbers here.", []).score == 1.0
     request = revision_request(result)
     assert "`17`" in request and "It releases 17 times a week." in request and "2 claims" in request
 

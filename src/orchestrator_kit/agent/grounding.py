@@ -99,6 +99,12 @@ class GroundingResult(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def score(self) -> float:
+        """A grader's partial credit: (supported + labelled) / claims, 1.0 for a report without claims."""
+        return round((self.supported + self.labelled) / self.claims, 4) if self.claims else 1.0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def offending_sentences(self) -> list[str]:
         """The distinct sentences that hold unsupported claims, in report order."""
         return list(dict.fromkeys(c.sentence for c in self.unsupported_claims))
