@@ -69,6 +69,20 @@ def test_gitlab_job_fits_the_toolchain_and_existing_file(tmp_path):
     assert renamed.artifacts[0].text.splitlines()[1] == "build-2:"
 
 
+def test_a_gitlab_job_with_parameters_passes_the_gitlab_schema(tmp_path):
+    """Job-level variables are plain values in GitLab's schema (`description` is for top-level ones only)."""
+    root = make(tmp_path, {".gitlab-ci.yml": "stages: [build, deploy]\nbuild:\n  stage: build\n  script: [make]\n"})
+    spec = {"name": "release", "stage": "deploy", "steps": [{"name": "t", "commands": ["git tag v{version}"]}],
+            "params": [{"name": "version", "description": "Version to release", "default": "1.0.0"},
+                       {"name": "channel", "description": "Where to publish"}]}
+    result = generate_automation(root, "gitlab-ci-job", spec)
+    findings = [f for report in result.validation for f in report.findings]
+    assert result.valid and any("schema" in c for r in result.validation for c in r.checked), findings
+    assert findings == []
+    assert "    VERSION: 1.0.0\n" in result.artifacts[0].text and "CHANNEL:" not in result.artifacts[0].text
+    assert any("reads VERSION, CHANNEL from pipeline variables" in note for note in result.notes)
+
+
 def test_existing_make_targets_are_never_clobbered(acme_template, acme_inventory):
     spec = {"name": "deploy", "commands": ["echo hi"]}
     with pytest.raises(InputError, match="Target of Makefile 'deploy' already exists"):

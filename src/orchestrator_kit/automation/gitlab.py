@@ -2,8 +2,8 @@
 
 The job gets `rules` for when it runs, `timeout`, `interruptible`, an `environment` for deploys (protect it
 in Settings > CI/CD > Protected environments to require approval), a dependency cache keyed by the lock file
-for the detected toolchain (off for tag and deploy jobs), and parameters as pipeline variables with a
-description (prefilled in "Run pipeline"), read in the script as `"${NAME}"`.
+for the detected toolchain (off for tag and deploy jobs), and parameters as job variables holding their defaults
+(plain values: GitLab's schema allows `description` only on top-level variables), read in the script as `"${NAME}"`.
 """
 
 from __future__ import annotations
@@ -70,8 +70,15 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
     job["timeout"] = f"{spec.timeout_minutes} minutes"
     job["interruptible"] = spec.interruptible and not spec.environment
     variables: dict[str, Any] = {}
+    # A job's variables are plain values in GitLab's schema: `value`/`description` objects are only valid in the
+    # top-level `variables`, which an appended job must not rewrite. A parameter with a default gets it here; one
+    # without is checked in before_script and must be set when the pipeline is run.
     for p in spec.params:
-        variables[env_name(p.name)] = {"value": p.default or "", "description": p.description or p.name}
+        if p.default is not None:
+            variables[env_name(p.name)] = p.default
+    if spec.params:
+        notes.append(f"Job {name!r} reads {', '.join(env_name(p.name) for p in spec.params)} from pipeline variables: "
+                     "set them in Run pipeline (or a schedule's variables) to override the defaults.")
     cache_on = spec.cache if spec.cache is not None else not (spec.environment or spec.when == "tag")
     cache_vars, cache, install = _cache(tc)
     if cache_on and cache:
