@@ -109,3 +109,10 @@ def test_a_truth_whose_sample_is_missing(tmp_path):
     (tmp_path / "ghost.yaml").write_text("repo: ghost\nsample: ../../nowhere\n")
     result = CliRunner().invoke(app, ["eval", "tools", "--cases", str(tmp_path / "ghost.yaml")])
     assert result.exit_code == 2 and "is not a sample repository" in result.output
+
+
+def test_a_thresholds_file_whose_known_failures_were_all_removed(tmp_path):
+    (tmp_path / "t.yaml").write_text("recall: 0.95\nknown_failing:\n")
+    result = CliRunner().invoke(app, ["eval", "tools", "--cases", str(ACME), "--thresholds", str(tmp_path / "t.yaml"),
+                                      "-f", "json"])
+    assert result.exit_code == 0, result.output

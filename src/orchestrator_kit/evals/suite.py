@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from ..errors import InputError
 from ..yamlsrc import YamlError, load_yaml
@@ -50,6 +50,11 @@ class Thresholds(ScoreModel):
     forbidden: int = Field(default=0, ge=0)
     secrets: int = Field(default=0, ge=0)
     known_failing: list[KnownFailing] = Field(default_factory=list)
+
+    @field_validator("known_failing", mode="before")
+    @classmethod
+    def _empty_list(cls, value: object) -> object:
+        return [] if value is None else value  # `known_failing:` with every entry removed
 
     def known(self, repo: str, check: str) -> KnownFailing | None:
         return next((k for k in self.known_failing if k.repo == repo and k.check == check), None)
