@@ -691,3 +691,40 @@ def test_files_pulled_in_as_templates_are_templates(make_repo):
         ("build/azure-pipelines/release.yml", "pipeline", ["push"]),
         ("build/azure-pipelines/stages/rel.yml", "template", []),
     ]
+
+
+TEST_TEMPLATE = """\
+parameters:
+  - name: shards
+    type: number
+    default: 2
+  - name: minutes
+    default: 30
+jobs:
+  - job: test
+    timeoutInMinutes: ${{ parameters.minutes }}
+    strategy:
+      parallel: ${{ parameters.shards }}
+    steps:
+      - script: make test
+"""
+
+
+@pytest.mark.parametrize(
+    ("entry", "fan_out", "timeout", "parameters"),
+    [
+        ("  - template: templates/test.yml\n    parameters:\n      shards: 4\n", 4, 30, "shards=4"),
+        ("  - template: /templates/test.yml\n", 2, 30, None),  # the declared defaults
+        ("  - template: templates/test.yml@other-repo\n    parameters: {shards: 8}\n", None, None, "shards=8"),
+        ("  - template: templates/missing.yml\n", None, None, None),
+    ],
+)
+def test_local_job_templates_are_expanded_for_parallel_and_timeout(make_repo, entry, fan_out, timeout, parameters):
+    from tests.conftest import run_detectors
+
+    inventory = run_detectors(make_repo({"azure-pipelines.yml": "trigger: [main]\njobs:\n" + entry,
+                                         "templates/test.yml": TEST_TEMPLATE}), "azure-pipelines")
+    pipeline = next(p for p in inventory.pipelines if p.path == "azure-pipelines.yml")
+    (job,) = pipeline.jobs
+    assert (job.matrix.fan_out if job.matrix else None, job.timeout_minutes) == (fan_out, timeout)
+    assert job.attributes.get("parameters") == parameters

@@ -330,5 +330,5 @@ def test_scripts_at_the_repository_root(make_repo):
     inventory = run_detectors(make_repo({"smoke-test": "#!/bin/sh\ncurl -fsS localhost/health\n",
                                          "bootstrap": "not a script, no shebang\n",
                                          "Makefile": "all:\n\ttrue\n", "notes": "plain text\n"}),
-                              "scripts", "root-scripts")
+                              "scripts")
     assert [(t.path, t.invocation) for t in inventory.tasks] == [("smoke-test", "./smoke-test")]

@@ -66,6 +66,7 @@ def discover(
     with _collector_paused():
         _read_all(ctx, index_of, listing.files, progress, step)
     names = {d.name for d in detectors}
+    ctx.active = frozenset(names) if only is not None else None
     skipped = split_fixtures(ctx.findings, FixtureFilter(listing.files), include=include_fixtures)
     for fin in sorted(FINALIZERS, key=lambda f: (f.order, f.name)):
         _run_detector(ctx, fin.name, lambda fin=fin: fin.run(ctx), ".")

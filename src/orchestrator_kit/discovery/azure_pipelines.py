@@ -41,6 +41,7 @@ from ..cron import CronError, explain_cron
 from ..models import Cache, Evidence, Job, Matrix, Schedule, Step, Trigger, TriggerKind
 from ..repo import FileText
 from ..yamlsrc import Span, YMap, YSeq, scalar_text, string_list
+from ._azure_templates import passed_parameters, single_job
 from .base import DetectContext, Wants, basename, detector, finalizer, is_yaml
 
 CANONICAL_NAMES = ("azure-pipelines.yml", "azure-pipelines.yaml")
@@ -430,8 +431,15 @@ class _Reader:
                 target = scalar_text(item.get("template")) or "?"
                 self.include(target)
                 evidence = self.evidence(span)
+                passed = passed_parameters(item.get("parameters"))
+                expanded = single_job(self.ctx, self.path, target, passed)
+                timeout = _minutes(expanded.timeout) if expanded is not None else None
+                parallel = _matrix(YMap({"parallel": _integer(expanded.parallel)})) if expanded is not None else None
+                attributes = {"parameters": self.ctx.redact("; ".join(f"{k}={v}" for k, v in passed.items()),
+                                                            self.path)} if passed else {}
                 jobs.append(Job(id=f"{prefix}template:{target}", name=f"jobs template {target}", stage=stage,
                                 uses=target, steps=[Step(kind="template", uses=target, evidence=evidence)],
+                                timeout_minutes=timeout or None, matrix=parallel, attributes=attributes,
                                 evidence=evidence))
                 continue
             key = "deployment" if "deployment" in item else "job"
@@ -582,6 +590,12 @@ def _minutes(value: Any) -> float | None:
     except ValueError:
         return None  # e.g. a template expression ${{ parameters.timeout }}
     return minutes if math.isfinite(minutes) and minutes >= 0 else None
+
+
+def _integer(value: Any) -> Any:
+    """A parallel count written as a number or substituted from a parameter (a string of digits)."""
+    text = scalar_text(value)
+    return int(text) if text is not None and text.isdigit() else value
 
 
 def _is_expression(key: Any) -> bool:

@@ -60,6 +60,7 @@ class DetectContext:
         self._cache: dict[str, FileText | None] = {}
         self.files_read = 0
         self.current_detector: str | None = None
+        self.active: frozenset[str] | None = None  # the detectors this scan runs (None: all), for finalizers
 
     # -------------------------------------------------------------- files
 

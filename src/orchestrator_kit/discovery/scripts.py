@@ -32,7 +32,7 @@ import stat
 from ..errors import ConfinementError
 from ..models import Command
 from ..repo import FileText
-from .base import DetectContext, Wants, basename, detector
+from .base import DetectContext, Wants, basename, detector, finalizer
 
 SCRIPT_DIRS = ("scripts", "script", "bin", "tools", "hack")
 INTERPRETER_BY_EXTENSION = {
@@ -109,10 +109,23 @@ def _root_script_candidate(path: str) -> bool:
     return "/" not in path and "." not in path and path.islower() and path not in _ROOT_NOT_SCRIPTS
 
 
-@detector("root-scripts", wants=_root_script_candidate)
-def detect_root_script(ctx: DetectContext, file: FileText) -> None:
-    if file.text.startswith("#!"):
-        detect_script(ctx, file)
+@finalizer("root-scripts", order=10)
+def detect_root_scripts(ctx: DetectContext) -> None:
+    """Root-level candidates come from one pass over the listing here rather than from a per-file predicate, which
+    the file index would have to call for every file of the repository."""
+    if ctx.active is not None and "scripts" not in ctx.active:
+        return
+    for path in [f for f in ctx.files if "/" not in f]:
+        if not _root_script_candidate(path):
+            continue
+        file = ctx.read(path)
+        if file is not None and file.text.startswith("#!"):
+            previous, ctx.current_detector = ctx.current_detector, "scripts"
+            try:
+                detect_script(ctx, file)
+            finally:
+                ctx.current_detector = previous
+        ctx.forget(path)
 
 
 @detector("scripts", wants=SCRIPT_FILES)
