@@ -131,6 +131,9 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+_WILDCARD = re.compile(r"[*?\[]")
+
+
 class _WantsIndex:
     """Finds the detectors that want a path with a few dict look-ups and one regex, not one call per detector.
 
@@ -160,7 +163,14 @@ class _WantsIndex:
                 globs.extend(wants.globs)
             if wants.prefixes:
                 self.prefixed.append(det)
-        self.any_glob = re.compile("|".join(f"(?:{fnmatch.translate(g.lower())})" for g in globs)) if globs else None
+        # `*.ext` globs are a suffix test (str.endswith over a tuple, in C); only the others go into one regex, whose
+        # alternation of leading `.*` patterns is what costs time on every file of a big repository.
+        suffixes = [g.lower()[1:] for g in globs if g.startswith("*") and not _WILDCARD.search(g[1:])]
+        patterns = [g.lower() for g in globs if not (g.startswith("*") and not _WILDCARD.search(g[1:]))]
+        self.any_suffix = tuple(dict.fromkeys(suffixes))
+        # A pattern that ends with one of the suffixes is already let through by the suffix test.
+        patterns = [g for g in patterns if not g.endswith(self.any_suffix)]
+        self.any_glob = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in patterns)) if patterns else None
         self.dir_names = frozenset(self.by_dir)
         self.all_prefixes = tuple(p for det in self.prefixed for p in det.wants.prefixes)  # type: ignore[union-attr]
 
@@ -172,7 +182,9 @@ class _WantsIndex:
         # Fast exit for the bulk of a repository (source files): set and regex operations in C, no loop.
         named = base in self.by_name
         in_dir = not self.dir_names.isdisjoint(dirs)
-        globbed = self.any_glob is not None and self.any_glob.match(lower) is not None
+        globbed = lower.endswith(self.any_suffix) or (
+            self.any_glob is not None and self.any_glob.match(lower) is not None
+        )
         prefixed = bool(self.all_prefixes) and path.startswith(self.all_prefixes)
         if not (named or in_dir or globbed or prefixed):
             return [d for d in self.predicates if d.wants(path)]

@@ -69,7 +69,7 @@ HINT_DIRS = frozenset(
     {"pipelines", ".pipelines", "azure", ".azure", "azuredevops", ".azuredevops", "ado", ".ado", "vsts", ".vsts",
      "eng", "build", "builds", "ci", "cicd", "ci-cd", "devops", ".devops", "deploy", "release"}
 )
-HINT_GLOBS = ("*azure*.yml", "*azure*.yaml", "*pipeline*.yml", "*pipeline*.yaml", "*vsts*.yml", "*ado*.yml")
+HINT_GLOBS = ("*azure*.yml", "*azure*.yaml", "*pipeline*.yml", "*pipeline*.yaml")
 # A top-level pipeline key, and a list item only Azure Pipelines writes (`- task:`, `- script:`, `- stage:`, ...).
 _TOP_KEY = re.compile(r"^(?:trigger|pr|schedules|stages|jobs|steps|extends|pool)\s*:", re.M)
 _AZURE_ITEM = re.compile(
