@@ -18,6 +18,8 @@ SAFE_COMMANDS = [
     "export TOKEN=<your-token>",
     "aws configure set aws_secret_access_key YOUR_SECRET_KEY",
     "docker login -u \"$REGISTRY_USER\" --password-stdin < token.txt",
+    "python -c 'import os; print(os.getenv(\"API_KEY\"))'",
+    'node -e "console.log(process.env.API_TOKEN)"',
 ]
 
 
@@ -46,3 +48,14 @@ def test_a_real_secret_in_the_same_places_is_still_redacted(make_repo):
                               "markdown-procedures")
     (procedure,) = inventory.procedures
     assert token not in procedure.steps[0].commands[0].text
+
+
+def test_environment_lookups_in_a_python_script_stay_whole(make_repo):
+    script = '#!/usr/bin/env python3\n"""Rotate the key."""\nimport os\n\napi_key = os.getenv("API_KEY")\n'
+    inventory = run_detectors(make_repo({"scripts/rotate.py": script,
+                                         "RUNBOOK.md": '# Rotate\n\n```sh\nexport API_KEY="$(vault read -field=key x)"\n'
+                                                       "./scripts/rotate.py\n```\n"}), "scripts", "markdown-procedures")
+    (procedure,) = inventory.procedures
+    assert [c.text for c in procedure.steps[0].commands] == [
+        'export API_KEY="$(vault read -field=key x)"', "./scripts/rotate.py"]
+    assert inventory.tasks[0].description == "Rotate the key."
