@@ -89,3 +89,24 @@ def test_folder_names_match_in_any_case(make_repo):
     inventory = run_detectors(make_repo({"Scripts/Deploy.sh": "#!/bin/sh\nkubectl apply -f k8s/\n",
                                          "Tools/release": "#!/usr/bin/env bash\ngh release create\n"}), "scripts")
     assert [t.path for t in inventory.tasks] == ["Scripts/Deploy.sh", "Tools/release"]
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "reason"),
+    [
+        ("ci/build.yml", "trigger: [main]\nsteps:\n  - script: make\n  bad: [\n", "line"),  # Azure by content, broken YAML
+        ("templates/deploy.gitlab-ci.yml", "deploy:\n  script: [make\n", "line"),
+        ("Jenkinsfile-nightly", b"\x00\x01binary", "binary"),
+        ("vars/release.groovy", "def call() {\n  pipeline {\n    stages {\n      stage('x') { steps { sh 'a' }\n",
+         "brace"),
+    ],
+)
+def test_look_alikes_that_cannot_be_read_are_diagnostics(make_repo, path, content, reason):
+    from orchestrator_kit.discovery import discover
+    from orchestrator_kit.repo import Workspace
+
+    inventory = discover(Workspace(make_repo({path: content})))
+    assert errors_of(inventory) == []
+    found = [d for d in inventory.diagnostics if d.path == path]
+    assert found, inventory.diagnostics
+    assert any(reason in d.reason.lower() or (reason == "line" and d.line) for d in found), found
