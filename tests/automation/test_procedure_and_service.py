@@ -216,3 +216,61 @@ def test_cli_bad_input_gets_a_clear_message(acme, args, message):
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_apply_without_a_plan_hash_writes_nothing_without_a_person(acme, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: lint-all\ndescription: Lint everything\ncommands:\n  - ruff check src tests\n")
+    before = (acme / "Makefile").read_text()
+    refused = cli("generate", "make-target", "--spec", str(spec), "--repo", str(acme), "--apply")
+    assert refused.returncode == 2 and "not a terminal" in refused.stderr and "--plan-hash " in refused.stderr
+    assert (acme / "Makefile").read_text() == before
+
+
+def test_apply_without_a_plan_hash_asks_at_a_terminal(acme, tmp_path):
+    """A pseudo-terminal: the diff is shown, the question asked, and only 'y' writes."""
+    import os
+    import pty
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: lint-all\ndescription: Lint everything\ncommands:\n  - ruff check src tests\n")
+    before = (acme / "Makefile").read_text()
+
+    def run(answer: bytes) -> str:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the CLI on the terminal
+            os.execv(sys.executable, [sys.executable, "-m", "orchestrator_kit", "generate", "make-target", "--spec",  # noqa: S606
+                                      str(spec), "--repo", str(acme), "--apply"])
+        seen = b""
+        while b"change(s) to" not in seen:
+            chunk = os.read(fd, 4096)
+            assert chunk, seen
+            seen += chunk
+        os.write(fd, answer + b"\r")
+        try:
+            while chunk := os.read(fd, 4096):
+                seen += chunk
+        except OSError:
+            pass
+        os.waitpid(pid, 0)
+        return seen.decode(errors="replace")
+
+    declined = run(b"n")
+    assert "+lint-all: ## Lint everything" in declined and "Nothing written." in declined
+    assert (acme / "Makefile").read_text() == before
+    accepted = run(b"y")
+    assert "Applied 1 change" in accepted and "lint-all:" in (acme / "Makefile").read_text()
+
+
+def test_validate_expands_quoted_globs_in_the_repository(acme, tmp_path):
+    # Run from a folder without the repository's files, as the README's example does.
+    proc = subprocess.run([sys.executable, "-m", "orchestrator_kit", "validate", ".github/workflows/*.yml",
+                           "scripts/*.sh", "--repo", str(acme), "--format", "json", "--fail-on", "never"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    paths = sorted(r["path"] for r in json.loads(proc.stdout)["reports"])
+    expected = sorted([p.relative_to(acme).as_posix() for p in (acme / ".github" / "workflows").glob("*.yml")]
+                      + [p.relative_to(acme).as_posix() for p in (acme / "scripts").glob("*.sh")])
+    assert paths == expected and len(paths) >= 3
+    none = cli("validate", "nothing/*.yml", "--repo", str(acme))
+    assert none.returncode == 2 and "no file in the repository" in none.stderr and "matches 'nothing/*.yml'" in none.stderr

@@ -174,8 +174,12 @@ def test_cli_commands_run_no_repository_program(hostile, tmp_path):
     for args in (["scan", str(root)], ["scan", str(root), "--format", "json"], ["metrics", str(root)],
                  ["opportunities", str(root)], ["generate", "make-target", "--spec", str(spec), "--repo", str(root)],
                  ["validate", "ci/deploy.sh", ".github/workflows/ci.yml", "--repo", str(root)],
-                 ["generate", "make-target", "--spec", str(spec), "--repo", str(root), "--apply", "--force"],
+                 ["generate", "make-target", "--spec", str(spec), "--repo", str(root), "--apply", "--force",
+                  "--plan-hash", "PLAN"],
                  ["undo", "--repo", str(root)]):
+        if "PLAN" in args:  # --apply writes only the reviewed plan: take its hash from the diff run
+            shown = _cli("generate", "make-target", "--spec", str(spec), "--repo", str(root), cwd=tmp_path)
+            args = [shown.stdout.split("plan hash: ")[1].split()[0] if a == "PLAN" else a for a in args]
         proc = _cli(*args, cwd=tmp_path)
         assert proc.returncode in (0, 1), (args, proc.stderr[-2000:])
         assert ran(markers) == [], (args, ran(markers))

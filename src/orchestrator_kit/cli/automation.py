@@ -6,7 +6,9 @@ error, including an apply that was refused (nothing written).
 
 from __future__ import annotations
 
+import glob
 import json
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -90,6 +92,18 @@ def generate(
     if output_format is TextFormat.text:
         _print_generation(result, kind.value, apply)
     applied = None
+    if apply and plan_hash is None:
+        # Only a reviewed plan is written: a person confirms the diff above at a terminal; a script passes the
+        # hash it reviewed. Never write straight away because --apply was typed.
+        if not (sys.stdin.isatty() and sys.stdout.isatty()) or output_format is TextFormat.json:
+            fail(
+                "--apply without --plan-hash writes nothing when no person can confirm the diff (not a terminal). "
+                f"Review the diff, then rerun with --apply --plan-hash {result.plan.plan_hash}"
+            )
+        changes = len(result.plan.changes)
+        if not typer.confirm(f"Write these {changes} change(s) to {repo}?", default=False):
+            typer.echo("Nothing written.")
+            raise typer.Exit(0 if result.valid else 1)
     if apply:
         try:
             applied = apply_automation(repo, kind_name, data, plan_hash or result.plan.plan_hash, force=force,
@@ -128,7 +142,7 @@ def validate(
 
     try:
         workspace = Workspace(repo)
-        rels = [workspace.relative(path) for path in paths]
+        rels = [workspace.relative(path) for path in _expand(paths, repo)]
         result = validate_automation(repo, rels, kind=kind.value if kind else None)
     except OrchestratorError as exc:
         fail(str(exc))
@@ -140,6 +154,29 @@ def validate(
         typer.echo(f"{len(result.reports)} file(s): {result.errors} error(s), {result.warnings} warning(s)")
     if _gate(result, fail_on):
         raise typer.Exit(1)
+
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _expand(paths: list[Path], repo: Path) -> list[Path]:
+    """Each path as given, or, for a quoted glob that names no file, the repository's files it matches (relative to
+    --repo, so `validate '.github/workflows/*.yml' -C repo` reads the repository's workflows, not the working
+    directory's). Every match is still confined by Workspace.relative."""
+    from ..errors import InputError
+
+    out: list[Path] = []
+    for path in paths:
+        text = str(path)
+        if not _GLOB.search(text) or path.exists() or (repo / path).exists():
+            out.append(path)
+            continue
+        matches = sorted(glob.glob(text, root_dir=repo, recursive=True)) if not path.is_absolute() else sorted(
+            glob.glob(text, recursive=True))
+        if not matches:
+            raise InputError(f"no file in the repository '{repo}' matches '{text}'")
+        out.extend(Path(m) for m in matches)
+    return out
 
 
 def undo(
