@@ -137,11 +137,12 @@ def run_agent(options: RunOptions) -> RunResult:
         raise InputError(f"No price is known for the model '{model}', so --max-cost-usd cannot be enforced; "
                          "use --max-tokens-total instead.")
     base = (options.base_dir or Path.cwd()).resolve()
-    if options.output is not None:
+    for folder, use in ((base, "for the runs"), (options.output, "for the report")):
         try:
-            options.output.mkdir(parents=True, exist_ok=True)
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"Cannot use '{options.output}' for the report: {exc.strerror or exc}") from None
+            raise InputError(f"Cannot use '{folder}' {use}: {exc.strerror or exc}") from None
     if options.resume:
         store, state = RunStore.open(base, options.resume)
         problem = None
