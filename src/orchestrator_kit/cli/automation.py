@@ -126,7 +126,8 @@ def generate(
 
 def validate(
     paths: Annotated[
-        list[Path], typer.Argument(metavar="PATH...", help="Files to validate (relative to --repo, or absolute).")
+        list[Path],
+        typer.Argument(metavar="PATH", help="Files or quoted globs to validate (relative to --repo, or absolute)."),
     ],
     repo: RepoOption = Path("."),
     kind: Annotated[FileKind | None, typer.Option("--kind", help="The file kind (default: from the name).")] = None,
