@@ -56,3 +56,16 @@ def test_reboot_has_no_yearly_count():
 def test_invalid_expressions_say_why(expr, message):
     with pytest.raises(CronError, match=message):
         explain_cron(expr)
+
+
+@pytest.mark.parametrize(
+    ("expression", "words"),
+    [
+        ("*/15 9-17 * * MON-FRI", "every 15 minutes from 09:00 to 17:59 on Monday to Friday"),
+        ("0 9-17 * * *", "every hour from 09:00 to 17:00"),
+        ("0,30 9-17 * * *", "at minutes 0, 30 from 09:00 to 17:59 every day"),
+        ("5 1,3,5,7,9,11,13 * * *", "at minute 5 of hours 1, 3, 5, 7, 9, 11, 13 every day"),
+    ],
+)
+def test_hour_ranges_read_as_ranges(expression, words):
+    assert explain_cron(expression) == words

@@ -175,6 +175,8 @@ def _time_part(spec: CronSpec) -> str:
         return "every minute"
     if m.step and h.any:
         return f"every {m.step} minutes"
+    if m.step and not h.step:
+        return f"every {m.step} minutes {_hours(h.values)}"
     if len(m.values) == 1:
         minute = next(iter(m.values))
         if h.any:
@@ -183,10 +185,21 @@ def _time_part(spec: CronSpec) -> str:
             return f"at minute {minute} every {h.step} hours"
         if len(h.values) <= 6:
             return "at " + ", ".join(_clock(hour, minute) for hour in sorted(h.values))
-        return f"at minute {minute} of hours {_numbers(h.values)}"
+        ordered = sorted(h.values)
+        if len(ordered) >= 3 and ordered[-1] - ordered[0] == len(ordered) - 1:
+            return f"every hour from {_clock(ordered[0], minute)} to {_clock(ordered[-1], minute)}"
+        return f"at minute {minute} {_hours(h.values)}"
     if h.any:
         return f"at minutes {_numbers(m.values)} of every hour"
-    return f"at minutes {_numbers(m.values)} of hours {_numbers(h.values)}"
+    return f"at minutes {_numbers(m.values)} {_hours(h.values)}"
+
+
+def _hours(values: frozenset[int]) -> str:
+    """`from 09:00 to 17:59` for a run of three or more hours, else `of hours 1, 5`."""
+    ordered = sorted(values)
+    if len(ordered) >= 3 and ordered[-1] - ordered[0] == len(ordered) - 1:
+        return f"from {_clock(ordered[0], 0)} to {_clock(ordered[-1], 59)}"
+    return f"of hours {_numbers(values)}"
 
 
 def _day_part(spec: CronSpec) -> str:
