@@ -7,7 +7,9 @@ pattern never sees a secret's characters, so no sequence of patterns can probe t
 
 Search guards against costly patterns: the pattern's cost is bounded before it is compiled (`pattern`), lines are
 matched on their first `MAX_MATCH_LINE_CHARS` characters, every match runs under the `regex` module's timeout, and
-the whole search stops after `SEARCH_SECONDS` or `max_matches` matches, saying where and why it stopped.
+the matching stops after `SEARCH_SECONDS` of match time, or `max_matches` matches, saying where and why it stopped.
+Reading and redacting files (cached, so only a first search pays it: about 0.1 ms a line) has its own cap,
+`PREPARE_SECONDS`, so a first search of a large repository does not spend the regex's time budget on redaction.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from .state import NO_WORK, ServerState, Work
 
 MAX_LINE_CHARS = 2000  # read_file cuts longer lines (minified files) so one line cannot take a whole budget
 MAX_MATCH_LINE_CHARS = MAX_SEARCHED_LINE_CHARS  # lines are redacted, and matched, up to here
-SEARCH_SECONDS = 5.0
+SEARCH_SECONDS = 5.0  # time spent matching the pattern, in all
+PREPARE_SECONDS = 30.0  # time spent reading and redacting files, in all
 SHOWN_MATCH_CHARS = 240
 REDACTED = "[REDACTED:"
 
@@ -214,7 +217,8 @@ def search_repository(
     kind = f"search:{pattern}:{path_glob}:{ignore_case}"
     first_file, first_line = decode_position(cursor, kind, version)
     files = [f for f in workspace.files() if path_glob is None or fnmatch.fnmatchcase(f, path_glob)]
-    deadline = time.monotonic() + SEARCH_SECONDS
+    match_left = SEARCH_SECONDS
+    prepare_until = time.monotonic() + PREPARE_SECONDS
     found: list[tuple[int, int, Match]] = []  # (file index, line index, match)
     searched = skipped = used = 0
     stopped: Literal["complete", "max_matches", "budget", "timeout"] = "complete"
@@ -222,7 +226,7 @@ def search_repository(
     for file_index in range(first_file, len(files)):
         if work.check is not None:
             work.check()
-        if time.monotonic() > deadline:  # many large or binary files can use the time without a single match call
+        if time.monotonic() > prepare_until or match_left <= 0:
             stopped, stop_position = "timeout", (file_index, first_line if file_index == first_file else 0)
             break
         rel = files[file_index]
@@ -234,6 +238,8 @@ def search_repository(
         searched += 1
         start_line = first_line if file_index == first_file else 0
         line_index = start_line
+        began = time.monotonic()
+        deadline = began + match_left
         try:
             for line_index in range(start_line, len(lines)):
                 # Only redacted text is ever matched: a pattern cannot probe a secret's characters.
@@ -255,6 +261,7 @@ def search_repository(
                 found.append((file_index, line_index, match))
         except _RegexTimeout:
             stopped, stop_position = "timeout", (file_index, line_index)
+        match_left -= time.monotonic() - began
         if stopped != "complete":
             break
 
