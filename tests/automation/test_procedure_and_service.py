@@ -274,3 +274,22 @@ def test_validate_expands_quoted_globs_in_the_repository(acme, tmp_path):
     assert paths == expected and len(paths) >= 3
     none = cli("validate", "nothing/*.yml", "--repo", str(acme))
     assert none.returncode == 2 and "no file in the repository" in none.stderr and "matches 'nothing/*.yml'" in none.stderr
+
+
+def test_every_remedy_an_error_suggests_has_a_flag(acme, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: test\ndescription: Run the tests\ncommands:\n  - pytest -q\n")
+    clash = cli("generate", "make-target", "--spec", str(spec), "--repo", str(acme))
+    assert clash.returncode == 2 and "on_conflict: rename" in clash.stderr  # acme's Makefile has `test`
+    renamed = cli("generate", "make-target", "--spec", str(spec), "--repo", str(acme), "--on-conflict", "rename")
+    assert renamed.returncode == 0, renamed.stderr
+    assert "+test-2: ## Run the tests" in renamed.stdout
+
+
+def test_the_procedure_kind_takes_a_procedure_id(acme):
+    proc = cli("generate", "procedure", "--from-procedure", "RELEASING.md#releasing-acme-shop/cutting-a-release",
+               "--repo", str(acme))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "+++ b/scripts/" in proc.stdout and "plan hash: " in proc.stdout
+    missing = cli("generate", "procedure", "--repo", str(acme))
+    assert missing.returncode == 2 and "needs --from-procedure ID" in missing.stderr

@@ -47,6 +47,11 @@ class FileKind(StrEnum):
     pre_commit_config = "pre-commit-config"
 
 
+class Conflict(StrEnum):
+    refuse = "refuse"
+    rename = "rename"
+
+
 class FailOn(StrEnum):
     error = "error"
     warning = "warning"
@@ -78,6 +83,14 @@ def generate(
         str | None, typer.Option("--plan-hash", help="With --apply: write only if the plan still has this hash.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="With --apply: write even with validation errors.")] = False,
+    on_conflict: Annotated[
+        Conflict | None,
+        typer.Option("--on-conflict", help="When the name or file exists: refuse (default) or rename."),
+    ] = None,
+    skip_unsafe: Annotated[
+        bool,
+        typer.Option("--skip-unsafe", help="From a procedure: keep commands with shell operators as manual steps."),
+    ] = False,
     output_format: FormatOption = TextFormat.text,
 ) -> None:
     """Generate automation that fits the repository, validate it, and show the diff. Writes only with --apply."""
@@ -86,6 +99,7 @@ def generate(
 
     try:
         kind_name, data = _spec_input(kind.value, spec, from_opportunity, from_procedure)
+        data = _with_options(data, on_conflict=on_conflict.value if on_conflict else None, skip_unsafe=skip_unsafe)
         result = generate_automation(repo, kind_name, data, opportunity=from_opportunity)
     except OrchestratorError as exc:
         fail(str(exc))
@@ -209,15 +223,40 @@ def _spec_input(kind: str, spec: Path | None, opportunity: str | None, procedure
     from ..errors import InputError
 
     given = [x for x in (spec, opportunity, procedure) if x is not None]
+    if kind == "procedure" and not given:
+        raise InputError("KIND procedure needs --from-procedure ID (the id scan shows) or a --spec naming it.")
     if len(given) != 1:
         raise InputError("Give exactly one of --spec FILE, --from-opportunity ID and --from-procedure ID.")
     if procedure is not None:
+        if kind == "procedure":
+            return "procedure", {"procedure": procedure}
         if kind not in ("shell-script", "github-workflow"):
-            raise InputError("--from-procedure makes a shell-script or a github-workflow.")
+            raise InputError("--from-procedure makes a shell-script or a github-workflow (or KIND procedure: a "
+                             "shell-script).")
         return "procedure", {"procedure": procedure, "target": kind}
     if spec is None:
         return kind, None
     return kind, _read_spec(spec)
+
+
+def _with_options(data: Any, *, on_conflict: str | None, skip_unsafe: bool) -> Any:
+    """The spec with the CLI's --on-conflict and --skip-unsafe set (they override the spec's own fields)."""
+    if on_conflict is None and not skip_unsafe:
+        return data
+    from ..errors import InputError
+
+    if data is None:
+        raise InputError("--on-conflict and --skip-unsafe need a spec (--spec or --from-procedure).")
+    if not isinstance(data, dict):
+        raise InputError("the spec is not a mapping, so --on-conflict and --skip-unsafe cannot be added to it.")
+    out = dict(data)
+    if on_conflict is not None:
+        out["on_conflict"] = on_conflict
+    if skip_unsafe:
+        if out.get("kind", "procedure") != "procedure" and "procedure" not in out:
+            raise InputError("--skip-unsafe applies to --from-procedure (a runbook turned into automation).")
+        out["skip_unsafe"] = True
+    return out
 
 
 def _read_spec(path: Path) -> Any:
