@@ -20,6 +20,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from orchestrator_kit.metrics import history_metrics
@@ -102,3 +104,26 @@ def test_change_failures_match_the_hand_labels(labelled):
     restored = {f.release: (f.restored_by, f.restore_hours) for f in failure.failures}
     assert restored == {"v1.0": ("v1.0.1", 72.0), "v1.2.0": ("v1.2.1", 24.0), "v1.2.1": ("v1.3.0", 192.0)}
     assert dora.time_to_restore.median_hours == 72.0
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "evals" / "repos"
+
+
+# Labelled by reading each sample's history.yaml: which release failed, and which patch releases were routine.
+@pytest.mark.parametrize(("sample", "failed", "routine"), [
+    # v1.0.1 follows v1.0.0 a week later; the cart cache added after v1.0.0 was reverted before v1.0.1 shipped.
+    ("acme-shop", {}, ["v1.0.1"]),
+    # The pivot fast path was added after v1.0.0 and reverted before v1.0.1: v1.0.1 shipped nothing of it.
+    ("tidyframe", {}, ["v1.0.1"]),
+    # v2.1.0 shipped "restart services in parallel"; it was reverted the next morning and v2.1.1 cut from that.
+    ("go-ssh-service", {"v2.1.0": "v2.1.1"}, []),
+    # v4.1.1 is tagged on the hotfix/4.1.1 branch ("Fix rounding of order totals"), two days after v4.1.0.
+    ("jenkins-shop", {"v4.1.0": "v4.1.1"}, []),
+])
+def test_change_failures_on_the_eval_histories(tmp_path, sample, failed, routine):
+    from orchestrator_kit.samples import build_sample_repo
+
+    root = build_sample_repo(SAMPLES / sample, tmp_path / sample).path
+    failure = history_metrics(root).dora.change_failure
+    assert {f.release: f.restored_by for f in failure.failures} == failed
+    assert [n.release for n in failure.not_counted] == routine

@@ -21,10 +21,11 @@ lead time and for what it changed; the others are counted in `commits_before_sta
 
 Change failure (a proxy; each failure says why, `not_counted` says why a signal was not counted):
 * a release shipped a commit that a later commit reverts (`This reverts commit <sha>`, after the release);
-* the next release of the series ships a hotfix (a tag or a merged branch named `hotfix`, or a commit whose
-  subject starts with `hotfix`);
+* the next release of the series ships a hotfix (a tag or a merged branch named `hotfix`, a commit whose
+  subject starts with `hotfix`, or it is itself tagged on a hotfix branch that a `Merge ... hotfix...` brought in);
 * the next release is a patch release of the same major.minor line, within HOTFIX_WINDOW_DAYS, that changes a
-  file the release itself changed (release bookkeeping such as changelogs and version files left out).
+  file the release itself changed (release bookkeeping such as changelogs and version files left out, and so are
+  changes added and reverted between the two releases: they shipped nothing).
 A patch release without one of these is routine maintenance, not a failure.
 
 "First release containing a commit": release commits are visited in deploy-time order; from each, a walk over
@@ -390,8 +391,32 @@ def _start(events: Sequence[Event], window: tuple[int, int] | None, lookback_day
     return max(start, window[0]) if window is not None else start
 
 
-def _changed(commits: Iterable[CommitRecord]) -> set[str]:
-    return {f[0] for c in commits for f in c.files if not BOOKKEEPING.search(f[0])}
+def _changed(commits: Iterable[CommitRecord], cancelled: set[str]) -> set[str]:
+    """Files a release changed: its commits' files, without bookkeeping files and without commits that a revert in
+    the same release cancelled (a change added and reverted between two releases shipped nothing)."""
+    return {f[0] for c in commits if c.sha not in cancelled for f in c.files if not BOOKKEEPING.search(f[0])}
+
+
+def _hotfix_branch_commits(commits: Iterable[CommitRecord], by_sha: Mapping[str, CommitRecord]) -> set[str]:
+    """Commits of hotfix branches, seen through the merges that brought them (`Merge branch 'hotfix/...'`): the
+    first-parent line of each merge's other parents, up to a commit on the merged-into line."""
+    found: set[str] = set()
+    for merge in commits:
+        if len(merge.parents) < 2 or not HOTFIX.search(merge.subject):
+            continue
+        line: set[str] = set()
+        current: str | None = merge.parents[0]
+        while current and current in by_sha and current not in line:
+            line.add(current)
+            parents = by_sha[current].parents
+            current = parents[0] if parents else None
+        for start in merge.parents[1:]:
+            current = start
+            while current and current in by_sha and current not in line and current not in found:
+                found.add(current)
+                parents = by_sha[current].parents
+                current = parents[0] if parents else None
+    return found
 
 
 def _hotfix_commit(commits: Iterable[CommitRecord]) -> CommitRecord | None:
@@ -412,13 +437,21 @@ def _change_failures(
     fixes: dict[int, list[tuple[int, str]]] = defaultdict(list)  # failed index -> (fix time, fix name)
     not_counted: list[NotCounted] = []
     hotfixes = patches = patch_failures = 0
+    cancelled: set[str] = set()
+    for revert in reverts:
+        target = _resolve(revert.reverts, by_sha, owner)
+        if target is not None and owner.get(target) is not None and owner.get(target) == owner.get(revert.commit):
+            cancelled.update((target, revert.commit))
+    on_hotfix_branch = _hotfix_branch_commits(by_sha.values(), by_sha) if source == "release-tags" else set()
     if source == "release-tags":
         for earlier, later in itertools.pairwise(range(len(events))):
             before, after = events[earlier], events[later]
             hotfix = _hotfix_commit(shipped.get(later, ()))
-            if HOTFIX.search(after.name) or hotfix is not None:
+            if HOTFIX.search(after.name) or hotfix is not None or after.commit in on_hotfix_branch:
                 hotfixes += 1
-                what = f"hotfix commit {hotfix.sha[:12]} ({hotfix.subject})" if hotfix else "a hotfix tag"
+                what = f"hotfix commit {hotfix.sha[:12]} ({hotfix.subject})" if hotfix else \
+                    "a hotfix tag" if HOTFIX.search(after.name) else \
+                    f"a commit of a hotfix branch ({after.commit[:12]}, merged by a hotfix merge)"
                 _fail(failures, events, earlier, f"the next release {after.name} ships {what}")
                 fixes[earlier].append((after.time, after.name))
                 continue
@@ -427,7 +460,8 @@ def _change_failures(
                 continue
             patches += 1
             days = (after.time - before.time) / 86400
-            common = sorted(_changed(shipped.get(earlier, ())) & _changed(shipped.get(later, ())))
+            common = sorted(_changed(shipped.get(earlier, ()), cancelled) & _changed(shipped.get(later, ()),
+                                                                                     cancelled))
             if days <= window_days and common:
                 patch_failures += 1
                 shown = ", ".join(common[:3]) + (f" and {len(common) - 3} more" if len(common) > 3 else "")
