@@ -62,7 +62,9 @@ def single_job(ctx: DetectContext, including: str, target: str, passed: dict[str
     except YamlError:
         return None
     doc = docs[0] if docs else None
-    jobs = doc.get("jobs") if isinstance(doc, YMap) else None
+    if not isinstance(doc, YMap):
+        return None
+    jobs = doc.get("jobs")
     if not isinstance(jobs, list) or len(jobs) != 1 or not isinstance(jobs[0], YMap):
         return None
     values = {**_defaults(doc.get("parameters")), **passed}
