@@ -192,3 +192,24 @@ def test_findings_are_capped_with_a_total():
         pytest.skip("shellcheck missing")
     # Two findings a line: SC2154 ($vN is never assigned) and SC2086 (unquoted): 600, of which 200 are kept.
     assert report.findings_total == 600 and len(report.findings) == 200
+
+
+def test_the_repositorys_own_zizmor_config_applies(tmp_path):
+    """A team that allows ref-pinned actions in its zizmor.yml gets no unpinned-uses error for `@v4`; without the
+    file the same workflow fails. The config is data: it is copied beside the scratch copy, never discovered."""
+    tool("zizmor")
+    workflow = (
+        "name: ci\non: push\npermissions: {}\njobs:\n  test:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n"
+        "    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n"
+        "      - run: echo ok\n"
+    )
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(workflow)
+    strict = validate_automation(tmp_path, [".github/workflows/ci.yml"])
+    assert any(f.rule == "unpinned-uses" for r in strict.reports for f in r.findings)
+    (tmp_path / "zizmor.yml").write_text(
+        "rules:\n  unpinned-uses:\n    config:\n      policies:\n        actions/*: ref-pin\n")
+    relaxed = validate_automation(tmp_path, [".github/workflows/ci.yml"])
+    (report,) = relaxed.reports
+    assert "zizmor (the repository's zizmor.yml)" in report.checked
+    assert not any(f.rule == "unpinned-uses" for f in report.findings), report.findings

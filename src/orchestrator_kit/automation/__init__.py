@@ -91,7 +91,7 @@ def validate_automation(
 ) -> ValidationResult:
     """Validate existing automation files (paths relative to `repo`). Read-only; validators run on copies."""
     from ..repo import Workspace
-    from .validate import detect_kind, validate_text
+    from .validate import detect_kind, repository_zizmor_config, validate_text
 
     if not paths:
         raise InputError("Give at least one file to validate.")
@@ -110,7 +110,11 @@ def validate_automation(
                              "(github-workflow, gitlab-ci, makefile, justfile, shell, crontab, systemd-unit, "
                              "pre-commit-config).")
         work.append((rel, text, file_kind))
-    reports = [validate_text(rel, text, file_kind) for rel, text, file_kind in work]  # type: ignore[arg-type]
+    zizmor_config = repository_zizmor_config(lambda rel: workspace.read_text(rel).text)
+    reports = [
+        validate_text(rel, text, file_kind, zizmor_config=zizmor_config)  # type: ignore[arg-type]
+        for rel, text, file_kind in work
+    ]
     errors = sum(1 for r in reports for f in r.findings if f.severity == "error")
     warnings = sum(1 for r in reports for f in r.findings if f.severity == "warning")
     return ValidationResult(reports=reports, ok=errors == 0, errors=errors, warnings=warnings)

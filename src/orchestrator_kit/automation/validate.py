@@ -61,7 +61,7 @@ from typing import Any
 import yaml
 
 from ..cron import CronError, parse_cron, runs_per_year
-from ..errors import InputError
+from ..errors import InputError, OrchestratorError
 from ..redaction import redact_text
 from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents
 from .results import ArtifactKind, Finding, SkippedCheck, ValidationReport
@@ -123,6 +123,7 @@ class _Report:
     findings: list[Finding] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     skipped: list[SkippedCheck] = field(default_factory=list)
+    zizmor_config: str | None = None  # the repository's own zizmor configuration (its text), if it has one
 
     def add(self, validator: str, severity: str, message: str, line: int | None = None, column: int | None = None,
             rule: str | None = None) -> None:
@@ -138,6 +139,20 @@ class _Report:
         return ValidationReport(path=self.path, kind=self.kind, ok=not any(f.severity == "error" for f in ordered),
                                 findings=ordered[:MAX_FINDINGS], findings_total=len(ordered),
                                 checked=self.checked, skipped=self.skipped)
+
+
+ZIZMOR_CONFIG_PATHS = ("zizmor.yml", ".github/zizmor.yml")
+
+
+def repository_zizmor_config(read: Any) -> str | None:
+    """The repository's zizmor configuration text (zizmor.yml at the root, else .github/zizmor.yml), read with
+    `read(rel) -> str` (the Workspace's reader), or None."""
+    for rel in ZIZMOR_CONFIG_PATHS:
+        try:
+            return str(read(rel))
+        except OrchestratorError:
+            continue
+    return None
 
 
 # ------------------------------------------------------------------ kinds
@@ -219,13 +234,14 @@ def scratch(files: dict[str, str]) -> Iterator[Path]:
 
 
 def validate_text(path: str, text: str, kind: ArtifactKind | None = None, *, make_target: str | None = None,
-                  companions: dict[str, str] | None = None) -> ValidationReport:
+                  companions: dict[str, str] | None = None, zizmor_config: str | None = None) -> ValidationReport:
     """Validate one file's text as `kind` (detected from the path when None). `companions` are other files
-    the validators may need beside it (a systemd timer's service)."""
+    the validators may need beside it (a systemd timer's service); `zizmor_config` is the repository's own zizmor
+    configuration (its rules and ignores apply, as they do when the team runs zizmor)."""
     kind = kind or detect_kind(path, text)
     if kind is None:
         raise InputError(f"Cannot tell what kind of automation '{path}' is; give the kind explicitly.")
-    report = _Report(path=path, kind=kind)
+    report = _Report(path=path, kind=kind, zizmor_config=zizmor_config)
     with scratch({path: text, **(companions or {})}) as root:
         file = root / "tree" / path
         VALIDATORS[kind](report, text, file, root, make_target)
@@ -352,7 +368,15 @@ def _zizmor(report: _Report, file: Path, root: Path) -> None:
     if tool is None:
         report.skip("zizmor", "zizmor is not installed")
         return
-    proc = _run([tool, "--offline", "--no-config", "--no-progress", "--format", "json", str(file)],
+    # zizmor is never left to discover a configuration itself (it would look around the scratch copy); the
+    # repository's own zizmor.yml, when it has one, is passed explicitly: it is data (policies and ignores), and
+    # zizmor runs nothing it names.
+    config = ["--no-config"]
+    if report.zizmor_config is not None:
+        config_path = root / "zizmor-config.yml"
+        config_path.write_text(report.zizmor_config, encoding="utf-8")
+        config = ["--config", str(config_path)]
+    proc = _run([tool, "--offline", *config, "--no-progress", "--format", "json", str(file)],
                 str(root / "home"))
     if isinstance(proc, str):
         report.skip("zizmor", proc)
@@ -362,7 +386,7 @@ def _zizmor(report: _Report, file: Path, root: Path) -> None:
     except json.JSONDecodeError:
         report.skip("zizmor", f"zizmor gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[-200:]}")
         return
-    report.checked.append("zizmor")
+    report.checked.append("zizmor" if report.zizmor_config is None else "zizmor (the repository's zizmor.yml)")
     for item in results:
         if item.get("ignored"):
             continue
