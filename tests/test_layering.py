@@ -25,16 +25,18 @@ ALLOWED: dict[str, set[str]] = {
     "gitsafe": set(),
     "cron": set(),
     "jobgraph": set(),
-    "redaction": set(),
+    "shellwords": set(),  # shell-like splitting of command text, for detectors and opportunities
+    "redaction_rules": set(),  # the rules redaction applies (patterns, names, placeholders), as data
+    "redaction": {"redaction_rules"},
     "beneath": set(),  # openat2 confinement under repo
     "repo": {"beneath", "gitsafe", "redaction"},
     "config": {"repo"},
     "samples": {"gitsafe", "yamlsrc"},
     "testing": set(),  # test doubles shipped with the package (the fake Messages API)
     # capabilities: each reads the repository and the models; none calls up into service, the faces or the server
-    "discovery": {"cron", "repo", "yamlsrc"},
+    "discovery": {"cron", "repo", "shellwords", "yamlsrc"},
     "metrics": {"cron", "discovery", "gitsafe", "jobgraph", "repo", "usercache"},
-    "opportunities": {"config", "discovery", "jobgraph", "metrics", "repo"},
+    "opportunities": {"config", "discovery", "jobgraph", "metrics", "repo", "shellwords"},
     "design": {"automation", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation
     "report": {"jobgraph", "metrics"},
     # compositions of capabilities
@@ -85,10 +87,22 @@ def imports_of(path: Path) -> set[str]:
                 target = node.module or ""
             if not target.startswith("orchestrator_kit"):
                 continue
-            found.add(target)
-            if target == "orchestrator_kit":  # `from . import cli`: the names are parts
-                found |= {f"orchestrator_kit.{a.name}" for a in node.names}
+            if target == "orchestrator_kit":
+                # `from .. import shellwords` imports the part `shellwords`; it runs the package's __init__ only as
+                # Python runs every parent package, not as a use of what __init__ exports.
+                names = {f"orchestrator_kit.{a.name}" for a in node.names}
+                parts = {n for n in names if _is_module(n)}
+                found |= parts
+                if names - parts:
+                    found.add(target)  # a name __init__ defines: a real use of the package root
+            else:
+                found.add(target)
     return found
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
 @functools.cache
