@@ -98,6 +98,8 @@ def titles(items):
     ("scripts/release.sh", "other/release.sh", False),
     ("release.sh", "x/release.sh", True),
     ("make deploy", "make deploy-staging", False),
+    ("rake sessions:purge", "bundle exec rake sessions:purge", True),  # a runner prefix runs the rest
+    ("pytest -q", "poetry run pytest -q", True),
 ])
 def test_command_matching(by_hand, in_ci, same):
     assert same_command(by_hand, in_ci) is same
@@ -185,3 +187,25 @@ def test_the_teams_settings_change_the_numbers(tmp_path):
     assert matrix.settings_source == "defaults (the repository's settings are invalid)"
     assert matrix.opportunities[0].frequency_per_year.value == 12
     assert any("procedure_runs_per_year" in d.reason and "default assumptions" in d.reason for d in matrix.diagnostics)
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Monthly sales report › Send the monthly report", 12), ("Weekly cleanup", 52), ("Nightly restore", 365),
+    ("Restore the database", None),
+])
+def test_a_cadence_the_title_states(title, expected):
+    from orchestrator_kit.opportunities.procedures import stated_cadence
+
+    found = stated_cadence(title, OpportunitySettings())
+    assert (found.value if found else None) == expected
+    if found:
+        assert not found.assumption and found.low == found.high == expected
+
+
+@pytest.mark.parametrize(("name", "developer_only"), [
+    ("restore-local", True), ("db:seed-dev", True), ("local", True), ("deploy", False), ("localize-strings", False),
+])
+def test_developer_only_tasks(name, developer_only):
+    from orchestrator_kit.opportunities.procedures import DEVELOPER_ONLY
+
+    assert bool(DEVELOPER_ONLY.search(name)) is developer_only

@@ -11,6 +11,9 @@ procedure's own text warns about (`scoring.IRREVERSIBLE`).
 A section **addressed to AI assistants** (a prompt injection: "ignore previous instructions", "note for automated
 assistants") is not a procedure for people: it is listed in `excluded`, without repeating its text.
 
+A task CI runs through a runner prefix (`bundle exec rake x` runs `rake x`) is automated, and a task named for a
+developer's own machine (`restore-local`, `seed-dev`) is not operational work.
+
 A procedure that only **points at tasks** (at most MAX_POINTER_STEPS steps, every step a command that runs a
 task, e.g. a README line "deploy with `make deploy HOST=...`") is that task's documentation: the task is the
 candidate, and the procedure is listed in `excluded`.
@@ -24,6 +27,7 @@ import re
 from collections.abc import Sequence
 
 from .. import shellwords
+from ..config import OpportunitySettings
 from ..discovery.automation_links import normalize, script_lines
 from ..metrics.models import Estimate, Excluded, PipelineMetrics
 from ..metrics.pipelines import ci_task_runs
@@ -43,6 +47,11 @@ UPKEEP = re.compile(r"backup|rotate|prune|purge|vacuum|renew|expire|archive|rein
 PRODUCTION = re.compile(r"\bprod(?:uction)?\b", re.IGNORECASE)
 INTERPRETERS = {"bash", "sh", "zsh", "source", ".", "python", "python3", "node", "ruby", "perl", "pwsh"}
 WRAPPERS = {"sudo", "env", "time", "exec"}
+# Runners that run the rest of the line as the command: `bundle exec rake x` runs `rake x`.
+RUNNER_PREFIXES = (("bundle", "exec"), ("poetry", "run"), ("pipenv", "run"), ("uv", "run"), ("pdm", "run"),
+                   ("npx",), ("pnpm", "exec"), ("yarn", "exec"))
+# A task for a developer's own machine (restore-local, db:seed-dev) is not operational work to automate.
+DEVELOPER_ONLY = re.compile(r"(?:^|[-_:./])(?:local|dev|devel|development)(?:$|[-_:./])", re.IGNORECASE)
 MAX_POINTER_STEPS = 2
 ADDRESSED_TO_AI = re.compile(
     r"ignore (?:all )?(?:the )?(?:previous|prior|above) instructions|(?:note|notice|message|instructions?) (?:for|to) "
@@ -79,6 +88,10 @@ def command_words(text: str) -> list[str]:
         words = normalize(text).split()
     while words and (re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]) or words[0] in WRAPPERS):
         words = words[1:]
+    for prefix in RUNNER_PREFIXES:
+        if tuple(words[:len(prefix)]) == prefix and len(words) > len(prefix):
+            words = words[len(prefix):]
+            break
     if len(words) > 1 and words[0] in INTERPRETERS and not words[1].startswith("-"):
         words = words[1:]
     if words:
@@ -151,6 +164,21 @@ def procedure_kind(procedure: ManualProcedure) -> str:
     if DEPLOY.search(title) or "deploy" in procedure.markers:
         return "deploy"
     return "other"
+
+
+CADENCE = {"daily": 365.0, "nightly": 365.0, "weekly": 52.0, "fortnightly": 26.0, "biweekly": 26.0,
+           "monthly": 12.0, "quarterly": 4.0, "yearly": 1.0, "annual": 1.0}
+_CADENCE = re.compile(r"\b(" + "|".join(CADENCE) + r")\b", re.IGNORECASE)
+
+
+def stated_cadence(title: str, s: OpportunitySettings) -> Estimate | None:
+    """A cadence the procedure's own title states ("Monthly sales report"): that many runs a year."""
+    match = _CADENCE.search(title)
+    if match is None:
+        return None
+    value = CADENCE[match.group(1).lower()]
+    return Estimate(value=value, low=value, high=value, assumption=False,
+                    basis=f"the procedure's title says '{match.group(1)}': {value:g} runs a year")
 
 
 def procedure_frequency(kind: str, ctx: Context) -> Estimate:
@@ -239,7 +267,7 @@ def procedure_candidates(inventory: Inventory, pipelines: PipelineMetrics, ctx: 
         complexity = clamp(1 + math.ceil(len(tools) / 2) + production)
         potential = (with_commands + 0.5 * without) / len(steps)
         risk, risk_basis = risk_of(texts)
-        frequency = procedure_frequency(kind, ctx)
+        frequency = stated_cadence(title, s) or procedure_frequency(kind, ctx)
         why = (f"{plural(len(steps), 'step')} done by hand ({with_commands} with commands, "
                f"{plural(len(commands), 'command')}); hand-work markers: {', '.join(procedure.markers) or 'none'}")
         if notes:
@@ -305,7 +333,10 @@ def with_dependencies(inventory: Inventory, tasks: set[str]) -> set[str]:
 def _automated_tasks(inventory: Inventory) -> set[str]:
     """Tasks a CI job or a schedule runs, and the tasks they depend on."""
     scheduled = {t.id for t in inventory.tasks if any(_schedule_covers(s.target, t) for s in inventory.schedules)}
-    return with_dependencies(inventory, set(ci_task_runs(inventory)) | scheduled)
+    lines = [line for _, line in ci_command_lines(inventory)]
+    wrapped = {t.id for t in inventory.tasks if t.invocation and any(same_command(t.invocation, line)
+                                                                      for line in lines)}
+    return with_dependencies(inventory, set(ci_task_runs(inventory)) | scheduled | wrapped)
 
 
 def task_candidates(inventory: Inventory, ctx: Context) -> list[Candidate]:
@@ -317,6 +348,8 @@ def task_candidates(inventory: Inventory, ctx: Context) -> list[Candidate]:
     for task in inventory.tasks:
         if task.id in automated or task.id in in_procedures or not OPERATIONAL.search(task.name):
             continue
+        if DEVELOPER_ONLY.search(task.name):
+            continue  # a developer's local convenience (restore-local), not operations
         text = " ".join([task.name, task.description or "", *(c.text for c in task.commands)])
         upkeep = bool(UPKEEP.search(task.name))
         rollback = bool(ROLLBACK.search(task.name))
