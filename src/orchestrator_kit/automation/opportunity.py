@@ -4,7 +4,7 @@
 
 | opportunity kind | spec |
 |---|---|
-| manual-procedure | the procedure converted (see `procedure`) |
+| manual-procedure | the procedure converted (see `procedure`), unsafe commands kept as manual steps |
 | unautomated-task | a job started by hand that runs the task's invocation |
 | unscheduled-recurring-work | a scheduled job that runs the task |
 
@@ -46,7 +46,9 @@ def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str) -> t
         raise InputError(f"Opportunity {opportunity_id} is a {opportunity.kind.replace('-', ' ')}: generate "
                          f"{' or '.join(targets)} from it, not {kind}.")
     if opportunity.kind == "manual-procedure":
-        return "procedure", {"procedure": opportunity.related[0], "target": kind}
+        # skip_unsafe: a command the converter cannot split safely stays a manual step (listed in the notes), so an
+        # opportunity that offers generate_with always generates; a spec without it refuses such commands instead.
+        return "procedure", {"procedure": opportunity.related[0], "target": kind, "skip_unsafe": True}
     if opportunity.kind in ("unautomated-task", "unscheduled-recurring-work"):
         return kind, _task_spec(ctx, opportunity.related[0], kind, scheduled=opportunity.kind != "unautomated-task")
     raise InputError(f"Opportunity {opportunity_id} ({opportunity.kind}) changes an existing pipeline; there is no "

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from pydantic import ValidationError
+
 from ..errors import InputError
 from ..models import ManualProcedure
 from .context import RepoContext
@@ -35,6 +37,9 @@ from .spec import (
 
 _VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?(?![\w.])")
 _ENV_WORD = re.compile(r"^(?:ENV|ENVIRONMENT|env|environment)=([A-Za-z0-9_-]+)$")
+# A redaction mark (`[REDACTED:JSON Web Token]`) in a name or an instruction reads as "a secret" there: the
+# generated file must never carry the mark, which `check_text` refuses, nor the secret.
+_REDACTION = re.compile(r"\[REDACTED:[^\]]*\]")
 
 
 def find_procedure(ctx: RepoContext, procedure_id: str) -> ManualProcedure:
@@ -67,26 +72,39 @@ def spec_from_procedure(
         name = _step_name(step.text, index)
         commands: list[CommandSpec] = []
         manual: list[str] = []
+        refused = len(unsafe)
         for command in step.commands:
             try:
                 env, argv = split_command(command.text)
-            except UnsafeCommand as exc:
+                commands.append(_command(env, argv, version, str(command.evidence)))
+            except (UnsafeCommand, ValueError) as exc:
+                # ValueError: CommandSpec refused a word (a redacted secret, a CI expression): same remedy.
+                reason = str(exc).splitlines()[-1] if isinstance(exc, ValidationError) else str(exc)
                 if not spec.skip_unsafe:
-                    unsafe.append(f"{command.evidence}: {exc}")
+                    unsafe.append(f"{command.evidence}: {reason}")
                     continue
-                manual.append(f"run by hand: {command.text}")
-                notes.append(f"{command.evidence}: kept as a manual step ({exc})")
-                continue
-            commands.append(_command(env, argv, version, str(command.evidence)))
+                manual.append(f"run by hand: {_one_line(command.text)}")
+                notes.append(f"{command.evidence}: kept as a manual step ({reason})")
         for ref in step.automated_by:
             how = "runs" if ref.match == "invokes" else "is already automated by"
             notes.append(f"Step {index} {how} {ref.ref} ({ref.evidence}).")
+        if len(unsafe) > refused:
+            continue  # refused below, with every refused command listed
         # Markdown code marks are dropped from instructions: `main` reads as main in a log line.
-        manual_text = "; ".join(manual) if manual else (None if step.commands else step.text.replace("`", ""))
-        steps.append(StepSpec(name=name, commands=commands, manual=manual_text, source=str(step.evidence)))
+        manual_text = "; ".join(manual) if manual else (None if commands else _one_line(step.text.replace("`", "")))
+        try:
+            steps.append(StepSpec(name=name, commands=commands, manual=manual_text, source=str(step.evidence)))
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise InputError(f"Step {index} of the procedure ({step.evidence}) cannot be converted: {reason}. "
+                             "Remedy: write a spec by hand (kind shell-script or github-workflow) from "
+                             "get_manual_procedure, leaving this step as a `manual` instruction.") from None
     if unsafe:
-        raise InputError("These runbook commands use shell operators or expansions and cannot be converted safely "
-                         "(pass skip_unsafe: true to keep them as manual steps):\n  " + "\n  ".join(unsafe))
+        raise InputError(
+            "These runbook commands use shell operators, expansions or redacted secrets and cannot be converted "
+            f"safely:\n  {chr(10).join('  ' + u for u in unsafe).strip()}\nRemedy: keep them as manual steps with "
+            f"the spec {{\"procedure\": \"{spec.procedure}\", \"target\": \"{spec.target}\", \"skip_unsafe\": true}} "
+            "(kind 'procedure'; CLI: --skip-unsafe), or split them in the runbook into simple commands.")
     name = spec.name or slug(procedure.title)
     description = f"{procedure.title}, from {procedure.path}"
     if spec.target == "shell-script":
@@ -125,7 +143,19 @@ def _example_version(texts: list[str]) -> str | None:
     return found.most_common(1)[0][0] if found else None
 
 
+def _unredacted(text: str) -> str:
+    return _REDACTION.sub("<secret>", text)
+
+
+def _one_line(text: str) -> str:
+    """A manual instruction is one line (a heredoc keeps its first line and says how many follow), <= 900 chars."""
+    lines = _unredacted(text).strip().splitlines() or [""]
+    line = lines[0] + (f" ... ({len(lines) - 1} more lines, see the runbook)" if len(lines) > 1 else "")
+    return line if len(line) <= 900 else line[:897] + "..."
+
+
 def _step_name(text: str, index: int) -> str:
+    text = _unredacted(text)
     name = " ".join(text.replace("`", "").split()).rstrip(":")
     return (name[:150] + "...") if len(name) > 150 else (name or f"Step {index}")
 

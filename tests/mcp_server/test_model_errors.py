@@ -1,0 +1,68 @@
+"""Errors a model can act on (issue 20, item 1), through the real MCP client: an opportunity that offers
+`generate_with` generates (commands the converter cannot split safely stay manual steps, redaction marks never reach
+a name or an instruction), and a spec that refuses such commands says which ones and the spec that keeps them."""
+
+from __future__ import annotations
+
+import pytest
+from mcp import Client
+
+from orchestrator_kit.server import build_server
+
+from .capability import error, ok
+from .conftest import SECRET
+
+pytestmark = pytest.mark.anyio
+
+RUNBOOK = f"""\
+# Rolling back
+
+1. Find the previous release: `ssh deploy@app1.example.org ls -1t /opt/app/releases | sed -n 2p`
+2. Log in with the token {SECRET} on the console
+3. Install the deploy key:
+
+   ```console
+   $ cat > ~/.ssh/deploy_key <<'KEY'
+   line one
+   KEY
+   ```
+
+4. Restart the service: `systemctl restart app`
+"""
+
+
+@pytest.fixture
+def runbook_repo(make_repo):
+    return make_repo({"docs/runbooks/rollback.md": RUNBOOK, "src/app.py": "print('hi')\n"}, git_repo=True)
+
+
+async def _procedure_opportunity(client) -> dict:
+    matrix = await ok(client, "opportunity_matrix", kind="manual-procedure", max_tokens=20_000)
+    [opportunity] = matrix["matrix"]["opportunities"]
+    return opportunity | {"generate_with": matrix["generate_with"][opportunity["kind"]]}
+
+
+@pytest.mark.parametrize("kind", ["shell-script", "github-workflow"])
+async def test_every_generate_with_of_a_procedure_opportunity_generates(runbook_repo, kind):
+    async with Client(build_server([runbook_repo])) as client:
+        opportunity = await _procedure_opportunity(client)
+        assert kind in opportunity["generate_with"]
+        plan = await ok(client, "generate_automation", kind=kind, opportunity=opportunity["id"], max_tokens=30_000)
+    text = "\n".join(plan["diff_lines"])
+    assert plan["valid"], plan["findings"]
+    assert "REDACTED" not in text and SECRET not in text
+    assert "<secret>" in text  # the step that named a secret says there is one, without it
+    assert "run by hand: ssh deploy@app1.example.org" in text  # the pipe stays a manual step, never run
+    assert "more lines, see the runbook" in text  # the heredoc: its first line and a pointer
+    assert "systemctl restart app" in text
+    assert any("kept as a manual step" in note for note in plan["notes"])
+
+
+async def test_a_procedure_spec_refusing_unsafe_commands_names_them_and_the_spec_that_keeps_them(runbook_repo):
+    async with Client(build_server([runbook_repo])) as client:
+        opportunity = await _procedure_opportunity(client)
+        procedure = opportunity["related"][0]
+        message = await error(client, "generate_automation", kind="procedure",
+                              spec={"procedure": procedure, "target": "shell-script"})
+    assert "rollback.md:3" in message and "pipe" in message
+    assert f'{{"procedure": "{procedure}", "target": "shell-script", "skip_unsafe": true}}' in message
