@@ -16,7 +16,7 @@ from ..conftest import write_files
 from .conftest import tool
 
 INJECTIONS = ["; rm -rf /", "$(touch pwned-subst)", "`touch pwned-tick`", "&& touch pwned-and", "|touch pwned-pipe",
-              "'; touch pwned-quote; '", "${IFS}touch${IFS}pwned-ifs", "%s", "a\tb"]
+              "'; touch pwned-quote; '", "$((0))touch$((0))pwned-arith", "%s", "a\tb"]
 CI = {"name": "CI", "triggers": {"push_branches": ["main"]}, "jobs": [{"id": "test", "steps": [
     {"name": "Test", "commands": ["make test"]}]}]}
 
@@ -157,6 +157,14 @@ def test_injection_in_a_script_is_printed_in_dry_run_and_literal_when_run(acme_t
     assert real.returncode == 0, real.stderr
     assert real.stdout.split("\n")[:-1] == INJECTIONS
     assert not list(tmp_path.glob("pwned*")) and not list((tmp_path / "scripts").glob("pwned*"))
+
+
+def test_a_parameter_expansion_in_a_word_is_refused_before_any_file_is_written(acme_template, acme_inventory):
+    """`${IFS}`-style words are refused by the spec (a literal `${NAME}` is a spec mistake, issue 20), so they never
+    reach a generated file; the other expansions above stay literal."""
+    spec = {"name": "inj", "steps": [{"name": "Print", "commands": [spec_with(["${IFS}touch${IFS}pwned-ifs"])]}]}
+    with pytest.raises(InputError, match="would be written literally"):
+        generate_automation(acme_template, "shell-script", spec, inventory=acme_inventory)
 
 
 def test_injection_in_a_make_target_stays_literal(acme_template, acme_inventory, tmp_path):

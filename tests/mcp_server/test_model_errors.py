@@ -66,3 +66,32 @@ async def test_a_procedure_spec_refusing_unsafe_commands_names_them_and_the_spec
                               spec={"procedure": procedure, "target": "shell-script"})
     assert "rollback.md:3" in message and "pipe" in message
     assert f'{{"procedure": "{procedure}", "target": "shell-script", "skip_unsafe": true}}' in message
+
+
+ECHO = {"name": "a", "commands": [{"argv": ["echo", "hi"]}]}
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ({"name": "x", "parameters": [], "steps": [ECHO]}, "parameters: unknown field; did you mean `params`?"),
+    ({"name": "x", "steps": [{"name": "a", "commands": [{"argv": ["echo"], "environment": {}}]}]},
+     "steps.0.commands.0.environment: unknown field; did you mean `env`? the fields here are: argv, env, unless"),
+    ({"name": "x", "steps": [{"name": "a", "commands": [{"argv": ["echo", "${VERSION}"]}]}]},
+     "'${VERSION}', which would be written literally"),
+    ({"name": "x", "steps": [{"name": "a", "commands": [{"argv": ["echo", "$HOME"]}]}]}, "'$HOME'"),
+    ({"name": "x", "params": [{"name": "version"}],
+      "steps": [{"name": "a", "commands": [{"argv": ["git", "tag", "v{version}"]}]}]},
+     '{"template": "v{version}"} to substitute the parameter \'version\''),
+])
+async def test_spec_mistakes_are_errors_naming_the_correction(build, spec, expected):
+    async with Client(build()) as client:
+        message = await error(client, "generate_automation", kind="shell-script", spec=spec)
+    assert expected in message
+
+
+async def test_a_template_word_and_literal_braces_in_a_template_still_generate(build):
+    spec = {"name": "x", "params": [{"name": "version", "required": True}], "steps": [
+        {"name": "a", "commands": [{"argv": ["git", "tag", {"template": "v{version}"}, {"template": "{{x}}"}]}]}]}
+    async with Client(build()) as client:
+        plan = await ok(client, "generate_automation", kind="shell-script", spec=spec, max_tokens=30_000)
+    # the template's parameter is the script's variable; the doubled braces are literal (quoted in pieces)
+    assert plan["valid"] and any('git tag v"${VERSION}"' in line and "x}" in line for line in plan["diff_lines"])

@@ -10,10 +10,12 @@ every problem with its location in one `InputError`.
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from ..cron import CronError, parse_cron
 from ..errors import InputError
@@ -65,10 +67,29 @@ class TemplateArg(Model):
 Arg = str | TemplateArg
 
 
+# A plain string word is written literally (quoted): `${VAR}`, `$VAR` or `{name}` in one is a spec mistake that
+# would reach the generated file as text, never as the value the author meant.
+_SHELL_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
+_LITERAL_PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z][a-z0-9_]{0,31})\}(?!\})")
+
+
 def _check_args(args: list[Arg], what: str) -> None:
     for arg in args:
         if isinstance(arg, str):
             _text(arg, what)
+            variable = _SHELL_VARIABLE.search(arg)
+            if variable:
+                raise ValueError(
+                    f"{what} {arg[:80]!r} holds {variable.group()!r}, which would be written literally, not expanded: "
+                    "declare a parameter in `params` and write the word as {\"template\": \"...{name}...\"}, or "
+                    "set the variable in the command's `env`")
+            placeholder = _LITERAL_PLACEHOLDER.search(arg)
+            if placeholder:
+                raise ValueError(
+                    f"{what} {arg[:80]!r} holds {placeholder.group()!r} in a plain string, which is written "
+                    f"literally: write {{\"template\": {json.dumps(arg[:80])}}} to substitute the parameter "
+                    f"{placeholder.group(1)!r} (declared in `params`), or {{{{ }}}} inside a template for literal "
+                    "braces")
 
 
 def _params_used(args: list[Arg]) -> set[str]:
@@ -96,7 +117,9 @@ class CommandSpec(Model):
                 env, argv = split_command(data)
             except UnsafeCommand as exc:
                 raise ValueError(str(exc)) from None
-            return {"argv": argv, "env": env}
+            # In the one-string form a `{name}` placeholder means the parameter (`"git tag v{version}"`): such a
+            # word becomes a template, so it is substituted, or refused when `name` is not declared.
+            return {"argv": [{"template": w} if _LITERAL_PLACEHOLDER.search(w) else w for w in argv], "env": env}
         return data
 
     @model_validator(mode="after")
@@ -566,11 +589,41 @@ def parse_spec(kind: str, data: Any) -> Spec:
         raise InputError(f"Invalid {kind} spec: {exc}") from None
 
 
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model found at `loc` below `model` (list indexes, dict keys and pydantic's union
+    tags skipped): what an unknown field at that place could have been."""
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            continue  # an index, a dict key or a union member's tag: the same model, one level down
+        inner = [t for t in _models_in(field.annotation) if t is not model]
+        if inner:
+            model = inner[0]
+    return [name for name in model.model_fields if name != "kind"]
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _unknown_field(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    allowed = _fields_at(model, loc[:-1])
+    given = str(loc[-1])
+    close = difflib.get_close_matches(given, allowed, n=1, cutoff=0.5) or [
+        name for name in allowed if given.startswith(name) or name.startswith(given)]  # environment -> env
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return f"unknown field; {hint}the fields here are: {', '.join(allowed)}"
+
+
 def _describe(kind: str, exc: ValidationError) -> str:
     lines = []
     for error in exc.errors()[:MAX_SPEC_ERRORS]:
         where = ".".join(str(part) for part in error["loc"]) or "(top)"
         message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = _unknown_field(SPEC_TYPES[kind], error["loc"])
         lines.append(f"  {where}: {message}")
     more = exc.error_count() - MAX_SPEC_ERRORS
     if more > 0:
