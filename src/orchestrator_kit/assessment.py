@@ -11,10 +11,12 @@ for all), DEFAULT_TOP rows per ranked list, no token counts. The limits below ar
 MCP arguments declare, and `assess` checks them again for callers of the library.
 
 Hooks (`Hooks`) let a face watch and steer a long run without this module knowing about terminals or MCP:
-`progress(done, total)` while scanning files; `check()` is called between stages and for every commit read, and
-raises to cancel (the git process is then killed); `memo(key, compute)` caches a stage's result under a key that
-names the stage and everything it depends on (the face adds what identifies the repository state); `run(label,
-compute)` runs a long stage (the MCP server runs it in a worker thread with heartbeats).
+`progress(done, total)` while scanning files; `phase(label, total)` when a stage starts (total: the units it will
+count, or None when unknown); `commits(read)` for every commit read (the history stage's total is the commits `git
+rev-list --count` finds within the bounds, counted only when `phase` is set); `check()` is called between stages and
+for every commit read, and raises to cancel (the git process is then killed); `memo(key, compute)` caches a stage's
+result under a key that names the stage and everything it depends on (the face adds what identifies the repository
+state); `run(label, compute)` runs a long stage (the MCP server runs it in a worker thread with heartbeats).
 
 This module imports the capabilities inside `assess` only: the constants are cheap to import (the MCP server's
 argument declarations use them at start-up).
@@ -23,6 +25,7 @@ argument declarations use them at start-up).
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,6 +36,7 @@ from .repo import DEFAULT_MAX_FILE_BYTES
 if TYPE_CHECKING:
     from .metrics.models import HistoryMetrics, HistoryWindow, Metrics, OpportunityMatrix
     from .models import Inventory
+    from .repo import Workspace
 
 DEFAULT_MAX_COMMITS = 5000  # the newest commits read by default, on every face
 DEFAULT_TOP = 10  # rows per ranked list (files, hotspots, pairs, authors)
@@ -49,6 +53,8 @@ class Hooks:
     """How a face watches and steers `assess` (see the module docstring); every hook is optional."""
 
     progress: Callable[[int, int], None] | None = None
+    phase: Callable[[str, int | None], None] | None = None
+    commits: Callable[[int], None] | None = None
     check: Callable[[], None] | None = None
     memo: Callable[[Hashable, Callable[[], Any]], Any] | None = None
     run: Callable[[str, Callable[[], Any]], Any] | None = None
@@ -62,6 +68,35 @@ class Hooks:
     def checkpoint(self) -> None:
         if self.check is not None:
             self.check()
+
+    def stage(self, label: str, total: int | None = None) -> None:
+        if self.phase is not None:
+            self.phase(label, total)
+
+    def commit_read(self, read: int) -> None:
+        """Report `read` commits and give `check` its chance to cancel."""
+        if self.commits is not None:
+            self.commits(read)
+        self.checkpoint()
+
+
+def commit_total(workspace: Workspace, *, since: str | None, max_commits: int | None) -> int | None:
+    """How many commits the history stage will read: `git rev-list --count HEAD` within the same bounds (since,
+    max_commits); None when git cannot tell (no git, empty repository, a bad date)."""
+    from .gitsafe import run_git
+    from .metrics.history import parse_since
+
+    args = ["rev-list", "--count"]
+    if max_commits is not None:
+        args.append(f"--max-count={max_commits}")
+    try:
+        if since:
+            args.append(f"--since={parse_since(since, None).isoformat()}")
+        done = run_git(workspace.root, *args, "HEAD", timeout=60)
+    except (InputError, OSError, subprocess.SubprocessError):
+        return None
+    text = done.stdout.decode("ascii", "replace").strip()
+    return int(text) if done.returncode == 0 and text.isdigit() else None
 
 
 NO_HOOKS = Hooks()
@@ -129,25 +164,32 @@ def assess(
     check_limits(since=since, max_commits=max_commits, paths=paths, top=top)
     workspace = Workspace(path, max_file_bytes=max_file_bytes)
     if inventory is None:
+        hooks.stage("scanning files")
         inventory = discover(workspace, progress=hooks.progress, include_fixtures=include_fixtures)
     hooks.checkpoint()
     pipelines = hooks.cached(("pipelines",), lambda: pipeline_metrics(inventory))
     hooks.checkpoint()
 
     def read_history() -> HistoryMetrics:
+        if hooks.phase is not None:
+            total = None if paths else commit_total(workspace, since=since, max_commits=max_commits)
+            hooks.stage("reading git history", total)
         return history_metrics(
             workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
             deploy_signals=pipelines.deploy_signals, pipelines=inventory.pipelines,
-            progress=(lambda _commits: hooks.checkpoint()) if hooks.check is not None else None,
+            progress=hooks.commit_read if hooks.check is not None or hooks.commits is not None else None,
         )
 
     history = hooks.cached(("history", since, max_commits, tuple(paths), renames, top),
                            lambda: hooks.long("reading git history", read_history))
     window = window_of(history)
+    if tokens:
+        hooks.stage("counting tokens")
     token_counts = hooks.long("counting tokens", lambda: token_report(workspace, top=top)) if tokens else None
     metrics = Metrics(root=str(workspace.root), history=history, pipelines=pipelines, tokens=token_counts,
                       diagnostics=[*history.diagnostics, *(token_counts.diagnostics if token_counts else [])])
     hooks.checkpoint()
+    hooks.stage("scoring opportunities")
     matrix = hooks.cached(
         ("opportunities", since, max_commits, tuple(paths), renames, top),
         lambda: opportunity_matrix(inventory, pipelines, history).model_copy(update={"window": window}),

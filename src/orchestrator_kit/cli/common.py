@@ -46,6 +46,9 @@ class TextFormat(StrEnum):
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="table for people, json for machines, markdown for reports.")
 ]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress display on stderr (it is shown only at a terminal anyway).")
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.")
 ]

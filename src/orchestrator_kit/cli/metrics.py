@@ -13,7 +13,8 @@ import typer
 
 from ..assessment import DEFAULT_MAX_COMMITS, DEFAULT_TOP, MAX_COMMITS_LIMIT, MAX_TOP
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, fail, write_report
+from .common import FormatOption, OutputFormat, OutputOption, QuietOption, fail, write_report
+from .progress import LiveProgress, wanted
 
 SinceOption = Annotated[
     str | None,
@@ -46,15 +47,18 @@ def metrics_command(
     top: Annotated[int, typer.Option(help="Rows per list (files, directories, pairs).", min=1, max=MAX_TOP)] = (
         DEFAULT_TOP
     ),
+    quiet: QuietOption = False,
 ) -> None:
     """Git history (churn, hotspots, coupling, bus factor, DORA proxies), pipeline and token metrics of PATH."""
     from ..assessment import assess
 
-    try:
-        result = assess(path, since=since, max_commits=max_commits, paths=only or [], renames=renames, tokens=tokens,
-                        top=top).metrics
-    except OrchestratorError as exc:
-        fail(str(exc))
+    with LiveProgress(wanted(None, quiet)) as live:
+        try:
+            result = assess(path, since=since, max_commits=max_commits, paths=only or [], renames=renames,
+                            tokens=tokens, top=top, hooks=live.hooks).metrics
+        except OrchestratorError as exc:
+            live.close()
+            fail(str(exc))
     from ..report.metrics import render_metrics_markdown, render_metrics_tables
 
     write_report(output_format, output, lambda: result.model_dump_json(indent=2) + "\n",
@@ -67,14 +71,17 @@ def opportunities_command(
     output: OutputOption = None,
     since: SinceOption = None,
     max_commits: MaxCommitsOption = DEFAULT_MAX_COMMITS,
+    quiet: QuietOption = False,
 ) -> None:
     """The automation opportunity matrix of PATH: candidates scored by frequency, duration, complexity, risk."""
     from ..assessment import assess
 
-    try:
-        matrix = assess(path, since=since, max_commits=max_commits).matrix
-    except OrchestratorError as exc:
-        fail(str(exc))
+    with LiveProgress(wanted(None, quiet)) as live:
+        try:
+            matrix = assess(path, since=since, max_commits=max_commits, hooks=live.hooks).matrix
+        except OrchestratorError as exc:
+            live.close()
+            fail(str(exc))
     from ..report.metrics import render_opportunities_markdown, render_opportunities_tables
 
     write_report(output_format, output, lambda: matrix.model_dump_json(indent=2) + "\n",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,17 +9,14 @@ import typer
 
 from ..assessment import DEFAULT_MAX_COMMITS
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, fail, write_report
+from .common import FormatOption, OutputFormat, OutputOption, QuietOption, fail, write_report
+from .progress import LiveProgress, wanted
 
 if TYPE_CHECKING:
     from ..metrics.models import Metrics, OpportunityMatrix
     from ..models import Inventory
 
     Extras = tuple[Metrics | None, OpportunityMatrix | None] | None
-
-# Above this many files a scan shows a progress bar (on stderr, only when stderr is a terminal).
-PROGRESS_THRESHOLD = 2000
-
 
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan)
@@ -38,7 +33,7 @@ def scan(
     progress: Annotated[
         bool | None,
         typer.Option(
-            "--progress/--no-progress", help="Show a progress bar on stderr (default: on big repos at a terminal)."
+            "--progress/--no-progress", help="Show progress on stderr (default: only when stderr is a terminal)."
         ),
     ] = None,
     metrics: Annotated[
@@ -57,34 +52,36 @@ def scan(
         typer.Option("--include-fixtures", help="Keep what test fixtures (testdata/, fixtures/, ...) and copies of "
                      "other projects hold; by default it is only counted."),
     ] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Inventory the pipelines, tasks, schedules, runbooks and infrastructure of PATH. Reads only; runs nothing."""
     from ..service import scan as scan_repository
 
-    with ProgressReporter(progress) as report:
-        try:
-            inventory = scan_repository(path, max_file_bytes=max_file_size, progress=report,
-                                        include_fixtures=include_fixtures)
-        except OrchestratorError as exc:
-            fail(str(exc))
     extras: Extras = None
     default = output_format is not OutputFormat.json  # json stays the bare Inventory unless asked
     want_metrics = metrics if metrics is not None else default
     want_opportunities = opportunities if opportunities is not None else default
-    if want_metrics or want_opportunities:
+    with LiveProgress(wanted(progress, quiet), forced=progress is True) as live:
         try:
-            extras = scan_extras(path, inventory, metrics=want_metrics, opportunities=want_opportunities)
+            live.hooks.stage("scanning files")
+            inventory = scan_repository(path, max_file_bytes=max_file_size, progress=live.hooks.progress,
+                                        include_fixtures=include_fixtures)
+            if want_metrics or want_opportunities:
+                extras = scan_extras(path, inventory, metrics=want_metrics, opportunities=want_opportunities,
+                                     live=live)
         except OrchestratorError as exc:
+            live.close()
             fail(str(exc))
     _emit(inventory, output_format, output, extras)
 
 
-def scan_extras(path: Path, inventory: Inventory, *, metrics: bool, opportunities: bool) -> Extras:
+def scan_extras(path: Path, inventory: Inventory, *, metrics: bool, opportunities: bool,
+                live: LiveProgress | None = None) -> Extras:
     """The metrics summary (history and pipelines; no tokens) and the opportunity matrix for `scan`, from
     `assessment.assess` with its defaults. Raises OrchestratorError like the scan itself."""
-    from ..assessment import assess
+    from ..assessment import NO_HOOKS, assess
 
-    result = assess(path, inventory=inventory)
+    result = assess(path, inventory=inventory, hooks=live.hooks if live is not None else NO_HOOKS)
     return (result.metrics if metrics else None), (result.matrix if opportunities else None)
 
 
@@ -119,36 +116,3 @@ def _emit(inventory: Inventory, output_format: OutputFormat, output: Path | None
 
     write_report(output_format, output, as_json, lambda: render_markdown(inventory, extras),
                  lambda console: render_tables(inventory, console, extras))
-
-
-class ProgressReporter:
-    """A rich progress bar on stderr that appears once a scan proves to be big (or when asked)."""
-
-    def __init__(self, wanted: bool | None) -> None:
-        self.wanted = wanted
-        self.bar: object | None = None
-        self.task: object | None = None
-
-    def __enter__(self) -> Callable[[int, int], None] | None:
-        if self.wanted is False or (self.wanted is None and not sys.stderr.isatty()):
-            return None
-        return self.update
-
-    def update(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if self.wanted is None and total < PROGRESS_THRESHOLD:
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(
-                TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=Console(stderr=True, force_terminal=self.wanted or None), transient=self.wanted is None,
-            )
-            self.bar.start()  # type: ignore[attr-defined]
-            self.task = self.bar.add_task("scan", total=total)  # type: ignore[attr-defined]
-        self.bar.update(self.task, completed=done)  # type: ignore[attr-defined]
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()  # type: ignore[attr-defined]
