@@ -51,6 +51,12 @@ from .validate import retry_delays
 CiTarget = Literal["github-actions", "gitlab-ci"]
 HOSTED_JOB_LIMIT_SECONDS = 6 * 3600  # GitHub-hosted and GitLab.com shared runners stop a job after 6 hours
 DEFAULT_JOB_MINUTES = 60  # for a task without timeout_seconds (the validator reports the missing timeout)
+# Top-level keys GitLab reads as pipeline settings (or, `pages`, as the Pages deployment): a job named so would
+# replace the pipeline's stages or variables, so no job key may be one of them.
+GITLAB_RESERVED_KEYS = frozenset({
+    "after_script", "before_script", "cache", "default", "image", "include", "pages", "services", "spec", "stages",
+    "types", "variables", "workflow",
+})
 
 
 class CiExport(BaseModel):
@@ -88,10 +94,10 @@ def _key(name: str, used: set[str]) -> str:
 class _Plan:
     """The forward jobs in dependency order and the compensation jobs in the order they must run."""
 
-    def __init__(self, graph: DesignGraph) -> None:
+    def __init__(self, graph: DesignGraph, reserved: frozenset[str] = frozenset()) -> None:
         self.graph = graph
         self.notes: list[str] = []
-        self.used: set[str] = set()
+        self.used: set[str] = set(reserved)  # job keys taken, and keys the target reads as something else
         pairs = _pairs(graph)
         comp_names = {c.name for c, _ in pairs}
         forward = [n for n in graph.walk([graph.root.nodes[graph.root.start_at]], forward_only=True)]
@@ -274,6 +280,12 @@ def _action(node: Node) -> str:
     return str(getattr(node.state, "action", node.name))
 
 
+def _plain(text: str) -> str:
+    """`text` as a GitHub display name that says no expression: GitHub evaluates `${{ ... }}` in workflow, job and
+    step names, so a state or action named `${{ secrets.X }}` would be read as one. Line breaks become spaces."""
+    return re.sub(r"\s+", " ", text).replace("${{", "$ {{").strip() or "step"
+
+
 def _environment(owner: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", owner or "approval").strip("-") or "approval"
 
@@ -288,7 +300,7 @@ def _github(plan: _Plan, name: str) -> tuple[str, list[str]]:
     scripts: list[str] = []
     for job in plan.jobs:
         state = job.node.state
-        body: dict[str, Any] = {"name": job.node.name}
+        body: dict[str, Any] = {"name": _plain(job.node.name)}
         if job.needs:
             body["needs"] = job.needs
         body["runs-on"] = "ubuntu-latest"
@@ -306,14 +318,14 @@ def _github(plan: _Plan, name: str) -> tuple[str, list[str]]:
         else:
             body["permissions"] = {"contents": "read"}
             body["timeout-minutes"] = _job_minutes(job.node)
-            body["steps"] = [_checkout(), {"name": _action(job.node), "run": _run_script(job.node)}]
+            body["steps"] = [_checkout(), {"name": _plain(_action(job.node)), "run": _run_script(job.node)}]
             scripts.append(_script_path(job.node))
         jobs[job.key] = body
     for job, undone in plan.comp_jobs:
         state = job.node.state
         condition = " || ".join(f"needs.{k}.result == 'success'" for k in undone)
         body = {
-            "name": f"{job.node.name} (compensation)",
+            "name": _plain(f"{job.node.name} (compensation)"),
             "needs": job.needs,
             "if": f"${{{{ always() && contains(needs.*.result, 'failure') && ({condition}) }}}}",
             "runs-on": "ubuntu-latest",
@@ -325,7 +337,7 @@ def _github(plan: _Plan, name: str) -> tuple[str, list[str]]:
         else:
             body["permissions"] = {"contents": "read"}
             body["timeout-minutes"] = _job_minutes(job.node)
-            body["steps"] = [_checkout(), {"name": _action(job.node), "run": _run_script(job.node)}]
+            body["steps"] = [_checkout(), {"name": _plain(_action(job.node)), "run": _run_script(job.node)}]
             scripts.append(_script_path(job.node))
         jobs[job.key] = body
     design = plan.graph.design
@@ -345,14 +357,14 @@ def _github(plan: _Plan, name: str) -> tuple[str, list[str]]:
         if match:
             group += f"-${{{{ inputs.{match.group(1)} }}}}"
         elif not design.concurrency.key.startswith("$"):
-            group += f"-{design.concurrency.key}"
+            group += f"-{_plain(design.concurrency.key)}"
         if design.concurrency.limit > 1 or design.concurrency.on_conflict == "reject":
             plan.notes.append(
                 "GitHub concurrency lets one run in flight per group and queues the next: a limit above 1 or "
                 "rejecting runs cannot be said"
             )
     workflow: dict[str, Any] = {
-        "name": name,
+        "name": _plain(name),
         "on": {"workflow_dispatch": dispatch},
         "permissions": {},
         "concurrency": {"group": group, "cancel-in-progress": False},
@@ -436,7 +448,7 @@ def _gitlab(plan: _Plan) -> tuple[str, list[str]]:
 
 def export_ci(graph: DesignGraph, target: CiTarget, *, validate: bool = True) -> CiExport:
     """The design as a GitHub Actions workflow or GitLab CI pipeline; InputError when it has no faithful CI form."""
-    plan = _Plan(graph)
+    plan = _Plan(graph, GITLAB_RESERVED_KEYS if target == "gitlab-ci" else frozenset())
     name = graph.design.name
     if target == "github-actions":
         text, scripts = _github(plan, name)
