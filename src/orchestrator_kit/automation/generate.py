@@ -27,7 +27,7 @@ from .schedule import generate_crontab_line, generate_systemd_timer
 from .script import generate_shell_script
 from .spec import ProcedureSpec, parse_spec
 from .tasks import generate_just_recipe, generate_make_target
-from .validate import repository_zizmor_config, validate_text
+from .validate import validate_text
 from .writer import Plan, ProposedFile, Writer, sha256_text
 
 GENERATORS: dict[str, Callable[[RepoContext, Any], Generated]] = {
@@ -70,15 +70,14 @@ def build(ctx: RepoContext, kind: str, spec: Any) -> Generated:
     return GENERATORS[kind](ctx, parsed)
 
 
-def validate_artifacts(artifacts: list[Artifact], *, zizmor_config: str | None = None) -> list[ValidationReport]:
+def validate_artifacts(artifacts: list[Artifact]) -> list[ValidationReport]:
     """Validate each artifact's complete new content; problems in lines that were already in an appended-to
-    file are reported as warnings prefixed 'existing content:' (they do not block this change). `zizmor_config` is
-    the repository's own zizmor configuration."""
+    file are reported as warnings prefixed 'existing content:' (they do not block this change)."""
     reports = []
     for artifact in artifacts:
         companions = {a.path: a.content for a in artifacts if a is not artifact and a.kind == artifact.kind}
         report = validate_text(artifact.path, artifact.content, artifact.kind, make_target=artifact.make_target,
-                               companions=companions, zizmor_config=zizmor_config)
+                               companions=companions)
         if artifact.base:
             base_lines = artifact.base.count("\n")
             findings = [_existing(f) if f.line is not None and f.line <= base_lines else f for f in report.findings]
@@ -110,9 +109,8 @@ def prepare(repo: str | os.PathLike[str], kind: str, spec: Any, *, inventory: In
         raise InputError("Give a spec (or an opportunity id to derive one from).")
     generated = build(ctx, kind, spec)
     generated.notes = notes + generated.notes
-    reports = validate_artifacts(
-        generated.artifacts, zizmor_config=repository_zizmor_config(lambda rel: ctx.workspace.read_text(rel).text)
-    )
+    # What we write is held to zizmor's defaults: a repository's zizmor.yml applies to its own files (`validate`).
+    reports = validate_artifacts(generated.artifacts)
     writer = Writer(ctx.workspace.root)
     expected = {a.path: (sha256_text(a.base) if a.base is not None else None) for a in generated.artifacts}
     plan = writer.plan([ProposedFile(a.path, a.content, a.mode) for a in generated.artifacts], expected=expected)

@@ -363,43 +363,68 @@ def _validate_github(report: _Report, text: str, file: Path, root: Path, _target
     _run_blocks(report, doc, root)
 
 
+def _zizmor_run(tool: str, file: Path, root: Path, config: list[str]) -> list[dict[str, Any]] | str:
+    """zizmor's findings (JSON), or the reason it gave none."""
+    proc = _run([tool, "--offline", *config, "--no-progress", "--format", "json", str(file)], str(root / "home"))
+    if isinstance(proc, str):
+        return proc
+    try:
+        results = json.loads(proc.stdout or "[]")
+    except json.JSONDecodeError:
+        return f"zizmor gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[-200:]}"
+    return [r for r in results if isinstance(r, dict) and not r.get("ignored")] if isinstance(results, list) else []
+
+
+def _zizmor_key(item: dict[str, Any]) -> tuple[Any, ...]:
+    primary = _zizmor_primary(item)
+    point = primary.get("concrete", {}).get("location", {}).get("start_point", {})
+    return item.get("ident"), point.get("row"), point.get("column")
+
+
+def _zizmor_primary(item: dict[str, Any]) -> dict[str, Any]:
+    return next((loc for loc in item.get("locations", []) if loc.get("symbolic", {}).get("kind") == "Primary"),
+                (item.get("locations") or [{}])[0])
+
+
 def _zizmor(report: _Report, file: Path, root: Path) -> None:
+    """zizmor with its own defaults, never a configuration it discovers. When the repository has its own
+    zizmor.yml (`validate` of the team's files), it is passed explicitly (it is data: policies and ignores; zizmor
+    runs nothing it names) and its verdicts apply, but nothing is silenced: a finding the defaults report and the
+    repository's config drops stays in the report as info, "allowed by the repository's zizmor.yml", so a hostile
+    config cannot hide a problem."""
     tool = find_tool("zizmor")
     if tool is None:
         report.skip("zizmor", "zizmor is not installed")
         return
-    # zizmor is never left to discover a configuration itself (it would look around the scratch copy); the
-    # repository's own zizmor.yml, when it has one, is passed explicitly: it is data (policies and ignores), and
-    # zizmor runs nothing it names.
-    config = ["--no-config"]
+    defaults = _zizmor_run(tool, file, root, ["--no-config"])
+    if isinstance(defaults, str):
+        report.skip("zizmor", defaults)
+        return
+    report.checked.append("zizmor")
+    results, allowed = defaults, []
     if report.zizmor_config is not None:
         config_path = root / "zizmor-config.yml"
         config_path.write_text(report.zizmor_config, encoding="utf-8")
-        config = ["--config", str(config_path)]
-    proc = _run([tool, "--offline", *config, "--no-progress", "--format", "json", str(file)],
-                str(root / "home"))
-    if isinstance(proc, str):
-        report.skip("zizmor", proc)
-        return
-    try:
-        results = json.loads(proc.stdout or "[]")
-    except json.JSONDecodeError:
-        report.skip("zizmor", f"zizmor gave no JSON (exit {proc.returncode}): {proc.stderr.strip()[-200:]}")
-        return
-    report.checked.append("zizmor" if report.zizmor_config is None else "zizmor (the repository's zizmor.yml)")
-    for item in results:
-        if item.get("ignored"):
-            continue
+        with_config = _zizmor_run(tool, file, root, ["--config", str(config_path)])
+        if isinstance(with_config, str):
+            report.skip("zizmor (the repository's zizmor.yml)", with_config)
+        else:
+            report.checked.append("zizmor policy: the repository's zizmor.yml")
+            kept = {_zizmor_key(i) for i in with_config}
+            results = with_config
+            allowed = [i for i in defaults if _zizmor_key(i) not in kept]
+    for item, by_team in [*((i, False) for i in results), *((i, True) for i in allowed)]:
         det = item.get("determinations", {})
         severity, confidence = det.get("severity", "Unknown"), det.get("confidence", "Unknown")
         level = "error" if severity in ("High", "Medium") and confidence in ("High", "Medium") else (
             "info" if severity in ("Informational", "Unknown") else "warning")
-        primary = next((loc for loc in item.get("locations", []) if loc.get("symbolic", {}).get("kind") == "Primary"),
-                       (item.get("locations") or [{}])[0])
+        primary = _zizmor_primary(item)
         point = primary.get("concrete", {}).get("location", {}).get("start_point", {})
         line = point.get("row")
         annotation = primary.get("symbolic", {}).get("annotation", "")
-        report.add("zizmor", level, f"{item.get('desc', item.get('ident'))}: {annotation} "
+        prefix = "allowed by the repository's zizmor.yml: " if by_team else ""
+        report.add("zizmor", "info" if by_team else level,
+                   f"{prefix}{item.get('desc', item.get('ident'))}: {annotation} "
                    f"(severity {severity.lower()}, confidence {confidence.lower()})",
                    line=line + 1 if isinstance(line, int) else None,
                    column=point.get("column", 0) + 1 if isinstance(point.get("column"), int) else None,
