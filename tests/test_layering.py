@@ -14,10 +14,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "orchestrator_kit"
 ROOT = "__init__"  # the package's own __init__ (the version, `scan`)
 
-BASE = {"errors", "models"}  # every part may import these
+BASE = {"errors", "limits", "models"}  # every part may import these (limits: the shared default sizes)
 # part -> the parts (besides BASE) it may import. Lower layers first; an arrow up is a design decision.
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    "limits": set(),
     "models": set(),
     "usercache": set(),
     "yamltext": set(),

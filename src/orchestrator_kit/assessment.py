@@ -31,19 +31,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import InputError
-from .repo import DEFAULT_MAX_FILE_BYTES
+from .limits import DEFAULT_MAX_COMMITS as DEFAULT_MAX_COMMITS
+from .limits import DEFAULT_MAX_FILE_BYTES
+from .limits import DEFAULT_TOP as DEFAULT_TOP
+from .limits import MAX_COMMITS_LIMIT as MAX_COMMITS_LIMIT
+from .limits import MAX_PATHS as MAX_PATHS
+from .limits import MAX_SINCE_CHARS as MAX_SINCE_CHARS
+from .limits import MAX_TOP as MAX_TOP
 
 if TYPE_CHECKING:
     from .metrics.models import HistoryMetrics, HistoryWindow, Metrics, OpportunityMatrix
     from .models import Inventory
     from .repo import Workspace
 
-DEFAULT_MAX_COMMITS = 5000  # the newest commits read by default, on every face
-DEFAULT_TOP = 10  # rows per ranked list (files, hotspots, pairs, authors)
-MAX_COMMITS_LIMIT = 10_000_000
-MAX_TOP = 1000
-MAX_SINCE_CHARS = 100
-MAX_PATHS = 100
 
 T = TypeVar("T")
 

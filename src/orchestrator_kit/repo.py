@@ -35,14 +35,14 @@ from .errors import ConfinementError, InputError, ReadError
 from .gitsafe import git_command as git_command
 from .gitsafe import git_env as git_env
 from .gitsafe import run_git as run_git
+from .limits import DEFAULT_MAX_FILE_BYTES as DEFAULT_MAX_FILE_BYTES
+from .limits import DEFAULT_MAX_FILES as DEFAULT_MAX_FILES
 from .models import GitInfo
 from .redaction import redact_text
 
 if TYPE_CHECKING:
     import pathspec
 
-DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024
-DEFAULT_MAX_FILES = 500_000
 BINARY_SNIFF_BYTES = 8192
 
 # Folders a walk (no git) never enters: package caches and virtualenvs hold thousands of files nobody wrote.
