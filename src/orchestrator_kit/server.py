@@ -513,6 +513,7 @@ def generate_automation(
 
 ArtifactKind = Literal[
     "github-workflow", "gitlab-ci", "makefile", "justfile", "shell", "crontab", "systemd-unit", "pre-commit-config",
+    "circleci-config",
 ]
 
 
@@ -532,9 +533,10 @@ def validate_automation(
     cursor: Cursor = None,
 ) -> AutomationValidation:
     """Validate existing automation files with the validators generate_automation uses: YAML parsing, the bundled
-    JSON Schemas (GitHub workflows, GitLab CI, pre-commit), zizmor's offline security audit of GitHub workflows,
-    ShellCheck for scripts, `make -n` for Makefiles (on a copy), cron expressions, systemd units. Findings have
-    file, line, validator and rule; each report lists which validators ran and which were skipped and why, so a
+    JSON Schemas (GitHub workflows, GitLab CI, CircleCI config, pre-commit), zizmor's offline security audit of
+    GitHub workflows, ShellCheck for scripts, `make -n` for Makefiles (on a copy), cron expressions, systemd units.
+    A file of no kind it reads is refused with the kinds and their file names. Findings have file, line,
+    validator and rule; each report lists which validators ran and which were skipped and why, so a
     clean report never hides a check that was not made. Reads only: validators run on copies in a temporary folder.
     Findings come in pages (`cursor`)."""
     from .mcp_tools import automation

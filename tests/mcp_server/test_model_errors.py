@@ -95,3 +95,44 @@ async def test_a_template_word_and_literal_braces_in_a_template_still_generate(b
         plan = await ok(client, "generate_automation", kind="shell-script", spec=spec, max_tokens=30_000)
     # the template's parameter is the script's variable; the doubled braces are literal (quoted in pieces)
     assert plan["valid"] and any('git tag v"${VERSION}"' in line and "x}" in line for line in plan["diff_lines"])
+
+
+CIRCLECI_BAD = """\
+version: 2.1
+jobs:
+  build:
+    docker:
+      - image: cimg/base:stable
+    steps: 5
+"""
+CIRCLECI_GOOD = """\
+version: 2.1
+jobs:
+  build:
+    docker:
+      - image: cimg/base:stable
+    steps:
+      - checkout
+      - run: make test
+workflows:
+  main:
+    jobs: [build]
+"""
+
+
+async def test_a_circleci_config_is_validated_with_the_circleci_schema(make_repo):
+    root = make_repo({".circleci/config.yml": CIRCLECI_BAD, "ci/good/.circleci/config.yml": CIRCLECI_GOOD})
+    async with Client(build_server([root])) as client:
+        bad = await ok(client, "validate_automation", paths=[".circleci/config.yml"], max_tokens=20_000)
+        good = await ok(client, "validate_automation", paths=["ci/good/.circleci/config.yml"], max_tokens=20_000)
+    assert bad["reports"][0]["kind"] == "circleci-config" and "schema (vendor.circle-ci)" in bad["reports"][0]["checked"]
+    assert not bad["ok"] and any(f["validator"] == "schema" for f in bad["findings"])
+    assert good["ok"] and good["reports"][0]["checked"] == ["yaml", "schema (vendor.circle-ci)"]
+
+
+async def test_a_file_no_validator_reads_lists_the_kinds_and_says_none_can(make_repo):
+    root = make_repo({"Jenkinsfile": "pipeline { agent any }\n"})
+    async with Client(build_server([root])) as client:
+        message = await error(client, "validate_automation", paths=["Jenkinsfile"])
+    assert "circleci-config (.circleci/config.yml)" in message and "github-workflow (.github/workflows/*.yml)" in message
+    assert "no validator here can check it" in message and "pass `kind`" in message

@@ -91,7 +91,7 @@ def validate_automation(
 ) -> ValidationResult:
     """Validate existing automation files (paths relative to `repo`). Read-only; validators run on copies."""
     from ..repo import Workspace
-    from .validate import detect_kind, repository_zizmor_config, validate_text
+    from .validate import detect_kind, repository_zizmor_config, unknown_kind_message, validate_text
 
     if not paths:
         raise InputError("Give at least one file to validate.")
@@ -106,9 +106,7 @@ def validate_automation(
         text = workspace.read_text(rel).text
         file_kind = kind or detect_kind(rel, text)
         if file_kind is None:
-            raise InputError(f"Cannot tell what kind of automation '{rel}' is; pass the kind explicitly "
-                             "(github-workflow, gitlab-ci, makefile, justfile, shell, crontab, systemd-unit, "
-                             "pre-commit-config).")
+            raise InputError(unknown_kind_message(rel))
         work.append((rel, text, file_kind))
     zizmor_config = repository_zizmor_config(lambda rel: workspace.read_text(rel).text)
     reports = [

@@ -16,7 +16,7 @@ FindingSeverity = Literal["error", "warning", "info"]
 
 ArtifactKind = Literal[
     "github-workflow", "gitlab-ci", "makefile", "justfile", "shell", "crontab", "systemd-unit",
-    "pre-commit-config",
+    "pre-commit-config", "circleci-config",
 ]
 
 

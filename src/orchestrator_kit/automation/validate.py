@@ -5,6 +5,8 @@
 | github-workflow | YAML parse, duplicate keys; check-jsonschema `vendor.github-workflows`; `zizmor --offline \
   --no-config`; ShellCheck on each bash `run:` block; the cron of each `schedule:` |
 | gitlab-ci | YAML parse and duplicate keys; `check-jsonschema --builtin-schema vendor.gitlab-ci` |
+| circleci-config | YAML parse and duplicate keys; `check-jsonschema --builtin-schema vendor.circle-ci` (the schema \
+  CircleCI publishes; orbs are not fetched, so what an orb's jobs take is not checked) |
 | pre-commit-config | YAML parse and duplicate keys; check-jsonschema with the schema below |
 | shell | `bash -n` (parse only) for bash scripts; ShellCheck |
 | makefile | `make -n` in a real sandbox (bubblewrap), else `makecheck` reads the file (see below) |
@@ -73,6 +75,7 @@ GITHUB_MIN_INTERVAL_RUNS = 365 * 24 * 12  # GitHub runs schedules at most every 
 SCHEMAS: dict[str, str] = {
     "github-workflow": "vendor.github-workflows",
     "gitlab-ci": "vendor.gitlab-ci",
+    "circleci-config": "vendor.circle-ci",
 }
 
 # check-jsonschema bundles no pre-commit schema; this one follows pre-commit's documented config keys
@@ -158,6 +161,24 @@ def repository_zizmor_config(read: Any) -> str | None:
 # ------------------------------------------------------------------ kinds
 
 
+# What each kind's files are called (how detect_kind tells them), for the answer to a file it cannot tell.
+KIND_FILES: dict[str, str] = {
+    "github-workflow": ".github/workflows/*.yml", "gitlab-ci": ".gitlab-ci.yml", "circleci-config":
+    ".circleci/config.yml", "pre-commit-config": ".pre-commit-config.yaml", "makefile": "Makefile, *.mk",
+    "justfile": "justfile", "shell": "*.sh or a sh/bash shebang", "crontab": "crontab, cron.d/*",
+    "systemd-unit": "*.service, *.timer",
+}
+
+
+def unknown_kind_message(path: str) -> str:
+    """Why `path` was not validated and what could be: every kind with its files, or plainly that none reads it."""
+    kinds = "; ".join(f"{kind} ({files})" for kind, files in KIND_FILES.items())
+    return (f"Cannot tell what kind of automation '{path}' is, and no validator is chosen for it. validate_automation "
+            f"reads only these kinds: {kinds}. If the file is one of them, pass `kind`; if it is none of them "
+            "(a Jenkinsfile, bitbucket-pipelines.yml, a Helm chart, a runbook), no validator here can check it: "
+            "say that it is unvalidated.")
+
+
 def detect_kind(path: str, text: str = "") -> ArtifactKind | None:
     """The kind of automation file `path` is, from its name (and a shebang); None when unknown."""
     pure = PurePosixPath(path)
@@ -167,6 +188,8 @@ def detect_kind(path: str, text: str = "") -> ArtifactKind | None:
         return "github-workflow"
     if name in (".gitlab-ci.yml", ".gitlab-ci.yaml") or (".gitlab" in parts and name.endswith((".yml", ".yaml"))):
         return "gitlab-ci"
+    if len(parts) >= 2 and parts[-2] == ".circleci" and name in ("config.yml", "config.yaml"):
+        return "circleci-config"
     if name == ".pre-commit-config.yaml":
         return "pre-commit-config"
     if name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
@@ -240,7 +263,7 @@ def validate_text(path: str, text: str, kind: ArtifactKind | None = None, *, mak
     configuration (its rules and ignores apply, as they do when the team runs zizmor)."""
     kind = kind or detect_kind(path, text)
     if kind is None:
-        raise InputError(f"Cannot tell what kind of automation '{path}' is; give the kind explicitly.")
+        raise InputError(unknown_kind_message(path))
     report = _Report(path=path, kind=kind, zizmor_config=zizmor_config)
     with scratch({path: text, **(companions or {})}) as root:
         file = root / "tree" / path
@@ -501,6 +524,12 @@ def _validate_gitlab(report: _Report, text: str, file: Path, root: Path, _target
         _schema(report, doc, file, root, builtin=SCHEMAS["gitlab-ci"])
 
 
+def _validate_circleci(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
+    doc = _yaml(report, text)
+    if doc is not None:
+        _schema(report, doc, file, root, builtin=SCHEMAS["circleci-config"])
+
+
 def _validate_precommit(report: _Report, text: str, file: Path, root: Path, _target: str | None) -> None:
     doc = _yaml(report, text)
     if doc is not None:
@@ -739,6 +768,7 @@ def _validate_systemd(report: _Report, text: str, file: Path, root: Path, _targe
 VALIDATORS: dict[str, Any] = {
     "github-workflow": _validate_github,
     "gitlab-ci": _validate_gitlab,
+    "circleci-config": _validate_circleci,
     "pre-commit-config": _validate_precommit,
     "shell": _validate_shell,
     "makefile": _validate_make,

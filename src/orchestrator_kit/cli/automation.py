@@ -45,6 +45,7 @@ class FileKind(StrEnum):
     crontab = "crontab"
     systemd_unit = "systemd-unit"
     pre_commit_config = "pre-commit-config"
+    circleci_config = "circleci-config"
 
 
 class Conflict(StrEnum):
