@@ -110,3 +110,19 @@ def test_commit_total_follows_the_bounds(acme):
     events.clear()
     assess(acme, paths=["src"], hooks=Hooks(phase=lambda label, total: events.append((label, total))))
     assert ("reading git history", None) in events  # a path filter: git cannot count cheaply, the bar spins
+
+
+def test_generate_shows_its_phase_and_keeps_stdout_clean(acme):
+    code, out, terminal = run_on_pty("generate", "shell-script", "--from-procedure",
+                                     "RELEASING.md#releasing-acme-shop/hotfix", "-C", str(acme),
+                                     "--format", "json")
+    assert "scanning the repository, generating and validating" in terminal
+    assert code == 2 or out.lstrip().startswith("{")  # whatever the outcome, the display never reaches stdout
+
+
+def test_eval_tools_counts_cases_scored(tmp_path):
+    cases = Path(__file__).resolve().parents[1] / "evals" / "cases" / "acme-shop.yaml"
+    code, out, terminal = run_on_pty("eval", "tools", "--cases", str(cases), "--format", "json")
+    assert code in (0, 1), terminal
+    assert "building, scanning and scoring sample repositories" in terminal and "1/1" in terminal
+    assert out.lstrip().startswith("{")

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import TextFormat, fail
+from .common import QuietOption, TextFormat, fail
+from .progress import LiveProgress, wanted
 
 if TYPE_CHECKING:
     from ..automation.results import GenerationResult, ValidationReport, ValidationResult
@@ -93,17 +94,22 @@ def generate(
         typer.Option("--skip-unsafe", help="From a procedure: keep commands with shell operators as manual steps."),
     ] = False,
     output_format: FormatOption = TextFormat.text,
+    quiet: QuietOption = False,
 ) -> None:
     """Generate automation that fits the repository, validate it, and show the diff. Writes only with --apply."""
     from ..automation import apply_automation, generate_automation
     from ..errors import OrchestratorError
 
-    try:
-        kind_name, data = _spec_input(kind.value, spec, from_opportunity, from_procedure)
-        data = _with_options(data, on_conflict=on_conflict.value if on_conflict else None, skip_unsafe=skip_unsafe)
-        result = generate_automation(repo, kind_name, data, opportunity=from_opportunity)
-    except OrchestratorError as exc:
-        fail(str(exc))
+    with LiveProgress(wanted(None, quiet)) as live:
+        try:
+            kind_name, data = _spec_input(kind.value, spec, from_opportunity, from_procedure)
+            data = _with_options(data, on_conflict=on_conflict.value if on_conflict else None,
+                                 skip_unsafe=skip_unsafe)
+            live.hooks.stage("scanning the repository, generating and validating")
+            result = generate_automation(repo, kind_name, data, opportunity=from_opportunity)
+        except OrchestratorError as exc:
+            live.close()
+            fail(str(exc))
     if output_format is TextFormat.text:
         _print_generation(result, kind.value, apply)
     applied = None

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, fail
+from .common import FormatOption, OutputFormat, OutputOption, QuietOption, fail
+from .progress import LiveProgress, wanted
 
 if TYPE_CHECKING:
     from ..evals.suite import SuiteResult
@@ -45,6 +46,7 @@ def tools_command(
     ] = None,
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Score discovery, history facts and opportunities on sample repositories (or --repo with --truth)."""
     from ..evals.run import score_checkout
@@ -55,14 +57,18 @@ def tools_command(
         fail("--repo and --truth go together: the checkout to score and its truth file.")
     if repo is not None and cases:
         fail("use either --cases or --repo/--truth, not both.")
-    try:
-        limits = load_thresholds(thresholds or (DEFAULT_THRESHOLDS if DEFAULT_THRESHOLDS.is_file() else None))
-        if repo is not None and truth is not None:
-            result = summarize([score_checkout(repo, load_truth(truth))], limits)
-        else:
-            result = run_suite(cases or [DEFAULT_CASES], limits)
-    except OrchestratorError as exc:
-        fail(str(exc))
+    with LiveProgress(wanted(None, quiet)) as live:
+        try:
+            limits = load_thresholds(thresholds or (DEFAULT_THRESHOLDS if DEFAULT_THRESHOLDS.is_file() else None))
+            if repo is not None and truth is not None:
+                live.hooks.stage("scanning and scoring the checkout")
+                result = summarize([score_checkout(repo, load_truth(truth))], limits)
+            else:
+                live.hooks.stage("building, scanning and scoring sample repositories")
+                result = run_suite(cases or [DEFAULT_CASES], limits, progress=live.hooks.progress)
+        except OrchestratorError as exc:
+            live.close()
+            fail(str(exc))
     _write(result, output_format, output)
     if result.status == "fail":
         raise typer.Exit(1)

@@ -1,9 +1,10 @@
-"""A live progress display on stderr for the long commands (scan, metrics, opportunities), fed by `assessment.Hooks`.
+"""A live progress display on stderr for the long commands, fed by `assessment.Hooks`.
 
-Shown only when stderr is a terminal (or when forced with `--progress`), never with `--quiet` or when piped, so
-standard output and logs stay clean. One line per stage ("scanning files", "reading git history", ...): a bar with
-done of total when the stage knows its total (files found, commits `git rev-list --count` finds within the bounds),
-a spinner and the count when it does not. The display is transient at a terminal: it disappears when the work ends.
+Used by scan, metrics, opportunities, eval tools and generate. Shown only when stderr is a terminal (or when forced
+with `--progress`), never with `--quiet` or when piped, so standard output and logs stay clean. One line per stage
+("scanning files", "reading git history", ...): a bar with done of total when the stage knows its total (files found,
+commits `git rev-list --count` finds within the bounds), a spinner and the count when it does not. The display is
+transient at a terminal: it disappears when the work ends.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class LiveProgress:
     def hooks(self) -> Hooks:
         if not self.show:
             return Hooks()
-        return Hooks(progress=self.files, phase=self.phase, commits=self.commits)
+        return Hooks(progress=self.count, phase=self.phase, commits=self.commits)
 
     def phase(self, label: str, total: int | None = None) -> None:
         """Start a stage: the previous one is marked finished, a new line shows `label`."""
@@ -55,7 +56,8 @@ class LiveProgress:
             bar.update(self.task, total=done.total if done.total is not None else done.completed)
         self.task = bar.add_task(label, total=total)
 
-    def files(self, done: int, total: int) -> None:
+    def count(self, done: int, total: int) -> None:
+        """Units of the current stage done of total (files scanned, cases scored)."""
         if self.task is None:
             self.phase("scanning files", total)
         self._bar().update(self.task, completed=done, total=total)  # type: ignore[arg-type]

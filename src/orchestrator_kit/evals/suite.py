@@ -20,7 +20,7 @@ it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -165,12 +165,19 @@ def case_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 def run_suite(
-    cases: Sequence[str | os.PathLike[str]], thresholds: Thresholds, workdir: str | os.PathLike[str] | None = None
+    cases: Sequence[str | os.PathLike[str]], thresholds: Thresholds, workdir: str | os.PathLike[str] | None = None,
+    *, progress: Callable[[int, int], None] | None = None,
 ) -> SuiteResult:
-    """Build, scan and score every case, then check the thresholds."""
+    """Build, scan and score every case, then check the thresholds. `progress(done, total)` after each case."""
     from .run import score_sample
 
-    return summarize([score_sample(file, workdir) for file in case_files(cases)], thresholds)
+    files = case_files(cases)
+    scores = []
+    for file in files:
+        scores.append(score_sample(file, workdir))
+        if progress is not None:
+            progress(len(scores), len(files))
+    return summarize(scores, thresholds)
 
 
 def _counts(rates: Rates) -> Counts:
