@@ -7,9 +7,13 @@ import json
 import re
 from typing import Any
 
+import pytest
 import yaml
 
+from orchestrator_kit import InputError
 from orchestrator_kit.design import export_workflow_ci
+from orchestrator_kit.design.asl_import import import_asl
+from orchestrator_kit.design.load import DesignInputError
 
 from .test_ci_export import release
 
@@ -57,3 +61,50 @@ def test_gitlab_state_named_like_a_pipeline_keyword_does_not_replace_the_pipelin
     jobs = {k: v for k, v in pipeline.items() if isinstance(v, dict) and "stage" in v}
     assert {"stages-2", "variables-2", "workflow-2"} <= set(jobs)
     assert "./scripts/workflow/stages.sh" in jobs["stages-2"]["script"][0]
+
+
+def _task(**extra: Any) -> dict[str, Any]:
+    return {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob", **extra}
+
+
+@pytest.mark.parametrize(
+    ("definition", "location"),
+    [
+        # Before: TypeError (unhashable list) from an Or of equalities whose Variable is not a string.
+        ({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "B", "Choices": [
+            {"Or": [{"Variable": ["x"], "StringEquals": "a"}, {"Variable": ["x"], "StringEquals": "b"}], "Next": "B"}]},
+            "B": {"Type": "Succeed"}}}, "/States/A/Choices/0"),
+        # Before: a non-string Next was dropped silently (the task became a dead end).
+        ({"StartAt": "A", "States": {"A": _task(Next=5)}}, "/States/A/Next"),
+        ({"StartAt": "A", "States": {"A": _task(Next=["B"]), "B": {"Type": "Succeed"}}}, "/States/A/Next"),
+        # Before: a string ErrorEquals was read letter by letter ("S", "t", "a", ...), a dict by its keys.
+        ({"StartAt": "A", "States": {"A": _task(End=True, Retry=[{"ErrorEquals": "States.ALL"}])}},
+         "/States/A/Retry/0/ErrorEquals"),
+        ({"StartAt": "A", "States": {"A": _task(End=True, Catch=[{"ErrorEquals": {"States.ALL": 1}, "Next": "A"}])}},
+         "/States/A/Catch/0/ErrorEquals"),
+        # Before: Retry, Catch, Choices and Branches that were strings or objects were iterated as such.
+        ({"StartAt": "A", "States": {"A": _task(End=True, Retry="States.ALL")}}, "/States/A/Retry"),
+        ({"StartAt": "A", "States": {"A": _task(End=True, Catch={"ErrorEquals": ["States.ALL"]})}}, "/States/A/Catch"),
+        ({"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": "abc", "Default": "B"},
+                                      "B": {"Type": "Succeed"}}}, "/States/A/Choices"),
+        ({"StartAt": "A", "States": {"A": {"Type": "Parallel", "Branches": {"b": 1}, "End": True}}},
+         "/States/A/Branches"),
+        # Nested: the location names the branch.
+        ({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "T", "States": {"T": _task(End=True, Retry=[{"ErrorEquals": "X"}])}}]}}},
+         "/States/P/Branches/0/States/T/Retry/0/ErrorEquals"),
+    ],
+)
+def test_asl_import_refuses_mistyped_fields_with_a_location(definition: dict[str, Any], location: str):
+    with pytest.raises(DesignInputError) as caught:
+        import_asl(definition)
+    assert [p.location for p in caught.value.problems] == [location], caught.value
+
+
+def test_ci_export_of_a_design_whose_start_names_no_state_is_an_input_error():
+    """Before: KeyError from the exporter on an imported ASL machine whose StartAt names no state (the other exports
+    and validate report it)."""
+    imported = import_asl({"StartAt": "Z", "States": {"A": _task(End=True)}})
+    for target in ("github-actions", "gitlab-ci"):
+        with pytest.raises(InputError, match="start_at 'Z' names no state"):
+            export_workflow_ci(imported.yaml, target=target, validate=False)  # type: ignore[arg-type]

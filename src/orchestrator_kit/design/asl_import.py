@@ -180,7 +180,7 @@ class _Importer:
             out["type"] = "choice"
             out["choices"] = [
                 {"condition": self.condition(rule, f"{where}/Choices/{i}"), "target": rule.get("Next")}
-                for i, rule in enumerate(body.get("Choices") or [])
+                for i, rule in enumerate(_items(body, "Choices", where))
                 if isinstance(rule, Mapping)
             ]
             if isinstance(body.get("Default"), str):
@@ -211,7 +211,7 @@ class _Importer:
             out["type"] = "parallel"
             if kind == "Parallel":
                 out["branches"] = [
-                    self.branch(b, f"{where}/Branches/{i}", i) for i, b in enumerate(body.get("Branches") or [])
+                    self.branch(b, f"{where}/Branches/{i}", i) for i, b in enumerate(_items(body, "Branches", where))
                 ]
             else:
                 processor = body.get("ItemProcessor") or body.get("Iterator") or {}
@@ -227,10 +227,14 @@ class _Importer:
                 "not an ASL state machine",
                 [LoadProblem(location=f"{where}/Type", message=f"unknown state type {kind!r}")],
             )
-        self.retry_catch(out, body)
+        self.retry_catch(out, body, where)
         if facts.get("metrics"):
             out["metrics"] = [{"name": m} for m in facts["metrics"]]
         ends = False
+        if "Next" in body and not isinstance(body["Next"], str):
+            raise DesignInputError(
+                "not an ASL state machine", [LoadProblem(location=f"{where}/Next", message="Next is a state name")]
+            )
         if route is not None:
             out["transitions"] = self.route_transitions(route[1], f"{where}/../{route[0]}", dropped)
         elif isinstance(body.get("Next"), str):
@@ -311,15 +315,15 @@ class _Importer:
                 out[flag] = True
         return out
 
-    def retry_catch(self, out: dict[str, Any], body: Mapping[str, Any]) -> None:
+    def retry_catch(self, out: dict[str, Any], body: Mapping[str, Any], where: str) -> None:
         if out["type"] in ("wait", "choice") and out.get("events") is None and body.get("Type") != "Task":
             return
         retry = []
-        for policy in body.get("Retry") or []:
+        for i, policy in enumerate(_items(body, "Retry", where)):
             if not isinstance(policy, Mapping):
                 continue
             entry: dict[str, Any] = {
-                "errors": list(policy.get("ErrorEquals") or []),
+                "errors": _items(policy, "ErrorEquals", f"{where}/Retry/{i}"),
                 "max_attempts": policy.get("MaxAttempts", 3),
                 "interval_seconds": policy.get("IntervalSeconds", 1),
                 "backoff_rate": policy.get("BackoffRate", 2.0),
@@ -332,8 +336,8 @@ class _Importer:
         if retry and out["type"] != "wait":
             out["retry"] = retry
         catch = [
-            {"errors": list(c.get("ErrorEquals") or []), "target": c.get("Next")}
-            for c in body.get("Catch") or []
+            {"errors": _items(c, "ErrorEquals", f"{where}/Catch/{i}"), "target": c.get("Next")}
+            for i, c in enumerate(_items(body, "Catch", where))
             if isinstance(c, Mapping)
         ]
         if catch:
@@ -388,7 +392,7 @@ class _Importer:
 
     def route_transitions(self, route: Mapping[str, Any], where: str, dropped: set[str]) -> list[dict[str, Any]]:
         transitions = []
-        for i, rule in enumerate(route.get("Choices") or []):
+        for i, rule in enumerate(_items(route, "Choices", where)):
             if not isinstance(rule, Mapping):
                 continue
             event, guard = "done", None
@@ -469,6 +473,19 @@ _END = _EndMarker("End")
 _ALWAYS: dict[str, Any] = {"Variable": "$", "IsPresent": True}
 
 
+def _items(body: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    """`body[key]` when it is a list (absent or null: empty). A string or object there is refused, never iterated:
+    `"ErrorEquals": "States.ALL"` read as a list would be ten one-letter error names."""
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DesignInputError(
+            "not an ASL state machine", [LoadProblem(location=f"{where}/{key}", message=f"{key} is a list")]
+        )
+    return value
+
+
 def _is_event_test(rule: Any) -> bool:
     return (
         isinstance(rule, Mapping)
@@ -482,7 +499,7 @@ def _is_event_test(rule: Any) -> bool:
 def _equality(rule: Mapping[str, Any]) -> tuple[str, Any] | None:
     """(variable, value) when `rule` is one plain equality test, else None."""
     keys = set(rule) - {"Next"}
-    if len(keys) != 2 or "Variable" not in keys:
+    if len(keys) != 2 or not isinstance(rule.get("Variable"), str):
         return None
     (key,) = keys - {"Variable"}
     if key in ("StringEquals", "NumericEquals", "BooleanEquals"):

@@ -100,7 +100,12 @@ class _Plan:
         self.used: set[str] = set(reserved)  # job keys taken, and keys the target reads as something else
         pairs = _pairs(graph)
         comp_names = {c.name for c, _ in pairs}
-        forward = [n for n in graph.walk([graph.root.nodes[graph.root.start_at]], forward_only=True)]
+        start = graph.root.nodes.get(graph.root.start_at)
+        if start is None:  # an unvalidated design (an ASL import, a draft): refuse, never a KeyError
+            raise InputError(
+                f"start_at {graph.root.start_at!r} names no state of the design: fix it (design validate says where)"
+            )
+        forward = list(graph.walk([start], forward_only=True))
         refused = []
         for node in forward:
             state = node.state
