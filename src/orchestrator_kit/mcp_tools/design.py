@@ -53,7 +53,8 @@ def handle_of(design: DesignInput) -> str:
 
 def resolve(state: ServerState, design: DesignInput) -> tuple[DesignInput, str]:
     """The design a tool argument means, and its handle: a handle (`design:<16 hex>`) is looked up among the
-    designs this server has seen (the last 256); anything else is a design, remembered under its handle."""
+    designs this server has seen (the last 256); anything else is a design, remembered under its handle by
+    `remember` once a tool has read it (a flood of unreadable designs must not push the readable ones out)."""
     if isinstance(design, str) and HANDLE.match(design.strip()):
         found = state.designs.peek(design.strip())
         if found is None:
@@ -62,9 +63,13 @@ def resolve(state: ServerState, design: DesignInput) -> tuple[DesignInput, str]:
                 "256, until it restarts); send the design itself once and use the handle it returns"
             )
         return found, design.strip()
-    handle = handle_of(design)
+    return design, handle_of(design)
+
+
+def remember(state: ServerState, handle: str, design: DesignInput) -> str:
+    """Keep `design` under `handle` (a tool read it without an input error) and return the handle."""
     state.designs.get(handle, lambda: design)
-    return design, handle
+    return handle
 
 
 HANDLE_FIELD = Field(
@@ -101,6 +106,7 @@ def validate(
     version = _version(design, "validate", min_severity, fail_on)
     report = _memo(state, ("validate", version), lambda: service.validate_workflow_design(
         design, min_severity=min_severity, fail_on=fail_on, limit=None))
+    remember(state, handle, design)
     page = DesignValidation(
         design=report.design, design_handle=handle, valid=report.valid, passed=report.passed,
         fail_on=report.fail_on,
@@ -140,6 +146,7 @@ def simulate(
     report = _memo(state, ("simulate", version), lambda: in_background(work, lambda: service.simulate_workflow_failures(
         design, faults=list(faults) if faults is not None else None, steps=steps, decisions=decisions,
         only_inconsistent=only_inconsistent, include_trace=include_trace, limit=None), "simulating failures"))
+    remember(state, handle, design)
     page = DesignSimulation(
         design=report.design, design_handle=handle, happy_path=report.happy_path, summary=report.summary,
         total_scenarios=report.total_scenarios, scenarios=report.scenarios, sections=[], next_cursor=None,
@@ -174,6 +181,7 @@ def render(
     design, handle = resolve(state, design)
     version = _version(design, "render", kind)
     diagram = _memo(state, ("render", version), lambda: service.render_workflow_diagram(design, kind=kind))
+    remember(state, handle, design)
     page = DesignText(design=diagram.design, design_handle=handle,
                       format="mermaid-saga" if kind == "saga" else "mermaid-state",
                       lines=diagram.mermaid.splitlines(), sections=[], next_cursor=None)
@@ -187,6 +195,7 @@ def export_asl(
     design, handle = resolve(state, design)
     version = _version(design, "asl", lint)
     exported = _memo(state, ("asl", version), lambda: service.export_workflow_asl(design, lint=lint))
+    remember(state, handle, design)
     page = DesignText(design=exported.design, design_handle=handle, format="asl",
                       lines=exported.json_text().splitlines(), notes=exported.notes, statelint=exported.statelint,
                       sections=[], next_cursor=None)
@@ -199,6 +208,7 @@ def export_xstate(state: ServerState, design: DesignInput, *, max_tokens: int, c
     version = _version(design, "xstate")
     exported = _memo(state, ("xstate", version), lambda: service.export_workflow_xstate(design))
     text = json.dumps(exported.machine, indent=2, ensure_ascii=False)
+    remember(state, handle, design)
     page = DesignText(design=exported.design, design_handle=handle, format="xstate", lines=text.splitlines(),
                       notes=exported.notes, sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="export_workflow_xstate", version=version, max_tokens=max_tokens,
@@ -229,6 +239,7 @@ def export_ci(
     design, handle = resolve(state, design)
     version = _version(design, "ci", target)
     exported = _memo(state, ("ci", version), lambda: service.export_workflow_ci(design, target=target))
+    remember(state, handle, design)
     page = DesignCiExport(design=exported.design, design_handle=handle, target=exported.target, path=exported.path,
                           valid=exported.valid,
                           findings=exported.findings, scripts=exported.scripts, notes=exported.notes,
@@ -241,9 +252,14 @@ def import_asl(
     state: ServerState, definition: dict[str, Any] | str, *, name: str | None = None, max_tokens: int,
     cursor: str | None = None,
 ) -> DesignText:
+    if isinstance(definition, str) and HANDLE.match(definition.strip()):
+        raise InputError(
+            f"'{definition.strip()}' is a design handle, not an ASL definition: send the Step Functions definition "
+            "(JSON) to import; a handle already names a design the other design tools take"
+        )
     version = _version(definition, "import-asl", name)
     imported = _memo(state, ("import-asl", version), lambda: service.import_workflow_asl(definition, name=name))
-    _, handle = resolve(state, imported.yaml)
+    handle = remember(state, handle_of(imported.yaml), imported.yaml)
     page = DesignText(design=imported.design, design_handle=handle, format="design-yaml",
                       lines=imported.yaml.splitlines(), notes=imported.notes, sections=[], next_cursor=None)
     return pack_model(page, ("lines",), kind="import_workflow_asl", version=version, max_tokens=max_tokens,
