@@ -18,6 +18,7 @@ from .runner import Observer as Observer
 from .runner import RunOptions as RunOptions
 from .runner import RunResult as RunResult
 from .runner import run_agent as run_agent
+from .runner import run_agent_async as run_agent_async
 from .settings import DEFAULT_MODEL as DEFAULT_MODEL
 from .settings import resolve_model as resolve_model
 
@@ -35,4 +36,5 @@ __all__ = [
     "check_report_file",
     "resolve_model",
     "run_agent",
+    "run_agent_async",
 ]

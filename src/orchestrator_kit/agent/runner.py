@@ -43,6 +43,7 @@ from .settings import DEFAULT_MAX_TOKENS, KEY_ENV, Usage, price_table, resolve_m
 from .store import Message, RunState, RunStore, new_run_id, tool_result_texts
 
 if TYPE_CHECKING:
+    import httpx2
     from anthropic import AsyncAnthropic
     from anthropic.lib.tools import BetaAsyncFunctionTool, BetaFunctionToolResultType
     from anthropic.types.beta import BetaCacheControlEphemeralParam, BetaMessage, BetaMessageParam, BetaTextBlockParam
@@ -126,6 +127,44 @@ def run_agent(options: RunOptions) -> RunResult:
     if not (os.environ.get(KEY_ENV) or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
         raise MissingKeyError(f"{KEY_ENV} is not set: export your Anthropic API key as {KEY_ENV} "
                               "(the endpoint comes from ANTHROPIC_BASE_URL when set). Nothing was started.")
+    store, state = _start(options)
+    try:
+        asyncio.run(Run(store, state, options).drive())
+    except KeyboardInterrupt:
+        _mark(store, "interrupted", None)
+    except OrchestratorError:
+        raise
+    except Exception as exc:  # an API error after the SDK's retries, or the MCP server gone: keep the checkpoint
+        if os.environ.get("ORCHESTRATOR_KIT_DEBUG"):
+            raise
+        _mark(store, "failed", _describe(exc))
+    finally:
+        store.unlock()
+    return _result(store)
+
+
+async def run_agent_async(options: RunOptions, *, api_key: str | None = None,
+                          http_client: httpx2.AsyncClient | None = None) -> RunResult:
+    """The same run, awaited in the caller's event loop, with the SDK client's `api_key` and `http_client` given.
+    The evals pass an `http_client` whose transport hands each Messages request to inspect-ai's model API (in this
+    loop), so no request leaves the process and `api_key` is a placeholder. Raises InputError before anything
+    starts."""
+    store, state = _start(options)
+    try:
+        await Run(store, state, options, api_key=api_key, http_client=http_client).drive()
+    except OrchestratorError:
+        raise
+    except Exception as exc:  # as in run_agent: keep the checkpoint, say what failed
+        if os.environ.get("ORCHESTRATOR_KIT_DEBUG"):
+            raise
+        _mark(store, "failed", _describe(exc))
+    finally:
+        store.unlock()
+    return _result(store)
+
+
+def _start(options: RunOptions) -> tuple[RunStore, RunState]:
+    """Check the options and open (or resume) the run's store: nothing is started when they are bad."""
     agent = check_agent(options.agent)
     if options.task is not None and len(options.task) > MAX_TASK_CHARS:
         raise InputError(f"--task is {len(options.task):,} characters; at most {MAX_TASK_CHARS:,}.")
@@ -167,19 +206,7 @@ def run_agent(options: RunOptions) -> RunResult:
         store.append("run", agent=agent, repository=str(repository), task=options.task, model=model,
                      allow_writes=options.allow_writes, limits=options.limits.model_dump())
         store.checkpoint(state)
-    try:
-        asyncio.run(Run(store, state, options).drive())
-    except KeyboardInterrupt:
-        _mark(store, "interrupted", None)
-    except OrchestratorError:
-        raise
-    except Exception as exc:  # an API error after the SDK's retries, or the MCP server gone: keep the checkpoint
-        if os.environ.get("ORCHESTRATOR_KIT_DEBUG"):
-            raise
-        _mark(store, "failed", _describe(exc))
-    finally:
-        store.unlock()
-    return _result(store)
+    return store, state
 
 
 def _mark(store: RunStore, status: RunStatus, error: str | None) -> None:
@@ -223,8 +250,10 @@ def _saved_grounding(state: RunState) -> GroundingResult | None:
 class Run:
     """The state of one process running one run: the store, the state, the conversation, the clients."""
 
-    def __init__(self, store: RunStore, state: RunState, options: RunOptions) -> None:
+    def __init__(self, store: RunStore, state: RunState, options: RunOptions, *, api_key: str | None = None,
+                 http_client: httpx2.AsyncClient | None = None) -> None:
         self.store, self.state, self.options = store, state, options
+        self.api_key, self.http_client = api_key, http_client
         self.view = options.observer
         self.messages: list[Message] = store.messages()
         self.system: list[BetaTextBlockParam] = [{"type": "text", "text": _prompt(state.agent), "cache_control": CACHE}]
@@ -239,7 +268,8 @@ class Run:
             self.store.append("session", tools=[tool.name for tool in tools], read_only=not self.state.allow_writes,
                               system_sha256=hashlib.sha256(self.system[0]["text"].encode()).hexdigest(),
                               model=self.state.model, max_tokens=self.options.max_tokens, thread=False)
-            client = AsyncAnthropic(max_retries=self.options.max_retries)
+            client = AsyncAnthropic(max_retries=self.options.max_retries, api_key=self.api_key,
+                                    http_client=self.http_client)
             stack.push_async_callback(client.close)
             while self.state.stage != DONE:
                 stop = exceeded(self.state.limits, self.state.turn, self.state.usage)

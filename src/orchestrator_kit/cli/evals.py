@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 DEFAULT_CASES = Path("evals") / "cases"
 DEFAULT_THRESHOLDS = Path("evals") / "thresholds.yaml"
 
-eval_app = typer.Typer(name="eval", help="Measure the tools against sample repositories with ground truth.",
-                       no_args_is_help=True)
+eval_app = typer.Typer(name="eval", help="Measure the tools and the agents against sample repositories with ground "
+                       "truth.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -96,3 +96,75 @@ def _write(result: SuiteResult, output_format: OutputFormat, output: Path | None
     finally:
         if output is not None:
             stream.close()
+
+
+@eval_app.command("agents")
+def agents_command(
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="An inspect-ai model id (default: anthropic/ + the runner's default "
+                     "model), or 'scripted': the offline proof (each case's good and bad transcripts, no key)."),
+    ] = None,
+    epochs: Annotated[int, typer.Option("--epochs", "-k", help="Runs per case; pass@k and pass^k use k = epochs.")] = 1,
+    cases: Annotated[
+        list[str] | None, typer.Option("--cases", help="Case ids (repeatable). Default: every case.")
+    ] = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="A previous results.json: flag what got worse (exit 1).")
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="Where results.json, results.md and inspect's logs/ go.")
+    ] = Path(".orchestrator-kit") / "evals" / "agents",
+    max_samples: Annotated[
+        int | None, typer.Option("--max-samples", help="Samples run at once (inspect's own concurrency).")
+    ] = None,
+    batch: Annotated[
+        bool, typer.Option("--batch", help="Send requests through the provider's batch API (Anthropic Message "
+                           "Batches: half the price, slower).")
+    ] = False,
+    cases_dir: Annotated[
+        Path, typer.Option("--cases-dir", help="The folder of agent cases.")
+    ] = Path("evals") / "cases" / "agents",
+) -> None:
+    """Evaluate the agents on inspect-ai: every case's run scored by the code graders, with pass@k and pass^k.
+
+    Exit codes: 0 done (scripted: the proof holds), 1 the scripted proof failed or --compare found a regression,
+    2 usage or input error (a missing key included)."""
+    from rich.console import Console
+
+    try:
+        from ..evals.agents.results import AgentEvalResults, proof, proof_markdown, render_markdown, render_table
+        from ..evals.agents.results import compare as compare_results
+        from ..evals.agents.run import DEFAULT_EVAL_MODEL, run_agent_evals
+    except ImportError as exc:
+        fail(f"the agent evals need inspect-ai: pip install 'orchestrator-kit[evals]' ({exc.name} is missing).")
+    previous = None
+    if compare is not None:
+        try:
+            previous = AgentEvalResults.model_validate_json(compare.read_bytes())
+        except (OSError, ValueError) as exc:
+            fail(f"'{compare}' is not a results.json of `eval agents`: {str(exc).splitlines()[0]}")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        results = run_agent_evals(model=model or DEFAULT_EVAL_MODEL, epochs=epochs, only=cases, cases_dir=cases_dir,
+                                  log_dir=output_dir / "logs", max_samples=max_samples, batch=batch)
+    except OrchestratorError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write to '{output_dir}': {exc.strerror or exc}")
+    regressions = compare_results(previous, results) if previous is not None else None
+    markdown = render_markdown(results, regressions)
+    rows = proof(results) if results.scripted else []
+    if rows:
+        markdown += "\n## Offline proof\n\n" + proof_markdown(rows)
+    (output_dir / "results.json").write_text(results.model_dump_json(indent=2), encoding="utf-8")
+    (output_dir / "results.md").write_text(markdown, encoding="utf-8")
+    # Eleven columns need room: a pipe or a file gets a wide page, a terminal keeps its own width.
+    console = Console() if sys.stdout.isatty() else Console(width=200, color_system=None)
+    render_table(results, console, regressions)
+    for row in rows:
+        if not row.ok:
+            console.print(f"PROOF FAILED {row.case} {row.variant}: must {row.expected}, failed {row.failed}: {row.why}")
+    console.print(f"Results: {output_dir / 'results.json'}, {output_dir / 'results.md'}")
+    if regressions or any(not r.ok for r in rows):
+        raise typer.Exit(1)

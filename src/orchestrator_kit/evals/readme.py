@@ -18,9 +18,9 @@ def table_block(result: SuiteResult) -> str:
     return f"{START}\n{render_markdown(result)}{END}"
 
 
-def current_block(readme: str) -> str:
-    """The block as the README has it now (ValueError when the markers are missing)."""
-    return readme[readme.index(START): readme.index(END) + len(END)]
+def current_block(readme: str, start: str = START, end: str = END) -> str:
+    """The block between `start` and `end` as the README has it now (ValueError when the markers are missing)."""
+    return readme[readme.index(start): readme.index(end) + len(end)]
 
 
 def main(argv: list[str]) -> int:
