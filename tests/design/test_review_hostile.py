@@ -11,11 +11,17 @@ import pytest
 import yaml
 
 from orchestrator_kit import InputError
-from orchestrator_kit.design import export_workflow_ci
+from orchestrator_kit.design import (
+    export_workflow_ci,
+    load_design,
+    simulate_workflow_failures,
+    validate_workflow_design,
+)
 from orchestrator_kit.design.asl_import import import_asl
 from orchestrator_kit.design.load import DesignInputError
 
 from .test_ci_export import release
+from .test_saga_chain import saga
 
 EVIL = "x${{ github.event.issue.title }}\n$(id);`rm -rf /`'\""
 
@@ -108,3 +114,38 @@ def test_ci_export_of_a_design_whose_start_names_no_state_is_an_input_error():
     for target in ("github-actions", "gitlab-ci"):
         with pytest.raises(InputError, match="start_at 'Z' names no state"):
             export_workflow_ci(imported.yaml, target=target, validate=False)  # type: ignore[arg-type]
+
+
+def _saga_with(compensations: dict[str, str], pivot: str = "notify") -> dict[str, Any]:
+    design = saga()
+    for state in design["states"]:
+        if state["name"] in compensations:
+            state["side_effect"] = {"description": f"{state['name']} done", "compensation": compensations[state["name"]]}
+    design["sagas"][0]["pivot"] = pivot
+    return design
+
+
+def test_generated_chain_refuses_a_compensation_shared_across_another_one():
+    """Before: reserve and ship both undone by 'release', charge by 'refund' between them: the chain was written
+    release -> refund -> end, so a failure of charge ran refund and never released the stock (and validate then
+    reported compensation-order on the generated chain)."""
+    design = _saga_with({"reserve": "release", "charge": "refund", "ship": "release"})
+    with pytest.raises(DesignInputError) as caught:
+        load_design(design)
+    assert [p.location for p in caught.value.problems] == ["/sagas/0/steps"]
+    assert "'release' undoes steps that have other compensations between them" in str(caught.value)
+
+
+def test_generated_chain_with_a_compensation_shared_by_neighbours_or_a_pivot_first_is_consistent():
+    shared = _saga_with({"reserve": "release", "charge": "release", "ship": "refund"})
+    states = {s.name: s for s in load_design(shared).design.states}
+    assert [t.target for t in states["refund"].transitions] == ["release"]
+    assert [c.target for c in states["charge"].catch] == ["release"]
+    assert [c.target for c in states["ship"].catch] == ["refund"]
+    report = validate_workflow_design(shared)
+    assert not [f.rule for f in report.findings if f.rule.startswith("compensation")], report.findings
+    assert simulate_workflow_failures(shared).summary.inconsistent == 0
+    # The pivot first: nothing before it declares an undo except the pivot itself, which is still compensated.
+    first = _saga_with({"reserve": "release"}, pivot="reserve")
+    states = {s.name: s for s in load_design(first).design.states}
+    assert [c.target for c in states["reserve"].catch] == ["release"] and states["charge"].catch == []

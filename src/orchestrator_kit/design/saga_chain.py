@@ -6,7 +6,9 @@ goes to the one of the step before it, and so on; the first step's compensation 
 generated fail state `<saga>-compensated`, error `SagaCompensated`). Each step up to the pivot that has no catch-all
 gets `catch: [States.ALL] -> ` the chain's entry for it: the compensation of the latest step at or before it that
 declares one (its own included: a timed-out step may have applied its effect, and compensations are idempotent, so
-undoing one that never happened is safe). So the two commonest saga bugs, undoing in the wrong order and a failure
+undoing one that never happened is safe). Steps next to each other may share a compensation; one shared across
+steps with other compensations between them is an input error (its state would need two next states). So the two
+commonest saga bugs, undoing in the wrong order and a failure
 path that skips an undo, cannot be written. What the design already says is kept; a compensation that already goes
 somewhere else than the chain needs is an input error, not silently rewired.
 """
@@ -50,6 +52,16 @@ def expand_sagas(design: WorkflowDesign) -> WorkflowDesign:
         if not undo:
             problems.append(LoadProblem(location=where, message="a generated chain needs steps that declare a "
                                         "side_effect.compensation before the pivot"))
+            continue
+        comps = list(undo.values())
+        runs = [c for i, c in enumerate(comps) if i == 0 or c != comps[i - 1]]
+        split = sorted({c for c in runs if runs.count(c) > 1})
+        if split:  # one state has one next: a chain X -> Y -> X cannot be written, and deduplicating skips an undo
+            problems.append(LoadProblem(
+                location=f"{where}/steps",
+                message=f"compensation {', '.join(repr(c) for c in split)} undoes steps that have other "
+                "compensations between them; a chain passes each state once: give those steps their own compensation",
+            ))
             continue
         end = saga.on_compensated or _fresh(f"{saga.name}-compensated", by_name)
         if end not in by_name:
