@@ -33,17 +33,19 @@ from .inventory import Out, _find
 from .progress import in_background
 from .state import NO_WORK, ServerState, Work
 
+# Caveats first (issue 20): `partial_reasons` and `diagnostics` fill a page before any bulk list, so the first page
+# always says what the numbers are missing.
 HISTORY_LISTS = (
-    "hotspots.items", "churn.files", "churn.directories", "coupling.pairs", "bus_factor.directories",
-    "fragmentation.files", "authors.top", "dora.releases", "dora.change_failure.failures", "dora.reverts",
-    "dora.skipped_tags", "commit_frequency.weeks", "partial_reasons", "diagnostics",
+    "partial_reasons", "diagnostics", "hotspots.items", "churn.files", "churn.directories", "coupling.pairs",
+    "bus_factor.directories", "fragmentation.files", "authors.top", "dora.releases", "dora.change_failure.failures",
+    "dora.reverts", "dora.skipped_tags", "commit_frequency.weeks",
 )
 PIPELINE_LISTS = (
     "pipelines", "jobs_without_timeout", "missing_caches", "repeated_steps", "manual_gates", "matrices",
     "procedure_duplicates", "deploy_signals", "schedules", "pipelines_without_concurrency",
 )
-TOKEN_LISTS = ("top_files", "directories", "skipped", "diagnostics")
-OPPORTUNITY_LISTS = ("opportunities", "diagnostics")
+TOKEN_LISTS = ("diagnostics", "skipped", "top_files", "directories")
+OPPORTUNITY_LISTS = ("diagnostics", "opportunities")
 
 PAGED = "Lists hold this page's part of each list (see `sections`); scalars, formulas and assumptions are whole."
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import json
 import logging
 import typing
 from collections.abc import Callable
@@ -43,7 +44,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from ..errors import OrchestratorError
-from .budget import render
 from .limits import CallTimeout, budgeted, call_seconds, release_memory
 
 if TYPE_CHECKING:
@@ -297,9 +297,10 @@ def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., An
             wrong = TypeError(f"tool {fn.__name__} returned {type(result).__qualname__}, not {output}")
             raise ToolError(failure_message(fn.__name__, wrong))
         if isinstance(result, BaseModel):
+            data = caveats_first(result.model_dump(mode="json"))
             return CallToolResult(
-                content=[TextContent(type="text", text=render(result))],
-                structured_content=result.model_dump(mode="json"),
+                content=[TextContent(type="text", text=json.dumps(data, ensure_ascii=False, separators=(",", ":")))],
+                structured_content=data,
             )
         return result
 
@@ -312,6 +313,18 @@ def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., An
         )
         tool.__annotations__ = {**hints, "return": CallToolResult}
     return tool
+
+
+# Keys a model must read before the bulk, in this order: a non-null `next_cursor` says the result is incomplete,
+# `partial` and its reasons say the numbers miss something, `diagnostics` what could not be read.
+CAVEATS = ("next_cursor", "partial", "partial_reasons", "diagnostics")
+
+
+def caveats_first(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the CAVEATS keys it has moved to the front: the JSON text starts with them. Same keys, same size,
+    so the budget `render` measured still holds."""
+    front = {key: data[key] for key in CAVEATS if key in data}
+    return {**front, **{key: value for key, value in data.items() if key not in front}} if front else data
 
 
 def _budgeted_call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

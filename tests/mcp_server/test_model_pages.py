@@ -1,0 +1,45 @@
+"""Caveats first (issue 20, item 3), through the real MCP client: an incomplete result's JSON text starts with its
+`next_cursor`, and the lists of what the numbers miss (`partial_reasons`, `diagnostics`) fill a page before any bulk
+list, so even the smallest first page carries them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mcp import Client
+
+from .capability import ok, smallest_budget
+
+pytestmark = pytest.mark.anyio
+
+SPEC = {"name": "release", "description": "Cut a release", "steps": [
+    {"name": f"Step {n}", "commands": [{"argv": ["echo", f"step number {n} of the release"]}]} for n in range(40)]}
+
+
+async def test_an_incomplete_result_starts_with_its_next_cursor(build):
+    arguments = {"kind": "shell-script", "spec": SPEC}
+    async with Client(build()) as client:
+        budget = await smallest_budget(client, "generate_automation", arguments)
+        result = await client.call_tool("generate_automation", arguments | {"max_tokens": budget})
+        whole = await ok(client, "generate_automation", **arguments, max_tokens=30_000)
+    text = result.content[0].text
+    assert not result.is_error and result.structured_content["next_cursor"]
+    assert text.startswith('{"next_cursor":"')
+    assert next(iter(result.structured_content)) == "next_cursor"
+    assert json.loads(text) == result.structured_content
+    assert whole["next_cursor"] is None and next(iter(whole)) == "next_cursor"  # the same place when complete
+
+
+@pytest.mark.parametrize(("tool", "first"), [
+    ("git_metrics", ["partial_reasons", "diagnostics"]),
+    ("token_budget", ["diagnostics", "skipped"]),
+    ("opportunity_matrix", ["diagnostics"]),
+])
+async def test_the_first_page_carries_the_caveats_before_the_bulk(build, tool, first):
+    async with Client(build()) as client:
+        budget = await smallest_budget(client, tool, {})
+        page = await ok(client, tool, max_tokens=budget)
+    sections = page["sections"][:len(first)]
+    assert [s["name"] for s in sections] == first
+    assert all(s["returned"] == s["total"] for s in sections)  # every caveat is on the first page
