@@ -23,8 +23,11 @@ Verification (network calls) is never run: we call the plugins' string analysers
 from __future__ import annotations
 
 import re
+import sys
 import threading
-from collections.abc import Iterable
+import types
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -50,21 +53,54 @@ _BASE64_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 _HEX_CHARS = set("0123456789abcdefABCDEF")
 
 
+class _OfflineRequests(types.ModuleType):
+    """Stands in for `requests` while detect-secrets' plugins load: they import it at module level only for
+    `verify()` (asking the vendor whether a secret is live), which redaction never calls. Loading the real one would
+    pull in urllib3, ssl and http.client (about 0.15 s) for nothing, and a redactor has no business with a network."""
+
+    def __getattr__(self, name: str) -> Any:  # `requests.Response` in an annotation, evaluated at import
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _OfflineRequests(f"{self.__name__}.{name}")
+
+    def __call__(self, *args: object, **kwargs: object) -> Any:  # `requests.get(...)`, if verify() ever ran
+        raise RuntimeError("orchestrator-kit's redaction never verifies secrets over the network")
+
+
+@contextmanager
+def _no_network_library() -> Iterator[None]:
+    """Import detect-secrets with `requests` replaced by `_OfflineRequests`, unless the real one is already loaded
+    (then the plugins simply share it). The stand-in is removed afterwards, so a later `import requests` anywhere
+    gets the real library; only the plugin modules keep the stand-in, in the `verify()` code nobody calls."""
+    if "requests" in sys.modules:
+        yield
+        return
+    sys.modules["requests"] = _OfflineRequests("requests")
+    try:
+        yield
+    finally:
+        if isinstance(sys.modules.get("requests"), _OfflineRequests):
+            del sys.modules["requests"]
+
+
 class _Plugins:
     """detect-secrets plugin instances, built once (the import costs about 0.2 s, so it is lazy)."""
 
     def __init__(self) -> None:
-        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-        from detect_secrets.filters import heuristic
-        from detect_secrets.plugins.high_entropy_strings import (
-            Base64HighEntropyString,
-            HexHighEntropyString,
-        )
+        with _no_network_library():
+            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+            from detect_secrets.filters import heuristic
+            from detect_secrets.plugins.high_entropy_strings import (
+                Base64HighEntropyString,
+                HexHighEntropyString,
+            )
+
+            mapping = get_mapping_from_secret_type_to_class()
 
         self.base64 = Base64HighEntropyString()
         self.hex = HexHighEntropyString()
         self.pattern_plugins: list[tuple[str, Any]] = []
-        for secret_type, plugin_class in get_mapping_from_secret_type_to_class().items():
+        for secret_type, plugin_class in mapping.items():
             if secret_type in _SKIPPED_PLUGINS or plugin_class in (Base64HighEntropyString, HexHighEntropyString):
                 continue
             self.pattern_plugins.append((secret_type, plugin_class()))

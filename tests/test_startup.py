@@ -1,0 +1,76 @@
+"""Start-up cost by construction: each command imports only what it needs (issue 17, item 1).
+
+Each case runs the real console entry point in a fresh interpreter and lists `sys.modules` at exit, so a new
+top-level import of a heavy or network library anywhere on the path fails here (no wall-clock time is asserted).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Libraries no command below needs: network stacks (redaction must not verify secrets online), the MCP SDK, the
+# Anthropic SDK, the tokenizer and GitPython load only in the commands that use them.
+NETWORK = {"requests", "urllib3", "ssl", "http.client", "httpx"}
+HEAVY = {"mcp", "anthropic", "tiktoken", "git"}
+
+_PROBE = (
+    "import atexit, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+    "from orchestrator_kit.cli import main\n"
+    "main()\n"
+)
+
+
+def loaded(tmp_path: Path, *args: str, cwd: Path | None = None) -> set[str]:
+    """The modules loaded by `orchestrator-kit ARGS` run to completion in a fresh interpreter."""
+    out = tmp_path / "modules.txt"
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(out), *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return set(out.read_text().split())
+
+
+def test_version_loads_no_framework(tmp_path: Path) -> None:
+    modules = loaded(tmp_path, "--version")
+    assert not {"typer", "click", "rich", "pydantic", "yaml"} & modules
+    assert not (NETWORK | HEAVY) & modules
+
+
+def test_help_loads_no_model_scanner_or_sdk(tmp_path: Path) -> None:
+    modules = loaded(tmp_path, "--help")
+    assert "typer" in modules  # the probe really ran the app
+    assert not {"pydantic", "detect_secrets", "orchestrator_kit.models", "orchestrator_kit.discovery"} & modules
+    assert not (NETWORK | HEAVY) & modules
+
+
+def test_scan_loads_no_network_library_or_sdk(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n"
+        "      API_TOKEN: ghp_abcdefghijklmnopqrstuvwxyz0123456789\n    steps:\n      - run: make test\n"
+    )
+    (repo / "Makefile").write_text("test:\n\tpytest -q\n")
+    modules = loaded(tmp_path, "scan", str(repo), "--format", "json")
+    assert {"orchestrator_kit.discovery", "orchestrator_kit.redaction"} <= modules  # the scan really ran
+    assert not (NETWORK | HEAVY) & modules
+
+
+def test_redaction_keeps_requests_real_for_later_importers() -> None:
+    code = (
+        "import sys\n"
+        "from orchestrator_kit.redaction import redact_text\n"
+        "assert 'AKIA' not in redact_text('key=AKIAIOSFODNN7EXAMPLE')\n"
+        "assert 'detect_secrets.plugins.aws' in sys.modules\n"  # the plugins really loaded
+        "assert 'requests' not in sys.modules and 'urllib3' not in sys.modules and 'ssl' not in sys.modules\n"
+        "import requests\n"
+        "assert callable(requests.get) and requests.get.__module__ == 'requests.api'\n"
+    )
+    pytest.importorskip("requests")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
