@@ -402,8 +402,9 @@ class _Importer:
                 event = rule["And"][0]["StringEquals"]
                 rest = rule["And"][1:]
                 guard = self.condition(rest[0] if len(rest) == 1 else {"And": rest}, f"{where}/Choices/{i}")
-            elif rule == {**_ALWAYS, "Next": rule.get("Next")}:
+            elif rule == {**_ALWAYS, "Next": rule.get("Next")} and rule.get("Next") == route.get("Default"):
                 continue  # the always-true rule the export writes when every transition goes to the default
+                # (one to another state is a transition whose guard always holds: kept)
             else:
                 guard = self.condition(rule, f"{where}/Choices/{i}")
             transition: dict[str, Any] = {"event": event, "target": rule.get("Next")}
