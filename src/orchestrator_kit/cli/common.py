@@ -49,6 +49,9 @@ FormatOption = Annotated[
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display on stderr (it is shown only at a terminal anyway).")
 ]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Tables keep every column whole, wider than the terminal if need be.")
+]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.")
 ]

@@ -13,7 +13,7 @@ import typer
 
 from ..assessment import DEFAULT_MAX_COMMITS, DEFAULT_TOP, MAX_COMMITS_LIMIT, MAX_TOP
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, QuietOption, fail, write_report
+from .common import FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
 from .progress import LiveProgress, wanted
 
 SinceOption = Annotated[
@@ -72,6 +72,7 @@ def opportunities_command(
     since: SinceOption = None,
     max_commits: MaxCommitsOption = DEFAULT_MAX_COMMITS,
     quiet: QuietOption = False,
+    wide: WideOption = False,
 ) -> None:
     """The automation opportunity matrix of PATH: candidates scored by frequency, duration, complexity, risk."""
     from ..assessment import assess
@@ -86,4 +87,4 @@ def opportunities_command(
 
     write_report(output_format, output, lambda: matrix.model_dump_json(indent=2) + "\n",
                  lambda: render_opportunities_markdown(matrix),
-                 lambda console: render_opportunities_tables(matrix, console))
+                 lambda console: render_opportunities_tables(matrix, console, wide=wide))

@@ -9,7 +9,7 @@ import typer
 
 from ..assessment import DEFAULT_MAX_COMMITS
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, QuietOption, fail, write_report
+from .common import FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
 from .progress import LiveProgress, wanted
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ def scan(
                      "other projects hold; by default it is only counted."),
     ] = False,
     quiet: QuietOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Inventory the pipelines, tasks, schedules, runbooks and infrastructure of PATH. Reads only; runs nothing."""
     from ..service import scan as scan_repository
@@ -72,7 +73,7 @@ def scan(
         except OrchestratorError as exc:
             live.close()
             fail(str(exc))
-    _emit(inventory, output_format, output, extras)
+    _emit(inventory, output_format, output, extras, wide=wide)
 
 
 def scan_extras(path: Path, inventory: Inventory, *, metrics: bool, opportunities: bool,
@@ -103,7 +104,8 @@ def build_sample(
     typer.echo(f"Built {result.commits} commits and {result.tags} tags in {result.path}", err=True)
 
 
-def _emit(inventory: Inventory, output_format: OutputFormat, output: Path | None, extras: Extras) -> None:
+def _emit(inventory: Inventory, output_format: OutputFormat, output: Path | None, extras: Extras, *,
+          wide: bool = False) -> None:
     from ..report import render_markdown, render_tables
 
     def as_json() -> str:
@@ -115,4 +117,4 @@ def _emit(inventory: Inventory, output_format: OutputFormat, output: Path | None
         return report.model_dump_json(indent=2) + "\n"
 
     write_report(output_format, output, as_json, lambda: render_markdown(inventory, extras),
-                 lambda console: render_tables(inventory, console, extras))
+                 lambda console: render_tables(inventory, console, extras, wide=wide))

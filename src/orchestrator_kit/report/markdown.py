@@ -103,6 +103,7 @@ def render_markdown(inventory: Inventory, extras: tuple[Metrics | None, Opportun
                 else f"{proc.automation_coverage:.0%} of its commands already run by automation"
             )
             out += [f"### {procedure_title(proc)} (`{proc.evidence}`)", "",
+                    f"ID (for `generate --from-procedure`): `{proc.id}`", "",
                     f"Hand-work markers: {', '.join(proc.markers) or 'none'}; {coverage}.", ""]
             out += table(
                 ["#", "Step", "Commands", "Already automated by", "Evidence"],

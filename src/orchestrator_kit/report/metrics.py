@@ -383,27 +383,28 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
         console.print(top)
 
 
-def render_opportunities_tables(matrix: OpportunityMatrix, console: Console) -> None:
+def render_opportunities_tables(matrix: OpportunityMatrix, console: Console, *, wide: bool = False) -> None:
+    """The opportunity matrix fitted to the console's width (see `report.fit`): the id and task always shown."""
+    from .fit import Col, print_fitted
+
     if matrix.window is not None:
         console.print(window_line(matrix), markup=False)
     if not matrix.opportunities:
         console.print("No automation opportunity found.")
         return
-    result = _table(f"Automation opportunities (person h/year {_total(matrix.person_hours_per_year)}; CI h/year "
-                    f"{_total(matrix.ci_hours_per_year)}; estimates, never added together)",
-                    ("ID", "Task (evidence)", "Freq/yr", "Min", "Cplx", "Potential", "Risk", "Person h/yr",
-                     "CI h/yr", "Priority"))
+    rows: list[list[str | Text]] = []
     for o in matrix.opportunities:
-        task = Text(o.title + (" ★ quick win" if o.quick_win else ""))
-        if o.evidence:
-            task.append("\n" + str(o.evidence[0]), style="dim")
-        result.add_row(o.id, task,
-                       _range(o.frequency_per_year.value, o.frequency_per_year.low, o.frequency_per_year.high)
-                       + ("*" if o.frequency_per_year.assumption else ""),
-                       _range(o.duration_minutes.value, o.duration_minutes.low, o.duration_minutes.high),
-                       str(o.complexity), _pct(o.automation_potential), str(o.risk), _hours_cell(o, "person-time"),
-                       _hours_cell(o, "ci-time"), o.priority)
-    console.print(result)
+        rows.append([o.id, o.title + (" ★ quick win" if o.quick_win else ""),
+                     _range(o.frequency_per_year.value, o.frequency_per_year.low, o.frequency_per_year.high)
+                     + ("*" if o.frequency_per_year.assumption else ""),
+                     _range(o.duration_minutes.value, o.duration_minutes.low, o.duration_minutes.high),
+                     str(o.complexity), _pct(o.automation_potential), str(o.risk), _hours_cell(o, "person-time"),
+                     _hours_cell(o, "ci-time"), o.priority, str(o.evidence[0]) if o.evidence else ""])
+    columns = [Col("ID", "id"), Col("Task", "text"), Col("Freq/yr", drop=5), Col("Min", drop=6), Col("Cplx", drop=9),
+               Col("Potential", drop=7), Col("Risk", drop=8), Col("Person h/yr", drop=3), Col("CI h/yr", drop=4),
+               Col("Priority", drop=2), Col("Evidence", "id", drop=10)]
+    print_fitted(console, f"Automation opportunities (person h/year {_total(matrix.person_hours_per_year)}; CI h/year "
+                 f"{_total(matrix.ci_hours_per_year)}; estimates, never added together)", columns, rows, wide=wide)
     console.print("Values are expected (low–high). * assumed frequency. The basis, inputs and formula of every number, "
                   "and the candidates left out: --format json or markdown.", markup=False)
 
@@ -422,9 +423,10 @@ def extras_markdown(metrics: Metrics | None, matrix: OpportunityMatrix | None) -
     return "\n".join(parts)
 
 
-def extras_tables(metrics: Metrics | None, matrix: OpportunityMatrix | None, console: Console) -> None:
+def extras_tables(metrics: Metrics | None, matrix: OpportunityMatrix | None, console: Console, *,
+                  wide: bool = False) -> None:
     """The metrics summary and the opportunity matrix as tables after the scan's."""
     if metrics is not None:
         render_metrics_tables(metrics, console, summary=True)
     if matrix is not None:
-        render_opportunities_tables(matrix, console)
+        render_opportunities_tables(matrix, console, wide=wide)

@@ -9,7 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..jobgraph import layering
-from ..models import Inventory
+from ..models import Inventory, Pipeline
+from .fit import Col, print_fitted
 from .markdown import SYSTEM_NAMES, procedure_title
 
 if TYPE_CHECKING:
@@ -26,9 +27,22 @@ def _short(text: str | None, limit: int = 80) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def trigger_text(pipeline: Pipeline) -> str:
+    """The pipeline's triggers with their filters: a tag-only release reads `push (tags: v*)`, not `push`."""
+    parts = []
+    for trig in pipeline.triggers:
+        text = trig.event + (f" {trig.cron}" if trig.cron else "")
+        if trig.filters:
+            text += " (" + "; ".join(f"{k}: {', '.join(v)}" for k, v in trig.filters.items()) + ")"
+        parts.append(text)
+    return ", ".join(parts)
+
+
 def render_tables(
-    inventory: Inventory, console: Console, extras: tuple[Metrics | None, OpportunityMatrix | None] | None = None
+    inventory: Inventory, console: Console, extras: tuple[Metrics | None, OpportunityMatrix | None] | None = None,
+    *, wide: bool = False,
 ) -> None:
+    """The inventory as tables fitted to the console's width (see `report.fit`); `wide` keeps every column whole."""
     git = inventory.git
     where = (
         f"git {git.head[:12]} on {git.branch or '(detached)'}" if git and git.head
@@ -41,64 +55,55 @@ def render_tables(
     skipped = inventory.skipped_fixtures.note()
     if skipped:
         console.print(Text(skipped, style="dim"))
+    def fit(title: str, columns: list[Col], rows: list[list[str | Text]]) -> None:
+        print_fitted(console, title, columns, rows, wide=wide)
+
     if inventory.pipelines:
-        summary = Table(title="Pipelines", title_justify="left", expand=False)
-        for column in ("Pipeline", "System", "Triggers", "Jobs", "Job graph (levels)", "Evidence"):
-            summary.add_column(column, overflow="fold")
+        summary: list[list[str | Text]] = []
         for p in inventory.pipelines:
             shape = layering(p)
             graph = " → ".join("{" + ", ".join(level) + "}" if len(level) > 1 else level[0] for level in shape.levels)
             if shape.cyclic:
                 graph += f"  (cycle: {', '.join(shape.cyclic)})"
-            triggers = ", ".join(t.event + (f" {t.cron}" if t.cron else "") for t in p.triggers)
-            _row(summary, p.name, SYSTEM_NAMES.get(p.system, p.system), triggers, str(len(p.jobs)),
-                            _short(graph, 120), str(p.evidence))
-        console.print(summary)
-        jobs = Table(title="Jobs", title_justify="left")
-        for column in ("Pipeline", "Job", "Needs", "Runs on", "Timeout", "Steps", "Manual", "Evidence"):
-            jobs.add_column(column, overflow="fold")
+            summary.append([p.name, SYSTEM_NAMES.get(p.system, p.system), trigger_text(p), str(len(p.jobs)),
+                            _short(graph, 120), str(p.evidence)])
+        fit("Pipelines", [Col("Pipeline", "text"), Col("System", drop=3), Col("Triggers", "text"),
+                          Col("Jobs", drop=4), Col("Job graph (levels)", "detail"), Col("Evidence", "id", drop=2)],
+            summary)
+        jobs: list[list[str | Text]] = []
         for p in inventory.pipelines:
             for j in p.jobs:
                 manual = ("blocking" if j.blocking else "yes") if j.manual else ""
-                _row(jobs, p.name, j.id, ", ".join(j.needs), ", ".join(j.runs_on) or (j.image or ""),
+                jobs.append([p.name, j.id, ", ".join(j.needs), ", ".join(j.runs_on) or (j.image or ""),
                              "" if j.timeout_minutes is None else f"{j.timeout_minutes:g}m", str(len(j.steps)),
-                             manual, str(j.evidence))
-        console.print(jobs)
+                             manual, str(j.evidence)])
+        fit("Jobs", [Col("Pipeline", "text"), Col("Job", "id"), Col("Needs", "text", drop=3),
+                     Col("Runs on", drop=5), Col("Timeout", drop=6), Col("Steps", drop=7), Col("Manual", drop=4),
+                     Col("Evidence", "id", drop=2)], jobs)
     if inventory.tasks:
-        tasks = Table(title="Tasks", title_justify="left")
-        for column in ("Runner", "Task", "Run with", "Depends on", "Description", "Evidence"):
-            tasks.add_column(column, overflow="fold")
-        for t in inventory.tasks:
-            _row(tasks, t.runner, t.name, t.invocation, ", ".join(t.depends_on), _short(t.description),
-                          str(t.evidence))
-        console.print(tasks)
+        fit("Tasks", [Col("Runner", drop=4), Col("Task", "id"), Col("Run with", "id", drop=3),
+                      Col("Depends on", "text", drop=5), Col("Description", "detail"), Col("Evidence", "id", drop=2)],
+            [[t.runner, t.name, t.invocation, ", ".join(t.depends_on), _short(t.description), str(t.evidence)]
+             for t in inventory.tasks])
     if inventory.schedules:
-        schedules = Table(title="Schedules", title_justify="left")
-        for column in ("Source", "Expression", "When", "Runs", "Evidence"):
-            schedules.add_column(column, overflow="fold")
-        for s in inventory.schedules:
-            _row(schedules, s.source, s.expression, s.explanation, _short(s.target), str(s.evidence))
-        console.print(schedules)
+        fit("Schedules", [Col("Source", drop=3), Col("Expression", "id"), Col("When", "text"), Col("Runs", "detail"),
+                          Col("Evidence", "id", drop=2)],
+            [[s.source, s.expression, s.explanation, _short(s.target), str(s.evidence)] for s in inventory.schedules])
     if inventory.procedures:
-        procedures = Table(title="Manual procedures", title_justify="left")
-        for column in ("Procedure", "Steps", "Markers", "Automated", "Evidence"):
-            procedures.add_column(column, overflow="fold")
+        rows: list[list[str | Text]] = []
         for proc in inventory.procedures:
             coverage = "-" if proc.automation_coverage is None else f"{proc.automation_coverage:.0%}"
-            _row(procedures,
-                procedure_title(proc), str(len(proc.steps)), ", ".join(proc.markers), coverage, str(proc.evidence)
-            )
-        console.print(procedures)
+            rows.append([proc.id, procedure_title(proc), str(len(proc.steps)), ", ".join(proc.markers), coverage,
+                         str(proc.evidence)])
+        fit("Manual procedures (ID: generate --from-procedure ID)",
+            [Col("ID", "id"), Col("Procedure", "text", drop=1), Col("Steps", drop=4), Col("Markers", "text", drop=3),
+             Col("Automated", drop=5), Col("Evidence", "id", drop=2)], rows)
     if inventory.infrastructure:
-        infra = Table(title="Containers and infrastructure", title_justify="left")
-        for column in ("Kind", "Name", "Details", "Evidence"):
-            infra.add_column(column, overflow="fold")
-        for item in inventory.infrastructure:
-            details = "; ".join(
-                f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in item.attributes.items()
-            )
-            _row(infra, item.kind, item.name, _short(details, 100), str(item.evidence))
-        console.print(infra)
+        fit("Containers and infrastructure",
+            [Col("Kind", drop=2), Col("Name", "id"), Col("Details", "detail"), Col("Evidence", "id", drop=1)],
+            [[item.kind, item.name, _short("; ".join(
+                f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in item.attributes.items()), 100),
+              str(item.evidence)] for item in inventory.infrastructure])
     if inventory.diagnostics:
         diags = Table(title="Diagnostics", title_justify="left")
         for column in ("Severity", "Path", "Line", "Reason"):
@@ -113,4 +118,4 @@ def render_tables(
     if extras is not None:  # the metrics summary and opportunity matrix of `scan --metrics --opportunities`
         from .metrics import extras_tables
 
-        extras_tables(*extras, console)
+        extras_tables(*extras, console, wide=wide)

@@ -1,0 +1,113 @@
+"""Tables that fit the terminal: columns chosen by width, ids never broken, long text moved to a detail line.
+
+`fitted(title, columns, rows, width)` lays a table out for `width` characters:
+1. every column's natural width is max(header, longest cell); a `text` column may shrink to TEXT_MIN (it wraps);
+   `id` and `short` columns never wrap (an id split over two lines cannot be copied);
+2. while the minimum widths plus the gaps (GAP between columns) exceed `width`, the column with the highest `drop`
+   rank leaves the table and its value moves to the row's detail line (`Header: value; Header: value`); a `detail`
+   column is always on the detail line unless every column fits at its natural width;
+3. text columns start at TEXT_MIN and share the room left in proportion to (natural - TEXT_MIN), never above
+   their natural width; a detail line wraps under a hanging indent of DETAIL_INDENT.
+With `wide`, nothing is dropped or wrapped: the table takes its natural width and the terminal may wrap it.
+The layout is a column grid without borders (borders cost 3 characters a column at 80 columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.table import Column, Table
+from rich.text import Text
+
+GAP = 2
+TEXT_MIN = 16
+DETAIL_INDENT = 4
+
+
+@dataclass(frozen=True)
+class Col:
+    """A table column: `kind` says how it may be laid out; `drop` ranks which leaves first (0 never leaves)."""
+
+    header: str
+    kind: Literal["id", "short", "text", "detail"] = "short"
+    drop: int = 0
+
+
+def fitted(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str | Text]], width: int,
+           *, wide: bool = False) -> RenderableType:
+    """The table as a renderable for `width` characters (see the module docstring)."""
+    cells = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+    natural = [max([len(col.header), *(_longest(row[i]) for row in cells)]) for i, col in enumerate(columns)]
+    shown = list(range(len(columns)))
+    if not wide and not _all_fit(natural, width):
+        shown = [i for i in shown if columns[i].kind != "detail"]
+        while len(shown) > 1 and _need(shown, natural, columns, shrink=True) > width:
+            droppable = [i for i in shown if columns[i].drop > 0]
+            if not droppable:
+                break
+            shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
+    widths = _widths(shown, natural, columns, width, wide=wide)
+    moved = [i for i in range(len(columns)) if i not in shown]
+    header = Table.grid(*(Column(width=widths[i], no_wrap=True) for i in shown), padding=(0, GAP, 0, 0))
+    header.add_row(*(Text(columns[i].header, style="bold") for i in shown))
+    parts: list[RenderableType] = [Text(title, style="bold italic"), header]
+    for row in cells:
+        grid = Table.grid(*(Column(width=widths[i], no_wrap=wide or columns[i].kind != "text",
+                                   overflow="fold" if columns[i].kind == "text" else "ellipsis") for i in shown),
+                          padding=(0, GAP, 0, 0))
+        grid.add_row(*(row[i] for i in shown))
+        parts.append(grid)
+        details = [i for i in moved if row[i].plain.strip()]
+        if details:
+            line = Text()
+            for n, i in enumerate(details):
+                line.append(("; " if n else "") + columns[i].header + ": ", style="dim")
+                line.append_text(row[i])
+            parts.append(Padding(line, (0, 0, 0, DETAIL_INDENT)))
+    return Group(*parts)
+
+
+def print_fitted(console: Console, title: str, columns: Sequence[Col], rows: Sequence[Sequence[str | Text]], *,
+                 wide: bool = False) -> None:
+    """Print the table fitted to the console; with `wide`, at its natural width, uncropped (the terminal wraps)."""
+    if not wide:
+        console.print(fitted(title, columns, rows, console.width))
+        return
+    cells = [[c.plain if isinstance(c, Text) else c for c in row] for row in rows]
+    need = sum(max([len(col.header), *(_longest(Text(row[i])) for row in cells)]) for i, col in enumerate(columns))
+    need += GAP * (len(columns) - 1)
+    # rich clamps a print to the console's width: a console as wide as the table, on the same file, does not
+    wider = Console(file=console.file, width=max(need, console.width), force_terminal=console.is_terminal,
+                    color_system=console.color_system, no_color=console.no_color)  # type: ignore[arg-type]
+    wider.print(fitted(title, columns, rows, need, wide=True), crop=False)
+
+
+def _longest(text: Text) -> int:
+    return max((len(line) for line in text.plain.split("\n")), default=0)
+
+
+def _all_fit(natural: list[int], width: int) -> bool:
+    return sum(natural) + GAP * (len(natural) - 1) <= width
+
+
+def _need(shown: list[int], natural: list[int], columns: Sequence[Col], *, shrink: bool) -> int:
+    total = sum(min(natural[i], TEXT_MIN) if shrink and columns[i].kind == "text" else natural[i] for i in shown)
+    return total + GAP * (len(shown) - 1)
+
+
+def _widths(shown: list[int], natural: list[int], columns: Sequence[Col], width: int, *, wide: bool) -> dict[int, int]:
+    widths = {i: natural[i] for i in shown}
+    if wide or _need(shown, natural, columns, shrink=False) <= width:
+        return widths
+    text = [i for i in shown if columns[i].kind == "text" and natural[i] > TEXT_MIN]
+    for i in text:
+        widths[i] = TEXT_MIN
+    room = width - sum(widths.values()) - GAP * (len(shown) - 1)
+    share = sum(natural[i] - TEXT_MIN for i in text) or 1
+    for i in text:  # the room above the minimums, in proportion to what each column would use
+        widths[i] += max(0, min(natural[i] - TEXT_MIN, room * (natural[i] - TEXT_MIN) // share))
+    return widths
