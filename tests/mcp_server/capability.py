@@ -78,7 +78,7 @@ async def all_pages(client, tool: str, arguments: dict, max_tokens: int, inside:
         args = arguments | {"max_tokens": max_tokens} | ({"cursor": cursor} if cursor else {})
         result = await client.call_tool(tool, args)
         if result.is_error:
-            found = re.search(r"too small for the next item of \S+ alone; call again with max_tokens >= (\d+)",
+            found = re.search(r"too small for the next (?:item of \S+ alone|whole unit of \S+ \(a page never cuts one\)); call again with max_tokens >= (\d+)",
                               result.content[0].text)
             assert found and int(found.group(1)) > max_tokens, result.content[0].text
             max_tokens = int(found.group(1))

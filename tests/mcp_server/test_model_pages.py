@@ -18,11 +18,10 @@ SPEC = {"name": "release", "description": "Cut a release", "steps": [
 
 
 async def test_an_incomplete_result_starts_with_its_next_cursor(build):
-    arguments = {"kind": "shell-script", "spec": SPEC}
     async with Client(build()) as client:
-        budget = await smallest_budget(client, "generate_automation", arguments)
-        result = await client.call_tool("generate_automation", arguments | {"max_tokens": budget})
-        whole = await ok(client, "generate_automation", **arguments, max_tokens=30_000)
+        budget = await smallest_budget(client, "git_metrics", {})
+        result = await client.call_tool("git_metrics", {"max_tokens": budget})
+        whole = await ok(client, "git_metrics", max_tokens=60_000)
     text = result.content[0].text
     assert not result.is_error and result.structured_content["next_cursor"]
     assert text.startswith('{"next_cursor":"')
@@ -43,3 +42,33 @@ async def test_the_first_page_carries_the_caveats_before_the_bulk(build, tool, f
     sections = page["sections"][:len(first)]
     assert [s["name"] for s in sections] == first
     assert all(s["returned"] == s["total"] for s in sections)  # every caveat is on the first page
+
+
+async def test_a_generated_diff_is_paged_in_whole_files(build):
+    """At every budget that pages it, each page's diff lines are whole files (a page ends only where a file's diff
+    starts), and the pages joined are the diff the large budget shows."""
+    arguments = {"kind": "shell-script", "spec": SPEC}
+    async with Client(build()) as client:
+        whole = await ok(client, "generate_automation", **arguments, max_tokens=30_000)
+        smallest = await smallest_budget(client, "generate_automation", arguments)
+        for budget in (smallest, smallest + 300, 1500):
+            result = await client.call_tool("generate_automation", arguments | {"max_tokens": budget})
+            if result.is_error:  # the file does not fit this budget: the refusal names one that does
+                assert "max_tokens" in result.content[0].text
+                continue
+            lines, cursor = [], None
+            while True:
+                page = result.structured_content
+                section = next(s for s in page["sections"] if s["name"] == "diff_lines")
+                if page["diff_lines"]:
+                    assert page["diff_lines"][0].startswith("diff --orchestrator-kit ")
+                    end = section["offset"] + section["returned"]
+                    assert end == len(whole["diff_lines"]) or whole["diff_lines"][end].startswith("diff --")
+                lines += page["diff_lines"]
+                cursor = page["next_cursor"]
+                if not cursor:
+                    break
+                result = await client.call_tool("generate_automation", arguments | {"max_tokens": budget,
+                                                                                   "cursor": cursor})
+                assert not result.is_error, result.content[0].text
+            assert lines == whole["diff_lines"]

@@ -63,7 +63,7 @@ class AutomationPlan(Out):
     plan: PlanView = Field(description="The writes (`changes`: path, create/update, content hashes, mode, size; "
                            "this page) and `plan_hash`. `diff` is empty here: the diff is `diff_lines`.")
     diff_lines: list[str] = Field(description="This page's lines of the unified diff (secrets redacted); every "
-                                  "added line of every file is in it.")
+                                  "added line of every file is in it, and a page holds whole files only.")
     plan_hash: str = Field(description="Pass to apply_automation to write this plan, and only this plan.")
     apply_with: ApplyArguments
     sections: list[SectionPage]
@@ -94,10 +94,13 @@ def plan(
                                   plan_hash=result.plan.plan_hash),
         sections=[], next_cursor=None,
     )
+    # A page of the diff ends only where a file's diff starts: an assembled file is never cut by a page boundary.
+    file_starts = [i for i, line in enumerate(page.diff_lines) if line.startswith("diff --orchestrator-kit ")]
     return pack_model(
         page, PLAN_LISTS, kind="generate_automation", version=result.plan.plan_hash[:16], max_tokens=max_tokens,
         cursor=cursor, wrap=lambda p, sections, next_cursor: p.model_copy(
             update={"sections": sections, "next_cursor": next_cursor}),
+        whole={"diff_lines": file_starts},
     )
 
 

@@ -257,6 +257,7 @@ def pack(
     max_tokens: int,
     build: Callable[[dict[str, list[Any]], list[SectionPage], str | None], M],
     next_cursor: Callable[[dict[str, int]], str],
+    whole: Mapping[str, Sequence[int]] | None = None,
 ) -> M:
     """The largest page of a result made of several lists (`sections`, in the order they should fill the page).
 
@@ -266,6 +267,9 @@ def pack(
     first item that does not fit, the next list may still fill the room), then the whole rendered result is
     measured and the last added items are dropped until it fits. InputError when the result without any list
     item, or with only the next item, is over the budget, naming the budget that would do.
+
+    `whole` maps a list to the offsets where a page of it may end (the starts of its units, such as the files of a
+    diff): a page never cuts a unit; a unit larger than the room left is refused naming the budget it needs.
     """
     starts = {name: min((offsets or {}).get(name, 0 if offsets is None else len(items)), len(items))
               for name, items in sections}
@@ -310,6 +314,24 @@ def pack(
             break
         page = trial
         order.append(grow)
+    for name, bounds in (whole or {}).items():
+        end = starts[name] + taken[name]
+        if taken[name] and end < len(lists[name]) and end not in bounds:
+            # The estimates stop short of what fits: first try to finish the unit, measured.
+            taken[name] = min((b for b in bounds if b > end), default=len(lists[name])) - starts[name]
+            if fits(render(trial := result()), max_tokens):
+                order += [name] * (starts[name] + taken[name] - end)
+                page = trial
+                continue
+            cut = max((b for b in bounds if starts[name] < b < end), default=starts[name])
+            if cut == starts[name] and all(n == name for n in order):
+                # one unit alone is over the budget: name the budget it needs
+                taken[name] = min((b for b in bounds if b > end), default=len(lists[name])) - starts[name]
+                raise too_small(max_tokens, _need(render(result())),
+                                f"the next whole unit of {name} (a page never cuts one)")
+            taken[name] = cut - starts[name]  # 0 when the unit goes whole on the next page
+            order = [n for n in order if n != name] + [name] * taken[name]
+            page = result()
     pending = [name for name, items in sections if starts[name] < len(items)]
     if not order and pending:
         first = pending[0]
@@ -351,9 +373,11 @@ def pack_model(
     max_tokens: int,
     cursor: str | None,
     wrap: Callable[[B, list[SectionPage], str | None], M],
+    whole: Mapping[str, Sequence[int]] | None = None,
 ) -> M:
     """One budgeted page of `model` whose lists at the dotted paths `lists` (in the order they fill the page) hold
-    this page's items: `wrap(model_page, sections, next_cursor)` makes the tool's result. See `pack`."""
+    this page's items: `wrap(model_page, sections, next_cursor)` makes the tool's result. See `pack` (and its
+    `whole`: where a list's pages may end)."""
     offsets = decode_sections(cursor, kind, version, lists)
 
     def build(pages: dict[str, list[Any]], infos: list[SectionPage], next_cursor: str | None) -> M:
@@ -361,5 +385,5 @@ def pack_model(
 
     return pack(
         [(name, field_at(model, name)) for name in lists], offsets=offsets, max_tokens=max_tokens, build=build,
-        next_cursor=lambda left: encode_sections(kind, left, version),
+        next_cursor=lambda left: encode_sections(kind, left, version), whole=whole,
     )
