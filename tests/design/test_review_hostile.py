@@ -20,6 +20,7 @@ from orchestrator_kit.design import (
 from orchestrator_kit.design.asl_import import import_asl
 from orchestrator_kit.design.load import DesignInputError
 
+from .helpers import task
 from .test_ci_export import release
 from .test_saga_chain import saga
 
@@ -149,3 +150,35 @@ def test_generated_chain_with_a_compensation_shared_by_neighbours_or_a_pivot_fir
     first = _saga_with({"reserve": "release"}, pivot="reserve")
     states = {s.name: s for s in load_design(first).design.states}
     assert [c.target for c in states["reserve"].catch] == ["release"] and states["charge"].catch == []
+
+
+def _nested_parallels(outer_catch: bool) -> dict[str, Any]:
+    """p1 { outer1: p2 { charge (undo refund) | reserve (undo release) } | outer2: ship }; p2 has no catch."""
+    def branch(name: str, states: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"name": name, "start_at": states[0]["name"], "states": states}
+
+    inner = {"name": "p2", "type": "parallel", "transitions": [{"target": "p2-ok"}], "branches": [
+        branch("b1", [task("charge", "c-ok", side_effect={"description": "charged", "compensation": "refund"}),
+                      {"name": "c-ok", "type": "succeed"}]),
+        branch("b2", [task("reserve", "r-ok", side_effect={"description": "held", "compensation": "release"}),
+                      {"name": "r-ok", "type": "succeed"}])]}
+    outer: dict[str, Any] = {"name": "p1", "type": "parallel", "transitions": [{"target": "done"}], "branches": [
+        branch("outer1", [inner, {"name": "p2-ok", "type": "succeed"}]),
+        branch("outer2", [task("ship", "s-ok"), {"name": "s-ok", "type": "succeed"}])]}
+    if outer_catch:
+        outer["catch"] = [{"errors": ["States.ALL"], "target": "refund"}]
+    return {"name": "nested", "start_at": "p1", "timeout_seconds": 3600, "states": [
+        outer, task("refund", "release", idempotency={"natural": True}),
+        task("release", "failed", idempotency={"natural": True}),
+        {"name": "done", "type": "succeed"}, {"name": "failed", "type": "fail", "error": "Failed"}]}
+
+
+def test_a_nested_parallel_without_catch_inside_one_that_catches_is_no_false_alarm():
+    """Before: parallel-failure-handled reported p2 (an error) although its failure fails p1's branch and p1's
+    catch compensates both effects (the simulator finds every single fault consistent)."""
+    caught = validate_workflow_design(_nested_parallels(outer_catch=True))
+    assert "parallel-failure-handled" not in {f.rule for f in caught.findings}
+    assert simulate_workflow_failures(_nested_parallels(outer_catch=True)).summary.inconsistent == 0
+    # Near miss: nothing catches at any level: both parallels are reported.
+    bare = validate_workflow_design(_nested_parallels(outer_catch=False))
+    assert sorted(f.state for f in bare.findings if f.rule == "parallel-failure-handled") == ["p1", "p2"]

@@ -1096,6 +1096,18 @@ def _settles_valid(ctx: Context) -> Iterator[Finding]:
 _BRANCH_FAILURES = ("States.ALL", "States.TaskFailed", "States.BranchFailed")
 
 
+def _branch_failure_caught(node: Node) -> bool:
+    """Whether a branch failure of parallel `node` is caught: by its own catch, or, since an uncaught failure of a
+    nested parallel fails the branch it runs in, by the catch of a parallel state that encloses it."""
+    current: Node | None = node
+    while current is not None:
+        catches = getattr(current.state, "catch", [])
+        if any(err in _BRANCH_FAILURES for c in catches for err in c.errors):
+            return True
+        current = current.scope.parent
+    return False
+
+
 @rule(
     "parallel-failure-handled",
     "error",
@@ -1113,7 +1125,7 @@ def _parallel_failure_handled(ctx: Context) -> Iterator[Finding]:
             if not t.state.side_effect.failure_path  # type: ignore[union-attr]
             and (t.state.side_effect.compensation or t.name in in_saga)  # type: ignore[union-attr]
         ]
-        if not effects or any(err in _BRANCH_FAILURES for c in state.catch for err in c.errors):
+        if not effects or _branch_failure_caught(node):
             continue
         yield ctx.finding(
             "parallel-failure-handled",
