@@ -1,4 +1,5 @@
-"""The `orchestrator-kit` command line: the Typer application is in `app` (one module per area adds its commands).
+"""The `orchestrator-kit` command line: the Typer application `app` lives in `typer_app` (one module per area
+adds its commands).
 
 This module stays tiny so that the console script starts fast: `main()` answers `--version` without importing
 Typer, Rich or any area, and `app` is loaded on first use (PEP 562 module `__getattr__`), so
@@ -12,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import app as app
+    from .typer_app import app as app
 
 
 def main() -> None:
@@ -22,7 +23,7 @@ def main() -> None:
 
         sys.stdout.write(f"orchestrator-kit {__version__}\n")
         return
-    from .app import main as app_main
+    from .typer_app import main as app_main
 
     app_main()
 
@@ -30,7 +31,7 @@ def main() -> None:
 def __getattr__(name: str) -> Any:
     if name != "app":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module(".app", __name__).app
+    return importlib.import_module(".typer_app", __name__).app
 
 
 __all__ = ["app", "main"]

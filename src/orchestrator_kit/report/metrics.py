@@ -375,12 +375,27 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
     if metrics.pipelines.pipelines:
         console.print(graphs)
     if metrics.tokens is not None:
-        tokens = metrics.tokens
-        top = _table(f"Tokens: {tokens.total_tokens} in {tokens.files_counted} files ({tokens.encoder}; estimates "
-                     "of Claude's tokens)", ("File", "Tokens", "Bytes"))
-        for f in tokens.top_files[:10]:
-            top.add_row(f.path, str(f.tokens), str(f.bytes))
-        console.print(top)
+        console.print(_token_files_table(metrics.tokens, limit=10))
+
+
+def _token_files_table(tokens: TokenReport, *, limit: int) -> Table:
+    top = _table(f"Tokens: {tokens.total_tokens} in {tokens.files_counted} files ({tokens.encoder}; estimates "
+                 "of Claude's tokens)", ("File", "Tokens", "Bytes"))
+    for f in tokens.top_files[:limit]:
+        top.add_row(f.path, str(f.tokens), str(f.bytes))
+    return top
+
+
+def render_tokens_tables(tokens: TokenReport, console: Console) -> None:
+    """`orchestrator-kit tokens`: the top files, the directories and the cache use, as terminal tables."""
+    console.print(_token_files_table(tokens, limit=len(tokens.top_files)))
+    directories = _table("Tokens per directory", ("Directory", "Files", "Tokens"))
+    for d in tokens.directories:
+        directories.add_row(d.path, str(d.files), str(d.tokens))
+    console.print(directories)
+    skipped = ", ".join(f"{k} {v}" for k, v in tokens.skipped_by_reason.items()) or "none"
+    console.print(f"{tokens.total_bytes} bytes; skipped: {skipped}; cache: {tokens.cache_hits} hits, "
+                  f"{tokens.cache_misses} misses", markup=False)
 
 
 def render_opportunities_tables(matrix: OpportunityMatrix, console: Console, *, wide: bool = False) -> None:

@@ -1,8 +1,8 @@
 """The `orchestrator-kit` Typer application. Each command calls one library function; no logic lives here.
 
 One module per area, each with a `register(app)` that adds its commands: `scan` (scan, build-sample), `metrics`
-(metrics, opportunities), `automation` (generate, validate, undo), `design` (the `design` group), `mcp`, `evals`
-(the `eval` group), `agent` (run, check-report), `install` (install, uninstall). What they
+(metrics, opportunities), `tokens`, `automation` (generate, validate, undo), `design` (the `design` group), `mcp`,
+`evals` (the `eval` group), `agent` (run, check-report), `install` (install, uninstall). What they
 share (the error exit, output formats, writing to stdout or a file) is in `common`. Area modules import their heavy
 parts (mcp, tiktoken, GitPython, validators) inside the commands, never at import, so `--help` stays quick.
 
@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import agent, automation, design, evals, install, mcp, metrics, scan
+from . import agent, automation, design, evals, install, mcp, metrics, scan, tokens
 
 app = typer.Typer(
     name="orchestrator-kit",
@@ -45,7 +45,7 @@ def root(
     """Map how a repository is built, tested, released and operated, with file and line evidence."""
 
 
-for area in (scan, metrics, automation, design, mcp, evals, agent, install):
+for area in (scan, metrics, tokens, automation, design, mcp, evals, agent, install):
     area.register(app)
 
 

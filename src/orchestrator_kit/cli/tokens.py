@@ -1,0 +1,50 @@
+"""`orchestrator-kit tokens PATH`: token counts per file, per directory and in total, and nothing else.
+
+No scan, no git history: only `metrics.tokens.token_report`, with its cache keyed by git blob id, so a second run on
+an unchanged checkout reads no file content. tiktoken is imported inside the command, never when the CLI starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import OrchestratorError
+from .common import FormatOption, OutputFormat, OutputOption, fail, write_report
+
+MAX_TOP = 100_000
+MAX_DIR_DEPTH = 64
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tokens")(tokens_command)
+
+
+def tokens_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="The repository or folder to count.")],
+    output_format: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+    top: Annotated[int, typer.Option(help="Files listed, largest first.", min=1, max=MAX_TOP)] = 20,
+    dir_depth: Annotated[
+        int, typer.Option(help="Directories are totalled this many folders deep.", min=1, max=MAX_DIR_DEPTH)
+    ] = 2,
+    cache: Annotated[
+        bool, typer.Option("--cache/--no-cache", help="Reuse counts of unchanged files (keyed by git blob id).")
+    ] = True,
+) -> None:
+    """Tokens per file, per directory and in total (tiktoken cl100k_base; estimates of Claude's tokens)."""
+    from ..metrics.tokens import token_report
+
+    try:
+        result = token_report(path, top=top, dir_depth=dir_depth, use_cache=cache)
+    except OrchestratorError as exc:
+        fail(str(exc))
+    except OSError as exc:  # a path the system refuses outright (too long, a loop of symlinks)
+        fail(f"cannot read '{str(path)[:200]}': {exc.strerror or exc}")
+    from ..report.metrics import render_tokens_tables, tokens_markdown
+
+    write_report(output_format, output, lambda: result.model_dump_json(indent=2) + "\n",
+                 lambda: "\n".join(["# Tokens", "", *tokens_markdown(result)]) + "\n",
+                 lambda console: render_tokens_tables(result, console))
