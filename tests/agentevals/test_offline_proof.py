@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestrator_kit.cli.app import app
+from orchestrator_kit.cli import app
 from orchestrator_kit.evals.agents.cases import CATCHES, load_cases
 from orchestrator_kit.evals.agents.readme import current_block, proof_block
 from orchestrator_kit.evals.agents.results import AgentEvalResults, proof
