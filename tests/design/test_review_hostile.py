@@ -182,3 +182,14 @@ def test_a_nested_parallel_without_catch_inside_one_that_catches_is_no_false_ala
     # Near miss: nothing catches at any level: both parallels are reported.
     bare = validate_workflow_design(_nested_parallels(outer_catch=False))
     assert sorted(f.state for f in bare.findings if f.rule == "parallel-failure-handled") == ["p1", "p2"]
+
+
+def test_states_whose_names_differ_only_in_punctuation_run_different_scripts():
+    """Before: 'build' -> 'build app' and 'build-app' both ran ./scripts/workflow/build-app.sh (the scripts list
+    deduplicated the collision away)."""
+    design = _renamed(release(), {"tag": "build app", "publish": "build-app"})
+    for target in ("github-actions", "gitlab-ci"):
+        export = export_workflow_ci(design, target=target, validate=False)  # type: ignore[arg-type]
+        assert len(export.scripts) == len(set(export.scripts)) == 7, export.scripts
+        assert "scripts/workflow/build-app.sh" in export.scripts
+        assert any(re.fullmatch(r"scripts/workflow/build-app-[0-9a-f]{6}\.sh", s) for s in export.scripts)

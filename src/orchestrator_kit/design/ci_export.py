@@ -24,6 +24,7 @@ design is refused with the states named, rather than exported with a behaviour i
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from typing import Any, Literal
@@ -238,7 +239,12 @@ def _retry_policy(state: Any) -> RetryPolicy | None:
 
 
 def _script_path(node: Node) -> str:
-    return f"scripts/workflow/{re.sub(r'[^A-Za-z0-9_.-]+', '-', node.name).strip('-') or 'step'}.sh"
+    """`scripts/workflow/<state>.sh`; a name that had to be changed into a file name gets the first 6 hex digits of
+    its SHA-256, so `build app` and `build-app` never share (and run) one script."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", node.name).strip("-") or "step"
+    if stem != node.name:
+        stem += "-" + hashlib.sha256(node.name.encode()).hexdigest()[:6]
+    return f"scripts/workflow/{stem}.sh"
 
 
 def _delays(node: Node) -> list[int]:
