@@ -193,3 +193,16 @@ def test_states_whose_names_differ_only_in_punctuation_run_different_scripts():
         assert len(export.scripts) == len(set(export.scripts)) == 7, export.scripts
         assert "scripts/workflow/build-app.sh" in export.scripts
         assert any(re.fullmatch(r"scripts/workflow/build-app-[0-9a-f]{6}\.sh", s) for s in export.scripts)
+
+
+def test_a_parsed_asl_definition_with_too_many_states_is_refused_before_it_is_read():
+    """A parsed definition (what the MCP tool receives as an object) has no byte limit: before, all 200,000 states
+    were converted before the loader refused the design; now the importer stops at the loader's limit."""
+    states: dict[str, Any] = {f"S{i}": _task(Next=f"S{i + 1}") for i in range(200_000)}
+    states["S200000"] = {"Type": "Succeed"}
+    with pytest.raises(DesignInputError, match="more than 5000 states"):
+        import_asl({"StartAt": "S0", "States": states})
+    nested = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "S0", "States": dict(list(states.items())[:3000])} for _ in range(2)]}}}
+    with pytest.raises(DesignInputError, match="more than 5000 states"):
+        import_asl(nested)

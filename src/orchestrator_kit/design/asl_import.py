@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .asl import LAMBDA_INVOKE, WAIT_FOR_TOKEN
-from .load import MAX_DESIGN_BYTES, DesignInputError, LoadProblem, load_design
+from .load import MAX_DESIGN_BYTES, MAX_STATES, DesignInputError, LoadProblem, load_design
 
 _ROUTE_COMMENT = re.compile(r"^routes the outcome of '(.+)'$", re.S)
 _UNROUTED_COMMENT = re.compile(r"^no transition of '(.+)' matched its outcome$", re.S)
@@ -60,6 +60,7 @@ class AslImport(BaseModel):
 class _Importer:
     def __init__(self) -> None:
         self.notes: list[str] = []
+        self.states = 0  # states read so far, nested ones included: a parsed definition has no byte limit
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -112,6 +113,9 @@ class _Importer:
                 "not an ASL state machine",
                 [LoadProblem(location=where or "/", message="needs StartAt (a state name) and States (an object)")],
             )
+        self.states += len(states)
+        if self.states > MAX_STATES:
+            raise DesignInputError(f"the definition has more than {MAX_STATES} states (the design limit)")
         routes: dict[str, tuple[str, Mapping[str, Any]]] = {}  # state -> (its route's name, the route)
         dropped: set[str] = set()
         for name, body in states.items():
