@@ -58,6 +58,7 @@ from .models import (
     SkippedTag,
     WeekCount,
 )
+from .paths import directory_of as directory_of
 from .triggers import pipeline_runs, read_history
 
 DETECTOR = "metrics.history"
@@ -388,12 +389,6 @@ class _AuthorAcc:
     deleted: int = 0
     first: int = 0
     last: int = 0
-
-
-def directory_of(path: str, depth: int) -> str:
-    """The directory key of a file: its first `depth` folders ('.' for a file at the root)."""
-    parts = path.split("/")[:-1]
-    return "/".join(parts[:depth]) or "."
 
 
 class _Aggregator:

@@ -31,8 +31,8 @@ from ..gitsafe import run_git
 from ..models import Diagnostic
 from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace, decode
 from ..usercache import cache_dir
-from .history import directory_of
 from .models import DirectoryTokens, FileTokens, SkippedFile, TokenReport
+from .paths import directory_of
 
 DETECTOR = "metrics.tokens"
 CACHE_FILE = "tokens-v1.sqlite3"
