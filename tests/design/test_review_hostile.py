@@ -206,3 +206,18 @@ def test_a_parsed_asl_definition_with_too_many_states_is_refused_before_it_is_re
         {"StartAt": "S0", "States": dict(list(states.items())[:3000])} for _ in range(2)]}}}
     with pytest.raises(DesignInputError, match="more than 5000 states"):
         import_asl(nested)
+
+
+def test_end_true_in_several_branches_imports_with_unique_end_states():
+    """Before: every scope's `End: true` became a succeed state named 'End', so a valid ASL parallel (unique names)
+    imported as a design the validator refused with unique-names errors."""
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "A", "States": {"A": _task(End=True)}},
+        {"StartAt": "B", "States": {"B": _task(End=True)}},
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
+            "StartAt": "C", "States": {"C": _task(End=True), "End_": {"Type": "Succeed"}}}}}}]}}}
+    imported = import_asl(definition)
+    design = load_design(imported.yaml).design
+    assert [s.name for s in design.states] == ["P", "End"]
+    report = validate_workflow_design(imported.yaml)
+    assert "unique-names" not in {f.rule for f in report.findings}, report.findings

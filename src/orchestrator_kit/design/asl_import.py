@@ -61,6 +61,7 @@ class _Importer:
     def __init__(self) -> None:
         self.notes: list[str] = []
         self.states = 0  # states read so far, nested ones included: a parsed definition has no byte limit
+        self.taken: set[str] = set()  # every state name of the definition, and the generated end states' names
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -93,6 +94,7 @@ class _Importer:
                 title = head
             else:
                 description = head
+        self.taken = _all_names(asl) | {"End"}  # "End" is the top level's; a branch's end state gets another name
         design["name"] = title or "imported-state-machine"
         if description:
             design["description"] = description
@@ -141,10 +143,11 @@ class _Importer:
             state, ends = self.state(str(name), body, routes.get(str(name)), f"{where}/States/{name}", dropped)
             needs_end = needs_end or ends
             out.append(state)
-        if needs_end:
+        if needs_end:  # names are unique across branches too: each scope's end state gets a fresh one
             end = "End"
-            while end in states:
+            while end in states or (where and end in self.taken):
                 end += "_"
+            self.taken.add(end)
             for state in out:
                 for t in state.get("transitions", []):
                     if t["target"] is _END:
@@ -489,6 +492,24 @@ def _items(body: Mapping[str, Any], key: str, where: str) -> list[Any]:
             "not an ASL state machine", [LoadProblem(location=f"{where}/{key}", message=f"{key} is a list")]
         )
     return value
+
+
+def _all_names(asl: Mapping[str, Any]) -> set[str]:
+    """The names of every state of a definition, in branches and item processors too."""
+    names: set[str] = set()
+    stack: list[Any] = [asl]
+    while stack:
+        scope = stack.pop()
+        states = scope.get("States") if isinstance(scope, Mapping) else None
+        if not isinstance(states, Mapping):
+            continue
+        for name, body in states.items():
+            names.add(str(name))
+            if isinstance(body, Mapping):
+                branches = body.get("Branches")
+                stack.extend(branches if isinstance(branches, list) else [])
+                stack.extend(body.get(k) for k in ("ItemProcessor", "Iterator"))
+    return names
 
 
 def _is_event_test(rule: Any) -> bool:
