@@ -221,3 +221,8 @@ def test_end_true_in_several_branches_imports_with_unique_end_states():
     assert [s.name for s in design.states] == ["P", "End"]
     report = validate_workflow_design(imported.yaml)
     assert "unique-names" not in {f.rule for f in report.findings}, report.findings
+    # A branch state the author named "End" keeps its name; the top level's generated end state takes another.
+    taken = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "End", "States": {"End": _task(Next="Done"), "Done": {"Type": "Succeed"}}}]}}}
+    report = validate_workflow_design(import_asl(taken).yaml)
+    assert "unique-names" not in {f.rule for f in report.findings}, report.findings

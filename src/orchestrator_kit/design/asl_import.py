@@ -61,7 +61,8 @@ class _Importer:
     def __init__(self) -> None:
         self.notes: list[str] = []
         self.states = 0  # states read so far, nested ones included: a parsed definition has no byte limit
-        self.taken: set[str] = set()  # every state name of the definition, and the generated end states' names
+        self.names: set[str] = set()  # every state name of the definition, in branches too
+        self.taken: set[str] = set()  # those and the generated end states' names
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -94,7 +95,8 @@ class _Importer:
                 title = head
             else:
                 description = head
-        self.taken = _all_names(asl) | {"End"}  # "End" is the top level's; a branch's end state gets another name
+        self.names = _all_names(asl)
+        self.taken = self.names | {"End"}  # "End" is the top level's; a branch's end state gets another name
         design["name"] = title or "imported-state-machine"
         if description:
             design["description"] = description
@@ -145,7 +147,7 @@ class _Importer:
             out.append(state)
         if needs_end:  # names are unique across branches too: each scope's end state gets a fresh one
             end = "End"
-            while end in states or (where and end in self.taken):
+            while end in states or end in (self.taken if where else self.names):
                 end += "_"
             self.taken.add(end)
             for state in out:
