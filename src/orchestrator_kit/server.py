@@ -470,10 +470,19 @@ AutomationKindArg = Annotated[
 ]
 Spec = Annotated[
     dict[str, Any] | None,
-    Field(description="The spec of `kind` as a JSON object (orchestrator-kit's automation spec: e.g. a shell-script "
-          "needs name and steps [{name, commands: [{argv: [...]}]}]; a procedure needs `procedure` (an id from "
-          "list_manual_procedures) and `target`). Unknown fields are errors, listed with their location. Omit it when "
-          "giving `opportunity`."),
+    Field(description="The spec of `kind` as a JSON object. Steps (shell-script, github-workflow jobs[].steps, "
+          "gitlab-ci-job): [{name, commands: [{argv: [word, ...], env: {NAME: word}, unless: [word, ...]}] or "
+          "manual: 'instruction'}]; a command may also be one string ('make build'). A word is a literal string "
+          "(quoted, never expanded: '$VAR' and '{name}' in one are errors) or {\"template\": \"v{version}\"} "
+          "using a parameter declared in params: [{name, description, required, default, pattern}] ({{ }} for "
+          "literal braces). Example shell-script: {\"name\": \"release\", \"params\": [{\"name\": "
+          "\"version\", \"required\": true}], \"steps\": [{\"name\": \"Tag\", \"commands\": [{\"argv\": "
+          "[\"git\", \"tag\", {\"template\": \"v{version}\"}]}]}]}. github-workflow: {name, triggers: "
+          "{workflow_dispatch, push_branches, schedule: [cron]}, jobs: [{id, steps}]}; make-target/just-recipe: "
+          "{name, description, commands}; crontab-line: {schedule, command}; systemd-timer: {name, schedule, "
+          "command}; pre-commit-hook: {id, name, command}; procedure: {procedure (an id from "
+          "list_manual_procedures), target, skip_unsafe}. Unknown "
+          "fields are errors naming the allowed ones. Omit it when giving `opportunity`."),
 ]
 OpportunityId = Annotated[
     str | None,

@@ -4,6 +4,8 @@ a name or an instruction), and a spec that refuses such commands says which ones
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from mcp import Client
 
@@ -136,3 +138,13 @@ async def test_a_file_no_validator_reads_lists_the_kinds_and_says_none_can(make_
         message = await error(client, "validate_automation", paths=["Jenkinsfile"])
     assert "circleci-config (.circleci/config.yml)" in message and "github-workflow (.github/workflows/*.yml)" in message
     assert "no validator here can check it" in message and "pass `kind`" in message
+
+
+async def test_the_spec_input_documents_its_schema_and_an_example_that_generates(build):
+    async with Client(build()) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        described = tools["generate_automation"].input_schema["properties"]["spec"]["description"]
+        example, _end = json.JSONDecoder().raw_decode(described, described.index("Example shell-script: ") + 22)
+        plan = await ok(client, "generate_automation", kind="shell-script", spec=example, max_tokens=30_000)
+    assert '{"template": "v{version}"}' in described and "params" in described and "skip_unsafe" in described
+    assert plan["valid"]  # the documented example is a working spec
