@@ -40,6 +40,8 @@ from .limits import MAX_SINCE_CHARS as MAX_SINCE_CHARS
 from .limits import MAX_TOP as MAX_TOP
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .metrics.models import HistoryMetrics, HistoryWindow, Metrics, OpportunityMatrix
     from .models import Inventory
     from .repo import Workspace
@@ -78,6 +80,19 @@ class Hooks:
         if self.commits is not None:
             self.commits(read)
         self.checkpoint()
+
+
+def all_excludes(root: str | Path | Workspace, given: Sequence[str]) -> list[str]:
+    """The globs given (`--exclude`) and the repository's `[scan] exclude` setting, checked (InputError). Invalid
+    settings add nothing here: the opportunity matrix reports them as a diagnostic (one place, as for its own)."""
+    from .config import ConfigError, load_config
+    from .excludes import check_excludes
+
+    try:
+        configured = load_config(root).scan.exclude
+    except ConfigError:
+        configured = []
+    return check_excludes([*given, *configured])
 
 
 def commit_total(workspace: Workspace, *, since: str | None, max_commits: int | None) -> int | None:
@@ -151,10 +166,14 @@ def assess(
     tokens: bool = False,
     include_fixtures: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    exclude: Sequence[str] = (),
     hooks: Hooks = NO_HOOKS,
 ) -> Assessment:
     """Scan (unless `inventory` is given), measure and assess the repository at `path`. Raises InputError for a
-    path that is not a readable folder or options outside the limits; repository problems become diagnostics."""
+    path that is not a readable folder or options outside the limits; repository problems become diagnostics.
+    `exclude` globs (and the repository's `[scan] exclude` setting, see `config`) leave paths out of the scan and
+    the history."""
+
     from .discovery import discover
     from .metrics import history_metrics, pipeline_metrics, token_report
     from .metrics.models import Metrics
@@ -163,24 +182,25 @@ def assess(
 
     check_limits(since=since, max_commits=max_commits, paths=paths, top=top)
     workspace = Workspace(path, max_file_bytes=max_file_bytes)
+    exclude = all_excludes(workspace, exclude)
     if inventory is None:
         hooks.stage("scanning files")
-        inventory = discover(workspace, progress=hooks.progress, include_fixtures=include_fixtures)
+        inventory = discover(workspace, progress=hooks.progress, include_fixtures=include_fixtures, exclude=exclude)
     hooks.checkpoint()
     pipelines = hooks.cached(("pipelines",), lambda: pipeline_metrics(inventory))
     hooks.checkpoint()
 
     def read_history() -> HistoryMetrics:
         if hooks.phase is not None:
-            total = None if paths else commit_total(workspace, since=since, max_commits=max_commits)
+            total = None if paths or exclude else commit_total(workspace, since=since, max_commits=max_commits)
             hooks.stage("reading git history", total)
         return history_metrics(
             workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
-            deploy_signals=pipelines.deploy_signals, pipelines=inventory.pipelines,
+            deploy_signals=pipelines.deploy_signals, pipelines=inventory.pipelines, exclude=exclude,
             progress=hooks.commit_read if hooks.check is not None or hooks.commits is not None else None,
         )
 
-    history = hooks.cached(("history", since, max_commits, tuple(paths), renames, top),
+    history = hooks.cached(("history", since, max_commits, tuple(paths), renames, top, tuple(exclude)),
                            lambda: hooks.long("reading git history", read_history))
     window = window_of(history)
     if tokens:
@@ -191,7 +211,7 @@ def assess(
     hooks.checkpoint()
     hooks.stage("scoring opportunities")
     matrix = hooks.cached(
-        ("opportunities", since, max_commits, tuple(paths), renames, top),
+        ("opportunities", since, max_commits, tuple(paths), renames, top, tuple(exclude)),
         lambda: opportunity_matrix(inventory, pipelines, history).model_copy(update={"window": window}),
     )
     return Assessment(inventory=inventory, metrics=metrics, matrix=matrix, window=window)

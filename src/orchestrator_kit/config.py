@@ -75,10 +75,19 @@ class OpportunitySettings(Model):
                 f"{getattr(self, name):g}" for name, info in type(self).model_fields.items()}
 
 
+class ScanSettings(Model):
+    """What `scan`, `metrics` and `opportunities` leave out (`[scan]`): globs as for `--exclude` (see `excludes`),
+    added to the ones given on the command line."""
+
+    exclude: list[str] = Field(default_factory=list, max_length=100, description="Paths or globs left out of the "
+                               "scan and the git history.")
+
+
 class Config(Model):
     """All sections. `source` says where the values came from (`defaults`, or the file and table)."""
 
     source: str = "defaults"
+    scan: ScanSettings = Field(default_factory=ScanSettings)
     opportunities: OpportunitySettings = Field(default_factory=OpportunitySettings)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .discovery import discover
+from .excludes import check_excludes
 from .models import Inventory
 from .repo import DEFAULT_MAX_FILE_BYTES, Workspace
 
@@ -19,6 +20,7 @@ def scan(
     detectors: set[str] | None = None,
     progress: ProgressFn | None = None,
     include_fixtures: bool = False,
+    exclude: Sequence[str] = (),
 ) -> Inventory:
     """Discover how the repository at `path` is built, tested, released, scheduled and operated.
 
@@ -27,4 +29,5 @@ def scan(
     copies of other projects hold is counted in `skipped_fixtures` and left out unless `include_fixtures`.
     """
     workspace = path if isinstance(path, Workspace) else Workspace(path, max_file_bytes=max_file_bytes)
-    return discover(workspace, only=detectors, progress=progress, include_fixtures=include_fixtures)
+    return discover(workspace, only=detectors, progress=progress, include_fixtures=include_fixtures,
+                    exclude=check_excludes(exclude))

@@ -49,6 +49,11 @@ FormatOption = Annotated[
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress display on stderr (it is shown only at a terminal anyway).")
 ]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", metavar="GLOB", help="Leave out paths matching GLOB, relative to PATH (repeatable; "
+                 "adds to the team config's [scan] exclude)."),
+]
 WideOption = Annotated[
     bool, typer.Option("--wide", help="Tables keep every column whole, wider than the terminal if need be.")
 ]

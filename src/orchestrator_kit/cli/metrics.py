@@ -13,7 +13,7 @@ import typer
 
 from ..assessment import DEFAULT_MAX_COMMITS, DEFAULT_TOP, MAX_COMMITS_LIMIT, MAX_TOP
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
+from .common import ExcludeOption, FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
 from .progress import LiveProgress, wanted
 
 SinceOption = Annotated[
@@ -48,6 +48,7 @@ def metrics_command(
         DEFAULT_TOP
     ),
     quiet: QuietOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Git history (churn, hotspots, coupling, bus factor, DORA proxies), pipeline and token metrics of PATH."""
     from ..assessment import assess
@@ -55,7 +56,7 @@ def metrics_command(
     with LiveProgress(wanted(None, quiet)) as live:
         try:
             result = assess(path, since=since, max_commits=max_commits, paths=only or [], renames=renames,
-                            tokens=tokens, top=top, hooks=live.hooks).metrics
+                            tokens=tokens, top=top, exclude=exclude or [], hooks=live.hooks).metrics
         except OrchestratorError as exc:
             live.close()
             fail(str(exc))
@@ -73,13 +74,15 @@ def opportunities_command(
     max_commits: MaxCommitsOption = DEFAULT_MAX_COMMITS,
     quiet: QuietOption = False,
     wide: WideOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """The automation opportunity matrix of PATH: candidates scored by frequency, duration, complexity, risk."""
     from ..assessment import assess
 
     with LiveProgress(wanted(None, quiet)) as live:
         try:
-            matrix = assess(path, since=since, max_commits=max_commits, hooks=live.hooks).matrix
+            matrix = assess(path, since=since, max_commits=max_commits, exclude=exclude or [],
+                            hooks=live.hooks).matrix
         except OrchestratorError as exc:
             live.close()
             fail(str(exc))

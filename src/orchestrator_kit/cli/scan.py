@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from ..assessment import DEFAULT_MAX_COMMITS
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
+from .common import ExcludeOption, FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
 from .progress import LiveProgress, wanted
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def scan(
     ] = False,
     quiet: QuietOption = False,
     wide: WideOption = False,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Inventory the pipelines, tasks, schedules, runbooks and infrastructure of PATH. Reads only; runs nothing."""
     from ..service import scan as scan_repository
@@ -65,11 +67,14 @@ def scan(
     with LiveProgress(wanted(progress, quiet), forced=progress is True) as live:
         try:
             live.hooks.stage("scanning files")
+            from ..assessment import all_excludes
+
             inventory = scan_repository(path, max_file_bytes=max_file_size, progress=live.hooks.progress,
-                                        include_fixtures=include_fixtures)
+                                        include_fixtures=include_fixtures,
+                                        exclude=all_excludes(path, exclude or []) if path.is_dir() else [])
             if want_metrics or want_opportunities:
                 extras = scan_extras(path, inventory, metrics=want_metrics, opportunities=want_opportunities,
-                                     live=live)
+                                     live=live, exclude=exclude or [])
         except OrchestratorError as exc:
             live.close()
             fail(str(exc))
@@ -77,12 +82,12 @@ def scan(
 
 
 def scan_extras(path: Path, inventory: Inventory, *, metrics: bool, opportunities: bool,
-                live: LiveProgress | None = None) -> Extras:
+                live: LiveProgress | None = None, exclude: Sequence[str] = ()) -> Extras:
     """The metrics summary (history and pipelines; no tokens) and the opportunity matrix for `scan`, from
     `assessment.assess` with its defaults. Raises OrchestratorError like the scan itself."""
     from ..assessment import NO_HOOKS, assess
 
-    result = assess(path, inventory=inventory, hooks=live.hooks if live is not None else NO_HOOKS)
+    result = assess(path, inventory=inventory, exclude=exclude, hooks=live.hooks if live is not None else NO_HOOKS)
     return (result.metrics if metrics else None), (result.matrix if opportunities else None)
 
 

@@ -14,8 +14,9 @@ import logging
 import pkgutil
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
+from ..excludes import excluded
 from ..models import Diagnostic, Inventory
 from ..repo import Workspace
 from . import _watchdog as watchdog
@@ -49,6 +50,7 @@ def discover(
     only: set[str] | None = None,
     progress: ProgressFn | None = None,
     include_fixtures: bool = False,
+    exclude: Sequence[str] = (),
 ) -> Inventory:
     """Run the detectors (all, or those named in `only`) over the workspace and return the Inventory.
 
@@ -56,18 +58,20 @@ def discover(
     (before the finalizers link anything to them) unless `include_fixtures`."""
     detectors = [d for d in load_detectors() if only is None or d.name in only]
     listing = workspace.listing()
-    ctx = DetectContext(workspace, listing.files)
+    # `--exclude` globs: those files are not read at all (see `excludes`)
+    files = [f for f in listing.files if not excluded(f, exclude)] if exclude else listing.files
+    ctx = DetectContext(workspace, files)
     for path, reason in listing.problems:
         ctx.findings.diagnostics.append(Diagnostic(path=path, reason=reason, severity="warning"))
 
-    total = len(listing.files)
+    total = len(files)
     step = max(1, total // 200)
     index_of = _WantsIndex(detectors)
     with _collector_paused():
-        _read_all(ctx, index_of, listing.files, progress, step)
+        _read_all(ctx, index_of, files, progress, step)
     names = {d.name for d in detectors}
     ctx.active = frozenset(names) if only is not None else None
-    skipped = split_fixtures(ctx.findings, FixtureFilter(listing.files), include=include_fixtures)
+    skipped = split_fixtures(ctx.findings, FixtureFilter(files), include=include_fixtures)
     for fin in sorted(FINALIZERS, key=lambda f: (f.order, f.name)):
         _run_detector(ctx, fin.name, lambda fin=fin: fin.run(ctx), ".")
 

@@ -31,6 +31,7 @@ from itertools import chain, combinations
 from pathlib import Path
 
 from ..errors import InputError, OrchestratorError, ReadError
+from ..excludes import check_excludes, exclude_pathspecs
 from ..gitsafe import git_command, git_env, run_git
 from ..models import Diagnostic, Pipeline
 from ..repo import Workspace
@@ -137,6 +138,7 @@ def history_metrics(
     pipelines: Sequence[Pipeline] = (),
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    exclude: Sequence[str] = (),
 ) -> HistoryMetrics:
     """Commit frequency, authors, churn, hotspots, coupling, fragmentation, bus factor and DORA proxies of the
     history of `path` (see the module docstring). Never raises for repository problems: an empty repository, a
@@ -152,6 +154,8 @@ def history_metrics(
         raise InputError("top and dir_depth must be at least 1.")
     since_time = parse_since(since, now) if since else None
     specs = pathspecs(workspace, paths)
+    if exclude:  # git needs a positive pathspec next to exclusions
+        specs = [*(specs or ["."]), *exclude_pathspecs(check_excludes(exclude))]
     options = HistoryOptions(
         since=since_time.isoformat().replace("+00:00", "Z") if since_time else None, max_commits=max_commits,
         paths=list(paths), renames=renames, rename_handling=RENAMES_ON if renames else RENAMES_OFF, top=top,
