@@ -28,7 +28,7 @@ def _param_row(param: Any, ctx: Any) -> str:
 
 def cli_reference_markdown() -> str:
     """Markdown for every command: usage line, help, and a table of arguments and options."""
-    from .cli.app import app  # the Typer app itself: `cli.app` is also the name of its module
+    from .cli import app
 
     group: Any = typer.main.get_command(app)
     out = [START]
