@@ -5,6 +5,7 @@ list, so even the smallest first page carries them."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from mcp import Client
@@ -70,5 +71,23 @@ async def test_a_generated_diff_is_paged_in_whole_files(build):
                     break
                 result = await client.call_tool("generate_automation", arguments | {"max_tokens": budget,
                                                                                    "cursor": cursor})
+                if result.is_error:  # the next file alone is over this budget: the refusal names the one it needs
+                    need = int(re.search(r"max_tokens >= (\d+)", result.content[0].text).group(1))
+                    assert "whole unit of diff_lines" in result.content[0].text and need > budget
+                    result = await client.call_tool("generate_automation", arguments | {"max_tokens": need,
+                                                                                       "cursor": cursor})
                 assert not result.is_error, result.content[0].text
             assert lines == whole["diff_lines"]
+
+
+async def test_circleci_default_timeout_is_stated_as_a_no_output_timeout(make_repo):
+    from orchestrator_kit.server import build_server
+
+    config = ("version: 2.1\njobs:\n  build:\n    docker:\n      - image: cimg/base:stable\n    steps:\n"
+              "      - checkout\n      - run: make test\nworkflows:\n  main:\n    jobs: [build]\n")
+    root = make_repo({".circleci/config.yml": config}, git_repo=True)
+    async with Client(build_server([root])) as client:
+        metrics = await ok(client, "pipeline_metrics", max_tokens=20_000)
+    [job] = [j for j in metrics["metrics"]["jobs_without_timeout"] if j["job"] == "build"]
+    assert job["note"] == ("no job time limit; each step is stopped after 10 minutes without output (CircleCI's "
+                           "default no_output_timeout)")

@@ -243,9 +243,12 @@ def pipeline_metrics(inventory: Inventory, *, step_minutes: Mapping[str, float] 
                     dimensions={k: len(v) for k, v in job.matrix.dimensions.items()}, evidence=job.evidence))
             if job.timeout_minutes is None and not job.manual and (job.steps or not job.uses):
                 default = TIMEOUT_DEFAULTS.get(pipeline.system)
+                note = f"the default applies: {default:g} minutes" if default else "no default limit"
+                if pipeline.system == "circleci":  # CircleCI's 10 minutes bound silence, not the job's length
+                    note = (f"no job time limit; each step is stopped after {default:g} minutes without output "
+                            "(CircleCI's default no_output_timeout)")
                 result.jobs_without_timeout.append(JobRef(
-                    pipeline=pipeline.id, job=job.id, evidence=job.evidence,
-                    note=f"the default applies: {default:g} minutes" if default else "no default limit"))
+                    pipeline=pipeline.id, job=job.id, evidence=job.evidence, note=note))
             installs = _install_lines(job)
             if installs and not job.caches:
                 result.missing_caches.append(MissingCache(
