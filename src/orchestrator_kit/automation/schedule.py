@@ -22,6 +22,9 @@ from .context import RepoContext, unique_name
 from .shellsafe import for_cron, quote_word, render_command, systemd_word
 from .spec import CrontabLineSpec, SystemdTimerSpec
 
+# Where a crontab line cds when the spec names no directory: a path that cannot exist, so the line fails loudly
+# (cron mails the error) instead of running in the home folder, and the validator flags it (see validate).
+CRON_DIRECTORY_PLACEHOLDER = "/CHANGE-ME/path/to/checkout"
 _SYSTEMD_DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 
 
@@ -32,11 +35,20 @@ def generate_crontab_line(ctx: RepoContext, spec: CrontabLineSpec) -> Generated:
     if spec.command.unless is not None:
         raise InputError("A crontab line runs one command; put an 'unless' check in a script and schedule it.")
     command = render_command(spec.command.argv, (), spec.command.env)
+    # A relative command (`make backup`, `./scripts/x.sh`) means the checkout: cron starts in the home folder.
+    first = spec.command.argv[0]
+    relative = not (first if isinstance(first, str) else first.template).startswith("/")
+    directory = spec.directory or (CRON_DIRECTORY_PLACEHOLDER if relative else None)
+    if spec.directory is None and relative:
+        notes.append(f"The line cds to {CRON_DIRECTORY_PLACEHOLDER}: replace it with the checkout's path on the host "
+                     "(or give `directory` in the spec); cron starts in the home folder.")
     if spec.lock_file:
         command = f"flock -n {quote_word(spec.lock_file)} {command}" if not spec.command.env else (
             f"flock -n {quote_word(spec.lock_file)} env {command}")
     if spec.log_file:
         command += f" >> {quote_word(spec.log_file)} 2>&1"
+    if directory is not None:
+        command = f"cd {quote_word(directory)} && {command}"
     line = f"{' '.join(spec.schedule.split())} {for_cron(command)}"
     for number, old in enumerate(existing.splitlines(), start=1):
         if " ".join(old.split()) == " ".join(line.split()):

@@ -442,7 +442,9 @@ class ShellScriptSpec(_WithParams):
 
 class CrontabLineSpec(Model):
     """One crontab line appended to `file` (default: the repository's crontab file, else `ops/crontab`).
-    `lock_file` wraps the command in `flock -n` so runs never overlap; `log_file` appends its output."""
+    `lock_file` wraps the command in `flock -n` so runs never overlap; `log_file` appends its output.
+    `directory` is the checkout's absolute path on the host: cron starts in the user's home, so the line runs
+    `cd DIRECTORY && command`; without it a relative command cds to a CHANGE-ME placeholder the validator flags."""
 
     kind: Literal["crontab-line"] = "crontab-line"
     schedule: str
@@ -451,6 +453,7 @@ class CrontabLineSpec(Model):
     file: str | None = None
     lock_file: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_./-]{1,200}$")
     log_file: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_./-]{1,200}$")
+    directory: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_./-]{1,200}$")
     on_conflict: OnConflict = "refuse"
 
     @model_validator(mode="after")

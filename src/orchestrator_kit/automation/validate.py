@@ -681,6 +681,9 @@ def _validate_cron(report: _Report, text: str, file: Path, root: Path, _target: 
         if not command.strip():
             report.add("cron", "error", "the entry has no command", line=number)
             continue
+        if "CHANGE-ME" in command:
+            report.add("cron", "warning", "a CHANGE-ME placeholder is not filled in (the checkout's path on the "
+                       "host)", line=number)
         if re.search(r"(?<!\\)%", command):
             report.add("cron", "warning", "unescaped '%': cron ends the command there and feeds the rest as input "
                        "(write \\%)", line=number)
