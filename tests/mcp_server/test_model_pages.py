@@ -91,3 +91,40 @@ async def test_circleci_default_timeout_is_stated_as_a_no_output_timeout(make_re
     [job] = [j for j in metrics["metrics"]["jobs_without_timeout"] if j["job"] == "build"]
     assert job["note"] == ("no job time limit; each step is stopped after 10 minutes without output (CircleCI's "
                            "default no_output_timeout)")
+
+
+ORB_CONFIG = """\
+version: 2.1
+orbs:
+  aws-ecs: circleci/aws-ecs@4.0.0
+jobs:
+  build:
+    docker:
+      - image: cimg/base:stable
+    steps:
+      - checkout
+      - run: make build
+workflows:
+  main:
+    jobs:
+      - build
+      - hold:
+          type: approval
+          requires: [build]
+      - aws-ecs/deploy_service_update:
+          requires: [hold]
+"""
+
+
+async def test_a_circleci_orb_job_is_opaque_not_a_guess(make_repo):
+    from orchestrator_kit.server import build_server
+
+    root = make_repo({".circleci/config.yml": ORB_CONFIG}, git_repo=True)
+    async with Client(build_server([root])) as client:
+        metrics = (await ok(client, "pipeline_metrics", max_tokens=30_000))["metrics"]
+    [graph] = metrics["pipelines"]
+    estimates = {e["id"]: e for e in graph["job_estimates"]}
+    orb = next(e for job, e in estimates.items() if "deploy_service_update" in job)
+    assert orb["step_kinds"] == {"opaque": 1} and orb["minutes"] == 0.5  # runner overhead only, no 5-minute guess
+    assert "opaque" in metrics["formulas"]["job_minutes"]
+    assert [d["job"] for d in metrics["deploy_signals"]] == [orb["id"]]  # a deploy_* orb job deploys

@@ -46,7 +46,7 @@ from .models import (
 # Minutes per step kind: assumptions (typical small-service CI), not measurements.
 STEP_MINUTES: dict[str, float] = {
     "checkout": 0.5, "setup": 0.5, "cache": 0.5, "install": 2.0, "lint": 1.0, "test": 5.0, "build": 3.0,
-    "deploy": 3.0, "command": 0.5, "action": 1.0, "approval": 0.0, "no-steps": 5.0,
+    "deploy": 3.0, "command": 0.5, "action": 1.0, "approval": 0.0, "no-steps": 5.0, "opaque": 0.0,
 }
 JOB_OVERHEAD = 0.5  # runner start and teardown, minutes (assumption)
 
@@ -132,7 +132,12 @@ def step_kinds(step: Step) -> list[tuple[str, str | None]]:
 def job_estimate(job: Job, minutes: Mapping[str, float]) -> JobEstimate:
     kinds: dict[str, int] = defaultdict(int)
     total = JOB_OVERHEAD
-    if not job.steps:
+    if not job.steps and job.uses:
+        # An orb job or a reusable workflow: its steps are not in this repository, so no guess enters a critical
+        # path; `opaque` in step_kinds says the job's minutes are unknown, not zero.
+        kinds["opaque"] += 1
+        total += minutes["opaque"]
+    elif not job.steps:
         kinds["no-steps"] += 1
         total += minutes["no-steps"] if not job.manual else 0.0
     for step in job.steps:
@@ -212,7 +217,8 @@ def pipeline_metrics(inventory: Inventory, *, step_minutes: Mapping[str, float] 
     result = PipelineMetrics(
         formulas={
             "job_minutes": f"{JOB_OVERHEAD} (runner overhead) + sum of the assumed minutes of each step's kind "
-                           "(step_minutes_assumed); a shell step adds one kind per command line",
+                           "(step_minutes_assumed); a shell step adds one kind per command line; an orb job or "
+                           "reusable workflow (steps not in the repository) is `opaque`: 0 minutes, unknown",
             "critical_path": "the longest chain of `needs` by number of jobs (jobs on a cycle left out)",
             "critical_path_minutes": "the chain of `needs` with the largest sum of job minutes (an estimate; "
                                      "matrix instances run side by side, so one counts)",
@@ -285,6 +291,10 @@ def pipeline_metrics(inventory: Inventory, *, step_minutes: Mapping[str, float] 
 
 def _deploys(job: Job) -> bool:
     if job.environment:
+        return True
+    # An orb job or reusable workflow named deploy* (`aws-ecs/deploy_service_update (circleci/aws-ecs@4.0.0)`): its
+    # steps are opaque, its name is the signal.
+    if job.uses and re.match(r"deploy", job.uses.split(" ", 1)[0].rsplit("/", 1)[-1], re.IGNORECASE):
         return True
     return any(kind == "deploy" for step in job.steps for kind, _ in step_kinds(step))
 
