@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 
 from .capability import ok, smallest_budget
+from .test_model_errors import CIRCLECI_GOOD
 
 pytestmark = pytest.mark.anyio
 
@@ -83,9 +84,7 @@ async def test_a_generated_diff_is_paged_in_whole_files(build):
 async def test_circleci_default_timeout_is_stated_as_a_no_output_timeout(make_repo):
     from orchestrator_kit.server import build_server
 
-    config = ("version: 2.1\njobs:\n  build:\n    docker:\n      - image: cimg/base:stable\n    steps:\n"
-              "      - checkout\n      - run: make test\nworkflows:\n  main:\n    jobs: [build]\n")
-    root = make_repo({".circleci/config.yml": config}, git_repo=True)
+    root = make_repo({".circleci/config.yml": CIRCLECI_GOOD}, git_repo=True)
     async with Client(build_server([root])) as client:
         metrics = await ok(client, "pipeline_metrics", max_tokens=20_000)
     [job] = [j for j in metrics["metrics"]["jobs_without_timeout"] if j["job"] == "build"]
@@ -93,27 +92,10 @@ async def test_circleci_default_timeout_is_stated_as_a_no_output_timeout(make_re
                            "default no_output_timeout)")
 
 
-ORB_CONFIG = """\
-version: 2.1
-orbs:
-  aws-ecs: circleci/aws-ecs@4.0.0
-jobs:
-  build:
-    docker:
-      - image: cimg/base:stable
-    steps:
-      - checkout
-      - run: make build
-workflows:
-  main:
-    jobs:
-      - build
-      - hold:
-          type: approval
-          requires: [build]
-      - aws-ecs/deploy_service_update:
-          requires: [hold]
-"""
+# The plain CircleCI config of test_model_errors, with an orb, an approval and the orb's deploy job after it.
+ORB_CONFIG = CIRCLECI_GOOD.replace("version: 2.1\n", "version: 2.1\norbs:\n  aws-ecs: circleci/aws-ecs@4.0.0\n").replace(
+    "    jobs: [build]\n", "    jobs:\n      - build\n      - hold:\n          type: approval\n          requires: [build]\n"
+    "      - aws-ecs/deploy_service_update:\n          requires: [hold]\n")
 
 
 async def test_a_circleci_orb_job_is_opaque_not_a_guess(make_repo):
