@@ -138,8 +138,24 @@ def _triggers(spec: GitHubWorkflowSpec) -> dict[str, Any]:
         on["schedule"] = [{"cron": Quoted(c)} for c in t.schedule]
     if t.workflow_dispatch:
         inputs = {p.name: _input(p) for p in spec.params}
+        for name, step in confirmations(spec).items():
+            inputs[name] = {"description": _short("Done by hand: " + (step.manual or ""), 200), "required": True,
+                            "type": "boolean", "default": False}
         on["workflow_dispatch"] = {"inputs": inputs} if inputs else None
     return on
+
+
+def confirmations(spec: GitHubWorkflowSpec) -> dict[str, StepSpec]:
+    """The required confirmation input of every manual step of a workflow a person starts (workflow_dispatch):
+    `confirm_step_N` in order. The step fails unless the person ticked it, so a manual step is never skipped."""
+    if not spec.triggers.workflow_dispatch:
+        return {}
+    manual = [step for job in spec.jobs for step in job.steps if step.manual]
+    return {f"confirm_step_{n}": step for n, step in enumerate(manual, start=1)}
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _input(param: ParamSpec) -> dict[str, Any]:
@@ -170,13 +186,14 @@ def _job(ctx: RepoContext, spec: GitHubWorkflowSpec, job: GitHubJobSpec, pins: _
         out["strategy"] = {"fail-fast": False,
                            "matrix": {k: [Quoted(x) for x in v] for k, v in job.matrix.items()}}
     params = [p.name for p in spec.params]
-    if params:
+    confirm = {id(step): name for name, step in confirmations(spec).items() if step in job.steps}
+    if params or confirm:
         ref_fallback = bool(spec.triggers.push_tags)
         out["env"] = {
             env_name(p): (f"${{{{ inputs.{p} || github.ref_name }}}}" if p == "version" and ref_fallback
                           else f"${{{{ inputs.{p} }}}}")
             for p in params
-        }
+        } | {env_name(name): f"${{{{ inputs.{name} }}}}" for name in confirm.values()}
     steps: list[dict[str, Any]] = []
     checkout: dict[str, Any] = {"name": "Check out", "uses": pins.use("actions/checkout")}
     with_: dict[str, Any] = {"persist-credentials": job.push}
@@ -203,7 +220,7 @@ def _job(ctx: RepoContext, spec: GitHubWorkflowSpec, job: GitHubJobSpec, pins: _
             "git config user.name 'github-actions[bot]'\n"
             "git config user.email '41898282+github-actions[bot]@users.noreply.github.com'\n")})
     for step in job.steps:
-        rendered = _step(step, params)
+        rendered = _step(step, params, confirm.get(id(step)))
         if rendered:
             steps.append(rendered)
     out["steps"] = steps
@@ -267,13 +284,21 @@ def _param_check(params: list[ParamSpec]) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def _step(step: StepSpec, params: list[str]) -> dict[str, Any] | None:
+def _step(step: StepSpec, params: list[str], confirm: str | None = None) -> dict[str, Any] | None:
     lines: list[str] = []
     if step.source:
         lines.append(f"# from {step.source}")
     for command in step.commands:
         lines.extend(command_lines(command, params))
-    if step.manual:
+    if step.manual and confirm:  # a required input the person ticks when starting the run; else the run stops
+        var = env_name(confirm)
+        lines.append(f'if [ "${{{var}}}" != "true" ]; then')
+        message = f"::error::Manual step not confirmed (input {confirm}): {step.manual}"
+        lines.append(f"  echo {quote_word(message)}")
+        lines.append("  exit 1")
+        lines.append("fi")
+        lines.append(f"echo {quote_word('::notice::Confirmed by hand: ' + step.manual)}")
+    elif step.manual:
         lines.append(f"echo {quote_word('::notice::Manual step: ' + step.manual)}")
     if not lines:
         return None

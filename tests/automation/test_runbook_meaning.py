@@ -1,0 +1,46 @@
+"""Generated automation keeps the runbook's meaning (acme-shop's RELEASING.md): a manual step of a workflow a person
+starts is a required confirmation input, and the run stops when it is not ticked; it is never a bare notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestrator_kit.automation import generate_automation
+from orchestrator_kit.samples import build_sample_repo
+
+SAMPLE = Path(__file__).resolve().parents[2] / "evals" / "repos" / "acme-shop"
+RELEASE = "RELEASING.md#releasing-acme-shop/cutting-a-release"
+
+
+@pytest.fixture(scope="module")
+def workflow(tmp_path_factory):
+    acme = build_sample_repo(SAMPLE, tmp_path_factory.mktemp("meaning") / "acme-shop").path
+    result = generate_automation(acme, "procedure", {"procedure": RELEASE, "target": "github-workflow"})
+    [artifact] = result.artifacts
+    data = yaml.safe_load(artifact.text)
+    data["on"] = data.pop(True)  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def test_every_manual_step_is_a_required_confirmation(workflow):
+    inputs = workflow["on"]["workflow_dispatch"]["inputs"]
+    # RELEASING.md's hand steps: 1 (main green), 2 (bump the version), 6 (dashboard and announcement)
+    assert inputs["confirm_step_2"] == {
+        "description": "Done by hand: Bump the version in pyproject.toml and add a section to CHANGELOG.md.",
+        "required": True, "type": "boolean", "default": False}
+    assert {k for k in inputs if k.startswith("confirm_step_")} == {"confirm_step_1", "confirm_step_2",
+                                                                    "confirm_step_3"}
+
+
+def test_the_run_stops_before_tagging_when_the_bump_is_not_confirmed(workflow):
+    [job] = workflow["jobs"].values()
+    assert job["env"]["CONFIRM_STEP_2"] == "${{ inputs.confirm_step_2 }}"
+    names = [step.get("name") for step in job["steps"]]
+    bump = names.index("Bump the version in pyproject.toml and add a section to CHANGELOG.md.")
+    assert bump < names.index("Commit and tag the release")
+    run = job["steps"][bump]["run"]
+    assert 'if [ "${CONFIRM_STEP_2}" != "true" ]; then' in run and "exit 1" in run
+    assert not any("::notice::Manual step" in step.get("run", "") for step in job["steps"])
