@@ -44,3 +44,25 @@ def test_the_run_stops_before_tagging_when_the_bump_is_not_confirmed(workflow):
     run = job["steps"][bump]["run"]
     assert 'if [ "${CONFIRM_STEP_2}" != "true" ]; then' in run and "exit 1" in run
     assert not any("::notice::Manual step" in step.get("run", "") for step in job["steps"])
+
+
+def test_a_conditional_step_runs_only_when_asked(workflow):
+    """Step 4, "Build and push the image manually if the release workflow failed", must not run every time."""
+    assert workflow["on"]["workflow_dispatch"]["inputs"]["run_step_1"] == {
+        "description": "Run this step only if: release workflow failed", "required": False, "type": "boolean",
+        "default": False}
+    [job] = workflow["jobs"].values()
+    step = next(s for s in job["steps"] if s.get("name", "").startswith("Build and push the image"))
+    assert step["if"] == "${{ inputs.run_step_1 }}"
+    deploy = next(s for s in job["steps"] if s.get("name") == "Deploy to production")
+    assert "if" not in deploy  # an unconditional step stays unconditional
+
+
+@pytest.mark.parametrize(("text", "condition"), [
+    ("Build and push the image manually if the release workflow failed:", "release workflow failed"),
+    ("Deploy to production:", None), ("Restore the backup if `pg_dump` failed.", "pg_dump failed"), ("", None),
+])
+def test_condition_words(text, condition):
+    from orchestrator_kit.automation.procedure import _condition
+
+    assert _condition(text) == condition

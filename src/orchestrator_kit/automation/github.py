@@ -138,6 +138,9 @@ def _triggers(spec: GitHubWorkflowSpec) -> dict[str, Any]:
         on["schedule"] = [{"cron": Quoted(c)} for c in t.schedule]
     if t.workflow_dispatch:
         inputs = {p.name: _input(p) for p in spec.params}
+        for name, step in conditions(spec).items():
+            inputs[name] = {"description": _short("Run this step only if: " + (step.only_if or ""), 200),
+                            "required": False, "type": "boolean", "default": False}
         for name, step in confirmations(spec).items():
             inputs[name] = {"description": _short("Done by hand: " + (step.manual or ""), 200), "required": True,
                             "type": "boolean", "default": False}
@@ -152,6 +155,14 @@ def confirmations(spec: GitHubWorkflowSpec) -> dict[str, StepSpec]:
         return {}
     manual = [step for job in spec.jobs for step in job.steps if step.manual]
     return {f"confirm_step_{n}": step for n, step in enumerate(manual, start=1)}
+
+
+def conditions(spec: GitHubWorkflowSpec) -> dict[str, StepSpec]:
+    """The `run_step_N` input of every conditional step (`only_if`) of a workflow a person starts."""
+    if not spec.triggers.workflow_dispatch:
+        return {}
+    conditional = [step for job in spec.jobs for step in job.steps if step.only_if]
+    return {f"run_step_{n}": step for n, step in enumerate(conditional, start=1)}
 
 
 def _short(text: str, limit: int) -> str:
@@ -187,6 +198,7 @@ def _job(ctx: RepoContext, spec: GitHubWorkflowSpec, job: GitHubJobSpec, pins: _
                            "matrix": {k: [Quoted(x) for x in v] for k, v in job.matrix.items()}}
     params = [p.name for p in spec.params]
     confirm = {id(step): name for name, step in confirmations(spec).items() if step in job.steps}
+    only = {id(step): name for name, step in conditions(spec).items() if step in job.steps}
     if params or confirm:
         ref_fallback = bool(spec.triggers.push_tags)
         out["env"] = {
@@ -221,6 +233,11 @@ def _job(ctx: RepoContext, spec: GitHubWorkflowSpec, job: GitHubJobSpec, pins: _
             "git config user.email '41898282+github-actions[bot]@users.noreply.github.com'\n")})
     for step in job.steps:
         rendered = _step(step, params, confirm.get(id(step)))
+        if rendered and id(step) in only:
+            rendered = {"name": rendered["name"], "if": f"${{{{ inputs.{only[id(step)]} }}}}", "run": rendered["run"]}
+        elif rendered and step.only_if:
+            notes.append(f"Step '{step.name}' runs only if {step.only_if} in the runbook: with no workflow_dispatch "
+                         "input to ask for it, it runs every time; review it.")
         if rendered:
             steps.append(rendered)
     out["steps"] = steps

@@ -93,7 +93,8 @@ def spec_from_procedure(
         # Markdown code marks are dropped from instructions: `main` reads as main in a log line.
         manual_text = "; ".join(manual) if manual else (None if commands else _one_line(step.text.replace("`", "")))
         try:
-            steps.append(StepSpec(name=name, commands=commands, manual=manual_text, source=str(step.evidence)))
+            steps.append(StepSpec(name=name, commands=commands, manual=manual_text, source=str(step.evidence),
+                                  only_if=_condition(step.text) if commands else None))
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
             raise InputError(f"Step {index} of the procedure ({step.evidence}) cannot be converted: {reason}. "
@@ -201,3 +202,14 @@ def _first_operand(args: list[str], with_value: set[str]) -> str | None:
             continue
         return arg
     return None
+
+
+_CONDITION = re.compile(r"\bif (?:the |a |an )?(.{3,200}?)[:.]?\s*$", re.IGNORECASE)
+
+
+def _condition(text: str) -> str | None:
+    """The condition of a step whose first line ends with `if ...` ("Build and push the image manually if the
+    release workflow failed:" gives "release workflow failed"), else None."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    match = _CONDITION.search(first.replace("`", ""))
+    return match.group(1).strip() if match else None

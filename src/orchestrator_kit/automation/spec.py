@@ -168,16 +168,21 @@ class ParamSpec(Model):
 
 
 class StepSpec(Model):
-    """A named step: commands to run, and/or a `manual` instruction a person still has to follow."""
+    """A named step: commands to run, and/or a `manual` instruction a person still has to follow. `only_if` is the
+    runbook's condition in words ("the release workflow failed"): a workflow a person starts asks for it as an
+    input and runs the step only when it is ticked."""
 
     name: str = Field(min_length=1, max_length=200)
     commands: list[CommandSpec] = Field(default_factory=list, max_length=100)
     manual: str | None = Field(default=None, max_length=1000)
     source: str | None = Field(default=None, max_length=300)
+    only_if: str | None = Field(default=None, max_length=300)
 
     @model_validator(mode="after")
     def _check(self) -> StepSpec:
         _text(self.name, "A step name")
+        if self.only_if is not None:
+            _text(self.only_if, "A step condition")
         if self.manual is not None:
             _text(self.manual, "A manual instruction")
         if self.source is not None:
