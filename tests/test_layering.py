@@ -29,22 +29,25 @@ ALLOWED: dict[str, set[str]] = {
     "shellwords": set(),  # shell-like splitting of command text, for detectors and opportunities
     "redaction_rules": set(),  # the rules redaction applies (patterns, names, placeholders), as data
     "redaction": {"redaction_rules"},
+    "excludes": set(),  # the --exclude globs and the team config's excludes, as one matcher
     "beneath": set(),  # openat2 confinement under repo
     "repo": {"beneath", "gitsafe", "redaction"},
     "config": {"repo"},
     "samples": {"gitsafe", "yamlsrc"},
     "testing": set(),  # test doubles shipped with the package (the fake Messages API)
     # capabilities: each reads the repository and the models; none calls up into service, the faces or the server
-    "discovery": {"cron", "repo", "shellwords", "yamlsrc"},
-    "metrics": {"cron", "discovery", "gitsafe", "jobgraph", "repo", "usercache"},
+    "discovery": {"cron", "excludes", "repo", "shellwords", "yamlsrc"},
+    "metrics": {"cron", "discovery", "excludes", "gitsafe", "jobgraph", "repo", "usercache"},
     "opportunities": {"config", "discovery", "jobgraph", "metrics", "repo", "shellwords"},
     "design": {"automation", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation
     "report": {"jobgraph", "metrics"},
     # compositions of capabilities
-    "service": {"discovery", "repo"},
-    "assessment": {"discovery", "metrics", "opportunities", "repo"},
+    "service": {"discovery", "excludes", "repo"},
+    # assessment: the team config and excludes, and one `git rev-list --count` for the window it reports
+    "assessment": {"config", "discovery", "excludes", "gitsafe", "metrics", "opportunities", "repo"},
     "automation": {"assessment", "cron", "discovery", "opportunities", "redaction", "repo", "yamlsrc", "yamltext"},
-    "evals": {"assessment", "metrics", "samples", "yamlsrc"},
+    # evals: the tool suite (assessment, metrics) and the agent suite (it runs the agent, grades designs and writes)
+    "evals": {"agent", "assessment", "automation", "design", "metrics", "samples", "yamlsrc"},
     # the MCP adapters and server, the agent, the plugin
     "mcp_tools": {"assessment", "automation", "design", "gitsafe", "metrics", "repo", "service", "usercache"},
     "server": {ROOT, "assessment", "automation", "mcp_tools", "repo"},

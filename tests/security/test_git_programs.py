@@ -46,6 +46,7 @@ CALL_SITES = {
     "mcp_tools/cache._git_state": "every MCP tool",
     "mcp_tools/metrics._tags": "git_metrics, opportunity_matrix",
     "samples._git": "build-sample (a repository it creates itself)",
+    "assessment.commit_total": "scan, opportunities, opportunity_matrix (the window the matrix reports)",
 }
 # git argv that the package writes into generated automation as text and never runs.
 NOT_RUN = {"automation/procedure._unless (builds its own git argv)"}
