@@ -121,8 +121,9 @@ def grade_findings(case: AgentCase, outcome: Outcome) -> Grade:
     if forbidden:
         return Grade(False, 0.0, f"recommends automation the truth forbids: {forbidden[0]}", details)
     if value + 1e-9 < case.min_recall:
-        return Grade(False, value, f"recall {value:.2f} < {case.min_recall:.2f}: misses "
-                     f"{', '.join(details['missed'])}", details)
+        missed = details["missed"]
+        names = [str(m) for m in missed] if isinstance(missed, list) else [str(missed)]
+        return Grade(False, value, f"recall {value:.2f} < {case.min_recall:.2f}: misses {', '.join(names)}", details)
     return Grade(True, value, f"recall {value:.2f}: cites {len(cited)} of {len(expected)} required paths", details)
 
 
@@ -263,7 +264,9 @@ def grade_design(case: AgentCase, outcome: Outcome) -> Grade:
     if failures:
         return Grade(False, 0.0, failures[0], details)
     if not validation.valid:
-        return Grade(False, 0.0, f"the validator finds {validation.errors} error(s): {details['rules'][0]}", details)
+        rules = details["rules"]
+        first = rules[0] if isinstance(rules, list) and rules else "?"
+        return Grade(False, 0.0, f"the validator finds {validation.errors} error(s): {first}", details)
     if simulation.summary.inconsistent:
         return Grade(False, 0.0, f"{simulation.summary.inconsistent} failure scenario(s) end inconsistent", details)
     return Grade(True, 1.0, f"valid, {simulation.summary.scenarios} failure scenarios all consistent, "

@@ -106,7 +106,7 @@ def summarize(logs: Iterable[EvalLog], *, model: str, epochs: int, scripted: boo
                     graders.setdefault(name, []).append(value)
                     if value < 1 and score.explanation:
                         explanations[name] = score.explanation
-            if "all" in scores and float(scores["all"].value or 0) >= 1:  # type: ignore[arg-type]
+            if "all" in scores and float(scores["all"].value or 0) >= 1:
                 passed += 1
             run = (sample.metadata or {}).get("run") or {}
             usage = run.get("usage") or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ...agent.settings import DEFAULT_MODEL
 from ...errors import InputError
@@ -16,10 +16,13 @@ DEFAULT_EVAL_MODEL = f"anthropic/{DEFAULT_MODEL}"
 SCRIPTED = "scripted"
 MAX_EPOCHS = 50
 
+# inspect's display modes (inspect_ai's own Literal, restated so this module imports inspect only inside the call)
+DisplayType = Literal["full", "conversation", "rich", "plain", "log", "none"]
+
 
 def run_agent_evals(*, model: str = DEFAULT_EVAL_MODEL, epochs: int = 1, only: list[str] | None = None,
                     cases_dir: Path = CASES_DIR, log_dir: Path, max_samples: int | None = None,
-                    batch: bool = False, display: str = "none") -> AgentEvalResults:
+                    batch: bool = False, display: DisplayType = "none") -> AgentEvalResults:
     """Every case (or those in `only`) through inspect-ai's `eval`. `model` is an inspect model id
     ("anthropic/claude-...", "openai/...", any provider inspect knows) or "scripted": the offline proof, inspect's
     mockllm playing each case's good and bad transcripts. `batch` sends the model's requests through the provider's

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ...agent.store import read_events
 from .cases import AgentCase
@@ -93,9 +94,10 @@ def tool_calls(transcript: Path) -> list[ToolCall]:
             continue
         for call in event.get("tool_calls") or []:
             if isinstance(call, dict):
-                arguments = call.get("input") if isinstance(call.get("input"), dict) else {}
+                given, output = call.get("input"), call.get("result")
+                arguments: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
                 calls.append(ToolCall(name=str(call.get("name")), arguments=arguments,
-                                      result=call.get("result") if isinstance(call.get("result"), str) else "",
+                                      result=output if isinstance(output, str) else "",
                                       is_error=bool(call.get("is_error"))))
     return calls
 

@@ -15,7 +15,7 @@ from typing import Any
 from inspect_ai import Epochs, Task
 from inspect_ai.dataset import Sample
 from inspect_ai.model import ModelOutput, get_model
-from inspect_ai.scorer import Score, Scorer, Target, mean, pass_at, pass_k, scorer
+from inspect_ai.scorer import Score, Scorer, ScoreReducer, Target, mean, mean_score, pass_at, pass_k, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from ...agent.budget import Limits
@@ -126,7 +126,7 @@ def agent_tasks(cases: list[AgentCase], *, scripted: bool = False, epochs: int =
                    metadata={"case": case.id, "variant": variant, "repo": case.repo, "agent": agent})
             for case in chosen.values() for variant in (variants(case) if scripted else [GOOD])
         ]
-        reducers = ["mean", pass_at(epochs), pass_k(epochs)]
+        reducers: list[ScoreReducer] = [mean_score(), pass_at(epochs), pass_k(epochs)]
         tasks.append(Task(
             name=name, dataset=dataset, solver=run_case(chosen, cache, scripted),
             scorer=[grader_scorer(g, chosen) for g in graders] + [all_scorer(graders, chosen)],
