@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "usercache": set(),
     "yamltext": set(),
     "yamlsrc": set(),
-    "gitsafe": set(),
+    "gitlocation": set(),  # where a repository's git directory may lie
+    "gitsafe": {"gitlocation"},
     "cron": set(),
     "jobgraph": set(),
     "shellwords": set(),  # shell-like splitting of command text, for detectors and opportunities

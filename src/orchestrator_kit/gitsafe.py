@@ -23,6 +23,10 @@ so no list of `-c` overrides can reach all of them. Safety therefore rests on th
    null device; only the user's `safe.directory` trust entries are carried over as `-c`), no inherited `GIT_*`
    variable, no prompt, no optional locks (a read never rewrites the index), no lazy fetch of a partial clone.
 
+4. **History from the folder's own git directory only** (`gitlocation`): a `.git` file or symlink, a `commondir`
+   or an `objects/info/alternates` entry can make git read another repository's history; such a repository is
+   read as a folder without git, and the reason is reported.
+
 `builder_command` is the one exception, for a repository this package creates itself (`build-sample`): a fresh
 `git init` in an empty folder, with hooks off and no user or system config, so nothing in it names a program.
 """
@@ -33,6 +37,8 @@ import os
 import subprocess
 import threading
 from pathlib import Path
+
+from .gitlocation import refusal_reason
 
 # Layer 2: `-c` settings that override the repository's own configuration for every command.
 SAFE_CONFIG: tuple[tuple[str, str], ...] = (
@@ -134,9 +140,55 @@ def _config_args(extra: tuple[tuple[str, str], ...] = ()) -> list[str]:
 
 
 def git_command(root: Path | str, *args: str) -> list[str]:
-    """The argv of an allowed read-only git command run in `root` (raises UnsafeGitCommand otherwise)."""
+    """The argv of an allowed read-only git command run in `root` (raises UnsafeGitCommand otherwise).
+
+    When the repository's git directory lies where the folder's own content should not reach (see
+    `gitlocation.refusal`), the command is pointed at the null device as its git directory: git then fails exactly
+    as in a folder without git, so every caller takes its no-git path; they say why with `refusal(root)`."""
     check_command(args)
-    return ["git", "--no-pager", *_config_args(), "-C", str(root), *args]
+    pinned = ["--git-dir=" + os.devnull] if refusal(root) else []
+    return ["git", "--no-pager", *_config_args(), "-C", str(root), *pinned, *args]
+
+
+_LOCATIONS: dict[tuple[str, tuple[int, int, int] | None], str | None] = {}
+_LOCATIONS_LOCK = threading.Lock()
+_LOCATIONS_MAX = 256
+
+
+def _dot_git_stamp(folder: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.lstat(os.path.join(folder, ".git"))
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def refusal(root: Path | str) -> str | None:
+    """Why git must not read `root`'s history (see `gitlocation`), or None. Asks git where the repository's git
+    directories are (`rev-parse`, which reads the `.git` file and config and runs nothing); the answer is kept
+    until the folder's `.git` entry changes. A folder git does not see as a repository is not refused: git fails
+    there by itself."""
+    folder = os.path.realpath(root)
+    key = (folder, _dot_git_stamp(folder))
+    with _LOCATIONS_LOCK:
+        if key in _LOCATIONS:
+            return _LOCATIONS[key]
+    try:
+        proc = subprocess.run(
+            ["git", "--no-pager", *_config_args(), "-C", folder, "rev-parse", "--absolute-git-dir",
+             "--git-common-dir"], capture_output=True, env=git_env(), timeout=30, check=False,
+            stdin=subprocess.DEVNULL)
+        lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+        found = proc.returncode == 0 and len(lines) >= 2 and bool(lines[0]) and bool(lines[1])
+    except (OSError, subprocess.SubprocessError):
+        found = False
+    # The common directory comes relative to the folder git ran in when it is not absolute.
+    reason = refusal_reason(folder, lines[0], os.path.join(folder, lines[1])) if found else None
+    with _LOCATIONS_LOCK:
+        if len(_LOCATIONS) >= _LOCATIONS_MAX:
+            _LOCATIONS.clear()
+        _LOCATIONS[key] = reason
+    return reason
 
 
 def git_env() -> dict[str, str]:

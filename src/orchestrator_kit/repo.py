@@ -34,6 +34,7 @@ from .beneath import open_beneath, open_dir_nofollow
 from .errors import ConfinementError, InputError, ReadError
 from .gitsafe import git_command as git_command
 from .gitsafe import git_env as git_env
+from .gitsafe import refusal
 from .gitsafe import run_git as run_git
 from .limits import DEFAULT_MAX_FILE_BYTES as DEFAULT_MAX_FILE_BYTES
 from .limits import DEFAULT_MAX_FILES as DEFAULT_MAX_FILES
@@ -215,6 +216,9 @@ class Workspace:
             listing = self._list_with_git() if self.git_info() is not None else None
             if listing is None:
                 listing = self._walk()
+                refused = refusal(self.root)
+                if refused:
+                    listing.problems.append((".", f"git not used: {refused}; listed files with a directory walk"))
             if len(listing.files) > self.max_files:
                 listing.problems.append(
                     (".", f"{len(listing.files)} files listed; only the first {self.max_files} are scanned")

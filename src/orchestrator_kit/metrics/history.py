@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..errors import InputError, OrchestratorError, ReadError
 from ..excludes import check_excludes, exclude_pathspecs
-from ..gitsafe import git_command, git_env, run_git
+from ..gitsafe import git_command, git_env, refusal, run_git
 from ..models import Diagnostic, Pipeline
 from ..repo import Workspace
 from .dora import TagRef, dora_proxies, iso
@@ -164,8 +164,10 @@ def history_metrics(
     result = _empty(str(workspace.root), options)
     info = workspace.git_info()
     if info is None:
-        result.diagnostics.append(Diagnostic(path=".", severity="info", detector=DETECTOR,
-                                             reason="not a git work tree: history metrics need git"))
+        refused = refusal(workspace.root)
+        result.diagnostics.append(Diagnostic(
+            path=".", severity="warning" if refused else "info", detector=DETECTOR,
+            reason=f"git history not read: {refused}" if refused else "not a git work tree: history metrics need git"))
         return result
     if info.empty or not info.head:
         result.diagnostics.append(Diagnostic(path=".", severity="info", detector=DETECTOR,
