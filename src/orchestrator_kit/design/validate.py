@@ -1034,7 +1034,8 @@ def _failure_points(ctx: Context, step: Node, scope: Scope, excluded: set[str]) 
 @rule(
     "compensation-reachable",
     "error",
-    "A declared compensation runs on some failure path: a step that can fail after the effect reaches it by a catch.",
+    "A declared compensation runs on every failure path after its effect: each step that can fail after the effect "
+    "has a catch, and no catch path ends the workflow in failure without passing the compensation.",
 )
 def _compensation_reachable(ctx: Context) -> Iterator[Finding]:
     pairs = compensation_nodes(ctx)
@@ -1050,24 +1051,43 @@ def _compensation_reachable(ctx: Context) -> Iterator[Finding]:
             points = _failure_points(ctx, step, scope, excluded)
             if not points:
                 continue  # nothing can fail after the effect: the compensation is for a later extension
-            reached = False
-            for point in points:
-                starts = [ctx.graph.target(point, e.target) for e in ctx.graph.edges(point) if not e.forward]
-                if None in starts:  # a catch to no state: target-exists reports it; do not guess where it goes
-                    reached = True
-                    break
-                if any(n.name == comp.name for n in ctx.graph.walk([s for s in starts if s is not None])):
-                    reached = True
-                    break
-            if not reached:
-                yield ctx.finding(
-                    "compensation-reachable",
-                    f"'{comp.name}' undoes '{step.name}', but no failure after '{step.name}' leads to it (checked: "
-                    f"{', '.join(repr(p.name) for p in points[:5])}{', ...' if len(points) > 5 else ''}): the "
-                    "effect stays applied when a later step fails",
-                    f"{step.pointer}/side_effect/compensation",
-                    step.name,
-                )
+            skips = _paths_skipping(ctx, comp, points)
+            if not skips:  # None: a catch to no state, which target-exists reports
+                continue
+            checked = f"{', '.join(repr(p.name) for p in points[:5])}{', ...' if len(points) > 5 else ''}"
+            if len(skips) == len(points):
+                message = (f"'{comp.name}' undoes '{step.name}', but no failure after '{step.name}' leads to it "
+                           f"(checked: {checked}): the effect stays applied when a later step fails")
+            else:
+                message = (f"'{comp.name}' undoes '{step.name}', but a failure after it can end the workflow "
+                           f"without running it ({'; '.join(skips[:3])}{'; ...' if len(skips) > 3 else ''}): "
+                           "the effect stays applied on that path")
+            yield ctx.finding("compensation-reachable", message, f"{step.pointer}/side_effect/compensation",
+                              step.name)
+
+
+def _paths_skipping(ctx: Context, comp: Node, points: list[Node]) -> list[str] | None:
+    """How failures at `points` can end the workflow without running `comp`, one phrase per point that can: a
+    task or parallel state without any catch (its failure ends the scope), or a catch from which a `fail` state is
+    reachable without entering `comp` (a walk over every edge, so a fallback that rejoins the forward path counts
+    the later steps' catches too). None when a catch targets no state (`target-exists` reports it; no guess)."""
+    fails = ctx.graph.terminals(comp.scope, "fail")
+    skips: list[str] = []
+    for point in points:
+        starts = [ctx.graph.target(point, e.target) for e in ctx.graph.edges(point) if not e.forward]
+        if None in starts:
+            return None
+        if not starts:
+            if isinstance(point.state, TaskState | ParallelState):
+                skips.append(f"'{point.name}' has no catch")
+            continue
+        # The walk enters `comp` but does not pass it (a catch straight to `comp` is covered), so every fail state
+        # it lists is reachable without running the compensation.
+        others = [s for s in starts if s is not None and s.name != comp.name]
+        ends = [n.name for n in ctx.graph.walk(others, stop={comp.name}) if n.name in fails]
+        if ends:
+            skips.append(f"'{point.name}' can fail to '{ends[0]}' without it")
+    return skips
 
 
 @rule("settles-valid", "error", "A status check settles a task of its own or an enclosing scope, other than itself.")
