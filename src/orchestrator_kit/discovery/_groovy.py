@@ -370,10 +370,11 @@ def parse_groovy(tokens: list[Tok], problems: list[tuple[int, str]]) -> Block:
     root = Block(open=None)
     stack = [_Frame(root)]
     stray: list[int] = []  # lines of '}' that close nothing
+    following = _next_non_newline(tokens)
     for index, tok in enumerate(tokens):
         frame = stack[-1]
         if tok.kind == "nl" or (tok.kind == "op" and tok.text == ";"):
-            if frame.brackets == 0 and (tok.text == ";" or not _continues(frame.items, tokens, index)):
+            if frame.brackets == 0 and (tok.text == ";" or not _continues(frame.items, following[index])):
                 frame.end_statement()
             continue
         if tok.kind == "op" and tok.text == "{":
@@ -412,14 +413,25 @@ def parse_groovy(tokens: list[Tok], problems: list[tuple[int, str]]) -> Block:
     return root
 
 
-def _continues(items: list[Tok | Block], tokens: list[Tok], index: int) -> bool:
-    """Whether the statement in `items` goes on past the newline at tokens[index]."""
+def _next_non_newline(tokens: list[Tok]) -> list[Tok | None]:
+    """For each index, the first token after it that is not a newline (None at the end): one backward pass, so
+    the parse stays linear however many blank lines or statements a file has (a slice per newline was quadratic)."""
+    following: list[Tok | None] = [None] * len(tokens)
+    nearest: Tok | None = None
+    for index in range(len(tokens) - 1, -1, -1):
+        following[index] = nearest
+        if tokens[index].kind != "nl":
+            nearest = tokens[index]
+    return following
+
+
+def _continues(items: list[Tok | Block], following: Tok | None) -> bool:
+    """Whether the statement in `items` goes on past a newline whose next non-newline token is `following`."""
     if not items:
         return True
     last = items[-1]
     if isinstance(last, Tok) and last.kind == "op" and last.text in CONTINUE_AFTER:
         return True
-    following = next((t for t in tokens[index + 1:] if t.kind != "nl"), None)
     if following is None:
         return False
     if following.kind == "op" and following.text in CONTINUE_BEFORE:
