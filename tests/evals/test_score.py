@@ -193,3 +193,52 @@ def test_a_wrong_detail_fails_the_details_threshold():
     failures = check_repo(score(inventory(schedules=[wrong])), Thresholds())
     assert [(f.check, f.what) for f in failures] == [("details", "details 0.00 < 0.90")]
     assert check_repo(score(inventory()), Thresholds()) == []
+
+
+def _coupled_history(tmp_path):  # type: ignore[no-untyped-def]
+    """A real repository: core.py changed in 6 commits, 5 of them with test_core.py; big.txt (40 lines) once."""
+    from orchestrator_kit.metrics import history_metrics
+
+    from ..conftest import git, write_files
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    write_files(root, {"core.py": "x = 1\n", "test_core.py": "t = 1\n", "big.txt": "line\n" * 40})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "start")
+    for i in range(5):
+        with (root / "core.py").open("a") as f:
+            f.write(f"x{i} = {i}\n")
+        if i < 4:
+            with (root / "test_core.py").open("a") as f:
+                f.write(f"t{i} = {i}\n")
+        git(root, "commit", "-q", "-am", f"change {i}")
+    return history_metrics(root)
+
+
+def test_hotspot_and_coupling_facts_pass_on_the_truth_and_fail_on_a_wrong_one(tmp_path):
+    from orchestrator_kit.evals.score import history_facts
+    from orchestrator_kit.evals.truth import HistoryTruth
+
+    found = _coupled_history(tmp_path)
+    base = {"commits": 6, "authors": ["Test Author"]}
+    right = HistoryTruth(**base, hotspots=["core.py"], coupled=[("test_core.py", "core.py")])
+    facts = {f.name: f for f in history_facts(right, found)}
+    assert facts["hotspot"].ok and facts["coupled"].ok, facts
+    assert facts["coupled"].expected == "core.py <-> test_core.py"
+
+    wrong = HistoryTruth(**base, hotspots=["missing.py"], coupled=[])
+    facts = {f.name: f for f in history_facts(wrong, found)}
+    assert not facts["hotspot"].ok and "core.py" in facts["hotspot"].found
+    assert not facts["coupled"].ok and facts["coupled"].expected == "none"
+
+    unchecked = HistoryTruth(**base)
+    assert {f.name for f in history_facts(unchecked, found)} == {"commits", "merges", "authors", "tags", "reverts"}
+
+
+def test_a_coupled_pair_in_a_truth_file_must_be_two_paths():
+    from orchestrator_kit.errors import InputError
+
+    with pytest.raises(InputError, match=r"history\.coupled"):
+        parse_truth({"repo": "x", "history": {"commits": 1, "coupled": [["a.py"]]}})

@@ -114,6 +114,9 @@ class DiagnosticTruth(Expected):
     about: str = Field(default="", description="Text the reported reason must contain (case-insensitive).")
 
 
+HOTSPOT_RANK = 3
+
+
 class HistoryTruth(TruthModel):
     """Facts of the built git history, compared exactly."""
 
@@ -122,6 +125,15 @@ class HistoryTruth(TruthModel):
     authors: list[str] = Field(default_factory=list, description="Author names.")
     tags: list[str] = Field(default_factory=list)
     reverts: int = Field(default=0, ge=0)
+    hotspots: list[str] = Field(
+        default_factory=list,
+        description="Files the history spec makes its hotspot: each must be among the first "
+                    "HOTSPOT_RANK of the reported hotspots (score = revisions x lines, so a small file changed "
+                    "most may rank just below a bigger one).")
+    coupled: list[tuple[str, str]] | None = Field(
+        default=None,
+        description="The coupled file pairs the spec builds (changed together in at least the coupling "
+                    "thresholds' shared revisions), compared exactly as unordered pairs; absent: not checked.")
 
 
 class OpportunityTruth(TruthModel):
