@@ -314,6 +314,25 @@ class SkippedFixtures(Model):
                 f"({self.files:,} files; --include-fixtures shows them)")
 
 
+InventoryList = Literal["pipelines", "tasks", "schedules", "infrastructure", "procedures"]
+INVENTORY_NOUNS: Final[dict[str, str]] = {
+    "pipelines": "pipelines", "tasks": "tasks", "schedules": "schedules", "infrastructure": "infrastructure items",
+    "procedures": "manual procedures",
+}
+
+
+class CoverageNote(Model):
+    """What the scan did not look at, for the inventory `lists` it concerns (see `discovery._coverage`): files of a
+    kind no detector reads (`unread`), reads only in part (`partial`), candidates that gave nothing (`no-findings`),
+    and files that could not be read or parsed (`unreadable`). Found by file names, nothing else."""
+
+    kind: Literal["unread", "partial", "no-findings", "unreadable"]
+    lists: list[InventoryList]
+    files: int = Field(description="Files of this note.")
+    paths: list[str] = Field(description="Up to three of them.")
+    note: str = Field(description="One line for a person or a model.")
+
+
 class Inventory(Model):
     """Everything discovery found in one repository. Lists are sorted by path then line for stable output."""
 
@@ -330,3 +349,10 @@ class Inventory(Model):
     procedures: list[ManualProcedure] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
     skipped_fixtures: SkippedFixtures = Field(default_factory=SkippedFixtures)
+    coverage: list[CoverageNote] = Field(
+        default_factory=list, description="What the scan did not look at: an empty list is not proof of absence."
+    )
+
+    def coverage_of(self, name: InventoryList) -> list[str]:
+        """The coverage notes that concern one list, as lines."""
+        return [c.note for c in self.coverage if name in c.lists]

@@ -20,6 +20,7 @@ from ..excludes import excluded
 from ..models import Diagnostic, Inventory
 from ..repo import Workspace
 from . import _watchdog as watchdog
+from ._coverage import coverage_notes
 from ._fixtures import FixtureFilter, split_fixtures
 from .base import DETECTORS, FINALIZERS, VENDORED, DetectContext, Detector, Wants, detector, finalizer
 
@@ -71,11 +72,16 @@ def discover(
         _read_all(ctx, index_of, files, progress, step)
     names = {d.name for d in detectors}
     ctx.active = frozenset(names) if only is not None else None
-    skipped = split_fixtures(ctx.findings, FixtureFilter(files), include=include_fixtures)
+    fixture = FixtureFilter(files)
+    skipped = split_fixtures(ctx.findings, fixture, include=include_fixtures)
     for fin in sorted(FINALIZERS, key=lambda f: (f.order, f.name)):
         _run_detector(ctx, fin.name, lambda fin=fin: fin.run(ctx), ".")
 
     found = ctx.findings
+    paths_of = {name: {item.evidence.path for item in getattr(found, name)}
+                for name in ("pipelines", "tasks", "schedules", "infrastructure", "procedures")}
+    coverage = coverage_notes(files, found_paths=lambda name: paths_of[name], diagnostics=found.diagnostics,
+                              skip=(lambda path: False) if include_fixtures else fixture)
     by_place = lambda item: (item.evidence.path, item.evidence.line_start)  # noqa: E731
     return Inventory(
         root=str(workspace.root),
@@ -90,6 +96,7 @@ def discover(
         procedures=sorted(found.procedures, key=by_place),
         diagnostics=sorted(found.diagnostics, key=lambda d: (d.path, d.line or 0, d.reason)),
         skipped_fixtures=skipped,
+        coverage=coverage if only is None else [],
     )
 
 

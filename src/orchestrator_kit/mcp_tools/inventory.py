@@ -10,18 +10,21 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
 from ..models import (
+    INVENTORY_NOUNS,
     CISystem,
     Diagnostic,
     Evidence,
     GitInfo,
     InfraItem,
     InfraKind,
+    Inventory,
+    InventoryList,
     Job,
     ManualProcedure,
     Pipeline,
@@ -52,6 +55,10 @@ class Page(Out):
     offset: int = Field(description="Index of the first item of this page.")
     returned: int = Field(description="Items on this page.")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+    coverage: list[str] = Field(
+        description="What the scan did not look at for this list (files of kinds it does not read, or could not "
+        "read): an empty list is not proof of absence. On the first page only."
+    )
 
 
 # ---------------------------------------------------------------- scan summary
@@ -97,6 +104,10 @@ class ScanSummary(Out):
         "scan_repository was called with include_fixtures=true."
     )
     diagnostics: list[Diagnostic] = Field(description="Problems met while reading (this page), most severe first.")
+    coverage: list[str] = Field(
+        description="What the scan did not look at: build, CI and ops files of kinds no detector reads (or reads "
+        "in part), candidates that gave nothing, files it could not read. On the first page only."
+    )
     diagnostics_offset: int
     next_cursor: str | None = Field(description="Pass as `cursor` for more diagnostics; null when all are shown.")
     next_steps: str
@@ -154,6 +165,7 @@ def scan_repository(
             infrastructure_by_kind=dict(Counter(i.kind for i in inv.infrastructure)),
             skipped_fixtures=inv.skipped_fixtures,
             diagnostics=page,
+            coverage=list(dict.fromkeys(c.note for c in inv.coverage)) if start == 0 else [],
             diagnostics_offset=start,
             next_cursor=next_cursor,
             next_steps=(
@@ -197,6 +209,8 @@ def _list(
     items = [summarize(item) for item in select(scan)]
     offset = decode_cursor(cursor, kind, scan.version)
 
+    coverage = coverage_lines(scan.inventory, kind, len(items)) if offset == 0 else []
+
     def build(page: list[Item], start: int, next_cursor: str | None) -> P:
         return make(
             repository=scan.inventory.root,
@@ -205,6 +219,7 @@ def _list(
             offset=start,
             returned=len(page),
             next_cursor=next_cursor,
+            coverage=coverage,
             items=page,
         )
 
@@ -216,6 +231,15 @@ def _list(
         next_cursor=lambda at: encode_cursor(kind, at, scan.version),
         what=kind.rstrip("s"),
     )
+
+
+def coverage_lines(inventory: Inventory, name: str, total: int) -> list[str]:
+    """The coverage notes of list `name`; for an empty list with notes, a first line saying that empty is not none."""
+    notes = inventory.coverage_of(cast(InventoryList, name))
+    if total == 0 and notes:
+        return [f"No {INVENTORY_NOUNS[name]} found in the files the scan reads; that is NOT proof there are none: "
+                "the repository has files of kinds it does not read (below).", *notes]
+    return notes
 
 
 class PipelineSummary(Out):

@@ -72,6 +72,9 @@ def render_markdown(inventory: Inventory, extras: tuple[Metrics | None, Opportun
         *([f"- {note}"] if (note := inventory.skipped_fixtures.note()) else []),
         "",
     ]
+    if inventory.coverage:
+        out += ["## Not read", "", "What the scan did not look at; an empty section is not proof of absence.", ""]
+        out += [f"- {note.note}" for note in inventory.coverage] + [""]
     if inventory.pipelines:
         out += ["## Pipelines", ""]
         for pipeline in inventory.pipelines:

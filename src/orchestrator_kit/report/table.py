@@ -55,6 +55,10 @@ def render_tables(
     skipped = inventory.skipped_fixtures.note()
     if skipped:
         console.print(Text(skipped, style="dim"))
+    if inventory.coverage:
+        console.print(Text("Not read (an empty table is not proof of absence):", style="yellow"))
+        for note in inventory.coverage:
+            console.print(Text(f"  - {note.note}", style="dim"))
     def fit(title: str, columns: list[Col], rows: list[list[str | Text]]) -> None:
         print_fitted(console, title, columns, rows, wide=wide)
 
@@ -114,7 +118,8 @@ def render_tables(
         console.print(diags)
     if not (inventory.pipelines or inventory.tasks or inventory.schedules or inventory.procedures
             or inventory.infrastructure):
-        console.print("Nothing found: no CI pipeline, task runner, schedule, runbook or infrastructure file.")
+        console.print("Nothing found in the files the scan reads; see 'Not read' above." if inventory.coverage else
+                      "Nothing found: no CI pipeline, task runner, schedule, runbook or infrastructure file.")
     if extras is not None:  # the metrics summary and opportunity matrix of `scan --metrics --opportunities`
         from .metrics import extras_tables
 
