@@ -157,9 +157,11 @@ def paginate(
     """The largest page of `items` from `offset` whose rendered result fits `max_tokens`.
 
     `build(page, offset, cursor)` makes the result model; `next_cursor(offset)` the cursor of the next page.
-    Items are added greedily by their own token estimate, then the whole result is measured and items are dropped
-    from the end until it fits, so the guarantee holds for the text actually sent. Raises InputError when not even
-    one item fits (naming the budget that would), or when the envelope alone is over the budget.
+    Items are added greedily by their own token count (`item_costs`: each item's JSON counted with the encoder),
+    then the whole result is measured: items are dropped from the end until it fits, or, while the measured text
+    leaves room, the next items are added (`_settle`), so the page ends close to the budget and the guarantee holds
+    for the text actually sent. Raises InputError when not even one item fits (naming the budget that would), or
+    when the envelope alone is over the budget.
     """
     if offset > len(items):
         offset = len(items)
@@ -168,24 +170,65 @@ def paginate(
     if not fits(envelope, max_tokens):
         raise too_small(max_tokens, _need(envelope), "this result")
     room = max_tokens - _cost(envelope)
-    page: list[T] = []
-    for item in items[offset:]:
-        cost = _cost(_item_json(item)) + 1  # +1: the separating comma
-        if cost > room:
+    rest = items[offset:]
+    costs = item_costs(rest, room)
+    taken = 0
+    for cost in costs:
+        if cost + 1 > room:  # +1: the separating comma
             break
-        page.append(item)
-        room -= cost
-    while True:
-        end = offset + len(page)
-        result = build(page, offset, next_cursor(end) if end < len(items) else None)
-        text = render(result)
-        if fits(text, max_tokens):
-            break
-        page.pop()
-    if not page and offset < len(items):
+        taken += 1
+        room -= cost + 1
+
+    def make(count: int) -> M:
+        end = offset + count
+        return build(list(rest[:count]), offset, next_cursor(end) if end < len(items) else None)
+
+    taken, result = _settle(make, taken, len(rest), costs, max_tokens)
+    if not taken and offset < len(items):
         one = build([items[offset]], offset, next_cursor(offset + 1))
         raise too_small(max_tokens, _need(render(one)), f"the next {what} alone")
     return result
+
+
+def _settle(make: Callable[[int], M], taken: int, available: int, costs: Sequence[int], max_tokens: int
+            ) -> tuple[int, M]:
+    """(count, result): from `taken` items, the count whose measured result fits `max_tokens` and leaves no room for
+    the next item. Counted items merge into fewer tokens than their sum (and the last page has no cursor), so a
+    page built from the estimates alone can stop well short of its budget: grow by the measured room left, then
+    shrink by the measured excess, each a few full counts rather than one per item."""
+    result = make(taken)
+    used = count_tokens(render(result))
+    for _ in range(6):  # each round adds at least one item or stops; six rounds come within an item of the budget
+        room = max_tokens - used
+        grow = 0
+        while taken + grow < available and grow < len(costs) - taken and costs[taken + grow] + 1 <= room:
+            room -= costs[taken + grow] + 1
+            grow += 1
+        if not grow:
+            break
+        trial = make(taken + grow)
+        trial_used = count_tokens(render(trial))
+        if trial_used > max_tokens:
+            break
+        taken, result, used = taken + grow, trial, trial_used
+    while used > max_tokens and taken > 0:
+        excess = used - max_tokens
+        while taken > 0 and excess > 0:
+            taken -= 1
+            excess -= costs[taken] + 1 if taken < len(costs) else 1
+        result = make(taken)
+        used = count_tokens(render(result))
+    return taken, result
+
+
+def item_costs(items: Sequence[object], room: int) -> list[int]:
+    """Token counts of the JSON of the first items (as many as could fit `room`: every token is at least one byte,
+    and every item at least one token), counted in one batch; UTF-8 byte lengths (an upper bound) without tiktoken."""
+    texts = [_item_json(item) for item in items[: max(0, room)]]
+    encoder = _get_encoder() if sum(len(t) for t in texts) > room else None  # all fit by bytes: no encoder needed
+    if encoder is None:
+        return [len(t.encode("utf-8")) for t in texts]
+    return [len(tokens) for tokens in encoder.encode_ordinary_batch(texts, num_threads=1)]
 
 
 def _item_json(item: object) -> str:
@@ -289,8 +332,8 @@ def pack(
     room = max_tokens - _cost(envelope)
     order: list[str] = []
     for name, items in sections:
-        for item in items[starts[name]:]:
-            cost = _cost(_item_json(item)) + 1  # +1: the separating comma
+        for cost in item_costs(items[starts[name]:], room):
+            cost += 1  # the separating comma
             if cost > room:
                 break
             taken[name] += 1
