@@ -14,11 +14,12 @@ process-orchestrator job, the calls the prompt asks for in its order:
     bitbucket-pipelines.yml has no validator, which the tool says, so a model that read it leaves them out)
  6. read_file: the first 60 lines of the top opportunity's evidence file
 
-Each call uses the default page size (no `max_tokens`), and nothing follows a `next_cursor` (a result that has one is
-counted as incomplete: a model would page on, or not). Reported per repository and in total: calls, tokens of tool
-output (the JSON text of each result counted with cl100k_base: an ESTIMATE of Claude's count, whose tokenizer
-differs), errors (with their messages) and incomplete results. Targets (issue 20): <= 30 calls, <= 30k tokens and
-0 errors per job. Nothing is asserted: the numbers are printed.
+Each call uses the default page size (no `max_tokens`) and the default detail level; a result with a `next_cursor`
+is counted as incomplete, and paged to its end apart (`+pages`, `+tokens`: what finishing it would cost, not in the
+job's calls and tokens, since a model may stop at the first page). Reported per repository and in total: calls,
+tokens of tool output (the JSON text of each result counted with cl100k_base: an ESTIMATE of Claude's count, whose
+tokenizer differs), errors (with their messages) and incomplete results. Targets (issue 20): <= 30 calls, <= 30k
+tokens and 0 errors per job. Nothing is asserted: the numbers are printed.
 
 Not covered yet: a workflow-orchestrator sequence (design validate, simulate, render, export).
 """
@@ -48,6 +49,8 @@ class Job:
     errors: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
     per_tool: dict[str, int] = field(default_factory=dict)
+    rest_calls: int = 0  # continuation pages that would finish every incomplete result
+    rest_tokens: int = 0
 
 
 async def call(client: Any, job: Job, tool: str, **arguments: Any) -> dict[str, Any] | None:
@@ -65,7 +68,21 @@ async def call(client: Any, job: Job, tool: str, **arguments: Any) -> dict[str, 
     data = result.structured_content or {}
     if data.get("next_cursor"):
         job.incomplete.append(tool)
+        await rest(client, job, tool, arguments, data["next_cursor"])
     return data
+
+
+async def rest(client: Any, job: Job, tool: str, arguments: dict[str, Any], cursor: str) -> None:
+    """Page an incomplete result to its end, counted apart (`rest_*`): what finishing it would cost a model."""
+    from orchestrator_kit.mcp_tools.budget import count_tokens
+
+    for _ in range(50):
+        result = await client.call_tool(tool, arguments | {"cursor": cursor})
+        job.rest_calls += 1
+        job.rest_tokens += count_tokens("".join(getattr(c, "text", "") for c in result.content))
+        cursor = None if result.is_error else (result.structured_content or {}).get("next_cursor")
+        if not cursor:
+            return
 
 
 async def process_job(repo: Path, name: str) -> Job:
@@ -121,9 +138,10 @@ def main() -> None:
             dest = Path(tmp) / spec.name
             build_sample_repo(spec, dest)
             jobs.append(asyncio.run(process_job(dest, spec.name)))
-    print(f"{'repository':<20} {'calls':>5} {'tokens~':>8} {'errors':>6}  incomplete")
+    print(f"{'repository':<20} {'calls':>5} {'tokens~':>8} {'errors':>6} {'+pages':>6} {'+tokens':>7}  incomplete")
     for job in jobs:
-        print(f"{job.repo:<20} {job.calls:>5} {job.tokens:>8} {len(job.errors):>6}  {', '.join(job.incomplete)}")
+        print(f"{job.repo:<20} {job.calls:>5} {job.tokens:>8} {len(job.errors):>6} {job.rest_calls:>6} "
+              f"{job.rest_tokens:>7}  {', '.join(job.incomplete)}")
     over = [j.repo for j in jobs if j.calls > TARGET_CALLS or j.tokens > TARGET_TOKENS or j.errors]
     print(f"\ntokens~ = cl100k_base estimate of the tool output text (Claude's tokenizer differs). Targets: <= "
           f"{TARGET_CALLS} calls, <= {TARGET_TOKENS} tokens, 0 errors. Off target: {', '.join(over) or 'none'}")

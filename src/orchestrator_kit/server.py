@@ -119,6 +119,12 @@ Cursor = Annotated[
           max_length=4096),
 ]
 
+DetailArg = Annotated[
+    Literal["concise", "detailed"],
+    Field(description="concise (default): what a model needs to decide and cite, with evidence as 'path:start-end' "
+          "and long lists cut to their first rows (the result says what it left out); detailed: everything."),
+]
+
 registry = ToolRegistry()
 
 
@@ -165,6 +171,7 @@ def list_pipelines(
     ctx: Context,
     repository: Repository = ".",
     system: Annotated[CISystem | None, Field(description="Only pipelines of this CI system.")] = None,
+    detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> PipelineList:
@@ -172,7 +179,8 @@ def list_pipelines(
     id, system, name, file, triggers (with cron for schedules), job ids and manual jobs, with file:line evidence.
     Pass an id to get_pipeline for the jobs, steps, needs, caches and timeouts in full."""
     return inventory.list_pipelines(
-        state_of(ctx), repository, system=system, max_tokens=max_tokens, cursor=cursor, work=work_for(ctx)
+        state_of(ctx), repository, system=system, max_tokens=max_tokens,
+        detail=detail, cursor=cursor, work=work_for(ctx)
     )
 
 
@@ -197,6 +205,7 @@ def list_tasks(
     ctx: Context,
     repository: Repository = ".",
     runner: Annotated[TaskRunner | None, Field(description="Only tasks of this runner.")] = None,
+    detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> TaskList:
@@ -204,7 +213,8 @@ def list_tasks(
     tasks, pre-commit hooks and scripts, each with how to run it (`invocation`), its dependencies, its commands
     (secrets redacted) and file:line evidence."""
     return inventory.list_tasks(
-        state_of(ctx), repository, runner=runner, max_tokens=max_tokens, cursor=cursor, work=work_for(ctx)
+        state_of(ctx), repository, runner=runner, max_tokens=max_tokens,
+        detail=detail, cursor=cursor, work=work_for(ctx)
     )
 
 
@@ -213,13 +223,15 @@ def list_schedules(
     ctx: Context,
     repository: Repository = ".",
     source: Annotated[ScheduleSource | None, Field(description="Only schedules from this source.")] = None,
+    detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> ScheduleList:
     """List every recurring job, whatever defines it (crontab files, systemd timers, CI schedule triggers,
     Kubernetes CronJobs): the expression as written, when it runs in words, its timezone, what it runs, evidence."""
     return inventory.list_schedules(
-        state_of(ctx), repository, source=source, max_tokens=max_tokens, cursor=cursor, work=work_for(ctx)
+        state_of(ctx), repository, source=source, max_tokens=max_tokens,
+        detail=detail, cursor=cursor, work=work_for(ctx)
     )
 
 
@@ -228,13 +240,14 @@ def list_infrastructure(
     ctx: Context,
     repository: Repository = ".",
     kind: Annotated[InfraKind | None, Field(description="Only items of this kind.")] = None,
+    detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> InfrastructureList:
     """List containers and infrastructure definitions: Dockerfiles (stages, base images), compose services,
     Kubernetes manifests, Helm charts, Kustomizations, Terraform backends/modules/providers, Ansible playbooks."""
     return inventory.list_infrastructure(
-        state_of(ctx), repository, kind=kind, max_tokens=max_tokens, cursor=cursor, work=work_for(ctx)
+        state_of(ctx), repository, kind=kind, max_tokens=max_tokens, detail=detail, cursor=cursor, work=work_for(ctx)
     )
 
 
@@ -242,6 +255,7 @@ def list_infrastructure(
 def list_manual_procedures(
     ctx: Context,
     repository: Repository = ".",
+    detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> ProcedureList:
@@ -249,7 +263,7 @@ def list_manual_procedures(
     checklists or shell blocks that mention ssh, kubectl, releases, ...): title, steps, commands, how many commands an
     existing task or CI job already runs (automation_coverage), evidence. get_manual_procedure gives the steps."""
     return inventory.list_manual_procedures(
-        state_of(ctx), repository, max_tokens=max_tokens, cursor=cursor, work=work_for(ctx)
+        state_of(ctx), repository, max_tokens=max_tokens, detail=detail, cursor=cursor, work=work_for(ctx)
     )
 
 
@@ -349,6 +363,7 @@ def git_metrics(
     top: Annotated[
         int, Field(ge=1, le=MAX_TOP, description="Rows per ranked list (files, hotspots, pairs, ...).")
     ] = DEFAULT_TOP,
+    detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> GitMetrics:
@@ -364,12 +379,14 @@ def git_metrics(
     project releases; quote each number with the `formula` next to it and say "proxy" where `proxy` is true.
     Shallow clones, empty repositories and unreadable objects give a partial result (`partial`, `partial_reasons`,
     `diagnostics`), never an error. The result is cached until HEAD, the working tree or the tags change. Long
-    passes send progress heartbeats; a cancelled call returns at once. Lists come in pages (`cursor`)."""
+    passes send progress heartbeats; a cancelled call returns at once. Lists come in pages (`cursor`); with the
+    default detail='concise' the weekly series and the rows past the first 5 of each list are left out (counted in
+    `sections[].omitted`), and continuation pages carry no formulas (the first page has them)."""
     from .mcp_tools import metrics
 
     return metrics.git_metrics(
         state_of(ctx), repository, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
-        max_tokens=max_tokens, cursor=cursor, work=work_for(ctx),
+        max_tokens=max_tokens, detail=detail, cursor=cursor, work=work_for(ctx),
     )
 
 
@@ -380,6 +397,7 @@ def pipeline_metrics(
     pipeline_id: Annotated[
         str | None, Field(description="Only this pipeline (an id from list_pipelines). Default: all.", max_length=4096)
     ] = None,
+    detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> PipelineMetricsPage:
@@ -391,11 +409,14 @@ def pipeline_metrics(
     duplicate a step of a manual procedure.
 
     Minutes are ESTIMATES: job overhead + assumed minutes per step kind (`step_minutes_assumed`), not measured run
-    times; say so when you quote them. Every list item has file:line evidence. Lists come in pages (`cursor`)."""
+    times; say so when you quote them. Every list item has file:line evidence. Lists come in pages (`cursor`); with
+    the default detail='concise' each list but `pipelines` shows its first 5 rows (the rest counted in
+    `sections[].omitted`) and job estimates cover the critical path's jobs."""
     from .mcp_tools import metrics
 
     return metrics.pipeline_metrics(
-        state_of(ctx), repository, pipeline_id=pipeline_id, max_tokens=max_tokens, cursor=cursor, work=work_for(ctx)
+        state_of(ctx), repository, pipeline_id=pipeline_id, max_tokens=max_tokens,
+        detail=detail, cursor=cursor, work=work_for(ctx)
     )
 
 
@@ -437,6 +458,7 @@ def opportunity_matrix(
     kind: Annotated[OpportunityKindArg | None, Field(description="Only opportunities of this kind.")] = None,
     since: Since = None,
     max_commits: MaxCommits = DEFAULT_MAX_COMMITS,
+    detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
 ) -> OpportunityPage:
@@ -449,11 +471,14 @@ def opportunity_matrix(
 
     Frequency comes from git history (release tags, commits, annualized over the window) or cron schedules; an
     estimate whose `assumption` is true is a labelled assumption, never a measurement: say so when you quote it.
-    Best first (priority, then score). Uses the same history pass as git_metrics. Pages with `cursor`."""
+    Best first (priority, then score). Uses the same history pass as git_metrics. Pages with `cursor`; with the
+    default detail='concise' an opportunity's explanation leaves out its inputs and formula (the same numbers are
+    in the opportunity, the formula in `formulas`)."""
     from .mcp_tools import metrics
 
     return metrics.opportunity_matrix(
         state_of(ctx), repository, since=since, max_commits=max_commits, kind=kind, max_tokens=max_tokens,
+        detail=detail,
         cursor=cursor, work=work_for(ctx),
     )
 

@@ -65,12 +65,21 @@ def ok_requests(api: FakeMessagesAPI) -> list[RecordedRequest]:
     return [r for r in api.messages_requests() if r.status == 200]
 
 
+def _span(evidence: str | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A listing's evidence: 'path:start-end' (detail='concise', the default) or the object (detailed)."""
+    if not isinstance(evidence, str):
+        return evidence
+    path, _, lines = evidence.rpartition(":")
+    start, _, end = lines.partition("-")
+    return {"path": path, "line_start": int(start), "line_end": int(end or start)}
+
+
 def grounded_plan(body: Mapping[str, Any]) -> str:
     """A process automation plan whose every number and path:line comes from the tool results of the run."""
     counts = result(body, "scan_repository")["counts"]
     procedure = result(body, "list_manual_procedures")["items"][0]
     pipeline = result(body, "list_pipelines")["items"][0]
-    evidence = procedure["evidence"]
+    evidence = _span(procedure["evidence"])
     plan = result(body, "generate_automation")
     best = result(body, "opportunity_matrix")["matrix"]["opportunities"][0]
     return f"""## Executive Summary
@@ -83,7 +92,7 @@ Expected Benefits: not measured.
 ### Workflow: {procedure['title']}
 1. **Step 1**: follow the runbook (Manual) - Evidence: {evidence['path']}:{evidence['line_start']}-{evidence['line_end']}\
  - Duration: not measured
-2. **Step 2**: build and test in {pipeline['name']} (Automated) - Evidence: {pipeline['path']}:{pipeline['evidence']['line_start']}
+2. **Step 2**: build and test in {pipeline['name']} (Automated) - Evidence: {pipeline['path']}:{_span(pipeline['evidence'])['line_start']}
 
 ### Pain Points
 - 🔴 {procedure['commands'] - procedure['commands_automated']} of {procedure['commands']} commands are run by hand \

@@ -61,11 +61,11 @@ async def test_bad_cursors(build, arguments, message):
 
 async def test_a_cursor_from_before_a_change_is_stale(build, shop):
     async with Client(build()) as client:
-        first = await client.call_tool("list_tasks", {"max_tokens": 256})
+        first = await client.call_tool("list_tasks", {"max_tokens": 256, "detail": "detailed"})
         cursor = first.structured_content["next_cursor"]
         assert cursor is not None
         (shop / "Makefile").write_text("only:\n\ttrue\n")
-        stale = await client.call_tool("list_tasks", {"max_tokens": 256, "cursor": cursor})
+        stale = await client.call_tool("list_tasks", {"max_tokens": 256, "detail": "detailed", "cursor": cursor})
     assert stale.is_error and "is stale: the repository changed" in stale.content[0].text
 
 

@@ -49,7 +49,7 @@ def history_repo(tmp_path_factory):
 async def test_git_metrics_worked_out_by_hand(history_repo):
     root, sha = history_repo
     async with Client(build_server([root])) as client:
-        data = await ok(client, "git_metrics", max_tokens=20_000)
+        data = await ok(client, "git_metrics", max_tokens=20_000, detail="detailed")
     h = data["history"]
     assert data["repository"] == str(root.resolve()) and data["next_cursor"] is None
     assert h["available"] and not h["partial"]
@@ -80,7 +80,8 @@ async def test_git_metrics_worked_out_by_hand(history_repo):
     assert (lead["commits_measured"], lead["commits_unreleased"], lead["median_hours"]) == (3, 1, 0.0)
     # caveats first: the lists of what the numbers miss come before any bulk list (empty here)
     assert [s["name"] for s in data["sections"][:3]] == ["partial_reasons", "diagnostics", "hotspots.items"]
-    assert data["sections"][2] == {"name": "hotspots.items", "total": 2, "offset": 0, "returned": 2}
+    assert data["sections"][2] == {"name": "hotspots.items", "total": 2, "offset": 0, "returned": 2,
+                                "omitted": 0}
 
 
 OPTIONS = [({"since": "2026-01-10"}, 2), ({"max_commits": 1}, 1), ({"paths": ["README.md"]}, 1), ({"paths": ["*.py"]}, 4)]
@@ -145,9 +146,9 @@ async def test_git_metrics_pages_fit_and_lose_nothing(make_repo):
         commit(root, f"w{week}", ["alice", "bob"][week % 2], f"2026-01-{week * 4:02}T09:00:00Z",
                {f"pkg{week % 4}/m{j:02}.py": f"v = {week}\n" for j in range(week % 4, 24, 4)})
     async with Client(build_server([root])) as client:
-        whole = await ok(client, "git_metrics", top=50, max_tokens=100_000)
-        smallest = await smallest_budget(client, "git_metrics", {"top": 50})
-        joined = await all_pages(client, "git_metrics", {"top": 50}, smallest, inside="history")
+        whole = await ok(client, "git_metrics", top=50, max_tokens=100_000, detail="detailed")
+        smallest = await smallest_budget(client, "git_metrics", {"top": 50, "detail": "detailed"})
+        joined = await all_pages(client, "git_metrics", {"top": 50, "detail": "detailed"}, smallest, inside="history")
     for section in whole["sections"]:
         assert joined[section["name"]] == at(whole["history"], section["name"]), section["name"]
     assert whole["history"]["churn"]["files_total"] == 24 and len(joined["churn.files"]) == 24

@@ -8,6 +8,7 @@ ops/crontab), one Dockerfile, one runbook with three commands of which one (`mak
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from mcp import Client
@@ -120,7 +121,7 @@ async def test_list_pipelines_and_get_pipeline(build):
     assert listed["total"] == 2 and listed["next_cursor"] is None
     ci = listed["items"][0]
     assert ci["jobs"] == ["build", "deploy"] and ci["triggers"] == ["push", "schedule (30 4 * * 1)"]
-    assert ci["evidence"]["path"] == ".github/workflows/ci.yml"
+    assert re.fullmatch(r"\.github/workflows/ci\.yml:1-\d+", ci["evidence"])  # concise: path:start-end
     assert [p["id"] for p in gitlab["items"]] == ["gitlab-ci:.gitlab-ci.yml"]
     assert gitlab["items"][0]["manual_jobs"] == ["deploy_prod"]
     pipeline = Pipeline.model_validate(one["pipeline"])
@@ -135,13 +136,16 @@ async def test_list_pipelines_and_get_pipeline(build):
 async def test_list_tasks_schedules_infrastructure(build):
     server = build()
     async with Client(server) as client:
-        tasks = ok(await client.call_tool("list_tasks", {}))
+        tasks = ok(await client.call_tool("list_tasks", {"detail": "detailed"}))
+        brief = ok(await client.call_tool("list_tasks", {}))
         none = ok(await client.call_tool("list_tasks", {"runner": "npm"}))
         schedules = ok(await client.call_tool("list_schedules", {}))
         crontab = ok(await client.call_tool("list_schedules", {"source": "crontab"}))
         infra = ok(await client.call_tool("list_infrastructure", {}))
     deploy = Task.model_validate(tasks["items"][1])
     assert (deploy.invocation, [c.text for c in deploy.commands]) == ("make deploy", ["kubectl apply -f k8s/"])
+    assert brief["items"][1]["commands"] == ["kubectl apply -f k8s/"]  # concise: the commands' text
+    assert brief["items"][1]["evidence"] == f"Makefile:{deploy.evidence.line_start}-{deploy.evidence.line_end}"
     assert none["total"] == 0 and none["items"] == []
     assert [(s["expression"], s["explanation"]) for s in schedules["items"]] == [
         ("30 4 * * 1", "at 04:30 on Monday"), ("0 3 * * *", "at 03:00 every day"),

@@ -225,7 +225,9 @@ def item_costs(items: Sequence[object], room: int) -> list[int]:
     """Token counts of the JSON of the first items (as many as could fit `room`: every token is at least one byte,
     and every item at least one token), counted in one batch; UTF-8 byte lengths (an upper bound) without tiktoken."""
     texts = [_item_json(item) for item in items[: max(0, room)]]
-    encoder = _get_encoder() if sum(len(t) for t in texts) > room else None  # all fit by bytes: no encoder needed
+    # Byte lengths overcount tokens 3-4 times: only when they all fit anyway is the encoder not worth loading.
+    loaded = _encoder is not None
+    encoder = _get_encoder() if loaded or sum(len(t.encode("utf-8")) for t in texts) > room else None
     if encoder is None:
         return [len(t.encode("utf-8")) for t in texts]
     return [len(tokens) for tokens in encoder.encode_ordinary_batch(texts, num_threads=1)]
@@ -270,6 +272,8 @@ class SectionPage(BaseModel):
     total: int = Field(description="Items in the whole list.")
     offset: int = Field(description="Index of the first item on this page.")
     returned: int = Field(description="Items of this list on this page.")
+    omitted: int = Field(default=0, description="Items of this list left out by detail='concise' (not in `total`; "
+                         "detail='detailed' pages through them).")
 
 
 def encode_sections(kind: str, offsets: Mapping[str, int], version: str) -> str:
@@ -301,6 +305,7 @@ def pack(
     build: Callable[[dict[str, list[Any]], list[SectionPage], str | None], M],
     next_cursor: Callable[[dict[str, int]], str],
     whole: Mapping[str, Sequence[int]] | None = None,
+    caps: Mapping[str, int] | None = None,
 ) -> M:
     """The largest page of a result made of several lists (`sections`, in the order they should fill the page).
 
@@ -314,6 +319,8 @@ def pack(
     `whole` maps a list to the offsets where a page of it may end (the starts of its units, such as the files of a
     diff): a page never cuts a unit; a unit larger than the room left is refused naming the budget it needs.
     """
+    full = {name: len(items) for name, items in sections}
+    sections = [(name, items[: (caps or {}).get(name, len(items))]) for name, items in sections]
     starts = {name: min((offsets or {}).get(name, 0 if offsets is None else len(items)), len(items))
               for name, items in sections}
     taken = {name: 0 for name, _ in sections}
@@ -321,8 +328,8 @@ def pack(
 
     def result() -> M:
         pages = {name: list(lists[name][starts[name]: starts[name] + taken[name]]) for name in lists}
-        infos = [SectionPage(name=name, total=len(lists[name]), offset=starts[name], returned=taken[name])
-                 for name in lists]
+        infos = [SectionPage(name=name, total=len(lists[name]), offset=starts[name], returned=taken[name],
+                             omitted=full[name] - len(lists[name])) for name in lists]
         left = {name: starts[name] + taken[name] for name in lists if starts[name] + taken[name] < len(lists[name])}
         return build(pages, infos, next_cursor(left) if left else None)
 
@@ -345,7 +352,26 @@ def pack(
             break
         taken[order.pop()] -= 1
     # The estimates are upper bounds (the envelope's cursor is gone on the last page; tokens merge across items):
-    # add the next items one at a time while the measured page still fits.
+    # grow by the measured room left, list after list, then add the next items one at a time while it still fits.
+    for _ in range(6):
+        room = max_tokens - count_tokens(render(page))
+        added: list[str] = []
+        for name, items in sections:
+            for cost in item_costs(items[starts[name] + taken[name]:], room):
+                if cost + 1 > room:
+                    break
+                taken[name] += 1
+                added.append(name)
+                room -= cost + 1
+        if not added:
+            break
+        trial = result()
+        if not fits(render(trial), max_tokens):
+            for name in added:
+                taken[name] -= 1
+            break
+        page = trial
+        order += added
     for _ in range(TOP_UP):
         grow = next((n for n, items in sections if starts[n] + taken[n] < len(items)), None)
         if grow is None:
@@ -417,16 +443,24 @@ def pack_model(
     cursor: str | None,
     wrap: Callable[[B, list[SectionPage], str | None], M],
     whole: Mapping[str, Sequence[int]] | None = None,
+    caps: Mapping[str, int] | None = None,
+    lean_continuation: bool = False,
 ) -> M:
     """One budgeted page of `model` whose lists at the dotted paths `lists` (in the order they fill the page) hold
     this page's items: `wrap(model_page, sections, next_cursor)` makes the tool's result. See `pack` (and its
-    `whole`: where a list's pages may end)."""
+    `whole`: where a list's pages may end). `caps` limits a list to its first rows (detail='concise'; the rest is
+    counted in its section's `omitted`). With `lean_continuation`, a continuation page (a `cursor` given) is
+    `detail.lean`: the first page holds its formulas, caveats and unpaged lists."""
     offsets = decode_sections(cursor, kind, version, lists)
 
+    from .detail import lean
+
+    base = lean(model) if offsets is not None and lean_continuation else model
+
     def build(pages: dict[str, list[Any]], infos: list[SectionPage], next_cursor: str | None) -> M:
-        return wrap(replace_at(model, pages), infos, next_cursor)
+        return wrap(replace_at(base, pages), infos, next_cursor)
 
     return pack(
         [(name, field_at(model, name)) for name in lists], offsets=offsets, max_tokens=max_tokens, build=build,
-        next_cursor=lambda left: encode_sections(kind, left, version), whole=whole,
+        next_cursor=lambda left: encode_sections(kind, left, version), whole=whole, caps=caps,
     )

@@ -24,11 +24,19 @@ from pydantic import Field
 from ..assessment import DEFAULT_MAX_COMMITS, DEFAULT_TOP, Assessment, Hooks, assess
 from ..automation.opportunity import GENERATORS
 from ..gitsafe import run_git
-from ..metrics.models import HistoryMetrics, OpportunityKind, OpportunityMatrix, PipelineMetrics, TokenReport
+from ..metrics.models import (
+    HistoryMetrics,
+    Opportunity,
+    OpportunityKind,
+    OpportunityMatrix,
+    PipelineMetrics,
+    TokenReport,
+)
 from ..metrics.pipelines import pipeline_metrics as compute_pipeline_metrics
 from ..metrics.tokens import token_report
 from ..models import Inventory
 from .budget import SectionPage, pack_model
+from .detail import Detail, caps, detail_line
 from .inventory import Out, _find
 from .progress import in_background
 from .state import NO_WORK, ServerState, Work
@@ -40,6 +48,7 @@ HISTORY_LISTS = (
     "bus_factor.directories", "fragmentation.files", "authors.top", "dora.releases", "dora.change_failure.failures",
     "dora.reverts", "dora.skipped_tags", "commit_frequency.weeks",
 )
+CAVEAT_LISTS = ("partial_reasons", "diagnostics")  # never capped: what the numbers miss
 PIPELINE_LISTS = (
     "pipelines", "jobs_without_timeout", "missing_caches", "repeated_steps", "manual_gates", "matrices",
     "procedure_duplicates", "deploy_signals", "schedules", "pipelines_without_concurrency",
@@ -47,6 +56,9 @@ PIPELINE_LISTS = (
 TOKEN_LISTS = ("diagnostics", "skipped", "top_files", "directories")
 OPPORTUNITY_LISTS = ("diagnostics", "opportunities")
 
+DETAIL_DOC = ("What this page leaves out: with detail='concise' (the default) the rows past the first few of each "
+              "list and the long series (counted in `sections[].omitted`); on a continuation page the formulas and "
+              "caveats, which the first page holds.")
 PAGED = "Lists hold this page's part of each list (see `sections`); scalars, formulas and assumptions are whole."
 
 
@@ -70,6 +82,7 @@ class GitMetrics(Out):
     """History metrics of a repository from one `git log --numstat` pass, one page of their lists at a time."""
 
     repository: str
+    detail: str = Field(description=DETAIL_DOC)
     history: HistoryMetrics = Field(
         description="The metrics. Each section states its `formula`; `proxy: true` marks a stand-in (the DORA "
         "keys come from git: release tags as deploys, reverts and patch releases as failures). " + PAGED
@@ -116,15 +129,24 @@ def git_metrics(
     state: ServerState, repository: str = ".", *, since: str | None = None,
     max_commits: int | None = DEFAULT_MAX_COMMITS, paths: list[str] | None = None, renames: bool = True,
     top: int = DEFAULT_TOP, max_tokens: int, cursor: str | None = None, work: Work = NO_WORK,
+    detail: Detail = "concise",
 ) -> GitMetrics:
     folder, assessment, version = assessed(state, repository, since=since, max_commits=max_commits,
                                            paths=paths or [], renames=renames, top=top, work=work)
+    limits = caps(HISTORY_LISTS, detail, whole=CAVEAT_LISTS)
+    if limits:
+        limits["commit_frequency.weeks"] = 0  # the weekly series: its mean and median stay
     return pack_model(
-        assessment.metrics.history, HISTORY_LISTS, kind="git_metrics", version=version, max_tokens=max_tokens,
-        cursor=cursor,
+        assessment.metrics.history, HISTORY_LISTS, kind=f"git_metrics:{detail}", version=version,
+        max_tokens=max_tokens, cursor=cursor, caps=limits, lean_continuation=True,
         wrap=lambda page, sections, next_cursor: GitMetrics(
-            repository=str(folder), history=page, sections=sections, next_cursor=next_cursor),
+            repository=str(folder), detail=_detail(detail, cursor, sections), history=page, sections=sections,
+            next_cursor=next_cursor),
     )
+
+
+def _detail(detail: Detail, cursor: str | None, sections: list[SectionPage]) -> str:
+    return detail_line(detail, bool(cursor), sum(s.omitted for s in sections))
 
 
 # ---------------------------------------------------------------- pipelines
@@ -136,6 +158,7 @@ class PipelineMetricsPage(Out):
     repository: str
     scan_version: str
     pipeline_id: str | None = Field(description="The pipeline the metrics are limited to; null for all.")
+    detail: str = Field(description=DETAIL_DOC)
     metrics: PipelineMetrics = Field(
         description="Job graphs (critical path by job count and by estimated minutes, parallel width), matrix "
         "fan-out, jobs without timeout, missing caches, repeated install/build steps, manual gates, schedules, "
@@ -155,18 +178,24 @@ def _inventory_for(inventory: Inventory, pipeline_id: str | None) -> Inventory:
 
 def pipeline_metrics(
     state: ServerState, repository: str = ".", *, pipeline_id: str | None = None, max_tokens: int,
-    cursor: str | None = None, work: Work = NO_WORK,
+    cursor: str | None = None, work: Work = NO_WORK, detail: Detail = "concise",
 ) -> PipelineMetricsPage:
     _root, folder, scan = state.scan(repository, work=work)
     inventory = _inventory_for(scan.inventory, pipeline_id)
     result = state.results.get(("pipelines", folder, scan.version, pipeline_id),
                                lambda: compute_pipeline_metrics(inventory))
+    if detail == "concise":  # job estimates of the jobs on each critical path by minutes only
+        result = result.model_copy(update={"pipelines": [
+            graph.model_copy(update={"job_estimates": [
+                e for e in graph.job_estimates if e.id in set(graph.critical_path_by_minutes)]})
+            for graph in result.pipelines]})
     return pack_model(
-        result, PIPELINE_LISTS, kind=f"pipeline_metrics:{pipeline_id or ''}", version=scan.version,
-        max_tokens=max_tokens, cursor=cursor,
+        result, PIPELINE_LISTS, kind=f"pipeline_metrics:{pipeline_id or ''}:{detail}", version=scan.version,
+        max_tokens=max_tokens, cursor=cursor, caps=caps(PIPELINE_LISTS, detail, whole=("pipelines",)),
+        lean_continuation=True,
         wrap=lambda page, sections, next_cursor: PipelineMetricsPage(
-            repository=str(folder), scan_version=scan.version, pipeline_id=pipeline_id, metrics=page,
-            sections=sections, next_cursor=next_cursor),
+            repository=str(folder), scan_version=scan.version, pipeline_id=pipeline_id,
+            detail=_detail(detail, cursor, sections), metrics=page, sections=sections, next_cursor=next_cursor),
     )
 
 
@@ -198,6 +227,7 @@ def token_budget(
     result = state.results.get(("tokens", folder, version), compute)
     return pack_model(
         result, TOKEN_LISTS, kind="token_budget", version=version, max_tokens=max_tokens, cursor=cursor,
+        lean_continuation=True,
         wrap=lambda page, sections, next_cursor: TokenBudget(
             repository=str(folder), tokens=page, sections=sections, next_cursor=next_cursor),
     )
@@ -210,6 +240,7 @@ class OpportunityPage(Out):
     """The automation opportunity matrix, best first, one page of opportunities at a time."""
 
     repository: str
+    detail: str = Field(description=DETAIL_DOC)
     matrix: OpportunityMatrix = Field(
         description="Every candidate scored with the stated `formulas`; `assumptions` lists the values chosen, not "
         "measured (an estimate whose `assumption` is true rests on one). " + PAGED
@@ -227,18 +258,28 @@ class OpportunityPage(Out):
 def opportunity_matrix(
     state: ServerState, repository: str = ".", *, since: str | None = None,
     max_commits: int | None = DEFAULT_MAX_COMMITS, kind: str | None = None, max_tokens: int, cursor: str | None = None,
-    work: Work = NO_WORK,
+    work: Work = NO_WORK, detail: Detail = "concise",
 ) -> OpportunityPage:
     folder, assessment, version = assessed(state, repository, since=since, max_commits=max_commits, paths=[],
                                            renames=True, top=DEFAULT_TOP, work=work)
     matrix = assessment.matrix
     if kind is not None:
         matrix = matrix.model_copy(update={"opportunities": [o for o in matrix.opportunities if o.kind == kind]})
+    if detail == "concise":
+        matrix = matrix.model_copy(update={"opportunities": [_concise(o) for o in matrix.opportunities]})
     total = len(matrix.opportunities)
     return pack_model(
-        matrix, OPPORTUNITY_LISTS, kind=f"opportunity_matrix:{kind or ''}", version=version,
-        max_tokens=max_tokens, cursor=cursor,
+        matrix, OPPORTUNITY_LISTS, kind=f"opportunity_matrix:{kind or ''}:{detail}", version=version,
+        max_tokens=max_tokens, cursor=cursor, lean_continuation=True,
         wrap=lambda page, sections, next_cursor: OpportunityPage(
-            repository=str(folder), matrix=page, kind=cast("OpportunityKind | None", kind), total=total,
-            generate_with=GENERATORS, sections=sections, next_cursor=next_cursor),
+            repository=str(folder), detail=_detail(detail, cursor, sections), matrix=page,
+            kind=cast("OpportunityKind | None", kind), total=total, generate_with=GENERATORS, sections=sections,
+            next_cursor=next_cursor),
     )
+
+
+def _concise(opportunity: Opportunity) -> Opportunity:
+    """The opportunity without its explanation's inputs (its own estimates and scores, already in it) and formula
+    (the matrix's `formulas` holds it once); the evidence lines and the computation with its values stay."""
+    explanation = opportunity.explanation.model_copy(update={"inputs": [], "formula": ""})
+    return opportunity.model_copy(update={"explanation": explanation})

@@ -317,8 +317,8 @@ def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., An
 
 # Keys a model must read before the bulk, in this order: a non-null `next_cursor` says the result is incomplete,
 # `partial` and its reasons say the numbers miss something, `diagnostics` what could not be read, `coverage` what
-# the scan did not look at.
-CAVEATS = ("next_cursor", "partial", "partial_reasons", "diagnostics", "coverage")
+# the scan did not look at, `detail` what this page leaves out until asked (detail levels, continuation pages).
+CAVEATS = ("next_cursor", "partial", "partial_reasons", "diagnostics", "coverage", "detail")
 
 
 def caveats_first(data: dict[str, Any]) -> dict[str, Any]:
