@@ -17,6 +17,7 @@ from orchestrator_kit.server import build_server
 
 from .capability import at, commit, error, ok, smallest_budget, tokens
 from .conftest import SHOP
+from .test_model_pages import SPEC
 
 pytestmark = pytest.mark.anyio
 
@@ -133,7 +134,7 @@ PAGED = [
         "pipeline_id": "github-actions:.github/workflows/ci.yml"}),
     ("read_file", {"path": "docs/long.md"}), ("search_repository", {"pattern": "make|kubectl|step"}),
     ("git_metrics", {}), ("pipeline_metrics", {"detail": "detailed"}), ("opportunity_matrix", {}),
-    ("token_budget", {}),
+    ("token_budget", {}), ("generate_automation", {"kind": "shell-script", "spec": SPEC}),
 ]
 
 

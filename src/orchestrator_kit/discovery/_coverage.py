@@ -157,8 +157,16 @@ def _nouns(lists: Iterable[InventoryList]) -> str:
     return " and ".join(NOUNS[name] for name in lists)
 
 
+SHOWN_PATH_CHARS = 120  # a path is repository data: a hostile 4,000-character name is shown cut in a note
+
+
+def _shown(path: str) -> str:
+    path = path.encode("unicode_escape").decode("ascii") if not path.isprintable() else path  # one line, always
+    return path if len(path) <= SHOWN_PATH_CHARS else path[: SHOWN_PATH_CHARS - 3] + "..."
+
+
 def _files(count: int, paths: Sequence[str]) -> str:
-    shown = ", ".join(paths[:EXAMPLES]) + (", ..." if count > EXAMPLES else "")
+    shown = ", ".join(_shown(p) for p in paths[:EXAMPLES]) + (", ..." if count > EXAMPLES else "")
     return f"({shown})"
 
 
