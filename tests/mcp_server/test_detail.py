@@ -54,7 +54,8 @@ async def test_git_metrics_is_concise_by_default_and_says_what_it_left_out(busy_
         else:
             assert rows == full[:CONCISE_ROWS] and section["omitted"] == max(0, len(full) - CONCISE_ROWS)
         omitted += section["omitted"]
-    assert omitted > 0 and concise["detail"].startswith(f"concise: {omitted} rows past the first {CONCISE_ROWS}")
+    assert omitted > 0 and concise["detail"].startswith(
+        f"concise: left out {omitted} rows past the first {CONCISE_ROWS}")
     assert "detail='detailed'" in concise["detail"]
     assert detailed["detail"] == "detailed"
     assert tokens(json.dumps(concise)) < tokens(json.dumps(detailed)) * 0.7
@@ -96,6 +97,7 @@ async def test_concise_opportunities_leave_the_repeated_inputs_out(build):
         assert short["explanation"]["evidence_lines"] == full["explanation"]["evidence_lines"]
         assert {k: v for k, v in short.items() if k != "explanation"} == {
             k: v for k, v in full.items() if k != "explanation"}
+    assert "explanation.inputs" in concise["detail"] and detailed["detail"] == "detailed"
 
 
 @pytest.mark.parametrize("tool", ["list_pipelines", "list_tasks", "list_schedules", "list_infrastructure",
@@ -155,3 +157,35 @@ async def test_an_incomplete_result_says_so_first(make_repo, tool, arguments):
     text = result.content[0].text
     assert text.startswith('{"next_cursor":"'), text[:80]
     assert json.loads(text) == result.structured_content
+
+
+async def test_concise_pipeline_metrics_keep_the_critical_paths_job_estimates(make_repo):
+    workflow = """\
+on: push
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make lint
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm ci
+      - run: npm run build
+      - run: npm test
+  ship:
+    needs: [lint, build]
+    runs-on: ubuntu-latest
+    steps:
+      - run: make ship
+"""
+    repo = make_repo({".github/workflows/ci.yml": workflow}, git_repo=True)
+    async with Client(build_server([repo])) as client:
+        concise = await ok(client, "pipeline_metrics", max_tokens=20_000)
+        detailed = await ok(client, "pipeline_metrics", max_tokens=20_000, detail="detailed")
+    short, full = concise["metrics"]["pipelines"][0], detailed["metrics"]["pipelines"][0]
+    assert short["critical_path_by_minutes"] == full["critical_path_by_minutes"] == ["build", "ship"]
+    assert [e["id"] for e in full["job_estimates"]] == ["lint", "build", "ship"]
+    assert [e["id"] for e in short["job_estimates"]] == ["build", "ship"]
+    assert "job estimates" in concise["detail"] and short["critical_path_minutes"] == full["critical_path_minutes"]

@@ -32,13 +32,16 @@ M = TypeVar("M", bound=BaseModel)
 FIRST_PAGE_ONLY = ("formula",)  # text fields emptied on continuation pages, whatever their length
 
 
-def detail_line(detail: Detail, continuation: bool, omitted: int = 0) -> str:
-    """The result's `detail` field: what this page leaves out and how to get it."""
+def detail_line(detail: Detail, continuation: bool, omitted: int = 0, trimmed: str = "") -> str:
+    """The result's `detail` field: what this page leaves out and how to get it. `trimmed` names what concise
+    leaves out of each item, if anything."""
     parts = []
     if detail == "concise":
-        parts.append(f"concise: {omitted} rows past the first {CONCISE_ROWS} of each list and the long series "
-                     "left out (see each section's `omitted`); call with detail='detailed' for them"
-                     if omitted else "concise: nothing was left out")
+        left = [f"{omitted} rows past the first {CONCISE_ROWS} of each list and the long series (see each "
+                "section's `omitted`)"] if omitted else []
+        left += [trimmed] if trimmed else []
+        parts.append(f"concise: left out {' and '.join(left)}; call with detail='detailed' for them" if left
+                     else "concise: nothing was left out")
     else:
         parts.append("detailed")
     if continuation:

@@ -145,8 +145,13 @@ def git_metrics(
     )
 
 
-def _detail(detail: Detail, cursor: str | None, sections: list[SectionPage]) -> str:
-    return detail_line(detail, bool(cursor), sum(s.omitted for s in sections))
+def _detail(detail: Detail, cursor: str | None, sections: list[SectionPage], trimmed: str = "") -> str:
+    return detail_line(detail, bool(cursor), sum(s.omitted for s in sections), trimmed)
+
+
+TRIMMED_ESTIMATES = "the job estimates of jobs off each critical path by minutes"
+TRIMMED_EXPLANATIONS = ("each opportunity's explanation.inputs and explanation.formula (the same numbers are in the "
+                        "opportunity, the formula in `formulas`)")
 
 
 # ---------------------------------------------------------------- pipelines
@@ -184,18 +189,22 @@ def pipeline_metrics(
     inventory = _inventory_for(scan.inventory, pipeline_id)
     result = state.results.get(("pipelines", folder, scan.version, pipeline_id),
                                lambda: compute_pipeline_metrics(inventory))
+    trimmed = False
     if detail == "concise":  # job estimates of the jobs on each critical path by minutes only
-        result = result.model_copy(update={"pipelines": [
-            graph.model_copy(update={"job_estimates": [
-                e for e in graph.job_estimates if e.id in set(graph.critical_path_by_minutes)]})
-            for graph in result.pipelines]})
+        graphs = [graph.model_copy(update={"job_estimates": [
+            e for e in graph.job_estimates if e.id in set(graph.critical_path_by_minutes)]})
+            for graph in result.pipelines]
+        trimmed = any(len(a.job_estimates) != len(b.job_estimates) for a, b in zip(graphs, result.pipelines,
+                                                                                    strict=True))
+        result = result.model_copy(update={"pipelines": graphs})
     return pack_model(
         result, PIPELINE_LISTS, kind=f"pipeline_metrics:{pipeline_id or ''}:{detail}", version=scan.version,
         max_tokens=max_tokens, cursor=cursor, caps=caps(PIPELINE_LISTS, detail, whole=("pipelines",)),
         lean_continuation=True,
         wrap=lambda page, sections, next_cursor: PipelineMetricsPage(
             repository=str(folder), scan_version=scan.version, pipeline_id=pipeline_id,
-            detail=_detail(detail, cursor, sections), metrics=page, sections=sections, next_cursor=next_cursor),
+            detail=_detail(detail, cursor, sections, TRIMMED_ESTIMATES if trimmed else ""), metrics=page,
+            sections=sections, next_cursor=next_cursor),
     )
 
 
@@ -272,7 +281,9 @@ def opportunity_matrix(
         matrix, OPPORTUNITY_LISTS, kind=f"opportunity_matrix:{kind or ''}:{detail}", version=version,
         max_tokens=max_tokens, cursor=cursor, lean_continuation=True,
         wrap=lambda page, sections, next_cursor: OpportunityPage(
-            repository=str(folder), detail=_detail(detail, cursor, sections), matrix=page,
+            repository=str(folder),
+            detail=_detail(detail, cursor, sections, TRIMMED_EXPLANATIONS if detail == "concise" and total else ""),
+            matrix=page,
             kind=cast("OpportunityKind | None", kind), total=total, generate_with=GENERATORS, sections=sections,
             next_cursor=next_cursor),
     )
