@@ -6,6 +6,8 @@
   parameters and patterns checked before the first step;
 * one function per step; a command with an `unless` check is skipped when the check succeeds, so a rerun
   after a failure goes past the finished steps;
+* a step the runbook does only `if ...` (`only_if`) runs only with its `--run-step-N` flag (or RUN_STEP_N=1), never
+  by default; a manual step waits for a person to type `done` (or `--yes`), never silently skipped;
 * timestamped log lines on stderr; the script runs from the repository root wherever it is called from.
 
 Every word of every command is quoted with `shlex.quote`; parameters are read as `"${NAME}"`.
@@ -32,6 +34,10 @@ def generate_shell_script(ctx: RepoContext, spec: ShellScriptSpec) -> Generated:
     clash = _RESERVED & {p.name for p in spec.params}
     if clash:
         raise InputError(f"Parameter names {sorted(clash)} are reserved by the script's own options.")
+    guarded = {f"run_step_{n}" for n in _conditional(spec)}
+    if guarded & {p.name for p in spec.params}:
+        raise InputError(f"Parameter names {sorted(guarded & {p.name for p in spec.params})} are reserved by the "
+                         "script's --run-step-N flags of conditional steps; rename the parameters.")
     content = render_script(spec, path)
     effective = spec.model_copy(update={"path": path})
     return Generated([Artifact(path, "shell", "create", content, content, mode=0o755)], effective, notes)
@@ -50,12 +56,14 @@ def render_script(spec: ShellScriptSpec, path: str) -> str:
     out.append("SCRIPT_NAME=${0##*/}")
     out.append("DRY_RUN=0")
     out.append("ASSUME_DONE=0")
+    for index in _conditional(spec):
+        out.append(f"RUN_STEP_{index}=${{RUN_STEP_{index}:-0}}")
     for p in spec.params:
         out.append(f"{env_name(p.name)}=${{{env_name(p.name)}-}}")
     out.append("")
-    out.extend(_usage(spec, script_name))
+    out.extend(_usage(spec, script_name, _conditional(spec)))
     out.extend(_HELPERS)
-    out.extend(_parse_args(spec.params))
+    out.extend(_parse_args(spec.params, _conditional(spec)))
     out.extend(_check_params(spec.params))
     out.append(f"cd {root}")
     out.append("")
@@ -64,6 +72,12 @@ def render_script(spec: ShellScriptSpec, path: str) -> str:
         out.append(f"step_{index}() {{")
         where = f" ({step.source})" if step.source else ""
         out.append(f"  # {step.name}{where}")
+        if step.only_if:  # the runbook does this step only under a condition a person judges: opt in, never default
+            out.append(f'  if [ "$RUN_STEP_{index}" != 1 ]; then')
+            skip = f"skip step {index}/{total}: {step.name} (only if {step.only_if}; pass --run-step-{index} to run it)"
+            out.append(f"    log {quote_word(skip)}")
+            out.append("    return 0")
+            out.append("  fi")
         out.append(f"  log {quote_word(f'step {index}/{total}: {step.name}')}")
         for command in step.commands:
             text = _run(render_command(command.argv, params, command.env))
@@ -94,7 +108,12 @@ def _run(line: str) -> str:
     return f"run {line}"
 
 
-def _usage(spec: ShellScriptSpec, script_name: str) -> list[str]:
+def _conditional(spec: ShellScriptSpec) -> list[int]:
+    """The 1-based numbers of the steps the runbook does only under a condition (`only_if`)."""
+    return [index for index, step in enumerate(spec.steps, start=1) if step.only_if]
+
+
+def _usage(spec: ShellScriptSpec, script_name: str, conditional: list[int]) -> list[str]:
     flags = " ".join(
         f"--{p.name.replace('_', '-')} VALUE" if p.required and p.default is None
         else f"[--{p.name.replace('_', '-')} VALUE]" for p in spec.params
@@ -114,6 +133,10 @@ def _usage(spec: ShellScriptSpec, script_name: str) -> list[str]:
         suffix = f" ({'; '.join(extra)})" if extra else ""
         lines.append(f"  --{p.name.replace('_', '-')} VALUE  {p.description or p.name}{suffix}")
         lines.append(f"      also read from the environment variable {env_name(p.name)}")
+    for index in conditional:
+        condition = spec.steps[index - 1].only_if or ""
+        lines.append(f"  --run-step-{index}  Also run step {index}, done only if {condition}")
+        lines.append(f"      also read from the environment variable RUN_STEP_{index}=1")
     lines += [
         "  -n, --dry-run  Print each command (quoted) instead of running it; checks are not run either.",
         "  -y, --yes      Treat the manual steps as done (do them first).",
@@ -182,9 +205,10 @@ _HELPERS = [
 ]
 
 
-def _parse_args(params: list[ParamSpec]) -> list[str]:
+def _parse_args(params: list[ParamSpec], conditional: list[int]) -> list[str]:
     lines = ['while [ "$#" -gt 0 ]; do', '  case "$1" in',
              "    -n|--dry-run) DRY_RUN=1 ;;", "    -y|--yes) ASSUME_DONE=1 ;;", "    -h|--help) usage; exit 0 ;;"]
+    lines += [f"    --run-step-{index}) RUN_STEP_{index}=1 ;;" for index in conditional]
     for p in params:
         flag, var = f"--{p.name.replace('_', '-')}", env_name(p.name)
         lines.append(f'    {flag}) [ "$#" -ge 2 ] || die "{flag} needs a value"; {var}=$2; shift ;;')

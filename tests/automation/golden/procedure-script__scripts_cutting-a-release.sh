@@ -6,6 +6,7 @@ set -Eeuo pipefail
 SCRIPT_NAME=${0##*/}
 DRY_RUN=0
 ASSUME_DONE=0
+RUN_STEP_4=${RUN_STEP_4:-0}
 VERSION=${VERSION-}
 
 usage() {
@@ -17,6 +18,8 @@ Cutting a release, from RELEASING.md
 Options:
   --version VALUE  The version (the runbook's example: v1.4.0) (required; must match ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$)
       also read from the environment variable VERSION
+  --run-step-4  Also run step 4, done only if release workflow failed
+      also read from the environment variable RUN_STEP_4=1
   -n, --dry-run  Print each command (quoted) instead of running it; checks are not run either.
   -y, --yes      Treat the manual steps as done (do them first).
   -h, --help     Show this help.
@@ -80,6 +83,7 @@ while [ "$#" -gt 0 ]; do
     -n|--dry-run) DRY_RUN=1 ;;
     -y|--yes) ASSUME_DONE=1 ;;
     -h|--help) usage; exit 0 ;;
+    --run-step-4) RUN_STEP_4=1 ;;
     --version) [ "$#" -ge 2 ] || die "--version needs a value"; VERSION=$2; shift ;;
     --version=*) VERSION=${1#*=} ;;
     *) usage >&2; die "unknown argument: $1" ;;
@@ -122,6 +126,10 @@ step_3() {
 
 step_4() {
   # Build and push the image manually if the release workflow failed (RELEASING.md:17-22)
+  if [ "$RUN_STEP_4" != 1 ]; then
+    log 'skip step 4/6: Build and push the image manually if the release workflow failed (only if release workflow failed; pass --run-step-4 to run it)'
+    return 0
+  fi
   log 'step 4/6: Build and push the image manually if the release workflow failed'
   run make docker-build VERSION="${VERSION}"
   run make docker-push VERSION="${VERSION}"
