@@ -1,5 +1,5 @@
-"""The shell-script target keeps the runbook's meaning: a step done only `if ...` runs only with its --run-step-N
-flag (never by default), and a manual step stops a run that has no person and no --yes."""
+"""The shell-script and GitLab targets keep the runbook's meaning: a step done only `if ...` runs only when asked
+(--run-step-N / RUN_STEP_N), never by default, and a manual step stops a run until a person confirms it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orchestrator_kit.automation import generate_automation
 from orchestrator_kit.errors import InputError
@@ -66,3 +67,31 @@ def test_a_parameter_may_not_take_a_step_flag_name(acme_template, acme_inventory
     spec = {**SPEC, "params": [{"name": "run_step_2"}]}
     with pytest.raises(InputError, match="reserved by the script's --run-step-N flags"):
         generate_automation(acme_template, "shell-script", spec, inventory=acme_inventory)
+
+
+def _job_script(text: str) -> str:
+    """The generated GitLab job's script lines as the runner runs them: one shell, stop at the first failure."""
+    data = yaml.safe_load(text)
+    [job] = [v for k, v in data.items() if isinstance(v, dict) and "script" in v]
+    return "set -e\n" + "\n".join(job["script"]) + "\n"
+
+
+def test_a_gitlab_job_keeps_conditional_and_manual_steps(acme_template, acme_inventory):
+    spec = {**SPEC, "name": "release", "stage": "deploy", "when": "manual"}
+    result = generate_automation(acme_template, "gitlab-ci-job", spec, inventory=acme_inventory)
+    assert result.valid
+    assert any("CONFIRM_STEP_1" in note and "RUN_STEP_1" in note for note in result.notes)
+    body = _job_script(result.artifacts[0].text)
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", "-c", body], capture_output=True, text=True, timeout=30,
+                              env={"PATH": "/usr/bin:/bin", **env})
+
+    unconfirmed = run()
+    assert unconfirmed.returncode == 1
+    assert unconfirmed.stdout.splitlines() == [
+        "built", "skip: Push by hand runs only if the release workflow failed (set RUN_STEP_1=true)",
+        "Manual step not confirmed (set CONFIRM_STEP_1=true once done): Bump the version in pyproject.toml."]
+    confirmed = run(CONFIRM_STEP_1="true", RUN_STEP_1="true")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert confirmed.stdout.splitlines() == ["built", "pushed", "Confirmed by hand: Bump the version in pyproject.toml."]

@@ -92,18 +92,12 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
         before.append(" ".join(quote_word(w) for w in install))
     if before:
         job["before_script"] = before
-    script: list[str] = []
-    for step in spec.steps:
-        for command in step.commands:
-            text = render_command(command.argv, params, command.env)
-            if command.unless is not None:
-                check = render_command(command.unless, params)
-                text = (f"if {check} >/dev/null 2>&1; then echo {quote_word('skip: already done')}; "
-                        f"else {text}; fi")
-            script.append(text)
-        if step.manual:
-            script.append(f"echo {quote_word('MANUAL STEP, do it by hand: ' + step.manual)}")
+    script, asked = _script(spec, params)
     job["script"] = script
+    if asked:
+        notes.append(f"Job {name!r} keeps the runbook's manual and conditional steps: set "
+                     f"{', '.join(asked)} to true in Run pipeline (a manual step stops the job until confirmed; a "
+                     "conditional step runs only when asked).")
     block = f"# {HEADER}: job {name}.\n" + dump({name: job})
     content = append_block(existing, block)
     if not existing:
@@ -111,6 +105,40 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
     effective = spec.model_copy(update={"name": name})
     return Generated([Artifact(spec.file, "gitlab-ci", "append" if existing else "create", content, block,
                                base=existing or None)], effective, notes + list(tc.notes))
+
+
+def _script(spec: GitLabJobSpec, params: list[str]) -> tuple[list[str], list[str]]:
+    """The job's script lines and the pipeline variables a person sets: a manual step is CONFIRM_STEP_N (the job
+    fails unless it is `true`, so the hand step is never skipped); a step done only `if ...` is RUN_STEP_N (its
+    commands run only when it is `true`, never by default). N counts manual and conditional steps separately, as
+    the GitHub workflow's inputs do."""
+    script: list[str] = []
+    asked: list[str] = []
+    confirms = runs = 0
+    for step in spec.steps:
+        guard = ""
+        if step.only_if:
+            runs += 1
+            guard = f"RUN_STEP_{runs}"
+            asked.append(guard)
+        for command in step.commands:
+            text = render_command(command.argv, params, command.env)
+            if command.unless is not None:
+                check = render_command(command.unless, params)
+                text = (f"if {check} >/dev/null 2>&1; then echo {quote_word('skip: already done')}; "
+                        f"else {text}; fi")
+            if guard:
+                skip = f"skip: {step.name} runs only if {step.only_if} (set {guard}=true)"
+                text = f'if [ "${{{guard}:-}}" = "true" ]; then {text}; else echo {quote_word(skip)}; fi'
+            script.append(text)
+        if step.manual:
+            confirms += 1
+            var = f"CONFIRM_STEP_{confirms}"
+            asked.append(var)
+            stop = f"Manual step not confirmed (set {var}=true once done): {step.manual}"
+            script.append(f'if [ "${{{var}:-}}" != "true" ]; then echo {quote_word(stop)}; exit 1; fi')
+            script.append(f"echo {quote_word('Confirmed by hand: ' + step.manual)}")
+    return script, asked
 
 
 def _rules(spec: GitLabJobSpec) -> list[dict[str, Any]]:
