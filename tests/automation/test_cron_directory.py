@@ -51,3 +51,17 @@ def test_hostile_directory_is_refused(acme, bad):
     with pytest.raises(InputError):
         generate_automation(acme, "crontab-line", {"schedule": "0 4 * * *", "directory": bad,
                                                    "command": {"argv": ["make", "backup-db"]}})
+
+
+def test_an_unfilled_placeholder_is_one_warning_per_use_with_its_line_in_any_kind():
+    from orchestrator_kit.automation.validate import validate_text
+
+    workflow = ("name: rollback\non: workflow_dispatch\npermissions: {}\njobs:\n  rollback:\n    runs-on: ubuntu-latest\n"
+                "    environment: CHANGE_ME_ENVIRONMENT\n    env:\n"
+                "      KUBECONFIG_DATA: ${{ secrets.CHANGE_ME_KUBECONFIG }}\n    steps:\n      - run: ./rollback.sh\n")
+    report = validate_text(".github/workflows/rollback.yml", workflow, "github-workflow")
+    found = [(f.line, f.severity, f.rule) for f in report.findings if f.validator == "placeholders"]
+    assert found == [(7, "warning", "unfilled-placeholder"), (9, "warning", "unfilled-placeholder")]
+    assert "CHANGE_ME_KUBECONFIG" in next(f.message for f in report.findings if f.line == 9)
+    filled = validate_text(".github/workflows/rollback.yml", workflow.replace("CHANGE_ME_", ""), "github-workflow")
+    assert not [f for f in filled.findings if f.validator == "placeholders"]

@@ -268,7 +268,22 @@ def validate_text(path: str, text: str, kind: ArtifactKind | None = None, *, mak
     with scratch({path: text, **(companions or {})}) as root:
         file = root / "tree" / path
         VALIDATORS[kind](report, text, file, root, make_target)
+    _placeholders(report, text)
     return report.done()
+
+
+# A value generated automation cannot know (a checkout's path on the host, a secret's name) is written as an
+# unmistakable placeholder containing CHANGE-ME or CHANGE_ME; every file kind is checked for it the same way.
+_PLACEHOLDER = re.compile(r"CHANGE[-_]ME[A-Za-z0-9_./-]*")
+
+
+def _placeholders(report: _Report, text: str) -> None:
+    """One warning per unfilled placeholder, with its line: the file is well-formed, but not ready to run, so
+    a warning (not an error) that `--fail-on warning` gates."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        for match in _PLACEHOLDER.finditer(line):
+            report.add("placeholders", "warning", f"a CHANGE-ME placeholder is not filled in: {match.group()} "
+                       "(replace it with the real value)", line=number, rule="unfilled-placeholder")
 
 
 # ------------------------------------------------------------------ YAML kinds
@@ -681,9 +696,6 @@ def _validate_cron(report: _Report, text: str, file: Path, root: Path, _target: 
         if not command.strip():
             report.add("cron", "error", "the entry has no command", line=number)
             continue
-        if "CHANGE-ME" in command:
-            report.add("cron", "warning", "a CHANGE-ME placeholder is not filled in (the checkout's path on the "
-                       "host)", line=number)
         if re.search(r"(?<!\\)%", command):
             report.add("cron", "warning", "unescaped '%': cron ends the command there and feeds the rest as input "
                        "(write \\%)", line=number)
