@@ -11,6 +11,11 @@ Prints medians over --runs interleaved runs, in this one process, with the encod
   writing the cache) over reading the same files with plain `open()` and `encode_ordinary_batch` on them (same
   encoder, same threads). Target <= 1.3.
 * cold / warm: the same `token_report` with the cache filled by the cold run. Target >= 10.
+* cold / repomix (when `--repomix PATH` or /tmp/repomix/node_modules/.bin/repomix exists, e.g. after
+  `npm install --prefix /tmp/repomix repomix`): `repomix DIR --token-count-encoding cl100k_base -o FILE --quiet`,
+  a separate Node process that packs and counts the same repository; ours is timed in this process (the encoder
+  already loaded), so add about 0.2 s of start-up to compare with a command. Target <= 0.5. Skipped with a message
+  when repomix or Node is absent.
 """
 
 from __future__ import annotations
@@ -58,8 +63,9 @@ def raw(repo: Path, encoding) -> int:
     listed = subprocess.run(git_command(repo, "ls-files", "-z"), capture_output=True, env=git_env(), check=True)
     texts = []
     for name in listed.stdout.split(b"\x00"):
-        if name:
-            with open(repo / os.fsdecode(name), "rb") as fh:
+        file = repo / os.fsdecode(name)
+        if name and not file.is_symlink() and file.is_file():  # token_report skips symlinks and submodules too
+            with open(file, "rb") as fh:
                 texts.append(fh.read().decode("utf-8", "replace"))
     total = 0
     batch: list[str] = []
@@ -75,12 +81,26 @@ def raw(repo: Path, encoding) -> int:
     return total
 
 
+def repomix_time(repomix: Path, repo: Path, out: Path) -> float:
+    """Wall time of one `repomix` pack with cl100k_base token counts (the same encoder as ours)."""
+    start = time.perf_counter()
+    subprocess.run([str(repomix), str(repo), "--token-count-encoding", "cl100k_base", "-o", str(out), "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--megabytes", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--repo", type=Path)
+    parser.add_argument("--repomix", type=Path,
+                        default=Path(tempfile.gettempdir()) / "repomix/node_modules/.bin/repomix")
     args = parser.parse_args()
+    repomix = args.repomix if args.repomix.is_file() and shutil.which("node") else None
+    if repomix is None:
+        print(f"repomix anchor skipped: {args.repomix} or node not found "
+              "(npm install --prefix /tmp/repomix repomix)")
     repo = args.repo
     if repo is None:
         repo = CACHE / f"tokens-{args.megabytes}mb"
@@ -96,7 +116,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="okit-tokens-bench-"))
     try:
         token_report(repo, cache_directory=scratch / "warmup")  # loads the encoder in this process
-        cold, warm, base = [], [], []
+        cold, warm, base, anchor = [], [], [], []
         report = None
         for run in range(args.runs):
             directory = scratch / f"run{run}"
@@ -110,6 +130,8 @@ def main() -> None:
             start = time.perf_counter()
             raw_total = raw(repo, encoding)
             base.append(time.perf_counter() - start)
+            if repomix is not None:
+                anchor.append(repomix_time(repomix, repo, scratch / "repomix-output.xml"))
         assert report is not None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -121,6 +143,10 @@ def main() -> None:
     print(f"warm token_report (cache):   {warm_s:7.3f} s")
     print(f"RATIO cold / raw:            {cold_s / raw_s:7.3f}  (target <= 1.3)")
     print(f"RATIO cold / warm:           {cold_s / warm_s:7.1f}  (target >= 10)")
+    if anchor:
+        repomix_s = statistics.median(anchor)
+        print(f"repomix (cl100k_base):       {repomix_s:7.3f} s")
+        print(f"RATIO cold / repomix:        {cold_s / repomix_s:7.3f}  (target <= 0.5)")
 
 
 if __name__ == "__main__":
