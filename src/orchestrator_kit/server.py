@@ -641,7 +641,14 @@ Design = Annotated[
     Field(description=f"The workflow design: a JSON object following the WorkflowDesign schema (resource "
           f"{DESIGN_SCHEMA_URI}; examples at orchestrator-kit://designs/<name>), the same as YAML or JSON text, or "
           "the `design_handle` (`design:<16 hex>`) a design tool returned for a design this server has seen, so a "
-          "long design is sent once."),
+          "long design is sent once. Key fields: `name`, `start_at`, `states` (each has a unique `name` and a "
+          "`type`: task (`action`, `timeout_seconds`, `retry`, `catch`, `side_effect` with `compensation`, "
+          "`idempotency`), human_task (`owner`, `deadline_seconds`, `escalation`), choice (`choices`, `default`), "
+          "wait, parallel, succeed, fail; moves are `transitions: [{target, event?, guard?}]`), optional `sagas`, "
+          "`inputs`, `concurrency`, `timeout_seconds`. Example: {\"name\": \"refund\", \"start_at\": \"pay\", "
+          "\"states\": [{\"name\": \"pay\", \"type\": \"task\", \"action\": \"payments.refund\", "
+          "\"timeout_seconds\": 30, \"transitions\": [{\"target\": \"done\"}]}, {\"name\": \"done\", "
+          "\"type\": \"succeed\"}]}."),
 ]
 FaultKindArg = Literal["transient", "permanent", "timeout"]
 

@@ -273,3 +273,16 @@ async def test_an_imported_design_has_a_handle_too(build):
         imported = await ok(client, "import_workflow_asl", definition=definition)
         report = await ok(client, "validate_workflow_design", design=imported["design_handle"])
     assert report["states"] == 2  # the pass state (a choice) and the generated End
+
+
+async def test_the_design_argument_describes_the_schema_and_its_example_is_valid(build):
+    """The tool text alone is enough to write a first design: it names the key fields, and the example it gives
+    passes validation (so the text cannot drift from the model unnoticed)."""
+    async with Client(build()) as client:
+        tool = {t.name: t for t in (await client.list_tools()).tools}["validate_workflow_design"]
+        text = tool.input_schema["properties"]["design"]["description"]
+        for field in ("start_at", "states", "transitions", "compensation", "deadline_seconds", DESIGN_SCHEMA_URI):
+            assert field in text, field
+        example = json.loads(text.split("Example: ", 1)[1].rstrip("."))
+        report = await ok(client, "validate_workflow_design", design=example, min_severity="error")
+    assert report["valid"] and report["errors"] == 0, report["findings"]
