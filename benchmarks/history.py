@@ -87,6 +87,7 @@ def build(path: Path, commits: int) -> None:
 def raw_stream(repo: Path) -> tuple[int, int]:
     """The floor: the same log stream, read and split, numbers summed; nothing else."""
     args = git_command(repo, "log", "-z", "--numstat", "-M", "--diff-merges=off", "--no-ext-diff", "--no-textconv",
+                       "--no-show-signature",
                        "--format=%x1e%H%x1f%P%x1f%at%x1f%ct%x1f%aE%x1f%aN%x1f%B%x1f", "HEAD")
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=git_env())
     assert proc.stdout is not None
