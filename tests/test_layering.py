@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "gitsafe": {"gitlocation"},
     "cron": set(),
     "jobgraph": set(),
+    "fit": set(),  # the terminal table layout every face's tables share (columns by width, ids whole)
     "shellwords": set(),  # shell-like splitting of command text, for detectors and opportunities
     "redaction_rules": set(),  # the rules redaction applies (patterns, names, placeholders), as data
     "redaction": {"redaction_rules"},
@@ -40,15 +41,15 @@ ALLOWED: dict[str, set[str]] = {
     "discovery": {"cron", "excludes", "repo", "shellwords", "yamlsrc"},
     "metrics": {"cron", "discovery", "excludes", "gitsafe", "jobgraph", "repo", "usercache"},
     "opportunities": {"config", "discovery", "jobgraph", "metrics", "repo", "shellwords"},
-    "design": {"automation", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation
-    "report": {"jobgraph", "metrics"},
+    "design": {"automation", "fit", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation
+    "report": {"fit", "jobgraph", "metrics"},
     # compositions of capabilities
     "service": {"discovery", "excludes", "repo"},
     # assessment: the team config and excludes, and one `git rev-list --count` for the window it reports
     "assessment": {"config", "discovery", "excludes", "gitsafe", "metrics", "opportunities", "repo"},
     "automation": {"assessment", "cron", "discovery", "opportunities", "redaction", "repo", "yamlsrc", "yamltext"},
     # evals: the tool suite (assessment, metrics) and the agent suite (it runs the agent, grades designs and writes)
-    "evals": {"agent", "assessment", "automation", "design", "metrics", "samples", "yamlsrc"},
+    "evals": {"agent", "assessment", "automation", "design", "fit", "metrics", "samples", "yamlsrc"},
     # the MCP adapters and server, the agent, the plugin
     "mcp_tools": {"assessment", "automation", "design", "gitsafe", "metrics", "repo", "service", "usercache"},
     "server": {ROOT, "assessment", "automation", "mcp_tools", "repo"},
@@ -56,7 +57,7 @@ ALLOWED: dict[str, set[str]] = {
     "plugin": {ROOT, "mcp_tools"},
     "install": {"plugin"},
     # the faces
-    "cli": {ROOT, "agent", "assessment", "automation", "design", "evals", "install", "metrics", "repo", "report",
+    "cli": {ROOT, "agent", "assessment", "automation", "design", "evals", "fit", "install", "metrics", "repo", "report",
             "samples", "server", "service", "yamlsrc"},
     "clidoc": {"cli"},
     "__main__": {"cli"},

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from orchestrator_kit.report.fit import Col, fitted
+from orchestrator_kit.fit import Col, fitted
 from orchestrator_kit.samples import build_sample_repo
 
 SAMPLE = Path(__file__).resolve().parents[1] / "evals" / "repos" / "acme-shop"

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from ..errors import OrchestratorError
-from .common import ReportFormat, console, fail, write_text
+from .common import ReportFormat, WideOption, console, fail, write_text
 
 design_app = typer.Typer(
     name="design",
@@ -91,6 +91,7 @@ def validate(
     fail_on: Annotated[
         FailOn, typer.Option(help="Exit 1 when a finding of this severity or worse is found (never: always 0).")
     ] = FailOn.error,
+    wide: WideOption = False,
 ) -> None:
     """Check a design with every rule (ids, severities and locations). Exit 1 when a finding at or above --fail-on
     (default: error) is found, else 0."""
@@ -106,7 +107,7 @@ def validate(
     if output_format is ReportFormat.json:
         write_text(report.model_dump_json(indent=2) + "\n", None)
     else:
-        print_validation(report, console(), str(file))  # type: ignore[arg-type]
+        print_validation(report, console(), str(file), wide=wide)  # type: ignore[arg-type]
     raise typer.Exit(0 if report.passed else 1)
 
 
@@ -127,6 +128,7 @@ def simulate(
         int, typer.Option(min=1, help="Stop after simulating this many state entries in all (reports the rest).")
     ] = 1_000_000,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
+    wide: WideOption = False,
 ) -> None:
     from ..design import simulate_workflow_failures
     from ..design.text import print_simulation
@@ -144,7 +146,7 @@ def simulate(
     if output_format is ReportFormat.json:
         write_text(report.model_dump_json(indent=2) + "\n", None)
     else:
-        print_simulation(report, console())  # type: ignore[arg-type]
+        print_simulation(report, console(), wide=wide)  # type: ignore[arg-type]
     raise typer.Exit(1 if report.summary.inconsistent else 0)
 
 
@@ -246,6 +248,7 @@ def schema(output: Output = None) -> None:
 @design_app.command("rules")
 def rules(
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
+    wide: WideOption = False,
 ) -> None:
     """List the validation rules: id, severity and what each checks."""
     from ..design import list_design_rules
@@ -255,7 +258,7 @@ def rules(
     if output_format is ReportFormat.json:
         write_text(json.dumps([r.model_dump() for r in found], indent=2) + "\n", None)
     else:
-        print_rules(found, console())  # type: ignore[arg-type]
+        print_rules(found, console(), wide=wide)  # type: ignore[arg-type]
 
 
 @design_app.command("examples")

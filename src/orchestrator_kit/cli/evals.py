@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, QuietOption, fail
+from .common import FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail
 from .progress import LiveProgress, wanted
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ def tools_command(
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
     quiet: QuietOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Score discovery, history facts and opportunities on sample repositories (or --repo with --truth)."""
     from ..evals.run import score_checkout
@@ -69,12 +70,12 @@ def tools_command(
         except OrchestratorError as exc:
             live.close()
             fail(str(exc))
-    _write(result, output_format, output)
+    _write(result, output_format, output, wide=wide)
     if result.status == "fail":
         raise typer.Exit(1)
 
 
-def _write(result: SuiteResult, output_format: OutputFormat, output: Path | None) -> None:
+def _write(result: SuiteResult, output_format: OutputFormat, output: Path | None, *, wide: bool) -> None:
     from rich.console import Console
 
     from ..evals.report import render_markdown, render_tables
@@ -89,10 +90,9 @@ def _write(result: SuiteResult, output_format: OutputFormat, output: Path | None
         elif output_format is OutputFormat.markdown:
             stream.write(render_markdown(result))
         else:
-            # Thirteen columns need room: a pipe or a file gets a wide page, a terminal keeps its own width.
-            console = Console(file=stream, width=200, color_system=None) if output is not None or not \
-                stream.isatty() else Console()
-            render_tables(result, console)
+            # A file gets a page wide enough for every column; standard output is fitted to its width (COLUMNS)
+            console = Console(file=stream, width=200, color_system=None) if output is not None else Console()
+            render_tables(result, console, wide=wide)
     finally:
         if output is not None:
             stream.close()
@@ -125,6 +125,7 @@ def agents_command(
     cases_dir: Annotated[
         Path, typer.Option("--cases-dir", help="The folder of agent cases.")
     ] = Path("evals") / "cases" / "agents",
+    wide: WideOption = False,
 ) -> None:
     """Evaluate the agents on inspect-ai: every case's run scored by the code graders, with pass@k and pass^k.
 
@@ -159,9 +160,9 @@ def agents_command(
         markdown += "\n## Offline proof\n\n" + proof_markdown(rows)
     (output_dir / "results.json").write_text(results.model_dump_json(indent=2), encoding="utf-8")
     (output_dir / "results.md").write_text(markdown, encoding="utf-8")
-    # Eleven columns need room: a pipe or a file gets a wide page, a terminal keeps its own width.
+    # A pipe gets a page wide enough for every column; a terminal's table is fitted to its width
     console = Console() if sys.stdout.isatty() else Console(width=200, color_system=None)
-    render_table(results, console, regressions)
+    render_table(results, console, regressions, wide=wide)
     for row in rows:
         if not row.ok:
             console.print(f"PROOF FAILED {row.case} {row.variant}: must {row.expected}, failed {row.failed}: {row.why}")

@@ -48,6 +48,7 @@ def metrics_command(
         DEFAULT_TOP
     ),
     quiet: QuietOption = False,
+    wide: WideOption = False,
     exclude: ExcludeOption = None,
 ) -> None:
     """Git history (churn, hotspots, coupling, bus factor, DORA proxies), pipeline and token metrics of PATH."""
@@ -63,7 +64,8 @@ def metrics_command(
     from ..report.metrics import render_metrics_markdown, render_metrics_tables
 
     write_report(output_format, output, lambda: result.model_dump_json(indent=2) + "\n",
-                 lambda: render_metrics_markdown(result), lambda console: render_metrics_tables(result, console))
+                 lambda: render_metrics_markdown(result),
+                 lambda console: render_metrics_tables(result, console, wide=wide))
 
 
 def opportunities_command(

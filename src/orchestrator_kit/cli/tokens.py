@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, fail, write_report
+from .common import FormatOption, OutputFormat, OutputOption, WideOption, fail, write_report
 
 MAX_TOP = 100_000
 MAX_DIR_DEPTH = 64
@@ -33,6 +33,7 @@ def tokens_command(
     cache: Annotated[
         bool, typer.Option("--cache/--no-cache", help="Reuse counts of unchanged files (keyed by git blob id).")
     ] = True,
+    wide: WideOption = False,
 ) -> None:
     """Tokens per file, per directory and in total (tiktoken cl100k_base; estimates of Claude's tokens)."""
     from ..metrics.tokens import token_report
@@ -47,4 +48,4 @@ def tokens_command(
 
     write_report(output_format, output, lambda: result.model_dump_json(indent=2) + "\n",
                  lambda: "\n".join(["# Tokens", "", *tokens_markdown(result)]) + "\n",
-                 lambda console: render_tokens_tables(result, console))
+                 lambda console: render_tokens_tables(result, console, wide=wide))

@@ -1,26 +1,24 @@
-"""Validation and simulation reports as rich tables, for a person at a terminal."""
+"""Validation and simulation reports as tables fitted to the terminal (see `fit`), for a person at a terminal."""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from ..fit import Col, print_fitted
 from .service import RuleInfo, ValidationReport
 from .simulate import SimulationReport
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def print_validation(report: ValidationReport, console: Console, source: str) -> None:
+def print_validation(report: ValidationReport, console: Console, source: str, *, wide: bool = False) -> None:
     if report.findings:
-        table = Table(title=f"Findings in {source}", title_justify="left")
-        for column in ("Severity", "Rule", "Where", "Message"):
-            table.add_column(column, overflow="fold")
-        for f in report.findings:
-            where = f.location + (f" (line {f.line})" if f.line else "")
-            table.add_row(Text(f.severity, style=_STYLE[f.severity]), f.rule, where, f.message)
-        console.print(table)
+        print_fitted(console, f"Findings in {source}",
+                     [Col("Line", right=True, drop=2), Col("Severity", drop=1), Col("Rule", "id"),
+                      Col("Message", "text"), Col("Where", "detail")],
+                     [[str(f.line or ""), Text(f.severity, style=_STYLE[f.severity]), f.rule, f.message, f.location]
+                      for f in report.findings], wide=wide)
     verdict = Text("valid", style="bold green") if report.valid else Text("not valid", style="bold red")
     console.print(
         Text.assemble(
@@ -31,23 +29,22 @@ def print_validation(report: ValidationReport, console: Console, source: str) ->
     )
 
 
-def print_simulation(report: SimulationReport, console: Console) -> None:
+def print_simulation(report: SimulationReport, console: Console, *, wide: bool = False) -> None:
     happy = report.happy_path
     console.print(Text.assemble(("Without faults: ", "bold"), f"{happy.status} via {' → '.join(happy.path)}"))
     if report.scenarios:
-        table = Table(title="Fault scenarios", title_justify="left")
-        for column in ("Step", "Fault", "Retries", "Compensations (in order)", "End", "Consistent", "Path / why not"):
-            table.add_column(column, overflow="fold")
+        rows: list[list[str | Text]] = []
         for s in report.scenarios:
             end = s.end_state or s.uncaught_error or ""
             verdict = Text("yes", style="green") if s.consistent else Text("NO", style="bold red")
             detail = "; ".join(s.reasons) if s.reasons else " → ".join(s.path)
             fault = f"{s.fault} ({s.error})" + (f", then {s.then.step}: {s.then.fault}" if s.then else "")
-            table.add_row(
-                s.step or "", fault, str(s.total_retries), " → ".join(s.compensations),
-                f"{end} ({s.status})", verdict, detail,
-            )
-        console.print(table)
+            rows.append([s.step or "", fault, verdict, str(s.total_retries), f"{end} ({s.status})" if end else s.status,
+                         " → ".join(s.compensations), detail])
+        print_fitted(console, "Fault scenarios",
+                     [Col("Step", "id"), Col("Fault", "text"), Col("Consistent"), Col("Retries", right=True, drop=2),
+                      Col("End", drop=3), Col("Compensations (in order)", "detail"), Col("Path / why not", "detail")],
+                     rows, wide=wide)
     summary = report.summary
     console.print(
         f"{report.design}: {summary.consistent} of {summary.scenarios} single faults consistent "
@@ -65,10 +62,6 @@ def print_simulation(report: SimulationReport, console: Console) -> None:
     console.print(Text(f"formula: {summary.formula}", style="dim"))
 
 
-def print_rules(rules: list[RuleInfo], console: Console) -> None:
-    table = Table(title="Design rules", title_justify="left")
-    for column in ("Rule", "Severity", "Checks"):
-        table.add_column(column, overflow="fold")
-    for r in rules:
-        table.add_row(r.id, Text(r.severity, style=_STYLE[r.severity]), r.summary)
-    console.print(table)
+def print_rules(rules: list[RuleInfo], console: Console, *, wide: bool = False) -> None:
+    print_fitted(console, "Design rules", [Col("Rule", "id"), Col("Severity", drop=1), Col("Checks", "text")],
+                 [[r.id, Text(r.severity, style=_STYLE[r.severity]), r.summary] for r in rules], wide=wide)

@@ -8,8 +8,8 @@ under its threshold.
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 
+from ..fit import Col, print_fitted
 from .match import Counts
 from .score import Rates
 from .suite import SuiteResult, Thresholds
@@ -82,15 +82,14 @@ def render_markdown(result: SuiteResult) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_tables(result: SuiteResult, console: Console) -> None:
-    """The same tables with rich, for a terminal."""
+def render_tables(result: SuiteResult, console: Console, *, wide: bool = False) -> None:
+    """The same tables fitted to the console (see `fit`): the repository or detector and the status always shown,
+    the families that do not fit on each row's detail line."""
     for title, (header, rows) in (("Repositories", repo_rows(result)), ("Detectors", detector_rows(result))):
-        table = Table(title=title, title_justify="left")
-        for name in header:
-            table.add_column(name, justify="left" if name in ("repository", "detector") else "right")
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
+        last = len(header) - 1
+        columns = [Col(name, "id") if n == 0 else Col(name, right=True, drop=0 if n in (1, last) else n)
+                   for n, name in enumerate(header)]
+        print_fitted(console, title, columns, rows, wide=wide)
     for line in _failure_lines(result):
         console.print(line, markup=False, highlight=False)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from ..fit import Col, print_fitted
 from ..metrics.models import (
     HistoryMetrics,
     HoursTotal,
@@ -319,88 +319,79 @@ def render_opportunities_markdown(matrix: OpportunityMatrix, *, title: bool = Tr
 # ------------------------------------------------------------------ rich tables
 
 
-class _Table(Table):
-    """A rich Table whose cells are plain text: `[dev]` in a command is not read as rich markup."""
-
-    def add_row(self, *cells: object, **kwargs: object) -> None:  # type: ignore[override]
-        super().add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in cells), **kwargs)  # type: ignore[arg-type]
+Rows = list[list[str | Text]]
 
 
-def _table(title: str, columns: Sequence[str]) -> Table:
-    result = _Table(title=Text(title), title_justify="left")
-    for column in columns:
-        result.add_column(column, overflow="fold")
-    return result
+def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool = False, wide: bool = False) -> None:
+    """The metrics as tables fitted to the console's width (see `fit`); numbers right-aligned, units in headers."""
+    def fit(title: str, columns: list[Col], rows: Rows) -> None:
+        print_fitted(console, title, columns, rows, wide=wide)
 
-
-def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool = False) -> None:
     history = metrics.history
     if not history.available:
         reasons = "; ".join(d.reason for d in history.diagnostics) or "no history"
-        console.print(f"No git history was read: {reasons}.")
+        console.print(f"No git history was read: {reasons}.", markup=False)
     else:
         console.print(Text.assemble(
             ("Git history: ", "bold"), f"{history.commits} commits, {history.authors.total} authors, "
             f"{history.first_commit} → {history.last_commit}; mean {history.commit_frequency.mean_per_week:g} "
             f"commits/week" + (f"  PARTIAL: {'; '.join(history.partial_reasons)}" if history.partial else "")))
         dora = history.dora
-        keys = _table("DORA proxies (release tags as deployments)", ("Key", "Value"))
-        keys.add_row("Deployment frequency", f"{dora.deployment_frequency.category} "
-                                             f"({dora.deployment_frequency.deployments} deployments)")
-        keys.add_row("Lead time (median)", _hours(dora.lead_time.median_hours))
-        keys.add_row("Change failure rate", f"{_pct(dora.change_failure.rate)} ({dora.change_failure.failed} of "
-                                            f"{dora.change_failure.deployments})")
-        keys.add_row("Time to restore (median)", _hours(dora.time_to_restore.median_hours))
-        console.print(keys)
-        hot = _table("Hotspots (revisions x lines)", ("File", "Revisions", "Lines", "Score"))
-        for h in history.hotspots.items[: CHART_BARS if summary else None]:
-            hot.add_row(h.path, str(h.revisions), str(h.lines), str(h.score))
-        console.print(hot)
+        fit("DORA proxies (release tags as deployments)", [Col("Key (proxy)"), Col("Value", "text")], [
+            ["Deployment frequency", f"{dora.deployment_frequency.category} "
+                                     f"({dora.deployment_frequency.deployments} deployments)"],
+            ["Lead time (median)", _hours(dora.lead_time.median_hours)],
+            ["Change failure rate", f"{_pct(dora.change_failure.rate)} ({dora.change_failure.failed} of "
+                                    f"{dora.change_failure.deployments})"],
+            ["Time to restore (median)", _hours(dora.time_to_restore.median_hours)]])
+        fit("Hotspots (score = revisions x lines)",
+            [Col("File", "id"), Col("Revisions", right=True), Col("Lines", right=True), Col("Score", right=True)],
+            [[h.path, str(h.revisions), str(h.lines), str(h.score)]
+             for h in history.hotspots.items[: CHART_BARS if summary else None]])
         if not summary:
             if history.coupling.pairs:
-                coupling = _table("Change coupling (code-maat degree)", ("File", "Coupled with", "Degree %", "Shared"))
-                for p in history.coupling.pairs:
-                    coupling.add_row(p.path, p.coupled, str(p.degree), str(p.shared_revisions))
-                console.print(coupling)
-            bus = _table("Bus factor by directory", ("Directory", "Bus factor", "Authors", "Top authors"))
-            for d in history.bus_factor.directories:
-                bus.add_row(d.path, str(d.bus_factor), str(d.authors),
-                            ", ".join(f"{a.author} {a.share:.0%}" for a in d.top_authors))
-            console.print(bus)
-    graphs = _table("Pipelines (estimated minutes)", ("Pipeline", "Jobs", "Critical path", "Est. min", "Width",
-                                                      "Concurrency"))
-    for g in metrics.pipelines.pipelines:
-        graphs.add_row(g.name, f"{g.jobs} ({g.instances})", " → ".join(g.critical_path), f"{g.critical_path_minutes:g}",
-                       str(g.max_parallel_width), g.concurrency_control)
+                fit("Change coupling (code-maat degree)",
+                    [Col("File", "id"), Col("Coupled with", "id", drop=2), Col("Degree %", right=True),
+                     Col("Shared revisions", right=True, drop=1)],
+                    [[p.path, p.coupled, str(p.degree), str(p.shared_revisions)] for p in history.coupling.pairs])
+            fit("Bus factor by directory",
+                [Col("Directory", "id"), Col("Bus factor", right=True), Col("Authors", right=True, drop=1),
+                 Col("Top authors (share of churn)", "text")],
+                [[d.path, str(d.bus_factor), str(d.authors), ", ".join(f"{a.author} {a.share:.0%}"
+                                                                       for a in d.top_authors)]
+                 for d in history.bus_factor.directories])
     if metrics.pipelines.pipelines:
-        console.print(graphs)
+        fit("Pipelines (estimated, from step kinds)",
+            [Col("Pipeline", "text"), Col("Jobs (inst.)", right=True), Col("Critical path", "detail"),
+             Col("Crit. path (min)", right=True), Col("Width (jobs)", right=True, drop=2),
+             Col("Concurrency", drop=1)],
+            [[g.name, f"{g.jobs} ({g.instances})", " → ".join(g.critical_path), f"{g.critical_path_minutes:g}",
+              str(g.max_parallel_width), g.concurrency_control] for g in metrics.pipelines.pipelines])
     if metrics.tokens is not None:
-        console.print(_token_files_table(metrics.tokens, limit=10))
+        _token_files(metrics.tokens, console, limit=10, wide=wide)
 
 
-def _token_files_table(tokens: TokenReport, *, limit: int) -> Table:
-    top = _table(f"Tokens: {tokens.total_tokens} in {tokens.files_counted} files ({tokens.encoder}; estimates "
-                 "of Claude's tokens)", ("File", "Tokens", "Bytes"))
-    for f in tokens.top_files[:limit]:
-        top.add_row(f.path, str(f.tokens), str(f.bytes))
-    return top
+def _token_files(tokens: TokenReport, console: Console, *, limit: int, wide: bool) -> None:
+    print_fitted(console, f"Tokens: {tokens.total_tokens} in {tokens.files_counted} files ({tokens.encoder}; "
+                 "estimates of Claude's tokens)",
+                 [Col("File", "id"), Col("Tokens", right=True), Col("Bytes", right=True, drop=1)],
+                 [[f.path, str(f.tokens), str(f.bytes)] for f in tokens.top_files[:limit]], wide=wide)
 
 
-def render_tokens_tables(tokens: TokenReport, console: Console) -> None:
-    """`orchestrator-kit tokens`: the top files, the directories and the cache use, as terminal tables."""
-    console.print(_token_files_table(tokens, limit=len(tokens.top_files)))
-    directories = _table("Tokens per directory", ("Directory", "Files", "Tokens"))
-    for d in tokens.directories:
-        directories.add_row(d.path, str(d.files), str(d.tokens))
-    console.print(directories)
+def render_tokens_tables(tokens: TokenReport, console: Console, *, wide: bool = False) -> None:
+    """`orchestrator-kit tokens`: the top files, the directories and the cache use, fitted to the console."""
+    _token_files(tokens, console, limit=len(tokens.top_files), wide=wide)
+    print_fitted(console, "Tokens per directory",
+                 [Col("Directory", "id"), Col("Files", right=True, drop=1), Col("Tokens", right=True)],
+                 [[d.path, str(d.files), str(d.tokens)] for d in tokens.directories], wide=wide)
     skipped = ", ".join(f"{k} {v}" for k, v in tokens.skipped_by_reason.items()) or "none"
     console.print(f"{tokens.total_bytes} bytes; skipped: {skipped}; cache: {tokens.cache_hits} hits, "
                   f"{tokens.cache_misses} misses", markup=False)
 
 
 def render_opportunities_tables(matrix: OpportunityMatrix, console: Console, *, wide: bool = False) -> None:
-    """The opportunity matrix fitted to the console's width (see `report.fit`): the id and task always shown."""
-    from .fit import Col, print_fitted
+    """The opportunity matrix fitted to the console's width (see `fit`): the id and task always shown."""
+    from ..fit import Col, print_fitted
 
     if matrix.window is not None:
         console.print(window_line(matrix), markup=False)
@@ -424,7 +415,6 @@ def render_opportunities_tables(matrix: OpportunityMatrix, console: Console, *, 
                   "and the candidates left out: --format json or markdown.", markup=False)
 
 
-
 # ------------------------------------------------------------------ what `scan --metrics --opportunities` adds
 
 
@@ -442,6 +432,6 @@ def extras_tables(metrics: Metrics | None, matrix: OpportunityMatrix | None, con
                   wide: bool = False) -> None:
     """The metrics summary and the opportunity matrix as tables after the scan's."""
     if metrics is not None:
-        render_metrics_tables(metrics, console, summary=True)
+        render_metrics_tables(metrics, console, summary=True, wide=wide)
     if matrix is not None:
         render_opportunities_tables(matrix, console, wide=wide)

@@ -5,21 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from ..fit import Col, print_fitted
 from ..jobgraph import layering
 from ..models import Inventory, Pipeline
-from .fit import Col, print_fitted
 from .markdown import SYSTEM_NAMES, procedure_title
 
 if TYPE_CHECKING:
     from ..metrics.models import Metrics, OpportunityMatrix
-
-
-def _row(table: Table, *cells: str | Text) -> None:
-    """Add a row of repository text: plain `Text`, so `[dev]` or `[/tmp]` is shown, not read as rich markup."""
-    table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in cells))
 
 
 def _short(text: str | None, limit: int = 80) -> str:
@@ -42,7 +36,7 @@ def render_tables(
     inventory: Inventory, console: Console, extras: tuple[Metrics | None, OpportunityMatrix | None] | None = None,
     *, wide: bool = False,
 ) -> None:
-    """The inventory as tables fitted to the console's width (see `report.fit`); `wide` keeps every column whole."""
+    """The inventory as tables fitted to the console's width (see `fit`); `wide` keeps every column whole."""
     git = inventory.git
     where = (
         f"git {git.head[:12]} on {git.branch or '(detached)'}" if git and git.head
@@ -109,13 +103,10 @@ def render_tables(
                 f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in item.attributes.items()), 100),
               str(item.evidence)] for item in inventory.infrastructure])
     if inventory.diagnostics:
-        diags = Table(title="Diagnostics", title_justify="left")
-        for column in ("Severity", "Path", "Line", "Reason"):
-            diags.add_column(column, overflow="fold")
         styles = {"error": "red", "warning": "yellow", "info": "dim"}
-        for d in inventory.diagnostics:
-            _row(diags, Text(d.severity, style=styles[d.severity]), d.path, str(d.line or ""), d.reason)
-        console.print(diags)
+        fit("Diagnostics", [Col("Where", "id"), Col("Severity", drop=1), Col("Reason", "text")],
+            [[f"{d.path}:{d.line}" if d.line else d.path, Text(d.severity, style=styles[d.severity]), d.reason]
+             for d in inventory.diagnostics])
     if not (inventory.pipelines or inventory.tasks or inventory.schedules or inventory.procedures
             or inventory.infrastructure):
         console.print("Nothing found in the files the scan reads; see 'Not read' above." if inventory.coverage else

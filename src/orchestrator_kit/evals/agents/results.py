@@ -229,19 +229,21 @@ def render_markdown(results: AgentEvalResults, regressions: list[Regression] | N
     return "\n".join(lines)
 
 
-def render_table(results: AgentEvalResults, console: Console, regressions: list[Regression] | None = None) -> None:
-    from rich.table import Table
+def render_table(results: AgentEvalResults, console: Console, regressions: list[Regression] | None = None, *,
+                 wide: bool = False) -> None:
+    """The results fitted to the console (see `fit`): the case and pass@k/pass^k always shown, graders that do not
+    fit on each row's detail line."""
+    from ...fit import Col, print_fitted
 
     graders = [g for g in GRADER_ORDER if any(g in c.graders for c in results.cases)]
     k = results.epochs
-    table = Table(title=f"Agent evals: {results.model}, {k} epoch(s)")
-    for column in ["case", *graders, f"pass@{k}", f"pass^{k}", "tokens", "cost USD"]:
-        table.add_column(column, justify="left" if column == "case" else "right")
-    for case in results.cases:
-        table.add_row(case.key, *(_rate(case.graders[g]) if g in case.graders else "" for g in graders),
-                      _rate(case.pass_at_k), _rate(case.pass_hat_k), f"{case.input_tokens + case.output_tokens:,}",
-                      f"{case.cost_usd:.4f}")
-    console.print(table)
+    columns = [Col("case", "id"), *(Col(g, right=True, drop=3 + n) for n, g in enumerate(graders)),
+               Col(f"pass@{k}", right=True), Col(f"pass^{k}", right=True), Col("tokens", right=True, drop=2),
+               Col("cost USD", right=True, drop=1)]
+    print_fitted(console, f"Agent evals: {results.model}, {k} epoch(s)", columns,
+                 [[case.key, *(_rate(case.graders[g]) if g in case.graders else "" for g in graders),
+                   _rate(case.pass_at_k), _rate(case.pass_hat_k), f"{case.input_tokens + case.output_tokens:,}",
+                   f"{case.cost_usd:.4f}"] for case in results.cases], wide=wide)
     console.print(f"Total: {results.total_tokens:,} tokens, {results.total_cost:.4f} USD (estimate). "
                   f"Logs: {', '.join(results.logs)} (inspect view --log-dir <folder>)")
     for r in regressions or []:

@@ -8,7 +8,11 @@
    column is always on the detail line unless every column fits at its natural width;
 3. text columns start at TEXT_MIN and share the room left in proportion to (natural - TEXT_MIN), never above
    their natural width; a detail line wraps under a hanging indent of DETAIL_INDENT.
+4. when even the columns that never leave do not fit (an id longer than the terminal), the table is stacked: each
+   row's `id` cells on a line of their own (folded at the terminal's edge, never cut with an ellipsis), the rest on
+   its detail line, and no header row (nothing lines up under it).
 With `wide`, nothing is dropped or wrapped: the table takes its natural width and the terminal may wrap it.
+A `right` column (a number; its unit goes in the header) is right-aligned, header included.
 The layout is a column grid without borders (borders cost 3 characters a column at 80 columns).
 """
 
@@ -35,6 +39,7 @@ class Col:
     header: str
     kind: Literal["id", "short", "text", "detail"] = "short"
     drop: int = 0
+    right: bool = False
 
 
 def fitted(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str | Text]], width: int,
@@ -50,24 +55,53 @@ def fitted(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str | Tex
             if not droppable:
                 break
             shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
+    if not wide and _need(shown, natural, columns, shrink=True) > width:
+        return _stacked(title, columns, cells)
     widths = _widths(shown, natural, columns, width, wide=wide)
     moved = [i for i in range(len(columns)) if i not in shown]
-    header = Table.grid(*(Column(width=widths[i], no_wrap=True) for i in shown), padding=(0, GAP, 0, 0))
+    header = Table.grid(*(_column(columns[i], widths[i], wrap=False) for i in shown), padding=(0, GAP, 0, 0))
     header.add_row(*(Text(columns[i].header, style="bold") for i in shown))
     parts: list[RenderableType] = [Text(title, style="bold italic"), header]
     for row in cells:
-        grid = Table.grid(*(Column(width=widths[i], no_wrap=wide or columns[i].kind != "text",
-                                   overflow="fold" if columns[i].kind == "text" else "ellipsis") for i in shown),
-                          padding=(0, GAP, 0, 0))
+        grid = Table.grid(*(_column(columns[i], widths[i], wrap=not wide and columns[i].kind == "text")
+                            for i in shown), padding=(0, GAP, 0, 0))
         grid.add_row(*(row[i] for i in shown))
         parts.append(grid)
-        details = [i for i in moved if row[i].plain.strip()]
-        if details:
-            line = Text()
-            for n, i in enumerate(details):
-                line.append(("; " if n else "") + columns[i].header + ": ", style="dim")
-                line.append_text(row[i])
-            parts.append(Padding(line, (0, 0, 0, DETAIL_INDENT)))
+        detail = _detail(columns, row, moved)
+        if detail is not None:
+            parts.append(detail)
+    return Group(*parts)
+
+
+def _column(col: Col, width: int, *, wrap: bool) -> Column:
+    return Column(width=width, no_wrap=not wrap, overflow="fold" if col.kind == "text" else "ellipsis",
+                  justify="right" if col.right else "left")
+
+
+def _detail(columns: Sequence[Col], row: list[Text], moved: Sequence[int]) -> RenderableType | None:
+    """`Header: value; Header: value` of the row's moved columns, under a hanging indent; None when all are empty."""
+    details = [i for i in moved if row[i].plain.strip()]
+    if not details:
+        return None
+    line = Text()
+    for n, i in enumerate(details):
+        line.append(("; " if n else "") + columns[i].header + ": ", style="dim")
+        line.append_text(row[i])
+    return Padding(line, (0, 0, 0, DETAIL_INDENT))
+
+
+def _stacked(title: str, columns: Sequence[Col], cells: list[list[Text]]) -> RenderableType:
+    """Each row as its ids on one line (folded at the edge, whole) and every other cell on its detail line."""
+    ids = [i for i, col in enumerate(columns) if col.kind == "id"] or [0]
+    rest = [i for i in range(len(columns)) if i not in ids]
+    parts: list[RenderableType] = [Text(title, style="bold italic")]
+    for row in cells:
+        head = Text(" " * GAP).join(row[i] for i in ids)
+        head.overflow = "fold"
+        parts.append(head)
+        detail = _detail(columns, row, rest)
+        if detail is not None:
+            parts.append(detail)
     return Group(*parts)
 
 
