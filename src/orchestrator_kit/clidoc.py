@@ -5,7 +5,6 @@ Run `python -m orchestrator_kit.clidoc README.md` to rewrite the part between th
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,6 @@ END = "<!-- cli-reference:end -->"
 def _param_row(param: Any, ctx: Any) -> str:
     names, help_text = param.get_help_record(ctx)
     escaped = help_text.replace("|", "\\|").replace("  [", " [")
-    # `<list[Path]>` is Python's type, not what a person types: a repeatable value reads `<path>...`.
-    names = re.sub(r"<list\[([^\]]+)\]>", lambda m: f"<{m.group(1).lower()}>...", names)
     names = names.replace("|", "\\|")  # GitHub tables split on a bare pipe, even inside code
     return f"| `{names}` | {escaped} |"
 
@@ -45,7 +42,7 @@ def cli_reference_markdown() -> str:
             commands.append((name, command))
     for name, command in commands:
         with command.make_context(name, ["--help"], resilient_parsing=True) as sub:
-            usage = " ".join(piece.replace("{", "").replace("}", "") for piece in command.collect_usage_pieces(sub))
+            usage = " ".join(command.collect_usage_pieces(sub))  # value names as cli.helpnames sets them
             out += ["", f"### `orchestrator-kit {name}`", "", f"    orchestrator-kit {name} {usage}", ""]
             out += [(command.help or "").strip(), ""]
             params = [p for p in command.params if p.name != "help"]

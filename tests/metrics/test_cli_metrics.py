@@ -175,3 +175,12 @@ def test_opportunities_json_is_deterministic(acme):
     first = json.loads(cli("opportunities", str(acme), "--format", "json").stdout)
     second = json.loads(cli("opportunities", str(acme), "--format", "json").stdout)
     assert first == second
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_window_without_commits_says_so_instead_of_none(acme, fmt):
+    """`--path` that no commit touched: the history is read but empty, and no date is known to print."""
+    result = cli("metrics", str(acme), "--path", "no/such/folder", "--no-tokens", "-f", fmt)
+    assert result.returncode == 0, result.stderr
+    assert "None" not in result.stdout
+    assert "0 commits" in result.stdout and "(none in the window read: --since, --max-commits, --path)" in result.stdout

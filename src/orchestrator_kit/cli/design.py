@@ -263,7 +263,7 @@ def rules(
 
 @design_app.command("examples")
 def examples(
-    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Print this example's YAML.")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME", help="Print this example's YAML.")] = None,
 ) -> None:
     """List the shipped example designs, or print one (valid ones and their broken twins)."""
     from ..design import get_design_example, list_design_examples

@@ -20,9 +20,11 @@ import typer
 
 from .. import __version__
 from . import agent, automation, design, evals, install, mcp, metrics, scan, tokens
+from .helpnames import TidyGroup
 
 app = typer.Typer(
     name="orchestrator-kit",
+    cls=TidyGroup,
     help="Map how a repository is built, tested, released and operated, with file and line evidence.",
     no_args_is_help=True,
     add_completion=False,

@@ -63,14 +63,23 @@ def xychart(
 # ------------------------------------------------------------------ Markdown
 
 
+def _span(history: HistoryMetrics, *, short: bool = False) -> str:
+    """The dates the commits read span, or why there are none (a window or a --path with no commit in it)."""
+    if history.first_commit is None or history.last_commit is None:
+        return "(none in the window read: --since, --max-commits, --path)"
+    if short:
+        return f"({history.first_commit} → {history.last_commit})"
+    return f"from {history.first_commit} to {history.last_commit} ({history.window_days:g} days)"
+
+
 def history_markdown(history: HistoryMetrics, *, summary: bool = False) -> list[str]:
     out = ["## Git history", ""]
     if not history.available:
         reasons = "; ".join(d.reason for d in history.diagnostics) or "no history"
         return [*out, f"No git history was read: {reasons}.", ""]
     out += [
-        f"From `{history.query}`: {history.commits} commits ({history.merges} merges) from {history.first_commit} to "
-        f"{history.last_commit} ({history.window_days:g} days); {history.authors.total} authors, "
+        f"From `{history.query}`: {history.commits} commits ({history.merges} merges) {_span(history)}; "
+        f"{history.authors.total} authors, "
         f"{history.authors.active_last_90_days} active in the last 90 days of the window. "
         f"Renames: {history.options.rename_handling}.",
         "",
@@ -333,8 +342,8 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
         console.print(f"No git history was read: {reasons}.", markup=False)
     else:
         console.print(Text.assemble(
-            ("Git history: ", "bold"), f"{history.commits} commits, {history.authors.total} authors, "
-            f"{history.first_commit} → {history.last_commit}; mean {history.commit_frequency.mean_per_week:g} "
+            ("Git history: ", "bold"), f"{history.commits} commits {_span(history, short=True)}, "
+            f"{history.authors.total} authors; mean {history.commit_frequency.mean_per_week:g} "
             f"commits/week" + (f"  PARTIAL: {'; '.join(history.partial_reasons)}" if history.partial else "")))
         dora = history.dora
         fit("DORA proxies (release tags as deployments)", [Col("Key (proxy)"), Col("Value", "text")], [
