@@ -1,4 +1,4 @@
-"""The user's cache folder, shared by every cache of the tool (token counts, MCP tool schemas).
+"""The user's cache folder, shared by every cache of the tool (token counts, MCP tool schemas, help screens).
 
 `$ORCHESTRATOR_KIT_CACHE_DIR`, else `$XDG_CACHE_HOME/orchestrator-kit`, else `~/.cache/orchestrator-kit`. Nothing of
 a scanned repository is written here except counts keyed by content; every cache can be deleted at any time.

@@ -1,0 +1,156 @@
+"""`--help` replayed from the help cache (cli/helpcache.py) is byte for byte what Typer prints, in every circumstance.
+
+Each case runs the real console entry point in fresh interpreters: the first run renders with Typer and records, the
+second replays. Typer's own output, the reference, comes from calling the Typer app directly (`typer_app.main`),
+which never looks at the cache. No wall-clock time is asserted; that a replay did not load Typer is checked from
+`sys.modules` at exit.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator_kit.cli import helpcache
+
+# Prints `sys.modules` to the file named by argv[1], then runs the console entry point with the rest of argv.
+_ENTRY = (
+    "import atexit, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+    "from orchestrator_kit.cli import main\n"
+    "main()\n"
+)
+_TYPER = "import sys\nfrom orchestrator_kit.cli.typer_app import main\nmain()\n"
+
+
+def run(code: str, args: list[str], env: dict[str, str], *extra: str) -> tuple[int, bytes, bytes]:
+    proc = subprocess.run([sys.executable, "-c", code, *extra, *args], capture_output=True, env=env, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "ORCHESTRATOR_KIT_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def entries(env: dict[str, str]) -> list[Path]:
+    folder = Path(env["ORCHESTRATOR_KIT_CACHE_DIR"]) / helpcache.FOLDER
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], [], ["scan", "--help"], ["tokens", "--help"], ["mcp", "--help"], ["design", "--help"],
+    ["design", "rules", "--help"], ["eval", "--help"],
+])
+def test_recorded_and_replayed_help_equal_typers(args: list[str], env: dict[str, str], tmp_path: Path) -> None:
+    typer_out = run(_TYPER, args, env)
+    assert typer_out[0] == (2 if not args else 0) and typer_out[1], typer_out[2]
+    modules = tmp_path / "modules.txt"
+    first = run(_ENTRY, args, env, str(modules))
+    assert "typer" in modules.read_text().split()  # the first run rendered with Typer
+    assert len(entries(env)) == 1
+    second = run(_ENTRY, args, env, str(modules))
+    loaded = set(modules.read_text().split())
+    assert first == typer_out
+    assert second == typer_out
+    # The replay loads no framework, and not even typing, re or json.
+    assert not {"typer", "click", "rich", "pydantic", "typing", "re", "json"} & loaded
+
+
+def test_each_terminal_width_gets_its_own_screen(env: dict[str, str]) -> None:
+    outputs = {}
+    for columns in ("60", "120"):
+        wide = {**env, "COLUMNS": columns}
+        reference = run(_TYPER, ["scan", "--help"], wide)
+        assert run(_ENTRY, ["scan", "--help"], wide, os.devnull) == reference
+        assert run(_ENTRY, ["scan", "--help"], wide, os.devnull) == reference
+        outputs[columns] = reference[1]
+    assert outputs["60"] != outputs["120"]
+    assert max(len(line) for line in outputs["60"].decode().splitlines()) <= 60
+    assert len(entries(env)) == 2
+
+
+def test_colour_settings_are_part_of_the_key(env: dict[str, str]) -> None:
+    plain = run(_ENTRY, ["--help"], env, os.devnull)
+    forced = {**env, "FORCE_COLOR": "1"}
+    coloured = run(_ENTRY, ["--help"], forced, os.devnull)
+    assert b"\x1b[" in coloured[1] and b"\x1b[" not in plain[1]
+    assert run(_ENTRY, ["--help"], forced, os.devnull) == coloured == run(_TYPER, ["--help"], forced)
+
+
+def test_a_mistyped_command_is_not_cached(env: dict[str, str]) -> None:
+    code, _out, err = run(_ENTRY, ["no-such-command", "--help"], env, os.devnull)
+    assert code == 2 and b"No such command" in err
+    assert entries(env) == []
+
+
+@pytest.mark.parametrize("damage", [
+    b"", b"garbage", b"orchestrator-kit help 1\n", b"orchestrator-kit help 1\nkey\n0\n99999999999\n",
+    b"\x00" * 5000, b"orchestrator-kit help 1\n" * 100_000,
+])
+def test_a_damaged_entry_is_replaced_by_typers_help(damage: bytes, env: dict[str, str]) -> None:
+    reference = run(_TYPER, ["--help"], env)
+    run(_ENTRY, ["--help"], env, os.devnull)
+    [entry] = entries(env)
+    entry.write_bytes(damage)
+    assert run(_ENTRY, ["--help"], env, os.devnull) == reference
+    assert entry.read_bytes() != damage  # written again
+    assert run(_ENTRY, ["--help"], env, os.devnull) == reference
+
+
+def test_an_unwritable_cache_still_prints_help(env: dict[str, str], tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    env = {**env, "ORCHESTRATOR_KIT_CACHE_DIR": str(blocked)}
+    reference = run(_TYPER, ["--help"], env)
+    assert run(_ENTRY, ["--help"], env, os.devnull) == reference
+    assert run(_ENTRY, ["--help"], env, os.devnull) == reference
+
+
+def test_a_changed_source_is_not_replayed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(tmp_path / "cache"))
+    source = tmp_path / "command.py"
+    source.write_text("old\n")
+    st = source.stat()
+    out, err = io.BytesIO(), io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out))
+    monkeypatch.setattr(sys, "stderr", io.TextIOWrapper(err))
+    circumstances = helpcache.key(["--help"], "9.9")  # the streams are part of the key
+    path = Path(helpcache.entry_path(circumstances))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(helpcache.serialize(circumstances, 0, [(st.st_size, st.st_mtime_ns, str(source))],
+                                         [(1, b"recorded help\n"), (2, b"a note\n")]))
+    assert helpcache.replay(["--help"], "9.9") == 0
+    assert (out.getvalue(), err.getvalue()) == (b"recorded help\n", b"a note\n")
+    assert helpcache.replay(["--help"], "9.10") is None  # another version is another key
+    source.write_text("new text\n")  # another size
+    assert helpcache.replay(["--help"], "9.9") is None
+    source.unlink()
+    assert helpcache.replay(["--help"], "9.9") is None
+    assert out.getvalue() == b"recorded help\n"  # nothing more was written
+
+
+def test_serialize_and_parse_round_trip_any_bytes() -> None:
+    chunks = [(1, bytes(range(256))), (2, b"\n\n"), (1, b"")]
+    sources = [(3, 1_700_000_000_123_456_789, "/a b/c\udcff.py")]
+    data = helpcache.serialize(b"('k',)", 2, sources, chunks)
+    assert helpcache.parse(data, b"('k',)") == (2, sources, chunks)
+    assert helpcache.parse(data, b"('other',)") is None
+    with pytest.raises(ValueError):
+        helpcache.parse(data + b"x", b"('k',)")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    ([], True), (["--help"], True), (["design", "rules", "--help"], True),
+    (["scan", ".", "--help"], False), (["--help", "scan"], False), (["scan"], False), (["-h"], False),
+    (["a", "b", "c", "d", "--help"], False), (["x" * 41, "--help"], False), (["scän", "--help"], False),
+    (["--version", "--help"], False), (["", "--help"], False),
+])
+def test_only_plain_help_requests_use_the_cache(args: list[str], expected: bool) -> None:
+    assert helpcache.wants_help(args) is expected
