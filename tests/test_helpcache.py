@@ -50,7 +50,7 @@ def entries(env: dict[str, str]) -> list[Path]:
 ])
 def test_recorded_and_replayed_help_equal_typers(args: list[str], env: dict[str, str], tmp_path: Path) -> None:
     typer_out = run(_TYPER, args, env)
-    assert typer_out[0] == (2 if not args else 0) and typer_out[1], typer_out[2]
+    assert typer_out[0] == (2 if not args else 0) and b"Usage: orchestrator-kit" in typer_out[1] + typer_out[2]
     modules = tmp_path / "modules.txt"
     first = run(_ENTRY, args, env, str(modules))
     assert "typer" in modules.read_text().split()  # the first run rendered with Typer
@@ -76,12 +76,15 @@ def test_each_terminal_width_gets_its_own_screen(env: dict[str, str]) -> None:
     assert len(entries(env)) == 2
 
 
-def test_colour_settings_are_part_of_the_key(env: dict[str, str]) -> None:
-    plain = run(_ENTRY, ["--help"], env, os.devnull)
-    forced = {**env, "FORCE_COLOR": "1"}
-    coloured = run(_ENTRY, ["--help"], forced, os.devnull)
-    assert b"\x1b[" in coloured[1] and b"\x1b[" not in plain[1]
-    assert run(_ENTRY, ["--help"], forced, os.devnull) == coloured == run(_TYPER, ["--help"], forced)
+def test_terminal_settings_in_the_environment_are_part_of_the_key(env: dict[str, str]) -> None:
+    reference = run(_TYPER, ["--help"], env)
+    assert run(_ENTRY, ["--help"], env, os.devnull) == reference
+    for name, value in (("NO_COLOR", "1"), ("TERM", "dumb"), ("ORCHESTRATOR_KIT_MODEL", "x")):
+        changed = {**env, name: value}
+        assert run(_ENTRY, ["--help"], changed, os.devnull) == run(_TYPER, ["--help"], changed)
+    assert len(entries(env)) == 4  # one screen per setting, none replayed for another
+    assert run(_ENTRY, ["--help"], {**env, "UNRELATED_VARIABLE": "1"}, os.devnull) == reference
+    assert len(entries(env)) == 4
 
 
 def test_a_mistyped_command_is_not_cached(env: dict[str, str]) -> None:
