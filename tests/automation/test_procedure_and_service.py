@@ -30,7 +30,10 @@ def test_releasing_md_becomes_a_script_and_a_workflow_that_validate_clean(acme, 
     workflow = generate_automation(acme, "procedure", {"procedure": RELEASE, "target": "github-workflow"})
     for result in (script, workflow):
         assert result.valid
-        assert [f for r in result.validation for f in r.findings] == []
+    assert [f for r in script.validation for f in r.findings] == []
+    # The deploy step's kubeconfig is the one thing left to fill: a placeholder secret the validator flags.
+    assert [(f.rule, f.message.split(": ")[-1].split(" ")[0]) for r in workflow.validation for f in r.findings] == [
+        ("unfilled-placeholder", "CHANGE_ME_KUBECONFIG")]
     text = script.artifacts[0].text
     # RELEASING.md has 6 steps; steps 3-5 hold 6 commands (lines 12-14, 20-21, 27), the rest are manual.
     assert text.count("\nstep_") == 6 and text.count("  run ") == 6 and text.count("  manual ") == 3
@@ -57,9 +60,15 @@ def test_releasing_md_becomes_a_script_and_a_workflow_that_validate_clean(acme, 
                          env=env, timeout=30)
     assert bad.returncode == 1 and "must match" in bad.stderr
     # Without a terminal and without --yes, a manual step stops the real run before anything is executed.
-    stop = subprocess.run(["bash", str(path), "--version", "v2.0.0"], capture_output=True, text=True, env=env,
-                          timeout=30, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    stop = subprocess.run(["bash", str(path), "--version", "v2.0.0"], capture_output=True, text=True,
+                          env={**env, "KUBECONFIG": "/nonexistent/kubeconfig"}, timeout=30, stdin=subprocess.DEVNULL,
+                          cwd=tmp_path)
     assert stop.returncode == 1 and "needs a person" in stop.stderr and "run:" not in stop.stderr
+    # Step 5 deploys with kubectl: without KUBECONFIG naming the cluster, the real run stops before step 1.
+    unset = subprocess.run(["bash", str(path), "--yes", "--version", "v2.0.0"], capture_output=True, text=True,
+                           env=env, timeout=30, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert unset.returncode == 1 and "KUBECONFIG is not set: step(s) 5 need" in unset.stderr
+    assert "step 1/" not in unset.stderr
 
 
 def test_procedure_with_shell_operators_is_refused_or_kept_manual(tmp_path):

@@ -103,8 +103,9 @@ def prepare(repo: str | os.PathLike[str], kind: str, spec: Any, *, inventory: In
             raise InputError("Give a spec or an opportunity, not both.")
         from .opportunity import spec_from_opportunity
 
-        kind, spec = spec_from_opportunity(ctx, opportunity, kind)
+        kind, spec, derived = spec_from_opportunity(ctx, opportunity, kind)
         notes.append(f"Spec derived from opportunity {opportunity}; save `spec` to edit it.")
+        notes.extend(derived)
     elif spec is None:
         raise InputError("Give a spec (or an opportunity id to derive one from).")
     generated = build(ctx, kind, spec)

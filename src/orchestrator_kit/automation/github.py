@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import InputError
 from .artifact import HEADER, Artifact, Generated
 from .context import RepoContext, unique_name, unique_path
+from .credentials import needs
 from .shellsafe import env_name, quote_word, render_command
 from .spec import CommandSpec, GitHubJobSpec, GitHubWorkflowSpec, ParamSpec, StepSpec
 from .yamlout import Quoted, dump
@@ -231,17 +232,51 @@ def _job(ctx: RepoContext, spec: GitHubWorkflowSpec, job: GitHubJobSpec, pins: _
         steps.append({"name": "Set the git identity", "run": (
             "git config user.name 'github-actions[bot]'\n"
             "git config user.email '41898282+github-actions[bot]@users.noreply.github.com'\n")})
+    filled: dict[str, list[str]] = {}
     for step in job.steps:
         rendered = _step(step, params, confirm.get(id(step)))
+        if rendered:
+            rendered = _with_credentials(ctx, job, step, rendered, out["permissions"], filled, notes)
         if rendered and id(step) in only:
-            rendered = {"name": rendered["name"], "if": f"${{{{ inputs.{only[id(step)]} }}}}", "run": rendered["run"]}
+            rendered = {"name": rendered["name"], "if": f"${{{{ inputs.{only[id(step)]} }}}}",
+                        **{k: v for k, v in rendered.items() if k != "name"}}
         elif rendered and step.only_if:
             notes.append(f"Step '{step.name}' runs only if {step.only_if} in the runbook: with no workflow_dispatch "
                          "input to ask for it, it runs every time; review it.")
         if rendered:
             steps.append(rendered)
     out["steps"] = steps
+    for name, uses in filled.items():
+        where = f"a secret of the environment '{job.environment}' (Settings > Environments)" if job.environment \
+            else "a repository secret (Settings > Secrets and variables > Actions)"
+        notes.append(f"Fill in: {name} in job '{job.id}', {where}: {'; '.join(uses)}.")
     return out
+
+
+def _with_credentials(ctx: RepoContext, job: GitHubJobSpec, step: StepSpec, rendered: dict[str, Any],
+                      permissions: dict[str, str], filled: dict[str, list[str]], notes: list[str]) -> dict[str, Any]:
+    """The step with the credentials its commands need (see `credentials`): their variables in the step's own
+    `env` (never the job's: only the step that uses a secret sees it) and the lines that set them up first."""
+    found = needs(ctx, [[w if isinstance(w, str) else w.template for w in c.argv] for c in step.commands])
+    if not found.credentials:
+        return rendered
+    env: dict[str, str] = {}
+    setup: list[str] = []
+    for credential in found.credentials:
+        env.update(credential.github_env)
+        setup.extend(credential.github_setup)
+        for name in credential.placeholders:
+            filled.setdefault(name, []).append(f"{credential.purpose}, for {found.why[credential.key]} in step "
+                                               f"'{step.name}'")
+        for scope, level in credential.permissions.items():
+            if permissions.get(scope) not in (level, "write"):
+                permissions[scope] = level
+                notes.append(f"Job '{job.id}' gets {scope}: {level} for {found.why[credential.key]}.")
+    run = str(rendered["run"])
+    head, _, rest = run.partition("\n") if run.startswith("# from ") else ("", "", run)
+    body = "\n".join([*([head] if head else []), *(["# credentials (see the step's env)", *setup] if setup else []),
+                      rest])
+    return {"name": rendered["name"], "env": env, "run": body}
 
 
 def _setup(ctx: RepoContext, job: GitHubJobSpec, pins: _Pins, cache: bool) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..yamlsrc import YamlError, load_yaml_documents
 from .artifact import HEADER, Artifact, Generated, append_block
 from .context import RepoContext, Toolchain, unique_name
+from .credentials import Needs, needs
 from .shellsafe import env_name, quote_word, render_command
 from .spec import GitLabJobSpec
 from .tasks import _param_checks
@@ -84,10 +85,15 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
     if cache_on and cache:
         variables.update(cache_vars)
         job["cache"] = cache
+    found = needs(ctx, [[w if isinstance(w, str) else w.template for w in c.argv] for s in spec.steps
+                        for c in s.commands])
+    for credential in found.credentials:
+        variables.update(credential.gitlab_variables)
     if variables:
         job["variables"] = variables
     params = [p.name for p in spec.params]
     before = _param_checks(spec.params, lambda p: f"run the pipeline with the variable {env_name(p.name)} set")
+    before.extend(_credential_lines(found, name, notes))
     if install:
         before.append(" ".join(quote_word(w) for w in install))
     if before:
@@ -105,6 +111,22 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
     effective = spec.model_copy(update={"name": name})
     return Generated([Artifact(spec.file, "gitlab-ci", "append" if existing else "create", content, block,
                                base=existing or None)], effective, notes + list(tc.notes))
+
+
+def _credential_lines(found: Needs, job: str, notes: list[str]) -> list[str]:
+    """before_script lines that stop with a clear message when a credential variable is empty, then set it up;
+    a note per CI/CD variable to create (the names in `variables` are placeholders until filled)."""
+    lines: list[str] = []
+    for credential in found.credentials:
+        for variable in credential.gitlab_variables:
+            message = (f"{variable} is empty: create the CI/CD variable it is set from in the variables of this job "
+                       f"({credential.purpose}; Settings > CI/CD > Variables)")
+            lines.append(f'if [ -z "${{{variable}:-}}" ]; then echo {quote_word(message)}; exit 1; fi')
+        lines.extend(credential.gitlab_setup)
+        for name in credential.gitlab_placeholders:
+            notes.append(f"Fill in: CI/CD variable {name} for job {job!r}: {credential.purpose}, for "
+                         f"{found.why[credential.key]}.")
+    return lines
 
 
 def _script(spec: GitLabJobSpec, params: list[str]) -> tuple[list[str], list[str]]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import InputError
 from .context import RepoContext
+from .credentials import deploy_environment, needs
 from .github import slug
 from .shellsafe import UnsafeCommand, split_command
 
@@ -33,7 +34,8 @@ GENERATORS: dict[str, list[str]] = {
 }
 
 
-def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str) -> tuple[str, dict[str, Any]]:
+def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str
+                          ) -> tuple[str, dict[str, Any], list[str]]:
     """(kind to generate, spec mapping) for the opportunity `opportunity_id` of this repository, from the matrix
     `assessment.assess` builds (the one `opportunities` and the MCP tool show)."""
     from ..assessment import assess
@@ -48,14 +50,16 @@ def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str) -> t
     if opportunity.kind == "manual-procedure":
         # skip_unsafe: a command the converter cannot split safely stays a manual step (listed in the notes), so an
         # opportunity that offers generate_with always generates; a spec without it refuses such commands instead.
-        return "procedure", {"procedure": opportunity.related[0], "target": kind, "skip_unsafe": True}
+        return "procedure", {"procedure": opportunity.related[0], "target": kind, "skip_unsafe": True}, []
     if opportunity.kind in ("unautomated-task", "unscheduled-recurring-work"):
-        return kind, _task_spec(ctx, opportunity.related[0], kind, scheduled=opportunity.kind != "unautomated-task")
+        notes: list[str] = []
+        spec = _task_spec(ctx, opportunity.related[0], kind, notes, scheduled=opportunity.kind != "unautomated-task")
+        return kind, spec, notes
     raise InputError(f"Opportunity {opportunity_id} ({opportunity.kind}) changes an existing pipeline; there is no "
                      f"generator for it. Its suggestion: {opportunity.suggestion}.")
 
 
-def _task_spec(ctx: RepoContext, task_id: str, kind: str, *, scheduled: bool) -> dict[str, Any]:
+def _task_spec(ctx: RepoContext, task_id: str, kind: str, notes: list[str], *, scheduled: bool) -> dict[str, Any]:
     task = next((t for t in ctx.inventory.tasks if t.id == task_id), None)
     if task is None:
         raise InputError(f"Task {task_id} of the opportunity is not in the inventory any more; scan again.")
@@ -65,14 +69,20 @@ def _task_spec(ctx: RepoContext, task_id: str, kind: str, *, scheduled: bool) ->
         raise InputError(f"The task's invocation cannot be used as a command: {exc}") from None
     name = slug(f"{'scheduled' if scheduled else 'run'}-{task.name}")
     step = {"name": task.invocation, "commands": [{"argv": argv, "env": env, "source": str(task.evidence)}]}
+    found = needs(ctx, [[*(f"{k}={v}" for k, v in env.items()), *argv]])
+    environment: dict[str, str] = {}
+    if found.deploys:  # a deploy or rollback runs in an environment: its approval rule and its secrets
+        environment["environment"], why, placeholder = deploy_environment(ctx, found)
+        notes.append(f"Fill in: environment {environment['environment']} ({why})." if placeholder else
+                     f"The job runs in the environment '{environment['environment']}': {why}.")
     if kind == "github-workflow":
         triggers: dict[str, Any] = {"workflow_dispatch": True}
         if scheduled:
             triggers["schedule"] = [UPKEEP_CRON]
         return {"name": f"{'Scheduled' if scheduled else 'Run'} {task.invocation}"[:100], "triggers": triggers,
                 "jobs": [{"id": slug(task.name) if slug(task.name)[0].isalpha() else f"job-{slug(task.name)}",
-                          "steps": [step]}]}
+                          "steps": [step], **environment}]}
     if kind == "gitlab-ci-job":
         return {"name": name, "stage": "deploy" if not scheduled else "test",
-                "when": "schedule" if scheduled else "manual", "steps": [step]}
+                "when": "schedule" if scheduled else "manual", "steps": [step], **environment}
     raise InputError(f"A task opportunity becomes a github-workflow or a gitlab-ci-job, not {kind}.")

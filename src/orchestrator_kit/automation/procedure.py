@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from ..errors import InputError
 from ..models import ManualProcedure
 from .context import RepoContext
+from .credentials import deploy_environment, needs
 from .github import slug
 from .shellsafe import UnsafeCommand, split_command
 from .spec import (
@@ -36,7 +37,6 @@ from .spec import (
 )
 
 _VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?(?![\w.])")
-_ENV_WORD = re.compile(r"^(?:ENV|ENVIRONMENT|env|environment)=([A-Za-z0-9_-]+)$")
 # A redaction mark (`[REDACTED:JSON Web Token]`) in a name or an instruction reads as "a secret" there: the
 # generated file must never carry the mark, which `check_text` refuses, nor the secret.
 _REDACTION = re.compile(r"\[REDACTED:[^\]]*\]")
@@ -57,7 +57,8 @@ def spec_from_procedure(
 ) -> tuple[ShellScriptSpec | GitHubWorkflowSpec, list[str]]:
     """The script or workflow spec for the procedure, and notes for the reviewer."""
     procedure = find_procedure(ctx, spec.procedure)
-    notes: list[str] = [f"From the procedure '{procedure.title}' ({procedure.evidence})."]
+    notes: list[str] = [f"From the procedure '{' › '.join(procedure.heading_path) or procedure.title}' "
+                        f"({procedure.evidence})."]
     texts = [c.text for step in procedure.steps for c in step.commands]
     version = _example_version(texts) if spec.version_param else None
     params: list[ParamSpec] = []
@@ -68,33 +69,46 @@ def spec_from_procedure(
         notes.append(f"The runbook's example version '{version}' became the required parameter 'version'.")
     steps: list[StepSpec] = []
     unsafe: list[str] = []
+    remote: str | None = None  # the host of an interactive login in the step before: this step's commands run there
     for index, step in enumerate(procedure.steps, start=1):
         name = _step_name(step.text, index)
-        commands: list[CommandSpec] = []
-        manual: list[str] = []
+        parts: list[CommandSpec | str] = []  # in the runbook's order: commands, and instructions left to a person
         refused = len(unsafe)
-        for command in step.commands:
+        on_host, remote = remote, None
+        if on_host is not None and step.commands:
+            parts.append(f"on {on_host}: " + "; ".join(_one_line(c.text) for c in step.commands))
+            notes.append(f"Step {index} ({step.evidence}) is a manual step: its commands run on {on_host}, where "
+                         f"step {index - 1} logs in (an interactive ssh session is not scripted).")
+        for command in step.commands if on_host is None else []:
             try:
                 env, argv = split_command(command.text)
-                commands.append(_command(env, argv, version, str(command.evidence)))
+            except UnsafeCommand:
+                argv = []
+            host = _interactive_login(argv)
+            if host is not None:
+                remote = host
+                parts.append(f"log in to {host} (an interactive ssh session) and do the next step there")
+                notes.append(f"{command.evidence}: `{_one_line(command.text)}` opens an interactive session: kept as "
+                             "a manual step.")
+                continue
+            try:
+                env, argv = split_command(command.text)
+                parts.append(_command(env, argv, version, str(command.evidence)))
             except (UnsafeCommand, ValueError) as exc:
                 # ValueError: CommandSpec refused a word (a redacted secret, a CI expression): same remedy.
                 reason = str(exc).splitlines()[-1] if isinstance(exc, ValidationError) else str(exc)
                 if not spec.skip_unsafe:
                     unsafe.append(f"{command.evidence}: {reason}")
                     continue
-                manual.append(f"run by hand: {_one_line(command.text)}")
+                parts.append(f"run by hand: {_one_line(command.text)}")
                 notes.append(f"{command.evidence}: kept as a manual step ({reason})")
         for ref in step.automated_by:
             how = "runs" if ref.match == "invokes" else "is already automated by"
             notes.append(f"Step {index} {how} {ref.ref} ({ref.evidence}).")
         if len(unsafe) > refused:
             continue  # refused below, with every refused command listed
-        # Markdown code marks are dropped from instructions: `main` reads as main in a log line.
-        manual_text = "; ".join(manual) if manual else (None if commands else _one_line(step.text.replace("`", "")))
         try:
-            steps.append(StepSpec(name=name, commands=commands, manual=manual_text, source=str(step.evidence),
-                                  only_if=_condition(step.text) if commands else None))
+            steps.extend(_step_specs(name, step.text, parts, str(step.evidence)))
         except ValidationError as exc:
             reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
             raise InputError(f"Step {index} of the procedure ({step.evidence}) cannot be converted: {reason}. "
@@ -106,17 +120,19 @@ def spec_from_procedure(
             f"safely:\n  {chr(10).join('  ' + u for u in unsafe).strip()}\nRemedy: keep them as manual steps with "
             f"the spec {{\"procedure\": \"{spec.procedure}\", \"target\": \"{spec.target}\", \"skip_unsafe\": true}} "
             "(kind 'procedure'; CLI: --skip-unsafe), or split them in the runbook into simple commands.")
-    name = spec.name or slug(procedure.title)
+    title = procedure.title
+    if title.strip().lower() in _GENERIC_TITLES and len(procedure.heading_path) > 1:
+        title = procedure.heading_path[-2]  # "Restore the production database › Steps" is named by its parent
+    name = spec.name or slug(title)
     description = f"{procedure.title}, from {procedure.path}"
     if spec.target == "shell-script":
         return ShellScriptSpec(name=name, description=description, params=params, steps=steps,
                                on_conflict=spec.on_conflict), notes
-    return _workflow(name, procedure, params, steps, spec, notes), notes
+    return _workflow(ctx, name, procedure, params, steps, spec, notes), notes
 
 
-def _workflow(name: str, procedure: ManualProcedure, params: list[ParamSpec], steps: list[StepSpec],
+def _workflow(ctx: RepoContext, name: str, procedure: ManualProcedure, params: list[ParamSpec], steps: list[StepSpec],
               spec: ProcedureSpec, notes: list[str]) -> GitHubWorkflowSpec:
-    words = [w if isinstance(w, str) else w.template for s in steps for c in s.commands for w in c.argv]
     joined = [" ".join(w if isinstance(w, str) else w.template for w in c.argv) for s in steps for c in s.commands]
     permissions: dict[str, str] = {"contents": "read"}
     push = any(j.startswith("git push") for j in joined)
@@ -125,10 +141,12 @@ def _workflow(name: str, procedure: ManualProcedure, params: list[ParamSpec], st
     if any("ghcr.io" in j for j in joined) or any(j.startswith(("make docker-push", "docker push")) for j in joined):
         permissions["packages"] = "write"
     environment = None
-    if any("deploy" in w for w in words):
-        environment = next((m.group(1) for w in words if (m := _ENV_WORD.match(w))), None)
-    if environment:
-        notes.append(f"The deploy step runs in the GitHub environment '{environment}'.")
+    found = needs(ctx, [[w if isinstance(w, str) else w.template for w in c.argv] for s in steps for c in s.commands])
+    if found.deploys:
+        environment, why, placeholder = deploy_environment(ctx, found)
+        notes.append(f"Fill in: environment {environment} ({why}): the name of the GitHub environment this job "
+                     "deploys to." if placeholder else f"The job runs in the GitHub environment '{environment}': "
+                     f"{why}.")
     job_id = name if re.match(r"^[A-Za-z_]", name) else f"job-{name}"
     job = GitHubJobSpec(
         id=job_id[:100], name=procedure.title[:100], steps=steps, permissions=permissions,  # type: ignore[arg-type]
@@ -137,6 +155,51 @@ def _workflow(name: str, procedure: ManualProcedure, params: list[ParamSpec], st
     return GitHubWorkflowSpec(name=procedure.title[:100], file=f".github/workflows/{name}.yml",
                               triggers=TriggerSpec(workflow_dispatch=True), params=params, jobs=[job],
                               on_conflict=spec.on_conflict)
+
+
+_GENERIC_TITLES = {"steps", "procedure", "instructions", "how to", "howto", "usage", "process", "runbook"}
+# ssh options that take a value (ssh(1)): the word after them is not the host.
+_SSH_VALUE_OPTIONS = set("BbcDEeFIiJLlmOoPpQRSWw")
+
+
+def _interactive_login(argv: list[str]) -> str | None:
+    """The host of `ssh [options] host` with no remote command (an interactive session), else None."""
+    if not argv or argv[0] != "ssh":
+        return None
+    operands: list[str] = []
+    skip = False
+    for word in argv[1:]:
+        if skip:
+            skip = False
+        elif word.startswith("-") and len(word) > 1 and not operands:
+            skip = word[-1] in _SSH_VALUE_OPTIONS and len(word) == 2
+        else:
+            operands.append(word)
+    return operands[0] if len(operands) == 1 else None
+
+
+def _step_specs(name: str, text: str, parts: list[CommandSpec | str], source: str) -> list[StepSpec]:
+    """One StepSpec for the runbook step, or one per run of commands and of hand instructions when a hand
+    instruction comes before a command (a StepSpec runs its commands first, so the order would change)."""
+    condition = _condition(text)
+    if not parts:  # Markdown code marks are dropped from instructions: `main` reads as main in a log line.
+        return [StepSpec(name=name, manual=_one_line(text.replace("`", "")), source=source)]
+    groups: list[list[CommandSpec | str]] = []
+    for part in parts:
+        if groups and isinstance(groups[-1][0], str) == isinstance(part, str):
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+    if len(groups) == 2 and isinstance(groups[1][0], str):
+        groups = [groups[0] + groups[1]]  # commands, then instructions: one step keeps that order
+    specs = []
+    for number, group in enumerate(groups, start=1):
+        commands = [p for p in group if isinstance(p, CommandSpec)]
+        manual = "; ".join(p for p in group if isinstance(p, str)) or None
+        label = name if len(groups) == 1 else f"{name[:140]} ({number}/{len(groups)})"
+        specs.append(StepSpec(name=label, commands=commands, manual=manual, source=source,
+                              only_if=condition if commands else None))
+    return specs
 
 
 def _example_version(texts: list[str]) -> str | None:

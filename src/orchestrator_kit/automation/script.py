@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from ..errors import InputError
 from .artifact import HEADER, Artifact, Generated
 from .context import RepoContext, unique_path
+from .credentials import Credential, needs
 from .shellsafe import env_name, quote_word, render_command
 from .spec import ParamSpec, ShellScriptSpec
 
@@ -27,6 +28,8 @@ _RESERVED = {"dry_run", "help", "yes", "n", "h", "y"}
 
 
 def generate_shell_script(ctx: RepoContext, spec: ShellScriptSpec) -> Generated:
+    """The script (see the module docstring); the variables that choose where its tools act (KUBECONFIG, an AWS
+    profile or key: `credentials`) are checked before the first step, so it never acts on a default by accident."""
     notes: list[str] = []
     path, note = unique_path(ctx, spec.path or f"scripts/{spec.name}.sh", spec.on_conflict, "Script")
     if note:
@@ -38,12 +41,39 @@ def generate_shell_script(ctx: RepoContext, spec: ShellScriptSpec) -> Generated:
     if guarded & {p.name for p in spec.params}:
         raise InputError(f"Parameter names {sorted(guarded & {p.name for p in spec.params})} are reserved by the "
                          "script's --run-step-N flags of conditional steps; rename the parameters.")
-    content = render_script(spec, path)
+    checks = _credential_checks(ctx, spec, notes)
+    content = render_script(spec, path, checks)
     effective = spec.model_copy(update={"path": path})
     return Generated([Artifact(path, "shell", "create", content, content, mode=0o755)], effective, notes)
 
 
-def render_script(spec: ShellScriptSpec, path: str) -> str:
+def _credential_checks(ctx: RepoContext, spec: ShellScriptSpec, notes: list[str]) -> list[str]:
+    """Lines that stop the script before step 1 when none of the variables that choose a tool's target is set
+    (a dry run only warns): the message names the variables, what they are for and the steps that need them."""
+    users: dict[str, list[int]] = {}
+    chosen: dict[str, Credential] = {}
+    for index, step in enumerate(spec.steps, start=1):
+        found = needs(ctx, [[w if isinstance(w, str) else w.template for w in c.argv] for c in step.commands])
+        for credential in found.credentials:
+            if credential.script_any:
+                users.setdefault(credential.key, []).append(index)
+                chosen.setdefault(credential.key, credential)
+    lines: list[str] = []
+    for key, credential in chosen.items():
+        names = credential.script_any
+        steps = ", ".join(str(n) for n in users[key])
+        message = (f"{' or '.join(names)} is not set: step(s) {steps} need {credential.purpose}; set it so the "
+                   "script never acts on a default target")
+        test = " && ".join(f'[ -z "${{{name}:-}}" ]' for name in names)
+        lines += [f"if {test}; then",
+                  f'  if [ "$DRY_RUN" -eq 1 ]; then log {quote_word("warning: " + message)}; '
+                  f"else die {quote_word(message)}; fi",
+                  "fi"]
+        notes.append(f"The script stops before step 1 unless {' or '.join(names)} is set ({credential.purpose}).")
+    return [*lines, ""] if lines else []
+
+
+def render_script(spec: ShellScriptSpec, path: str, checks: list[str] | None = None) -> str:
     depth = len(PurePosixPath(path).parts) - 1
     root = '"$(dirname -- "${BASH_SOURCE[0]}")"' + ("/.." * depth if depth else "")
     params = [p.name for p in spec.params]
@@ -65,6 +95,7 @@ def render_script(spec: ShellScriptSpec, path: str) -> str:
     out.extend(_HELPERS)
     out.extend(_parse_args(spec.params, _conditional(spec)))
     out.extend(_check_params(spec.params))
+    out.extend(checks or [])
     out.append(f"cd {root}")
     out.append("")
     total = len(spec.steps)

@@ -98,6 +98,10 @@ if [ -n "${VERSION}" ] && ! [[ $VERSION =~ $version_pattern ]]; then
 fi
 export VERSION
 
+if [ -z "${KUBECONFIG:-}" ]; then
+  if [ "$DRY_RUN" -eq 1 ]; then log 'warning: KUBECONFIG is not set: step(s) 5 need the kubeconfig of the cluster the commands change; set it so the script never acts on a default target'; else die 'KUBECONFIG is not set: step(s) 5 need the kubeconfig of the cluster the commands change; set it so the script never acts on a default target'; fi
+fi
+
 cd "$(dirname -- "${BASH_SOURCE[0]}")"/..
 
 step_1() {

@@ -90,6 +90,10 @@ done
 if [ -z "${TARGET}" ]; then TARGET=production; fi
 export TARGET
 
+if [ -z "${AWS_PROFILE:-}" ] && [ -z "${AWS_ACCESS_KEY_ID:-}" ]; then
+  if [ "$DRY_RUN" -eq 1 ]; then log 'warning: AWS_PROFILE or AWS_ACCESS_KEY_ID is not set: step(s) 2 need an AWS access key allowed to do what the commands do; set it so the script never acts on a default target'; else die 'AWS_PROFILE or AWS_ACCESS_KEY_ID is not set: step(s) 2 need an AWS access key allowed to do what the commands do; set it so the script never acts on a default target'; fi
+fi
+
 cd "$(dirname -- "${BASH_SOURCE[0]}")"/..
 
 step_1() {
