@@ -117,3 +117,21 @@ def test_fit_on_hostile_and_huge_cells():
     console = Console(width=10, record=True, color_system=None)
     console.print(fitted("T", [Col("A", "id"), Col("B", drop=1)], [["a" * 30, "b"]], 10))
     assert "B: b" in console.export_text()
+
+
+def test_an_id_longer_than_the_terminal_stays_on_one_line():
+    """Stacked layout: the id passes the edge whole (the terminal wraps it softly); two ids that do not fit together
+    get a line each; the rest of the row wraps on its detail line within the width."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from orchestrator_kit.fit import print_fitted
+
+    console = Console(file=StringIO(), width=30, color_system=None, record=True)
+    long_id = "docs/runbooks/" + "x" * 40 + ".md#steps"
+    print_fitted(console, "T", [Col("ID", "id"), Col("Evidence", "id"), Col("Text", "text")],
+                 [[long_id, "docs/runbooks/a.md:5-16", "words " * 20]])
+    lines = console.export_text().splitlines()
+    assert lines[1] == long_id and lines[2] == "docs/runbooks/a.md:5-16"
+    assert all(len(line.rstrip()) <= 30 for line in lines[3:]) and lines[3].startswith("    Text: words")

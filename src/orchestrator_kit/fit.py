@@ -9,8 +9,9 @@
 3. text columns start at TEXT_MIN and share the room left in proportion to (natural - TEXT_MIN), never above
    their natural width; a detail line wraps under a hanging indent of DETAIL_INDENT.
 4. when even the columns that never leave do not fit (an id longer than the terminal), the table is stacked: each
-   row's `id` cells on a line of their own (folded at the terminal's edge, never cut with an ellipsis), the rest on
-   its detail line, and no header row (nothing lines up under it).
+   row's `id` cells on a line of their own (or one line each), whole and unbroken even past the terminal's edge
+   (the terminal wraps it softly, so it still copies as one word; a newline folded into it would not), the rest
+   on its detail line, and no header row (nothing lines up under it).
 With `wide`, nothing is dropped or wrapped: the table takes its natural width and the terminal may wrap it.
 A `right` column (a number; its unit goes in the header) is right-aligned, header included.
 The layout is a column grid without borders (borders cost 3 characters a column at 80 columns).
@@ -56,7 +57,7 @@ def fitted(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str | Tex
                 break
             shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
     if not wide and _need(shown, natural, columns, shrink=True) > width:
-        return _stacked(title, columns, cells)
+        return _stacked(title, columns, cells, width)
     widths = _widths(shown, natural, columns, width, wide=wide)
     moved = [i for i in range(len(columns)) if i not in shown]
     header = Table.grid(*(_column(columns[i], widths[i], wrap=False) for i in shown), padding=(0, GAP, 0, 0))
@@ -90,15 +91,18 @@ def _detail(columns: Sequence[Col], row: list[Text], moved: Sequence[int]) -> Re
     return Padding(line, (0, 0, 0, DETAIL_INDENT))
 
 
-def _stacked(title: str, columns: Sequence[Col], cells: list[list[Text]]) -> RenderableType:
-    """Each row as its ids on one line (folded at the edge, whole) and every other cell on its detail line."""
+def _stacked(title: str, columns: Sequence[Col], cells: list[list[Text]], width: int) -> RenderableType:
+    """Each row as its ids on one line (each on a line of its own when together they pass `width`; never broken)
+    and every other cell on its detail line."""
     ids = [i for i, col in enumerate(columns) if col.kind == "id"] or [0]
     rest = [i for i in range(len(columns)) if i not in ids]
     parts: list[RenderableType] = [Text(title, style="bold italic")]
     for row in cells:
         head = Text(" " * GAP).join(row[i] for i in ids)
-        head.overflow = "fold"
-        parts.append(head)
+        for line in [head] if len(head) <= width else [row[i] for i in ids if row[i].plain]:
+            line = line.copy()
+            line.no_wrap, line.overflow = True, "ignore"  # printed uncropped (print_fitted): module docstring
+            parts.append(line)
         detail = _detail(columns, row, rest)
         if detail is not None:
             parts.append(detail)
@@ -109,7 +113,7 @@ def print_fitted(console: Console, title: str, columns: Sequence[Col], rows: Seq
                  wide: bool = False) -> None:
     """Print the table fitted to the console; with `wide`, at its natural width, uncropped (the terminal wraps)."""
     if not wide:
-        console.print(fitted(title, columns, rows, console.width))
+        console.print(fitted(title, columns, rows, console.width), crop=False)  # only a stacked id passes the edge
         return
     cells = [[c.plain if isinstance(c, Text) else c for c in row] for row in rows]
     need = sum(max([len(col.header), *(_longest(Text(row[i])) for row in cells)]) for i, col in enumerate(columns))

@@ -264,15 +264,16 @@ def rules(
 @design_app.command("examples")
 def examples(
     name: Annotated[str | None, typer.Argument(metavar="NAME", help="Print this example's YAML.")] = None,
+    wide: WideOption = False,
 ) -> None:
     """List the shipped example designs, or print one (valid ones and their broken twins)."""
     from ..design import get_design_example, list_design_examples
+    from ..design.text import print_examples
 
     try:
         if name is not None:
             write_text(get_design_example(name).text or "", None)
             return
-        for example in list_design_examples():
-            typer.echo(f"{example.name:32} {'valid ' if example.valid else 'broken'}  {example.description}")
+        print_examples(list_design_examples(), console(), wide=wide)  # type: ignore[arg-type]
     except OrchestratorError as exc:
         fail(str(exc))

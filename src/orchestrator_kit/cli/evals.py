@@ -160,8 +160,7 @@ def agents_command(
         markdown += "\n## Offline proof\n\n" + proof_markdown(rows)
     (output_dir / "results.json").write_text(results.model_dump_json(indent=2), encoding="utf-8")
     (output_dir / "results.md").write_text(markdown, encoding="utf-8")
-    # A pipe gets a page wide enough for every column; a terminal's table is fitted to its width
-    console = Console() if sys.stdout.isatty() else Console(width=200, color_system=None)
+    console = Console()  # fitted to the terminal, or to $COLUMNS (80 when unset) in a pipe, like `eval tools`
     render_table(results, console, regressions, wide=wide)
     for row in rows:
         if not row.ok:

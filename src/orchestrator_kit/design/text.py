@@ -1,4 +1,5 @@
-"""Validation and simulation reports as tables fitted to the terminal (see `fit`), for a person at a terminal."""
+"""Validation and simulation reports, the rules and the example designs as tables fitted to the terminal (see `fit`),
+for a person at a terminal."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..fit import Col, print_fitted
-from .service import RuleInfo, ValidationReport
+from .service import DesignExample, RuleInfo, ValidationReport
 from .simulate import SimulationReport
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -23,10 +24,15 @@ def print_validation(report: ValidationReport, console: Console, source: str, *,
     console.print(
         Text.assemble(
             f"{report.design}: ", verdict,
-            f" ({report.errors} errors, {report.warnings} warnings, {report.infos} infos; "
-            f"{report.states} states, {len(report.rules_checked)} rules)",
+            f" ({_count(report.errors, 'error')}, {_count(report.warnings, 'warning')}, "
+            f"{_count(report.infos, 'info')}; "
+            f"{_count(report.states, 'state')}, {_count(len(report.rules_checked), 'rule')})",
         )
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def print_simulation(report: SimulationReport, console: Console, *, wide: bool = False) -> None:
@@ -48,8 +54,8 @@ def print_simulation(report: SimulationReport, console: Console, *, wide: bool =
     summary = report.summary
     console.print(
         f"{report.design}: {summary.consistent} of {summary.scenarios} single faults consistent "
-        f"({summary.inconsistent} inconsistent) over {summary.steps} steps and {summary.paths_explored} "
-        "fault-free paths"
+        f"({summary.inconsistent} inconsistent) over {_count(summary.steps, 'step')} and "
+        f"{_count(summary.paths_explored, 'fault-free path')}"
         + (
             f"; {summary.second_faults} second faults in recovery steps, {summary.second_faults_inconsistent} of "
             "them leave an effect applied (back those recoveries with a person or a reconciliation)"
@@ -65,3 +71,9 @@ def print_simulation(report: SimulationReport, console: Console, *, wide: bool =
 def print_rules(rules: list[RuleInfo], console: Console, *, wide: bool = False) -> None:
     print_fitted(console, "Design rules", [Col("Rule", "id"), Col("Severity", drop=1), Col("Checks", "text")],
                  [[r.id, Text(r.severity, style=_STYLE[r.severity]), r.summary] for r in rules], wide=wide)
+
+
+def print_examples(examples: list[DesignExample], console: Console, *, wide: bool = False) -> None:
+    print_fitted(console, "Example designs (print one: design examples NAME)",
+                 [Col("Name", "id"), Col("Kind", drop=1), Col("Description", "text")],
+                 [[e.name, "valid" if e.valid else "broken", e.description] for e in examples], wide=wide)
