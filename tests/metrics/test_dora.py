@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator_kit.metrics.dora import Event, TagRef, _p90, choose_series, first_release, release_events
+from orchestrator_kit.metrics.commits import CommitTable
+from orchestrator_kit.metrics.dora import TagRef, _p90, choose_series, first_release, release_events
 
 
 @pytest.mark.parametrize(
@@ -66,9 +67,13 @@ def test_first_release_containing_each_commit_on_a_dag():
     #        \           /
     #         d - e ----              d is released first (on its branch), e only with r3 via the merge m
     parents = {"a": (), "b": ("a",), "c": ("b",), "d": ("b",), "e": ("d",), "m": ("c", "e"), "f": ("m",)}
-    events = [Event("r1", "c", 10), Event("r2", "d", 20), Event("r3", "f", 30)]
-    owner = first_release(events, parents)
-    assert owner == {"a": 0, "b": 0, "c": 0, "d": 1, "e": 2, "m": 2, "f": 2}
+    table = CommitTable()
+    for time, sha in enumerate(["f", "m", "e", "d", "c", "b", "a"]):  # git log's order, newest first
+        table.add(sha, list(parents[sha]), 100 - time, None)
+    table.row("x")  # a commit met only as an id (e.g. a parent outside the window): no release contains it
+    owner = first_release([table.index[sha] for sha in ("c", "d", "f")], table)
+    assert {sha: owner[row] for sha, row in table.index.items()} == {
+        "a": 0, "b": 0, "c": 0, "d": 1, "e": 2, "m": 2, "f": 2, "x": -1}
 
 
 @pytest.mark.parametrize(

@@ -25,12 +25,14 @@ Change failure (a proxy; each failure says why, `not_counted` says why a signal 
   subject starts with `hotfix`, or it is itself tagged on a hotfix branch that a `Merge ... hotfix...` brought in);
 * the next release is a patch release of the same major.minor line, within HOTFIX_WINDOW_DAYS, that changes a
   file the release itself changed (release bookkeeping such as changelogs and version files left out, and so are
-  changes added and reverted between the two releases: they shipped nothing).
+  changes added and reverted between the two releases: they shipped nothing). Files are compared under their
+  current names (renames followed, as everywhere in the history pass).
 A patch release without one of these is routine maintenance, not a failure.
 
 "First release containing a commit": release commits are visited in deploy-time order; from each, a walk over
 parents marks every commit not marked yet. A commit marked by an earlier release has all its ancestors marked
 too, so the walk stops there, and every commit is visited once: O(commits + parent links) for all releases.
+The commits are rows of a `commits.CommitTable` (compact columns), and the marks one array of 4-byte numbers.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ from __future__ import annotations
 import itertools
 import re
 import statistics
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from ..models import Diagnostic
-from .gitlog import CommitRecord
 from .models import (
     ChangeFailure,
     DeploymentFrequency,
@@ -60,6 +63,9 @@ from .models import (
     SkippedTag,
     TimeToRestore,
 )
+
+if TYPE_CHECKING:
+    from .commits import CommitTable
 
 # A version (semver.org 2.0.0, or two parts) with an optional `v`, and an optional series prefix ending in
 # / @ _ or - (monorepo modules and packages).
@@ -149,51 +155,46 @@ def choose_series(events: Sequence[Event]) -> SeriesChoice:
     return SeriesChoice(formula=formula, chosen=chosen, reason=reason, series=listed)
 
 
-def first_parent_events(head: str | None, commits: Mapping[str, CommitRecord]) -> list[Event]:
+def first_parent_events(head: str | None, table: CommitTable) -> list[Event]:
     """Each first-parent commit of HEAD within the commits read, oldest first."""
     events: list[Event] = []
-    seen: set[str] = set()
-    current = head
-    while current and current in commits and current not in seen:
+    seen: set[int] = set()
+    current = table.read(head) if head else None
+    while current is not None and current not in seen:
         seen.add(current)
-        record = commits[current]
-        events.append(Event(current[:12], current, record.commit_time))
-        current = record.parents[0] if record.parents else None
+        sha = table.shas[current]
+        events.append(Event(sha[:12], sha, table.time[current]))
+        parent = table.first_parent(current)
+        current = parent if parent is not None and table.state[parent] == 1 else None
     events.reverse()
     return events
 
 
-def first_release(events: Sequence[Event], parents: Mapping[str, Sequence[str]]) -> dict[str, int]:
-    """commit -> index (in `events`) of the first event whose commit contains it; see the module docstring."""
-    owner: dict[str, int] = {}
-    for index, event in enumerate(events):
-        stack = [event.commit]
+def first_release(starts: Sequence[int | None], table: CommitTable) -> array[int]:
+    """row -> index (in `starts`, the release commits' rows in deploy-time order) of the first release containing
+    the commit, -1 for none; see the module docstring."""
+    owner = array("i", [-1]) * len(table.shas)
+    parent_at, parent_n, parent_rows = table.parent_at, table.parent_n, table.parent_rows
+    for index, start in enumerate(starts):
+        if start is None or owner[start] >= 0:
+            continue
+        owner[start] = index
+        stack = [start]
         while stack:
-            commit = stack.pop()
-            if commit in owner:
-                continue
-            owner[commit] = index
-            stack.extend(p for p in parents.get(commit, ()) if p not in owner)
+            row = stack.pop()
+            at = parent_at[row]
+            for parent in parent_rows[at:at + parent_n[row]]:
+                if owner[parent] < 0:
+                    owner[parent] = index
+                    stack.append(parent)
     return owner
 
 
-def find_reverts(commits: Iterable[CommitRecord]) -> list[Revert]:
-    reverts: list[Revert] = []
-    for commit in commits:
-        if b"evert" not in commit.raw_message:
-            continue  # most commits: no decoding, no regular expression
-        match = REVERT_BODY.search(commit.message)
-        if match or commit.subject.startswith('Revert "'):
-            reverts.append(Revert(commit=commit.sha, time=iso(commit.commit_time), subject=commit.subject,
-                                  reverts=match.group(1) if match else None))
-    return reverts
-
-
-def _median(values: list[float]) -> float | None:
+def _median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def _p90(values: list[float]) -> float | None:
+def _p90(values: Sequence[float]) -> float | None:
     """Nearest-rank 90th percentile: the value at rank ceil(0.9 n) of the sorted values."""
     if not values:
         return None
@@ -272,9 +273,10 @@ def deployment_frequency(events: Sequence[Event], window: tuple[int, int], sourc
 
 def dora_proxies(
     *,
-    commits: Sequence[CommitRecord],
+    table: CommitTable,
+    reverts: Sequence[Revert],
+    names: Sequence[str],
     tags: Sequence[TagRef],
-    parents: Mapping[str, Sequence[str]],
     window: tuple[int, int] | None,
     window_limited: bool,
     head: str | None,
@@ -284,8 +286,9 @@ def dora_proxies(
     lookback_days: float = FIRST_RELEASE_LOOKBACK_DAYS,
     hotfix_window_days: float = HOTFIX_WINDOW_DAYS,
 ) -> tuple[DoraProxies, list[Diagnostic]]:
-    """The four proxies over `commits` (the window read); `parents` is the commit graph used for containment;
-    `skipped` lists tags already set aside by the caller (e.g. tags of trees), to be reported with the rest."""
+    """The four proxies over the commits read (`table`: rows in git log's order, with their parent links for
+    containment; `reverts`: the revert commits among them; `names`: file id -> path); `skipped` lists tags already
+    set aside by the caller (e.g. tags of trees), to be reported with the rest."""
     diagnostics: list[Diagnostic] = []
     all_events, skipped_tags = release_events(tags)
     skipped_tags = [*skipped, *skipped_tags]
@@ -305,32 +308,30 @@ def dora_proxies(
     if not events:
         push_deploys = [s for s in deploy_signals if s.on_push_branches]
         if push_deploys and first_parent_ok:
-            by_sha = {c.sha: c for c in commits}
-            events = first_parent_events(head, by_sha)
+            events = first_parent_events(head, table)
             source = "first-parent-pushes"
             corroborated = sorted({s.pipeline for s in push_deploys})
         else:
             source = "none"
             corroborated = []
-    reverts = find_reverts(commits)
-    owner = first_release(events, parents)
-    by_sha = {c.sha: c for c in commits}
+    owner = first_release([table.index.get(e.commit) for e in events], table)
     start = _start(events, window if window_limited else None, lookback_days)
 
     # Lead time: committer time (when the change landed) to the first deploy event containing it.
-    lead_hours: list[float] = []
+    lead_hours = array("d")
     unreleased = before_start = 0
-    shipped: dict[int, list[CommitRecord]] = defaultdict(list)
-    for commit in commits:
-        index = owner.get(commit.sha)
-        if index is None:
+    shipped: dict[int, list[int]] = defaultdict(list)
+    times = table.time
+    for row in table.order:
+        index = owner[row]
+        if index < 0:
             unreleased += 1
             continue
-        if index == 0 and start is not None and commit.commit_time < start:
+        if index == 0 and start is not None and times[row] < start:
             before_start += 1
             continue
-        shipped[index].append(commit)
-        lead_hours.append(max(0.0, (events[index].time - commit.commit_time) / HOUR))
+        shipped[index].append(row)
+        lead_hours.append(max(0.0, (events[index].time - times[row]) / HOUR))
     lead = LeadTime(
         formula="median over commits of (time of the first deploy event containing the commit - committer time); "
                 "p90 by nearest rank; commits no deploy event contains are counted as unreleased; the first "
@@ -341,7 +342,7 @@ def dora_proxies(
         first_release_start=iso(start) if start is not None else None, commits_before_start=before_start,
     )
     failures, fixes, not_counted, inputs = _change_failures(
-        events, source, reverts, by_sha, owner, shipped, hotfix_window_days)
+        events, source, reverts, table, names, owner, shipped, hotfix_window_days)
     restore_hours: list[float] = []
     for index, failure in failures.items():
         if fixes.get(index):
@@ -377,8 +378,9 @@ def dora_proxies(
     if source == "first-parent-pushes" and len(releases) > 200:
         releases = releases[-200:]  # the list is evidence, not the measure: keep it bounded
     proxies = DoraProxies(
-        releases=releases, series=choice, skipped_tags=skipped_tags, reverts=reverts, deployment_frequency=frequency,
-        lead_time=lead, change_failure=change_failure, time_to_restore=restore, corroborated_by=corroborated,
+        releases=releases, series=choice, skipped_tags=skipped_tags, reverts=list(reverts),
+        deployment_frequency=frequency, lead_time=lead, change_failure=change_failure, time_to_restore=restore,
+        corroborated_by=corroborated,
     )
     return proxies, diagnostics
 
@@ -391,66 +393,76 @@ def _start(events: Sequence[Event], window: tuple[int, int] | None, lookback_day
     return max(start, window[0]) if window is not None else start
 
 
-def _changed(commits: Iterable[CommitRecord], cancelled: set[str]) -> set[str]:
+def _changed(rows: Iterable[int], cancelled: set[int], table: CommitTable, names: Sequence[str]) -> set[str]:
     """Files a release changed: its commits' files, without bookkeeping files and without commits that a revert in
     the same release cancelled (a change added and reverted between two releases shipped nothing)."""
-    return {f[0] for c in commits if c.sha not in cancelled for f in c.files if not BOOKKEEPING.search(f[0])}
+    changed = {names[f] for row in rows if row not in cancelled for f in table.files(row)}
+    return {name for name in changed if not BOOKKEEPING.search(name)}
 
 
-def _hotfix_branch_commits(commits: Iterable[CommitRecord], by_sha: Mapping[str, CommitRecord]) -> set[str]:
+def _hotfix_branch_commits(table: CommitTable) -> set[int]:
     """Commits of hotfix branches, seen through the merges that brought them (`Merge branch 'hotfix/...'`): the
     first-parent line of each merge's other parents, up to a commit on the merged-into line."""
-    found: set[str] = set()
-    for merge in commits:
-        if len(merge.parents) < 2 or not HOTFIX.search(merge.subject):
+    found: set[int] = set()
+
+    def read_parent(row: int | None) -> int | None:
+        return row if row is not None and table.state[row] == 1 else None
+
+    merges = [row for row in table.order if row in table.subjects] if table.subjects else []
+    for merge in merges:  # in git log's order; only commits whose subject mentions a hotfix
+        parents = table.parents(merge)
+        if len(parents) < 2 or table.state[merge] != 1:
             continue
-        line: set[str] = set()
-        current: str | None = merge.parents[0]
-        while current and current in by_sha and current not in line:
+        line: set[int] = set()
+        current = read_parent(parents[0])
+        while current is not None and current not in line:
             line.add(current)
-            parents = by_sha[current].parents
-            current = parents[0] if parents else None
-        for start in merge.parents[1:]:
-            current = start
-            while current and current in by_sha and current not in line and current not in found:
+            current = read_parent(table.first_parent(current))
+        for side in parents[1:]:
+            current = read_parent(side)
+            while current is not None and current not in line and current not in found:
                 found.add(current)
-                parents = by_sha[current].parents
-                current = parents[0] if parents else None
+                current = read_parent(table.first_parent(current))
     return found
 
 
-def _hotfix_commit(commits: Iterable[CommitRecord]) -> CommitRecord | None:
-    for commit in commits:
-        subject = commit.subject
-        if subject.lower().startswith(("hotfix", "hot-fix")) or (
-                subject.startswith("Merge") and HOTFIX.search(subject)):
-            return commit
+def _hotfix_commit(rows: Iterable[int], table: CommitTable) -> int | None:
+    subjects = table.subjects
+    for row in rows:
+        subject = subjects.get(row)
+        if subject is not None and (subject.lower().startswith(("hotfix", "hot-fix")) or (
+                subject.startswith("Merge") and HOTFIX.search(subject))):
+            return row
     return None
 
 
 def _change_failures(
-    events: Sequence[Event], source: str, reverts: Sequence[Revert], by_sha: Mapping[str, CommitRecord],
-    owner: Mapping[str, int], shipped: Mapping[int, list[CommitRecord]], window_days: float,
+    events: Sequence[Event], source: str, reverts: Sequence[Revert], table: CommitTable, names: Sequence[str],
+    owner: array[int], shipped: Mapping[int, list[int]], window_days: float,
 ) -> tuple[dict[int, FailedRelease], dict[int, list[tuple[int, str]]], list[NotCounted], dict[str, float]]:
     """Failed releases (with reasons and fixes), the signals not counted, and the inputs (module docstring)."""
     failures: dict[int, FailedRelease] = {}
     fixes: dict[int, list[tuple[int, str]]] = defaultdict(list)  # failed index -> (fix time, fix name)
     not_counted: list[NotCounted] = []
     hotfixes = patches = patch_failures = 0
-    cancelled: set[str] = set()
+    cancelled: set[int] = set()
+    resolved: list[tuple[Revert, int, int | None]] = []  # (revert, its row, the reverted commit's row)
     for revert in reverts:
-        target = _resolve(revert.reverts, by_sha, owner)
-        if target is not None and owner.get(target) is not None and owner.get(target) == owner.get(revert.commit):
-            cancelled.update((target, revert.commit))
-    on_hotfix_branch = _hotfix_branch_commits(by_sha.values(), by_sha) if source == "release-tags" else set()
+        row = table.index[revert.commit]
+        target = _resolve(revert.reverts, table)
+        resolved.append((revert, row, target))
+        if target is not None and owner[target] >= 0 and owner[target] == owner[row]:
+            cancelled.update((target, row))
+    on_hotfix_branch = _hotfix_branch_commits(table) if source == "release-tags" else set()
     if source == "release-tags":
         for earlier, later in itertools.pairwise(range(len(events))):
             before, after = events[earlier], events[later]
-            hotfix = _hotfix_commit(shipped.get(later, ()))
-            if HOTFIX.search(after.name) or hotfix is not None or after.commit in on_hotfix_branch:
+            hotfix = _hotfix_commit(shipped.get(later, ()), table)
+            after_row = table.index.get(after.commit)
+            if HOTFIX.search(after.name) or hotfix is not None or after_row in on_hotfix_branch:
                 hotfixes += 1
-                what = f"hotfix commit {hotfix.sha[:12]} ({hotfix.subject})" if hotfix else \
-                    "a hotfix tag" if HOTFIX.search(after.name) else \
+                what = f"hotfix commit {table.shas[hotfix][:12]} ({table.subjects[hotfix]})" if hotfix is not None \
+                    else "a hotfix tag" if HOTFIX.search(after.name) else \
                     f"a commit of a hotfix branch ({after.commit[:12]}, merged by a hotfix merge)"
                 _fail(failures, events, earlier, f"the next release {after.name} ships {what}")
                 fixes[earlier].append((after.time, after.name))
@@ -460,8 +472,8 @@ def _change_failures(
                 continue
             patches += 1
             days = (after.time - before.time) / 86400
-            common = sorted(_changed(shipped.get(earlier, ()), cancelled) & _changed(shipped.get(later, ()),
-                                                                                     cancelled))
+            common = sorted(_changed(shipped.get(earlier, ()), cancelled, table, names)
+                            & _changed(shipped.get(later, ()), cancelled, table, names))
             if days <= window_days and common:
                 patch_failures += 1
                 shown = ", ".join(common[:3]) + (f" and {len(common) - 3} more" if len(common) > 3 else "")
@@ -473,23 +485,21 @@ def _change_failures(
                     "changes nothing the previous release changed (changelogs and version files left out)"
                 not_counted.append(NotCounted(release=after.name, reason=f"routine patch release: {why}"))
     released_reverts = 0
-    for revert in reverts:
-        target = _resolve(revert.reverts, by_sha, owner)
+    for revert, row, target in resolved:
         if target is None:
             continue
-        shipped_in = owner.get(target)
-        revert_commit = by_sha.get(revert.commit)
-        if (shipped_in is None or revert_commit is None or owner.get(revert.commit) == shipped_in
-                or revert_commit.commit_time <= events[shipped_in].time):
+        shipped_in = owner[target]
+        if (shipped_in < 0 or owner[row] == shipped_in
+                or table.time[row] <= events[shipped_in].time):
             continue  # reverted before it shipped (or in the same release): no deployment failed
         released_reverts += 1
         _fail(failures, events, shipped_in,
-              f"its commit {target[:12]} was reverted by {revert.commit[:12]} ({revert.subject})")
-        fixed_in = owner.get(revert.commit)
-        if fixed_in is not None:
+              f"its commit {table.shas[target][:12]} was reverted by {revert.commit[:12]} ({revert.subject})")
+        fixed_in = owner[row]
+        if fixed_in >= 0:
             fixes[shipped_in].append((events[fixed_in].time, events[fixed_in].name))
         else:
-            fixes[shipped_in].append((revert_commit.commit_time, f"revert {revert.commit[:12]} (not yet released)"))
+            fixes[shipped_in].append((table.time[row], f"revert {revert.commit[:12]} (not yet released)"))
     inputs = {"deployments": float(len(events)), "reverts": float(len(reverts)),
               "reverts_of_released_commits": float(released_reverts), "hotfix_releases": float(hotfixes),
               "patch_releases": float(patches), "patch_releases_counted_as_fixes": float(patch_failures),
@@ -503,13 +513,15 @@ def _fail(failures: dict[int, FailedRelease], events: Sequence[Event], index: in
     failures[index].reasons.append(reason)
 
 
-def _resolve(sha: str | None, by_sha: Mapping[str, CommitRecord], owner: Mapping[str, int]) -> str | None:
-    """A full commit id for a (possibly abbreviated) reverted sha, among the commits known."""
+def _resolve(sha: str | None, table: CommitTable) -> int | None:
+    """The row of a (possibly abbreviated) reverted sha: any commit known by its full id, else the one commit read
+    whose id starts with it."""
     if not sha:
         return None
-    if sha in by_sha or sha in owner:
-        return sha
-    matches = [full for full in by_sha if full.startswith(sha)]
+    found = table.index.get(sha)
+    if found is not None:
+        return found
+    matches = [row for row in table.order if table.shas[row].startswith(sha)]
     return matches[0] if len(matches) == 1 else None
 
 

@@ -12,6 +12,9 @@ the numstat entries, each NUL-terminated: `added TAB deleted TAB path`, or for a
 NUL `old` NUL `new`. Binary files show `-` for both counts. The random nonce makes a message that happens to
 contain the separators harmless.
 
+The stream is handed on record by record as raw fields (`RecordSink`): the history pass sums what it needs and
+keeps no object per commit; `parse_record` builds a `CommitRecord` where one is wanted (tests, a failed commit).
+
 Missing objects (a partial clone, a damaged repository) make `git log` die part-way with
 `fatal: unable to read <sha>` (or `could not fetch ... from promisor remote`). Then every complete commit read
 so far is kept; the commit whose diff failed is recorded without its file changes; and the walk resumes after
@@ -66,7 +69,6 @@ class CommitRecord:
     name: str
     raw_message: bytes
     files: list[FileChange] = field(default_factory=list)
-    files_known: bool = True  # False: the diff could not be read (missing objects) or is a shallow boundary
 
     @property
     def message(self) -> str:
@@ -78,9 +80,14 @@ class CommitRecord:
         return self.message.split("\n", 1)[0].strip()
 
 
+# One commit as git printed it: the 7 header fields (sha, parents, author time, committer time, author email,
+# author name, raw message) and its `-z --numstat` bytes (empty when its changes are unknown).
+RecordSink = Callable[[list[bytes], bytes], None]
+
+
 @dataclass
 class LogResult:
-    commits: list[CommitRecord]
+    commits: int  # how many commits were handed to the sink (no commit is kept here)
     diagnostics: list[Diagnostic]
     partial_reasons: list[str]
 
@@ -141,23 +148,22 @@ def stream_env(root: Path) -> dict[str, str]:
 
 
 def read_log(
-    root: Path, request: LogRequest, *, boundary: frozenset[str] = frozenset(),
-    on_commit: Callable[[CommitRecord], None] | None = None,
+    root: Path, request: LogRequest, sink: RecordSink, *, boundary: frozenset[str] = frozenset(),
 ) -> LogResult:
-    """Every commit of `request`, newest first (git's order), with file changes; see the module docstring.
-    `on_commit` sees each commit as it arrives (while git still works on the next ones)."""
+    """Hand every commit of `request` to `sink`, newest first (git's order), while git still works on the next
+    ones; see the module docstring. Commits in `boundary` (a shallow clone's edge) are handed without changes:
+    their diff shows the whole tree as added, which is not a change anyone made."""
     nonce = secrets.token_hex(8)
     env = stream_env(root)
-    commits: list[CommitRecord] = []
+    read = 0  # commits handed on
+    last = b""  # the sha of the last one
+    boundary_bytes = frozenset(sha.encode("ascii") for sha in boundary)
 
-    def sink(commit: CommitRecord) -> None:
-        if commit.sha in boundary:
-            # A shallow boundary shows its whole tree as added: that is not a change anyone made.
-            commit.files = []
-            commit.files_known = False
-        commits.append(commit)
-        if on_commit is not None:
-            on_commit(commit)
+    def counted(fields: list[bytes], stats: bytes) -> None:
+        nonlocal read, last
+        read += 1
+        last = fields[0]
+        sink(fields, b"" if boundary_bytes and fields[0] in boundary_bytes else stats)
 
     diagnostics: list[Diagnostic] = []
     partial: list[str] = []
@@ -170,7 +176,7 @@ def read_log(
     gaps = 0
     for _attempt in range(MAX_RESUMES + 1):
         try:
-            status, stderr, trailing = _stream(root, args, env, nonce, stdin, sink)
+            status, stderr, trailing = _stream(root, args, env, nonce, stdin, counted)
         except OSError as exc:  # git missing, or cannot start
             diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}", detector="metrics.history"))
             partial.append("git log could not start")
@@ -180,32 +186,31 @@ def read_log(
         message = _last_line(stderr)
         if not _MISSING_OBJECT.search(stderr):
             diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
-                                          reason=f"git log stopped after {len(commits)} commits: {message}"))
+                                          reason=f"git log stopped after {read} commits: {message}"))
             partial.append(f"git log stopped early ({message})")
             break
         if order is None:
             ordered = _rev_list(root, request, env)
             order = {sha: i for i, sha in enumerate(ordered)}
-        position = order.get(commits[-1].sha, -1) + 1 if commits else 0
+        position = order.get(last.decode("ascii", "replace"), -1) + 1 if read else 0
         if not ordered or position >= len(ordered):
             diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
-                                          reason=f"git log stopped after {len(commits)} commits ({message}) and the "
+                                          reason=f"git log stopped after {read} commits ({message}) and the "
                                                  "remaining commits could not be listed"))
             partial.append(f"git log stopped early ({message})")
             break
         failed_sha = ordered[position]
-        if trailing is not None and trailing.sha == failed_sha and retried != failed_sha:
+        trailing_sha = trailing[0][0].decode("ascii", "replace") if trailing is not None else None
+        if trailing_sha == failed_sha and retried != failed_sha:
             # Git printed this commit's header, then died: its changes may be complete or cut short. Read it
             # again from the start once; if it fails again at the same place, it is the unreadable one.
             retried = failed_sha
             remaining = ordered[position:]
         else:
-            failed = trailing if trailing is not None and trailing.sha == failed_sha else _header_only(
+            header = trailing[0] if trailing is not None and trailing_sha == failed_sha else _header_only(
                 root, env, nonce, failed_sha)
-            if failed is not None:
-                failed.files = []
-                failed.files_known = False
-                sink(failed)
+            if header is not None:
+                counted(header, b"")  # counted, without its file changes
             remaining = ordered[position + 1:]
             gaps += 1
             if gaps <= GAPS_LISTED:
@@ -231,14 +236,13 @@ def read_log(
     if gaps > GAPS_LISTED:
         diagnostics.append(Diagnostic(path=".", detector="metrics.history",
                                       reason=f"{gaps - GAPS_LISTED} more commits could not be read (not listed)"))
-    return LogResult(commits=commits, diagnostics=diagnostics, partial_reasons=partial)
+    return LogResult(commits=read, diagnostics=diagnostics, partial_reasons=partial)
 
 
 def _stream(
-    root: Path, args: Sequence[str], env: dict[str, str], nonce: str, stdin: list[str] | None,
-    sink: Callable[[CommitRecord], None],
-) -> tuple[int, str, CommitRecord | None]:
-    """Run one git log through GitPython, feeding each complete commit to `sink`.
+    root: Path, args: Sequence[str], env: dict[str, str], nonce: str, stdin: list[str] | None, sink: RecordSink,
+) -> tuple[int, str, tuple[list[bytes], bytes] | None]:
+    """Run one git log through GitPython, handing each complete record to `sink`.
 
     Returns (exit status, stderr, the trailing record when git failed: a header whose changes may be cut short).
     """
@@ -275,11 +279,7 @@ def _stream(
                 continue
             parts = buffer.split(begin)
             buffer = parts.pop()
-            for part in parts:
-                if part:
-                    record = parse_record(part, end)
-                    if record is not None:
-                        sink(record)
+            _hand_on(parts, end, sink)
     except BaseException:
         proc.kill()  # the consumer stopped (cancelled, or an error): git must not stay blocked on a full pipe
         proc.wait()
@@ -291,19 +291,22 @@ def _stream(
     stderr = b"".join(errors).decode("utf-8", "replace")
     parts = buffer.split(begin)
     last = parts.pop()
-    for part in parts:
-        if part:
-            record = parse_record(part, end)
-            if record is not None:
-                sink(record)
-    trailing: CommitRecord | None = None
-    if last:
-        record = parse_record(last, end)
-        if status == 0 and record is not None:
-            sink(record)
-        else:
-            trailing = record
+    _hand_on(parts, end, sink)
+    trailing = split_record(last, end) if last else None
+    if status == 0 and trailing is not None:
+        sink(*trailing)
+        trailing = None
     return status, stderr, trailing
+
+
+def _hand_on(parts: list[bytes], end: bytes, sink: RecordSink) -> None:
+    """The hot loop: each record split into its header fields and numstat bytes (nothing decoded here)."""
+    for part in parts:
+        head, sep, stats = part.partition(end)
+        if sep:
+            fields = head.split(b"\x1f", 6)
+            if len(fields) == 7:
+                sink(fields, stats)
 
 
 def _feed(proc: subprocess.Popen[bytes], revisions: list[str]) -> None:
@@ -316,15 +319,22 @@ def _feed(proc: subprocess.Popen[bytes], revisions: list[str]) -> None:
         pass  # git died first; its exit status says why
 
 
-def parse_record(record: bytes, end: bytes) -> CommitRecord | None:
-    """One commit from its bytes (the begin marker removed); None when the header is incomplete."""
+def split_record(record: bytes, end: bytes) -> tuple[list[bytes], bytes] | None:
+    """The 7 header fields and the numstat bytes of one record (the begin marker removed); None when the header
+    is incomplete."""
     head, sep, stats = record.partition(end)
     if not sep:
         return None
     fields = head.split(b"\x1f", 6)
-    if len(fields) != 7:
+    return (fields, stats) if len(fields) == 7 else None
+
+
+def parse_record(record: bytes, end: bytes) -> CommitRecord | None:
+    """One commit from its bytes (the begin marker removed); None when the header is incomplete."""
+    split = split_record(record, end)
+    if split is None:
         return None
-    sha, parents, author_time, commit_time, email, name, message = fields
+    (sha, parents, author_time, commit_time, email, name, message), stats = split
     try:
         a_time, c_time = int(author_time), int(commit_time)
     except ValueError:
@@ -334,10 +344,6 @@ def parse_record(record: bytes, end: bytes) -> CommitRecord | None:
         author_time=a_time, commit_time=c_time, email=email.decode("utf-8", "replace"),
         name=name.decode("utf-8", "replace"), raw_message=message,
     )
-    if stats.startswith(b"\x00"):
-        stats = stats[1:]
-    if stats.startswith(b"\n"):
-        stats = stats[1:]
     if stats:
         commit.files = parse_numstat(stats)
     return commit
@@ -392,8 +398,8 @@ def _rev_list(root: Path, request: LogRequest, env: dict[str, str]) -> list[str]
     return proc.stdout.decode("ascii", "replace").split()
 
 
-def _header_only(root: Path, env: dict[str, str], nonce: str, sha: str) -> CommitRecord | None:
-    """A commit's header without its diff (reading it needs no blob)."""
+def _header_only(root: Path, env: dict[str, str], nonce: str, sha: str) -> list[bytes] | None:
+    """A commit's header fields without its diff (reading it needs no blob)."""
     try:
         proc = subprocess.run(
             git_command(root, "log", "-1", "--no-walk", "--no-ext-diff", "--no-textconv", "--no-show-signature",
@@ -407,4 +413,5 @@ def _header_only(root: Path, env: dict[str, str], nonce: str, sha: str) -> Commi
     begin = b"\x1e" + nonce.encode()
     if proc.returncode != 0 or not data.startswith(begin):
         return None
-    return parse_record(data[len(begin):], b"\x1f" + nonce.encode() + b"\x1f")
+    split = split_record(data[len(begin):], b"\x1f" + nonce.encode() + b"\x1f")
+    return split[0] if split is not None else None

@@ -23,20 +23,25 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections import Counter, defaultdict
+import threading
+from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import chain, combinations
+from itertools import combinations
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import InputError, OrchestratorError, ReadError
 from ..excludes import check_excludes, exclude_pathspecs
 from ..gitsafe import git_command, git_env, refusal, run_git
 from ..models import Diagnostic, Pipeline
 from ..repo import Workspace
+from .aggregate import Aggregator, AuthorAcc, DirAcc, FileAcc, Week
+from .commits import CommitTable
 from .dora import TagRef, dora_proxies, iso
-from .gitlog import CommitRecord, LogRequest, read_log
+from .gitlog import LogRequest, RecordSink, read_log
 from .models import (
     AuthorShare,
     AuthorStats,
@@ -62,6 +67,7 @@ from .models import (
 from .paths import directory_of as directory_of
 from .triggers import pipeline_runs, read_history
 
+T = TypeVar("T")
 DETECTOR = "metrics.history"
 DAY = 86400
 # code-maat's defaults for logical coupling (code-maat, src/code_maat/analysis/coupling_algos.clj and
@@ -184,18 +190,18 @@ def history_metrics(
         revisions.insert(0, f"--max-count={max_commits}")
     request = LogRequest(revisions=tuple(revisions), renames=renames, relative=relative, pathspecs=tuple(specs))
     boundary = _shallow_boundary(layout.shallow_file) if info.shallow else frozenset()
-    aggregate = _Aggregator(options)
-    on_commit = aggregate.add
+    aggregate = Aggregator(renames=renames, dir_depth=dir_depth)
+    sink: RecordSink = aggregate
     if progress is not None:
         report = progress
-        seen = [0]
 
-        def on_commit(commit: CommitRecord) -> None:
-            aggregate.add(commit)
-            seen[0] += 1
-            report(seen[0])
+        def sink(fields: list[bytes], stats: bytes) -> None:
+            aggregate(fields, stats)
+            report(aggregate.commits)
 
-    log = read_log(workspace.root, request, boundary=boundary, on_commit=on_commit)
+    # Lines at HEAD (for hotspots) are counted by a second git process while the log streams.
+    lines_at_head = _in_background(lambda: head_lines(workspace.root, relative, specs))
+    log = read_log(workspace.root, request, sink, boundary=boundary)
     result.query = request.display()
     result.available = True
     result.diagnostics.extend(log.diagnostics)
@@ -205,27 +211,28 @@ def history_metrics(
                                       "and the boundary commits' diffs (their whole tree) are not counted")
         result.diagnostics.append(Diagnostic(
             path=".", detector=DETECTOR,
-            reason=f"shallow clone: only the {len(log.commits)} fetched commits were read "
+            reason=f"shallow clone: only the {aggregate.commits} fetched commits were read "
                    f"({len(boundary)} boundary commit(s)); run `git fetch --unshallow` for the whole history"))
-    commits = log.commits
-    if not commits:
+    if not aggregate.commits or aggregate.first_commit_time is None or aggregate.last_commit_time is None:
+        lines_at_head()
         result.diagnostics.append(Diagnostic(path=".", severity="info", detector=DETECTOR,
                                              reason="no commit matches the window and path filters"))
     else:
-        aggregate.finish(result, commits, workspace, head_lines(workspace.root, relative, specs))
+        _finish(result, aggregate, workspace, lines_at_head())
         tags, not_commits, tag_problem = _tags(workspace.root)
         if tag_problem:
             result.diagnostics.append(tag_problem)
-        window = (min(c.commit_time for c in commits), max(c.commit_time for c in commits))
+        window = (aggregate.first_commit_time, aggregate.last_commit_time)
         limited = since_time is not None or max_commits is not None
         # A release before the window ships none of its commits: dora_proxies lists it as skipped.
         in_window = [t for t in tags if t.time >= window[0]] if limited else tags
-        parents, graph_problem = _graph(workspace.root, commits, in_window, need_full=bool(specs))
+        graph_problem = _graph(workspace.root, aggregate.table, in_window, need_full=bool(specs))
         if graph_problem:
             result.diagnostics.append(graph_problem)
         result.dora, problems = dora_proxies(
-            commits=commits, tags=tags, parents=parents, window=window, window_limited=limited, head=info.head,
-            deploy_signals=deploy_signals, first_parent_ok=not specs, skipped=not_commits,
+            table=aggregate.table, reverts=aggregate.reverts, names=aggregate.names, tags=tags, window=window,
+            window_limited=limited, head=info.head, deploy_signals=deploy_signals, first_parent_ok=not specs,
+            skipped=not_commits,
         )
         result.diagnostics.extend(problems)
         if pipelines:
@@ -325,191 +332,105 @@ def _peel(root: Path, nested: list[tuple[str, str, int]]) -> tuple[list[TagRef],
     return tags, skipped
 
 
-def _graph(
-    root: Path, commits: Sequence[CommitRecord], tags: Sequence[TagRef], *, need_full: bool
-) -> tuple[dict[str, tuple[str, ...]], Diagnostic | None]:
-    """Parent links for containment. The log pass's own links do when no path filter rewrote them and every
-    tag's commit was read; otherwise one `git rev-list --parents` over the tags' commits."""
-    parents = {c.sha: c.parents for c in commits}
+def _graph(root: Path, table: CommitTable, tags: Sequence[TagRef], *, need_full: bool) -> Diagnostic | None:
+    """Parent links for containment. The log pass's own links do for every tag whose commit was read (when no path
+    filter cut the history); one `git rev-list --parents` adds the commits of the other tags (on branches not
+    merged into HEAD) down to the history of the tags read (`--not` those), streamed into `table`. With a path
+    filter the log skipped commits, so the rev-list walks the tags' whole history."""
     tag_commits = sorted({t.commit for t in tags})
-    if not tag_commits or (not need_full and all(t in parents for t in tag_commits)):
-        return parents, None
+    read = [] if need_full else [t for t in tag_commits if table.read(t) is not None]
+    if len(read) == len(tag_commits):
+        return None
+    known = set(read)
+    stdin_lines = [t for t in tag_commits if t not in known] + [f"^{t}" for t in read]  # ^X: not X's history
     import subprocess
 
     try:
-        proc = subprocess.run(
-            git_command(root, "rev-list", "--parents", "--stdin"), input=("\n".join(tag_commits) + "\n").encode(),
-            capture_output=True, env={**git_env(), "GIT_NO_LAZY_FETCH": "1"}, timeout=600, check=False,
+        proc = subprocess.Popen(
+            git_command(root, "rev-list", "--parents", "--stdin"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env={**git_env(), "GIT_NO_LAZY_FETCH": "1"},
         )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return parents, Diagnostic(path=".", detector=DETECTOR, reason=f"git rev-list failed: {exc}")
-    if proc.returncode != 0:
-        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return parents, Diagnostic(
+    except OSError as exc:
+        return Diagnostic(path=".", detector=DETECTOR, reason=f"git rev-list failed: {exc}")
+    stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
+    if stdin is None or stdout is None or stderr is None:  # never: all three are pipes
+        proc.kill()
+        return Diagnostic(path=".", detector=DETECTOR, reason="git rev-list gave no pipes")
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
+    drain.start()
+    try:
+        # rev-list reads all of --stdin before it prints anything: no deadlock between the two pipes.
+        stdin.write(("\n".join(stdin_lines) + "\n").encode())
+        stdin.close()
+    except OSError:
+        pass  # git died first: its exit status says why
+    add = table.add_graph
+    for line in stdout:  # streamed: the graph goes into the compact table, never into a list of lines
+        shas = line.decode("ascii", "replace").split()
+        if shas:
+            add(shas[0], shas[1:])
+    status = proc.wait()
+    drain.join(timeout=30)
+    if status != 0:
+        reason = b"".join(errors).decode("utf-8", "replace").strip().splitlines()
+        return Diagnostic(
             path=".", detector=DETECTOR,
             reason=f"git rev-list over the tags failed ({reason[-1] if reason else 'no message'}); release "
                    "containment uses only the commits read")
-    graph: dict[str, tuple[str, ...]] = {}
-    for line in proc.stdout.decode("ascii", "replace").splitlines():
-        shas = line.split()
-        if shas:
-            graph[shas[0]] = tuple(shas[1:])
-    return graph, None
+    return None
 
 
-# ------------------------------------------------------------------ aggregation
+def _in_background(compute: Callable[[], T]) -> Callable[[], T]:
+    """Run `compute` in a thread now; the function returned waits for its result."""
+    box: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(compute())
+        except BaseException as exc:  # handed to the caller, who decides
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        if failure:
+            raise failure[0]
+        return box[0]
+
+    return result
 
 
-@dataclass
-class _FileAcc:
-    revisions: int = 0
-    added: int = 0
-    deleted: int = 0
-    binary: bool = False
-    author_revs: dict[str, int] = field(default_factory=dict)
-    author_lines: dict[str, int] = field(default_factory=dict)
+# ------------------------------------------------------------------ summaries
 
 
-@dataclass
-class _DirAcc:
-    files: set[str] = field(default_factory=set)
-    revisions: int = 0
-    added: int = 0
-    deleted: int = 0
-    author_lines: Counter[str] = field(default_factory=Counter)
-    author_revs: Counter[str] = field(default_factory=Counter)
+def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
+            lines_at_head: dict[str, int | None] | None) -> None:
+    """The summaries from the sums (each bounded by the files, authors and weeks of the window)."""
+    options = result.options
+    first, last = aggregate.first_author_time or 0, aggregate.last_author_time or 0  # set: a commit was read
+    result.commits = aggregate.commits
+    result.merges = aggregate.merges
+    result.first_commit, result.last_commit = iso(first), iso(last)
+    result.window_days = round((last - first) / DAY, 2)
+    listed = set(workspace.files())
+    authors = aggregate.author_accs()
+    names = {a.email.lower() or a.name: a.name for a in authors.values()}
+    files = aggregate.files()
+    dirs = aggregate.directories(files)
+    result.commit_frequency = _frequency(aggregate.iso_weeks())
+    result.authors = _authors(authors, last, options.top)
+    result.churn = _churn(files, dirs, listed, options.top)
+    result.hotspots = _hotspots(files, listed, workspace, options.top, lines_at_head)
+    result.coupling = _coupling(aggregate.table, aggregate.names, options.top)
+    result.fragmentation = _fragmentation(files, names, options.top)
+    result.bus_factor = _bus_factor(dirs, names, options.top)
 
 
-@dataclass
-class _Week:
-    commits: int = 0
-    authors: set[str] = field(default_factory=set)
-
-
-@dataclass
-class _AuthorAcc:
-    name: str
-    email: str
-    commits: int = 0
-    added: int = 0
-    deleted: int = 0
-    first: int = 0
-    last: int = 0
-
-
-class _Aggregator:
-    """Per-file, per-directory, per-author and per-week sums, fed one commit at a time (newest first) while git is
-    still producing the rest of the stream, so the sums cost no time of their own."""
-
-    def __init__(self, options: HistoryOptions) -> None:
-        self.options = options
-        self.files: dict[str, _FileAcc] = {}
-        self.authors: dict[str, _AuthorAcc] = {}
-        self.weeks: dict[tuple[int, int], _Week] = defaultdict(_Week)
-        self.changesets: list[tuple[str, ...]] = []
-        self.skipped_large = 0
-        self.alias: dict[str, str] = {}  # old path -> the name its history is counted under (renames followed)
-        self.dir_of: dict[str, str] = {}
-        self.dir_seen: dict[str, int] = {}  # directory -> number of the last commit that touched it
-        self.dir_revisions: dict[str, int] = {}
-        self.count = 0
-        self.merges = 0
-
-    def add(self, commit: CommitRecord) -> None:
-        key = commit.email.lower() or commit.name
-        author = self.authors.get(key)
-        if author is None:
-            author = self.authors[key] = _AuthorAcc(name=commit.name, email=commit.email, first=commit.author_time,
-                                                    last=commit.author_time)
-        author.commits += 1
-        author.first = min(author.first, commit.author_time)
-        author.last = max(author.last, commit.author_time)
-        week = datetime.fromtimestamp(commit.author_time, UTC).isocalendar()
-        bucket = self.weeks[(week.year, week.week)]
-        bucket.commits += 1
-        bucket.authors.add(key)
-        if len(commit.parents) > 1:
-            self.merges += 1
-        if not commit.files:
-            return
-        self.count += 1
-        number = self.count
-        alias, renames, files, dir_of = self.alias, self.options.renames, self.files, self.dir_of
-        dir_seen, dir_revisions = self.dir_seen, self.dir_revisions
-        touched: set[str] = set()
-        added_total = deleted_total = 0
-        for path, lines_added, lines_deleted, old_path in commit.files:
-            name = alias.get(path, path) if alias else path
-            if old_path is not None and renames:
-                alias[old_path] = name
-            acc = files.get(name)
-            if acc is None:
-                acc = files[name] = _FileAcc()
-            if lines_added is None:
-                acc.binary = True
-                added = deleted = 0
-            else:
-                added, deleted = lines_added, lines_deleted or 0
-            acc.revisions += 1
-            acc.added += added
-            acc.deleted += deleted
-            acc.author_revs[key] = acc.author_revs.get(key, 0) + 1
-            acc.author_lines[key] = acc.author_lines.get(key, 0) + added + deleted
-            added_total += added
-            deleted_total += deleted
-            directory = dir_of.get(name)
-            if directory is None:
-                directory = dir_of[name] = directory_of(name, self.options.dir_depth)
-            if dir_seen.get(directory) != number:  # count each commit once per directory
-                dir_seen[directory] = number
-                dir_revisions[directory] = dir_revisions.get(directory, 0) + 1
-            touched.add(name)
-        author.added += added_total
-        author.deleted += deleted_total
-        if len(touched) > COUPLING_MAX_CHANGESET:
-            self.skipped_large += 1
-        else:
-            self.changesets.append(tuple(sorted(touched)))
-
-    def finish(
-        self, result: HistoryMetrics, commits: list[CommitRecord], workspace: Workspace,
-        lines_at_head: dict[str, int | None] | None,
-    ) -> None:
-        options = self.options
-        result.commits = len(commits)
-        result.merges = self.merges
-        first = min(c.author_time for c in commits)
-        last = max(c.author_time for c in commits)
-        result.first_commit, result.last_commit = iso(first), iso(last)
-        result.window_days = round((last - first) / DAY, 2)
-        listed = set(workspace.files())
-        names = {a.email.lower() or a.name: a.name for a in self.authors.values()}
-        result.commit_frequency = _frequency(self.weeks)
-        result.authors = _authors(self.authors, last, options.top)
-        dirs = self._directories()
-        result.churn = _churn(self.files, dirs, listed, options.top)
-        result.hotspots = _hotspots(self.files, listed, workspace, options.top, lines_at_head)
-        result.coupling = _coupling(self.changesets, self.skipped_large, options.top)
-        result.fragmentation = _fragmentation(self.files, names, options.top)
-        result.bus_factor = _bus_factor(dirs, names, options.top)
-
-    def _directories(self) -> dict[str, _DirAcc]:
-        """Directory sums from the file sums (renamed files count under their current name)."""
-        dirs: dict[str, _DirAcc] = defaultdict(_DirAcc)
-        for name, acc in self.files.items():
-            directory = self.dir_of[name]
-            target = dirs[directory]
-            target.files.add(name)
-            target.added += acc.added
-            target.deleted += acc.deleted
-            target.author_lines.update(acc.author_lines)
-            target.author_revs.update(acc.author_revs)
-        for directory, target in dirs.items():
-            target.revisions = self.dir_revisions.get(directory, 0)
-        return dirs
-
-
-def _frequency(weeks: dict[tuple[int, int], _Week]) -> CommitFrequency:
+def _frequency(weeks: dict[tuple[int, int], Week]) -> CommitFrequency:
     keys = sorted(weeks)
     series: list[WeekCount] = []
     current = date.fromisocalendar(keys[0][0], keys[0][1], 1)
@@ -531,7 +452,7 @@ def _frequency(weeks: dict[tuple[int, int], _Week]) -> CommitFrequency:
     )
 
 
-def _authors(authors: dict[str, _AuthorAcc], newest: int, top: int) -> AuthorSummary:
+def _authors(authors: dict[str, AuthorAcc], newest: int, top: int) -> AuthorSummary:
     ranked = sorted(authors.values(), key=lambda a: (-a.commits, a.email.lower()))
     active = sum(1 for a in authors.values() if a.last >= newest - ACTIVE_DAYS * DAY)
     return AuthorSummary(
@@ -543,7 +464,7 @@ def _authors(authors: dict[str, _AuthorAcc], newest: int, top: int) -> AuthorSum
     )
 
 
-def _churn(files: dict[str, _FileAcc], dirs: dict[str, _DirAcc], listed: set[str], top: int) -> ChurnSummary:
+def _churn(files: dict[str, FileAcc], dirs: dict[str, DirAcc], listed: set[str], top: int) -> ChurnSummary:
     ranked = sorted(files.items(), key=lambda kv: (-(kv[1].added + kv[1].deleted), -kv[1].revisions, kv[0]))
     ranked_dirs = sorted(dirs.items(), key=lambda kv: (-(kv[1].added + kv[1].deleted), -kv[1].revisions, kv[0]))
     return ChurnSummary(
@@ -596,7 +517,7 @@ def head_lines(root: Path, relative: bool, specs: Sequence[str]) -> dict[str, in
 
 
 def _hotspots(
-    files: dict[str, _FileAcc], listed: set[str], workspace: Workspace, top: int, lines_at_head: dict[str, int | None]
+    files: dict[str, FileAcc], listed: set[str], workspace: Workspace, top: int, lines_at_head: dict[str, int | None]
     | None,
 ) -> HotspotSummary:
     items: list[Hotspot] = []
@@ -628,19 +549,38 @@ def _hotspots(
     )
 
 
-def _coupling(changesets: list[tuple[str, ...]], skipped: int, top: int) -> CouplingSummary:
-    revs: Counter[str] = Counter(chain.from_iterable(changesets))
-    # A pair can only reach the shared-revision minimum if both files have at least that many revisions.
-    eligible = {name for name, count in revs.items() if count >= COUPLING_MIN_SHARED}
-    shared: Counter[tuple[str, str]] = Counter()
-    for changeset in changesets:
-        if len(changeset) < 2:
+def _coupling(table: CommitTable, names: Sequence[str], top: int) -> CouplingSummary:
+    """Two passes over the commits' file ids in `table` (revisions, then shared revisions), in file ids; names
+    only for the pairs kept."""
+    counts = [0] * len(names)
+    skipped = 0
+    kept = array("i")  # rows of the commits kept with two or more files
+    file_at, file_n, file_ids = table.file_at, table.file_n, table.file_ids
+    for row in table.order:
+        n = file_n[row]
+        if not n:
             continue
-        members = [name for name in changeset if name in eligible]
+        touched = set(file_ids[file_at[row]:file_at[row] + n])
+        if len(touched) > COUPLING_MAX_CHANGESET:
+            skipped += 1
+            continue
+        for fid in touched:
+            counts[fid] += 1
+        if len(touched) > 1:
+            kept.append(row)
+    # A pair can only reach the shared-revision minimum if both files have at least that many revisions.
+    rank = {fid: position for position, fid in enumerate(sorted(
+        (fid for fid, count in enumerate(counts) if count >= COUPLING_MIN_SHARED), key=names.__getitem__))}
+    shared: Counter[tuple[int, int]] = Counter()
+    for row in kept:
+        members = {fid for fid in file_ids[file_at[row]:file_at[row] + file_n[row]] if fid in rank}
         if len(members) > 1:
-            shared.update(combinations(members, 2))  # members are sorted: (first, second) is always in order
+            # sorted by name: (first, second) is always in name order
+            shared.update(combinations(sorted(members, key=rank.__getitem__), 2))
+    revs = {names[fid]: counts[fid] for fid in rank}
     pairs: list[CouplingPair] = []
-    for (first, second), count in shared.items():
+    for (first_id, second_id), count in shared.items():
+        first, second = names[first_id], names[second_id]
         average = (revs[first] + revs[second]) / 2
         degree = count / average * 100
         if average >= COUPLING_MIN_REVS and count >= COUPLING_MIN_SHARED and degree >= COUPLING_MIN_DEGREE:
@@ -656,7 +596,7 @@ def _coupling(changesets: list[tuple[str, ...]], skipped: int, top: int) -> Coup
     )
 
 
-def _fragmentation(files: dict[str, _FileAcc], names: dict[str, str], top: int) -> FragmentationSummary:
+def _fragmentation(files: dict[str, FileAcc], names: dict[str, str], top: int) -> FragmentationSummary:
     items: list[FileFragmentation] = []
     values: list[float] = []
     for path, acc in files.items():
@@ -677,7 +617,7 @@ def _fragmentation(files: dict[str, _FileAcc], names: dict[str, str], top: int) 
     )
 
 
-def _bus_factor(dirs: dict[str, _DirAcc], names: dict[str, str], top: int) -> BusFactorSummary:
+def _bus_factor(dirs: dict[str, DirAcc], names: dict[str, str], top: int) -> BusFactorSummary:
     items: list[tuple[int, DirectoryBusFactor]] = []
     for path, acc in dirs.items():
         use_lines = sum(acc.author_lines.values()) > 0
@@ -706,7 +646,8 @@ def _bus_factor(dirs: dict[str, _DirAcc], names: dict[str, str], top: int) -> Bu
 
 
 def _empty(root: str, options: HistoryOptions) -> HistoryMetrics:
-    dora, _ = dora_proxies(commits=[], tags=[], parents={}, window=None, window_limited=False, head=None)
+    dora, _ = dora_proxies(table=CommitTable(), reverts=[], names=[], tags=[], window=None, window_limited=False,
+                           head=None)
     return HistoryMetrics(
         root=root, available=False, options=options,
         commit_frequency=CommitFrequency(formula="commits per ISO week (UTC, by author time)"),

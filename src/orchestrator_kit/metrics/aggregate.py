@@ -1,0 +1,275 @@
+"""The history pass's sums, fed record by record from the `git log` stream (`gitlog.RecordSink`).
+
+Nothing per commit is kept here except the compact columns of `commits.CommitTable` (DORA's needs): files,
+authors and weeks are numbered, and every sum is a list slot or a dict entry per file, per (file, author) pair,
+per directory, per author or per ISO week. So the memory this module holds grows with the files, authors and weeks
+of the history, not with its commits; the table adds about 200 bytes per commit and 4 per file change.
+
+Per file change the hot loop does one dict lookup for the file id (paths stay bytes: they are decoded once per
+file, when first met), three list additions, and one dict entry per (file, author). Records whose times are not
+numbers (a damaged stream) are skipped, as `gitlog.parse_record` does.
+
+Renames (`-M`): the old path becomes another name of the new path's id, so the old path's earlier history (met
+later: the stream runs newest first) is counted under the new name.
+
+The ISO week of a time is `(t // 86400 + 3) // 7`: 1970-01-01 was a Thursday, so day -3 is the Monday that
+starts week 0. It is turned into (ISO year, week) once per week at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .commits import CommitTable
+from .dora import HOTFIX, REVERT_BODY, iso
+from .gitlog import NUMSTAT
+from .models import Revert
+from .paths import directory_of
+
+AUTHOR_BITS = 24  # (file id << AUTHOR_BITS) | author id keys the per-(file, author) sums
+_HOTFIX_BYTES = re.compile(rb"hot-?fix", re.IGNORECASE)
+_EPOCH_MONDAY = date(1969, 12, 29)
+
+
+@dataclass
+class FileAcc:
+    revisions: int = 0
+    added: int = 0
+    deleted: int = 0
+    binary: bool = False
+    author_revs: dict[str, int] = field(default_factory=dict)
+    author_lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class DirAcc:
+    files: set[str] = field(default_factory=set)
+    revisions: int = 0
+    added: int = 0
+    deleted: int = 0
+    author_lines: Counter[str] = field(default_factory=Counter)
+    author_revs: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Week:
+    commits: int = 0
+    authors: set[str] = field(default_factory=set)
+
+
+@dataclass
+class AuthorAcc:
+    name: str
+    email: str
+    commits: int = 0
+    added: int = 0
+    deleted: int = 0
+    first: int = 0
+    last: int = 0
+
+
+class Aggregator:
+    """The sink of the log stream: call it with each record's header fields and numstat bytes."""
+
+    def __init__(self, *, renames: bool, dir_depth: int) -> None:
+        self.renames = renames
+        self.dir_depth = dir_depth
+        self.table = CommitTable()
+        self.reverts: list[Revert] = []
+        self.commits = self.merges = 0
+        self.first_author_time: int | None = None
+        self.last_author_time: int | None = None
+        self.first_commit_time: int | None = None
+        self.last_commit_time: int | None = None
+        # files
+        self.ids: dict[bytes, int] = {}  # a path as git prints it (or a renamed file's old path) -> file id
+        self.name_ids: dict[str, int] = {}
+        self.names: list[str] = []
+        self.revs: list[int] = []
+        self.added: list[int] = []
+        self.deleted: list[int] = []
+        self.binary: set[int] = set()
+        self.file_author: dict[int, list[int]] = {}  # file id << AUTHOR_BITS | author id -> [revisions, lines]
+        self.dir_ids: list[int] = []  # file id -> directory id
+        self.dirs: list[str] = []
+        self.dir_index: dict[str, int] = {}
+        self.dir_revs: list[int] = []
+        # authors
+        self.author_ids: dict[bytes, int] = {}  # raw email (NUL + name when empty) -> author id
+        self.key_ids: dict[str, int] = {}  # email.lower() or name -> author id
+        self.authors: list[AuthorAcc] = []
+        self.keys: list[str] = []
+        self.weeks: dict[int, tuple[list[int], set[int]]] = {}
+
+    # ------------------------------------------------------------------ the hot path
+
+    def __call__(self, fields: list[bytes], stats: bytes) -> None:
+        sha, parents, author_time, commit_time, email, name, message = fields
+        try:
+            a_time, c_time = int(author_time), int(commit_time)
+        except ValueError:
+            return
+        self.commits += 1
+        aid = self.author_ids.get(email or b"\x00" + name)
+        if aid is None:
+            aid = self._author(email, name, a_time)
+        author = self.authors[aid]
+        author.commits += 1
+        if a_time < author.first:
+            author.first = a_time
+        elif a_time > author.last:
+            author.last = a_time
+        if self.first_author_time is None:
+            self.first_author_time = self.last_author_time = a_time
+            self.first_commit_time = self.last_commit_time = c_time
+        else:
+            self.first_author_time = min(self.first_author_time, a_time)
+            self.last_author_time = max(self.last_author_time, a_time)  # type: ignore[type-var]
+            self.first_commit_time = min(self.first_commit_time, c_time)  # type: ignore[type-var]
+            self.last_commit_time = max(self.last_commit_time, c_time)  # type: ignore[type-var]
+        week = (a_time // 86400 + 3) // 7
+        bucket = self.weeks.get(week)
+        if bucket is None:
+            bucket = self.weeks[week] = ([0], set())
+        bucket[0][0] += 1
+        bucket[1].add(aid)
+        parent_list = parents.decode("ascii", "replace").split()
+        if len(parent_list) > 1:
+            self.merges += 1
+        files = self._files(stats, aid, author) if len(stats) > 2 else None
+        row = self.table.add(sha.decode("ascii", "replace"), parent_list, c_time, files)
+        if b"evert" in message or _HOTFIX_BYTES.search(message):
+            self._message(row, c_time, message)
+
+    def _files(self, stats: bytes, aid: int, author: AuthorAcc) -> list[int] | None:
+        ids, renames, binary = self.ids, self.renames, self.binary
+        revs, added, deleted, file_author = self.revs, self.added, self.deleted, self.file_author
+        fids: list[int] = []
+        total_added = total_deleted = 0
+        for lines_added, lines_deleted, path, old, new in NUMSTAT.findall(stats):
+            key = path or new
+            fid = ids.get(key)
+            if fid is None:
+                fid = self._file(key)
+            if old and renames:
+                ids[old] = fid
+            if lines_added == b"-":
+                binary.add(fid)
+                plus = minus = 0
+            else:
+                plus, minus = int(lines_added), int(lines_deleted)
+            revs[fid] += 1
+            added[fid] += plus
+            deleted[fid] += minus
+            total_added += plus
+            total_deleted += minus
+            pair = file_author.get(fid << AUTHOR_BITS | aid)
+            if pair is None:
+                file_author[fid << AUTHOR_BITS | aid] = [1, plus + minus]
+            else:
+                pair[0] += 1
+                pair[1] += plus + minus
+            fids.append(fid)
+        if not fids:
+            return None
+        author.added += total_added
+        author.deleted += total_deleted
+        dir_ids, dir_revs = self.dir_ids, self.dir_revs
+        if len(fids) == 1:
+            dir_revs[dir_ids[fids[0]]] += 1
+        else:
+            for directory in {dir_ids[f] for f in fids}:  # each commit counts once per directory
+                dir_revs[directory] += 1
+        return fids
+
+    # ------------------------------------------------------------------ first sightings
+
+    def _author(self, email: bytes, name: bytes, when: int) -> int:
+        text_email = email.decode("utf-8", "replace")
+        text_name = name.decode("utf-8", "replace")
+        key = text_email.lower() or text_name
+        aid = self.key_ids.get(key)
+        if aid is None:
+            aid = self.key_ids[key] = len(self.authors)
+            self.authors.append(AuthorAcc(name=text_name, email=text_email, first=when, last=when))
+            self.keys.append(key)
+        self.author_ids[email or b"\x00" + name] = aid
+        return aid
+
+    def _file(self, key: bytes) -> int:
+        name = key.decode("utf-8", "replace")
+        fid = self.name_ids.get(name)
+        if fid is None:
+            fid = self.name_ids[name] = len(self.names)
+            self.names.append(name)
+            self.revs.append(0)
+            self.added.append(0)
+            self.deleted.append(0)
+            directory = directory_of(name, self.dir_depth)
+            did = self.dir_index.get(directory)
+            if did is None:
+                did = self.dir_index[directory] = len(self.dirs)
+                self.dirs.append(directory)
+                self.dir_revs.append(0)
+            self.dir_ids.append(did)
+        self.ids[key] = fid
+        return fid
+
+    def _message(self, row: int, when: int, raw: bytes) -> None:
+        """Reverts and hotfix subjects: the few commits whose message DORA reads."""
+        message = raw.decode("utf-8", "replace")
+        subject = message.split("\n", 1)[0].strip()
+        if HOTFIX.search(subject):
+            self.table.subjects[row] = subject
+        if b"evert" in raw:
+            match = REVERT_BODY.search(message)
+            if match or subject.startswith('Revert "'):
+                self.reverts.append(Revert(commit=self.table.shas[row], time=iso(when), subject=subject,
+                                           reverts=match.group(1) if match else None))
+
+    # ------------------------------------------------------------------ the sums, per name
+
+    def files(self) -> dict[str, FileAcc]:
+        """Per-file sums under each file's current name (O(files x their authors))."""
+        accs = [FileAcc(revisions=r, added=a, deleted=d) for r, a, d in zip(self.revs, self.added, self.deleted,
+                                                                            strict=True)]
+        for fid in self.binary:
+            accs[fid].binary = True
+        keys = self.keys
+        mask = (1 << AUTHOR_BITS) - 1
+        for packed, (revisions, lines) in self.file_author.items():
+            acc = accs[packed >> AUTHOR_BITS]
+            key = keys[packed & mask]
+            acc.author_revs[key] = revisions
+            acc.author_lines[key] = lines
+        return {self.names[fid]: acc for fid, acc in enumerate(accs) if acc.revisions}
+
+    def directories(self, files: dict[str, FileAcc]) -> dict[str, DirAcc]:
+        """Directory sums from the file sums (renamed files count under their current name)."""
+        dirs: dict[str, DirAcc] = {}
+        for name, acc in files.items():
+            did = self.dir_ids[self.name_ids[name]]
+            target = dirs.get(self.dirs[did])
+            if target is None:
+                target = dirs[self.dirs[did]] = DirAcc(revisions=self.dir_revs[did])
+            target.files.add(name)
+            target.added += acc.added
+            target.deleted += acc.deleted
+            target.author_lines.update(acc.author_lines)
+            target.author_revs.update(acc.author_revs)
+        return dirs
+
+    def iso_weeks(self) -> dict[tuple[int, int], Week]:
+        weeks: dict[tuple[int, int], Week] = {}
+        keys = self.keys
+        for number, (count, authors) in self.weeks.items():
+            monday = (_EPOCH_MONDAY + timedelta(days=7 * number)).isocalendar()
+            weeks[(monday.year, monday.week)] = Week(commits=count[0], authors={keys[a] for a in authors})
+        return weeks
+
+    def author_accs(self) -> dict[str, AuthorAcc]:
+        return dict(zip(self.keys, self.authors, strict=True))
+
