@@ -409,7 +409,10 @@ def pipeline_metrics(
     duplicate a step of a manual procedure.
 
     Minutes are ESTIMATES: job overhead + assumed minutes per step kind (`step_minutes_assumed`), not measured run
-    times; say so when you quote them. Every list item has file:line evidence. Lists come in pages (`cursor`); with
+    times; say so when you quote them. A critical path through a job that waits for a person (an approval hold, a
+    manual job, a protected production environment) says so in `critical_path_waits_for_people` and
+    `critical_path_note`: its minutes are CI time only, never the wait; `automated_critical_path_minutes` is the
+    chain without manual jobs. Every list item has file:line evidence. Lists come in pages (`cursor`); with
     the default detail='concise' each list but `pipelines` shows its first 5 rows (the rest counted in
     `sections[].omitted`) and job estimates cover the critical path's jobs."""
     from .mcp_tools import metrics
@@ -714,7 +717,8 @@ def simulate_workflow_failures(
     compensations run and their order, and whether the end state is consistent: the run ended and every committed
     side effect was compensated or the saga completed (the exact `formula` and fault `assumptions` are in
     `summary`). Call it after validate_workflow_design passes, to prove recovery and compensation rather than claim
-    them; cite inconsistent scenarios with their `reasons`. Scenarios come in pages (`cursor`)."""
+    them; cite inconsistent scenarios with their `reasons`. Scenarios come in pages (`cursor`), the inconsistent
+    ones first: once a page shows a consistent one, the pages after it hold no inconsistent scenario."""
     from .mcp_tools import design as design_tools
 
     return design_tools.simulate(

@@ -286,3 +286,25 @@ async def test_the_design_argument_describes_the_schema_and_its_example_is_valid
         example = json.loads(text.split("Example: ", 1)[1].rstrip("."))
         report = await ok(client, "validate_workflow_design", design=example, min_severity="error")
     assert report["valid"] and report["errors"] == 0, report["findings"]
+
+
+async def test_inconsistent_scenarios_lead_the_first_page(build):
+    """The deployment example ends consistent on every single fault, and not on some second faults (a failed
+    rollback): those lead the first page, so a model that reads one page sees every problem the simulator found."""
+    from orchestrator_kit.design.service import simulate_workflow_failures
+
+    design = (EXAMPLES / "deployment-pipeline.yaml").read_text()
+    every = simulate_workflow_failures(design, include_trace=False, limit=None)
+    runs = [s.model_dump(mode="json") for s in every.scenarios]
+    bad = [(s["step"], s["fault"], s["then"]) for s in runs if not s["consistent"]]
+    assert 0 < len(bad) < every.total_scenarios  # the example has both kinds, so the order is a real check
+    async with Client(build()) as client:
+        first = await ok(client, "simulate_workflow_failures", design=design)
+        whole = await ok(client, "simulate_workflow_failures", design=design, max_tokens=100_000)
+    assert first["next_cursor"] is not None
+    flags = [s["consistent"] for s in first["scenarios"]]
+    assert flags == sorted(flags) and not flags[0]
+    # Across the whole result: the inconsistent ones first, in run order; then the rest, in run order.
+    got = [(s["step"], s["fault"], s["then"]) for s in whole["scenarios"]]
+    assert got[:len(bad)] == bad
+    assert got[len(bad):] == [(s["step"], s["fault"], s["then"]) for s in runs if s["consistent"]]

@@ -149,7 +149,9 @@ def simulate(
     remember(state, handle, design)
     page = DesignSimulation(
         design=report.design, design_handle=handle, happy_path=report.happy_path, summary=report.summary,
-        total_scenarios=report.total_scenarios, scenarios=report.scenarios, sections=[], next_cursor=None,
+        total_scenarios=report.total_scenarios, sections=[], next_cursor=None,
+        # Caveats first: the scenarios that end inconsistent lead the first page (stable: in run order otherwise).
+        scenarios=sorted(report.scenarios, key=lambda s: s.consistent),
     )
     return pack_model(page, ("scenarios",), kind="simulate_workflow_failures", version=version,
                       max_tokens=max_tokens, cursor=cursor, wrap=_with_sections)

@@ -367,6 +367,18 @@ class ManualGate(Model):
     evidence: Evidence
 
 
+class PathGate(Model):
+    """A job on a critical path that waits for a person: its wait is in no estimate."""
+
+    job: str
+    kind: Literal["manual-job", "environment"]
+    waits: Literal["yes", "maybe"] = Field(
+        description="yes: a manual job or an approval hold; maybe: a deploy to an environment whose required "
+        "reviewers, if any, are set in the CI system, not in the repository."
+    )
+    note: str
+
+
 class PipelineGraph(Model):
     """The job graph of one pipeline and what its shape costs."""
 
@@ -382,6 +394,17 @@ class PipelineGraph(Model):
     critical_path: list[str] = Field(default_factory=list, description="The longest chain by number of jobs.")
     critical_path_minutes: float = 0.0
     critical_path_by_minutes: list[str] = Field(default_factory=list)
+    critical_path_waits_for_people: Literal["no", "yes", "maybe"] = Field(
+        default="no", description="Whether a critical path (by jobs or by minutes) goes through a job that waits for "
+        "a person: then it is not CI time alone, and the wait is not in `critical_path_minutes`.")
+    critical_path_gates: list[PathGate] = Field(
+        default_factory=list, description="The jobs on a critical path that wait (or may wait) for a person.")
+    automated_critical_path_minutes: float = Field(
+        default=0.0, description="The heaviest chain of `needs` among jobs that do not wait for a person (manual "
+        "jobs cut the chain): CI time only, an estimate.")
+    automated_critical_path: list[str] = Field(default_factory=list)
+    critical_path_note: str | None = Field(
+        default=None, description="Set when a critical path waits for people: what its minutes hold and miss.")
     max_parallel_width: int = 0
     max_parallel_instances: int = 0
     concurrency_control: Literal["pipeline", "jobs", "none", "not-read"] = "not-read"

@@ -8,7 +8,10 @@ below; a multi-line script adds up its lines.
 * job graph: `jobgraph.layering` (topological levels; jobs on a cycle and needs naming no job are reported);
 * critical path by job count: the longest chain of needs; by minutes: the chain with the largest sum of job
   estimates (job estimate = JOB_OVERHEAD + the step minutes; a matrix's instances run side by side, so one
-  instance counts);
+  instance counts). A path through a job that waits for a person (a manual job, an approval hold; or, maybe, a
+  deploy to a production environment whose reviewers the CI system's settings hold) is labelled so: its minutes
+  are CI time only, the wait is not measured, and the automated critical path (manual jobs cut the chain) is
+  given beside it;
 * maximum parallel width: the most jobs on one topological level (and job instances, matrix fan-out counted);
 * jobs without a timeout (the CI system's default then applies: `TIMEOUT_DEFAULTS`), pipelines without
   concurrency control (for the systems whose detector reads it), jobs that install dependencies without a
@@ -36,6 +39,7 @@ from .models import (
     ManualGate,
     MatrixFanOut,
     MissingCache,
+    PathGate,
     PipelineGraph,
     PipelineMetrics,
     ProcedureDuplicate,
@@ -137,9 +141,13 @@ def job_estimate(job: Job, minutes: Mapping[str, float]) -> JobEstimate:
         # path; `opaque` in step_kinds says the job's minutes are unknown, not zero.
         kinds["opaque"] += 1
         total += minutes["opaque"]
+    elif not job.steps and job.manual:
+        # An approval hold runs nothing: no runner starts, and the person's wait is not CI time.
+        kinds["approval"] += 1
+        total = 0.0
     elif not job.steps:
         kinds["no-steps"] += 1
-        total += minutes["no-steps"] if not job.manual else 0.0
+        total += minutes["no-steps"]
     for step in job.steps:
         for kind, _line in step_kinds(step):
             kinds[kind] += 1
@@ -160,6 +168,50 @@ def _longest(order: list[str], needs: Mapping[str, list[str]], weight: Mapping[s
     return max(best.values(), key=lambda b: b[0])
 
 
+def gate_of(job: Job) -> tuple[PathGate, bool | None] | None:
+    """How `job` waits for a person, if it does (and whether later jobs wait for it): a manual job or approval hold
+    waits; a deploy to a production environment may wait for reviewers the repository does not show."""
+    if job.manual:
+        blocks = ("blocks the jobs after it until a person acts" if job.blocking else
+                  "does not block later jobs" if job.blocking is False else "whether it blocks is not known")
+        return PathGate(job=job.id, kind="manual-job", waits="yes", note=blocks), job.blocking
+    if job.environment and PRODUCTION.search(job.environment):
+        return PathGate(job=job.id, kind="environment", waits="maybe",
+                        note=f"deploys to environment '{job.environment}': its protection rules (required "
+                             "reviewers) live in the CI system's settings, not in the repository"), None
+    return None
+
+
+def _path_label(graph: PipelineGraph, pipeline: Pipeline) -> None:
+    """Label the critical paths that go through a person's wait, and give the automated critical path beside them."""
+    jobs = {job.id: job for job in pipeline.jobs}
+    on_path = list(dict.fromkeys([*graph.critical_path_by_minutes, *graph.critical_path]))
+    gates: list[PathGate] = []
+    for job_id in on_path:
+        found = gate_of(jobs[job_id]) if job_id in jobs else None
+        if found is not None:
+            gates.append(found[0])
+    graph.critical_path_gates = gates
+    graph.critical_path_waits_for_people = ("yes" if any(g.waits == "yes" for g in gates) else
+                                            "maybe" if gates else "no")
+    if not gates:
+        graph.automated_critical_path_minutes = graph.critical_path_minutes
+        graph.automated_critical_path = list(graph.critical_path_by_minutes)
+        return
+    minutes = {e.id: e.minutes for e in graph.job_estimates}
+    manual = {j.id for j in pipeline.jobs if j.manual}
+    order = [j for level in graph.levels for j in level if j not in manual]
+    needs = {j.id: [n for n in j.needs if n not in manual] for j in pipeline.jobs}
+    total, chain = _longest(order, needs, {j: minutes.get(j, 0.0) for j in order})
+    graph.automated_critical_path_minutes, graph.automated_critical_path = round(total, 2), chain
+    names = ", ".join(f"{g.job} ({'waits for a person' if g.waits == 'yes' else 'may wait for reviewers'})"
+                      for g in gates)
+    graph.critical_path_note = (
+        f"The critical path goes through {names}: its {graph.critical_path_minutes:g} estimated minutes are CI time "
+        f"only; the wait for a person is not measured and not in them. The longest chain of jobs that wait for "
+        f"no manual action: {total:g} min ({' → '.join(chain) or 'none'}).")
+
+
 def pipeline_graph(pipeline: Pipeline, minutes: Mapping[str, float]) -> PipelineGraph:
     shape = layering(pipeline)
     order = [job for level in shape.levels for job in level]
@@ -177,7 +229,7 @@ def pipeline_graph(pipeline: Pipeline, minutes: Mapping[str, float]) -> Pipeline
         concurrency = "jobs"
     else:
         concurrency = "none"
-    return PipelineGraph(
+    graph = PipelineGraph(
         pipeline=pipeline.id, name=pipeline.name, system=pipeline.system, path=pipeline.path, jobs=len(pipeline.jobs),
         instances=sum(instances.values()), levels=shape.levels, cycles=shape.cyclic,
         dangling_needs=[DanglingNeed(job=j, missing=m) for j, m in shape.dangling],
@@ -188,6 +240,8 @@ def pipeline_graph(pipeline: Pipeline, minutes: Mapping[str, float]) -> Pipeline
         concurrency_control=concurrency,  # type: ignore[arg-type]
         job_estimates=list(estimates.values()), evidence=pipeline.evidence,
     )
+    _path_label(graph, pipeline)
+    return graph
 
 
 def _install_lines(job: Job) -> list[tuple[str, Evidence]]:
@@ -218,10 +272,14 @@ def pipeline_metrics(inventory: Inventory, *, step_minutes: Mapping[str, float] 
         formulas={
             "job_minutes": f"{JOB_OVERHEAD} (runner overhead) + sum of the assumed minutes of each step's kind "
                            "(step_minutes_assumed); a shell step adds one kind per command line; an orb job or "
-                           "reusable workflow (steps not in the repository) is `opaque`: 0 minutes, unknown",
+                           "reusable workflow (steps not in the repository) is `opaque`: 0 minutes, unknown; an "
+                           "approval hold (a manual job without steps) is 0: no runner, and a wait is not CI time",
             "critical_path": "the longest chain of `needs` by number of jobs (jobs on a cycle left out)",
             "critical_path_minutes": "the chain of `needs` with the largest sum of job minutes (an estimate; "
-                                     "matrix instances run side by side, so one counts)",
+                                     "matrix instances run side by side, so one counts); a wait for a person "
+                                     "is never in it (`critical_path_waits_for_people`)",
+            "automated_critical_path_minutes": "the same over the jobs that wait for no person (manual jobs cut "
+                                               "the chain)",
             "max_parallel_width": "the most jobs on one topological level; instances: sum of matrix fan-outs",
             "missing_cache": "a job with an install command and no cache (cache step, cache keyword, or a setup "
                              "action's cache input)",
@@ -264,16 +322,10 @@ def pipeline_metrics(inventory: Inventory, *, step_minutes: Mapping[str, float] 
                 for kind, line in step_kinds(step):
                     if kind in ("install", "build") and line:
                         repeated[(kind, normalize(line))].append((f"{pipeline.id}/{job.id}", instances, step.evidence))
-            if job.manual:
-                result.manual_gates.append(ManualGate(
-                    pipeline=pipeline.id, job=job.id, blocking=job.blocking, kind="manual-job", evidence=job.evidence,
-                    note="blocks the jobs after it until a person acts" if job.blocking else
-                         "does not block later jobs" if job.blocking is False else "whether it blocks is not known"))
-            elif job.environment and PRODUCTION.search(job.environment):
-                result.manual_gates.append(ManualGate(
-                    pipeline=pipeline.id, job=job.id, blocking=None, kind="environment", evidence=job.evidence,
-                    note=f"deploys to environment '{job.environment}': its protection rules (required reviewers) "
-                         "live in the CI system's settings, not in the repository"))
+            gate = gate_of(job)
+            if gate is not None:
+                result.manual_gates.append(ManualGate(pipeline=pipeline.id, job=job.id, blocking=gate[1],
+                                                      kind=gate[0].kind, note=gate[0].note, evidence=job.evidence))
             if _deploys(job):
                 result.deploy_signals.append(DeploySignal(
                     pipeline=pipeline.id, job=job.id, environment=job.environment, triggers=events, on_tags=on_tags,

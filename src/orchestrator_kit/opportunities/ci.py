@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ..jobgraph import layering
-from ..metrics.models import Excluded, MissingCache, PipelineGraph, PipelineMetrics
+from ..metrics.models import Excluded, MissingCache, PipelineMetrics
 from ..metrics.pipelines import STEP_MINUTES, ci_task_runs, line_kind, step_kinds
-from ..models import Evidence, Inventory, Pipeline
+from ..models import Evidence, Inventory
 from .context import Context
 from .frequency import gate_frequency, pipeline_frequency
 from .procedures import procedure_frequency, with_dependencies
@@ -155,19 +154,6 @@ def repeated_candidates(inventory: Inventory, pipelines: PipelineMetrics, ctx: C
     return found
 
 
-def automated_critical_path(pipeline: Pipeline, graph: PipelineGraph) -> tuple[float, list[str]]:
-    """The heaviest chain of `needs` among jobs that do not wait for a person (gates cut the chain)."""
-    gated = {j.id for j in pipeline.jobs if j.manual}
-    minutes = {e.id: e.minutes for e in graph.job_estimates}
-    order = [job for level in layering(pipeline).levels for job in level if job not in gated]
-    needs = {j.id: [n for n in j.needs if n not in gated] for j in pipeline.jobs}
-    best: dict[str, tuple[float, list[str]]] = {}
-    for job in order:
-        prior = max((best[n] for n in needs.get(job, []) if n in best), key=lambda b: b[0], default=(0.0, []))
-        best[job] = (prior[0] + minutes.get(job, 0.0), [*prior[1], job])
-    return max(best.values(), key=lambda b: b[0], default=(0.0, []))
-
-
 def slow_candidates(inventory: Inventory, pipelines: PipelineMetrics, ctx: Context
                     ) -> tuple[list[Candidate], list[Excluded]]:
     s = ctx.settings
@@ -181,7 +167,7 @@ def slow_candidates(inventory: Inventory, pipelines: PipelineMetrics, ctx: Conte
         runs = ctx.runs.get(graph.pipeline)
         if runs is not None and runs.only_calls_others:
             continue
-        minutes, chain = automated_critical_path(pipeline, graph)
+        minutes, chain = graph.automated_critical_path_minutes, graph.automated_critical_path
         if minutes < s.slow_pipeline_minutes:
             excluded.append(Excluded(
                 kind="slow-ci", title=f"Shorten the critical path of '{graph.name}'",

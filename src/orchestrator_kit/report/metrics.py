@@ -18,6 +18,7 @@ from ..metrics.models import (
     Metrics,
     Opportunity,
     OpportunityMatrix,
+    PipelineGraph,
     PipelineMetrics,
     TokenReport,
 )
@@ -183,6 +184,17 @@ def _dora_markdown(history: HistoryMetrics) -> list[str]:
     return out
 
 
+def critical_path_cells(graph: PipelineGraph) -> tuple[str, str]:
+    """The critical path (by jobs) and its minutes as a table shows them: a job that waits for a person is marked,
+    and the minutes say that the wait is not in them."""
+    marks = {g.job: " (person)" if g.waits == "yes" else " (reviewers?)" for g in graph.critical_path_gates}
+    path = " → ".join(job + marks.get(job, "") for job in graph.critical_path)
+    minutes = f"{graph.critical_path_minutes:g}"
+    if graph.critical_path_waits_for_people != "no":
+        minutes += " + a person's wait" if graph.critical_path_waits_for_people == "yes" else " + reviewers?"
+    return path, minutes
+
+
 def pipelines_markdown(pipelines: PipelineMetrics, *, summary: bool = False) -> list[str]:
     out = ["## Pipeline metrics", ""]
     if not pipelines.pipelines:
@@ -192,7 +204,7 @@ def pipelines_markdown(pipelines: PipelineMetrics, *, summary: bool = False) -> 
     out += table(
         ["Pipeline", "Jobs (instances)", "Critical path (jobs)", "Critical path (est. min)", "Max width",
          "Concurrency", "Problems"],
-        ([g.name, f"{g.jobs} ({g.instances})", " → ".join(g.critical_path), f"{g.critical_path_minutes:g}",
+        ([g.name, f"{g.jobs} ({g.instances})", *critical_path_cells(g),
           f"{g.max_parallel_width} ({g.max_parallel_instances})", g.concurrency_control,
           "; ".join([*(f"cycle: {', '.join(g.cycles)}" for _ in [0] if g.cycles),
                      *(f"needs missing job '{d.missing}' ({d.job})" for d in g.dangling_needs)])]
@@ -374,7 +386,7 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
             [Col("Pipeline", "text"), Col("Jobs (inst.)", right=True), Col("Critical path", "detail"),
              Col("Crit. path (min)", right=True), Col("Width (jobs)", right=True, drop=2),
              Col("Concurrency", drop=1)],
-            [[g.name, f"{g.jobs} ({g.instances})", " → ".join(g.critical_path), f"{g.critical_path_minutes:g}",
+            [[g.name, f"{g.jobs} ({g.instances})", *critical_path_cells(g),
               str(g.max_parallel_width), g.concurrency_control] for g in metrics.pipelines.pipelines])
     if metrics.tokens is not None:
         _token_files(metrics.tokens, console, limit=10, wide=wide)
