@@ -100,9 +100,14 @@ Expected Benefits: not measured.
 - 🟡 {best['title']}: {best['frequency_per_year']['value']:g} runs a year ({best['frequency_per_year']['basis']}), \
 {best['hours_saved_per_year']} hours saved per year (opportunity_matrix)
 
+## Automation Opportunity Matrix
+| Task | Evidence | Tool's priority | Judgement | Id |
+|------|----------|-----------------|-----------|----|
+| {best['title']} | {evidence['path']} | {best['priority']} | agree | {best['id']} |
+
 ## Automation Recommendations
 
-### Quick Wins (effort: small, a judgement)
+### Quick Wins (rows with quick_win true)
 1. **Release script**
    - What: the runbook's commands as {plan['plan']['changes'][0]['path']}
    - Script/Config:

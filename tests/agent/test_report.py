@@ -18,9 +18,17 @@ Expected Benefits: not measured.
 ### Pain Points
 - 🔴 Manual deploy - Evidence: docs/RELEASE.md:9
 
+## Automation Opportunity Matrix
+| Task | Evidence | Tool's priority | Judgement | Id |
+|------|----------|-----------------|-----------|----|
+| Automate 'Release' | docs/RELEASE.md:5 | high (payback 2.1 months) | agree | opp-1234567890 |
+| Schedule 'backup' | Makefile:3 | low (payback never) | medium: the restore drill needs it | opp-abcdef0123 |
+
+Formulas: priority from the expected payback.
+
 ## Automation Recommendations
 
-### Quick Wins (effort: small, a judgement)
+### Quick Wins (rows with quick_win true)
 1. **Release workflow**
    - What: run the runbook's commands on a tag
 ```yaml
@@ -28,7 +36,7 @@ Expected Benefits: not measured.
 on: push
 ```
 
-### Medium-term (effort: medium, a judgement)
+### Medium-term (other rows the tool ranks high or medium)
 1. **Nightly backup timer**
 
 ## Workflow: Release pipeline
@@ -85,6 +93,10 @@ def test_process_plan_architecture_and_scripts() -> None:
     assert plan.expected_benefits == "not measured."
     assert [w.name for w in plan.workflows] == ["Release"] and len(plan.workflows[0].steps) == 2
     assert plan.pain_points == ["🔴 Manual deploy - Evidence: docs/RELEASE.md:9"]
+    assert [(r.first, r.cells["id"], r.cells["judgement"]) for r in plan.opportunity_matrix] == [
+        ("Automate 'Release'", "opp-1234567890", "agree"),
+        ("Schedule 'backup'", "opp-abcdef0123", "medium: the restore drill needs it")]
+    assert plan.opportunity_matrix[0].cells["tool's priority"] == "high (payback 2.1 months)"
     assert [r.name for r in plan.quick_wins] == ["Release workflow"]
     assert "on: push" in plan.quick_wins[0].body
     assert [r.name for r in plan.medium_term] == ["Nightly backup timer"] and plan.long_term == []

@@ -34,7 +34,8 @@ def plan(paths: list[str], extra: str = "", wins: list[str] | None = None) -> st
     wins = wins if wins is not None else [f"1. **Automate {p}**" for p in paths]
     return "\n".join([
         "## Executive Summary", "Current State: 3 pipelines.", extra, "## Current Process Analysis",
-        "## Pain Points", *[f"- {p}" for p in paths], "## Automation Recommendations", "### Quick Wins",
+        "## Pain Points", *[f"- {p}" for p in paths], "## Automation Opportunity Matrix",
+        "None: opportunity_matrix returned no row.", "## Automation Recommendations", "### Quick Wins",
         *(wins or ["None."]), "## Sources", "- scan_repository",
     ])
 
@@ -131,6 +132,8 @@ def test_structure_via_the_templates(cases):
     assert grade_structure(case, outcome(plan(["Makefile"]))).passed
     partial = grade_structure(case, outcome("## Executive Summary\nCurrent State: 3 pipelines."))
     assert not partial.passed and "sources" in partial.explanation
+    no_matrix = grade_structure(case, outcome(plan(["Makefile"]).replace("## Automation Opportunity Matrix", "")))
+    assert not no_matrix.passed and no_matrix.details["missing"] == ["automation opportunity matrix"]
 
 
 def test_every_case_loads_with_its_truth_and_failure_modes(cases):

@@ -3,7 +3,8 @@
 The templates are the ones in `orchestrator_kit/prompts/templates/` (process automation plan, orchestration
 architecture, implementation script, workflow design report). The Markdown is split into a tree of headings (fenced
 code is never read as a heading); each template section is found by its heading title, ignoring case, numbering and
-punctuation, and kept as Markdown text (lists as lists of items). A template section the report lacks is named in
+punctuation, and kept as Markdown text (lists as lists of items; the opportunity matrix and the state machine as
+table rows, each cell under its header). A template section the report lacks is named in
 `missing_sections`, so a partial report says what it is missing instead of failing to parse.
 """
 
@@ -61,7 +62,7 @@ class Node:
 
 
 def normalize(title: str) -> str:
-    """'## 3. State Machine' -> 'state machine'; 'Quick Wins (effort: small)' -> 'quick wins (effort: small)'."""
+    """'## 3. State Machine' -> 'state machine'; 'Quick Wins (by the tool)' -> 'quick wins (by the tool)'."""
     title = re.sub(r"^[\d.\s]+", "", title.strip().strip("*_`"))
     return re.sub(r"\s+", " ", title).strip().lower()
 
@@ -101,6 +102,13 @@ class WorkflowSteps(BaseModel):
     steps: list[str]
 
 
+class TableRow(BaseModel):
+    """One row of a Markdown table: its first cell, and every cell by its header (lower case)."""
+
+    first: str
+    cells: dict[str, str]
+
+
 class ProcessAutomationPlan(BaseModel):
     """templates/process-automation-plan.md"""
 
@@ -109,6 +117,7 @@ class ProcessAutomationPlan(BaseModel):
     expected_benefits: str | None = None
     workflows: list[WorkflowSteps] = Field(default_factory=list)
     pain_points: list[str] = Field(default_factory=list)
+    opportunity_matrix: list[TableRow] = Field(default_factory=list)
     quick_wins: list[Recommendation] = Field(default_factory=list)
     medium_term: list[Recommendation] = Field(default_factory=list)
     long_term: list[Recommendation] = Field(default_factory=list)
@@ -176,8 +185,8 @@ class AgentReport(BaseModel):
     revised: bool = Field(default=False, description="True when a revision turn rewrote the report.")
 
 
-PLAN_SECTIONS = ("executive summary", "current process analysis", "pain points", "automation recommendations",
-                 "sources")
+PLAN_SECTIONS = ("executive summary", "current process analysis", "pain points", "automation opportunity matrix",
+                 "automation recommendations", "sources")
 DESIGN_SECTIONS = ("workflow analysis", "proposed solution", "state machine", "error handling",
                    "implementation plan", "monitoring", "testing strategy", "sources")
 
@@ -205,13 +214,30 @@ def _recommendations(node: Node | None) -> list[Recommendation]:
     return found
 
 
+def table_rows(node: Node | None) -> list[TableRow]:
+    """The rows of the first Markdown table in `node`'s body (header and separator rows left out)."""
+    header: list[str] = []
+    rows: list[TableRow] = []
+    for line in node.body if node else []:
+        if not line.strip().startswith("|"):
+            if header and rows:
+                break  # the table ended
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not header:
+            header = [c.lower() for c in cells]
+        elif not set("".join(cells)) <= set("-: "):
+            rows.append(TableRow(first=cells[0], cells=dict(zip(header, cells, strict=False))))
+    return rows
+
+
 def _text(node: Node | None) -> str | None:
     return node.text() if node is not None else None
 
 
 def parse_process_plan(tree: Node) -> tuple[ProcessAutomationPlan | None, list[str]]:
     present = {n.key.split(" (")[0] for n in tree.walk()}
-    if not any(s in present for s in PLAN_SECTIONS[:4]):
+    if not any(s in present for s in PLAN_SECTIONS[:5]):
         return None, list(PLAN_SECTIONS)
     summary = _fields(tree.find("executive summary"))
     analysis = tree.find("current process analysis")
@@ -223,6 +249,7 @@ def parse_process_plan(tree: Node) -> tuple[ProcessAutomationPlan | None, list[s
         current_state=summary.get("current state"), proposed_state=summary.get("proposed state"),
         expected_benefits=summary.get("expected benefits"), workflows=workflows,
         pain_points=(tree.find("pain points") or Node("", 0)).items(),
+        opportunity_matrix=table_rows(tree.find("automation opportunity matrix")),
         quick_wins=_recommendations(tree.find("quick wins")),
         medium_term=_recommendations(tree.find("medium-term", "medium term")),
         long_term=_recommendations(tree.find("long-term", "long term")),

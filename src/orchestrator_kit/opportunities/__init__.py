@@ -37,7 +37,7 @@ from .ci import cache_candidates, gate_candidates, missing_stage_candidates, rep
 from .context import Context
 from .frequency import Rates
 from .procedures import procedure_candidates, task_candidates
-from .scoring import opportunity_id, score
+from .scoring import QUICK_WIN_RULE, opportunity_id, score
 
 FORMULAS = {
     "hours_saved_per_year": "frequency_per_year x duration_minutes / 60 x automation_potential (expected values); "
@@ -47,7 +47,7 @@ FORMULAS = {
     "priority_score": "hours_saved_per_year / effort_hours (hours saved per hour invested, per year)",
     "priority": "from the expected payback: high when <= 6 months, medium when <= 18 months, else low; risk >= 4 "
                 "with potential >= 0.5 raises low to medium; priority_basis shows the payback at the bounds",
-    "quick_win": "effort_hours <= 4 and risk <= 2 and expected payback <= 12 months",
+    "quick_win": QUICK_WIN_RULE,
     "person_and_ci_hours": "an opportunity saves person hours or CI hours (`saves`); the columns and the totals "
                            "are kept apart and never added together",
     "complexity": "1 + ceil(distinct tools / 2) + 1 if it touches production, clamped to 1..5 (procedures); "

@@ -35,6 +35,13 @@ IRREVERSIBLE = re.compile(
     r"(?:delete|re-?use|move|re-?tag)|immutable|git[ \t]+push[ \t]+(?:[^\s]+[ \t]+)*--tags|"
     r"git[ \t]+push[ \t]+[^\s]+[ \t]+v?\d|npm[ \t]+publish|twine[ \t]+upload|cargo[ \t]+publish|gem[ \t]+push|"
     r"gh[ \t]+release[ \t]+create", re.IGNORECASE)
+# The one definition of a quick win (the prompts, the templates and the tool descriptions quote these numbers; a
+# test reads them from here).
+QUICK_WIN_MAX_EFFORT_HOURS = 4
+QUICK_WIN_MAX_RISK = 2
+QUICK_WIN_MAX_PAYBACK_MONTHS = 12
+QUICK_WIN_RULE = (f"effort_hours <= {QUICK_WIN_MAX_EFFORT_HOURS} and risk <= {QUICK_WIN_MAX_RISK} and expected "
+                  f"payback <= {QUICK_WIN_MAX_PAYBACK_MONTHS} months")
 
 
 def assumed(value: float, text: str, settings: OpportunitySettings) -> Estimate:
@@ -146,7 +153,8 @@ def score(candidate: Candidate, settings: OpportunitySettings) -> Opportunity:
             priority_of(_payback(effort, high), c.risk, p) != priority:
         priority_basis += f"; the priority would be {priority_of(_payback(effort, low), c.risk, p)} at the low " \
                           f"bound and {priority_of(_payback(effort, high), c.risk, p)} at the high bound"
-    quick = effort <= 4 and c.risk <= 2 and payback is not None and payback <= 12
+    quick = effort <= QUICK_WIN_MAX_EFFORT_HOURS and c.risk <= QUICK_WIN_MAX_RISK and payback is not None \
+        and payback <= QUICK_WIN_MAX_PAYBACK_MONTHS
     unit = "CI hours" if c.saves == "ci-time" else "person hours"
     explanation = Explanation(
         inputs=[

@@ -152,10 +152,26 @@ class Script:
             "## Current Process Analysis", "### Workflow: what the tools found",
             "1. **Step 1**: the pipelines and tasks of scan_repository (Automated) - Evidence: scan_repository", "",
             "### Pain Points", *(pains or ["- None found by the tools."]), "",
-            "## Automation Recommendations", "", "### Quick Wins (effort: small, a judgement)", *wins, "",
+            "## Automation Opportunity Matrix", *self.matrix(seen, set(self.case.cited_paths()) - set(paths)), "",
+            "## Automation Recommendations", "", "### Quick Wins (rows with quick_win true)", *wins, "",
             "## Sources", "- scan_repository, list_manual_procedures: the counts and the procedures",
             "- opportunity_matrix: the candidates", "",
         ])
+
+    @staticmethod
+    def matrix(seen: Seen, left_out: set[str]) -> list[str]:
+        """The opportunity matrix as the tool ranked it (first page), the tool's priority kept, the judgement
+        "agree"; rows that cite a path in `left_out` are left out (the misses-finding variant misses it here too)."""
+        rows = (seen.result("opportunity_matrix").get("matrix") or {}).get("opportunities") or []
+        rows = [r for r in rows if not any(path in json.dumps(r) for path in left_out)]
+        if not rows:
+            return ["None: opportunity_matrix returned no row."]
+        lines = ["| Task | Evidence | Tool's priority | Judgement | Id |", "|---|---|---|---|---|"]
+        for row in rows:
+            evidence = next((e["path"] for e in row.get("evidence", []) if isinstance(e, dict) and "path" in e), "")
+            title = str(row.get("title", "")).replace("|", "/")
+            lines.append(f"| {title} | {evidence} | {row.get('priority')} | agree | {row.get('id')} |")
+        return lines
 
     def _forbidden_text(self) -> str:
         texts = self.case.truth.forbidden.texts
