@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,8 +42,16 @@ from .limits import MAX_TOP as MAX_TOP
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .metrics.models import HistoryMetrics, HistoryWindow, Metrics, OpportunityMatrix
-    from .models import Inventory
+    from .metrics.models import (
+        DeploySignal,
+        HistoryMetrics,
+        HistoryWindow,
+        MetricPart,
+        Metrics,
+        OpportunityMatrix,
+        PipelineMetrics,
+    )
+    from .models import Inventory, Pipeline
     from .repo import Workspace
 
 
@@ -117,6 +125,24 @@ def commit_total(workspace: Workspace, *, since: str | None, max_commits: int | 
 NO_HOOKS = Hooks()
 
 
+def _history(
+    workspace: Workspace, hooks: Hooks, *, since: str | None, max_commits: int | None, paths: Sequence[str],
+    renames: bool, top: int, exclude: Sequence[str], deploy_signals: Sequence[DeploySignal],
+    pipelines: Sequence[Pipeline],
+) -> HistoryMetrics:
+    """The history pass with the hooks' stage and per-commit progress (the stage's total only when it is shown)."""
+    from .metrics import history_metrics
+
+    if hooks.phase is not None:
+        total = None if paths or exclude else commit_total(workspace, since=since, max_commits=max_commits)
+        hooks.stage("reading git history", total)
+    return history_metrics(
+        workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
+        deploy_signals=deploy_signals, pipelines=pipelines, exclude=exclude,
+        progress=hooks.commit_read if hooks.check is not None or hooks.commits is not None else None,
+    )
+
+
 @dataclass(frozen=True)
 class Assessment:
     """What `assess` built: the inventory, the metrics (history, pipelines, tokens when asked), the opportunity
@@ -126,6 +152,8 @@ class Assessment:
     metrics: Metrics
     matrix: OpportunityMatrix
     window: HistoryWindow
+    history: HistoryMetrics  # also in `metrics`, where the model allows it to be absent (`metrics --only`)
+    pipelines: PipelineMetrics
 
 
 def check_limits(*, since: str | None, max_commits: int | None, paths: Sequence[str], top: int) -> None:
@@ -175,7 +203,7 @@ def assess(
     the history."""
 
     from .discovery import discover
-    from .metrics import history_metrics, pipeline_metrics, token_report
+    from .metrics import pipeline_metrics, token_report
     from .metrics.models import Metrics
     from .opportunities import opportunity_matrix
     from .repo import Workspace
@@ -191,14 +219,9 @@ def assess(
     hooks.checkpoint()
 
     def read_history() -> HistoryMetrics:
-        if hooks.phase is not None:
-            total = None if paths or exclude else commit_total(workspace, since=since, max_commits=max_commits)
-            hooks.stage("reading git history", total)
-        return history_metrics(
-            workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
-            deploy_signals=pipelines.deploy_signals, pipelines=inventory.pipelines, exclude=exclude,
-            progress=hooks.commit_read if hooks.check is not None or hooks.commits is not None else None,
-        )
+        return _history(workspace, hooks, since=since, max_commits=max_commits, paths=paths, renames=renames,
+                        top=top, exclude=exclude, deploy_signals=pipelines.deploy_signals,
+                        pipelines=inventory.pipelines)
 
     history = hooks.cached(("history", since, max_commits, tuple(paths), renames, top, tuple(exclude)),
                            lambda: hooks.long("reading git history", read_history))
@@ -214,4 +237,74 @@ def assess(
         ("opportunities", since, max_commits, tuple(paths), renames, top, tuple(exclude)),
         lambda: opportunity_matrix(inventory, pipelines, history).model_copy(update={"window": window}),
     )
-    return Assessment(inventory=inventory, metrics=metrics, matrix=matrix, window=window)
+    return Assessment(inventory=inventory, metrics=metrics, matrix=matrix, window=window, history=history,
+                      pipelines=pipelines)
+
+
+def measure(
+    path: str | os.PathLike[str],
+    *,
+    parts: Collection[MetricPart],
+    since: str | None = None,
+    max_commits: int | None = DEFAULT_MAX_COMMITS,
+    paths: Sequence[str] = (),
+    renames: bool = True,
+    top: int = DEFAULT_TOP,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    exclude: Sequence[str] = (),
+    hooks: Hooks = NO_HOOKS,
+) -> Metrics:
+    """Only the metric `parts` asked for (`metrics --only`), each doing no other work: `history` reads git (no scan,
+    no token count), `pipelines` runs the scan's CI detectors only, `tokens` counts tokens (no history). A part
+    left out is null in the result and listed in `not_computed` with the reason, and so is what it would have fed:
+    without `pipelines`, the DORA proxies use release tags only (no deploy jobs to corroborate them, no
+    first-parent fallback) and no pipeline trigger counts are made; with `pipelines` alone, the schedules are the
+    CI ones (crontab and systemd timers need the full scan) and procedure duplicates are not computed (they need the
+    task and procedure detectors). InputError for bad options or an empty `parts`."""
+    from .discovery import discover
+    from .discovery._coverage import CI_DETECTORS
+    from .metrics import pipeline_metrics, token_report
+    from .metrics.models import METRIC_PARTS, Metrics, NotComputed
+    from .repo import Workspace
+
+    wanted = set(parts)
+    if not wanted or not wanted <= set(METRIC_PARTS):
+        raise InputError(f"parts must be one or more of {', '.join(METRIC_PARTS)} (got {sorted(wanted) or 'none'}).")
+    check_limits(since=since, max_commits=max_commits, paths=paths, top=top)
+    workspace = Workspace(path, max_file_bytes=max_file_bytes)
+    exclude = all_excludes(workspace, exclude)
+    asked = " ".join(f"--only {p}" for p in METRIC_PARTS if p in wanted)
+    missing = [NotComputed(part=p, reason=f"not asked for ({asked})") for p in METRIC_PARTS if p not in wanted]
+    pipelines = None
+    inventory = None
+    if "pipelines" in wanted:
+        hooks.stage("reading CI files")
+        inventory = discover(workspace, only=set(CI_DETECTORS), progress=hooks.progress, exclude=exclude)
+        pipelines = pipeline_metrics(inventory)
+        missing += [
+            NotComputed(part="pipelines.procedure_duplicates", reason="needs the task and procedure detectors, which "
+                        "--only pipelines does not run (measure without --only)"),
+            NotComputed(part="pipelines.schedules (non-CI)", reason="crontab and systemd timers are read by the full "
+                        "scan; only the CI pipelines' schedules are listed"),
+        ]
+    hooks.checkpoint()
+    history = None
+    if "history" in wanted:
+        history = _history(workspace, hooks, since=since, max_commits=max_commits, paths=paths, renames=renames,
+                           top=top, exclude=exclude,
+                           deploy_signals=pipelines.deploy_signals if pipelines is not None else (),
+                           pipelines=inventory.pipelines if inventory is not None else ())
+        if pipelines is None:
+            note = ("deploy pipelines were not read (--only history): DORA used release tags only, with no deploy "
+                    "job to corroborate them and no first-parent fallback")
+            history.dora.deployment_frequency.notes.append(note)
+            missing += [NotComputed(part="history.dora.corroborated_by", reason=note),
+                        NotComputed(part="history.pipeline_runs", reason="needs the pipelines (--only pipelines)")]
+    hooks.checkpoint()
+    tokens = None
+    if "tokens" in wanted:
+        hooks.stage("counting tokens")
+        tokens = token_report(workspace, top=top)
+    return Metrics(root=str(workspace.root), history=history, pipelines=pipelines, tokens=tokens,
+                   not_computed=missing,
+                   diagnostics=[*(history.diagnostics if history else []), *(tokens.diagnostics if tokens else [])])

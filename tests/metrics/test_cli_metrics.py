@@ -184,3 +184,99 @@ def test_a_window_without_commits_says_so_instead_of_none(acme, fmt):
     assert result.returncode == 0, result.stderr
     assert "None" not in result.stdout
     assert "0 commits" in result.stdout and "(none in the window read: --since, --max-commits, --path)" in result.stdout
+
+
+# ---------------------------------------------------------------- metrics --only: one part, no other work
+
+
+def refuse(name: str):
+    def refused(*args, **kwargs):
+        raise AssertionError(f"{name} ran, but the part it serves was not asked for")
+    return refused
+
+
+@pytest.fixture(scope="module")
+def full(acme):
+    proc = cli("metrics", str(acme), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    return Metrics.model_validate_json(proc.stdout)
+
+
+def test_only_history_runs_no_scan_and_no_token_count(acme, full, monkeypatch):
+    monkeypatch.setattr("orchestrator_kit.discovery.discover", refuse("the scan"))
+    monkeypatch.setattr("orchestrator_kit.metrics.tokens.token_report", refuse("the token count"))
+    proc = cli("metrics", str(acme), "--only", "history", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    metrics = Metrics.model_validate_json(proc.stdout)
+    assert json.loads(proc.stdout)["pipelines"] is None and json.loads(proc.stdout)["tokens"] is None  # not zeros
+    assert metrics.history is not None and full.history is not None
+    assert metrics.history.commits == full.history.commits == 13
+    assert metrics.history.churn == full.history.churn and metrics.history.hotspots == full.history.hotspots
+    assert metrics.history.pipeline_runs == []
+    parts = {n.part for n in metrics.not_computed}
+    assert {"pipelines", "tokens", "history.dora.corroborated_by", "history.pipeline_runs"} <= parts
+    assert any("release tags only" in note for note in metrics.history.dora.deployment_frequency.notes)
+
+
+def test_only_pipelines_runs_the_ci_detectors_and_nothing_else(acme, full, monkeypatch):
+    from orchestrator_kit import discovery
+    from orchestrator_kit.discovery._coverage import CI_DETECTORS
+
+    real = discovery.discover
+    asked: list[set[str] | None] = []
+
+    def discover(workspace, *, only=None, **kwargs):
+        asked.append(only)
+        return real(workspace, only=only, **kwargs)
+
+    monkeypatch.setattr("orchestrator_kit.discovery.discover", discover)
+    monkeypatch.setattr("orchestrator_kit.metrics.history.history_metrics", refuse("the history pass"))
+    monkeypatch.setattr("orchestrator_kit.metrics.tokens.token_report", refuse("the token count"))
+    proc = cli("metrics", str(acme), "--only", "pipelines", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    metrics = Metrics.model_validate_json(proc.stdout)
+    assert asked == [set(CI_DETECTORS)] and "github-actions" in CI_DETECTORS and "make" not in CI_DETECTORS
+    assert metrics.history is None and metrics.tokens is None and metrics.pipelines is not None
+    assert full.pipelines is not None and metrics.pipelines.pipelines == full.pipelines.pipelines
+    assert metrics.pipelines.deploy_signals == full.pipelines.deploy_signals
+    assert {"history", "tokens", "pipelines.procedure_duplicates"} <= {n.part for n in metrics.not_computed}
+
+
+def test_only_tokens_reads_no_history_and_runs_no_scan(acme, full, monkeypatch):
+    monkeypatch.setattr("orchestrator_kit.discovery.discover", refuse("the scan"))
+    monkeypatch.setattr("orchestrator_kit.metrics.history.history_metrics", refuse("the history pass"))
+    proc = cli("metrics", str(acme), "--only", "tokens", "--format", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    assert "## Token budget" in proc.stdout and "## Git history" not in proc.stdout
+    assert "## Pipeline metrics" not in proc.stdout
+    assert "- history: not asked for (--only tokens)" in proc.stdout
+    assert "- pipelines: not asked for (--only tokens)" in proc.stdout
+
+
+def test_only_table_names_what_was_not_computed(acme):
+    proc = cli("metrics", str(acme), "--only", "history", "--only", "tokens")
+    assert proc.returncode == 0, proc.stderr
+    assert "Not computed: pipelines: not asked for (--only history --only tokens)" in proc.stdout
+    assert "Pipelines (estimated" not in proc.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--only", "deploys"), "'deploys' is not one of 'history', 'pipelines', 'tokens'"),
+    (("--only", ""), "is not one of"),
+    (("--only", "tokens", "--no-tokens"), "--only tokens and --no-tokens contradict each other"),
+    (("--only", "history" * 2000), "is not one of"),
+])
+def test_bad_only_values_are_usage_errors(acme, args, message):
+    proc = cli("metrics", str(acme), *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr.replace("\n", " ") or message in proc.stdout.replace("\n", " ")
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("parts", [[], ["bogus"], ["history", "opportunities"]])
+def test_measure_refuses_unknown_or_no_parts(acme, parts):
+    from orchestrator_kit.assessment import measure
+    from orchestrator_kit.errors import InputError
+
+    with pytest.raises(InputError, match="parts must be one or more of history, pipelines, tokens"):
+        measure(acme, parts=parts)

@@ -6,6 +6,7 @@ are imported inside the commands, never when the CLI starts.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,12 @@ MaxCommitsOption = Annotated[
 ]
 
 
+class Part(StrEnum):
+    history = "history"
+    pipelines = "pipelines"
+    tokens = "tokens"
+
+
 def register(app: typer.Typer) -> None:
     app.command("metrics")(metrics_command)
     app.command("opportunities")(opportunities_command)
@@ -36,9 +43,15 @@ def metrics_command(
     output: OutputOption = None,
     since: SinceOption = None,
     max_commits: MaxCommitsOption = DEFAULT_MAX_COMMITS,
-    only: Annotated[
+    paths: Annotated[
         list[str] | None,
         typer.Option("--path", help="Only history under this path or glob (repeatable), relative to PATH."),
+    ] = None,
+    only: Annotated[
+        list[Part] | None,
+        typer.Option("--only", help="Compute only this part (repeatable), with no other work: history (no scan, no "
+                     "tokens), pipelines (the CI detectors only) or tokens. Parts left out are listed as not "
+                     "computed."),
     ] = None,
     renames: Annotated[
         bool, typer.Option("--renames/--no-renames", help="Follow renames (git -M) or count them as delete + add.")
@@ -52,12 +65,18 @@ def metrics_command(
     exclude: ExcludeOption = None,
 ) -> None:
     """Git history (churn, hotspots, coupling, bus factor, DORA proxies), pipeline and token metrics of PATH."""
-    from ..assessment import assess
+    from ..assessment import assess, measure
 
+    if only and not tokens and Part.tokens in only:
+        fail("--only tokens and --no-tokens contradict each other.")
     with LiveProgress(wanted(None, quiet)) as live:
         try:
-            result = assess(path, since=since, max_commits=max_commits, paths=only or [], renames=renames,
-                            tokens=tokens, top=top, exclude=exclude or [], hooks=live.hooks).metrics
+            if only:
+                result = measure(path, parts=[p.value for p in only], since=since, max_commits=max_commits,
+                                 paths=paths or [], renames=renames, top=top, exclude=exclude or [], hooks=live.hooks)
+            else:
+                result = assess(path, since=since, max_commits=max_commits, paths=paths or [], renames=renames,
+                                tokens=tokens, top=top, exclude=exclude or [], hooks=live.hooks).metrics
         except OrchestratorError as exc:
             live.close()
             fail(str(exc))

@@ -173,6 +173,8 @@ DETECTOR_LISTS: dict[str, tuple[InventoryList, ...]] = {
     **dict.fromkeys(("ansible", "compose", "docker", "helm", "kubernetes", "kustomize", "terraform"), I),
     "markdown-procedures": ("procedures",),
 }
+# The CI detectors: the ones that feed pipelines (`metrics --only pipelines` runs these and no other).
+CI_DETECTORS = frozenset(name for name, lists in DETECTOR_LISTS.items() if "pipelines" in lists)
 
 
 def _nouns(lists: Iterable[InventoryList]) -> str:

@@ -23,7 +23,7 @@ def tool_outputs(path: str | os.PathLike[str]) -> Outputs:
     from ..assessment import assess
 
     result = assess(path, top=HISTORY_TOP)
-    return Outputs(inventory=result.inventory, history=result.metrics.history, matrix=result.matrix)
+    return Outputs(inventory=result.inventory, history=result.history, matrix=result.matrix)
 
 
 def score_checkout(repo: str | os.PathLike[str], truth: Truth) -> RepoScore:

@@ -140,7 +140,7 @@ def git_metrics(
     if limits:
         limits["commit_frequency.weeks"] = 0  # the weekly series: its mean and median stay
     return pack_model(
-        assessment.metrics.history, HISTORY_LISTS, kind=f"git_metrics:{detail}", version=version,
+        assessment.history, HISTORY_LISTS, kind=f"git_metrics:{detail}", version=version,
         max_tokens=max_tokens, cursor=cursor, caps=limits, lean_continuation=True,
         wrap=lambda page, sections, next_cursor: GitMetrics(
             repository=str(folder), detail=_detail(detail, cursor, sections), history=page, sections=sections,

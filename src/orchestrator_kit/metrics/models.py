@@ -536,14 +536,27 @@ class TokenReport(Model):
 # ---------------------------------------------------------------- all metrics
 
 
+MetricPart = Literal["history", "pipelines", "tokens"]
+METRIC_PARTS: tuple[MetricPart, ...] = ("history", "pipelines", "tokens")
+
+
+class NotComputed(Model):
+    part: str = Field(description="A part of the metrics (history, pipelines, tokens) or a field of one.")
+    reason: str
+
+
 class Metrics(Model):
-    """History, pipeline and (optionally) token metrics of one repository."""
+    """History, pipeline and token metrics of one repository; a part that was not asked for is null and listed in
+    `not_computed` with the reason (never shown as zeros)."""
 
     schema_version: Literal["1"] = METRICS_SCHEMA_VERSION
     root: str
-    history: HistoryMetrics
-    pipelines: PipelineMetrics
+    history: HistoryMetrics | None = None
+    pipelines: PipelineMetrics | None = None
     tokens: TokenReport | None = None
+    not_computed: list[NotComputed] = Field(
+        default_factory=list, description="Parts (and fields of parts) left out, with the reason: each is null or "
+        "absent above, not zero.")
     diagnostics: list[Diagnostic] = Field(default_factory=list)
 
 

@@ -143,6 +143,8 @@ def opportunities(
 
     inventory = inventory or scan(path)
     metrics = metrics or collect_metrics(path, inventory=inventory, since=since, max_commits=max_commits, tokens=False)
+    if metrics.pipelines is None or metrics.history is None:
+        raise InputError("The opportunity matrix needs the history and pipeline metrics (measured without --only).")
     return opportunity_matrix(inventory, metrics.pipelines, metrics.history)
 
 

@@ -255,10 +255,16 @@ def tokens_markdown(tokens: TokenReport) -> list[str]:
 
 def render_metrics_markdown(metrics: Metrics, *, summary: bool = False, title: bool = True) -> str:
     out = [f"# Metrics: `{metrics.root}`", ""] if title else []
-    out += history_markdown(metrics.history, summary=summary)
-    out += pipelines_markdown(metrics.pipelines, summary=summary)
+    if metrics.history is not None:
+        out += history_markdown(metrics.history, summary=summary)
+    if metrics.pipelines is not None:
+        out += pipelines_markdown(metrics.pipelines, summary=summary)
     if metrics.tokens is not None:
         out += tokens_markdown(metrics.tokens)
+    if metrics.not_computed:
+        out += ["## Not computed", ""]
+        out += [f"- {n.part}: {n.reason}" for n in metrics.not_computed]
+        out.append("")
     if metrics.diagnostics and not summary:
         out += ["## Metrics diagnostics", ""]
         out += table(["Severity", "Path", "Reason"], ([d.severity, d.path, d.reason] for d in metrics.diagnostics))
@@ -349,7 +355,9 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
         print_fitted(console, title, columns, rows, wide=wide)
 
     history = metrics.history
-    if not history.available:
+    if history is None:
+        pass  # not asked for: listed under "Not computed" below
+    elif not history.available:
         reasons = "; ".join(d.reason for d in history.diagnostics) or "no history"
         console.print(f"No git history was read: {reasons}.", markup=False)
     else:
@@ -381,7 +389,7 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
                 [[d.path, str(d.bus_factor), str(d.authors), ", ".join(f"{a.author} {a.share:.0%}"
                                                                        for a in d.top_authors)]
                  for d in history.bus_factor.directories])
-    if metrics.pipelines.pipelines:
+    if metrics.pipelines is not None and metrics.pipelines.pipelines:
         fit("Pipelines (estimated, from step kinds)",
             [Col("Pipeline", "text"), Col("Jobs (inst.)", right=True), Col("Critical path", "detail"),
              Col("Crit. path (min)", right=True), Col("Width (jobs)", right=True, drop=2),
@@ -390,6 +398,8 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
               str(g.max_parallel_width), g.concurrency_control] for g in metrics.pipelines.pipelines])
     if metrics.tokens is not None:
         _token_files(metrics.tokens, console, limit=10, wide=wide)
+    for missing in metrics.not_computed:
+        console.print(Text.assemble(("Not computed: ", "bold"), f"{missing.part}: {missing.reason}"))
 
 
 def _token_files(tokens: TokenReport, console: Console, *, limit: int, wide: bool) -> None:
