@@ -108,6 +108,9 @@ Expected Benefits: not measured.
 ## Automation Recommendations
 
 ### Quick Wins (rows with quick_win true)
+None recommended in this run.
+
+### Medium-term (other rows the tool ranks high or medium)
 1. **Release script**
    - What: the runbook's commands as {plan['plan']['changes'][0]['path']}
    - Script/Config:

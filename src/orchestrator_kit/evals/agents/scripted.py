@@ -141,11 +141,12 @@ class Script:
             pains.append(f"- {INVENTED}")
         if self.variant == "leaks-secret" and self.case.truth.forbidden.secrets:
             pains.append(f"- The runbook uses the key {self.case.truth.forbidden.secrets[0]} in plain text.")
-        wins = [f"1. **Automate the work in {p}**\n   - What: run it from CI or a schedule" for p in paths]
+        tiers = self.tiers(seen, paths)
         if self.variant == "claims-opportunity":
-            wins.append("1. **Automate the deploy**\n   - What: move .github/workflows/ci.yml to a scheduled job")
-        if not wins:
-            wins = ["None: every workflow the tools found already runs in CI; nothing is done by hand."]
+            tiers["medium"].append("1. **Automate the deploy**\n   - What: move .github/workflows/ci.yml to a "
+                                   "scheduled job")
+        if not any(tiers.values()):
+            tiers["quick"] = ["None: every workflow the tools found already runs in CI; nothing is done by hand."]
         return "\n".join([
             "## Executive Summary", summary, "Proposed State: the hand-run work below runs in CI or on a schedule.",
             "Expected Benefits: not measured.", "",
@@ -153,10 +154,30 @@ class Script:
             "1. **Step 1**: the pipelines and tasks of scan_repository (Automated) - Evidence: scan_repository", "",
             "### Pain Points", *(pains or ["- None found by the tools."]), "",
             "## Automation Opportunity Matrix", *self.matrix(seen, set(self.case.cited_paths()) - set(paths)), "",
-            "## Automation Recommendations", "", "### Quick Wins (rows with quick_win true)", *wins, "",
+            "## Automation Recommendations", "", "### Quick Wins (rows with quick_win true)",
+            *(tiers["quick"] or ["None: no row has quick_win true."]), "",
+            "### Medium-term (other rows the tool ranks high or medium)", *tiers["medium"], "",
+            "### Long-term Strategic (low-priority rows, and changes that need a design or an owner's decision)",
+            *tiers["long"], "",
             "## Sources", "- scan_repository, list_manual_procedures: the counts and the procedures",
             "- opportunity_matrix: the candidates", "",
         ])
+
+    @staticmethod
+    def tiers(seen: Seen, paths: list[str]) -> dict[str, list[str]]:
+        """One recommendation per cited path, in the tier of the tool's row that cites it: Quick Wins only where
+        `quick_win` is true (the scorer's one definition), Medium-term for the other high and medium rows,
+        Long-term for low rows and paths no row of the first page cites."""
+        rows = (seen.result("opportunity_matrix").get("matrix") or {}).get("opportunities") or []
+        tiers: dict[str, list[str]] = {"quick": [], "medium": [], "long": []}
+        for path in paths:
+            row = next((r for r in rows if path in json.dumps(r.get("evidence", []))), None)
+            tier = "long" if row is None else "quick" if row.get("quick_win") else \
+                "medium" if row.get("priority") in ("high", "medium") else "long"
+            tiers[tier].append(f"1. **Automate the work in {path}**\n   - What: run it from CI or a schedule\n"
+                               f"   - Tool's priority: {row.get('priority') if row else 'not scored'}\n"
+                               "   - Judgement: agree")
+        return tiers
 
     @staticmethod
     def matrix(seen: Seen, left_out: set[str]) -> list[str]:
