@@ -235,6 +235,9 @@ def test_correlation_audit_and_concurrency_sit_where_the_schema_puts_them():
     assert set(defs["Concurrency"]["properties"]) == {"key", "limit", "on_conflict"}
     assert "`concurrency` (`key`, `limit`, `on_conflict`: queue or reject)" in WORKFLOW
     assert set(defs["Concurrency"]["properties"]["on_conflict"]["enum"]) == {"queue", "reject"}
+    # A workflow has no owner field: the prompt names the owning team in the report instead.
+    assert {name for name, d in defs.items() if "owner" in d.get("properties", {})} == {"HumanTaskState"}
+    assert "owner" not in SCHEMA["properties"] and "`owner` only on human tasks" in WORKFLOW
     # A circuit breaker has no field: the prompt says to write it as prose.
     assert "circuit" not in str(SCHEMA).lower()
     breaker = WORKFLOW.lower().split("circuit breaker", 1)[1][:200]
