@@ -676,7 +676,9 @@ def validate_workflow_design(
     one unguarded transition per event and a default for choices, unique names, sane retry policies (catch-all last,
     backoff >= 1, bounded attempts), a timeout on every task (and a heartbeat on long ones), idempotent or keyed
     retried side effects, compensation for every side effect before the saga's pivot (idempotent, in reverse
-    order), owner/deadline/escalation on human tasks, no clock/randomness/I/O in decisions.
+    order), owner/deadline/escalation on human tasks, no clock/randomness/I/O in decisions; for map states (a step
+    repeated over a set of items), declared list items, bounded concurrency, a compensation for committed items,
+    per-item rollback under a tolerated-failure policy, per-item idempotency keys, and a fit in the workflow timeout.
 
     Call it on every design before you present it; a design is valid when `valid` is true (no error), and passes
     the gate you chose when `passed` is true (`fail_on`: error by default, warning for a strict gate). Each finding
@@ -716,9 +718,11 @@ def simulate_workflow_failures(
     fault per run, and report for each run the path taken, the retries (delays by the ASL formula, no jitter), the
     compensations run and their order, and whether the end state is consistent: the run ended and every committed
     side effect was compensated or the saga completed (the exact `formula` and fault `assumptions` are in
-    `summary`). Call it after validate_workflow_design passes, to prove recovery and compensation rather than claim
-    them; cite inconsistent scenarios with their `reasons`. Scenarios come in pages (`cursor`), the inconsistent
-    ones first: once a page shows a consistent one, the pages after it hold no inconsistent scenario."""
+    `summary`). A map state runs over a few symbolic items (`summary.map_items`); a fault inside it hits one item,
+    as many as its failure policy tolerates, and one more (`items`). Call it after validate_workflow_design passes,
+    to prove recovery and compensation rather than claim them; cite inconsistent scenarios with their `reasons`.
+    Scenarios come in pages (`cursor`), the inconsistent ones first: once a page shows a consistent one, the pages
+    after it hold no inconsistent scenario."""
     from .mcp_tools import design as design_tools
 
     return design_tools.simulate(
@@ -757,7 +761,8 @@ def export_workflow_asl(
 ) -> DesignText:
     """Export a workflow design as an AWS Step Functions state machine (Amazon States Language JSON), with `notes`
     on what ASL cannot express exactly, and statelint's problems with the definition as a second opinion next to
-    validate_workflow_design. The JSON comes in pages of lines (`cursor`): join the `lines` of every page."""
+    validate_workflow_design. A map state becomes a Map (a Distributed Map when it tolerates failed items). The JSON
+    comes in pages of lines (`cursor`): join the `lines` of every page."""
     from .mcp_tools import design as design_tools
 
     return design_tools.export_asl(state_of(ctx), design, lint=lint, max_tokens=max_tokens, cursor=cursor)
@@ -778,8 +783,9 @@ def export_workflow_ci(
     with jobs in dependency order, human tasks as environments that need approval, retries and timeouts, and
     compensation jobs that run on failure in reverse order; checked by our validators (schema, zizmor, ShellCheck:
     `valid`, `findings`). `scripts` lists the step scripts the jobs call, for the team to write; `notes` says what CI
-    cannot express. A design with decisions, waits for events or loops has no faithful CI form: that is a tool
-    error naming those states (export it to ASL or XState). Join the `lines` of every page for the file."""
+    cannot express. A map state becomes a GitHub matrix job (max-parallel, fail-fast). A design with decisions,
+    waits for events, loops or a map a matrix cannot express has no faithful CI form: that is a tool error naming
+    those states and why (export it to ASL or XState). Join the `lines` of every page for the file."""
     from .mcp_tools import design as design_tools
 
     return design_tools.export_ci(state_of(ctx), design, target=target, max_tokens=max_tokens, cursor=cursor)
@@ -800,8 +806,8 @@ def import_workflow_asl(
 ) -> DesignText:
     """Import an existing AWS Step Functions state machine (ASL) as a workflow design (YAML lines), so it can be
     checked with validate_workflow_design, simulate_workflow_failures and render_workflow_diagram. Every ASL state
-    comes back (Map as a one-branch parallel, Pass as a choice with only a default, End as a succeed state);
-    `notes` lists what was approximated. Join the `lines` of every page for the design."""
+    comes back (Map as a map state with its processor and failure policy, Pass as a choice with only a default,
+    End as a succeed state); `notes` lists what was approximated. Join the `lines` of every page for the design."""
     from .mcp_tools import design as design_tools
 
     return design_tools.import_asl(state_of(ctx), definition, name=name, max_tokens=max_tokens, cursor=cursor)
@@ -815,7 +821,8 @@ def export_workflow_xstate(
     cursor: Cursor = None,
 ) -> DesignText:
     """Export a workflow design as an XState v5 machine configuration (JSON), with `notes` on what it cannot
-    express exactly. The JSON comes in pages of lines (`cursor`): join the `lines` of every page."""
+    express exactly (a map state runs its items one after another through named guards and actions you supply).
+    The JSON comes in pages of lines (`cursor`): join the `lines` of every page."""
     from .mcp_tools import design as design_tools
 
     return design_tools.export_xstate(state_of(ctx), design, max_tokens=max_tokens, cursor=cursor)

@@ -12,7 +12,7 @@ from orchestrator_kit.design.simulate import Fault, run_scenario
 from orchestrator_kit.design.validate import check
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "orchestrator_kit" / "design" / "examples"
-VALID_EXAMPLES = ["deployment-pipeline", "document-approval", "order-fulfilment"]
+VALID_EXAMPLES = ["deployment-pipeline", "document-approval", "order-fulfilment", "tenant-schema-migration"]
 BROKEN_EXAMPLES = [f"{name}.broken" for name in VALID_EXAMPLES]
 
 

@@ -32,6 +32,10 @@ BROKEN_RULES = {
         "task-timeout", "transition-event-known", "no-dead-end", "compensation-idempotent", "compensation-retried",
         "saga-valid", "workflow-timeout", "event-correlation",
     },
+    "tenant-schema-migration.broken": {
+        "map-items-declared", "map-concurrency-bounded", "map-failure-compensated", "map-item-idempotent",
+        "compensation-before-pivot",
+    },
 }
 
 

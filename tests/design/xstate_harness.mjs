@@ -1,5 +1,7 @@
 // Runs an exported XState machine in XState itself. Input (a JSON file): {"machine": <config>, "fail": <src or
-// null>, "error": <error name>}. Every invoked actor resolves at once, except those whose src is `fail`, which
+// null>, "error": <error name>, "items": <items per map, default 3>, "failItems": <0-based items in which `fail`
+// fails, default all>}. Maps: a reference implementation of the named guards and actions the export uses
+// (mapStart, mapItemDone, mapItemFailed, mapHasMoreItems, mapWithinTolerance), counting items per map. Every invoked actor resolves at once, except those whose src is `fail`, which
 // reject with {name: error}. Named guards: `condition` is false (choices take their default, guarded transitions
 // their fallback), `errorMatches` matches like ASL (States.ALL; States.TaskFailed but not States.Timeout). Named
 // delays are 1 s. When nothing moves, the first event an active state accepts is sent (a person's first outcome);
@@ -21,13 +23,30 @@ const delays = new Set();
   for (const child of Object.values(node.states || {})) walk(child);
 })(config);
 
+const maps = {};
+const itemCount = input.items ?? 3;
+let currentItem = null;
 const actors = {};
 for (const src of srcs) {
   actors[src] = fromPromise(async () => {
-    if (src === input.fail) throw { name: input.error };
+    const hit = !input.failItems || (currentItem !== null && input.failItems.includes(currentItem));
+    if (src === input.fail && hit) throw { name: input.error };
     return { ok: true };
   });
 }
+const mapActions = {
+  mapStart: (_, { map }) => { maps[map] = { index: 0, failed: 0 }; currentItem = 0; },
+  mapItemDone: (_, { map }) => { maps[map].index += 1; currentItem = maps[map].index; },
+  mapItemFailed: (_, { map }) => { maps[map].failed += 1; maps[map].index += 1; currentItem = maps[map].index; },
+};
+const mapGuards = {
+  mapHasMoreItems: (_, { map }) => maps[map].index < itemCount,
+  mapWithinTolerance: (_, { map, count, percentage }) => {
+    const failed = maps[map].failed;
+    if (count == null && percentage == null) return false;
+    return (count == null || failed <= count) && (percentage == null || (failed * 100) / itemCount <= percentage);
+  },
+};
 const delayImpl = {};
 for (const d of delays) delayImpl[d] = 1000;
 const matches = (pattern, error) =>
@@ -36,7 +55,9 @@ const matches = (pattern, error) =>
 const machine = createMachine(config, {
   actors,
   delays: delayImpl,
+  actions: mapActions,
   guards: {
+    ...mapGuards,
     condition: () => false,
     errorMatches: ({ event }, params) => params.errors.some((p) => matches(p, event.error && event.error.name)),
   },
@@ -71,4 +92,4 @@ for (let i = 0; i < 1000 && actor.getSnapshot().status === 'active' && !errored;
   else clock.increment(1e12);
 }
 const snap = actor.getSnapshot();
-console.log(JSON.stringify({ status: errored ? 'error' : snap.status, error: errored, value: snap.value, visited }));
+console.log(JSON.stringify({ status: errored ? 'error' : snap.status, error: errored, value: snap.value, visited, maps }));

@@ -14,6 +14,12 @@ The mapping (field names from the ASL specification, states-language.net, and th
   "<name>-unrouted" (error `States.NoChoiceMatched`), so no outcome is left without a next state.
 * conditions -> `StringEquals`, `NumericLessThan`, `IsPresent`, `And`/`Or`/`Not`, ...; a choice that uses a JSONata
   `expression` becomes a JSONata state (`QueryLanguage: JSONata`), with every condition translated.
+* map -> `Map` with `ItemProcessor` (the processor's states), `ItemsPath` and `MaxConcurrency`; a failure policy
+  makes it a Distributed Map (`ProcessorConfig.Mode: DISTRIBUTED`, the only mode that has `ToleratedFailureCount`
+  and `ToleratedFailurePercentage`), else it stays `INLINE`. `ItemSelector` gives each item `$.item` and `$.index`,
+  as the design reads them. `max_items` and the map's compensation go in its `Comment`; so do literal `items`
+  (JSONPath ASL reads items from the data only): the map reads them from `$.map_items.<state>`, which the run's
+  input must hold (noted).
 * sagas, compensation links, idempotency and metrics have no ASL field: they are written into `Comment`s.
 
 Durations are whole seconds in ASL: fractions are rounded up, and each rounding is listed in `notes`.
@@ -34,6 +40,7 @@ from .model import (
     Condition,
     FailState,
     HumanTaskState,
+    MapState,
     ParallelState,
     RetryPolicy,
     SucceedState,
@@ -114,6 +121,10 @@ class _Exporter:
             parts.append(f"saga {saga.name} ({', '.join(saga.steps)}{pivot})")
         if design.sagas:
             self.note("sagas have no ASL field: they are listed in the top-level Comment")
+        if design.inputs:
+            inputs = [i.model_dump(mode="json", exclude_defaults=True) for i in design.inputs]
+            parts.append("inputs: " + comment_json(inputs))
+            self.note("run inputs have no ASL field: they are listed in the top-level Comment")
         return "; ".join(parts)
 
     def scope(self, scope: Scope) -> dict[str, Any]:
@@ -152,7 +163,41 @@ class _Exporter:
             }
             self.retry_catch(body, state)
             return self.link(node, self.with_comment(body, node), state.transitions)
+        if isinstance(state, MapState):
+            return self.link(node, self.with_comment(self.map(node, state), node), state.transitions)
         return self.link(node, self.with_comment(self.task(node), node), getattr(state, "transitions", []))
+
+    def map(self, node: Node, state: MapState) -> dict[str, Any]:
+        scope = next(s for s in self.graph.scopes if s.parent is node)
+        mode = "DISTRIBUTED" if state.has_tolerance else "INLINE"
+        config: dict[str, Any] = {"Mode": mode}
+        if mode == "DISTRIBUTED":
+            config["ExecutionType"] = "STANDARD"
+            self.note(
+                f"map '{state.name}' has a failure policy: exported as a Distributed Map (ASL has tolerated failures "
+                "only there); each item runs as a child execution"
+            )
+        items_path = state.items_path
+        if items_path is None:
+            items_path = f"$.map_items.{_key(state.name)}"
+            self.note(
+                f"map '{state.name}': JSONPath ASL reads items from the data, so its literal items (in its Comment) "
+                f"must be in the input at {items_path}"
+            )
+        body: dict[str, Any] = {
+            "Type": "Map",
+            "ItemsPath": items_path,
+            "ItemSelector": {"item.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {"ProcessorConfig": config, **self.scope(scope)},
+            "MaxConcurrency": state.max_concurrency or 0,
+        }
+        if state.tolerated_failure_count is not None:
+            body["ToleratedFailureCount"] = state.tolerated_failure_count
+        if state.tolerated_failure_percentage is not None:
+            body["ToleratedFailurePercentage"] = state.tolerated_failure_percentage
+        body["ResultPath"] = f"$.results.{_key(state.name)}"
+        self.retry_catch(body, state)
+        return body
 
     def task(self, node: Node) -> dict[str, Any]:
         state = node.state
@@ -290,6 +335,13 @@ class _Exporter:
                 parts.append("callback from its worker")
             elif _long_work(state):
                 parts.append("worker reports with a task token")
+        if isinstance(state, MapState):
+            if state.items is not None:
+                parts.append("items: " + comment_json(state.items))
+            if state.max_items is not None:
+                parts.append(f"at most {state.max_items} items")
+            if state.compensation:
+                parts.append(f"undoes committed items: {state.compensation}")
         metrics = [m.name for m in getattr(state, "metrics", [])]
         if metrics:
             parts.append("metrics: " + ", ".join(metrics))
@@ -407,6 +459,12 @@ class _Exporter:
 
 # Always true: the whole input is always present.
 _ALWAYS: dict[str, Any] = {"Variable": "$", "IsPresent": True}
+
+
+def comment_json(value: Any) -> str:
+    """Compact JSON for a `Comment` part: parts are joined with "; ", so a ';' inside a string is escaped (JSON
+    never has one outside a string)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace(";", "\\u003b")
 
 
 def _long_work(state: TaskState) -> bool:

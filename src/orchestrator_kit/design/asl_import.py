@@ -12,8 +12,10 @@ The mapping is the export's (`asl.py`) read backwards, and it also reads what ot
   (`...Path` operands, type tests, JSONata `{% %}`) becomes an `expression`. A routing `Choice` the export generated
   ("routes the outcome of 'X'") folds back into X's transitions, with events and guards.
 * `Wait` -> wait (`Seconds`, `TimestampPath`); `Parallel` -> parallel (branch names from their `Comment`);
-  `Map` -> a parallel state with one branch, its item processor (noted: the map's per-item failure policy has no
-  field yet); `Pass` -> a choice with only a default (noted); `Succeed` / `Fail` as they are.
+  `Map` -> map: `ItemProcessor` (or the older `Iterator`) as its processor, `ItemsPath`, `MaxConcurrency`,
+  `ToleratedFailureCount` / `ToleratedFailurePercentage`; literal items, `max_items` and the compensation from the
+  export's `Comment`; a JSONata `Items`, an `ItemReader` (S3) or `...Path` variants are noted and approximated;
+  `Pass` -> a choice with only a default (noted); `Succeed` / `Fail` as they are.
 * `End: true` on a state that is not terminal -> a transition to a generated succeed state `End`.
 * `Comment`s the export writes (side effect, compensation, idempotency, metrics, declared errors, sagas) are read
   back; any other comment becomes the description.
@@ -81,7 +83,14 @@ class _Importer:
             head = parts[0]
             for part in parts[1:]:
                 match = _SAGA.match(part)
-                if match:
+                if part.startswith("inputs: ["):
+                    try:
+                        inputs = json.loads(part[len("inputs: "):])
+                    except json.JSONDecodeError:
+                        head += "; " + part
+                    else:
+                        design["inputs"] = inputs
+                elif match:
                     saga: dict[str, Any] = {"name": match.group(1), "steps": match.group(2).split(", ")}
                     if match.group(3):
                         saga["pivot"] = match.group(3)
@@ -216,19 +225,13 @@ class _Importer:
             else:
                 out["until"] = str(body.get("SecondsPath", "$"))
                 self.note(f"wait '{name}': SecondsPath {body.get('SecondsPath')} kept as `until` (a path)")
-        elif kind in ("Parallel", "Map"):
+        elif kind == "Parallel":
             out["type"] = "parallel"
-            if kind == "Parallel":
-                out["branches"] = [
-                    self.branch(b, f"{where}/Branches/{i}", i) for i, b in enumerate(_items(body, "Branches", where))
-                ]
-            else:
-                processor = body.get("ItemProcessor") or body.get("Iterator") or {}
-                items = body.get("ItemsPath") or body.get("Items") or "$"
-                branch = self.branch(processor, f"{where}/ItemProcessor", 0)
-                branch["name"] = f"each item of {items}"
-                out["branches"] = [branch]
-                self.note(f"map '{name}' imported as a parallel state with one branch, run for each item of {items}")
+            out["branches"] = [
+                self.branch(b, f"{where}/Branches/{i}", i) for i, b in enumerate(_items(body, "Branches", where))
+            ]
+        elif kind == "Map":
+            out.update(self.map(name, body, facts, where))
         elif kind == "Task":
             out.update(self.task(name, body, facts))
         else:
@@ -267,6 +270,45 @@ class _Importer:
         comment = asl.get("Comment")
         name = comment[len("branch "):] if isinstance(comment, str) and comment.startswith("branch ") else None
         return {"name": name or f"branch-{index + 1}", **scope}
+
+    def map(self, name: str, body: Mapping[str, Any], facts: dict[str, Any], where: str) -> dict[str, Any]:
+        key = "ItemProcessor" if "ItemProcessor" in body else "Iterator"
+        processor = body.get(key)
+        if not isinstance(processor, Mapping):
+            raise DesignInputError(
+                "not an ASL state machine",
+                [LoadProblem(location=f"{where}/ItemProcessor", message="a Map needs an ItemProcessor (an object)")],
+            )
+        scope = self.scope(processor, f"{where}/{key}")
+        out: dict[str, Any] = {"type": "map"}
+        items_path = body.get("ItemsPath")
+        if isinstance(facts.get("items"), list):
+            out["items"] = facts["items"]
+        elif isinstance(items_path, str):
+            out["items_path"] = items_path
+        else:
+            source = "ItemReader" if "ItemReader" in body else "Items" if "Items" in body else None
+            out["items_path"] = "$"
+            if source:
+                self.note(f"map '{name}' reads its items from {source}: imported as items_path $ (the whole input)")
+        if isinstance(facts.get("max_items"), int):
+            out["max_items"] = facts["max_items"]
+        for asl_key, field in (
+            ("MaxConcurrency", "max_concurrency"),
+            ("ToleratedFailureCount", "tolerated_failure_count"),
+            ("ToleratedFailurePercentage", "tolerated_failure_percentage"),
+        ):
+            value = body.get(asl_key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if asl_key == "MaxConcurrency" and value == 0:
+                    continue  # 0 is ASL's "no limit", the design's default
+                out[field] = value
+            elif f"{asl_key}Path" in body:
+                self.note(f"map '{name}': {asl_key}Path reads the data at run time; kept out")
+        if facts.get("map_compensation"):
+            out["compensation"] = facts["map_compensation"]
+        out["processor"] = scope
+        return out
 
     def task(self, name: str, body: Mapping[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
         resource = str(body.get("Resource", ""))
@@ -372,6 +414,15 @@ class _Importer:
                 facts["side_effect"] = side
             elif part.startswith("idempotency key "):
                 pass  # the key itself is read from the payload
+            elif part.startswith("items: ["):
+                try:
+                    facts["items"] = json.loads(part[len("items: "):])
+                except json.JSONDecodeError:
+                    free.append(part)
+            elif re.fullmatch(r"at most \d+ items", part):
+                facts["max_items"] = int(part.split()[2])
+            elif part.startswith("undoes committed items: "):
+                facts["map_compensation"] = part[len("undoes committed items: "):]
             elif part == "naturally idempotent":
                 facts["natural"] = True
             elif part.startswith("metrics: "):
@@ -572,4 +623,5 @@ def _count(states: list[dict[str, Any]]) -> int:
         total += 1
         for branch in state.get("branches", []):
             stack.extend(branch.get("states", []))
+        stack.extend(state.get("processor", {}).get("states", []))
     return total

@@ -11,6 +11,11 @@ The mapping, so a validated design is one reviewed diff away from running:
   `when: manual` with protected environments) are the approval; the deadline and escalation cannot be said in CI
   and go to `notes`;
 * a parallel state's branches become jobs that run side by side; the next job needs each branch's last job;
+* a map (GitHub only) is one matrix job over its items (`fromJSON(inputs.<name>)` or the literal list), its
+  processor's tasks the job's steps in order, `max-parallel` from `max_concurrency`; without a failure policy (or
+  tolerating 0) `fail-fast: true` (one failing item stops the others and fails the map, as ASL does), tolerating
+  100% `continue-on-error` on every item; any other tolerance, a processor that branches or catches, items from
+  an earlier step's data, and GitLab (`parallel: matrix` has no limit on items at once) are refused by name;
 * a timer wait is a `sleep` job (hosted runners stop a job after 6 hours: longer waits are refused);
 * compensations become jobs that run only when the forward run failed, in reverse order of the commits they undo,
   each only when the job whose effect it undoes succeeded (GitHub: `if:` on `needs.<job>.result`; GitLab:
@@ -41,6 +46,7 @@ from .model import (
     ChoiceState,
     FailState,
     HumanTaskState,
+    MapState,
     ParallelState,
     RetryPolicy,
     SucceedState,
@@ -95,7 +101,9 @@ def _key(name: str, used: set[str]) -> str:
 class _Plan:
     """The forward jobs in dependency order and the compensation jobs in the order they must run."""
 
-    def __init__(self, graph: DesignGraph, reserved: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, graph: DesignGraph, reserved: frozenset[str] = frozenset(), target: CiTarget = "github-actions"
+    ) -> None:
         self.graph = graph
         self.notes: list[str] = []
         self.used: set[str] = set(reserved)  # job keys taken, and keys the target reads as something else
@@ -123,6 +131,8 @@ class _Plan:
                     for inner in scope.all_nodes:
                         if not isinstance(inner.state, TaskState | HumanTaskState | SucceedState | FailState):
                             refused.append(f"'{inner.name}' (a {inner.state.type} inside a branch)")
+            elif isinstance(state, MapState):
+                refused.extend(_map_refusals(graph, node, target))
         if refused:
             raise InputError(
                 "this design has no faithful CI form: " + ", ".join(refused)
@@ -201,6 +211,12 @@ class _Plan:
         if isinstance(state, SucceedState | FailState):
             self.tail[node.name] = self._preds(node)
             return
+        if isinstance(state, MapState):
+            job = _Job(node, _key(node.name, self.used))
+            job.needs = self._preds(node)
+            self.jobs.append(job)
+            self.tail[node.name] = [job.key]
+            return
         if isinstance(state, ParallelState):
             before = self._preds(node)
             tails: list[str] = []
@@ -221,6 +237,51 @@ class _Plan:
         job.needs = self._preds(node)
         self.jobs.append(job)
         self.tail[node.name] = [job.key]
+
+
+def _map_steps(graph: DesignGraph, node: Node) -> list[Node] | None:
+    """The processor's tasks in order when it is a plain chain of tasks without catches ending in succeed, else
+    None."""
+    scope = next(s for s in graph.scopes if s.parent is node)
+    steps: list[Node] = []
+    current = scope.nodes.get(scope.start_at)
+    while current is not None and isinstance(current.state, TaskState) and not current.state.catch:
+        steps.append(current)
+        edges = graph.forward_edges(current)
+        if len(edges) != 1 or edges[0].guarded:
+            return None
+        current = graph.target(current, edges[0].target)
+    if current is None or not isinstance(current.state, SucceedState) or len(steps) + 1 != len(scope.all_nodes):
+        return None
+    return steps
+
+
+def _map_items(state: MapState) -> str | list[Any] | None:
+    """The matrix's items: `${{ fromJSON(inputs.<name>) }}` for a run input, the literal list, else None."""
+    if state.items is not None:
+        return list(state.items)
+    match = re.fullmatch(r"\$\.inputs\.([A-Za-z_][A-Za-z0-9_]*)", state.items_path or "")
+    return f"${{{{ fromJSON(inputs.{match.group(1)}) }}}}" if match else None
+
+
+def _map_refusals(graph: DesignGraph, node: Node, target: CiTarget) -> list[str]:
+    state = node.state
+    if not isinstance(state, MapState):
+        return []
+    name = f"'{node.name}'"
+    if target != "github-actions":
+        return [f"{name} (a map: GitLab's parallel:matrix cannot limit how many items run at once)"]
+    refused = []
+    if _map_items(state) is None:
+        refused.append(f"{name} (a map over {state.items_path}: a CI matrix takes a run input or a literal list)")
+    if _map_steps(graph, node) is None:
+        refused.append(f"{name} (a map whose processor branches, catches or has other than tasks: a matrix job runs "
+                       "its steps in order)")
+    tolerated = state.tolerated(1_000_000)
+    if state.has_tolerance and tolerated > 0 and state.tolerated_failure_percentage != 100:
+        refused.append(f"{name} (a map that tolerates some failed items: GitHub's fail-fast stops at the first "
+                       "failure or runs every item, and continue-on-error tolerates them all)")
+    return refused
 
 
 def _pairs(graph: DesignGraph) -> list[tuple[Node, list[Node]]]:
@@ -326,15 +387,40 @@ def _github(plan: _Plan, name: str) -> tuple[str, list[str]]:
         elif isinstance(state, WaitState):
             body["timeout-minutes"] = _minutes((state.seconds or 0) + 60)
             body["steps"] = [{"name": "Wait", "run": f"sleep {math.ceil(state.seconds or 0)}\n"}]
+        elif isinstance(state, MapState):
+            steps = _map_steps(plan.graph, job.node) or []
+            strategy: dict[str, Any] = {"fail-fast": state.tolerated_failure_percentage != 100,
+                                        "matrix": {"item": _map_items(state)}}
+            if state.max_concurrency:
+                strategy["max-parallel"] = state.max_concurrency
+            body["strategy"] = strategy
+            if state.tolerated_failure_percentage == 100:
+                body["continue-on-error"] = True
+            body["permissions"] = {"contents": "read"}
+            body["timeout-minutes"] = sum(_job_minutes(n) for n in steps) or DEFAULT_JOB_MINUTES
+            # The item reaches the scripts in the environment, never spliced into the shell text.
+            body["env"] = {"ITEM": "${{ matrix.item }}"}
+            body["steps"] = [_checkout()] + [
+                {"name": _plain(_action(n)), "run": _run_script(n)} for n in steps
+            ]
+            scripts.extend(_script_path(n) for n in steps)
+            plan.notes.append(
+                f"map '{job.node.name}': one matrix job, each item's scripts get it in $ITEM; the scripts must "
+                "record which items committed, for the map's compensation"
+            )
         else:
             body["permissions"] = {"contents": "read"}
             body["timeout-minutes"] = _job_minutes(job.node)
             body["steps"] = [_checkout(), {"name": _plain(_action(job.node)), "run": _run_script(job.node)}]
             scripts.append(_script_path(job.node))
         jobs[job.key] = body
+    map_keys = {j.key for j in plan.jobs if isinstance(j.node.state, MapState)}
     for job, undone in plan.comp_jobs:
         state = job.node.state
-        condition = " || ".join(f"needs.{k}.result == 'success'" for k in undone)
+        # A map job that failed may still have committed items: its compensation runs whenever it ran.
+        condition = " || ".join(
+            f"needs.{k}.result != 'skipped'" if k in map_keys else f"needs.{k}.result == 'success'" for k in undone
+        )
         body = {
             "name": _plain(f"{job.node.name} (compensation)"),
             "needs": job.needs,
@@ -357,7 +443,7 @@ def _github(plan: _Plan, name: str) -> tuple[str, list[str]]:
         inputs: dict[str, Any] = {}
         for item in design.inputs:
             entry: dict[str, Any] = {"description": item.description or item.name, "required": item.required,
-                                     "type": item.type}
+                                     "type": "string" if item.type == "list" else item.type}
             if item.type == "choice":
                 entry["options"] = list(item.options)
             inputs[item.name] = entry
@@ -459,7 +545,7 @@ def _gitlab(plan: _Plan) -> tuple[str, list[str]]:
 
 def export_ci(graph: DesignGraph, target: CiTarget, *, validate: bool = True) -> CiExport:
     """The design as a GitHub Actions workflow or GitLab CI pipeline; InputError when it has no faithful CI form."""
-    plan = _Plan(graph, GITLAB_RESERVED_KEYS if target == "gitlab-ci" else frozenset())
+    plan = _Plan(graph, GITLAB_RESERVED_KEYS if target == "gitlab-ci" else frozenset(), target)
     name = graph.design.name
     if target == "github-actions":
         text, scripts = _github(plan, name)

@@ -1,4 +1,5 @@
-"""The design as a graph: scopes (the workflow and each parallel branch), nodes with their locations, and edges.
+"""The design as a graph: scopes (the workflow, each parallel branch, each map's item processor), nodes with their
+locations, and edges.
 
 Every other module walks this, so that "where does this state go" is answered in one place. A target is looked up
 in the scope of its state only (a branch cannot jump out, as in ASL). Edges are *forward* (transitions, choice
@@ -16,6 +17,7 @@ from .model import (
     TERMINAL_TYPES,
     ChoiceState,
     HumanTaskState,
+    MapState,
     ParallelState,
     State,
     TaskState,
@@ -55,7 +57,8 @@ class Node:
 
 @dataclass
 class Scope:
-    """The workflow itself (pointer "") or one branch of a parallel state."""
+    """The workflow itself (pointer ""), one branch of a parallel state, or the item processor of a map state (run
+    once per item: `parent` is the map)."""
 
     pointer: str
     label: str
@@ -99,6 +102,16 @@ class DesignGraph:
                         parent=node,
                     )
                     self._add_scope(child, branch.states, f"{b_pointer}/states")
+            elif isinstance(state, MapState):
+                p_pointer = f"{node.pointer}/processor"
+                child = Scope(
+                    pointer=p_pointer,
+                    label=f"the item processor of map '{state.name}'",
+                    start_at=state.processor.start_at,
+                    start_pointer=f"{p_pointer}/start_at",
+                    parent=node,
+                )
+                self._add_scope(child, state.processor.states, f"{p_pointer}/states")
 
     # -- edges --------------------------------------------------------------------------------------------------
 
@@ -186,8 +199,21 @@ class DesignGraph:
             if n.state.type in TERMINAL_TYPES and (kind is None or n.state.type == kind)
         }
 
+    def inside(self, node: Node) -> list[Node]:
+        """Every state inside a parallel or map state's branches or processor, nested scopes included."""
+        found: list[Node] = []
+        parents = [node]
+        while parents:
+            current = parents.pop()
+            for scope in self.scopes:
+                if scope.parent is current:
+                    found.extend(scope.all_nodes)
+                    parents.extend(scope.all_nodes)
+        return found
+
     def compensated_by(self) -> dict[str, list[str]]:
-        """Compensation state name -> the steps whose side effect it undoes (in the order the steps are written)."""
+        """Compensation state name -> the steps whose side effect it undoes (in the order the steps are written);
+        a map's compensation undoes the map, that is every item's effects."""
         if "compensated_by" in self.memo:
             return self.memo["compensated_by"]
         result: dict[str, list[str]] = {}
@@ -196,6 +222,8 @@ class DesignGraph:
             state = node.state
             if isinstance(state, TaskState) and state.side_effect and state.side_effect.compensation:
                 result.setdefault(state.side_effect.compensation, []).append(state.name)
+            elif isinstance(state, MapState) and state.compensation:  # undoes every item that committed
+                result.setdefault(state.compensation, []).append(state.name)
         return result
 
 
@@ -208,12 +236,22 @@ def _edges_of(node: Node) -> Iterator[Edge]:
         if state.default is not None:
             yield Edge(state.name, state.default, "default", "default", f"{p}/default")
         return
-    if isinstance(state, TaskState | HumanTaskState | ParallelState | WaitState):
+    if isinstance(state, TaskState | HumanTaskState | ParallelState | MapState | WaitState):
         for i, t in enumerate(state.transitions):
             label = t.event + (f" [{t.guard.describe()}]" if t.guard else "")
             yield Edge(state.name, t.target, "transition", label, f"{p}/transitions/{i}/target", t.guard is not None)
         for i, c in enumerate(state.catch):
             yield Edge(state.name, c.target, "catch", "catch " + ", ".join(c.errors), f"{p}/catch/{i}/target")
+
+
+def map_depth(node: Node) -> int:
+    """How many map states enclose `node` (0 outside every map's processor)."""
+    depth = 0
+    parent = node.scope.parent
+    while parent is not None:
+        depth += isinstance(parent.state, MapState)
+        parent = parent.scope.parent
+    return depth
 
 
 def is_terminal(state: State) -> bool:

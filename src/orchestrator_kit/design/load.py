@@ -265,6 +265,8 @@ def _count_states(raw: Mapping[str, Any]) -> int:
         for state in states:
             if isinstance(state, Mapping) and isinstance(state.get("branches"), list):
                 stack.extend(b.get("states") for b in state["branches"] if isinstance(b, Mapping))
+            if isinstance(state, Mapping) and isinstance(state.get("processor"), Mapping):
+                stack.append(state["processor"].get("states"))
     return count
 
 

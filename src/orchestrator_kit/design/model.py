@@ -14,6 +14,7 @@ Terminal states are `succeed` and `fail`; every other state must say where it go
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Final, Literal
 
@@ -26,6 +27,8 @@ SCHEMA_VERSION: Final = "1"
 CATCH_ALL = "States.ALL"
 TIMEOUT_ERROR = "States.Timeout"
 TASK_FAILED = "States.TaskFailed"
+# What a map with a failure policy raises when more items fail than it tolerates (ASL, Distributed Map).
+EXCEEDED_TOLERANCE = "States.ExceedToleratedFailureThreshold"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -392,6 +395,82 @@ class ParallelState(_Activity):
     branches: list[Branch] = Field(default_factory=list)
 
 
+class Processor(Model):
+    """What a map state runs for each item: its own little machine, like a parallel branch. Inside it, `$.item` is
+    the current item and `$.index` its position (0-based)."""
+
+    start_at: str
+    states: list[State] = Field(default_factory=list)
+
+
+class MapState(_Activity):
+    """Runs `processor` once for each item of a set (per module, per account, per region), at most
+    `max_concurrency` items at once, and is `done` when the items have finished.
+
+    The items are `items_path` (a JSONPath into the data; `$.inputs.<name>` names a run input of type list) or a
+    literal `items` list; `max_items` declares a bound on their count. Items are independent of each other: their
+    commits are not ordered against each other, whatever the concurrency (as parallel branches).
+
+    Failure policy: without `tolerated_failure_count` and `tolerated_failure_percentage`, one failing item fails the
+    map with that item's error (ASL inline Map). With either, failed items are tolerated while their number is at
+    most the count and their share at most the percentage (failed / items x 100 <= percentage); past either, the
+    map fails with `States.ExceedToleratedFailureThreshold` (ASL Distributed Map), which the map's `catch` can
+    route. `retry` on the map runs every item again. A tolerated failure leaves the map successful, so an item
+    that failed part-way must undo its own effects inside the processor (per-item compensation).
+
+    `compensation` names the state that undoes every item that committed, in reverse order of commit and only
+    those (it receives the map's commit log): run on the map's failure path or a later failure, like a task's
+    `side_effect.compensation`."""
+
+    type: Literal["map"]
+    items_path: str | None = Field(
+        default=None, description="JSONPath to the list of items, e.g. $.inputs.accounts or $.results.discover.ids."
+    )
+    items: list[Scalar] | None = Field(default=None, description="A literal list of items, e.g. regions.")
+    max_items: int | None = Field(
+        default=None, ge=0, description="A declared bound on how many items there can be (the design's promise)."
+    )
+    max_concurrency: int | None = Field(
+        default=None, ge=0, description="Items in flight at once; null or 0 means no limit (ASL MaxConcurrency 0)."
+    )
+    tolerated_failure_count: int | None = Field(default=None, ge=0)
+    tolerated_failure_percentage: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
+    processor: Processor
+    compensation: str | None = Field(
+        default=None,
+        description=(
+            "The state that undoes every item that committed, latest commit first, and only those (a task or human "
+            "task in this scope or an enclosing one)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MapState:
+        if (self.items_path is None) == (self.items is None):
+            raise ValueError("a map state has exactly one of: items_path, items")
+        return self
+
+    @property
+    def has_tolerance(self) -> bool:
+        """Whether a failure policy is declared (ASL Distributed Map: past it, ExceedToleratedFailureThreshold)."""
+        return self.tolerated_failure_count is not None or self.tolerated_failure_percentage is not None
+
+    def tolerated(self, items: int) -> int:
+        """How many of `items` failed items the map tolerates: min(count, floor(percentage x items / 100)) over the
+        thresholds declared; 0 without a policy."""
+        allowed = [
+            *([self.tolerated_failure_count] if self.tolerated_failure_count is not None else []),
+            *([math.floor(self.tolerated_failure_percentage * items / 100 + 1e-9)]
+              if self.tolerated_failure_percentage is not None else []),
+        ]
+        return min(allowed) if allowed else 0
+
+    @property
+    def bound(self) -> int | None:
+        """The most items there can be: the literal list's length, else `max_items`, else unknown (None)."""
+        return len(self.items) if self.items is not None else self.max_items
+
+
 class SucceedState(_StateBase):
     """Terminal: the workflow (or branch) succeeded."""
 
@@ -407,10 +486,10 @@ class FailState(_StateBase):
 
 
 State = Annotated[
-    TaskState | HumanTaskState | ChoiceState | WaitState | ParallelState | SucceedState | FailState,
+    TaskState | HumanTaskState | ChoiceState | WaitState | ParallelState | MapState | SucceedState | FailState,
     Field(discriminator="type"),
 ]
-STATE_TYPES = ("task", "human_task", "choice", "wait", "parallel", "succeed", "fail")
+STATE_TYPES = ("task", "human_task", "choice", "wait", "parallel", "map", "succeed", "fail")
 TERMINAL_TYPES = ("succeed", "fail")
 
 
@@ -440,7 +519,9 @@ class RunInput(Model):
     """A value the workflow is started with; conditions read it as `$.inputs.<name>`."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)
-    type: Literal["string", "number", "boolean", "choice"] = "string"
+    type: Literal["string", "number", "boolean", "choice", "list"] = Field(
+        default="string", description="list: a set of items a map state runs over (JSON array text in CI inputs)."
+    )
     required: bool = True
     options: list[str] = Field(default_factory=list, description="For type choice: the allowed values.")
     description: str | None = None
@@ -493,6 +574,8 @@ class WorkflowDesign(Model):
 
 Branch.model_rebuild()
 ParallelState.model_rebuild()
+Processor.model_rebuild()
+MapState.model_rebuild()
 WorkflowDesign.model_rebuild()
 
 

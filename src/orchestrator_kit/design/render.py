@@ -13,8 +13,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .graph import DesignGraph, Node, Scope
-from .model import FailState, HumanTaskState, ParallelState, SucceedState, TaskState
-from .simulate import DEFAULT_MAX_TOTAL_STEPS, Scenario, run_scenario
+from .model import FailState, HumanTaskState, MapState, ParallelState, SucceedState, TaskState
+from .simulate import DEFAULT_MAX_TOTAL_STEPS, Scenario, run_scenario, state_name, undone_names
 from .simulate import faults_for as _faults_for
 
 DiagramKind = Literal["state", "saga"]
@@ -96,6 +96,11 @@ def _scope_lines(graph: DesignGraph, scope: Scope, ids: dict[int, str], lines: l
                     lines.append(f"{indent}    --")
                 _scope_lines(graph, branch_scope, ids, lines, indent + "    ")
             lines.append(f"{indent}}}")
+        elif isinstance(state, MapState):
+            lines.append(f'{indent}state "{label}" as {sid} {{')
+            for processor in (s for s in graph.scopes if s.parent is node):
+                _scope_lines(graph, processor, ids, lines, indent + "    ")
+            lines.append(f"{indent}}}")
         else:
             lines.append(f'{indent}state "{label}" as {sid}')
     start = scope.nodes.get(scope.start_at)
@@ -121,7 +126,25 @@ def _state_label(node: Node) -> str:
         return f"{state.name} ({state.error})"
     if isinstance(state, TaskState) and state.side_effect and state.side_effect.compensation:
         return f"{state.name} (undo: {state.side_effect.compensation})"
+    if isinstance(state, MapState):
+        return f"{state.name} ({map_summary(state)})"
     return state.name
+
+
+def map_summary(state: MapState) -> str:
+    """`each of $.inputs.tenants, up to 500, 25 at a time, tolerates 2 failed, undo: restore_all`."""
+    source = state.items_path if state.items is None else f"{len(state.items)} items"
+    parts = [f"each of {source}"]
+    if state.max_items is not None:
+        parts.append(f"up to {state.max_items}")
+    parts.append(f"{state.max_concurrency} at a time" if state.max_concurrency else "all at once")
+    if state.tolerated_failure_count is not None:
+        parts.append(f"tolerates {state.tolerated_failure_count} failed")
+    if state.tolerated_failure_percentage is not None:
+        parts.append(f"tolerates {state.tolerated_failure_percentage:g}% failed")
+    if state.compensation:
+        parts.append(f"undo: {state.compensation}")
+    return ", ".join(parts)
 
 
 def _human_note(state: HumanTaskState) -> str:
@@ -167,8 +190,9 @@ def saga_diagram(graph: DesignGraph) -> str:
         return participants[key]
 
     spent = 0
+    failed_already: set[str] = set()
     for name in happy.path:
-        node = graph.nodes.get(name)
+        node = graph.nodes.get(state_name(graph, name))
         if node is None or not isinstance(node.state, TaskState | HumanTaskState):
             if node is not None and isinstance(node.state, SucceedState | FailState):
                 body.append(f"    Note over wf: {mermaid_text(name)} ({node.state.type})")
@@ -178,6 +202,9 @@ def saga_diagram(graph: DesignGraph) -> str:
         request = state.action if isinstance(state, TaskState) else "decide"
         body.append(f"    wf->>{pid}: {mermaid_text(name)} ({mermaid_text(request)})")
         body.append(f"    {pid}-->>wf: done")
+        if node.name in failed_already:
+            continue  # another item of a map: its failures are the same state's, shown once
+        failed_already.add(node.name)
         seen: set[tuple[tuple[str, ...], str | None]] = set()
         for fault in _faults_for(node, ["permanent", "timeout"]):
             if spent >= DEFAULT_MAX_TOTAL_STEPS:
@@ -197,16 +224,21 @@ def _failure_block(graph: DesignGraph, scenario: Scenario, participant: Callable
     """What runs after the failed step gives up: catch routes, people, and compensations (with what they undo)."""
     how = "times out" if scenario.fault == "timeout" else f"fails ({scenario.error})"
     lines = [f"    opt {mermaid_text(f'{scenario.step} {how}')}"]
-    after = len(scenario.path) - scenario.path[::-1].index(scenario.step) if scenario.step in scenario.path else 0
+    bases = [state_name(graph, label) for label in scenario.path]
+    # From the first entry of the failed step: in a map, every item's failure path follows.
+    after = bases.index(scenario.step) + 1 if scenario.step in bases else 0
     undoes = graph.compensated_by()
     undone_so_far = list(scenario.compensated)
-    for name in scenario.path[after:]:
-        node = graph.nodes.get(name)
+    for name, base in zip(scenario.path[after:], bases[after:], strict=True):
+        node = graph.nodes.get(base)
         if node is None or not isinstance(node.state, TaskState | HumanTaskState):
             continue
         label = name
-        if name in undoes:
-            undone = [s for s in undone_so_far if s in undoes[name]]
+        if base in undoes:
+            names = undone_names(graph, undoes[base])
+            item = name[len(base):]  # a compensation inside a map undoes its own item's effects only
+            undone = [s for s in undone_so_far if state_name(graph, s) in names and s[len(state_name(graph, s)):]
+                      .startswith(item)]
             undone_so_far = [s for s in undone_so_far if s not in undone]
             label += f" (undo {', '.join(undone)})" if undone else " (nothing to undo)"
         lines.append(f"        wf->>{participant(node)}: {mermaid_text(label)}")

@@ -1,16 +1,16 @@
 """Generated compensation chains: the failure path of a saga written from its steps' compensation declarations.
 
 For a saga with `compensation_chain: generated`, the steps up to its pivot (all of them without a pivot) that declare
-`side_effect.compensation` give the chain, in reverse order of the steps: the compensation of the last such step
-goes to the one of the step before it, and so on; the first step's compensation goes to `on_compensated` (default: a
-generated fail state `<saga>-compensated`, error `SagaCompensated`). Each step up to the pivot that has no catch-all
-gets `catch: [States.ALL] -> ` the chain's entry for it: the compensation of the latest step at or before it that
-declares one (its own included: a timed-out step may have applied its effect, and compensations are idempotent, so
-undoing one that never happened is safe). Steps next to each other may share a compensation; one shared across
-steps with other compensations between them is an input error (its state would need two next states). So the two
-commonest saga bugs, undoing in the wrong order and a failure
-path that skips an undo, cannot be written. What the design already says is kept; a compensation that already goes
-somewhere else than the chain needs is an input error, not silently rewired.
+`side_effect.compensation` (a map: its `compensation`) give the chain, in reverse order of the steps: the compensation
+of the last such step goes to the one of the step before it, and so on; the first step's compensation goes to
+`on_compensated` (default: a generated fail state `<saga>-compensated`, error `SagaCompensated`). Each step up to the
+pivot that has no catch-all gets `catch: [States.ALL] -> ` the chain's entry for it: the compensation of the latest step
+at or before it that declares one (its own included: a timed-out step may have applied its effect, and compensations are
+idempotent, so undoing one that never happened is safe). Steps next to each other may share a compensation; one shared
+across steps with other compensations between them is an input error (its state would need two next states). So the two
+commonest saga bugs, undoing in the wrong order and a failure path that skips an undo, cannot be written. What the
+design already says is kept; a compensation that already goes somewhere else than the chain needs is an input error, not
+silently rewired.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def expand_sagas(design: WorkflowDesign) -> WorkflowDesign:
         upto = saga.steps[: saga.steps.index(saga.pivot) + 1] if saga.pivot in saga.steps else list(saga.steps)
         undo: dict[str, str] = {}
         for step in upto:
-            comp = ((by_name[step].get("side_effect") or {}).get("compensation"))
+            declared = by_name[step]  # a map's own `compensation` undoes its committed items
+            effect = declared if declared.get("type") == "map" else declared.get("side_effect") or {}
+            comp = effect.get("compensation")
             if comp:
                 undo[step] = comp
         if not undo:

@@ -148,7 +148,7 @@ def simulate_workflow_failures(
     the target of a choice or outcome by state name (otherwise the option nearest to a succeed state is taken, and
     each alternative on that path is explored once). Scenarios stop once `max_total_steps` state entries have been
     simulated; `summary.skipped` counts the ones left out."""
-    from .simulate import simulate
+    from .simulate import explored_items, simulate
 
     loaded = _load(design)
     graph = DesignGraph(loaded.design)
@@ -194,6 +194,7 @@ def simulate_workflow_failures(
             paths_explored=result.paths_explored,
             not_reached=result.not_reached,
             skipped=result.skipped,
+            map_items=explored_items(graph),
         ),
         scenarios=page,
         total_scenarios=len(shown),

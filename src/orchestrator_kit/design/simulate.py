@@ -9,6 +9,7 @@ is consistent. The fault model and the decision policy are listed in `ASSUMPTION
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,14 +17,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .graph import DesignGraph, Edge, Node, Scope, error_matches
+from .graph import DesignGraph, Edge, Node, Scope, error_matches, map_depth
+from .load import MAX_STATES
 from .model import (
+    EXCEEDED_TOLERANCE,
     TASK_FAILED,
     TIMEOUT_ERROR,
     ChoiceState,
     Condition,
     FailState,
     HumanTaskState,
+    MapState,
     ParallelState,
     SucceedState,
     TaskState,
@@ -67,6 +71,13 @@ ASSUMPTIONS = [
     "a partial effect (side_effect.partial) that fails may have been applied in part: it counts as possibly "
     "committed; past the point of no return (an irreversible effect or a saga's pivot committed), effects left "
     "applied on a path through a fix_forward step are the design's intent, not an inconsistency",
+    "a map runs over a few symbolic items (summary.map_items: 3, or more so that one item can have committed "
+    "when the map fails past its failure policy; fewer when its literal list or max_items is smaller), named "
+    "<state>[i] (0-based) in paths and commits; items run concurrently (their commits are not ordered against "
+    "each other) and a failing item fails after the others committed everything; a fault in a step inside a map "
+    "hits one item, then as many as the failure policy tolerates, then one more (the last items); past the policy "
+    "the map fails with States.ExceedToleratedFailureThreshold, and without one, with the first failed item's "
+    "error; a map's compensation undoes every item that committed, latest commit first, and only those",
     "elapsed_seconds is a lower bound: successful steps take no time; it adds timeouts, retry delays (without "
     "jitter) and waits",
 ]
@@ -95,6 +106,9 @@ class Scenario(BaseModel):
     step: str | None = Field(description="The failed step; null for the run without faults.")
     fault: FaultKind | None = None
     error: str | None = Field(default=None, description="The error the fault raises.")
+    items: list[int] | None = Field(
+        default=None, description="For a step inside a map: the items (0-based) the fault hits; null: every item."
+    )
     then: SecondFault | None = Field(default=None, description="A second fault, in the failure path's recovery.")
     decisions: dict[str, str] = Field(default_factory=dict, description="Decisions fixed to reach this path.")
     status: Status
@@ -142,6 +156,9 @@ class SimulationSummary(BaseModel):
     skipped: int = Field(
         default=0, description="Scenarios not run because the budget of simulated steps (max_total_steps) was spent."
     )
+    map_items: dict[str, int] = Field(
+        default_factory=dict, description="Each map state -> the number of symbolic items it was explored with."
+    )
     formula: str = CONSISTENCY_FORMULA
     assumptions: list[str] = Field(default_factory=lambda: list(ASSUMPTIONS))
 
@@ -160,9 +177,12 @@ class Fault:
     step: str
     kind: FaultKind
     error: str
+    items: frozenset[int] | None = None  # inside a map: the items of the innermost map it hits (None: every item)
 
 
 MAX_EXPLORED_PATHS = 32
+MAP_ITEMS = 3  # symbolic items per map: enough for one failure, one tolerated and one past the policy
+MAX_MAP_ITEMS = 12
 LOOP_VISITS = 3
 _VISITS = "$$.visits."
 
@@ -213,12 +233,38 @@ class _Run:
     # Causal order of commits: the commits that happened before the current point, and before each commit.
     context: frozenset[str] = frozenset()
     preds: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Inside a map: the current item of each enclosing map, outermost first; effects are kept per item.
+    item: tuple[int, ...] = ()
+    base: dict[str, str] = field(default_factory=dict)  # label (<state>[i]...) -> state name
+    item_of: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def note(self, text: str) -> None:
         if len(self.trace) < 500:
             self.trace.append(text)
+
+    def label(self, node: Node) -> str:
+        """The state's name, with the current item of each map around it (`migrate[2]`)."""
+        depth = _depth(self.graph, node)
+        if not depth:
+            return node.name
+        items = self.item[:depth]
+        label = node.name + "".join(f"[{i}]" for i in items)
+        self.base[label] = node.name
+        self.item_of[label] = items
+        return label
+
+    def visits_here(self, name: str) -> int:
+        """Times the state `name` was entered, in the current item when it is inside a map."""
+        node = self.graph.nodes.get(name)
+        return self.visits[self.label(node)] if node is not None else 0
+
+    def fault_for(self, node: Node) -> Fault | None:
+        fault = self.faults.get(node.name)
+        if fault is None or fault.items is None or (self.item and self.item[-1] in fault.items):
+            return fault
+        return None
 
     def spend(self, seconds: float) -> _Stop | None:
         self.elapsed = min(self.elapsed + max(seconds, 0.0), _MAX_ELAPSED)
@@ -247,7 +293,7 @@ class _Run:
             return None
         remaining = []
         for edge, guard in guards:
-            value = guard(self.visits) if guard is not None else None
+            value = guard(self.visits_here) if guard is not None else None
             if value is False:
                 continue
             if value is True and not remaining:
@@ -280,23 +326,30 @@ class _Run:
         return options[best][1]
 
     def commit(self, node: Node, *, certain: bool) -> None:
-        self.applications[node.name] += 1
-        if node.name not in self.live:
+        name = self.label(node)
+        self.applications[name] += 1
+        if name not in self.live:
             self.commits += 1
-            self.live[node.name] = self.commits
-            self.commit_log.append(node.name)
-            self.preds[node.name] = self.context
-            self.context = self.context | {node.name}
-        if not certain and node.name not in self.uncertain:
-            self.uncertain.append(node.name)
+            self.live[name] = self.commits
+            self.commit_log.append(name)
+            self.preds[name] = self.context
+            self.context = self.context | {name}
+        if not certain and name not in self.uncertain:
+            self.uncertain.append(name)
 
     def compensate(self, node: Node) -> None:
         """A compensation task succeeded: undo every live effect it compensates."""
         undoes = self.graph.compensated_by().get(node.name, [])
         if not undoes:
             return
-        self.compensations.append(node.name)
-        undone = [s for s in undoes if s in self.live]
+        self.compensations.append(self.label(node))
+        # A map's compensation undoes the effects of its items; one inside a map's processor, the current item's.
+        names = undone_names(self.graph, undoes)
+        scope = self.item[: _depth(self.graph, node)]
+        undone = [
+            s for s in self.live
+            if self.base.get(s, s) in names and self.item_of.get(s, ())[: len(scope)] == scope
+        ]
         undone.sort(key=lambda s: -self.live[s])  # one task undoing several effects undoes the latest first
         for step in undone:
             self.live.pop(step)
@@ -316,16 +369,20 @@ class _Run:
         while True:
             self.steps += 1
             if self.steps > self.max_steps:
+                if self.item:  # nested maps multiply their items: say so rather than call it a loop
+                    return _Stop("loop", f"more than {self.max_steps} steps: nested maps run too many items to "
+                                 "simulate (lower max_items or the nesting)")
                 return _Stop("loop", f"more than {self.max_steps} steps: the execution loops")
-            self.path.append(node.name)
-            self.visits[node.name] += 1
+            label = self.label(node)
+            self.path.append(label)
+            self.visits[label] += 1
             state = node.state
             if isinstance(state, SucceedState | FailState):
                 return _End(node)
             if isinstance(state, ChoiceState):
                 nxt = self.decide(node, self.graph.forward_edges(node))
             elif isinstance(state, WaitState):
-                fault = self.faults.get(node.name)
+                fault = self.fault_for(node)
                 if fault is not None and state.events is not None:  # the event never comes
                     stop = self.spend(state.timeout_seconds or 0.0)
                     if stop:
@@ -341,7 +398,12 @@ class _Run:
                         return stop
                     nxt = self.decide(node, self.graph.forward_edges(node))
             else:
-                result = self.run_parallel(node) if isinstance(state, ParallelState) else self.run_activity(node)
+                if isinstance(state, ParallelState):
+                    result = self.run_parallel(node)
+                elif isinstance(state, MapState):
+                    result = self.run_map(node)
+                else:
+                    result = self.run_activity(node)
                 if isinstance(result, _Stop):
                     return result
                 if isinstance(result, _Raise):
@@ -371,7 +433,8 @@ class _Run:
         state = node.state
         if not isinstance(state, TaskState | HumanTaskState):
             raise TypeError(f"not an activity: {state.type}")
-        fault = self.faults.get(node.name)
+        fault = self.fault_for(node)
+        label = self.label(node)
         if fault is None:
             self.succeed(node)
             return None
@@ -379,19 +442,19 @@ class _Run:
         attempt = 0
         while True:
             attempt += 1
-            failing = fault is not None and (fault.kind != "transient" or node.name not in self.transient_used)
+            failing = fault is not None and (fault.kind != "transient" or label not in self.transient_used)
             if fault is None or not failing:
                 self.succeed(node)
                 return None
             if fault.kind == "transient":
-                self.transient_used.add(node.name)
+                self.transient_used.add(label)
             if fault.kind == "timeout":
                 stop = self.time_out(node, attempt)
                 if stop:
                     return stop
             elif isinstance(state, TaskState) and state.side_effect and state.side_effect.partial:
                 self.commit(node, certain=False)  # it failed part-way: some of the effect may be there
-            self.note(f"{node.name}: attempt {attempt} failed ({fault.error})")
+            self.note(f"{label}: attempt {attempt} failed ({fault.error})")
             policy_index = next(
                 (i for i, p in enumerate(state.retry) if any(error_matches(e, fault.error) for e in p.errors)), None
             )
@@ -406,7 +469,7 @@ class _Run:
             counters[policy_index] += 1
             delay = retry_delay(policy, counters[policy_index])
             record = self.retries.setdefault(
-                (node.name, fault.error), RetryRecord(step=node.name, error=fault.error, retries=0, delay_seconds=0)
+                (label, fault.error), RetryRecord(step=label, error=fault.error, retries=0, delay_seconds=0)
             )
             record.retries += 1
             record.delay_seconds += delay
@@ -440,7 +503,8 @@ class _Run:
         if isinstance(state, TaskState) and state.side_effect:
             self.commit(node, certain=True)
         if isinstance(state, TaskState) and state.settles:
-            settled = state.settles
+            target = self.graph.nodes.get(state.settles)
+            settled = self.label(target) if target is not None else state.settles
             if settled in self.uncertain:
                 self.uncertain.remove(settled)
                 # The check tells whether the effect happened, so running the step again cannot apply it twice.
@@ -470,27 +534,112 @@ class _Run:
                     error = error or outcome.node.state.error or "States.BranchFailed"
             if error is None:
                 return None
-            policy_index = next(
-                (i for i, p in enumerate(state.retry) if any(error_matches(e, error) for e in p.errors)), None
-            )
-            if policy_index is None:
-                return _Raise(error)
-            policy = state.retry[policy_index]
-            limit = _MAX_RETRY_LOOP if policy.max_attempts is None else min(policy.max_attempts, _MAX_RETRY_LOOP)
-            if counters[policy_index] >= limit:
-                return _Raise(error)
-            counters[policy_index] += 1
-            delay = retry_delay(policy, counters[policy_index])
-            record = self.retries.setdefault(
-                (node.name, error), RetryRecord(step=node.name, error=error, retries=0, delay_seconds=0)
-            )
-            record.retries += 1
-            record.delay_seconds += delay
-            self.note(f"{node.name}: retry {counters[policy_index]} of every branch after {error}")
-            stop = self.spend(delay)
-            if stop:
-                return stop
+            again = self.retry_whole(node, counters, error, "every branch")
+            if again is not None:
+                return again
 
+    def run_map(self, node: Node) -> _Raise | _Stop | None:
+        """Every item through the processor (concurrently: no item's commits precede another's), then the failure
+        policy: more failed items than it tolerates fails the map."""
+        state = node.state
+        if not isinstance(state, MapState):
+            raise TypeError(f"not a map state: {state.type}")
+        scope = next(s for s in self.graph.scopes if s.parent is node)
+        count = map_items(state)
+        allowed = state.tolerated(count)
+        counters: Counter[int] = Counter()
+        outer = self.item
+        while True:
+            failed: list[tuple[int, str]] = []
+            start, ends = self.context, []
+            for index in range(count):
+                self.item, self.context = (*outer, index), start
+                outcome = self.run_scope(scope)
+                self.item = outer
+                ends.append(self.context)
+                self.context = frozenset().union(*ends)
+                if isinstance(outcome, _Stop):
+                    return outcome
+                if isinstance(outcome, _Raise):
+                    failed.append((index, outcome.error))
+                elif isinstance(outcome.node.state, FailState):
+                    failed.append((index, outcome.node.state.error or TASK_FAILED))
+            error: str | None = None
+            if failed:
+                over = len(failed) > allowed
+                self.note(
+                    f"{self.label(node)}: {len(failed)} of {count} items failed "
+                    f"({', '.join(f'[{i}] {e}' for i, e in failed)}); "
+                    + (f"tolerated: {allowed}" if state.has_tolerance else "no failure policy")
+                )
+                if not state.has_tolerance:
+                    error = failed[0][1]
+                elif over:
+                    error = EXCEEDED_TOLERANCE
+            if error is None:
+                return None
+            again = self.retry_whole(node, counters, error, "every item")
+            if again is not None:
+                return again
+
+    def retry_whole(self, node: Node, counters: Counter[int], error: str, what: str) -> _Raise | _Stop | None:
+        """A parallel or map state failed with `error`: None to run it again (after the delay), else the error or
+        the stop."""
+        state = node.state
+        retry = getattr(state, "retry", [])
+        policy_index = next((i for i, p in enumerate(retry) if any(error_matches(e, error) for e in p.errors)), None)
+        if policy_index is None:
+            return _Raise(error)
+        policy = retry[policy_index]
+        limit = _MAX_RETRY_LOOP if policy.max_attempts is None else min(policy.max_attempts, _MAX_RETRY_LOOP)
+        if counters[policy_index] >= limit:
+            return _Raise(error)
+        counters[policy_index] += 1
+        delay = retry_delay(policy, counters[policy_index])
+        label = self.label(node)
+        record = self.retries.setdefault(
+            (label, error), RetryRecord(step=label, error=error, retries=0, delay_seconds=0)
+        )
+        record.retries += 1
+        record.delay_seconds += delay
+        self.note(f"{label}: retry {counters[policy_index]} of {what} after {error}")
+        return self.spend(delay)
+
+
+def map_items(state: MapState) -> int:
+    """How many symbolic items the simulator runs a map over: the fewest n >= MAP_ITEMS (at most
+    MAX_MAP_ITEMS) with tolerated(n) + 2 <= n, so that past its failure policy one item can still have committed
+    (MAP_ITEMS when none fits, e.g. a 100% tolerance); never more than the map's bound."""
+    count = next((n for n in range(MAP_ITEMS, MAX_MAP_ITEMS + 1) if state.tolerated(n) + 2 <= n), MAP_ITEMS)
+    return count if state.bound is None else min(state.bound, count)
+
+
+def _depth(graph: DesignGraph, node: Node) -> int:
+    cache = graph.memo.setdefault("map_depth", {})
+    if id(node) not in cache:
+        cache[id(node)] = map_depth(node)
+    return cache[id(node)]  # type: ignore[no-any-return]
+
+
+def undone_names(graph: DesignGraph, undoes: list[str]) -> set[str]:
+    """The state names whose effects a compensation undoes: the steps it names, and for a map every side-effecting
+    task inside its processor (at any depth)."""
+    names = set(undoes)
+    for name in undoes:
+        node = graph.nodes.get(name)
+        if node is not None and isinstance(node.state, MapState):
+            names |= {n.name for n in graph.inside(node) if isinstance(n.state, TaskState) and n.state.side_effect}
+    return names
+
+
+_ITEM_SUFFIX = re.compile(r"(\[\d+\])+$")
+
+
+def state_name(graph: DesignGraph, label: str) -> str:
+    """The state a path or commit label names: `migrate[2]` -> `migrate` (a state really named so wins)."""
+    if label in graph.nodes:
+        return label
+    return _ITEM_SUFFIX.sub("", label)
 
 def _distances(graph: DesignGraph, scope: Scope) -> tuple[dict[str, int], dict[str, int]]:
     """Per scope: forward distance to the nearest succeed state, and to the nearest terminal."""
@@ -510,7 +659,7 @@ def _idempotent(graph: DesignGraph, name: str) -> bool:
     return isinstance(state, TaskState) and state.idempotency is not None and state.idempotency.declared
 
 
-_GuardFn = Callable[[Counter[str]], bool | None]
+_GuardFn = Callable[[Callable[[str], int]], bool | None]
 
 
 def _visit_guard(graph: DesignGraph, node: Node, edge: Edge) -> _GuardFn | None:
@@ -543,14 +692,14 @@ def _reads_only_visits(c: Condition) -> bool:
     )
 
 
-def _evaluate(c: Condition, visits: Counter[str]) -> bool:
+def _evaluate(c: Condition, visits: Callable[[str], int]) -> bool:
     if c.all is not None:
         return all(_evaluate(x, visits) for x in c.all)
     if c.any is not None:
         return any(_evaluate(x, visits) for x in c.any)
     if c.not_ is not None:
         return not _evaluate(c.not_, visits)
-    count = visits[(c.variable or "")[len(_VISITS):]]
+    count = visits((c.variable or "")[len(_VISITS):])
     value = float(c.value)  # type: ignore[arg-type]
     return {
         "eq": count == value, "ne": count != value, "lt": count < value,
@@ -566,9 +715,17 @@ def _must_undo(graph: DesignGraph, name: str) -> bool:
         return False
     node = graph.nodes.get(name)
     effect = node.state.side_effect if node is not None and isinstance(node.state, TaskState) else None
-    if effect is None or effect.failure_path:
+    if node is None or effect is None or effect.failure_path:
         return False
-    return bool(effect.compensation) or any(name in saga.steps for saga in graph.design.sagas)
+    in_saga = {s for saga in graph.design.sagas for s in saga.steps}
+    if effect.compensation or name in in_saga:
+        return True
+    parent = node.scope.parent  # an item's effect inside a map that a saga or a compensation covers
+    while parent is not None:
+        if isinstance(parent.state, MapState) and (parent.state.compensation or parent.name in in_saga):
+            return True
+        parent = parent.scope.parent
+    return False
 
 
 def _fixed_forward(graph: DesignGraph, run: _Run) -> bool:
@@ -576,7 +733,7 @@ def _fixed_forward(graph: DesignGraph, run: _Run) -> bool:
     then through a step that fixes forward (`fix_forward: true`), so effects left applied are the design's intent."""
     pivots = {saga.pivot for saga in graph.design.sagas if saga.pivot}
     past = False
-    for name in run.commit_log:
+    for name in (run.base.get(label, label) for label in run.commit_log):
         node = graph.nodes.get(name)
         effect = node.state.side_effect if node is not None and isinstance(node.state, TaskState) else None
         if name in pivots or (effect is not None and effect.irreversible):
@@ -584,7 +741,8 @@ def _fixed_forward(graph: DesignGraph, run: _Run) -> bool:
     if not past:
         return False
     return any(
-        getattr(graph.nodes[name].state, "fix_forward", False) for name in run.path if name in graph.nodes
+        getattr(graph.nodes[name].state, "fix_forward", False)
+        for name in (run.base.get(label, label) for label in run.path) if name in graph.nodes
     )
 
 
@@ -596,7 +754,7 @@ def run_scenario(
 ) -> Scenario:
     """Run the design once, with at most one fault (and `then`, a second one in a recovery step), and judge the
     end state."""
-    max_steps = max(1000, 20 * len(graph.all_nodes))
+    max_steps = max(1000, 20 * _weighted_states(graph))
     faults = {f.step: f for f in (fault, then) if f is not None}
     run = _Run(graph=graph, faults=faults, decisions=dict(decisions or {}), max_steps=max_steps)
     outcome = run.run_scope(graph.root)
@@ -621,14 +779,15 @@ def run_scenario(
                     f"the execution loops ({', '.join(repr(n) for n in looped[:3])} entered up to "
                     f"{max(run.visits[n] for n in looped)} times) and ends only at the workflow timeout"
                 )
-    duplicates = [s for s, n in run.applications.items() if n > 1 and not _idempotent(graph, s)]
+    duplicates = [s for s, n in run.applications.items() if n > 1 and not _idempotent(graph, run.base.get(s, s))]
     reasons += [
         f"'{s}' may have applied its side effect {run.applications[s]} times (not idempotent)" for s in duplicates
     ]
     if not run.order_ok:
         reasons.append("compensations did not undo commits in reverse order")
     uncompensated = (
-        [] if status == "succeeded" else [s for s in sorted(run.live, key=run.live.__getitem__) if _must_undo(graph, s)]
+        [] if status == "succeeded"
+        else [s for s in sorted(run.live, key=run.live.__getitem__) if _must_undo(graph, run.base.get(s, s))]
     )
     fixed_forward = bool(uncompensated) and _fixed_forward(graph, run)
     if fixed_forward:
@@ -641,6 +800,7 @@ def run_scenario(
     retries = list(run.retries.values())
     return Scenario(
         step=fault.step if fault else None,
+        items=sorted(fault.items) if fault and fault.items is not None else None,
         fault=fault.kind if fault else None,
         error=fault.error if fault else None,
         then=SecondFault(step=then.step, fault=then.kind, error=then.error) if then else None,
@@ -684,6 +844,43 @@ def faults_for(node: Node, kinds: tuple[FaultKind, ...] | list[FaultKind]) -> li
     return faults
 
 
+def item_faults(graph: DesignGraph, node: Node, faults: list[Fault]) -> list[Fault]:
+    """Inside a map, each fault hits the last k of the innermost map's items, for k = 1, the number the map's
+    failure policy tolerates, and one more (those within 1..items); outside a map, the faults as they are."""
+    parent = node.scope.parent
+    while parent is not None and not isinstance(parent.state, MapState):
+        parent = parent.scope.parent
+    if parent is None or not isinstance(parent.state, MapState):
+        return faults
+    count = map_items(parent.state)
+    allowed = parent.state.tolerated(count)
+    hits = sorted({k for k in (1, allowed, allowed + 1) if 1 <= k <= count})
+    return [
+        Fault(f.step, f.kind, f.error, frozenset(range(count - k, count))) for f in faults for k in hits
+    ]
+
+
+def _weighted_states(graph: DesignGraph) -> int:
+    """States, each counted once per item of every map around it (a state in a map of 3 runs 3 times), capped at
+    MAX_STATES so one scenario's steps stay bounded as for the largest design without maps."""
+    if "weighted_states" not in graph.memo:
+        total = 0
+        for node in graph.all_nodes:
+            weight, parent = 1, node.scope.parent
+            while parent is not None and weight <= MAX_STATES:
+                if isinstance(parent.state, MapState):
+                    weight *= max(map_items(parent.state), 1)
+                parent = parent.scope.parent
+            total = min(total + weight, MAX_STATES)
+        graph.memo["weighted_states"] = total
+    return graph.memo["weighted_states"]  # type: ignore[no-any-return]
+
+
+def explored_items(graph: DesignGraph) -> dict[str, int]:
+    """Each map state's name -> the number of symbolic items the simulator runs it over."""
+    return {n.name: map_items(n.state) for n in graph.all_nodes if isinstance(n.state, MapState)}
+
+
 # Simulated state entries over all scenarios of one call (about 4 microseconds each): the cost grows with
 # steps x path length, so a design of thousands of states would otherwise take minutes.
 DEFAULT_MAX_TOTAL_STEPS = 1_000_000
@@ -708,7 +905,7 @@ def _explore(graph: DesignGraph, happy: Scenario, decisions: dict[str, str]) -> 
     (at most MAX_EXPLORED_PATHS paths in all, the default included)."""
     paths: list[Scenario] = []
     seen: set[tuple[str, ...]] = {tuple(happy.path)}
-    for name in dict.fromkeys(happy.path):
+    for name in dict.fromkeys(state_name(graph, label) for label in happy.path):
         node = graph.nodes.get(name)
         if node is None or name in decisions:
             continue
@@ -744,25 +941,27 @@ def simulate(
     # The decisions that first reach each state: the default path's, else the first alternative that enters it.
     reach: dict[str, dict[str, str]] = {}
     for path in [happy, *alternatives]:
-        for name in path.path:
-            reach.setdefault(name, path.decisions)
+        for label in path.path:
+            reach.setdefault(state_name(graph, label), path.decisions)
     run = SimulationRun(happy=happy, scenarios=[], not_reached=[], skipped=0, paths_explored=1 + len(alternatives))
     spent = len(happy.path) + sum(len(p.path) for p in alternatives)
     wanted = set(steps) if steps else None
     # Compensations are recovery steps even where a decision (a rejection) runs them without a fault: they are
     # failed as second faults, with the other recovery steps.
     undo = set(graph.compensated_by())
-    firsts: list[tuple[Fault | None, Scenario]] = [(None, p) for p in alternatives if undo & set(p.path)]
+    firsts: list[tuple[Fault | None, Scenario]] = [
+        (None, p) for p in alternatives if undo & {state_name(graph, label) for label in p.path}
+    ]
     for node in graph.all_nodes:
         if not _faultable(node) or node.name in undo:
             continue
         if wanted is not None and node.name not in wanted:
             continue
         if node.name not in reach:
-            if not (wanted is not None and any(node.name in s.path for _, s in firsts)):
+            if not (wanted is not None and any(node.name in {state_name(graph, x) for x in s.path} for _, s in firsts)):
                 run.not_reached.append(node.name)
             continue
-        for fault in faults_for(node, kinds):
+        for fault in item_faults(graph, node, faults_for(node, kinds)):
             if spent >= max_total_steps:
                 run.skipped += 1
                 continue
@@ -774,14 +973,14 @@ def simulate(
     second_kinds = [k for k in kinds if k != "transient"]
     tried: set[tuple[str, ...]] = set()
     for fault, first in firsts:
-        for name in dict.fromkeys(first.path):
+        for name in dict.fromkeys(state_name(graph, label) for label in first.path):
             node = graph.nodes.get(name)
             if node is None or (name in reach and name not in undo) or not _faultable(node):
                 continue
             if (fault is not None and name == fault.step) or (wanted is not None and name not in wanted):
                 continue
             for second in faults_for(node, second_kinds):
-                first_key = (fault.step, fault.kind, fault.error) if fault else ("", "", "")
+                first_key = (fault.step, fault.kind, fault.error, str(fault.items)) if fault else ("", "", "", "")
                 key = (*first_key, name, second.kind, second.error)
                 if key in tried:
                     continue

@@ -25,6 +25,7 @@ from .model import (
     Condition,
     FailState,
     HumanTaskState,
+    MapState,
     ParallelState,
     RetryPolicy,
     TaskState,
@@ -311,13 +312,15 @@ def _guarded_fallback(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@rule("transition-event-known", "error", "Wait and parallel states only have transitions on events they can end on.")
+@rule(
+    "transition-event-known", "error", "Wait, parallel and map states only have transitions on events they can end on."
+)
 def _event_known(ctx: Context) -> Iterator[Finding]:
     for node in ctx.graph.all_nodes:
         state = node.state
         if isinstance(state, WaitState):
             allowed = state.emits
-        elif isinstance(state, ParallelState):
+        elif isinstance(state, ParallelState | MapState):
             allowed = ["done"]
         else:
             continue
@@ -363,7 +366,7 @@ def _unique_names(ctx: Context) -> Iterator[Finding]:
 
 def _activities(ctx: Context) -> Iterator[Node]:
     for node in ctx.graph.all_nodes:
-        if isinstance(node.state, TaskState | HumanTaskState | ParallelState):
+        if isinstance(node.state, TaskState | HumanTaskState | ParallelState | MapState):
             yield node
 
 
@@ -707,12 +710,12 @@ def _wait_timeout_caught(ctx: Context) -> Iterator[Finding]:
 # -- side effects, idempotency, sagas -------------------------------------------------------------------------------
 
 
-def _retries(state: TaskState | HumanTaskState | ParallelState) -> bool:
+def _retries(state: TaskState | HumanTaskState | ParallelState | MapState) -> bool:
     return any(p.max_attempts is None or p.max_attempts > 0 for p in state.retry)
 
 
 def _side_effect_tasks(node: Node, ctx: Context) -> Iterator[Node]:
-    """Side-effecting tasks inside a parallel state's branches, at any depth."""
+    """Side-effecting tasks inside a parallel state's branches or a map's processor, at any depth."""
     stack = [node]
     while stack:
         current = stack.pop()
@@ -721,7 +724,7 @@ def _side_effect_tasks(node: Node, ctx: Context) -> Iterator[Node]:
                 for inner in scope.all_nodes:
                     if isinstance(inner.state, TaskState) and inner.state.side_effect:
                         yield inner
-                    if isinstance(inner.state, ParallelState):
+                    if isinstance(inner.state, ParallelState | MapState):
                         stack.append(inner)
 
 
@@ -817,6 +820,16 @@ def _compensation_before_pivot(ctx: Context) -> Iterator[Finding]:
     for saga_name, members, pivot, _ in _sagas(ctx):
         for member in members:
             state = member.state
+            if isinstance(state, MapState) and not state.compensation and _commits(ctx, member):
+                if _before_pivot(ctx, member, pivot):
+                    yield ctx.finding(
+                        "compensation-before-pivot",
+                        f"map '{member.name}' commits effects for each item and names no compensation, in saga "
+                        f"'{saga_name}': a later failure leaves every committed item applied",
+                        f"{member.pointer}/compensation",
+                        member.name,
+                    )
+                continue
             if not isinstance(state, TaskState) or not state.side_effect or state.side_effect.compensation:
                 continue
             if not _before_pivot(ctx, member, pivot):
@@ -843,6 +856,15 @@ def _enclosing(node: Node) -> Iterator[Scope]:
         scope = scope.parent.scope if scope.parent is not None else None
 
 
+def enclosing_maps(node: Node) -> Iterator[Node]:
+    """The map states whose processor holds `node`, innermost first."""
+    parent = node.scope.parent
+    while parent is not None:
+        if isinstance(parent.state, MapState):
+            yield parent
+        parent = parent.scope.parent
+
+
 def _project(node: Node, scope: Scope) -> Node | None:
     """The state of `scope` that contains `node` (itself, or the parallel state around its branch), or None."""
     current: Node | None = node
@@ -867,10 +889,12 @@ def _resolve_compensation(node: Node, name: str) -> Node | None:
 def _compensation_valid(ctx: Context) -> Iterator[Finding]:
     for node in ctx.graph.all_nodes:
         state = node.state
-        if not isinstance(state, TaskState) or not state.side_effect or not state.side_effect.compensation:
+        if isinstance(state, MapState) and state.compensation:
+            name, where = state.compensation, f"{node.pointer}/compensation"
+        elif isinstance(state, TaskState) and state.side_effect and state.side_effect.compensation:
+            name, where = state.side_effect.compensation, f"{node.pointer}/side_effect/compensation"
+        else:
             continue
-        name = state.side_effect.compensation
-        where = f"{node.pointer}/side_effect/compensation"
         target = _resolve_compensation(node, name)
         if target is None:
             elsewhere = ctx.graph.nodes.get(name)
@@ -905,6 +929,12 @@ def compensation_nodes(ctx: Context) -> list[tuple[Node, list[Node]]]:
         if comp is None or comp is node or not isinstance(comp.state, TaskState | HumanTaskState):
             continue
         found.setdefault(id(comp), (comp, []))[1].append(node)
+    for node in ctx.graph.all_nodes:
+        state = node.state
+        if isinstance(state, MapState) and state.compensation:
+            comp = _resolve_compensation(node, state.compensation)
+            if comp is not None and comp is not node and isinstance(comp.state, TaskState | HumanTaskState):
+                found.setdefault(id(comp), (comp, []))[1].append(node)
     result = list(found.values())
     ctx.graph.memo["compensation_nodes"] = result
     return result
@@ -936,11 +966,11 @@ def _compensation_retried(ctx: Context) -> Iterator[Finding]:
 
 
 def _commits(ctx: Context, node: Node) -> bool:
-    """Whether entering `node` commits a side effect: a side-effecting task, or a parallel state around one."""
+    """Whether entering `node` commits a side effect: a side-effecting task, or a parallel or map state around one."""
     state = node.state
     if isinstance(state, TaskState):
         return bool(state.side_effect) and not state.side_effect.failure_path  # type: ignore[union-attr]
-    if isinstance(state, ParallelState):
+    if isinstance(state, ParallelState | MapState):
         return any(not t.state.side_effect.failure_path for t in _side_effect_tasks(node, ctx))  # type: ignore[union-attr]
     return False
 
@@ -1015,7 +1045,9 @@ def _failure_points(ctx: Context, step: Node, scope: Scope, excluded: set[str]) 
     start = _project(step, scope)
     if start is None:
         return []
-    points = [start] if start is not step else []
+    # The state around the step fails after it committed (a sibling branch, another item); a map fails after
+    # its own items committed.
+    points = [start] if start is not step or isinstance(step.state, MapState) else []
     seen = {start.name}
     queue = deque(ctx.graph.successors(start, forward_only=True))
     while queue:
@@ -1023,7 +1055,7 @@ def _failure_points(ctx: Context, step: Node, scope: Scope, excluded: set[str]) 
         if node.name in seen or node.name in excluded or node.scope is not scope:
             continue
         seen.add(node.name)
-        if isinstance(node.state, TaskState | HumanTaskState | ParallelState) or (
+        if isinstance(node.state, TaskState | HumanTaskState | ParallelState | MapState) or (
             isinstance(node.state, WaitState) and node.state.events is not None
         ):
             points.append(node)
@@ -1062,8 +1094,8 @@ def _compensation_reachable(ctx: Context) -> Iterator[Finding]:
                 message = (f"'{comp.name}' undoes '{step.name}', but a failure after it can end the workflow "
                            f"without running it ({'; '.join(skips[:3])}{'; ...' if len(skips) > 3 else ''}): "
                            "the effect stays applied on that path")
-            yield ctx.finding("compensation-reachable", message, f"{step.pointer}/side_effect/compensation",
-                              step.name)
+            where = "compensation" if isinstance(step.state, MapState) else "side_effect/compensation"
+            yield ctx.finding("compensation-reachable", message, f"{step.pointer}/{where}", step.name)
 
 
 def _paths_skipping(ctx: Context, comp: Node, points: list[Node]) -> list[str] | None:
@@ -1078,7 +1110,7 @@ def _paths_skipping(ctx: Context, comp: Node, points: list[Node]) -> list[str] |
         if None in starts:
             return None
         if not starts:
-            if isinstance(point.state, TaskState | ParallelState):
+            if isinstance(point.state, TaskState | ParallelState | MapState):
                 skips.append(f"'{point.name}' has no catch")
             continue
         # The walk enters `comp` but does not pass it (a catch straight to `comp` is covered), so every fail state
@@ -1175,6 +1207,7 @@ def _side_effect_outside_saga(ctx: Context) -> Iterator[Finding]:
             and not state.side_effect.compensation
             and not state.side_effect.failure_path
             and node.name not in in_saga
+            and not any(m.name in in_saga or m.state.compensation for m in enclosing_maps(node))  # type: ignore[union-attr]
         ):
             yield ctx.finding(
                 "side-effect-outside-saga",
@@ -1445,3 +1478,7 @@ def _observability(ctx: Context) -> Iterator[Finding]:
                 f"{node.pointer}/metrics",
                 node.name,
             )
+
+
+# The map-state rules register after the rules above, so the table keeps its order; they use this module's helpers.
+from . import map_rules as _map_rules  # noqa: E402,F401

@@ -15,6 +15,13 @@ So that the machine runs as the design means:
   catchers become `on` transitions for the error events of the tasks in its branches (an error a task does not
   catch itself reaches its parallel ancestor), and a `fail` state inside a branch jumps (`always`, by `#id`) to the
   parallel's catch target for its error instead of ending its region as if it had succeeded;
+* a map is a compound state that runs its processor once per item, one item after another: `item` holds the
+  processor's states, `next` asks the named guard `mapHasMoreItems` whether to run `item` again, and a failed item
+  (a task error the processor does not catch, or its `fail` state) goes to `failed_item`, which asks
+  `mapWithinTolerance` (the failure policy, in its params) whether to go on; past it, the map's catch target for
+  States.ExceedToleratedFailureThreshold (without a policy: for the item's error) by `#id`. The named actions
+  `mapStart`, `mapItemDone` and `mapItemFailed` count items; the machine's user implements these five (the test
+  harness has a reference implementation). `max_concurrency` and the rest of the map are kept in `meta.map`;
 * a wait `until` a timestamp is a named delay (`after: {"until_<path>": ...}`): the machine's user supplies it in
   `delays`, as a function of the context that returns the milliseconds left.
 
@@ -34,6 +41,7 @@ from .model import (
     Condition,
     FailState,
     HumanTaskState,
+    MapState,
     ParallelState,
     SucceedState,
     TaskState,
@@ -109,7 +117,7 @@ class _Exporter:
         # state name -> the `id` it gets as a parallel's catch target (known before any state is written)
         self.catch_ids: dict[str, str] = {}
         for node in graph.all_nodes:
-            if isinstance(node.state, ParallelState):
+            if isinstance(node.state, ParallelState | MapState):
                 for catcher in node.state.catch:
                     target = node.scope.nodes.get(catcher.target)
                     if target is not None:
@@ -163,6 +171,11 @@ class _Exporter:
             out["type"] = "final"
             return out
         if isinstance(state, FailState):
+            in_map = node.scope.parent is not None and isinstance(node.scope.parent.state, MapState)
+            if in_map:  # the item failed: the map's failure policy decides
+                out["always"] = [{"target": f"#{self._map_id(node.scope.parent)}.failed_item"}]  # type: ignore[arg-type]
+                out["meta"] = {"error": state.error, "cause": state.cause, "fails_item": True}
+                return out
             jump = self.parallel_catch(node, state.error) if node.scope.parent is not None else None
             if jump is not None:
                 out["always"] = [{"target": jump}]
@@ -222,6 +235,19 @@ class _Exporter:
                     f"wait '{state.name}' until {state.until}: the named delay '{delay}' (supply it in `delays`: "
                     "the milliseconds until that time)"
                 )
+        elif isinstance(state, MapState):
+            out.update(self.map(node, state, on_error))
+            if "done" in events:
+                out["onDone"] = events.pop("done")
+            meta["map"] = state.model_dump(
+                mode="json", include={"items_path", "items", "max_items", "max_concurrency", "tolerated_failure_count",
+                                      "tolerated_failure_percentage", "compensation"}, exclude_none=True,
+            )
+            self.notes.append(
+                f"map '{state.name}': XState runs its items one after another; implement the guards mapHasMoreItems "
+                "and mapWithinTolerance and the actions mapStart, mapItemDone and mapItemFailed"
+            )
+            on_error = []
         elif isinstance(state, ParallelState):
             out["type"] = "parallel"
             out["states"] = {
@@ -250,6 +276,52 @@ class _Exporter:
         if meta:
             out["meta"] = meta
         return out
+
+    def _map_id(self, node: Node) -> str:
+        return "map_" + self.key(node.name)
+
+    def map(self, node: Node, state: MapState, on_error: list[dict[str, Any]]) -> dict[str, Any]:
+        """The compound state that runs the processor once per item (see the module docstring)."""
+        processor = next(s for s in self.graph.scopes if s.parent is node)
+        params = {"map": self.key(node.name)}
+        item = self.scope(processor)
+        # A task error the processor does not catch fails the item (it reaches `item` as xstate.error.actor.<id>).
+        item["on"] = {
+            f"xstate.error.actor.{self.key(t.name)}": [{"target": "failed_item"}]
+            for t in processor.all_nodes if isinstance(t.state, TaskState)
+        }
+        item["onDone"] = [{"target": "next", "actions": [{"type": "mapItemDone", "params": params}]}]
+        error = "States.ExceedToleratedFailureThreshold" if state.has_tolerance else "States.TaskFailed"
+        target = next(
+            (c.target for c in state.catch if any(error_matches(e, error) for e in c.errors)), None
+        )
+        over: dict[str, Any]
+        if target is not None and node.scope.nodes.get(target) is not None:
+            over = {"target": "#" + self.catch_ids[target]}
+        else:
+            over = {"target": "map_failed"}
+        policy = {"count": state.tolerated_failure_count, "percentage": state.tolerated_failure_percentage}
+        return {
+            "id": self._map_id(node),
+            "initial": "item",
+            "entry": [{"type": "mapStart", "params": params}],
+            "states": {
+                "item": item,
+                "failed_item": {
+                    "entry": [{"type": "mapItemFailed", "params": params}],
+                    "always": [
+                        {"target": "next", "guard": {"type": "mapWithinTolerance", "params": {**params, **policy}}},
+                        over,
+                    ],
+                },
+                "next": {"always": [
+                    {"target": "item", "guard": {"type": "mapHasMoreItems", "params": params}},
+                    {"target": "finished"},
+                ]},
+                "finished": {"type": "final"},
+                "map_failed": {"type": "final", "tags": ["failed"], "meta": {"error": error}},
+            },
+        }
 
     def _branch_name(self, scope: Scope) -> str:
         index = int(scope.pointer.rsplit("/", 1)[-1])

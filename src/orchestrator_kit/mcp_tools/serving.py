@@ -126,8 +126,10 @@ def _install_design_resources(server: MCPServer) -> None:
         DESIGN_SCHEMA_URI, name="workflow-design-schema", title="JSON Schema of a workflow design",
         mime_type="application/schema+json",
         description="The JSON Schema (draft 2020-12) of the WorkflowDesign that validate_workflow_design, "
-        "simulate_workflow_failures, render_workflow_diagram and the exports take: states, transitions, retries, "
-        "timeouts, idempotency, side effects and compensations, sagas, human tasks, metrics and alerts.",
+        "simulate_workflow_failures, render_workflow_diagram and the exports take: states (task, human_task, choice, "
+        "wait, parallel, map: a step repeated over a set of items with its own failure policy, succeed, fail), "
+        "transitions, retries, timeouts, idempotency, side effects and compensations, sagas, human tasks, metrics and "
+        "alerts.",
     )(_constant(_design_text, "schema"))
     server.resource(
         "orchestrator-kit://designs/rules", name="workflow-design-rules", title="Workflow design rules",
