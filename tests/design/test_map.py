@@ -341,6 +341,35 @@ def test_an_aws_style_map_imports_as_a_map():
     assert not any("parallel" in n for n in result.notes)
 
 
+@pytest.mark.parametrize(
+    ("extra", "outcome"),
+    [
+        ({"ToleratedFailurePercentage": 500}, "tolerated_failure_percentage: Input should be less than or equal to 100"),
+        ({"MaxConcurrency": -3}, "max_concurrency: Input should be greater than or equal to 0"),
+        ({"ItemsPath": 7}, "note: reads its items from ItemsPath (7)"),
+        ({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject"}}, "note: reads its items from ItemReader"),
+        ({"Comment": "items: [1,2"}, "description: items: [1,2"),
+        ({"ToleratedFailureCount": True}, "no policy"),
+    ],
+)
+def test_hostile_asl_maps_import_clearly_or_are_refused_with_the_field(extra, outcome):
+    asl = {"StartAt": "E", "States": {"E": {"Type": "Map", "End": True, **extra, "ItemProcessor": {
+        "StartAt": "W", "States": {"W": {"Type": "Succeed"}}}}}}
+    if "Input should" in outcome:
+        with pytest.raises(DesignInputError, match=outcome.split(": ", 1)[1]):
+            import_asl(asl)
+        return
+    result = import_asl(asl)
+    state = load_design(result.yaml).design.states[0]
+    assert state.type == "map"
+    if outcome.startswith("note: "):
+        assert any(outcome[len("note: "):] in n for n in result.notes), result.notes
+    elif outcome.startswith("description: "):
+        assert state.description == outcome[len("description: "):] and state.items is None  # type: ignore[union-attr]
+    else:
+        assert not state.has_tolerance  # type: ignore[union-attr]  # a boolean is no count
+
+
 def test_a_map_without_a_processor_is_refused_clearly():
     with pytest.raises(DesignInputError, match="ItemProcessor"):
         import_asl({"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": True}}})

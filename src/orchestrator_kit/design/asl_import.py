@@ -287,10 +287,11 @@ class _Importer:
         elif isinstance(items_path, str):
             out["items_path"] = items_path
         else:
-            source = "ItemReader" if "ItemReader" in body else "Items" if "Items" in body else None
+            source = next((k for k in ("ItemsPath", "ItemReader", "Items") if k in body), None)
             out["items_path"] = "$"
             if source:
-                self.note(f"map '{name}' reads its items from {source}: imported as items_path $ (the whole input)")
+                self.note(f"map '{name}' reads its items from {source} ({json.dumps(body[source])[:80]}): imported "
+                          "as items_path $ (the whole input)")
         if isinstance(facts.get("max_items"), int):
             out["max_items"] = facts["max_items"]
         for asl_key, field in (
