@@ -126,3 +126,12 @@ def test_eval_tools_counts_cases_scored(tmp_path):
     assert code in (0, 1), terminal
     assert "building, scanning and scoring sample repositories" in terminal and "1/1" in terminal
     assert out.lstrip().startswith("{")
+
+
+def test_validate_shows_its_phase_on_a_terminal_and_nothing_when_quiet(acme):
+    code, out, terminal = run_on_pty("validate", "Makefile", "scripts/*.sh", "-C", str(acme))
+    assert code == 0, terminal
+    assert "validating 3 file(s)" in terminal and "validating" not in out
+    assert "Makefile (makefile): ok" in out
+    code, out, terminal = run_on_pty("validate", "Makefile", "-C", str(acme), "--quiet")
+    assert code == 0 and "validating" not in terminal

@@ -135,3 +135,25 @@ def test_an_id_longer_than_the_terminal_stays_on_one_line():
     lines = console.export_text().splitlines()
     assert lines[1] == long_id and lines[2] == "docs/runbooks/a.md:5-16"
     assert all(len(line.rstrip()) <= 30 for line in lines[3:]) and lines[3].startswith("    Text: words")
+
+
+def test_a_path_in_text_wraps_whole_and_an_empty_column_leaves():
+    """Helm's `Run ./scripts/release-notes.sh from CI` was cut as `release-notes.s` / `h` at 80 columns."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from orchestrator_kit.fit import print_fitted
+
+    console = Console(file=StringIO(), width=80, color_system=None, record=True)
+    columns = [Col("ID", "id"), Col("Task", "text"), Col("Person h/yr"), Col("CI h/yr"), Col("Priority", drop=1)]
+    task = "Run `./scripts/release-notes.sh` from CI ★ quick win"
+    print_fitted(console, "T", columns, [["opp-d6c392f555", task, "9.41 (3.87–22.15)", "", "high"]] * 2)
+    text = console.export_text()
+    assert "`./scripts/release-notes.sh`" in text
+    assert "CI h/yr" not in text  # no row has CI hours
+    assert text.splitlines()[1].split() == ["ID", "Task", "Person", "h/yr", "Priority"]
+    # a word longer than any room left is still folded rather than the table stacked
+    console = Console(file=StringIO(), width=40, color_system=None, record=True)
+    print_fitted(console, "T", [Col("ID", "id"), Col("Task", "text")], [["opp-1", "x" * 60]])
+    assert all(len(line.rstrip()) <= 40 for line in console.export_text().splitlines())

@@ -1,8 +1,11 @@
 """Tables that fit the terminal: columns chosen by width, ids never broken, long text moved to a detail line.
 
 `fitted(title, columns, rows, width)` lays a table out for `width` characters:
-1. every column's natural width is max(header, longest cell); a `text` column may shrink to TEXT_MIN (it wraps);
-   `id` and `short` columns never wrap (an id split over two lines cannot be copied);
+0. a column no row fills leaves the table (its header alone says nothing);
+1. every column's natural width is max(header, longest cell); a `text` column may shrink to TEXT_MIN or its longest
+   word, whichever is wider (it wraps between words, so a path in it stays whole), and only when that leaves no
+   room to TEXT_MIN (then a word longer than the column is folded); `id` and `short` columns never wrap (an id
+   split over two lines cannot be copied);
 2. while the minimum widths plus the gaps (GAP between columns) exceed `width`, the column with the highest `drop`
    rank leaves the table and its value moves to the row's detail line (`Header: value; Header: value`); a `detail`
    column is always on the detail line unless every column fits at its natural width;
@@ -49,16 +52,21 @@ def fitted(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str | Tex
     cells = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
     natural = [max([len(col.header), *(_longest(row[i]) for row in cells)]) for i, col in enumerate(columns)]
     shown = list(range(len(columns)))
-    if not wide and not _all_fit(natural, width):
+    if not wide and cells:  # a column no row fills says nothing but its header
+        shown = [i for i in shown if any(row[i].plain.strip() for row in cells)] or shown
+    if not wide and not _all_fit([natural[i] for i in shown], width):
         shown = [i for i in shown if columns[i].kind != "detail"]
-        while len(shown) > 1 and _need(shown, natural, columns, shrink=True) > width:
-            droppable = [i for i in shown if columns[i].drop > 0]
-            if not droppable:
+        # text columns wrap between words; only when the words leave no room are they folded
+        for least in (_least(columns, cells, natural, words=True), _least(columns, cells, natural, words=False)):
+            chosen = _choose(shown, columns, least, width)
+            if _need(chosen, least) <= width:
                 break
-            shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
-    if not wide and _need(shown, natural, columns, shrink=True) > width:
-        return _stacked(title, columns, cells, width)
-    widths = _widths(shown, natural, columns, width, wide=wide)
+        shown = chosen
+        if _need(shown, least) > width:
+            return _stacked(title, columns, cells, width)
+    else:
+        least = natural
+    widths = _widths(shown, natural, least, width, wide=wide)
     moved = [i for i in range(len(columns)) if i not in shown]
     header = Table.grid(*(_column(columns[i], widths[i], wrap=False) for i in shown), padding=(0, GAP, 0, 0))
     header.add_row(*(Text(columns[i].header, style="bold") for i in shown))
@@ -72,6 +80,30 @@ def fitted(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str | Tex
         if detail is not None:
             parts.append(detail)
     return Group(*parts)
+
+
+def _least(columns: Sequence[Col], cells: list[list[Text]], natural: list[int], *, words: bool) -> list[int]:
+    """Each column's narrowest width: a text column min(natural, TEXT_MIN), raised to its longest word with `words`
+    (a path in a task's text then wraps whole); every other column its natural width."""
+    least = []
+    for i, col in enumerate(columns):
+        if col.kind != "text":
+            least.append(natural[i])
+            continue
+        word = max((len(w) for row in cells for w in row[i].plain.split()), default=0) if words else 0
+        least.append(min(natural[i], max(TEXT_MIN, word)))
+    return least
+
+
+def _choose(shown: list[int], columns: Sequence[Col], least: list[int], width: int) -> list[int]:
+    """The columns kept: the highest `drop` rank leaves first while the narrowest layout is wider than `width`."""
+    shown = list(shown)
+    while len(shown) > 1 and _need(shown, least) > width:
+        droppable = [i for i in shown if columns[i].drop > 0]
+        if not droppable:
+            break
+        shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
+    return shown
 
 
 def _column(col: Col, width: int, *, wrap: bool) -> Column:
@@ -132,20 +164,19 @@ def _all_fit(natural: list[int], width: int) -> bool:
     return sum(natural) + GAP * (len(natural) - 1) <= width
 
 
-def _need(shown: list[int], natural: list[int], columns: Sequence[Col], *, shrink: bool) -> int:
-    total = sum(min(natural[i], TEXT_MIN) if shrink and columns[i].kind == "text" else natural[i] for i in shown)
-    return total + GAP * (len(shown) - 1)
+def _need(shown: list[int], widths: list[int]) -> int:
+    return sum(widths[i] for i in shown) + GAP * (len(shown) - 1)
 
 
-def _widths(shown: list[int], natural: list[int], columns: Sequence[Col], width: int, *, wide: bool) -> dict[int, int]:
+def _widths(shown: list[int], natural: list[int], least: list[int], width: int, *, wide: bool) -> dict[int, int]:
     widths = {i: natural[i] for i in shown}
-    if wide or _need(shown, natural, columns, shrink=False) <= width:
+    if wide or _need(shown, natural) <= width:
         return widths
-    text = [i for i in shown if columns[i].kind == "text" and natural[i] > TEXT_MIN]
+    text = [i for i in shown if natural[i] > least[i]]  # only text columns can be narrower than their natural width
     for i in text:
-        widths[i] = TEXT_MIN
+        widths[i] = least[i]
     room = width - sum(widths.values()) - GAP * (len(shown) - 1)
-    share = sum(natural[i] - TEXT_MIN for i in text) or 1
+    share = sum(natural[i] - least[i] for i in text) or 1
     for i in text:  # the room above the minimums, in proportion to what each column would use
-        widths[i] += max(0, min(natural[i] - TEXT_MIN, room * (natural[i] - TEXT_MIN) // share))
+        widths[i] += max(0, min(natural[i] - least[i], room * (natural[i] - least[i]) // share))
     return widths

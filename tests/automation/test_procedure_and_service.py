@@ -302,3 +302,17 @@ def test_the_procedure_kind_takes_a_procedure_id(acme):
     assert "+++ b/scripts/" in proc.stdout and "plan hash: " in proc.stdout
     missing = cli("generate", "procedure", "--repo", str(acme))
     assert missing.returncode == 2 and "needs --from-procedure ID" in missing.stderr
+
+
+def test_cli_validate_lists_a_repeated_finding_once_with_its_lines(make_repo):
+    """shellcheck reports SC2086 once per unquoted use: the text names it once, with every line (each once)."""
+    tool("shellcheck")
+    body = "".join(f"echo $A $A{n}\n" for n in range(12))  # lines 3-14: two unquoted uses on each
+    root = make_repo({"scripts/x.sh": "#!/bin/bash\nA=1\n" + body})
+    proc = cli("validate", "scripts/x.sh", "--repo", str(root))
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if "SC2086" in line]
+    assert lines == ["  info: scripts/x.sh:3,4,5,6,7,8,9,10 (+4 more): shellcheck [SC2086]: Double quote to prevent "
+                     "globbing and word splitting."]
+    data = json.loads(cli("validate", "scripts/x.sh", "--repo", str(root), "-f", "json").stdout)
+    assert sum(f["rule"] == "SC2086" for f in data["reports"][0]["findings"]) == 12  # the JSON keeps each one

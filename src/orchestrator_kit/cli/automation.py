@@ -156,6 +156,7 @@ def validate(
         FailOn.error
     ),
     output_format: FormatOption = TextFormat.text,
+    quiet: QuietOption = False,
 ) -> None:
     """Validate existing workflows, CI files, Makefiles, justfiles, scripts, crontabs, systemd units, hooks."""
     from ..automation import validate_automation
@@ -165,7 +166,9 @@ def validate(
     try:
         workspace = Workspace(repo)
         rels = [workspace.relative(path) for path in _expand(paths, repo)]
-        result = validate_automation(repo, rels, kind=kind.value if kind else None)
+        with LiveProgress(wanted(None, quiet)) as live:  # the validators take seconds a file (zizmor, make -n)
+            live.hooks.stage(f"validating {len(rels)} file(s)")
+            result = validate_automation(repo, rels, kind=kind.value if kind else None)
     except OrchestratorError as exc:
         fail(str(exc))
     if output_format is TextFormat.json:
@@ -298,15 +301,26 @@ def _gate(result: ValidationResult, fail_on: FailOn) -> bool:
     return result.errors > 0
 
 
+LINES_SHOWN = 8  # lines listed for a finding repeated in one file
+
+
 def _print_report(report: ValidationReport) -> None:
     status = "ok" if report.ok else "FAILED"
     typer.echo(f"{report.path} ({report.kind}): {status}; checked: {', '.join(report.checked) or 'nothing'}")
     for skipped in report.skipped:
         typer.echo(f"  skipped {skipped.validator}: {skipped.reason}")
+    # one line per distinct finding of a file, with every line it occurs on (shellcheck repeats SC2086 per line)
+    same: dict[tuple[str, str, str, str | None, str], list[int]] = {}
     for finding in report.findings:
-        where = f"{finding.path}:{finding.line}" if finding.line else finding.path
-        rule = f" [{finding.rule}]" if finding.rule else ""
-        typer.echo(f"  {finding.severity}: {where}: {finding.validator}{rule}: {finding.message}")
+        lines = same.setdefault((finding.severity, finding.path, finding.validator, finding.rule, finding.message), [])
+        if finding.line:
+            lines.append(finding.line)  # a line twice (two columns) is listed once below
+    for (severity, path, validator, rule_id, message), all_lines in same.items():
+        lines = list(dict.fromkeys(all_lines))
+        where = path + (":" + ",".join(map(str, lines[:LINES_SHOWN])) if lines else "")
+        more = f" (+{len(lines) - LINES_SHOWN} more)" if len(lines) > LINES_SHOWN else ""
+        rule = f" [{rule_id}]" if rule_id else ""
+        typer.echo(f"  {severity}: {where}{more}: {validator}{rule}: {message}")
     if report.findings_total > len(report.findings):
         typer.echo(f"  ... {report.findings_total - len(report.findings)} more finding(s)")
 

@@ -291,6 +291,8 @@ def _hours_cell(o: Opportunity, saves: str) -> str:
 
 
 def _total(total: HoursTotal) -> str:
+    if total.expected == total.low == total.high:  # nothing of this kind: "0", not "0 (0–0)"
+        return f"{total.expected:g}"
     return f"{total.expected:g} ({total.low:g}–{total.high:g})"
 
 
@@ -362,8 +364,8 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
         console.print(f"No git history was read: {reasons}.", markup=False)
     else:
         console.print(Text.assemble(
-            ("Git history: ", "bold"), f"{history.commits} commits {_span(history, short=True)}, "
-            f"{history.authors.total} authors; mean {history.commit_frequency.mean_per_week:g} "
+            ("Git history: ", "bold"), f"{history.commits:,} commits {_span(history, short=True)}, "
+            f"{history.authors.total:,} authors; mean {history.commit_frequency.mean_per_week:g} "
             f"commits/week" + (f"  PARTIAL: {'; '.join(history.partial_reasons)}" if history.partial else "")))
         dora = history.dora
         fit("DORA proxies (release tags as deployments)", [Col("Key (proxy)"), Col("Value", "text")], [
@@ -375,7 +377,7 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
             ["Time to restore (median)", _hours(dora.time_to_restore.median_hours)]])
         fit("Hotspots (score = revisions x lines)",
             [Col("File", "id"), Col("Revisions", right=True), Col("Lines", right=True), Col("Score", right=True)],
-            [[h.path, str(h.revisions), str(h.lines), str(h.score)]
+            [[h.path, f"{h.revisions:,}", f"{h.lines:,}", f"{h.score:,}"]
              for h in history.hotspots.items[: CHART_BARS if summary else None]])
         if not summary:
             if history.coupling.pairs:
@@ -386,7 +388,7 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
             fit("Bus factor by directory",
                 [Col("Directory", "id"), Col("Bus factor", right=True), Col("Authors", right=True, drop=1),
                  Col("Top authors (share of churn)", "text")],
-                [[d.path, str(d.bus_factor), str(d.authors), ", ".join(f"{a.author} {a.share:.0%}"
+                [[d.path, str(d.bus_factor), f"{d.authors:,}", ", ".join(f"{a.author} {a.share:.0%}"
                                                                        for a in d.top_authors)]
                  for d in history.bus_factor.directories])
     if metrics.pipelines is not None and metrics.pipelines.pipelines:
@@ -403,10 +405,10 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
 
 
 def _token_files(tokens: TokenReport, console: Console, *, limit: int, wide: bool) -> None:
-    print_fitted(console, f"Tokens: {tokens.total_tokens} in {tokens.files_counted} files ({tokens.encoder}; "
+    print_fitted(console, f"Tokens: {tokens.total_tokens:,} in {tokens.files_counted:,} files ({tokens.encoder}; "
                  "estimates of Claude's tokens)",
                  [Col("File", "id"), Col("Tokens", right=True), Col("Bytes", right=True, drop=1)],
-                 [[f.path, str(f.tokens), str(f.bytes)] for f in tokens.top_files[:limit]], wide=wide)
+                 [[f.path, f"{f.tokens:,}", f"{f.bytes:,}"] for f in tokens.top_files[:limit]], wide=wide)
 
 
 def render_tokens_tables(tokens: TokenReport, console: Console, *, wide: bool = False) -> None:
@@ -414,10 +416,10 @@ def render_tokens_tables(tokens: TokenReport, console: Console, *, wide: bool = 
     _token_files(tokens, console, limit=len(tokens.top_files), wide=wide)
     print_fitted(console, "Tokens per directory",
                  [Col("Directory", "id"), Col("Files", right=True, drop=1), Col("Tokens", right=True)],
-                 [[d.path, str(d.files), str(d.tokens)] for d in tokens.directories], wide=wide)
+                 [[d.path, f"{d.files:,}", f"{d.tokens:,}"] for d in tokens.directories], wide=wide)
     skipped = ", ".join(f"{k} {v}" for k, v in tokens.skipped_by_reason.items()) or "none"
-    console.print(f"{tokens.total_bytes} bytes; skipped: {skipped}; cache: {tokens.cache_hits} hits, "
-                  f"{tokens.cache_misses} misses", markup=False)
+    console.print(f"{tokens.total_bytes:,} bytes; skipped: {skipped}; cache: {tokens.cache_hits:,} hits, "
+                  f"{tokens.cache_misses:,} misses", markup=False)
 
 
 def render_opportunities_tables(matrix: OpportunityMatrix, console: Console, *, wide: bool = False) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from ..fit import Col, print_fitted
@@ -52,7 +53,9 @@ def render_tables(
     if inventory.coverage:
         console.print(Text("Not read (an empty table is not proof of absence):", style="yellow"))
         for note in inventory.coverage:
-            console.print(Text(f"  - {note.note}", style="dim"))
+            bullet = Table.grid(padding=(0, 1, 0, 0))  # the note wraps under its own text, not under the dash
+            bullet.add_row(Text("  -", style="dim"), Text(note.note, style="dim"))
+            console.print(bullet)
     def fit(title: str, columns: list[Col], rows: list[list[str | Text]]) -> None:
         print_fitted(console, title, columns, rows, wide=wide)
 
