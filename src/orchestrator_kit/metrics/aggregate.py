@@ -29,6 +29,7 @@ from .gitlog import NUMSTAT
 from .models import Revert
 from .paths import directory_of
 
+COUPLING_MAX_CHANGESET = 30  # code-maat's default: commits touching more files say nothing about coupling
 AUTHOR_BITS = 24  # (file id << AUTHOR_BITS) | author id keys the per-(file, author) sums
 _HOTFIX_BYTES = re.compile(rb"hot-?fix", re.IGNORECASE)
 _EPOCH_MONDAY = date(1969, 12, 29)
@@ -97,6 +98,10 @@ class Aggregator:
         self.dirs: list[str] = []
         self.dir_index: dict[str, int] = {}
         self.dir_revs: list[int] = []
+        # logical coupling's first pass (history._coupling): revisions over the commits of at most
+        # COUPLING_MAX_CHANGESET files, and how many commits were larger
+        self.coupling_revs: list[int] = []
+        self.coupling_skipped = 0
         # authors
         self.author_ids: dict[bytes, int] = {}  # raw email (NUL + name when empty) -> author id
         self.key_ids: dict[str, int] = {}  # email.lower() or name -> author id
@@ -122,14 +127,18 @@ class Aggregator:
             author.first = a_time
         elif a_time > author.last:
             author.last = a_time
-        if self.first_author_time is None:
+        if self.commits == 1:
             self.first_author_time = self.last_author_time = a_time
             self.first_commit_time = self.last_commit_time = c_time
-        else:
-            self.first_author_time = min(self.first_author_time, a_time)
-            self.last_author_time = max(self.last_author_time, a_time)  # type: ignore[type-var]
-            self.first_commit_time = min(self.first_commit_time, c_time)  # type: ignore[type-var]
-            self.last_commit_time = max(self.last_commit_time, c_time)  # type: ignore[type-var]
+        else:  # comparisons, not min()/max(): this runs for every commit
+            if a_time < self.first_author_time:  # type: ignore[operator]
+                self.first_author_time = a_time
+            elif a_time > self.last_author_time:  # type: ignore[operator]
+                self.last_author_time = a_time
+            if c_time < self.first_commit_time:  # type: ignore[operator]
+                self.first_commit_time = c_time
+            elif c_time > self.last_commit_time:  # type: ignore[operator]
+                self.last_commit_time = c_time
         week = (a_time // 86400 + 3) // 7
         bucket = self.weeks.get(week)
         if bucket is None:
@@ -177,12 +186,19 @@ class Aggregator:
             return None
         author.added += total_added
         author.deleted += total_deleted
-        dir_ids, dir_revs = self.dir_ids, self.dir_revs
+        dir_ids, dir_revs, coupling_revs = self.dir_ids, self.dir_revs, self.coupling_revs
         if len(fids) == 1:
             dir_revs[dir_ids[fids[0]]] += 1
+            coupling_revs[fids[0]] += 1
+            return fids
+        for directory in {dir_ids[f] for f in fids}:  # each commit counts once per directory
+            dir_revs[directory] += 1
+        touched = set(fids)
+        if len(touched) > COUPLING_MAX_CHANGESET:
+            self.coupling_skipped += 1
         else:
-            for directory in {dir_ids[f] for f in fids}:  # each commit counts once per directory
-                dir_revs[directory] += 1
+            for fid in touched:
+                coupling_revs[fid] += 1
         return fids
 
     # ------------------------------------------------------------------ first sightings
@@ -208,6 +224,7 @@ class Aggregator:
             self.revs.append(0)
             self.added.append(0)
             self.deleted.append(0)
+            self.coupling_revs.append(0)
             directory = directory_of(name, self.dir_depth)
             did = self.dir_index.get(directory)
             if did is None:

@@ -393,11 +393,15 @@ def _start(events: Sequence[Event], window: tuple[int, int] | None, lookback_day
     return max(start, window[0]) if window is not None else start
 
 
-def _changed(rows: Iterable[int], cancelled: set[int], table: CommitTable, names: Sequence[str]) -> set[str]:
-    """Files a release changed: its commits' files, without bookkeeping files and without commits that a revert in
-    the same release cancelled (a change added and reverted between two releases shipped nothing)."""
-    changed = {names[f] for row in rows if row not in cancelled for f in table.files(row)}
-    return {name for name in changed if not BOOKKEEPING.search(name)}
+def _changed(rows: Iterable[int], cancelled: set[int], table: CommitTable, names: Sequence[str],
+             bookkeeping: dict[int, bool]) -> set[int]:
+    """Files (ids) a release changed: its commits' files, without bookkeeping files and without commits that a
+    revert in the same release cancelled (a change added and reverted between two releases shipped nothing).
+    `bookkeeping` caches the test of each file id's name."""
+    changed = {f for row in rows if row not in cancelled for f in table.files(row)}
+    for fid in changed - bookkeeping.keys():
+        bookkeeping[fid] = BOOKKEEPING.search(names[fid]) is not None
+    return {fid for fid in changed if not bookkeeping[fid]}
 
 
 def _hotfix_branch_commits(table: CommitTable) -> set[int]:
@@ -454,6 +458,7 @@ def _change_failures(
         if target is not None and owner[target] >= 0 and owner[target] == owner[row]:
             cancelled.update((target, row))
     on_hotfix_branch = _hotfix_branch_commits(table) if source == "release-tags" else set()
+    bookkeeping: dict[int, bool] = {}
     if source == "release-tags":
         for earlier, later in itertools.pairwise(range(len(events))):
             before, after = events[earlier], events[later]
@@ -472,8 +477,8 @@ def _change_failures(
                 continue
             patches += 1
             days = (after.time - before.time) / 86400
-            common = sorted(_changed(shipped.get(earlier, ()), cancelled, table, names)
-                            & _changed(shipped.get(later, ()), cancelled, table, names))
+            common = sorted(names[f] for f in _changed(shipped.get(earlier, ()), cancelled, table, names, bookkeeping)
+                            & _changed(shipped.get(later, ()), cancelled, table, names, bookkeeping))
             if days <= window_days and common:
                 patch_failures += 1
                 shown = ", ".join(common[:3]) + (f" and {len(common) - 3} more" if len(common) > 3 else "")

@@ -40,7 +40,10 @@ from ..models import Diagnostic
 # A damaged repository could fail at every commit; past this many resumes the pass stops and says so.
 MAX_RESUMES = 50
 GAPS_LISTED = 20  # one Diagnostic per unreadable commit up to this many, then one that counts the rest
-READ_CHUNK = 1 << 20
+# Bytes per read: `read` blocks until that many arrived (or git ended). Git writes a little per commit, and
+# `read1` woke Python for each few hundred bytes (14,000 wake-ups over 35,800 small commits, a third of the Python
+# time); 256 KiB keeps progress and cancellation within a fraction of a second on big histories.
+READ_CHUNK = 1 << 18
 _MISSING_OBJECT = re.compile(
     r"unable to read|could not fetch|bad object|missing blob|missing tree|invalid object|"
     r"not a valid object|loose object .* is corrupt|packfile .* cannot be accessed",
@@ -269,7 +272,7 @@ def _stream(
         return proc.wait(), "", None
     try:
         while True:
-            chunk = stdout.read1(READ_CHUNK)  # type: ignore[attr-defined]  # a BufferedReader: Popen(bufsize=-1)
+            chunk = stdout.read(READ_CHUNK)
             if not chunk:
                 break
             seen = len(buffer)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import statistics
 import threading
-from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from ..excludes import check_excludes, exclude_pathspecs
 from ..gitsafe import git_command, git_env, refusal, run_git
 from ..models import Diagnostic, Pipeline
 from ..repo import Workspace
-from .aggregate import Aggregator, AuthorAcc, DirAcc, FileAcc, Week
+from .aggregate import COUPLING_MAX_CHANGESET, Aggregator, AuthorAcc, DirAcc, FileAcc, Week
 from .commits import CommitTable
 from .dora import TagRef, dora_proxies, iso
 from .gitlog import LogRequest, RecordSink, read_log
@@ -76,7 +75,6 @@ DAY = 86400
 COUPLING_MIN_REVS = 5
 COUPLING_MIN_SHARED = 5
 COUPLING_MIN_DEGREE = 30
-COUPLING_MAX_CHANGESET = 30
 BUS_FACTOR_SHARE = 0.5
 ACTIVE_DAYS = 90
 _RELATIVE = re.compile(r"^(\d{1,5})\s*(d|days?|w|weeks?|m|months?|y|years?)(?:\s+ago)?$")
@@ -425,7 +423,7 @@ def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
     result.authors = _authors(authors, last, options.top)
     result.churn = _churn(files, dirs, listed, options.top)
     result.hotspots = _hotspots(files, listed, workspace, options.top, lines_at_head)
-    result.coupling = _coupling(aggregate.table, aggregate.names, options.top)
+    result.coupling = _coupling(aggregate, options.top)
     result.fragmentation = _fragmentation(files, names, options.top)
     result.bus_factor = _bus_factor(dirs, names, options.top)
 
@@ -549,38 +547,30 @@ def _hotspots(
     )
 
 
-def _coupling(table: CommitTable, names: Sequence[str], top: int) -> CouplingSummary:
-    """Two passes over the commits' file ids in `table` (revisions, then shared revisions), in file ids; names
-    only for the pairs kept."""
-    counts = [0] * len(names)
-    skipped = 0
-    kept = array("i")  # rows of the commits kept with two or more files
+def _coupling(aggregate: Aggregator, top: int) -> CouplingSummary:
+    """Revisions over the commits kept were counted as the stream went by (`Aggregator.coupling_revs`); this pass
+    counts the shared revisions of eligible files over the commits kept with two or more files."""
+    table, names, counts = aggregate.table, aggregate.names, aggregate.coupling_revs
+    # A pair can only reach the shared-revision minimum if both files have at least that many revisions.
+    eligible = sorted((fid for fid, count in enumerate(counts) if count >= COUPLING_MIN_SHARED), key=names.__getitem__)
+    rank = {fid: position for position, fid in enumerate(eligible)}  # by name: pairs come out in name order
+    shared: Counter[tuple[int, int]] = Counter()
     file_at, file_n, file_ids = table.file_at, table.file_n, table.file_ids
     for row in table.order:
         n = file_n[row]
-        if not n:
+        if n < 2:
             continue
-        touched = set(file_ids[file_at[row]:file_at[row] + n])
-        if len(touched) > COUPLING_MAX_CHANGESET:
-            skipped += 1
+        files = file_ids[file_at[row]:file_at[row] + n]
+        if n > COUPLING_MAX_CHANGESET and len(set(files)) > COUPLING_MAX_CHANGESET:
             continue
-        for fid in touched:
-            counts[fid] += 1
-        if len(touched) > 1:
-            kept.append(row)
-    # A pair can only reach the shared-revision minimum if both files have at least that many revisions.
-    rank = {fid: position for position, fid in enumerate(sorted(
-        (fid for fid, count in enumerate(counts) if count >= COUPLING_MIN_SHARED), key=names.__getitem__))}
-    shared: Counter[tuple[int, int]] = Counter()
-    for row in kept:
-        members = {fid for fid in file_ids[file_at[row]:file_at[row] + file_n[row]] if fid in rank}
+        members = sorted({rank[f] for f in files if f in rank})
         if len(members) > 1:
-            # sorted by name: (first, second) is always in name order
-            shared.update(combinations(sorted(members, key=rank.__getitem__), 2))
-    revs = {names[fid]: counts[fid] for fid in rank}
+            shared.update(combinations(members, 2))
+    revs = {names[fid]: counts[fid] for fid in eligible}
+    skipped = aggregate.coupling_skipped
     pairs: list[CouplingPair] = []
-    for (first_id, second_id), count in shared.items():
-        first, second = names[first_id], names[second_id]
+    for (first_rank, second_rank), count in shared.items():
+        first, second = names[eligible[first_rank]], names[eligible[second_rank]]
         average = (revs[first] + revs[second]) / 2
         degree = count / average * 100
         if average >= COUPLING_MIN_REVS and count >= COUPLING_MIN_SHARED and degree >= COUPLING_MIN_DEGREE:
