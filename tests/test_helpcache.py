@@ -1,7 +1,7 @@
 """`--help` replayed from the help cache (cli/helpcache.py) is byte for byte what Typer prints, in every circumstance.
 
 Each case runs the real console entry point in fresh interpreters: the first run renders with Typer and records, the
-second replays. Typer's own output, the reference, comes from calling the Typer app directly (`typer_app.main`),
+second replays. Typer's own output, the reference, comes from calling the whole Typer application directly,
 which never looks at the cache. No wall-clock time is asserted; that a replay did not load Typer is checked from
 `sys.modules` at exit.
 """
@@ -26,7 +26,7 @@ _ENTRY = (
     "from orchestrator_kit.cli import main\n"
     "main()\n"
 )
-_TYPER = "import sys\nfrom orchestrator_kit.cli.typer_app import main\nmain()\n"
+_TYPER = "from orchestrator_kit.cli import app\napp(prog_name=\"orchestrator-kit\")\n"
 
 
 def run(code: str, args: list[str], env: dict[str, str], *extra: str) -> tuple[int, bytes, bytes]:

@@ -17,7 +17,7 @@ SCHEMA_VERSION: Final = "1"
 class Model(BaseModel):
     """Base for every model here: unknown fields are refused so that a typo in a spec is an error."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Evidence(Model):

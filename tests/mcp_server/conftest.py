@@ -146,3 +146,11 @@ def run_all(commands: list[list[str]], **kwargs) -> list[subprocess.CompletedPro
 
 
 __all__ = ["SECRET", "SHOP", "commit_all", "free_port", "node20", "node_tool", "run", "run_all", "spawn_command", "write_files"]
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """An empty user cache folder for this test only."""
+    folder = tmp_path / "okit-cache"
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(folder))
+    return folder

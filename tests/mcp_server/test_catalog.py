@@ -57,14 +57,6 @@ def test_only_apply_and_undo_write():
     assert server.registry.names(read_only=True) == [n for n, a in ANNOTATIONS.items() if a == READS]
 
 
-@pytest.fixture
-def own_cache(tmp_path, monkeypatch):
-    """An empty user cache folder for this test only."""
-    folder = tmp_path / "okit-cache"
-    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(folder))
-    return folder
-
-
 def test_the_first_server_writes_the_schema_cache_and_the_next_one_uses_it(own_cache):
     first = ToolRegistry(server.registry.specs).tools(read_only=False)
     assert not any(is_lazy(t) for t in first)  # nothing cached yet: every tool built live

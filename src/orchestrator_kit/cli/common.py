@@ -91,19 +91,21 @@ def write_report(
     as_tables: Callable[[Console], None],
 ) -> None:
     """A report in `fmt`, to standard output or the file `output`: only the chosen rendering is computed; tables
-    written to a file are plain text, FILE_WIDTH wide. A write error exits 2."""
-    from rich.console import Console
-
+    written to a file are plain text, FILE_WIDTH wide. A write error exits 2. Rich is imported for tables only."""
     text = as_json() if fmt is OutputFormat.json else as_markdown() if fmt is OutputFormat.markdown else ""
     try:
         if output is None:
             if fmt is OutputFormat.table:
+                from rich.console import Console
+
                 as_tables(Console())
             else:
                 sys.stdout.write(text)
             return
         with output.open("w", encoding="utf-8") as fh:
             if fmt is OutputFormat.table:
+                from rich.console import Console
+
                 as_tables(Console(file=fh, width=FILE_WIDTH, color_system=None, force_terminal=False))
             else:
                 fh.write(text)

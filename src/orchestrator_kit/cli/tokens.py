@@ -7,12 +7,15 @@ an unchanged checkout reads no file content. tiktoken is imported inside the com
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import OrchestratorError
 from .common import FormatOption, OutputFormat, OutputOption, WideOption, fail, write_report
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MAX_TOP = 100_000
 MAX_DIR_DEPTH = 64
@@ -44,8 +47,15 @@ def tokens_command(
         fail(str(exc))
     except OSError as exc:  # a path the system refuses outright (too long, a loop of symlinks)
         fail(f"cannot read '{str(path)[:200]}': {exc.strerror or exc}")
-    from ..report.metrics import render_tokens_tables, tokens_markdown
 
-    write_report(output_format, output, lambda: result.model_dump_json(indent=2) + "\n",
-                 lambda: "\n".join(["# Tokens", "", *tokens_markdown(result)]) + "\n",
-                 lambda console: render_tokens_tables(result, console, wide=wide))
+    def as_markdown() -> str:
+        from ..report.metrics import tokens_markdown  # the renderers (and Rich) only for the format that needs them
+
+        return "\n".join(["# Tokens", "", *tokens_markdown(result)]) + "\n"
+
+    def as_tables(console: Console) -> None:
+        from ..report.metrics import render_tokens_tables
+
+        render_tokens_tables(result, console, wide=wide)
+
+    write_report(output_format, output, lambda: result.model_dump_json(indent=2) + "\n", as_markdown, as_tables)

@@ -28,11 +28,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..gitsafe import run_git
-from ..models import Inventory
-from ..repo import DEFAULT_MAX_FILE_BYTES
+from ..limits import DEFAULT_MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from ..models import Inventory  # loaded with the first scan, not with the server
 
 ProgressFn = Callable[[int, int], None]
 CheckFn = Callable[[], None]

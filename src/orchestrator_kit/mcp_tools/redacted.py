@@ -16,8 +16,10 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-from ..repo import Workspace
+if TYPE_CHECKING:
+    from ..repo import Workspace  # loaded by the first read, not with the server
 
 MAX_CHARS = 64_000_000
 MAX_LINE_CHARS = 10_000
@@ -57,6 +59,8 @@ class RedactedFiles:
         text = file.text
         if any(len(line) > self.max_line_chars for line in file.lines):
             text = "\n".join(cut_line(line, self.max_line_chars) for line in file.lines)
+        from ..repo import Workspace
+
         lines = Workspace.redact(text, rel).split("\n")
         size = len(file.text)
         if size > self.max_chars:

