@@ -1,6 +1,6 @@
 """Benchmark: the MCP server over stdio, against a bare MCPServer with as many trivial tools, in the same process.
 
-    python benchmarks/mcp.py [--runs 7] [--calls 300] [--load 1000] [--concurrency 4] [--cold-only]
+    python benchmarks/mcp.py [--runs 7] [--calls 300] [--load 1000] [--concurrency 4] [--cold-only] [--compare SRC]
 
 What is measured (each side spawned as a real process):
 
@@ -10,7 +10,8 @@ What is measured (each side spawned as a real process):
   the server's tools, prompts and resources) with its schema cache warm (as from the second start on; the first start
   after an install or upgrade builds and caches the schemas, shown on its own line), the anchor a bare `MCPServer`
   from the same SDK with BARE_TOOLS trivial tools. Runs interleave the two. Target: ours <= bare + 0.1 s.
-  `--cold-only` stops after this part.
+  `--cold-only` stops after this part; `--compare SRC` adds a third side, the server of another checkout's `src`
+  (PYTHONPATH=SRC, its own schema cache), for paired before/after figures.
 
 The rest drives each process with raw JSON-RPC lines on its stdin/stdout, so the client adds as little as possible:
 * a trivial tool: `list_roots` (ours) and `ping` (bare), p50 and p99 over `--calls` sequential calls.
@@ -31,6 +32,7 @@ import argparse
 import itertools
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -160,9 +162,9 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
-def client_start(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+def client_start(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, float]:
     """Spawn `argv` through the real MCP client: (seconds to the initialize answer, seconds to the tools/list
-    answer, number of tools)."""
+    answer, number of tools, CPU seconds of the server process from spawn to exit)."""
     import anyio
     from mcp import Client, StdioServerParameters
 
@@ -175,7 +177,10 @@ def client_start(argv: list[str], env: dict[str, str]) -> tuple[float, float, in
             listed = time.perf_counter() - started
         return initialized, listed, len(tools)
 
-    return anyio.run(run)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    initialized, listed, count = anyio.run(run)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the client waited for the server to exit
+    return initialized, listed, count, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def sample_repo() -> Path:
@@ -239,6 +244,8 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=1000, help="calls in the load run")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight during the load run")
     parser.add_argument("--cold-only", action="store_true", help="only the cold start comparison")
+    parser.add_argument("--compare", type=Path, metavar="SRC",
+                        help="also start the server with PYTHONPATH=SRC (another checkout's src), interleaved")
     args = parser.parse_args()
 
     repo = sample_repo()
@@ -248,26 +255,43 @@ def main() -> None:
         bare_script.write_text(BARE)
         bare = [sys.executable, str(bare_script)]
         env = {**os.environ, "ORCHESTRATOR_KIT_CACHE_DIR": str(Path(tmp) / "cache")}
+        sides: dict[str, tuple[list[str], dict[str, str]]] = {"bare": (bare, env), "ours": (ours, env)}
+        if args.compare is not None:  # another checkout's code, with a schema cache of its own
+            sides["compared"] = (ours, {**env, "PYTHONPATH": str(args.compare.resolve()),
+                                        "ORCHESTRATOR_KIT_CACHE_DIR": str(Path(tmp) / "compared-cache")})
 
         # The first start after an install (no schema cache yet) builds and caches every tool's schemas.
-        first_start, first_listed, tools = client_start(ours, env)
+        first_start, first_listed, tools, _ = client_start(ours, env)
+        if "compared" in sides:
+            client_start(*sides["compared"])  # fills its schema cache
         # Cold start, interleaved so that both sides see the same machine load.
-        cold: dict[str, list[float]] = {"ours": [], "bare": []}
-        listed: dict[str, list[float]] = {"ours": [], "bare": []}
+        cold: dict[str, list[float]] = {name: [] for name in sides}
+        listed: dict[str, list[float]] = {name: [] for name in sides}
+        cpu: dict[str, list[float]] = {name: [] for name in sides}
         counts: dict[str, int] = {}
         for _ in range(args.runs):
-            for name, argv in (("bare", bare), ("ours", ours)):
-                initialized, with_list, counts[name] = client_start(argv, env)
+            for name, (argv, side_env) in sides.items():
+                initialized, with_list, counts[name], seconds = client_start(argv, side_env)
                 cold[name].append(initialized)
                 listed[name].append(with_list)
-        cold_ours, cold_bare = statistics.median(cold["ours"]), statistics.median(cold["bare"])
-        list_ours, list_bare = statistics.median(listed["ours"]), statistics.median(listed["bare"])
-        print(f"cold start through the real MCP client (spawn -> initialize answer), median of {args.runs}:")
-        print(f"  bare MCPServer, {counts['bare']} trivial tools : {cold_bare:.3f} s")
-        print(f"  orchestrator-kit mcp, {counts['ours']} tools : {cold_ours:.3f} s   "
-              f"ratio {cold_ours / cold_bare:.2f}, difference {cold_ours - cold_bare:+.3f} s (target <= +0.100 s)")
-        print(f"  ... and tools/list answered: bare {list_bare:.3f} s, ours {list_ours:.3f} s, "
-              f"difference {list_ours - list_bare:+.3f} s")
+                cpu[name].append(seconds)
+        cold_bare, list_bare = statistics.median(cold["bare"]), statistics.median(listed["bare"])
+        cpu_bare = statistics.median(cpu["bare"])
+        print(f"cold start through the real MCP client (spawn -> initialize answer), median of {args.runs}, "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}:")
+        print(f"  bare MCPServer, {counts['bare']} trivial tools : {cold_bare:.3f} s (server CPU, spawn to exit: "
+              f"{cpu_bare:.3f} s)")
+        for name in sides:
+            if name == "bare":
+                continue
+            cold_side, list_side = statistics.median(cold[name]), statistics.median(listed[name])
+            label = "orchestrator-kit mcp" if name == "ours" else f"compared ({args.compare})"
+            print(f"  {label}, {counts[name]} tools : {cold_side:.3f} s   ratio {cold_side / cold_bare:.2f}, "
+                  f"difference {cold_side - cold_bare:+.3f} s (target <= +0.100 s: "
+                  f"{'met' if cold_side - cold_bare <= 0.1 else 'NOT met'}); with tools/list answered: "
+                  f"{list_side:.3f} s vs bare {list_bare:.3f} s ({list_side - list_bare:+.3f} s); server CPU "
+                  f"{statistics.median(cpu[name]):.3f} s vs bare {cpu_bare:.3f} s "
+                  f"({statistics.median(cpu[name]) - cpu_bare:+.3f} s)")
         print(f"  first start after an install (empty schema cache, {tools} tools): initialize {first_start:.3f} s, "
               f"tools/list {first_listed:.3f} s (one run)")
         if args.cold_only:

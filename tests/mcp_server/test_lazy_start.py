@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.server.mcpserver.prompts.base import Prompt
 
 from orchestrator_kit import server
+from orchestrator_kit.mcp_tools import prompts as agent_prompts
 from orchestrator_kit.mcp_tools import schemas
+from orchestrator_kit.mcp_tools.serving import _prompt_function
 
 pytestmark = pytest.mark.anyio
 
@@ -53,7 +56,14 @@ async def start_and_list(shop: Path, modules: Path) -> dict[str, dict[str, objec
         tools = (await client.list_tools()).tools
         prompts = (await client.list_prompts()).prompts
         templates = (await client.list_resource_templates()).resource_templates
-    assert prompts and templates
+    assert templates
+    # The prompts, built at start without a schema, are what the SDK's own decorator derives from their function.
+    for listed, info in zip(prompts, agent_prompts.PROMPTS, strict=True):
+        derived = Prompt.from_function(_prompt_function(info.name), name=info.name, title=info.title,
+                                       description=info.description)
+        assert (listed.name, listed.title, listed.description) == (derived.name, derived.title, derived.description)
+        assert [(a.name, a.description, a.required) for a in listed.arguments or []] == [
+            (a.name, a.description, a.required) for a in derived.arguments or []]
     return {t.name: {"input": t.input_schema, "output": t.output_schema} for t in tools}
 
 
@@ -92,6 +102,7 @@ async def test_every_kind_of_tool_works_on_its_first_call_after_a_lazy_start(own
         too_long = await client.call_tool("search_repository", {"pattern": "x" * 501})
         checked = await client.call_tool("validate_workflow_design", {"design": design})
         tokens = await client.call_tool("token_budget", {})
+        prompt = await client.get_prompt("process-orchestrator", {"focus": "deploys"})
     for result in (roots, scan, tasks, lines, found, checked, tokens):
         assert not result.is_error, result.content
     assert roots.structured_content["roots"][0]["path"] == str(shop.resolve())
@@ -100,6 +111,7 @@ async def test_every_kind_of_tool_works_on_its_first_call_after_a_lazy_start(own
     assert lines.structured_content["text"].startswith("1\tbuild:")
     assert any(m["path"] == "Makefile" for m in found.structured_content["matches"])
     assert checked.structured_content["valid"] is True
+    assert "Focus requested by the user: deploys" in prompt.messages[0].content.text
     assert tokens.structured_content["tokens"]["files_counted"] >= 7
     # Arguments are validated by the argument models built on these first calls, with the limits of the schema.
     assert bad_runner.is_error and "runner" in bad_runner.content[0].text

@@ -3,14 +3,16 @@ last scan of each root, the workflow design schema, rules and examples). `server
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
-from pydantic import Field
+from pydantic import Field, validate_call
 
 from ..errors import OrchestratorError
 from . import prompts
@@ -59,9 +61,38 @@ def _prompt_function(name: str) -> Any:
 
 
 def install_prompts(server: MCPServer) -> None:
-    """One MCP prompt per agent (prompts.PROMPTS), with `repository` and `focus` arguments."""
+    """One MCP prompt per agent (prompts.PROMPTS), with `repository` and `focus` arguments.
+
+    The prompts are what `server.prompt(...)` would make (`Prompt.from_function`: arguments from the function's
+    signature, the function under pydantic's `validate_call`), built without generating a JSON Schema at start-up:
+    the arguments are read from the annotations, and the validating wrapper is made on the first render."""
+    from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument
+
+    arguments = [
+        PromptArgument(name=name, description=_field_description(annotation), required=False)
+        for name, annotation in (("repository", PromptRepository), ("focus", PromptFocus))
+    ]
     for info in prompts.PROMPTS:
-        server.prompt(name=info.name, title=info.title, description=info.description)(_prompt_function(info.name))
+        server.add_prompt(Prompt(name=info.name, title=info.title, description=info.description,
+                                 arguments=arguments, fn=_validated_on_first_call(_prompt_function(info.name))))
+
+
+def _field_description(annotation: Any) -> str | None:
+    """The `Field(description=...)` of an `Annotated[type, Field(...)]`."""
+    return next((m.description for m in get_args(annotation)[1:] if hasattr(m, "description")), None)
+
+
+def _validated_on_first_call(fn: Callable[..., str]) -> Callable[..., str]:
+    """`validate_call(fn)`, built when first called (it costs a schema) rather than when the server starts."""
+    validated: list[Callable[..., str]] = []
+
+    @functools.wraps(fn)
+    def call(**arguments: Any) -> str:
+        if not validated:
+            validated.append(validate_call(fn))
+        return validated[0](**arguments)
+
+    return call
 
 
 def install_resources(server: OrchestratorServer) -> None:
