@@ -518,7 +518,7 @@ def opportunity_matrix(
 
 AutomationKind = Literal[
     "github-workflow", "gitlab-ci-job", "make-target", "just-recipe", "shell-script", "crontab-line",
-    "systemd-timer", "pre-commit-hook", "procedure",
+    "systemd-timer", "pre-commit-hook", "procedure", "ci-cache",
 ]
 AutomationKindArg = Annotated[
     AutomationKind,

@@ -164,9 +164,12 @@ def test_from_opportunity(acme):
     task = next(o for o in matrix.opportunities if o.kind == "unautomated-task")
     workflow = generate_automation(acme, "github-workflow", opportunity=task.id)
     assert "workflow_dispatch:" in workflow.artifacts[0].text and workflow.valid
-    cache = next(o for o in matrix.opportunities if o.kind == "repeated-ci-work")
-    with pytest.raises(InputError, match="no generator"):
+    cache = next(o for o in matrix.opportunities if o.kind == "repeated-ci-work" and o.generate_with)
+    with pytest.raises(InputError, match="generate ci-cache from it, not github-workflow"):
         generate_automation(acme, "github-workflow", opportunity=cache.id)
+    repeated = next(o for o in matrix.opportunities if o.kind == "repeated-ci-work" and not o.generate_with)
+    with pytest.raises(InputError, match="is advice only: running a command once"):
+        generate_automation(acme, "ci-cache", opportunity=repeated.id)
     with pytest.raises(InputError, match="No opportunity"):
         generate_automation(acme, "github-workflow", opportunity="opp-0000000000")
 

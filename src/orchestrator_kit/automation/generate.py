@@ -6,6 +6,7 @@ spec -> generator (reads the Inventory) -> artifacts -> validators (in a tempora
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from ..models import Inventory, Model
 from ..redaction import redact_text
 from ..repo import Workspace
 from .artifact import Artifact, Generated
+from .cicache import generate_ci_cache
 from .context import RepoContext
 from .github import generate_github_workflow
 from .gitlab import generate_gitlab_job
@@ -39,6 +41,7 @@ GENERATORS: dict[str, Callable[[RepoContext, Any], Generated]] = {
     "crontab-line": generate_crontab_line,
     "systemd-timer": generate_systemd_timer,
     "pre-commit-hook": generate_precommit_hook,
+    "ci-cache": generate_ci_cache,
 }
 
 
@@ -79,12 +82,18 @@ def validate_artifacts(artifacts: list[Artifact]) -> list[ValidationReport]:
         report = validate_text(artifact.path, artifact.content, artifact.kind, make_target=artifact.make_target,
                                companions=companions)
         if artifact.base:
-            base_lines = artifact.base.count("\n")
-            findings = [_existing(f) if f.line is not None and f.line <= base_lines else f for f in report.findings]
+            added = _added_lines(artifact.base, artifact.content)
+            findings = [_existing(f) if f.line is not None and f.line not in added else f for f in report.findings]
             report = report.model_copy(update={"findings": findings,
                                                "ok": not any(f.severity == "error" for f in findings)})
         reports.append(report)
     return reports
+
+
+def _added_lines(base: str, content: str) -> set[int]:
+    """The 1-based numbers of the lines of `content` that are not lines of `base` (appended or inserted)."""
+    matcher = difflib.SequenceMatcher(a=base.splitlines(), b=content.splitlines(), autojunk=False)
+    return {n + 1 for tag, _, _, j1, j2 in matcher.get_opcodes() if tag != "equal" for n in range(j1, j2)}
 
 
 def _existing(finding: Finding) -> Finding:

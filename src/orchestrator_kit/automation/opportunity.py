@@ -1,17 +1,16 @@
 """From an opportunity of the matrix (`orchestrator_kit.opportunities`) to a spec a generator takes.
 
-`GENERATORS` says which kinds each opportunity kind can become (the MCP tools publish the same table):
+Each opportunity carries its route (`opportunities.routes`): the kinds `generate` makes from it (`generate_with`),
+or why it is advice only (`advice_only`), which `generate --from-opportunity` gives back as the error:
 
 | opportunity kind | spec |
 |---|---|
 | manual-procedure | the procedure converted (see `procedure`), unsafe commands kept as manual steps |
 | unautomated-task | a job started by hand that runs the task's invocation |
 | unscheduled-recurring-work | a scheduled job that runs the task |
+| repeated-ci-work (a cache, GitHub) | `ci-cache`: the workflow's jobs that install without a cache get one |
 
 A scheduled job runs weekly, Sunday 03:00 UTC: an assumption (the matrix's upkeep frequency); edit it.
-
-The other kinds (CI caching, slow or repeated CI work, manual gates) change existing pipelines; they have no
-generator here, and the error says what the opportunity suggests instead.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InputError
+from ..opportunities.routes import ROUTES
 from .context import RepoContext
 from .credentials import deploy_environment, needs
 from .github import slug
@@ -26,12 +26,8 @@ from .shellsafe import UnsafeCommand, split_command
 
 UPKEEP_CRON = "0 3 * * 0"  # weekly, matching the matrix's upkeep assumption (52 runs a year)
 
-# Opportunity kind -> the kinds `generate` makes from it. The other kinds change existing pipelines: no generator.
-GENERATORS: dict[str, list[str]] = {
-    "manual-procedure": ["shell-script", "github-workflow"],
-    "unautomated-task": ["github-workflow", "gitlab-ci-job"],
-    "unscheduled-recurring-work": ["github-workflow", "gitlab-ci-job"],
-}
+# Opportunity kind -> the kinds `generate` makes from it (the variants' routes are in `opportunities.routes`).
+GENERATORS: dict[str, list[str]] = {kind: list(way.generate_with) for kind, way in ROUTES.items()}
 
 
 def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str
@@ -41,12 +37,14 @@ def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str
     from ..assessment import assess
     from ..opportunities import opportunity_by_id
 
-    matrix = assess(ctx.workspace.root, inventory=ctx.inventory).matrix
-    opportunity = opportunity_by_id(matrix, opportunity_id)
-    targets = GENERATORS.get(opportunity.kind)
-    if targets is not None and kind not in targets:
+    assessment = assess(ctx.workspace.root, inventory=ctx.inventory)
+    opportunity = opportunity_by_id(assessment.matrix, opportunity_id)
+    if opportunity.advice_only is not None:
+        raise InputError(f"Opportunity {opportunity_id} ({opportunity.title}) is advice only: "
+                         f"{opportunity.advice_only}. Its suggestion: {opportunity.suggestion}.")
+    if kind not in opportunity.generate_with:
         raise InputError(f"Opportunity {opportunity_id} is a {opportunity.kind.replace('-', ' ')}: generate "
-                         f"{' or '.join(targets)} from it, not {kind}.")
+                         f"{' or '.join(opportunity.generate_with)} from it, not {kind}.")
     if opportunity.kind == "manual-procedure":
         # skip_unsafe: a command the converter cannot split safely stays a manual step (listed in the notes), so an
         # opportunity that offers generate_with always generates; a spec without it refuses such commands instead.
@@ -55,8 +53,21 @@ def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str
         notes: list[str] = []
         spec = _task_spec(ctx, opportunity.related[0], kind, notes, scheduled=opportunity.kind != "unautomated-task")
         return kind, spec, notes
-    raise InputError(f"Opportunity {opportunity_id} ({opportunity.kind}) changes an existing pipeline; there is no "
-                     f"generator for it. Its suggestion: {opportunity.suggestion}.")
+    if kind == "ci-cache":
+        pipeline_id = opportunity.related[0]
+        jobs = [m.job for m in assessment.metrics.pipelines.missing_caches if m.pipeline == pipeline_id]
+        return kind, _cache_spec(ctx, pipeline_id, jobs), []
+    raise InputError(f"Opportunity {opportunity_id} ({opportunity.kind}) has no generator for {kind}.")
+
+
+def _cache_spec(ctx: RepoContext, pipeline_id: str, missing: list[str]) -> dict[str, Any]:
+    pipeline = next((p for p in ctx.inventory.pipelines if p.id == pipeline_id), None)
+    if pipeline is None:
+        raise InputError(f"Pipeline {pipeline_id} of the opportunity is not in the inventory any more; scan again.")
+    jobs = list(dict.fromkeys(missing))
+    if not jobs:
+        raise InputError(f"Every job of {pipeline.path} caches its dependencies now; nothing to add.")
+    return {"file": pipeline.path, "jobs": jobs}
 
 
 def _task_spec(ctx: RepoContext, task_id: str, kind: str, notes: list[str], *, scheduled: bool) -> dict[str, Any]:

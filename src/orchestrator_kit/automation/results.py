@@ -63,12 +63,13 @@ class ArtifactView(Model):
     """One file a generator produced, as shown to a reviewer.
 
     `text` is the whole new file for a `create`, or the block added to an existing file for an `append`
-    (redacted either way). `mode` is the permission bits the file gets (0o755 for scripts).
+    (redacted either way), or the inserted lines of an `edit`, each run after an
+    `@@ before line N` mark. `mode` is the permission bits the file gets (0o755 for scripts).
     """
 
     path: str
     kind: ArtifactKind
-    action: Literal["create", "append"]
+    action: Literal["create", "append", "edit"]
     mode: int
     text: str
 

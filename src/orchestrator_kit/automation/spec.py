@@ -542,6 +542,23 @@ class PreCommitHookSpec(Model):
         return self
 
 
+class CICacheSpec(Model):
+    """Add a dependency cache to `jobs` of the existing GitHub workflow `file` (see `cicache`): the change a
+    `repeated-ci-work` cache opportunity suggests. The file is edited in place, line by line."""
+
+    kind: Literal["ci-cache"] = "ci-cache"
+    file: str
+    jobs: list[str] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _check(self) -> CICacheSpec:
+        _check_path(self.file)
+        for job in self.jobs:
+            if not re.fullmatch(_JOB_ID, job):
+                raise ValueError(f"job id {job[:80]!r} is not a valid GitHub job id")
+        return self
+
+
 class ProcedureSpec(Model):
     """Turn a ManualProcedure found by `scan` (its id) into a script or a workflow job.
 
@@ -559,7 +576,7 @@ class ProcedureSpec(Model):
 
 Spec = (
     GitHubWorkflowSpec | GitLabJobSpec | MakeTargetSpec | JustRecipeSpec | ShellScriptSpec | CrontabLineSpec
-    | SystemdTimerSpec | PreCommitHookSpec | ProcedureSpec
+    | SystemdTimerSpec | PreCommitHookSpec | ProcedureSpec | CICacheSpec
 )
 
 SPEC_TYPES: dict[str, type[Model]] = {
@@ -572,6 +589,7 @@ SPEC_TYPES: dict[str, type[Model]] = {
     "systemd-timer": SystemdTimerSpec,
     "pre-commit-hook": PreCommitHookSpec,
     "procedure": ProcedureSpec,
+    "ci-cache": CICacheSpec,
 }
 KINDS = tuple(SPEC_TYPES)
 MAX_SPEC_ERRORS = 10

@@ -35,6 +35,7 @@ class Kind(StrEnum):
     systemd_timer = "systemd-timer"
     pre_commit_hook = "pre-commit-hook"
     procedure = "procedure"
+    ci_cache = "ci-cache"
 
 
 class FileKind(StrEnum):

@@ -261,7 +261,8 @@ class OpportunityPage(Out):
     total: int = Field(description="Opportunities (of `kind`) over all pages.")
     generate_with: dict[str, list[str]] = Field(
         description="For each opportunity kind, the `kind` values generate_automation accepts with "
-        "`opportunity=<id>`; kinds not listed change existing pipelines and have no generator."
+        "`opportunity=<id>`; an empty list: advice only. Each opportunity's own `generate_with` and `advice_only` "
+        "decide (repeated-ci-work: a cache is generated, a repeated command is advice only)."
     )
     sections: list[SectionPage]
     next_cursor: str | None

@@ -658,6 +658,11 @@ class Opportunity(Model):
     evidence: list[Evidence] = Field(default_factory=list)
     git_query: str | None = None
     related: list[str] = Field(default_factory=list)
+    generate_with: list[str] = Field(
+        default_factory=list, description="The `generate` kinds that accept this opportunity (`--from-opportunity`); "
+        "empty when it is advice only.")
+    advice_only: str | None = Field(default=None, description="Why no file is generated for it, and what to do "
+                                    "instead; None when `generate_with` lists kinds.")
 
 
 class HoursTotal(Model):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from ..config import OpportunitySettings
 from ..metrics.models import Estimate, Explanation, ExplanationInput, Opportunity, OpportunityKind
 from ..models import Evidence
+from .routes import route
 
 PRODUCTION = re.compile(r"\bprod(?:uction)?\b", re.IGNORECASE)
 DESTRUCTIVE = re.compile(
@@ -174,6 +175,7 @@ def score(candidate: Candidate, settings: OpportunitySettings) -> Opportunity:
                      f"payback {_months(payback)}"),
     )
     person = c.saves == "person-time"
+    way = route(c.kind, c.anchor)
     return Opportunity(
         id=opportunity_id(c.kind, c.anchor), kind=c.kind, title=c.title, why=c.why, suggestion=c.suggestion,
         frequency_per_year=f, duration_minutes=d, complexity=c.complexity, complexity_basis=c.complexity_basis,
@@ -186,5 +188,5 @@ def score(candidate: Candidate, settings: OpportunitySettings) -> Opportunity:
         priority=priority,  # type: ignore[arg-type]
         priority_score=round(hours / effort, 3) if effort else 0.0, priority_basis=priority_basis,
         quick_win=quick, explanation=explanation, evidence=c.evidence, git_query=c.git_query,
-        related=list(c.related),
+        related=list(c.related), generate_with=list(way.generate_with), advice_only=way.advice_only,
     )

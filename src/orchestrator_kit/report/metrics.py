@@ -325,7 +325,9 @@ def opportunities_markdown(matrix: OpportunityMatrix) -> list[str]:
                     f"- Frequency: {o.frequency_per_year.basis}.", f"- Duration: {o.duration_minutes.basis}.",
                     f"- Potential: {o.potential_basis}. Complexity: {o.complexity_basis}. Risk: {o.risk_basis}.",
                     f"- Formula: {o.explanation.formula}.", f"- Computed: {o.explanation.computation}.",
-                    f"- Priority {o.priority}: {o.priority_basis}."]
+                    f"- Priority {o.priority}: {o.priority_basis}.",
+                    f"- Generate: `orchestrator-kit generate {'|'.join(o.generate_with)} --from-opportunity {o.id}`."
+                    if o.generate_with else f"- Advice only: {o.advice_only}."]
             if o.explanation.evidence_lines:
                 out += ["- Evidence:", *(f"  - `{line}`" for line in o.explanation.evidence_lines)]
             out.append("")
@@ -446,6 +448,15 @@ def render_opportunities_tables(matrix: OpportunityMatrix, console: Console, *, 
                  f"{_total(matrix.ci_hours_per_year)}; estimates, never added together)", columns, rows, wide=wide)
     console.print("Values are expected (low–high). * assumed frequency. The basis, inputs and formula of every number, "
                   "and the candidates left out: --format json or markdown.", markup=False)
+    console.print(generate_line(matrix), markup=False)
+
+
+def generate_line(matrix: OpportunityMatrix) -> str:
+    """Which opportunities `generate KIND --from-opportunity ID` takes (with their kinds) and which are advice only."""
+    made = [f"{o.id} ({'|'.join(o.generate_with)})" for o in matrix.opportunities if o.generate_with]
+    advice = [o.id for o in matrix.opportunities if not o.generate_with]
+    return (f"Generate with `generate KIND --from-opportunity ID`: {', '.join(made) or 'none'}. Advice only (why: "
+            f"--format markdown or json): {', '.join(advice) or 'none'}.")
 
 
 # ------------------------------------------------------------------ what `scan --metrics --opportunities` adds
