@@ -55,7 +55,8 @@ def spec_from_opportunity(ctx: RepoContext, opportunity_id: str, kind: str
         return kind, spec, notes
     if kind == "ci-cache":
         pipeline_id = opportunity.related[0]
-        jobs = [m.job for m in assessment.metrics.pipelines.missing_caches if m.pipeline == pipeline_id]
+        pipelines = assessment.metrics.pipelines
+        jobs = [m.job for m in (pipelines.missing_caches if pipelines else []) if m.pipeline == pipeline_id]
         return kind, _cache_spec(ctx, pipeline_id, jobs), []
     raise InputError(f"Opportunity {opportunity_id} ({opportunity.kind}) has no generator for {kind}.")
 
