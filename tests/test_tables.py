@@ -157,3 +157,18 @@ def test_a_path_in_text_wraps_whole_and_an_empty_column_leaves():
     console = Console(file=StringIO(), width=40, color_system=None, record=True)
     print_fitted(console, "T", [Col("ID", "id"), Col("Task", "text")], [["opp-1", "x" * 60]])
     assert all(len(line.rstrip()) <= 40 for line in console.export_text().splitlines())
+
+
+def test_a_long_trigger_filter_shows_its_first_values_and_how_many_more():
+    """gitlab-runner's merge_request_event came from the rules of 60+ jobs: 60 lines of one table cell."""
+    from orchestrator_kit.models import Evidence, Pipeline, Trigger
+    from orchestrator_kit.report.table import trigger_text
+
+    jobs = [f"rules of job 'job {n}'" for n in range(64)]
+    where = Evidence(path=".gitlab-ci.yml", line_start=1, line_end=1)
+    pipeline = Pipeline(id="p", system="gitlab-ci", name="p", path=".gitlab-ci.yml", evidence=where,
+                        triggers=[Trigger(kind="pull_request", event="merge_request_event", filters={"from": jobs},
+                                          evidence=where),
+                                  Trigger(kind="push", event="push", filters={"tags": ["v*"]}, evidence=where)])
+    assert trigger_text(pipeline) == ("merge_request_event (from: rules of job 'job 0', rules of job 'job 1', "
+                                      "rules of job 'job 2', +61 more), push (tags: v*)")

@@ -308,10 +308,12 @@ class SkippedFixtures(Model):
         """One line for reports: how much was left out, and how to see it (None when nothing was)."""
         if self.items == 0 and not self.by_kind:
             return None
+        items = f"{self.items:,} item" + ("" if self.items == 1 else "s")
         if self.included:
-            return f"{self.items:,} items come from test fixtures and copies of other projects (included on request)"
-        return (f"{self.items:,} items in test fixtures and copies of other projects skipped "
-                f"({self.files:,} files; --include-fixtures shows them)")
+            verb = "comes" if self.items == 1 else "come"
+            return f"{items} {verb} from test fixtures and copies of other projects (included on request)"
+        files = f"{self.files:,} file" + ("" if self.files == 1 else "s")
+        return f"{items} in test fixtures and copies of other projects skipped ({files}; --include-fixtures shows them)"
 
 
 InventoryList = Literal["pipelines", "tasks", "schedules", "infrastructure", "procedures"]

@@ -378,7 +378,8 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
                                     f"{dora.change_failure.deployments})"],
             ["Time to restore (median)", _hours(dora.time_to_restore.median_hours)]])
         fit("Hotspots (score = revisions x lines)",
-            [Col("File", "id"), Col("Revisions", right=True), Col("Lines", right=True), Col("Score", right=True)],
+            [Col("File", "id"), Col("Revisions", right=True, drop=1), Col("Lines", right=True, drop=2),
+             Col("Score", right=True)],  # a long path keeps the score beside it; its factors go to the detail line
             [[h.path, f"{h.revisions:,}", f"{h.lines:,}", f"{h.score:,}"]
              for h in history.hotspots.items[: CHART_BARS if summary else None]])
         if not summary:

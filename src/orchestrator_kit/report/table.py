@@ -22,15 +22,25 @@ def _short(text: str | None, limit: int = 80) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+FILTER_VALUES = 3  # values of one filter shown in the table; the Markdown report and the JSON keep them all
+
+
 def trigger_text(pipeline: Pipeline) -> str:
-    """The pipeline's triggers with their filters: a tag-only release reads `push (tags: v*)`, not `push`."""
+    """The pipeline's triggers with their filters: a tag-only release reads `push (tags: v*)`, not `push`. A filter
+    with more than FILTER_VALUES values shows the first ones and how many more (a GitLab pipeline whose
+    merge-request trigger comes from the rules of 70 jobs took 60 lines at 120 columns)."""
     parts = []
     for trig in pipeline.triggers:
         text = trig.event + (f" {trig.cron}" if trig.cron else "")
         if trig.filters:
-            text += " (" + "; ".join(f"{k}: {', '.join(v)}" for k, v in trig.filters.items()) + ")"
+            text += " (" + "; ".join(f"{k}: {_first(v)}" for k, v in trig.filters.items()) + ")"
         parts.append(text)
     return ", ".join(parts)
+
+
+def _first(values: list[str]) -> str:
+    more = len(values) - FILTER_VALUES
+    return ", ".join(values[:FILTER_VALUES]) + (f", +{more} more" if more > 0 else "")
 
 
 def render_tables(
@@ -45,7 +55,7 @@ def render_tables(
     )
     console.print(
         Text.assemble(("Inventory of ", "bold"), (inventory.root, "bold cyan"), f"  ({where}; "
-                      f"{inventory.files_listed} files listed, {inventory.files_read} read)")
+                      f"{inventory.files_listed:,} files listed, {inventory.files_read:,} read)")
     )
     skipped = inventory.skipped_fixtures.note()
     if skipped:
