@@ -1,0 +1,168 @@
+"""The procedures detector's light Markdown tree: the same tree markdown-it's own SyntaxTreeNode builds, with table
+cells parsed only when read (counted, not timed)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+from orchestrator_kit.discovery import _mdtree, procedures
+from orchestrator_kit.discovery._mdtree import Node
+
+from .conftest import scanner
+
+EVAL_REPOS = Path(__file__).resolve().parents[2] / "evals" / "repos"
+
+TRICKY = """\
+---
+title: front
+---
+# Release `v1` &amp; *more*
+
+| Input | Description | Default |
+|-------|-------------|:-------:|
+| `name` | The [cluster][ref] name \\| escaped pipe | `"x"` |
+| ![alt *text*](img.png) | &copy; entity, <b>html</b>, **bold _nested_** | n/a |
+| autolink <https://example.com> | line\\
+break | `a`b`` |
+
+1. Run `make deploy`
+   > quoted *step*
+
+   ```bash
+   kubectl rollout status deploy/x
+   ```
+- [ ] check the [dashboard](https://example.com "title")
+
+    indented code
+
+<!-- comment -->
+<div>raw html</div>
+
+Setext heading
+--------------
+
+> | in | quote |
+> |----|-------|
+> | a  | b [ref] |
+
+* item
+
+  | nested | table |
+  |--------|-------|
+  | `code` | \\*lit\\* |
+
+[ref]: https://example.com/ref
+"""
+
+
+def reference(node: SyntaxTreeNode) -> Any:
+    """A node and its subtree as plain data, from markdown-it's own tree (the independent reference)."""
+    if node.is_root:
+        return ("root", [reference(child) for child in node.children])
+    return (node.type, node.tag, node.map, node.content, node.info, [reference(child) for child in node.children])
+
+
+def ours(node: Node, parent: Node | None = None) -> Any:
+    assert node.parent is parent
+    if node.type == "root":
+        return ("root", [ours(child, node) for child in node.children])
+    return (node.type, node.tag, node.map, node.content, node.info, [ours(child, node) for child in node.children])
+
+
+def markdown_it_tree(text: str) -> Any:
+    return reference(SyntaxTreeNode(MarkdownIt("commonmark").enable("table").parse(text)))
+
+
+def test_the_tree_is_markdown_its_own_tree_with_tables_references_and_escapes():
+    assert ours(_mdtree.parse(TRICKY)) == markdown_it_tree(TRICKY)
+
+
+def test_the_tree_is_markdown_its_own_tree_on_every_document_of_the_sample_repositories():
+    documents = sorted(EVAL_REPOS.rglob("*.md"))
+    assert len(documents) >= 20
+    for path in documents:
+        text = path.read_text(encoding="utf-8")
+        assert ours(_mdtree.parse(text)) == markdown_it_tree(text), path
+
+
+def test_the_tree_is_markdown_its_own_tree_on_random_table_documents():
+    rng = random.Random(17)  # noqa: S311 - seeded test input, not security
+    pieces = ["|", " | ", "`code`", "[link][r]", "[r]", "*em*", "**st**", "&amp;", "\\|", "<i>x</i>", "text",
+              "\n", "\n|---|---|\n", "- item\n", "1. step\n", "> ", "```\nfenced\n```\n", "![i](x.png)", "# h\n"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) + "\n\n[r]: https://example.com\n"
+        assert ours(_mdtree.parse(text)) == markdown_it_tree(text), text
+
+
+def count_inline_parses(monkeypatch) -> list[str]:
+    """The source of every inline parse from now on, in order."""
+    calls: list[str] = []
+    original = _mdtree._PARSER.inline.parse
+
+    def counting(src: str, *args: Any) -> Any:
+        calls.append(src)
+        return original(src, *args)
+
+    monkeypatch.setattr(_mdtree._PARSER.inline, "parse", counting)
+    return calls
+
+
+def test_table_cells_are_parsed_only_when_read(monkeypatch):
+    calls = count_inline_parses(monkeypatch)
+    rows = "".join(f"| `in{i}` | input number {i} | `{i}` |\n" for i in range(200))
+    tree = _mdtree.parse(f"# Inputs\n\nThe inputs.\n\n| Name | Description | Default |\n|---|---|---|\n{rows}")
+    assert calls == ["Inputs", "The inputs."]  # the heading and the paragraph; no cell yet
+    table = tree.children[2]
+    assert table.type == "table"
+    first_cell = table.children[1].children[0].children[0].children[0]  # tbody > tr > td > inline
+    assert [child.type for child in first_cell.children] == ["code_inline"]
+    assert calls[2:] == ["`in0`"]  # exactly the cell that was read
+
+
+def test_a_readme_of_tables_without_procedures_parses_no_cell(make_repo, monkeypatch):
+    calls = count_inline_parses(monkeypatch)
+    rows = "".join(f"| <a name=\"input_{i}\"></a> [in{i}](#input_{i}) | Input {i} | `string` | `null` | no |\n"
+                   for i in range(300))
+    readme = ("# Module\n\nA module.\n\n## Inputs\n\n| Name | Description | Type | Default | Required |\n"
+              f"|------|-------------|------|---------|:--------:|\n{rows}")
+    inventory = scanner("markdown-procedures")(make_repo, {"README.md": readme})
+    assert inventory.procedures == []
+    assert len(calls) == 3  # "Module", "A module.", "Inputs": none of the 1,505 cells
+
+
+def test_a_table_in_a_procedure_still_gives_its_markers_in_document_order(make_repo):
+    doc = ("# Deploy\n\n| env | how |\n|---|---|\n| prod | rsync the build, then restart |\n\n"
+           "1. Tag the release\n2. Run the deploy\n\n```bash\nkubectl rollout status deploy/web\n```\n")
+    inventory = scanner("markdown-procedures")(make_repo, {"docs/RELEASING.md": doc})
+    [procedure] = inventory.procedures
+    # heading, then the table's cells (rsync, restart), then the steps and the code block
+    assert procedure.markers == ["deploy", "rsync", "restart", "tag", "release", "kubectl"]
+
+
+def test_marker_search_finds_what_the_plain_alternation_finds():
+    import re
+
+    plain = re.compile("|".join(f"(?P<m{i}>\\b(?:{pattern})\\b)" for i, (_, pattern) in enumerate(procedures.MARKERS)),
+                       re.IGNORECASE)
+
+    def reference_markers(texts: list[str]) -> list[str]:
+        found: dict[str, None] = {}
+        for text in texts:
+            for match in plain.finditer(text):
+                found.setdefault(procedures.MARKERS[int((match.lastgroup or "m0")[1:])][0], None)
+        return list(found)
+
+    rng = random.Random(5)  # noqa: S311 - seeded test input, not security
+    words = [name for name, _ in procedures.MARKERS] + [
+        "AZ", "az", "az login", "Kubectl", "ſsh", "KUBECTL", "\u212aubectl", "İ", "roll-back", "rolled  back",
+        "re-deploy", "deployments", "x_ssh", "ssh_x", "log-in", "fail over", "pg_dumpall", "tagged", "Ärger", "the",
+        "-", "_", ".", "\n", "  ", "`",
+    ]
+    for _ in range(2000):
+        text = "".join(rng.choice(words) + rng.choice(["", " ", "-", "_", ".", "\n"]) for _ in range(rng.randint(1, 12)))
+        assert procedures.find_markers([text]) == reference_markers([text]), text
