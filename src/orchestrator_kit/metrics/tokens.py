@@ -11,7 +11,9 @@ text such as `<|endoftext|>` in a file is counted as text instead of raising.
 Files are the workspace's listing (`git ls-files`, or a walk), read through `Workspace` (size cap, regular files
 only); binary files, symlinks and submodules are skipped with a reason. Counts are cached by git blob id (from
 `git ls-files -s`; files that differ from the index and untracked files are hashed the way git does), so a
-second run on an unchanged repository reads no file at all. The cache is a SQLite file in
+second run on an unchanged repository reads no file at all. A cold run reads each file once, in this thread, while
+`_threads()` worker threads count the files read before (tiktoken releases the GIL while it encodes); the text
+waiting to be counted is bounded by IN_FLIGHT_BYTES. The cache is a SQLite file in
 `$ORCHESTRATOR_KIT_CACHE_DIR`, else `$XDG_CACHE_HOME/orchestrator-kit`, else `~/.cache/orchestrator-kit`.
 """
 
@@ -24,11 +26,11 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
 
 from ..errors import InputError, OrchestratorError, ReadError
 from ..gitsafe import run_git
@@ -38,14 +40,21 @@ from ..usercache import cache_dir
 from .models import DirectoryTokens, FileTokens, SkippedFile, TokenReport
 from .paths import directory_of
 
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
 DETECTOR = "metrics.tokens"
 CACHE_FILE = "tokens-v1.sqlite3"
 # tiktoken's own download location for cl100k_base and the file's sha256 (tiktoken_ext/openai_public.py).
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
 ESTIMATE = "bytes/4"
-BATCH_BYTES = 4 * 1024 * 1024
-BATCH_FILES = 512
+# Counting runs on worker threads (tiktoken releases the GIL while it encodes) while this thread goes on reading:
+# files are handed over in groups of up to GROUP_BYTES / GROUP_FILES (big enough that handing over costs nothing,
+# small enough that the threads finish together), and at most IN_FLIGHT_BYTES of text waits to be counted.
+GROUP_BYTES = 512 * 1024
+GROUP_FILES = 128
+IN_FLIGHT_BYTES = 8 * 1024 * 1024
 SKIPPED_LISTED = 50
 LABEL = ("Estimated Claude tokens: counted with OpenAI's cl100k_base BPE via tiktoken, which is not Claude's "
          "tokenizer; use the Anthropic API's count_tokens for exact numbers.")
@@ -58,11 +67,14 @@ LABEL_ESTIMATE = ("Rough estimate of Claude's tokens: UTF-8 bytes / 4 (tiktoken 
 
 @dataclass(frozen=True)
 class Encoder:
-    """`name` is what the counts are labelled with; `cache_name` keys the cache (both cl100k files are identical)."""
+    """`name` is what the counts are labelled with; `cache_name` keys the cache (both cl100k files are identical).
+    `count_batch` counts a list of texts in the calling thread; `threads` is how many threads may call it at once
+    (1: not worth a thread)."""
 
     name: str
     cache_name: str
     count_batch: Callable[[list[str]], list[int]]
+    threads: int = 1
 
 
 def _tiktoken_cached() -> bool:
@@ -111,12 +123,12 @@ def load_encoder(name: str) -> tuple[Encoder, str | None]:
             import tiktoken
 
             encoding = tiktoken.get_encoding(name)
-            threads = _threads()
+            encode = encoding.encode_ordinary
 
             def count(texts: list[str]) -> list[int]:
-                return [len(tokens) for tokens in encoding.encode_ordinary_batch(texts, num_threads=threads)]
+                return [len(encode(text)) for text in texts]
 
-            return Encoder(name=name, cache_name="cl100k_base", count_batch=count), None
+            return Encoder(name=name, cache_name="cl100k_base", count_batch=count, threads=_threads()), None
         except Exception as exc:
             reason = f"tiktoken could not load {name} ({type(exc).__name__}: {exc}); counts are bytes/4 estimates"
             return _estimate_encoder(), reason
@@ -343,41 +355,68 @@ def token_report(
             counted[rel] = (tokens, size)
 
     loaded: Encoder | None = None
+    pool: ThreadPoolExecutor | None = None
     fresh: list[tuple[str, int, int, str]] = []
-    batch: list[tuple[str, str, str, int]] = []  # (path, blob id, text, bytes)
-    batch_bytes = 0
+    group: list[tuple[str, str, str, int]] = []  # (path, blob id, text, bytes) not handed over yet
+    group_bytes = 0
+    # (the counts when ready, the files, their bytes), in hand-over order
+    waiting: deque[tuple[Callable[[], list[int]], list[tuple[str, str, str, int]], int]] = deque()
+    waiting_bytes = 0
 
-    def flush() -> None:
-        nonlocal loaded, batch_bytes
-        if not batch:
+    def collect_oldest() -> None:
+        nonlocal waiting_bytes
+        counts, files, size = waiting.popleft()
+        for (rel, blob, _text, file_bytes), tokens in zip(files, counts(), strict=True):
+            counted[rel] = (tokens, file_bytes)
+            fresh.append((blob, tokens, file_bytes, "text"))
+        waiting_bytes -= size
+
+    def hand_over() -> None:
+        nonlocal loaded, pool, group, group_bytes, waiting_bytes
+        if not group:
             return
         if loaded is None:
             loaded, problem = load_encoder(name)
             if problem:
                 diagnostics.append(Diagnostic(path=".", reason=problem, detector=DETECTOR))
-        numbers = loaded.count_batch([text for _, _, text, _ in batch])
-        for (rel, blob, _text, size), tokens in zip(batch, numbers, strict=True):
-            counted[rel] = (tokens, size)
-            fresh.append((blob, tokens, size, "text"))
-        batch.clear()
-        batch_bytes = 0
+            if loaded.threads > 1:
+                from concurrent.futures import ThreadPoolExecutor  # only a cold run with tiktoken needs threads
 
-    for rel, blob_id in misses:
-        data = contents.pop(rel, None)
-        if data is None:
-            data = _read(workspace, rel, skipped)
+                pool = ThreadPoolExecutor(loaded.threads, thread_name_prefix="orchestrator-kit-tokens")
+        texts = [text for _, _, text, _ in group]
+        counts: Callable[[], list[int]]
+        if pool is not None:
+            counts = pool.submit(loaded.count_batch, texts).result
+        else:
+            counts = _ready(loaded.count_batch(texts))  # counted here, in this thread
+        waiting.append((counts, group, group_bytes))
+        waiting_bytes += group_bytes
+        group, group_bytes = [], 0
+        while waiting_bytes > IN_FLIGHT_BYTES:
+            collect_oldest()
+
+    try:
+        for rel, blob_id in misses:
+            data = contents.pop(rel, None)
             if data is None:
+                data = _read(workspace, rel, skipped)
+                if data is None:
+                    continue
+            text, _encoding, _note = decode(data)
+            if text is None:
+                skipped.append(SkippedFile(path=rel, reason="binary"))
+                fresh.append((blob_id, 0, len(data), "binary"))
                 continue
-        text, _encoding, _note = decode(data)
-        if text is None:
-            skipped.append(SkippedFile(path=rel, reason="binary"))
-            fresh.append((blob_id, 0, len(data), "binary"))
-            continue
-        batch.append((rel, blob_id, text, len(data)))
-        batch_bytes += len(data)
-        if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-            flush()
-    flush()
+            group.append((rel, blob_id, text, len(data)))
+            group_bytes += len(data)
+            if group_bytes >= GROUP_BYTES or len(group) >= GROUP_FILES:
+                hand_over()
+        hand_over()
+        while waiting:
+            collect_oldest()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     if loaded is not None and loaded.name != name:
         # The encoder failed to load: the new counts are estimates, cached under their own name.
         cache.put(ESTIMATE, fresh)
@@ -388,6 +427,10 @@ def token_report(
         diagnostics.append(Diagnostic(path=".", reason=cache.problem, detector=DETECTOR))
     cache.close()
     return _report(workspace, name, counted, skipped, hits, len(misses), cache.path, diagnostics, top, dir_depth)
+
+
+def _ready(counts: list[int]) -> Callable[[], list[int]]:
+    return lambda: counts
 
 
 def _read(workspace: Workspace, rel: str, skipped: list[SkippedFile]) -> bytes | None:
