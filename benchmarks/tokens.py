@@ -16,12 +16,17 @@ Prints medians over --runs interleaved runs, in this one process, with the encod
   a separate Node process that packs and counts the same repository; ours is timed in this process (the encoder
   already loaded), so add about 0.2 s of start-up to compare with a command. Target <= 0.5. Skipped with a message
   when repomix or Node is absent.
+* cold command / repomix (with repomix): the whole `python -m orchestrator_kit tokens DIR --format json` in a fresh
+  process with an empty cache folder, interleaved with repomix: what a user compares. Target <= 0.5.
+
+Also prints the load average and this process's peak resident memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -89,6 +94,15 @@ def repomix_time(repomix: Path, repo: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
+def command_time(repo: Path, cache: Path) -> float:
+    """Wall time of the whole cold `tokens` command: a fresh interpreter, an empty cache folder."""
+    env = {**os.environ, "ORCHESTRATOR_KIT_CACHE_DIR": str(cache)}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "orchestrator_kit", "tokens", str(repo), "--format", "json"], env=env,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--megabytes", type=int, default=8)
@@ -116,7 +130,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="okit-tokens-bench-"))
     try:
         token_report(repo, cache_directory=scratch / "warmup")  # loads the encoder in this process
-        cold, warm, base, anchor = [], [], [], []
+        cold, warm, base, anchor, command = [], [], [], [], []
         report = None
         for run in range(args.runs):
             directory = scratch / f"run{run}"
@@ -132,6 +146,7 @@ def main() -> None:
             base.append(time.perf_counter() - start)
             if repomix is not None:
                 anchor.append(repomix_time(repomix, repo, scratch / "repomix-output.xml"))
+                command.append(command_time(repo, scratch / f"command{run}"))
         assert report is not None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -147,6 +162,11 @@ def main() -> None:
         repomix_s = statistics.median(anchor)
         print(f"repomix (cl100k_base):       {repomix_s:7.3f} s")
         print(f"RATIO cold / repomix:        {cold_s / repomix_s:7.3f}  (target <= 0.5)")
+        command_s = statistics.median(command)
+        print(f"cold `tokens` command:       {command_s:7.3f} s  (fresh process, empty cache)")
+        print(f"RATIO command / repomix:     {command_s / repomix_s:7.3f}  (target <= 0.5)")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; peak memory (this process, resident): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":
