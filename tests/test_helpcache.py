@@ -157,3 +157,32 @@ def test_serialize_and_parse_round_trip_any_bytes() -> None:
 ])
 def test_only_plain_help_requests_use_the_cache(args: list[str], expected: bool) -> None:
     assert helpcache.wants_help(args) is expected
+
+
+def test_two_copies_of_one_version_each_replay_their_own_help(env: dict[str, str], tmp_path: Path) -> None:
+    # Two checkouts of the same version run by one interpreter (one cache): the second must not be shown the
+    # first one's help, though every source the first recorded is unchanged.
+    import shutil
+
+    package = Path(helpcache.__file__).parents[1]
+    copies = []
+    for name in ("a", "b"):
+        shutil.copytree(package, tmp_path / name / "orchestrator_kit", ignore=shutil.ignore_patterns("__pycache__"))
+        copies.append(tmp_path / name)
+    typer_app = copies[1] / "orchestrator_kit" / "cli" / "typer_app.py"
+    text = typer_app.read_text()
+    assert "Print the version and exit." in text
+    typer_app.write_text(text.replace("Print the version and exit.", "Print the version of copy b."))
+
+    def entry(copy: Path) -> bytes:
+        code = f"import sys\nsys.path.insert(0, {str(copy)!r})\n" + _ENTRY
+        status, out, _err = run(code, ["--help"], env, os.devnull)
+        assert status == 0
+        return out
+
+    assert b"Print the version and exit." in entry(copies[0])
+    for _ in range(2):  # recorded, then replayed
+        out = entry(copies[1])
+        assert b"Print the version of copy b." in out and b"Print the version and exit." not in out
+    assert b"Print the version and exit." in entry(copies[0])
+    assert len(entries(env)) == 2

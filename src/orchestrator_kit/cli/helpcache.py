@@ -5,10 +5,12 @@ changes when the code that renders it, the terminal or the environment does. So 
 [COMMAND...] --help` (and the bare `orchestrator-kit`, which prints the same help) runs Typer as always, records the
 exact bytes it wrote to stdout and stderr and its exit code, and stores them in `<cache_dir>/help-v1/` with:
 
-* the key it was made under: the arguments, the interpreter, the package version, whether each standard stream is
-  a terminal and its encoding, the terminal size Rich would see (the first of stdin, stdout, stderr that has one),
-  and every environment variable whose name contains one of ENV_WORDS (what Rich, Typer and Click read: COLUMNS,
-  TERM, NO_COLOR, FORCE_COLOR, TTY_COMPATIBLE, TYPER_USE_RICH, ..., and our own ORCHESTRATOR_KIT_*);
+* the key it was made under: the arguments, the interpreter, the package version and where the package lives (two
+  copies of one version, e.g. two checkouts run with one interpreter, render their own help), whether each
+  standard stream is a terminal and its encoding, the terminal size Rich would see (the first of stdin, stdout,
+  stderr that has one), and every environment variable whose name contains one of ENV_WORDS (what Rich, Typer
+  and Click read: COLUMNS, TERM, NO_COLOR, FORCE_COLOR, TTY_COMPATIBLE, TYPER_USE_RICH, ..., and our own
+  ORCHESTRATOR_KIT_*);
 * the sources it was made from: (size, mtime, path) of the file of every module loaded by then (Typer, Rich, Click,
   this package's commands, the standard library), a few hundred stats.
 
@@ -85,7 +87,7 @@ def key(args: list[str], version: str) -> bytes:
     """The circumstances a help screen depends on (`repr` of plain values is canonical)."""
     env = sorted((name, value) for name, value in os.environ.items() if any(word in name for word in ENV_WORDS))
     streams = [_stream_facts(s) for s in (sys.stdin, sys.stdout, sys.stderr)]
-    facts = (args, version, sys.executable, sys.version, streams, _terminal_size(), env)
+    facts = (args, version, __file__, sys.executable, sys.version, streams, _terminal_size(), env)
     return repr(facts).encode("utf-8", "surrogateescape")
 
 
