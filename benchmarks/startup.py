@@ -1,6 +1,6 @@
 """Benchmark: what a user waits for before any work, against a bare interpreter start in the same run.
 
-    python benchmarks/startup.py [--runs 7] [--repo PATH] [--compare SRC]
+    python benchmarks/startup.py [--runs 7] [--repo PATH [--no-scan]] [--compare SRC]
 
 Each row runs the installed console entry (`python -m orchestrator_kit ...`, a fresh process each time) interleaved
 with the anchor `python -c pass` (same interpreter, same venv), and prints medians of the wall time and of the CPU
@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--repo", type=Path)
     parser.add_argument("--compare", type=Path, metavar="SRC", help="also run each row with PYTHONPATH=SRC")
+    parser.add_argument("--no-scan", action="store_true", help="leave out the scan PATH row")
     args = parser.parse_args()
     env = {**os.environ, "ORCHESTRATOR_KIT_CACHE_DIR": tempfile.mkdtemp(prefix="okit-bench-cache-")}
     sides = {"ours": env}
@@ -80,8 +81,9 @@ def main() -> None:
         repo = str(args.repo.resolve())
         for side in sides.values():
             timed([*ours, "tokens", repo, "--format", "json"], side)  # fill the token cache: the rows below are warm
-        rows += [("tokens PATH (warm)", ["tokens", repo, "--format", "json"]),
-                 ("scan PATH", ["scan", repo, "--format", "json", "--no-metrics", "--no-opportunities"])]
+        rows.append(("tokens PATH (warm)", ["tokens", repo, "--format", "json"]))
+        if not args.no_scan:
+            rows.append(("scan PATH", ["scan", repo, "--format", "json", "--no-metrics", "--no-opportunities"]))
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
           f"medians of {args.runs} interleaved runs (wall / CPU)")
     for name, (wall, cpu) in first_help.items():

@@ -186,3 +186,17 @@ def test_two_copies_of_one_version_each_replay_their_own_help(env: dict[str, str
         assert b"Print the version of copy b." in out and b"Print the version and exit." not in out
     assert b"Print the version and exit." in entry(copies[0])
     assert len(entries(env)) == 2
+
+
+def test_the_folder_keeps_only_the_newest_entries(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(helpcache, "MAX_ENTRIES", 3)
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", env["ORCHESTRATOR_KIT_CACHE_DIR"])
+    folder = Path(env["ORCHESTRATOR_KIT_CACHE_DIR"]) / helpcache.FOLDER
+    folder.mkdir(parents=True)
+    for age in range(5):  # five older entries, oldest first
+        old = folder / f"old{age}"
+        old.write_bytes(b"x")
+        os.utime(old, ns=(1_000_000_000 * (age + 1), 1_000_000_000 * (age + 1)))
+    helpcache._store(helpcache.key(["--help"], "1"), 0, [(1, b"help\n")])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["old3", "old4", Path(helpcache.entry_path(
+        helpcache.key(["--help"], "1"))).name])

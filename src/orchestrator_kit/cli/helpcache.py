@@ -39,6 +39,7 @@ VERSION = 1
 FOLDER = f"help-v{VERSION}"
 MAGIC = b"orchestrator-kit help 1"
 MAX_WORDS = 3  # `design rules --help` is the deepest command path
+MAX_ENTRIES = 64  # kept in the folder, newest first (about 50 KB each)
 ENV_WORDS = ("ORCHESTRATOR_KIT", "TYPER", "RICH", "CLICK", "COLOR", "TERM", "TTY", "COLUMNS", "LINES", "JUPYTER",
              "GITHUB_ACTIONS", "DATABRICKS", "XDG_CONFIG_HOME", "UNICODE", "PYDANTIC", "LANG", "LC_", "PYTHON",
              "COMP_")
@@ -267,3 +268,19 @@ def _store(circumstances: bytes, code: int, chunks: list[tuple[int, bytes]]) -> 
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+        _prune(os.path.dirname(path))
+
+
+def _prune(folder: str) -> None:
+    """Keep the MAX_ENTRIES newest entries (each terminal size or setting makes one): the folder stays small."""
+    import contextlib
+
+    entries = []
+    with os.scandir(folder) as it:
+        for item in it:
+            if not item.name.startswith("."):
+                with contextlib.suppress(OSError):
+                    entries.append((item.stat().st_mtime_ns, item.path))
+    for _, path in sorted(entries, reverse=True)[MAX_ENTRIES:]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
