@@ -158,3 +158,14 @@ def test_a_map_without_a_policy_fails_on_its_first_failed_item_in_xstate(tmp_pat
     result = run(machine, tmp_path, fail="db.verify_tenant", failItems=[0])
     # The first item fails; without a policy nothing is tolerated: items 1 and 2 never start.
     assert result["value"] == "rolled_back" and result["maps"]["migrate_every_tenant"] == {"index": 1, "failed": 1}
+
+
+def test_a_map_failure_nothing_catches_fails_the_machine_in_xstate(tmp_path):
+    # Without a catch the failed map must not count as done: the run ends in the generated failed state, and
+    # `migrated` (the map's done transition) is never entered.
+    design = load_design(example_text("tenant-schema-migration")).design.to_dict()
+    design["states"][1]["catch"] = []
+    export = export_workflow_xstate(design)
+    assert export.machine["states"]["migrate_every_tenant_failed"]["tags"] == ["failed"]
+    result = run(export.machine, tmp_path, fail="db.verify_tenant", failItems=[0, 1, 2])
+    assert result["value"] == "migrate_every_tenant_failed" and "migrated" not in visited(result)

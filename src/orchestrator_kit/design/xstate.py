@@ -19,7 +19,8 @@ So that the machine runs as the design means:
   processor's states, `next` asks the named guard `mapHasMoreItems` whether to run `item` again, and a failed item
   (a task error the processor does not catch, or its `fail` state) goes to `failed_item`, which asks
   `mapWithinTolerance` (the failure policy, in its params) whether to go on; past it, the map's catch target for
-  States.ExceedToleratedFailureThreshold (without a policy: for the item's error) by `#id`. The named actions
+  States.ExceedToleratedFailureThreshold (without a policy: for States.TaskFailed) by `#id`, else an enclosing
+  parallel state's, else a generated top-level final state `<map>_failed` tagged `failed`. The named actions
   `mapStart`, `mapItemDone` and `mapItemFailed` count items; the machine's user implements these five (the test
   harness has a reference implementation). `max_concurrency` and the rest of the map are kept in `meta.map`;
 * a wait `until` a timestamp is a named delay (`after: {"until_<path>": ...}`): the machine's user supplies it in
@@ -114,6 +115,7 @@ class _Exporter:
         self.graph = graph
         self.notes: list[str] = []
         self.keys = _state_keys(graph)
+        self.root_extra: dict[str, dict[str, Any]] = {}  # generated top-level states (an uncaught map failure)
         # state name -> the `id` it gets as a parallel's catch target (known before any state is written)
         self.catch_ids: dict[str, str] = {}
         for node in graph.all_nodes:
@@ -277,6 +279,16 @@ class _Exporter:
             out["meta"] = meta
         return out
 
+    def failed_state(self, node: Node, error: str) -> str:
+        """A generated top-level final state, tagged failed, for an error nothing catches (its key is its id)."""
+        base = key = f"{self.key(node.name)}_failed"
+        n = 2
+        while key in self.keys.values() or key in self.root_extra:
+            key, n = f"{base}_{n}", n + 1
+        self.root_extra[key] = {"id": key, "type": "final", "tags": ["failed"], "meta": {"error": error}}
+        self.notes.append(f"map '{node.name}': nothing catches its failure; it ends the machine in '{key}' (failed)")
+        return key
+
     def _map_id(self, node: Node) -> str:
         return "map_" + self.key(node.name)
 
@@ -296,10 +308,14 @@ class _Exporter:
             (c.target for c in state.catch if any(error_matches(e, error) for e in c.errors)), None
         )
         over: dict[str, Any]
+        jump = self.parallel_catch(node, error) if node.scope.parent is not None else None
         if target is not None and node.scope.nodes.get(target) is not None:
             over = {"target": "#" + self.catch_ids[target]}
-        else:
-            over = {"target": "map_failed"}
+        elif jump is not None:  # uncaught here: the error reaches the parallel state around the map
+            over = {"target": jump}
+        else:  # uncaught anywhere: the workflow fails (a final state of the whole machine, tagged failed)
+            key = self.failed_state(node, error)
+            over = {"target": "#" + key}
         policy = {"count": state.tolerated_failure_count, "percentage": state.tolerated_failure_percentage}
         return {
             "id": self._map_id(node),
@@ -319,7 +335,6 @@ class _Exporter:
                     {"target": "finished"},
                 ]},
                 "finished": {"type": "final"},
-                "map_failed": {"type": "final", "tags": ["failed"], "meta": {"error": error}},
             },
         }
 
@@ -332,6 +347,7 @@ class _Exporter:
 def export(graph: DesignGraph) -> XStateExport:
     exporter = _Exporter(graph)
     machine = {"id": graph.design.name, **exporter.scope(graph.root)}
+    machine["states"].update(exporter.root_extra)
     if graph.design.description:
         machine["description"] = graph.design.description
     return XStateExport(design=graph.design.name, machine=machine, notes=exporter.notes)
