@@ -9,7 +9,8 @@ direct: error names such as `States.ALL` (catch-all), `States.Timeout`, `States.
 counts retries after the first try, as ASL's `MaxAttempts` does. Durations are seconds, or text such as `90s`, `15m`,
 `2h`, `3d`. Every state has a `name`, unique in the whole design (branches included). Transitions leave a state on an
 `event` (`done` when a task or wait completes; outcomes such as `approved` for human tasks), optionally with a `guard`.
-Terminal states are `succeed` and `fail`; every other state must say where it goes next.
+Terminal states are `succeed` and `fail`; every other state must say where it goes next. A `parallel` state runs
+branches side by side; a `map` state runs its processor once per item of a set, with its own failure policy.
 """
 
 from __future__ import annotations
