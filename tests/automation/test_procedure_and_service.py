@@ -86,6 +86,34 @@ def test_procedure_with_shell_operators_is_refused_or_kept_manual(tmp_path):
         generate_automation(root, "procedure", {"procedure": "nope"})
 
 
+@pytest.mark.parametrize("target", ["github-workflow", "shell-script"])
+def test_a_runbook_command_with_an_inline_credential_is_refused_in_one_line_and_never_copied(tmp_path, target):
+    """The secret is redacted before the command reaches the generator; the refusal names that, on one line per
+    command (pydantic's 'For further information visit ...' footer was shown instead), and --skip-unsafe keeps the
+    command as a manual step without the secret."""
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    password, token = "Sup3rS3cretPassw0rd!", "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef1234"
+    (root / "docs" / "deploy.md").write_text(
+        "# Deploy\n\n## Steps\n\n"
+        f"1. Log in: `docker login -u deploybot -p '{password}' registry.example.com`\n"
+        f'2. Start: `curl -H "Authorization: Bearer {token}" https://api.example.com/deploy`\n'
+        "3. Roll out: `kubectl rollout restart deploy/app`\n")
+    spec = {"procedure": "docs/deploy.md#deploy/steps", "target": target}
+    with pytest.raises(InputError) as refused:
+        generate_automation(root, "procedure", spec)
+    lines = str(refused.value).splitlines()
+    assert [line.split(": ", 1)[0].strip() for line in lines[1:3]] == ["docs/deploy.md:5", "docs/deploy.md:6"]
+    assert all("holds a redacted secret" in line for line in lines[1:3]), lines
+    assert "pydantic" not in str(refused.value) and password not in str(refused.value)
+    result = generate_automation(root, "procedure", {**spec, "skip_unsafe": True})
+    everything = json.dumps(result.model_dump(mode="json"))
+    assert password not in everything and token not in everything and "pydantic" not in everything
+    assert "kubectl rollout restart deploy/app" in result.artifacts[0].text
+    manual = [line for line in result.artifacts[0].text.splitlines() if "run by hand: docker login" in line]
+    assert manual and all("<secret>" in line for line in manual)  # a person sees where the secret goes
+
+
 def test_spec_for_procedure_returns_an_editable_spec(acme):
     spec = spec_for_procedure(acme, RELEASE, "github-workflow")
     assert spec["kind"] == "github-workflow" and spec["params"][0]["name"] == "version"

@@ -96,7 +96,9 @@ def spec_from_procedure(
                 parts.append(_command(env, argv, version, str(command.evidence)))
             except (UnsafeCommand, ValueError) as exc:
                 # ValueError: CommandSpec refused a word (a redacted secret, a CI expression): same remedy.
-                reason = str(exc).splitlines()[-1] if isinstance(exc, ValidationError) else str(exc)
+                # pydantic's str() ends with a "For further information visit <url>" line: its msg is the reason.
+                reason = (exc.errors()[0]["msg"].removeprefix("Value error, ") if isinstance(exc, ValidationError)
+                          else str(exc))
                 if not spec.skip_unsafe:
                     unsafe.append(f"{command.evidence}: {reason}")
                     continue
