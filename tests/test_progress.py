@@ -135,3 +135,10 @@ def test_validate_shows_its_phase_on_a_terminal_and_nothing_when_quiet(acme):
     assert "Makefile (makefile): ok" in out
     code, out, terminal = run_on_pty("validate", "Makefile", "-C", str(acme), "--quiet")
     assert code == 0 and "validating" not in terminal
+
+
+def test_tokens_shows_its_phase_on_a_terminal_and_nothing_when_quiet(acme):
+    code, out, terminal = run_on_pty("tokens", str(acme), "--no-cache", "--format", "json")
+    assert code == 0 and "counting tokens" in terminal and out.lstrip().startswith("{")
+    code, out, terminal = run_on_pty("tokens", str(acme), "--quiet", "--format", "json")
+    assert code == 0 and "counting tokens" not in terminal

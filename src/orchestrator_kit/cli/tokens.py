@@ -6,13 +6,14 @@ an unchanged checkout reads no file content. tiktoken is imported inside the com
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import OrchestratorError
-from .common import FormatOption, OutputFormat, OutputOption, WideOption, fail, write_report
+from .common import FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,12 +38,20 @@ def tokens_command(
         bool, typer.Option("--cache/--no-cache", help="Reuse counts of unchanged files (keyed by git blob id).")
     ] = True,
     wide: WideOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Tokens per file, per directory and in total (tiktoken cl100k_base; estimates of Claude's tokens)."""
     from ..metrics.tokens import token_report
 
     try:
-        result = token_report(path, top=top, dir_depth=dir_depth, use_cache=cache)
+        if not quiet and sys.stderr.isatty():  # a cold count of a big checkout takes seconds: say so at a terminal
+            from .progress import LiveProgress  # (only there: a pipe or a file loads no display, no Rich)
+
+            with LiveProgress(True) as live:
+                live.hooks.stage("counting tokens")
+                result = token_report(path, top=top, dir_depth=dir_depth, use_cache=cache)
+        else:
+            result = token_report(path, top=top, dir_depth=dir_depth, use_cache=cache)
     except OrchestratorError as exc:
         fail(str(exc))
     except OSError as exc:  # a path the system refuses outright (too long, a loop of symlinks)
