@@ -53,7 +53,7 @@ def validators():
 def test_release_workflow_deploys_in_production_with_a_named_kubeconfig_secret(acme_template, validators):
     result = generate_automation(acme_template, "procedure", {"procedure": RELEASE, "target": "github-workflow"})
     [artifact] = result.artifacts
-    [job] = _workflow(artifact.text)["jobs"].values()
+    job = _workflow(artifact.text)["jobs"]["cutting-a-release"]
     assert job["environment"] == "production"  # RELEASING.md:27 runs `make deploy ENV=production`
     deploy = next(s for s in job["steps"] if s["name"] == "Deploy to production")
     assert deploy["env"] == {"KUBECONFIG_CONTENT": "${{ secrets.CHANGE_ME_KUBECONFIG }}"}
@@ -170,7 +170,7 @@ def test_the_kubeconfig_setup_lines_run_for_real(acme_template, tmp_path):
     """The lines a deploy step runs first: an empty secret stops with a clear error; a set one becomes a private file
     that KUBECONFIG names."""
     result = generate_automation(acme_template, "procedure", {"procedure": RELEASE, "target": "github-workflow"})
-    [job] = _workflow(result.artifacts[0].text)["jobs"].values()
+    job = _workflow(result.artifacts[0].text)["jobs"]["cutting-a-release"]
     run = next(s for s in job["steps"] if s["name"] == "Deploy to production")["run"]
     setup = run[: run.index("make deploy")] + 'printf "%s" "$KUBECONFIG" > "$RUNNER_TEMP/where"\n'
     env = {"PATH": "/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path)}
@@ -232,3 +232,21 @@ def test_hostile_and_huge_commands_are_only_read(acme_template, command):
     ctx = load_context(acme_template)
     found = needs(ctx, [command])  # nothing runs: words are matched, never executed
     assert all(re.fullmatch(r"[a-z]+", c.key) for c in found.credentials)
+
+
+def test_restore_workflow_waits_for_approval_before_the_hand_steps(acme_template, validators):
+    """The shop is scaled to 0 first; the restore on the database host is done by hand after that, so it is an
+    approval of the next job, never a box ticked when the run starts (which would come before the scale-down)."""
+    result = generate_automation(acme_template, "procedure", {"procedure": RESTORE, "target": "github-workflow",
+                                                              "skip_unsafe": True})
+    data = _workflow(result.artifacts[0].text)
+    assert data["name"] == "Restore the production database"
+    assert data["on"]["workflow_dispatch"] is None  # no inputs: nothing is confirmed up front
+    first, second = data["jobs"].values()
+    assert [s["name"] for s in first["steps"]][-1].startswith("Announce the incident")
+    names = [s["name"] for s in second["steps"]]
+    assert names[-3:] == ["Log in to the database host", "Find the latest backup and restore it",
+                          "Scale the shop back up: kubectl scale deployment/shop --replicas=3 -n shop-production"]
+    assert second["needs"] == [next(iter(data["jobs"]))] and second["environment"] == "production"
+    assert all("/approvals" in s["run"] for s in second["steps"][-3:-1])
+    assert result.valid and [w for _, w in _placeholder_lines(result)] == ["CHANGE_ME_KUBECONFIG"] * 2

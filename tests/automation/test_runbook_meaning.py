@@ -25,18 +25,25 @@ def workflow(tmp_path_factory):
     return data
 
 
-def test_every_manual_step_is_a_required_confirmation(workflow):
+def test_every_manual_step_is_a_required_confirmation_or_an_approval(workflow):
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
-    # RELEASING.md's hand steps: 1 (main green), 2 (bump the version), 6 (dashboard and announcement)
+    # RELEASING.md's hand steps: 1 (main green) and 2 (bump the version) come before anything runs: required inputs.
     assert inputs["confirm_step_2"] == {
         "description": "Done by hand: Bump the version in pyproject.toml and add a section to CHANGELOG.md.",
         "required": True, "type": "boolean", "default": False}
-    assert {k for k in inputs if k.startswith("confirm_step_")} == {"confirm_step_1", "confirm_step_2",
-                                                                    "confirm_step_3"}
+    assert {k for k in inputs if k.startswith("confirm_step_")} == {"confirm_step_1", "confirm_step_2"}
+    # Step 6 (dashboard and announcement) comes after the deploy: ticking it when the run starts would be a lie, so
+    # it opens a job that waits for the environment's approval, after the deploying job.
+    second = workflow["jobs"]["cutting-a-release-2"]
+    assert second["needs"] == ["cutting-a-release"] and second["environment"] == "production"
+    assert second["permissions"] == {"contents": "read", "actions": "read"}
+    [hand] = [s for s in second["steps"] if s.get("name", "").startswith("Check the dashboard")]
+    assert "/approvals" in hand["run"] and '-lt 2 ]' in hand["run"]  # the deploy job's approval, then this one
+    assert hand["env"] == {"GH_TOKEN": "${{ github.token }}"}
 
 
 def test_the_run_stops_before_tagging_when_the_bump_is_not_confirmed(workflow):
-    [job] = workflow["jobs"].values()
+    job = workflow["jobs"]["cutting-a-release"]
     assert job["env"]["CONFIRM_STEP_2"] == "${{ inputs.confirm_step_2 }}"
     names = [step.get("name") for step in job["steps"]]
     bump = names.index("Bump the version in pyproject.toml and add a section to CHANGELOG.md.")
@@ -51,7 +58,7 @@ def test_a_conditional_step_runs_only_when_asked(workflow):
     assert workflow["on"]["workflow_dispatch"]["inputs"]["run_step_1"] == {
         "description": "Run this step only if: release workflow failed", "required": False, "type": "boolean",
         "default": False}
-    [job] = workflow["jobs"].values()
+    job = workflow["jobs"]["cutting-a-release"]
     step = next(s for s in job["steps"] if s.get("name", "").startswith("Build and push the image"))
     assert step["if"] == "${{ inputs.run_step_1 }}"
     deploy = next(s for s in job["steps"] if s.get("name") == "Deploy to production")
@@ -66,3 +73,24 @@ def test_condition_words(text, condition):
     from orchestrator_kit.automation.procedure import _condition
 
     assert _condition(text) == condition
+
+
+@pytest.mark.parametrize(("approvals", "code"), [("2", 0), ("1", 1), ("0", 1), ("", 1)])
+def test_the_approval_check_runs_for_real(workflow, tmp_path, approvals, code):
+    """The hand step's check with a stand-in `gh` that prints the count the API query would give: fewer approvals
+    than jobs in the environment (reviewers not configured, so nothing waited) stops the job."""
+    import subprocess
+
+    [hand] = [s for s in workflow["jobs"]["cutting-a-release-2"]["steps"]
+              if s.get("name", "").startswith("Check the dashboard")]
+    fake = tmp_path / "gh"
+    fake.write_text(f"#!/bin/sh\nprintf '%s' '{approvals}'\n")
+    fake.chmod(0o755)
+    proc = subprocess.run(["bash", "-eo", "pipefail", "-c", hand["run"]], capture_output=True, text=True, timeout=30,
+                          env={"PATH": f"{tmp_path}:/usr/bin:/bin", "GITHUB_REPOSITORY": "acme/shop",
+                               "GITHUB_RUN_ID": "1"})
+    assert proc.returncode == code, proc.stderr
+    if code:
+        assert "::error::No approval of the environment production" in proc.stdout
+    else:
+        assert "::notice::Done by hand, approved before this job: Check the dashboard" in proc.stdout

@@ -149,12 +149,43 @@ def _triggers(spec: GitHubWorkflowSpec) -> dict[str, Any]:
     return on
 
 
+def approved(spec: GitHubWorkflowSpec) -> dict[int, tuple[int, str]]:
+    """id(step) -> (the approvals the run must have recorded, the environment) for each hand step confirmed by an
+    environment approval: the leading hand steps of a job that waits for other jobs and runs in an environment (its
+    reviewers approve once the step is done). The k-th job of a chain of jobs in the environment needs k approvals."""
+    out: dict[int, tuple[int, str]] = {}
+    for job in spec.jobs:
+        if not (job.environment and job.needs):
+            continue
+        count = 1 + _depth(spec, job)
+        for step in job.steps:
+            if step.commands or not step.manual:
+                break
+            out[id(step)] = (count, job.environment)
+    return out
+
+
+def _depth(spec: GitHubWorkflowSpec, job: GitHubJobSpec) -> int:
+    """How many jobs in `job`'s environment come before it along its `needs` (each waited for an approval)."""
+    by_id = {j.id: j for j in spec.jobs}
+    seen: set[str] = set()
+    stack = list(job.needs)
+    while stack:
+        current = stack.pop()
+        if current not in seen and current in by_id:
+            seen.add(current)
+            stack.extend(by_id[current].needs)
+    return sum(1 for j in seen if by_id[j].environment == job.environment)
+
+
 def confirmations(spec: GitHubWorkflowSpec) -> dict[str, StepSpec]:
     """The required confirmation input of every manual step of a workflow a person starts (workflow_dispatch):
-    `confirm_step_N` in order. The step fails unless the person ticked it, so a manual step is never skipped."""
+    `confirm_step_N` in order. The step fails unless the person ticked it, so a manual step is never skipped. A hand
+    step an environment approval confirms (`approved`) needs no input."""
     if not spec.triggers.workflow_dispatch:
         return {}
-    manual = [step for job in spec.jobs for step in job.steps if step.manual]
+    gated = approved(spec)
+    manual = [step for job in spec.jobs for step in job.steps if step.manual and id(step) not in gated]
     return {f"confirm_step_{n}": step for n, step in enumerate(manual, start=1)}
 
 
@@ -233,8 +264,12 @@ def _job(ctx: RepoContext, spec: GitHubWorkflowSpec, job: GitHubJobSpec, pins: _
             "git config user.name 'github-actions[bot]'\n"
             "git config user.email '41898282+github-actions[bot]@users.noreply.github.com'\n")})
     filled: dict[str, list[str]] = {}
+    gates = approved(spec)
+    if any(id(step) in gates for step in job.steps):
+        out["permissions"]["actions"] = "read"  # to read the run's approvals (the check below)
     for step in job.steps:
-        rendered = _step(step, params, confirm.get(id(step)))
+        rendered = _step(step, params, confirm.get(id(step))) if id(step) not in gates else \
+            _approved_step(step, *gates[id(step)])
         if rendered:
             rendered = _with_credentials(ctx, job, step, rendered, out["permissions"], filled, notes)
         if rendered and id(step) in only:
@@ -249,7 +284,7 @@ def _job(ctx: RepoContext, spec: GitHubWorkflowSpec, job: GitHubJobSpec, pins: _
     for name, uses in filled.items():
         where = f"a secret of the environment '{job.environment}' (Settings > Environments)" if job.environment \
             else "a repository secret (Settings > Secrets and variables > Actions)"
-        notes.append(f"Fill in: {name} in job '{job.id}', {where}: {'; '.join(uses)}.")
+        notes.append(f"Fill in: {name} in job '{job.id}', {where}: {uses[0]}; needed by {'; '.join(uses[1:])}.")
     return out
 
 
@@ -266,8 +301,8 @@ def _with_credentials(ctx: RepoContext, job: GitHubJobSpec, step: StepSpec, rend
         env.update(credential.github_env)
         setup.extend(credential.github_setup)
         for name in credential.placeholders:
-            filled.setdefault(name, []).append(f"{credential.purpose}, for {found.why[credential.key]} in step "
-                                               f"'{step.name}'")
+            uses = filled.setdefault(name, [credential.purpose])
+            uses.append(f"{found.why[credential.key]} in step '{_short(step.name, 60)}'")
         for scope, level in credential.permissions.items():
             if permissions.get(scope) not in (level, "write"):
                 permissions[scope] = level
@@ -355,6 +390,25 @@ def _step(step: StepSpec, params: list[str], confirm: str | None = None) -> dict
     if not lines:
         return None
     return {"name": step.name, "run": "\n".join(lines) + "\n"}
+
+
+def _approved_step(step: StepSpec, approvals: int, environment: str) -> dict[str, Any]:
+    """A hand step confirmed by the environment's approval of this job: the job checks that the run has recorded
+    `approvals` approvals of the environment (the jobs before it waited for theirs), so an environment without
+    required reviewers, which starts the job at once, stops it instead of skipping the hand step."""
+    query = (f'[.[] | select(.state == "approved") | select(any(.environments[]; .name == "{environment}"))] '
+             "| length")
+    stop = (f"::error::No approval of the environment {environment} recorded for this job: give it required "
+            f"reviewers (Settings > Environments) and approve once this is done by hand: {step.manual}")
+    lines = [f"# from {step.source}"] if step.source else []
+    lines += ['approvals=$(gh api "repos/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}/approvals" '
+              f"--jq {quote_word(query)})",
+              f'if [ "${{approvals:-0}}" -lt {approvals} ]; then',
+              f"  echo {quote_word(stop)}",
+              "  exit 1",
+              "fi",
+              f"echo {quote_word('::notice::Done by hand, approved before this job: ' + (step.manual or ''))}"]
+    return {"name": step.name, "env": {"GH_TOKEN": "${{ github.token }}"}, "run": "\n".join(lines) + "\n"}
 
 
 def command_lines(command: CommandSpec, params: list[str]) -> list[str]:

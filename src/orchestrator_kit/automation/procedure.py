@@ -126,22 +126,15 @@ def spec_from_procedure(
     if title.strip().lower() in _GENERIC_TITLES and len(procedure.heading_path) > 1:
         title = procedure.heading_path[-2]  # "Restore the production database › Steps" is named by its parent
     name = spec.name or slug(title)
-    description = f"{procedure.title}, from {procedure.path}"
+    description = f"{title}, from {procedure.path}"
     if spec.target == "shell-script":
         return ShellScriptSpec(name=name, description=description, params=params, steps=steps,
                                on_conflict=spec.on_conflict), notes
-    return _workflow(ctx, name, procedure, params, steps, spec, notes), notes
+    return _workflow(ctx, name, title, params, steps, spec, notes), notes
 
 
-def _workflow(ctx: RepoContext, name: str, procedure: ManualProcedure, params: list[ParamSpec], steps: list[StepSpec],
+def _workflow(ctx: RepoContext, name: str, title: str, params: list[ParamSpec], steps: list[StepSpec],
               spec: ProcedureSpec, notes: list[str]) -> GitHubWorkflowSpec:
-    joined = [" ".join(w if isinstance(w, str) else w.template for w in c.argv) for s in steps for c in s.commands]
-    permissions: dict[str, str] = {"contents": "read"}
-    push = any(j.startswith("git push") for j in joined)
-    if push or any(j.startswith(("gh release", "git tag")) for j in joined):
-        permissions["contents"] = "write"
-    if any("ghcr.io" in j for j in joined) or any(j.startswith(("make docker-push", "docker push")) for j in joined):
-        permissions["packages"] = "write"
     environment = None
     found = needs(ctx, [[w if isinstance(w, str) else w.template for w in c.argv] for s in steps for c in s.commands])
     if found.deploys:
@@ -149,14 +142,52 @@ def _workflow(ctx: RepoContext, name: str, procedure: ManualProcedure, params: l
         notes.append(f"Fill in: environment {environment} ({why}): the name of the GitHub environment this job "
                      "deploys to." if placeholder else f"The job runs in the GitHub environment '{environment}': "
                      f"{why}.")
-    job_id = name if re.match(r"^[A-Za-z_]", name) else f"job-{name}"
-    job = GitHubJobSpec(
-        id=job_id[:100], name=procedure.title[:100], steps=steps, permissions=permissions,  # type: ignore[arg-type]
-        environment=environment, push=push, fetch_depth=0 if push else 1, timeout_minutes=30,
-    )
-    return GitHubWorkflowSpec(name=procedure.title[:100], file=f".github/workflows/{name}.yml",
-                              triggers=TriggerSpec(workflow_dispatch=True), params=params, jobs=[job],
+    job_id = (name if re.match(r"^[A-Za-z_]", name) else f"job-{name}")[:95]
+    # With an environment, a hand step that comes after automated ones opens a job of its own that waits for the
+    # environment's approval: the person approves once it is done. Without one, it stays a required input.
+    segments = _segments(steps) if environment else [steps]
+    jobs: list[GitHubJobSpec] = []
+    for number, segment in enumerate(segments, start=1):
+        permissions, push = _permissions(segment)
+        automated = any(s.commands for s in segment)
+        jobs.append(GitHubJobSpec(
+            id=job_id if number == 1 else f"{job_id}-{number}",
+            name=title[:100] if len(segments) == 1 else f"{title[:85]} ({number}/{len(segments)})",
+            needs=[] if number == 1 else [jobs[-1].id], steps=segment,
+            permissions=permissions,  # type: ignore[arg-type]
+            environment=environment, push=push, fetch_depth=0 if push else 1, timeout_minutes=30,
+            setup_toolchain=automated, install=automated))
+    if len(segments) > 1:
+        notes.append(f"The hand steps that come after automated ones wait for an approval of the environment "
+                     f"'{environment}': jobs {', '.join(j.id for j in jobs[1:])} start only once a reviewer approves "
+                     "(each checks that an approval was recorded, and fails if the environment has no required "
+                     "reviewers). Each job checks out the repository afresh.")
+    return GitHubWorkflowSpec(name=title[:100], file=f".github/workflows/{name}.yml",
+                              triggers=TriggerSpec(workflow_dispatch=True), params=params, jobs=jobs,
                               on_conflict=spec.on_conflict)
+
+
+def _permissions(steps: list[StepSpec]) -> tuple[dict[str, str], bool]:
+    """The job permissions the steps' commands need, and whether they push (the checkout keeps its token)."""
+    joined = [" ".join(w if isinstance(w, str) else w.template for w in c.argv) for s in steps for c in s.commands]
+    permissions: dict[str, str] = {"contents": "read"}
+    push = any(j.startswith("git push") for j in joined)
+    if push or any(j.startswith(("gh release", "git tag")) for j in joined):
+        permissions["contents"] = "write"
+    if any("ghcr.io" in j for j in joined) or any(j.startswith(("make docker-push", "docker push")) for j in joined):
+        permissions["packages"] = "write"
+    return permissions, push
+
+
+def _segments(steps: list[StepSpec]) -> list[list[StepSpec]]:
+    """The steps cut before every hand step (no commands) that follows an automated step of the same segment."""
+    segments: list[list[StepSpec]] = [[]]
+    for step in steps:
+        hand = not step.commands
+        if hand and any(s.commands for s in segments[-1]) and segments[-1][-1].commands:
+            segments.append([])
+        segments[-1].append(step)
+    return segments
 
 
 _GENERIC_TITLES = {"steps", "procedure", "instructions", "how to", "howto", "usage", "process", "runbook"}
