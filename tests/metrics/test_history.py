@@ -443,3 +443,29 @@ def test_progress_hook_sees_every_commit_and_can_stop_the_pass(tmp_path):
     with pytest.raises(Stop):
         history_metrics(root, progress=stop_after_three)
     assert calls == [1, 2, 3]  # the pass stopped at once; git was killed rather than drained
+
+
+def test_a_file_name_that_is_not_utf8_exists_and_is_a_hotspot(tmp_path, monkeypatch):
+    # git log prints the name's bytes (read here as U+FFFD); the workspace lists it with surrogates: the same file.
+    import os
+
+    from orchestrator_kit.metrics import history
+
+    root = tmp_path / "latin1"
+    root.mkdir()
+    git(root, "init", "-q")
+    name = b"caf\xe9.txt"
+    with open(os.path.join(os.fsencode(root), name), "wb") as fh:
+        fh.write(b"1\n2\n3\n")
+    (root / "gone.txt").write_text("x\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "one")
+    git(root, "rm", "-q", "gone.txt")
+    git(root, "commit", "-qm", "two")
+    shown = "caf\ufffd.txt"
+    result = history_metrics(root)
+    exists = {f.path: f.exists for f in result.churn.files}
+    assert exists == {shown: True, "gone.txt": False}
+    assert [(h.path, h.lines) for h in result.hotspots.items] == [(shown, 3)]
+    monkeypatch.setattr(history, "head_lines", lambda *args: None)  # the working-tree fallback reads it too
+    assert [(h.path, h.lines) for h in history_metrics(root).hotspots.items] == [(shown, 3)]

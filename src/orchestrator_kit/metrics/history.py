@@ -414,7 +414,10 @@ def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
     result.merges = aggregate.merges
     result.first_commit, result.last_commit = iso(first), iso(last)
     result.window_days = round((last - first) / DAY, 2)
-    listed = set(workspace.files())
+    # The history names a file as git printed it, decoded with U+FFFD for bytes that are not UTF-8; the workspace
+    # keeps such bytes as surrogates (surrogateescape). Keyed by the history's form, so 'exists' and the working-tree
+    # fallback of the hotspots find a file whose name is not UTF-8.
+    listed = {name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"): name for name in workspace.files()}
     authors = aggregate.author_accs()
     names = {a.email.lower() or a.name: a.name for a in authors.values()}
     files = aggregate.files()
@@ -462,7 +465,7 @@ def _authors(authors: dict[str, AuthorAcc], newest: int, top: int) -> AuthorSumm
     )
 
 
-def _churn(files: dict[str, FileAcc], dirs: dict[str, DirAcc], listed: set[str], top: int) -> ChurnSummary:
+def _churn(files: dict[str, FileAcc], dirs: dict[str, DirAcc], listed: dict[str, str], top: int) -> ChurnSummary:
     ranked = sorted(files.items(), key=lambda kv: (-(kv[1].added + kv[1].deleted), -kv[1].revisions, kv[0]))
     ranked_dirs = sorted(dirs.items(), key=lambda kv: (-(kv[1].added + kv[1].deleted), -kv[1].revisions, kv[0]))
     return ChurnSummary(
@@ -515,8 +518,8 @@ def head_lines(root: Path, relative: bool, specs: Sequence[str]) -> dict[str, in
 
 
 def _hotspots(
-    files: dict[str, FileAcc], listed: set[str], workspace: Workspace, top: int, lines_at_head: dict[str, int | None]
-    | None,
+    files: dict[str, FileAcc], listed: dict[str, str], workspace: Workspace, top: int,
+    lines_at_head: dict[str, int | None] | None,
 ) -> HotspotSummary:
     items: list[Hotspot] = []
     for name, acc in files.items():
@@ -530,7 +533,7 @@ def _hotspots(
             if name not in listed:
                 continue
             try:
-                data = workspace.read_bytes(name)
+                data = workspace.read_bytes(listed[name])
             except (ReadError, OrchestratorError):
                 continue  # too big, unreadable or outside the root: no size to multiply by
             if b"\x00" in data[:8192]:
