@@ -197,8 +197,11 @@ def history_metrics(
             aggregate(fields, stats)
             report(aggregate.commits)
 
-    # Lines at HEAD (for hotspots) are counted by a second git process while the log streams.
+    # While the log streams: lines at HEAD (for hotspots) counted by a second git process, the files listed and the
+    # tags read (each a short git process that would otherwise start, and wait for a CPU, after the stream).
     lines_at_head = _in_background(lambda: head_lines(workspace.root, relative, specs))
+    listed = _in_background(lambda: _listed(workspace))
+    tag_list = _in_background(lambda: _tags(workspace.root))
     log = read_log(workspace.root, request, sink, boundary=boundary)
     result.query = request.display()
     result.available = True
@@ -212,12 +215,12 @@ def history_metrics(
             reason=f"shallow clone: only the {aggregate.commits} fetched commits were read "
                    f"({len(boundary)} boundary commit(s)); run `git fetch --unshallow` for the whole history"))
     if not aggregate.commits or aggregate.first_commit_time is None or aggregate.last_commit_time is None:
-        lines_at_head()
+        lines_at_head(), listed(), tag_list()
         result.diagnostics.append(Diagnostic(path=".", severity="info", detector=DETECTOR,
                                              reason="no commit matches the window and path filters"))
     else:
-        _finish(result, aggregate, workspace, lines_at_head())
-        tags, not_commits, tag_problem = _tags(workspace.root)
+        _finish(result, aggregate, workspace, lines_at_head(), listed())
+        tags, not_commits, tag_problem = tag_list()
         if tag_problem:
             result.diagnostics.append(tag_problem)
         window = (aggregate.first_commit_time, aggregate.last_commit_time)
@@ -405,8 +408,16 @@ def _in_background(compute: Callable[[], T]) -> Callable[[], T]:
 # ------------------------------------------------------------------ summaries
 
 
+def _listed(workspace: Workspace) -> dict[str, str]:
+    """The files of the workspace, keyed by the history's form of their names. The history names a file as git
+    printed it, decoded with U+FFFD for bytes that are not UTF-8; the workspace keeps such bytes as surrogates
+    (surrogateescape). Keyed by the history's form, so 'exists' and the working-tree fallback of the hotspots find
+    a file whose name is not UTF-8."""
+    return {name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"): name for name in workspace.files()}
+
+
 def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
-            lines_at_head: dict[str, int | None] | None) -> None:
+            lines_at_head: dict[str, int | None] | None, listed: dict[str, str]) -> None:
     """The summaries from the sums (each bounded by the files, authors and weeks of the window)."""
     options = result.options
     first, last = aggregate.first_author_time or 0, aggregate.last_author_time or 0  # set: a commit was read
@@ -414,10 +425,6 @@ def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
     result.merges = aggregate.merges
     result.first_commit, result.last_commit = iso(first), iso(last)
     result.window_days = round((last - first) / DAY, 2)
-    # The history names a file as git printed it, decoded with U+FFFD for bytes that are not UTF-8; the workspace
-    # keeps such bytes as surrogates (surrogateescape). Keyed by the history's form, so 'exists' and the working-tree
-    # fallback of the hotspots find a file whose name is not UTF-8.
-    listed = {name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"): name for name in workspace.files()}
     authors = aggregate.author_accs()
     names = {a.email.lower() or a.name: a.name for a in authors.values()}
     files = aggregate.files()
