@@ -1,24 +1,34 @@
-"""Benchmark: the history metrics pass against a raw `git log --numstat` stream and against per-commit GitPython.
+"""Benchmark: the history pass against the raw `git log --numstat` stream, per-commit libraries, and its memory.
 
-    python benchmarks/history.py [--commits 20000] [--runs 3] [--repo PATH]
+    python benchmarks/history.py [--commits 5500 [--commits 35800]] [--repo DIR ...] [--runs 3]
+        [--per-commit 2000] [--pydriller-python PY] [--before-src DIR]
 
-Builds (once, with `git fast-import`, cached under benchmarks/.cache/) a repository of --commits commits: 400
-files in 40 folders, one to four files changed per commit, five authors, a rename every 97 commits, a revert
-every 151, and a release tag every 250. `--repo PATH` measures an existing repository instead.
+Repositories: `--repo DIR` (any local clone, repeatable), or synthetic ones of `--commits` commits (repeatable;
+default 5,500) built once with `git fast-import` under benchmarks/.cache/: 400 files in 40 folders, one to four
+files changed per commit, five authors, a rename every 97 commits, a revert every 151, a release tag every 250.
 
-Prints, all in this one process, medians over --runs interleaved runs:
+Prints, all in this one run, medians over --runs interleaved runs:
 
-* ours / raw (wall clock, and CPU seconds of Python plus the git processes): `history_metrics(repo)` (the
-  full pass: log stream, tags, rev-list when needed, hotspots, DORA) over the same
-  `git log -z --numstat -M --diff-merges=off` stream read with subprocess and parsed minimally (records and
-  numstat fields split, numbers summed). Target <= 1.25.
-* GitPython per commit / ours per commit: `Repo.iter_commits(max_count=2000)` + `Commit.stats` (one `git diff`
-  per commit) over our full pass, per commit; and over our pass on the same first 2,000 commits. Target >= 10.
+* ours / raw, wall clock and CPU seconds (Python plus every git process): `history_metrics(repo)` (the whole pass:
+  log stream, tags, rev-list when needed, lines at HEAD, DORA), each run in a fresh worker process after a
+  warm-up (so imports are not counted), against the raw stream over the same commits: the same `git log -z
+  --numstat -M --diff-merges=off` with the same format, read and thrown away. When objects are missing (`fatal:
+  unable to read`), the raw stream resumes after the unreadable commit as the pass does, so both read the same
+  readable commits. Targets <= 1.25 (5.5k commits), <= 1.15 (35.8k).
+* per-commit libraries / ours, per commit: GitPython `Repo.iter_commits(max_count=N)` + `Commit.stats` (one `git
+  diff` per commit), and PyDriller's `Repository(...).traverse_commits()` + `insertions`/`deletions` on the first N
+  commits (`--pydriller-python` names a Python that has pydriller, e.g. a scratch venv; skipped with a message
+  otherwise), against ours on the same first N commits (`max_commits=N`). Target >= 10.
+* peak memory of the pass: Python's tracemalloc peak (a separate traced run) and the worker's ru_maxrss, and the
+  largest git child's ru_maxrss.
+* `--before-src DIR` (a `src/` folder of another version of the package, e.g. `git archive <commit> src | tar -x
+  -C DIR`) adds that version's pass to the same interleaved runs: before -> after from paired runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -26,14 +36,17 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-
-from orchestrator_kit.metrics.history import history_metrics
-from orchestrator_kit.repo import git_command, git_env
+from typing import Any
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 AUTHORS = [("Ann Lee", "ann@example.com"), ("Bo Chan", "bo@example.com"), ("Cy Diaz", "cy@example.com"),
            ("Di Eze", "di@example.com"), ("Ed Fox", "ed@example.com")]
+FORMAT = "--format=%x1e%H%x1f%P%x1f%at%x1f%ct%x1f%aE%x1f%aN%x1f%B%x1f"
+LOG = ["log", "-z", "--numstat", "-M", "--diff-merges=off", "--no-ext-diff", "--no-textconv", "--no-show-signature",
+       "--no-color", "--encoding=UTF-8", FORMAT]
 
 
 def build(path: Path, commits: int) -> None:
@@ -84,29 +97,37 @@ def build(path: Path, commits: int) -> None:
     subprocess.run(["git", "-C", str(path), "checkout", "-q", "main"], check=True)
 
 
-def raw_stream(repo: Path) -> tuple[int, int]:
-    """The floor: the same log stream, read and split, numbers summed; nothing else."""
-    args = git_command(repo, "log", "-z", "--numstat", "-M", "--diff-merges=off", "--no-ext-diff", "--no-textconv",
-                       "--no-show-signature",
-                       "--format=%x1e%H%x1f%P%x1f%at%x1f%ct%x1f%aE%x1f%aN%x1f%B%x1f", "HEAD")
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=git_env())
-    assert proc.stdout is not None
-    commits = lines = 0
-    buffer = b""
-    while chunk := proc.stdout.read1(1 << 20):
-        buffer += chunk
-        records = buffer.split(b"\x1e")
-        buffer = records.pop()
-        for record in records:
-            if not record:
-                continue
-            commits += 1
-            for entry in record.split(b"\x00"):
-                added, _, rest = entry.partition(b"\t")
-                if rest and added.strip().isdigit():
-                    lines += int(added)
-    proc.wait()
-    return commits + (1 if buffer else 0), lines
+def raw_stream(repo: Path) -> int:
+    """The anchor: the same log stream, read and thrown away (records counted by their marker). On a missing object
+    git dies part-way: the stream resumes after the unreadable commit (`--no-walk=unsorted --stdin` with the
+    commits `git rev-list` lists after it), as the pass does."""
+    from orchestrator_kit.repo import git_command, git_env
+
+    env = {**git_env(), "GIT_NO_LAZY_FETCH": "1"}
+    args, stdin, order = [*LOG, "HEAD", "--"], None, None
+    records = 0
+    while True:
+        proc = subprocess.Popen(git_command(repo, *args), stdin=subprocess.PIPE if stdin else None,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        if stdin is not None and proc.stdin is not None:
+            proc.stdin.write(stdin)
+            proc.stdin.close()
+        assert proc.stdout is not None and proc.stderr is not None
+        tail = b""
+        while chunk := proc.stdout.read(1 << 18):  # blocking reads of 256 KiB: the fewest wake-ups
+            records += chunk.count(b"\x1e")
+            tail = (tail + chunk)[-4096:]
+        stderr = proc.stderr.read()
+        if proc.wait() == 0 or (b"unable to read" not in stderr and b"missing" not in stderr):
+            return records
+        failed = tail[tail.rfind(b"\x1e") + 1:][:40].decode()  # the commit whose diff died
+        if order is None:
+            order = subprocess.run(git_command(repo, "rev-list", "HEAD"), capture_output=True, env=env,
+                                   check=True).stdout.decode().split()
+        rest = order[order.index(failed) + 1:] if failed in order else []
+        if not rest:
+            return records
+        args, stdin = [*LOG, "--no-walk=unsorted", "--stdin", "--"], ("\n".join(rest) + "\n").encode()
 
 
 def gitpython_stats(repo: Path, count: int) -> int:
@@ -118,68 +139,156 @@ def gitpython_stats(repo: Path, count: int) -> int:
     return total
 
 
-def timed(fn, *args):
-    start = time.perf_counter()
-    result = fn(*args)
-    return time.perf_counter() - start, result
+PYDRILLER = """
+import sys, time
+from pydriller import Repository
+count, n, start = int(sys.argv[2]), 0, time.perf_counter()
+for commit in Repository(sys.argv[1]).traverse_commits():
+    commit.insertions, commit.deletions
+    n += 1
+    if n >= count:
+        break
+print(n, time.perf_counter() - start)
+"""
 
 
-def cpu_timed(fn, *args):
-    """(wall seconds, CPU seconds of this process and the git processes it waited for, result)."""
+def pydriller_seconds(python: str, repo: Path, count: int) -> tuple[int, float]:
+    out = subprocess.run([python, "-c", PYDRILLER, str(repo), str(count)], capture_output=True, text=True, check=True)
+    commits, seconds = out.stdout.split()
+    return int(commits), float(seconds)
+
+
+def cpu_timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process and the processes it waited for, result)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu, wall = time.process_time(), time.perf_counter()
-    result = fn(*args)
+    result = fn()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = time.process_time() - cpu + (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     return time.perf_counter() - wall, used, result
 
 
+def worker(repo: Path, max_commits: int | None, trace: bool) -> None:
+    """One pass in this fresh process, after a warm-up; prints its numbers as JSON (see `ours`)."""
+    from orchestrator_kit.metrics.history import history_metrics
+
+    history_metrics(repo, max_commits=10)
+    if trace:
+        tracemalloc.start()
+    wall, cpu, result = cpu_timed(lambda: history_metrics(repo, max_commits=max_commits))
+    print(json.dumps({
+        "wall": wall, "cpu": cpu, "commits": result.commits, "files": result.churn.files_total,
+        "releases": len(result.dora.releases), "partial": result.partial,
+        "traced_peak": tracemalloc.get_traced_memory()[1] if trace else None,
+        "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }))
+
+
+def git_peak(repo: Path) -> int | None:
+    """git log's own peak resident memory (bytes), from one run under /usr/bin/time (a child's ru_maxrss would
+    count the forking Python's pages too); None without /usr/bin/time."""
+    from orchestrator_kit.repo import git_command, git_env
+
+    if not Path("/usr/bin/time").exists():
+        return None
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *git_command(repo, *LOG, "HEAD", "--")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=git_env(), check=False)
+    last = proc.stderr.decode(errors="replace").strip().splitlines()[-1:]
+    return int(last[0]) * 1024 if last and last[0].isdigit() else None
+
+
+def ours(repo: Path, src: str | None, max_commits: int | None = None, trace: bool = False) -> dict[str, Any]:
+    """The pass in a fresh worker process (`src`: another version's src/ folder first on the path)."""
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = src
+    args = [sys.executable, __file__, "--worker", str(repo)]
+    if max_commits:
+        args += ["--max-commits", str(max_commits)]
+    if trace:
+        args.append("--trace")
+    out = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def mib(value: float) -> str:
+    return f"{value / 2**20:,.0f} MiB"
+
+
+def measure(repo: Path, args: argparse.Namespace) -> None:
+    versions = {"ours": None, **({"before": args.before_src} if args.before_src else {})}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*versions, "raw"]}
+    for _ in range(args.runs):
+        for name, src in versions.items():
+            runs[name].append(ours(repo, src))
+            wall, cpu, records = cpu_timed(lambda: raw_stream(repo))
+            runs["raw"].append({"wall": wall, "cpu": cpu, "commits": records})
+    first = runs["ours"][0]
+    raw_wall, raw_cpu = median(runs["raw"], "wall"), median(runs["raw"], "cpu")
+    print(f"\n## {repo}: {first['commits']:,} commits read ({runs['raw'][0]['commits']:,} in the raw stream), "
+          f"{first['files']:,} files changed, {first['releases']} releases"
+          f"{', partial (missing objects)' if first['partial'] else ''}; medians of {args.runs}, interleaved")
+    print("| measure | ours | anchor | ratio | goal |")
+    print("|---|---|---|---|---|")
+    for name in versions:
+        wall, cpu = median(runs[name], "wall"), median(runs[name], "cpu")
+        label = "history pass" if name == "ours" else "history pass, before (--before-src)"
+        print(f"| {label}, wall | {wall:.2f} s | raw `git log --numstat` {raw_wall:.2f} s | "
+              f"{wall / raw_wall:.2f}x | <= 1.25x (5.5k), <= 1.15x (35.8k) |")
+        print(f"| {label}, CPU (Python + git) | {cpu:.2f} s | {raw_cpu:.2f} s | {cpu / raw_cpu:.2f}x | |")
+    peak = git_peak(repo)
+    for name, src in versions.items():
+        traced = ours(repo, src, trace=True)
+        label = "peak memory" if name == "ours" else "peak memory, before"
+        print(f"| {label} | Python {mib(traced['traced_peak'])} (tracemalloc), process "
+              f"{mib(median(runs[name], 'maxrss'))} (ru_maxrss) | git log {mib(peak) if peak else 'not measured'} "
+              "(/usr/bin/time) | | bounded by files |")
+    count = min(args.per_commit, first["commits"])
+    same = [ours(repo, None, max_commits=count) for _ in range(args.runs)]
+    ours_per = median(same, "wall") / count
+    gp_wall, _, _ = cpu_timed(lambda: gitpython_stats(repo, count))
+    print(f"| GitPython `Commit.stats`, first {count:,} commits | ours {median(same, 'wall'):.2f} s | "
+          f"{gp_wall:.2f} s | {gp_wall / count / ours_per:.1f}x faster | >= 10x |")
+    if args.pydriller_python:
+        commits, seconds = pydriller_seconds(args.pydriller_python, repo, count)
+        print(f"| PyDriller `insertions`/`deletions`, first {commits:,} commits | ours {median(same, 'wall'):.2f} s "
+              f"| {seconds:.2f} s | {seconds / commits / ours_per:.1f}x faster | >= 10x |")
+    else:
+        print("| PyDriller | skipped: pass --pydriller-python PY (a Python with pydriller installed) | | | |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--commits", type=int, default=20000)
+    parser.add_argument("--commits", type=int, action="append", help="synthetic repository sizes (repeatable)")
+    parser.add_argument("--repo", type=Path, action="append", help="an existing local clone (repeatable)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--gitpython-commits", type=int, default=2000)
-    parser.add_argument("--repo", type=Path)
+    parser.add_argument("--per-commit", type=int, default=2000, help="commits for the per-commit libraries")
+    parser.add_argument("--pydriller-python", help="a Python interpreter that can import pydriller")
+    parser.add_argument("--before-src", help="another version's src/ folder, measured in the same runs")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--max-commits", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    repo = args.repo
-    if repo is None:
-        repo = CACHE / f"history-{args.commits}"
-        if not (repo / ".git").is_dir():
-            print(f"building {args.commits} commits with git fast-import in {repo} ...", flush=True)
-            start = time.perf_counter()
-            build(repo, args.commits)
-            print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
     os.environ.setdefault("ORCHESTRATOR_KIT_CACHE_DIR", str(CACHE / "okit-cache"))
-    history_metrics(repo, max_commits=10)  # warm up imports
-    ours, raw, ours_cpu, raw_cpu = [], [], [], []
-    result = None
-    for _ in range(args.runs):
-        seconds, cpu, result = cpu_timed(history_metrics, repo)
-        ours.append(seconds)
-        ours_cpu.append(cpu)
-        seconds, cpu, (raw_commits, _lines) = cpu_timed(raw_stream, repo)
-        raw.append(seconds)
-        raw_cpu.append(cpu)
-    assert result is not None
-    ours_s, raw_s = statistics.median(ours), statistics.median(raw)
-    print(f"repository: {repo} ({result.commits} commits, {len(result.dora.releases)} release tags, "
-          f"{result.churn.files_total} files changed; raw stream saw {raw_commits} commits)")
-    print(f"ours (full history pass):      {ours_s:8.2f} s  ({result.commits / ours_s:,.0f} commits/s)")
-    print(f"raw git log --numstat stream:  {raw_s:8.2f} s  ({raw_commits / raw_s:,.0f} commits/s)")
-    print(f"RATIO ours / raw stream:       {ours_s / raw_s:8.3f}  (target <= 1.25; wall clock)")
-    print(f"RATIO ours / raw, CPU seconds: {statistics.median(ours_cpu) / statistics.median(raw_cpu):8.3f}  "
-          f"(python + git processes; steadier than wall clock on a busy machine)")
-    count = min(args.gitpython_commits, result.commits)
-    gp_s, _ = timed(gitpython_stats, repo, count)
-    same = [timed(lambda: history_metrics(repo, max_commits=count))[0] for _ in range(args.runs)]
-    same_s = statistics.median(same)
-    print(f"GitPython iter_commits + Commit.stats, first {count} commits: {gp_s:8.2f} s "
-          f"({count / gp_s:,.0f} commits/s)")
-    print(f"ours on the same first {count} commits:  {same_s:8.2f} s ({count / same_s:,.0f} commits/s)")
-    print(f"RATIO GitPython / ours per commit (ours over the full history): "
-          f"{(gp_s / count) / (ours_s / result.commits):8.1f}  (target >= 10)")
-    print(f"RATIO GitPython / ours per commit (same {count} commits):        "
-          f"{(gp_s / count) / (same_s / count):8.1f}  (target >= 10)")
+    if args.worker:
+        worker(args.worker, args.max_commits, args.trace)
+        return
+    repos = list(args.repo or [])
+    for commits in args.commits or ([] if repos else [5500]):
+        repo = CACHE / f"history-{commits}"
+        if not (repo / ".git").is_dir():
+            print(f"building {commits} commits with git fast-import in {repo} ...", flush=True)
+            start = time.perf_counter()
+            build(repo, commits)
+            print(f"built in {time.perf_counter() - start:.1f} s", flush=True)
+        repos.append(repo)
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}")
+    for repo in repos:
+        measure(repo, args)
 
 
 if __name__ == "__main__":
