@@ -94,3 +94,21 @@ def test_the_approval_check_runs_for_real(workflow, tmp_path, approvals, code):
         assert "::error::No approval of the environment production" in proc.stdout
     else:
         assert "::notice::Done by hand, approved before this job: Check the dashboard" in proc.stdout
+
+
+def test_hotfix_keeps_no_example_version_hard_coded(tmp_path_factory):
+    """RELEASING.md's hotfix branches hotfix/v1.4.1 from v1.4.0: both examples become parameters (the base tag would
+    otherwise stay v1.4.0 for every hotfix), and a branch made on the runner and never pushed is called out."""
+    acme = build_sample_repo(SAMPLE, tmp_path_factory.mktemp("hotfix") / "acme-shop").path
+    result = generate_automation(acme, "procedure", {"procedure": "RELEASING.md#releasing-acme-shop/hotfix",
+                                                     "target": "github-workflow"})
+    data = yaml.safe_load(result.artifacts[0].text)
+    inputs = data[True]["workflow_dispatch"]["inputs"]
+    assert inputs["version"]["description"] == "The version (the runbook's example: v1.4.1)"
+    assert inputs["version_2"]["description"] == "Another version the runbook names (the runbook's example: v1.4.0)"
+    [job] = data["jobs"].values()
+    branch = next(s for s in job["steps"] if s["name"].startswith("Branch from the release tag"))
+    assert 'git checkout -b hotfix/"${VERSION}" "${VERSION_2}"' in branch["run"] and "v1.4.0" not in branch["run"]
+    assert any("no step pushes it: the change is lost when the job ends" in n for n in result.notes)
+    release = generate_automation(acme, "procedure", {"procedure": RELEASE, "target": "github-workflow"})
+    assert not any("no step pushes it" in n for n in release.notes)  # the release pushes with --tags

@@ -4,7 +4,8 @@
   command with operators or expansions is refused, or with `skip_unsafe` kept as a manual instruction,
   never passed through; a step without commands stays a manual instruction;
 * the example version the runbook uses most (`v1.4.0`) becomes the required `version` parameter wherever it
-  appears, with a pattern in the same style (`v` prefix or not);
+  appears, with a pattern in the same style (`v` prefix or not); other example versions (a hotfix's base tag)
+  become `version_2`, `version_3`, so none stays hard-coded;
 * known commands get idempotence checks: `git tag NAME` is skipped when the tag exists, `git commit` when
   nothing changed, `git checkout -b NAME` when the branch exists;
 * for a workflow: `git push` grants `contents: write` (and keeps the checkout's credentials), a push to
@@ -60,13 +61,14 @@ def spec_from_procedure(
     notes: list[str] = [f"From the procedure '{' › '.join(procedure.heading_path) or procedure.title}' "
                         f"({procedure.evidence})."]
     texts = [c.text for step in procedure.steps for c in step.commands]
-    version = _example_version(texts) if spec.version_param else None
+    version = _example_versions(texts) if spec.version_param else {}
     params: list[ParamSpec] = []
-    if version:
-        pattern = (r"^v" if version.startswith("v") else "^") + r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$"
-        params.append(ParamSpec(name="version", description=f"The version (the runbook's example: {version})",
+    for example, param in version.items():
+        pattern = (r"^v" if example.startswith("v") else "^") + r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$"
+        what = "The version" if param == "version" else "Another version the runbook names"
+        params.append(ParamSpec(name=param, description=f"{what} (the runbook's example: {example})",
                                 required=True, pattern=pattern))
-        notes.append(f"The runbook's example version '{version}' became the required parameter 'version'.")
+        notes.append(f"The runbook's example version '{example}' became the required parameter '{param}'.")
     steps: list[StepSpec] = []
     unsafe: list[str] = []
     remote: str | None = None  # the host of an interactive login in the step before: this step's commands run there
@@ -157,6 +159,11 @@ def _workflow(ctx: RepoContext, name: str, title: str, params: list[ParamSpec], 
             permissions=permissions,  # type: ignore[arg-type]
             environment=environment, push=push, fetch_depth=0 if push else 1, timeout_minutes=30,
             setup_toolchain=automated, install=automated))
+    joined = [" ".join(w if isinstance(w, str) else w.template for w in c.argv) for s in steps for c in s.commands]
+    local = [j for j in joined if re.match(r"git (?:commit|tag|checkout -b|switch -c|cherry-pick|merge) ", j)]
+    if local and not any(j.startswith("git push") for j in joined):
+        notes.append(f"`{local[0]}` changes the runner's checkout, and no step pushes it: the change is lost when the "
+                     "job ends. Add a `git push` step (and contents: write), or run this procedure as a script.")
     if len(segments) > 1:
         notes.append(f"The hand steps that come after automated ones wait for an approval of the environment "
                      f"'{environment}': jobs {', '.join(j.id for j in jobs[1:])} start only once a reviewer approves "
@@ -235,9 +242,15 @@ def _step_specs(name: str, text: str, parts: list[CommandSpec | str], source: st
     return specs
 
 
-def _example_version(texts: list[str]) -> str | None:
+MAX_VERSION_PARAMS = 3
+
+
+def _example_versions(texts: list[str]) -> dict[str, str]:
+    """example version -> parameter: the most used one is `version`, the next ones (a hotfix's base tag)
+    `version_2`, `version_3`, so no example stays hard-coded beside a parameter (at most MAX_VERSION_PARAMS)."""
     found = Counter(m.group(0) for text in texts for m in _VERSION.finditer(text))
-    return found.most_common(1)[0][0] if found else None
+    ordered = [example for example, _ in found.most_common(MAX_VERSION_PARAMS)]
+    return {example: "version" if n == 1 else f"version_{n}" for n, example in enumerate(ordered, start=1)}
 
 
 def _unredacted(text: str) -> str:
@@ -257,21 +270,25 @@ def _step_name(text: str, index: int) -> str:
     return (name[:150] + "...") if len(name) > 150 else (name or f"Step {index}")
 
 
-def _param(word: str, version: str | None) -> str | TemplateArg:
-    if not version or version not in word:
+def _param(word: str, version: dict[str, str]) -> str | TemplateArg:
+    """The word with each example version in it replaced by its parameter (a template), or the word itself."""
+    hits = [example for example in version if re.search(rf"(?<![\w.]){re.escape(example)}(?![\w.])", word)]
+    if not hits:
         return word
-    escaped = word.replace("{", "{{").replace("}", "}}")
-    return TemplateArg(template=escaped.replace(version, "{version}"))
+    template = word.replace("{", "{{").replace("}", "}}")
+    for example in sorted(hits, key=len, reverse=True):
+        template = re.sub(rf"(?<![\w.]){re.escape(example)}(?![\w.])", "{" + version[example] + "}", template)
+    return TemplateArg(template=template)
 
 
-def _command(env: dict[str, str], argv: list[str], version: str | None, source: str) -> CommandSpec:
+def _command(env: dict[str, str], argv: list[str], version: dict[str, str], source: str) -> CommandSpec:
     words = [_param(w, version) for w in argv]
     unless = _unless(argv, version)
     return CommandSpec(argv=words, env={k: _param(v, version) for k, v in env.items()}, unless=unless,
                        source=source)
 
 
-def _unless(argv: list[str], version: str | None) -> list[str | TemplateArg] | None:
+def _unless(argv: list[str], version: dict[str, str]) -> list[str | TemplateArg] | None:
     if len(argv) < 2 or argv[0] != "git":
         return None
     if argv[1] == "tag":
