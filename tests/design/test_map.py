@@ -464,3 +464,61 @@ def test_a_generated_saga_chain_takes_a_maps_compensation():
     assert [t.target for t in by_name["revert_all"].transitions] == ["unprepare"]  # type: ignore[union-attr]
     assert [(c.errors, c.target) for c in by_name["deploy_all"].catch] == [(["States.ALL"], "revert_all")]  # type: ignore[union-attr]
     assert findings(design) == []
+
+
+def nested_maps(depth: int) -> dict[str, Any]:
+    """`depth` maps one inside the other, each over 12 symbolic items (10 tolerated failures), with an effect to
+    undo in the innermost processor: a run enters 12**depth innermost items."""
+
+    def level(d: int) -> dict[str, Any]:
+        if d == depth:
+            return {"start_at": "work", "states": [
+                {"name": "work", "type": "task", "action": "svc.work", "timeout_seconds": 60,
+                 "idempotency": {"key": "$.item"},
+                 "side_effect": {"description": "done", "resource": "r", "compensation": "undo"},
+                 "transitions": [{"target": "done"}]},
+                {"name": "undo", "type": "task", "action": "svc.undo", "timeout_seconds": 60,
+                 "idempotency": {"natural": True}, "transitions": [{"target": "failed"}]},
+                {"name": "failed", "type": "fail", "error": "X"},
+                {"name": "done", "type": "succeed"}]}
+        return {"start_at": f"m{d + 1}", "states": [
+            {"name": f"m{d + 1}", "type": "map", "items_path": "$.inputs.items" if d == 0 else "$.item",
+             "max_items": 100_000, "max_concurrency": 10, "tolerated_failure_count": 10, "processor": level(d + 1),
+             "transitions": [{"target": f"ok{d + 1}"}]},
+            {"name": f"ok{d + 1}", "type": "succeed"}]}
+
+    return {"name": f"nested-{depth}", "description": "maps in maps", "timeout_seconds": 3600,
+            "inputs": [{"name": "items", "type": "list"}], **level(0)}
+
+
+def test_nested_maps_are_reported_in_bounded_lists_with_what_was_left_out():
+    """Three nested maps of 12 items enter 1,728 innermost items: the run is simulated whole, the report lists the
+    first SCENARIO_LISTED entries of each list and counts the rest (it printed 1 MB at depth 3, 72 MB at 14)."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from orchestrator_kit.design.service import REASON_CHARS, SCENARIO_LISTED
+    from orchestrator_kit.design.text import print_simulation
+
+    design = nested_maps(3)
+    report = simulate_workflow_failures(design, include_trace=True)
+    happy = report.happy_path
+    assert report.summary.map_items == {"m1": 12, "m2": 12, "m3": 12}
+    # Worked out by hand: each innermost item enters 'work' and 'done'; each map level enters its map state and
+    # its 'ok' state once per item of the level above: 1 + 1 + 12 * 2 + 144 * 2 + 1728 * 2 states in all.
+    assert len(happy.path) == SCENARIO_LISTED and happy.omitted["path"] == 2 + 24 + 288 + 3456 - SCENARIO_LISTED
+    assert happy.path[:4] == ["m1", "m2[0]", "m3[0][0]", "work[0][0][0]"]
+    assert happy.status == "succeeded" and happy.committed[:1] == ["work[0][0][0]"]
+    assert happy.omitted["committed"] == 1728 - SCENARIO_LISTED
+    for run in [happy, *report.scenarios]:
+        for name in ("path", "committed", "compensations", "compensated", "uncompensated", "trace"):
+            assert len(getattr(run, name)) <= SCENARIO_LISTED
+        assert all(len(reason) <= REASON_CHARS + 40 for reason in run.reasons)
+    failed = [s for s in report.scenarios if not s.consistent]
+    assert failed and all(s.reasons for s in failed)
+    assert len(json.dumps(report.model_dump(mode="json"))) < 1_000_000
+    out = io.StringIO()
+    print_simulation(report, Console(file=out, width=120))
+    assert f"→ ... ({happy.omitted['path']:,} more states)" in out.getvalue().replace("\n", " ")

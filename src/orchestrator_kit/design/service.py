@@ -20,7 +20,7 @@ from .graph import DesignGraph
 from .load import DesignInput, LoadedDesign, load_design
 from .model import SCHEMA_VERSION, HumanTaskState, TaskState, WaitState, json_schema
 from .render import Diagram, DiagramKind
-from .simulate import DEFAULT_MAX_TOTAL_STEPS, FaultKind, SimulationReport, SimulationSummary
+from .simulate import DEFAULT_MAX_TOTAL_STEPS, FaultKind, Scenario, SimulationReport, SimulationSummary
 from .validate import RULES, SEVERITY_RANK, Finding, Severity
 from .xstate import XStateExport
 
@@ -167,13 +167,13 @@ def simulate_workflow_failures(
     if max_total_steps < 1:
         raise InputError(f"max_total_steps must be 1 or more, not {max_total_steps}")
     result = simulate(graph, faults=faults, steps=steps, decisions=decisions, max_total_steps=max_total_steps)
-    happy, scenarios = result.happy, result.scenarios
+    happy, scenarios = _bounded(result.happy), result.scenarios
     singles = [s for s in scenarios if s.then is None]
     doubles = [s for s in scenarios if s.then is not None]
     consistent = sum(1 for s in singles if s.consistent)
     shown = [s for s in scenarios if not (only_inconsistent and s.consistent)]
     start, end, next_cursor = _page(len(shown), cursor, limit)
-    page = shown[start:end]
+    page = [_bounded(s) for s in shown[start:end]]
     if not include_trace:
         page = [s.model_copy(update={"trace": []}) for s in page]
         happy = happy.model_copy(update={"trace": []})
@@ -200,6 +200,29 @@ def simulate_workflow_failures(
         total_scenarios=len(shown),
         next_cursor=next_cursor,
     )
+
+
+SCENARIO_LISTED = 100  # entries of each list of a reported scenario; nested maps can run 100,000 steps in one
+REASON_CHARS = 1000  # a reason names the effects left applied: one per item of every map around them
+
+
+def _bounded(scenario: Scenario) -> Scenario:
+    """The scenario as reported: each list cut to its first SCENARIO_LISTED entries and each reason to REASON_CHARS
+    characters, with what was left out counted in `omitted` (a 40-state design of nested maps printed 72 MB)."""
+    omitted: dict[str, int] = {}
+    update: dict[str, Any] = {}
+    for name in ("path", "retries", "committed", "uncertain", "compensations", "compensated", "uncompensated",
+                 "duplicates", "trace"):
+        values = getattr(scenario, name)
+        if len(values) > SCENARIO_LISTED:
+            update[name] = values[:SCENARIO_LISTED]
+            omitted[name] = len(values) - SCENARIO_LISTED
+    if any(len(reason) > REASON_CHARS for reason in scenario.reasons):
+        update["reasons"] = [r if len(r) <= REASON_CHARS else f"{r[:REASON_CHARS]}... ({len(r) - REASON_CHARS:,} "
+                             "more characters)" for r in scenario.reasons]
+    if not update:
+        return scenario
+    return scenario.model_copy(update={**update, "omitted": omitted})
 
 
 def render_workflow_diagram(design: DesignInput, *, kind: DiagramKind = "state") -> Diagram:

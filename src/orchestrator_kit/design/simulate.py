@@ -132,6 +132,11 @@ class Scenario(BaseModel):
     reasons: list[str] = Field(default_factory=list, description="Why the end state is not consistent.")
     elapsed_seconds: float = Field(description="A lower bound; see assumptions.")
     trace: list[str] = Field(default_factory=list)
+    omitted: dict[str, int] = Field(
+        default_factory=dict,
+        description="Entries left off the end of each list longer than SCENARIO_LISTED (nested maps multiply a "
+        "run's steps); the verdict and the counts cover every entry.",
+    )
 
 
 class SimulationSummary(BaseModel):

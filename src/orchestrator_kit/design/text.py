@@ -8,7 +8,7 @@ from rich.text import Text
 
 from ..fit import Col, print_fitted
 from .service import DesignExample, RuleInfo, ValidationReport
-from .simulate import SimulationReport
+from .simulate import Scenario, SimulationReport
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -31,19 +31,24 @@ def print_validation(report: ValidationReport, console: Console, source: str, *,
     )
 
 
+def _path(scenario: Scenario) -> str:
+    more = scenario.omitted.get("path")
+    return " → ".join(scenario.path) + (f" → ... ({more:,} more states)" if more else "")
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def print_simulation(report: SimulationReport, console: Console, *, wide: bool = False) -> None:
     happy = report.happy_path
-    console.print(Text.assemble(("Without faults: ", "bold"), f"{happy.status} via {' → '.join(happy.path)}"))
+    console.print(Text.assemble(("Without faults: ", "bold"), f"{happy.status} via {_path(happy)}"))
     if report.scenarios:
         rows: list[list[str | Text]] = []
         for s in report.scenarios:
             end = s.end_state or s.uncaught_error or ""
             verdict = Text("yes", style="green") if s.consistent else Text("NO", style="bold red")
-            detail = "; ".join(s.reasons) if s.reasons else " → ".join(s.path)
+            detail = "; ".join(s.reasons) if s.reasons else _path(s)
             fault = f"{s.fault} ({s.error})" + (f", then {s.then.step}: {s.then.fault}" if s.then else "")
             rows.append([s.step or "", fault, verdict, str(s.total_retries), f"{end} ({s.status})" if end else s.status,
                          " → ".join(s.compensations), detail])
