@@ -200,3 +200,19 @@ def test_the_folder_keeps_only_the_newest_entries(env: dict[str, str], monkeypat
     helpcache._store(helpcache.key(["--help"], "1"), 0, [(1, b"help\n")])
     assert sorted(p.name for p in folder.iterdir()) == sorted(["old3", "old4", Path(helpcache.entry_path(
         helpcache.key(["--help"], "1"))).name])
+
+
+def test_a_replay_that_cannot_write_ends_as_an_uncached_run_does(env: dict[str, str], tmp_path: Path) -> None:
+    # stdout on a full device: the replay failed with a traceback (exit 1); an uncached run reports it its own way.
+    def to_full(cache: Path) -> tuple[int, bytes]:
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run([sys.executable, "-c", _ENTRY, os.devnull, "scan", "--help"], stdout=full,
+                                  stderr=subprocess.PIPE, timeout=120,
+                                  env={**env, "ORCHESTRATOR_KIT_CACHE_DIR": str(cache)})
+        return proc.returncode, proc.stderr
+
+    uncached = to_full(tmp_path / "empty-cache")
+    assert uncached[0] != 0 and b"No space left on device" in uncached[1] and b"Traceback" not in uncached[1]
+    run(_ENTRY, ["scan", "--help"], env, os.devnull)  # recorded on a pipe: the same key as /dev/full
+    assert len(entries(env)) == 1
+    assert to_full(Path(env["ORCHESTRATOR_KIT_CACHE_DIR"])) == uncached

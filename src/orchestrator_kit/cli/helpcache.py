@@ -119,12 +119,15 @@ def replay(args: list[str], version: str) -> int | None:
         if st.st_size != size or st.st_mtime_ns != mtime_ns:
             return None
     streams = {1: sys.stdout, 2: sys.stderr}
-    for fd, chunk in chunks:
-        stream = streams[fd]
-        stream.flush()
-        stream.buffer.write(chunk)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        for fd, chunk in chunks:
+            stream = streams[fd]
+            stream.flush()
+            stream.buffer.write(chunk)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        return None  # a full disk or a closed stream: Typer answers, so the outcome is an uncached run's
     return code
 
 
