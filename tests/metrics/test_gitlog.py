@@ -11,7 +11,7 @@ END = b"\x1fNONCE\x1f"
 
 
 def test_a_record_with_a_rename_a_binary_file_and_a_path_with_a_tab():
-    record = (b"abc123\x1fp1 p2\x1f1700000000\x1f1700000100\x1fa@x\x1fA\x1fSubject\n\nBody\x1e\x1f" + END
+    record = (b"abc123\x1fp1 p2\x1f1700000000\x1f1700000100\x1fa@x\x00A\x00Subject\n\nBody\x1e\x1f" + END
               + b"\x00\n3\t1\tsrc/a.py\x00-\t-\tlogo.png\x000\t0\t\x00old name.txt\x00new\tname.txt\x00")
     commit = parse_record(record, END)
     assert commit is not None
@@ -23,9 +23,9 @@ def test_a_record_with_a_rename_a_binary_file_and_a_path_with_a_tab():
 
 
 def test_a_commit_without_changes_and_an_incomplete_header():
-    assert parse_record(b"s\x1f\x1f1\x1f2\x1fe\x1fn\x1fm" + END + b"\x00", END).files == []
+    assert parse_record(b"s\x1f\x1f1\x1f2\x1fe\x00n\x00m" + END + b"\x00", END).files == []
     assert parse_record(b"s\x1f\x1f1\x1f2", END) is None
-    assert parse_record(b"s\x1f\x1fnot-a-time\x1f2\x1fe\x1fn\x1fm" + END, END) is None
+    assert parse_record(b"s\x1f\x1fnot-a-time\x1f2\x1fe\x00n\x00m" + END, END) is None
 
 
 def test_a_rename_cut_short_is_left_out():
@@ -35,7 +35,7 @@ def test_a_rename_cut_short_is_left_out():
 @given(st.binary(max_size=400))
 def test_damaged_bytes_never_raise(data):
     parse_record(data, END)
-    parse_record(b"s\x1f\x1f1\x1f2\x1fe\x1fn\x1fm" + END + data, END)
+    parse_record(b"s\x1f\x1f1\x1f2\x1fe\x00n\x00m" + END + data, END)
     parse_numstat(data)
 
 

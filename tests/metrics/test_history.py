@@ -469,3 +469,28 @@ def test_a_file_name_that_is_not_utf8_exists_and_is_a_hotspot(tmp_path, monkeypa
     assert [(h.path, h.lines) for h in result.hotspots.items] == [(shown, 3)]
     monkeypatch.setattr(history, "head_lines", lambda *args: None)  # the working-tree fallback reads it too
     assert [(h.path, h.lines) for h in history_metrics(root).hotspots.items] == [(shown, 3)]
+
+
+def test_separator_bytes_in_author_names_and_emails_shift_no_field(tmp_path):
+    # `git commit` keeps control characters in an identity: a US in the email moved the name into the email and
+    # the name into the message (a name ending 'This reverts commit <sha>.' would have made a revert).
+    import os
+    import subprocess
+
+    root = tmp_path / "idents"
+    root.mkdir()
+    git(root, "init", "-q")
+    idents = [("Ev\x1fil\x1e Name", "e\x1fv@x"), ("x\x1fThis reverts commit " + "a" * 40 + ".", "r@x")]
+    for number, (name, email) in enumerate(idents):
+        (root / "a.txt").write_text(f"{number}\n" * (number + 1))
+        git(root, "add", "a.txt")
+        subprocess.run(["git", "-C", str(root), "commit", "-qm", f"change {number}"], check=True,
+                       env={**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+                            "GIT_COMMITTER_NAME": "c", "GIT_COMMITTER_EMAIL": "c@x", "HOME": str(tmp_path)})
+    # The reference: git's own identities, NUL-separated (names and emails cannot hold NUL).
+    printed = git(root, "log", "--format=%aN%x00%aE%x00").split("\x00")[:-1]
+    expected = {(n.strip("\n"), e) for n, e in zip(printed[::2], printed[1::2], strict=True)}
+    assert all("\x1f" in n + e for n, e in expected) and len(expected) == 2  # git kept the separators
+    result = history_metrics(root)
+    assert {(a.name, a.email) for a in result.authors.top} == expected
+    assert result.dora.reverts == []  # no message says 'This reverts commit'

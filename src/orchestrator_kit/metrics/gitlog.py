@@ -6,11 +6,13 @@ The diff options make a hostile `.git/config` harmless as well: `--no-ext-diff`,
 run a configured program), `--no-show-signature` (`log.showSignature` would run gpg), `--no-color`, and an
 explicit `--diff-merges=off` and `-M`/`--no-renames`, so that config cannot change what is counted.
 
-Output format (`-z`): each commit starts with `RS + nonce`, then hash, parents, author time, committer time,
-author email, author name (mailmap applied) and the raw message separated by US, then `US + nonce + US`, then
+Output format (`-z`): each commit starts with `RS + nonce`, then hash, parents, author time and committer time
+separated by US, then US, author email, NUL, author name (mailmap applied), NUL and the raw message, then
+`US + nonce + US`, then
 the numstat entries, each NUL-terminated: `added TAB deleted TAB path`, or for a rename `added TAB deleted TAB`
 NUL `old` NUL `new`. Binary files show `-` for both counts. The random nonce makes a message that happens to
-contain the separators harmless.
+contain the separators harmless; a name or an email may hold US too (`git commit` keeps control characters), but
+never NUL (a commit header is a C string), hence NUL around them.
 
 The stream is handed on record by record as raw fields (`RecordSink`): the history pass sums what it needs and
 keeps no object per commit; `parse_record` builds a `CommitRecord` where one is wanted (tests, a failed commit).
@@ -124,7 +126,16 @@ class LogRequest:
 
 
 def header_format(nonce: str) -> str:
-    return f"%x1e{nonce}%H%x1f%P%x1f%at%x1f%ct%x1f%aE%x1f%aN%x1f%B%x1f{nonce}%x1f"
+    return f"%x1e{nonce}%H%x1f%P%x1f%at%x1f%ct%x1f%aE%x00%aN%x00%B%x1f{nonce}%x1f"
+
+
+def header_fields(head: bytes) -> list[bytes] | None:
+    """The 7 header fields of `header_format`'s bytes (before the end marker); None when some are missing."""
+    fields = head.split(b"\x1f", 4)
+    if len(fields) != 5:
+        return None
+    people = fields.pop().split(b"\x00", 2)
+    return fields + people if len(people) == 3 else None
 
 
 def stream_env(root: Path) -> dict[str, str]:
@@ -307,8 +318,8 @@ def _hand_on(parts: list[bytes], end: bytes, sink: RecordSink) -> None:
     for part in parts:
         head, sep, stats = part.partition(end)
         if sep:
-            fields = head.split(b"\x1f", 6)
-            if len(fields) == 7:
+            fields = header_fields(head)
+            if fields is not None:
                 sink(fields, stats)
 
 
@@ -328,8 +339,8 @@ def split_record(record: bytes, end: bytes) -> tuple[list[bytes], bytes] | None:
     head, sep, stats = record.partition(end)
     if not sep:
         return None
-    fields = head.split(b"\x1f", 6)
-    return (fields, stats) if len(fields) == 7 else None
+    fields = header_fields(head)
+    return (fields, stats) if fields is not None else None
 
 
 def parse_record(record: bytes, end: bytes) -> CommitRecord | None:
