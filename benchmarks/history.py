@@ -16,11 +16,11 @@ Prints, all in this one run, medians over --runs interleaved runs:
   unable to read`), the raw stream resumes after the unreadable commit as the pass does, so both read the same
   readable commits. Targets <= 1.25 (5.5k commits), <= 1.15 (35.8k).
 * per-commit libraries / ours, per commit: GitPython `Repo.iter_commits(max_count=N)` + `Commit.stats` (one `git
-  diff` per commit), and PyDriller's `Repository(...).traverse_commits()` + `insertions`/`deletions` on the first N
-  commits (`--pydriller-python` names a Python that has pydriller, e.g. a scratch venv; skipped with a message
-  otherwise), against ours on the same first N commits (`max_commits=N`). Target >= 10.
-* peak memory of the pass: Python's tracemalloc peak (a separate traced run) and the worker's ru_maxrss, and the
-  largest git child's ru_maxrss.
+  diff` per commit), and PyDriller's `Repository(..., order="reverse").traverse_commits()` + `insertions`/`deletions`
+  on the same first N commits, newest first (`--pydriller-python` names a Python that has pydriller, e.g. a
+  scratch venv; skipped with a message otherwise), against ours on the same commits (`max_commits=N`). Target >= 10.
+* peak memory of the pass: Python's tracemalloc peak (a separate traced run) and the worker's ru_maxrss, and git
+  log's own peak (one run under /usr/bin/time).
 * `--before-src DIR` (a `src/` folder of another version of the package, e.g. `git archive <commit> src | tar -x
   -C DIR`) adds that version's pass to the same interleaved runs: before -> after from paired runs.
 """
@@ -143,7 +143,7 @@ PYDRILLER = """
 import sys, time
 from pydriller import Repository
 count, n, start = int(sys.argv[2]), 0, time.perf_counter()
-for commit in Repository(sys.argv[1]).traverse_commits():
+for commit in Repository(sys.argv[1], order="reverse").traverse_commits():  # newest first, as git log
     commit.insertions, commit.deletions
     n += 1
     if n >= count:
