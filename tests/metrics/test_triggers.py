@@ -249,3 +249,33 @@ def test_path_filters_on_an_empty_commit():
     assert not paths_selected([], ["src/**"], None)
     assert not paths_selected(["docs/a.md"], None, ["docs/**"])
     assert paths_selected(["docs/a.md", "src/a.py"], None, ["docs/**"])
+
+
+def test_separator_bytes_in_file_names_and_subjects_forge_no_commit(tmp_path):
+    # A file name may hold RS and US: 'x<RS><sha><US><time><US><subject><US>' read as a commit of its own, and a
+    # US in a subject moved the subject's tail into the file list.
+    import os
+    import subprocess
+
+    from orchestrator_kit.metrics.triggers import read_commits
+
+    root = tmp_path / "forged"
+    root.mkdir()
+    git(root, "init", "-q")
+    forged = "x\x1e" + "f" * 40 + "\x1f1700000000\x1fFake (#9)\x1fdeploy.yml"
+    (root / forged).write_text("1\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "one")
+    (root / "b.txt").write_text("2\n")
+    git(root, "add", "-A")
+    subprocess.run(["git", "-C", str(root), "commit", "-qm", "two\x1fdeploy.yml (#3)"], check=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "a",
+                        "GIT_COMMITTER_EMAIL": "a@x", "HOME": str(tmp_path)})
+    head = git(root, "rev-parse", "HEAD").strip()
+    commits, problem = read_commits(root, [head], None)
+    assert problem is None
+    # The reference: git's own list of commits and of each one's files (NUL-separated).
+    assert set(commits) == set(git(root, "rev-list", "HEAD").split())
+    for sha, commit in commits.items():
+        names = git(root, "show", "-z", "--name-only", "--no-renames", "--format=", sha).split("\x00")
+        assert set(commit.files) == {n.strip("\n") for n in names if n.strip("\n")}

@@ -36,6 +36,7 @@ matching branch tip, with the window's `--since`, and the same safety options as
 from __future__ import annotations
 
 import re
+import secrets
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -163,8 +164,13 @@ def read_commits(root: Path, tips: Iterable[str], since: int | None) -> tuple[di
     shas = sorted(set(tips))
     if not shas:
         return {}, None
+    # File names and subjects may hold RS and US: a random nonce after each separator keeps them from forging a
+    # record or shifting a field (a name 'x<RS><sha><US>...' made a commit that does not exist).
+    nonce = secrets.token_hex(8)
+    record_mark, field_mark = f"\x1e{nonce}", f"\x1f{nonce}"
     args = ["log", "-z", "--name-only", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv",
-            "--no-show-signature", "--diff-merges=first-parent", "--format=%x1e%H %P%x1f%ct%x1f%s%x1f",
+            "--no-show-signature", "--diff-merges=first-parent",
+            f"--format=%x1e{nonce}%H %P%x1f{nonce}%ct%x1f{nonce}%s%x1f{nonce}",
             *([f"--since={since}"] if since is not None else []), "--stdin", "--"]
     try:
         proc = subprocess.run(git_command(root, *args), input=("\n".join(shas) + "\n").encode(), capture_output=True,
@@ -175,13 +181,13 @@ def read_commits(root: Path, tips: Iterable[str], since: int | None) -> tuple[di
         lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         return {}, f"git log over the branches failed ({lines[-1] if lines else 'no message'})"
     commits: dict[str, CommitPaths] = {}
-    for record in proc.stdout.decode("utf-8", "replace").split("\x1e"):
-        head, sep, rest = record.partition("\x1f")
+    for record in proc.stdout.decode("utf-8", "replace").split(record_mark):
+        head, sep, rest = record.partition(field_mark)
         if not sep:
             continue
         ids = head.split()
-        when, _, rest = rest.partition("\x1f")
-        subject, _, names = rest.partition("\x1f")
+        when, _, rest = rest.partition(field_mark)
+        subject, _, names = rest.partition(field_mark)
         if not ids or not when.strip().isdigit():
             continue
         files = tuple(n.strip("\n") for n in names.split("\x00") if n.strip("\n"))
