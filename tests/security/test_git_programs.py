@@ -173,6 +173,8 @@ def test_cli_commands_run_no_repository_program(hostile, tmp_path):
     spec.write_text(json.dumps({"name": "release", "description": "Cut a release",
                                 "commands": [{"argv": ["./ci/deploy.sh"]}]}))
     for args in (["scan", str(root)], ["scan", str(root), "--format", "json"], ["metrics", str(root)],
+                 ["metrics", str(root), "--only", "history"], ["metrics", str(root), "--only", "pipelines"],
+                 ["metrics", str(root), "--only", "tokens"], ["tokens", str(root)],
                  ["opportunities", str(root)], ["generate", "make-target", "--spec", str(spec), "--repo", str(root)],
                  ["validate", "ci/deploy.sh", ".github/workflows/ci.yml", "--repo", str(root)],
                  ["generate", "make-target", "--spec", str(spec), "--repo", str(root), "--apply", "--force",
