@@ -1,12 +1,12 @@
 """Time and memory budgets for tool calls: a call that runs too long or asks for too much memory ends with a tool
 error, and the server goes on serving.
 
-**Time.** Every tool call runs under `budgeted(seconds)`. A watchdog thread (one per process, started by the first
-call) looks at the running calls every `TICK` seconds; a call past its deadline gets `CallTimeout` raised in its own
-thread (CPython's `PyThreadState_SetAsyncExc`), which unwinds it like any exception: `finally` blocks run, a child
-process started with `subprocess.run` is killed. The exception lands when the thread next runs Python code, so a
-call blocked inside one C function (a single regex match, which has its own timeout) ends when that function returns.
-A pending exception is cleared when the call leaves `budgeted`, so it can never hit the worker thread afterwards.
+**Time.** Every tool call runs under `budgeted(seconds)`: a `deadlines.Watchdog` raises `CallTimeout` in the call's
+own thread when it runs past its deadline (and again every second while it goes on, in case a handler swallowed it),
+which unwinds it like any exception: `finally` blocks run, a child process started with `subprocess.run` is killed.
+The exception lands when the thread next runs Python code, so a call blocked inside one C function (a single regex
+match, which has its own timeout) ends when that function returns. An exception raised for a call always lands
+inside that call's `budgeted`, never in the worker thread's next call (see `deadlines`).
 
 **Memory.** `limit_memory(mb)` sets the soft `RLIMIT_DATA` of the server process (the real server does it at
 start): the kernel then refuses any allocation that would take the process's private writable memory over the
@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+
+from ..deadlines import Watchdog
 
 DEFAULT_CALL_SECONDS = 300.0
 DEFAULT_MEMORY_MB = 4096
-TICK = 0.1
 CALL_SECONDS_ENV = "ORCHESTRATOR_KIT_CALL_SECONDS"
 MEMORY_MB_ENV = "ORCHESTRATOR_KIT_MEMORY_MB"
 
@@ -41,17 +39,8 @@ class CallTimeout(BaseException):
     cannot swallow it."""
 
 
-@dataclass
-class _Call:
-    thread_id: int
-    deadline: float
-    fired: bool = False
-
-
+_WATCHDOG = Watchdog(CallTimeout, name="orchestrator-kit call budget")
 _configured: dict[str, float] = {}
-_calls: dict[int, _Call] = {}
-_guard = threading.Lock()
-_watchdog: threading.Thread | None = None
 
 
 def configure(*, seconds: float | None = None) -> None:
@@ -89,43 +78,8 @@ def budgeted(seconds: float) -> Iterator[None]:
     if seconds <= 0:
         yield
         return
-    call = _Call(threading.get_ident(), time.monotonic() + seconds)
-    with _guard:
-        _calls[id(call)] = call
-        _start_watchdog()
-    try:
+    with _WATCHDOG.within(seconds):
         yield
-    finally:
-        with _guard:
-            del _calls[id(call)]
-            if call.fired:  # the exception may still be pending: clear it so it cannot land after the call
-                _set_async_exc(call.thread_id, None)
-
-
-def _start_watchdog() -> None:
-    global _watchdog
-    if _watchdog is None or not _watchdog.is_alive():
-        _watchdog = threading.Thread(target=_watch, name="orchestrator-kit call budget", daemon=True)
-        _watchdog.start()
-
-
-def _watch() -> None:
-    while True:
-        time.sleep(TICK)
-        now = time.monotonic()
-        with _guard:
-            for call in _calls.values():
-                # Fire once, then again every second while the call goes on (a handler may have caught it).
-                if now >= call.deadline:
-                    _set_async_exc(call.thread_id, CallTimeout)
-                    call.fired = True
-                    call.deadline = now + 1.0
-
-
-def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else ctypes.c_void_p(0)
-    )
 
 
 def limit_memory(mb: int) -> str | None:

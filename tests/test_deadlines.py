@@ -1,0 +1,168 @@
+"""Deadlines for calls in any thread (`deadlines.Watchdog`): what fires, when the thread wakes, and that an exception
+raised for a call lands in that call and leaves the interpreter as it found it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from orchestrator_kit import deadlines
+from orchestrator_kit.deadlines import Watchdog
+
+
+class Late(BaseException):
+    pass
+
+
+def spin(seconds: float) -> None:
+    """Run Python code for up to `seconds` (the exception lands at one of its checks)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_a_call_past_its_deadline_gets_the_exception_inside_it():
+    watchdog = Watchdog(Late, name="test")
+    reached_the_end = False
+    with pytest.raises(Late):
+        with watchdog.within(0.05):
+            spin(15)
+            reached_the_end = True
+    assert not reached_the_end
+
+
+def test_a_call_within_its_deadline_is_left_alone():
+    watchdog = Watchdog(Late, name="test")
+    with watchdog.within(5):
+        spin(0.01)
+    spin(0.1)  # nothing pending lands afterwards
+    assert not watchdog._running and not watchdog._fired
+
+
+def test_many_calls_under_the_same_budget_wake_the_thread_once():
+    watchdog = Watchdog(Late, name="test")
+    for _ in range(500):
+        with watchdog.within(20.0):
+            pass
+    assert watchdog.wakeups == 1  # 500 before: one hand-off of the interpreter lock per detector call
+
+
+def test_a_sooner_deadline_wakes_the_thread_and_fires():
+    watchdog = Watchdog(Late, name="test")
+    for _ in range(3):
+        with watchdog.within(20.0):
+            pass  # finished calls, still in the heap until their deadline
+    with pytest.raises(Late):
+        with watchdog.within(0.2):
+            spin(15)
+    assert watchdog.wakeups == 2
+
+
+def test_a_call_made_after_every_other_finished_still_fires():
+    watchdog = Watchdog(Late, name="test")
+    with watchdog.within(0.05):
+        pass
+    time.sleep(0.2)  # the thread wakes at that deadline, drops the finished call and sleeps with nothing to watch
+    with pytest.raises(Late):
+        with watchdog.within(0.1):
+            spin(15)
+
+
+def test_a_swallowed_exception_is_raised_again_and_the_call_still_ends_as_late():
+    watchdog = Watchdog(Late, name="test", refire_seconds=0.05)
+    swallowed = 0
+    with pytest.raises(Late):
+        with watchdog.within(0.05):
+            while swallowed < 3:
+                try:
+                    spin(15)
+                except Late:  # a library's `except BaseException`
+                    swallowed += 1
+            spin(15)
+    assert swallowed == 3
+
+
+def test_a_call_that_swallows_the_exception_and_returns_still_leaves_late():
+    watchdog = Watchdog(Late, name="test", refire_seconds=60)
+    with pytest.raises(Late):
+        with watchdog.within(0.05):
+            try:
+                spin(15)
+            except Late:
+                pass
+    spin(0.1)
+
+
+def test_finished_calls_do_not_pile_up_in_the_heap():
+    watchdog = Watchdog(Late, name="test")
+    for _ in range(3 * deadlines._COMPACT_AT):
+        with watchdog.within(60.0):
+            pass
+    assert len(watchdog._heap) <= deadlines._COMPACT_AT + 1
+
+
+def test_calls_in_many_threads_each_get_their_own_deadline():
+    watchdog = Watchdog(Late, name="test")
+    outcome: dict[str, str] = {}
+
+    def call(name: str, seconds: float, work: float) -> None:
+        try:
+            with watchdog.within(seconds):
+                spin(work)
+            outcome[name] = "done"
+        except Late:
+            outcome[name] = "late"
+
+    threads = [threading.Thread(target=call, args=(f"slow{i}", 0.1, 20)) for i in range(3)]
+    threads += [threading.Thread(target=call, args=(f"quick{i}", 30, 0.05)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcome == {**{f"slow{i}": "late" for i in range(3)}, **{f"quick{i}": "done" for i in range(3)}}
+
+
+LATER_TRACED_CALL = textwrap.dedent("""
+    import sys
+    from orchestrator_kit.deadlines import Watchdog
+
+    class Late(BaseException):
+        pass
+
+    watchdog = Watchdog(Late, name="test")
+    for body in ("landed", "swallowed"):
+        try:
+            with watchdog.within(0.05):
+                try:
+                    while True:
+                        sum(range(10))
+                except Late:
+                    if body == "landed":
+                        raise
+        except Late:
+            pass
+
+    events = []
+    def tracer(frame, event, arg):
+        events.append(event)
+        return tracer
+    def traced():
+        return 1
+    sys.settrace(tracer)
+    traced()
+    sys.settrace(None)
+    print(events.count("call"))
+""")
+
+
+def test_after_a_timeout_the_interpreter_still_runs_traced_code():
+    """Clearing a pending exception with PyThreadState_SetAsyncExc(thread, NULL) left CPython 3.11's pending-work flag
+    set, and the next traced call spun forever at its entry (a fresh-clone CI run hung in the work-counting tests)."""
+    run = subprocess.run([sys.executable, "-c", LATER_TRACED_CALL], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "1"
