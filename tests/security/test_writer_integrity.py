@@ -125,12 +125,16 @@ def _append_target(root: str, name: str, applied: list[str] | None = None) -> li
     done = [] if applied is None else applied
     for _attempt in range(200):
         writer = Writer(root)
-        current = (Path(root) / "Makefile").read_text()
-        plan = writer.plan([ProposedFile("Makefile", current + f"{name}:\n\techo {name}\n")])
+        current = (Path(root) / "Makefile").read_bytes()
+        # `expected`: the base this content was made from; without it, a writer landing between this read and the
+        # plan's own read would be planned away (the plan's diff would show it, but nobody reads it here)
         try:
+            plan = writer.plan([ProposedFile("Makefile", current.decode() + f"{name}:\n\techo {name}\n")],
+                               expected={"Makefile": hashlib.sha256(current).hexdigest()})
             writer.apply(plan, plan.hash)
         except InputError as exc:
-            assert "since the plan was made" in str(exc) or "while the plan was being applied" in str(exc)
+            assert any(why in str(exc) for why in ("since the plan was made", "while the plan was being applied",
+                                                    "since the automation was generated from it")), str(exc)
             continue
         done.append(name)
         return done
