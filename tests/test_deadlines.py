@@ -3,6 +3,7 @@ raised for a call lands in that call and leaves the interpreter as it found it."
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import textwrap
@@ -29,10 +30,9 @@ def spin(seconds: float) -> None:
 def test_a_call_past_its_deadline_gets_the_exception_inside_it():
     watchdog = Watchdog(Late, name="test")
     reached_the_end = False
-    with pytest.raises(Late):
-        with watchdog.within(0.05):
-            spin(15)
-            reached_the_end = True
+    with pytest.raises(Late), watchdog.within(0.05):
+        spin(15)
+        reached_the_end = True
     assert not reached_the_end
 
 
@@ -57,9 +57,8 @@ def test_a_sooner_deadline_wakes_the_thread_and_fires():
     for _ in range(3):
         with watchdog.within(20.0):
             pass  # finished calls, still in the heap until their deadline
-    with pytest.raises(Late):
-        with watchdog.within(0.2):
-            spin(15)
+    with pytest.raises(Late), watchdog.within(0.2):
+        spin(15)
     assert watchdog.wakeups == 2
 
 
@@ -68,33 +67,27 @@ def test_a_call_made_after_every_other_finished_still_fires():
     with watchdog.within(0.05):
         pass
     time.sleep(0.2)  # the thread wakes at that deadline, drops the finished call and sleeps with nothing to watch
-    with pytest.raises(Late):
-        with watchdog.within(0.1):
-            spin(15)
+    with pytest.raises(Late), watchdog.within(0.1):
+        spin(15)
 
 
 def test_a_swallowed_exception_is_raised_again_and_the_call_still_ends_as_late():
     watchdog = Watchdog(Late, name="test", refire_seconds=0.05)
     swallowed = 0
-    with pytest.raises(Late):
-        with watchdog.within(0.05):
-            while swallowed < 3:
-                try:
-                    spin(15)
-                except Late:  # a library's `except BaseException`
-                    swallowed += 1
-            spin(15)
+    with pytest.raises(Late), watchdog.within(0.05):
+        while swallowed < 3:
+            try:
+                spin(15)
+            except Late:  # a library's `except BaseException`
+                swallowed += 1
+        spin(15)
     assert swallowed == 3
 
 
 def test_a_call_that_swallows_the_exception_and_returns_still_leaves_late():
     watchdog = Watchdog(Late, name="test", refire_seconds=60)
-    with pytest.raises(Late):
-        with watchdog.within(0.05):
-            try:
-                spin(15)
-            except Late:
-                pass
+    with pytest.raises(Late), watchdog.within(0.05), contextlib.suppress(Late):
+        spin(15)
     spin(0.1)
 
 
@@ -166,3 +159,29 @@ def test_after_a_timeout_the_interpreter_still_runs_traced_code():
     run = subprocess.run([sys.executable, "-c", LATER_TRACED_CALL], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "1"
+
+
+def _late_in_child(queue) -> None:  # type: ignore[no-untyped-def]
+    watchdog = _FORKED
+    try:
+        with watchdog.within(0.05):
+            spin(15)
+        queue.put("not stopped")
+    except Late:
+        queue.put("late")
+
+
+_FORKED = Watchdog(Late, name="test")
+
+
+def test_a_forked_child_gets_a_watchdog_of_its_own():
+    import multiprocessing
+
+    with _FORKED.within(30):  # the parent's thread runs, and holds a call, when the child is forked
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_late_in_child, args=(queue,))
+        child.start()
+        outcome = queue.get(timeout=30)
+        child.join(30)
+    assert outcome == "late"

@@ -33,6 +33,7 @@ import ctypes
 import heapq
 import itertools
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -50,13 +51,18 @@ class Watchdog:
         self.name = name
         self.refire_seconds = refire_seconds
         self.wakeups = 0  # times the thread was woken early by a sooner deadline (`tests/test_deadlines.py`)
+        self._tokens = itertools.count()
+        self._start_afresh()
+        # A forked child has no watchdog thread, and may have been forked while another thread held the lock.
+        os.register_at_fork(after_in_child=self._start_afresh)
+
+    def _start_afresh(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._heap: list[tuple[float, int]] = []
         self._running: dict[int, int] = {}  # token -> id of the thread running the call
         self._fired: set[int] = set()
         self._sleeping_until = math.inf
-        self._tokens = itertools.count()
         self._thread: threading.Thread | None = None
 
     @contextmanager
