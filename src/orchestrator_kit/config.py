@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from .errors import ConfinementError, InputError, ReadError
+from .errors import ConfinementError, InputError, ReadError, sentence
 from .models import Model
 from .repo import Workspace
 
@@ -107,7 +107,7 @@ def parse_config(text: str, where: str, table: tuple[str, ...] = ()) -> Config:
     try:
         data: Any = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where} is not valid TOML: {exc}.") from None
+        raise ConfigError(f"{where} is not valid TOML: {sentence(str(exc))}") from None
     for name in table:
         if not isinstance(data, dict) or name not in data:
             return Config()

@@ -20,3 +20,11 @@ class ReadError(OrchestratorError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+def sentence(text: str) -> str:
+    """`text` ending in exactly one full stop, so that a reason quoted from elsewhere (a validator's message that
+    already ends with one) can be followed by the next sentence: "... instead." stays one period, not "instead..".
+    Text that ends with "?" or "!" keeps its own mark."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."

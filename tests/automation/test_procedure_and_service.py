@@ -87,6 +87,36 @@ def test_procedure_with_shell_operators_is_refused_or_kept_manual(tmp_path):
 
 
 @pytest.mark.parametrize("target", ["github-workflow", "shell-script"])
+def test_a_runbook_step_holding_a_ci_expression_is_skipped_with_skip_unsafe_and_never_copied(tmp_path, target):
+    """A step whose own text holds `${{` (its name, or a command kept by hand) cannot be written into a generated
+    file: without skip_unsafe the refusal says so with one period before 'Remedy'; with it, that step stays a
+    manual step that only points to the runbook, a note says why, and the other steps are converted."""
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "RUNBOOK.md").write_text(
+        "# Deploy\n\n## Steps\n\n"
+        "1. Note the ref ${{ github.ref }} in the ticket.\n"
+        "2. Print the commit: `echo ${{ github.sha }}`\n"
+        "3. Roll out: `kubectl rollout restart deploy/app`\n")
+    spec = {"procedure": "docs/RUNBOOK.md#deploy/steps", "target": target}
+    with pytest.raises(InputError) as refused:
+        generate_automation(root, "procedure", spec)
+    message = str(refused.value)
+    assert "Step 1 of the procedure (docs/RUNBOOK.md:5)" in message and "instead. Remedy:" in message, message
+    assert ".." not in message
+    result = generate_automation(root, "procedure", {**spec, "skip_unsafe": True})
+    text = result.artifacts[0].text
+    assert "github.sha" not in text and "Note the ref" not in text and "Print the commit" not in text
+    assert "kubectl rollout restart deploy/app" in text
+    assert "do step 1 of docs/RUNBOOK.md (docs/RUNBOOK.md:5) by hand" in text
+    assert "do step 2 of docs/RUNBOOK.md (docs/RUNBOOK.md:6) by hand" in text
+    skipped = [n for n in result.notes if "was skipped" in n]
+    assert [n.split(" (", 1)[0] for n in skipped] == ["Step 1", "Step 2"], result.notes
+    assert all(".." not in n for n in skipped)
+    assert all(report.ok for report in result.validation), result.validation
+
+
+@pytest.mark.parametrize("target", ["github-workflow", "shell-script"])
 def test_a_runbook_command_with_an_inline_credential_is_refused_in_one_line_and_never_copied(tmp_path, target):
     """The secret is redacted before the command reaches the generator; the refusal names that, on one line per
     command (pydantic's 'For further information visit ...' footer was shown instead), and --skip-unsafe keeps the

@@ -23,7 +23,7 @@ import stat
 import time
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, sentence
 
 STATE_ENV = "ORCHESTRATOR_KIT_STATE_DIR"
 KEY_FILE = "audit.key"
@@ -64,8 +64,8 @@ def audit_key() -> bytes:
             raise InputError(f"The audit key {path} could not be written whole; delete it and try again.")
         return written
     except OSError as exc:
-        raise InputError(f"Cannot use the audit key {path}: {exc.strerror or exc}. Set {STATE_ENV} to a folder "
-                         "you can write.") from None
+        raise InputError(f"Cannot use the audit key {path}: {sentence(exc.strerror or str(exc))} "
+                         f"Set {STATE_ENV} to a folder you can write.") from None
 
 
 def _read_key(path: Path) -> bytes | None:

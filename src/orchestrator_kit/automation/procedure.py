@@ -19,7 +19,7 @@ from collections import Counter
 
 from pydantic import ValidationError
 
-from ..errors import InputError
+from ..errors import InputError, sentence
 from ..models import ManualProcedure
 from .context import RepoContext
 from .credentials import deploy_environment, needs
@@ -114,10 +114,21 @@ def spec_from_procedure(
         try:
             steps.extend(_step_specs(name, step.text, parts, str(step.evidence)))
         except ValidationError as exc:
+            # The step's own text (its name or a hand instruction) cannot be written into a generated file: a CI
+            # expression (`${{ }}`) that GitHub or GitLab would expand, or a control character.
             reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
-            raise InputError(f"Step {index} of the procedure ({step.evidence}) cannot be converted: {reason}. "
-                             "Remedy: write a spec by hand (kind shell-script or github-workflow) from "
-                             "get_manual_procedure, leaving this step as a `manual` instruction.") from None
+            if not spec.skip_unsafe:
+                raise InputError(f"Step {index} of the procedure ({step.evidence}) cannot be converted: "
+                                 f"{sentence(reason)} Remedy: convert the rest and keep this step by hand with "
+                                 "skip_unsafe (CLI: --skip-unsafe), or write a spec by hand (kind shell-script or "
+                                 "github-workflow) from get_manual_procedure, leaving this step as a `manual` "
+                                 "instruction.") from None
+            # None of its text is copied: the step stays in its place as a pointer to the runbook, so the person
+            # running the automation still stops there and does it by hand.
+            steps.append(StepSpec(name=f"Step {index}", source=str(step.evidence),
+                                  manual=f"do step {index} of {procedure.path} ({step.evidence}) by hand"))
+            notes.append(f"Step {index} ({step.evidence}) was skipped: its text cannot be copied into a generated "
+                         f"file ({sentence(reason)}) It stays a manual step that points to the runbook.")
     if unsafe:
         raise InputError(
             "These runbook commands use shell operators, expansions or redacted secrets and cannot be converted "

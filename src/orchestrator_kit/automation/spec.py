@@ -570,7 +570,8 @@ class ProcedureSpec(Model):
     target: Literal["shell-script", "github-workflow"] = "shell-script"
     name: Name | None = None
     version_param: bool = True
-    skip_unsafe: bool = Field(default=False, description="Keep commands with shell operators as manual steps.")
+    skip_unsafe: bool = Field(default=False, description="Keep commands with shell operators, and steps whose text "
+                              "cannot be copied, as manual steps.")
     on_conflict: OnConflict = "refuse"
 
 

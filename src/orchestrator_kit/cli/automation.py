@@ -92,7 +92,8 @@ def generate(
     ] = None,
     skip_unsafe: Annotated[
         bool,
-        typer.Option("--skip-unsafe", help="From a procedure: keep commands with shell operators as manual steps."),
+        typer.Option("--skip-unsafe", help="From a procedure: keep commands with shell operators, and steps whose "
+                     "text cannot be copied, as manual steps."),
     ] = False,
     output_format: FormatOption = TextFormat.text,
     quiet: QuietOption = False,

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InputError
+from ..errors import InputError, sentence
 from ..metrics.models import OpportunityKind
 from ..models import CISystem, InfraKind, ScheduleSource, TriggerKind
 from ..yamlsrc import YamlError, load_yaml
@@ -239,7 +239,7 @@ def load_truth(path: str | os.PathLike[str]) -> Truth:
     except UnicodeDecodeError:
         raise InputError(f"Truth file '{path}' is not UTF-8 text.") from None
     except OSError as exc:
-        raise InputError(f"Truth file '{path}' cannot be read: {exc.strerror or exc}.") from None
+        raise InputError(f"Truth file '{path}' cannot be read: {sentence(exc.strerror or str(exc))}") from None
     try:
         data = load_yaml(text)
     except YamlError as exc:

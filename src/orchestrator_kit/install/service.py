@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ..errors import InputError
+from ..errors import InputError, sentence
 from ..plugin.agents import AGENTS, SERVER_NAME, check_server_name, render_agent, server_tool_prefix
 from .clients import Client, Scope, Target, default_scope, target
 
@@ -177,7 +177,7 @@ def _read_text(path: Path) -> str | None:
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text. Nothing was changed.") from None
     except OSError as error:
-        raise InputError(f"Cannot read {path}: {error.strerror or error}. Nothing was changed.") from None
+        raise InputError(f"Cannot read {path}: {sentence(error.strerror or str(error))} Nothing was changed.") from None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import re._parser as sre_parse  # type: ignore[import-not-found]
 from re._constants import MAXREPEAT  # type: ignore[import-not-found]
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, sentence
 
 MAX_PATTERN_CHARS = 500
 MAX_REPEAT = 1000
@@ -43,7 +43,8 @@ def compile_bounded(pattern: str, *, ignore_case: bool = False) -> Any:
     try:
         tree = sre_parse.parse(pattern, flags)
     except (re.error, OverflowError, RecursionError, ValueError) as exc:
-        raise InputError(f"Invalid regular expression '{_shown(pattern)}': {exc}. Use Python `re` syntax.") from None
+        raise InputError(f"Invalid regular expression '{_shown(pattern)}': {sentence(str(exc))} "
+                         "Use Python `re` syntax.") from None
     _check_braces(pattern)
     size = _expanded(tree, 0)
     if size > MAX_EXPANDED:
@@ -54,7 +55,8 @@ def compile_bounded(pattern: str, *, ignore_case: bool = False) -> Any:
     try:
         return regex.compile(pattern, (regex.IGNORECASE if ignore_case else 0) | regex.VERSION0, cache_pattern=False)
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:
-        raise InputError(f"Invalid regular expression '{_shown(pattern)}': {exc}. Use Python `re` syntax.") from None
+        raise InputError(f"Invalid regular expression '{_shown(pattern)}': {sentence(str(exc))} "
+                         "Use Python `re` syntax.") from None
 
 
 _QUANTIFIER = re.compile(r"\{\d*(?:,\d*)?\}")
