@@ -23,9 +23,23 @@ from orchestrator_kit.metrics.dora import TagRef, _p90, choose_series, first_rel
         ("tools/cli/0.10", "tools/cli/", None),
         ("v1.2.3-rc.1", None, "pre-release (rc.1)"),
         ("1.0.0-alpha", None, "pre-release (alpha)"),
-        ("v01.2.3", None, "not a version (x.y or x.y.z, optional prefix and v)"),  # no leading zeros
-        ("nightly", None, "not a version (x.y or x.y.z, optional prefix and v)"),
-        ("v1.2.3.4", None, "not a version (x.y or x.y.z, optional prefix and v)"),
+        ("v01.2.3", None, "not a version (2 to 4 numeric parts, optional prefix and v)"),  # no leading zeros
+        ("nightly", None, "not a version (2 to 4 numeric parts, optional prefix and v)"),
+        ("v1.2.3.4.5", None, "not a version (2 to 4 numeric parts, optional prefix and v)"),
+        ("v1.2.3.4", "", None),  # four parts (.NET, Java)
+        ("jenkins-2.440", "jenkins-", None),  # <name>-<version>
+        ("jenkins-2.440.1", "jenkins-", None),
+        ("jenkins-1_396", "jenkins-", None),  # underscores throughout (CVS-era tags)
+        ("RELEASE_1_2_3", "", None),
+        ("1_2_3", "", None),  # no prefix: not '1_' + '2_3'
+        ("builds/123", None, "not a version (2 to 4 numeric parts, optional prefix and v)"),
+        ("1.2_3", None, "not a version (2 to 4 numeric parts, optional prefix and v)"),  # mixed separators
+        ("jenkins-2.568.3-rc", None, "pre-release (rc)"),
+        ("jenkins-2.4-beta-1", None, "pre-release (beta-1)"),
+        ("v1.2.3-RC1", None, "pre-release (RC1)"),
+        ("1.2.3rc1", None, "pre-release (rc1)"),  # PEP 440
+        ("1.2b2", None, "pre-release (b2)"),
+        ("1.2.3.dev0", None, "pre-release (dev0)"),
     ],
 )
 def test_release_tags(tag, series, reason):

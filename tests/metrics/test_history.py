@@ -130,7 +130,7 @@ def test_dora_release_tags(m, h1_template):
         ("v1.1.1", shas["c8"], "2026-01-15T15:00:00Z", True, 2),  # c7 c8
     ]
     assert sorted((t.name, t.reason) for t in dora.skipped_tags) == [
-        ("nightly-build", "not a version (x.y or x.y.z, optional prefix and v)"), ("v2.0.0-rc.1", "pre-release (rc.1)")]
+        ("nightly-build", "not a version (2 to 4 numeric parts, optional prefix and v)"), ("v2.0.0-rc.1", "pre-release (rc.1)")]
     assert (dora.series.chosen, dora.series.reason) == ("", "the root series (tags without a module prefix)")
     assert [(r.commit, r.reverts) for r in dora.reverts] == [(shas["c7"], shas["c5"])]
     freq = dora.deployment_frequency

@@ -73,7 +73,7 @@ def test_series_two_part_versions_and_tags_of_tags(labelled):
     assert dora.series.chosen == "" and [(s.prefix, s.releases) for s in dora.series.series] == [("", 8), ("api/", 1)]
     assert sorted((t.name, t.reason) for t in dora.skipped_tags) == [
         ("api/v9.0.0", "series 'api/', not the product's series '(root)'"),
-        ("build-42", "not a version (x.y or x.y.z, optional prefix and v)"),
+        ("build-42", "not a version (2 to 4 numeric parts, optional prefix and v)"),
         ("tree-tag", "points at a tree, not a commit"),
     ]
 

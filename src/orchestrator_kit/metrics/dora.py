@@ -6,9 +6,12 @@ month (>= 1 monthly, else yearly); lead time is the median of (deploy time - com
 is the share of deployments followed by a failure; time to restore is the time from a failure to its fix.
 
 Deploy events are release tags of ONE series, the product's: version tags (`v1.2.3`, `1.2.3`, two-part `1.0`
-and `v0.10`) are grouped by their prefix (`module/path/v1.2.3` and `api/v1.2.3` are module series, `web@1.2.3`
-a package's; no prefix, or `release-`, is the root series). The root series is chosen when it has a release;
-otherwise the series with the most releases (`series.reason` says which and why). Pre-releases (`v1.2.3-rc.1`),
+and `v0.10`, four-part `1.2.3.4`, underscore-joined `1_2_3`) are grouped by their prefix (`module/path/v1.2.3`
+and `api/v1.2.3` are module series, `web@1.2.3` a package's, `jenkins-2.440` the series `jenkins-`; no prefix,
+or `release-`, is the root series). The series is chosen among those with a release in the window that are
+still current (last release at most STALE_SERIES_DAYS older than the newest release of any series): the root
+series when it is one of them, otherwise the one with the most releases (`series.reason` says which and why).
+Pre-releases (`v1.2.3-rc.1`, `jenkins-2.568.3-rc`, `1.2.3rc1`),
 tags that are not versions, tags of other series and tags before the window are listed in `skipped_tags` with
 the reason; none is dropped silently. A tag is timed by its date (the tagger date of an annotated tag, the
 commit date of a lightweight one); a tag of a tag is followed to its commit. Without any release tag, and when
@@ -67,12 +70,21 @@ from .models import (
 if TYPE_CHECKING:
     from .commits import CommitTable
 
-# A version (semver.org 2.0.0, or two parts) with an optional `v`, and an optional series prefix ending in
-# / @ _ or - (monorepo modules and packages).
+# A version with an optional `v` and an optional series prefix ending in / @ _ or - (monorepo modules and packages,
+# and `<name>-<version>` shapes such as `jenkins-2.440`): two to four numeric parts joined by dots, or by
+# underscores (`jenkins-1_396`, `RELEASE_1_2_3`; one separator throughout), then an optional pre-release: semver's
+# `-suffix` (`-rc.1`, `-beta-2`, `-SNAPSHOT`) or PEP 440's attached one (`1.2.3rc1`, `1.2b2`, `1.2.3.dev0`).
 SEMVER = re.compile(
-    r"^(?P<prefix>.*?[/@_-])?v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)(?:\.(?P<patch>0|[1-9]\d*))?"
-    r"(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
+    r"^(?P<prefix>.*?[/@_-])??[vV]?(?P<major>0|[1-9]\d*)(?P<sep>[._])(?P<minor>0|[1-9]\d*)"
+    r"(?:(?P=sep)(?P<patch>0|[1-9]\d*))?(?:(?P=sep)(?:0|[1-9]\d*))?"
+    r"(?:-(?P<pre>[0-9A-Za-z.-]+)|\.?(?P<pep440>(?i:a|b|c|rc|alpha|beta|pre|preview|dev)(?:0|[1-9]\d*)?))?"
+    r"(?:\+[0-9A-Za-z.-]+)?$"
 )
+NOT_A_VERSION = "not a version (2 to 4 numeric parts, optional prefix and v)"
+# A series whose last release is this much older than the newest release of any series has stopped: its tags
+# continue under another name (jenkinsci/jenkins: `1.396` in 2011, then `jenkins-1.397` ... `jenkins-2.578`).
+STALE_SERIES_DAYS = 365.0
+PRE_RELEASE = "pre-release"
 ROOT_PREFIXES = frozenset({"", "release-", "release/", "release_", "rel-", "version-", "releases/"})
 FIRST_RELEASE_LOOKBACK_DAYS = 30.0
 HOTFIX_WINDOW_DAYS = 14.0
@@ -119,10 +131,11 @@ def release_events(tags: Iterable[TagRef]) -> tuple[list[Event], list[SkippedTag
     for tag in tags:
         match = SEMVER.match(tag.name)
         if match is None:
-            skipped.append(SkippedTag(name=tag.name, reason="not a version (x.y or x.y.z, optional prefix and v)"))
+            skipped.append(SkippedTag(name=tag.name, reason=NOT_A_VERSION))
             continue
-        if match.group("pre"):
-            skipped.append(SkippedTag(name=tag.name, reason=f"pre-release ({match.group('pre')})"))
+        pre = match.group("pre") or match.group("pep440")
+        if pre:
+            skipped.append(SkippedTag(name=tag.name, reason=f"{PRE_RELEASE} ({pre})"))
             continue
         major, minor, patch = int(match.group("major")), int(match.group("minor")), int(match.group("patch") or 0)
         events.append(Event(tag.name, tag.commit, tag.time, (series_prefix(match.group("prefix")), major, minor),
@@ -131,27 +144,43 @@ def release_events(tags: Iterable[TagRef]) -> tuple[list[Event], list[SkippedTag
     return events, skipped
 
 
-def choose_series(events: Sequence[Event]) -> SeriesChoice:
-    """The product's release series: the root one when it has a release, else the one with the most releases
-    (ties: the first by name); every series is listed."""
+def choose_series(events: Sequence[Event], since: int | None = None) -> SeriesChoice:
+    """The product's release series, among the series with a release at or after `since` (the window's start,
+    when the window is limited; every series when none has one) that are current (their last release at most
+    STALE_SERIES_DAYS older than the newest release): the root one when it is among them, else the one with the
+    most releases there (ties: the first by name). Every series is listed."""
     groups: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         if event.series is not None:
             groups[event.series[0]].append(event)
     listed = [ReleaseSeries(prefix=prefix, releases=len(members), first=members[0].name, last=members[-1].name)
               for prefix, members in sorted(groups.items())]
-    formula = ("the root series (tags without a module prefix) when it has a release, else the series with the "
-               "most releases")
+    formula = ("among the series with a release in the window whose last release is at most "
+               f"{STALE_SERIES_DAYS:g} days older than the newest release: the root series (tags without a module "
+               "prefix) when it is one of them, else the one with the most releases in the window")
     if not groups:
         return SeriesChoice(formula=formula, chosen=None, reason="no release tag", series=listed)
-    if "" in groups:
+    recent = {p: [e for e in members if e.time >= since] for p, members in groups.items()} if since is not None \
+        else dict(groups)
+    candidates = {p: members for p, members in recent.items() if members} or dict(groups)
+    newest = max(members[-1].time for members in candidates.values())
+    current = {p: members for p, members in candidates.items()
+               if newest - members[-1].time <= STALE_SERIES_DAYS * 86400}
+    if "" in current:
         others = len(groups) - 1
         reason = "the root series (tags without a module prefix)" + (
             f"; {others} module series are releases of parts, not of the product" if others else "")
         return SeriesChoice(formula=formula, chosen="", reason=reason, series=listed)
-    chosen = min(groups, key=lambda p: (-len(groups[p]), p))
-    reason = (f"no root series; '{chosen}' has the most releases ({len(groups[chosen])} of "
-              f"{sum(len(g) for g in groups.values())})")
+    chosen = min(current, key=lambda p: (-len(current[p]), p))
+    counted = f"({len(current[chosen])} of {sum(len(g) for g in current.values())})"
+    if "" not in groups:
+        reason = f"no root series; '{chosen}' has the most releases {counted}"
+    elif "" not in candidates:
+        reason = f"the root series has no release in the window; '{chosen}' has the most releases there {counted}"
+    else:
+        reason = (f"the root series stopped at {groups[''][-1].name} ({iso(groups[''][-1].time)[:10]}), more than "
+                  f"{STALE_SERIES_DAYS:g} days before the newest release; '{chosen}' has the most releases of the "
+                  f"current series {counted}")
     return SeriesChoice(formula=formula, chosen=chosen, reason=reason, series=listed)
 
 
@@ -292,7 +321,7 @@ def dora_proxies(
     diagnostics: list[Diagnostic] = []
     all_events, skipped_tags = release_events(tags)
     skipped_tags = [*skipped, *skipped_tags]
-    choice = choose_series(all_events)
+    choice = choose_series(all_events, window[0] if window is not None and window_limited else None)
     events: list[Event] = []
     for event in all_events:
         if window is not None and window_limited and event.time < window[0]:
@@ -369,6 +398,10 @@ def dora_proxies(
     )
     begin, end = window if window is not None else (0, 0)
     frequency = deployment_frequency(events, (begin, end), source)
+    pre_releases = sum(1 for tag in skipped_tags if tag.reason.startswith(PRE_RELEASE))
+    if pre_releases:
+        frequency.notes.append(f"{pre_releases} pre-release tag(s) (-rc, -beta, -alpha, ...; see skipped_tags) are "
+                               "not deployments")
     releases = [
         Release(name=e.name, commit=e.commit, time=iso(e.time), series=e.series[0] if e.series else None,
                 version=(f"{e.series[1]}.{e.series[2]}.{e.patch}" if e.series else None),
