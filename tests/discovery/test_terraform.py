@@ -333,6 +333,25 @@ def test_scanner_structure():
     assert tags["Cost"].literal is True
     assert tags["Query"].literal is False
 
+@pytest.mark.parametrize(
+    ("source", "text", "literal"),
+    [
+        ('"plain"', "plain", True),
+        ('"a\\"b\\\\c\\nd\\q"', 'a"b\\c\nd\\q', True),  # escapes; an unknown one is kept as written
+        ('"5$ or 5% and $x %y"', "5$ or 5% and $x %y", True),  # a lone $ or % is itself
+        ('"$${not} %%{not}"', "${not} %{not}", True),  # escaped template openers are literal text
+        ('"run ${var.x} at 100% $"', "run ${var.x} at 100% $", False),  # a template keeps its text as written
+        ('"a\\"${x}\\"b"', 'a\\"${x}\\"b', False),
+    ],
+)
+def test_quoted_strings(source, text, literal):
+    [block], problems = parse_hcl(f"locals {{\n  v = {source}\n  w = 1\n}}\n")
+    assert problems == []
+    value = block.attributes["v"]
+    assert (value.text, value.literal, value.line) == (text, literal, 2)
+    assert block.attributes["w"].line == 3
+
+
 FRAGMENTS = ['terraform {', 'backend "s3" {', "}", "{", '"', 'a = "${b}"', "<<EOF", "<<-EOF", "EOF", "/*", "*/",
              "#", "//", "required_providers {", "aws = { source = \"x\" }", 'provider "aws" {', "region = 1",
              'module "m" {', "source = ./x", 'resource "a_b" "c" {', "provider = ", "[", "]", "(", ")", ",",

@@ -803,6 +803,14 @@ def detect_procedures(ctx: DetectContext, file: FileText) -> None:
     path = file.path
     lines = file.lines
     tree = _mdtree.parse(strip_front_matter(as_markdown(path, file.text)))
+    try:
+        _procedures_of(ctx, path, lines, tree)
+    finally:
+        _mdtree.release(tree)
+
+
+def _procedures_of(ctx: DetectContext, path: str, lines: list[str], tree: Node) -> None:
+    """The kept sections of one parsed document, each added as a ManualProcedure."""
     sections = _sections(tree)
     _close_sections(sections, len(lines))
     ops, process = is_ops_doc(path), is_process_doc(path)
