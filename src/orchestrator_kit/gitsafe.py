@@ -150,7 +150,7 @@ def git_command(root: Path | str, *args: str) -> list[str]:
     return ["git", "--no-pager", *_config_args(), "-C", str(root), *pinned, *args]
 
 
-_LOCATIONS: dict[tuple[str, tuple[int, int, int] | None], str | None] = {}
+_LOCATIONS: dict[tuple[str, tuple[int, int, int] | None], tuple[str | None, str | None]] = {}
 _LOCATIONS_LOCK = threading.Lock()
 _LOCATIONS_MAX = 256
 
@@ -168,6 +168,19 @@ def refusal(root: Path | str) -> str | None:
     directories are (`rev-parse`, which reads the `.git` file and config and runs nothing); the answer is kept
     until the folder's `.git` entry changes. A folder git does not see as a repository is not refused: git fails
     there by itself."""
+    return _location(root)[0]
+
+
+def git_dir(root: Path | str) -> str | None:
+    """The absolute git directory of `root`, from the same `rev-parse` (and cache) as `refusal`: None when git sees
+    no repository there or `refusal` refuses it. Its `index` file is the one git reads for `root` (git's
+    `GIT_INDEX_FILE` is never passed on, see `git_env`), so no second process is needed to ask `--git-path index`."""
+    reason, directory = _location(root)
+    return None if reason else directory
+
+
+def _location(root: Path | str) -> tuple[str | None, str | None]:
+    """(refusal reason, absolute git directory) of `root`, cached until its `.git` entry changes."""
     folder = os.path.realpath(root)
     key = (folder, _dot_git_stamp(folder))
     with _LOCATIONS_LOCK:
@@ -184,11 +197,12 @@ def refusal(root: Path | str) -> str | None:
         found = False
     # The common directory comes relative to the folder git ran in when it is not absolute.
     reason = refusal_reason(folder, lines[0], os.path.join(folder, lines[1])) if found else None
+    answer = (reason, lines[0] if found else None)
     with _LOCATIONS_LOCK:
         if len(_LOCATIONS) >= _LOCATIONS_MAX:
             _LOCATIONS.clear()
-        _LOCATIONS[key] = reason
-    return reason
+        _LOCATIONS[key] = answer
+    return answer
 
 
 def git_env() -> dict[str, str]:

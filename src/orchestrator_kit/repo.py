@@ -38,7 +38,9 @@ from .gitsafe import refusal
 from .gitsafe import run_git as run_git
 from .limits import DEFAULT_MAX_FILE_BYTES as DEFAULT_MAX_FILE_BYTES
 from .limits import DEFAULT_MAX_FILES as DEFAULT_MAX_FILES
-from .models import GitInfo
+
+if TYPE_CHECKING:  # the pydantic models load only when a caller asks for GitInfo (`tokens` never does)
+    from .models import GitInfo
 
 if TYPE_CHECKING:
     import pathspec
@@ -119,6 +121,7 @@ class Workspace:
         self.max_files = max_files
         self._listing: Listing | None = None
         self._git_info: GitInfo | None = None
+        self._git_lines: list[str] | None = None  # what `rev-parse` printed; None: not a git work tree
         self._git_checked = False
         self._lock = threading.Lock()
 
@@ -183,9 +186,32 @@ class Workspace:
 
     def git_info(self) -> GitInfo | None:
         """HEAD, branch, shallow and empty flags; None when the root is not inside a git work tree."""
+        lines = self._git_probe()
+        if lines is None:
+            return None
+        with self._lock:
+            if self._git_info is None:
+                from .models import GitInfo
+
+                shallow = len(lines) > 1 and lines[1].strip() == "true"
+                if len(lines) >= 4 and lines[2].strip():
+                    head, ref = lines[2].strip(), lines[3].strip()
+                    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+                    self._git_info = GitInfo(head=head, branch=branch, shallow=shallow, empty=False)
+                else:
+                    self._git_info = GitInfo(head=None, branch=None, shallow=shallow, empty=True)
+            return self._git_info
+
+    def in_git(self) -> bool:
+        """Whether the root is inside a git work tree (the same one `rev-parse` as `git_info`, without building
+        its model: the warm `tokens` path loads no pydantic)."""
+        return self._git_probe() is not None
+
+    def _git_probe(self) -> list[str] | None:
+        """The lines `git rev-parse` printed for the root (run once), or None outside a git work tree."""
         with self._lock:
             if self._git_checked:
-                return self._git_info
+                return self._git_lines
             self._git_checked = True
             try:
                 # One call in the common case: top level, shallow flag, the branch ref and the commit of HEAD.
@@ -197,22 +223,15 @@ class Workspace:
                         return None
             except (OSError, subprocess.SubprocessError):
                 return None
-            out = proc.stdout.decode("utf-8", "replace").split("\n")
-            shallow = len(out) > 1 and out[1].strip() == "true"
-            if len(out) >= 4 and out[2].strip():
-                head, ref = out[2].strip(), out[3].strip()
-                branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
-                self._git_info = GitInfo(head=head, branch=branch, shallow=shallow, empty=False)
-            else:
-                self._git_info = GitInfo(head=None, branch=None, shallow=shallow, empty=True)
-            return self._git_info
+            self._git_lines = proc.stdout.decode("utf-8", "replace").split("\n")
+            return self._git_lines
 
     # ------------------------------------------------------------ listing
 
     def listing(self) -> Listing:
         """All files of the workspace (cached). Git's view where there is git, a .gitignore-aware walk otherwise."""
         if self._listing is None:
-            listing = self._list_with_git() if self.git_info() is not None else None
+            listing = self._list_with_git() if self.in_git() else None
             if listing is None:
                 listing = self._walk()
                 refused = refusal(self.root)

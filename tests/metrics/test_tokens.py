@@ -145,3 +145,41 @@ def test_bad_options(repo, kwargs):
 
     with pytest.raises(InputError):
         token_report(repo, **kwargs)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_corrupt_or_truncated_cache_file_is_not_trusted(repo, encoding, damage):
+    cold = token_report(repo)
+    path = os.path.join(os.environ["ORCHESTRATOR_KIT_CACHE_DIR"], tokens_module.CACHE_FILE)
+    if damage == "garbage":
+        with open(path, "wb") as fh:
+            fh.write(b"not a database at all " * 200)
+    else:
+        os.truncate(path, 100)  # the header cut short: no longer a database file
+    report = token_report(repo)
+    assert report.cache is None and report.cache_hits == 0 and report.cache_misses == 5  # all counted again
+    assert report.total_tokens == cold.total_tokens == sum(expected(encoding, FILES).values())
+    assert [d.reason for d in report.diagnostics if "token cache" in d.reason]  # says why it was not used
+
+
+def test_cache_rows_with_impossible_values_are_counted_again(repo, encoding):
+    import sqlite3
+
+    token_report(repo)
+    path = os.path.join(os.environ["ORCHESTRATOR_KIT_CACHE_DIR"], tokens_module.CACHE_FILE)
+    app_blob = git(repo, "rev-parse", "HEAD:src/app.py").strip()
+    readme_blob = git(repo, "rev-parse", "HEAD:README.md").strip()
+    logo_blob = git(repo, "rev-parse", "HEAD:logo.png").strip()
+    with sqlite3.connect(path) as db:  # what a hostile or damaged writer could leave: text, negative, a new kind
+        db.execute("UPDATE counts SET tokens = 'many' WHERE blob = ?", (app_blob,))
+        db.execute("UPDATE counts SET tokens = -1000 WHERE blob = ?", (readme_blob,))
+        db.execute("UPDATE counts SET kind = 'evil', bytes = 1e300 WHERE blob = ?", (logo_blob,))
+    db.close()
+    report = token_report(repo)
+    want = expected(encoding, FILES)
+    assert (report.cache_hits, report.cache_misses) == (2, 3)
+    assert {f.path: f.tokens for f in report.top_files} == want and report.total_tokens == sum(want.values())
+    assert report.skipped_by_reason == {"binary": 1, "symlink": 1}
+    assert any("3 entries with impossible values ignored" in d.reason for d in report.diagnostics)
+    healed = token_report(repo)  # the recount replaced the bad rows
+    assert (healed.cache_hits, healed.cache_misses) == (5, 0) and healed.diagnostics == []

@@ -26,10 +26,9 @@ RUNNERS = {"run_git", "git_command", "builder_command"}
 
 # Every function of the package that starts git, and the entry points below that reach it.
 CALL_SITES = {
-    "repo.Workspace.git_info": "scan, every tool",
+    "repo.Workspace._git_probe": "scan, every tool",
     "repo.Workspace._list_with_git": "scan, every tool",
     "metrics/tokens._index_blobs": "metrics, token_budget",
-    "metrics/tokens._index_mtime_ns": "metrics, token_budget",
     "metrics/history._layout": "metrics, git_metrics",
     "metrics/history._tags": "metrics, git_metrics",
     "metrics/history._graph": "metrics (tags outside the window)",

@@ -1,7 +1,9 @@
 """`orchestrator-kit tokens PATH`: token counts per file, per directory and in total, and nothing else.
 
-No scan, no git history: only `metrics.tokens.token_report`, with its cache keyed by git blob id, so a second run on
+No scan, no git history: only `metrics.tokens.count_tokens`, with its cache keyed by git blob id, so a second run on
 an unchanged checkout reads no file content. tiktoken is imported inside the command, never when the CLI starts.
+`cli.main` runs the plain `--format json` form in `fasttokens` instead (no Typer, no pydantic); this command runs
+everything else.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ import typer
 
 from ..errors import OrchestratorError
 from .common import FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
+from .fasttokens import MAX_DIR_DEPTH, MAX_TOP
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-MAX_TOP = 100_000
-MAX_DIR_DEPTH = 64
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +42,7 @@ def tokens_command(
     quiet: QuietOption = False,
 ) -> None:
     """Tokens per file, per directory and in total (tiktoken cl100k_base; estimates of Claude's tokens)."""
-    from ..metrics.tokens import token_report
+    from ..metrics.tokens import count_tokens
 
     try:
         if not quiet and sys.stderr.isatty():  # a cold count of a big checkout takes seconds: say so at a terminal
@@ -49,9 +50,9 @@ def tokens_command(
 
             with LiveProgress(True) as live:
                 live.hooks.stage("counting tokens")
-                result = token_report(path, top=top, dir_depth=dir_depth, use_cache=cache)
+                result = count_tokens(path, top=top, dir_depth=dir_depth, use_cache=cache)
         else:
-            result = token_report(path, top=top, dir_depth=dir_depth, use_cache=cache)
+            result = count_tokens(path, top=top, dir_depth=dir_depth, use_cache=cache)
     except OrchestratorError as exc:
         fail(str(exc))
     except OSError as exc:  # a path the system refuses outright (too long, a loop of symlinks)
@@ -60,11 +61,11 @@ def tokens_command(
     def as_markdown() -> str:
         from ..report.metrics import tokens_markdown  # the renderers (and Rich) only for the format that needs them
 
-        return "\n".join(["# Tokens", "", *tokens_markdown(result)]) + "\n"
+        return "\n".join(["# Tokens", "", *tokens_markdown(result.model())]) + "\n"
 
     def as_tables(console: Console) -> None:
         from ..report.metrics import render_tokens_tables
 
-        render_tokens_tables(result, console, wide=wide)
+        render_tokens_tables(result.model(), console, wide=wide)
 
-    write_report(output_format, output, lambda: result.model_dump_json(indent=2) + "\n", as_markdown, as_tables)
+    write_report(output_format, output, lambda: result.json() + "\n", as_markdown, as_tables)

@@ -24,7 +24,7 @@ import heapq
 import os
 import re
 import sqlite3
-import tempfile
+import subprocess
 import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -33,15 +33,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
 
 from ..errors import InputError, OrchestratorError, ReadError
-from ..gitsafe import run_git
-from ..models import Diagnostic
+from ..gitsafe import git_dir, refusal, run_git
 from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace, decode
 from ..usercache import cache_dir
-from .models import DirectoryTokens, FileTokens, SkippedFile, TokenReport
 from .paths import directory_of
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
+
+    from .models import TokenReport
 
 DETECTOR = "metrics.tokens"
 CACHE_FILE = "tokens-v1.sqlite3"
@@ -49,6 +49,7 @@ CACHE_FILE = "tokens-v1.sqlite3"
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
 ESTIMATE = "bytes/4"
+SCHEMA_VERSION = "1"  # metrics.models.METRICS_SCHEMA_VERSION, not imported: that module loads pydantic
 # Counting runs on worker threads (tiktoken releases the GIL while it encodes) while this thread goes on reading:
 # files are handed over in groups of up to GROUP_BYTES / GROUP_FILES (big enough that handing over costs nothing,
 # small enough that the threads finish together), and at most IN_FLIGHT_BYTES of text waits to be counted.
@@ -56,6 +57,7 @@ GROUP_BYTES = 512 * 1024
 GROUP_FILES = 128
 IN_FLIGHT_BYTES = 8 * 1024 * 1024
 SKIPPED_LISTED = 50
+KINDS = ("text", "binary")  # what a cache row says a blob is
 LABEL = ("Estimated Claude tokens: counted with OpenAI's cl100k_base BPE via tiktoken, which is not Claude's "
          "tokenizer; use the Anthropic API's count_tokens for exact numbers.")
 LABEL_ESTIMATE = ("Rough estimate of Claude's tokens: UTF-8 bytes / 4 (tiktoken could not load cl100k_base); code "
@@ -84,6 +86,8 @@ def _tiktoken_cached() -> bool:
     elif "DATA_GYM_CACHE_DIR" in os.environ:
         directory = os.environ["DATA_GYM_CACHE_DIR"]
     else:
+        import tempfile  # only a cold run asks (the warm one loads no tokenizer)
+
         directory = os.path.join(tempfile.gettempdir(), "data-gym-cache")
     if not directory:
         return False  # caching disabled: tiktoken would download every time
@@ -146,7 +150,10 @@ def _estimate_encoder() -> Encoder:
 
 
 class TokenCache:
-    """(blob id, encoder) -> (tokens, bytes, kind) in SQLite; any failure turns the cache off, never the count."""
+    """(blob id, encoder) -> (tokens, bytes, kind) in SQLite; any failure turns the cache off, never the count.
+    The file is not trusted: one that is not a database (garbage, truncated) turns the cache off with a note, and a
+    row whose values `put` could not have written (not a count, negative, an unknown kind) is a miss, counted again
+    and overwritten, with a note."""
 
     def __init__(self, directory: Path | None) -> None:
         self.path: Path | None = None
@@ -167,6 +174,7 @@ class TokenCache:
 
     def get(self, encoder: str, blobs: Sequence[str]) -> dict[str, tuple[int, int, str]]:
         found: dict[str, tuple[int, int, str]] = {}
+        bad = 0
         if self._db is None or not blobs:
             return found
         try:
@@ -178,10 +186,17 @@ class TokenCache:
                     [encoder, *chunk],
                 )
                 for blob, tokens, size, kind in rows:
-                    found[blob] = (int(tokens), int(size), str(kind))
+                    # The file is anyone's to write: a row is used only when it could have come from `put`.
+                    if type(tokens) is int and type(size) is int and tokens >= 0 and size >= 0 and kind in KINDS:
+                        found[blob] = (tokens, size, kind)
+                    else:
+                        bad += 1
         except sqlite3.Error as exc:
             self.problem = f"token cache unreadable ({exc}); counted without it"
             return {}
+        if bad:
+            self.problem = (f"token cache: {bad} entr{'y' if bad == 1 else 'ies'} with impossible values ignored "
+                            "(those files were counted again)")
         return found
 
     def put(self, encoder: str, rows: Iterable[tuple[str, int, int, str]]) -> None:
@@ -225,7 +240,10 @@ def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
     One regular expression over the whole output and string paths for `lstat` keep this at a few microseconds per
     file (5,457 files of hashicorp/terraform: about 25 ms with git's own time), the floor of the warm `tokens`."""
     blobs: dict[str, tuple[str, str]] = {}
-    proc = run_git(root, "ls-files", "-s", "-z", "--debug")
+    try:
+        proc = run_git(root, "ls-files", "-s", "-z", "--debug")
+    except (OSError, subprocess.SubprocessError):  # no git program, or a timeout: every file is read and hashed
+        return blobs, set()
     if proc.returncode != 0:
         return blobs, set()
     index_mtime_ns = _index_mtime_ns(root)
@@ -282,11 +300,13 @@ class _Background(Generic[T]):
 
 
 def _index_mtime_ns(root: Path) -> int | None:
-    proc = run_git(root, "rev-parse", "--git-path", "index")
-    if proc.returncode != 0:
+    """The modification time of the index git reads for `root` (in the git directory `refusal` already asked for:
+    no process of its own), or None when there is none."""
+    directory = git_dir(root)
+    if directory is None:
         return None
     try:
-        return os.stat(root / os.fsdecode(proc.stdout.strip())).st_mtime_ns
+        return os.stat(os.path.join(directory, "index")).st_mtime_ns
     except OSError:
         return None
 
@@ -306,29 +326,48 @@ def token_report(
 ) -> TokenReport:
     """Tokens per file (top files), per directory (first `dir_depth` folders) and in total; see the module docstring.
     `encoder="bytes/4"` forces the estimate. Raises InputError for a bad path or options."""
+    return count_tokens(path, top=top, dir_depth=dir_depth, use_cache=use_cache, cache_directory=cache_directory,
+                        encoder=encoder, max_file_bytes=max_file_bytes).model()
+
+
+def count_tokens(
+    path: str | Path | Workspace,
+    *,
+    top: int = 20,
+    dir_depth: int = 2,
+    use_cache: bool = True,
+    cache_directory: str | Path | None = None,
+    encoder: str | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> TokenCounts:
+    """`token_report` as plain data (`TokenCounts`): its `json()` is the report's JSON without loading pydantic."""
     if top < 1 or dir_depth < 1:
         raise InputError("top and dir_depth must be at least 1.")
     workspace = path if isinstance(path, Workspace) else Workspace(path, max_file_bytes=max_file_bytes)
     name, cache_name = choose_encoder(encoder)
     cache = TokenCache(Path(cache_directory) if cache_directory else cache_dir()) if use_cache else TokenCache(None)
-    diagnostics: list[Diagnostic] = []
-    # The index is read while git lists the files (two git processes at once: both mostly wait on git).
-    index = _Background(_index_blobs, workspace.root) if workspace.git_info() is not None else None
+    diagnostics: list[tuple[str, str]] = []
+    # Where the repository's git directory is (the first git process, cached) is asked here, so that the index is
+    # read while the workspace asks git whether this is a work tree and lists the files (in a folder without git
+    # the index read fails at once and is dropped).
+    refusal(workspace.root)
+    index = _Background(_index_blobs, workspace.root)
     listing = workspace.listing()
     for rel, reason in listing.problems:
-        diagnostics.append(Diagnostic(path=rel, reason=reason, detector=DETECTOR))
-    blobs, changed = index.result() if index is not None and listing.source == "git" else ({}, set())
+        diagnostics.append((rel, reason))
+    indexed = index.result()
+    blobs, changed = indexed if listing.source == "git" else ({}, set())
 
-    skipped: list[SkippedFile] = []
+    skipped: list[tuple[str, str]] = []
     counted: dict[str, tuple[int, int]] = {}  # path -> (tokens, bytes)
     pending: list[tuple[str, str]] = []  # (path, blob id)
     contents: dict[str, bytes] = {}  # files read to compute their blob id (changed or untracked)
     for rel in listing.files:
         entry = blobs.get(rel)
         if (entry is not None and entry[0] == "120000") or (entry is None and os.path.islink(workspace.root / rel)):
-            skipped.append(SkippedFile(path=rel, reason="symlink"))
+            skipped.append((rel, "symlink"))
         elif entry is not None and entry[0] == "160000":
-            skipped.append(SkippedFile(path=rel, reason="submodule"))
+            skipped.append((rel, "submodule"))
         elif entry is not None and rel not in changed:
             pending.append((rel, entry[1]))
         else:
@@ -348,9 +387,9 @@ def token_report(
         tokens, size, kind = hit
         hits += 1
         if kind == "binary":
-            skipped.append(SkippedFile(path=rel, reason="binary"))
+            skipped.append((rel, "binary"))
         elif size > workspace.max_file_bytes:
-            skipped.append(SkippedFile(path=rel, reason=f"over the {workspace.max_file_bytes}-byte cap"))
+            skipped.append((rel, f"over the {workspace.max_file_bytes}-byte cap"))
         else:
             counted[rel] = (tokens, size)
 
@@ -378,7 +417,7 @@ def token_report(
         if loaded is None:
             loaded, problem = load_encoder(name)
             if problem:
-                diagnostics.append(Diagnostic(path=".", reason=problem, detector=DETECTOR))
+                diagnostics.append((".", problem))
             if loaded.threads > 1:
                 from concurrent.futures import ThreadPoolExecutor  # only a cold run with tiktoken needs threads
 
@@ -404,7 +443,7 @@ def token_report(
                     continue
             text, _encoding, _note = decode(data)
             if text is None:
-                skipped.append(SkippedFile(path=rel, reason="binary"))
+                skipped.append((rel, "binary"))
                 fresh.append((blob_id, 0, len(data), "binary"))
                 continue
             group.append((rel, blob_id, text, len(data)))
@@ -424,7 +463,7 @@ def token_report(
     else:
         cache.put(cache_name, fresh)
     if cache.problem:
-        diagnostics.append(Diagnostic(path=".", reason=cache.problem, detector=DETECTOR))
+        diagnostics.append((".", cache.problem))
     cache.close()
     return _report(workspace, name, counted, skipped, hits, len(misses), cache.path, diagnostics, top, dir_depth)
 
@@ -433,7 +472,7 @@ def _ready(counts: list[int]) -> Callable[[], list[int]]:
     return lambda: counts
 
 
-def _read(workspace: Workspace, rel: str, skipped: list[SkippedFile]) -> bytes | None:
+def _read(workspace: Workspace, rel: str, skipped: list[tuple[str, str]]) -> bytes | None:
     """The file's bytes through Workspace (confined, regular files, size cap); None and a skip reason otherwise."""
     try:
         return workspace.read_bytes(rel)
@@ -441,14 +480,14 @@ def _read(workspace: Workspace, rel: str, skipped: list[SkippedFile]) -> bytes |
         reason = f"over the {workspace.max_file_bytes}-byte cap" if "cap" in exc.reason else exc.reason
     except OrchestratorError as exc:
         reason = str(exc)
-    skipped.append(SkippedFile(path=rel, reason=reason))
+    skipped.append((rel, reason))
     return None
 
 
 def _report(
-    workspace: Workspace, name: str, counted: dict[str, tuple[int, int]], skipped: list[SkippedFile], hits: int,
-    misses: int, cache_path: Path | None, diagnostics: list[Diagnostic], top: int, dir_depth: int,
-) -> TokenReport:
+    workspace: Workspace, name: str, counted: dict[str, tuple[int, int]], skipped: list[tuple[str, str]], hits: int,
+    misses: int, cache_path: Path | None, diagnostics: list[tuple[str, str]], top: int, dir_depth: int,
+) -> TokenCounts:
     dirs: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # files, tokens, bytes
     for rel, (tokens, size) in counted.items():
         bucket = dirs[directory_of(rel, dir_depth)]
@@ -457,17 +496,85 @@ def _report(
         bucket[2] += size
     ranked = heapq.nsmallest(top, counted.items(), key=lambda kv: (-kv[1][0], kv[0]))  # only the top is shown
     ranked_dirs = sorted(dirs.items(), key=lambda kv: (-kv[1][1], kv[0]))
-    reasons = Counter(s.reason for s in skipped)
+    reasons = Counter(reason for _, reason in skipped)
     estimate = ESTIMATE in name
-    return TokenReport(
+    return TokenCounts(
         root=str(workspace.root), encoder=name, label=LABEL_ESTIMATE if estimate else LABEL,
         formula=("tokens = ceil(UTF-8 bytes / 4) per file" if name == ESTIMATE else
                  f"tokens = len({name}.encode_ordinary(text)) per file") + "; directory and total = sums over files",
         total_tokens=sum(t for t, _ in counted.values()), total_bytes=sum(b for _, b in counted.values()),
         files_counted=len(counted), files_skipped=len(skipped), cache_hits=hits, cache_misses=misses,
         cache=str(cache_path) if cache_path else None,
-        top_files=[FileTokens(path=p, tokens=t, bytes=b) for p, (t, b) in ranked[:top]],
-        directories=[DirectoryTokens(path=p, files=f, tokens=t, bytes=b) for p, (f, t, b) in ranked_dirs[:top]],
-        skipped=sorted(skipped, key=lambda s: s.path)[:SKIPPED_LISTED], skipped_by_reason=dict(sorted(reasons.items())),
+        top_files=[(p, t, b) for p, (t, b) in ranked[:top]],
+        directories=[(p, f, t, b) for p, (f, t, b) in ranked_dirs[:top]],
+        skipped=sorted(skipped, key=lambda s: s[0])[:SKIPPED_LISTED], skipped_by_reason=dict(sorted(reasons.items())),
         diagnostics=diagnostics,
     )
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """A token report as plain data: the fields of `metrics.models.TokenReport`, in its order, with tuples for its
+    small models (files: path, tokens, bytes; directories: path, files, tokens, bytes; skipped and diagnostics:
+    path, reason). `model()` builds the pydantic report; `json()` writes the same text as its
+    `model_dump_json(indent=2)` with the standard library, so the warm `tokens --format json` loads no pydantic
+    (about 0.15 s of CPU to import it with the metrics models)."""
+
+    root: str
+    encoder: str
+    label: str
+    formula: str
+    total_tokens: int
+    total_bytes: int
+    files_counted: int
+    files_skipped: int
+    cache_hits: int
+    cache_misses: int
+    cache: str | None
+    top_files: list[tuple[str, int, int]]
+    directories: list[tuple[str, int, int, int]]
+    skipped: list[tuple[str, str]]
+    skipped_by_reason: dict[str, int]
+    diagnostics: list[tuple[str, str]]
+
+    def model(self) -> TokenReport:
+        from ..models import Diagnostic
+        from .models import DirectoryTokens, FileTokens, SkippedFile, TokenReport
+
+        return TokenReport(
+            root=self.root, encoder=self.encoder, label=self.label, formula=self.formula,
+            total_tokens=self.total_tokens, total_bytes=self.total_bytes, files_counted=self.files_counted,
+            files_skipped=self.files_skipped, cache_hits=self.cache_hits, cache_misses=self.cache_misses,
+            cache=self.cache,
+            top_files=[FileTokens(path=p, tokens=t, bytes=b) for p, t, b in self.top_files],
+            directories=[DirectoryTokens(path=p, files=f, tokens=t, bytes=b) for p, f, t, b in self.directories],
+            skipped=[SkippedFile(path=p, reason=r) for p, r in self.skipped],
+            skipped_by_reason=self.skipped_by_reason,
+            diagnostics=[Diagnostic(path=p, reason=r, detector=DETECTOR) for p, r in self.diagnostics],
+        )
+
+    def json(self) -> str:
+        """`self.model().model_dump_json(indent=2)`, written by `json.dumps` (pydantic's output is the same: two
+        spaces, ", " and ": " separators, non-ASCII characters as they are, the same escapes; tests compare them).
+        A path that is not valid Unicode (a lone surrogate from a non-UTF-8 file name) goes through pydantic, so
+        it fails the same way."""
+        import json
+
+        document = {
+            "schema_version": SCHEMA_VERSION, "root": self.root, "encoder": self.encoder, "label": self.label,
+            "formula": self.formula, "total_tokens": self.total_tokens, "total_bytes": self.total_bytes,
+            "files_counted": self.files_counted, "files_skipped": self.files_skipped, "cache_hits": self.cache_hits,
+            "cache_misses": self.cache_misses, "cache": self.cache,
+            "top_files": [{"path": p, "tokens": t, "bytes": b} for p, t, b in self.top_files],
+            "directories": [{"path": p, "files": f, "tokens": t, "bytes": b} for p, f, t, b in self.directories],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "skipped_by_reason": self.skipped_by_reason,
+            "diagnostics": [{"path": p, "reason": r, "severity": "warning", "line": None, "detector": DETECTOR}
+                            for p, r in self.diagnostics],
+        }
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return self.model().model_dump_json(indent=2)
+        return text
