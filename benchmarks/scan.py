@@ -6,7 +6,10 @@ Ratio = median(scan) / median(baseline) over interleaved runs, in wall time and 
 its git children: on a loaded machine the CPU ratio is the steadier one). Targets: <= 3 on the synthetic
 repository, <= 5 on a real clone. Also prints the process's peak resident memory.
 
-    python benchmarks/scan.py [--files 20000] [--runs 5] [--repo PATH]
+    python benchmarks/scan.py [--files 20000] [--runs 5] [--repo PATH] [--compare SRC]
+
+`--compare SRC` measures a paired before -> after: the package under SRC/src (another checkout, such as
+`git archive <commit> src | tar -x -C SRC`) and this tree's, each in its own worker process, runs interleaved.
 
 The synthetic repository (>= 20,000 files, >= 200 CI and config files, one git commit) is built once under
 benchmarks/.cache/ and reused; `--repo PATH` measures an existing repository (any local clone) instead.
@@ -193,9 +196,21 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--repo", type=Path)
+    parser.add_argument("--compare", type=Path, metavar="SRC",
+                        help="also measure the package under SRC/src (another checkout, e.g. from `git archive`), in "
+                             "a second process, its runs interleaved with this tree's: a paired before -> after")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     root = args.repo or build_repo(CACHE / f"synthetic-{args.files}", args.files)
+    if args.serve:
+        serve(root)
+    elif args.compare is not None:
+        compare(root, args.compare, args.runs)
+    else:
+        measure(root, args.runs)
 
+
+def measure(root: Path, runs: int) -> None:
     wanted = wanted_files(root)
     full_scan(root)  # warm-up: imports, detect-secrets plugins, the OS page cache
     baseline(root, wanted)
@@ -203,7 +218,7 @@ def main() -> None:
     base_times: list[float] = []
     scan_cpu: list[float] = []
     base_cpu: list[float] = []
-    for _ in range(args.runs):
+    for _ in range(runs):
         start, cpu = time.perf_counter(), cpu_seconds()
         base_read = baseline(root, wanted)
         base_times.append(time.perf_counter() - start)
@@ -217,13 +232,66 @@ def main() -> None:
     print(f"repository: {root} ({listed} files; baseline read {base_read}, scan read {scan_read}); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"baseline (git ls-files + read the same files): median {base_median * 1000:.0f} ms "
-          f"(CPU {statistics.median(base_cpu) * 1000:.0f} ms) over {args.runs} runs")
+          f"(CPU {statistics.median(base_cpu) * 1000:.0f} ms) over {runs} runs")
     print(f"full scan (discover + JSON):                 median {scan_median * 1000:.0f} ms "
-          f"(CPU {statistics.median(scan_cpu) * 1000:.0f} ms) over {args.runs} runs")
+          f"(CPU {statistics.median(scan_cpu) * 1000:.0f} ms) over {runs} runs")
     print(f"ratio scan/baseline: {scan_median / base_median:.2f} wall, "
           f"{statistics.median(scan_cpu) / statistics.median(base_cpu):.2f} CPU "
           f"(target <= 3 synthetic, <= 5 real)")
     print(f"peak memory (this process, resident): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+def serve(root: Path) -> None:
+    """The worker of `--compare`: after a warm-up, each line read names a measurement to run ("baseline" or "scan");
+    the answer is one line, its CPU seconds (this process plus its git children)."""
+    wanted = wanted_files(root)
+    full_scan(root)
+    baseline(root, wanted)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        cpu = cpu_seconds()
+        if line.strip() == "baseline":
+            baseline(root, wanted)
+        else:
+            full_scan(root)
+        print(f"{cpu_seconds() - cpu:.6f}", flush=True)
+
+
+def compare(root: Path, before_src: Path, runs: int) -> None:
+    """Paired before -> after: two worker processes, one importing the package from `before_src`/src and one from
+    this tree, measured in turn (baseline then scan in each, alternating which tree goes first), so that both see
+    the same machine state. Ratio = median(scan CPU) / median(baseline CPU) within each worker."""
+    here = Path(__file__).resolve().parent.parent / "src"
+    workers: dict[str, subprocess.Popen[str]] = {}
+    for label, src in (("before", before_src.resolve() / "src"), ("after", here)):
+        env = {**os.environ, "PYTHONPATH": str(src)}
+        workers[label] = subprocess.Popen([sys.executable, __file__, "--serve", "--repo", str(root)], env=env,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    cpu: dict[str, dict[str, list[float]]] = {label: {"baseline": [], "scan": []} for label in workers}
+    try:
+        for label, worker in workers.items():
+            assert worker.stdout is not None  # piped above
+            if worker.stdout.readline().strip() != "ready":
+                raise SystemExit(f"the {label} worker did not start")
+        for run in range(runs):
+            order = list(workers) if run % 2 == 0 else list(reversed(workers))
+            for label in order:
+                worker = workers[label]
+                assert worker.stdin is not None and worker.stdout is not None  # piped above
+                for what in ("baseline", "scan"):
+                    worker.stdin.write(what + "\n")
+                    worker.stdin.flush()
+                    cpu[label][what].append(float(worker.stdout.readline()))
+    finally:
+        for worker in workers.values():
+            if worker.stdin is not None:
+                worker.stdin.close()
+            worker.wait()
+    print(f"repository: {root}; {runs} paired runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for label in workers:
+        scan, base = statistics.median(cpu[label]["scan"]), statistics.median(cpu[label]["baseline"])
+        print(f"{label:6s} ({before_src if label == 'before' else here.parent}): scan CPU {scan * 1000:.0f} ms, "
+              f"baseline CPU {base * 1000:.0f} ms, ratio {scan / base:.2f} CPU")
 
 
 def cpu_seconds() -> float:
