@@ -103,33 +103,37 @@ def rst_to_markdown(text: str) -> str:
     while index < len(lines):
         line = lines[index]
         stripped = line.strip()
-        # A title: text with an adornment line under it at least as long (and maybe the same line over it).
-        if stripped and not _RST_ADORNMENT.match(line) and index + 1 < len(lines) and not line[:1].isspace():
-            under = lines[index + 1]
-            if _RST_ADORNMENT.match(under) and len(under.rstrip()) >= len(stripped):
-                over = index > 0 and lines[index - 1].strip() == under.strip()
-                style = (under.strip()[0], over)
-                if style not in styles:
-                    styles.append(style)
-                level = min(styles.index(style) + 1, 6)
-                out[index] = f"{'#' * level} {stripped}"
-                out[index + 1] = ""
-                if over:
-                    out[index - 1] = ""
-                index += 2
-                continue
-        numbered = _RST_AUTO_NUMBER.match(line)
+        # A title: text with an adornment line under it at least as long (and maybe the same line over it). The
+        # cheap tests go first: most lines are not followed by an adornment.
+        under = lines[index + 1] if index + 1 < len(lines) else ""
+        if (stripped and not line[:1].isspace() and _RST_ADORNMENT.match(under) and not _RST_ADORNMENT.match(line)
+                and len(under.rstrip()) >= len(stripped)):
+            over = index > 0 and lines[index - 1].strip() == under.strip()
+            style = (under.strip()[0], over)
+            if style not in styles:
+                styles.append(style)
+            level = min(styles.index(style) + 1, 6)
+            out[index] = f"{'#' * level} {stripped}"
+            out[index + 1] = ""
+            if over:
+                out[index - 1] = ""
+            index += 2
+            continue
+        # Numbered items, directives and comments all start with `#.` or `..` after the indentation: the other lines
+        # (nearly all) skip their four patterns.
+        marked = stripped.startswith(("..", "#."))
+        numbered = _RST_AUTO_NUMBER.match(line) if marked else None
         if numbered:
             out[index] = f"{numbered.group(1)}1.{numbered.group(2)}{line[numbered.end():]}"
-        code = _RST_CODE.match(line)
-        literal = not code and stripped.endswith("::") and not _RST_DIRECTIVE.match(line)
+        code = _RST_CODE.match(line) if marked else None
+        literal = not code and stripped.endswith("::") and not (marked and _RST_DIRECTIVE.match(line))
         if code or literal:
             if _rst_literal_block(lines, out, index, code):
                 index += 1
                 continue
             if code:
                 out[index] = ""
-        elif admonition := _RST_ADMONITION.match(line):
+        elif marked and (admonition := _RST_ADMONITION.match(line)):
             out[index] = admonition.group(2)
             base = _indent(line)
             end = _indented_block(lines, index + 1, base)
@@ -137,7 +141,7 @@ def rst_to_markdown(text: str) -> str:
                 out[i] = lines[i].lstrip(" \t")
             index = end
             continue
-        elif _RST_DIRECTIVE.match(line):
+        elif marked and _RST_DIRECTIVE.match(line):
             out[index] = ""
         index += 1
     return "\n".join(out)
