@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .background import Background
 from .beneath import open_beneath, open_dir_nofollow
 from .errors import ConfinementError, InputError, ReadError
 from .gitsafe import git_command as git_command
@@ -231,7 +232,15 @@ class Workspace:
     def listing(self) -> Listing:
         """All files of the workspace (cached). Git's view where there is git, a .gitignore-aware walk otherwise."""
         if self._listing is None:
-            listing = self._list_with_git() if self.in_git() else None
+            # The first time, git is asked whether the root is a work tree and for the listing at once (the
+            # listing in a thread): the first answer decides whether the second is used, as when they ran in turn.
+            early = None
+            if not self._git_checked:
+                refusal(self.root)  # asked once here (and cached), so that the two commands need not both ask it
+                early = Background("workspace-ls-files", self._ls_files)
+            listing = self._list_with_git(early) if self.in_git() else None
+            if early is not None and listing is None:
+                early.result()  # not a work tree: that listing is dropped
             if listing is None:
                 listing = self._walk()
                 refused = refusal(self.root)
@@ -248,10 +257,16 @@ class Workspace:
     def files(self) -> list[str]:
         return self.listing().files
 
-    def _list_with_git(self) -> Listing | None:
+    def _ls_files(self) -> subprocess.CompletedProcess[bytes] | None:
         try:
-            proc = run_git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+            return run_git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
         except (OSError, subprocess.SubprocessError):
+            return None
+
+    def _list_with_git(self, early: Background[subprocess.CompletedProcess[bytes] | None] | None = None
+                       ) -> Listing | None:
+        proc = early.result() if early is not None else self._ls_files()
+        if proc is None:
             return None
         if proc.returncode != 0:
             listing = self._walk()

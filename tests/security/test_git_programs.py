@@ -27,7 +27,7 @@ RUNNERS = {"run_git", "git_command", "builder_command"}
 # Every function of the package that starts git, and the entry points below that reach it.
 CALL_SITES = {
     "repo.Workspace._git_probe": "scan, every tool",
-    "repo.Workspace._list_with_git": "scan, every tool",
+    "repo.Workspace._ls_files": "scan, every tool",
     "metrics/tokens._index_blobs": "metrics, token_budget",
     "metrics/history._layout": "metrics, git_metrics",
     "metrics/history._tags": "metrics, git_metrics",

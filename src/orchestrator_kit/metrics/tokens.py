@@ -25,13 +25,13 @@ import os
 import re
 import sqlite3
 import subprocess
-import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
+from ..background import Background
 from ..errors import InputError, OrchestratorError, ReadError
 from ..gitsafe import git_dir, refusal, run_git
 from ..repo import DEFAULT_MAX_FILE_BYTES, Workspace, decode
@@ -272,33 +272,6 @@ def _stat_matches(path: str, mtime_ns: int, size: int, inode: int, index_mtime_n
     return st.st_mtime_ns == mtime_ns and st.st_size == size and (inode == 0 or st.st_ino == inode)
 
 
-T = TypeVar("T")
-P = ParamSpec("P")
-
-
-class _Background(Generic[T]):
-    """`fn(*args)` run in a thread; `result()` waits for it and returns its value or raises its exception."""
-
-    def __init__(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> None:
-        self._value: T | None = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = fn(*args, **kwargs)
-            except BaseException as exc:  # handed to the caller of result()
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="token-index", daemon=True)
-        self._thread.start()
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
-
-
 def _index_mtime_ns(root: Path) -> int | None:
     """The modification time of the index git reads for `root` (in the git directory `refusal` already asked for:
     no process of its own), or None when there is none."""
@@ -351,7 +324,7 @@ def count_tokens(
     # read while the workspace asks git whether this is a work tree and lists the files (in a folder without git
     # the index read fails at once and is dropped).
     refusal(workspace.root)
-    index = _Background(_index_blobs, workspace.root)
+    index = Background("token-index", _index_blobs, workspace.root)
     listing = workspace.listing()
     for rel, reason in listing.problems:
         diagnostics.append((rel, reason))
