@@ -184,6 +184,9 @@ class _WantsIndex:
         self.any_glob = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in patterns)) if patterns else None
         self.dir_names = frozenset(self.by_dir)
         self.all_prefixes = tuple(p for det in self.prefixed for p in det.wants.prefixes)  # type: ignore[union-attr]
+        # Globs see only the lower-cased base name, and a repository repeats a few of them in every folder (main.tf,
+        # README.md, action.yml): the detectors a base name's globs select are worked out once per name and scan.
+        self.by_glob: dict[str, list[Detector]] = {}
 
     def wanting(self, path: str) -> list[Detector]:
         slash = path.rfind("/")
@@ -205,9 +208,12 @@ class _WantsIndex:
                 for det in self.by_dir.get(folder, ()):
                     found[det.name] = det
         if globbed:
-            for det in self.globbed:
-                if det.wants.glob_regex.match(lower):  # type: ignore[union-attr]
-                    found[det.name] = det
+            matched = self.by_glob.get(lower)
+            if matched is None:
+                matched = [det for det in self.globbed if det.wants.glob_regex.match(lower)]  # type: ignore[union-attr]
+                self.by_glob[lower] = matched
+            for det in matched:
+                found[det.name] = det
         if prefixed:
             for det in self.prefixed:
                 if path.startswith(det.wants.prefixes):  # type: ignore[union-attr]
