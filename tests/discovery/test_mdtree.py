@@ -166,3 +166,7 @@ def test_marker_search_finds_what_the_plain_alternation_finds():
     for _ in range(2000):
         text = "".join(rng.choice(words) + rng.choice(["", " ", "-", "_", ".", "\n"]) for _ in range(rng.randint(1, 12)))
         assert procedures.find_markers([text]) == reference_markers([text]), text
+        # and match for match (the markers are grouped by first letter in `_MARKER_RE`): same places, same marker
+        assert [(m.span(), m.lastgroup) for m in procedures._MARKER_RE.finditer(text)] == [
+            (m.span(), m.lastgroup) for m in plain.finditer(text)
+        ], text
