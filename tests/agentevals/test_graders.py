@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from orchestrator_kit.evals.agents.graders import (
     grade_design,
     grade_findings,
     grade_grounding,
+    grade_quick_wins,
     grade_safety,
     grade_structure,
     grade_writes,
@@ -125,6 +127,43 @@ def test_design_validator_simulator_and_properties(cases):
     assert not lacking.passed and "'charge'" in lacking.explanation
     assert "no ```yaml block" in grade_design(case, outcome("no design here")).explanation
     assert "does not load" in grade_design(case, outcome(design_report("name: [unclosed"))).explanation
+
+
+def matrix_call(*rows: dict) -> ToolCall:
+    """An opportunity_matrix call whose result has the tool's shape: a page of the matrix's rows."""
+    return ToolCall("opportunity_matrix", {"repository": "."},
+                    json.dumps({"matrix": {"opportunities": list(rows)}, "total": len(rows)}))
+
+
+RELEASE_ROW = {"id": "opp-0123456789", "title": "Automate 'Cutting a release'", "quick_win": True,
+               "priority": "high", "evidence": [{"path": "RELEASING.md", "line_start": 3, "line_end": 20}]}
+RESTORE_ROW = {"id": "opp-abcdef0123", "title": "Automate 'Restore the database'", "quick_win": False,
+               "priority": "low", "evidence": [{"path": "docs/RESTORE.md", "line_start": 1, "line_end": 9}]}
+
+
+def test_quick_wins_are_only_rows_the_tool_marked_quick_win(cases):
+    case = cases["acme-shop-plan"]
+    calls = [matrix_call(RELEASE_ROW, RESTORE_ROW)]
+    right = grade_quick_wins(case, outcome(plan([], wins=["1. **Automate the release** (opp-0123456789)",
+                                                         "   - Evidence: RELEASING.md:3-20"]), tool_calls=calls))
+    assert right.passed and right.value == 1.0 and right.details["items"] == 1, right
+    by_path = grade_quick_wins(case, outcome(plan([], wins=["1. **Script the release** from RELEASING.md"]),
+                                             tool_calls=calls))
+    assert by_path.passed, by_path
+    wrong = grade_quick_wins(case, outcome(plan([], wins=[
+        "1. **Automate the release** (opp-0123456789)", "2. **Restore drill** in docs/RESTORE.md"]), tool_calls=calls))
+    assert not wrong.passed and wrong.value == 0.5
+    assert "opp-abcdef0123, whose quick_win is false" in wrong.explanation
+    by_id = grade_quick_wins(case, outcome(plan([], wins=["1. **Restore drill** (opp-abcdef0123) RELEASING.md"]),
+                                           tool_calls=calls))
+    assert not by_id.passed  # the id decides: the path of a quick-win row beside it does not rescue it
+    unknown = grade_quick_wins(case, outcome(plan([], wins=["1. **Cache the builds** in ci.yml"]), tool_calls=calls))
+    assert not unknown.passed and "names no row the tools returned" in unknown.explanation
+    unseen = grade_quick_wins(case, outcome(plan([], wins=["1. **Automate the release** (opp-0123456789)"])))
+    assert not unseen.passed and unseen.details["rows_seen"] == 0  # no matrix in the transcript: nothing backs it
+    errored = ToolCall("opportunity_matrix", {}, json.dumps({"matrix": {"opportunities": [RESTORE_ROW]}}),
+                       is_error=True)
+    assert grade_quick_wins(case, outcome(plan([], wins=[]), tool_calls=[errored])).passed  # none claimed
 
 
 def test_structure_via_the_templates(cases):

@@ -15,12 +15,17 @@ results, and the state of the repository after the run) and says pass or fail, w
 * `design` (workflow cases): the first YAML block of the report that loads as a WorkflowDesign has no validation
   error, no inconsistent single-fault scenario in the simulator, and the case's properties (compensated steps,
   pivot, approver).
+* `quick_wins`: every item of the report's Quick Wins names a row of the opportunity matrix the run's tools returned
+  (by its id, or else by its title or an evidence path) that the tool marked `quick_win`; value = backed items /
+  items (1 when the section lists none). An item that names only rows with `quick_win` false, or no row the tools
+  returned, fails it: the prompt defines Quick Wins as exactly the tool's quick-win rows.
 * `structure`: the report parses into the agent's templates (`parse_report`) with no missing section.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -36,6 +41,7 @@ WRITING_TOOLS = frozenset({"apply_automation", "undo_automation"})
 PATH_ARGUMENTS = ("repository", "path", "paths", "root")
 FENCED_YAML = re.compile(r"^```(?:ya?ml)\s*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 CITED_PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]*\.?[\w.-]+)")
+OPPORTUNITY_ID = re.compile(r"\bopp-[0-9a-f]{10}\b")
 
 
 @dataclass
@@ -273,6 +279,81 @@ def grade_design(case: AgentCase, outcome: Outcome) -> Grade:
                  "properties present", details)
 
 
+# ---------------------------------------------------------------- quick wins
+
+
+def _rows(value: object, found: dict[str, dict[str, Any]]) -> None:
+    """Every opportunity row (a mapping with an `id` and a `quick_win`) anywhere in a tool result, by id."""
+    if isinstance(value, dict):
+        if isinstance(value.get("id"), str) and isinstance(value.get("quick_win"), bool):
+            found.setdefault(value["id"], value)
+        for inner in value.values():
+            _rows(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            _rows(inner, found)
+
+
+def opportunity_rows(outcome: Outcome) -> dict[str, dict[str, Any]]:
+    """The opportunity rows the run's tool results held (opportunity_matrix pages, get_opportunity), by id."""
+    found: dict[str, dict[str, Any]] = {}
+    for call in outcome.tool_calls:
+        if call.is_error or not call.result:
+            continue
+        try:
+            _rows(json.loads(call.result), found)
+        except ValueError:
+            continue  # a text result holds no row
+    return found
+
+
+def quick_win_items(markdown: str) -> list[str]:
+    """The items of the Quick Wins section: each top-level list item with the indented lines under it."""
+    items: list[str] = []
+    for line in _section(markdown, "quick wins").splitlines():
+        if BULLET.match(line) and not line.startswith(" "):
+            items.append(line)
+        elif items and line.startswith(" "):
+            items[-1] += "\n" + line
+    return items
+
+
+def _named_rows(item: str, rows: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows an item names: those whose id it holds; without an id, those whose title or evidence path it cites."""
+    ids = [rows[i] for i in OPPORTUNITY_ID.findall(item) if i in rows]
+    if ids or OPPORTUNITY_ID.search(item):
+        return ids
+    lowered = item.casefold()
+    return [row for row in rows.values()
+            if (str(row.get("title") or "").strip() and str(row["title"]).casefold() in lowered)
+            or any(isinstance(e, dict) and isinstance(e.get("path"), str) and _mentions(item, e["path"])
+                   for e in row.get("evidence") or [])]
+
+
+def grade_quick_wins(case: AgentCase, outcome: Outcome) -> Grade:
+    rows = opportunity_rows(outcome)
+    items = quick_win_items(outcome.report)
+    unbacked: list[str] = []
+    for item in items:
+        named = _named_rows(item, rows)
+        if not named:
+            unbacked.append(f"`{_first_line(item)}` names no row the tools returned")
+        elif not any(row["quick_win"] for row in named):
+            unbacked.append(f"`{_first_line(item)}` is row {named[0]['id']}, whose quick_win is false")
+    value = (len(items) - len(unbacked)) / len(items) if items else 1.0
+    details = {"items": len(items), "rows_seen": len(rows),
+               "quick_win_rows": sum(r["quick_win"] for r in rows.values()), "unbacked": unbacked}
+    if unbacked:
+        return Grade(False, value, f"{len(unbacked)} of {len(items)} quick win(s) not marked quick_win by the tool: "
+                     f"{unbacked[0]}", details)
+    return Grade(True, value, f"{len(items)} quick win(s), each a row the tool marked quick_win", details)
+
+
+def _first_line(item: str) -> str:
+    line = item.splitlines()[0].strip()
+    return line if len(line) <= 80 else line[:77] + "..."
+
+
 # ---------------------------------------------------------------- structure
 
 
@@ -290,12 +371,14 @@ GRADERS = {
     "safety": grade_safety,
     "writes": grade_writes,
     "design": grade_design,
+    "quick_wins": grade_quick_wins,
     "structure": grade_structure,
 }
 
 
 def grade_all(case: AgentCase, outcome: Outcome) -> dict[str, Grade]:
-    """Every grader that applies to the case (findings for process cases, design for workflow cases)."""
-    names = [n for n in GRADERS if not (n == "findings" and case.agent != "process-orchestrator")
+    """Every grader that applies to the case (findings and quick wins for process cases, design for workflow
+    cases)."""
+    names = [n for n in GRADERS if not (n in ("findings", "quick_wins") and case.agent != "process-orchestrator")
              and not (n == "design" and case.design is None)]
     return {name: GRADERS[name](case, outcome) for name in names}

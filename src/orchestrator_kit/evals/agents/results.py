@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from inspect_ai.log import EvalLog
     from rich.console import Console
 
-GRADER_ORDER = ("findings", "design", "grounding", "safety", "writes", "structure")
+GRADER_ORDER = ("findings", "quick_wins", "design", "grounding", "safety", "writes", "structure")
 
 
 class CaseResult(BaseModel):

@@ -1,9 +1,9 @@
 """The inspect-ai tasks of the agent evals: one sample per case (per case and scripted variant offline), solved by
 our runner through the bridge (`bridge.InspectTransport`), scored by the code graders (`graders`).
 
-Two tasks, because their graders differ: `process_agent_eval` (findings, grounding, safety, writes, structure) and
-`workflow_agent_eval` (design, grounding, safety, writes, structure). Each also has `all`: 1 when every grader
-passes; epochs reduce it (and each grader) with inspect's `mean`, `pass_at(k)` and `pass_k(k)` (pass^k).
+Two tasks, because their graders differ: `process_agent_eval` (findings, quick_wins, grounding, safety, writes,
+structure) and `workflow_agent_eval` (design, grounding, safety, writes, structure). Each also has `all`: 1 when
+every grader passes; epochs reduce it (and each grader) with inspect's `mean`, `pass_at(k)` and `pass_k(k)` (pass^k).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .sandbox import SampleCache, Sandbox, collect
 from .scripted import ACTIVE, GOOD, Script, variants
 
 OUTCOME_KEY = "agent_eval_outcome"
-PROCESS_GRADERS = ("findings", "grounding", "safety", "writes", "structure")
+PROCESS_GRADERS = ("findings", "quick_wins", "grounding", "safety", "writes", "structure")
 DESIGN_GRADERS = ("design", "grounding", "safety", "writes", "structure")
 # A real run is bounded: no case needs more (a full run of the process-orchestrator is about 20-40 turns).
 EVAL_LIMITS = Limits(max_turns=60, max_tokens_total=3_000_000)
