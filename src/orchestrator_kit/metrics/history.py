@@ -41,6 +41,7 @@ from .aggregate import COUPLING_MAX_CHANGESET, Aggregator, AuthorAcc, DirAcc, Fi
 from .commits import CommitTable
 from .dora import TagRef, dora_proxies, iso
 from .gitlog import LogRequest, RecordSink, read_log
+from .identities import Merged, author_names, merge_identities, remap
 from .models import (
     AuthorShare,
     AuthorStats,
@@ -60,6 +61,7 @@ from .models import (
     HistoryOptions,
     Hotspot,
     HotspotSummary,
+    MergedAuthor,
     SkippedTag,
     WeekCount,
 )
@@ -202,6 +204,7 @@ def history_metrics(
     lines_at_head = _in_background(lambda: head_lines(workspace.root, relative, specs))
     listed = _in_background(lambda: _listed(workspace))
     tag_list = _in_background(lambda: _tags(workspace.root))
+    identity_names = _in_background(lambda: author_names(workspace.root, request))
     log = read_log(workspace.root, request, sink, boundary=boundary)
     result.query = request.display()
     result.available = True
@@ -215,11 +218,11 @@ def history_metrics(
             reason=f"shallow clone: only the {aggregate.commits} fetched commits were read "
                    f"({len(boundary)} boundary commit(s)); run `git fetch --unshallow` for the whole history"))
     if not aggregate.commits or aggregate.first_commit_time is None or aggregate.last_commit_time is None:
-        lines_at_head(), listed(), tag_list()
+        lines_at_head(), listed(), tag_list(), identity_names()
         result.diagnostics.append(Diagnostic(path=".", severity="info", detector=DETECTOR,
                                              reason="no commit matches the window and path filters"))
     else:
-        _finish(result, aggregate, workspace, lines_at_head(), listed())
+        _finish(result, aggregate, workspace, lines_at_head(), listed(), identity_names())
         tags, not_commits, tag_problem = tag_list()
         if tag_problem:
             result.diagnostics.append(tag_problem)
@@ -417,7 +420,8 @@ def _listed(workspace: Workspace) -> dict[str, str]:
 
 
 def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
-            lines_at_head: dict[str, int | None] | None, listed: dict[str, str]) -> None:
+            lines_at_head: dict[str, int | None] | None, listed: dict[str, str],
+            identity_names: dict[str, Counter[str]] | None = None) -> None:
     """The summaries from the sums (each bounded by the files, authors and weeks of the window)."""
     options = result.options
     first, last = aggregate.first_author_time or 0, aggregate.last_author_time or 0  # set: a commit was read
@@ -425,12 +429,21 @@ def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
     result.merges = aggregate.merges
     result.first_commit, result.last_commit = iso(first), iso(last)
     result.window_days = round((last - first) / DAY, 2)
-    authors = aggregate.author_accs()
-    names = {a.email.lower() or a.name: a.name for a in authors.values()}
+    identities = aggregate.author_accs()
+    people = merge_identities(identities, identity_names)
+    names = {key: a.name for key, a in people.authors.items()}
     files = aggregate.files()
+    weeks = aggregate.iso_weeks()
+    if people.folded:  # one person's identities summed under their main key (the sums are per file and per week)
+        canonical = people.canonical
+        for acc in files.values():
+            acc.author_revs = remap(acc.author_revs, canonical)
+            acc.author_lines = remap(acc.author_lines, canonical)
+        for week in weeks.values():
+            week.authors = {canonical.get(a, a) for a in week.authors}
     dirs = aggregate.directories(files)
-    result.commit_frequency = _frequency(aggregate.iso_weeks())
-    result.authors = _authors(authors, last, options.top)
+    result.commit_frequency = _frequency(weeks)
+    result.authors = _authors(people, identities, last, options.top)
     result.churn = _churn(files, dirs, listed, options.top)
     result.hotspots = _hotspots(files, listed, workspace, options.top, lines_at_head)
     result.coupling = _coupling(aggregate, options.top)
@@ -460,16 +473,28 @@ def _frequency(weeks: dict[tuple[int, int], Week]) -> CommitFrequency:
     )
 
 
-def _authors(authors: dict[str, AuthorAcc], newest: int, top: int) -> AuthorSummary:
+def _authors(people: Merged, identities: dict[str, AuthorAcc], newest: int, top: int) -> AuthorSummary:
+    authors = people.authors
     ranked = sorted(authors.values(), key=lambda a: (-a.commits, a.email.lower()))
     active = sum(1 for a in authors.values() if a.last >= newest - ACTIVE_DAYS * DAY)
-    return AuthorSummary(
-        formula="distinct author emails (case-insensitive, .mailmap applied); active = authored a commit in the "
-                f"{ACTIVE_DAYS} days before the newest commit; lines from numstat (binary files add none)",
-        total=len(authors), active_last_90_days=active,
+    summary = AuthorSummary(
+        formula="people = distinct author identities (e-mail, case-insensitive, after git applied .mailmap), merged "
+                "when two have the same normalised name (two words or more, or a handle of 8+ characters; "
+                "placeholders such as 'root' never) or are GitHub noreply addresses of the same login; "
+                f"active = authored a commit in the {ACTIVE_DAYS} days before the newest commit; lines from numstat "
+                "(binary files add none); bus factor, fragmentation and authors per week count people",
+        total=len(authors), identities=len(identities), identities_merged=people.folded, active_last_90_days=active,
+        merged=[MergedAuthor(name=authors[keys[0]].name,
+                             emails=[identities[k].email for k in keys],
+                             names=sorted({identities[k].name for k in keys}))
+                for keys in people.groups[:top]],
         top=[AuthorStats(name=a.name, email=a.email, commits=a.commits, lines_added=a.added,
                          lines_deleted=a.deleted, first=iso(a.first), last=iso(a.last)) for a in ranked[:top]],
     )
+    note = people.note()
+    if note:
+        summary.notes.append(note)
+    return summary
 
 
 def _churn(files: dict[str, FileAcc], dirs: dict[str, DirAcc], listed: dict[str, str], top: int) -> ChurnSummary:

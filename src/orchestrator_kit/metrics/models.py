@@ -66,8 +66,21 @@ class AuthorStats(Model):
     last: str
 
 
+class MergedAuthor(Model):
+    """One person seen under several identities (after .mailmap), merged as `metrics.identities` says."""
+
+    name: str
+    emails: list[str] = Field(default_factory=list, description="Every e-mail merged, the main one first.")
+    names: list[str] = Field(default_factory=list, description="Every distinct name merged.")
+
+
 class AuthorSummary(Formula):
-    total: int = 0
+    total: int = Field(default=0, description="People: identities after merging.")
+    identities: int = Field(default=0, description="Distinct author identities (e-mails, .mailmap applied) "
+                                                   "before merging.")
+    identities_merged: int = Field(default=0, description="Identities folded into another one (identities - total).")
+    merged: list[MergedAuthor] = Field(default_factory=list, description="The people merged, most commits first "
+                                                                         "(as many as `top`).")
     active_last_90_days: int = 0
     top: list[AuthorStats] = Field(default_factory=list)
 
