@@ -183,3 +183,18 @@ def test_cache_rows_with_impossible_values_are_counted_again(repo, encoding):
     assert any("3 entries with impossible values ignored" in d.reason for d in report.diagnostics)
     healed = token_report(repo)  # the recount replaced the bad rows
     assert (healed.cache_hits, healed.cache_misses) == (5, 0) and healed.diagnostics == []
+
+
+def test_an_index_entry_in_an_unknown_form_stops_the_parse_before_any_name_is_read_as_an_entry(repo, monkeypatch):
+    import subprocess
+
+    fake = "f" * 40
+    debug = "  ctime: 1:0\n  mtime: 1:0\n  dev: 1\tino: 1\n  uid: 0\tgid: 0\n  size: 9\tflags: 0\n"
+    # The first entry's mode is not six digits (a form the parser does not know); its name holds text shaped like
+    # an entry for README.md, followed by the real stat lines. The good entry after it must not be trusted either.
+    output = (f"10064 {'a' * 40} 0\tx 100644 {fake} 0\tREADME.md\0{debug}"
+              f"100644 {'b' * 40} 0\tsrc/app.py\0{debug}").encode()
+    monkeypatch.setattr(tokens_module, "run_git",
+                        lambda *args, **kwargs: subprocess.CompletedProcess(args, 0, output, b""))
+    blobs, changed = tokens_module._index_blobs(repo)
+    assert blobs == {} and changed == set()  # every file is read and hashed instead
