@@ -65,6 +65,7 @@ _ALLOWED: dict[str, tuple[str, ...] | None] = {
     "diff-tree": None,  # checked by _check_diff_command
     "hash-object": ("-t", "--stdin"),
     "config": ("--get", "--get-all", "--get-regexp", "-z", "--null"),
+    "check-attr": ("--cached", "-z", "--stdin"),  # reads attribute files as data
 }
 # Options that would let `log`/`diff-tree` run a configured program; and the ones they must carry.
 _DIFF_FORBIDDEN = ("-p", "-u", "--patch", "--ext-diff", "--textconv", "--show-signature", "-W", "--function-context",

@@ -35,6 +35,7 @@ CALL_SITES = {
     "metrics/history._peel": "metrics, git_metrics (tags of tags)",
     "metrics/history.head_lines": "metrics, git_metrics",
     "metrics/identities.author_names": "metrics, git_metrics",
+    "metrics/generated.attribute_marks": "metrics, git_metrics (a repository with .gitattributes)",
     "metrics/gitlog.stream_env": "metrics with GIT_DIR set",
     "metrics/gitlog._stream": "metrics, git_metrics",
     "metrics/gitlog._partial_clone": "metrics on a damaged repository",

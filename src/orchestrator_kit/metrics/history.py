@@ -32,6 +32,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import TypeVar
 
+from ..discovery._fixtures import FixtureFilter
 from ..errors import InputError, OrchestratorError, ReadError
 from ..excludes import check_excludes, exclude_pathspecs
 from ..gitsafe import git_command, git_env, refusal, run_git
@@ -40,6 +41,7 @@ from ..repo import Workspace
 from .aggregate import COUPLING_MAX_CHANGESET, Aggregator, AuthorAcc, DirAcc, FileAcc, Week
 from .commits import CommitTable
 from .dora import TagRef, dora_proxies, iso
+from .generated import GeneratedFiles, attribute_marks
 from .gitlog import LogRequest, RecordSink, read_log
 from .identities import Merged, author_names, merge_identities, remap
 from .models import (
@@ -145,6 +147,8 @@ def history_metrics(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     exclude: Sequence[str] = (),
+    include_generated: bool = False,
+    include_fixtures: bool = False,
 ) -> HistoryMetrics:
     """Commit frequency, authors, churn, hotspots, coupling, fragmentation, bus factor and DORA proxies of the
     history of `path` (see the module docstring). Never raises for repository problems: an empty repository, a
@@ -152,7 +156,9 @@ def history_metrics(
     InputError for bad options. With `pipelines`, one more pass over the branches counts how often each
     pipeline's triggers fired (`pipeline_runs`, see `metrics.triggers`). `progress(commits_read)` is called
     for every commit; an exception it raises stops the pass (the git process is killed) and propagates: that is
-    how a caller cancels."""
+    how a caller cancels. Hotspots and coupling leave out generated files (lock files, linguist-generated, vendored
+    and generated paths: `metrics.generated`) unless `include_generated`, and coupling leaves out pairs of two test
+    fixtures (`discovery._fixtures`) unless `include_fixtures`; each says how many it left out and why."""
     workspace = path if isinstance(path, Workspace) else Workspace(path)
     if max_commits is not None and max_commits < 1:
         raise InputError(f"--max-commits must be at least 1 (got {max_commits}).")
@@ -165,7 +171,7 @@ def history_metrics(
     options = HistoryOptions(
         since=since_time.isoformat().replace("+00:00", "Z") if since_time else None, max_commits=max_commits,
         paths=list(paths), renames=renames, rename_handling=RENAMES_ON if renames else RENAMES_OFF, top=top,
-        dir_depth=dir_depth,
+        dir_depth=dir_depth, include_generated=include_generated, include_fixtures=include_fixtures,
     )
     result = _empty(str(workspace.root), options)
     info = workspace.git_info()
@@ -445,8 +451,11 @@ def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
     result.commit_frequency = _frequency(weeks)
     result.authors = _authors(people, identities, last, options.top)
     result.churn = _churn(files, dirs, listed, options.top)
-    result.hotspots = _hotspots(files, listed, workspace, options.top, lines_at_head)
-    result.coupling = _coupling(aggregate, options.top)
+    generated = _generated(workspace, files, listed)
+    result.hotspots = _hotspots(files, listed, workspace, options.top, lines_at_head, generated,
+                                options.include_generated)
+    result.coupling = _coupling(aggregate, options.top, generated, options.include_generated,
+                                FixtureFilter(list(listed)), options.include_fixtures)
     result.fragmentation = _fragmentation(files, names, options.top)
     result.bus_factor = _bus_factor(dirs, names, options.top)
 
@@ -549,9 +558,17 @@ def head_lines(root: Path, relative: bool, specs: Sequence[str]) -> dict[str, in
     return found
 
 
+def _generated(workspace: Workspace, files: dict[str, FileAcc], listed: dict[str, str]) -> GeneratedFiles:
+    """The generated-file test, with the repository's linguist attributes when it has a `.gitattributes` file (one
+    `git check-attr` over the files of the window; skipped when there is none)."""
+    has_attributes = any(name == ".gitattributes" or name.endswith("/.gitattributes") for name in listed)
+    return GeneratedFiles(attribute_marks(workspace.root, files) if has_attributes else None)
+
+
 def _hotspots(
     files: dict[str, FileAcc], listed: dict[str, str], workspace: Workspace, top: int,
-    lines_at_head: dict[str, int | None] | None,
+    lines_at_head: dict[str, int | None] | None, generated: GeneratedFiles | None = None,
+    include_generated: bool = False,
 ) -> HotspotSummary:
     items: list[Hotspot] = []
     for name, acc in files.items():
@@ -571,20 +588,32 @@ def _hotspots(
             if b"\x00" in data[:8192]:
                 continue
             lines = count_lines(data)
-        items.append(Hotspot(path=name, revisions=acc.revisions, lines=lines, score=acc.revisions * lines))
+        items.append(Hotspot(path=name, revisions=acc.revisions, lines=lines, score=acc.revisions * lines,
+                             generated=generated.reason(name) if generated is not None else None))
     items.sort(key=lambda h: (-h.score, -h.revisions, h.path))
+    left_out = [h for h in items if h.generated] if not include_generated else []
+    if left_out:
+        items = [h for h in items if not h.generated]
     source = "at HEAD (git diff-tree --numstat against the empty tree)" if lines_at_head is not None else \
         "in the working tree"
     return HotspotSummary(
         formula=f"score = revisions in the window x lines of the file {source} (Tornhill's hotspot with lines as "
-                "the complexity measure); files deleted since and binary files are left out",
-        items=items[:top],
+                "the complexity measure); files deleted since and binary files are left out, and so are generated "
+                "files (lock files, .gitattributes linguist-generated/linguist-vendored, vendored paths, generated "
+                "names) unless asked for",
+        items=items[:top], generated_included=include_generated,
+        left_out=dict(sorted(Counter(h.generated for h in left_out if h.generated).items())),
+        left_out_items=left_out[:top],
     )
 
 
-def _coupling(aggregate: Aggregator, top: int) -> CouplingSummary:
+def _coupling(aggregate: Aggregator, top: int, generated: GeneratedFiles | None = None,
+              include_generated: bool = False, fixture: Callable[[str], bool] | None = None,
+              include_fixtures: bool = False) -> CouplingSummary:
     """Revisions over the commits kept were counted as the stream went by (`Aggregator.coupling_revs`); this pass
-    counts the shared revisions of eligible files over the commits kept with two or more files."""
+    counts the shared revisions of eligible files over the commits kept with two or more files. Pairs that meet the
+    thresholds are then left out (and counted per reason) when a file is generated, or when both are test
+    fixtures; the thresholds and the revisions are those of code-maat, over every file of the commits kept."""
     table, names, counts = aggregate.table, aggregate.names, aggregate.coupling_revs
     # A pair can only reach the shared-revision minimum if both files have at least that many revisions.
     eligible = sorted((fid for fid, count in enumerate(counts) if count >= COUPLING_MIN_SHARED), key=names.__getitem__)
@@ -613,11 +642,24 @@ def _coupling(aggregate: Aggregator, top: int) -> CouplingSummary:
                                       revisions=revs[first], coupled_revisions=revs[second],
                                       average_revisions=round(average, 2)))
     pairs.sort(key=lambda p: (-p.degree, -p.average_revisions, p.path, p.coupled))
+    left_out: Counter[str] = Counter()
+    kept: list[CouplingPair] = []
+    for pair in pairs:
+        if not include_generated and generated is not None and (
+                generated.reason(pair.path) or generated.reason(pair.coupled)):
+            left_out["a generated file"] += 1
+        elif not include_fixtures and fixture is not None and fixture(pair.path) and fixture(pair.coupled):
+            left_out["both test fixtures"] += 1
+        else:
+            kept.append(pair)
     return CouplingSummary(
         formula="degree = shared revisions / mean(revisions of A, revisions of B) x 100, truncated (code-maat's "
                 "logical coupling); kept when mean revisions >= 5, shared revisions >= 5 and degree >= 30; commits "
-                "touching more than 30 files are left out, and revisions are counted over the commits kept",
-        commits_skipped_as_too_large=skipped, pairs=pairs[:top],
+                "touching more than 30 files are left out, and revisions are counted over the commits kept; pairs "
+                "with a generated file, and pairs of two test fixtures (testdata/, fixtures/, ...), are left out "
+                "unless asked for",
+        commits_skipped_as_too_large=skipped, generated_included=include_generated,
+        fixtures_included=include_fixtures, pairs_left_out=dict(sorted(left_out.items())), pairs=kept[:top],
     )
 
 

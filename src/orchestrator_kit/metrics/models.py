@@ -38,6 +38,8 @@ class HistoryOptions(Model):
     rename_handling: str = ""
     top: int = 20
     dir_depth: int = 2
+    include_generated: bool = False
+    include_fixtures: bool = False
 
 
 class WeekCount(Model):
@@ -118,10 +120,17 @@ class Hotspot(Model):
     revisions: int
     lines: int
     score: int
+    generated: str | None = Field(default=None, description="Why the file counts as generated (lock file, "
+                                                            "linguist-generated, vendored path, generated name).")
 
 
 class HotspotSummary(Formula):
     items: list[Hotspot] = Field(default_factory=list)
+    generated_included: bool = False
+    left_out: dict[str, int] = Field(default_factory=dict, description="Generated files left out of `items`, per "
+                                                                       "reason.")
+    left_out_items: list[Hotspot] = Field(default_factory=list, description="The generated files left out, by score "
+                                                                            "(as many as `top`).")
 
 
 class CouplingPair(Model):
@@ -140,6 +149,10 @@ class CouplingSummary(Formula):
     min_degree: int = 30
     max_changeset_size: int = 30
     commits_skipped_as_too_large: int = 0
+    generated_included: bool = False
+    fixtures_included: bool = False
+    pairs_left_out: dict[str, int] = Field(default_factory=dict, description="Pairs that met the thresholds but were "
+                                                                             "left out, per reason.")
     pairs: list[CouplingPair] = Field(default_factory=list)
 
 
