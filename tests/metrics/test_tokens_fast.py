@@ -4,6 +4,7 @@ arguments it can run exactly as Typer would, and leaves the others to Typer."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -157,3 +158,4 @@ def test_a_terminal_without_quiet_gets_typers_progress_display(monkeypatch: pyte
     monkeypatch.setattr(sys, "stderr", Terminal())
     assert fasttokens.run(["repo", "--format", "json"]) is None
     assert fasttokens.run(["/nonexistent/orchestrator-kit-test", "--format", "json", "--quiet"]) == 2
+    assert gc.isenabled()  # the collector, off while the command runs, is on again for a caller that goes on

@@ -86,6 +86,12 @@ def run(args: list[str]) -> int | None:
     request = parse(args)
     if request is None or (not request.quiet and sys.stderr.isatty()):  # a terminal gets Typer's progress display
         return None
+    # A short process whose memory is freed at exit: the collector's ~55 young-generation passes over what the
+    # imports and the 5,000-entry tables allocate (about 7 ms of CPU on hashicorp/terraform, most of it wasted on
+    # objects that live to the end) are skipped. Reference counting still frees everything acyclic as it goes.
+    import gc
+
+    gc.disable()
     try:
         return _count_and_print(request)
     except KeyboardInterrupt:
@@ -99,6 +105,8 @@ def run(args: list[str]) -> int | None:
             "This is a bug in orchestrator-kit; run again with ORCHESTRATOR_KIT_DEBUG=1 to see the traceback.\n"
         )
         return 70
+    finally:
+        gc.enable()  # for a caller that goes on (a test calling run)
 
 
 def _count_and_print(request: Request) -> int:
