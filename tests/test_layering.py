@@ -24,6 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "yamltext": set(),
     "yamlsrc": set(),
     "gitlocation": set(),  # where a repository's git directory may lie
+    "deadlines": set(),
+    "background": set(),  # a function run in a thread, its value or exception handed over (git reads side by side)  # the watchdog that stops a call past its deadline (detector and MCP call budgets)
     "gitsafe": {"gitlocation"},
     "cron": set(),
     "jobgraph": set(),
@@ -33,13 +35,13 @@ ALLOWED: dict[str, set[str]] = {
     "redaction": {"redaction_rules"},
     "excludes": set(),  # the --exclude globs and the team config's excludes, as one matcher
     "beneath": set(),  # openat2 confinement under repo
-    "repo": {"beneath", "gitsafe", "redaction"},
+    "repo": {"background", "beneath", "gitsafe", "redaction"},
     "config": {"repo"},
     "samples": {"gitsafe", "yamlsrc"},
     "testing": set(),  # test doubles shipped with the package (the fake Messages API)
     # capabilities: each reads the repository and the models; none calls up into service, the faces or the server
-    "discovery": {"cron", "excludes", "repo", "shellwords", "yamlsrc"},
-    "metrics": {"cron", "discovery", "excludes", "gitsafe", "jobgraph", "repo", "usercache"},
+    "discovery": {"cron", "deadlines", "excludes", "repo", "shellwords", "yamlsrc"},
+    "metrics": {"background", "cron", "discovery", "excludes", "gitsafe", "jobgraph", "repo", "usercache"},
     "opportunities": {"config", "discovery", "jobgraph", "metrics", "repo", "shellwords"},
     "design": {"automation", "fit", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation
     "report": {"fit", "jobgraph", "metrics"},
@@ -51,7 +53,8 @@ ALLOWED: dict[str, set[str]] = {
     # evals: the tool suite (assessment, metrics) and the agent suite (it runs the agent, grades designs and writes)
     "evals": {"agent", "assessment", "automation", "design", "fit", "metrics", "samples", "yamlsrc"},
     # the MCP adapters and server, the agent, the plugin
-    "mcp_tools": {"assessment", "automation", "design", "gitsafe", "metrics", "repo", "service", "usercache"},
+    "mcp_tools": {"assessment", "automation", "deadlines", "design", "gitsafe", "metrics", "repo", "service",
+                  "usercache"},
     "server": {ROOT, "assessment", "automation", "mcp_tools", "repo"},
     "agent": {"automation", "mcp_tools", "usercache"},  # usercache: its atomic write for the saved reports
     "plugin": {ROOT, "mcp_tools"},
