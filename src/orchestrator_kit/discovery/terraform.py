@@ -37,16 +37,12 @@ from .base import DetectContext, Wants, detector, directory_of, under, vendored
 # ------------------------------------------------------------------ the scanner
 
 
-@dataclass(slots=True)
-class Token:
-    """A lexical token: kind is ident, string, heredoc, number, newline or punct; offsets index the source."""
-
-    kind: str
-    text: str
-    line: int
-    start: int
-    end: int
-    literal: bool = True  # a string without template interpolation
+# A lexical token, as a plain tuple: (kind, text, line, start, end, literal). Kind is ident, string, heredoc, number,
+# newline or punct; start and end index the source; literal is False for a string with template interpolation (and
+# for heredocs). A tuple, not a class: the scanner makes one per token of every Terraform file, and building a
+# dataclass instance cost about as much as finding the token (indexes: 0 kind, 1 text, 2 line, 3 start, 4 end,
+# 5 literal).
+Token = tuple[str, str, int, int, int, bool]
 
 
 @dataclass
@@ -122,15 +118,15 @@ class Scanner:
                     break
                 start, end = match.span(kind)
                 if kind == "newline":
-                    append(Token("newline", "\n", line, start, end))
+                    append(("newline", "\n", line, start, end, True))
                     line += 1
                 elif kind == "ident" or kind == "number":
-                    append(Token(kind, text[start:end], line, start, end))
+                    append((kind, text[start:end], line, start, end, True))
                 elif kind == "plain":
                     content = text[start + 1:end - 1]
                     if "\\" in content:
                         content = _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), content)
-                    append(Token("string", content, line, start, end))
+                    append(("string", content, line, start, end, True))
                 elif kind == "other":
                     char = text[start]
                     if char == '"':
@@ -140,7 +136,7 @@ class Scanner:
                     elif char == "<" and _HEREDOC_START.match(text, start):
                         special = self._heredoc
                     else:
-                        append(Token("punct", char, line, start, end))
+                        append(("punct", char, line, start, end, True))
                         continue
                     self.pos, self.line = start, line
                     special()
@@ -153,7 +149,7 @@ class Scanner:
 
     def _add(self, kind: str, value: str, start: int, end: int, *, line: int | None = None,
              literal: bool = True) -> None:
-        self.tokens.append(Token(kind, value, line or self.line, start, end, literal))
+        self.tokens.append((kind, value, line or self.line, start, end, literal))
 
     def _block_comment(self) -> None:
         end = self.text.find("*/", self.pos + 2)
@@ -276,54 +272,54 @@ class Parser:
         tokens, count = self.tokens, len(self.tokens)
         while self.pos < count:
             token = tokens[self.pos]
-            kind = token.kind
+            kind = token[0]
             if kind == "newline":
                 self.pos += 1
             elif kind == "ident":
                 self._item(block, token)
-            elif kind == "punct" and token.text == "}":
+            elif kind == "punct" and token[1] == "}":
                 self.pos += 1
                 if closing:
-                    block.end = token.line
+                    block.end = token[2]
                     return
-                self.problems.append((token.line, "unexpected '}' (more closing than opening braces)"))
+                self.problems.append((token[2], "unexpected '}' (more closing than opening braces)"))
             else:
-                self.problems.append((token.line, f"unexpected '{token.text[:20]}' where a block or argument "
+                self.problems.append((token[2], f"unexpected '{token[1][:20]}' where a block or argument "
                                                   "was expected"))
                 self._skip_line()
         if closing:
             if not self.truncated:
                 self.problems.append((block.start, f"block '{' '.join([block.type, *block.labels])}' is never "
                                                    "closed"))
-            block.end = tokens[-1].line if tokens else block.start
+            block.end = tokens[-1][2] if tokens else block.start
 
     def _item(self, block: Block, name: Token) -> None:
         tokens, count = self.tokens, len(self.tokens)
         pos = self.pos + 1
         following = tokens[pos] if pos < count else None
-        if following is not None and following.kind == "punct" and following.text == "=":
+        if following is not None and following[0] == "punct" and following[1] == "=":
             self.pos = start = pos + 1
             self._skip_expression()
-            block.attributes[name.text] = self._value(start, self.pos, name.line)
+            block.attributes[name[1]] = self._value(start, self.pos, name[2])
             return
         labels: list[str] = []
-        while pos < count and tokens[pos].kind in ("string", "ident"):
-            labels.append(tokens[pos].text)
+        while pos < count and tokens[pos][0] in ("string", "ident"):
+            labels.append(tokens[pos][1])
             pos += 1
         self.pos = pos
         token = tokens[pos] if pos < count else None
-        if token is None or not (token.kind == "punct" and token.text == "{"):
-            self.problems.append((name.line, f"'{name.text}' is neither an argument (name = value) nor a block"))
+        if token is None or not (token[0] == "punct" and token[1] == "{"):
+            self.problems.append((name[2], f"'{name[1]}' is neither an argument (name = value) nor a block"))
             self._skip_line()
             return
         self.pos += 1
         if self.depth >= MAX_NESTING:
-            self.problems.append((name.line, f"blocks nested deeper than {MAX_NESTING} levels; the rest of the "
+            self.problems.append((name[2], f"blocks nested deeper than {MAX_NESTING} levels; the rest of the "
                                              "file is not read"))
             self.pos = count
             self.truncated = True
             return
-        child = Block(name.text, labels, name.line, name.line)
+        child = Block(name[1], labels, name[2], name[2])
         self.depth += 1
         self._body(child, closing=True)
         self.depth -= 1
@@ -331,7 +327,7 @@ class Parser:
 
     def _skip_line(self) -> None:
         tokens, count, pos = self.tokens, len(self.tokens), self.pos
-        while pos < count and tokens[pos].kind != "newline":
+        while pos < count and tokens[pos][0] != "newline":
             pos += 1
         self.pos = pos
 
@@ -340,11 +336,11 @@ class Parser:
         tokens, count, pos, depth = self.tokens, len(self.tokens), self.pos, 0
         while pos < count:
             token = tokens[pos]
-            kind = token.kind
+            kind = token[0]
             if kind == "punct":
-                if token.text in _OPENERS:
+                if token[1] in _OPENERS:
                     depth += 1
-                elif token.text in _CLOSERS:
+                elif token[1] in _CLOSERS:
                     if depth == 0:
                         break
                     depth -= 1
@@ -356,19 +352,19 @@ class Parser:
     def _value(self, start: int, end: int, line: int, nesting: int = 0) -> Value:
         """A value; an object constructor's entries are read down to MAX_NESTING levels (deeper ones stay text),
         which bounds both the recursion and the work (each level scans its own range once)."""
-        indexes = [i for i in range(start, end) if self.tokens[i].kind != "newline"]
+        indexes = [i for i in range(start, end) if self.tokens[i][0] != "newline"]
         if not indexes:
             return Value("", line, line, literal=False)
         first, last = self.tokens[indexes[0]], self.tokens[indexes[-1]]
-        last_line = last.line + self.text.count("\n", last.start, last.end)
-        if len(indexes) == 1 and first.kind in ("string", "number"):
-            return Value(first.text, line, last_line, literal=first.literal)
-        if len(indexes) == 1 and first.kind == "ident" and first.text in ("true", "false"):
-            return Value(first.text, line, last_line, literal=True)
+        last_line = last[2] + self.text.count("\n", last[3], last[4])
+        if len(indexes) == 1 and first[0] in ("string", "number"):
+            return Value(first[1], line, last_line, literal=first[5])
+        if len(indexes) == 1 and first[0] == "ident" and first[1] in ("true", "false"):
+            return Value(first[1], line, last_line, literal=True)
         items = None
-        if first.kind == last.kind == "punct" and first.text == "{" and last.text == "}" and nesting < MAX_NESTING:
+        if first[0] == last[0] == "punct" and first[1] == "{" and last[1] == "}" and nesting < MAX_NESTING:
             items = self._object(indexes[0] + 1, indexes[-1], nesting + 1)
-        return Value(self.text[first.start:last.end], line, last_line, literal=False, items=items)
+        return Value(self.text[first[3]:last[4]], line, last_line, literal=False, items=items)
 
     def _object(self, start: int, end: int, nesting: int) -> dict[str, Value] | None:
         """Entries of an object constructor `{ key = value, "key" : value }`; None when it is not that shape."""
@@ -376,24 +372,24 @@ class Parser:
         index = start
         while index < end:
             token = self.tokens[index]
-            if token.kind == "newline" or (token.kind == "punct" and token.text == ","):
+            if token[0] == "newline" or (token[0] == "punct" and token[1] == ","):
                 index += 1
                 continue
             following = self.tokens[index + 1] if index + 1 < end else None
-            if (token.kind not in ("ident", "string") or following is None or following.kind != "punct"
-                    or following.text not in ("=", ":")):
+            if (token[0] not in ("ident", "string") or following is None or following[0] != "punct"
+                    or following[1] not in ("=", ":")):
                 return None
             value_end, depth = index + 2, 0
             while value_end < end:
                 item = self.tokens[value_end]
-                if item.kind == "punct" and item.text in _OPENERS:
+                if item[0] == "punct" and item[1] in _OPENERS:
                     depth += 1
-                elif item.kind == "punct" and item.text in _CLOSERS:
+                elif item[0] == "punct" and item[1] in _CLOSERS:
                     depth -= 1
-                elif depth == 0 and (item.kind == "newline" or (item.kind == "punct" and item.text == ",")):
+                elif depth == 0 and (item[0] == "newline" or (item[0] == "punct" and item[1] == ",")):
                     break
                 value_end += 1
-            items[token.text] = self._value(index + 2, value_end, token.line, nesting)
+            items[token[1]] = self._value(index + 2, value_end, token[2], nesting)
             index = value_end
         return items
 
