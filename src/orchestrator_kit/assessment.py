@@ -128,7 +128,7 @@ NO_HOOKS = Hooks()
 def _history(
     workspace: Workspace, hooks: Hooks, *, since: str | None, max_commits: int | None, paths: Sequence[str],
     renames: bool, top: int, exclude: Sequence[str], deploy_signals: Sequence[DeploySignal],
-    pipelines: Sequence[Pipeline],
+    pipelines: Sequence[Pipeline], include_generated: bool = False, include_fixtures: bool = False,
 ) -> HistoryMetrics:
     """The history pass with the hooks' stage and per-commit progress (the stage's total only when it is shown)."""
     from .metrics import history_metrics
@@ -138,7 +138,8 @@ def _history(
         hooks.stage("reading git history", total)
     return history_metrics(
         workspace, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
-        deploy_signals=deploy_signals, pipelines=pipelines, exclude=exclude,
+        deploy_signals=deploy_signals, pipelines=pipelines, exclude=exclude, include_generated=include_generated,
+        include_fixtures=include_fixtures,
         progress=hooks.commit_read if hooks.check is not None or hooks.commits is not None else None,
     )
 
@@ -193,6 +194,7 @@ def assess(
     top: int = DEFAULT_TOP,
     tokens: bool = False,
     include_fixtures: bool = False,
+    include_generated: bool = False,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     exclude: Sequence[str] = (),
     hooks: Hooks = NO_HOOKS,
@@ -200,7 +202,8 @@ def assess(
     """Scan (unless `inventory` is given), measure and assess the repository at `path`. Raises InputError for a
     path that is not a readable folder or options outside the limits; repository problems become diagnostics.
     `exclude` globs (and the repository's `[scan] exclude` setting, see `config`) leave paths out of the scan and
-    the history."""
+    the history. `include_fixtures` keeps test fixtures in the scan and fixture pairs in coupling; `include_generated`
+    keeps generated files (lock files, ...) in hotspots and coupling."""
 
     from .discovery import discover
     from .metrics import pipeline_metrics, token_report
@@ -221,9 +224,11 @@ def assess(
     def read_history() -> HistoryMetrics:
         return _history(workspace, hooks, since=since, max_commits=max_commits, paths=paths, renames=renames,
                         top=top, exclude=exclude, deploy_signals=pipelines.deploy_signals,
-                        pipelines=inventory.pipelines)
+                        pipelines=inventory.pipelines, include_generated=include_generated,
+                        include_fixtures=include_fixtures)
 
-    history = hooks.cached(("history", since, max_commits, tuple(paths), renames, top, tuple(exclude)),
+    history = hooks.cached(("history", since, max_commits, tuple(paths), renames, top, tuple(exclude),
+                            include_generated, include_fixtures),
                            lambda: hooks.long("reading git history", read_history))
     window = window_of(history)
     if tokens:
@@ -234,7 +239,8 @@ def assess(
     hooks.checkpoint()
     hooks.stage("scoring opportunities")
     matrix = hooks.cached(
-        ("opportunities", since, max_commits, tuple(paths), renames, top, tuple(exclude)),
+        ("opportunities", since, max_commits, tuple(paths), renames, top, tuple(exclude), include_generated,
+         include_fixtures),
         lambda: opportunity_matrix(inventory, pipelines, history).model_copy(update={"window": window}),
     )
     return Assessment(inventory=inventory, metrics=metrics, matrix=matrix, window=window, history=history,
@@ -253,6 +259,8 @@ def measure(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     exclude: Sequence[str] = (),
     hooks: Hooks = NO_HOOKS,
+    include_generated: bool = False,
+    include_fixtures: bool = False,
 ) -> Metrics:
     """Only the metric `parts` asked for (`metrics --only`), each doing no other work: `history` reads git (no scan,
     no token count), `pipelines` runs the scan's CI detectors only, `tokens` counts tokens (no history). A part
@@ -291,7 +299,8 @@ def measure(
     history = None
     if "history" in wanted:
         history = _history(workspace, hooks, since=since, max_commits=max_commits, paths=paths, renames=renames,
-                           top=top, exclude=exclude,
+                           top=top, exclude=exclude, include_generated=include_generated,
+                           include_fixtures=include_fixtures,
                            deploy_signals=pipelines.deploy_signals if pipelines is not None else (),
                            pipelines=inventory.pipelines if inventory is not None else ())
         if pipelines is None:

@@ -4,6 +4,8 @@ git repository (helm/helm had go.sum as its first hotspot and testdata/ pairs as
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from orchestrator_kit.metrics.generated import path_reason
@@ -76,3 +78,16 @@ def test_coupling_leaves_out_generated_files_and_fixture_pairs(repo):
 )
 def test_path_reasons(path, reason):
     assert path_reason(path) == reason
+
+
+@pytest.mark.parametrize("only", [[], ["--only", "history"]])
+def test_the_cli_flags_keep_them(repo, only):
+    from .test_cli_metrics import cli
+
+    args = ["metrics", str(repo.root), *only, "--no-tokens", "-f", "json", "--top", "100", "-q"]
+    default = json.loads(cli(*args).stdout)["history"]
+    kept = json.loads(cli(*args, "--include-generated", "--include-fixtures").stdout)["history"]
+    assert default["hotspots"]["left_out"]["lock file"] == 2 and kept["hotspots"]["left_out"] == {}
+    assert default["coupling"]["pairs_left_out"] == {"a generated file": 40, "both test fixtures": 3}
+    assert kept["coupling"]["pairs_left_out"] == {} and len(kept["coupling"]["pairs"]) == 55
+    assert kept["options"]["include_generated"] and kept["options"]["include_fixtures"]

@@ -60,6 +60,15 @@ def metrics_command(
     top: Annotated[int, typer.Option(help="Rows per list (files, directories, pairs).", min=1, max=MAX_TOP)] = (
         DEFAULT_TOP
     ),
+    include_generated: Annotated[
+        bool, typer.Option("--include-generated", help="Keep generated files (lock files, linguist-generated, "
+                           "vendored and generated paths) in hotspots and coupling; by default they are counted "
+                           "and left out."),
+    ] = False,
+    include_fixtures: Annotated[
+        bool, typer.Option("--include-fixtures", help="Keep what test fixtures gave: in the scan, and coupled pairs "
+                           "of two fixture files (testdata/, fixtures/, ...), left out and counted by default."),
+    ] = False,
     quiet: QuietOption = False,
     wide: WideOption = False,
     exclude: ExcludeOption = None,
@@ -73,10 +82,12 @@ def metrics_command(
         try:
             if only:
                 result = measure(path, parts=[p.value for p in only], since=since, max_commits=max_commits,
-                                 paths=paths or [], renames=renames, top=top, exclude=exclude or [], hooks=live.hooks)
+                                 paths=paths or [], renames=renames, top=top, exclude=exclude or [], hooks=live.hooks,
+                                 include_generated=include_generated, include_fixtures=include_fixtures)
             else:
                 result = assess(path, since=since, max_commits=max_commits, paths=paths or [], renames=renames,
-                                tokens=tokens, top=top, exclude=exclude or [], hooks=live.hooks).metrics
+                                tokens=tokens, top=top, exclude=exclude or [], hooks=live.hooks,
+                                include_generated=include_generated, include_fixtures=include_fixtures).metrics
         except OrchestratorError as exc:
             live.close()
             fail(str(exc))
