@@ -24,8 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "yamltext": set(),
     "yamlsrc": set(),
     "gitlocation": set(),  # where a repository's git directory may lie
-    "deadlines": set(),
-    "background": set(),  # a function run in a thread, its value or exception handed over (git reads side by side)  # the watchdog that stops a call past its deadline (detector and MCP call budgets)
+    "deadlines": set(),  # the watchdog that stops a call past its deadline (detector and MCP call budgets)
+    "background": set(),  # a function run in a thread, its value or exception handed over (git reads side by side)
     "gitsafe": {"gitlocation"},
     "cron": set(),
     "jobgraph": set(),
