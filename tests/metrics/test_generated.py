@@ -91,3 +91,13 @@ def test_the_cli_flags_keep_them(repo, only):
     assert default["coupling"]["pairs_left_out"] == {"a generated file": 40, "both test fixtures": 3}
     assert kept["coupling"]["pairs_left_out"] == {} and len(kept["coupling"]["pairs"]) == 55
     assert kept["options"]["include_generated"] and kept["options"]["include_fixtures"]
+
+
+def test_the_reports_say_what_was_left_out(repo):
+    from .test_cli_metrics import cli
+
+    for output_format in ("markdown", "table"):
+        text = cli("metrics", str(repo.root), "--only", "history", "-f", output_format, "-q", "--wide").stdout
+        assert "Left out of the hotspots: 5 generated files (.gitattributes linguist-generated 1, generated name 1, " \
+               "lock file 2, vendored path 1)" in text
+        assert "Left out of the coupling: 43 pairs (a generated file 40, both test fixtures 3)" in text

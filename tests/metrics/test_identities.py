@@ -103,3 +103,9 @@ def test_bus_factor_and_fragmentation_count_people(people):
 )
 def test_normalised_names(name, normal):
     assert normalised_name(name) == normal
+
+
+def test_the_report_says_identities_were_merged(people):
+    from orchestrator_kit.report.metrics import history_markdown
+
+    assert "; 9 authors (from 12 identities), " in "\n".join(history_markdown(people))

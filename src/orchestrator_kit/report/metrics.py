@@ -80,7 +80,7 @@ def history_markdown(history: HistoryMetrics, *, summary: bool = False) -> list[
         return [*out, f"No git history was read: {reasons}.", ""]
     out += [
         f"From `{history.query}`: {history.commits} commits ({history.merges} merges) {_span(history)}; "
-        f"{history.authors.total} authors, "
+        f"{history.authors.total} authors{_merged(history)}, "
         f"{history.authors.active_last_90_days} active in the last 90 days of the window. "
         f"Renames: {history.options.rename_handling}.",
         "",
@@ -103,6 +103,9 @@ def history_markdown(history: HistoryMetrics, *, summary: bool = False) -> list[
         out += table(["File", "Revisions", "Lines", "Score"],
                      ([h.path, h.revisions, h.lines, h.score] for h in hotspots))
         out.append("")
+    if history.hotspots.left_out:
+        out += [f"Left out of the hotspots: {_counts(history.hotspots.left_out, 'generated files')} "
+                "; `--include-generated` keeps them.", ""]
     if summary:
         return out
     churn = history.churn
@@ -121,6 +124,9 @@ def history_markdown(history: HistoryMetrics, *, summary: bool = False) -> list[
                       for p in history.coupling.pairs))
     else:
         out.append("No pair of files passes the thresholds.")
+    if history.coupling.pairs_left_out:
+        out += ["", f"Left out of the coupling: {_counts(history.coupling.pairs_left_out, 'pairs')} "
+                    "; `--include-generated`, `--include-fixtures` keep them."]
     out += ["", "### Author fragmentation and bus factor", "", f"Fragmentation: {history.fragmentation.formula}. "
             f"Mean: {history.fragmentation.mean if history.fragmentation.mean is not None else 'n/a'}.", ""]
     if history.fragmentation.files:
@@ -367,7 +373,7 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
     else:
         console.print(Text.assemble(
             ("Git history: ", "bold"), f"{history.commits:,} commits {_span(history, short=True)}, "
-            f"{history.authors.total:,} authors; mean {history.commit_frequency.mean_per_week:g} "
+            f"{history.authors.total:,} authors{_merged(history)}; mean {history.commit_frequency.mean_per_week:g} "
             f"commits/week" + (f"  PARTIAL: {'; '.join(history.partial_reasons)}" if history.partial else "")))
         dora = history.dora
         fit("DORA proxies (release tags as deployments)", [Col("Key (proxy)"), Col("Value", "text")], [
@@ -382,12 +388,18 @@ def render_metrics_tables(metrics: Metrics, console: Console, *, summary: bool =
              Col("Score", right=True)],  # a long path keeps the score beside it; its factors go to the detail line
             [[h.path, f"{h.revisions:,}", f"{h.lines:,}", f"{h.score:,}"]
              for h in history.hotspots.items[: CHART_BARS if summary else None]])
+        if history.hotspots.left_out:
+            console.print(f"Left out of the hotspots: {_counts(history.hotspots.left_out, 'generated files')}; "
+                          "--include-generated keeps them.", markup=False)
         if not summary:
             if history.coupling.pairs:
                 fit("Change coupling (code-maat degree)",
                     [Col("File", "id"), Col("Coupled with", "id", drop=2), Col("Degree %", right=True),
                      Col("Shared revisions", right=True, drop=1)],
                     [[p.path, p.coupled, str(p.degree), str(p.shared_revisions)] for p in history.coupling.pairs])
+            if history.coupling.pairs_left_out:
+                console.print(f"Left out of the coupling: {_counts(history.coupling.pairs_left_out, 'pairs')}; "
+                              "--include-generated, --include-fixtures keep them.", markup=False)
             fit("Bus factor by directory",
                 [Col("Directory", "id"), Col("Bus factor", right=True), Col("Authors", right=True, drop=1),
                  Col("Top authors (share of churn)", "text")],
@@ -480,3 +492,14 @@ def extras_tables(metrics: Metrics | None, matrix: OpportunityMatrix | None, con
         render_metrics_tables(metrics, console, summary=True, wide=wide)
     if matrix is not None:
         render_opportunities_tables(matrix, console, wide=wide)
+
+
+def _merged(history: HistoryMetrics) -> str:
+    """' (from N identities)' when identities of one person were merged."""
+    authors = history.authors
+    return f" (from {authors.identities:,} identities)" if authors.identities_merged else ""
+
+
+def _counts(by_reason: dict[str, int], noun: str) -> str:
+    """'27 generated files (lock file 22, vendored path 5)'."""
+    return f"{sum(by_reason.values()):,} {noun} ({', '.join(f'{reason} {n:,}' for reason, n in by_reason.items())})"
