@@ -114,6 +114,6 @@ def test_the_sums_match_a_count_by_hand(tmp_path):
 @given(st.integers(min_value=-(10**10), max_value=10**10))
 def test_the_week_number_is_the_iso_week(timestamp):
     sums = Aggregator(renames=True, dir_depth=2)
-    sums([b"s", b"", str(timestamp).encode(), b"0", b"e@x", b"E", b"m"], b"")
+    assert sums([b"s\x1f\x1f" + str(timestamp).encode() + b"\x1f0\x1fe@x\x00E\x00m\x1fEND\x1f"], b"\x1fEND\x1f") == (1, b"s")
     expected = datetime.fromtimestamp(timestamp, UTC).isocalendar()
     assert list(sums.iso_weeks()) == [(expected.year, expected.week)]

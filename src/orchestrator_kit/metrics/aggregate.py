@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .commits import CommitTable
+from .commits import READ, CommitTable
 from .dora import HOTFIX, REVERT_BODY, iso
 from .gitlog import NUMSTAT
 from .models import Revert
@@ -33,6 +33,7 @@ COUPLING_MAX_CHANGESET = 30  # code-maat's default: commits touching more files 
 AUTHOR_BITS = 24  # (file id << AUTHOR_BITS) | author id keys the per-(file, author) sums
 _HOTFIX_BYTES = re.compile(rb"hot-?fix", re.IGNORECASE)
 _EPOCH_MONDAY = date(1969, 12, 29)
+_NEVER = float("inf")  # a sentinel only until the first commit: every time is an int
 
 
 @dataclass
@@ -111,95 +112,146 @@ class Aggregator:
 
     # ------------------------------------------------------------------ the hot path
 
-    def __call__(self, fields: list[bytes], stats: bytes) -> None:
-        sha, parents, author_time, commit_time, email, name, message = fields
-        try:
-            a_time, c_time = int(author_time), int(commit_time)
-        except ValueError:
-            return
-        self.commits += 1
-        aid = self.author_ids.get(email or b"\x00" + name)
-        if aid is None:
-            aid = self._author(email, name, a_time)
-        author = self.authors[aid]
-        author.commits += 1
-        if a_time < author.first:
-            author.first = a_time
-        elif a_time > author.last:
-            author.last = a_time
-        if self.commits == 1:
-            self.first_author_time = self.last_author_time = a_time
-            self.first_commit_time = self.last_commit_time = c_time
-        else:  # comparisons, not min()/max(): this runs for every commit
-            if a_time < self.first_author_time:  # type: ignore[operator]
-                self.first_author_time = a_time
-            elif a_time > self.last_author_time:  # type: ignore[operator]
-                self.last_author_time = a_time
-            if c_time < self.first_commit_time:  # type: ignore[operator]
-                self.first_commit_time = c_time
-            elif c_time > self.last_commit_time:  # type: ignore[operator]
-                self.last_commit_time = c_time
-        week = (a_time // 86400 + 3) // 7
-        bucket = self.weeks.get(week)
-        if bucket is None:
-            bucket = self.weeks[week] = ([0], set())
-        bucket[0][0] += 1
-        bucket[1].add(aid)
-        parent_list = parents.decode("ascii", "replace").split()
-        if len(parent_list) > 1:
-            self.merges += 1
-        files = self._files(stats, aid, author) if len(stats) > 2 else None
-        row = self.table.add(sha.decode("ascii", "replace"), parent_list, c_time, files)
-        if b"evert" in message or _HOTFIX_BYTES.search(message):
-            self._message(row, c_time, message)
+    def __call__(self, records: list[bytes], end: bytes) -> tuple[int, bytes]:
+        """A block of raw records (`gitlog.RecordSink`: each `header + end + numstat`, the begin marker removed):
+        returns how many had a complete header, and the sha of the last of them.
 
-    def _files(self, stats: bytes, aid: int, author: AuthorAcc) -> list[int] | None:
-        ids, renames, binary = self.ids, self.renames, self.binary
+        One loop for the whole block with everything it touches in local variables: a method call or an attribute
+        lookup per commit costs as much as the sums themselves (35,800 small commits: 9 µs of Python each, in five
+        calls per commit, before this was one loop)."""
+        handed = 0
+        last = b""
+        commits, merges = self.commits, self.merges
+        # Sentinels until a commit is read; the first one read sets both ends (two ifs, not if/elif).
+        first_a = self.first_author_time if self.first_author_time is not None else _NEVER
+        last_a = self.last_author_time if self.last_author_time is not None else -_NEVER
+        first_c = self.first_commit_time if self.first_commit_time is not None else _NEVER
+        last_c = self.last_commit_time if self.last_commit_time is not None else -_NEVER
+        author_ids, authors, weeks = self.author_ids, self.authors, self.weeks
+        table = self.table
+        index, new_row, state, ctime = table.index, table.row, table.state, table.time
+        parent_at, parent_n, parent_rows = table.parent_at, table.parent_n, table.parent_rows
+        file_at, file_n, file_ids, order = table.file_at, table.file_n, table.file_ids, table.order
+        ids, new_file, renames, binary = self.ids, self._file, self.renames, self.binary
         revs, added, deleted, file_author = self.revs, self.added, self.deleted, self.file_author
-        fids: list[int] = []
-        total_added = total_deleted = 0
-        for lines_added, lines_deleted, path, old, new in NUMSTAT.findall(stats):
-            key = path or new
-            fid = ids.get(key)
-            if fid is None:
-                fid = self._file(key)
-            if old and renames:
-                ids[old] = fid
-            if lines_added == b"-":
-                binary.add(fid)
-                plus = minus = 0
-            else:
-                plus, minus = int(lines_added), int(lines_deleted)
-            revs[fid] += 1
-            added[fid] += plus
-            deleted[fid] += minus
-            total_added += plus
-            total_deleted += minus
-            pair = file_author.get(fid << AUTHOR_BITS | aid)
-            if pair is None:
-                file_author[fid << AUTHOR_BITS | aid] = [1, plus + minus]
-            else:
-                pair[0] += 1
-                pair[1] += plus + minus
-            fids.append(fid)
-        if not fids:
-            return None
-        author.added += total_added
-        author.deleted += total_deleted
         dir_ids, dir_revs, coupling_revs = self.dir_ids, self.dir_revs, self.coupling_revs
-        if len(fids) == 1:
-            dir_revs[dir_ids[fids[0]]] += 1
-            coupling_revs[fids[0]] += 1
-            return fids
-        for directory in {dir_ids[f] for f in fids}:  # each commit counts once per directory
-            dir_revs[directory] += 1
-        touched = set(fids)
-        if len(touched) > COUPLING_MAX_CHANGESET:
-            self.coupling_skipped += 1
-        else:
-            for fid in touched:
-                coupling_revs[fid] += 1
-        return fids
+        numstat = NUMSTAT.findall
+        week_now = None
+        bucket: list[int] = []
+        week_authors: set[int] = set()
+        for record in records:
+            head, sep, stats = record.partition(end)
+            if not sep:
+                continue
+            try:
+                sha, parents, author_time, commit_time, people = head.split(b"\x1f", 4)
+                email, name, message = people.split(b"\x00", 2)
+            except ValueError:  # an incomplete header (only ever a damaged stream)
+                continue
+            handed += 1
+            last = sha
+            try:
+                a_time, c_time = int(author_time), int(commit_time)
+            except ValueError:
+                continue
+            commits += 1
+            aid = author_ids.get(email or b"\x00" + name)
+            if aid is None:
+                aid = self._author(email, name, a_time)
+            author = authors[aid]
+            author.commits += 1
+            if a_time < author.first:
+                author.first = a_time
+            elif a_time > author.last:
+                author.last = a_time
+            if a_time < first_a:
+                first_a = a_time
+            if a_time > last_a:
+                last_a = a_time
+            if c_time < first_c:
+                first_c = c_time
+            if c_time > last_c:
+                last_c = c_time
+            week = (a_time // 86400 + 3) // 7
+            if week != week_now:  # neighbours in the log are mostly in the same week
+                week_now = week
+                found = weeks.get(week)
+                if found is None:
+                    found = weeks[week] = ([0], set())
+                bucket, week_authors = found
+            bucket[0] += 1
+            week_authors.add(aid)
+            # The commit table (CommitTable.add, inlined): a read commit is usually already a row, made when its
+            # child named it as a parent.
+            row = index.get(sha.decode("ascii", "replace"))
+            if row is None:
+                row = new_row(sha.decode("ascii", "replace"))
+            state[row] = READ
+            ctime[row] = c_time
+            parent_list = parents.decode("ascii", "replace").split()
+            parent_at[row] = len(parent_rows)
+            parent_n[row] = len(parent_list)
+            for parent in parent_list:
+                found_row = index.get(parent)
+                parent_rows.append(found_row if found_row is not None else new_row(parent))
+            if len(parent_list) > 1:
+                merges += 1
+            order.append(row)
+            if len(stats) > 2:
+                fids: list[int] = []
+                total_added = total_deleted = 0
+                for lines_added, lines_deleted, path, old, new in numstat(stats):
+                    key = path or new
+                    fid = ids.get(key)
+                    if fid is None:
+                        fid = new_file(key)
+                    if old and renames:
+                        ids[old] = fid
+                    if lines_added == b"-":
+                        binary.add(fid)
+                        plus = minus = 0
+                    else:
+                        plus, minus = int(lines_added), int(lines_deleted)
+                    revs[fid] += 1
+                    added[fid] += plus
+                    deleted[fid] += minus
+                    total_added += plus
+                    total_deleted += minus
+                    pair = file_author.get(fid << AUTHOR_BITS | aid)
+                    if pair is None:
+                        file_author[fid << AUTHOR_BITS | aid] = [1, plus + minus]
+                    else:
+                        pair[0] += 1
+                        pair[1] += plus + minus
+                    fids.append(fid)
+                if fids:
+                    author.added += total_added
+                    author.deleted += total_deleted
+                    file_at[row] = len(file_ids)
+                    file_n[row] = len(fids)
+                    file_ids.extend(fids)
+                    if len(fids) == 1:
+                        dir_revs[dir_ids[fids[0]]] += 1
+                        coupling_revs[fids[0]] += 1
+                    else:
+                        for directory in {dir_ids[f] for f in fids}:  # each commit counts once per directory
+                            dir_revs[directory] += 1
+                        touched = set(fids)
+                        if len(touched) > COUPLING_MAX_CHANGESET:
+                            self.coupling_skipped += 1
+                        else:
+                            for touched_id in touched:
+                                coupling_revs[touched_id] += 1
+            # Reverts and hotfixes: the lower-case test is a superset of what _message looks for, and cheaper than
+            # a case-insensitive search of every message.
+            lowered = message.lower()
+            if b"evert" in lowered or b"hot" in lowered:
+                self._message(row, c_time, message)
+        self.commits, self.merges = commits, merges
+        if commits:
+            self.first_author_time, self.last_author_time = int(first_a), int(last_a)
+            self.first_commit_time, self.last_commit_time = int(first_c), int(last_c)
+        return handed, last
 
     # ------------------------------------------------------------------ first sightings
 
@@ -237,6 +289,8 @@ class Aggregator:
 
     def _message(self, row: int, when: int, raw: bytes) -> None:
         """Reverts and hotfix subjects: the few commits whose message DORA reads."""
+        if b"evert" not in raw and not _HOTFIX_BYTES.search(raw):
+            return
         message = raw.decode("utf-8", "replace")
         subject = message.split("\n", 1)[0].strip()
         if HOTFIX.search(subject):

@@ -14,8 +14,9 @@ NUL `old` NUL `new`. Binary files show `-` for both counts. The random nonce mak
 contain the separators harmless; a name or an email may hold US too (`git commit` keeps control characters), but
 never NUL (a commit header is a C string), hence NUL around them.
 
-The stream is handed on record by record as raw fields (`RecordSink`): the history pass sums what it needs and
-keeps no object per commit; `parse_record` builds a `CommitRecord` where one is wanted (tests, a failed commit).
+The stream is handed on a block of raw records at a time (`RecordSink`: what one read brought, about a thousand
+small commits), so the consumer splits and sums them in one loop of its own: the history pass keeps no object per
+commit; `parse_record` builds a `CommitRecord` where one is wanted (tests).
 
 Missing objects (a partial clone, a damaged repository) make `git log` die part-way with
 `fatal: unable to read <sha>` (or `could not fetch ... from promisor remote`). Then every complete commit read
@@ -26,11 +27,13 @@ continues with the commits not yet read. Each such gap is one Diagnostic.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,10 +45,16 @@ from ..models import Diagnostic
 # A damaged repository could fail at every commit; past this many resumes the pass stops and says so.
 MAX_RESUMES = 50
 GAPS_LISTED = 20  # one Diagnostic per unreadable commit up to this many, then one that counts the rest
-# Bytes per read: `read` blocks until that many arrived (or git ended). Git writes a little per commit, and
-# `read1` woke Python for each few hundred bytes (14,000 wake-ups over 35,800 small commits, a third of the Python
-# time); 256 KiB keeps progress and cancellation within a fraction of a second on big histories.
-READ_CHUNK = 1 << 18
+# Reading the pipe: git flushes its output after every commit (a few hundred bytes for a small one), and a reader
+# that waits on the pipe wakes for each flush: 24,000 wake-ups over 35,800 small commits, about 0.25 s of CPU (a
+# blocking `read(256 KiB)` loops over the same wake-ups inside). So the pipe is widened where Linux allows it
+# (F_SETPIPE_SZ, up to PIPE_BYTES), and after a read that found the pipe less than a quarter full the reader
+# sleeps PAUSE seconds while git fills it: about 50 wake-ups a second (0.05 s of CPU on those 35,800 commits).
+# Git only waits when it writes faster than a quarter of the pipe per PAUSE (12 MB/s with 1 MiB); progress and
+# cancellation still come within a fraction of a second.
+PIPE_BYTES = 1 << 20
+PAUSE = 0.02
+READ_CHUNK = PIPE_BYTES  # bytes asked per read (at most the pipe's capacity)
 _MISSING_OBJECT = re.compile(
     r"unable to read|could not fetch|bad object|missing blob|missing tree|invalid object|"
     r"not a valid object|loose object .* is corrupt|packfile .* cannot be accessed",
@@ -85,9 +94,11 @@ class CommitRecord:
         return self.message.split("\n", 1)[0].strip()
 
 
-# One commit as git printed it: the 7 header fields (sha, parents, author time, committer time, author email,
-# author name, raw message) and its `-z --numstat` bytes (empty when its changes are unknown).
-RecordSink = Callable[[list[bytes], bytes], None]
+# Commits as git printed them, and the end marker: each record is `header_format`'s header (sha, parents, author
+# time, committer time, then author email, author name and raw message: see `header_fields`), the end marker, and
+# its `-z --numstat` bytes (none when its changes are unknown), the begin marker removed. The sink returns how many
+# records had a complete header (the others are skipped) and the sha of the last of them.
+RecordSink = Callable[[list[bytes], bytes], tuple[int, bytes]]
 
 
 @dataclass
@@ -172,12 +183,16 @@ def read_log(
     read = 0  # commits handed on
     last = b""  # the sha of the last one
     boundary_bytes = frozenset(sha.encode("ascii") for sha in boundary)
+    end = b"\x1f" + nonce.encode() + b"\x1f"
 
-    def counted(fields: list[bytes], stats: bytes) -> None:
+    def counted(records: list[bytes]) -> None:
         nonlocal read, last
-        read += 1
-        last = fields[0]
-        sink(fields, b"" if boundary_bytes and fields[0] in boundary_bytes else stats)
+        if boundary_bytes:
+            records = [_without_changes(r, end) if r[:r.find(b"\x1f")] in boundary_bytes else r for r in records]
+        handed, sha = sink(records, end)
+        if handed:
+            read += handed
+            last = sha
 
     diagnostics: list[Diagnostic] = []
     partial: list[str] = []
@@ -214,17 +229,18 @@ def read_log(
             partial.append(f"git log stopped early ({message})")
             break
         failed_sha = ordered[position]
-        trailing_sha = trailing[0][0].decode("ascii", "replace") if trailing is not None else None
+        trailing_fields = split_record(trailing, end) if trailing else None
+        trailing_sha = trailing_fields[0][0].decode("ascii", "replace") if trailing_fields is not None else None
         if trailing_sha == failed_sha and retried != failed_sha:
             # Git printed this commit's header, then died: its changes may be complete or cut short. Read it
             # again from the start once; if it fails again at the same place, it is the unreadable one.
             retried = failed_sha
             remaining = ordered[position:]
         else:
-            header = trailing[0] if trailing is not None and trailing_sha == failed_sha else _header_only(
+            header = _without_changes(trailing, end) if trailing and trailing_sha == failed_sha else _header_only(
                 root, env, nonce, failed_sha)
             if header is not None:
-                counted(header, b"")  # counted, without its file changes
+                counted([header])  # counted, without its file changes
             remaining = ordered[position + 1:]
             gaps += 1
             if gaps <= GAPS_LISTED:
@@ -254,9 +270,11 @@ def read_log(
 
 
 def _stream(
-    root: Path, args: Sequence[str], env: dict[str, str], nonce: str, stdin: list[str] | None, sink: RecordSink,
-) -> tuple[int, str, tuple[list[bytes], bytes] | None]:
-    """Run one git log through GitPython, handing each complete record to `sink`.
+    root: Path, args: Sequence[str], env: dict[str, str], nonce: str, stdin: list[str] | None,
+    sink: Callable[[list[bytes]], None],
+) -> tuple[int, str, bytes]:
+    """Run one git log through GitPython, handing the complete records of each read to `sink` (the begin marker
+    removed).
 
     Returns (exit status, stderr, the trailing record when git failed: a header whose changes may be cut short).
     """
@@ -276,24 +294,28 @@ def _stream(
         feeder = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)
         feeder.start()
     begin = b"\x1e" + nonce.encode()
-    end = b"\x1f" + nonce.encode() + b"\x1f"
     buffer = b""
     stdout = proc.stdout
     if stdout is None:  # never: execute() always opens stdout; this keeps the type checker honest
-        return proc.wait(), "", None
+        return proc.wait(), "", b""
     try:
+        fd = stdout.fileno()  # read with os.read: no buffered layer between git and the records
+        size = min(_widen(fd), READ_CHUNK)
+        read, sleep = os.read, time.sleep
         while True:
-            chunk = stdout.read(READ_CHUNK)
+            chunk = read(fd, size)
             if not chunk:
                 break
+            if len(chunk) < size >> 2:
+                sleep(PAUSE)  # let git fill the pipe: see PAUSE
             seen = len(buffer)
             buffer += chunk
             # Only split when a marker arrived (it may straddle the previous chunk's end).
             if buffer.find(begin, max(0, seen - len(begin))) < 0:
                 continue
             parts = buffer.split(begin)
-            buffer = parts.pop()
-            _hand_on(parts, end, sink)
+            buffer = parts.pop()  # the last record may not be complete yet
+            sink(parts)
     except BaseException:
         proc.kill()  # the consumer stopped (cancelled, or an error): git must not stay blocked on a full pipe
         proc.wait()
@@ -305,22 +327,35 @@ def _stream(
     stderr = b"".join(errors).decode("utf-8", "replace")
     parts = buffer.split(begin)
     last = parts.pop()
-    _hand_on(parts, end, sink)
-    trailing = split_record(last, end) if last else None
-    if status == 0 and trailing is not None:
-        sink(*trailing)
-        trailing = None
-    return status, stderr, trailing
+    if status == 0 and last:
+        parts.append(last)
+        last = b""
+    sink(parts)
+    return status, stderr, last
 
 
-def _hand_on(parts: list[bytes], end: bytes, sink: RecordSink) -> None:
-    """The hot loop: each record split into its header fields and numstat bytes (nothing decoded here)."""
-    for part in parts:
-        head, sep, stats = part.partition(end)
-        if sep:
-            fields = header_fields(head)
-            if fields is not None:
-                sink(fields, stats)
+def _widen(fd: int) -> int:
+    """The capacity of the pipe `fd` after asking Linux for PIPE_BYTES (64 KiB, Linux's default, elsewhere or when
+    refused: past the per-user limit of pipe memory)."""
+    try:
+        import fcntl
+    except ImportError:  # not on this system
+        return 1 << 16
+    set_size, get_size = getattr(fcntl, "F_SETPIPE_SZ", None), getattr(fcntl, "F_GETPIPE_SZ", None)
+    if set_size is None or get_size is None:
+        return 1 << 16
+    with contextlib.suppress(OSError):  # refused: the pipe keeps the size it has
+        fcntl.fcntl(fd, set_size, PIPE_BYTES)
+    try:
+        return max(int(fcntl.fcntl(fd, get_size)), 4096)
+    except OSError:
+        return 1 << 16
+
+
+def _without_changes(record: bytes, end: bytes) -> bytes:
+    """A record cut after its end marker: the commit without its file changes."""
+    head, sep, _stats = record.partition(end)
+    return head + sep
 
 
 def _feed(proc: subprocess.Popen[bytes], revisions: list[str]) -> None:
@@ -412,8 +447,8 @@ def _rev_list(root: Path, request: LogRequest, env: dict[str, str]) -> list[str]
     return proc.stdout.decode("ascii", "replace").split()
 
 
-def _header_only(root: Path, env: dict[str, str], nonce: str, sha: str) -> list[bytes] | None:
-    """A commit's header fields without its diff (reading it needs no blob)."""
+def _header_only(root: Path, env: dict[str, str], nonce: str, sha: str) -> bytes | None:
+    """A commit's record without its diff (reading it needs no blob), the begin marker removed."""
     try:
         proc = subprocess.run(
             git_command(root, "log", "-1", "--no-walk", "--no-ext-diff", "--no-textconv", "--no-show-signature",
@@ -427,5 +462,6 @@ def _header_only(root: Path, env: dict[str, str], nonce: str, sha: str) -> list[
     begin = b"\x1e" + nonce.encode()
     if proc.returncode != 0 or not data.startswith(begin):
         return None
-    split = split_record(data[len(begin):], b"\x1f" + nonce.encode() + b"\x1f")
-    return split[0] if split is not None else None
+    end = b"\x1f" + nonce.encode() + b"\x1f"
+    record = data[len(begin):]
+    return _without_changes(record, end) if split_record(record, end) is not None else None

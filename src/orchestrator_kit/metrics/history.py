@@ -201,9 +201,14 @@ def history_metrics(
     if progress is not None:
         report = progress
 
-        def sink(fields: list[bytes], stats: bytes) -> None:
-            aggregate(fields, stats)
-            report(aggregate.commits)
+        def sink(records: list[bytes], end: bytes) -> tuple[int, bytes]:
+            handed, last = 0, b""
+            for record in records:  # one at a time: the hook sees every commit, and can stop the pass at any
+                count, sha = aggregate([record], end)
+                if count:
+                    handed, last = handed + count, sha
+                    report(aggregate.commits)
+            return handed, last
 
     # While the log streams: lines at HEAD (for hotspots) counted by a second git process, the files listed and the
     # tags read (each a short git process that would otherwise start, and wait for a CPU, after the stream).
