@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .graph import Node, Scope
 from .model import EXCEEDED_TOLERANCE, HumanTaskState, MapState, TaskState, WaitState
 from .validate import (
     Context,
     Finding,
+    Rule,
+    Severity,
     _failure_points,
     _idempotent,
     _resolve_compensation,
@@ -35,6 +37,23 @@ def _maps(ctx: Context) -> Iterator[tuple[Node, MapState]]:
             yield node, node.state
 
 
+MapCheck = Callable[[Context, Node, MapState], Iterable[Finding]]
+
+
+def map_rule(rule_id: str, severity: Severity, summary: str) -> Callable[[MapCheck], Rule]:
+    """`rule` for a check made once per map state, the maps in the design's order: `check(ctx, node, state)`
+    yields the findings about that one map, so every map rule shares one loop."""
+
+    def register(check: MapCheck) -> Rule:
+        def each_map(ctx: Context) -> Iterator[Finding]:
+            for node, state in _maps(ctx):
+                yield from check(ctx, node, state)
+
+        return rule(rule_id, severity, summary)(each_map)
+
+    return register
+
+
 def _processor(ctx: Context, node: Node) -> Scope:
     return next(s for s in ctx.graph.scopes if s.parent is node)
 
@@ -49,152 +68,147 @@ def _must_undo(ctx: Context, task: Node) -> bool:
     return bool(effect.compensation) or task.name in in_saga or any(m.name in in_saga for m in enclosing_maps(task))
 
 
-@rule(
+@map_rule(
     "map-items-declared",
     "error",
     "A map over `$.inputs.<name>` reads a declared run input of type list.",
 )
-def _items_declared(ctx: Context) -> Iterator[Finding]:
+def _items_declared(ctx: Context, node: Node, state: MapState) -> Iterator[Finding]:
     inputs = {i.name: i for i in ctx.design.inputs}
-    for node, state in _maps(ctx):
-        match = _INPUT_ITEMS.match(state.items_path or "")
-        if match is None:
-            continue
-        name = match.group(1)
-        declared = inputs.get(name)
-        if declared is None:
-            yield ctx.finding(
-                "map-items-declared",
-                f"map '{node.name}' runs over $.inputs.{name}, which is not a declared input{_suggest(name, inputs)}: "
-                "declare it (type list) so a run cannot start without its items",
-                f"{node.pointer}/items_path",
-                node.name,
-            )
-        elif declared.type != "list":
-            yield ctx.finding(
-                "map-items-declared",
-                f"map '{node.name}' runs over $.inputs.{name}, which is declared as a {declared.type}, not a list",
-                f"{node.pointer}/items_path",
-                node.name,
-            )
+    match = _INPUT_ITEMS.match(state.items_path or "")
+    if match is None:
+        return
+    name = match.group(1)
+    declared = inputs.get(name)
+    if declared is None:
+        yield ctx.at(
+            node,
+            "map-items-declared",
+            f"map '{node.name}' runs over $.inputs.{name}, which is not a declared input{_suggest(name, inputs)}: "
+            "declare it (type list) so a run cannot start without its items",
+            "items_path",
+        )
+    elif declared.type != "list":
+        yield ctx.at(
+            node,
+            "map-items-declared",
+            f"map '{node.name}' runs over $.inputs.{name}, which is declared as a {declared.type}, not a list",
+            "items_path",
+        )
 
 
-@rule(
+@map_rule(
     "map-concurrency-bounded",
     "error",
     "A map whose items call a service has a max_concurrency or a declared bound on its items (max_items or a literal "
     "list).",
 )
-def _concurrency_bounded(ctx: Context) -> Iterator[Finding]:
-    for node, state in _maps(ctx):
-        if state.max_concurrency or state.bound is not None:
-            continue
-        calls = [n.name for n in ctx.graph.inside(node) if isinstance(n.state, TaskState)]
-        if not calls:
-            continue
-        yield ctx.finding(
-            "map-concurrency-bounded",
-            f"map '{node.name}' runs {', '.join(repr(c) for c in calls[:3])} for every item of {state.items_path} at "
-            "once, with no max_concurrency and no max_items: a large set floods the service (set max_concurrency)",
-            f"{node.pointer}/max_concurrency",
-            node.name,
-        )
+def _concurrency_bounded(ctx: Context, node: Node, state: MapState) -> Iterator[Finding]:
+    if state.max_concurrency or state.bound is not None:
+        return
+    calls = [n.name for n in ctx.graph.inside(node) if isinstance(n.state, TaskState)]
+    if not calls:
+        return
+    yield ctx.at(
+        node,
+        "map-concurrency-bounded",
+        f"map '{node.name}' runs {', '.join(repr(c) for c in calls[:3])} for every item of {state.items_path} at "
+        "once, with no max_concurrency and no max_items: a large set floods the service (set max_concurrency)",
+        "max_concurrency",
+    )
 
 
-@rule(
+@map_rule(
     "map-failure-compensated",
     "error",
     "A map whose items commit effects that must be undone names a compensation for the items that committed, for "
     "when the map fails.",
 )
-def _failure_compensated(ctx: Context) -> Iterator[Finding]:
-    for node, state in _maps(ctx):
-        if state.compensation:
-            continue
-        effects = [t for t in _side_effect_tasks(node, ctx) if _must_undo(ctx, t)]
-        if not effects:
-            continue
-        how = (
-            f"past its failure policy it fails with {EXCEEDED_TOLERANCE}" if state.has_tolerance
-            else "one failing item fails it"
-        )
-        yield ctx.finding(
-            "map-failure-compensated",
-            f"map '{node.name}' has no compensation, yet its items commit "
-            f"{', '.join(repr(t.name) for t in effects[:3])}: {how}, and the items that committed stay applied "
-            "(name a compensation that undoes every committed item, and route the map's catch to it)",
-            f"{node.pointer}/compensation",
-            node.name,
-        )
+def _failure_compensated(ctx: Context, node: Node, state: MapState) -> Iterator[Finding]:
+    if state.compensation:
+        return
+    effects = [t for t in _side_effect_tasks(node, ctx) if _must_undo(ctx, t)]
+    if not effects:
+        return
+    how = (
+        f"past its failure policy it fails with {EXCEEDED_TOLERANCE}" if state.has_tolerance
+        else "one failing item fails it"
+    )
+    yield ctx.at(
+        node,
+        "map-failure-compensated",
+        f"map '{node.name}' has no compensation, yet its items commit "
+        f"{', '.join(repr(t.name) for t in effects[:3])}: {how}, and the items that committed stay applied "
+        "(name a compensation that undoes every committed item, and route the map's catch to it)",
+        "compensation",
+    )
 
 
-@rule(
+@map_rule(
     "map-item-rollback",
     "error",
     "In a map that tolerates failed items, an item that can fail after committing an effect undoes it inside the "
     "processor (the map still succeeds, so nothing outside runs).",
 )
-def _item_rollback(ctx: Context) -> Iterator[Finding]:
+def _item_rollback(ctx: Context, node: Node, state: MapState) -> Iterator[Finding]:
     if ctx.design.not_a_saga:
         return
-    for node, state in _maps(ctx):
-        if state.tolerated(1_000_000) == 0:
-            continue  # no failed item is tolerated: any failure fails the map, and its compensation undoes all
-        scope = _processor(ctx, node)
-        for task in scope.all_nodes:
-            effect = task.state.side_effect if isinstance(task.state, TaskState) else None
-            if effect is None or effect.failure_path or effect.irreversible:
-                continue
-            later = _failure_points(ctx, task, scope, ctx.graph.terminals(scope))
-            if not later:
-                continue
-            comp = _resolve_compensation(task, effect.compensation) if effect.compensation else None
-            if comp is not None and comp.scope is scope:
-                continue  # compensation-reachable checks that the item's failure path runs it
-            where = f"'{effect.compensation}' is outside the processor" if comp else "it names no compensation"
-            yield ctx.finding(
-                "map-item-rollback",
-                f"map '{node.name}' tolerates failed items, and '{task.name}' commits ({effect.description}) before "
-                f"'{later[0].name}', which can fail; {where}, so a tolerated failure leaves that item half done "
-                "(undo it in the processor: a catch to a compensation inside it)",
-                f"{task.pointer}/side_effect/compensation",
-                task.name,
-            )
+    if state.tolerated(1_000_000) == 0:
+        return  # no failed item is tolerated: any failure fails the map, and its compensation undoes all
+    scope = _processor(ctx, node)
+    for task in scope.all_nodes:
+        effect = task.state.side_effect if isinstance(task.state, TaskState) else None
+        if effect is None or effect.failure_path or effect.irreversible:
+            continue
+        later = _failure_points(ctx, task, scope, ctx.graph.terminals(scope))
+        if not later:
+            continue
+        comp = _resolve_compensation(task, effect.compensation) if effect.compensation else None
+        if comp is not None and comp.scope is scope:
+            continue  # compensation-reachable checks that the item's failure path runs it
+        where = f"'{effect.compensation}' is outside the processor" if comp else "it names no compensation"
+        yield ctx.at(
+            task,
+            "map-item-rollback",
+            f"map '{node.name}' tolerates failed items, and '{task.name}' commits ({effect.description}) before "
+            f"'{later[0].name}', which can fail; {where}, so a tolerated failure leaves that item half done "
+            "(undo it in the processor: a catch to a compensation inside it)",
+            "side_effect/compensation",
+        )
 
 
-@rule(
+@map_rule(
     "map-item-idempotent",
     "error",
     "An effect inside a map is idempotent per item (its key reads $.item or $.index), and one the map's retry runs "
     "again is idempotent or settled by a status check.",
 )
-def _item_idempotent(ctx: Context) -> Iterator[Finding]:
-    for node, state in _maps(ctx):
-        scope_nodes = ctx.graph.inside(node)
-        settled = {n.state.settles for n in scope_nodes if isinstance(n.state, TaskState) and n.state.settles}
-        for task in _side_effect_tasks(node, ctx):
-            t_state = task.state
-            if not isinstance(t_state, TaskState) or any(m is not node for m in _between(task, node)):
-                continue  # an inner map checks its own items
-            key = t_state.idempotency.key if t_state.idempotency else None
-            if key and not _PER_ITEM.search(key):
-                yield ctx.finding(
-                    "map-item-idempotent",
-                    f"'{task.name}' runs once per item of map '{node.name}' with the idempotency key {key!r}, which "
-                    "does not read the item: every item sends the same key, so the service drops items 2..n as "
-                    "repeats (use $.item... or $.index in the key)",
-                    f"{task.pointer}/idempotency/key",
-                    task.name,
-                )
-            elif _retries(state) and not _idempotent(t_state) and task.name not in settled:
-                yield ctx.finding(
-                    "map-item-idempotent",
-                    f"retrying map '{node.name}' runs every item again, and '{task.name}' has a side effect "
-                    f"({t_state.side_effect.description}) with no idempotency and no status check that settles it: "  # type: ignore[union-attr]
-                    "items that had committed commit twice",
-                    f"{node.pointer}/retry",
-                    node.name,
-                )
+def _item_idempotent(ctx: Context, node: Node, state: MapState) -> Iterator[Finding]:
+    scope_nodes = ctx.graph.inside(node)
+    settled = {n.state.settles for n in scope_nodes if isinstance(n.state, TaskState) and n.state.settles}
+    for task in _side_effect_tasks(node, ctx):
+        t_state = task.state
+        if not isinstance(t_state, TaskState) or any(m is not node for m in _between(task, node)):
+            continue  # an inner map checks its own items
+        key = t_state.idempotency.key if t_state.idempotency else None
+        if key and not _PER_ITEM.search(key):
+            yield ctx.at(
+                task,
+                "map-item-idempotent",
+                f"'{task.name}' runs once per item of map '{node.name}' with the idempotency key {key!r}, which "
+                "does not read the item: every item sends the same key, so the service drops items 2..n as "
+                "repeats (use $.item... or $.index in the key)",
+                "idempotency/key",
+            )
+        elif _retries(state) and not _idempotent(t_state) and task.name not in settled:
+            yield ctx.at(
+                node,
+                "map-item-idempotent",
+                f"retrying map '{node.name}' runs every item again, and '{task.name}' has a side effect "
+                f"({t_state.side_effect.description}) with no idempotency and no status check that settles it: "  # type: ignore[union-attr]
+                "items that had committed commit twice",
+                "retry",
+            )
 
 
 def _between(task: Node, outer: Node) -> list[Node]:
@@ -226,11 +240,11 @@ def _error_names(ctx: Context) -> Iterator[Finding]:
                     "a map without tolerated_failure_count or tolerated_failure_percentage, whose failing item fails "
                     "it with the item's own error" if isinstance(state, MapState) else f"a {state.type}, not a map"
                 )
-                yield ctx.finding(
+                yield ctx.at(
+                    node,
                     "map-error-names",
                     f"'{node.name}' {field_name} {i} names {EXCEEDED_TOLERANCE}, which it never raises: it is {what}",
-                    f"{node.pointer}/{field_name}/{i}/errors/{item.errors.index(EXCEEDED_TOLERANCE)}",
-                    node.name,
+                    f"{field_name}/{i}/errors/{item.errors.index(EXCEEDED_TOLERANCE)}",
                 )
 
 
@@ -279,26 +293,25 @@ def map_seconds(ctx: Context, node: Node) -> float | None:
     return rounds * item_seconds(ctx, node)
 
 
-@rule(
+@map_rule(
     "map-within-workflow-timeout",
     "warning",
     "A bounded map fits in the workflow timeout: ceil(bound / max_concurrency) x one item's longest path of step "
     "limits.",
 )
-def _within_workflow(ctx: Context) -> Iterator[Finding]:
+def _within_workflow(ctx: Context, node: Node, state: MapState) -> Iterator[Finding]:
     limit = ctx.design.timeout_seconds
     if limit is None or limit <= 0:
         return
-    for node, state in _maps(ctx):
-        seconds = map_seconds(ctx, node)
-        if seconds is None or seconds <= limit:
-            continue
-        rounds = math.ceil(state.bound / state.max_concurrency) if state.max_concurrency else 1  # type: ignore[operator]
-        yield ctx.finding(
-            "map-within-workflow-timeout",
-            f"map '{node.name}': {state.bound} items, {state.max_concurrency or 'all'} at once = {rounds} rounds x "
-            f"{item_seconds(ctx, node):g}s per item = {seconds:g}s, more than the workflow timeout of {limit:g}s",
-            f"{node.pointer}/max_concurrency",
-            node.name,
-        )
+    seconds = map_seconds(ctx, node)
+    if seconds is None or seconds <= limit:
+        return
+    rounds = math.ceil(state.bound / state.max_concurrency) if state.max_concurrency else 1  # type: ignore[operator]
+    yield ctx.at(
+        node,
+        "map-within-workflow-timeout",
+        f"map '{node.name}': {state.bound} items, {state.max_concurrency or 'all'} at once = {rounds} rounds x "
+        f"{item_seconds(ctx, node):g}s per item = {seconds:g}s, more than the workflow timeout of {limit:g}s",
+        "max_concurrency",
+    )
 

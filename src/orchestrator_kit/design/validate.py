@@ -99,6 +99,14 @@ class Context:
             line=self.loaded.line(location),
         )
 
+    def at(
+        self, node: Node, rule_id: str, message: str, field: str = "", *, severity: Severity | None = None
+    ) -> Finding:
+        """The finding of `rule_id` about the state `node`: located at its JSON pointer (or at `field` below it,
+        e.g. "retry/0") and naming it, the shape of nearly every rule's finding."""
+        location = f"{node.pointer}/{field}" if field else node.pointer
+        return self.finding(rule_id, message, location, node.name, severity)
+
     def bits(self, scope: Scope) -> dict[str, int]:
         if id(scope) not in self._bits:
             self._bits[id(scope)] = {name: 1 << i for i, name in enumerate(scope.nodes)}
@@ -267,12 +275,12 @@ def _single_unguarded(ctx: Context) -> Iterator[Finding]:
             if t.guard is not None:
                 continue
             if t.event in first:
-                yield ctx.finding(
+                yield ctx.at(
+                    node,
                     "single-unguarded-transition",
                     f"'{node.name}' has two unguarded transitions on '{t.event}' (to '{first[t.event]}' and "
                     f"'{t.target}'): which one is taken?",
-                    f"{node.pointer}/transitions/{i}",
-                    node.name,
+                    f"transitions/{i}",
                 )
             else:
                 first[t.event] = t.target
@@ -282,12 +290,12 @@ def _single_unguarded(ctx: Context) -> Iterator[Finding]:
 def _choice_default(ctx: Context) -> Iterator[Finding]:
     for node in ctx.graph.all_nodes:
         if isinstance(node.state, ChoiceState) and node.state.default is None and node.state.choices:
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "choice-has-default",
                 f"choice '{node.name}' has no default: when no rule matches, the workflow fails "
                 "(States.NoChoiceMatched)",
-                f"{node.pointer}/default",
-                node.name,
+                "default",
             )
 
 
@@ -303,12 +311,12 @@ def _guarded_fallback(ctx: Context) -> Iterator[Finding]:
         for event, has_fallback in events.items():
             if not has_fallback:
                 index = next(i for i, t in enumerate(transitions) if t.event == event)
-                yield ctx.finding(
+                yield ctx.at(
+                    node,
                     "guarded-transition-fallback",
                     f"every transition of '{node.name}' on '{event}' is guarded: when no guard holds it is stuck "
                     "(add an unguarded fallback)",
-                    f"{node.pointer}/transitions/{index}",
-                    node.name,
+                    f"transitions/{index}",
                 )
 
 
@@ -326,11 +334,11 @@ def _event_known(ctx: Context) -> Iterator[Finding]:
             continue
         for i, t in enumerate(state.transitions):
             if t.event not in allowed:
-                yield ctx.finding(
+                yield ctx.at(
+                    node,
                     "transition-event-known",
                     f"{_kind(node)} '{node.name}' never ends on '{t.event}' (it ends on: {', '.join(allowed)})",
-                    f"{node.pointer}/transitions/{i}/event",
-                    node.name,
+                    f"transitions/{i}/event",
                 )
 
 
@@ -339,12 +347,12 @@ def _unique_names(ctx: Context) -> Iterator[Finding]:
     seen: dict[str, Node] = {}
     for node in ctx.graph.all_nodes:
         if node.name in seen:
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "unique-names",
                 f"the name '{node.name}' is already used at {seen[node.name].pointer} (names must be unique across "
                 "branches too)",
-                f"{node.pointer}/name",
-                node.name,
+                "name",
             )
         else:
             seen[node.name] = node
@@ -352,11 +360,11 @@ def _unique_names(ctx: Context) -> Iterator[Finding]:
             branch_names: set[str] = set()
             for i, branch in enumerate(node.state.branches):
                 if branch.name in branch_names:
-                    yield ctx.finding(
+                    yield ctx.at(
+                        node,
                         "unique-names",
                         f"parallel '{node.name}' has two branches named '{branch.name}'",
-                        f"{node.pointer}/branches/{i}/name",
-                        node.name,
+                        f"branches/{i}/name",
                     )
                 branch_names.add(branch.name)
 
@@ -502,13 +510,13 @@ def _retry_budget(ctx: Context) -> Iterator[Finding]:
         retries = min(policy.max_attempts, _RETRY_CAP)
         worst = (retries + 1) * timeout + sum(retry_delays(policy, retries))
         if worst > limit:
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "retry-budget",
                 f"'{node.name}' retry {i}: worst case (max_attempts + 1) x timeout + delays = ({retries} + 1) x "
                 f"{timeout:g}s + {worst - (retries + 1) * timeout:g}s = {worst:g}s, more than the workflow timeout "
                 f"of {limit:g}s",
-                f"{node.pointer}/retry/{i}",
-                node.name,
+                f"retry/{i}",
             )
 
 
@@ -518,26 +526,25 @@ def _task_timeout(ctx: Context) -> Iterator[Finding]:
         state = node.state
         if isinstance(state, TaskState):
             if state.timeout_seconds is None:
-                yield ctx.finding(
-                    "task-timeout", f"task '{node.name}' has no timeout_seconds: it can hang forever",
-                    f"{node.pointer}/timeout_seconds", node.name,
-                )
+                yield ctx.at(node, "task-timeout", f"task '{node.name}' has no timeout_seconds: it can hang forever",
+                             "timeout_seconds")
             elif state.timeout_seconds <= 0:
-                yield ctx.finding(
-                    "task-timeout", f"task '{node.name}' has timeout_seconds {state.timeout_seconds:g}: it must be > 0",
-                    f"{node.pointer}/timeout_seconds", node.name,
+                yield ctx.at(
+                    node, "task-timeout",
+                    f"task '{node.name}' has timeout_seconds {state.timeout_seconds:g}: it must be > 0",
+                    "timeout_seconds",
                 )
         elif (
             isinstance(state, WaitState)
             and state.events is not None
             and (state.timeout_seconds is None or state.timeout_seconds <= 0)
         ):
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "task-timeout",
                 f"wait '{node.name}' waits for {', '.join(state.events) or 'an event'} without a positive "
                 "timeout_seconds: it can wait forever",
-                f"{node.pointer}/timeout_seconds",
-                node.name,
+                "timeout_seconds",
             )
 
 
@@ -681,12 +688,12 @@ def _timeout_within_workflow(ctx: Context) -> Iterator[Finding]:
         if found is None or found[1] <= limit:
             continue
         field_name, seconds = found
-        yield ctx.finding(
+        yield ctx.at(
+            node,
             "timeout-within-workflow",
             f"{_kind(node)} '{node.name}' has {field_name} {seconds:g}s, longer than the workflow timeout of "
             f"{limit:g}s: the workflow times out first and its own timeout, deadline or escalation never acts",
-            f"{node.pointer}/{field_name}",
-            node.name,
+            f"{field_name}",
         )
 
 
@@ -698,12 +705,12 @@ def _wait_timeout_caught(ctx: Context) -> Iterator[Finding]:
             continue
         if any(error_matches(p, TIMEOUT_ERROR) for c in state.catch for p in c.errors):
             continue
-        yield ctx.finding(
+        yield ctx.at(
+            node,
             "wait-timeout-caught",
             f"wait '{node.name}' times out after {state.timeout_seconds:g}s and nothing catches States.Timeout: "
             "the workflow fails there with nobody told and nothing undone",
-            f"{node.pointer}/catch",
-            node.name,
+            "catch",
         )
 
 
@@ -744,22 +751,22 @@ def _idempotent_retries(ctx: Context) -> Iterator[Finding]:
             continue
         if isinstance(state, TaskState):
             if state.side_effect and not _idempotent(state):
-                yield ctx.finding(
+                yield ctx.at(
+                    node,
                     "idempotent-retries",
                     f"task '{node.name}' is retried and has a side effect ({state.side_effect.description}) but no "
                     "idempotency key or declared natural idempotency: a retry after a lost reply repeats the effect",
-                    f"{node.pointer}/idempotency",
-                    node.name,
+                    "idempotency",
                 )
             continue
         for inner in _side_effect_tasks(node, ctx):
             if not _idempotent(inner.state):  # type: ignore[arg-type]
-                yield ctx.finding(
+                yield ctx.at(
+                    node,
                     "idempotent-retries",
                     f"retrying parallel '{node.name}' runs '{inner.name}' again, which has a side effect and is not "
                     "idempotent",
-                    f"{node.pointer}/retry",
-                    node.name,
+                    "retry",
                 )
 
 
@@ -822,12 +829,12 @@ def _compensation_before_pivot(ctx: Context) -> Iterator[Finding]:
             state = member.state
             if isinstance(state, MapState) and not state.compensation and _commits(ctx, member):
                 if _before_pivot(ctx, member, pivot):
-                    yield ctx.finding(
+                    yield ctx.at(
+                        member,
                         "compensation-before-pivot",
                         f"map '{member.name}' commits effects for each item and names no compensation, in saga "
                         f"'{saga_name}': a later failure leaves every committed item applied",
-                        f"{member.pointer}/compensation",
-                        member.name,
+                        "compensation",
                     )
                 continue
             if not isinstance(state, TaskState) or not state.side_effect or state.side_effect.compensation:
@@ -839,12 +846,12 @@ def _compensation_before_pivot(ctx: Context) -> Iterator[Finding]:
                 if pivot
                 else f"in saga '{saga_name}', which has no pivot"
             )
-            yield ctx.finding(
+            yield ctx.at(
+                member,
                 "compensation-before-pivot",
                 f"task '{member.name}' has a side effect ({state.side_effect.description}) and no compensation, "
                 f"{where}: a later failure leaves it applied",
-                f"{member.pointer}/side_effect/compensation",
-                member.name,
+                "side_effect/compensation",
             )
 
 
@@ -944,12 +951,12 @@ def compensation_nodes(ctx: Context) -> list[tuple[Node, list[Node]]]:
 def _compensation_idempotent(ctx: Context) -> Iterator[Finding]:
     for comp, steps in compensation_nodes(ctx):
         if isinstance(comp.state, TaskState) and not _idempotent(comp.state):
-            yield ctx.finding(
+            yield ctx.at(
+                comp,
                 "compensation-idempotent",
                 f"compensation '{comp.name}' (undoes {', '.join(repr(s.name) for s in steps)}) is not idempotent: "
                 "compensations are retried and may run for an effect that never happened",
-                f"{comp.pointer}/idempotency",
-                comp.name,
+                "idempotency",
             )
 
 
@@ -957,11 +964,11 @@ def _compensation_idempotent(ctx: Context) -> Iterator[Finding]:
 def _compensation_retried(ctx: Context) -> Iterator[Finding]:
     for comp, _ in compensation_nodes(ctx):
         if isinstance(comp.state, TaskState) and not _retries(comp.state):
-            yield ctx.finding(
+            yield ctx.at(
+                comp,
                 "compensation-retried",
                 f"compensation '{comp.name}' has no retry: one failure leaves the effect it undoes in place",
-                f"{comp.pointer}/retry",
-                comp.name,
+                "retry",
             )
 
 
@@ -1095,7 +1102,7 @@ def _compensation_reachable(ctx: Context) -> Iterator[Finding]:
                            f"without running it ({'; '.join(skips[:3])}{'; ...' if len(skips) > 3 else ''}): "
                            "the effect stays applied on that path")
             where = "compensation" if isinstance(step.state, MapState) else "side_effect/compensation"
-            yield ctx.finding("compensation-reachable", message, f"{step.pointer}/{where}", step.name)
+            yield ctx.at(step, "compensation-reachable", message, where)
 
 
 def _paths_skipping(ctx: Context, comp: Node, points: list[Node]) -> list[str] | None:
@@ -1179,13 +1186,13 @@ def _parallel_failure_handled(ctx: Context) -> Iterator[Finding]:
         ]
         if not effects or _branch_failure_caught(node):
             continue
-        yield ctx.finding(
+        yield ctx.at(
+            node,
             "parallel-failure-handled",
             f"parallel '{node.name}' has no catch for a failing branch (States.ALL or States.TaskFailed), yet its "
             f"branches commit {', '.join(repr(t.name) for t in effects[:4])}: when one branch fails the others are "
             "cancelled and nothing undoes what they did",
-            f"{node.pointer}/catch",
-            node.name,
+            "catch",
         )
 
 
@@ -1209,13 +1216,13 @@ def _side_effect_outside_saga(ctx: Context) -> Iterator[Finding]:
             and node.name not in in_saga
             and not any(m.name in in_saga or m.state.compensation for m in enclosing_maps(node))  # type: ignore[union-attr]
         ):
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "side-effect-outside-saga",
                 f"task '{node.name}' has a side effect ({state.side_effect.description}) that no saga covers and "
                 "nothing compensates: if it must be undone on failure, declare a saga or a compensation; if not, "
                 "mark it failure_path or the workflow not_a_saga",
-                f"{node.pointer}/side_effect",
-                node.name,
+                "side_effect",
             )
 
 
@@ -1232,12 +1239,12 @@ def _irreversible(ctx: Context) -> Iterator[Finding]:
         if not isinstance(state, TaskState) or not state.side_effect or not state.side_effect.irreversible:
             continue
         if state.side_effect.compensation:
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "irreversible-effects",
                 f"'{node.name}' is irreversible ({state.side_effect.description}), yet names the compensation "
                 f"'{state.side_effect.compensation}': nothing can undo it; model the follow-up as fix-forward",
-                f"{node.pointer}/side_effect/compensation",
-                node.name,
+                "side_effect/compensation",
                 severity="warning",
             )
         saga = member_of.get(node.name)
@@ -1246,12 +1253,12 @@ def _irreversible(ctx: Context) -> Iterator[Finding]:
         pivot = pivots[saga]
         if pivot is None or (pivot is not node and not ctx.precedes(pivot, node)):
             where = f"before the pivot '{pivot.name}'" if pivot else "in a saga without a pivot"
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "irreversible-effects",
                 f"'{node.name}' is irreversible and comes {where} of saga '{saga}': a later failure cannot be "
                 "compensated; make it the pivot (or move it after the pivot)",
-                f"{node.pointer}/side_effect/irreversible",
-                node.name,
+                "side_effect/irreversible",
             )
 
 
@@ -1267,12 +1274,12 @@ def _partial(ctx: Context) -> Iterator[Finding]:
             continue
         if state.side_effect.compensation or _idempotent(state):
             continue
-        yield ctx.finding(
+        yield ctx.at(
+            node,
             "partial-effect-recoverable",
             f"'{node.name}' can fail part-way ({state.side_effect.description}) and has neither a compensation nor "
             "idempotency: a failure leaves part of the effect with no way to finish or undo it",
-            f"{node.pointer}/side_effect",
-            node.name,
+            "side_effect",
         )
 
 
@@ -1302,12 +1309,12 @@ def _event_correlation(ctx: Context) -> Iterator[Finding]:
     for node in ctx.graph.all_nodes:
         state = node.state
         if isinstance(state, WaitState) and state.events is not None and not state.correlation_key:
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "event-correlation",
                 f"wait '{node.name}' has no correlation_key: with two runs in flight, which one gets "
                 f"{', '.join(state.events) or 'the event'}?",
-                f"{node.pointer}/correlation_key",
-                node.name,
+                "correlation_key",
             )
 
 
@@ -1316,11 +1323,11 @@ def _approval_audited(ctx: Context) -> Iterator[Finding]:
     for node in ctx.graph.all_nodes:
         state = node.state
         if isinstance(state, HumanTaskState) and state.approval is not None and not state.audit:
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "approval-audited",
                 f"human task '{node.name}' has an approval policy but no audit record: who approved, and when?",
-                f"{node.pointer}/audit",
-                node.name,
+                "audit",
             )
 
 
@@ -1338,12 +1345,12 @@ def _retriable_after_pivot(ctx: Context) -> Iterator[Finding]:
             if member is pivot or not isinstance(state, TaskState) or not ctx.precedes(pivot, member):
                 continue
             if not _retries(state):
-                yield ctx.finding(
+                yield ctx.at(
+                    member,
                     "retriable-after-pivot",
                     f"'{member.name}' comes after the pivot '{pivot.name}' of saga '{saga_name}' and has no retry: "
                     "it cannot be compensated, so it must be retried until it succeeds",
-                    f"{member.pointer}/retry",
-                    member.name,
+                    "retry",
                 )
 
 
@@ -1472,11 +1479,11 @@ def _observability(ctx: Context) -> Iterator[Finding]:
     for node in ctx.graph.all_nodes:
         state = node.state
         if isinstance(state, TaskState | HumanTaskState) and not state.metrics and not state.alerts:
-            yield ctx.finding(
+            yield ctx.at(
+                node,
                 "step-observability",
                 f"{_kind(node)} '{node.name}' emits no metric and has no alert",
-                f"{node.pointer}/metrics",
-                node.name,
+                "metrics",
             )
 
 
