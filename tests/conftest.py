@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -105,3 +106,20 @@ def require_tool(name: str, found: str | None) -> str:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+# Runs the console entry point (`orchestrator-kit ARGS`) in a fresh interpreter and writes the names in
+# `sys.modules` to the path given first when it exits: what a command really imported (test_startup, the MCP
+# server's lazy start).
+_MODULES_PROBE = (
+    "import atexit, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
+    "from orchestrator_kit.cli import main\n"
+    "main()\n"
+)
+
+
+def modules_probe(out: Path, *args: str) -> list[str]:
+    """The command line that runs `orchestrator-kit ARGS` and lists its `sys.modules` into `out` at exit."""
+    return [sys.executable, "-c", _MODULES_PROBE, str(out), *args]

@@ -12,26 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import modules_probe
+
 # Libraries no command below needs: network stacks (redaction must not verify secrets online), the MCP SDK, the
 # Anthropic SDK, the tokenizer and GitPython load only in the commands that use them.
 NETWORK = {"requests", "urllib3", "ssl", "http.client", "httpx"}
 HEAVY = {"mcp", "anthropic", "tiktoken", "git"}
 
-_PROBE = (
-    "import atexit, sys\n"
-    "out = sys.argv.pop(1)\n"
-    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
-    "from orchestrator_kit.cli import main\n"
-    "main()\n"
-)
-
-
 def loaded(tmp_path: Path, *args: str, cwd: Path | None = None) -> set[str]:
     """The modules loaded by `orchestrator-kit ARGS` run to completion in a fresh interpreter."""
     out = tmp_path / "modules.txt"
-    proc = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(out), *args], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
+    proc = subprocess.run(modules_probe(out, *args), capture_output=True, text=True, cwd=cwd, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
     return set(out.read_text().split())
 

