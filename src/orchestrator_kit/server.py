@@ -391,6 +391,15 @@ def git_metrics(
     top: Annotated[
         int, Field(ge=1, le=MAX_TOP, description="Rows per ranked list (files, hotspots, pairs, ...).")
     ] = DEFAULT_TOP,
+    include_generated: Annotated[
+        bool, Field(description="Keep generated files (lock files, linguist-generated, vendored and generated paths) "
+                    "in hotspots and coupling. Default: left out and counted (hotspots.left_out, "
+                    "coupling.pairs_left_out).")
+    ] = False,
+    include_fixtures: Annotated[
+        bool, Field(description="Keep coupled pairs of two test fixtures (testdata/, fixtures/, ...). Default: left "
+                    "out and counted (coupling.pairs_left_out).")
+    ] = False,
     detail: DetailArg = "concise",
     max_tokens: MaxTokens = DEFAULT_MAX_TOKENS,
     cursor: Cursor = None,
@@ -409,12 +418,14 @@ def git_metrics(
     `diagnostics`), never an error. The result is cached until HEAD, the working tree or the tags change. Long
     passes send progress heartbeats; a cancelled call returns at once. Lists come in pages (`cursor`); with the
     default detail='concise' the weekly series and the rows past the first 5 of each list are left out (counted in
-    `sections[].omitted`), and continuation pages carry no formulas (the first page has them)."""
+    `sections[].omitted`), and continuation pages carry no formulas (the first page has them). Authors are people:
+    identities with the same normalised name or GitHub noreply login are merged (after .mailmap)."""
     from .mcp_tools import metrics
 
     return metrics.git_metrics(
         state_of(ctx), repository, since=since, max_commits=max_commits, paths=paths, renames=renames, top=top,
-        max_tokens=max_tokens, detail=detail, cursor=cursor, work=work_for(ctx),
+        max_tokens=max_tokens, detail=detail, cursor=cursor, work=work_for(ctx), include_generated=include_generated,
+        include_fixtures=include_fixtures,
     )
 
 

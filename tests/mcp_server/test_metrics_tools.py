@@ -296,3 +296,27 @@ async def test_every_metrics_result_stays_in_budget_with_many_items(build, shop)
             for section in whole["sections"]:
                 assert joined[section["name"]] == at(whole[inside], section["name"]), (tool, section["name"])
     assert len(joined["opportunities"]) >= 25
+
+
+async def test_git_metrics_leaves_out_generated_files_unless_asked(tmp_path):
+    """Six commits change app.go (3 lines) and go.sum (30 lines) together, and two testdata files: go.sum would be
+    the first hotspot (6 x 30) and every pair is coupled at 100%."""
+    root = tmp_path / "mod"
+    root.mkdir()
+    run_git(root, "init", "-q", "-b", "main")
+    for n in range(6):
+        commit(root, f"c{n}", "alice", f"2026-02-{n + 2:02d}T10:00:00+00:00", {
+            "app.go": f"a{n}\nb\nc\n", "go.sum": "".join(f"s{n} {i}\n" for i in range(30)),
+            "testdata/in.txt": f"in {n}\n", "testdata/out.txt": f"out {n}\n"})
+    async with Client(build_server([root])) as client:
+        default = (await ok(client, "git_metrics", max_tokens=20_000, detail="detailed"))["history"]
+        kept = (await ok(client, "git_metrics", max_tokens=20_000, detail="detailed", include_generated=True,
+                         include_fixtures=True))["history"]
+    assert [x["path"] for x in default["hotspots"]["items"]] == ["app.go", "testdata/in.txt", "testdata/out.txt"]
+    assert default["hotspots"]["left_out"] == {"lock file": 1}
+    assert [(x["path"], x["score"]) for x in default["hotspots"]["left_out_items"]] == [("go.sum", 180)]
+    # 4 files, 6 pairs: 3 with go.sum, 1 of two fixtures, 2 kept (app.go with each fixture)
+    assert default["coupling"]["pairs_left_out"] == {"a generated file": 3, "both test fixtures": 1}
+    assert len(default["coupling"]["pairs"]) == 2
+    assert kept["hotspots"]["items"][0]["path"] == "go.sum" and kept["hotspots"]["left_out"] == {}
+    assert kept["coupling"]["pairs_left_out"] == {} and len(kept["coupling"]["pairs"]) == 6

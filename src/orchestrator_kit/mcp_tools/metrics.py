@@ -100,13 +100,15 @@ class HistoryCancelledError(Exception):
 
 def assessed(
     state: ServerState, repository: str, *, since: str | None, max_commits: int | None, paths: list[str],
-    renames: bool, top: int, work: Work = NO_WORK,
+    renames: bool, top: int, work: Work = NO_WORK, include_generated: bool = False, include_fixtures: bool = False,
 ) -> tuple[Path, Assessment, str]:
     """(folder, assessment, version): `assessment.assess` over the server's cached scan, each stage kept in the
     server's ResultCache under the repository state (scan version and tags) and the options, so paging computes
     nothing again. The history pass runs in a worker thread with heartbeats; a cancelled call stops it."""
     _root, folder, scan = state.scan(repository, work=work)
-    version = _digest(scan.version, _tags(folder), since, max_commits, paths, renames, top)
+    version = _digest(scan.version, _tags(folder), since, max_commits, paths, renames, top,
+                      *(["include_generated"] if include_generated else []),
+                      *(["include_fixtures"] if include_fixtures else []))
     stop = threading.Event()
 
     def check() -> None:
@@ -124,7 +126,7 @@ def assessed(
                   memo=lambda key, compute: state.results.get((folder, scan.version, version, key), compute))
     result = assess(folder, inventory=scan.inventory, since=since, max_commits=max_commits, paths=paths,
                     renames=renames, top=top, max_file_bytes=state.max_file_bytes,
-                    hooks=hooks)
+                    include_generated=include_generated, include_fixtures=include_fixtures, hooks=hooks)
     return folder, result, version
 
 
@@ -132,10 +134,11 @@ def git_metrics(
     state: ServerState, repository: str = ".", *, since: str | None = None,
     max_commits: int | None = DEFAULT_MAX_COMMITS, paths: list[str] | None = None, renames: bool = True,
     top: int = DEFAULT_TOP, max_tokens: int, cursor: str | None = None, work: Work = NO_WORK,
-    detail: Detail = "concise",
+    detail: Detail = "concise", include_generated: bool = False, include_fixtures: bool = False,
 ) -> GitMetrics:
     folder, assessment, version = assessed(state, repository, since=since, max_commits=max_commits,
-                                           paths=paths or [], renames=renames, top=top, work=work)
+                                           paths=paths or [], renames=renames, top=top, work=work,
+                                           include_generated=include_generated, include_fixtures=include_fixtures)
     limits = caps(HISTORY_LISTS, detail, whole=CAVEAT_LISTS)
     if limits:
         limits["commit_frequency.weeks"] = 0  # the weekly series: its mean and median stay
