@@ -586,7 +586,9 @@ def _top_block(ctx: DetectContext, path: str, folder: str, block: Block, provide
             provider.resources += 1
         else:
             provider.data_sources += 1
-        provider.cite(ctx.evidence(path, block.start, block.end), 1)
+        # `cite` keeps a resource's evidence only while the provider has none (rank 0): it is built only then.
+        if provider.evidence_rank < 1:
+            provider.cite(ctx.evidence(path, block.start, block.end), 1)
 
 
 def _provider(providers: dict[str, Provider], name: str) -> Provider:
