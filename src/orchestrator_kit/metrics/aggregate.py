@@ -5,9 +5,11 @@ authors and weeks are numbered, and every sum is a list slot or a dict entry per
 per directory, per author or per ISO week. So the memory this module holds grows with the files, authors and weeks
 of the history, not with its commits; the table adds about 200 bytes per commit and 4 per file change.
 
-Per file change the hot loop does one dict lookup for the file id (paths stay bytes: they are decoded once per
-file, when first met), three list additions, and one dict entry per (file, author). Records whose times are not
-numbers (a damaged stream) are skipped, as `gitlog.parse_record` does.
+The records come a block at a time (what one read of the pipe brought) and go through one loop with its state in
+local variables. Per file change it does one dict lookup for the file id (paths stay bytes: they are decoded once
+per file, when first met) and one for the (file, author) entry, whose three sums (revisions, lines added, lines
+deleted) are all it adds to; a file's and an author's totals are added up from those entries at the end. Records
+whose times are not numbers (a damaged stream) are skipped, as `gitlog.parse_record` does.
 
 Renames (`-M`): the old path becomes another name of the new path's id, so the old path's earlier history (met
 later: the stream runs newest first) is counted under the new name.
@@ -23,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .commits import READ, CommitTable
+from .commits import PLACEHOLDER, READ, CommitTable
 from .dora import HOTFIX, REVERT_BODY, iso
 from .gitlog import NUMSTAT
 from .models import Revert
@@ -90,11 +92,10 @@ class Aggregator:
         self.ids: dict[bytes, int] = {}  # a path as git prints it (or a renamed file's old path) -> file id
         self.name_ids: dict[str, int] = {}
         self.names: list[str] = []
-        self.revs: list[int] = []
-        self.added: list[int] = []
-        self.deleted: list[int] = []
         self.binary: set[int] = set()
-        self.file_author: dict[int, list[int]] = {}  # file id << AUTHOR_BITS | author id -> [revisions, lines]
+        # file id << AUTHOR_BITS | author id -> [revisions, lines added, lines deleted]; the files' and the authors'
+        # own sums are added up from these at the end (one dict lookup per file change in the stream)
+        self.file_author: dict[int, list[int]] = {}
         self.dir_ids: list[int] = []  # file id -> directory id
         self.dirs: list[str] = []
         self.dir_index: dict[str, int] = {}
@@ -132,8 +133,11 @@ class Aggregator:
         index, new_row, state, ctime = table.index, table.row, table.state, table.time
         parent_at, parent_n, parent_rows = table.parent_at, table.parent_n, table.parent_rows
         file_at, file_n, file_ids, order = table.file_at, table.file_n, table.file_ids, table.order
+        shas, add_sha, add_state, add_time = table.shas, table.shas.append, state.append, ctime.append
+        add_parent_at, add_parent_n = parent_at.append, parent_n.append
+        add_file_at, add_file_n = file_at.append, file_n.append
         ids, new_file, renames, binary = self.ids, self._file, self.renames, self.binary
-        revs, added, deleted, file_author = self.revs, self.added, self.deleted, self.file_author
+        file_author = self.file_author
         dir_ids, dir_revs, coupling_revs = self.dir_ids, self.dir_revs, self.coupling_revs
         numstat = NUMSTAT.findall
         week_now = None
@@ -193,13 +197,21 @@ class Aggregator:
             parent_n[row] = len(parent_list)
             for parent in parent_list:
                 found_row = index.get(parent)
-                parent_rows.append(found_row if found_row is not None else new_row(parent))
+                if found_row is None:  # CommitTable.row, inlined: a placeholder until the parent is read
+                    found_row = index[parent] = len(shas)
+                    add_sha(parent)
+                    add_state(PLACEHOLDER)
+                    add_time(0)
+                    add_parent_at(0)
+                    add_parent_n(0)
+                    add_file_at(0)
+                    add_file_n(0)
+                parent_rows.append(found_row)
             if len(parent_list) > 1:
                 merges += 1
             order.append(row)
             if len(stats) > 2:
                 fids: list[int] = []
-                total_added = total_deleted = 0
                 for lines_added, lines_deleted, path, old, new in numstat(stats):
                     key = path or new
                     fid = ids.get(key)
@@ -207,26 +219,21 @@ class Aggregator:
                         fid = new_file(key)
                     if old and renames:
                         ids[old] = fid
+                    pair = file_author.get(fid << AUTHOR_BITS | aid)
                     if lines_added == b"-":
                         binary.add(fid)
-                        plus = minus = 0
-                    else:
-                        plus, minus = int(lines_added), int(lines_deleted)
-                    revs[fid] += 1
-                    added[fid] += plus
-                    deleted[fid] += minus
-                    total_added += plus
-                    total_deleted += minus
-                    pair = file_author.get(fid << AUTHOR_BITS | aid)
-                    if pair is None:
-                        file_author[fid << AUTHOR_BITS | aid] = [1, plus + minus]
+                        if pair is None:
+                            file_author[fid << AUTHOR_BITS | aid] = [1, 0, 0]
+                        else:
+                            pair[0] += 1
+                    elif pair is None:
+                        file_author[fid << AUTHOR_BITS | aid] = [1, int(lines_added), int(lines_deleted)]
                     else:
                         pair[0] += 1
-                        pair[1] += plus + minus
+                        pair[1] += int(lines_added)
+                        pair[2] += int(lines_deleted)
                     fids.append(fid)
                 if fids:
-                    author.added += total_added
-                    author.deleted += total_deleted
                     file_at[row] = len(file_ids)
                     file_n[row] = len(fids)
                     file_ids.extend(fids)
@@ -273,9 +280,6 @@ class Aggregator:
         if fid is None:
             fid = self.name_ids[name] = len(self.names)
             self.names.append(name)
-            self.revs.append(0)
-            self.added.append(0)
-            self.deleted.append(0)
             self.coupling_revs.append(0)
             directory = directory_of(name, self.dir_depth)
             did = self.dir_index.get(directory)
@@ -304,18 +308,21 @@ class Aggregator:
     # ------------------------------------------------------------------ the sums, per name
 
     def files(self) -> dict[str, FileAcc]:
-        """Per-file sums under each file's current name (O(files x their authors))."""
-        accs = [FileAcc(revisions=r, added=a, deleted=d) for r, a, d in zip(self.revs, self.added, self.deleted,
-                                                                            strict=True)]
+        """Per-file sums under each file's current name (O(files x their authors)): a file's revisions and lines
+        are the sums of its (file, author) entries, met in the order the stream first met each pair."""
+        accs = [FileAcc() for _ in self.names]
         for fid in self.binary:
             accs[fid].binary = True
         keys = self.keys
         mask = (1 << AUTHOR_BITS) - 1
-        for packed, (revisions, lines) in self.file_author.items():
+        for packed, (revisions, plus, minus) in self.file_author.items():
             acc = accs[packed >> AUTHOR_BITS]
             key = keys[packed & mask]
+            acc.revisions += revisions
+            acc.added += plus
+            acc.deleted += minus
             acc.author_revs[key] = revisions
-            acc.author_lines[key] = lines
+            acc.author_lines[key] = plus + minus
         return {self.names[fid]: acc for fid, acc in enumerate(accs) if acc.revisions}
 
     def directories(self, files: dict[str, FileAcc]) -> dict[str, DirAcc]:
@@ -342,5 +349,14 @@ class Aggregator:
         return weeks
 
     def author_accs(self) -> dict[str, AuthorAcc]:
+        """Per-author sums; lines added and deleted are the sums of the author's (file, author) entries."""
+        for author in self.authors:
+            author.added = author.deleted = 0
+        authors = self.authors
+        mask = (1 << AUTHOR_BITS) - 1
+        for packed, (_revisions, plus, minus) in self.file_author.items():
+            author = authors[packed & mask]
+            author.added += plus
+            author.deleted += minus
         return dict(zip(self.keys, self.authors, strict=True))
 
