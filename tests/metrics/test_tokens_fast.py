@@ -150,12 +150,36 @@ def test_anything_else_is_left_to_typer(args: list[str]) -> None:
     assert parse(args) is None
 
 
-def test_a_terminal_without_quiet_gets_typers_progress_display(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_at_a_terminal_the_progress_display_starts_only_when_a_file_is_counted(
+    varied: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
+    shown: list[str] = []
+
+    class Display:  # stands for cli.progress.LiveProgress, recording what the command asks of it
+        def __init__(self, show: bool) -> None:
+            assert show
+            self.hooks = self
+
+        def stage(self, label: str) -> None:
+            shown.append(label)
+
+        def close(self) -> None:
+            shown.append("closed")
+
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("orchestrator_kit.cli.progress.LiveProgress", Display)
     monkeypatch.setattr(sys, "stderr", Terminal())
-    assert fasttokens.run(["repo", "--format", "json"]) is None
+    assert fasttokens.run([str(varied), "--format", "json"]) == 0  # cold: files are counted
+    assert shown == ["counting tokens", "closed"]
+    cold = json.loads(capsys.readouterr().out)
+    assert fasttokens.run([str(varied), "--format", "json"]) == 0  # warm: nothing to count, no display
+    assert fasttokens.run([str(varied), "--format", "json", "--quiet", "--no-cache"]) == 0  # quiet: none either
+    assert shown == ["counting tokens", "closed"]
+    warm = json.loads(capsys.readouterr().out.split("\n}\n")[0] + "\n}")
+    assert cold["cache_misses"] > 0 and warm["cache_misses"] == 0 and warm["total_tokens"] == cold["total_tokens"]
     assert fasttokens.run(["/nonexistent/orchestrator-kit-test", "--format", "json", "--quiet"]) == 2
     assert gc.isenabled()  # the collector, off while the command runs, is on again for a caller that goes on

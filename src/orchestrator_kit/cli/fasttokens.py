@@ -5,8 +5,9 @@ and the pydantic report models cost about 0.2 s of CPU more, so `cli.main` hands
 command here first. `run` accepts only a strict subset of what the Typer command takes: one PATH that does not
 start with `-`, `--format json` (or `-f json`, `--format=json`), `--top N` and `--dir-depth N` in the command's
 ranges written as plain digits, `--cache`/`--no-cache`, `--wide`, `--quiet`/`-q`; an option given again wins, as in
-Click. Anything else (another format, `--output`, `--help`, a value Typer would refuse or report on, a progress
-display at a terminal) returns None and the Typer command runs as before, so every message and error stays Typer's.
+Click. Anything else (another format, `--output`, `--help`, a value Typer would refuse or report on) returns None and
+the Typer command runs as before, so every message and error stays Typer's. At a terminal without `--quiet` the
+Typer command's progress display is shown too, but only once a file has to be counted (a warm run loads no Rich).
 What this path prints is what the Typer command prints: the same report text (`TokenCounts.json`), the same
 `Error: ...` lines and exit codes (2 for bad input, 70 for a bug of ours, 130 interrupted).
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from ..metrics.tokens import TokenCounts
+    from .progress import LiveProgress
 
 # The ranges of the Typer command's --top and --dir-depth (cli/tokens.py MAX_TOP, MAX_DIR_DEPTH; a test checks).
 MAX_TOP = 100_000
@@ -84,7 +86,7 @@ def parse(args: list[str]) -> Request | None:
 def run(args: list[str]) -> int | None:
     """Run `tokens ARGS` here and return its exit code, or None when Typer must run it (see the module docstring)."""
     request = parse(args)
-    if request is None or (not request.quiet and sys.stderr.isatty()):  # a terminal gets Typer's progress display
+    if request is None:
         return None
     # A short process whose memory is freed at exit: the collector's ~55 young-generation passes over what the
     # imports and the 5,000-entry tables allocate (about 7 ms of CPU on hashicorp/terraform, most of it wasted on
@@ -117,12 +119,27 @@ def _count_and_print(request: Request) -> int:
 
     path = Path(request.path)
     result: TokenCounts
+    live: LiveProgress | None = None
+
+    def show_progress() -> None:
+        # The Typer command's display (cli/tokens.py), started only once a file has to be counted: a warm run at
+        # a terminal loads no Rich.
+        nonlocal live
+        from .progress import LiveProgress
+
+        live = LiveProgress(True)
+        live.hooks.stage("counting tokens")
+
     try:
-        result = count_tokens(path, top=request.top, dir_depth=request.dir_depth, use_cache=request.cache)
+        result = count_tokens(path, top=request.top, dir_depth=request.dir_depth, use_cache=request.cache,
+                              on_cold=show_progress if not request.quiet and sys.stderr.isatty() else None)
     except OrchestratorError as exc:
         return _fail(str(exc))
     except OSError as exc:  # a path the system refuses outright (too long, a loop of symlinks)
         return _fail(f"cannot read '{str(path)[:200]}': {exc.strerror or exc}")
+    finally:
+        if live is not None:
+            live.close()
     text = result.json() + "\n"
     try:
         sys.stdout.write(text)

@@ -318,8 +318,11 @@ def count_tokens(
     cache_directory: str | Path | None = None,
     encoder: str | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    on_cold: Callable[[], None] | None = None,
 ) -> TokenCounts:
-    """`token_report` as plain data (`TokenCounts`): its `json()` is the report's JSON without loading pydantic."""
+    """`token_report` as plain data (`TokenCounts`): its `json()` is the report's JSON without loading pydantic.
+    `on_cold` is called once before the first file is counted (a run that finds every count in the cache never
+    calls it): the CLI starts its progress display there, so a warm run at a terminal loads no display."""
     if top < 1 or dir_depth < 1:
         raise InputError("top and dir_depth must be at least 1.")
     workspace = path if isinstance(path, Workspace) else Workspace(path, max_file_bytes=max_file_bytes)
@@ -413,6 +416,8 @@ def count_tokens(
         while waiting_bytes > IN_FLIGHT_BYTES:
             collect_oldest()
 
+    if misses and on_cold is not None:
+        on_cold()
     try:
         for rel, blob_id in misses:
             data = contents.pop(rel, None)
