@@ -185,3 +185,66 @@ def test_a_forked_child_gets_a_watchdog_of_its_own():
         outcome = queue.get(timeout=30)
         child.join(30)
     assert outcome == "late"
+
+
+class Outer(BaseException):
+    pass
+
+
+def test_another_watchdogs_exception_landing_while_leaving_leaves_nothing_registered():
+    """An exception may land at the entry of any Python function, before that function's own `try`. The MCP call
+    budget's CallTimeout landing as a detector budget was being left (at the entry of the old `_leave`) left the
+    detector call registered; 20 s later the detector watchdog fired into whatever the worker thread ran then, and
+    again every second. Here a trace function raises `Outer` at the entry of every function the leaving calls."""
+    inner = Watchdog(Late, name="inner")
+    body_done = [False]
+
+    def tracer(frame, event, arg):
+        if event == "call" and body_done[0] and frame.f_back is not None and frame.f_back.f_code.co_name == "within":
+            raise Outer()
+        return None
+
+    sys.settrace(tracer)
+    try:
+        with contextlib.suppress(Outer), inner.within(20.0):
+            body_done[0] = True
+    finally:
+        sys.settrace(None)
+    assert not inner._running
+
+
+def test_an_outer_budget_firing_into_inner_calls_never_leaves_one_registered():
+    """Nested watchdogs as in the MCP server (a call budget around detector budgets): the outer exception lands
+    wherever the inner calls are; none of them may stay registered (before: 2 to 4 in 300)."""
+    outer, inner = Watchdog(Outer, name="outer"), Watchdog(Late, name="inner")
+    with outer.within(20.0), inner.within(20.0):
+        pass  # both threads started before the first firing (a thread being started shares its parent's id)
+    left = 0
+    for _ in range(300):
+        with contextlib.suppress(Outer), outer.within(0.002):
+            while True:
+                with inner.within(20.0):
+                    pass
+        left += bool(inner._running)
+        inner._running.clear()
+    assert left == 0
+
+
+@pytest.mark.parametrize("seconds", [1e10, float("inf")])
+def test_a_budget_too_far_away_to_wait_for_does_not_stop_the_watchdog(seconds):
+    """Sleeping towards a deadline 1e10 s away (or `inf`, which ORCHESTRATOR_KIT_CALL_SECONDS accepts) raised
+    OverflowError in the watchdog's thread, which died: every later budget went unwatched."""
+    watchdog = Watchdog(Late, name="test")
+    with watchdog.within(seconds):
+        spin(0.05)
+    time.sleep(0.05)
+    assert watchdog._thread is not None and watchdog._thread.is_alive()
+    with pytest.raises(Late), watchdog.within(0.05):
+        spin(15)
+
+
+def test_a_nan_budget_is_refused():
+    watchdog = Watchdog(Late, name="test")
+    with pytest.raises(ValueError, match="NaN"), watchdog.within(float("nan")):
+        pass
+    assert not watchdog._running

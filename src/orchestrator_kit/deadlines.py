@@ -18,8 +18,9 @@ Two rules keep an exception from landing where nobody expects it:
   function called under `sys.settrace` (coverage, a debugger, our own work-counting tests) spins forever at its
   entry. `tests/test_deadlines.py` shows that in a subprocess.
 * **The bookkeeping never half-happens.** The call's token is made before anything is registered, and leaving
-  retries until the token is gone, so an exception landing inside the watchdog's own code (another watchdog's, or
-  this one's at the deadline) cannot leave a registered call behind to fire later into unrelated code.
+  removes it before the first point where an exception can land (no Python function is called before the removal),
+  so an exception landing inside the watchdog's own code (another watchdog's, or this one's at the deadline) cannot
+  leave a registered call behind to fire later into unrelated code.
 
 Sleeping: the thread sleeps until the earliest deadline in the heap, finished calls included (they are dropped when
 it wakes at a deadline), and is woken only by a deadline sooner than the one it sleeps until. With equal budgets
@@ -40,6 +41,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 REFIRE_SECONDS = 1.0
+# The longest the thread sleeps at once. A lock's wait refuses a timeout past `threading.TIMEOUT_MAX` (and this
+# platform's time_t) with OverflowError, which killed the thread for good: a budget of 1e10 s, or `inf` from
+# ORCHESTRATOR_KIT_CALL_SECONDS, left every later budget unwatched. A farther deadline is slept towards in steps.
+_MAX_SLEEP = 3600.0
 _COMPACT_AT = 4096  # drop finished calls from the heap when it holds this many more entries than running calls
 
 
@@ -71,6 +76,8 @@ class Watchdog:
 
         A body that returns after its deadline passed but before the exception landed still leaves with it: the
         call did run over, and an exception raised for it must land here, not later."""
+        if math.isnan(seconds):  # NaN compares false both ways: it would break the heap's order
+            raise ValueError("a deadline's seconds must be a number, not NaN")
         token = next(self._tokens)  # made before anything is registered: see "the bookkeeping never half-happens"
         landed = False
         try:
@@ -80,7 +87,15 @@ class Watchdog:
             landed = True
             raise
         finally:
-            if self._leave(token) and not landed:
+            # Inline, not in a method: an exception may land at the entry of any Python function called here,
+            # before its own `try` (another watchdog's, such as the MCP call budget around a detector budget), and
+            # that left the call registered, to be fired into whatever the thread ran next, every refire_seconds.
+            # Here the only checks for pending work are after C calls, and the first one is after the pop.
+            with self._lock:
+                fired = token in self._fired
+                self._running.pop(token, None)
+                self._fired.discard(token)  # one skipped by an exception landing just above is pruned at a deadline
+            if fired and not landed:
                 _take_pending()  # raises the exception if it is still on its way
                 raise self.exception()  # it landed while leaving, or a handler in the body swallowed it
 
@@ -100,18 +115,6 @@ class Watchdog:
                 self.wakeups += 1
                 self._wake.notify()
 
-    def _leave(self, token: int) -> bool:
-        """Stop watching `token`; True when an exception was raised for it (it may still be on its way)."""
-        while True:
-            try:
-                with self._lock:
-                    self._running.pop(token, None)
-                    fired = token in self._fired
-                    self._fired.discard(token)
-                return fired
-            except self.exception:  # landed while leaving: `within` raises it again once the call is gone
-                continue
-
     def _watch(self) -> None:
         with self._lock:
             while True:
@@ -119,7 +122,7 @@ class Watchdog:
                 if self._heap and self._heap[0][0] <= now:
                     self._fire_due(now)
                 self._sleeping_until = self._heap[0][0] if self._heap else math.inf
-                self._wake.wait(None if not self._heap else self._sleeping_until - now)
+                self._wake.wait(None if not self._heap else min(self._sleeping_until - now, _MAX_SLEEP))
 
     def _fire_due(self, now: float) -> None:
         """Raise the exception in every running call past its deadline, and drop every finished call (the heap is
@@ -128,6 +131,7 @@ class Watchdog:
         while self._heap and self._heap[0][0] <= now:
             due.append(heapq.heappop(self._heap)[1])
         self._heap = [entry for entry in self._heap if entry[1] in self._running]
+        self._fired &= self._running.keys()
         for token in due:
             thread_id = self._running.get(token)
             if thread_id is None:
