@@ -1,5 +1,6 @@
 """The shell-script and GitLab targets keep the runbook's meaning: a step done only `if ...` runs only when asked
-(--run-step-N / RUN_STEP_N), never by default, and a manual step stops a run until a person confirms it."""
+(--run-step-N / RUN_STEP_N), never by default, and a manual step stops a run until a person confirms it (the
+script asks; GitLab runs the rest only after a person runs the step's manual job)."""
 
 from __future__ import annotations
 
@@ -69,29 +70,62 @@ def test_a_parameter_may_not_take_a_step_flag_name(acme_template, acme_inventory
         generate_automation(acme_template, "shell-script", spec, inventory=acme_inventory)
 
 
-def _job_script(text: str) -> str:
-    """The generated GitLab job's script lines as the runner runs them: one shell, stop at the first failure."""
-    data = yaml.safe_load(text)
-    [job] = [v for k, v in data.items() if isinstance(v, dict) and "script" in v]
-    return "set -e\n" + "\n".join(job["script"]) + "\n"
+def _jobs(text: str) -> dict:
+    """The generated GitLab jobs, by name, in the file's order."""
+    return {k: v for k, v in yaml.safe_load(text).items() if isinstance(v, dict) and "script" in v}
 
 
-def test_a_gitlab_job_keeps_conditional_and_manual_steps(acme_template, acme_inventory):
+def _run_job(job: dict, **env: str) -> subprocess.CompletedProcess[str]:
+    """The job's script lines as the runner runs them: one shell, stop at the first failure."""
+    body = "set -e\n" + "\n".join(job["script"]) + "\n"
+    return subprocess.run(["bash", "-c", body], capture_output=True, text=True, timeout=30,
+                          env={"PATH": "/usr/bin:/bin", **env})
+
+
+def test_a_gitlab_job_keeps_conditional_steps_and_makes_manual_steps_manual_jobs(acme_template, acme_inventory):
+    """A conditional step runs only when RUN_STEP_1 is set; the hand step is a blocking manual job that needs the
+    job before it (not a CONFIRM_STEP_N variable to set when the pipeline starts)."""
+    tool("check-jsonschema")
     spec = {**SPEC, "name": "release", "stage": "deploy", "when": "manual"}
     result = generate_automation(acme_template, "gitlab-ci-job", spec, inventory=acme_inventory)
-    assert result.valid
-    assert any("CONFIRM_STEP_1" in note and "RUN_STEP_1" in note for note in result.notes)
-    body = _job_script(result.artifacts[0].text)
+    assert result.valid and any("schema" in c for r in result.validation for c in r.checked), result.validation
+    assert any("RUN_STEP_1" in note for note in result.notes)
+    assert any("manual jobs (release:confirm-1)" in note for note in result.notes), result.notes
+    text = result.artifacts[0].text
+    assert "CONFIRM_STEP" not in text
+    jobs = _jobs(text)
+    assert list(jobs) == ["release", "release:confirm-1"]
+    confirm = jobs["release:confirm-1"]
+    assert confirm["needs"] == ["release"] and confirm["allow_failure"] is False
+    assert confirm["rules"] == [{"when": "manual"}] and confirm["stage"] == "deploy"
+    assert _run_job(confirm).stdout.splitlines() == ["Confirmed by hand: Bump the version in pyproject.toml."]
+    default = _run_job(jobs["release"])
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.splitlines() == [
+        "built", "skip: Push by hand runs only if the release workflow failed (set RUN_STEP_1=true)"]
+    asked = _run_job(jobs["release"], RUN_STEP_1="true")
+    assert asked.returncode == 0 and asked.stdout.splitlines() == ["built", "pushed"], asked.stderr
 
-    def run(**env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", "-c", body], capture_output=True, text=True, timeout=30,
-                              env={"PATH": "/usr/bin:/bin", **env})
 
-    unconfirmed = run()
-    assert unconfirmed.returncode == 1
-    assert unconfirmed.stdout.splitlines() == [
-        "built", "skip: Push by hand runs only if the release workflow failed (set RUN_STEP_1=true)",
-        "Manual step not confirmed (set CONFIRM_STEP_1=true once done): Bump the version in pyproject.toml."]
-    confirmed = run(CONFIRM_STEP_1="true", RUN_STEP_1="true")
-    assert confirmed.returncode == 0, confirmed.stderr
-    assert confirmed.stdout.splitlines() == ["built", "pushed", "Confirmed by hand: Bump the version in pyproject.toml."]
+def test_a_gitlab_hand_step_between_automated_steps_holds_the_rest(acme_template, acme_inventory):
+    """The steps after a hand step are a job that needs its manual job, and runs in the same pipelines as the
+    first part (the branch rule kept, `when: on_success`)."""
+    tool("check-jsonschema")
+    spec = {"name": "ship", "stage": "deploy", "when": "push", "branch": "main", "steps": [
+        {"name": "Build", "commands": [{"argv": ["printf", "%s\\n", "built"]}]},
+        {"name": "Check", "manual": "Check the staging site."},
+        {"name": "Also", "manual": "Tell the team."},
+        {"name": "Publish", "commands": [{"argv": ["printf", "%s\\n", "published"]}]}]}
+    result = generate_automation(acme_template, "gitlab-ci-job", spec, inventory=acme_inventory)
+    assert result.valid and any("schema" in c for r in result.validation for c in r.checked), result.validation
+    jobs = _jobs(result.artifacts[0].text)
+    assert list(jobs) == ["ship", "ship:confirm-1", "ship:confirm-2", "ship:2"]
+    branch = '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == "main"'
+    assert "needs" not in jobs["ship"] and jobs["ship"]["rules"] == [{"if": branch}]
+    assert "allow_failure" not in jobs["ship"]
+    assert [jobs[n]["needs"] for n in list(jobs)[1:]] == [["ship"], ["ship:confirm-1"], ["ship:confirm-2"]]
+    assert jobs["ship:confirm-2"]["rules"] == [{"if": branch, "when": "manual"}]
+    assert jobs["ship:confirm-2"]["allow_failure"] is False
+    assert jobs["ship:2"]["rules"] == [{"if": branch, "when": "on_success"}]
+    assert _run_job(jobs["ship:2"]).stdout.splitlines() == ["published"]
+    assert result.artifacts[0].text.splitlines()[0].endswith("jobs ship, ship:confirm-1, ship:confirm-2, ship:2.")

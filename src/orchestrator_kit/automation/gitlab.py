@@ -4,6 +4,11 @@ The job gets `rules` for when it runs, `timeout`, `interruptible`, an `environme
 in Settings > CI/CD > Protected environments to require approval), a dependency cache keyed by the lock file
 for the detected toolchain (off for tag and deploy jobs), and parameters as job variables holding their defaults
 (plain values: GitLab's schema allows `description` only on top-level variables), read in the script as `"${NAME}"`.
+
+A manual step (a runbook's hand step) is a manual job of its own, `NAME:confirm-N` (`when: manual` in its rules,
+`allow_failure: false`): a person runs it once the step is done, and the steps after it are a job `NAME:K` that
+needs it, so they wait; a blocking manual job also holds the later stages. A step done only `if ...` stays in the
+script behind the pipeline variable `RUN_STEP_N`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from .artifact import HEADER, Artifact, Generated, append_block
 from .context import RepoContext, Toolchain, unique_name
 from .credentials import Needs, needs
 from .shellsafe import env_name, quote_word, render_command
-from .spec import GitLabJobSpec
+from .spec import GitLabJobSpec, StepSpec
 from .tasks import _param_checks
 from .yamlout import dump
 
@@ -54,22 +59,12 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
     if spec.branch and "*" in spec.branch:
         raise InputError("A GitLab job's branch must be an exact name (rules compare with ==).")
 
-    job: dict[str, Any] = {"stage": spec.stage}
     tc = ctx.toolchain
     image = _image(tc)
-    if image:
-        job["image"] = image
-    if spec.needs:
-        job["needs"] = list(spec.needs)
-    job["rules"] = _rules(spec)
-    if spec.when == "manual":
-        job["allow_failure"] = False  # a manual job that blocks the later stages until someone runs it
+    rules = _rules(spec)
     if spec.environment:
-        job["environment"] = {"name": spec.environment}
         notes.append(f"Job {name!r} deploys to {spec.environment!r}: make it a protected environment with "
                      "required approvals (Settings > CI/CD) so the job waits for a person.")
-    job["timeout"] = f"{spec.timeout_minutes} minutes"
-    job["interruptible"] = spec.interruptible and not spec.environment
     variables: dict[str, Any] = {}
     # A job's variables are plain values in GitLab's schema: `value`/`description` objects are only valid in the
     # top-level `variables`, which an appended job must not rewrite. A parameter with a default gets it here; one
@@ -84,33 +79,109 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
     cache_vars, cache, install = _cache(tc)
     if cache_on and cache:
         variables.update(cache_vars)
-        job["cache"] = cache
     found = needs(ctx, [[w if isinstance(w, str) else w.template for w in c.argv] for s in spec.steps
                         for c in s.commands])
     for credential in found.credentials:
         variables.update(credential.gitlab_variables)
-    if variables:
-        job["variables"] = variables
     params = [p.name for p in spec.params]
     before = _param_checks(spec.params, lambda p: f"run the pipeline with the variable {env_name(p.name)} set")
     before.extend(_credential_lines(found, name, notes))
     if install:
         before.append(" ".join(quote_word(w) for w in install))
-    if before:
-        job["before_script"] = before
-    script, asked = _script(spec, params)
-    job["script"] = script
+
+    def automated(steps: list[StepSpec], after: str | None, runs: int) -> tuple[dict[str, Any], list[str], int]:
+        """The job that runs `steps`: the first job keeps the spec's needs and rules; a later one needs the job
+        before it and runs once that is done (a manual spec's person started the first job already)."""
+        job: dict[str, Any] = {"stage": spec.stage}
+        if image:
+            job["image"] = image
+        if after or spec.needs:
+            job["needs"] = [after] if after else list(spec.needs)
+        job["rules"] = _then(rules, "on_success") if after else rules
+        if spec.when == "manual" and not after:
+            job["allow_failure"] = False  # a manual job that blocks the later stages until someone runs it
+        if spec.environment:
+            job["environment"] = {"name": spec.environment}
+        job["timeout"] = f"{spec.timeout_minutes} minutes"
+        job["interruptible"] = spec.interruptible and not spec.environment
+        if cache_on and cache:
+            job["cache"] = cache
+        if variables:
+            job["variables"] = variables
+        if before:
+            job["before_script"] = before
+        job["script"], asked, runs = _script(steps, params, runs)
+        return job, asked, runs
+
+    out: dict[str, dict[str, Any]] = {}
+    asked: list[str] = []
+    runs = 0
+    confirmed: list[str] = []
+    for piece in _pieces(spec.steps):
+        after = list(out)[-1] if out else None
+        if isinstance(piece, str):
+            job_name = f"{name[:80]}:confirm-{len(confirmed) + 1}"
+            confirmed.append(job_name)
+            out[job_name] = _confirm_job(spec, piece, after, rules)
+            continue
+        automated_jobs = len(out) - len(confirmed)
+        job_name = name if automated_jobs == 0 else f"{name[:80]}:{automated_jobs + 1}"
+        out[job_name], more, runs = automated(piece, after, runs)
+        asked += more
+    clash = sorted((set(out) - {name}) & taken)
+    if clash:
+        raise InputError(f"Job {clash[0]!r} (a part of job {name!r}) is already in {spec.file}; choose another name.")
     if asked:
-        notes.append(f"Job {name!r} keeps the runbook's manual and conditional steps: set "
-                     f"{', '.join(asked)} to true in Run pipeline (a manual step stops the job until confirmed; a "
-                     "conditional step runs only when asked).")
-    block = f"# {HEADER}: job {name}.\n" + dump({name: job})
+        notes.append(f"Job {name!r} keeps the runbook's conditional steps: set {', '.join(asked)} to true in Run "
+                     "pipeline to run them (a conditional step runs only when asked).")
+    if confirmed:
+        notes.append(f"The runbook's manual steps are manual jobs ({', '.join(confirmed)}): a person runs each one "
+                     "once the step is done, and the jobs after it wait (allow_failure: false, so later stages "
+                     "wait too). Each job starts from a fresh checkout: a change a job makes to its files is not "
+                     "seen by the next.")
+    header = f"job {name}" if len(out) == 1 else f"jobs {', '.join(out)}"
+    block = f"# {HEADER}: {header}.\n" + dump(out)
     content = append_block(existing, block)
     if not existing:
         notes.append(f"{spec.file} does not exist yet; it is created with this job.")
     effective = spec.model_copy(update={"name": name})
     return Generated([Artifact(spec.file, "gitlab-ci", "append" if existing else "create", content, block,
                                base=existing or None)], effective, notes + list(tc.notes))
+
+
+def _pieces(steps: list[StepSpec]) -> list[list[StepSpec] | str]:
+    """The steps in order as runs of automated steps and manual instructions (a step with commands and an
+    instruction gives both: its commands run first, as in the runbook)."""
+    pieces: list[list[StepSpec] | str] = []
+    for step in steps:
+        if step.commands:
+            run = step.model_copy(update={"manual": None})
+            if pieces and not isinstance(pieces[-1], str):
+                pieces[-1].append(run)
+            else:
+                pieces.append([run])
+        if step.manual:
+            pieces.append(step.manual)
+    return pieces
+
+
+def _then(rules: list[dict[str, Any]], when: str) -> list[dict[str, Any]]:
+    """The rules with their `when` replaced: a part of the job runs in the same pipelines as its first part."""
+    return [{**{k: v for k, v in rule.items() if k != "when"}, "when": when} for rule in rules]
+
+
+def _confirm_job(spec: GitLabJobSpec, instruction: str, after: str | None, rules: list[dict[str, Any]]
+                 ) -> dict[str, Any]:
+    """A manual job for a hand step: a person runs it once the step is done. `allow_failure: false` makes it
+    blocking (the jobs that need it, and later stages, wait); it needs no checkout, it only records the step."""
+    job: dict[str, Any] = {"stage": spec.stage}
+    if after or spec.needs:
+        job["needs"] = [after] if after else list(spec.needs)
+    job["rules"] = _then(rules, "manual")
+    job["allow_failure"] = False
+    job["variables"] = {"GIT_STRATEGY": "none"}
+    job["script"] = [f"echo {quote_word('Confirmed by hand: ' + instruction)}"]
+    return job
 
 
 def _credential_lines(found: Needs, job: str, notes: list[str]) -> list[str]:
@@ -129,15 +200,13 @@ def _credential_lines(found: Needs, job: str, notes: list[str]) -> list[str]:
     return lines
 
 
-def _script(spec: GitLabJobSpec, params: list[str]) -> tuple[list[str], list[str]]:
-    """The job's script lines and the pipeline variables a person sets: a manual step is CONFIRM_STEP_N (the job
-    fails unless it is `true`, so the hand step is never skipped); a step done only `if ...` is RUN_STEP_N (its
-    commands run only when it is `true`, never by default). N counts manual and conditional steps separately, as
-    the GitHub workflow's inputs do."""
+def _script(steps: list[StepSpec], params: list[str], runs: int) -> tuple[list[str], list[str], int]:
+    """The job's script lines, the pipeline variables a person sets, and the count of conditional steps so far: a
+    step done only `if ...` is RUN_STEP_N (its commands run only when it is `true`, never by default), N counted
+    over the whole spec, as the GitHub workflow's inputs are. Manual steps are jobs of their own (`_confirm_job`)."""
     script: list[str] = []
     asked: list[str] = []
-    confirms = runs = 0
-    for step in spec.steps:
+    for step in steps:
         guard = ""
         if step.only_if:
             runs += 1
@@ -153,14 +222,7 @@ def _script(spec: GitLabJobSpec, params: list[str]) -> tuple[list[str], list[str
                 skip = f"skip: {step.name} runs only if {step.only_if} (set {guard}=true)"
                 text = f'if [ "${{{guard}:-}}" = "true" ]; then {text}; else echo {quote_word(skip)}; fi'
             script.append(text)
-        if step.manual:
-            confirms += 1
-            var = f"CONFIRM_STEP_{confirms}"
-            asked.append(var)
-            stop = f"Manual step not confirmed (set {var}=true once done): {step.manual}"
-            script.append(f'if [ "${{{var}:-}}" != "true" ]; then echo {quote_word(stop)}; exit 1; fi')
-            script.append(f"echo {quote_word('Confirmed by hand: ' + step.manual)}")
-    return script, asked
+    return script, asked, runs
 
 
 def _rules(spec: GitLabJobSpec) -> list[dict[str, Any]]:
