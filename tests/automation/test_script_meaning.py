@@ -129,3 +129,21 @@ def test_a_gitlab_hand_step_between_automated_steps_holds_the_rest(acme_template
     assert jobs["ship:2"]["rules"] == [{"if": branch, "when": "on_success"}]
     assert _run_job(jobs["ship:2"]).stdout.splitlines() == ["published"]
     assert result.artifacts[0].text.splitlines()[0].endswith("jobs ship, ship:confirm-1, ship:confirm-2, ship:2.")
+
+
+def test_a_long_gitlab_job_name_never_collides_with_its_own_parts(acme_template, acme_inventory):
+    """The parts were named from the first 80 characters of the name: an 82-character name ending in ':2' (valid
+    for the spec) named its own third part, which replaced the first job in the file (the build step was lost and
+    the remaining job needed a job that needed it)."""
+    tool("check-jsonschema")
+    name = "a" * 80 + ":2"
+    spec = {"name": name, "stage": "deploy", "when": "push", "steps": [
+        {"name": "Build", "commands": [{"argv": ["printf", "%s\\n", "built"]}]},
+        {"name": "Check", "manual": "Check the staging site."},
+        {"name": "Publish", "commands": [{"argv": ["printf", "%s\\n", "published"]}]}]}
+    result = generate_automation(acme_template, "gitlab-ci-job", spec, inventory=acme_inventory)
+    assert result.valid, result.validation
+    jobs = _jobs(result.artifacts[0].text)
+    assert list(jobs) == [name, f"{name}:confirm-1", f"{name}:2"]
+    assert _run_job(jobs[name]).stdout.splitlines() == ["built"]
+    assert [jobs[n]["needs"] for n in list(jobs)[1:]] == [[name], [f"{name}:confirm-1"]]

@@ -120,12 +120,14 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
     for piece in _pieces(spec.steps):
         after = list(out)[-1] if out else None
         if isinstance(piece, str):
-            job_name = f"{name[:80]}:confirm-{len(confirmed) + 1}"
+            # The whole name, never a prefix: a cut name could name the job itself (an 82-character name ending
+            # in ':2' named its own third part). At most 100 + 13 characters, under GitLab's 255.
+            job_name = f"{name}:confirm-{len(confirmed) + 1}"
             confirmed.append(job_name)
             out[job_name] = _confirm_job(spec, piece, after, rules)
             continue
         automated_jobs = len(out) - len(confirmed)
-        job_name = name if automated_jobs == 0 else f"{name[:80]}:{automated_jobs + 1}"
+        job_name = name if automated_jobs == 0 else f"{name}:{automated_jobs + 1}"
         out[job_name], more, runs = automated(piece, after, runs)
         asked += more
     clash = sorted((set(out) - {name}) & taken)
