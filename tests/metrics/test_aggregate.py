@@ -70,10 +70,12 @@ def test_the_sums_are_bounded_by_files_authors_and_weeks(tmp_path):
     sums = aggregate(tmp_path / "r")
     assert sums.commits == 420 and len(sums.table) == 420
     weeks = len({(START + k * DAY) // (7 * DAY) for k in range(420)}) + 1  # a week boundary may split one
-    # Every dict, list and set of the sums has at most one entry per file, (file, author), directory, author or week.
+    # Every dict, list and set of the sums has at most one entry per file, (file, author), directory, author, identity
+    # (e-mail and name: one per author here) or week.
     bounds = {"ids": FILES, "name_ids": FILES, "names": FILES,
               "binary": 0, "file_author": FILES * AUTHORS, "dir_ids": FILES, "dirs": 1, "dir_index": 1,
               "dir_revs": 1, "coupling_revs": FILES, "author_ids": AUTHORS, "key_ids": AUTHORS, "authors": AUTHORS, "keys": AUTHORS,
+              "identities": AUTHORS, "identity_author": AUTHORS, "identity_commits": AUTHORS,
               "weeks": weeks, "reverts": 0}
     for name, value in vars(sums).items():
         if isinstance(value, list | dict | set):

@@ -494,3 +494,32 @@ def test_separator_bytes_in_author_names_and_emails_shift_no_field(tmp_path):
     result = history_metrics(root)
     assert {(a.name, a.email) for a in result.authors.top} == expected
     assert result.dora.reverts == []  # no message says 'This reverts commit'
+
+
+def test_an_address_is_named_by_its_most_frequent_name_even_when_the_log_stops_early(tmp_path, monkeypatch):
+    from orchestrator_kit.metrics import gitlog
+
+    from . import conftest as metrics_conftest
+
+    monkeypatch.setitem(metrics_conftest.AUTHORS, "ann", ("Ann Lee", "ann@example.com"))
+    monkeypatch.setitem(metrics_conftest.AUTHORS, "ann2", ("A. Lee", "ann@example.com"))
+    repo = Scripted(tmp_path / "names")
+    for day in (1, 2, 3):
+        repo.commit(f"c{day}", f"2026-03-0{day}T10:00:00+00:00", "ann", files={f"f{day}.txt": lines(2)})
+    repo.commit("c4", "2026-03-04T10:00:00+00:00", "ann2", files={"f4.txt": lines(2)})
+    full = history_metrics(repo.root)  # the names counted as the log streamed: 3 commits as Ann Lee, 1 as A. Lee
+    assert [(a.name, a.commits) for a in full.authors.top] == [("Ann Lee", 4)]
+
+    real = gitlog._stream
+
+    def newest_commit_then_fail(root, args, env, nonce, stdin, sink):
+        records: list[bytes] = []
+        real(root, args, env, nonce, stdin, records.extend)
+        sink([r for r in records if r][:1])
+        return 1, "fatal: the disk went away", b""
+
+    monkeypatch.setattr(gitlog, "_stream", newest_commit_then_fail)
+    cut = history_metrics(repo.root)
+    assert cut.partial and cut.commits == 1  # only c4, by A. Lee, was read
+    # Named from git's own count over the whole window, not from the one commit read.
+    assert [(a.name, a.commits) for a in cut.authors.top] == [("Ann Lee", 1)]

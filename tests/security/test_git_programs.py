@@ -34,7 +34,7 @@ CALL_SITES = {
     "metrics/history._graph": "metrics (tags outside the window)",
     "metrics/history._peel": "metrics, git_metrics (tags of tags)",
     "metrics/history.head_lines": "metrics, git_metrics",
-    "metrics/identities.author_names": "metrics, git_metrics",
+    "metrics/identities.author_names": "metrics on a damaged repository (the log stopped early)",
     "metrics/generated.attribute_marks": "metrics, git_metrics (a repository with .gitattributes)",
     "metrics/gitlog.stream_env": "metrics with GIT_DIR set",
     "metrics/gitlog._stream": "metrics, git_metrics",

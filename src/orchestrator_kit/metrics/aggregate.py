@@ -105,7 +105,12 @@ class Aggregator:
         self.coupling_revs: list[int] = []
         self.coupling_skipped = 0
         # authors
-        self.author_ids: dict[bytes, int] = {}  # raw email (NUL + name when empty) -> author id
+        # identities: raw `email NUL name` as git printed them (mailmap applied) -> identity id; identity id ->
+        # author id, and its commits (identities.merge_identities names an author by its most frequent name)
+        self.author_ids: dict[bytes, int] = {}
+        self.identities: list[bytes] = []
+        self.identity_author: list[int] = []
+        self.identity_commits: list[int] = []
         self.key_ids: dict[str, int] = {}  # email.lower() or name -> author id
         self.authors: list[AuthorAcc] = []
         self.keys: list[str] = []
@@ -129,6 +134,7 @@ class Aggregator:
         first_c = self.first_commit_time if self.first_commit_time is not None else _NEVER
         last_c = self.last_commit_time if self.last_commit_time is not None else -_NEVER
         author_ids, authors, weeks = self.author_ids, self.authors, self.weeks
+        identity_author, identity_commits = self.identity_author, self.identity_commits
         table = self.table
         index, new_row, state, ctime = table.index, table.row, table.state, table.time
         parent_at, parent_n, parent_rows = table.parent_at, table.parent_n, table.parent_rows
@@ -159,9 +165,11 @@ class Aggregator:
             except ValueError:
                 continue
             commits += 1
-            aid = author_ids.get(email or b"\x00" + name)
-            if aid is None:
-                aid = self._author(email, name, a_time)
+            identity = author_ids.get(people[:len(email) + len(name) + 1])
+            if identity is None:
+                identity = self._author(email, name, a_time)
+            identity_commits[identity] += 1
+            aid = identity_author[identity]
             author = authors[aid]
             author.commits += 1
             if a_time < author.first:
@@ -263,6 +271,7 @@ class Aggregator:
     # ------------------------------------------------------------------ first sightings
 
     def _author(self, email: bytes, name: bytes, when: int) -> int:
+        """A new identity (an author's first commit under this email and name): its id."""
         text_email = email.decode("utf-8", "replace")
         text_name = name.decode("utf-8", "replace")
         key = text_email.lower() or text_name
@@ -271,8 +280,12 @@ class Aggregator:
             aid = self.key_ids[key] = len(self.authors)
             self.authors.append(AuthorAcc(name=text_name, email=text_email, first=when, last=when))
             self.keys.append(key)
-        self.author_ids[email or b"\x00" + name] = aid
-        return aid
+        raw = email + b"\x00" + name
+        identity = self.author_ids[raw] = len(self.identities)
+        self.identities.append(raw)
+        self.identity_author.append(aid)
+        self.identity_commits.append(0)
+        return identity
 
     def _file(self, key: bytes) -> int:
         name = key.decode("utf-8", "replace")
@@ -347,6 +360,17 @@ class Aggregator:
             monday = (_EPOCH_MONDAY + timedelta(days=7 * number)).isocalendar()
             weeks[(monday.year, monday.week)] = Week(commits=count[0], authors={keys[a] for a in authors})
         return weeks
+
+    def author_names(self) -> dict[str, Counter[str]]:
+        """Commits per (author key, name), the author keyed as `author_accs` keys it (the e-mail lowercased, or the
+        name when there is none), names in the order the stream first met them: what `identities.author_names` reads
+        with a git log of its own, counted here from the commits read."""
+        names: dict[str, Counter[str]] = {}
+        for raw, count in zip(self.identities, self.identity_commits, strict=True):
+            email, _, name = raw.partition(b"\x00")
+            text_email, text_name = email.decode("utf-8", "replace"), name.decode("utf-8", "replace")
+            names.setdefault(text_email.lower() or text_name, Counter())[text_name] += count
+        return names
 
     def author_accs(self) -> dict[str, AuthorAcc]:
         """Per-author sums; lines added and deleted are the sums of the author's (file, author) entries."""

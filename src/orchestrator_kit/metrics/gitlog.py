@@ -106,6 +106,9 @@ class LogResult:
     commits: int  # how many commits were handed to the sink (no commit is kept here)
     diagnostics: list[Diagnostic]
     partial_reasons: list[str]
+    # Every commit of the request was handed on (some perhaps without their changes): false when git could not
+    # start, stopped early, or a commit's header could not be read either.
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -203,12 +206,14 @@ def read_log(
     ordered: list[str] = []
     retried: str | None = None
     gaps = 0
+    complete = True
     for _attempt in range(MAX_RESUMES + 1):
         try:
             status, stderr, trailing = _stream(root, args, env, nonce, stdin, counted)
         except OSError as exc:  # git missing, or cannot start
             diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}", detector="metrics.history"))
             partial.append("git log could not start")
+            complete = False
             break
         if status == 0:
             break
@@ -217,6 +222,7 @@ def read_log(
             diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
                                           reason=f"git log stopped after {read} commits: {message}"))
             partial.append(f"git log stopped early ({message})")
+            complete = False
             break
         if order is None:
             ordered = _rev_list(root, request, env)
@@ -227,6 +233,7 @@ def read_log(
                                           reason=f"git log stopped after {read} commits ({message}) and the "
                                                  "remaining commits could not be listed"))
             partial.append(f"git log stopped early ({message})")
+            complete = False
             break
         failed_sha = ordered[position]
         trailing_fields = split_record(trailing, end) if trailing else None
@@ -241,6 +248,8 @@ def read_log(
                 root, env, nonce, failed_sha)
             if header is not None:
                 counted([header])  # counted, without its file changes
+            else:
+                complete = False
             remaining = ordered[position + 1:]
             gaps += 1
             if gaps <= GAPS_LISTED:
@@ -263,10 +272,11 @@ def read_log(
         stdin = remaining
     else:
         partial.append(f"stopped after {MAX_RESUMES} unreadable commits; later commits were not read")
+        complete = False
     if gaps > GAPS_LISTED:
         diagnostics.append(Diagnostic(path=".", detector="metrics.history",
                                       reason=f"{gaps - GAPS_LISTED} more commits could not be read (not listed)"))
-    return LogResult(commits=read, diagnostics=diagnostics, partial_reasons=partial)
+    return LogResult(commits=read, diagnostics=diagnostics, partial_reasons=partial, complete=complete)
 
 
 def _stream(

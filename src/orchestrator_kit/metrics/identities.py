@@ -14,10 +14,11 @@ twice, in the author total, the bus factor, fragmentation and the authors per we
   `octocat@users.noreply.github.com`).
 
 One address can carry several names (terraform: 114 commits of "Radek Simko" and 5 of "Sarah French" under one
-noreply address). The history pass keeps one name per address, so `author_names` counts the names of each address
-with one more, diff-less `git log --format=%aE%x00%aN` over the same window (about 0.5 s of CPU for terraform's
-35,800 commits). An identity is named, and compared by name, under its most frequent name only (ties: the name
-the history pass saw first, the newest).
+noreply address). The history pass keeps one name per address for its sums, and counts the commits of each
+(address, name) as the log streams (`Aggregator.author_names`); only when that log did not hand on every commit of
+the window (git stopped early) does `author_names` count them with a diff-less `git log --format=%aE%x00%aN` of its
+own (about 0.5 s of CPU for terraform's 35,800 commits). An identity is named, and compared by name, under its
+most frequent name only (ties: the name the history pass saw first, the newest).
 
 Merging is transitive (a union of the pairs). The merged author keeps the key, name and e-mail of the identity
 with the most commits (ties: the smaller key) and sums the others' commits and lines.
