@@ -377,3 +377,27 @@ def test_cli_validate_lists_a_repeated_finding_once_with_its_lines(make_repo):
                      "globbing and word splitting."]
     data = json.loads(cli("validate", "scripts/x.sh", "--repo", str(root), "-f", "json").stdout)
     assert sum(f["rule"] == "SC2086" for f in data["reports"][0]["findings"]) == 12  # the JSON keeps each one
+
+
+@pytest.mark.parametrize("target", ["github-workflow", "shell-script"])
+def test_nothing_of_a_skipped_step_reaches_the_file_through_a_parameter_or_a_login(tmp_path, target):
+    """A skipped step's example version became a required parameter described by it ('the runbook's example:
+    v9.8.7-leak'), and the host it logs in to was named in the next step ('on deploy@leakhost: ...'). Now the
+    version comes only from the converted steps, and the next step names the skipped step instead of its host
+    (its commands are still a hand step there, never run on the runner)."""
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "RUNBOOK.md").write_text(
+        "# Deploy\n\n## Steps\n\n"
+        "1. Tag it for ${{ github.actor }}: `git tag v9.8.7-leak`\n"
+        "2. Log in as ${{ secrets.USER }}: `ssh deploy@leakhost.example`\n"
+        "3. Then `systemctl restart app`\n"
+        "4. Roll out: `kubectl rollout restart deploy/app`\n")
+    result = generate_automation(root, "procedure", {"procedure": "docs/RUNBOOK.md#deploy/steps", "target": target,
+                                                     "skip_unsafe": True})
+    text = result.artifacts[0].text
+    assert "leak" not in text and "9.8.7" not in text
+    assert "on the host step 2 logs in to: systemctl restart app" in text
+    assert "kubectl rollout restart deploy/app" in text
+    assert not any("version" in note for note in result.notes), result.notes
+    assert all(report.ok for report in result.validation), result.validation

@@ -58,9 +58,23 @@ def spec_from_procedure(
 ) -> tuple[ShellScriptSpec | GitHubWorkflowSpec, list[str]]:
     """The script or workflow spec for the procedure, and notes for the reviewer."""
     procedure = find_procedure(ctx, spec.procedure)
+    skipped: set[int] = set()
+    converted = _convert(ctx, spec, procedure, frozenset(), skipped)
+    if skipped:
+        # Again without the skipped steps' commands: nothing of a skipped step may reach the file, and an example
+        # version in one became a required parameter that described it ('the runbook's example: v1.2.3-...').
+        converted = _convert(ctx, spec, procedure, frozenset(skipped), set())
+    return converted
+
+
+def _convert(ctx: RepoContext, spec: ProcedureSpec, procedure: ManualProcedure, leave_out: frozenset[int],
+             skipped: set[int]) -> tuple[ShellScriptSpec | GitHubWorkflowSpec, list[str]]:
+    """spec_from_procedure's conversion; example versions are looked for in the steps not in `leave_out` (numbers
+    from 1), and the steps skipped for their text (skip_unsafe) are added to `skipped`."""
     notes: list[str] = [f"From the procedure '{' › '.join(procedure.heading_path) or procedure.title}' "
                         f"({procedure.evidence})."]
-    texts = [c.text for step in procedure.steps for c in step.commands]
+    texts = [c.text for index, step in enumerate(procedure.steps, start=1) if index not in leave_out
+             for c in step.commands]
     version = _example_versions(texts) if spec.version_param else {}
     params: list[ParamSpec] = []
     for example, param in version.items():
@@ -127,6 +141,9 @@ def spec_from_procedure(
             # running the automation still stops there and does it by hand.
             steps.append(StepSpec(name=f"Step {index}", source=str(step.evidence),
                                   manual=f"do step {index} of {procedure.path} ({step.evidence}) by hand"))
+            skipped.add(index)
+            if remote is not None:  # the host it logs in to is its text too: the next step names the step instead
+                remote = f"the host step {index} logs in to"
             notes.append(f"Step {index} ({step.evidence}) was skipped: its text cannot be copied into a generated "
                          f"file ({sentence(reason)}) It stays a manual step that points to the runbook.")
     if unsafe:
