@@ -40,6 +40,9 @@ from orchestrator_kit.metrics.dora import TagRef, _p90, choose_series, first_rel
         ("1.2.3rc1", None, "pre-release (rc1)"),  # PEP 440
         ("1.2b2", None, "pre-release (b2)"),
         ("1.2.3.dev0", None, "pre-release (dev0)"),
+        ("m/" * 125 + "v1.2.3", "m/" * 125, None),  # 256 characters: still tried
+        ("m/" * 125 + "v1.2.30", None, "not a version (longer than 256 characters)"),
+        ("1.1-" * 8000 + "!", None, "not a version (longer than 256 characters)"),  # 5.4 s of CPU before
     ],
 )
 def test_release_tags(tag, series, reason):

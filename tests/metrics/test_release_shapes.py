@@ -65,3 +65,19 @@ def test_a_root_series_that_stopped_long_ago_gives_way(renamed_series):
     assert dora.series.reason.startswith("the root series stopped at 1.301 (2010-02-01), more than 365 days before")
     skipped = dict((t.name, t.reason) for t in dora.skipped_tags)
     assert skipped["1.300"] == "series '', not the product's series 'jenkins-'"
+
+
+def test_a_hostile_tag_name_from_packed_refs_is_skipped_unread(tmp_path):
+    """git takes a 32,000-character tag name from packed-refs; SEMVER, quadratic in the name, spent 5.4 s of CPU
+    on it. Now it is skipped as too long to be a version, and the release beside it still counts."""
+    repo = Scripted(tmp_path / "repo")
+    repo.commit("c1", "2024-01-01T10:00:00+00:00", files={"a.txt": "a\n"})
+    repo.tag("v1.0.0", "c1")
+    refs = repo.root / ".git" / "packed-refs"
+    commit = (repo.root / ".git" / "refs" / "tags" / "v1.0.0").read_text().strip()
+    hostile = "1.1-" * 8000 + "!"
+    with refs.open("a") as out:
+        out.write(f"{commit} refs/tags/{hostile}\n")
+    dora = history_metrics(repo.root).dora
+    assert [r.name for r in dora.releases] == ["v1.0.0"]
+    assert {t.name: t.reason for t in dora.skipped_tags}[hostile] == "not a version (longer than 256 characters)"
