@@ -198,3 +198,22 @@ def test_an_index_entry_in_an_unknown_form_stops_the_parse_before_any_name_is_re
                         lambda *args, **kwargs: subprocess.CompletedProcess(args, 0, output, b""))
     blobs, changed = tokens_module._index_blobs(repo)
     assert blobs == {} and changed == set()  # every file is read and hashed instead
+
+
+def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_counted_fresh(repo, encoding):
+    """Same size, same inode, mtime restored (`touch -d`): only the ctime says it changed (git's core.trustctime test,
+    to the second; `git status` shows it modified once a second has passed). The warm count took the old blob's
+    count from the cache instead of counting the bytes on disk."""
+    path = repo / "src" / "app.py"
+    old = path.read_text()
+    past = 1_600_000_000
+    os.utime(path, (past, past))
+    git(repo, "add", "src/app.py")  # the index records the old mtime, older than the index itself: not racy
+    token_report(repo)
+    new = "x = 1\n" * (len(old) // 6) + "#" * (len(old) % 6)
+    assert len(new) == len(old)
+    with path.open("r+") as out:  # in place: same inode
+        out.write(new)
+    os.utime(path, (past, past))
+    report = token_report(repo)
+    assert {f.path: f.tokens for f in report.top_files}["src/app.py"] == len(encoding.encode_ordinary(new))

@@ -224,14 +224,14 @@ def git_blob_id(data: bytes) -> str:
 # size: %u\tflags: %x\n"). The path may hold any byte but NUL, newlines included.
 _INDEX_ENTRY = re.compile(
     rb"(\d{6}) ([0-9a-f]{40,64}) (\d)\t([^\0]*)\0"
-    rb"  ctime: \d+:\d+\n  mtime: (\d+):(\d+)\n  dev: \d+\tino: (\d+)\n  uid: \d+\tgid: \d+\n"
+    rb"  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n  dev: \d+\tino: (\d+)\n  uid: \d+\tgid: \d+\n"
     rb"  size: (\d+)\tflags: [0-9a-f]+\n"
 )
 
 
 def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
     """path -> (mode, blob id) from `git ls-files -s --debug`, and the paths whose working file may differ from the
-    index. A file counts as unchanged only when its lstat size, mtime and inode equal the ones the index recorded
+    index. A file counts as unchanged only when its lstat size, mtime, ctime and inode equal the ones the index recorded
     and it is older than the index file (git's own "racily clean" rule); anything else is read again here. Git's
     `ls-files -m` would decide the same by reading the file through the repository's clean filters, which run
     programs the repository names, so it is never used (see `gitsafe`). Entries are taken one after the other from
@@ -256,26 +256,31 @@ def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
         if match.start() != position:
             break  # an entry in a form not known here: it and the ones after it are read (never a match in a name)
         position = match.end()
-        mode, blob, stage, name, seconds, nanos, inode, size = match.groups()
+        mode, blob, stage, name, c_seconds, c_nanos, seconds, nanos, inode, size = match.groups()
         path = os.fsdecode(name)
         if stage != b"0":
             blobs.pop(path, None)  # a merge conflict: the working file is what there is to count
             continue
         blobs[path] = (mode.decode(), blob.decode())
         mtime_ns = int(seconds) * 1_000_000_000 + int(nanos)
-        if not _stat_matches(prefix + path, mtime_ns, int(size), int(inode), index_mtime_ns):
+        ctime_ns = int(c_seconds) * 1_000_000_000 + int(c_nanos)
+        if not _stat_matches(prefix + path, mtime_ns, ctime_ns, int(size), int(inode), index_mtime_ns):
             changed.add(path)
     return blobs, changed
 
 
-def _stat_matches(path: str, mtime_ns: int, size: int, inode: int, index_mtime_ns: int | None) -> bool:
+def _stat_matches(path: str, mtime_ns: int, ctime_ns: int, size: int, inode: int, index_mtime_ns: int | None) -> bool:
+    """Git's own test (core.trustctime, on by default): the ctime too, which a write changes even when the writer
+    puts the mtime back (an in-place rewrite of the same size, then `touch -d`): without it the old blob's count was
+    taken from the cache while `git status` shows the file modified."""
     if index_mtime_ns is None or mtime_ns >= index_mtime_ns:  # racily clean: the file may have changed since
         return False
     try:
         st = os.lstat(path)
     except OSError:
         return False
-    return st.st_mtime_ns == mtime_ns and st.st_size == size and (inode == 0 or st.st_ino == inode)
+    return (st.st_mtime_ns == mtime_ns and st.st_ctime_ns == ctime_ns and st.st_size == size
+            and (inode == 0 or st.st_ino == inode))
 
 
 def _index_mtime_ns(root: Path) -> int | None:
