@@ -75,3 +75,56 @@ def test_the_collector_pause_is_counted_and_always_undone():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _Landed(BaseException):
+    """An exception raised in the thread from outside (the MCP call budget's CallTimeout)."""
+
+
+def test_an_exception_landing_as_the_collector_is_paused_leaves_it_on(monkeypatch):
+    """Such an exception lands after a C call: here right after gc.disable(). It was before the count went up and
+    before the `try`, so the collector stayed off for the rest of the server's life."""
+    import gc
+    import types
+
+    from orchestrator_kit import discovery
+
+    def disable_then_land() -> None:
+        gc.disable()
+        raise _Landed
+
+    fake = types.SimpleNamespace(isenabled=gc.isenabled, enable=gc.enable, disable=disable_then_land)
+    monkeypatch.setattr(discovery, "gc", fake)
+    try:
+        with discovery._collector_paused():
+            raise AssertionError("not reached")
+    except _Landed:
+        pass
+    finally:
+        paused, on = discovery._pausers, gc.isenabled()
+        gc.enable()
+    assert (paused, on) == (0, True)
+
+
+def test_a_call_budget_firing_into_scans_never_leaves_the_collector_off():
+    """The real thing: a watchdog's exception landing wherever a loop of pauses is (before: 17 of 300 trials left
+    the collector off)."""
+    import contextlib
+    import gc
+
+    from orchestrator_kit import discovery
+    from orchestrator_kit.deadlines import Watchdog
+
+    watchdog = Watchdog(_Landed, name="test")
+    with watchdog.within(20.0):
+        pass  # its thread started before the first firing
+    left_off = 0
+    for _ in range(300):
+        with contextlib.suppress(_Landed), watchdog.within(0.002):
+            while True:
+                with discovery._collector_paused():
+                    pass
+        left_off += discovery._pausers != 0 or not gc.isenabled()
+        discovery._pausers = 0
+        gc.enable()
+    assert left_off == 0
