@@ -196,8 +196,8 @@ def test_an_index_entry_in_an_unknown_form_stops_the_parse_before_any_name_is_re
               f"100644 {'b' * 40} 0\tsrc/app.py\0{debug}").encode()
     monkeypatch.setattr(tokens_module, "run_git",
                         lambda *args, **kwargs: subprocess.CompletedProcess(args, 0, output, b""))
-    blobs, changed = tokens_module._index_blobs(repo)
-    assert blobs == {} and changed == set()  # every file is read and hashed instead
+    blobs, changed, sparse = tokens_module._index_blobs(repo)
+    assert blobs == {} and changed == set() == sparse  # every file is read and hashed instead
 
 
 def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_counted_fresh(repo, encoding):
@@ -217,3 +217,19 @@ def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_counted_fresh(repo
     os.utime(path, (past, past))
     report = token_report(repo)
     assert {f.path: f.tokens for f in report.top_files}["src/app.py"] == len(encoding.encode_ordinary(new))
+
+
+def test_files_a_sparse_checkout_leaves_out_are_named_so(repo, encoding):
+    """`git ls-files -t` shows them S (skip-worktree): they are not in the work tree by design, and were reported as
+    'file vanished or is a dangling symlink'. A file deleted by hand is still reported as vanished."""
+    git(repo, "sparse-checkout", "set", "--no-cone", "/src/")
+    assert not (repo / "README.md").exists() and (repo / "src" / "app.py").exists()
+    (repo / "src" / "special.txt").unlink()
+    report = token_report(repo)
+    reasons = {s.path: s.reason for s in report.skipped}
+    left_out = {line[2:] for line in git(repo, "ls-files", "-t").splitlines() if line.startswith("S ")}
+    assert reasons["link.md"] == "symlink"  # symlinks are skipped as such first, checked out or not
+    assert {p for p, r in reasons.items() if r == "not checked out (sparse checkout)"} == left_out - {"link.md"}
+    assert "README.md" in left_out and "src/special.txt" not in left_out
+    assert reasons["src/special.txt"] == "file vanished or is a dangling symlink"
+    assert {f.path for f in report.top_files} == {"src/app.py"}

@@ -225,14 +225,18 @@ def git_blob_id(data: bytes) -> str:
 _INDEX_ENTRY = re.compile(
     rb"(\d{6}) ([0-9a-f]{40,64}) (\d)\t([^\0]*)\0"
     rb"  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n  dev: \d+\tino: (\d+)\n  uid: \d+\tgid: \d+\n"
-    rb"  size: (\d+)\tflags: [0-9a-f]+\n"
+    rb"  size: (\d+)\tflags: ([0-9a-f]+)\n"
 )
+_SKIP_WORKTREE = 1 << 30  # CE_SKIP_WORKTREE in the flags ls-files --debug prints (git's cache.h)
+NOT_CHECKED_OUT = "not checked out (sparse checkout)"
 
 
-def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
-    """path -> (mode, blob id) from `git ls-files -s --debug`, and the paths whose working file may differ from the
-    index. A file counts as unchanged only when its lstat size, mtime, ctime and inode equal the ones the index recorded
-    and it is older than the index file (git's own "racily clean" rule); anything else is read again here. Git's
+def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str], set[str]]:
+    """path -> (mode, blob id) from `git ls-files -s --debug`, the paths whose working file may differ from the
+    index, and the paths a sparse checkout leaves out of the work tree (skip-worktree: `git ls-files -t` shows S),
+    which were reported as "file vanished". A file counts as unchanged only when its lstat size, mtime, ctime and
+    inode equal the ones the index recorded and it is older than the index file (git's own "racily clean" rule);
+    anything else is read again here. Git's
     `ls-files -m` would decide the same by reading the file through the repository's clean filters, which run
     programs the repository names, so it is never used (see `gitsafe`). Entries are taken one after the other from
     the start: at the first one in a form this parser does not know it stops, so that file and the ones after it are
@@ -245,28 +249,31 @@ def _index_blobs(root: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
     try:
         proc = run_git(root, "ls-files", "-s", "-z", "--debug")
     except (OSError, subprocess.SubprocessError):  # no git program, or a timeout: every file is read and hashed
-        return blobs, set()
+        return blobs, set(), set()
     if proc.returncode != 0:
-        return blobs, set()
+        return blobs, set(), set()
     index_mtime_ns = _index_mtime_ns(root)
     changed: set[str] = set()
+    sparse: set[str] = set()
     prefix = os.path.join(os.fspath(root), "")
     position = 0
     for match in _INDEX_ENTRY.finditer(proc.stdout):
         if match.start() != position:
             break  # an entry in a form not known here: it and the ones after it are read (never a match in a name)
         position = match.end()
-        mode, blob, stage, name, c_seconds, c_nanos, seconds, nanos, inode, size = match.groups()
+        mode, blob, stage, name, c_seconds, c_nanos, seconds, nanos, inode, size, flags = match.groups()
         path = os.fsdecode(name)
         if stage != b"0":
             blobs.pop(path, None)  # a merge conflict: the working file is what there is to count
             continue
         blobs[path] = (mode.decode(), blob.decode())
+        if int(flags, 16) & _SKIP_WORKTREE:
+            sparse.add(path)
         mtime_ns = int(seconds) * 1_000_000_000 + int(nanos)
         ctime_ns = int(c_seconds) * 1_000_000_000 + int(c_nanos)
         if not _stat_matches(prefix + path, mtime_ns, ctime_ns, int(size), int(inode), index_mtime_ns):
             changed.add(path)
-    return blobs, changed
+    return blobs, changed, sparse
 
 
 def _stat_matches(path: str, mtime_ns: int, ctime_ns: int, size: int, inode: int, index_mtime_ns: int | None) -> bool:
@@ -343,7 +350,7 @@ def count_tokens(
     for rel, reason in listing.problems:
         diagnostics.append((rel, reason))
     indexed = index.result()
-    blobs, changed = indexed if listing.source == "git" else ({}, set())
+    blobs, changed, sparse = indexed if listing.source == "git" else ({}, set(), set())
 
     skipped: list[tuple[str, str]] = []
     counted: dict[str, tuple[int, int]] = {}  # path -> (tokens, bytes)
@@ -357,6 +364,8 @@ def count_tokens(
             skipped.append((rel, "submodule"))
         elif entry is not None and rel not in changed:
             pending.append((rel, entry[1]))
+        elif rel in sparse and not os.path.lexists(workspace.root / rel):
+            skipped.append((rel, NOT_CHECKED_OUT))
         else:
             # Not in the index, or changed since: read it now and key it by the id git would give its bytes.
             data = _read(workspace, rel, skipped)
