@@ -147,3 +147,24 @@ def test_a_long_gitlab_job_name_never_collides_with_its_own_parts(acme_template,
     assert list(jobs) == [name, f"{name}:confirm-1", f"{name}:2"]
     assert _run_job(jobs[name]).stdout.splitlines() == ["built"]
     assert [jobs[n]["needs"] for n in list(jobs)[1:]] == [[name], [f"{name}:confirm-1"]]
+
+
+def test_a_part_name_already_in_the_file_renames_the_job_with_on_conflict_rename(acme):
+    """The file has a job `ship:2`; a job `ship` with a hand step in the middle would add another `ship:2`. It was
+    refused even with on_conflict: rename; now the whole job takes the next free name, parts included."""
+    tool("check-jsonschema")
+    ci = acme / ".gitlab-ci.yml"
+    existing = ci.read_text() if ci.exists() else ""
+    ci.write_text(existing + "\nship:2:\n  stage: deploy\n  script:\n    - echo old\n")
+    spec = {"name": "ship", "stage": "deploy", "when": "manual", "steps": [
+        {"name": "Build", "commands": [{"argv": ["printf", "%s\\n", "built"]}]},
+        {"name": "Check", "manual": "Check the staging site."},
+        {"name": "Publish", "commands": [{"argv": ["printf", "%s\\n", "published"]}]}]}
+    with pytest.raises(InputError, match="on_conflict: rename"):
+        generate_automation(acme, "gitlab-ci-job", spec)
+    result = generate_automation(acme, "gitlab-ci-job", {**spec, "on_conflict": "rename"})
+    assert result.valid, result.validation
+    assert result.artifacts[0].action == "append"
+    assert list(_jobs(result.artifacts[0].text)) == ["ship-2", "ship-2:confirm-1", "ship-2:2"]
+    assert any("'ship:2' (a part of job 'ship') already exists; this one is named 'ship-2'" in n
+               for n in result.notes), result.notes

@@ -47,6 +47,15 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
             declared_stages = [str(s) for s in stages]
     taken = top_keys | ctx.gitlab_jobs(spec.file)
     name, note = unique_name(spec.name, taken, spec.on_conflict, f"Job of {spec.file}")
+    suffixes = _part_suffixes(_pieces(spec.steps))
+    blocked = set(taken)
+    while spec.on_conflict == "rename" and any(name + suffix in taken for suffix in suffixes):
+        # A part's name is taken (the file has `ship:2`): with rename, the whole job takes the next free name,
+        # as when its own name is taken (it was refused even with on_conflict: rename).
+        part = next(name + suffix for suffix in suffixes if name + suffix in taken)
+        blocked.add(name)
+        name, _ = unique_name(spec.name, blocked, "rename", f"Job of {spec.file}")
+        note = f"Job of {spec.file} {part!r} (a part of job {spec.name!r}) already exists; this one is named {name!r}."
     if note:
         notes.append(note)
     allowed = declared_stages or DEFAULT_STAGES
@@ -132,7 +141,8 @@ def generate_gitlab_job(ctx: RepoContext, spec: GitLabJobSpec) -> Generated:
         asked += more
     clash = sorted((set(out) - {name}) & taken)
     if clash:
-        raise InputError(f"Job {clash[0]!r} (a part of job {name!r}) is already in {spec.file}; choose another name.")
+        raise InputError(f"Job {clash[0]!r} (a part of job {name!r}) is already in {spec.file}; choose another "
+                         "name, or pass on_conflict: rename.")
     if asked:
         notes.append(f"Job {name!r} keeps the runbook's conditional steps: set {', '.join(asked)} to true in Run "
                      "pipeline to run them (a conditional step runs only when asked).")
@@ -165,6 +175,21 @@ def _pieces(steps: list[StepSpec]) -> list[list[StepSpec] | str]:
         if step.manual:
             pieces.append(step.manual)
     return pieces
+
+
+def _part_suffixes(pieces: list[list[StepSpec] | str]) -> list[str]:
+    """The suffixes the job's parts add to its name, as the loop in generate_gitlab_job names them."""
+    suffixes: list[str] = []
+    confirms = automated = 0
+    for piece in pieces:
+        if isinstance(piece, str):
+            confirms += 1
+            suffixes.append(f":confirm-{confirms}")
+        else:
+            automated += 1
+            if automated > 1:
+                suffixes.append(f":{automated}")
+    return suffixes
 
 
 def _then(rules: list[dict[str, Any]], when: str) -> list[dict[str, Any]]:
