@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator_kit.metrics.commits import CommitTable
-from orchestrator_kit.metrics.dora import TagRef, _p90, choose_series, first_release, release_events
+from orchestrator_kit.metrics.dora import Event, TagRef, _p90, choose_series, first_release, release_events
 
 
 @pytest.mark.parametrize(
@@ -99,3 +99,11 @@ def test_first_release_containing_each_commit_on_a_dag():
 )
 def test_p90_is_nearest_rank(values, expected):
     assert _p90(values) == expected
+
+
+def test_a_release_dated_after_the_history_counts_as_made_at_its_end():
+    day = 86400
+    events = [Event("v1.0.0", "a", 100 * day, ("", 1, 0)), Event("v1.1.0", "b", 130 * day, ("", 1, 1)),
+              Event("mod/v0.1", "c", 9000 * day, ("mod/", 0, 1))]
+    assert choose_series(events).chosen == "mod/"  # taken at its word, the root series stopped long before
+    assert choose_series(events, until=140 * day).chosen == ""

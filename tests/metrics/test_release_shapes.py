@@ -81,3 +81,18 @@ def test_a_hostile_tag_name_from_packed_refs_is_skipped_unread(tmp_path):
     dora = history_metrics(repo.root).dora
     assert [r.name for r in dora.releases] == ["v1.0.0"]
     assert {t.name: t.reason for t in dora.skipped_tags}[hostile] == "not a version (longer than 256 characters)"
+
+
+def test_one_future_dated_module_tag_does_not_hide_the_root_series(tmp_path):
+    """A module tag dated 2099 (a wrong clock, or a forged tagger date) was the 'newest release', so the root series,
+    released monthly up to the last commit, was 'stopped' and the product became the module: 6 deployments -> 1."""
+    repo = Scripted(tmp_path / "repo")
+    for month in range(1, 7):
+        repo.commit(f"c{month}", f"2024-0{month}-01T10:00:00+00:00", append={"a.txt": f"{month}\n"})
+        repo.tag(f"v1.{month}.0", f"c{month}")
+    repo.commit("c7", "2024-07-01T10:00:00+00:00", append={"a.txt": "7\n"})
+    repo.tag("tools/cli/v0.1", "c7", annotated_at="2099-01-01T00:00:00+00:00")
+    dora = history_metrics(repo.root).dora
+    assert dora.series.chosen == ""
+    assert [r.name for r in dora.releases] == [f"v1.{m}.0" for m in range(1, 7)]
+    assert dora.deployment_frequency.deployments == 6

@@ -153,11 +153,15 @@ def release_events(tags: Iterable[TagRef]) -> tuple[list[Event], list[SkippedTag
     return events, skipped
 
 
-def choose_series(events: Sequence[Event], since: int | None = None) -> SeriesChoice:
+def choose_series(events: Sequence[Event], since: int | None = None, until: int | None = None) -> SeriesChoice:
     """The product's release series, among the series with a release at or after `since` (the window's start,
     when the window is limited; every series when none has one) that are current (their last release at most
     STALE_SERIES_DAYS older than the newest release): the root one when it is among them, else the one with the
-    most releases there (ties: the first by name). Every series is listed."""
+    most releases there (ties: the first by name). Every series is listed.
+
+    A release dated after `until` (the newest commit read) counts as made at `until` when the series are compared:
+    one tag of a module dated 2099 (a wrong clock, or a forged tagger date) made every other series 'stopped' and
+    hid the root series' releases (6 deployments -> 1)."""
     groups: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         if event.series is not None:
@@ -172,9 +176,12 @@ def choose_series(events: Sequence[Event], since: int | None = None) -> SeriesCh
     recent = {p: [e for e in members if e.time >= since] for p, members in groups.items()} if since is not None \
         else dict(groups)
     candidates = {p: members for p, members in recent.items() if members} or dict(groups)
-    newest = max(members[-1].time for members in candidates.values())
+    def last(members: list[Event]) -> int:
+        return members[-1].time if until is None else min(members[-1].time, until)
+
+    newest = max(last(members) for members in candidates.values())
     current = {p: members for p, members in candidates.items()
-               if newest - members[-1].time <= STALE_SERIES_DAYS * 86400}
+               if newest - last(members) <= STALE_SERIES_DAYS * 86400}
     if "" in current:
         others = len(groups) - 1
         reason = "the root series (tags without a module prefix)" + (
@@ -330,7 +337,8 @@ def dora_proxies(
     diagnostics: list[Diagnostic] = []
     all_events, skipped_tags = release_events(tags)
     skipped_tags = [*skipped, *skipped_tags]
-    choice = choose_series(all_events, window[0] if window is not None and window_limited else None)
+    choice = choose_series(all_events, window[0] if window is not None and window_limited else None,
+                           window[1] if window is not None else None)
     events: list[Event] = []
     for event in all_events:
         if window is not None and window_limited and event.time < window[0]:
