@@ -168,3 +168,18 @@ def test_a_part_name_already_in_the_file_renames_the_job_with_on_conflict_rename
     assert list(_jobs(result.artifacts[0].text)) == ["ship-2", "ship-2:confirm-1", "ship-2:2"]
     assert any("'ship:2' (a part of job 'ship') already exists; this one is named 'ship-2'" in n
                for n in result.notes), result.notes
+
+
+def test_the_hand_part_of_a_conditional_gitlab_step_says_its_condition(acme_template, acme_inventory):
+    """A conditional step's commands run only with RUN_STEP_1; its hand part is a manual job, which read as a step to
+    do every time (the condition was dropped). The shell script skips both parts unless asked."""
+    tool("check-jsonschema")
+    spec = {"name": "ship", "stage": "deploy", "when": "manual", "steps": [
+        {"name": "Build", "commands": [{"argv": ["printf", "%s\\n", "built"]}]},
+        {"name": "Push by hand", "commands": [{"argv": ["printf", "%s\\n", "pushed"]}],
+         "only_if": "the release workflow failed", "manual": "Tell the team."}]}
+    result = generate_automation(acme_template, "gitlab-ci-job", spec, inventory=acme_inventory)
+    assert result.valid, result.validation
+    jobs = _jobs(result.artifacts[0].text)
+    assert _run_job(jobs["ship:confirm-1"]).stdout.splitlines() == [
+        "Confirmed by hand: only if the release workflow failed: Tell the team. (if not, run this job to go on)"]

@@ -172,7 +172,12 @@ def _pieces(steps: list[StepSpec]) -> list[list[StepSpec] | str]:
                 pieces[-1].append(run)
             else:
                 pieces.append([run])
-        if step.manual:
+        if step.manual and step.only_if:
+            # A job cannot be left out of the pipeline by a variable without breaking the `needs` after it, so the
+            # hand step of a conditional step stays a job to run either way, and says when it is to be done (the
+            # condition was dropped: the job read as a step to do every time).
+            pieces.append(f"only if {step.only_if}: {step.manual} (if not, run this job to go on)")
+        elif step.manual:
             pieces.append(step.manual)
     return pieces
 
