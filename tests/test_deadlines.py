@@ -248,3 +248,37 @@ def test_a_nan_budget_is_refused():
     with pytest.raises(ValueError, match="NaN"), watchdog.within(float("nan")):
         pass
     assert not watchdog._running
+
+
+STARTING_THREADS = textwrap.dedent("""
+    import contextlib, threading
+    from orchestrator_kit.deadlines import Watchdog
+
+    class Late(BaseException):
+        pass
+
+    watchdog = Watchdog(Late, name="test")
+    with watchdog.within(20.0):
+        pass
+    died = []
+    threading.excepthook = died.append
+    for _ in range(100):
+        with contextlib.suppress(Late), watchdog.within(0.002):
+            while True:
+                thread = threading.Thread(target=lambda: None)
+                thread.start()
+                thread.join()
+    print("done", len(died))
+""")
+
+
+def test_a_call_that_starts_threads_ends_at_its_deadline_and_never_hangs():
+    """A thread being started has its starter's id for a moment: the exception raised for the starter landed in
+    both, the new thread died before reporting that it started, and the starter waited for it forever (the first
+    of these trials hung). Firing now waits while a thread is starting."""
+    try:
+        run = subprocess.run([sys.executable, "-c", STARTING_THREADS], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a call starting threads hung after its deadline")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["done", "0"], (run.stdout, run.stderr)

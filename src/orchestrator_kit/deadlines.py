@@ -45,6 +45,12 @@ REFIRE_SECONDS = 1.0
 # platform's time_t) with OverflowError, which killed the thread for good: a budget of 1e10 s, or `inf` from
 # ORCHESTRATOR_KIT_CALL_SECONDS, left every later budget unwatched. A farther deadline is slept towards in steps.
 _MAX_SLEEP = 3600.0
+# A thread being started (in `threading._limbo`, from Thread.start until it runs) has its starter's id for a moment:
+# an exception raised for the starter then lands in both, the new thread dies before it reports that it started,
+# and the starter waits for that report forever (a call that starts threads in a loop hung on its first timeout).
+# While a thread is starting, firing waits _STARTING_RETRY at a time, for at most _STARTING_PATIENCE.
+_STARTING_RETRY = 0.001
+_STARTING_PATIENCE = 1.0
 _COMPACT_AT = 4096  # drop finished calls from the heap when it holds this many more entries than running calls
 
 
@@ -67,6 +73,7 @@ class Watchdog:
         self._heap: list[tuple[float, int]] = []
         self._running: dict[int, int] = {}  # token -> id of the thread running the call
         self._fired: set[int] = set()
+        self._held: dict[int, float] = {}  # token -> when firing it was first held back for a starting thread
         self._sleeping_until = math.inf
         self._thread: threading.Thread | None = None
 
@@ -132,10 +139,16 @@ class Watchdog:
             due.append(heapq.heappop(self._heap)[1])
         self._heap = [entry for entry in self._heap if entry[1] in self._running]
         self._fired &= self._running.keys()
+        if self._held:
+            self._held = {token: since for token, since in self._held.items() if token in self._running}
         for token in due:
             thread_id = self._running.get(token)
             if thread_id is None:
                 continue
+            if threading._limbo and now - self._held.setdefault(token, now) < _STARTING_PATIENCE:  # type: ignore[attr-defined]
+                self._heap.append((now + _STARTING_RETRY, token))  # see _STARTING_RETRY
+                continue
+            self._held.pop(token, None)
             self._fired.add(token)
             _raise_in(thread_id, self.exception)
             self._heap.append((now + self.refire_seconds, token))
