@@ -40,11 +40,10 @@ from .gitsafe import run_git as run_git
 from .limits import DEFAULT_MAX_FILE_BYTES as DEFAULT_MAX_FILE_BYTES
 from .limits import DEFAULT_MAX_FILES as DEFAULT_MAX_FILES
 
-if TYPE_CHECKING:  # the pydantic models load only when a caller asks for GitInfo (`tokens` never does)
-    from .models import GitInfo
-
 if TYPE_CHECKING:
     import pathspec
+
+    from .models import GitInfo  # the pydantic models load only when a caller asks for GitInfo (`tokens` never does)
 
 BINARY_SNIFF_BYTES = 8192
 

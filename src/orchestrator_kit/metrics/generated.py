@@ -26,7 +26,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..gitsafe import git_command, git_env
+from ..gitsafe import run_git
 
 LOCK_FILES = frozenset({
     "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", "deno.lock",
@@ -67,9 +67,8 @@ def attribute_marks(root: Path, paths: Iterable[str]) -> dict[str, str | None] |
     if not names:
         return {}
     try:
-        proc = subprocess.run(git_command(root, "check-attr", "--cached", "-z", "--stdin", *ATTRIBUTES),
-                              input="\x00".join(names).encode("utf-8", "surrogateescape") + b"\x00",
-                              capture_output=True, env=git_env(), timeout=120, check=False)
+        proc = run_git(root, "check-attr", "--cached", "-z", "--stdin", *ATTRIBUTES,
+                       stdin="\x00".join(names).encode("utf-8", "surrogateescape") + b"\x00")
     except (OSError, subprocess.SubprocessError):
         return None
     if proc.returncode != 0:
