@@ -163,6 +163,34 @@ def test_library_entry_points_run_no_repository_program(hostile):
     assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
 
 
+def _stage_without_filters(root: Path, name: str, text: str) -> None:
+    """Put `text` in the index as `name` without running anything planted (no clean filter, fsmonitor or hook)."""
+    quiet = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-C", str(root)]
+    blob = subprocess.run([*quiet, "hash-object", "-w", "--no-filters", "--stdin"], input=text,
+                          capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run([*quiet, "update-index", "--add", "--cacheinfo", f"100644,{blob},{name}"],
+                   check=True, capture_output=True)
+
+
+def test_the_attribute_and_identity_reads_run_no_repository_program(hostile):
+    """The two git calls the history pass added for generated files and identities answer from the repository as
+    data: the index's linguist attributes and the authors' names, while every filter, textconv, fsmonitor and hook
+    planted in the repository stays unrun."""
+    from orchestrator_kit.metrics.generated import ATTRIBUTE_GENERATED, attribute_marks
+    from orchestrator_kit.metrics.gitlog import LogRequest
+    from orchestrator_kit.metrics.identities import author_names
+
+    root, markers, names = hostile
+    _stage_without_filters(root, ".gitattributes",
+                           "* filter=evil diff=evil merge=evil\nMakefile linguist-generated\nnotes.md -linguist-generated\n")
+    assert ran(markers) == []  # staging it ran nothing either
+    marks = attribute_marks(root, ["Makefile", "notes.md", "ci/deploy.sh"])
+    assert marks == {"Makefile": ATTRIBUTE_GENERATED, "notes.md": None}
+    found = author_names(root, LogRequest(revisions=("HEAD",)))
+    assert found is not None and sum(sum(c.values()) for c in found.values()) == 2  # the fixture's two commits
+    assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
+
+
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "orchestrator_kit", *args], capture_output=True, text=True,
                           timeout=300, check=False, cwd=cwd, stdin=subprocess.DEVNULL)
@@ -176,6 +204,8 @@ def test_cli_commands_run_no_repository_program(hostile, tmp_path):
     for args in (["scan", str(root)], ["scan", str(root), "--format", "json"], ["metrics", str(root)],
                  ["metrics", str(root), "--only", "history"], ["metrics", str(root), "--only", "pipelines"],
                  ["metrics", str(root), "--only", "tokens"], ["tokens", str(root)],
+                 ["tokens", str(root), "--format", "json"],  # runs in cli/fasttokens, without Typer
+                 ["metrics", str(root), "--only", "history", "--include-generated", "--include-fixtures"],
                  ["opportunities", str(root)], ["generate", "make-target", "--spec", str(spec), "--repo", str(root)],
                  ["validate", "ci/deploy.sh", ".github/workflows/ci.yml", "--repo", str(root)],
                  ["generate", "make-target", "--spec", str(spec), "--repo", str(root), "--apply", "--force",
