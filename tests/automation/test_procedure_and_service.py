@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -71,11 +72,17 @@ def test_releasing_md_becomes_a_script_and_a_workflow_that_validate_clean(acme, 
     assert "step 1/" not in unset.stderr
 
 
-def test_procedure_with_shell_operators_is_refused_or_kept_manual(tmp_path):
+def deploy_runbook(tmp_path: Path, steps: str) -> Path:
+    """A repository whose docs/RUNBOOK.md holds a "Deploy" procedure with `steps` under its "Steps" heading."""
     root = tmp_path / "repo"
     (root / "docs").mkdir(parents=True)
-    (root / "docs" / "RUNBOOK.md").write_text(
-        "# Deploy\n\n## Steps\n\n1. Deploy by hand:\n\n   ```bash\n   ssh prod 'sudo systemctl restart app' && "
+    (root / "docs" / "RUNBOOK.md").write_text("# Deploy\n\n## Steps\n\n" + steps)
+    return root
+
+
+def test_procedure_with_shell_operators_is_refused_or_kept_manual(tmp_path):
+    root = deploy_runbook(
+        tmp_path, "1. Deploy by hand:\n\n   ```bash\n   ssh prod 'sudo systemctl restart app' && "
         "curl -fsS https://x/healthz\n   kubectl rollout restart deploy/app\n   ```\n")
     with pytest.raises(InputError, match="cannot be converted safely"):
         generate_automation(root, "procedure", {"procedure": "docs/RUNBOOK.md#deploy/steps"})
@@ -91,10 +98,8 @@ def test_a_runbook_step_holding_a_ci_expression_is_skipped_with_skip_unsafe_and_
     """A step whose own text holds `${{` (its name, or a command kept by hand) cannot be written into a generated
     file: without skip_unsafe the refusal says so with one period before 'Remedy'; with it, that step stays a
     manual step that only points to the runbook, a note says why, and the other steps are converted."""
-    root = tmp_path / "repo"
-    (root / "docs").mkdir(parents=True)
-    (root / "docs" / "RUNBOOK.md").write_text(
-        "# Deploy\n\n## Steps\n\n"
+    root = deploy_runbook(
+        tmp_path,
         "1. Note the ref ${{ github.ref }} in the ticket.\n"
         "2. Print the commit: `echo ${{ github.sha }}`\n"
         "3. Roll out: `kubectl rollout restart deploy/app`\n")
@@ -385,10 +390,8 @@ def test_nothing_of_a_skipped_step_reaches_the_file_through_a_parameter_or_a_log
     v9.8.7-leak'), and the host it logs in to was named in the next step ('on deploy@leakhost: ...'). Now the
     version comes only from the converted steps, and the next step names the skipped step instead of its host
     (its commands are still a hand step there, never run on the runner)."""
-    root = tmp_path / "repo"
-    (root / "docs").mkdir(parents=True)
-    (root / "docs" / "RUNBOOK.md").write_text(
-        "# Deploy\n\n## Steps\n\n"
+    root = deploy_runbook(
+        tmp_path,
         "1. Tag it for ${{ github.actor }}: `git tag v9.8.7-leak`\n"
         "2. Log in as ${{ secrets.USER }}: `ssh deploy@leakhost.example`\n"
         "3. Then `systemctl restart app`\n"
