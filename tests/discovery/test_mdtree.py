@@ -1,5 +1,5 @@
-"""The procedures detector's light Markdown tree: the same tree markdown-it's own SyntaxTreeNode builds, with table
-cells parsed only when read (counted, not timed)."""
+"""The procedures detector's light Markdown tree: the same tree markdown-it's own SyntaxTreeNode builds, with tables
+built and table cells parsed only when read (counted, not timed)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,79 @@ def test_the_tree_is_markdown_its_own_tree_on_random_table_documents():
     for _ in range(300):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) + "\n\n[r]: https://example.com\n"
         assert ours(_mdtree.parse(text)) == markdown_it_tree(text), text
+
+
+TABLE_CELLS = ["a", "", " ", "\\|", "`x|y`", "b\\\\", "\\", ":", "-", "c d", "\u2003e\u2003", "**s**", "[r]"]
+TABLE_NEIGHBOURS = ["", "> q", "- l", "# h", "```", "    code", "***", "<div>", "text", "1. x", "2) y", "  x"]
+
+
+def random_table_document(rng: random.Random) -> str:
+    """A table-like block (ragged rows, escaped pipes, odd delimiter rows, code indents) between other blocks,
+    sometimes inside a list item or a blockquote."""
+    columns = rng.randint(1, 4)
+    lines = [rng.choice(["para", "- item", "> q", "", "  x"]) for _ in range(rng.randint(0, 2))]
+    header = "|".join(rng.choice(TABLE_CELLS) for _ in range(columns + rng.choice([0, 0, 0, 1, -1])))
+    lines.append(rng.choice(["", "|", " |", "  "]) + header + rng.choice(["", "|", "| ", " "]))
+    delimiter = "|".join(rng.choice(["---", ":--", "--:", ":-:", "-", " - ", "", "-- -"]) for _ in range(columns))
+    lines.append(rng.choice(["", " ", "    "]) + rng.choice(["", "|"]) + delimiter + rng.choice(["", "|", " "]))
+    for _ in range(rng.randint(0, 5)):
+        row = "|".join(rng.choice(TABLE_CELLS) for _ in range(rng.randint(0, columns + 2)))
+        lines.append(rng.choice(["", "|", " "]) + row + rng.choice(["", "|", "\\|"]))
+    lines.append(rng.choice(TABLE_NEIGHBOURS))
+    if rng.random() < 0.3:
+        lines = [("  " if rng.random() < 0.5 else "") + line for line in ["- item", *lines]]
+    elif rng.random() < 0.3:
+        lines = ["> " + line for line in lines]
+    return "\n".join(lines) + "\n\n[r]: https://example.com\n"
+
+
+def test_tables_give_markdown_its_own_tree_whatever_their_rows():
+    rng = random.Random(7)  # noqa: S311 - seeded test input, not security
+    tables = 0
+    reference_parser = MarkdownIt("commonmark").enable("table")
+    for _ in range(1500):
+        text = random_table_document(rng)
+        tables += any(token.type == "table_open" for token in reference_parser.parse(text))
+        assert ours(_mdtree.parse(text)) == markdown_it_tree(text), text
+    assert tables >= 100  # the generator does make tables, not only paragraphs
+
+
+def test_a_table_ends_where_markdown_it_stops_filling_in_missing_cells():
+    # 1,000 header cells, then one-cell rows: each row lacks 999, and markdown-it stops past 65,536 missing cells
+    text = ("|" + "|".join("h" for _ in range(1000)) + "|\n|" + "|".join("-" for _ in range(1000)) + "|\n"
+            + "| x |\n" * 70 + "after\n")
+    [reference_map] = [token.map for token in MarkdownIt("commonmark").enable("table").parse(text)
+                       if token.type == "table_open"]
+    tree = _mdtree.parse(text)
+    assert [child.type for child in tree.children] == ["table", "paragraph"]
+    assert tree.children[0].map == tuple(reference_map) == (0, 67)  # 66 rows would lack 65,934 cells
+    assert len(tree.children[0].children[1].children) == 65
+
+
+def test_cell_count_is_the_number_of_cells_a_row_is_cut_into():
+    rng = random.Random(3)  # noqa: S311 - seeded test input, not security
+    for _ in range(3000):
+        row = "".join(rng.choice(["|", "\\", "a", " ", "\\|"]) for _ in range(rng.randint(1, 12)))
+        assert _mdtree._cell_count(row) == len(_mdtree._cells(row)), row
+
+
+def test_table_rows_are_cut_into_cells_only_when_the_table_is_read(monkeypatch):
+    cut: list[str] = []
+    original = _mdtree._cells
+
+    def counting(row: str) -> list[str]:
+        cut.append(row)
+        return original(row)
+
+    monkeypatch.setattr(_mdtree, "_cells", counting)
+    rows = "".join(f"| `in{i}` | input {i} |\n" for i in range(50))
+    tree = _mdtree.parse(f"Intro.\n\n| Name | Description |\n|---|---|\n{rows}")
+    assert cut == ["| Name | Description |"]  # the header, to recognise the table; no body row
+    table = tree.children[1]
+    assert table.map == (2, 54)
+    assert [child.type for child in table.children] == ["thead", "tbody"]
+    assert len(cut) == 51
+    assert [cell.children[0].content for cell in table.children[1].children[0].children] == ["`in0`", "input 0"]
 
 
 def count_inline_parses(monkeypatch) -> list[str]:

@@ -1,28 +1,47 @@
-"""Markdown as a light syntax tree for the procedures detector, with table cells read only when asked for.
+"""Markdown as a light syntax tree for the procedures detector, with tables read only when asked for.
 
-The tree is the one `markdown_it.tree.SyntaxTreeNode` builds from the same token stream (same node types, `map`,
-`tag`, `info`, `content`, children and parent), without its per-access property work, which took about a fifth of
-the procedures detector's time. One difference, in cost only: the inline content of table cells is parsed the first
-time a cell's `children` are read, not with the rest of the document. Generated documentation (Terraform module
-READMEs, API references) is mostly tables, and a table never makes a section a procedure by itself; its text is
-only needed for the markers of a section that already is one (see `procedures`). The lazy parse runs the same
-inline parser with the same environment (link reference definitions) and then markdown-it's `text_join`, as the
-core chain would have, so the children are the same tokens.
+The tree is the one `markdown_it.tree.SyntaxTreeNode` builds from the token stream of
+`MarkdownIt("commonmark").enable("table")` (same node types, `map`, `tag`, `info`, `content`, children and
+parent), without its per-access property work, which took about a fifth of the procedures detector's time. One
+difference, in cost only: a table's rows, cells and their inline content become nodes the first time the table's
+`children` are read, and each cell's inline content is parsed the first time that cell's `children` are read.
+Generated documentation (Terraform module READMEs, API references) is mostly tables, two thirds of the tokens
+markdown-it makes for such a document, and a table never makes a section a procedure by itself: its text is only
+needed for the markers of a section that already is one (see `procedures`).
+
+Tables are recognised by our own block rule, registered in place of markdown-it's `table` rule through its
+ruler: the same decisions (see `_table`), but it keeps the table's lines instead of pushing a token per row and
+cell; `Node.children` then builds the nodes markdown-it's tokens would have given. A cell's lazy inline parse runs
+the same inline parser with the same environment (link reference definitions) and then markdown-it's `text_join`,
+as the core chain would have, so its children are the same tokens. tests/discovery/test_mdtree.py compares whole
+trees with markdown-it's own.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import markdown_it
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore, text_join
 from markdown_it.token import Token
+
+_TRIM: str | None  # what markdown-it's table rule strips from rows and cells (markdown-it-py 4)
+try:
+    from markdown_it.common.utils import MD_TRIM_CHARS
+
+    _TRIM = MD_TRIM_CHARS
+except ImportError:  # pragma: no cover - markdown-it-py 3: its own table rule stays
+    _TRIM = None
 
 __all__ = ["Node", "parse", "release"]
 
 
 def _inline_outside_tables(state: StateCore) -> None:
-    """markdown-it's core `inline` rule, except for inline tokens inside a table (parsed later by `Node`)."""
+    """markdown-it's core `inline` rule, except for inline tokens inside a table (parsed later by `Node`; with
+    `_table` registered there are none)."""
     depth = 0
     md = state.md
     for token in state.tokens:
@@ -38,8 +57,126 @@ def _inline_outside_tables(state: StateCore) -> None:
                 md.inline.parse(token.content, md, state.env, token.children)
 
 
+# ------------------------------------------------------------------ tables (GFM), recognised without cell tokens
+
+# The delimiter row: `|`, `-`, `:` then at least one more of those or a space/tab (the first character is never
+# a space: markdown-it's line start skips them). "- " or "-\t" first is a list item, not a delimiter row.
+_DELIMITER_ROW = re.compile(r"[-:|][-:|\t ]+")
+_DELIMITER_CELL = re.compile(r":?-+:?")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+# markdown-it-py 4 stops a table once its rows lack more than this many cells in all (empty cells it would fill
+# in: a guard against small input expanding into a huge table).
+_MAX_FILLED_CELLS = 0x10000
+_LAZY = "orchestrator_kit.lazy_table"  # key of the table_open token's `meta` holding its `_TableLines`
+
+
+def _cells(row: str) -> list[str]:
+    """A row cut at its unescaped pipes; `\\|` inside a cell becomes `|`; an empty first and last piece (the
+    row's outer pipes) are dropped. As markdown-it's table rule cuts rows."""
+    pieces = _UNESCAPED_PIPE.split(row)
+    if pieces[0] == "":
+        del pieces[0]
+    if pieces and pieces[-1] == "":
+        pieces.pop()
+    return [piece.replace("\\|", "|") for piece in pieces]
+
+
+def _cell_count(row: str) -> int:
+    """`len(_cells(row))` without cutting: unescaped pipes (each `\\|` is one escaped pipe, and such pairs cannot
+    overlap) plus one, less an empty first piece (a pipe at 0) and an empty last one (an unescaped pipe at the end)."""
+    count = row.count("|") - row.count("\\|") + 1
+    if row.startswith("|"):
+        count -= 1
+    if count and row.endswith("|") and not row.endswith("\\|"):
+        count -= 1
+    return count
+
+
+class _TableLines:
+    """What a table's nodes are built from: its first line, header cells (already cut) and trimmed body rows."""
+
+    __slots__ = ("body", "end", "header", "start")
+
+    def __init__(self, start: int, end: int, header: list[str], body: list[str]) -> None:
+        self.start, self.end, self.header, self.body = start, end, header, body
+
+
+def _line(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+
+
+def _table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's GFM `table` block rule, deciding the same: a header row with a pipe and N cells, then a
+    delimiter row of N cells `-`, `:-`, `-:` or `:-:` (outer pipes optional), neither indented as code; body rows
+    follow until a blank line, a line less indented than the block, a code indent, a line that starts a block
+    able to interrupt a blockquote, or more than `_MAX_FILLED_CELLS` missing cells in all. Instead of a token per
+    row and cell it pushes `table_open` (its `meta` holding the lines) and `table_close`."""
+    if start + 2 > end:
+        return False
+    delimiter = start + 1
+    if state.sCount[delimiter] < state.blkIndent or state.is_code_block(delimiter):
+        return False
+    first = state.bMarks[delimiter] + state.tShift[delimiter]
+    if first >= state.eMarks[delimiter] or state.src[first] not in "|-:":
+        return False  # most lines: decided before the line is copied
+    text = state.src[first:state.eMarks[delimiter]]
+    if not _DELIMITER_ROW.fullmatch(text) or (text[0] == "-" and text[1] in " \t"):
+        return False
+    parts = text.split("|")
+    last = len(parts) - 1
+    columns = 0
+    for index, part in enumerate(parts):
+        cell = part.strip(_TRIM)
+        if not cell:
+            if index == 0 or index == last:
+                continue  # outer pipes
+            return False
+        if not _DELIMITER_CELL.fullmatch(cell):
+            return False
+        columns += 1
+    header_row = _line(state, start).strip(_TRIM)
+    if "|" not in header_row or state.is_code_block(start):
+        return False
+    header = _cells(header_row)
+    if not header or len(header) != columns:
+        return False
+    if silent:
+        return True
+
+    # Where the body ends, as markdown-it decides it (its parent type is "table" while the terminators look).
+    outer_parent = state.parentType
+    state.parentType = "table"
+    terminators = state.md.block.ruler.getRules("blockquote")
+    body: list[str] = []
+    filled = 0
+    line = start + 2
+    while line < end:
+        if state.sCount[line] < state.blkIndent:
+            break
+        if any(terminate(state, line, end, True) for terminate in terminators):
+            break
+        row = _line(state, line).strip(_TRIM)
+        if not row or state.is_code_block(line):
+            break
+        filled += columns - _cell_count(row)
+        if filled > _MAX_FILLED_CELLS:
+            break
+        body.append(row)
+        line += 1
+    opening = state.push("table_open", "table", 1)
+    opening.map = [start, line]
+    opening.meta = {_LAZY: _TableLines(start, line, header, body)}
+    state.push("table_close", "table", -1)
+    state.parentType = outer_parent
+    state.line = line
+    return True
+
+
 _PARSER = MarkdownIt("commonmark").enable("table")
 _PARSER.core.ruler.at("inline", _inline_outside_tables)
+if _TRIM is not None and markdown_it.__version__.split(".")[0] == "4":  # the table rule `_table` follows
+    # As markdown-it registers its own: a table may interrupt a paragraph or a link reference definition.
+    _PARSER.block.ruler.at("table", _table, {"alt": ["paragraph", "reference"]})
 
 
 class Node:
@@ -52,7 +189,9 @@ class Node:
         self.type = kind
         self.parent = parent
         self._children: list[Node] = []
-        self._deferred: tuple[Token, dict[str, Any]] | None = None
+        # What `children` still has to build: a cell's inline token and the environment to parse it in, or a
+        # table's lines and that environment.
+        self._deferred: tuple[Token | _TableLines, dict[str, Any]] | None = None
         self.map: tuple[int, int] | None
         if token is None:
             self.tag, self.map, self.content, self.info = "", None, "", ""
@@ -63,14 +202,53 @@ class Node:
     @property
     def children(self) -> list[Node]:
         if self._deferred is not None:
-            token, env = self._deferred
+            source, env = self._deferred
             self._deferred = None
-            _PARSER.inline.parse(token.content, _PARSER, env, token.children)  # type: ignore[arg-type]
-            state = StateCore("", _PARSER, env)
-            state.tokens = [token]
-            text_join(state)
-            _add(token.children or [], self, env, in_table=0)
+            if isinstance(source, _TableLines):
+                _table_nodes(self, source, env)
+            else:
+                _PARSER.inline.parse(source.content, _PARSER, env, source.children)  # type: ignore[arg-type]
+                state = StateCore("", _PARSER, env)
+                state.tokens = [source]
+                text_join(state)
+                _add(source.children or [], self, env, in_table=0)
         return self._children
+
+
+def _pair(kind: str, tag: str, parent: Node, line_map: tuple[int, int] | None) -> Node:
+    """The node of an `_open`/`_close` pair that markdown-it's table rule pushes (no content, no info)."""
+    node = Node(kind, None, parent)
+    node.tag, node.map = tag, line_map
+    parent._children.append(node)
+    return node
+
+
+def _cell(kind: str, row: Node, line: int, content: str, env: dict[str, Any]) -> None:
+    """A `th`/`td` node and its inline node, whose children are parsed when read (as for any table cell)."""
+    cell = _pair(kind, kind, row, None)
+    token = Token("inline", "", 0, map=[line, line + 1], content=content, children=[])
+    inline = Node("inline", token, cell)
+    inline._deferred = (token, env)
+    cell._children.append(inline)
+
+
+def _table_nodes(table: Node, lines: _TableLines, env: dict[str, Any]) -> None:
+    """The nodes under `table` that markdown-it's table tokens give: `thead > tr > th*` (one per header cell),
+    then, when there are body rows, `tbody > tr > td*` with as many cells as the header (missing ones empty,
+    extra ones dropped). Cell content is trimmed; rows, sections and cells' inline nodes map to their lines."""
+    start = lines.start
+    columns = len(lines.header)
+    head_row = _pair("tr", "tr", _pair("thead", "thead", table, (start, start + 1)), (start, start + 1))
+    for cell in lines.header:
+        _cell("th", head_row, start, cell.strip(_TRIM), env)
+    if not lines.body:
+        return
+    body = _pair("tbody", "tbody", table, (start + 2, lines.end))
+    for line, text in enumerate(lines.body, start + 2):
+        row = _pair("tr", "tr", body, (line, line + 1))
+        cells = _cells(text)
+        for index in range(columns):
+            _cell("td", row, line, cells[index].strip(_TRIM) if index < len(cells) else "", env)
 
 
 def _add(tokens: list[Token], parent: Node, env: dict[str, Any], *, in_table: int) -> None:
@@ -90,6 +268,9 @@ def _add(tokens: list[Token], parent: Node, env: dict[str, Any], *, in_table: in
             stack.append(node)
             if token.type == "table_open":
                 in_table += 1
+                lines = token.meta.get(_LAZY) if token.meta else None
+                if lines is not None:
+                    node._deferred = (lines, env)
             continue
         node = Node(token.type, token, top)
         top._children.append(node)

@@ -767,14 +767,14 @@ def _inside_link(node: Node, stop: Node) -> bool:
 
 
 def _has_step_items(nodes: list[Node]) -> bool:
-    """Whether the nodes hold a numbered list or a task-list item (at any depth). Inline content, which holds no
-    list, is not entered (so table cells stay unparsed, see `_mdtree`)."""
+    """Whether the nodes hold a numbered list or a task-list item (at any depth). Inline content and tables, which
+    hold no list (a table's cells are inline content), are not entered (so tables stay unread, see `_mdtree`)."""
     stack = list(nodes)
     while stack:
         node = stack.pop()
         if node.type == "ordered_list" or (node.type == "list_item" and _is_task_item(node)):
             return True
-        if node.type != "inline":
+        if node.type not in ("inline", "table"):
             stack.extend(node.children)
     return False
 
