@@ -32,6 +32,7 @@ import os
 import re
 import secrets
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +45,16 @@ from ..models import Diagnostic
 
 # A damaged repository could fail at every commit; past this many resumes the pass stops and says so.
 MAX_RESUMES = 50
+# Several git processes (`read_log`'s jobs): on a long history the diffs git computes for --numstat are most of the
+# pass (85% of it on hashicorp/terraform), and one git process uses one CPU. So `git rev-list` (a fraction of a
+# second even for 36k commits) lists the commits, they are cut into runs of consecutive commits, and one
+# `git log --no-walk=unsorted --stdin` per run prints the same records as the walk would (same diffs against the
+# first parent, same order), jobs at a time, each into a file of its own; the records are handed on in order, the
+# first run's while git still writes it. Missing objects in a run resume within that run, as below.
+PARALLEL_MIN_COMMITS = 2000  # shorter histories take a second or less: not worth a rev-list and more processes
+CHUNKS_PER_JOB = 4  # several runs per process, so that a run of expensive commits does not hold back the others
+MIN_CHUNK = 250
+MAX_JOBS = 8  # git's diffs share the disk cache and memory bandwidth: more processes gained nothing measurable
 GAPS_LISTED = 20  # one Diagnostic per unreadable commit up to this many, then one that counts the rest
 # Reading the pipe: git flushes its output after every commit (a few hundred bytes for a small one), and a reader
 # that waits on the pipe wakes for each flush: 24,000 wake-ups over 35,800 small commits, about 0.25 s of CPU (a
@@ -175,108 +186,277 @@ def stream_env(root: Path) -> dict[str, str]:
     return env
 
 
+def workers_available() -> int:
+    """How many git processes the history pass may run at once: the CPUs this process may use, at most MAX_JOBS."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        count = os.cpu_count() or 1
+    return max(1, min(MAX_JOBS, count))
+
+
 def read_log(
     root: Path, request: LogRequest, sink: RecordSink, *, boundary: frozenset[str] = frozenset(),
+    jobs: int | None = None,
 ) -> LogResult:
     """Hand every commit of `request` to `sink`, newest first (git's order), while git still works on the next
     ones; see the module docstring. Commits in `boundary` (a shallow clone's edge) are handed without changes:
-    their diff shows the whole tree as added, which is not a change anyone made."""
-    nonce = secrets.token_hex(8)
-    env = stream_env(root)
-    read = 0  # commits handed on
-    last = b""  # the sha of the last one
-    boundary_bytes = frozenset(sha.encode("ascii") for sha in boundary)
-    end = b"\x1f" + nonce.encode() + b"\x1f"
-
-    def counted(records: list[bytes]) -> None:
-        nonlocal read, last
-        if boundary_bytes:
-            records = [_without_changes(r, end) if r[:r.find(b"\x1f")] in boundary_bytes else r for r in records]
-        handed, sha = sink(records, end)
-        if handed:
-            read += handed
-            last = sha
-
-    diagnostics: list[Diagnostic] = []
-    partial: list[str] = []
-    args = ["log", *request.diff_options(), f"--format={header_format(nonce)}", *request.revisions,
-            "--", *request.pathspecs]
-    stdin: list[str] | None = None
-    order: dict[str, int] | None = None
-    ordered: list[str] = []
-    retried: str | None = None
-    gaps = 0
-    complete = True
-    for _attempt in range(MAX_RESUMES + 1):
-        try:
-            status, stderr, trailing = _stream(root, args, env, nonce, stdin, counted)
-        except OSError as exc:  # git missing, or cannot start
-            diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}", detector="metrics.history"))
-            partial.append("git log could not start")
-            complete = False
-            break
-        if status == 0:
-            break
-        message = _last_line(stderr)
-        if not _MISSING_OBJECT.search(stderr):
-            diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
-                                          reason=f"git log stopped after {read} commits: {message}"))
-            partial.append(f"git log stopped early ({message})")
-            complete = False
-            break
-        if order is None:
-            ordered = _rev_list(root, request, env)
-            order = {sha: i for i, sha in enumerate(ordered)}
-        position = order.get(last.decode("ascii", "replace"), -1) + 1 if read else 0
-        if not ordered or position >= len(ordered):
-            diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
-                                          reason=f"git log stopped after {read} commits ({message}) and the "
-                                                 "remaining commits could not be listed"))
-            partial.append(f"git log stopped early ({message})")
-            complete = False
-            break
-        failed_sha = ordered[position]
-        trailing_fields = split_record(trailing, end) if trailing else None
-        trailing_sha = trailing_fields[0][0].decode("ascii", "replace") if trailing_fields is not None else None
-        if trailing_sha == failed_sha and retried != failed_sha:
-            # Git printed this commit's header, then died: its changes may be complete or cut short. Read it
-            # again from the start once; if it fails again at the same place, it is the unreadable one.
-            retried = failed_sha
-            remaining = ordered[position:]
-        else:
-            header = _without_changes(trailing, end) if trailing and trailing_sha == failed_sha else _header_only(
-                root, env, nonce, failed_sha)
-            if header is not None:
-                counted([header])  # counted, without its file changes
-            else:
-                complete = False
-            remaining = ordered[position + 1:]
-            gaps += 1
-            if gaps <= GAPS_LISTED:
-                diagnostics.append(Diagnostic(
-                    path=".", detector="metrics.history",
-                    reason=f"commit {failed_sha[:12]}: its changes could not be read ({message}); counted without "
-                           f"file changes; reading went on with the {len(remaining)} commits after it",
-                ))
-            if gaps == 1:
-                partial.append("missing objects: some commits are counted without their file changes")
-                if _partial_clone(root, env):
-                    diagnostics.append(Diagnostic(
-                        path=".", detector="metrics.history",
-                        reason="partial clone: blobs missing here are fetched on demand, which a scan never does "
-                               "(GIT_NO_LAZY_FETCH=1); fetch them first for full line counts"))
-        if not remaining:
-            break
-        args = ["log", *request.diff_options(), f"--format={header_format(nonce)}", "--no-walk=unsorted", "--stdin",
-                "--", *request.pathspecs]
-        stdin = remaining
+    their diff shows the whole tree as added, which is not a change anyone made. `jobs` git processes at most
+    (None: `workers_available()`; 1: one `git log`, as the pass always did); see "Several git processes"."""
+    reader = _Reader(root, request, sink, boundary)
+    jobs = workers_available() if jobs is None else max(1, jobs)
+    chunks = reader.chunks(jobs) if jobs > 1 else None
+    if chunks is None:
+        reader.read(None)
     else:
-        partial.append(f"stopped after {MAX_RESUMES} unreadable commits; later commits were not read")
-        complete = False
-    if gaps > GAPS_LISTED:
-        diagnostics.append(Diagnostic(path=".", detector="metrics.history",
-                                      reason=f"{gaps - GAPS_LISTED} more commits could not be read (not listed)"))
-    return LogResult(commits=read, diagnostics=diagnostics, partial_reasons=partial, complete=complete)
+        reader.read_chunks(chunks, jobs)
+    if reader.gaps > GAPS_LISTED:
+        reader.diagnostics.append(Diagnostic(path=".", detector="metrics.history",
+                                             reason=f"{reader.gaps - GAPS_LISTED} more commits could not be read "
+                                                    "(not listed)"))
+    return LogResult(commits=reader.handed, diagnostics=reader.diagnostics, partial_reasons=reader.partial,
+                     complete=reader.complete)
+
+
+# The outcome of one git log run: exit status, stderr, and the trailing record when git failed (see `_stream`).
+Outcome = tuple[int, str, bytes]
+
+
+class _Reader:
+    """One `read_log` call: the commits handed on so far, and the resumption after missing objects."""
+
+    def __init__(self, root: Path, request: LogRequest, sink: RecordSink, boundary: frozenset[str]) -> None:
+        self.root, self.request, self.sink = root, request, sink
+        self.nonce = secrets.token_hex(8)
+        self.env = stream_env(root)
+        self.end = b"\x1f" + self.nonce.encode() + b"\x1f"
+        self.boundary = frozenset(sha.encode("ascii") for sha in boundary)
+        self.handed = 0  # commits handed on
+        self.last = b""  # the sha of the last one
+        self.diagnostics: list[Diagnostic] = []
+        self.partial: list[str] = []
+        self.gaps = 0
+        self.resumes = 0
+        self.complete = True
+        self.ordered: list[str] | None = None  # the request's commits in order, once rev-list was asked
+        self.later = 0  # commits of the chunks after the one being read
+
+    def counted(self, records: list[bytes]) -> None:
+        if self.boundary:
+            records = [_without_changes(r, self.end) if r[:r.find(b"\x1f")] in self.boundary else r for r in records]
+        handed, sha = self.sink(records, self.end)
+        if handed:
+            self.handed += handed
+            self.last = sha
+
+    def args(self, listed: bool) -> list[str]:
+        """The git log arguments: a walk of the request's revisions, or (`listed`) the commits given on stdin."""
+        revisions = ["--no-walk=unsorted", "--stdin"] if listed else list(self.request.revisions)
+        return ["log", *self.request.diff_options(), f"--format={header_format(self.nonce)}", *revisions,
+                "--", *self.request.pathspecs]
+
+    def chunks(self, jobs: int) -> list[list[str]] | None:
+        """The request's commits cut into runs of consecutive commits for `jobs` processes; None when the
+        history is too short to gain from it, or rev-list fails (then one git log walks it)."""
+        ordered = _rev_list(self.root, self.request, self.env)
+        if ordered:
+            self.ordered = ordered
+        if len(ordered) < PARALLEL_MIN_COMMITS:
+            return None
+        count = max(2, min(jobs * CHUNKS_PER_JOB, len(ordered) // MIN_CHUNK))
+        size = -(-len(ordered) // count)
+        return [ordered[start:start + size] for start in range(0, len(ordered), size)]
+
+    def read_chunks(self, chunks: list[list[str]], jobs: int) -> None:
+        """Run one git log per chunk, `jobs` at a time, each writing to a file of its own; hand the files' records
+        on in order, the first while the others are still being written (see "Several git processes")."""
+        with tempfile.TemporaryDirectory(prefix="okit-log-") as folder, _Prefetcher(
+                self.root, self.args(True), self.env, chunks, jobs, Path(folder)) as prefetch:
+            for index, chunk in enumerate(chunks):
+                self.later = sum(len(rest) for rest in chunks[index + 1:])
+                try:
+                    outcome = prefetch.outcome(index, self.nonce, self.counted)
+                except OSError as exc:
+                    self.diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}",
+                                                       detector="metrics.history"))
+                    self.partial.append("git log could not start")
+                    self.complete = False
+                    return
+                if not self.read(chunk, outcome):
+                    return
+
+    def read(self, listed: list[str] | None, first: Outcome | None = None) -> bool:
+        """Read the request's walk (`listed` None) or the commits `listed`, resuming after missing objects (module
+        docstring); `first` is the outcome of a run already made. False when reading had to stop."""
+        args = self.args(listed is not None)
+        stdin = listed
+        order: dict[str, int] | None = None
+        ordered = listed
+        retried: str | None = None
+        while True:
+            if first is not None:
+                (status, stderr, trailing), first = first, None
+            else:
+                try:
+                    status, stderr, trailing = _stream(self.root, args, self.env, self.nonce, stdin, self.counted)
+                except OSError as exc:  # git missing, or cannot start
+                    self.diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}",
+                                                       detector="metrics.history"))
+                    self.partial.append("git log could not start")
+                    self.complete = False
+                    return False
+            if status == 0:
+                return True
+            message = _last_line(stderr)
+            if not _MISSING_OBJECT.search(stderr):
+                self.diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
+                                                   reason=f"git log stopped after {self.handed} commits: {message}"))
+                self.partial.append(f"git log stopped early ({message})")
+                self.complete = False
+                return False
+            if self.resumes >= MAX_RESUMES:
+                self.partial.append(f"stopped after {MAX_RESUMES} unreadable commits; later commits were not read")
+                self.complete = False
+                return False
+            self.resumes += 1
+            if ordered is None:
+                ordered = self.ordered if self.ordered is not None else _rev_list(self.root, self.request, self.env)
+            if order is None:
+                order = {sha: i for i, sha in enumerate(ordered)}
+            # The commit after the last one handed on (of this run's commits: the last may be an earlier run's).
+            position = order.get(self.last.decode("ascii", "replace"), -1) + 1 if self.handed else 0
+            if not ordered or position >= len(ordered):
+                self.diagnostics.append(Diagnostic(
+                    path=".", severity="error", detector="metrics.history",
+                    reason=f"git log stopped after {self.handed} commits ({message}) and the remaining commits "
+                           "could not be listed"))
+                self.partial.append(f"git log stopped early ({message})")
+                self.complete = False
+                return False
+            failed_sha = ordered[position]
+            trailing_fields = split_record(trailing, self.end) if trailing else None
+            trailing_sha = trailing_fields[0][0].decode("ascii", "replace") if trailing_fields is not None else None
+            if trailing_sha == failed_sha and retried != failed_sha:
+                # Git printed this commit's header, then died: its changes may be complete or cut short. Read it
+                # again from the start once; if it fails again at the same place, it is the unreadable one.
+                retried = failed_sha
+                remaining = ordered[position:]
+            else:
+                header = (_without_changes(trailing, self.end) if trailing and trailing_sha == failed_sha
+                          else _header_only(self.root, self.env, self.nonce, failed_sha))
+                if header is not None:
+                    self.counted([header])  # counted, without its file changes
+                else:
+                    self.complete = False
+                remaining = ordered[position + 1:]
+                self._gap(failed_sha, message, len(remaining) + self.later)
+            if not remaining:
+                return True
+            args, stdin = self.args(True), remaining
+
+    def _gap(self, sha: str, message: str, remaining: int) -> None:
+        self.gaps += 1
+        if self.gaps <= GAPS_LISTED:
+            self.diagnostics.append(Diagnostic(
+                path=".", detector="metrics.history",
+                reason=f"commit {sha[:12]}: its changes could not be read ({message}); counted without "
+                       f"file changes; reading went on with the {remaining} commits after it",
+            ))
+        if self.gaps == 1:
+            self.partial.append("missing objects: some commits are counted without their file changes")
+            if _partial_clone(self.root, self.env):
+                self.diagnostics.append(Diagnostic(
+                    path=".", detector="metrics.history",
+                    reason="partial clone: blobs missing here are fetched on demand, which a scan never does "
+                           "(GIT_NO_LAZY_FETCH=1); fetch them first for full line counts"))
+
+
+class _Prefetcher:
+    """Runs `git log --no-walk=unsorted --stdin` over each chunk, `jobs` processes at a time in chunk order, each
+    writing its records to a file; `outcome(i)` hands chunk i's records on as they are written."""
+
+    def __init__(self, root: Path, args: list[str], env: dict[str, str], chunks: list[list[str]], jobs: int,
+                 folder: Path) -> None:
+        self.command = git_command(root, *args)
+        self.env, self.chunks, self.folder = env, chunks, folder
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.next = 0  # the next chunk to start
+        self.jobs = jobs
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def __enter__(self) -> _Prefetcher:
+        with self.lock:
+            while self.next < min(self.jobs, len(self.chunks)):
+                self._start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.closed = True
+            procs = list(self.procs.values())
+        for proc in procs:  # a consumer that stopped early (cancelled, an error) leaves no git behind
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+    def _start(self) -> None:
+        index = self.next
+        self.next += 1
+        out = self.folder / f"{index}.log"
+        with open(self.folder / f"{index}.in", "wb") as ids:
+            ids.write(("\n".join(self.chunks[index]) + "\n").encode())
+        with open(self.folder / f"{index}.in", "rb") as ids, open(out, "wb") as stdout, \
+                open(self.folder / f"{index}.err", "wb") as stderr:
+            self.procs[index] = subprocess.Popen(self.command, stdin=ids, stdout=stdout, stderr=stderr, env=self.env)
+
+    def _finished(self) -> None:
+        """Start the next chunks in place of the processes that ended (called by the consumer as it waits)."""
+        with self.lock:
+            running = sum(1 for proc in self.procs.values() if proc.poll() is None)
+            while not self.closed and running < self.jobs and self.next < len(self.chunks):
+                self._start()
+                running += 1
+
+    def outcome(self, index: int, nonce: str, sink: Callable[[list[bytes]], None]) -> Outcome:
+        """Hand chunk `index`'s complete records to `sink` as its git writes them; then its exit status, stderr
+        and trailing record (as `_stream` returns them). The chunk's files are deleted once read."""
+        self._finished()
+        proc = self.procs[index]
+        begin = b"\x1e" + nonce.encode()
+        buffer = b""
+        with open(self.folder / f"{index}.log", "rb") as stream:
+            while True:
+                chunk = stream.read(READ_CHUNK)
+                if chunk:
+                    seen = len(buffer)
+                    buffer += chunk
+                    if buffer.find(begin, max(0, seen - len(begin))) >= 0:  # a record ended: as in `_stream`
+                        parts = buffer.split(begin)
+                        buffer = parts.pop()  # the last record may not be complete yet
+                        sink(parts)
+                    continue
+                if proc.poll() is not None:
+                    rest = stream.read()
+                    if not rest:
+                        break
+                    buffer += rest
+                    continue
+                self._finished()
+                time.sleep(PAUSE)  # git is still writing this chunk
+        status = proc.returncode
+        stderr = (self.folder / f"{index}.err").read_bytes().decode("utf-8", "replace")
+        for suffix in ("log", "in", "err"):
+            with contextlib.suppress(OSError):
+                (self.folder / f"{index}.{suffix}").unlink()
+        self._finished()
+        parts = buffer.split(begin)
+        last = parts.pop()
+        if status == 0 and last:
+            parts.append(last)
+            last = b""
+        sink(parts)
+        return status, stderr, last
 
 
 def _stream(

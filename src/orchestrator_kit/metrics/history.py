@@ -149,6 +149,7 @@ def history_metrics(
     exclude: Sequence[str] = (),
     include_generated: bool = False,
     include_fixtures: bool = False,
+    jobs: int | None = None,
 ) -> HistoryMetrics:
     """Commit frequency, authors, churn, hotspots, coupling, fragmentation, bus factor and DORA proxies of the
     history of `path` (see the module docstring). Never raises for repository problems: an empty repository, a
@@ -158,10 +159,14 @@ def history_metrics(
     for every commit; an exception it raises stops the pass (the git process is killed) and propagates: that is
     how a caller cancels. Hotspots and coupling leave out generated files (lock files, linguist-generated, vendored
     and generated paths: `metrics.generated`) unless `include_generated`, and coupling leaves out pairs of two test
-    fixtures (`discovery._fixtures`) unless `include_fixtures`; each says how many it left out and why."""
+    fixtures (`discovery._fixtures`) unless `include_fixtures`; each says how many it left out and why. A long
+    history is read by up to `jobs` git processes at once (None: the CPUs this process may use; `gitlog.read_log`),
+    with the same result as one."""
     workspace = path if isinstance(path, Workspace) else Workspace(path)
     if max_commits is not None and max_commits < 1:
         raise InputError(f"--max-commits must be at least 1 (got {max_commits}).")
+    if jobs is not None and jobs < 1:
+        raise InputError(f"jobs must be at least 1 (got {jobs}).")
     if top < 1 or dir_depth < 1:
         raise InputError("top and dir_depth must be at least 1.")
     since_time = parse_since(since, now) if since else None
@@ -215,7 +220,7 @@ def history_metrics(
     lines_at_head = _in_background(lambda: head_lines(workspace.root, relative, specs))
     listed = _in_background(lambda: _listed(workspace))
     tag_list = _in_background(lambda: _tags(workspace.root))
-    log = read_log(workspace.root, request, sink, boundary=boundary)
+    log = read_log(workspace.root, request, sink, boundary=boundary, jobs=jobs)
     # Names per identity come from the commits read; only when the log did not hand on every commit of the window
     # does a diff-less git log of its own count them (the names would otherwise miss the commits not read).
     names_read = aggregate.author_names() if log.complete else None

@@ -1,0 +1,145 @@
+"""The history pass read by several git processes (`gitlog.read_log` with jobs > 1) gives what one git log gives.
+
+The thresholds are lowered here so that the 12-commit scripted history (`conftest.build_h1`: a rename, a revert,
+a merge, a binary file, tags) is cut into runs of one to three commits: every run boundary falls somewhere in it.
+Expected numbers are those of the one-process tests in test_history.py, worked out by hand there.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from orchestrator_kit.errors import InputError
+from orchestrator_kit.metrics import gitlog
+from orchestrator_kit.metrics.history import history_metrics
+
+from ..conftest import git
+from .conftest import Scripted, lines
+from .test_history import _delete_blob
+
+
+@pytest.fixture
+def chunked(monkeypatch):
+    """Cut any history of two or more commits into runs of at least one commit."""
+    monkeypatch.setattr(gitlog, "PARALLEL_MIN_COMMITS", 2)
+    monkeypatch.setattr(gitlog, "MIN_CHUNK", 1)
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Every git process the pass starts for a run (`_Prefetcher`), to check how many and that they ended."""
+    procs: list[subprocess.Popen[bytes]] = []
+    real = gitlog._Prefetcher._start
+
+    def recording(self: gitlog._Prefetcher) -> None:
+        index = self.next
+        real(self)
+        procs.append(self.procs[index])
+
+    monkeypatch.setattr(gitlog._Prefetcher, "_start", recording)
+    return procs
+
+
+def _same(a, b) -> None:
+    assert a.model_dump(exclude={"generated_at"}) == b.model_dump(exclude={"generated_at"})
+
+
+@pytest.mark.parametrize(("jobs", "runs"), [(2, 6), (3, 12), (5, 12)])
+def test_runs_in_several_processes_give_the_result_of_one(h1_template, chunked, started, jobs, runs):
+    one = history_metrics(h1_template.root, jobs=1)
+    assert not started  # jobs=1: the one walking git log, as before (it does not go through _Prefetcher)
+    several = history_metrics(h1_template.root, jobs=jobs)
+    # jobs * CHUNKS_PER_JOB (4) runs asked for, at most one per commit, of equal size: 2 jobs make 8 runs of
+    # ceil(12 / 8) = 2 commits, so 6 runs; 3 or 5 jobs make 12 runs of one commit each
+    assert len(started) == runs
+    assert all(proc.returncode == 0 for proc in started)
+    _same(one, several)
+    assert several.commits == 12
+    helpers = next(f for f in several.churn.files if f.path == "src/helpers.py")
+    assert helpers.revisions == 4  # the rename (c4) is followed across the run boundaries
+
+
+def test_filters_and_windows_give_the_same_commits(h1_template, chunked):
+    for options in ({"paths": ["src"]}, {"max_commits": 7}, {"since": "2026-01-13"}, {"renames": False},
+                    {"paths": ["docs", "CHANGELOG.md"], "max_commits": 5}):
+        _same(history_metrics(h1_template.root, jobs=1, **options), history_metrics(h1_template.root, jobs=4,
+                                                                                     **options))
+
+
+def test_below_the_threshold_one_git_log_reads_everything(h1_template, started):
+    result = history_metrics(h1_template.root, jobs=4)  # 12 commits < PARALLEL_MIN_COMMITS
+    assert result.commits == 12 and not started
+
+
+def test_a_missing_blob_in_a_later_run_is_resumed_within_it(h1, chunked, started):
+    _delete_blob(h1, f"{h1.shas['c5']}:src/helpers.py")  # c5 and c7 cannot be diffed (test_history)
+    one = history_metrics(h1.root, jobs=1)
+    several = history_metrics(h1.root, jobs=3)
+    assert any(proc.returncode != 0 for proc in started)  # some run did meet the missing blob
+    _same(one, several)  # same gaps, same "reading went on with the N commits after it", same sums
+    gaps = [d.reason for d in several.diagnostics if "could not be read" in d.reason]
+    assert [g[:19] for g in gaps] == [f"commit {h1.shas['c7'][:12]}", f"commit {h1.shas['c5'][:12]}"]
+    helpers = next(f for f in several.churn.files if f.path == "src/helpers.py")
+    assert (helpers.revisions, helpers.lines_added, helpers.lines_deleted) == (2, 4, 0)
+    assert several.partial and several.commits == 12
+
+
+def test_records_read_a_few_bytes_at_a_time_from_the_runs_files(h1_template, chunked, monkeypatch):
+    one = history_metrics(h1_template.root, jobs=1)
+    monkeypatch.setattr(gitlog, "READ_CHUNK", 7)
+    _same(one, history_metrics(h1_template.root, jobs=3))
+
+
+def test_hostile_git_config_runs_nothing_in_any_run(h1, chunked, started, tmp_path):
+    marker = tmp_path / "pwned"
+    script = tmp_path / "evil.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\ncat \"$1\" 2>/dev/null\n")
+    script.chmod(0o755)
+    for key, value in [("diff.external", str(script)), ("gpg.program", str(script)), ("log.showSignature", "true"),
+                       ("diff.py.textconv", str(script)), ("core.fsmonitor", str(script)), ("core.pager", str(script)),
+                       ("diff.renames", "false")]:
+        git(h1.root, "config", key, value)
+    (h1.root / ".gitattributes").write_text("*.py diff=py\n")
+    result = history_metrics(h1.root, jobs=3)
+    assert started and not marker.exists()
+    helpers = next(f for f in result.churn.files if f.path == "src/helpers.py")
+    assert result.commits == 12 and helpers.revisions == 4
+
+
+def test_a_stopped_pass_leaves_no_git_running(tmp_path, chunked, started):
+    repo = Scripted(tmp_path / "many")
+    for number in range(40):
+        repo.commit(f"n{number}", f"2026-03-01T{number // 4:02d}:{number % 4 * 15:02d}:00+00:00", "alice",
+                    f"change {number}", files={"f.txt": lines(number + 1)})
+
+    class Stop(Exception):
+        pass
+
+    seen: list[int] = []
+
+    def stop_at_ten(commits: int) -> None:
+        seen.append(commits)
+        if commits == 10:
+            raise Stop
+
+    with pytest.raises(Stop):
+        history_metrics(repo.root, progress=stop_at_ten, jobs=3)
+    assert seen == list(range(1, 11))
+    assert started and all(proc.returncode is not None for proc in started)  # each ended (or was killed)
+    counts: list[int] = []
+    history_metrics(repo.root, progress=counts.append, jobs=3)
+    assert counts == list(range(1, 41))  # the hook sees every commit, in order, across the runs
+
+
+def test_jobs_below_one_is_an_input_error(h1_template):
+    with pytest.raises(InputError, match="jobs must be at least 1"):
+        history_metrics(h1_template.root, jobs=0)
+
+
+def test_workers_available_is_the_affinity_capped(monkeypatch):
+    monkeypatch.setattr(gitlog.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert gitlog.workers_available() == gitlog.MAX_JOBS
+    monkeypatch.setattr(gitlog.os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert gitlog.workers_available() == 1
