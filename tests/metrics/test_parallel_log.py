@@ -46,13 +46,13 @@ def _same(a, b) -> None:
     assert a.model_dump(exclude={"generated_at"}) == b.model_dump(exclude={"generated_at"})
 
 
-@pytest.mark.parametrize(("jobs", "runs"), [(2, 6), (3, 12), (5, 12)])
+@pytest.mark.parametrize(("jobs", "runs"), [(2, 4), (3, 6), (7, 12)])
 def test_runs_in_several_processes_give_the_result_of_one(h1_template, chunked, started, jobs, runs):
     one = history_metrics(h1_template.root, jobs=1)
     assert not started  # jobs=1: the one walking git log, as before (it does not go through _Prefetcher)
     several = history_metrics(h1_template.root, jobs=jobs)
-    # jobs * CHUNKS_PER_JOB (4) runs asked for, at most one per commit, of equal size: 2 jobs make 8 runs of
-    # ceil(12 / 8) = 2 commits, so 6 runs; 3 or 5 jobs make 12 runs of one commit each
+    # jobs * CHUNKS_PER_JOB (2) runs asked for, at most one per commit, of equal size: 2 jobs make 4 runs of 3
+    # commits, 3 jobs 6 runs of 2, 7 jobs 12 runs of one commit each
     assert len(started) == runs
     assert all(proc.returncode == 0 for proc in started)
     _same(one, several)

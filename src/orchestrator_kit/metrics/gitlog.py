@@ -51,9 +51,12 @@ MAX_RESUMES = 50
 # `git log --no-walk=unsorted --stdin` per run prints the same records as the walk would (same diffs against the
 # first parent, same order), jobs at a time, each into a file of its own; the records are handed on in order, the
 # first run's while git still writes it. Missing objects in a run resume within that run, as below.
-PARALLEL_MIN_COMMITS = 2000  # shorter histories take a second or less: not worth a rev-list and more processes
-CHUNKS_PER_JOB = 4  # several runs per process, so that a run of expensive commits does not hold back the others
-MIN_CHUNK = 250
+PARALLEL_MIN_COMMITS = 4000  # shorter histories take a second or less: not worth a rev-list and more processes
+# Each process that starts deep in the history pays to map and inflate its part of the packs afresh (about 0.1 s of
+# system time per process on pallets/flask): few long runs, but two per job, so that a run of expensive commits
+# does not hold back the others.
+CHUNKS_PER_JOB = 2
+MIN_CHUNK = 2000
 MAX_JOBS = 8  # git's diffs share the disk cache and memory bandwidth: more processes gained nothing measurable
 GAPS_LISTED = 20  # one Diagnostic per unreadable commit up to this many, then one that counts the rest
 # Reading the pipe: git flushes its output after every commit (a few hundred bytes for a small one), and a reader
