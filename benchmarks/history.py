@@ -215,14 +215,15 @@ def cpu_timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - wall, used, result
 
 
-def worker(repo: Path, max_commits: int | None, trace: bool) -> None:
+def worker(repo: Path, max_commits: int | None, trace: bool, jobs: int | None) -> None:
     """One pass in this fresh process, after a warm-up; prints its numbers as JSON (see `ours`)."""
     from orchestrator_kit.metrics.history import history_metrics
 
     history_metrics(repo, max_commits=10)
     if trace:
         tracemalloc.start()
-    wall, cpu, result = cpu_timed(lambda: history_metrics(repo, max_commits=max_commits))
+    options: dict[str, Any] = {"jobs": jobs} if jobs else {}  # an older version (--before-src) has no jobs
+    wall, cpu, result = cpu_timed(lambda: history_metrics(repo, max_commits=max_commits, **options))
     print(json.dumps({
         "wall": wall, "cpu": cpu, "commits": result.commits, "files": result.churn.files_total,
         "releases": len(result.dora.releases), "partial": result.partial,
@@ -244,8 +245,10 @@ def git_peak(repo: Path) -> int | None:
     return int(last[0]) * 1024 if last and last[0].isdigit() else None
 
 
-def ours(repo: Path, src: str | None, max_commits: int | None = None, trace: bool = False) -> dict[str, Any]:
-    """The pass in a fresh worker process (`src`: another version's src/ folder first on the path)."""
+def ours(repo: Path, src: str | None, max_commits: int | None = None, trace: bool = False,
+         jobs: int | None = None) -> dict[str, Any]:
+    """The pass in a fresh worker process (`src`: another version's src/ folder first on the path; `jobs`: git
+    processes, None for the pass's default)."""
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = src
@@ -254,6 +257,8 @@ def ours(repo: Path, src: str | None, max_commits: int | None = None, trace: boo
         args += ["--max-commits", str(max_commits)]
     if trace:
         args.append("--trace")
+    if jobs:
+        args += ["--jobs", str(jobs)]
     out = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -267,11 +272,15 @@ def mib(value: float) -> str:
 
 
 def measure(repo: Path, args: argparse.Namespace) -> None:
-    versions = {"ours": None, **({"before": args.before_src} if args.before_src else {})}
+    from orchestrator_kit.metrics.gitlog import workers_available
+
+    # name: (src folder, jobs); "one" is this version held to one git process (the pass before it had several)
+    versions: dict[str, tuple[str | None, int | None]] = {
+        "ours": (None, None), "one": (None, 1), **({"before": (args.before_src, None)} if args.before_src else {})}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*versions, "raw", "paced"]}
     for _ in range(args.runs):
-        for name, src in versions.items():
-            runs[name].append(ours(repo, src))
+        for name, (src, jobs) in versions.items():
+            runs[name].append(ours(repo, src, jobs=jobs))
             for anchor in ("raw", "paced"):
                 wall, cpu, records = cpu_timed(partial(raw_stream, repo, paced=anchor == "paced"))
                 runs[anchor].append({"wall": wall, "cpu": cpu, "commits": records})
@@ -285,30 +294,38 @@ def measure(repo: Path, args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|")
     for name in versions:
         wall, cpu = median(runs[name], "wall"), median(runs[name], "cpu")
-        label = "history pass" if name == "ours" else "history pass, before (--before-src)"
+        label = {"ours": f"history pass ({workers_available()} git processes at most)",
+                 "one": "history pass, one git process (jobs=1)"}.get(name, "history pass, before (--before-src)")
         print(f"| {label}, wall | {wall:.2f} s | raw `git log --numstat` {raw_wall:.2f} s | "
               f"{wall / raw_wall:.2f}x | <= 1.25x (5.5k), <= 1.15x (35.8k) |")
         print(f"| {label}, CPU (Python + git) | {cpu:.2f} s | {raw_cpu:.2f} s | {cpu / raw_cpu:.2f}x | |")
         print(f"| {label}, CPU, against the paced raw stream | {cpu:.2f} s | {paced_cpu:.2f} s (read as the pass "
               f"reads) | {cpu / paced_cpu:.2f}x | |")
     peak = git_peak(repo)
-    for name, src in versions.items():
-        traced = ours(repo, src, trace=True)
-        label = "peak memory" if name == "ours" else "peak memory, before"
+    for name, (src, jobs) in versions.items():
+        traced = ours(repo, src, trace=True, jobs=jobs)
+        label = {"ours": "peak memory", "one": "peak memory, one git process"}.get(name, "peak memory, before")
         print(f"| {label} | Python {mib(traced['traced_peak'])} (tracemalloc), process "
               f"{mib(median(runs[name], 'maxrss'))} (ru_maxrss) | git log {mib(peak) if peak else 'not measured'} "
               "(/usr/bin/time) | | bounded by files |")
     count = min(args.per_commit, first["commits"])
-    same = [ours(repo, None, max_commits=count) for _ in range(args.runs)]
-    ours_per = median(same, "wall") / count
+    same: list[dict[str, Any]] = []
+    one: list[dict[str, Any]] = []
+    for _ in range(args.runs):
+        same.append(ours(repo, None, max_commits=count))
+        one.append(ours(repo, None, max_commits=count, jobs=1))
     gp_wall, _, (_, gp_unreadable) = cpu_timed(lambda: gitpython_stats(repo, count))
-    print(f"| GitPython `Commit.stats`, first {count:,} commits{unread(gp_unreadable)} | ours "
-          f"{median(same, 'wall'):.2f} s | {gp_wall:.2f} s | {gp_wall / count / ours_per:.1f}x faster | >= 10x |")
+    libraries = [("GitPython `Commit.stats`", count, gp_unreadable, gp_wall)]
     if args.pydriller_python:
         commits, pd_unreadable, seconds = pydriller_seconds(args.pydriller_python, repo, count)
-        print(f"| PyDriller `insertions`/`deletions`, first {commits:,} commits{unread(pd_unreadable)} | ours "
-              f"{median(same, 'wall'):.2f} s | {seconds:.2f} s | {seconds / commits / ours_per:.1f}x faster | >= 10x |")
-    else:
+        libraries.append(("PyDriller `insertions`/`deletions`", commits, pd_unreadable, seconds))
+    for library, commits, unreadable, seconds in libraries:
+        for label, timed in (("ours", same), ("ours, one git process", one)):
+            wall, cpu = median(timed, "wall"), median(timed, "cpu")
+            print(f"| {library}, first {commits:,} commits{unread(unreadable)} | {label} {wall:.2f} s (CPU "
+                  f"{cpu:.2f} s) | {seconds:.2f} s | {seconds / commits / (wall / count):.1f}x faster (CPU: "
+                  f"{seconds / commits / (cpu / count):.1f}x) | >= 10x |")
+    if not args.pydriller_python:
         print("| PyDriller | skipped: pass --pydriller-python PY (a Python with pydriller installed) | | | |")
 
 
@@ -323,10 +340,11 @@ def main() -> None:
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--max-commits", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("ORCHESTRATOR_KIT_CACHE_DIR", str(CACHE / "okit-cache"))
     if args.worker:
-        worker(args.worker, args.max_commits, args.trace)
+        worker(args.worker, args.max_commits, args.trace, args.jobs)
         return
     repos = list(args.repo or [])
     for commits in args.commits or ([] if repos else [5500]):

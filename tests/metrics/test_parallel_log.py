@@ -1,8 +1,8 @@
 """The history pass read by several git processes (`gitlog.read_log` with jobs > 1) gives what one git log gives.
 
-The thresholds are lowered here so that the 12-commit scripted history (`conftest.build_h1`: a rename, a revert,
-a merge, a binary file, tags) is cut into runs of one to three commits: every run boundary falls somewhere in it.
-Expected numbers are those of the one-process tests in test_history.py, worked out by hand there.
+The thresholds are lowered here so that the walk of the 12-commit scripted history (`conftest.build_h1`: a rename,
+a revert, a merge, a binary file, tags) hands its commits to runs of one to three commits: every run boundary falls
+somewhere in it. Expected numbers are those of the one-process tests in test_history.py, worked out by hand there.
 """
 
 from __future__ import annotations
@@ -22,9 +22,13 @@ from .test_history import _delete_blob
 
 @pytest.fixture
 def chunked(monkeypatch):
-    """Cut any history of two or more commits into runs of at least one commit."""
+    """Hand the walk over to runs at its first look (before any commit: with 7-byte reads the first records seen
+    are the empty one before the first marker), for any two commits left, in runs of at least one commit."""
+    monkeypatch.setattr(gitlog, "SPLIT_AFTER", 0.0)
+    monkeypatch.setattr(gitlog, "GIT_BOUND", 10.0)
     monkeypatch.setattr(gitlog, "PARALLEL_MIN_COMMITS", 2)
     monkeypatch.setattr(gitlog, "MIN_CHUNK", 1)
+    monkeypatch.setattr(gitlog, "READ_CHUNK", 7)
 
 
 @pytest.fixture
@@ -68,8 +72,33 @@ def test_filters_and_windows_give_the_same_commits(h1_template, chunked):
                                                                                      **options))
 
 
-def test_below_the_threshold_one_git_log_reads_everything(h1_template, started):
-    result = history_metrics(h1_template.root, jobs=4)  # 12 commits < PARALLEL_MIN_COMMITS
+def test_a_walk_hands_over_after_the_commits_it_read(h1_template, chunked, started, monkeypatch):
+    real = gitlog._Reader.watched
+
+    def after_five(self: gitlog._Reader, records: list[bytes]) -> None:
+        if self.handed < 5:  # 7-byte reads: one record at a time; the sixth is counted, then the rest handed over
+            return self.counted(records)
+        return real(self, records)
+
+    monkeypatch.setattr(gitlog._Reader, "watched", after_five)
+    one = history_metrics(h1_template.root, jobs=1)
+    several = history_metrics(h1_template.root, jobs=2)
+    assert len(started) == 3  # the 6 commits left: min(2 jobs x 2, 6) = 4 runs asked, of ceil(6 / 4) = 2 commits
+    _same(one, several)
+
+
+def test_no_runs_for_a_short_history_or_a_busy_reader(h1_template, started, monkeypatch):
+    monkeypatch.setattr(gitlog, "SPLIT_AFTER", 0.0)
+    monkeypatch.setattr(gitlog, "READ_CHUNK", 7)
+    result = history_metrics(h1_template.root, jobs=4)  # 12 commits < PARALLEL_MIN_COMMITS (2,000)
+    assert result.commits == 12 and not started
+    monkeypatch.setattr(gitlog, "PARALLEL_MIN_COMMITS", 2)
+    monkeypatch.setattr(gitlog, "GIT_BOUND", -1.0)  # the reader counts as busy whatever it did
+    result = history_metrics(h1_template.root, jobs=4)
+    assert result.commits == 12 and not started
+    monkeypatch.setattr(gitlog, "GIT_BOUND", 10.0)
+    monkeypatch.setattr(gitlog, "SPLIT_AFTER", 3600.0)  # the walk ends long before it would be weighed
+    result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
 
 
@@ -84,12 +113,6 @@ def test_a_missing_blob_in_a_later_run_is_resumed_within_it(h1, chunked, started
     helpers = next(f for f in several.churn.files if f.path == "src/helpers.py")
     assert (helpers.revisions, helpers.lines_added, helpers.lines_deleted) == (2, 4, 0)
     assert several.partial and several.commits == 12
-
-
-def test_records_read_a_few_bytes_at_a_time_from_the_runs_files(h1_template, chunked, monkeypatch):
-    one = history_metrics(h1_template.root, jobs=1)
-    monkeypatch.setattr(gitlog, "READ_CHUNK", 7)
-    _same(one, history_metrics(h1_template.root, jobs=3))
 
 
 def test_hostile_git_config_runs_nothing_in_any_run(h1, chunked, started, tmp_path):

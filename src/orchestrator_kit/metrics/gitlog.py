@@ -46,17 +46,22 @@ from ..models import Diagnostic
 # A damaged repository could fail at every commit; past this many resumes the pass stops and says so.
 MAX_RESUMES = 50
 # Several git processes (`read_log`'s jobs): on a long history the diffs git computes for --numstat are most of the
-# pass (85% of it on hashicorp/terraform), and one git process uses one CPU. So `git rev-list` (a fraction of a
-# second even for 36k commits) lists the commits, they are cut into runs of consecutive commits, and one
+# pass (85% of it on hashicorp/terraform), and one git process uses one CPU. So when the walk has run SPLIT_AFTER
+# seconds and its reader spent most of that time waiting for git (this thread's CPU under GIT_BOUND of the time
+# gone by), `git rev-list` (a fraction of a second even for 36k commits) lists the commits; if at least
+# PARALLEL_MIN_COMMITS are left, the walk is stopped and the rest is cut into runs of consecutive commits, and one
 # `git log --no-walk=unsorted --stdin` per run prints the same records as the walk would (same diffs against the
-# first parent, same order), jobs at a time, each into a file of its own; the records are handed on in order, the
-# first run's while git still writes it. Missing objects in a run resume within that run, as below.
-PARALLEL_MIN_COMMITS = 4000  # shorter histories take a second or less: not worth a rev-list and more processes
+# first parent, same order), jobs at a time, each into a file of its own; the runs are handed on in order, the
+# first while git still writes it. Missing objects in a run resume within that run, as below. A short history, or
+# one whose commits are cheap to diff (the Python side sets the pace), keeps the one walk and pays nothing.
+SPLIT_AFTER = 0.5
+GIT_BOUND = 0.5
+PARALLEL_MIN_COMMITS = 2000
 # Each process that starts deep in the history pays to map and inflate its part of the packs afresh (about 0.1 s of
 # system time per process on pallets/flask): few long runs, but two per job, so that a run of expensive commits
 # does not hold back the others.
 CHUNKS_PER_JOB = 2
-MIN_CHUNK = 2000
+MIN_CHUNK = 1000
 MAX_JOBS = 8  # git's diffs share the disk cache and memory bandwidth: more processes gained nothing measurable
 GAPS_LISTED = 20  # one Diagnostic per unreadable commit up to this many, then one that counts the rest
 # Reading the pipe: git flushes its output after every commit (a few hundred bytes for a small one), and a reader
@@ -206,13 +211,8 @@ def read_log(
     ones; see the module docstring. Commits in `boundary` (a shallow clone's edge) are handed without changes:
     their diff shows the whole tree as added, which is not a change anyone made. `jobs` git processes at most
     (None: `workers_available()`; 1: one `git log`, as the pass always did); see "Several git processes"."""
-    reader = _Reader(root, request, sink, boundary)
-    jobs = workers_available() if jobs is None else max(1, jobs)
-    chunks = reader.chunks(jobs) if jobs > 1 else None
-    if chunks is None:
-        reader.read(None)
-    else:
-        reader.read_chunks(chunks, jobs)
+    reader = _Reader(root, request, sink, boundary, workers_available() if jobs is None else max(1, jobs))
+    reader.read(None)
     if reader.gaps > GAPS_LISTED:
         reader.diagnostics.append(Diagnostic(path=".", detector="metrics.history",
                                              reason=f"{reader.gaps - GAPS_LISTED} more commits could not be read "
@@ -228,8 +228,9 @@ Outcome = tuple[int, str, bytes]
 class _Reader:
     """One `read_log` call: the commits handed on so far, and the resumption after missing objects."""
 
-    def __init__(self, root: Path, request: LogRequest, sink: RecordSink, boundary: frozenset[str]) -> None:
-        self.root, self.request, self.sink = root, request, sink
+    def __init__(self, root: Path, request: LogRequest, sink: RecordSink, boundary: frozenset[str],
+                 jobs: int) -> None:
+        self.root, self.request, self.sink, self.jobs = root, request, sink, jobs
         self.nonce = secrets.token_hex(8)
         self.env = stream_env(root)
         self.end = b"\x1f" + self.nonce.encode() + b"\x1f"
@@ -243,6 +244,9 @@ class _Reader:
         self.complete = True
         self.ordered: list[str] | None = None  # the request's commits in order, once rev-list was asked
         self.later = 0  # commits of the chunks after the one being read
+        self.split_decided = False  # the walk was weighed for runs (once)
+        self.rest: list[str] = []  # the commits the runs take over from the walk
+        self.walk_started = (0.0, 0.0)  # the walk's start: wall clock, this thread's CPU
 
     def counted(self, records: list[bytes]) -> None:
         if self.boundary:
@@ -258,19 +262,36 @@ class _Reader:
         return ["log", *self.request.diff_options(), f"--format={header_format(self.nonce)}", *revisions,
                 "--", *self.request.pathspecs]
 
-    def chunks(self, jobs: int) -> list[list[str]] | None:
-        """The request's commits cut into runs of consecutive commits for `jobs` processes; None when the
-        history is too short to gain from it, or rev-list fails (then one git log walks it)."""
-        ordered = _rev_list(self.root, self.request, self.env)
-        if ordered:
-            self.ordered = ordered
-        if len(ordered) < PARALLEL_MIN_COMMITS:
-            return None
-        count = max(2, min(jobs * CHUNKS_PER_JOB, len(ordered) // MIN_CHUNK))
-        size = -(-len(ordered) // count)
-        return [ordered[start:start + size] for start in range(0, len(ordered), size)]
+    def watched(self, records: list[bytes]) -> None:
+        """`counted`, and once the walk has run SPLIT_AFTER seconds waiting on git most of the time, the decision
+        to hand the rest to several processes (raises _Split; see "Several git processes")."""
+        self.counted(records)
+        started, cpu = self.walk_started
+        elapsed = time.perf_counter() - started
+        if self.split_decided or elapsed < SPLIT_AFTER:
+            return
+        self.split_decided = True
+        if time.thread_time() - cpu > GIT_BOUND * elapsed:
+            return  # this thread was busy: the Python side sets the pace, more git processes would not help
+        ordered = self.ordered if self.ordered is not None else _rev_list(self.root, self.request, self.env)
+        if not ordered:
+            return
+        self.ordered = ordered
+        try:
+            position = ordered.index(self.last.decode("ascii", "replace")) + 1 if self.last else 0
+        except ValueError:  # HEAD was rewritten since the walk began: go on walking
+            return
+        if len(ordered) - position >= PARALLEL_MIN_COMMITS:
+            self.rest = ordered[position:]
+            raise _Split
 
-    def read_chunks(self, chunks: list[list[str]], jobs: int) -> None:
+    def runs(self, commits: list[str]) -> list[list[str]]:
+        """`commits` cut into runs of consecutive commits: CHUNKS_PER_JOB per job, MIN_CHUNK commits at least."""
+        count = max(1, min(self.jobs * CHUNKS_PER_JOB, len(commits) // MIN_CHUNK))
+        size = -(-len(commits) // count)
+        return [commits[start:start + size] for start in range(0, len(commits), size)]
+
+    def read_chunks(self, chunks: list[list[str]], jobs: int) -> bool:
         """Run one git log per chunk, `jobs` at a time, each writing to a file of its own; hand the files' records
         on in order, the first while the others are still being written (see "Several git processes")."""
         with tempfile.TemporaryDirectory(prefix="okit-log-") as folder, _Prefetcher(
@@ -284,9 +305,10 @@ class _Reader:
                                                        detector="metrics.history"))
                     self.partial.append("git log could not start")
                     self.complete = False
-                    return
+                    return False
                 if not self.read(chunk, outcome):
-                    return
+                    return False
+        return True
 
     def read(self, listed: list[str] | None, first: Outcome | None = None) -> bool:
         """Read the request's walk (`listed` None) or the commits `listed`, resuming after missing objects (module
@@ -300,8 +322,14 @@ class _Reader:
             if first is not None:
                 (status, stderr, trailing), first = first, None
             else:
+                watch = listed is None and self.jobs > 1 and not self.split_decided
+                if watch:
+                    self.walk_started = (time.perf_counter(), time.thread_time())
                 try:
-                    status, stderr, trailing = _stream(self.root, args, self.env, self.nonce, stdin, self.counted)
+                    status, stderr, trailing = _stream(self.root, args, self.env, self.nonce, stdin,
+                                                       self.watched if watch else self.counted)
+                except _Split:  # git was stopped; the commits after the last one handed on go to the runs
+                    return self.read_chunks(self.runs(self.rest), self.jobs)
                 except OSError as exc:  # git missing, or cannot start
                     self.diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}",
                                                        detector="metrics.history"))
@@ -323,7 +351,9 @@ class _Reader:
                 return False
             self.resumes += 1
             if ordered is None:
-                ordered = self.ordered if self.ordered is not None else _rev_list(self.root, self.request, self.env)
+                if self.ordered is None:
+                    self.ordered = _rev_list(self.root, self.request, self.env) or None
+                ordered = self.ordered or []
             if order is None:
                 order = {sha: i for i, sha in enumerate(ordered)}
             # The commit after the last one handed on (of this run's commits: the last may be an earlier run's).
@@ -372,6 +402,10 @@ class _Reader:
                     path=".", detector="metrics.history",
                     reason="partial clone: blobs missing here are fetched on demand, which a scan never does "
                            "(GIT_NO_LAZY_FETCH=1); fetch them first for full line counts"))
+
+
+class _Split(Exception):
+    """Raised through `_stream` (which then stops git) when the walk hands its remaining commits to runs."""
 
 
 class _Prefetcher:
