@@ -100,7 +100,8 @@ def test_the_tree_is_markdown_its_own_tree_on_random_table_documents():
 
 
 TABLE_CELLS = ["a", "", " ", "\\|", "`x|y`", "b\\\\", "\\", ":", "-", "c d", "\u2003e\u2003", "**s**", "[r]"]
-TABLE_NEIGHBOURS = ["", "> q", "- l", "# h", "```", "    code", "***", "<div>", "text", "1. x", "2) y", "  x"]
+TABLE_NEIGHBOURS = ["", "> q", "- l", "# h", "```", "    code", "***", "<div>", "text", "1. x", "2) y", "  x", "+ p",
+                    "~~~", "___", "<!-- c -->", "10. x", "* s", "-", "#h", "\u2003x", "\t> t", "0) z"]
 
 
 def random_table_document(rng: random.Random) -> str:

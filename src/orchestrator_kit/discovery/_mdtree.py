@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 import markdown_it
-from markdown_it import MarkdownIt
+from markdown_it import MarkdownIt, rules_block
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore, text_join
 from markdown_it.token import Token
@@ -67,6 +67,10 @@ _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 # markdown-it-py 4 stops a table once its rows lack more than this many cells in all (empty cells it would fill
 # in: a guard against small input expanding into a huge table).
 _MAX_FILLED_CELLS = 0x10000
+# The characters that can start (after the indent) a block of those that end a table, markdown-it's blockquote
+# terminators of the CommonMark preset: code fence (` ~), blockquote (>), thematic break (* - _), list item
+# (* - + or an ASCII digit), HTML block (<), ATX heading (#). A row starting otherwise is not offered to them.
+_TERMINATOR_STARTS = frozenset("`~>*-_+<#0123456789")
 _LAZY = "orchestrator_kit.lazy_table"  # key of the table_open token's `meta` holding its `_TableLines`
 
 
@@ -147,14 +151,19 @@ def _table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     outer_parent = state.parentType
     state.parentType = "table"
     terminators = state.md.block.ruler.getRules("blockquote")
+    every_row = terminators != _STOCK_TERMINATORS  # other rules: offer them every row, as markdown-it does
+    src, starts, ends, shifts = state.src, state.bMarks, state.eMarks, state.tShift
     body: list[str] = []
     filled = 0
     line = start + 2
     while line < end:
         if state.sCount[line] < state.blkIndent:
             break
-        if any(terminate(state, line, end, True) for terminate in terminators):
-            break
+        first = starts[line] + shifts[line]
+        if (every_row or (first < ends[line] and src[first] in _TERMINATOR_STARTS)) and any(
+            terminate(state, line, end, True) for terminate in terminators
+        ):
+            break  # (an empty row, not offered, ends the table below)
         row = _line(state, line).strip(_TRIM)
         if not row or state.is_code_block(line):
             break
@@ -174,6 +183,8 @@ def _table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 _PARSER = MarkdownIt("commonmark").enable("table")
 _PARSER.core.ruler.at("inline", _inline_outside_tables)
+_STOCK_TERMINATORS = [rules_block.fence, rules_block.blockquote, rules_block.hr, rules_block.list_block,
+                      rules_block.html_block, rules_block.heading]
 if _TRIM is not None and markdown_it.__version__.split(".")[0] == "4":  # the table rule `_table` follows
     # As markdown-it registers its own: a table may interrupt a paragraph or a link reference definition.
     _PARSER.block.ruler.at("table", _table, {"alt": ["paragraph", "reference"]})
