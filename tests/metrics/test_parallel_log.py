@@ -29,6 +29,7 @@ def chunked(monkeypatch):
     monkeypatch.setattr(gitlog, "PARALLEL_MIN_COMMITS", 2)
     monkeypatch.setattr(gitlog, "MIN_CHUNK", 1)
     monkeypatch.setattr(gitlog, "READ_CHUNK", 7)
+    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs: jobs)  # whatever else runs on this machine
 
 
 @pytest.fixture
@@ -97,6 +98,10 @@ def test_no_runs_for_a_short_history_or_a_busy_reader(h1_template, started, monk
     result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
     monkeypatch.setattr(gitlog, "GIT_BOUND", 10.0)
+    monkeypatch.setattr(gitlog.os, "getloadavg", lambda: (64.0, 64.0, 64.0))  # a busy machine
+    result = history_metrics(h1_template.root, jobs=4)
+    assert result.commits == 12 and not started
+    monkeypatch.setattr(gitlog.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     monkeypatch.setattr(gitlog, "SPLIT_AFTER", 3600.0)  # the walk ends long before it would be weighed
     result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
@@ -159,6 +164,13 @@ def test_a_stopped_pass_leaves_no_git_running(tmp_path, chunked, started):
 def test_jobs_below_one_is_an_input_error(h1_template):
     with pytest.raises(InputError, match="jobs must be at least 1"):
         history_metrics(h1_template.root, jobs=0)
+
+
+def test_spare_jobs_leave_the_cpus_the_load_takes(monkeypatch):
+    monkeypatch.setattr(gitlog, "workers_available", lambda: 4)
+    for load, expected in [(0.0, 4), (1.0, 4), (1.5, 3), (3.2, 1), (40.0, 1)]:
+        monkeypatch.setattr(gitlog.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
+        assert gitlog.spare_jobs(8) == expected
 
 
 def test_workers_available_is_the_affinity_capped(monkeypatch):

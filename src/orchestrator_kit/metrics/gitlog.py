@@ -52,7 +52,8 @@ MAX_RESUMES = 50
 # PARALLEL_MIN_COMMITS are left, the walk is stopped and the rest is cut into runs of consecutive commits, and one
 # `git log --no-walk=unsorted --stdin` per run prints the same records as the walk would (same diffs against the
 # first parent, same order), jobs at a time, each into a file of its own; the runs are handed on in order, the
-# first while git still writes it. Missing objects in a run resume within that run, as below. A short history, or
+# first while git still writes it; as many processes as the CPUs the load average leaves free (`spare_jobs`).
+# Missing objects in a run resume within that run, as below. A short history, or
 # one whose commits are cheap to diff (the Python side sets the pace), keeps the one walk and pays nothing.
 SPLIT_AFTER = 0.5
 GIT_BOUND = 0.5
@@ -203,6 +204,17 @@ def workers_available() -> int:
     return max(1, min(MAX_JOBS, count))
 
 
+def spare_jobs(jobs: int) -> int:
+    """At most `jobs`, and no more git processes than the CPUs left over: usable CPUs + 1 - the 1-minute load
+    average (the +1 counts the walk's own git, which the load includes), as `make --load-average` weighs it."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not available here
+        return jobs
+    usable = workers_available()
+    return max(1, min(jobs, usable, int(usable + 1 - load)))
+
+
 def read_log(
     root: Path, request: LogRequest, sink: RecordSink, *, boundary: frozenset[str] = frozenset(),
     jobs: int | None = None,
@@ -273,6 +285,9 @@ class _Reader:
         self.split_decided = True
         if time.thread_time() - cpu > GIT_BOUND * elapsed:
             return  # this thread was busy: the Python side sets the pace, more git processes would not help
+        jobs = spare_jobs(self.jobs)
+        if jobs < 2:
+            return  # the machine is busy: more processes would only share the same CPUs
         ordered = self.ordered if self.ordered is not None else _rev_list(self.root, self.request, self.env)
         if not ordered:
             return
@@ -282,7 +297,7 @@ class _Reader:
         except ValueError:  # HEAD was rewritten since the walk began: go on walking
             return
         if len(ordered) - position >= PARALLEL_MIN_COMMITS:
-            self.rest = ordered[position:]
+            self.rest, self.jobs = ordered[position:], jobs
             raise _Split
 
     def runs(self, commits: list[str]) -> list[list[str]]:
