@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orchestrator_kit.discovery import terraform
 from orchestrator_kit.discovery.terraform import parse_hcl
 from tests.conftest import run_detectors
 
@@ -379,3 +380,81 @@ def test_scanner_never_raises(parts, joiners):
 def test_unicode_identifiers_are_valid_hcl(make_repo, text):
     inventory = run_detectors(make_repo({"main.tf": text}), "terraform")
     assert inventory.diagnostics == []
+
+
+# What the detector reads of each top-level block: every attribute of `terraform` (None), else these arguments and
+# none of the nested blocks. Written out here, apart from the parser's own table.
+DETECTOR_READS = {"terraform": None, "provider": {"region", "alias"}, "module": {"source", "version", "count", "for_each"},
+                  "resource": {"provider"}, "data": {"provider"}}
+
+EXTRA = """\
+variable "tags" {
+  type    = map(string)
+  default = { team = "core", "cost" : 3 }
+  validation {
+    condition = length(var.tags) > 0
+  }
+}
+
+provider "aws" {
+  region = "eu-west-1"
+  assume_role {
+    role_arn = "arn:aws:iam::1:role/x"
+  }
+  default_tags { tags = { a = "b" } }
+}
+
+module "eks" {
+  source          = "terraform-aws-modules/eks/aws"
+  cluster_name    = local.name
+  for_each        = toset(["a"])
+  node_groups     = { one = { size = 2 } }
+  providers       = { aws = aws.us }
+}
+
+resource "aws_s3_bucket" "b" {
+  provider = aws.us
+  bucket   = "x"
+  lifecycle {
+    prevent_destroy = true
+    provider        = "not the resource's"
+  }
+}
+
+locals { provider = "a local named provider", source = "not a module source" }
+
+output "id" { value = aws_s3_bucket.b.id }
+"""
+
+
+def as_read(block, wanted):
+    """`block` keeping only the attributes `wanted` names (None: all, at any depth)."""
+    return type(block)(block.type, block.labels, block.start, block.end,
+                       {k: v for k, v in block.attributes.items() if wanted is None or k in wanted},
+                       [as_read(child, None if wanted is None else set()) for child in block.blocks])
+
+
+def detector_view(text):
+    blocks, problems = parse_hcl(text)
+    return [as_read(block, DETECTOR_READS.get(block.type, set())) for block in blocks], problems
+
+
+@pytest.mark.parametrize("text", [VERSIONS, PROVIDERS, MAIN, EXTRA, VERSIONS + MAIN + EXTRA + "}\n" + MAIN[:300]])
+def test_the_detector_parse_builds_only_what_the_detector_reads(text):
+    read = terraform._parse_read(text)
+    assert read == detector_view(text)
+    blocks, problems = read
+    assert problems == parse_hcl(text)[1]
+    if text is EXTRA:
+        by_type = {block.type: block for block in blocks}
+        assert set(by_type["module"].attributes) == {"source", "for_each"}
+        assert set(by_type["resource"].attributes) == {"provider"}
+        assert by_type["resource"].blocks[0].attributes == {}  # lifecycle's own `provider` is not the resource's
+        assert by_type["locals"].attributes == {} and by_type["variable"].blocks[0].type == "validation"
+
+
+@given(parts=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=30),
+       joiners=st.lists(st.sampled_from([" ", "\n", ""]), min_size=30, max_size=30))
+def test_the_detector_parse_has_the_same_blocks_and_problems_on_any_text(parts, joiners):
+    text = "".join(part + joiner for part, joiner in zip(parts, joiners, strict=False))
+    assert terraform._parse_read(text) == detector_view(text)

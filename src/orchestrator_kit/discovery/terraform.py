@@ -248,10 +248,27 @@ class Scanner:
         self._add("heredoc", self.text[match.end():], start, self.pos, line=line, literal=False)
 
 
-class Parser:
-    """Blocks and attributes over the scanner's tokens, with recovery: a problem skips to the line's end."""
+# What `detect_terraform` reads of a file's top-level blocks (`_top_block`): every attribute, at any depth, of a
+# `terraform` block (None below), and of the other blocks only these arguments, none of their nested blocks.
+# The rest (variables, outputs, locals, resource arguments: most of a module's text) is skipped over, its
+# values never built.
+_READ: dict[str, frozenset[str] | None] = {
+    "terraform": None,
+    "provider": frozenset({"region", "alias"}),
+    "module": frozenset({"source", "version", "count", "for_each"}),
+    "resource": frozenset({"provider"}),
+    "data": frozenset({"provider"}),
+}
+_NOTHING: frozenset[str] = frozenset()
 
-    def __init__(self, text: str) -> None:
+
+class Parser:
+    """Blocks and attributes over the scanner's tokens, with recovery: a problem skips to the line's end.
+
+    With `detector_only`, attributes the detector never reads (see `_READ`) are left out of the blocks;
+    blocks, lines and problems are the same (building a value never reports a problem)."""
+
+    def __init__(self, text: str, *, detector_only: bool = False) -> None:
         scanner = Scanner(text)
         self.tokens = scanner.scan()
         self.problems = scanner.problems
@@ -259,6 +276,8 @@ class Parser:
         self.pos = 0
         self.depth = 0
         self.truncated = False  # reading stopped early: open blocks are not reported as unclosed
+        self.detector_only = detector_only
+        self.wanted: frozenset[str] | None = None  # the attributes of the current block to build; None: all
 
     def parse(self) -> list[Block]:
         body = Block("", [], 1, 1)
@@ -300,7 +319,8 @@ class Parser:
         if following is not None and following[0] == "punct" and following[1] == "=":
             self.pos = start = pos + 1
             self._skip_expression()
-            block.attributes[name[1]] = self._value(start, self.pos, name[2])
+            if self.wanted is None or name[1] in self.wanted:
+                block.attributes[name[1]] = self._value(start, self.pos, name[2])
             return
         labels: list[str] = []
         while pos < count and tokens[pos][0] in ("string", "ident"):
@@ -320,9 +340,16 @@ class Parser:
             self.truncated = True
             return
         child = Block(name[1], labels, name[2], name[2])
+        wanted = self.wanted
+        if self.detector_only:
+            if self.depth == 0:
+                self.wanted = _READ.get(name[1], _NOTHING)
+            elif wanted is not None:
+                self.wanted = _NOTHING  # a block nested in a module, a resource, a variable, ...
         self.depth += 1
         self._body(child, closing=True)
         self.depth -= 1
+        self.wanted = wanted
         block.blocks.append(child)
 
     def _skip_line(self) -> None:
@@ -397,6 +424,13 @@ class Parser:
 def parse_hcl(text: str) -> tuple[list[Block], list[tuple[int, str]]]:
     """Top-level blocks of an HCL file and the problems met (line, reason)."""
     parser = Parser(text)
+    blocks = parser.parse()
+    return blocks, parser.problems
+
+
+def _parse_read(text: str) -> tuple[list[Block], list[tuple[int, str]]]:
+    """`parse_hcl` without the attributes `detect_terraform` never reads (the same blocks and problems)."""
+    parser = Parser(text, detector_only=True)
     blocks = parser.parse()
     return blocks, parser.problems
 
@@ -550,7 +584,7 @@ def detect_terraform(ctx: DetectContext, file: FileText) -> None:
         text = file if path == file.path else ctx.read(path)
         if text is None:
             continue
-        blocks, problems = (parse_tf_json if path.endswith(".json") else parse_hcl)(text.text)
+        blocks, problems = parse_tf_json(text.text) if path.endswith(".json") else _parse_read(text.text)
         for line, reason in problems:
             ctx.diagnostic(path, reason, line=line)
         for block in blocks:
