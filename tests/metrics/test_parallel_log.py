@@ -161,6 +161,32 @@ def test_a_stopped_pass_leaves_no_git_running(tmp_path, chunked, started):
     assert counts == list(range(1, 41))  # the hook sees every commit, in order, across the runs
 
 
+def test_without_room_for_the_runs_files_one_git_log_reads_the_rest(h1_template, chunked, started, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    one = history_metrics(h1_template.root, jobs=1)
+    monkeypatch.setattr(gitlog.tempfile, "TemporaryDirectory", full)
+    _same(one, history_metrics(h1_template.root, jobs=3))
+    assert not started
+
+
+def test_a_run_that_cannot_start_leaves_no_git_behind(h1_template, chunked, monkeypatch):
+    procs: list[subprocess.Popen[bytes]] = []
+    real = gitlog._Prefetcher._start
+
+    def second_fails(self: gitlog._Prefetcher) -> None:
+        if self.next == 1:
+            raise OSError(11, "Resource temporarily unavailable")  # fork failed
+        real(self)
+        procs.append(self.procs[self.next - 1])
+
+    monkeypatch.setattr(gitlog._Prefetcher, "_start", second_fails)
+    one = history_metrics(h1_template.root, jobs=1)
+    _same(one, history_metrics(h1_template.root, jobs=3))  # one git log read them all instead
+    assert len(procs) == 1 and procs[0].returncode is not None  # the run started first was stopped
+
+
 def test_jobs_below_one_is_an_input_error(h1_template):
     with pytest.raises(InputError, match="jobs must be at least 1"):
         history_metrics(h1_template.root, jobs=0)

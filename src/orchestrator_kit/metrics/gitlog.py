@@ -309,8 +309,14 @@ class _Reader:
     def read_chunks(self, chunks: list[list[str]], jobs: int) -> bool:
         """Run one git log per chunk, `jobs` at a time, each writing to a file of its own; hand the files' records
         on in order, the first while the others are still being written (see "Several git processes")."""
-        with tempfile.TemporaryDirectory(prefix="okit-log-") as folder, _Prefetcher(
-                self.root, self.args(True), self.env, chunks, jobs, Path(folder)) as prefetch:
+        with contextlib.ExitStack() as stack:
+            try:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="okit-log-"))
+                prefetch = stack.enter_context(_Prefetcher(self.root, self.args(True), self.env, chunks, jobs,
+                                                           Path(folder)))
+            except OSError:  # no room for the runs' files, or no process to spare: one git log reads them all
+                stack.close()
+                return self.read([sha for chunk in chunks for sha in chunk])
             for index, chunk in enumerate(chunks):
                 self.later = sum(len(rest) for rest in chunks[index + 1:])
                 try:
@@ -438,9 +444,13 @@ class _Prefetcher:
         self.closed = False
 
     def __enter__(self) -> _Prefetcher:
-        with self.lock:
-            while self.next < min(self.jobs, len(self.chunks)):
-                self._start()
+        try:
+            with self.lock:
+                while self.next < min(self.jobs, len(self.chunks)):
+                    self._start()
+        except BaseException:
+            self.__exit__()  # the processes already started do not outlive a failed start
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
