@@ -1,7 +1,7 @@
 """Benchmark: the history pass against the raw `git log --numstat` stream, per-commit libraries, and its memory.
 
     python benchmarks/history.py [--commits 5500 [--commits 35800]] [--repo DIR ...] [--runs 3]
-        [--per-commit 2000] [--pydriller-python PY] [--before-src DIR]
+        [--per-commit 2000] [--pydriller-python PY] [--per-commit-only] [--before-src DIR]
 
 Repositories: `--repo DIR` (any local clone, repeatable), or synthetic ones of `--commits` commits (repeatable;
 default 5,500) built once with `git fast-import` under benchmarks/.cache/: 400 files in 40 folders, one to four
@@ -274,41 +274,48 @@ def mib(value: float) -> str:
 def measure(repo: Path, args: argparse.Namespace) -> None:
     from orchestrator_kit.metrics.gitlog import workers_available
 
-    # name: (src folder, jobs); "one" is this version held to one git process (the pass before it had several)
-    versions: dict[str, tuple[str | None, int | None]] = {
-        "ours": (None, None), "one": (None, 1), **({"before": (args.before_src, None)} if args.before_src else {})}
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*versions, "raw", "paced"]}
-    for _ in range(args.runs):
+    total = args.per_commit
+    if args.per_commit_only:
+        print(f"\n## {repo}: the per-commit comparison only; medians of {args.runs}")
+        print("| measure | ours | anchor | ratio | goal |")
+        print("|---|---|---|---|---|")
+    else:
+        # name: (src folder, jobs); "one" is this version held to one git process (the pass before it had several)
+        versions: dict[str, tuple[str | None, int | None]] = {
+            "ours": (None, None), "one": (None, 1), **({"before": (args.before_src, None)} if args.before_src else {})}
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*versions, "raw", "paced"]}
+        for _ in range(args.runs):
+            for name, (src, jobs) in versions.items():
+                runs[name].append(ours(repo, src, jobs=jobs))
+                for anchor in ("raw", "paced"):
+                    wall, cpu, records = cpu_timed(partial(raw_stream, repo, paced=anchor == "paced"))
+                    runs[anchor].append({"wall": wall, "cpu": cpu, "commits": records})
+        first = runs["ours"][0]
+        raw_wall, raw_cpu = median(runs["raw"], "wall"), median(runs["raw"], "cpu")
+        paced_cpu = median(runs["paced"], "cpu")
+        print(f"\n## {repo}: {first['commits']:,} commits read ({runs['raw'][0]['commits']:,} in the raw stream), "
+              f"{first['files']:,} files changed, {first['releases']} releases"
+              f"{', partial (missing objects)' if first['partial'] else ''}; medians of {args.runs}, interleaved")
+        print("| measure | ours | anchor | ratio | goal |")
+        print("|---|---|---|---|---|")
+        for name in versions:
+            wall, cpu = median(runs[name], "wall"), median(runs[name], "cpu")
+            label = {"ours": f"history pass ({workers_available()} git processes at most)",
+                     "one": "history pass, one git process (jobs=1)"}.get(name, "history pass, before (--before-src)")
+            print(f"| {label}, wall | {wall:.2f} s | raw `git log --numstat` {raw_wall:.2f} s | "
+                  f"{wall / raw_wall:.2f}x | <= 1.25x (5.5k), <= 1.15x (35.8k) |")
+            print(f"| {label}, CPU (Python + git) | {cpu:.2f} s | {raw_cpu:.2f} s | {cpu / raw_cpu:.2f}x | |")
+            print(f"| {label}, CPU, against the paced raw stream | {cpu:.2f} s | {paced_cpu:.2f} s (read as the pass "
+                  f"reads) | {cpu / paced_cpu:.2f}x | |")
+        peak = git_peak(repo)
         for name, (src, jobs) in versions.items():
-            runs[name].append(ours(repo, src, jobs=jobs))
-            for anchor in ("raw", "paced"):
-                wall, cpu, records = cpu_timed(partial(raw_stream, repo, paced=anchor == "paced"))
-                runs[anchor].append({"wall": wall, "cpu": cpu, "commits": records})
-    first = runs["ours"][0]
-    raw_wall, raw_cpu = median(runs["raw"], "wall"), median(runs["raw"], "cpu")
-    paced_cpu = median(runs["paced"], "cpu")
-    print(f"\n## {repo}: {first['commits']:,} commits read ({runs['raw'][0]['commits']:,} in the raw stream), "
-          f"{first['files']:,} files changed, {first['releases']} releases"
-          f"{', partial (missing objects)' if first['partial'] else ''}; medians of {args.runs}, interleaved")
-    print("| measure | ours | anchor | ratio | goal |")
-    print("|---|---|---|---|---|")
-    for name in versions:
-        wall, cpu = median(runs[name], "wall"), median(runs[name], "cpu")
-        label = {"ours": f"history pass ({workers_available()} git processes at most)",
-                 "one": "history pass, one git process (jobs=1)"}.get(name, "history pass, before (--before-src)")
-        print(f"| {label}, wall | {wall:.2f} s | raw `git log --numstat` {raw_wall:.2f} s | "
-              f"{wall / raw_wall:.2f}x | <= 1.25x (5.5k), <= 1.15x (35.8k) |")
-        print(f"| {label}, CPU (Python + git) | {cpu:.2f} s | {raw_cpu:.2f} s | {cpu / raw_cpu:.2f}x | |")
-        print(f"| {label}, CPU, against the paced raw stream | {cpu:.2f} s | {paced_cpu:.2f} s (read as the pass "
-              f"reads) | {cpu / paced_cpu:.2f}x | |")
-    peak = git_peak(repo)
-    for name, (src, jobs) in versions.items():
-        traced = ours(repo, src, trace=True, jobs=jobs)
-        label = {"ours": "peak memory", "one": "peak memory, one git process"}.get(name, "peak memory, before")
-        print(f"| {label} | Python {mib(traced['traced_peak'])} (tracemalloc), process "
-              f"{mib(median(runs[name], 'maxrss'))} (ru_maxrss) | git log {mib(peak) if peak else 'not measured'} "
-              "(/usr/bin/time) | | bounded by files |")
-    count = min(args.per_commit, first["commits"])
+            traced = ours(repo, src, trace=True, jobs=jobs)
+            label = {"ours": "peak memory", "one": "peak memory, one git process"}.get(name, "peak memory, before")
+            print(f"| {label} | Python {mib(traced['traced_peak'])} (tracemalloc), process "
+                  f"{mib(median(runs[name], 'maxrss'))} (ru_maxrss) | git log {mib(peak) if peak else 'not measured'} "
+                  "(/usr/bin/time) | | bounded by files |")
+        total = first["commits"]
+    count = min(args.per_commit, total)
     same: list[dict[str, Any]] = []
     one: list[dict[str, Any]] = []
     for _ in range(args.runs):
@@ -336,6 +343,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--per-commit", type=int, default=2000, help="commits for the per-commit libraries")
     parser.add_argument("--pydriller-python", help="a Python interpreter that can import pydriller")
+    parser.add_argument("--per-commit-only", action="store_true",
+                        help="only the per-commit comparison (GitPython, PyDriller), not the whole pass")
     parser.add_argument("--before-src", help="another version's src/ folder, measured in the same runs")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--max-commits", type=int, help=argparse.SUPPRESS)
