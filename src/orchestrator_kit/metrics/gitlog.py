@@ -1,4 +1,5 @@
-"""ONE streamed `git log --numstat` pass, run through GitPython's git runner, parsed as it arrives.
+"""ONE streamed `git log --numstat` pass, run through GitPython's git runner, parsed as it arrives (on a long
+history that keeps git busy, its rest is read by several git processes: see "Several git processes" below).
 
 The command is `repo.git_command(...)` (no pager, fsmonitor and untracked cache off) with the environment of
 `repo.git_env()` plus `GIT_NO_LAZY_FETCH=1`, so a partial clone never goes to the network for a missing blob.
