@@ -88,3 +88,43 @@ def test_multiple_documents_skip_empty_ones():
 
 def test_dates_stay_text():
     assert load_yaml("d: 2024-01-01\n") == {"d": "2024-01-01"}
+
+
+ALIASED = """\
+base: &b
+  image: x
+
+  # trailing comment
+other: *b
+list: &l
+  - a
+  - b
+again: *l
+text: &s plain
+copy: *s
+tagged: !!str 12
+quoted: "12"
+number: 12
+folded: >-
+  two
+  lines
+"""
+
+
+def test_aliases_take_the_anchored_value_and_its_lines():
+    doc = load_yaml(ALIASED)
+    assert doc["other"] is doc["base"] and doc["again"] is doc["list"]  # mappings and sequences are shared
+    assert doc.key_span("base") == (1, 2)
+    assert doc.key_span("other") == (5, 5)  # the alias's line; the anchored mapping ends before it
+    assert doc.key_span("list") == (6, 8)
+    assert doc.key_span("again") == (9, 9)
+    assert doc["list"].item_spans == [(7, 7), (8, 8)]
+    assert doc["copy"] == doc["text"] == "plain"
+    assert (doc["tagged"], doc["quoted"], doc["number"], doc["folded"]) == ("12", "12", 12, "two lines")
+    assert doc.key_span("folded") == (15, 17)
+
+
+def test_keys_that_are_not_strings_keep_their_type_or_become_text():
+    doc = load_yaml("1: one\n1.5: half\nfalse: no\n? {a: 1}\n: map\n'2': two\n")
+    assert list(doc) == [1, 1.5, False, "{'a': 1}", "2"]
+    assert doc.key_span("2") == (6, 6)

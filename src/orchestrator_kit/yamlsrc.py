@@ -114,23 +114,46 @@ def _hashable(key: Any) -> Any:
     return key
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _construct(loader: _Loader, node: yaml.Node) -> Any:
+    """`loader.construct_object(node, deep=True)`; for a plain string scalar (most keys and values) its result,
+    the node's own value, without the lookups and bookkeeping around it (the cache it skips serves aliases,
+    which for a string give an equal string)."""
+    if node.__class__ is yaml.ScalarNode and node.tag == _STR_TAG:
+        return node.value
+    return loader.construct_object(node, deep=True)
+
+
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
     loader.flatten_mapping(node)
     result = YMap()
     result.span = _span(loader, node)
     result.key_spans = {}
+    key_spans = result.key_spans
     for key_node, value_node in node.value:
-        key = _hashable(loader.construct_object(key_node, deep=True))
-        result[key] = loader.construct_object(value_node, deep=True)
+        key = _construct(loader, key_node)
+        if key.__class__ is not str:
+            key = _hashable(key)
+        result[key] = value = _construct(loader, value_node)
         key_line = key_node.start_mark.line + 1
-        result.key_spans[key] = (key_line, max(key_line, _span(loader, value_node)[1]))
+        key_spans[key] = (key_line, max(key_line, _node_span(loader, value_node, value)[1]))
     return result
 
 
+def _node_span(loader: _Loader, node: yaml.Node, value: Any) -> Span:
+    """`_span(loader, node)` where `value` was constructed from `node`: a mapping or sequence already holds it
+    (an alias's value too: the alias is the anchored node itself)."""
+    if value.__class__ is YMap or value.__class__ is YSeq:
+        return value.span  # type: ignore[no-any-return]
+    return _span(loader, node)
+
+
 def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> YSeq:
-    result = YSeq(loader.construct_object(child, deep=True) for child in node.value)
+    result = YSeq(_construct(loader, child) for child in node.value)
     result.span = _span(loader, node)
-    result.item_spans = [_span(loader, child) for child in node.value]
+    result.item_spans = [_node_span(loader, child, value) for child, value in zip(node.value, result, strict=True)]
     return result
 
 
