@@ -33,10 +33,18 @@ _SYSCALL_OPENAT2 = {"x86_64": 437, "aarch64": 437, "arm64": 437, "riscv64": 437,
 _state: dict[str, bool | None] = {"openat2": None}
 _lock = threading.Lock()
 _libc: ctypes.CDLL | None = None
+_syscall_number = 437  # openat2's, for this machine (set when probed)
 
 
 class _OpenHow(ctypes.Structure):
     _fields_ = (("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64))
+
+
+# One `open_how` per set of flags, built once: the kernel only reads it (copies it in), so threads may share it.
+# A scan opens every file with the same flags; building the structure, and looking up the machine and libc,
+# for each file cost as much as the open itself.
+_hows: dict[int, _OpenHow] = {}
+_HOW_SIZE = ctypes.sizeof(_OpenHow)
 
 
 def use_openat2(enabled: bool | None) -> None:
@@ -48,7 +56,8 @@ def open_beneath(dir_fd: int, rel: str, flags: int) -> int:
     """A descriptor for `rel` (relative, `/`-separated) under `dir_fd`, opened with `flags` (O_CLOEXEC added).
     Raises OSError: EXDEV when the path would leave `dir_fd`, ELOOP for a link loop, and the usual ones."""
     flags |= os.O_CLOEXEC
-    if _state["openat2"] is not False and _openat2_usable():
+    state = _state["openat2"]
+    if state is True or (state is None and _openat2_usable()):  # known to work: no lock to take
         for _ in range(8):  # EAGAIN: the kernel saw a concurrent rename and could not vouch for `..`; retry
             try:
                 return _openat2(dir_fd, rel, flags)
@@ -60,7 +69,7 @@ def open_beneath(dir_fd: int, rel: str, flags: int) -> int:
 
 
 def _openat2_usable() -> bool:
-    global _libc
+    global _libc, _syscall_number
     with _lock:
         if _state["openat2"] is None:
             number = _SYSCALL_OPENAT2.get(platform.machine())
@@ -68,6 +77,7 @@ def _openat2_usable() -> bool:
                 _state["openat2"] = False
             else:
                 try:
+                    _syscall_number = number
                     _libc = ctypes.CDLL(None, use_errno=True)
                     fd = _openat2(os.open("/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), ".",
                                   os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, close_dir=True)
@@ -79,12 +89,14 @@ def _openat2_usable() -> bool:
 
 
 def _openat2(dir_fd: int, rel: str, flags: int, *, close_dir: bool = False) -> int:
-    how = _OpenHow(flags=flags, mode=0, resolve=RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+    how = _hows.get(flags)
+    if how is None:
+        how = _hows[flags] = _OpenHow(flags=flags, mode=0, resolve=RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
     libc = _libc or ctypes.CDLL(None, use_errno=True)
-    number = _SYSCALL_OPENAT2.get(platform.machine(), 437)
     try:
-        fd = libc.syscall(number, dir_fd, os.fsencode(rel), ctypes.byref(how), ctypes.sizeof(how))
-        code = ctypes.get_errno()
+        fd = libc.syscall(_syscall_number, dir_fd, os.fsencode(rel), ctypes.byref(how), _HOW_SIZE)
+        # ctypes keeps this thread's errno from the call until its next foreign call with use_errno: read it now.
+        code = ctypes.get_errno() if fd < 0 else 0
     finally:
         if close_dir:
             os.close(dir_fd)

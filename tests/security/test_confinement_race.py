@@ -3,6 +3,7 @@ a folder outside, in a loop, during many reads, walks and real MCP calls; no byt
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from collections import Counter
@@ -163,3 +164,30 @@ async def test_mcp_calls_never_return_outside_bytes_while_a_folder_is_swapped(tr
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_open_beneath_gives_each_call_its_own_flags_and_error(tmp_path, resolver):
+    """The kernel path keeps one `open_how` per set of flags and reads errno only on failure: calls alternating
+    flags still open what they ask for, and each failure carries its own errno, with either resolver."""
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "file.txt").write_text("inside")
+    (tmp_path / "leaves").symlink_to("/etc")
+    (tmp_path / "loop").symlink_to("loop")
+    root = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(2):
+            fd = beneath.open_beneath(root, "dir", os.O_RDONLY | os.O_DIRECTORY)
+            assert os.listdir(fd) == ["file.txt"]
+            os.close(fd)
+            fd = beneath.open_beneath(root, "dir/file.txt", os.O_RDONLY)
+            assert os.read(fd, 10) == b"inside"
+            os.close(fd)
+            for rel, flags, code in [("dir/file.txt", os.O_RDONLY | os.O_DIRECTORY, errno.ENOTDIR),
+                                     ("dir/missing", os.O_RDONLY, errno.ENOENT),
+                                     ("leaves/passwd", os.O_RDONLY, errno.EXDEV),
+                                     ("loop", os.O_RDONLY, errno.ELOOP)]:
+                with pytest.raises(OSError) as info:
+                    beneath.open_beneath(root, rel, flags)
+                assert info.value.errno == code, (rel, resolver)
+    finally:
+        os.close(root)
