@@ -173,6 +173,28 @@ def test_table_rows_are_cut_into_cells_only_when_the_table_is_read(monkeypatch):
     assert [cell.children[0].content for cell in table.children[1].children[0].children] == ["`in0`", "input 0"]
 
 
+BLOCK_STARTS = ["```", "~~~", "``", "***", "---", "___", "* *", "+ x", "* x", "- x", "-", "1) x", "10. x", "1.x",
+                "[ref]: /url", "[ref]:", "[x]", "<div>", "<!-- c -->", "</p>", "# h", "#h", "######", "=====", "text",
+                "\u00a0x", "\\> not", "| a | b |", "|---|---|", ""]
+BLOCK_PREFIXES = ["", "", " ", "   ", "    ", "\t", "> ", "- ", "1. ", ">", "  - "]
+
+
+def test_block_rules_offered_only_their_lines_give_markdown_its_own_tree():
+    rng = random.Random(11)  # noqa: S311 - seeded test input, not security
+    for _ in range(1500):
+        text = "\n".join(rng.choice(BLOCK_PREFIXES) + rng.choice(BLOCK_STARTS) for _ in range(rng.randint(1, 12)))
+        assert ours(_mdtree.parse(text)) == markdown_it_tree(text), text
+
+
+def test_each_replaced_rule_keeps_the_blocks_it_may_interrupt():
+    stock = MarkdownIt("commonmark").enable("table").block.ruler
+    ruler = _mdtree._PARSER.block.ruler
+    assert _mdtree._TERMINATORS is not None  # the rules were replaced (markdown-it-py 4)
+    assert ruler.get_active_rules() == stock.get_active_rules()
+    for chain in ("", "paragraph", "reference", "blockquote", "list"):
+        assert len(ruler.getRules(chain)) == len(stock.getRules(chain)), chain
+
+
 def count_inline_parses(monkeypatch) -> list[str]:
     """The source of every inline parse from now on, in order."""
     calls: list[str] = []

@@ -20,6 +20,7 @@ trees with markdown-it's own.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import markdown_it
@@ -67,10 +68,17 @@ _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 # markdown-it-py 4 stops a table once its rows lack more than this many cells in all (empty cells it would fill
 # in: a guard against small input expanding into a huge table).
 _MAX_FILLED_CELLS = 0x10000
-# The characters that can start (after the indent) a block of those that end a table, markdown-it's blockquote
-# terminators of the CommonMark preset: code fence (` ~), blockquote (>), thematic break (* - _), list item
-# (* - + or an ASCII digit), HTML block (<), ATX heading (#). A row starting otherwise is not offered to them.
-_TERMINATOR_STARTS = frozenset("`~>*-_+<#0123456789")
+# The first character (after the indent) of every line each of these markdown-it block rules accepts (CommonMark
+# preset, markdown-it-py 4): code fence, blockquote, thematic break, list item (a bullet or an ASCII digit), link
+# reference definition, HTML block, ATX heading.
+_OPENING_CHARACTERS = {
+    "fence": "`~", "blockquote": ">", "hr": "*-_", "list": "*-+0123456789", "reference": "[", "html_block": "<",
+    "heading": "#",
+}
+# Those of the blocks that end a table (markdown-it's blockquote terminators): a row starting otherwise is not
+# offered to them.
+_TERMINATOR_STARTS = frozenset("".join(_OPENING_CHARACTERS[name] for name in
+                                       ("fence", "blockquote", "hr", "list", "html_block", "heading")))
 _LAZY = "orchestrator_kit.lazy_table"  # key of the table_open token's `meta` holding its `_TableLines`
 
 
@@ -151,7 +159,7 @@ def _table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     outer_parent = state.parentType
     state.parentType = "table"
     terminators = state.md.block.ruler.getRules("blockquote")
-    every_row = terminators != _STOCK_TERMINATORS  # other rules: offer them every row, as markdown-it does
+    every_row = terminators != _TERMINATORS  # not those `_register` put there: offer them every row
     src, starts, ends, shifts = state.src, state.bMarks, state.eMarks, state.tShift
     body: list[str] = []
     filled = 0
@@ -181,13 +189,58 @@ def _table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return True
 
 
+# ------------------------------------------------------------------ block rules offered only lines they can start
+
+# A rule of `_OPENING_CHARACTERS` offered any other line returns False, after a LOGGER.debug call and a few
+# look-ups; every line that starts a block is offered to each rule in turn, and every paragraph line to most of
+# them (may it interrupt the paragraph?): about a tenth of the parse. They are registered guarded instead.
+_RULES = {"code": rules_block.code, "fence": rules_block.fence, "blockquote": rules_block.blockquote,
+          "hr": rules_block.hr, "list": rules_block.list_block, "reference": rules_block.reference,
+          "html_block": rules_block.html_block, "heading": rules_block.heading}
+
+RuleFunction = Callable[[StateBlock, int, int, bool], bool]
+
+
+def _opening_with(rule: RuleFunction, characters: str) -> RuleFunction:
+    """`rule`, called only for a line whose first character after the indent is one of `characters`."""
+
+    def rule_on_its_lines(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        first = state.bMarks[line] + state.tShift[line]
+        return first < len(state.src) and state.src[first] in characters and rule(state, line, end, silent)
+
+    return rule_on_its_lines
+
+
+def _indented_code(rule: RuleFunction) -> RuleFunction:
+    """The indented code rule, called only for a line indented as code (its own first test)."""
+
+    def rule_on_its_lines(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        return state.is_code_block(line) and rule(state, line, end, silent)
+
+    return rule_on_its_lines
+
+
+def _register(parser: MarkdownIt) -> list[RuleFunction] | None:
+    """Put `_table` and the guarded rules in place of markdown-it's, each with the same `alt` (the blocks it may
+    interrupt, read back through the ruler). Returns the blockquote terminators (see `_table`), or None when the
+    rules are not the ones this module was written against (markdown-it-py 3): then nothing is replaced."""
+    ruler = parser.block.ruler
+    stock = {"table": rules_block.table, **_RULES}
+    active = ruler.getRules("")
+    if _TRIM is None or markdown_it.__version__.split(".")[0] != "4" or any(f not in active for f in stock.values()):
+        return None
+    chains = ruler.get_all_rules()
+    alts = {name: [chain for chain in chains if rule in ruler.getRules(chain)] for name, rule in stock.items()}
+    ruler.at("table", _table, {"alt": alts["table"]})
+    ruler.at("code", _indented_code(rules_block.code), {"alt": alts["code"]})
+    for name, characters in _OPENING_CHARACTERS.items():
+        ruler.at(name, _opening_with(_RULES[name], characters), {"alt": alts[name]})
+    return list(ruler.getRules("blockquote"))
+
+
 _PARSER = MarkdownIt("commonmark").enable("table")
 _PARSER.core.ruler.at("inline", _inline_outside_tables)
-_STOCK_TERMINATORS = [rules_block.fence, rules_block.blockquote, rules_block.hr, rules_block.list_block,
-                      rules_block.html_block, rules_block.heading]
-if _TRIM is not None and markdown_it.__version__.split(".")[0] == "4":  # the table rule `_table` follows
-    # As markdown-it registers its own: a table may interrupt a paragraph or a link reference definition.
-    _PARSER.block.ruler.at("table", _table, {"alt": ["paragraph", "reference"]})
+_TERMINATORS = _register(_PARSER)
 
 
 class Node:
