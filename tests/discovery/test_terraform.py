@@ -458,3 +458,18 @@ def test_the_detector_parse_builds_only_what_the_detector_reads(text):
 def test_the_detector_parse_has_the_same_blocks_and_problems_on_any_text(parts, joiners):
     text = "".join(part + joiner for part, joiner in zip(parts, joiners, strict=False))
     assert terraform._parse_read(text) == detector_view(text)
+
+
+def test_scanner_tokens_of_punctuation_identifiers_and_strings():
+    text = 'a = {b = [1, 2.5e3], c = f(x) ? y.z : "s"} # note\n  k-2 = -1 // x\n'
+    tokens = terraform.Scanner(text).scan()
+    assert [(kind, value, line) for kind, value, line, *_ in tokens] == [
+        ("ident", "a", 1), ("punct", "=", 1), ("punct", "{", 1), ("ident", "b", 1), ("punct", "=", 1),
+        ("punct", "[", 1), ("number", "1", 1), ("punct", ",", 1), ("number", "2.5e3", 1), ("punct", "]", 1),
+        ("punct", ",", 1), ("ident", "c", 1), ("punct", "=", 1), ("ident", "f", 1), ("punct", "(", 1),
+        ("ident", "x", 1), ("punct", ")", 1), ("punct", "?", 1), ("ident", "y", 1), ("punct", ".", 1),
+        ("ident", "z", 1), ("punct", ":", 1), ("string", "s", 1), ("punct", "}", 1), ("newline", "\n", 1),
+        ("ident", "k-2", 2), ("punct", "=", 2), ("punct", "-", 2), ("number", "1", 2), ("newline", "\n", 2),
+    ]
+    assert all(text[start:end] == (f'"{value}"' if kind == "string" else value)
+               for kind, value, _, start, end, _ in tokens)

@@ -73,13 +73,16 @@ class Block:
 # need the slower character-by-character code. A plain string is written "unrolled" (runs of ordinary
 # characters between the escapes and lone `$`/`%`, Friedl's normal* (special normal*)*): the same strings as
 # one alternation per character, which was the pattern's main cost (a third less time for it on
-# hashicorp/terraform's files).
+# hashicorp/terraform's files). The branches start with different characters, so their order only decides how
+# soon a token is found: the most frequent first (punctuation that never starts anything longer, then newlines
+# and identifiers, two fifths of the tokens); `other` (any other character) stays last.
 _TOKEN = re.compile(
     r"""[ \t\r]*
-    (?: (?P<newline>\n)
-      | (?P<comment>(?:\#|//)[^\n]*)
-      | (?P<plain>"[^"\\\n$%]*(?:(?:\\[^\n]|\$(?!\{)|%(?!\{))[^"\\\n$%]*)*")  # a string, loop unrolled
+    (?: (?P<punct>[{}\[\](),=.:?])
+      | (?P<newline>\n)
       | (?P<ident>[^\W\d][\w-]*)  # HCL identifiers: Unicode ID_Start, then ID_Continue or '-' (hclsyntax spec)
+      | (?P<plain>"[^"\\\n$%]*(?:(?:\\[^\n]|\$(?!\{)|%(?!\{))[^"\\\n$%]*)*")  # a string, loop unrolled
+      | (?P<comment>(?:\#|//)[^\n]*)
       | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
       | (?P<other>.)
       | $ )""",
@@ -117,7 +120,9 @@ class Scanner:
                     pos = size
                     break
                 start, end = match.span(kind)
-                if kind == "newline":
+                if kind == "punct":
+                    append(("punct", text[start], line, start, end, True))
+                elif kind == "newline":
                     append(("newline", "\n", line, start, end, True))
                     line += 1
                 elif kind == "ident" or kind == "number":
