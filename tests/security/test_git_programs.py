@@ -41,6 +41,7 @@ CALL_SITES = {
     "metrics/gitlog._partial_clone": "metrics on a damaged repository",
     "metrics/gitlog._rev_list": "metrics on a damaged repository",
     "metrics/gitlog._header_only": "metrics on a damaged repository",
+    "metrics/gitlog._Prefetcher.__init__": "metrics on a long history that keeps git busy (runs in parallel)",
     "metrics/triggers.branch_tips": "metrics, pipeline_metrics, opportunities",
     "metrics/triggers.read_commits": "metrics, pipeline_metrics, opportunities",
     "mcp_tools/cache.ScanCache._toplevel": "every MCP tool",
@@ -188,6 +189,32 @@ def test_the_attribute_and_identity_reads_run_no_repository_program(hostile):
     assert marks == {"Makefile": ATTRIBUTE_GENERATED, "notes.md": None}
     found = author_names(root, LogRequest(revisions=("HEAD",)))
     assert found is not None and sum(sum(c.values()) for c in found.values()) == 2  # the fixture's two commits
+    assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
+
+
+def test_the_history_runs_run_no_repository_program(hostile, monkeypatch):
+    """The git processes that read a long history in runs (`gitlog._Prefetcher`), forced here on the fixture's two
+    commits (one run each), run none of the planted programs and count what the one walk counts."""
+    from orchestrator_kit.metrics import gitlog
+    from orchestrator_kit.metrics.history import history_metrics
+
+    root, markers, names = hostile
+    one = history_metrics(root, jobs=1)
+    for name, value in [("SPLIT_AFTER", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 1), ("MIN_CHUNK", 1),
+                        ("READ_CHUNK", 7)]:
+        monkeypatch.setattr(gitlog, name, value)
+    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs: jobs)
+    started: list[int] = []
+    real = gitlog._Prefetcher._start
+
+    def counted(self: gitlog._Prefetcher) -> None:
+        started.append(self.next)
+        real(self)
+
+    monkeypatch.setattr(gitlog._Prefetcher, "_start", counted)
+    runs = history_metrics(root, jobs=2)
+    assert started == [0, 1]  # both commits were read by runs, not by the walk
+    assert runs.commits == one.commits == 2 and runs.churn == one.churn
     assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
 
 
