@@ -29,7 +29,7 @@ def chunked(monkeypatch):
     monkeypatch.setattr(gitlog, "PARALLEL_MIN_COMMITS", 2)
     monkeypatch.setattr(gitlog, "MIN_CHUNK", 1)
     monkeypatch.setattr(gitlog, "READ_CHUNK", 7)
-    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs: jobs)  # whatever else runs on this machine
+    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)  # whatever else runs on this machine
 
 
 @pytest.fixture
@@ -98,10 +98,10 @@ def test_no_runs_for_a_short_history_or_a_busy_reader(h1_template, started, monk
     result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
     monkeypatch.setattr(gitlog, "GIT_BOUND", 10.0)
-    monkeypatch.setattr(gitlog.os, "getloadavg", lambda: (64.0, 64.0, 64.0))  # a busy machine
+    ticks = iter(range(100, 10**9, 100))
+    monkeypatch.setattr(gitlog, "cpu_times", lambda: (0, next(ticks)))  # a busy machine: no CPU is ever idle
     result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
-    monkeypatch.setattr(gitlog.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     monkeypatch.setattr(gitlog, "SPLIT_AFTER", 3600.0)  # the walk ends long before it would be weighed
     result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
@@ -192,11 +192,28 @@ def test_jobs_below_one_is_an_input_error(h1_template):
         history_metrics(h1_template.root, jobs=0)
 
 
-def test_spare_jobs_leave_the_cpus_the_load_takes(monkeypatch):
+def test_spare_jobs_are_the_walks_cpu_plus_the_idle_ones(monkeypatch):
     monkeypatch.setattr(gitlog, "workers_available", lambda: 4)
+    monkeypatch.setattr(gitlog.os, "cpu_count", lambda: 4)
+    # 4 CPUs, 400 ticks gone by: idle CPUs = 4 x idle ticks / 400, jobs = 1 + int(idle CPUs + 0.5), at most 4
+    for idle_ticks, expected in [(0, 1), (40, 1), (60, 2), (140, 2), (150, 3), (250, 4), (400, 4)]:
+        monkeypatch.setattr(gitlog, "cpu_times", lambda idle=idle_ticks: (1000 + idle, 5400))
+        assert gitlog.spare_jobs(8, (1000, 5000)) == expected
+    assert gitlog.spare_jobs(2, (1000, 5000)) == 2  # never more than asked for
+    monkeypatch.setattr(gitlog, "cpu_times", lambda: None)  # no /proc/stat: the load average stands in
     for load, expected in [(0.0, 4), (1.0, 4), (1.5, 3), (3.2, 1), (40.0, 1)]:
         monkeypatch.setattr(gitlog.os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
-        assert gitlog.spare_jobs(8) == expected
+        assert gitlog.spare_jobs(8, None) == expected
+
+
+def test_cpu_times_read_this_machine():
+    first = gitlog.cpu_times()
+    if first is None:
+        assert not __import__("pathlib").Path("/proc/stat").exists()
+        return
+    sum(range(200_000))  # some work, so that the clock ticks
+    second = gitlog.cpu_times()
+    assert second is not None and second[1] >= first[1] and second[0] >= first[0] and first[0] <= first[1]
 
 
 def test_workers_available_is_the_affinity_capped(monkeypatch):

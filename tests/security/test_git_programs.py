@@ -203,7 +203,7 @@ def test_the_history_runs_run_no_repository_program(hostile, monkeypatch):
     for name, value in [("SPLIT_AFTER", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 1), ("MIN_CHUNK", 1),
                         ("READ_CHUNK", 7)]:
         monkeypatch.setattr(gitlog, name, value)
-    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs: jobs)
+    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)
     started: list[int] = []
     real = gitlog._Prefetcher._start
 

@@ -53,7 +53,8 @@ MAX_RESUMES = 50
 # PARALLEL_MIN_COMMITS are left, the walk is stopped and the rest is cut into runs of consecutive commits, and one
 # `git log --no-walk=unsorted --stdin` per run prints the same records as the walk would (same diffs against the
 # first parent, same order), jobs at a time, each into a file of its own; the runs are handed on in order, the
-# first while git still writes it; as many processes as the CPUs the load average leaves free (`spare_jobs`).
+# first while git still writes it; as many processes as the walk's own CPU plus the CPUs that stayed idle while
+# it ran (`spare_jobs`: a load average lags by a minute and counts the walk itself).
 # Missing objects in a run resume within that run, as below. A short history, or
 # one whose commits are cheap to diff (the Python side sets the pace), keeps the one walk and pays nothing.
 SPLIT_AFTER = 0.5
@@ -205,14 +206,33 @@ def workers_available() -> int:
     return max(1, min(MAX_JOBS, count))
 
 
-def spare_jobs(jobs: int) -> int:
-    """At most `jobs`, and no more git processes than the CPUs left over: usable CPUs + 1 - the 1-minute load
-    average (the +1 counts the walk's own git, which the load includes), as `make --load-average` weighs it."""
+def cpu_times() -> tuple[int, int] | None:
+    """(idle, total) clock ticks of all the machine's CPUs so far, from Linux's /proc/stat (idle counts iowait;
+    total is user + nice + system + idle + iowait + irq + softirq + steal); None where there is no /proc/stat."""
+    try:
+        with open("/proc/stat", "rb") as stat:
+            fields = stat.readline().split()
+        ticks = [int(value) for value in fields[1:9]]
+    except (OSError, ValueError):
+        return None
+    if fields[:1] != [b"cpu"] or len(ticks) < 5:
+        return None
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+def spare_jobs(jobs: int, since: tuple[int, int] | None) -> int:
+    """At most `jobs` git processes, and no more than the walk's own CPU plus the CPUs that stayed idle since
+    `since` (a `cpu_times()`), rounded: 1 + int(CPUs x idle ticks / all ticks + 0.5). Without /proc/stat, the 1-minute
+    load average stands in: CPUs + 1 - load, as `make --load-average` weighs it."""
+    usable = workers_available()
+    now = cpu_times()
+    if since is not None and now is not None and now[1] > since[1]:
+        idle = (os.cpu_count() or usable) * (now[0] - since[0]) / (now[1] - since[1])
+        return max(1, min(jobs, usable, 1 + int(idle + 0.5)))
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # not available here
         return jobs
-    usable = workers_available()
     return max(1, min(jobs, usable, int(usable + 1 - load)))
 
 
@@ -260,6 +280,7 @@ class _Reader:
         self.split_decided = False  # the walk was weighed for runs (once)
         self.rest: list[str] = []  # the commits the runs take over from the walk
         self.walk_started = (0.0, 0.0)  # the walk's start: wall clock, this thread's CPU
+        self.walk_ticks: tuple[int, int] | None = None  # and the machine's idle and total CPU ticks (cpu_times)
 
     def counted(self, records: list[bytes]) -> None:
         if self.boundary:
@@ -286,7 +307,7 @@ class _Reader:
         self.split_decided = True
         if time.thread_time() - cpu > GIT_BOUND * elapsed:
             return  # this thread was busy: the Python side sets the pace, more git processes would not help
-        jobs = spare_jobs(self.jobs)
+        jobs = spare_jobs(self.jobs, self.walk_ticks)
         if jobs < 2:
             return  # the machine is busy: more processes would only share the same CPUs
         ordered = self.ordered if self.ordered is not None else _rev_list(self.root, self.request, self.env)
@@ -347,6 +368,7 @@ class _Reader:
                 watch = listed is None and self.jobs > 1 and not self.split_decided
                 if watch:
                     self.walk_started = (time.perf_counter(), time.thread_time())
+                    self.walk_ticks = cpu_times()
                 try:
                     status, stderr, trailing = _stream(self.root, args, self.env, self.nonce, stdin,
                                                        self.watched if watch else self.counted)
