@@ -38,10 +38,9 @@ def started(monkeypatch):
     procs: list[subprocess.Popen[bytes]] = []
     real = gitlog._Prefetcher._start
 
-    def recording(self: gitlog._Prefetcher) -> None:
-        index = self.next
-        real(self)
-        procs.append(self.procs[index])
+    def recording(self: gitlog._Prefetcher, index: int, commits: list[str]) -> None:
+        real(self, index, commits)
+        procs.append(self.segments[index][-1].proc)
 
     monkeypatch.setattr(gitlog._Prefetcher, "_start", recording)
     return procs
@@ -107,11 +106,22 @@ def test_no_runs_for_a_short_history_or_a_busy_reader(h1_template, started, monk
     assert result.commits == 12 and not started
 
 
-def test_a_missing_blob_in_a_later_run_is_resumed_within_it(h1, chunked, started):
+def test_a_missing_blob_in_a_later_run_is_resumed_within_it(h1, chunked, started, monkeypatch):
     _delete_blob(h1, f"{h1.shas['c5']}:src/helpers.py")  # c5 and c7 cannot be diffed (test_history)
     one = history_metrics(h1.root, jobs=1)
+    live: list[list[str] | None] = []
+    real_stream = gitlog._stream
+
+    def counting(root, args, env, nonce, stdin, sink):
+        live.append(stdin)
+        return real_stream(root, args, env, nonce, stdin, sink)
+
+    monkeypatch.setattr(gitlog, "_stream", counting)
     several = history_metrics(h1.root, jobs=3)
     assert any(proc.returncode != 0 for proc in started)  # some run did meet the missing blob
+    # The walk (stopped at once), then no git run by the reader: each failed run was continued by the runs
+    # themselves, beyond the six first runs of two commits each
+    assert live == [None] and len(started) > 6
     _same(one, several)  # same gaps, same "reading went on with the N commits after it", same sums
     gaps = [d.reason for d in several.diagnostics if "could not be read" in d.reason]
     assert [g[:19] for g in gaps] == [f"commit {h1.shas['c7'][:12]}", f"commit {h1.shas['c5'][:12]}"]
@@ -161,6 +171,22 @@ def test_a_stopped_pass_leaves_no_git_running(tmp_path, chunked, started):
     assert counts == list(range(1, 41))  # the hook sees every commit, in order, across the runs
 
 
+@pytest.mark.parametrize("min_chunk", [6, 12])
+def test_runs_that_meet_several_missing_objects_are_continued_by_the_runs(h1, chunked, started, monkeypatch,
+                                                                          min_chunk):
+    # Runs of 6 commits (c7 ends the first, c5 is third in the second) or one run of 12 (c7, then c5: a
+    # continuation of a continuation); either way the reader itself runs no git after the walk
+    _delete_blob(h1, f"{h1.shas['c5']}:src/helpers.py")
+    monkeypatch.setattr(gitlog, "MIN_CHUNK", min_chunk)
+    one = history_metrics(h1.root, jobs=1)
+    live: list[list[str] | None] = []
+    real_stream = gitlog._stream
+    monkeypatch.setattr(gitlog, "_stream", lambda *args: live.append(args[4]) or real_stream(*args))
+    several = history_metrics(h1.root, jobs=2)
+    _same(one, several)
+    assert live == [None] and len(started) >= 12 // min_chunk + 1
+
+
 def test_without_room_for_the_runs_files_one_git_log_reads_the_rest(h1_template, chunked, started, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -175,11 +201,11 @@ def test_a_run_that_cannot_start_leaves_no_git_behind(h1_template, chunked, monk
     procs: list[subprocess.Popen[bytes]] = []
     real = gitlog._Prefetcher._start
 
-    def second_fails(self: gitlog._Prefetcher) -> None:
-        if self.next == 1:
+    def second_fails(self: gitlog._Prefetcher, index: int, commits: list[str]) -> None:
+        if index == 1:
             raise OSError(11, "Resource temporarily unavailable")  # fork failed
-        real(self)
-        procs.append(self.procs[self.next - 1])
+        real(self, index, commits)
+        procs.append(self.segments[index][-1].proc)
 
     monkeypatch.setattr(gitlog._Prefetcher, "_start", second_fails)
     one = history_metrics(h1_template.root, jobs=1)
@@ -192,11 +218,28 @@ def test_jobs_below_one_is_an_input_error(h1_template):
         history_metrics(h1_template.root, jobs=0)
 
 
+def test_a_machine_busy_at_first_is_weighed_again(h1_template, monkeypatch):
+    for name, value in [("SPLIT_AFTER", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 2), ("MIN_CHUNK", 1),
+                        ("READ_CHUNK", 7), ("workers_available", lambda: 4)]:
+        monkeypatch.setattr(gitlog, name, value)
+    monkeypatch.setattr(gitlog.os, "cpu_count", lambda: 4)
+    # (idle, total) ticks: the walk starts, is weighed busy (no idle tick), starts a new window, then finds all
+    # 4 CPUs idle
+    clock = iter([(0, 100), (0, 200), (0, 300), (100, 400)])
+    monkeypatch.setattr(gitlog, "cpu_times", lambda: next(clock, (100, 400)))
+    real_start = gitlog._Prefetcher._start
+    runs: list[int] = []
+    monkeypatch.setattr(gitlog._Prefetcher, "_start", lambda self, i, c: runs.append(i) or real_start(self, i, c))
+    several = history_metrics(h1_template.root, jobs=2)
+    assert runs  # weighed again, and split
+    _same(history_metrics(h1_template.root, jobs=1), several)
+
+
 def test_spare_jobs_are_the_walks_cpu_plus_the_idle_ones(monkeypatch):
     monkeypatch.setattr(gitlog, "workers_available", lambda: 4)
     monkeypatch.setattr(gitlog.os, "cpu_count", lambda: 4)
-    # 4 CPUs, 400 ticks gone by: idle CPUs = 4 x idle ticks / 400, jobs = 1 + int(idle CPUs + 0.5), at most 4
-    for idle_ticks, expected in [(0, 1), (40, 1), (60, 2), (140, 2), (150, 3), (250, 4), (400, 4)]:
+    # 4 CPUs, 400 ticks gone by: idle CPUs = 4 x idle ticks / 400, jobs = 1 + int(idle CPUs + 0.75), at most 4
+    for idle_ticks, expected in [(0, 1), (20, 1), (25, 2), (120, 2), (125, 3), (225, 4), (400, 4)]:
         monkeypatch.setattr(gitlog, "cpu_times", lambda idle=idle_ticks: (1000 + idle, 5400))
         assert gitlog.spare_jobs(8, (1000, 5000)) == expected
     assert gitlog.spare_jobs(2, (1000, 5000)) == 2  # never more than asked for

@@ -207,9 +207,9 @@ def test_the_history_runs_run_no_repository_program(hostile, monkeypatch):
     started: list[int] = []
     real = gitlog._Prefetcher._start
 
-    def counted(self: gitlog._Prefetcher) -> None:
-        started.append(self.next)
-        real(self)
+    def counted(self: gitlog._Prefetcher, index: int, commits: list[str]) -> None:
+        started.append(index)
+        real(self, index, commits)
 
     monkeypatch.setattr(gitlog._Prefetcher, "_start", counted)
     runs = history_metrics(root, jobs=2)

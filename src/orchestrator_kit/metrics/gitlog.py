@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -222,13 +223,15 @@ def cpu_times() -> tuple[int, int] | None:
 
 def spare_jobs(jobs: int, since: tuple[int, int] | None) -> int:
     """At most `jobs` git processes, and no more than the walk's own CPU plus the CPUs that stayed idle since
-    `since` (a `cpu_times()`), rounded: 1 + int(CPUs x idle ticks / all ticks + 0.5). Without /proc/stat, the 1-minute
-    load average stands in: CPUs + 1 - load, as `make --load-average` weighs it."""
+    `since` (a `cpu_times()`): 1 + int(CPUs x idle ticks / all ticks + 0.75). A quarter of a CPU counts as one,
+    because the pass's own short git processes (lines at HEAD, tags, the file list) share the first half second:
+    on hashicorp/terraform, on 2 otherwise idle CPUs, 0.49-0.58 CPUs stay idle then; under another CPU-bound job,
+    0-0.2. Without /proc/stat, the 1-minute load average stands in: CPUs + 1 - load (`make --load-average`)."""
     usable = workers_available()
     now = cpu_times()
     if since is not None and now is not None and now[1] > since[1]:
         idle = (os.cpu_count() or usable) * (now[0] - since[0]) / (now[1] - since[1])
-        return max(1, min(jobs, usable, 1 + int(idle + 0.5)))
+        return max(1, min(jobs, usable, 1 + int(idle + 0.75)))
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # not available here
@@ -298,7 +301,8 @@ class _Reader:
 
     def watched(self, records: list[bytes]) -> None:
         """`counted`, and once the walk has run SPLIT_AFTER seconds waiting on git most of the time, the decision
-        to hand the rest to several processes (raises _Split; see "Several git processes")."""
+        to hand the rest to several processes (raises _Split; see "Several git processes"). A busy machine is
+        weighed again every SPLIT_AFTER seconds; a busy reader or a short rest decides for the whole walk."""
         self.counted(records)
         started, cpu = self.walk_started
         elapsed = time.perf_counter() - started
@@ -308,8 +312,10 @@ class _Reader:
         if time.thread_time() - cpu > GIT_BOUND * elapsed:
             return  # this thread was busy: the Python side sets the pace, more git processes would not help
         jobs = spare_jobs(self.jobs, self.walk_ticks)
-        if jobs < 2:
-            return  # the machine is busy: more processes would only share the same CPUs
+        if jobs < 2:  # the machine is busy: more processes would only share the same CPUs; weigh it again later
+            self.split_decided = False
+            self.walk_started, self.walk_ticks = (time.perf_counter(), time.thread_time()), cpu_times()
+            return
         ordered = self.ordered if self.ordered is not None else _rev_list(self.root, self.request, self.env)
         if not ordered:
             return
@@ -335,27 +341,29 @@ class _Reader:
             try:
                 folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="okit-log-"))
                 prefetch = stack.enter_context(_Prefetcher(self.root, self.args(True), self.env, chunks, jobs,
-                                                           Path(folder)))
+                                                           Path(folder), self.nonce))
             except OSError:  # no room for the runs' files, or no process to spare: one git log reads them all
                 stack.close()
                 return self.read([sha for chunk in chunks for sha in chunk])
             for index, chunk in enumerate(chunks):
                 self.later = sum(len(rest) for rest in chunks[index + 1:])
                 try:
-                    outcome = prefetch.outcome(index, self.nonce, self.counted)
+                    outcome = prefetch.outcome(index, self.counted)
                 except OSError as exc:
                     self.diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}",
                                                        detector="metrics.history"))
                     self.partial.append("git log could not start")
                     self.complete = False
                     return False
-                if not self.read(chunk, outcome):
+                if not self.read(chunk, outcome, partial(prefetch.continuation, index, sink=self.counted)):
                     return False
         return True
 
-    def read(self, listed: list[str] | None, first: Outcome | None = None) -> bool:
+    def read(self, listed: list[str] | None, first: Outcome | None = None,
+             prepared: Callable[[list[str]], Outcome | None] | None = None) -> bool:
         """Read the request's walk (`listed` None) or the commits `listed`, resuming after missing objects (module
-        docstring); `first` is the outcome of a run already made. False when reading had to stop."""
+        docstring); `first` is the outcome of a run already made, and `prepared(commits)` that of a continuation
+        already made (None: git is run here). False when reading had to stop."""
         args = self.args(listed is not None)
         stdin = listed
         order: dict[str, int] | None = None
@@ -430,6 +438,8 @@ class _Reader:
             if not remaining:
                 return True
             args, stdin = self.args(True), remaining
+            if prepared is not None:
+                first = prepared(remaining)
 
     def _gap(self, sha: str, message: str, remaining: int) -> None:
         self.gaps += 1
@@ -452,17 +462,37 @@ class _Split(Exception):
     """Raised through `_stream` (which then stops git) when the walk hands its remaining commits to runs."""
 
 
+@dataclass
+class _Segment:
+    """One git process of a run: the commits it was given, its files, and whether it was read."""
+
+    commits: list[str]
+    proc: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+    followed: bool = False  # its continuation (after missing objects) was started, or none is needed
+
+
 class _Prefetcher:
-    """Runs `git log --no-walk=unsorted --stdin` over each chunk, `jobs` processes at a time in chunk order, each
-    writing its records to a file; `outcome(i)` hands chunk i's records on as they are written."""
+    """Runs `git log --no-walk=unsorted --stdin` over each run, `jobs` processes at a time in run order, each
+    writing its records to a file; `outcome(i)` hands run i's records on as they are written.
+
+    A run whose git died on missing objects is continued at once, as `_Reader.read` would continue it (module
+    docstring: the commit whose header was printed is read again once, else the commit after the last complete
+    one is skipped), so that the continuation runs while earlier runs are still read; `continuation(i, commits)`
+    hands it on when the reader asks for exactly those commits, and None otherwise (the reader then runs git)."""
 
     def __init__(self, root: Path, args: list[str], env: dict[str, str], chunks: list[list[str]], jobs: int,
-                 folder: Path) -> None:
+                 folder: Path, nonce: str) -> None:
         self.command = git_command(root, *args)
-        self.env, self.chunks, self.folder = env, chunks, folder
-        self.procs: dict[int, subprocess.Popen[bytes]] = {}
-        self.next = 0  # the next chunk to start
-        self.jobs = jobs
+        self.env, self.chunks, self.folder, self.jobs = env, chunks, folder, jobs
+        self.begin = b"\x1e" + nonce.encode()
+        self.end = b"\x1f" + nonce.encode() + b"\x1f"
+        self.segments: dict[int, list[_Segment]] = {}
+        self.read_upto: dict[int, int] = {}  # run -> segments already handed on
+        self.retried: dict[int, str] = {}  # run -> the commit its last continuation reads again
+        self.next = 0  # the next run to start
+        self.files = 0
         self.lock = threading.Lock()
         self.closed = False
 
@@ -470,7 +500,8 @@ class _Prefetcher:
         try:
             with self.lock:
                 while self.next < min(self.jobs, len(self.chunks)):
-                    self._start()
+                    self._start(self.next, self.chunks[self.next])
+                    self.next += 1
         except BaseException:
             self.__exit__()  # the processes already started do not outlive a failed start
             raise
@@ -479,38 +510,92 @@ class _Prefetcher:
     def __exit__(self, *exc: object) -> None:
         with self.lock:
             self.closed = True
-            procs = list(self.procs.values())
+            procs = [segment.proc for segments in self.segments.values() for segment in segments]
         for proc in procs:  # a consumer that stopped early (cancelled, an error) leaves no git behind
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
 
-    def _start(self) -> None:
-        index = self.next
-        self.next += 1
-        out = self.folder / f"{index}.log"
-        with open(self.folder / f"{index}.in", "wb") as ids:
-            ids.write(("\n".join(self.chunks[index]) + "\n").encode())
-        with open(self.folder / f"{index}.in", "rb") as ids, open(out, "wb") as stdout, \
-                open(self.folder / f"{index}.err", "wb") as stderr:
-            self.procs[index] = subprocess.Popen(self.command, stdin=ids, stdout=stdout, stderr=stderr, env=self.env)
+    def _start(self, index: int, commits: list[str]) -> None:
+        self.files += 1
+        stem = self.folder / str(self.files)
+        ids_path, out, err = stem.with_suffix(".in"), stem.with_suffix(".log"), stem.with_suffix(".err")
+        ids_path.write_bytes(("\n".join(commits) + "\n").encode())
+        with open(ids_path, "rb") as ids, open(out, "wb") as stdout, open(err, "wb") as stderr:
+            proc = subprocess.Popen(self.command, stdin=ids, stdout=stdout, stderr=stderr, env=self.env)
+        self.segments.setdefault(index, []).append(_Segment(commits, proc, out, err))
+        with contextlib.suppress(OSError):
+            ids_path.unlink()
 
     def _finished(self) -> None:
-        """Start the next chunks in place of the processes that ended (called by the consumer as it waits)."""
+        """Continue the runs whose git died on missing objects, and start the next runs in place of the processes
+        that ended (called by the consumer as it waits)."""
         with self.lock:
-            running = sum(1 for proc in self.procs.values() if proc.poll() is None)
-            while not self.closed and running < self.jobs and self.next < len(self.chunks):
-                self._start()
+            if self.closed:
+                return
+            running = 0
+            for index, segments in list(self.segments.items()):
+                last = segments[-1]
+                if last.proc.poll() is None:
+                    running += 1
+                elif not last.followed:
+                    last.followed = True
+                    rest = self._rest(index, last)
+                    if rest:
+                        self._start(index, rest)
+                        running += 1
+            while running < self.jobs and self.next < len(self.chunks):
+                self._start(self.next, self.chunks[self.next])
+                self.next += 1
                 running += 1
 
-    def outcome(self, index: int, nonce: str, sink: Callable[[list[bytes]], None]) -> Outcome:
-        """Hand chunk `index`'s complete records to `sink` as its git writes them; then its exit status, stderr
-        and trailing record (as `_stream` returns them). The chunk's files are deleted once read."""
+    def _rest(self, index: int, segment: _Segment) -> list[str]:
+        """The commits `_Reader.read` will ask for after `segment` ended (none when it ended well, or for a reason
+        other than missing objects)."""
+        if segment.proc.returncode == 0:
+            return []
+        try:
+            if not _MISSING_OBJECT.search(segment.err.read_bytes().decode("utf-8", "replace")):
+                return []
+            parts = segment.out.read_bytes().split(self.begin)
+        except OSError:
+            return []
+        trailing = parts.pop()
+        complete = [fields[0][0].decode("ascii", "replace") for part in parts
+                    if (fields := split_record(part, self.end)) is not None]
+        commits = segment.commits
+        position = commits.index(complete[-1]) + 1 if complete and complete[-1] in commits else 0
+        if position >= len(commits):
+            return []
+        failed = commits[position]
+        fields = split_record(trailing, self.end) if trailing else None
+        if fields is not None and fields[0][0].decode("ascii", "replace") == failed and \
+                self.retried.get(index) != failed:
+            self.retried[index] = failed
+            return commits[position:]
+        return commits[position + 1:]
+
+    def outcome(self, index: int, sink: Callable[[list[bytes]], None]) -> Outcome:
+        """Hand run `index`'s first records to `sink` as its git writes them; then its exit status, stderr and
+        trailing record (as `_stream` returns them)."""
         self._finished()
-        proc = self.procs[index]
-        begin = b"\x1e" + nonce.encode()
+        return self._hand(index, 0, sink)
+
+    def continuation(self, index: int, commits: list[str], sink: Callable[[list[bytes]], None]) -> Outcome | None:
+        """The outcome of run `index`'s next part if it reads exactly `commits`, its records handed to `sink`."""
+        self._finished()
+        upto = self.read_upto.get(index, 0)
+        segments = self.segments.get(index, [])
+        if upto >= len(segments) or segments[upto].commits != commits:
+            return None
+        return self._hand(index, upto, sink)
+
+    def _hand(self, index: int, number: int, sink: Callable[[list[bytes]], None]) -> Outcome:
+        segment = self.segments[index][number]
+        self.read_upto[index] = number + 1
+        begin, proc = self.begin, segment.proc
         buffer = b""
-        with open(self.folder / f"{index}.log", "rb") as stream:
+        with open(segment.out, "rb") as stream:
             while True:
                 chunk = stream.read(READ_CHUNK)
                 if chunk:
@@ -528,13 +613,13 @@ class _Prefetcher:
                     buffer += rest
                     continue
                 self._finished()
-                time.sleep(PAUSE)  # git is still writing this chunk
+                time.sleep(PAUSE)  # git is still writing this run
+        self._finished()  # before the files go: a continuation is worked out from them
         status = proc.returncode
-        stderr = (self.folder / f"{index}.err").read_bytes().decode("utf-8", "replace")
-        for suffix in ("log", "in", "err"):
+        stderr = segment.err.read_bytes().decode("utf-8", "replace")
+        for path in (segment.out, segment.err):
             with contextlib.suppress(OSError):
-                (self.folder / f"{index}.{suffix}").unlink()
-        self._finished()
+                path.unlink()
         parts = buffer.split(begin)
         last = parts.pop()
         if status == 0 and last:
