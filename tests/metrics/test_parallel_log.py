@@ -25,6 +25,7 @@ def chunked(monkeypatch):
     """Hand the walk over to runs at its first look (before any commit: with 7-byte reads the first records seen
     are the empty one before the first marker), for any two commits left, in runs of at least one commit."""
     monkeypatch.setattr(gitlog, "SPLIT_AFTER", 0.0)
+    monkeypatch.setattr(gitlog, "SPLIT_WORTH", 0.0)
     monkeypatch.setattr(gitlog, "GIT_BOUND", 10.0)
     monkeypatch.setattr(gitlog, "PARALLEL_MIN_COMMITS", 2)
     monkeypatch.setattr(gitlog, "MIN_CHUNK", 1)
@@ -87,9 +88,13 @@ def test_a_walk_hands_over_after_the_commits_it_read(h1_template, chunked, start
     _same(one, several)
 
 
-def test_no_runs_for_a_short_history_or_a_busy_reader(h1_template, started, monkeypatch):
+def test_no_runs_for_a_short_history_a_busy_reader_a_busy_machine_or_a_fast_walk(h1_template, started,
+                                                                                   monkeypatch):
+    real_spare_jobs = gitlog.spare_jobs
     monkeypatch.setattr(gitlog, "SPLIT_AFTER", 0.0)
     monkeypatch.setattr(gitlog, "READ_CHUNK", 7)
+    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)
+    monkeypatch.setattr(gitlog, "SPLIT_WORTH", 0.0)
     result = history_metrics(h1_template.root, jobs=4)  # 12 commits < PARALLEL_MIN_COMMITS (2,000)
     assert result.commits == 12 and not started
     monkeypatch.setattr(gitlog, "PARALLEL_MIN_COMMITS", 2)
@@ -97,13 +102,31 @@ def test_no_runs_for_a_short_history_or_a_busy_reader(h1_template, started, monk
     result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
     monkeypatch.setattr(gitlog, "GIT_BOUND", 10.0)
+    real_watched = gitlog._Reader.watched
+
+    def after_five(self: gitlog._Reader, records: list[bytes]) -> None:
+        if self.handed < 5:  # weighed once some commits give the walk's pace
+            return self.counted(records)
+        return real_watched(self, records)
+
+    monkeypatch.setattr(gitlog._Reader, "watched", after_five)
+    monkeypatch.setattr(gitlog, "SPLIT_WORTH", 10.0**9)  # the walk would end long before the runs paid off
+    result = history_metrics(h1_template.root, jobs=4)
+    assert result.commits == 12 and not started
+    monkeypatch.setattr(gitlog._Reader, "watched", real_watched)
+    monkeypatch.setattr(gitlog, "SPLIT_WORTH", 0.0)
+    monkeypatch.setattr(gitlog, "spare_jobs", real_spare_jobs)
     ticks = iter(range(100, 10**9, 100))
     monkeypatch.setattr(gitlog, "cpu_times", lambda: (0, next(ticks)))  # a busy machine: no CPU is ever idle
     result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
+    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)
     monkeypatch.setattr(gitlog, "SPLIT_AFTER", 3600.0)  # the walk ends long before it would be weighed
     result = history_metrics(h1_template.root, jobs=4)
     assert result.commits == 12 and not started
+    monkeypatch.setattr(gitlog, "SPLIT_AFTER", 0.0)  # control: with nothing in the way, it does split
+    history_metrics(h1_template.root, jobs=4)
+    assert started
 
 
 def test_a_missing_blob_in_a_later_run_is_resumed_within_it(h1, chunked, started, monkeypatch):
@@ -219,8 +242,8 @@ def test_jobs_below_one_is_an_input_error(h1_template):
 
 
 def test_a_machine_busy_at_first_is_weighed_again(h1_template, monkeypatch):
-    for name, value in [("SPLIT_AFTER", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 2), ("MIN_CHUNK", 1),
-                        ("READ_CHUNK", 7), ("workers_available", lambda: 4)]:
+    for name, value in [("SPLIT_AFTER", 0.0), ("SPLIT_WORTH", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 2),
+                        ("MIN_CHUNK", 1), ("READ_CHUNK", 7), ("workers_available", lambda: 4)]:
         monkeypatch.setattr(gitlog, name, value)
     monkeypatch.setattr(gitlog.os, "cpu_count", lambda: 4)
     # (idle, total) ticks: the walk starts, is weighed busy (no idle tick), starts a new window, then finds all

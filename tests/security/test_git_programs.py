@@ -200,8 +200,8 @@ def test_the_history_runs_run_no_repository_program(hostile, monkeypatch):
 
     root, markers, names = hostile
     one = history_metrics(root, jobs=1)
-    for name, value in [("SPLIT_AFTER", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 1), ("MIN_CHUNK", 1),
-                        ("READ_CHUNK", 7)]:
+    for name, value in [("SPLIT_AFTER", 0.0), ("SPLIT_WORTH", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 1),
+                        ("MIN_CHUNK", 1), ("READ_CHUNK", 7)]:
         monkeypatch.setattr(gitlog, name, value)
     monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)
     started: list[int] = []
