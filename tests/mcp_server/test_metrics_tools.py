@@ -155,15 +155,24 @@ async def test_git_metrics_pages_fit_and_lose_nothing(make_repo):
 
 
 async def test_a_slow_history_pass_sends_heartbeats_and_a_cancelled_call_returns(history_repo, monkeypatch):
+    import threading
+
     import anyio
 
     from orchestrator_kit import metrics
     from orchestrator_kit.mcp_tools import progress
 
     real = metrics.history_metrics
+    two_beats = threading.Event()
 
     def slow(*args, **kwargs):
-        time.sleep(3.0 if kwargs["top"] == 4 else 0.45)  # the call cancelled below would take 3 s
+        if kwargs["top"] == 4:
+            time.sleep(3.0)  # the call cancelled below would take 3 s
+        else:
+            # The pass lasts until the client has seen two heartbeats (a fixed sleep made the count depend on how
+            # busy the machine was: CI once saw one beat in 0.45 s); if heartbeats stop coming, the wait ends after
+            # 30 s and the count below fails.
+            two_beats.wait(timeout=30)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(metrics, "history_metrics", slow)
@@ -173,6 +182,8 @@ async def test_a_slow_history_pass_sends_heartbeats_and_a_cancelled_call_returns
 
     async def on_progress(progress, total, message):
         events.append((progress, total, message))
+        if sum(1 for *_, text in events if text and text.startswith("reading git history: ")) >= 2:
+            two_beats.set()
 
     async with Client(build_server([root])) as client:
         data = (await client.call_tool("git_metrics", {"top": 3}, progress_callback=on_progress)).structured_content
