@@ -124,6 +124,40 @@ def test_workload_images(make_repo, kind, pod_path, expected_images):
     assert item.attributes.get("images") == expected_images
 
 
+def test_local_configuration_is_not_a_cluster_object(make_repo):
+    blueprint = """\
+apiVersion: blueprints.cloud.google.com/v1alpha1
+kind: BlueprintMetadata
+metadata:
+  name: terraform-google-kubernetes-engine
+  annotations:
+    config.kubernetes.io/local-config: "true"
+spec:
+  info:
+    title: Kubernetes Engine
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations:
+    config.kubernetes.io/local-config: 'false'
+---
+apiVersion: fn.kpt.dev/v1alpha1
+kind: SetLabels
+metadata:
+  name: labels
+  annotations: {config.kubernetes.io/local-config: "True"}
+---
+apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: package
+"""
+    inventory = scan(make_repo, {"deploy/metadata.yaml": blueprint})
+    assert list(by_name(inventory)) == ["ConfigMap/settings"]  # annotated "false": applied like any other
+
+
 def test_list_kind_items(make_repo):
     text = """\
     apiVersion: v1

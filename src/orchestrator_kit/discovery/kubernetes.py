@@ -12,7 +12,9 @@ Most YAML in a repository is not a manifest, so files are filtered cheaply first
 `apiVersion` and `kind`), CI/tool configuration files are skipped by name, Helm `templates/` of a chart (a
 folder with `Chart.yaml`) are Go templates and are never parsed, and a YAML syntax error is reported only for
 files that are plainly manifests (under `k8s/`, `kubernetes/`, `manifests/`, `deploy/`, or with `kind:` and
-`apiVersion:` keys at the start of lines).
+`apiVersion:` keys at the start of lines). Objects annotated `config.kubernetes.io/local-config: "true"` (the KRM
+functions specification's mark for configuration that is never applied: kpt and kustomize leave them out) and kpt's
+own `kpt.dev` objects are not cluster objects and are not listed.
 """
 
 from __future__ import annotations
@@ -46,8 +48,11 @@ _SKIPPED_DIRS = (".github", ".circleci", ".gitlab", ".azure-pipelines", ".buildk
 # apiVersion groups of local tool configuration that looks like a Kubernetes object but is never applied.
 _TOOL_API_GROUPS = (
     "backstage.io/", "skaffold/", "kustomize.config.k8s.io/", "kind.x-k8s.io/", "k3d.io/", "ctlptl.dev/",
-    "kubeadm.k8s.io/", "kubelet.config.k8s.io/", "client.authentication.k8s.io/",
+    "kubeadm.k8s.io/", "kubelet.config.k8s.io/", "client.authentication.k8s.io/", "kpt.dev/",
 )
+# The KRM functions specification's annotation for configuration a tool reads and never applies to a cluster
+# (kpt and kustomize drop such objects from their output): Google's BlueprintMetadata files, function configs.
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
 _KEY_AT_LINE_START = re.compile(r"^(?:- )?(kind|apiVersion)\s*:", re.MULTILINE)
 
 
@@ -114,6 +119,9 @@ def _object(ctx: DetectContext, path: str, node: YMap, span: tuple[int, int], de
     metadata = node.get("metadata")
     if not isinstance(metadata, YMap):
         return
+    annotations = metadata.get("annotations")
+    if isinstance(annotations, YMap) and (scalar_text(annotations.get(LOCAL_CONFIG)) or "").lower() == "true":
+        return  # local configuration, never applied
     name = scalar_text(metadata.get("name"))
     if not name:
         generate = scalar_text(metadata.get("generateName"))
