@@ -210,6 +210,67 @@ def test_runs_that_meet_several_missing_objects_are_continued_by_the_runs(h1, ch
     assert live == [None] and len(started) >= 12 // min_chunk + 1
 
 
+def test_a_commit_landing_during_the_pass_is_not_half_read(h1, chunked, started, monkeypatch):
+    # The commit lands between the walk's start and the rev-list that cuts the runs: every git process of the pass
+    # reads from the HEAD the pass began with, so it is not counted (before: the walk's and the runs' views mixed)
+    before = history_metrics(h1.root, jobs=1)
+    real_rev_list = gitlog._rev_list
+
+    def commit_first(*args):
+        if not started:
+            h1.commit("late", "2026-03-01T10:00:00+00:00", "bob", "Late change", append={"src/app.py": "late\n"})
+        return real_rev_list(*args)
+
+    monkeypatch.setattr(gitlog, "_rev_list", commit_first)
+    during = history_metrics(h1.root, jobs=3)
+    assert started and "late" in h1.shas
+    _same(before, during)
+    assert history_metrics(h1.root, jobs=1).commits == 13  # the next pass sees it
+
+
+def test_a_run_that_fails_for_another_reason_is_read_again_by_the_reader(h1_template, chunked, started,
+                                                                          monkeypatch):
+    # A run's git that dies writing its file (a full disk, a quota) leaves a cut-off file and a non-zero status
+    one = history_metrics(h1_template.root, jobs=1)
+    real_hand = gitlog._Prefetcher._hand
+
+    def disk_full(self, index, number, sink):
+        status, stderr, trailing = real_hand(self, index, number, sink)
+        return (128, "fatal: unable to write to standard output: No space left on device", trailing) \
+            if index == 1 else (status, stderr, trailing)
+
+    monkeypatch.setattr(gitlog._Prefetcher, "_hand", disk_full)
+    _same(one, history_metrics(h1_template.root, jobs=3))
+
+
+def test_a_run_that_cannot_start_later_leaves_the_rest_to_one_git_log(h1, chunked, monkeypatch):
+    _delete_blob(h1, f"{h1.shas['c5']}:src/helpers.py")  # failed runs to continue as well
+    one = history_metrics(h1.root, jobs=1)
+    real_start = gitlog._Prefetcher._start
+    calls = []
+
+    def third_fails(self, index, commits):
+        calls.append(index)
+        if len(calls) == 3:
+            raise OSError(11, "Resource temporarily unavailable")
+        real_start(self, index, commits)
+
+    monkeypatch.setattr(gitlog._Prefetcher, "_start", third_fails)
+    _same(one, history_metrics(h1.root, jobs=3))
+    assert len(calls) >= 3
+
+
+def test_continuations_stop_at_the_resume_budget(h1, chunked, started, monkeypatch):
+    _delete_blob(h1, f"{h1.shas['c5']}:src/helpers.py")
+    monkeypatch.setattr(gitlog, "MIN_CHUNK", 12)  # one run of 12 commits, continued after c7 and after c5
+    one = history_metrics(h1.root, jobs=1)
+    monkeypatch.setattr(gitlog, "MAX_RESUMES", 1)
+    several = history_metrics(h1.root, jobs=2)
+    assert len(started) == 2  # the run and one continuation; the reader stopped at its budget of one resume
+    assert several.partial and any("unreadable commits" in reason for reason in several.partial_reasons)
+    assert several.commits < one.commits
+
+
 def test_without_room_for_the_runs_files_one_git_log_reads_the_rest(h1_template, chunked, started, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")

@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -71,6 +71,10 @@ SPLIT_WORTH = 2.0
 # does not hold back the others.
 CHUNKS_PER_JOB = 2
 MIN_CHUNK = 1000
+# A very long history is cut into more runs, of at most MAX_CHUNK commits: with at most 2 x jobs runs started past
+# the one being read, the runs' files on disk hold about (2 x jobs + 1) x MAX_CHUNK commits' records at most
+# (hashicorp/terraform's newest 10,000 commits: 3.5 MB).
+MAX_CHUNK = 20000
 MAX_JOBS = 8  # git's diffs share the disk cache and memory bandwidth: more processes gained nothing measurable
 GAPS_LISTED = 20  # one Diagnostic per unreadable commit up to this many, then one that counts the rest
 # Reading the pipe: git flushes its output after every commit (a few hundred bytes for a small one), and a reader
@@ -246,12 +250,17 @@ def spare_jobs(jobs: int, since: tuple[int, int] | None) -> int:
 
 def read_log(
     root: Path, request: LogRequest, sink: RecordSink, *, boundary: frozenset[str] = frozenset(),
-    jobs: int | None = None,
+    jobs: int | None = None, head: str | None = None,
 ) -> LogResult:
     """Hand every commit of `request` to `sink`, newest first (git's order), while git still works on the next
     ones; see the module docstring. Commits in `boundary` (a shallow clone's edge) are handed without changes:
     their diff shows the whole tree as added, which is not a change anyone made. `jobs` git processes at most
-    (None: `workers_available()`; 1: one `git log`, as the pass always did); see "Several git processes"."""
+    (None: `workers_available()`; 1: one `git log`, as the pass always did); see "Several git processes".
+    `head`: the commit HEAD named when the pass began; every git process of the pass reads from it (a commit
+    made meanwhile would otherwise be seen by a later rev-list but not by the walk)."""
+    if head:
+        request = replace(request, revisions=tuple(head if revision == "HEAD" else revision
+                                                   for revision in request.revisions))
     reader = _Reader(root, request, sink, boundary, workers_available() if jobs is None else max(1, jobs))
     reader.read(None)
     if reader.gaps > GAPS_LISTED:
@@ -342,8 +351,9 @@ class _Reader:
         self.walk_ticks, self.walk_handed = cpu_times(), self.handed
 
     def runs(self, commits: list[str]) -> list[list[str]]:
-        """`commits` cut into runs of consecutive commits: CHUNKS_PER_JOB per job, MIN_CHUNK commits at least."""
-        count = max(1, min(self.jobs * CHUNKS_PER_JOB, len(commits) // MIN_CHUNK))
+        """`commits` cut into runs of consecutive commits: CHUNKS_PER_JOB per job, MIN_CHUNK commits at least,
+        MAX_CHUNK at most."""
+        count = max(1, min(self.jobs * CHUNKS_PER_JOB, len(commits) // MIN_CHUNK), -(-len(commits) // MAX_CHUNK))
         size = -(-len(commits) // count)
         return [commits[start:start + size] for start in range(0, len(commits), size)]
 
@@ -360,14 +370,10 @@ class _Reader:
                 return self.read([sha for chunk in chunks for sha in chunk])
             for index, chunk in enumerate(chunks):
                 self.later = sum(len(rest) for rest in chunks[index + 1:])
-                try:
-                    outcome = prefetch.outcome(index, self.counted)
-                except OSError as exc:
-                    self.diagnostics.append(Diagnostic(path=".", reason=f"cannot run git log: {exc}",
-                                                       detector="metrics.history"))
-                    self.partial.append("git log could not start")
-                    self.complete = False
-                    return False
+                outcome = prefetch.outcome(index, self.counted)
+                if outcome is None:  # the run could not start (no process, no file): one git log reads the rest
+                    self.later = 0
+                    return self.read([sha for rest in chunks[index:] for sha in rest])
                 if not self.read(chunk, outcome, partial(prefetch.continuation, index, sink=self.counted)):
                     return False
         return True
@@ -382,7 +388,9 @@ class _Reader:
         order: dict[str, int] | None = None
         ordered = listed
         retried: str | None = None
+        prepared_failed = False  # a run's own git failed for another reason than missing objects (disk full, ...)
         while True:
+            from_file = first is not None
             if first is not None:
                 (status, stderr, trailing), first = first, None
             else:
@@ -403,6 +411,15 @@ class _Reader:
             if status == 0:
                 return True
             message = _last_line(stderr)
+            if not _MISSING_OBJECT.search(stderr) and from_file and not prepared_failed and ordered is not None:
+                # A run's git (which wrote to a file) failed: the reader runs git itself for the rest of the run
+                prepared_failed, prepared = True, None
+                order = order or {sha: i for i, sha in enumerate(ordered)}
+                position = order.get(self.last.decode("ascii", "replace"), -1) + 1 if self.handed else 0
+                args, stdin = self.args(True), ordered[position:]
+                if not stdin:
+                    return True
+                continue
             if not _MISSING_OBJECT.search(stderr):
                 self.diagnostics.append(Diagnostic(path=".", severity="error", detector="metrics.history",
                                                    reason=f"git log stopped after {self.handed} commits: {message}"))
@@ -504,6 +521,9 @@ class _Prefetcher:
         self.read_upto: dict[int, int] = {}  # run -> segments already handed on
         self.retried: dict[int, str] = {}  # run -> the commit its last continuation reads again
         self.next = 0  # the next run to start
+        self.reading = 0  # the run being handed on
+        self.continued = 0  # continuations started (at most MAX_RESUMES, as the reader's own resumes)
+        self.unstartable = False  # a start failed (no process, no room): no more runs start here
         self.files = 0
         self.lock = threading.Lock()
         self.closed = False
@@ -533,11 +553,28 @@ class _Prefetcher:
         stem = self.folder / str(self.files)
         ids_path, out, err = stem.with_suffix(".in"), stem.with_suffix(".log"), stem.with_suffix(".err")
         ids_path.write_bytes(("\n".join(commits) + "\n").encode())
-        with open(ids_path, "rb") as ids, open(out, "wb") as stdout, open(err, "wb") as stderr:
-            proc = subprocess.Popen(self.command, stdin=ids, stdout=stdout, stderr=stderr, env=self.env)
-        self.segments.setdefault(index, []).append(_Segment(commits, proc, out, err))
+        segments = self.segments.setdefault(index, [])
+        proc: subprocess.Popen[bytes] | None = None
+        try:
+            with open(ids_path, "rb") as ids, open(out, "wb") as stdout, open(err, "wb") as stderr:
+                proc = subprocess.Popen(self.command, stdin=ids, stdout=stdout, stderr=stderr, env=self.env)
+            segments.append(_Segment(commits, proc, out, err))
+        except BaseException:  # an exception landing here (a call budget's) must not leave this git unwatched
+            if proc is not None and not any(segment.proc is proc for segment in segments):
+                proc.kill()
+                proc.wait()
+            raise
         with contextlib.suppress(OSError):
             ids_path.unlink()
+
+    def _try_start(self, index: int, commits: list[str]) -> bool:
+        """`_start`, and False instead of an OSError (then no more runs start: the reader falls back)."""
+        try:
+            self._start(index, commits)
+        except OSError:
+            self.unstartable = True
+            return False
+        return True
 
     def _finished(self) -> None:
         """Continue the runs whose git died on missing objects, and start the next runs in place of the processes
@@ -552,12 +589,18 @@ class _Prefetcher:
                     running += 1
                 elif not last.followed:
                     last.followed = True
-                    rest = self._rest(index, last)
-                    if rest:
-                        self._start(index, rest)
+                    # Past MAX_RESUMES, or when a start fails, the reader continues the run itself (and stops
+                    # where it must): continuation() finds no prepared part.
+                    rest = self._rest(index, last) if self.continued < MAX_RESUMES and not self.unstartable else []
+                    if rest and self._try_start(index, rest):
+                        self.continued += 1
                         running += 1
-            while running < self.jobs and self.next < len(self.chunks):
-                self._start(self.next, self.chunks[self.next])
+            # Runs start in order, at most `jobs` at once and at most 2 x jobs runs past the one being read, so
+            # that the files waiting on disk hold a bounded part of the history (see MAX_CHUNK).
+            while (running < self.jobs and self.next < len(self.chunks) and not self.unstartable
+                   and self.next <= self.reading + 2 * self.jobs):
+                if not self._try_start(self.next, self.chunks[self.next]):
+                    break
                 self.next += 1
                 running += 1
 
@@ -587,10 +630,13 @@ class _Prefetcher:
             return commits[position:]
         return commits[position + 1:]
 
-    def outcome(self, index: int, sink: Callable[[list[bytes]], None]) -> Outcome:
+    def outcome(self, index: int, sink: Callable[[list[bytes]], None]) -> Outcome | None:
         """Hand run `index`'s first records to `sink` as its git writes them; then its exit status, stderr and
-        trailing record (as `_stream` returns them)."""
+        trailing record (as `_stream` returns them). None when the run could not be started."""
+        self.reading = index
         self._finished()
+        if not self.segments.get(index):
+            return None
         return self._hand(index, 0, sink)
 
     def continuation(self, index: int, commits: list[str], sink: Callable[[list[bytes]], None]) -> Outcome | None:

@@ -220,7 +220,7 @@ def history_metrics(
     lines_at_head = _in_background(lambda: head_lines(workspace.root, relative, specs))
     listed = _in_background(lambda: _listed(workspace))
     tag_list = _in_background(lambda: _tags(workspace.root))
-    log = read_log(workspace.root, request, sink, boundary=boundary, jobs=jobs)
+    log = read_log(workspace.root, request, sink, boundary=boundary, jobs=jobs, head=info.head)
     # Names per identity come from the commits read; only when the log did not hand on every commit of the window
     # does a diff-less git log of its own count them (the names would otherwise miss the commits not read).
     names_read = aggregate.author_names() if log.complete else None
