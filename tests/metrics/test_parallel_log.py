@@ -212,16 +212,29 @@ def test_runs_that_meet_several_missing_objects_are_continued_by_the_runs(h1, ch
 
 def test_a_commit_landing_during_the_pass_is_not_half_read(h1, chunked, started, monkeypatch):
     # The commit lands between the walk's start and the rev-list that cuts the runs: every git process of the pass
-    # reads from the HEAD the pass began with, so it is not counted (before: the walk's and the runs' views mixed)
+    # (the walk, rev-list, the runs, the lines at HEAD that the pass counts in the background) reads from the HEAD
+    # the pass began with, so it is not counted (before: the walk's and the runs' views mixed; and CI once saw the
+    # background line count read the new HEAD: src/app.py 19 lines instead of 18)
+    import threading
+
+    from orchestrator_kit.metrics import history
+
     before = history_metrics(h1.root, jobs=1)
-    real_rev_list = gitlog._rev_list
+    real_rev_list, real_head_lines = gitlog._rev_list, history.head_lines
+    made = threading.Event()
 
     def commit_first(*args):
-        if not started:
+        if not made.is_set():
             h1.commit("late", "2026-03-01T10:00:00+00:00", "bob", "Late change", append={"src/app.py": "late\n"})
+            made.set()
         return real_rev_list(*args)
 
+    def lines_after_the_commit(*args):
+        made.wait(timeout=30)  # the background line count runs after the commit, the order CI once met
+        return real_head_lines(*args)
+
     monkeypatch.setattr(gitlog, "_rev_list", commit_first)
+    monkeypatch.setattr(history, "head_lines", lines_after_the_commit)
     during = history_metrics(h1.root, jobs=3)
     assert started and "late" in h1.shas
     _same(before, during)

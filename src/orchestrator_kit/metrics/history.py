@@ -217,7 +217,7 @@ def history_metrics(
 
     # While the log streams: lines at HEAD (for hotspots) counted by a second git process, the files listed and the
     # tags read (each a short git process that would otherwise start, and wait for a CPU, after the stream).
-    lines_at_head = _in_background(lambda: head_lines(workspace.root, relative, specs))
+    lines_at_head = _in_background(lambda: head_lines(workspace.root, relative, specs, info.head or "HEAD"))
     listed = _in_background(lambda: _listed(workspace))
     tag_list = _in_background(lambda: _tags(workspace.root))
     log = read_log(workspace.root, request, sink, boundary=boundary, jobs=jobs, head=info.head)
@@ -542,9 +542,10 @@ def count_lines(data: bytes) -> int:
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
-def head_lines(root: Path, relative: bool, specs: Sequence[str]) -> dict[str, int | None] | None:
-    """Lines of every file at HEAD from one `git diff-tree --numstat <empty tree> HEAD` (None for a binary file); None
-    when git cannot say (e.g. blobs missing in a partial clone)."""
+def head_lines(root: Path, relative: bool, specs: Sequence[str], head: str = "HEAD") -> dict[str, int | None] | None:
+    """Lines of every file at `head` (HEAD, or the commit it named when the pass began) from one `git diff-tree
+    --numstat <empty tree> <head>` (None for a binary file); None when git cannot say (e.g. blobs missing in a
+    partial clone)."""
     import subprocess
 
     env = {**git_env(), "GIT_NO_LAZY_FETCH": "1"}
@@ -557,7 +558,7 @@ def head_lines(root: Path, relative: bool, specs: Sequence[str]) -> dict[str, in
             # diff-tree compares two trees (never the work tree, so no clean filter can run).
             git_command(root, "diff-tree", "-r", "-z", "--numstat", "--no-renames", "--no-ext-diff", "--no-textconv",
                         "--no-show-signature", "--no-color", *(["--relative"] if relative else []),
-                        empty.stdout.decode().strip(), "HEAD", "--", *specs),
+                        empty.stdout.decode().strip(), head, "--", *specs),
             capture_output=True, env=env, timeout=600, check=False,
         )
     except (OSError, subprocess.SubprocessError):
