@@ -319,9 +319,11 @@ class _Reader:
         to hand the rest to several processes (raises _Split; see "Several git processes"). A busy machine is
         weighed again every SPLIT_AFTER seconds; a busy reader or a short rest decides for the whole walk."""
         self.counted(records)
+        if self.split_decided:
+            return
         started, cpu = self.walk_started
         elapsed = time.perf_counter() - started
-        if self.split_decided or elapsed < SPLIT_AFTER:
+        if elapsed < SPLIT_AFTER:
             return
         self.split_decided = True
         if time.thread_time() - cpu > GIT_BOUND * elapsed:
@@ -415,8 +417,7 @@ class _Reader:
                 # A run's git (which wrote to a file) failed: the reader runs git itself for the rest of the run
                 prepared_failed, prepared = True, None
                 order = order or {sha: i for i, sha in enumerate(ordered)}
-                position = order.get(self.last.decode("ascii", "replace"), -1) + 1 if self.handed else 0
-                args, stdin = self.args(True), ordered[position:]
+                args, stdin = self.args(True), ordered[self._after_last(order):]
                 if not stdin:
                     return True
                 continue
@@ -437,8 +438,7 @@ class _Reader:
                 ordered = self.ordered or []
             if order is None:
                 order = {sha: i for i, sha in enumerate(ordered)}
-            # The commit after the last one handed on (of this run's commits: the last may be an earlier run's).
-            position = order.get(self.last.decode("ascii", "replace"), -1) + 1 if self.handed else 0
+            position = self._after_last(order)
             if not ordered or position >= len(ordered):
                 self.diagnostics.append(Diagnostic(
                     path=".", severity="error", detector="metrics.history",
@@ -448,12 +448,9 @@ class _Reader:
                 self.complete = False
                 return False
             failed_sha = ordered[position]
-            trailing_fields = split_record(trailing, self.end) if trailing else None
-            trailing_sha = trailing_fields[0][0].decode("ascii", "replace") if trailing_fields is not None else None
-            if trailing_sha == failed_sha and retried != failed_sha:
-                # Git printed this commit's header, then died: its changes may be complete or cut short. Read it
-                # again from the start once; if it fails again at the same place, it is the unreadable one.
-                retried = failed_sha
+            trailing_sha = _record_sha(trailing, self.end)
+            start, retried = _resume_from(ordered, position, trailing_sha, retried)
+            if start == position:
                 remaining = ordered[position:]
             else:
                 header = (_without_changes(trailing, self.end) if trailing and trailing_sha == failed_sha
@@ -469,6 +466,11 @@ class _Reader:
             args, stdin = self.args(True), remaining
             if prepared is not None:
                 first = prepared(remaining)
+
+    def _after_last(self, order: dict[str, int]) -> int:
+        """The position in `order` of the commit after the last one handed on (0 when that one is not among them:
+        an earlier run's, or none yet)."""
+        return order.get(self.last.decode("ascii", "replace"), -1) + 1 if self.handed else 0
 
     def _gap(self, sha: str, message: str, remaining: int) -> None:
         self.gaps += 1
@@ -519,7 +521,7 @@ class _Prefetcher:
         self.end = b"\x1f" + nonce.encode() + b"\x1f"
         self.segments: dict[int, list[_Segment]] = {}
         self.read_upto: dict[int, int] = {}  # run -> segments already handed on
-        self.retried: dict[int, str] = {}  # run -> the commit its last continuation reads again
+        self.retried: dict[int, str | None] = {}  # run -> the commit its last continuation reads again
         self.next = 0  # the next run to start
         self.reading = 0  # the run being handed on
         self.continued = 0  # continuations started (at most MAX_RESUMES, as the reader's own resumes)
@@ -616,19 +618,14 @@ class _Prefetcher:
         except OSError:
             return []
         trailing = parts.pop()
-        complete = [fields[0][0].decode("ascii", "replace") for part in parts
-                    if (fields := split_record(part, self.end)) is not None]
+        complete = [sha for part in parts if (sha := _record_sha(part, self.end)) is not None]
         commits = segment.commits
         position = commits.index(complete[-1]) + 1 if complete and complete[-1] in commits else 0
         if position >= len(commits):
             return []
-        failed = commits[position]
-        fields = split_record(trailing, self.end) if trailing else None
-        if fields is not None and fields[0][0].decode("ascii", "replace") == failed and \
-                self.retried.get(index) != failed:
-            self.retried[index] = failed
-            return commits[position:]
-        return commits[position + 1:]
+        start, self.retried[index] = _resume_from(commits, position, _record_sha(trailing, self.end),
+                                                  self.retried.get(index))
+        return commits[start:]
 
     def outcome(self, index: int, sink: Callable[[list[bytes]], None]) -> Outcome | None:
         """Hand run `index`'s first records to `sink` as its git writes them; then its exit status, stderr and
@@ -651,24 +648,19 @@ class _Prefetcher:
     def _hand(self, index: int, number: int, sink: Callable[[list[bytes]], None]) -> Outcome:
         segment = self.segments[index][number]
         self.read_upto[index] = number + 1
-        begin, proc = self.begin, segment.proc
-        buffer = b""
+        proc = segment.proc
+        records = _Records(self.begin, sink)
         with open(segment.out, "rb") as stream:
             while True:
                 chunk = stream.read(READ_CHUNK)
                 if chunk:
-                    seen = len(buffer)
-                    buffer += chunk
-                    if buffer.find(begin, max(0, seen - len(begin))) >= 0:  # a record ended: as in `_stream`
-                        parts = buffer.split(begin)
-                        buffer = parts.pop()  # the last record may not be complete yet
-                        sink(parts)
+                    records.add(chunk)
                     continue
                 if proc.poll() is not None:
                     rest = stream.read()
                     if not rest:
                         break
-                    buffer += rest
+                    records.add(rest)
                     continue
                 self._finished()
                 time.sleep(PAUSE)  # git is still writing this run
@@ -678,13 +670,7 @@ class _Prefetcher:
         for path in (segment.out, segment.err):
             with contextlib.suppress(OSError):
                 path.unlink()
-        parts = buffer.split(begin)
-        last = parts.pop()
-        if status == 0 and last:
-            parts.append(last)
-            last = b""
-        sink(parts)
-        return status, stderr, last
+        return status, stderr, records.finish(status)
 
 
 def _stream(
@@ -711,29 +697,21 @@ def _stream(
     if stdin is not None:
         feeder = threading.Thread(target=_feed, args=(proc, stdin), daemon=True)
         feeder.start()
-    begin = b"\x1e" + nonce.encode()
-    buffer = b""
+    records = _Records(b"\x1e" + nonce.encode(), sink)
     stdout = proc.stdout
     if stdout is None:  # never: execute() always opens stdout; this keeps the type checker honest
         return proc.wait(), "", b""
     try:
         fd = stdout.fileno()  # read with os.read: no buffered layer between git and the records
         size = min(_widen(fd), READ_CHUNK)
-        read, sleep = os.read, time.sleep
+        read, sleep, add = os.read, time.sleep, records.add
         while True:
             chunk = read(fd, size)
             if not chunk:
                 break
             if len(chunk) < size >> 2:
                 sleep(PAUSE)  # let git fill the pipe: see PAUSE
-            seen = len(buffer)
-            buffer += chunk
-            # Only split when a marker arrived (it may straddle the previous chunk's end).
-            if buffer.find(begin, max(0, seen - len(begin))) < 0:
-                continue
-            parts = buffer.split(begin)
-            buffer = parts.pop()  # the last record may not be complete yet
-            sink(parts)
+            add(chunk)
     except BaseException:
         proc.kill()  # the consumer stopped (cancelled, or an error): git must not stay blocked on a full pipe
         proc.wait()
@@ -743,13 +721,55 @@ def _stream(
         status = proc.wait()
         drain.join(timeout=30)
     stderr = b"".join(errors).decode("utf-8", "replace")
-    parts = buffer.split(begin)
-    last = parts.pop()
-    if status == 0 and last:
-        parts.append(last)
-        last = b""
-    sink(parts)
-    return status, stderr, last
+    return status, stderr, records.finish(status)
+
+
+class _Records:
+    """A git log byte stream as it arrives (from a pipe or a run's file): its complete records are handed to `sink`
+    (the begin marker removed) whenever a marker arrives; the last record waits, as it may not be complete yet."""
+
+    def __init__(self, begin: bytes, sink: Callable[[list[bytes]], None]) -> None:
+        self.begin, self.sink, self.buffer = begin, sink, b""
+
+    def add(self, chunk: bytes) -> None:
+        seen = len(self.buffer)
+        self.buffer += chunk
+        # Only split when a marker arrived (it may straddle the previous chunk's end).
+        if self.buffer.find(self.begin, max(0, seen - len(self.begin))) >= 0:
+            parts = self.buffer.split(self.begin)
+            self.buffer = parts.pop()
+            self.sink(parts)
+
+    def finish(self, status: int) -> bytes:
+        """Hand on what is left once git exited with `status`; when it failed, the last record is returned instead:
+        a header whose changes may be cut short."""
+        parts = self.buffer.split(self.begin)
+        last = parts.pop()
+        if status == 0 and last:
+            parts.append(last)
+            last = b""
+        self.sink(parts)
+        return last
+
+
+def _record_sha(record: bytes, end: bytes) -> str | None:
+    """The commit id of a record whose header is complete, else None."""
+    fields = split_record(record, end) if record else None
+    return fields[0][0].decode("ascii", "replace") if fields is not None else None
+
+
+def _resume_from(commits: list[str], position: int, trailing_sha: str | None, retried: str | None
+                 ) -> tuple[int, str | None]:
+    """Where reading `commits` goes on after git died at `commits[position]`, and the commit read again so far.
+
+    When git printed that commit's header before dying (`trailing_sha`), its changes may be complete or cut short:
+    it is read again from the start, once (position). If it fails again there, or its header never came, it is the
+    unreadable one and reading goes on after it (position + 1). One rule for the reader (`_Reader.read`) and for
+    the runs' own continuations (`_Prefetcher._rest`), so that a prepared continuation is the one asked for."""
+    failed = commits[position]
+    if trailing_sha == failed and retried != failed:
+        return position, failed
+    return position + 1, retried
 
 
 def _widen(fd: int) -> int:
