@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -165,3 +165,20 @@ def h1(h1_template, tmp_path) -> Scripted:
     shutil.copytree(h1_template.root, copy.root, symlinks=True)
     copy.shas = dict(h1_template.shas)
     return copy
+
+
+class Stop(Exception):
+    """Raised by the progress hook of `stopping_at`."""
+
+
+def stopping_at(count: int) -> tuple[Callable[[int], None], list[int]]:
+    """A progress hook for `history_metrics` that records every count it is given and raises Stop at `count`,
+    and the list it records into."""
+    seen: list[int] = []
+
+    def hook(commits: int) -> None:
+        seen.append(commits)
+        if commits == count:
+            raise Stop
+
+    return hook, seen

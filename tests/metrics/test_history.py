@@ -12,7 +12,7 @@ from orchestrator_kit.metrics.history import history_metrics, parse_since
 from orchestrator_kit.repo import Workspace
 
 from ..conftest import git
-from .conftest import Scripted, lines
+from .conftest import Scripted, Stop, lines, stopping_at
 
 
 @pytest.fixture(scope="module")
@@ -430,16 +430,7 @@ def test_progress_hook_sees_every_commit_and_can_stop_the_pass(tmp_path):
     history_metrics(root, progress=counts.append)
     assert counts == list(range(1, 31))
 
-    class Stop(Exception):
-        pass
-
-    calls: list[int] = []
-
-    def stop_after_three(commits: int) -> None:
-        calls.append(commits)
-        if commits == 3:
-            raise Stop
-
+    stop_after_three, calls = stopping_at(3)
     with pytest.raises(Stop):
         history_metrics(root, progress=stop_after_three)
     assert calls == [1, 2, 3]  # the pass stopped at once; git was killed rather than drained

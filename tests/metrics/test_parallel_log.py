@@ -16,7 +16,7 @@ from orchestrator_kit.metrics import gitlog
 from orchestrator_kit.metrics.history import history_metrics
 
 from ..conftest import git
-from .conftest import Scripted, lines
+from .conftest import Scripted, Stop, lines, stopping_at
 from .test_history import _delete_blob
 
 
@@ -175,16 +175,7 @@ def test_a_stopped_pass_leaves_no_git_running(tmp_path, chunked, started):
         repo.commit(f"n{number}", f"2026-03-01T{number // 4:02d}:{number % 4 * 15:02d}:00+00:00", "alice",
                     f"change {number}", files={"f.txt": lines(number + 1)})
 
-    class Stop(Exception):
-        pass
-
-    seen: list[int] = []
-
-    def stop_at_ten(commits: int) -> None:
-        seen.append(commits)
-        if commits == 10:
-            raise Stop
-
+    stop_at_ten, seen = stopping_at(10)
     with pytest.raises(Stop):
         history_metrics(repo.root, progress=stop_at_ten, jobs=3)
     assert seen == list(range(1, 11))
