@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -45,7 +46,6 @@ class FileAcc:
     deleted: int = 0
     binary: bool = False
     author_revs: dict[str, int] = field(default_factory=dict)
-    author_lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -322,7 +322,8 @@ class Aggregator:
 
     def files(self) -> dict[str, FileAcc]:
         """Per-file sums under each file's current name (O(files x their authors)): a file's revisions and lines
-        are the sums of its (file, author) entries, met in the order the stream first met each pair."""
+        are the sums of its (file, author) entries, met in the order the stream first met each pair; `author_revs`
+        holds the revisions per author key."""
         accs = [FileAcc() for _ in self.names]
         for fid in self.binary:
             accs[fid].binary = True
@@ -330,27 +331,50 @@ class Aggregator:
         mask = (1 << AUTHOR_BITS) - 1
         for packed, (revisions, plus, minus) in self.file_author.items():
             acc = accs[packed >> AUTHOR_BITS]
-            key = keys[packed & mask]
             acc.revisions += revisions
             acc.added += plus
             acc.deleted += minus
-            acc.author_revs[key] = revisions
-            acc.author_lines[key] = plus + minus
+            acc.author_revs[keys[packed & mask]] = revisions
         return {self.names[fid]: acc for fid, acc in enumerate(accs) if acc.revisions}
 
-    def directories(self, files: dict[str, FileAcc]) -> dict[str, DirAcc]:
-        """Directory sums from the file sums (renamed files count under their current name)."""
+    def directories(self, files: dict[str, FileAcc], person: Mapping[str, str] | None = None) -> dict[str, DirAcc]:
+        """Directory sums of the files in `files` (renamed files count under their current name): lines added and
+        deleted, and per author (re-keyed by `person` when given: one person's identities summed) the revisions and
+        the lines added + deleted, summed straight from the (file, author) entries (O(files x their authors))."""
         dirs: dict[str, DirAcc] = {}
+        by_id: dict[int, DirAcc] = {}
+        name_ids, dir_ids = self.name_ids, self.dir_ids
         for name, acc in files.items():
-            did = self.dir_ids[self.name_ids[name]]
-            target = dirs.get(self.dirs[did])
+            did = dir_ids[name_ids[name]]
+            target = by_id.get(did)
             if target is None:
-                target = dirs[self.dirs[did]] = DirAcc(revisions=self.dir_revs[did])
+                target = by_id[did] = dirs[self.dirs[did]] = DirAcc(revisions=self.dir_revs[did])
             target.files.add(name)
             target.added += acc.added
             target.deleted += acc.deleted
-            target.author_lines.update(acc.author_lines)
-            target.author_revs.update(acc.author_revs)
+        # Summed per (directory, author) first: one dict update per entry, then one per pair.
+        kept = {name_ids[name] for name in files}
+        mask = (1 << AUTHOR_BITS) - 1
+        pairs: dict[int, list[int]] = {}
+        for packed, (revisions, plus, minus) in self.file_author.items():
+            fid = packed >> AUTHOR_BITS
+            if fid not in kept:
+                continue
+            pair = dir_ids[fid] << AUTHOR_BITS | packed & mask
+            sums = pairs.get(pair)
+            if sums is None:
+                pairs[pair] = [revisions, plus + minus]
+            else:
+                sums[0] += revisions
+                sums[1] += plus + minus
+        keys = self.keys
+        for pair, (revisions, lines) in pairs.items():
+            target = by_id[pair >> AUTHOR_BITS]
+            key = keys[pair & mask]
+            if person is not None:
+                key = person.get(key, key)
+            target.author_revs[key] = target.author_revs.get(key, 0) + revisions
+            target.author_lines[key] = target.author_lines.get(key, 0) + lines
         return dirs
 
     def iso_weeks(self) -> dict[tuple[int, int], Week]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain, combinations
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, Literal, TypeVar
 
 from ..discovery._fixtures import FixtureFilter
 from ..errors import InputError, OrchestratorError, ReadError
@@ -243,7 +243,6 @@ def history_metrics(
         result.diagnostics.append(Diagnostic(path=".", severity="info", detector=DETECTOR,
                                              reason="no commit matches the window and path filters"))
     else:
-        _finish(result, aggregate, workspace, lines_at_head(), listed(), identity_names())
         tags, not_commits, tag_problem = tag_list()
         if tag_problem:
             result.diagnostics.append(tag_problem)
@@ -251,7 +250,11 @@ def history_metrics(
         limited = since_time is not None or max_commits is not None
         # A release before the window ships none of its commits: dora_proxies lists it as skipped.
         in_window = [t for t in tags if t.time >= window[0]] if limited else tags
-        graph_problem = _graph(workspace.root, aggregate.table, in_window, need_full=bool(specs))
+        read_graph = _graph(workspace.root, aggregate.table, in_window, need_full=bool(specs))  # git starts here
+        try:
+            _finish(result, aggregate, workspace, lines_at_head(), listed(), identity_names())
+        finally:  # git is waited for, and its file closed, whatever the summaries did
+            graph_problem = read_graph()
         if graph_problem:
             result.diagnostics.append(graph_problem)
         result.dora, problems = dora_proxies(
@@ -357,53 +360,92 @@ def _peel(root: Path, nested: list[tuple[str, str, int]]) -> tuple[list[TagRef],
     return tags, skipped
 
 
-def _graph(root: Path, table: CommitTable, tags: Sequence[TagRef], *, need_full: bool) -> Diagnostic | None:
+def _graph(root: Path, table: CommitTable, tags: Sequence[TagRef], *,
+           need_full: bool) -> Callable[[], Diagnostic | None]:
     """Parent links for containment. The log pass's own links do for every tag whose commit was read (when no path
     filter cut the history); one `git rev-list --parents` adds the commits of the other tags (on branches not
-    merged into HEAD) down to the history of the tags read (`--not` those), streamed into `table`. With a path
-    filter the log skipped commits, so the rev-list walks the tags' whole history."""
+    merged into HEAD) down to the history of the tags read (`--not` those). With a path filter the log skipped
+    commits, so the rev-list walks the tags' whole history.
+
+    git starts now and writes into a temporary file while the caller computes the summaries (git's walk took
+    0.1 s on terraform's newest 10,000 commits, the summaries 0.2 s); the function returned waits for git and
+    streams the file into `table`, so the table is never changed while the summaries read it. It returns the
+    problem to report, if any."""
     tag_commits = sorted({t.commit for t in tags})
     read = [] if need_full else [t for t in tag_commits if table.read(t) is not None]
     if len(read) == len(tag_commits):
-        return None
+        return lambda: None
     known = set(read)
     stdin_lines = [t for t in tag_commits if t not in known] + [f"^{t}" for t in read]  # ^X: not X's history
     import subprocess
+    import tempfile
 
+    output: IO[bytes] | None
+    errors: IO[bytes] | None
+    try:  # files, not pipes: git writes while the summaries run, and never waits on a reader
+        output, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
+    except OSError:  # no room for temporary files: git writes into a pipe, read once the summaries are done
+        output = errors = None
     try:
         proc = subprocess.Popen(
-            git_command(root, "rev-list", "--parents", "--stdin"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env={**git_env(), "GIT_NO_LAZY_FETCH": "1"},
+            git_command(root, "rev-list", "--parents", "--stdin"), stdin=subprocess.PIPE,
+            stdout=output or subprocess.PIPE, stderr=errors or subprocess.PIPE,
+            env={**git_env(), "GIT_NO_LAZY_FETCH": "1"},
         )
     except OSError as exc:
-        return Diagnostic(path=".", detector=DETECTOR, reason=f"git rev-list failed: {exc}")
-    stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
-    if stdin is None or stdout is None or stderr is None:  # never: all three are pipes
-        proc.kill()
-        return Diagnostic(path=".", detector=DETECTOR, reason="git rev-list gave no pipes")
-    errors: list[bytes] = []
-    drain = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
-    drain.start()
+        for file in (output, errors):
+            if file is not None:
+                file.close()
+        problem = Diagnostic(path=".", detector=DETECTOR, reason=f"git rev-list failed: {exc}")
+        return lambda: problem
+    stderr_read: list[bytes] = []
+    drain: threading.Thread | None = None
+    if errors is None and proc.stderr is not None:  # drained as it comes: a full stderr pipe would stop git
+        pipe = proc.stderr
+        drain = threading.Thread(target=lambda: stderr_read.append(pipe.read()), daemon=True)
+        drain.start()
     try:
-        # rev-list reads all of --stdin before it prints anything: no deadlock between the two pipes.
-        stdin.write(("\n".join(stdin_lines) + "\n").encode())
-        stdin.close()
+        # rev-list reads all of --stdin before it prints anything: no deadlock with a stdout pipe.
+        if proc.stdin is not None:
+            proc.stdin.write(("\n".join(stdin_lines) + "\n").encode())
+            proc.stdin.close()
     except OSError:
         pass  # git died first: its exit status says why
-    add = table.add_graph
-    for line in stdout:  # streamed: the graph goes into the compact table, never into a list of lines
-        shas = line.decode("ascii", "replace").split()
-        if shas:
-            add(shas[0], shas[1:])
-    status = proc.wait()
-    drain.join(timeout=30)
-    if status != 0:
-        reason = b"".join(errors).decode("utf-8", "replace").strip().splitlines()
-        return Diagnostic(
-            path=".", detector=DETECTOR,
-            reason=f"git rev-list over the tags failed ({reason[-1] if reason else 'no message'}); release "
-                   "containment uses only the commits read")
-    return None
+
+    def finish() -> Diagnostic | None:
+        try:
+            lines = proc.stdout if output is None else None
+            if output is not None:
+                proc.wait()
+                output.seek(0)
+                lines = output
+            add = table.add_graph
+            for line in lines or ():  # streamed: the graph goes into the compact table, never into a list of lines
+                shas = line.decode("ascii", "replace").split()
+                if shas:
+                    add(shas[0], shas[1:])
+            status = proc.wait()
+            if status == 0:
+                return None
+            if errors is not None:
+                errors.seek(0)
+                stderr_read.append(errors.read(64 * 1024))
+            elif drain is not None:
+                drain.join(timeout=30)
+            reason = b"".join(stderr_read).decode("utf-8", "replace").strip().splitlines()
+            return Diagnostic(
+                path=".", detector=DETECTOR,
+                reason=f"git rev-list over the tags failed ({reason[-1] if reason else 'no message'}); release "
+                       "containment uses only the commits read")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            for file in (output, errors):
+                if file is not None:
+                    file.close()
+
+    return finish
 
 
 def _in_background(compute: Callable[[], T]) -> Callable[[], T]:
@@ -455,14 +497,13 @@ def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
     names = {key: a.name for key, a in people.authors.items()}
     files = aggregate.files()
     weeks = aggregate.iso_weeks()
-    if people.folded:  # one person's identities summed under their main key (the sums are per file and per week)
-        canonical = people.canonical
+    canonical = people.canonical if people.folded else None
+    if canonical is not None:  # one person's identities summed under their main key (per file and per week)
         for acc in files.values():
             acc.author_revs = remap(acc.author_revs, canonical)
-            acc.author_lines = remap(acc.author_lines, canonical)
         for week in weeks.values():
             week.authors = {canonical.get(a, a) for a in week.authors}
-    dirs = aggregate.directories(files)
+    dirs = aggregate.directories(files, canonical)
     result.commit_frequency = _frequency(weeks)
     result.authors = _authors(people, identities, last, options.top)
     result.churn = _churn(files, dirs, listed, options.top)
@@ -586,7 +627,10 @@ def _hotspots(
     lines_at_head: dict[str, int | None] | None, generated: GeneratedFiles | None = None,
     include_generated: bool = False,
 ) -> HotspotSummary:
-    items: list[Hotspot] = []
+    # Rows as tuples, sorted, and a model built only for the rows shown: a model per file of a long window cost
+    # more than the sort (7,437 files on terraform's newest 10,000 commits).
+    rows: list[tuple[int, int, str, int, str | None]] = []  # (score, revisions, path, lines, generated)
+    reason = generated.reason if generated is not None else None
     for name, acc in files.items():
         if acc.binary:
             continue
@@ -604,12 +648,16 @@ def _hotspots(
             if b"\x00" in data[:8192]:
                 continue
             lines = count_lines(data)
-        items.append(Hotspot(path=name, revisions=acc.revisions, lines=lines, score=acc.revisions * lines,
-                             generated=generated.reason(name) if generated is not None else None))
-    items.sort(key=lambda h: (-h.score, -h.revisions, h.path))
-    left_out = [h for h in items if h.generated] if not include_generated else []
+        rows.append((acc.revisions * lines, acc.revisions, name, lines, reason(name) if reason is not None else None))
+    rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
+    left_out = [r for r in rows if r[4]] if not include_generated else []
     if left_out:
-        items = [h for h in items if not h.generated]
+        rows = [r for r in rows if not r[4]]
+
+    def hotspot(row: tuple[int, int, str, int, str | None]) -> Hotspot:
+        score, revisions, name, lines, why = row
+        return Hotspot(path=name, revisions=revisions, lines=lines, score=score, generated=why)
+
     source = "at HEAD (git diff-tree --numstat against the empty tree)" if lines_at_head is not None else \
         "in the working tree"
     return HotspotSummary(
@@ -617,9 +665,9 @@ def _hotspots(
                 "the complexity measure); files deleted since and binary files are left out, and so are generated "
                 "files (lock files, .gitattributes linguist-generated/linguist-vendored, vendored paths, generated "
                 "names) unless asked for",
-        items=items[:top], generated_included=include_generated,
-        left_out=dict(sorted(Counter(h.generated for h in left_out if h.generated).items())),
-        left_out_items=left_out[:top],
+        items=[hotspot(r) for r in rows[:top]], generated_included=include_generated,
+        left_out=dict(sorted(Counter(r[4] for r in left_out if r[4]).items())),
+        left_out_items=[hotspot(r) for r in left_out[:top]],
     )
 
 
@@ -685,28 +733,31 @@ def _coupling(aggregate: Aggregator, top: int, generated: GeneratedFiles | None 
 
 
 def _fragmentation(files: dict[str, FileAcc], names: dict[str, str], top: int) -> FragmentationSummary:
-    items: list[FileFragmentation] = []
     values: list[float] = []
+    rows: list[tuple[float, int, str, dict[str, int]]] = []  # (fragmentation rounded, revisions, path, counts)
     for path, acc in files.items():
         n = sum(acc.author_revs.values())
         value = 1 - sum((count / n) ** 2 for count in acc.author_revs.values())
         values.append(value)
-        main, main_count = max(acc.author_revs.items(), key=lambda kv: (kv[1], kv[0]))
-        items.append(FileFragmentation(path=path, authors=len(acc.author_revs), revisions=n,
-                                       fragmentation=round(value, 4), main_author=names.get(main, main),
-                                       main_author_share=round(main_count / n, 4)))
-    items = [i for i in items if i.authors > 1]
-    items.sort(key=lambda i: (-i.fragmentation, -i.revisions, i.path))
+        if len(acc.author_revs) > 1:  # only files with more than one author are listed
+            rows.append((round(value, 4), n, path, acc.author_revs))
+    rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
+    items: list[FileFragmentation] = []
+    for fragmentation, n, path, author_revs in rows[:top]:  # a model only for the files shown
+        main, main_count = max(author_revs.items(), key=lambda kv: (kv[1], kv[0]))
+        items.append(FileFragmentation(path=path, authors=len(author_revs), revisions=n, fragmentation=fragmentation,
+                                       main_author=names.get(main, main), main_author_share=round(main_count / n, 4)))
     return FragmentationSummary(
         formula="fragmentation = 1 - sum over authors of (a_i / n)^2, a_i = the author's revisions of the file, "
                 "n = all its revisions (0: one author; towards 1: many authors with equal shares); mean over all "
                 "files changed in the window; the list shows files with more than one author",
-        mean=round(statistics.fmean(values), 4) if values else None, files=items[:top],
+        mean=round(statistics.fmean(values), 4) if values else None, files=items,
     )
 
 
 def _bus_factor(dirs: dict[str, DirAcc], names: dict[str, str], top: int) -> BusFactorSummary:
-    items: list[tuple[int, DirectoryBusFactor]] = []
+    # (churn, path, bus factor, authors, measure, the five largest shares, total): a model only for those shown.
+    rows: list[tuple[int, str, int, int, Literal["lines", "revisions"], list[tuple[str, int]], int]] = []
     for path, acc in dirs.items():
         use_lines = sum(acc.author_lines.values()) > 0
         weights = acc.author_lines if use_lines else acc.author_revs
@@ -720,16 +771,20 @@ def _bus_factor(dirs: dict[str, DirAcc], names: dict[str, str], top: int) -> Bus
             factor += 1
             if covered / total > BUS_FACTOR_SHARE:
                 break
-        items.append((acc.added + acc.deleted, DirectoryBusFactor(
-            path=path, bus_factor=factor, authors=len(ranked), measure="lines" if use_lines else "revisions",
-            top_authors=[AuthorShare(author=names.get(a, a), share=round(w / total, 4)) for a, w in ranked[:5]],
-        )))
-    items.sort(key=lambda kv: (-kv[0], kv[1].path))
+        rows.append((acc.added + acc.deleted, path, factor, len(ranked), "lines" if use_lines else "revisions",
+                     ranked[:5], total))
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    shown = [
+        DirectoryBusFactor(
+            path=path, bus_factor=factor, authors=authors, measure=measure,
+            top_authors=[AuthorShare(author=names.get(a, a), share=round(w / total, 4)) for a, w in top5])
+        for _churn, path, factor, authors, measure, top5, total in rows[:top]
+    ]
     return BusFactorSummary(
         formula="bus factor of a directory = the smallest number of authors who together made more than 50% of "
                 "its churn (lines added + deleted in the window; its files' revisions when it only has binary "
                 "changes); 1 means one person made most of it. Directories by churn, most active first",
-        directories=[d for _, d in items[:top]],
+        directories=shown,
     )
 
 
