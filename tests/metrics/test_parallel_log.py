@@ -352,3 +352,62 @@ def test_workers_available_is_the_affinity_capped(monkeypatch):
     assert gitlog.workers_available() == gitlog.MAX_JOBS
     monkeypatch.setattr(gitlog.os, "sched_getaffinity", lambda pid: {3}, raising=False)
     assert gitlog.workers_available() == 1
+
+
+class _Clock:
+    """`gitlog.time` with a perf_counter that moves `step` seconds per call (the walk's own clock, made
+    deterministic); thread_time and sleep are the real ones."""
+
+    def __init__(self, step: float) -> None:
+        import time
+
+        self.now, self.step = 0.0, step
+        self.thread_time, self.sleep = time.thread_time, time.sleep
+
+    def perf_counter(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_the_split_takes_the_rev_list_started_ahead(h1_template, started, monkeypatch):
+    for name, value in [("SPLIT_WORTH", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 2), ("MIN_CHUNK", 1),
+                        ("READ_CHUNK", 7), ("spare_jobs", lambda jobs, since: jobs)]:
+        monkeypatch.setattr(gitlog, name, value)
+    real_rev_list = gitlog._rev_list
+    listed_by: list[str] = []
+
+    def recording(*args, **kwargs):
+        import threading
+
+        listed_by.append(threading.current_thread().name)
+        return real_rev_list(*args, **kwargs)
+
+    monkeypatch.setattr(gitlog, "_rev_list", recording)
+    # Looked at 0.2 s into the walk (nothing yet), at 0.4 s (PRELIST_AFTER 0.25: the rev-list starts), at 0.6 s
+    # (SPLIT_AFTER 0.5: the walk is weighed and split, with the commits listed ahead)
+    monkeypatch.setattr(gitlog, "time", _Clock(0.2))
+    several = history_metrics(h1_template.root, jobs=2)
+    assert listed_by == ["okit-rev-list"]  # one rev-list, the one started ahead, in its thread
+    assert started and all(proc.returncode == 0 for proc in started)
+    _same(history_metrics(h1_template.root, jobs=1), several)
+
+
+def test_a_rev_list_started_ahead_and_never_used_has_ended_with_the_pass(h1_template, started, monkeypatch):
+    import threading
+
+    for name, value in [("GIT_BOUND", 10.0), ("READ_CHUNK", 7), ("spare_jobs", lambda jobs, since: jobs),
+                        ("SPLIT_AFTER", 10.0**9)]:  # listed ahead at 0.4 s; never weighed
+        monkeypatch.setattr(gitlog, name, value)
+    threads: list[threading.Thread] = []
+    real_list_ahead = gitlog._Reader._list_ahead
+
+    def recording(self: gitlog._Reader) -> None:
+        real_list_ahead(self)
+        assert self.listing is not None
+        threads.append(self.listing)
+
+    monkeypatch.setattr(gitlog._Reader, "_list_ahead", recording)
+    monkeypatch.setattr(gitlog, "time", _Clock(0.2))
+    result = history_metrics(h1_template.root, jobs=2)
+    assert len(threads) == 1 and not threads[0].is_alive()  # waited for: its git ended with the pass
+    assert result.commits == 12 and not started

@@ -60,6 +60,10 @@ MAX_RESUMES = 50
 # one whose commits are cheap to diff (the Python side sets the pace), keeps the one walk and pays nothing.
 SPLIT_AFTER = 0.5
 GIT_BOUND = 0.5
+# The rev-list the decision needs is started in the background once the walk has run PRELIST_AFTER seconds waiting
+# on git, with a CPU to spare: it is ready when the walk is weighed, instead of holding the walk's stop for its
+# whole run (0.13 s on hashicorp/terraform's newest 10,000 commits). A history that ends sooner never pays for it.
+PRELIST_AFTER = 0.25
 PARALLEL_MIN_COMMITS = 2000
 # ... and only when the commits left would keep the walk going SPLIT_WORTH seconds more at its pace so far: each
 # run's process costs about 0.1-0.15 s of CPU to start deep in the history, and the split throws away what git was
@@ -262,7 +266,10 @@ def read_log(
         request = replace(request, revisions=tuple(head if revision == "HEAD" else revision
                                                    for revision in request.revisions))
     reader = _Reader(root, request, sink, boundary, workers_available() if jobs is None else max(1, jobs))
-    reader.read(None)
+    try:
+        reader.read(None)
+    finally:
+        reader.close()
     if reader.gaps > GAPS_LISTED:
         reader.diagnostics.append(Diagnostic(path=".", detector="metrics.history",
                                              reason=f"{reader.gaps - GAPS_LISTED} more commits could not be read "
@@ -293,6 +300,8 @@ class _Reader:
         self.resumes = 0
         self.complete = True
         self.ordered: list[str] | None = None  # the request's commits in order, once rev-list was asked
+        self.listing: threading.Thread | None = None  # the rev-list started ahead (PRELIST_AFTER)
+        self.listing_result: list[list[str]] = []
         self.later = 0  # commits of the chunks after the one being read
         self.split_decided = False  # the walk was weighed for runs (once)
         self.rest: list[str] = []  # the commits the runs take over from the walk
@@ -324,6 +333,9 @@ class _Reader:
         started, cpu = self.walk_started
         elapsed = time.perf_counter() - started
         if elapsed < SPLIT_AFTER:
+            if elapsed >= PRELIST_AFTER and self.listing is None and self.ordered is None \
+                    and time.thread_time() - cpu <= GIT_BOUND * elapsed and spare_jobs(self.jobs, self.walk_ticks) > 1:
+                self._list_ahead()
             return
         self.split_decided = True
         if time.thread_time() - cpu > GIT_BOUND * elapsed:
@@ -333,10 +345,9 @@ class _Reader:
             self.split_decided = False
             self._window()
             return
-        ordered = self.ordered if self.ordered is not None else _rev_list(self.root, self.request, self.env)
+        ordered = self._listed()
         if not ordered:
             return
-        self.ordered = ordered
         try:
             position = ordered.index(self.last.decode("ascii", "replace")) + 1 if self.last else 0
         except ValueError:  # HEAD was rewritten since the walk began: go on walking
@@ -346,6 +357,33 @@ class _Reader:
         if left >= PARALLEL_MIN_COMMITS and left >= rate * SPLIT_WORTH:
             self.rest, self.jobs = ordered[position:], jobs
             raise _Split
+
+    def _list_ahead(self) -> None:
+        """Start the rev-list of the request in a thread (PRELIST_AFTER); `_listed` takes its result."""
+        def run() -> None:
+            self.listing_result.append(_rev_list(self.root, self.request, self.env))
+
+        self.listing = threading.Thread(target=run, name="okit-rev-list", daemon=True)
+        self.listing.start()
+
+    def _listed(self) -> list[str]:
+        """The request's commits in git log's order (empty when rev-list failed; it is asked again next time),
+        from the rev-list started ahead when there is one."""
+        if self.ordered is None:
+            if self.listing is not None:
+                self.listing.join()
+                self.listing = None
+                ordered = self.listing_result.pop() if self.listing_result else []
+            else:
+                ordered = _rev_list(self.root, self.request, self.env)
+            self.ordered = ordered or None
+        return self.ordered or []
+
+    def close(self) -> None:
+        """Wait for a rev-list started ahead and never used (it walks no blobs: a fraction of the walk's time), so
+        that no git outlives the pass."""
+        if self.listing is not None:
+            self.listing.join()
 
     def _window(self) -> None:
         """Start the span over which the walk is weighed."""
@@ -433,9 +471,7 @@ class _Reader:
                 return False
             self.resumes += 1
             if ordered is None:
-                if self.ordered is None:
-                    self.ordered = _rev_list(self.root, self.request, self.env) or None
-                ordered = self.ordered or []
+                ordered = self._listed()
             if order is None:
                 order = {sha: i for i, sha in enumerate(ordered)}
             position = self._after_last(order)
