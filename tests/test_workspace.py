@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from orchestrator_kit.errors import ConfinementError, InputError, ReadError
-from orchestrator_kit.repo import Workspace, decode
+from orchestrator_kit.repo import Workspace, _read_upto, decode
 
 from .conftest import git, write_files
 
@@ -116,6 +116,44 @@ def test_size_cap(tmp_path):
     with pytest.raises(ReadError, match="2000 bytes, over the 1000-byte cap"):
         ws.read_text("big.txt")
     assert ws.read_text("small.txt").size == 100
+
+
+def test_a_file_of_exactly_the_cap_is_read_whole_and_one_byte_more_is_not(tmp_path):
+    write_files(tmp_path, {"at.txt": "a" * 1000, "over.txt": "b" * 1001, "empty.txt": ""})
+    ws = Workspace(tmp_path, max_file_bytes=1000)
+    assert ws.read_text("at.txt").text == "a" * 1000
+    assert ws.read_text("empty.txt").text == ""
+    with pytest.raises(ReadError, match="1001 bytes, over the 1000-byte cap"):
+        ws.read_text("over.txt")
+
+
+@pytest.mark.parametrize("size_hint", [0, 10, 50_000, 200_000])
+def test_reading_goes_on_past_the_size_the_file_had_up_to_the_limit(size_hint):
+    """`_read_upto` reads what the descriptor holds, whatever size `stat` gave (a file that grew since, or one
+    that reports 0), and never more than the limit."""
+    data = bytes(range(256)) * 200  # 51,200 bytes: more than one read of the size hint, less than a pipe holds
+    for limit, expected in ((10**6, data), (30_000, data[:30_000]), (len(data), data)):
+        read_end, write_end = os.pipe()
+        os.write(write_end, data)
+        os.close(write_end)
+        try:
+            assert _read_upto(read_end, limit, size_hint) == expected
+        finally:
+            os.close(read_end)
+
+
+@pytest.mark.parametrize("path", [".git/config", "sub/.git/hooks/x", ".GIT/HEAD", "a/.Git/config",
+                                  "\uff0e\uff47\uff49\uff54/config", "a/.\uff27\uff29\uff34/x"])
+def test_paths_inside_git_are_refused_in_any_spelling(tmp_path, path):
+    with pytest.raises(ConfinementError, match=r"inside \.git"):
+        Workspace(tmp_path).resolve(path)
+
+
+def test_names_that_only_start_like_git_are_not_refused(tmp_path):
+    write_files(tmp_path, {".github/workflows/ci.yml": "on: push\n", ".gitignore": "x\n", "a/.git.d/f": "y\n"})
+    ws = Workspace(tmp_path)
+    for path in (".github/workflows/ci.yml", ".gitignore", "a/.git.d/f"):
+        assert ws.read_text(path).path == path
 
 
 def test_binary_file_is_refused(tmp_path):

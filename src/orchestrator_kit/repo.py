@@ -137,7 +137,13 @@ class Workspace:
         posix = rel.replace("\\", "/")
         if posix.startswith("/") or ".." in posix.split("/"):
             raise ConfinementError(f"Path '{rel}' is outside the repository.")
-        if any(is_git_dir_name(part) for part in posix.split("/")):
+        # An ASCII path (nearly every one) has no other spelling of `.git` than its case: NFKC leaves ASCII as it
+        # is and casefold lowers it, so one lower-casing of the whole path decides without a call per part.
+        if posix.isascii():
+            in_git = ".git" in posix.lower().split("/")
+        else:
+            in_git = any(is_git_dir_name(part) for part in posix.split("/"))
+        if in_git:
             raise ConfinementError(f"Path '{rel}' is inside .git, which no tool reads (it holds the repository's "
                                    "configuration and credentials); read the work tree instead.")
         return posix
@@ -342,8 +348,7 @@ class Workspace:
                 raise ReadError(rel, "not a regular file (FIFO, socket or device); not read")
             if st.st_size > self.max_file_bytes:
                 raise ReadError(rel, f"file is {st.st_size} bytes, over the {self.max_file_bytes}-byte cap; not read")
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                data = fh.read(self.max_file_bytes + 1)
+            data = _read_upto(fd, self.max_file_bytes + 1, st.st_size)
         except OSError as exc:
             raise ReadError(rel, _os_reason(exc)) from None
         finally:
@@ -368,6 +373,25 @@ class Workspace:
         from .redaction import redact_text  # its rules compile ~25 patterns: loaded by the first text that leaves
 
         return redact_text(text, path)
+
+
+def _read_upto(fd: int, limit: int, size: int) -> bytes:
+    """At most `limit` bytes from `fd`, up to its end: `os.read` calls until one returns nothing, the first asking
+    for the `size` the file had (plus one byte, to see the end at once), the next ones for what a file that grew
+    since may still hold. (A buffered file object around the descriptor did the same reads, at the cost of building
+    it for every file of a scan.)"""
+    data = os.read(fd, min(limit, size + 1))
+    if not data or len(data) >= limit:
+        return data
+    chunks = [data]
+    total = len(data)
+    while total < limit:
+        chunk = os.read(fd, min(limit - total, max(size, 1 << 16)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks) if len(chunks) > 1 else data
 
 
 def is_git_dir_name(part: str) -> bool:

@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from orchestrator_kit.cli import app
 from orchestrator_kit.discovery import discover
-from orchestrator_kit.discovery._fixtures import foreign_roots, is_fixture_path
+from orchestrator_kit.discovery._fixtures import FixtureFilter, foreign_roots, is_fixture_path, split_fixtures
+from orchestrator_kit.discovery.base import Findings
+from orchestrator_kit.models import Diagnostic, Evidence, InfraItem
 from orchestrator_kit.repo import Workspace
 
 DEPLOYMENT = """\
@@ -124,3 +126,26 @@ def test_mcp_scan_repository_counts_and_includes_on_request(make_repo: Callable[
     # The list tools show what the last scan chose.
     _root, _folder, scan = state.scan(str(root))
     assert len(scan.inventory.tasks) == 3
+
+
+def _item(path: str) -> InfraItem:
+    return InfraItem(kind="dockerfile", name=path, path=path, evidence=Evidence(path=path, line_start=1, line_end=1))
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_split_counts_each_fixture_item_under_the_folder_that_makes_it_one(include: bool) -> None:
+    paths = ["a/testdata/x/Dockerfile", "a/testdata/y/Dockerfile", "Dockerfile", "b/TestData/Dockerfile",
+             "a/testdata/x/sub/Dockerfile", "tests/charts/c/Dockerfile", "b/testdata/Dockerfile", "charts/Dockerfile",
+             "b/TestData/Dockerfile.dev"]
+    findings = Findings(infrastructure=[_item(p) for p in paths],
+                        diagnostics=[Diagnostic(path="a/testdata/x/Dockerfile", reason="odd"),
+                                     Diagnostic(path="Dockerfile", reason="odd")])
+    skipped = split_fixtures(findings, FixtureFilter(paths), include=include)
+    assert skipped.items == 7 and skipped.files == 7 and skipped.included is include
+    assert skipped.by_kind == {"diagnostics": 1, "infrastructure": 7}
+    # most items first; equal counts in the order first met
+    assert skipped.folders == ["a/testdata", "b/TestData", "tests/charts", "b/testdata"]
+    kept = paths if include else ["Dockerfile", "charts/Dockerfile"]
+    assert [item.path for item in findings.infrastructure] == kept
+    assert [d.path for d in findings.diagnostics] == (["a/testdata/x/Dockerfile", "Dockerfile"] if include
+                                                     else ["Dockerfile"])

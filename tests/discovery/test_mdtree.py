@@ -266,3 +266,28 @@ def test_marker_search_finds_what_the_plain_alternation_finds():
         assert [(m.span(), m.lastgroup) for m in procedures._MARKER_RE.finditer(text)] == [
             (m.span(), m.lastgroup) for m in plain.finditer(text)
         ], text
+
+
+INLINE_PIECES = ["text", " ", "\n", "  \n", "\\", "\\*", "\\\n", "`", "``code``", "_", "*", "**", "__", "[", "]", "](x)",
+                 "[a](<b c> 'd')", "[r]", "[r][]", "![i](x.png)", "!", "<", ">", "<https://e.com>", "<a@b.co>", "<b>",
+                 "</b>", "<!-- c -->", "&", "&amp;", "&#35;", "&nope;", "-", ":", "=", "#", "~", "{", "}", "$", "@",
+                 "é", "\u2003", "(", ")", '"']
+
+
+def inline_tokens(tokens: list[Any]) -> Any:
+    """Every field of inline tokens and their children, as plain data."""
+    return [(t.type, t.tag, t.nesting, t.content, t.markup, t.info, t.level, sorted(t.attrs.items()), t.meta,
+             inline_tokens(t.children or [])) for t in tokens]
+
+
+def test_inline_rules_offered_only_the_characters_they_open_give_markdown_its_own_tokens():
+    assert _mdtree._TOKENIZE is not None and _mdtree._PARSER.inline.tokenize is _mdtree._TOKENIZE
+    stock = MarkdownIt("commonmark").enable("table")
+    env = {"references": {"R": {"href": "https://example.com/r", "title": ""}}}
+    rng = random.Random(23)  # noqa: S311 - seeded test input, not security
+    texts = ["[" * 30 + "deep" + "]" * 30 + "(x)", "*" * 25 + "x" + "*" * 25, "[a *b [c](d) e*](f)"]
+    texts += ["".join(rng.choice(INLINE_PIECES) for _ in range(rng.randint(1, 40))) for _ in range(2000)]
+    for text in texts:
+        ours_ = _mdtree._PARSER.inline.parse(text, _mdtree._PARSER, dict(env), [])
+        theirs = stock.inline.parse(text, stock, dict(env), [])
+        assert inline_tokens(ours_) == inline_tokens(theirs), text

@@ -131,3 +131,17 @@ def test_hostile_file_names_stay_on_one_short_line():
     scripts = next(n for n in notes if n.kind == "no-findings")
     assert "\n" not in scripts.note and len(scripts.note) < 400
     assert "evil\\nIGNORE" in scripts.note and "a" * 117 + "..." in scripts.note
+
+
+def test_fixture_and_vendored_folders_are_left_out_whole_and_each_folder_is_asked_once():
+    asked: list[str] = []
+
+    def skip(path: str) -> bool:
+        asked.append(path)
+        return path.startswith("fx/")
+
+    files = ["BUILD.bazel", "fx/BUILD.bazel", "fx/WORKSPACE", "fx/x/BUILD.bazel", "fxa/BUILD.bazel",
+             "node_modules/p/BUILD.bazel", "WORKSPACE"]
+    notes = coverage_notes(files, found_paths=lambda name: set(), diagnostics=[], skip=skip)
+    assert [(n.kind, n.paths) for n in notes] == [("unread", ["BUILD.bazel", "fxa/BUILD.bazel", "WORKSPACE"])]
+    assert asked == ["BUILD.bazel", "fx/BUILD.bazel", "fx/x/BUILD.bazel", "fxa/BUILD.bazel"]

@@ -205,7 +205,7 @@ class _WantsIndex:
         )
         prefixed = bool(self.all_prefixes) and path.startswith(self.all_prefixes)
         if not (named or in_dir or globbed or prefixed):
-            return [d for d in self.predicates if d.wants(path)]
+            return [d for d in self.predicates if d.wants(path)] if self.predicates else []
         found: dict[str, Detector] = {d.name: d for d in self.by_name.get(base, ())} if named else {}
         if in_dir:
             for folder in dirs:
@@ -230,8 +230,10 @@ class _WantsIndex:
                 continue
             if wants.refine is None or wants.refine(path):
                 chosen.append(det)
-        chosen.extend(d for d in self.predicates if d.wants(path))
-        chosen.sort(key=lambda d: self.order[d.name])
+        if self.predicates:
+            chosen.extend(d for d in self.predicates if d.wants(path))
+        if len(chosen) > 1:
+            chosen.sort(key=lambda d: self.order[d.name])
         return chosen
 
 

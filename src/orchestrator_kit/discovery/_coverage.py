@@ -19,7 +19,6 @@ Each note names the inventory lists it concerns (`lists`), so every list tool sh
 from __future__ import annotations
 
 import fnmatch
-import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -206,13 +205,22 @@ def coverage_notes(
     skip: Callable[[str], bool] = lambda path: False,
 ) -> list[CoverageNote]:
     """The coverage notes of one scan: `files` is the listing the scan worked on, `found_paths(list)` the paths that
-    items of that inventory list came from, `skip(path)` whether a path lies in a test fixture (left out)."""
-    kept = [f for f in files if not vendored(f) and not skip(f)]
+    items of that inventory list came from, `skip(path)` whether a path lies in a test fixture (left out; a fixture
+    is a folder, so it is asked once per folder)."""
+    # Whether a folder (with its slash) is left out: vendored or a fixture, which only the folders decide.
+    left_out: dict[str, bool] = {}
     by_kind: dict[Kind, list[str]] = {}
     root_scripts: list[str] = []
     runbooks: list[str] = []
-    for path in kept:
-        base = posixpath.basename(path)
+    for path in files:
+        slash = path.rfind("/")
+        folder = path[: slash + 1]
+        out = left_out.get(folder)
+        if out is None:
+            out = left_out[folder] = vendored(path) or skip(path)
+        if out:
+            continue
+        base = path[slash + 1 :]
         for kind in _kinds_of(path, base):
             by_kind.setdefault(kind, []).append(path)
         lower = base.lower()

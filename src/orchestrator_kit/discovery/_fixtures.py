@@ -95,25 +95,42 @@ def split_fixtures(findings: Findings, skip: FixtureFilter, *, include: bool = F
     by_kind: Counter[str] = Counter()
     files: set[str] = set()
     folders: Counter[str] = Counter()
+    # A repository's fixtures repeat a few folders (hashicorp/terraform: 1,800 fixture items in 1,600 folders of one
+    # `testdata` tree): the folder that makes a path a fixture is worked out once per folder of this call.
+    fixture_folder_of: dict[str, str] = {}
     for kind in ("pipelines", "tasks", "schedules", "infrastructure", "procedures"):
         items = getattr(findings, kind)
         kept = []
+        skipped = 0
         for item in items:
             path = item.evidence.path
             if skip(path):
-                by_kind[kind] += 1
+                skipped += 1
                 files.add(path)
-                folders[_fixture_folder(path)] += 1
-            if include or not skip(path):
+                folder = path[: path.rfind("/") + 1]  # with its slash: "" for the root
+                fixture_folder = fixture_folder_of.get(folder)
+                if fixture_folder is None:
+                    fixture_folder = fixture_folder_of[folder] = _fixture_folder(path)
+                folders[fixture_folder] += 1
+                if include:
+                    kept.append(item)
+            else:
                 kept.append(item)
+        if skipped:
+            by_kind[kind] = skipped
         setattr(findings, kind, kept)
     kept_diagnostics = []
+    skipped = 0
     for diagnostic in findings.diagnostics:
         if skip(diagnostic.path):
-            by_kind["diagnostics"] += 1
+            skipped += 1
             files.add(diagnostic.path)
-        if include or not skip(diagnostic.path):
+            if include:
+                kept_diagnostics.append(diagnostic)
+        else:
             kept_diagnostics.append(diagnostic)
+    if skipped:
+        by_kind["diagnostics"] = skipped
     findings.diagnostics = kept_diagnostics
     items = sum(count for kind, count in by_kind.items() if kind != "diagnostics")
     return SkippedFixtures(
@@ -128,10 +145,9 @@ def split_fixtures(findings: Findings, skip: FixtureFilter, *, include: bool = F
 def _fixture_folder(path: str) -> str:
     """The folder that makes `path` a fixture, e.g. `pkg/cmd/testdata` for `pkg/cmd/testdata/a/b.yaml`."""
     parts = path.split("/")[:-1]
-    for index, part in enumerate(parts):
-        lower = part.lower()
-        below_tests = index > 0 and parts[index - 1].lower() in TEST_DIRS
-        if lower in FIXTURE_DIRS or (lower in TEST_DATA_CHILDREN and below_tests):
+    lowered = path.lower().split("/")[:-1]  # one lower-casing, not one per part (same parts: `/` has no case)
+    for index, lower in enumerate(lowered):
+        if lower in FIXTURE_DIRS or (lower in TEST_DATA_CHILDREN and index > 0 and lowered[index - 1] in TEST_DIRS):
             return "/".join(parts[: index + 1])
     return "/".join(parts)
 

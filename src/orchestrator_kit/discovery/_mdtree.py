@@ -24,9 +24,10 @@ from collections.abc import Callable
 from typing import Any
 
 import markdown_it
-from markdown_it import MarkdownIt, rules_block
+from markdown_it import MarkdownIt, rules_block, rules_inline
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore, text_join
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 _TRIM: str | None  # what markdown-it's table rule strips from rows and cells (markdown-it-py 4)
@@ -238,9 +239,71 @@ def _register(parser: MarkdownIt) -> list[RuleFunction] | None:
     return list(ruler.getRules("blockquote"))
 
 
+# ------------------------------------------------------------------ inline rules tried only where they can match
+
+# The character each stock inline rule needs at the position it is offered (markdown-it-py 4): any other, and it
+# returns False before it looks further or changes anything. `text` is the one rule for every character that does
+# not stop text (it takes the run up to the next one) and returns False at those that do.
+_INLINE_OPENERS: dict[Callable[[StateInline, bool], bool], str] = {
+    rules_inline.newline: "\n", rules_inline.escape: "\\", rules_inline.backtick: "`",
+    rules_inline.emphasis.tokenize: "_*", rules_inline.link: "[", rules_inline.image: "!",
+    rules_inline.autolink: "<", rules_inline.html_inline: "<", rules_inline.entity: "&",
+}
+
+
+def _inline_dispatch(parser: MarkdownIt) -> Callable[[StateInline], None] | None:
+    """markdown-it's inline `tokenize` loop (markdown-it-py 4), offering each position only the rules that can match
+    its character, in the ruler's order, instead of every rule in turn: a character that stops text but opens
+    nothing (`-`, `:`, `=`, `#`, ...) was offered to all ten rules, each a call that returned False. The same rules
+    decide, in the same order, under the same nesting limit: the same tokens. None when a rule is not one of the
+    stock ones `_INLINE_OPENERS` describes or the text rule's stop characters cannot be read back: then
+    markdown-it's own loop stays."""
+    inline = parser.inline
+    rules = inline.ruler.getRules("")
+    if markdown_it.__version__.split(".")[0] != "4" or not hasattr(inline, "terminator_re"):
+        return None
+    if not rules or rules[0] is not rules_inline.text or any(rule not in _INLINE_OPENERS for rule in rules[1:]):
+        return None
+    pattern = inline.terminator_re.pattern
+    stops = re.sub(r"\\(.)", r"\1", pattern[1:-1], flags=re.DOTALL)
+    if "[" + re.escape(stops) + "]" != pattern:
+        return None
+    text_rule: tuple[Callable[[StateInline, bool], bool], ...] = (rules_inline.text,)
+    # At a stop character `text` returns False: only the rules opened by that character are offered.
+    offered = {char: tuple(rule for rule in rules[1:] if char in _INLINE_OPENERS[rule]) for char in stops}
+
+    def tokenize(state: StateInline) -> None:
+        end = state.posMax
+        max_nesting = state.md.options["maxNesting"]
+        src = state.src
+        while state.pos < end:
+            pos = state.pos
+            ok = False
+            if state.level < max_nesting:
+                for rule in offered.get(src[pos], text_rule):
+                    ok = rule(state, False)
+                    if ok:
+                        if state.pos <= pos:
+                            raise RuntimeError("inline rule didn't increment state.pos")
+                        break
+            if ok:
+                if state.pos >= end:
+                    break
+                continue
+            state.append_pending(src[pos])
+            state.pos += 1
+        if state.pending:
+            state.pushPending()
+
+    return tokenize
+
+
 _PARSER = MarkdownIt("commonmark").enable("table")
 _PARSER.core.ruler.at("inline", _inline_outside_tables)
 _TERMINATORS = _register(_PARSER)
+_TOKENIZE = _inline_dispatch(_PARSER)
+if _TOKENIZE is not None:
+    _PARSER.inline.tokenize = _TOKENIZE  # type: ignore[method-assign,assignment]  # the link rule calls it through `md` too
 
 
 class Node:

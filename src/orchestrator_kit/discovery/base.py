@@ -284,6 +284,8 @@ def name_matches(*patterns: str) -> Callable[[str], bool]:
 def under(path: str, *dirs: str) -> bool:
     """Whether `path` has one of `dirs` as a directory component (any depth)."""
     parts = path.split("/")[:-1]
+    if len(dirs) == 1:  # the usual call: one membership test, not a generator (this runs for most files of a scan)
+        return dirs[0] in parts
     return any(d in parts for d in dirs)
 
 
