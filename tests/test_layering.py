@@ -31,8 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     "jobgraph": set(),
     "fit": set(),  # the terminal table layout every face's tables share (columns by width, ids whole)
     "shellwords": set(),  # shell-like splitting of command text, for detectors and opportunities
-    "redaction_rules": set(),  # the rules redaction applies (patterns, names, placeholders), as data
-    "redaction": {"redaction_rules"},
+    "regex_needs": set(),  # what text a regular expression needs (a necessary condition checked before a search)
+    "redaction_rules": {"regex_needs"},  # the rules redaction applies (patterns, names, placeholders), as data
+    "redaction": {"redaction_rules", "regex_needs"},
     "excludes": set(),  # the --exclude globs and the team config's excludes, as one matcher
     "beneath": set(),  # openat2 confinement under repo
     "repo": {"background", "beneath", "gitsafe", "redaction"},

@@ -102,3 +102,58 @@ def test_secrets_in_a_workflow_never_reach_the_inventory(make_repo):
     for secret in (GITHUB_TOKEN, AWS_KEY_ID, B64_SECRET):
         assert secret not in dumped
     assert "curl -H" in dumped and "[REDACTED:" in dumped
+
+
+# ---------------------------------------------------------------- the keyword plugin's screen
+
+KEYWORD_PIECES = ["api_key", "APIKEY", "Api_Key", "auth_key", "db_pass", "DatabasePass", "key_pass", "password",
+                  "PASSWD", "pwd", "Secret", "contraseña", "CONTRASEÑA", "contrasena", "ſecret", "\u212aey_pass", "private_key",
+                  "privkey", "client_key", "service_key", "account_key", "pass", "key", "token", "api-key", "_", " ",
+                  "=", ":", ": ", " = ", ":=", "==", '"', "'", "`", "(", ")", "[", "]", "@", "s3cr3tV4lue", "hunter2",
+                  "x" * 12, "é", "\t", "my_", "_value", "!=", ";", ","]
+
+
+def test_the_keyword_screen_lets_through_every_line_the_keyword_plugin_finds_something_in():
+    """A necessary condition only: on every line where detect-secrets' keyword plugin finds a secret (for the file
+    types whose patterns differ), the screen says the line holds a keyword, and the redacted line is the one the
+    plugin alone gives. Lines built from keywords in odd cases and spellings (non-ASCII ones too: `ſ` and the
+    Kelvin sign match `s` and `k` case-insensitively), separators, quotes and values."""
+    import random
+
+    from orchestrator_kit import redaction
+
+    plugins = redaction._get_plugins()
+    screen = plugins.keyword_screen
+    assert screen is not None
+    keyword = dict(plugins.pattern_plugins)["Secret Keyword"]
+    rng = random.Random(29)  # noqa: S311 - seeded test input, not security
+    found = 0
+    for _ in range(4000):
+        line = "".join(rng.choice(KEYWORD_PIECES) for _ in range(rng.randint(1, 9)))
+        for filename in ("", "main.tf", "values.yaml", "app.py", "x.go", "Dockerfile"):
+            if keyword.analyze_line(filename=filename, line=line, line_number=0):
+                found += 1
+                assert screen(line), (line, filename)
+    assert found > 500  # the lines did exercise the plugin
+    assert not screen("an ordinary line: no key words here") and screen("export PASSWORD=x")
+
+
+def test_redacting_with_the_screen_finds_what_the_keyword_plugin_finds(monkeypatch):
+    from orchestrator_kit import redaction
+
+    lines = ['password = "hunter2xyz"', "SECRET: s3cr3tV4lue9", 'ſecret = "hunter2xyz"', "db_pass: 'Zq8mL2xw'",
+             'api_key("Zq8mL2xwPq")', "nothing to see", "contraseña = 'Zq8mL2xw9'"]
+    screened = [redaction._find_in_line(line, "app.py") for line in lines]
+    monkeypatch.setattr(redaction._get_plugins(), "keyword_screen", None)
+    assert screened == [redaction._find_in_line(line, "app.py") for line in lines]
+    assert sum(1 for spans in screened if spans) >= 5
+
+
+@pytest.mark.parametrize(("pattern", "required"), [
+    ("(x)a", True), ("b(x)?", False), ("(c(x))", False), ("[(](x)", True), ("a|(x)", False), ("[]|](x)", True),
+    ("[(x)]", False), (r"\((x)", True), ("a(x)b|c", False), ("(x)*", False), ("(x){0,2}", False), (r"\[(x)\]", True),
+])
+def test_a_group_is_required_only_outside_groups_classes_alternations_and_quantifiers(pattern, required):
+    from orchestrator_kit.redaction import _top_level
+
+    assert _top_level(pattern, "(x)") is required

@@ -29,6 +29,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from .regex_needs import Need, needs
+
 SECRET_WORDS = (
     r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|access[_-]?key|"  # noqa: S105
     r"signing[_-]?key|secret[_-]?key|auth|credentials?|client[_-]?secret|_key\b)"
@@ -146,15 +148,29 @@ def value_span(match: re.Match[str]) -> tuple[int, int, str]:
     return match.start(name), match.end(name), groups[name]
 
 
+# What each pattern above needs (`regex_needs`): a line holding none of it cannot match, and is not searched.
+_NEEDS: dict[re.Pattern[str], Need | None] = {
+    pattern: needs(pattern)
+    for pattern in (_TOKEN_FORMATS, *_RULES, _ASSIGNMENT, _DOCKER_ENV_SPACE, _NETRC_PASSWORD, _NETRC_LINE)
+}
+
+
 def line_secrets(line: str, filename: str) -> Iterator[tuple[int, int, str]]:
     """Spans (start, end, kind) of the secrets the rules above find in one line."""
-    for match in _TOKEN_FORMATS.finditer(line):
-        start, end, _value = value_span(match)
-        yield start, end, "Token"
+    lowered = line.lower() if line.isascii() else None
+    may = {p for p, need in _NEEDS.items() if need is None or need.met(line, lowered)}
+    if _TOKEN_FORMATS in may:
+        for match in _TOKEN_FORMATS.finditer(line):
+            start, end, _value = value_span(match)
+            yield start, end, "Token"
     base = filename.rsplit("/", 1)[-1].lower()
-    found: list[tuple[re.Match[str], str, bool]] = [(m, "Credential", False) for r in _RULES for m in r.finditer(line)]
-    found += [(m, "Secret Keyword", True) for p in (_ASSIGNMENT, _DOCKER_ENV_SPACE) for m in p.finditer(line)]
-    found += [(m, "Credential", False) for m in (_NETRC_PASSWORD if "netrc" in base else _NETRC_LINE).finditer(line)]
+    netrc = _NETRC_PASSWORD if "netrc" in base else _NETRC_LINE
+    found: list[tuple[re.Match[str], str, bool]] = [(m, "Credential", False) for r in _RULES if r in may
+                                                    for m in r.finditer(line)]
+    found += [(m, "Secret Keyword", True) for p in (_ASSIGNMENT, _DOCKER_ENV_SPACE) if p in may
+              for m in p.finditer(line)]
+    if netrc in may:
+        found += [(m, "Credential", False) for m in netrc.finditer(line)]
     for match, kind, named in found:
         if named and not secret_name(match.group("key")):
             continue

@@ -128,3 +128,19 @@ def test_a_call_budget_firing_into_scans_never_leaves_the_collector_off():
         discovery._pausers = 0
         gc.enable()
     assert left_off == 0
+
+
+@given(st.lists(st.tuples(st.lists(st.sampled_from(["Scripts", "scripts", "a", "B", "b", "vendor", "docs", "ci", ".github",
+                                                      "workflows", "Build", "node_modules"]), max_size=3),
+                          st.sampled_from(["Jenkinsfile-prod", "jenkinsfile_x", "crontab.daily", "Makefile.inc",
+                                           "gnumakefile.x", ".justfile", "xjustfile", "Containerfile.dev", "dockerfile",
+                                           "deploy.sh", "README.md", "main.tf", "x.yml", "mod.py", "CRONTAB"])),
+                min_size=1, max_size=40))
+def test_one_index_over_many_paths_picks_what_each_detector_wants(paths):
+    """One index for a whole listing, as a scan uses it: folders seen again (in other cases too) and base names
+    that only start like a glob's literal part."""
+    detectors = load_detectors()
+    index = _WantsIndex(detectors)
+    for dirs, name in paths:
+        path = "/".join([*dirs, name])
+        assert [d.name for d in index.wanting(path)] == [d.name for d in detectors if d.wants(path)], path

@@ -186,31 +186,43 @@ class _WantsIndex:
         # A pattern that ends with one of the suffixes is already let through by the suffix test.
         patterns = [g for g in patterns if not g.endswith(self.any_suffix)]
         self.any_glob = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in patterns)) if patterns else None
-        self.dir_names = frozenset(self.by_dir)
+        # What those patterns start with, up to their first wildcard: a name that starts with none of them cannot
+        # match (one `startswith` in C rules out nearly every file before the regex is tried). None when a pattern
+        # starts with a wildcard.
+        literal = tuple(_WILDCARD.split(g, 1)[0] for g in patterns)
+        self.glob_starts = literal if all(literal) else None
         self.all_prefixes = tuple(p for det in self.prefixed for p in det.wants.prefixes)  # type: ignore[union-attr]
         # Globs see only the lower-cased base name, and a repository repeats a few of them in every folder (main.tf,
         # README.md, action.yml): the detectors a base name's globs select are worked out once per name and scan.
         self.by_glob: dict[str, list[Detector]] = {}
+        # Per folder of this scan (a listing is sorted, so a folder's files come together): the detectors its folder
+        # names select, in the order of its parts, and whether it lies under a vendored folder.
+        self.by_folder: dict[str, tuple[list[Detector], bool]] = {}
 
     def wanting(self, path: str) -> list[Detector]:
         slash = path.rfind("/")
         base = path[slash + 1 :]
-        dirs = path[:slash].lower().split("/") if slash > 0 else []  # folder names match case-insensitively
+        folder = path[:slash] if slash > 0 else ""
+        known = self.by_folder.get(folder)
+        if known is None:
+            dirs = folder.lower().split("/") if folder else []  # folder names match case-insensitively
+            known = self.by_folder[folder] = ([det for part in dirs for det in self.by_dir.get(part, ())],
+                                              not VENDORED.isdisjoint(dirs))
+        in_dir, in_vendored = known
         lower = base.lower()
         # Fast exit for the bulk of a repository (source files): set and regex operations in C, no loop.
         named = base in self.by_name
-        in_dir = not self.dir_names.isdisjoint(dirs)
         globbed = lower.endswith(self.any_suffix) or (
-            self.any_glob is not None and self.any_glob.match(lower) is not None
+            self.any_glob is not None
+            and (self.glob_starts is None or lower.startswith(self.glob_starts))
+            and self.any_glob.match(lower) is not None
         )
         prefixed = bool(self.all_prefixes) and path.startswith(self.all_prefixes)
         if not (named or in_dir or globbed or prefixed):
             return [d for d in self.predicates if d.wants(path)] if self.predicates else []
         found: dict[str, Detector] = {d.name: d for d in self.by_name.get(base, ())} if named else {}
-        if in_dir:
-            for folder in dirs:
-                for det in self.by_dir.get(folder, ()):
-                    found[det.name] = det
+        for det in in_dir:
+            found[det.name] = det
         if globbed:
             matched = self.by_glob.get(lower)
             if matched is None:
@@ -222,7 +234,6 @@ class _WantsIndex:
             for det in self.prefixed:
                 if path.startswith(det.wants.prefixes):  # type: ignore[union-attr]
                     found[det.name] = det
-        in_vendored = not VENDORED.isdisjoint(dirs)
         chosen = []
         for det in found.values():
             wants = det.wants
