@@ -128,6 +128,50 @@ def test_ctrl_c_saves_the_checkpoint_and_prints_the_resume_command(shop, tmp_pat
     assert tool_results_of(recorded(api, "held"))  # interrupted while the second request was waiting
 
 
+def _signal_thread(pid: int, tid: int, signum: int) -> None:
+    """tgkill: a signal to one thread of another process (what the kernel may pick for a process-wide Ctrl-C)."""
+    import ctypes
+    import platform
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    tgkill = getattr(libc, "tgkill", None)  # glibc >= 2.30; else the raw system call
+    if tgkill is not None:
+        status = tgkill(pid, tid, signum)
+    else:
+        status = libc.syscall({"x86_64": 234, "aarch64": 131}[platform.machine()], pid, tid, signum)
+    assert status == 0, os.strerror(ctypes.get_errno())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="tgkill and /proc/PID/task are Linux's")
+def test_ctrl_c_delivered_to_another_thread_than_the_main_one_still_interrupts(shop, tmp_path, fake_api) -> None:
+    """The kernel hands a process-wide SIGINT to any thread that takes it; asyncio's child watcher is one. Sent
+    to that thread only, it must still wake the event loop (before the fix the run slept until the SDK's read
+    timeout: a CI run hung 180 s)."""
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(body) -> object:
+        reached.set()
+        release.wait(WAIT)
+        return reply("late")
+
+    api = fake_api([calls(("list_roots", {})), Step(respond=hold, name="held")])
+    process = cli(shop, tmp_path, api.base_url)
+    try:
+        assert reached.wait(WAIT)
+        others = sorted(int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid)
+        assert others, "the runner has threads besides the main one (asyncio's child watcher, the SDK's)"
+        _signal_thread(process.pid, others[-1], signal.SIGINT)
+        _out, err = process.communicate(timeout=WAIT)
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    [run_dir] = (tmp_path / ".orchestrator-kit" / "runs").iterdir()
+    assert f"--resume {run_dir.name}" in err and "Traceback" not in err
+    assert json.loads((run_dir / "state.json").read_text())["status"] == "interrupted"
+
+
 def test_the_apply_guard_reads_the_audit_log_by_plan_hash(shop) -> None:
     plan = generate_automation(shop, "shell-script", SPEC)
     arguments = {"repository": ".", "kind": "shell-script", "spec": SPEC, "plan_hash": plan.plan.plan_hash}

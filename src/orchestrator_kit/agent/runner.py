@@ -37,6 +37,7 @@ from ..errors import InputError, OrchestratorError
 from ..usercache import write_atomically
 from .budget import BudgetStop, Limits, exceeded
 from .grounding import GroundingResult, check_grounding, revision_request
+from .interrupt import signals_wake_the_loop
 from .phases import DONE, PHASES, REPORT, REVISION, RunStatus, check_agent, kickoff, next_stage
 from .report import AgentReport, parse_report, render_markdown
 from .settings import DEFAULT_MAX_TOKENS, KEY_ENV, Usage, price_table, resolve_model, usage_of
@@ -262,6 +263,7 @@ class Run:
         from anthropic import AsyncAnthropic
 
         async with AsyncExitStack() as stack:
+            stack.enter_context(signals_wake_the_loop(asyncio.get_running_loop()))  # Ctrl-C in any thread
             session = await self._connect(stack)
             tools = await self._tools(session)
             # What every request of this process sends besides the conversation (the turns record the rest).
