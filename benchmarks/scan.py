@@ -227,11 +227,15 @@ def baseline(root: Path, wanted: list[str]) -> int:
     return len(wanted)
 
 
+WARM = False  # --warm: keep redact_line's answers between scans (how the tables before 2026-12-07 03:00 measured)
+
+
 def full_scan(root: Path) -> int:
     # Cold, as a CLI scan is: `redact_line` keeps its answers for the life of the process (the MCP server scans
     # again and again), which made every scan after the first one here skip nearly all of its redaction
     # (hashicorp/terraform: 4 ms instead of 69 ms; the scan's cross-scan memo, not its cost).
-    redaction.redact_line.cache_clear()
+    if not WARM:
+        redaction.redact_line.cache_clear()
     inventory = discover(Workspace(root))
     json.dumps(inventory.model_dump(mode="json"))  # the scan's product includes serializing it
     return inventory.files_read
@@ -245,13 +249,17 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, metavar="SRC",
                         help="also measure the package under SRC/src (another checkout, e.g. from `git archive`), in "
                              "a second process, its runs interleaved with this tree's: a paired before -> after")
+    parser.add_argument("--warm", action="store_true",
+                        help="keep redaction's per-line answers from one scan to the next (not a cold scan's cost)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global WARM
+    WARM = args.warm
     root = args.repo or build_repo(CACHE / f"synthetic-{args.files}", args.files)
     if args.serve:
         serve(root)
     elif args.compare is not None:
-        compare(root, args.compare, args.runs)
+        compare(root, args.compare, args.runs, args.warm)
     else:
         measure(root, args.runs)
 
@@ -275,7 +283,8 @@ def measure(root: Path, runs: int) -> None:
         scan_cpu.append(cpu_seconds() - cpu)
     scan_median, base_median = statistics.median(scan_times), statistics.median(base_times)
     listed = len(Workspace(root).files())
-    print(f"repository: {root} ({listed} files; baseline read {base_read}, scan read {scan_read}); "
+    print(f"repository: {root} ({listed} files; baseline read {base_read}, scan read {scan_read}; "
+          f"{'warm' if WARM else 'cold'} redaction); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"baseline (git ls-files + read the same files): median {base_median * 1000:.0f} ms "
           f"(CPU {statistics.median(base_cpu) * 1000:.0f} ms) over {runs} runs")
@@ -303,7 +312,7 @@ def serve(root: Path) -> None:
         print(f"{cpu_seconds() - cpu:.6f}", flush=True)
 
 
-def compare(root: Path, before_src: Path, runs: int) -> None:
+def compare(root: Path, before_src: Path, runs: int, warm: bool = False) -> None:
     """Paired before -> after: two worker processes, one importing the package from `before_src`/src and one from
     this tree, measured in turn (baseline then scan in each, alternating which tree goes first), so that both see
     the same machine state. Ratio = median(scan CPU) / median(baseline CPU) within each worker."""
@@ -311,7 +320,8 @@ def compare(root: Path, before_src: Path, runs: int) -> None:
     workers: dict[str, subprocess.Popen[str]] = {}
     for label, src in (("before", before_src.resolve() / "src"), ("after", here)):
         env = {**os.environ, "PYTHONPATH": str(src)}
-        workers[label] = subprocess.Popen([sys.executable, __file__, "--serve", "--repo", str(root)], env=env,
+        workers[label] = subprocess.Popen([sys.executable, __file__, "--serve", "--repo", str(root),
+                                           *(["--warm"] if warm else [])], env=env,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     cpu: dict[str, dict[str, list[float]]] = {label: {"baseline": [], "scan": []} for label in workers}
     try:
@@ -333,7 +343,8 @@ def compare(root: Path, before_src: Path, runs: int) -> None:
             if worker.stdin is not None:
                 worker.stdin.close()
             worker.wait()
-    print(f"repository: {root}; {runs} paired runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"repository: {root}; {runs} paired runs, {'warm' if warm else 'cold'} redaction; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for label in workers:
         scan, base = statistics.median(cpu[label]["scan"]), statistics.median(cpu[label]["baseline"])
         print(f"{label:6s} ({before_src if label == 'before' else here.parent}): scan CPU {scan * 1000:.0f} ms, "

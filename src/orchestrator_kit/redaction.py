@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from .redaction_rules import BLOCK_SCALAR_KEY, is_reference, line_secrets, named_as_reference, secret_name
-from .regex_needs import Need, needs
+from .regex_needs import Need, merged, needs
 
 MARK = "[REDACTED:{}]"
 
@@ -129,7 +129,7 @@ def _plugin_needs(plugins: list[tuple[str, Any]]) -> dict[int, tuple[Need, ...]]
             continue
         own = [needs(pattern) for pattern in patterns]
         if all(need is not None for need in own):
-            found[id(plugin)] = tuple(need for need in own if need is not None)
+            found[id(plugin)] = merged([need for need in own if need is not None])
     return found
 
 
@@ -266,8 +266,12 @@ def _find_in_line(line: str, filename: str) -> list[tuple[int, int, str]]:
     lowered = line.lower() if line.isascii() else None
     for secret_type, plugin in plugins.pattern_plugins:
         plugin_needs = plugins.needs.get(id(plugin))
-        if plugin_needs is not None and not any(need.met(line, lowered) for need in plugin_needs):
-            continue  # none of its patterns can match this line
+        if plugin_needs is not None:
+            for need in plugin_needs:
+                if need.met(line, lowered):
+                    break
+            else:
+                continue  # none of its patterns can match this line
         if secret_type == "Secret Keyword":
             if plugins.keyword_screen is not None and not plugins.keyword_screen(line):
                 continue

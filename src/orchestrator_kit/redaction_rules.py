@@ -158,7 +158,7 @@ _NEEDS: dict[re.Pattern[str], Need | None] = {
 def line_secrets(line: str, filename: str) -> Iterator[tuple[int, int, str]]:
     """Spans (start, end, kind) of the secrets the rules above find in one line."""
     lowered = line.lower() if line.isascii() else None
-    may = {p for p, need in _NEEDS.items() if need is None or need.met(line, lowered)}
+    may = {pattern for pattern, need in _NEEDS.items() if need is None or need.met(line, lowered)}
     if _TOKEN_FORMATS in may:
         for match in _TOKEN_FORMATS.finditer(line):
             start, end, _value = value_span(match)

@@ -39,11 +39,21 @@ class Need:
 
     def met(self, line: str, lowered: str | None) -> bool:
         """Whether `line` may match. `lowered`: `line.lower()` when `line` is ASCII, else None."""
-        if not self.lower:
-            return any(string in line for string in self.strings)
-        if lowered is None:
-            return True  # not ASCII: cannot tell by lower-casing
-        return any(string in lowered for string in self.strings)
+        if self.lower:
+            if lowered is None:
+                return True  # not ASCII: cannot tell by lower-casing
+            line = lowered
+        for string in self.strings:  # noqa: SIM110 - a loop, not any() over a generator: runs per pattern and line
+            if string in line:
+                return True
+        return False
+
+
+def merged(found: list[Need]) -> tuple[Need, ...]:
+    """Needs of which one must be met, as at most two (the case-sensitive strings, the case-insensitive ones)."""
+    exact = tuple(dict.fromkeys(s for need in found if not need.lower for s in need.strings))
+    lower = tuple(dict.fromkeys(s for need in found if need.lower for s in need.strings))
+    return tuple(Need(strings, flag) for strings, flag in ((exact, False), (lower, True)) if strings)
 
 
 def needs(pattern: re.Pattern[str]) -> Need | None:

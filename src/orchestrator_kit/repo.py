@@ -25,7 +25,7 @@ import subprocess
 import sys
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -370,8 +370,13 @@ class Workspace:
     @staticmethod
     def redact(text: str, path: str = "") -> str:
         """`text` with secrets replaced by `[REDACTED:<type>]` (see `redaction`)."""
-        from .redaction import redact_text  # its rules compile ~25 patterns: loaded by the first text that leaves
+        redact_text = _redactor[0]
+        if redact_text is None:
+            # Its rules compile ~25 patterns: loaded by the first text that leaves. A scan redacts thousands of
+            # texts: the import statement runs once, not for each.
+            from .redaction import redact_text as loaded
 
+            redact_text = _redactor[0] = loaded
         return redact_text(text, path)
 
 
@@ -392,6 +397,9 @@ def _read_upto(fd: int, limit: int, size: int) -> bytes:
         chunks.append(chunk)
         total += len(chunk)
     return b"".join(chunks) if len(chunks) > 1 else data
+
+
+_redactor: list[Callable[[str, str], str] | None] = [None]  # `redaction.redact_text`, once imported
 
 
 def is_git_dir_name(part: str) -> bool:
