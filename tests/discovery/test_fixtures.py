@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from orchestrator_kit.cli import app
@@ -149,3 +151,20 @@ def test_split_counts_each_fixture_item_under_the_folder_that_makes_it_one(inclu
     assert [item.path for item in findings.infrastructure] == kept
     assert [d.path for d in findings.diagnostics] == (["a/testdata/x/Dockerfile", "Dockerfile"] if include
                                                      else ["Dockerfile"])
+
+
+_PARTS = ["testdata", "TestData", "tests", "test", "charts", "Manifests", "src", "external", "lib", "a", "fixtures",
+          "e2e", "configs", "vendored", "x"]
+
+
+@given(st.lists(st.lists(st.sampled_from(_PARTS), min_size=0, max_size=5), min_size=1, max_size=30))
+def test_the_filter_decides_each_folder_as_the_whole_path_test_does(folders: list[list[str]]) -> None:
+    """One filter over many paths, in any order (each folder decided once, on top of its parent's answer): the
+    answer of testing the whole path, and of the foreign roots as prefixes."""
+    files = ["external/lib/LICENSE", "external/lib/Makefile", "a/vendored/x/COPYING", "a/vendored/x/go.mod"]
+    files += ["/".join([*parts, "f.yml"]) for parts in folders]
+    fixture = FixtureFilter(files)
+    assert fixture.foreign == ("a/vendored/x/", "external/lib/")
+    for path in files:
+        expected = "/" in path and (is_fixture_path(path) or path.startswith(fixture.foreign))
+        assert fixture(path) is expected, path

@@ -145,3 +145,22 @@ def test_fixture_and_vendored_folders_are_left_out_whole_and_each_folder_is_aske
     notes = coverage_notes(files, found_paths=lambda name: set(), diagnostics=[], skip=skip)
     assert [(n.kind, n.paths) for n in notes] == [("unread", ["BUILD.bazel", "fxa/BUILD.bazel", "WORKSPACE"])]
     assert asked == ["BUILD.bazel", "fx/BUILD.bazel", "fx/x/BUILD.bazel", "fxa/BUILD.bazel"]
+
+
+def test_kinds_of_a_path_are_those_its_name_globs_and_prefixes_give():
+    """The suffix test before the glob regex leaves out only names no glob matches."""
+    import fnmatch
+
+    from orchestrator_kit.discovery import _coverage
+
+    names = ["BUILD.bazel", "x.bzl", "X.BZL", "gruntfile.js", "Gulpfile.babel.js", "gulpfile.ts", "a.nomad",
+             "a.nomad.hcl", "b.pkr.hcl", "b.pkr.json", "site.pp", "top.sls", "mod.py", "app.js", "WORKSPACE",
+             "Vagrantfile", "serverless.yml", "x.pp.bak", "gulpfile.js.map", "a.SLS"]
+    for folder in ("", ".buildkite/", "tekton/", "src/", "resources/org/x/"):
+        for name in names:
+            path = folder + name
+            expected = list(_coverage._BY_NAME.get(name, ()))
+            expected += [k for k in _coverage._GLOBBED if any(fnmatch.fnmatchcase(name.lower(), g) for g in k.globs)
+                         and k not in expected]
+            expected += [k for k in _coverage._PREFIXED if path.startswith(k.prefixes) and k not in expected]
+            assert _coverage._kinds_of(path, name) == expected, path

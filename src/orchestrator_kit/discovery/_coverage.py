@@ -137,11 +137,29 @@ _PREFIXED = [k for k in KINDS if k.prefixes]
 _ANY_PREFIX = tuple(p for k in _PREFIXED for p in k.prefixes)
 
 
-def _kinds_of(path: str, base: str) -> list[Kind]:
+def _glob_tails(globs: list[str]) -> tuple[str, ...] | None:
+    """What each glob's matches end with (its text after the last wildcard): a name ending with none of them matches
+    no glob, which `str.endswith` tells before the regex, whose leading `.*` alternatives are slow. None when a glob
+    ends with a wildcard."""
+    tails = tuple(re.split(r"[*?\[\]]", glob)[-1] for glob in globs)
+    return tails if all(tails) else None
+
+
+_GLOB_TAILS = _glob_tails([g for k in _GLOBBED for g in k.globs])
+
+
+def _kinds_of(path: str, base: str, lower: str | None = None) -> list[Kind]:
+    """The kinds `path` (base name `base`, lower-cased `lower`) is one of."""
+    lower = base.lower() if lower is None else lower
+    named = base in _BY_NAME
+    globbed = (_GLOB_TAILS is None or lower.endswith(_GLOB_TAILS)) and _ANY_GLOB.match(lower) is not None
+    prefixed = path.startswith(_ANY_PREFIX)
+    if not (named or globbed or prefixed):
+        return []
     found = list(_BY_NAME.get(base, ()))
-    if _ANY_GLOB.match(base.lower()):
+    if globbed:
         found += [k for k in _GLOBBED if k.matches(path, base) and k not in found]
-    if path.startswith(_ANY_PREFIX):
+    if prefixed:
         found += [k for k in _PREFIXED if k.matches(path, base) and k not in found]
     return found
 
@@ -221,9 +239,9 @@ def coverage_notes(
         if out:
             continue
         base = path[slash + 1 :]
-        for kind in _kinds_of(path, base):
-            by_kind.setdefault(kind, []).append(path)
         lower = base.lower()
+        for kind in _kinds_of(path, base, lower):
+            by_kind.setdefault(kind, []).append(path)
         if "/" not in path and lower.endswith(ROOT_SCRIPT_EXTENSIONS) and lower not in NOT_ROOT_SCRIPTS \
                 and not lower.startswith("."):
             root_scripts.append(path)

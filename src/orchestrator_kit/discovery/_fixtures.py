@@ -71,10 +71,16 @@ def foreign_roots(files: list[str]) -> list[str]:
 
 
 class FixtureFilter:
-    """Decides per path (folders cached) whether a file is a fixture or foreign code."""
+    """Decides per path (folders cached) whether a file is a fixture or foreign code.
+
+    A folder is one when its parent is, or by its own name (a test-data name, or a test-data child name below a
+    test folder) or because it is a foreign root: the same as testing every part of the path (`is_fixture_path`)
+    and every foreign root as a prefix, with each folder's own test made once, on top of its parent's answer (a
+    listing of 20,000 files in 12,000 folders asked `is_fixture_path` of each whole path)."""
 
     def __init__(self, files: list[str]) -> None:
         self.foreign = tuple(f"{root}/" for root in foreign_roots(files))
+        self._foreign_roots = frozenset(self.foreign)
         self._by_folder: dict[str, bool] = {}
 
     def __call__(self, path: str) -> bool:
@@ -84,9 +90,33 @@ class FixtureFilter:
         folder = path[:slash]
         known = self._by_folder.get(folder)
         if known is None:
-            known = is_fixture_path(path) or (bool(self.foreign) and path.startswith(self.foreign))
-            self._by_folder[folder] = known
+            known = self._decide(folder)
         return known
+
+    def _decide(self, folder: str) -> bool:
+        """Decide `folder` and the undecided folders above it, from the nearest decided one down."""
+        by_folder = self._by_folder
+        undecided = []
+        above = folder
+        while above and above not in by_folder:
+            undecided.append(above)
+            cut = above.rfind("/")
+            above = above[:cut] if cut > 0 else ""
+        known = by_folder[above] if above else False
+        for current in reversed(undecided):
+            known = known or self._by_own_name(current)
+            by_folder[current] = known
+        return known
+
+    def _by_own_name(self, folder: str) -> bool:
+        """Whether `folder` is a fixture or foreign root by itself (its parent aside)."""
+        cut = folder.rfind("/")
+        name = folder[cut + 1 :].lower()
+        if name in FIXTURE_DIRS:
+            return True
+        if name in TEST_DATA_CHILDREN and cut > 0 and folder[folder.rfind("/", 0, cut) + 1 : cut].lower() in TEST_DIRS:
+            return True
+        return bool(self._foreign_roots) and folder + "/" in self._foreign_roots
 
 
 def split_fixtures(findings: Findings, skip: FixtureFilter, *, include: bool = False) -> SkippedFixtures:
