@@ -275,8 +275,10 @@ INLINE_PIECES = ["text", " ", "\n", "  \n", "\\", "\\*", "\\\n", "`", "``code``"
 
 
 def inline_tokens(tokens: list[Any]) -> Any:
-    """Every field of inline tokens and their children, as plain data."""
-    return [(t.type, t.tag, t.nesting, t.content, t.markup, t.info, t.level, sorted(t.attrs.items()), t.meta,
+    """Every field of inline tokens and their children, as plain data; of a destination (`href`, `src`), which the
+    tree does not keep and so is not normalized (`_destination_as_written`), only that there is one."""
+    return [(t.type, t.tag, t.nesting, t.content, t.markup, t.info, t.level,
+             sorted((k, "<destination>" if k in ("href", "src") else v) for k, v in t.attrs.items()), t.meta,
              inline_tokens(t.children or [])) for t in tokens]
 
 
@@ -291,3 +293,34 @@ def test_inline_rules_offered_only_the_characters_they_open_give_markdown_its_ow
         ours_ = _mdtree._PARSER.inline.parse(text, _mdtree._PARSER, dict(env), [])
         theirs = stock.inline.parse(text, stock, dict(env), [])
         assert inline_tokens(ours_) == inline_tokens(theirs), text
+
+
+DESTINATION_PIECES = ["javascript:", "JavaScript:", "vbscript:", "file:", "data:", "DATA:", "data:image/png;",
+                      "data:image/gif;", "image/", "png", ";", ":", "/", "//", " ", "\t", "\n", "\x0b", "\x0c",
+                      "\u00a0", "\u2028", "\u3000", "é", "%", "%3A", "%20", "?", "#", "@", "[", "]", "http:",
+                      "https://", "mailto:", "a", "x.y", "\x00", "\x7f", "\ufeff", "java", "script:", "ſ", "ı", "K",
+                      "İ", "0", "+", "-", ".", "\\", "<", ">", '"', "'"]
+
+
+def test_a_destination_is_valid_as_written_exactly_when_it_is_once_normalized():
+    """The tree keeps no destination, so it is not normalized (`_destination_as_written`): markdown-it's
+    validateLink must give the same answer either way."""
+    from markdown_it.common.normalize_url import normalizeLink, validateLink
+
+    assert _mdtree._PARSER.normalizeLink is _mdtree._destination_as_written
+    rng = random.Random(31)  # noqa: S311 - seeded test input, not security
+    refused = 0
+    for _ in range(30_000):
+        url = "".join(rng.choice(DESTINATION_PIECES) for _ in range(rng.randint(1, 6)))
+        assert validateLink(normalizeLink(url)) is validateLink(url), url
+        refused += not validateLink(url)
+    assert refused > 1000  # the odd protocols were met
+
+
+def test_links_with_odd_destinations_give_markdown_its_own_tree():
+    rng = random.Random(37)  # noqa: S311 - seeded test input, not security
+    for _ in range(400):
+        destination = "".join(rng.choice(DESTINATION_PIECES[:40]) for _ in range(rng.randint(1, 5)))
+        text = (f"- [a]({destination}) and <{destination}> ![i]({destination})\n\n[r]: {destination}\n\n"
+                f"1. [r] [x][r]\n")
+        assert ours(_mdtree.parse(text)) == markdown_it_tree(text), text

@@ -683,3 +683,24 @@ def test_clicking_through_a_ui_alone_is_not_hand_work_outside_ops_docs(make_repo
     assert sorted(p.path for p in inventory.procedures) == ["docs/admin.md", "docs/runbooks/console.md"]
     admin = next(p for p in inventory.procedures if p.path == "docs/admin.md")
     assert admin.markers == ["go to", "click", "ssh", "restart"]
+
+
+def test_the_agent_text_search_over_joined_texts_finds_what_a_search_per_text_finds():
+    """`_written_for_an_agent` searches the section's texts joined by newlines: a phrase cut between two texts must
+    not be found, one inside a text must."""
+    import random
+
+    from orchestrator_kit.discovery.procedures import AGENT_TEXT, _Section, _written_for_an_agent
+
+    pieces = ["ignore", " all", " previous", " instructions", "ignore all previous instructions", "system",
+              " prompt", "you are an", " ai", "AI agents", "llm", " assistants", "xai", "\n", " ", "deploy", "the"]
+    rng = random.Random(41)  # noqa: S311 - seeded test input, not security
+    section = _Section(level=2, heading_path=["Release"], start=0)
+    found = 0
+    for _ in range(3000):
+        texts = [("".join(rng.choice(pieces) for _ in range(rng.randint(0, 4))), rng.random() < 0.5)
+                 for _ in range(rng.randint(0, 5))]
+        expected = any(AGENT_TEXT.search(text) for text, _ in texts)
+        found += expected
+        assert _written_for_an_agent(section, texts) is expected, texts
+    assert found > 300

@@ -306,6 +306,18 @@ if _TOKENIZE is not None:
     _PARSER.inline.tokenize = _TOKENIZE  # type: ignore[method-assign,assignment]  # the link rule calls it through `md` too
 
 
+def _destination_as_written(url: str) -> str:
+    """markdown-it's `normalizeLink` for this tree: the destination as written. A `Node` keeps no link destination
+    (no `attrs`), so normalizing one (a URL parse, punycode for the host, percent-encoding: a tenth of the inline
+    parse of a documentation page full of links) only fed `validateLink`, which decides whether `[x](y)` is a link
+    at all; it reads the protocol, which normalizing keeps, and gives the same answer on the destination as written
+    (tests/discovery/test_mdtree.py checks that on seeded odd destinations)."""
+    return url
+
+
+_PARSER.normalizeLink = _destination_as_written  # type: ignore[method-assign]
+
+
 class Node:
     """A node of the tree: the root ("root"), a token without nesting, or an `_open`/`_close` pair (its type
     without `_open`); the attributes are those of the token (the opening one for a pair)."""

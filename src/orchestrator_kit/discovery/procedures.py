@@ -884,7 +884,10 @@ POINTER = re.compile(r"\((?:see|cf\.|refer to)\b[^)]*\)|\bsee\s+(?:\S*/|\S+\.(?:
 
 def _written_for_an_agent(section: _Section, texts: list[tuple[str, bool]]) -> bool:
     title = section.heading_path[-1] if section.heading_path else ""
-    return bool(AGENT_HEADING.search(title)) or any(AGENT_TEXT.search(text) for text, _ in texts)
+    # One search over the texts joined by newlines, not one per text: no AGENT_TEXT alternative can match a newline
+    # (words are joined by spaces), so none matches across two texts, and a newline is a word boundary as a text's
+    # start and end are.
+    return bool(AGENT_HEADING.search(title)) or AGENT_TEXT.search("\n".join(text for text, _ in texts)) is not None
 
 
 def _reads_as_hand_work(builder: _Builder, ops: bool, process: bool, readme: bool = False) -> bool:

@@ -577,7 +577,9 @@ def _folder_files(ctx: DetectContext, folder: str) -> list[str]:
 @detector("terraform", wants=TERRAFORM_FILES)
 def detect_terraform(ctx: DetectContext, file: FileText) -> None:
     folder = directory_of(file.path)
-    done = _done.setdefault(ctx, set())
+    done = _done.get(ctx)
+    if done is None:
+        done = _done[ctx] = set()
     if folder in done:
         return  # the folder was read whole when its first file came up
     done.add(folder)
