@@ -473,3 +473,84 @@ def test_scanner_tokens_of_punctuation_identifiers_and_strings():
     ]
     assert all(text[start:end] == (f'"{value}"' if kind == "string" else value)
                for kind, value, _, start, end, _ in tokens)
+
+
+# ------------------------------------------------------------------ tokens from one findall (`_fast_tokens`)
+
+HOSTILE_HCL = [
+    "",
+    "\n",
+    "# only a comment",
+    "# comment\n# module.",
+    "a = 1 // trailing comment without newline",
+    'a = "x" # ${ not a template }\n',
+    "terraform {\r\n  backend \"s3\" {\r\n    bucket = \"b\"\r\n  }\r\n}\r\n",  # CRLF
+    'a = "nul\x00inside"\nb\x00 = 2\n\x00\n',  # NUL bytes
+    "x { " * 200 + "\n" + "} " * 200 + "\n",  # nesting past MAX_NESTING
+    "locals {\n  v = " + "{ a = " * 100 + "1" + " }" * 100 + "\n}\n",  # a deep object constructor
+    'a = "never closed\nb = 2\n',
+    'a = "${never closed\n',
+    'a = "${x}" "${y}\n',
+    'a = <<EOF\nno end\n',
+    'a = <<-EOT\n  text\n  EOT\nb = 1\n',
+    'a = /* never closed',
+    'a = "$${literal} %%{literal} $$ %% $x %x ${"nested"} %{ if c }y%{ endif }"\n',
+    'a = "${a{b}}" # braces inside an interpolation\n',
+    'a = "${lookup(m, "k")}"\nb = "${x}\\r\\n\\"q\\"\\\\"\n',
+    'a = "tab\\tnew\\nret\\rquote\\"back\\\\odd\\q"\n',
+    'module "m" { source = "./${path.module}/x" }\n',
+    'resource "a_${x}" "b" { provider = aws.${y} }\n',
+    "a = \"trailing backslash\\",
+    "²x = 1\n٣ = 2\néclair = 3\n_x-y = 4\n",  # identifier starts by Unicode category
+    "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\", version = \"~> 5.0\" } # c\n"
+    "    gcp = {\n      source  = \"x\" // c\n      version = \"${v}\"\n    }\n  }\n}\n",
+    "a" * 1_000_000 + " = 1\n",  # a 1 MB line
+    'a = "' + "x" * 1_000_000 + '"\n',
+    'a = "' + "${x}" * 100_000 + '"\n',
+    "a = [" + "1, " * 200_000 + "]\n",
+]
+
+
+def _scanner_texts(text):
+    return [text[start:end] if kind in ("string", "heredoc") else value
+            for kind, value, _, start, end, _ in terraform.Scanner(text).scan()]
+
+
+@pytest.mark.parametrize("text", HOSTILE_HCL)
+def test_the_fast_tokens_are_the_scanners_or_none(text):
+    fast = terraform._fast_tokens(text)
+    if fast is not None:
+        assert fast == _scanner_texts(text)
+
+
+def test_the_fast_tokens_read_plain_and_simple_template_files():
+    for text in (VERSIONS, EXTRA, 'a = "${var.x}-%{ if y }z%{ endif }"  # c\n'):
+        assert terraform._fast_tokens(text) == _scanner_texts(text)
+    for text in ('a = "${f("x")}"\n', "a = <<EOF\nx\nEOF\n", "/* c */\n", 'a = "open\n'):
+        assert terraform._fast_tokens(text) is None  # `Scanner`'s own code reads these
+
+
+@pytest.mark.parametrize("text", [*HOSTILE_HCL, VERSIONS, PROVIDERS, MAIN, EXTRA])
+@pytest.mark.parametrize("detector_only", [False, True])
+def test_the_parser_agrees_with_the_tuple_parser_on_hostile_text(text, detector_only):
+    from .hcl_reference import reference_parse
+
+    parser = terraform.Parser(text, detector_only=detector_only)
+    assert (parser.parse(), parser.problems) == reference_parse(text, detector_only=detector_only)
+
+
+TEMPLATE_PARTS = ['"', "${", "%{", "$${", "%%{", "}", "{", "\\", '\\"', "$", "%", "\n", " ", "x", "=", "#", "//",
+                  "a = ", 'b "l" {', "\r\n", "é", "٣"]
+
+
+@given(parts=st.lists(st.one_of(st.sampled_from([*FRAGMENTS, *TEMPLATE_PARTS]), st.text(max_size=6)), max_size=40),
+       joiners=st.lists(st.sampled_from([" ", "\n", ""]), min_size=40, max_size=40))
+def test_the_parser_agrees_with_the_tuple_parser_on_any_text(parts, joiners):
+    from .hcl_reference import reference_parse
+
+    text = "".join(part + joiner for part, joiner in zip(parts, joiners, strict=False))
+    fast = terraform._fast_tokens(text)
+    if fast is not None:
+        assert fast == _scanner_texts(text)
+    assert parse_hcl(text) == reference_parse(text)
+    assert terraform._parse_read(text) == reference_parse(text, detector_only=True)

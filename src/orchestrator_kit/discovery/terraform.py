@@ -26,7 +26,9 @@ from __future__ import annotations
 import json
 import re
 import weakref
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from ..models import Evidence, InfraItem
@@ -253,6 +255,135 @@ class Scanner:
         self._add("heredoc", self.text[match.end():], start, self.pos, line=line, literal=False)
 
 
+# Most Terraform files hold no heredoc, block comment or template string with nested braces or strings: for them
+# one `findall` gives every token's text in one C-level pass, without the Python loop of `Scanner.scan` (a match
+# object, its group, a tuple and an append per token: two thirds of that scanner's time). The pattern is `_TOKEN`
+# with the comment moved into the blanks before a token (a comment runs to the line's end, where a newline or the
+# end follows: `_TOKEN` made no token of it either), one group (the token: `findall` returns the texts alone), and
+# a branch for a quoted template whose interpolations hold no brace, quote or newline. That branch follows
+# `Scanner._string` step by step: at each character exactly one of its alternatives can apply (an escape; `$${`
+# or `%%{`; `${...}` or `%{...}`; a `$` or `%` that starts neither; any other character but a quote, backslash
+# or newline), in `_string`'s order, so it cannot backtrack into another reading: where it matches, it ends at
+# `_string`'s closing quote; where `_string` would go further (nested braces or strings, a newline, no closing
+# quote) it does not match, the quote is a token of its own and `_fast_tokens` gives the file to `Scanner`.
+_FAST_TOKENS = r"""[ \t\r]*(?:(?:\#|//)[^\n]*)?
+    ( [{}\[\](),=.:?]
+    | \n
+    | [^\W\d][\w-]*
+    | "[^"\\\n$%]*(?:(?:\\[^\n]|\$(?!\{)|%(?!\{))[^"\\\n$%]*)*"
+    | [0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?
+    | "(?:\\[^\n]|\$\$\{|%%\{|[$%]\{[^{}"\n]*\}|\$(?![{]|\$\{)|%(?![{]|%\{)|[^"\\\n$%])*"
+    | .
+    | $ )"""
+_FAST_TOKEN = re.compile(_FAST_TOKENS, re.VERBOSE)
+_IDENT_START = re.compile(r"[^\W\d]")
+_LATIN1_IDENT_STARTS = frozenset(chr(code) for code in range(256) if _IDENT_START.match(chr(code)))
+_DIGITS = frozenset("0123456789")
+
+
+def _is_ident(token: str) -> bool:
+    """Whether a token's text is an identifier: its first character starts one (the scanner's `ident` branch
+    took every token that starts so; no other token does)."""
+    char = token[0]
+    return char in _LATIN1_IDENT_STARTS or (char > "\xff" and _IDENT_START.match(char) is not None)
+
+
+def _fast_tokens(text: str) -> list[str] | None:
+    """The texts of `Scanner(text).scan()`'s tokens (a string with its quotes), or None where that scanner would
+    run its slow code for more than a template string `_FAST_TOKEN` reads.
+
+    That code starts at an `other` character that is `"` (a template string, or a string left open), `/` before
+    `*` or `<` opening a heredoc. Without `/*` and `<<` in the text only the first can happen: a template string
+    `_FAST_TOKEN` reads is the one `_string` reads (see there), any other shows as a token that is a lone `"`.
+    Otherwise the tokens are those of `_TOKEN`'s matches, in order, none for comments; the empty matches at the
+    end are dropped."""
+    if "/*" in text or "<<" in text:
+        return None
+    tokens = _FAST_TOKEN.findall(text)
+    while tokens and not tokens[-1]:  # the end's empty match, and one more after a comment that ends the text
+        tokens.pop()
+    if '"' in tokens:
+        return None
+    return tokens
+
+
+class _Tokens:
+    """A file's tokens as parallel lists for the parser: `texts` (each token's source text), `lines` (the line each
+    starts on), `span()` (start and end offsets, found when asked for: only values the detector reads need them)
+    and `special` (index -> (text, literal) of the strings and heredocs `Scanner` made; the text of any other token
+    is its source, read as `Scanner` reads it for a string)."""
+
+    def __init__(self, text: str) -> None:
+        self.source = text
+        fast = _fast_tokens(text)
+        self.fast = fast is not None
+        self.special: dict[int, tuple[str, bool]] = {}
+        self.problems: list[tuple[int, str]] = []
+        self._spans: list[tuple[int, int]] | None = None
+        self._line_starts: list[int] | None = None
+        if fast is not None:
+            self.texts = fast
+            # Only a newline token holds a newline here: a token's line is 1 plus the newline tokens before it.
+            self.lines = list(accumulate(map("\n".__eq__, fast), initial=1))
+            return
+        scanner = Scanner(text)
+        tokens = scanner.scan()
+        self.problems = scanner.problems
+        self.texts = [text[start:end] if kind in ("string", "heredoc") else value
+                      for kind, value, _, start, end, _ in tokens]
+        self.lines = [token[2] for token in tokens]
+        self._spans = [(token[3], token[4]) for token in tokens]
+        for index, (kind, value, _, _, _, literal) in enumerate(tokens):
+            if kind == "string" or kind == "heredoc":  # `Scanner._string` reads escapes its own way: kept as made
+                self.special[index] = (value, literal)
+
+    def span(self, index: int) -> tuple[int, int]:
+        """(start, end) of a token in the source. For `_FAST_TOKEN`'s tokens: between two tokens of a line there are
+        only blanks (a comment runs to the newline token), and no token starts with a blank, so from the line's
+        start each token of the line is the first occurrence of its text after the one before it."""
+        if self._spans is not None:
+            return self._spans[index]
+        if self._line_starts is None:
+            # Line n (from 1) starts after the n - 1 lines before it and their newlines.
+            self._line_starts = list(accumulate(map(len, self.source.split("\n")), initial=0))
+        line, texts, source = self.lines[index], self.texts, self.source
+        pos = self._line_starts[line - 1] + line - 1
+        start = pos
+        for token in texts[bisect_left(self.lines, line, 0, index):index + 1]:
+            start = source.find(token, pos)
+            pos = start + len(token)
+        return start, pos
+
+    def end_line(self, index: int) -> int:
+        """The line a token ends on (only a heredoc, a block comment or a template string spans lines, none of
+        them read by `_FAST_TOKEN`)."""
+        if self.fast:
+            return self.lines[index]
+        start, end = self._spans[index] if self._spans is not None else (0, 0)
+        return self.lines[index] + self.source.count("\n", start, end)
+
+    def text(self, index: int) -> str:
+        """What the scanner's token holds as its text: a string's content with its escapes read."""
+        special = self.special.get(index)
+        if special is not None:
+            return special[0]
+        token = self.texts[index]
+        if token[0] == '"':
+            if "{" in token:  # maybe a template: `Scanner` reads it alone as it would in the file
+                [(_, value, _, _, _, literal)] = Scanner(token).scan()
+                self.special[index] = (value, literal)
+                return value
+            content = token[1:-1]
+            return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), content) if "\\" in content else content
+        return token
+
+    def literal(self, index: int) -> bool:
+        if self.texts[index][0] == '"':
+            self.text(index)  # fills `special` for a template
+        special = self.special.get(index)
+        return True if special is None else special[1]
+
+
 # What `detect_terraform` reads of a file's top-level blocks (`_top_block`): every attribute, at any depth, of a
 # `terraform` block (None below), and of the other blocks only these arguments, none of their nested blocks.
 # The rest (variables, outputs, locals, resource arguments: most of a module's text) is skipped over, its
@@ -274,9 +405,9 @@ class Parser:
     blocks, lines and problems are the same (building a value never reports a problem)."""
 
     def __init__(self, text: str, *, detector_only: bool = False) -> None:
-        scanner = Scanner(text)
-        self.tokens = scanner.scan()
-        self.problems = scanner.problems
+        self.tokens = _Tokens(text)
+        self.texts, self.lines = self.tokens.texts, self.tokens.lines
+        self.problems = self.tokens.problems
         self.text = text
         self.pos = 0
         self.depth = 0
@@ -289,66 +420,77 @@ class Parser:
         self._body(body, closing=False)
         return body.blocks
 
-    # The methods below index `self.tokens` directly (no peek helper): this loop runs once per token of every
-    # Terraform file, and a method call per token was a third of the parser's time.
+    # `word in _OPENERS` is a substring test that only a one-character token can pass (no token is empty, none
+    # holds two of those characters): unlike a set it hashes no token text.
+    # The methods below compare token texts directly (no peek helper, no kind): this loop runs once per token of
+    # every Terraform file, and a method call per token was a third of the parser's time. A token's text tells its
+    # kind: "\n" a newline, a punctuation character itself, a leading `"` a string, a leading digit a number,
+    # a leading identifier character (`_is_ident`) an identifier.
 
     def _body(self, block: Block, *, closing: bool) -> None:
-        tokens, count = self.tokens, len(self.tokens)
+        texts, lines, count = self.texts, self.lines, len(self.texts)
         while self.pos < count:
-            token = tokens[self.pos]
-            kind = token[0]
-            if kind == "newline":
+            word = texts[self.pos]
+            if word == "\n":
                 self.pos += 1
-            elif kind == "ident":
-                self._item(block, token)
-            elif kind == "punct" and token[1] == "}":
+            elif word == "}":
+                line = lines[self.pos]
                 self.pos += 1
                 if closing:
-                    block.end = token[2]
+                    block.end = line
                     return
-                self.problems.append((token[2], "unexpected '}' (more closing than opening braces)"))
+                self.problems.append((line, "unexpected '}' (more closing than opening braces)"))
+            elif word[0] in _LATIN1_IDENT_STARTS or _is_ident(word):  # the set first: no call for most names
+                self._item(block, self.pos)
             else:
-                self.problems.append((token[2], f"unexpected '{token[1][:20]}' where a block or argument "
-                                                  "was expected"))
+                self.problems.append((lines[self.pos], f"unexpected '{self.tokens.text(self.pos)[:20]}' where a "
+                                                       "block or argument was expected"))
                 self._skip_line()
         if closing:
             if not self.truncated:
                 self.problems.append((block.start, f"block '{' '.join([block.type, *block.labels])}' is never "
                                                    "closed"))
-            block.end = tokens[-1][2] if tokens else block.start
+            block.end = lines[count - 1] if count else block.start
 
-    def _item(self, block: Block, name: Token) -> None:
-        tokens, count = self.tokens, len(self.tokens)
-        pos = self.pos + 1
-        following = tokens[pos] if pos < count else None
-        if following is not None and following[0] == "punct" and following[1] == "=":
+    def _item(self, block: Block, index: int) -> None:
+        texts, count = self.texts, len(self.texts)
+        name, name_line = texts[index], self.lines[index]
+        pos = index + 1
+        if pos < count and texts[pos] == "=":
             self.pos = start = pos + 1
             self._skip_expression()
-            if self.wanted is None or name[1] in self.wanted:
-                block.attributes[name[1]] = self._value(start, self.pos, name[2])
+            if self.wanted is None or name in self.wanted:
+                block.attributes[name] = self._value(start, self.pos, name_line)
             return
         labels: list[str] = []
-        while pos < count and tokens[pos][0] in ("string", "ident"):
-            labels.append(tokens[pos][1])
+        while pos < count:
+            label = texts[pos]
+            if label[0] == '"':
+                # A plain string's content is its text inside the quotes when nothing in it is read otherwise.
+                labels.append(label[1:-1] if "\\" not in label and "{" not in label and pos not in self.tokens.special
+                              else self.tokens.text(pos))
+            elif label[0] in _LATIN1_IDENT_STARTS or _is_ident(label):
+                labels.append(label)
+            else:
+                break
             pos += 1
         self.pos = pos
-        token = tokens[pos] if pos < count else None
-        if token is None or not (token[0] == "punct" and token[1] == "{"):
-            self.problems.append((name[2], f"'{name[1]}' is neither an argument (name = value) nor a block"))
+        if pos >= count or texts[pos] != "{":
+            self.problems.append((name_line, f"'{name}' is neither an argument (name = value) nor a block"))
             self._skip_line()
             return
         self.pos += 1
         if self.depth >= MAX_NESTING:
-            self.problems.append((name[2], f"blocks nested deeper than {MAX_NESTING} levels; the rest of the "
+            self.problems.append((name_line, f"blocks nested deeper than {MAX_NESTING} levels; the rest of the "
                                              "file is not read"))
             self.pos = count
             self.truncated = True
             return
-        child = Block(name[1], labels, name[2], name[2])
+        child = Block(name, labels, name_line, name_line)
         wanted = self.wanted
         if self.detector_only:
             if self.depth == 0:
-                self.wanted = _READ.get(name[1], _NOTHING)
+                self.wanted = _READ.get(name, _NOTHING)
             elif wanted is not None:
                 self.wanted = _NOTHING  # a block nested in a module, a resource, a variable, ...
         self.depth += 1
@@ -358,25 +500,23 @@ class Parser:
         block.blocks.append(child)
 
     def _skip_line(self) -> None:
-        tokens, count, pos = self.tokens, len(self.tokens), self.pos
-        while pos < count and tokens[pos][0] != "newline":
+        texts, count, pos = self.texts, len(self.texts), self.pos
+        while pos < count and texts[pos] != "\n":
             pos += 1
         self.pos = pos
 
     def _skip_expression(self) -> None:
         """Move past an expression: up to a newline, or the `}` of a one-line block, at bracket depth 0."""
-        tokens, count, pos, depth = self.tokens, len(self.tokens), self.pos, 0
+        texts, count, pos, depth = self.texts, len(self.texts), self.pos, 0
         while pos < count:
-            token = tokens[pos]
-            kind = token[0]
-            if kind == "punct":
-                if token[1] in _OPENERS:
-                    depth += 1
-                elif token[1] in _CLOSERS:
-                    if depth == 0:
-                        break
-                    depth -= 1
-            elif kind == "newline" and depth == 0:
+            word = texts[pos]
+            if word in _OPENERS:
+                depth += 1
+            elif word in _CLOSERS:
+                if depth == 0:
+                    break
+                depth -= 1
+            elif word == "\n" and depth == 0:
                 break
             pos += 1
         self.pos = pos
@@ -384,44 +524,46 @@ class Parser:
     def _value(self, start: int, end: int, line: int, nesting: int = 0) -> Value:
         """A value; an object constructor's entries are read down to MAX_NESTING levels (deeper ones stay text),
         which bounds both the recursion and the work (each level scans its own range once)."""
-        indexes = [i for i in range(start, end) if self.tokens[i][0] != "newline"]
+        texts = self.texts
+        indexes = [i for i in range(start, end) if texts[i] != "\n"]
         if not indexes:
             return Value("", line, line, literal=False)
-        first, last = self.tokens[indexes[0]], self.tokens[indexes[-1]]
-        last_line = last[2] + self.text.count("\n", last[3], last[4])
-        if len(indexes) == 1 and first[0] in ("string", "number"):
-            return Value(first[1], line, last_line, literal=first[5])
-        if len(indexes) == 1 and first[0] == "ident" and first[1] in ("true", "false"):
-            return Value(first[1], line, last_line, literal=True)
+        first, last = indexes[0], indexes[-1]
+        last_line = self.tokens.end_line(last)
+        if len(indexes) == 1 and (texts[first][0] == '"' or texts[first][0] in _DIGITS):
+            return Value(self.tokens.text(first), line, last_line, literal=self.tokens.literal(first))
+        if len(indexes) == 1 and texts[first] in ("true", "false"):
+            return Value(texts[first], line, last_line, literal=True)
         items = None
-        if first[0] == last[0] == "punct" and first[1] == "{" and last[1] == "}" and nesting < MAX_NESTING:
-            items = self._object(indexes[0] + 1, indexes[-1], nesting + 1)
-        return Value(self.text[first[3]:last[4]], line, last_line, literal=False, items=items)
+        if texts[first] == "{" and texts[last] == "}" and nesting < MAX_NESTING:
+            items = self._object(first + 1, last, nesting + 1)
+        return Value(self.text[self.tokens.span(first)[0]:self.tokens.span(last)[1]], line, last_line,
+                     literal=False, items=items)
 
     def _object(self, start: int, end: int, nesting: int) -> dict[str, Value] | None:
         """Entries of an object constructor `{ key = value, "key" : value }`; None when it is not that shape."""
+        texts = self.texts
         items: dict[str, Value] = {}
         index = start
         while index < end:
-            token = self.tokens[index]
-            if token[0] == "newline" or (token[0] == "punct" and token[1] == ","):
+            word = texts[index]
+            if word == "\n" or word == ",":
                 index += 1
                 continue
-            following = self.tokens[index + 1] if index + 1 < end else None
-            if (token[0] not in ("ident", "string") or following is None or following[0] != "punct"
-                    or following[1] not in ("=", ":")):
+            if (not (word[0] == '"' or _is_ident(word)) or index + 1 >= end
+                    or texts[index + 1] not in ("=", ":")):
                 return None
             value_end, depth = index + 2, 0
             while value_end < end:
-                item = self.tokens[value_end]
-                if item[0] == "punct" and item[1] in _OPENERS:
+                item = texts[value_end]
+                if item in _OPENERS:
                     depth += 1
-                elif item[0] == "punct" and item[1] in _CLOSERS:
+                elif item in _CLOSERS:
                     depth -= 1
-                elif depth == 0 and (item[0] == "newline" or (item[0] == "punct" and item[1] == ",")):
+                elif depth == 0 and (item == "\n" or item == ","):
                     break
                 value_end += 1
-            items[token[1]] = self._value(index + 2, value_end, token[2], nesting)
+            items[self.tokens.text(index)] = self._value(index + 2, value_end, self.lines[index], nesting)
             index = value_end
         return items
 
