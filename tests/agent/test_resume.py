@@ -22,12 +22,30 @@ from .scripted import SPEC, calls, ok_requests, result, say, tool_results_of
 WAIT = 180  # seconds: a loaded CI machine starts the runner, the MCP server and the validators slowly
 
 
+# The runner, with its threads' stacks printed on SIGUSR1 (faulthandler): a run that does not end in time says where
+# it waits (see `ended`).
+RUNNER = ("import faulthandler, runpy, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+          "sys.argv[0] = 'orchestrator-kit'; runpy.run_module('orchestrator_kit', run_name='__main__')")
+
+
 def cli(shop: Path, cwd: Path, api_url: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "ANTHROPIC_BASE_URL": api_url, "ANTHROPIC_API_KEY": "test-key"}
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator_kit", "run", "process-orchestrator", str(shop), "--quiet", *args],
+        [sys.executable, "-c", RUNNER, "run", "process-orchestrator", str(shop), "--quiet", *args],
         cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def ended(process: subprocess.Popen[str]) -> str:
+    """The runner's stderr once it exits; if it has not within WAIT, its threads' stacks in the failure."""
+    try:
+        return process.communicate(timeout=WAIT)[1]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        process.kill()
+        _out, err = process.communicate()
+        raise AssertionError(f"the runner did not end within {WAIT} s; its stderr and stacks:\n{err[-12000:]}")
 
 
 def recorded(api, step: str):
@@ -115,7 +133,7 @@ def test_ctrl_c_saves_the_checkpoint_and_prints_the_resume_command(shop, tmp_pat
     try:
         assert reached.wait(WAIT)
         process.send_signal(signal.SIGINT)
-        _out, err = process.communicate(timeout=WAIT)
+        err = ended(process)
     finally:
         release.set()
         if process.poll() is None:
@@ -161,7 +179,7 @@ def test_ctrl_c_delivered_to_another_thread_than_the_main_one_still_interrupts(s
         others = sorted(int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid)
         assert others, "the runner has threads besides the main one (asyncio's child watcher, the SDK's)"
         _signal_thread(process.pid, others[-1], signal.SIGINT)
-        _out, err = process.communicate(timeout=WAIT)
+        err = ended(process)
     finally:
         release.set()
         if process.poll() is None:
