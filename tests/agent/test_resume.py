@@ -22,9 +22,12 @@ from .scripted import SPEC, calls, ok_requests, result, say, tool_results_of
 WAIT = 180  # seconds: a loaded CI machine starts the runner, the MCP server and the validators slowly
 
 
-# The runner, with its threads' stacks printed on SIGUSR1 (faulthandler): a run that does not end in time says where
-# it waits (see `ended`).
-RUNNER = ("import faulthandler, runpy, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+# The runner as a person starts it at a terminal: SIGINT handled (Python's default). A process started in the
+# background by a non-interactive shell (`cmd &`, as a CI job may run the whole suite) inherits SIGINT ignored, and
+# Python keeps it ignored: the Ctrl-C tests then waited the full WAIT for a signal nobody would act on. Its threads'
+# stacks are printed on SIGUSR1 (faulthandler), so a run that does not end in time says where it waits (`ended`).
+RUNNER = ("import faulthandler, runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+          "faulthandler.register(signal.SIGUSR1, all_threads=True); "
           "sys.argv[0] = 'orchestrator-kit'; runpy.run_module('orchestrator_kit', run_name='__main__')")
 
 
@@ -45,7 +48,7 @@ def ended(process: subprocess.Popen[str]) -> str:
         time.sleep(2)
         process.kill()
         _out, err = process.communicate()
-        raise AssertionError(f"the runner did not end within {WAIT} s; its stderr and stacks:\n{err[-12000:]}")
+        raise AssertionError(f"the runner did not end within {WAIT} s; its stderr and stacks:\n{err[-12000:]}") from None
 
 
 def recorded(api, step: str):
