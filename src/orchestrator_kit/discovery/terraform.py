@@ -24,11 +24,12 @@ Found per folder (a Terraform module is a folder, all its files merged):
 from __future__ import annotations
 
 import json
+import operator
 import re
 import weakref
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import Any
 
 from ..models import Evidence, InfraItem
@@ -324,7 +325,7 @@ class _Tokens:
         if fast is not None:
             self.texts = fast
             # Only a newline token holds a newline here: a token's line is 1 plus the newline tokens before it.
-            self.lines = list(accumulate(map("\n".__eq__, fast), initial=1))
+            self.lines = list(accumulate(map(operator.eq, fast, repeat("\n")), initial=1))
             return
         scanner = Scanner(text)
         tokens = scanner.scan()
@@ -429,23 +430,28 @@ class Parser:
 
     def _body(self, block: Block, *, closing: bool) -> None:
         texts, lines, count = self.texts, self.lines, len(self.texts)
-        while self.pos < count:
-            word = texts[self.pos]
+        pos = self.pos  # kept in a local; `self.pos` is where `_item` starts and stops
+        while pos < count:
+            word = texts[pos]
             if word == "\n":
-                self.pos += 1
+                pos += 1
             elif word == "}":
-                line = lines[self.pos]
-                self.pos += 1
+                pos += 1
                 if closing:
-                    block.end = line
+                    self.pos = pos
+                    block.end = lines[pos - 1]
                     return
-                self.problems.append((line, "unexpected '}' (more closing than opening braces)"))
+                self.problems.append((lines[pos - 1], "unexpected '}' (more closing than opening braces)"))
             elif word[0] in _LATIN1_IDENT_STARTS or _is_ident(word):  # the set first: no call for most names
-                self._item(block, self.pos)
+                self.pos = pos
+                self._item(block, pos)
+                pos = self.pos
             else:
-                self.problems.append((lines[self.pos], f"unexpected '{self.tokens.text(self.pos)[:20]}' where a "
-                                                       "block or argument was expected"))
-                self._skip_line()
+                self.problems.append((lines[pos], f"unexpected '{self.tokens.text(pos)[:20]}' where a "
+                                                  "block or argument was expected"))
+                while pos < count and texts[pos] != "\n":  # the rest of the line
+                    pos += 1
+        self.pos = pos
         if closing:
             if not self.truncated:
                 self.problems.append((block.start, f"block '{' '.join([block.type, *block.labels])}' is never "
@@ -457,10 +463,23 @@ class Parser:
         name, name_line = texts[index], self.lines[index]
         pos = index + 1
         if pos < count and texts[pos] == "=":
-            self.pos = start = pos + 1
-            self._skip_expression()
+            # The expression: up to a newline, or the `}` of a one-line block, at bracket depth 0.
+            start = pos = pos + 1
+            depth = 0
+            while pos < count:
+                word = texts[pos]
+                if word in _OPENERS:
+                    depth += 1
+                elif word in _CLOSERS:
+                    if depth == 0:
+                        break
+                    depth -= 1
+                elif word == "\n" and depth == 0:
+                    break
+                pos += 1
+            self.pos = pos
             if self.wanted is None or name in self.wanted:
-                block.attributes[name] = self._value(start, self.pos, name_line)
+                block.attributes[name] = self._value(start, pos, name_line)
             return
         labels: list[str] = []
         while pos < count:
@@ -505,22 +524,6 @@ class Parser:
             pos += 1
         self.pos = pos
 
-    def _skip_expression(self) -> None:
-        """Move past an expression: up to a newline, or the `}` of a one-line block, at bracket depth 0."""
-        texts, count, pos, depth = self.texts, len(self.texts), self.pos, 0
-        while pos < count:
-            word = texts[pos]
-            if word in _OPENERS:
-                depth += 1
-            elif word in _CLOSERS:
-                if depth == 0:
-                    break
-                depth -= 1
-            elif word == "\n" and depth == 0:
-                break
-            pos += 1
-        self.pos = pos
-
     def _value(self, start: int, end: int, line: int, nesting: int = 0) -> Value:
         """A value; an object constructor's entries are read down to MAX_NESTING levels (deeper ones stay text),
         which bounds both the recursion and the work (each level scans its own range once)."""
@@ -529,11 +532,15 @@ class Parser:
         if not indexes:
             return Value("", line, line, literal=False)
         first, last = indexes[0], indexes[-1]
-        last_line = self.tokens.end_line(last)
-        if len(indexes) == 1 and (texts[first][0] == '"' or texts[first][0] in _DIGITS):
-            return Value(self.tokens.text(first), line, last_line, literal=self.tokens.literal(first))
-        if len(indexes) == 1 and texts[first] in ("true", "false"):
-            return Value(texts[first], line, last_line, literal=True)
+        last_line = self.lines[last] if self.tokens.fast else self.tokens.end_line(last)
+        if len(indexes) == 1:
+            word = texts[first]
+            if word[0] == '"':
+                if "\\" in word or "{" in word or first in self.tokens.special:
+                    return Value(self.tokens.text(first), line, last_line, literal=self.tokens.literal(first))
+                return Value(word[1:-1], line, last_line, literal=True)  # a plain string without escapes
+            if word[0] in _DIGITS or word in ("true", "false"):
+                return Value(word, line, last_line, literal=True)
         items = None
         if texts[first] == "{" and texts[last] == "}" and nesting < MAX_NESTING:
             items = self._object(first + 1, last, nesting + 1)
