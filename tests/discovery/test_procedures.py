@@ -704,3 +704,29 @@ def test_the_agent_text_search_over_joined_texts_finds_what_a_search_per_text_fi
         found += expected
         assert _written_for_an_agent(section, texts) is expected, texts
     assert found > 300
+
+
+INLINE_DOCUMENT = """\
+# Deploy `prod` by *hand*
+
+Run `make deploy` and then **check** the [dashboard](https://example.com/`x`) <span>now</span>.
+Then  ssh   into `bastion`\\
+and restart it. ![image `alt`](i.png) &amp; done `` a ` b ``.
+
+- Tag the release with `git tag v1`
+  and push it: `git push --tags`
+- No code here, just *words* and <br> tags
+"""
+
+
+@pytest.mark.parametrize("text", [INLINE_DOCUMENT, "plain words only\n", "`only code`\n", "a <!-- c --> b\n"])
+def test_both_inline_texts_from_one_walk_are_the_two_inline_texts(text):
+    from orchestrator_kit.discovery import _mdtree
+    from orchestrator_kit.discovery.procedures import _inline_text, _inline_texts, _walk
+
+    tree = _mdtree.parse(text)
+    inlines = [node for node in _walk(tree) if node.type == "inline"]
+    assert inlines
+    for inline in inlines:
+        assert _inline_texts(inline) == (_inline_text(inline), _inline_text(inline, backticks=False))
+    _mdtree.release(tree)

@@ -510,6 +510,27 @@ def _inline_text(node: Node, *, backticks: bool = True) -> str:
     return " ".join("".join(parts).split())
 
 
+def _inline_texts(node: Node) -> tuple[str, str]:
+    """`_inline_text(node)` and `_inline_text(node, backticks=False)` from one walk of the node's parts: they differ
+    only at code spans, and without one they are the same text."""
+    parts: list[str] = []
+    plain: list[str] = []
+    spans = False
+    for part in _inline_parts(node):
+        if part.type == "text":
+            parts.append(part.content)
+            plain.append(part.content)
+        elif part.type == "code_inline":
+            parts.append(f"`{part.content}`")
+            plain.append(part.content)
+            spans = True
+        else:
+            parts.append(" ")
+            plain.append(" ")
+    text = " ".join("".join(parts).split())
+    return text, " ".join("".join(plain).split()) if spans else text
+
+
 def _inlines(node: Node) -> Iterator[Node]:
     """Inline nodes under `node` that are not inside a nested list or code block."""
     for child in node.children:
@@ -608,18 +629,24 @@ class _Builder:
             # Loose prose ("see RELEASING.md for how releases are made") decides nothing by its markers, but its
             # instructions ("Create the release and upload the signed artifacts.") are steps when nothing else is.
             for inline in _inlines(node):
-                self.texts.append((_inline_text(inline, backticks=False), False))
                 if node.type == "paragraph" and not _only_links(node):
-                    self._prose_steps(inline)
+                    text, plain = _inline_texts(inline)
+                    self.texts.append((plain, False))
+                    self._prose_steps(inline, text)
+                else:
+                    self.texts.append((_inline_text(inline, backticks=False), False))
 
-    def _prose_steps(self, inline: Node) -> None:
-        """Sentences of a paragraph that tell a person to do something, as `sentence` steps."""
-        text = _inline_text(inline)
+    def _prose_steps(self, inline: Node, text: str) -> None:
+        """Sentences of a paragraph (`text`, the inline's text with backticks) that tell a person to do something, as
+        `sentence` steps."""
         first = inline.map[0] if inline.map is not None else 0
-        commands = self._inline_commands(inline)
+        commands: list[Command] | None = None  # the paragraph's code-span commands: looked for at the first
+        # instruction (hashicorp/terraform: 126 of 1,227 sentences), not for every paragraph
         for sentence in sentences(text):
             if not instructs_work(sentence) or POINTER.search(sentence):
                 continue
+            if commands is None:
+                commands = self._inline_commands(inline)
             own = [c for c in commands if f"`{c.text}`" in sentence or c.text in sentence]
             if not (own or find_markers([sentence])):
                 continue
@@ -701,8 +728,9 @@ class _Builder:
             elif child.type in ("fence", "code_block"):
                 commands.extend(self._code_commands(child) or [])
             elif child.type == "inline":
-                parts.append(_inline_text(child))
-                self.texts.append((_inline_text(child, backticks=False), True))
+                text, plain = _inline_texts(child)
+                parts.append(text)
+                self.texts.append((plain, True))
                 commands.extend(self._inline_commands(child))
             elif child.type != "html_block":
                 self._item_content(child, parts, commands)
