@@ -239,3 +239,17 @@ def test_a_detector_over_its_budget_becomes_a_diagnostic(make_repo, monkeypatch)
     over = [d for d in inventory.diagnostics if d.path == "slow.stuck"]
     assert len(over) == 1 and "ran over its 0.2 s budget" in over[0].reason
     assert any(t.name == "all" for t in inventory.tasks)  # the rest of the scan went on
+
+
+def test_a_terraform_line_of_many_values_costs_linear_work(tmp_path):
+    # Values the detector reads (required_providers entries, object constructors) on one line: their text is cut
+    # from the source by offsets found along the line, which must be walked once, not once per value.
+    def make(n: int) -> str:
+        entries = ", ".join(f"p{i} = {{ source = [\"s{i}\"], version = [{i}] }}" for i in range(n))
+        return "terraform {\n  required_providers { " + entries + " }\n}\n"
+
+    _work(tmp_path, "terraform", {"main.tf": make(MANY // 8)})
+    small = _work(tmp_path, "terraform", {"main.tf": make(MANY)})
+    large = _work(tmp_path, "terraform", {"main.tf": make(MANY * SCALE)})
+    ratio = large / small
+    assert ratio <= MAX_RATIO, f"terraform (one line): {SCALE}x values cost {ratio:.1f}x the work ({small} -> {large})"

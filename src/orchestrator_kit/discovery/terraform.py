@@ -27,7 +27,7 @@ import json
 import operator
 import re
 import weakref
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from typing import Any
@@ -322,6 +322,7 @@ class _Tokens:
         self.problems: list[tuple[int, str]] = []
         self._spans: list[tuple[int, int]] | None = None
         self._line_starts: list[int] | None = None
+        self._line_spans: dict[int, list[tuple[int, int]]] = {}
         if fast is not None:
             self.texts = fast
             # Only a newline token holds a newline here: a token's line is 1 plus the newline tokens before it.
@@ -341,19 +342,26 @@ class _Tokens:
     def span(self, index: int) -> tuple[int, int]:
         """(start, end) of a token in the source. For `_FAST_TOKEN`'s tokens: between two tokens of a line there are
         only blanks (a comment runs to the newline token), and no token starts with a blank, so from the line's
-        start each token of the line is the first occurrence of its text after the one before it."""
+        start each token of the line is the first occurrence of its text after the one before it. A line is walked
+        once, when one of its tokens is first asked for: a line of many values (one-line object constructors) costs
+        one walk, not one per value."""
         if self._spans is not None:
             return self._spans[index]
-        if self._line_starts is None:
-            # Line n (from 1) starts after the n - 1 lines before it and their newlines.
-            self._line_starts = list(accumulate(map(len, self.source.split("\n")), initial=0))
-        line, texts, source = self.lines[index], self.texts, self.source
-        pos = self._line_starts[line - 1] + line - 1
-        start = pos
-        for token in texts[bisect_left(self.lines, line, 0, index):index + 1]:
-            start = source.find(token, pos)
-            pos = start + len(token)
-        return start, pos
+        lines = self.lines
+        line = lines[index]
+        first = bisect_left(lines, line, 0, index)
+        spans = self._line_spans.get(line)
+        if spans is None:
+            if self._line_starts is None:
+                # Line n (from 1) starts after the n - 1 lines before it and their newlines.
+                self._line_starts = list(accumulate(map(len, self.source.split("\n")), initial=0))
+            source, pos = self.source, self._line_starts[line - 1] + line - 1
+            spans = self._line_spans[line] = []
+            for token in self.texts[first:bisect_right(lines, line, index, len(self.texts))]:
+                start = source.find(token, pos)
+                pos = start + len(token)
+                spans.append((start, pos))
+        return spans[index - first]
 
     def end_line(self, index: int) -> int:
         """The line a token ends on (only a heredoc, a block comment or a template string spans lines, none of
