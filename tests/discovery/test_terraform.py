@@ -494,6 +494,10 @@ HOSTILE_HCL = [
     'a = <<EOF\nno end\n',
     'a = <<-EOT\n  text\n  EOT\nb = 1\n',
     'a = /* never closed',
+    "/* never closed\n",
+    "\n\n/* licence\n   header */\nterraform {\n  backend \"s3\" { key = \"a/*b\" }\n}\n",
+    "/* licence */ terraform { required_providers { aws = { source = \"x\" } } }\n",
+    "/* licence\n*/module \"m\" {\n  source = \"./m\"\n  count  = [1,\n 2]\n}\n",
     'a = "$${literal} %%{literal} $$ %% $x %x ${"nested"} %{ if c }y%{ endif }"\n',
     'a = "${a{b}}" # braces inside an interpolation\n',
     'a = "${lookup(m, "k")}"\nb = "${x}\\r\\n\\"q\\"\\\\"\n',
@@ -520,13 +524,21 @@ def _scanner_texts(text):
 def test_the_fast_tokens_are_the_scanners_or_none(text):
     fast = terraform._fast_tokens(text)
     if fast is not None:
-        assert fast == _scanner_texts(text)
+        assert fast[0] == _scanner_texts(text)
+
+
+LICENSED = "\n \r\n/**\n * Copyright 2024\n * a = { /* nested opener */\n */\nterraform { backend \"gcs\" {} }\n"
 
 
 def test_the_fast_tokens_read_plain_and_simple_template_files():
-    for text in (VERSIONS, EXTRA, 'a = "${var.x}-%{ if y }z%{ endif }"  # c\n'):
-        assert terraform._fast_tokens(text) == _scanner_texts(text)
-    for text in ('a = "${f("x")}"\n', "a = <<EOF\nx\nEOF\n", "/* c */\n", 'a = "open\n'):
+    for text in (VERSIONS, EXTRA, 'a = "${var.x}-%{ if y }z%{ endif }"  # c\n', "/* c */\n", LICENSED, "/**/x = 1"):
+        fast = terraform._fast_tokens(text)
+        assert fast is not None and fast[0] == _scanner_texts(text)
+    assert terraform._fast_tokens(LICENSED)[1:] == ([1, 2, 5], LICENSED.index(" */\nterraform") + 1)  # ends early
+    banner = "/* licence\n */\n\n// generated\n#\n/****\n ****/ # c\nx = 1\n"
+    assert terraform._fast_tokens(banner) == (["\n"] * 5 + ["x", "=", "1", "\n"], [2, 3, 4, 5, 7], banner.index("x"))
+    for text in ('a = "${f("x")}"\n', "a = <<EOF\nx\nEOF\n", "x = 1 /* c */\n", 'a = "open\n', "/* open\n",
+                 "/* a */\nx\n/* b */\n", "//* a */\n/* b"):
         assert terraform._fast_tokens(text) is None  # `Scanner`'s own code reads these
 
 
@@ -539,7 +551,7 @@ def test_the_parser_agrees_with_the_tuple_parser_on_hostile_text(text, detector_
     assert (parser.parse(), parser.problems) == reference_parse(text, detector_only=detector_only)
 
 
-TEMPLATE_PARTS = ['"', "${", "%{", "$${", "%%{", "}", "{", "\\", '\\"', "$", "%", "\n", " ", "x", "=", "#", "//",
+TEMPLATE_PARTS = ["/* c\n */", "\n/**/", '"', "${", "%{", "$${", "%%{", "}", "{", "\\", '\\"', "$", "%", "\n", " ", "x", "=", "#", "//",
                   "a = ", 'b "l" {', "\r\n", "é", "٣"]
 
 
@@ -551,6 +563,6 @@ def test_the_parser_agrees_with_the_tuple_parser_on_any_text(parts, joiners):
     text = "".join(part + joiner for part, joiner in zip(parts, joiners, strict=False))
     fast = terraform._fast_tokens(text)
     if fast is not None:
-        assert fast == _scanner_texts(text)
+        assert fast[0] == _scanner_texts(text)
     assert parse_hcl(text) == reference_parse(text)
     assert terraform._parse_read(text) == reference_parse(text, detector_only=True)

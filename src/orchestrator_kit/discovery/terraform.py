@@ -29,7 +29,7 @@ import re
 import weakref
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, count, repeat
 from typing import Any
 
 from ..models import Evidence, InfraItem
@@ -289,23 +289,52 @@ def _is_ident(token: str) -> bool:
     return char in _LATIN1_IDENT_STARTS or (char > "\xff" and _IDENT_START.match(char) is not None)
 
 
-def _fast_tokens(text: str) -> list[str] | None:
-    """The texts of `Scanner(text).scan()`'s tokens (a string with its quotes), or None where that scanner would
-    run its slow code for more than a template string `_FAST_TOKEN` reads.
+_BLANKS_AND_COMMENT = re.compile(r"[ \t\r]*(?:(?:\#|//)[^\n]*)?")  # as `_TOKEN` skips them
+
+
+def _fast_tokens(text: str) -> tuple[list[str], list[int], int] | None:
+    """The texts of `Scanner(text).scan()`'s tokens (a string with its quotes), the lines of the newline tokens
+    before the file's first other token, and where the tokens after those start; None where that scanner would run
+    its slow code for more than a template string `_FAST_TOKEN` reads or the block comments before the first token.
 
     That code starts at an `other` character that is `"` (a template string, or a string left open), `/` before
-    `*` or `<` opening a heredoc. Without `/*` and `<<` in the text only the first can happen: a template string
-    `_FAST_TOKEN` reads is the one `_string` reads (see there), any other shows as a token that is a lone `"`.
-    Otherwise the tokens are those of `_TOKEN`'s matches, in order, none for comments; the empty matches at the
-    end are dropped."""
-    if "/*" in text or "<<" in text:
+    `*` or `<` opening a heredoc. Before the first token, blanks, line comments and closed block comments (licence
+    headers, generated-file banners) are skipped here as the scanner skips them, each newline outside a block
+    comment a token. After them, without `<<` in the text and `/*` in the rest, only the first can happen: a
+    template string `_FAST_TOKEN` reads is the one `_string` reads (see there), any other shows as a token that is
+    a lone `"`. Otherwise the tokens are those of `_TOKEN`'s matches, in order, none for comments; the empty matches
+    at the end are dropped."""
+    if "<<" in text:
         return None
-    tokens = _FAST_TOKEN.findall(text)
+    newlines: list[int] = []
+    skip = 0
+    if "/*" in text:
+        line = 1
+        while True:
+            skip = _BLANKS_AND_COMMENT.match(text, skip).end()  # type: ignore[union-attr]  # matches everywhere
+            if text.startswith("\n", skip):
+                newlines.append(line)
+                line, skip = line + 1, skip + 1
+            elif text.startswith("/*", skip):
+                end = text.find("*/", skip + 2)  # as `Scanner._block_comment` finds it
+                if end < 0:
+                    return None
+                line += text.count("\n", skip, end + 2)
+                skip = end + 2
+            else:
+                break
+        if text.find("/*", skip) >= 0:
+            return None
+    tokens = _FAST_TOKEN.findall(text, skip)
     while tokens and not tokens[-1]:  # the end's empty match, and one more after a comment that ends the text
         tokens.pop()
     if '"' in tokens:
         return None
-    return tokens
+    return (["\n"] * len(newlines) + tokens if newlines else tokens), newlines, skip
+
+
+_QUOTED = ("string", "heredoc")
+_KIND, _TEXT, _LINE = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
 
 
 class _Tokens:
@@ -320,24 +349,29 @@ class _Tokens:
         self.fast = fast is not None
         self.special: dict[int, tuple[str, bool]] = {}
         self.problems: list[tuple[int, str]] = []
-        self._spans: list[tuple[int, int]] | None = None
+        self._tokens: list[Token] | None = None  # the scanner's, when it read the file
         self._line_starts: list[int] | None = None
         self._line_spans: dict[int, list[tuple[int, int]]] = {}
+        self.skip = 0  # no token lies before this offset but the newlines of the lines before a leading comment
         if fast is not None:
-            self.texts = fast
-            # Only a newline token holds a newline here: a token's line is 1 plus the newline tokens before it.
-            self.lines = list(accumulate(map(operator.eq, fast, repeat("\n")), initial=1))
+            self.texts, newlines, self.skip = fast
+            # Past the leading comments only a newline token holds a newline: a token's line is the line there plus
+            # the newline tokens before it.
+            after = 1 + text.count("\n", 0, self.skip)
+            rest = self.texts[len(newlines):] if newlines else self.texts
+            self.lines = [*newlines, *accumulate(map(operator.eq, rest, repeat("\n")), initial=after)]
             return
         scanner = Scanner(text)
         tokens = scanner.scan()
         self.problems = scanner.problems
-        self.texts = [text[start:end] if kind in ("string", "heredoc") else value
-                      for kind, value, _, start, end, _ in tokens]
-        self.lines = [token[2] for token in tokens]
-        self._spans = [(token[3], token[4]) for token in tokens]
-        for index, (kind, value, _, _, _, literal) in enumerate(tokens):
-            if kind == "string" or kind == "heredoc":  # `Scanner._string` reads escapes its own way: kept as made
-                self.special[index] = (value, literal)
+        # Columns taken with itemgetter (in C); offsets stay in the scanner's tuples, read when a value needs them.
+        self._tokens = tokens
+        self.texts = list(map(_TEXT, tokens))
+        self.lines = list(map(_LINE, tokens))
+        for index in compress(count(), map(operator.contains, repeat(_QUOTED), map(_KIND, tokens))):
+            _, value, _, start, end, literal = tokens[index]
+            self.texts[index] = text[start:end]
+            self.special[index] = (value, literal)  # `Scanner._string` reads escapes its own way
 
     def span(self, index: int) -> tuple[int, int]:
         """(start, end) of a token in the source. For `_FAST_TOKEN`'s tokens: between two tokens of a line there are
@@ -345,8 +379,8 @@ class _Tokens:
         start each token of the line is the first occurrence of its text after the one before it. A line is walked
         once, when one of its tokens is first asked for: a line of many values (one-line object constructors) costs
         one walk, not one per value."""
-        if self._spans is not None:
-            return self._spans[index]
+        if self._tokens is not None:
+            return self._tokens[index][3], self._tokens[index][4]
         lines = self.lines
         line = lines[index]
         first = bisect_left(lines, line, 0, index)
@@ -355,7 +389,7 @@ class _Tokens:
             if self._line_starts is None:
                 # Line n (from 1) starts after the n - 1 lines before it and their newlines.
                 self._line_starts = list(accumulate(map(len, self.source.split("\n")), initial=0))
-            source, pos = self.source, self._line_starts[line - 1] + line - 1
+            source, pos = self.source, max(self._line_starts[line - 1] + line - 1, self.skip)
             spans = self._line_spans[line] = []
             for token in self.texts[first:bisect_right(lines, line, index, len(self.texts))]:
                 start = source.find(token, pos)
@@ -366,10 +400,10 @@ class _Tokens:
     def end_line(self, index: int) -> int:
         """The line a token ends on (only a heredoc, a block comment or a template string spans lines, none of
         them read by `_FAST_TOKEN`)."""
-        if self.fast:
+        if self._tokens is None:
             return self.lines[index]
-        start, end = self._spans[index] if self._spans is not None else (0, 0)
-        return self.lines[index] + self.source.count("\n", start, end)
+        _, _, line, start, end, _ = self._tokens[index]
+        return line + self.source.count("\n", start, end)
 
     def text(self, index: int) -> str:
         """What the scanner's token holds as its text: a string's content with its escapes read."""
