@@ -340,8 +340,10 @@ _KIND, _TEXT, _LINE = operator.itemgetter(0), operator.itemgetter(1), operator.i
 class _Tokens:
     """A file's tokens as parallel lists for the parser: `texts` (each token's source text), `lines` (the line each
     starts on), `span()` (start and end offsets, found when asked for: only values the detector reads need them)
-    and `special` (index -> (text, literal) of the strings and heredocs `Scanner` made; the text of any other token
-    is its source, read as `Scanner` reads it for a string)."""
+    and `text()`/`literal()` (what the scanner's token holds: a string's content with its escapes read). When
+    `Scanner` read the file, its tuples are kept for those, and a string's or heredoc's entry in `texts` is only the
+    mark of its kind (`"`, `<<`: what the parser looks at); `special` keeps what a template string `_FAST_TOKEN` read
+    holds, once asked for."""
 
     def __init__(self, text: str) -> None:
         self.source = text
@@ -366,12 +368,10 @@ class _Tokens:
         self.problems = scanner.problems
         # Columns taken with itemgetter (in C); offsets stay in the scanner's tuples, read when a value needs them.
         self._tokens = tokens
-        self.texts = list(map(_TEXT, tokens))
+        texts = self.texts = list(map(_TEXT, tokens))
         self.lines = list(map(_LINE, tokens))
         for index in compress(count(), map(operator.contains, repeat(_QUOTED), map(_KIND, tokens))):
-            _, value, _, start, end, literal = tokens[index]
-            self.texts[index] = text[start:end]
-            self.special[index] = (value, literal)  # `Scanner._string` reads escapes its own way
+            texts[index] = '"' if tokens[index][0] == "string" else "<<"
 
     def span(self, index: int) -> tuple[int, int]:
         """(start, end) of a token in the source. For `_FAST_TOKEN`'s tokens: between two tokens of a line there are
@@ -407,6 +407,8 @@ class _Tokens:
 
     def text(self, index: int) -> str:
         """What the scanner's token holds as its text: a string's content with its escapes read."""
+        if self._tokens is not None:
+            return self._tokens[index][1]
         special = self.special.get(index)
         if special is not None:
             return special[0]
@@ -421,6 +423,8 @@ class _Tokens:
         return token
 
     def literal(self, index: int) -> bool:
+        if self._tokens is not None:
+            return self._tokens[index][5]
         if self.texts[index][0] == '"':
             self.text(index)  # fills `special` for a template
         special = self.special.get(index)
@@ -528,7 +532,7 @@ class Parser:
             label = texts[pos]
             if label[0] == '"':
                 # A plain string's content is its text inside the quotes when nothing in it is read otherwise.
-                labels.append(label[1:-1] if "\\" not in label and "{" not in label and pos not in self.tokens.special
+                labels.append(label[1:-1] if self.tokens.fast and "\\" not in label and "{" not in label
                               else self.tokens.text(pos))
             elif label[0] in _LATIN1_IDENT_STARTS or _is_ident(label):
                 labels.append(label)
@@ -578,7 +582,7 @@ class Parser:
         if len(indexes) == 1:
             word = texts[first]
             if word[0] == '"':
-                if "\\" in word or "{" in word or first in self.tokens.special:
+                if not self.tokens.fast or "\\" in word or "{" in word:
                     return Value(self.tokens.text(first), line, last_line, literal=self.tokens.literal(first))
                 return Value(word[1:-1], line, last_line, literal=True)  # a plain string without escapes
             if word[0] in _DIGITS or word in ("true", "false"):
