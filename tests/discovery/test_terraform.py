@@ -497,6 +497,7 @@ HOSTILE_HCL = [
     "/* never closed\n",
     "\n\n/* licence\n   header */\nterraform {\n  backend \"s3\" { key = \"a/*b\" }\n}\n",
     "/* licence */ terraform { required_providers { aws = { source = \"x\" } } }\n",
+    "terraform {\n  /* c */ required_providers {\n/* d\n*/ aws = { source = \"/* x */\" }\n  }\n  /* e */ }\n",
     "/* licence\n*/module \"m\" {\n  source = \"./m\"\n  count  = [1,\n 2]\n}\n",
     'a = "$${literal} %%{literal} $$ %% $x %x ${"nested"} %{ if c }y%{ endif }"\n',
     'a = "${a{b}}" # braces inside an interpolation\n',
@@ -520,26 +521,33 @@ def _scanner_texts(text):
             for kind, value, _, start, end, _ in terraform.Scanner(text).scan()]
 
 
+def _same_as_the_scanner(text):
+    """Whether `_fast_tokens` gives the scanner's token texts and lines (None: it leaves the file to the scanner)."""
+    fast = terraform._fast_tokens(text)
+    if fast is None:
+        return None
+    tokens, lines, _ = fast
+    scanned = terraform.Scanner(text).scan()
+    return tokens == _scanner_texts(text) and lines[:-1] == [line for _, _, line, *_ in scanned]
+
+
 @pytest.mark.parametrize("text", HOSTILE_HCL)
 def test_the_fast_tokens_are_the_scanners_or_none(text):
-    fast = terraform._fast_tokens(text)
-    if fast is not None:
-        assert fast[0] == _scanner_texts(text)
+    assert _same_as_the_scanner(text) in (True, None)
 
 
 LICENSED = "\n \r\n/**\n * Copyright 2024\n * a = { /* nested opener */\n */\nterraform { backend \"gcs\" {} }\n"
+BANNERS = ("/* licence\n */\n\n// generated\n#\n/****\n ****/ # c\nx = 1\n\n  /* section\n */ y {\n  /* z */ /* w */\n"
+           "  b = 2 // c\n}\n/* end */")
 
 
 def test_the_fast_tokens_read_plain_and_simple_template_files():
-    for text in (VERSIONS, EXTRA, 'a = "${var.x}-%{ if y }z%{ endif }"  # c\n', "/* c */\n", LICENSED, "/**/x = 1"):
-        fast = terraform._fast_tokens(text)
-        assert fast is not None and fast[0] == _scanner_texts(text)
-    assert terraform._fast_tokens(LICENSED)[1:] == ([1, 2, 5], LICENSED.index(" */\nterraform") + 1)  # ends early
-    banner = "/* licence\n */\n\n// generated\n#\n/****\n ****/ # c\nx = 1\n"
-    assert terraform._fast_tokens(banner) == (["\n"] * 5 + ["x", "=", "1", "\n"], [2, 3, 4, 5, 7], banner.index("x"))
-    for text in ('a = "${f("x")}"\n', "a = <<EOF\nx\nEOF\n", "x = 1 /* c */\n", 'a = "open\n', "/* open\n",
-                 "/* a */\nx\n/* b */\n", "//* a */\n/* b"):
-        assert terraform._fast_tokens(text) is None  # `Scanner`'s own code reads these
+    for text in (VERSIONS, EXTRA, 'a = "${var.x}-%{ if y }z%{ endif }"  # c\n', "/* c */\n", LICENSED, "/**/x = 1",
+                 BANNERS, "/* a */\nx\n/* b */\n", 'a = "${f("x")}-${m["k\\"y"]}"\n'):
+        assert _same_as_the_scanner(text) is True, text
+    for text in ('a = "${f("${x}")}"\n', 'a = "${f("x\n")}"\n', 'a = "${ {a = 1} }"\n', "a = <<EOF\nx\nEOF\n", "x = 1 /* c */\n", 'a = "open\n', "/* open\n",
+                 "//* a */\n/* b", "# see /* here\n", 'a = "x /* y"\n', "x = 1\n/* open"):
+        assert terraform._fast_tokens(text) is None, text  # `Scanner`'s own code reads these
 
 
 @pytest.mark.parametrize("text", [*HOSTILE_HCL, VERSIONS, PROVIDERS, MAIN, EXTRA])
@@ -551,7 +559,7 @@ def test_the_parser_agrees_with_the_tuple_parser_on_hostile_text(text, detector_
     assert (parser.parse(), parser.problems) == reference_parse(text, detector_only=detector_only)
 
 
-TEMPLATE_PARTS = ["/* c\n */", "\n/**/", '"', "${", "%{", "$${", "%%{", "}", "{", "\\", '\\"', "$", "%", "\n", " ", "x", "=", "#", "//",
+TEMPLATE_PARTS = ["/* c\n */", "\n/**/", '"${f("', '")}"', '["k"]', '"', "${", "%{", "$${", "%%{", "}", "{", "\\", '\\"', "$", "%", "\n", " ", "x", "=", "#", "//",
                   "a = ", 'b "l" {', "\r\n", "é", "٣"]
 
 
@@ -561,8 +569,6 @@ def test_the_parser_agrees_with_the_tuple_parser_on_any_text(parts, joiners):
     from .hcl_reference import reference_parse
 
     text = "".join(part + joiner for part, joiner in zip(parts, joiners, strict=False))
-    fast = terraform._fast_tokens(text)
-    if fast is not None:
-        assert fast[0] == _scanner_texts(text)
+    assert _same_as_the_scanner(text) in (True, None)
     assert parse_hcl(text) == reference_parse(text)
     assert terraform._parse_read(text) == reference_parse(text, detector_only=True)

@@ -253,3 +253,15 @@ def test_a_terraform_line_of_many_values_costs_linear_work(tmp_path):
     large = _work(tmp_path, "terraform", {"main.tf": make(MANY * SCALE)})
     ratio = large / small
     assert ratio <= MAX_RATIO, f"terraform (one line): {SCALE}x values cost {ratio:.1f}x the work ({small} -> {large})"
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: "/* c */ " * n + "x = 1\n",  # block comments one after another on one line
+    lambda n: "".join(f"/* section {i}\n */\nresource \"a_b\" \"r{i}\" {{ x = 1 }}\n" for i in range(n)),
+])
+def test_terraform_block_comments_cost_linear_work(make, tmp_path):
+    _work(tmp_path, "terraform", {"main.tf": make(MANY // 8)})
+    small = _work(tmp_path, "terraform", {"main.tf": make(MANY * 4)})
+    large = _work(tmp_path, "terraform", {"main.tf": make(MANY * 4 * SCALE)})
+    ratio = large / small
+    assert ratio <= MAX_RATIO, f"terraform (comments): {SCALE}x comments cost {ratio:.1f}x the work ({small} -> {large})"

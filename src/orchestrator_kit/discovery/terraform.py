@@ -261,19 +261,23 @@ class Scanner:
 # object, its group, a tuple and an append per token: two thirds of that scanner's time). The pattern is `_TOKEN`
 # with the comment moved into the blanks before a token (a comment runs to the line's end, where a newline or the
 # end follows: `_TOKEN` made no token of it either), one group (the token: `findall` returns the texts alone), and
-# a branch for a quoted template whose interpolations hold no brace, quote or newline. That branch follows
-# `Scanner._string` step by step: at each character exactly one of its alternatives can apply (an escape; `$${`
-# or `%%{`; `${...}` or `%{...}`; a `$` or `%` that starts neither; any other character but a quote, backslash
-# or newline), in `_string`'s order, so it cannot backtrack into another reading: where it matches, it ends at
-# `_string`'s closing quote; where `_string` would go further (nested braces or strings, a newline, no closing
-# quote) it does not match, the quote is a token of its own and `_fast_tokens` gives the file to `Scanner`.
+# a branch for a quoted template whose interpolations hold no brace or newline, and no string but one without
+# interpolations (`"${each.value["name"]}"`). That branch follows `Scanner._string` (and `_interpolation`) step by
+# step: at each character exactly one of its alternatives can apply (an escape; `$${` or `%%{`; `${...}` or
+# `%{...}`; a `$` or `%` that starts neither; any other character but a quote, backslash or newline; inside an
+# interpolation, a character but a brace, quote or newline, or a string read as the template is, without
+# interpolations), in their order, so it cannot backtrack into another reading: where it matches, it ends at
+# `_string`'s closing quote; where `_string` would go further (nested braces, interpolations in a nested string,
+# a newline, no closing quote) it does not match, the quote is a token of its own and `_fast_tokens` gives the
+# file to `Scanner`.
 _FAST_TOKENS = r"""[ \t\r]*(?:(?:\#|//)[^\n]*)?
     ( [{}\[\](),=.:?]
     | \n
     | [^\W\d][\w-]*
     | "[^"\\\n$%]*(?:(?:\\[^\n]|\$(?!\{)|%(?!\{))[^"\\\n$%]*)*"
     | [0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?
-    | "(?:\\[^\n]|\$\$\{|%%\{|[$%]\{[^{}"\n]*\}|\$(?![{]|\$\{)|%(?![{]|%\{)|[^"\\\n$%])*"
+    | "(?:\\[^\n]|\$\$\{|%%\{|[$%]\{(?:[^{}"\n]|"(?:\\[^\n]|\$\$\{|%%\{|\$(?![{]|\$\{)|%(?![{]|%\{)|[^"\\\n$%])*")*\}
+         |\$(?![{]|\$\{)|%(?![{]|%\{)|[^"\\\n$%])*"
     | .
     | $ )"""
 _FAST_TOKEN = re.compile(_FAST_TOKENS, re.VERBOSE)
@@ -289,48 +293,45 @@ def _is_ident(token: str) -> bool:
     return char in _LATIN1_IDENT_STARTS or (char > "\xff" and _IDENT_START.match(char) is not None)
 
 
-_BLANKS_AND_COMMENT = re.compile(r"[ \t\r]*(?:(?:\#|//)[^\n]*)?")  # as `_TOKEN` skips them
-
-
-def _fast_tokens(text: str) -> tuple[list[str], list[int], int] | None:
-    """The texts of `Scanner(text).scan()`'s tokens (a string with its quotes), the lines of the newline tokens
-    before the file's first other token, and where the tokens after those start; None where that scanner would run
-    its slow code for more than a template string `_FAST_TOKEN` reads or the block comments before the first token.
+def _fast_tokens(text: str) -> tuple[list[str], list[int], dict[int, int]] | None:
+    """The texts of `Scanner(text).scan()`'s tokens (a string with its quotes), the line of each (one more entry: the
+    line after the last) and, by line, the offset where the last block comment ending on that line ends; None where
+    that scanner would run its slow code for more than a template string `_FAST_TOKEN` reads or a block comment
+    that starts a line.
 
     That code starts at an `other` character that is `"` (a template string, or a string left open), `/` before
-    `*` or `<` opening a heredoc. Before the first token, blanks, line comments and closed block comments (licence
-    headers, generated-file banners) are skipped here as the scanner skips them, each newline outside a block
-    comment a token. After them, without `<<` in the text and `/*` in the rest, only the first can happen: a
-    template string `_FAST_TOKEN` reads is the one `_string` reads (see there), any other shows as a token that is
-    a lone `"`. Otherwise the tokens are those of `_TOKEN`'s matches, in order, none for comments; the empty matches
-    at the end are dropped."""
+    `*` or `<` opening a heredoc. A `/*` with only blanks before it on its line (or since the comment before it)
+    starts a block comment there, as `Scanner` reads it: the text up to it holds no token that spans lines (the
+    only ones are strings and heredocs, which show here as a lone `"` or a `<<`), so it is not inside one. The
+    tokens between such comments are `_FAST_TOKEN`'s matches up to the comment (the empty matches at the end
+    dropped), those of `_TOKEN`: the same texts, none for comments; each comment adds its newlines to the lines
+    after it. Any other `/*`, a lone `"` or a `<<` in the text: None."""
     if "<<" in text:
         return None
-    newlines: list[int] = []
-    skip = 0
-    if "/*" in text:
-        line = 1
-        while True:
-            skip = _BLANKS_AND_COMMENT.match(text, skip).end()  # type: ignore[union-attr]  # matches everywhere
-            if text.startswith("\n", skip):
-                newlines.append(line)
-                line, skip = line + 1, skip + 1
-            elif text.startswith("/*", skip):
-                end = text.find("*/", skip + 2)  # as `Scanner._block_comment` finds it
-                if end < 0:
-                    return None
-                line += text.count("\n", skip, end + 2)
-                skip = end + 2
-            else:
-                break
-        if text.find("/*", skip) >= 0:
+    tokens: list[str] = []
+    lines: list[int] = []
+    resumes: dict[int, int] = {}
+    pos, line, size = 0, 1, len(text)
+    while True:
+        comment = text.find("/*", pos)
+        if comment >= 0 and text[max(text.rfind("\n", pos, comment) + 1, pos):comment].strip(" \t\r"):
+            return None  # after a token on its line, in a string or a line comment: `Scanner` decides
+        segment = _FAST_TOKEN.findall(text, pos, comment if comment >= 0 else size)
+        while segment and not segment[-1]:  # the end's empty match, and one more after a line comment there
+            segment.pop()
+        if '"' in segment:
             return None
-    tokens = _FAST_TOKEN.findall(text, skip)
-    while tokens and not tokens[-1]:  # the end's empty match, and one more after a comment that ends the text
-        tokens.pop()
-    if '"' in tokens:
-        return None
-    return (["\n"] * len(newlines) + tokens if newlines else tokens), newlines, skip
+        tokens += segment
+        lines += accumulate(map(operator.eq, segment, repeat("\n")), initial=line)
+        line = lines.pop()  # the line after the segment's last token
+        if comment < 0:
+            lines.append(line)
+            return tokens, lines, resumes
+        end = text.find("*/", comment + 2)  # as `Scanner._block_comment` finds it
+        if end < 0:
+            return None
+        line += text.count("\n", comment, end + 2)
+        pos = resumes[line] = end + 2
 
 
 _QUOTED = ("string", "heredoc")
@@ -354,14 +355,9 @@ class _Tokens:
         self._tokens: list[Token] | None = None  # the scanner's, when it read the file
         self._line_starts: list[int] | None = None
         self._line_spans: dict[int, list[tuple[int, int]]] = {}
-        self.skip = 0  # no token lies before this offset but the newlines of the lines before a leading comment
+        self.resumes: dict[int, int] = {}  # by line: where the last block comment ending on it ends
         if fast is not None:
-            self.texts, newlines, self.skip = fast
-            # Past the leading comments only a newline token holds a newline: a token's line is the line there plus
-            # the newline tokens before it.
-            after = 1 + text.count("\n", 0, self.skip)
-            rest = self.texts[len(newlines):] if newlines else self.texts
-            self.lines = [*newlines, *accumulate(map(operator.eq, rest, repeat("\n")), initial=after)]
+            self.texts, self.lines, self.resumes = fast
             return
         scanner = Scanner(text)
         tokens = scanner.scan()
@@ -389,7 +385,7 @@ class _Tokens:
             if self._line_starts is None:
                 # Line n (from 1) starts after the n - 1 lines before it and their newlines.
                 self._line_starts = list(accumulate(map(len, self.source.split("\n")), initial=0))
-            source, pos = self.source, max(self._line_starts[line - 1] + line - 1, self.skip)
+            source, pos = self.source, max(self._line_starts[line - 1] + line - 1, self.resumes.get(line, 0))
             spans = self._line_spans[line] = []
             for token in self.texts[first:bisect_right(lines, line, index, len(self.texts))]:
                 start = source.find(token, pos)
