@@ -382,9 +382,13 @@ def _graph(root: Path, table: CommitTable, tags: Sequence[TagRef], *,
 
     output: IO[bytes] | None
     errors: IO[bytes] | None
+    output = errors = None
     try:  # files, not pipes: git writes while the summaries run, and never waits on a reader
-        output, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
+        output = tempfile.TemporaryFile()  # noqa: SIM115 (closed by finish)
+        errors = tempfile.TemporaryFile()  # noqa: SIM115
     except OSError:  # no room for temporary files: git writes into a pipe, read once the summaries are done
+        if output is not None:
+            output.close()
         output = errors = None
     try:
         proc = subprocess.Popen(
