@@ -218,6 +218,54 @@ def test_the_history_runs_run_no_repository_program(hostile, monkeypatch):
     assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
 
 
+def test_the_tags_graph_and_the_rev_list_started_ahead_run_no_repository_program(tmp_path, monkeypatch):
+    """The two git processes a pass starts off its main path: the tags' `rev-list --parents`, which writes into a
+    temporary file while the summaries run (history._graph, reached only by a tag off HEAD's history), and the
+    split's `rev-list` started in a thread before the walk is weighed (gitlog._Reader._list_ahead). Both are forced
+    here on a hostile repository and run none of the planted programs."""
+    import threading
+
+    from orchestrator_kit.metrics import gitlog, history
+    from orchestrator_kit.metrics.history import history_metrics
+
+    root = tmp_path / "repo"
+    write_files(root, {**SHOP, "notes.md": "# notes\n"})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    git(root, "tag", "v1.0.0")
+    git(root, "checkout", "-q", "-b", "release-2")
+    (root / "notes.md").write_text("# notes\nfix\n")
+    git(root, "commit", "-q", "-am", "fix on the release branch")
+    git(root, "tag", "v2.0.0")  # never merged: only history._graph places it
+    git(root, "checkout", "-q", "main")
+    (root / "Makefile").write_text((root / "Makefile").read_text() + "\ntest:\n\tpytest\n")
+    git(root, "commit", "-q", "-am", "add test target")
+    git(root, "tag", "v2.1.0")
+    markers = tmp_path / "markers"
+    names = plant_git_config(root, markers)
+    dirty(root)
+
+    graphs: list[tuple[str, ...]] = []  # the git commands history's own calls built
+    real_command = history.git_command
+    monkeypatch.setattr(history, "git_command", lambda *a: graphs.append(a[1:]) or real_command(*a))
+    listed_by: list[str] = []
+    real_rev_list = gitlog._rev_list
+
+    def recording(*args, **kwargs):
+        listed_by.append(threading.current_thread().name)
+        return real_rev_list(*args, **kwargs)
+
+    monkeypatch.setattr(gitlog, "_rev_list", recording)
+    for name, value in [("PRELIST_AFTER", 0.0), ("SPLIT_AFTER", 10.0**9), ("GIT_BOUND", 10.0), ("READ_CHUNK", 7)]:
+        monkeypatch.setattr(gitlog, name, value)  # listed ahead at the walk's first look; never split
+    monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)
+    result = history_metrics(root, jobs=2)
+    assert ("rev-list", "--parents", "--stdin") in graphs and listed_by == ["okit-rev-list"]
+    assert {r.name for r in result.dora.releases} >= {"v1.0.0", "v2.0.0", "v2.1.0"}
+    assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
+
+
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "orchestrator_kit", *args], capture_output=True, text=True,
                           timeout=300, check=False, cwd=cwd, stdin=subprocess.DEVNULL)
