@@ -123,7 +123,9 @@ def test_sigkill_after_an_applied_write_then_resume_never_writes_twice(shop, tmp
     assert [e["type"] for e in events].count("resumed") == 1
 
 
-def test_ctrl_c_saves_the_checkpoint_and_prints_the_resume_command(shop, tmp_path, fake_api) -> None:
+def interrupted(shop: Path, tmp_path: Path, fake_api, interrupt) -> tuple[subprocess.Popen[str], str, object]:
+    """Start a run, hold its second model request, call `interrupt(process)` while it waits, and return the runner
+    once it ended, its stderr and the fake API."""
     reached, release = threading.Event(), threading.Event()
 
     def hold(body) -> object:
@@ -135,12 +137,17 @@ def test_ctrl_c_saves_the_checkpoint_and_prints_the_resume_command(shop, tmp_pat
     process = cli(shop, tmp_path, api.base_url)
     try:
         assert reached.wait(WAIT)
-        process.send_signal(signal.SIGINT)
+        interrupt(process)
         err = ended(process)
     finally:
         release.set()
         if process.poll() is None:
             process.kill()
+    return process, err, api
+
+
+def test_ctrl_c_saves_the_checkpoint_and_prints_the_resume_command(shop, tmp_path, fake_api) -> None:
+    process, err, api = interrupted(shop, tmp_path, fake_api, lambda process: process.send_signal(signal.SIGINT))
     assert process.returncode == 130, err
     [run_dir] = (tmp_path / ".orchestrator-kit" / "runs").iterdir()
     assert f"--resume {run_dir.name}" in err and "Traceback" not in err
@@ -168,25 +175,12 @@ def test_ctrl_c_delivered_to_another_thread_than_the_main_one_still_interrupts(s
     """The kernel hands a process-wide SIGINT to any thread that takes it; asyncio's child watcher is one. Sent
     to that thread only, it must still wake the event loop (before the fix the run slept until the SDK's read
     timeout: a CI run hung 180 s)."""
-    reached, release = threading.Event(), threading.Event()
-
-    def hold(body) -> object:
-        reached.set()
-        release.wait(WAIT)
-        return reply("late")
-
-    api = fake_api([calls(("list_roots", {})), Step(respond=hold, name="held")])
-    process = cli(shop, tmp_path, api.base_url)
-    try:
-        assert reached.wait(WAIT)
+    def to_another_thread(process: subprocess.Popen[str]) -> None:
         others = sorted(int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid)
         assert others, "the runner has threads besides the main one (asyncio's child watcher, the SDK's)"
         _signal_thread(process.pid, others[-1], signal.SIGINT)
-        err = ended(process)
-    finally:
-        release.set()
-        if process.poll() is None:
-            process.kill()
+
+    process, err, _api = interrupted(shop, tmp_path, fake_api, to_another_thread)
     assert process.returncode == 130, err
     [run_dir] = (tmp_path / ".orchestrator-kit" / "runs").iterdir()
     assert f"--resume {run_dir.name}" in err and "Traceback" not in err
