@@ -61,6 +61,19 @@ def test_invalid_yaml_is_a_diagnostic_with_its_line_and_the_scan_goes_on(make_re
     assert diag.reason.startswith("invalid YAML") and diag.line == 5
 
 
+def test_a_value_that_does_not_fit_its_tag_is_invalid_yaml_not_an_internal_error(make_repo):
+    root = make_repo({
+        ".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    runs-on: !!int abc\n    steps:\n      - run: make\n",
+        "k8s/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  replicas: !!bool maybe\n",
+    })
+    inventory = scan(root)
+    found = {(d.path, d.line, d.severity, d.reason) for d in inventory.diagnostics}
+    assert found == {
+        (".github/workflows/ci.yml", 4, "warning", "invalid YAML: a value tagged !!int is not an integer (line 4)"),
+        ("k8s/pod.yaml", 6, "warning", "invalid YAML: a value tagged !!bool is not a boolean (true or false) (line 6)"),
+    }
+
+
 def test_a_binary_file_named_yml(make_repo):
     root = make_repo({".github/workflows/logo.yml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00"})
     inventory = scan(root)

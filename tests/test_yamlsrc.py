@@ -82,6 +82,32 @@ def test_errors_carry_the_line():
     assert str(info.value).startswith("invalid YAML")
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        ("a: 1\nb: !!int abc\n", 2, "!!int is not an integer"),
+        ("a: !!float x\n", 1, "!!float is not a number"),
+        ("k:\n  - !!bool maybe\n", 2, "!!bool is not a boolean (true or false)"),
+        ("x: 1\n---\nk: {a: [1, !!int ghp_secretvalue]}\n", 3, "!!int is not an integer"),
+        ("? !!float key\n: 1\n", 1, "!!float is not a number"),
+        ("a: &x !!int zz\nb: *x\n", 1, "!!int is not an integer"),
+        ("a: !!int nope\n---\n[unclosed\n", 1, "!!int is not an integer"),  # the next document never parses
+    ],
+)
+def test_a_standard_tag_its_value_does_not_fit_is_invalid_yaml_with_its_line(text, line, what):
+    # PyYAML lets Python's ValueError or KeyError through for these: callers expect YamlError only
+    with pytest.raises(YamlError) as info:
+        load_yaml_documents(text)
+    assert info.value.line == line
+    assert str(info.value) == f"invalid YAML: a value tagged {what} (line {line})"
+    assert "ghp_" not in str(info.value)  # the value is not quoted: messages are not redacted
+
+
+def test_standard_tags_that_fit_still_convert():
+    assert load_yaml("a: !!int 0x1f\nb: !!float .inf\nc: !!bool yes\nd: !!int '7'\n") == {
+        "a": 31, "b": float("inf"), "c": True, "d": 7}
+
+
 def test_multiple_documents_skip_empty_ones():
     assert load_yaml_documents("a: 1\n---\n---\nb: 2\n") == [{"a": 1}, {"b": 2}]
 

@@ -201,6 +201,56 @@ def load_yaml_documents(text: str) -> list[Any]:
         raise YamlError(f"invalid YAML: {exc}", None) from None
     except RecursionError:
         raise YamlError("invalid YAML: nesting too deep", None) from None
+    except (ValueError, KeyError, TypeError):
+        # PyYAML's constructors let these through for a scalar tagged with a standard type that its text is not a
+        # value of (`!!int abc`, `!!float x`, `!!bool maybe`): invalid YAML, which no caller expects as a Python
+        # error (a hostile workflow file became "internal error in detector", a design file a crash). Found again
+        # here, off the path of valid documents, for its line.
+        raise _mistyped_scalar(text) from None
+
+
+# Standard tags whose values PyYAML converts with Python's int(), float() or a table look-up.
+_CONVERTED = {"tag:yaml.org,2002:int": "an integer", "tag:yaml.org,2002:float": "a number",
+              "tag:yaml.org,2002:bool": "a boolean (true or false)"}
+
+
+def _mistyped_scalar(text: str) -> YamlError:
+    """The error for the first scalar whose standard tag its text does not fit (see `load_yaml_documents`)."""
+    loader = _Loader(text)
+    try:
+        while loader.check_node():  # document by document: one after the bad scalar may not even parse
+            found = _first_mistyped(loader, loader.get_node())
+            if found is not None:
+                line = found.start_mark.line + 1
+                kind = found.tag.rsplit(":", 1)[-1]
+                # The value itself is not quoted: a message is not redacted, and the value may be a secret.
+                return YamlError(f"invalid YAML: a value tagged !!{kind} is not {_CONVERTED[found.tag]} (line {line})",
+                                 line)
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return YamlError("invalid YAML: a value does not fit its tag", None)
+
+
+def _first_mistyped(loader: _Loader, root: yaml.Node) -> yaml.ScalarNode | None:
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue  # an alias: the anchored node again
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag in _CONVERTED:
+                try:
+                    loader.construct_object(node, deep=True)
+                except (ValueError, KeyError, TypeError):
+                    return node
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in reversed(node.value) for part in reversed(pair))
+        else:
+            stack.extend(reversed(node.value))
+    return None
 
 
 def load_yaml(text: str) -> Any:
