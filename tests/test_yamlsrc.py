@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import random
 
-from orchestrator_kit.yamlsrc import Tagged, YamlError, YMap, load_yaml, load_yaml_documents
+import pytest
+import yaml
+
+from orchestrator_kit.yamlsrc import Tagged, YamlError, YMap, _Loader, load_yaml, load_yaml_documents
 
 DOC = """\
 name: CI
@@ -154,3 +157,32 @@ def test_keys_that_are_not_strings_keep_their_type_or_become_text():
     doc = load_yaml("1: one\n1.5: half\nfalse: no\n? {a: 1}\n: map\n'2': two\n")
     assert list(doc) == [1, 1.5, False, "{'a': 1}", "2"]
     assert doc.key_span("2") == (6, 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("ports: [22:22, 8080:80, 1:30]\n", {"ports": ["22:22", "8080:80", "1:30"]}),  # YAML 1.1 read 1342, ...
+        ("t: 190:20:30.15\n", {"t": "190:20:30.15"}),  # a base-60 float in YAML 1.1
+        ("enum: ['!=', =, =~]\n", {"enum": ["!=", "=", "=~"]}),  # PyYAML could not construct `=` at all
+    ],
+)
+def test_plain_scalars_read_as_yaml_1_2_tools_read_them(text, value):
+    assert load_yaml(text) == value
+
+
+def test_other_plain_numbers_resolve_as_pyyaml_resolves_them():
+    # Only base-60 numbers and `=` changed: every other plain scalar gets PyYAML's tag (seeded corpus of number-like
+    # and word-like texts; booleans compared apart, they follow YAML 1.2 by design).
+    rng = random.Random(17)  # noqa: S311 - seeded test input, not security
+    alphabet = "0123456789+-._eExXbBoOabcdfinINF"
+    texts = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(20_000)}
+    texts |= {"010", "0b101", "0x1F", "1_000", "+.inf", ".NaN", "-0", "1e3", "1.0e+3", "6.8523015e+5", "0o17"}
+    ours, theirs = _Loader(""), yaml.SafeLoader("")
+    tags = {t: theirs.resolve(yaml.ScalarNode, t, (True, False)) for t in sorted(texts)}
+    differ = [t for t, tag in tags.items()
+              if tag != "tag:yaml.org,2002:bool" and ours.resolve(yaml.ScalarNode, t, (True, False)) != tag]
+    assert differ == []
+    assert sum(tag.endswith(("int", "float")) for tag in tags.values()) > 300  # the corpus holds numbers
+    assert ours.resolve(yaml.ScalarNode, "1:30", (True, False)) == "tag:yaml.org,2002:str"
+    assert theirs.resolve(yaml.ScalarNode, "1:30", (True, False)) == "tag:yaml.org,2002:int"

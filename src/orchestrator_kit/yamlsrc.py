@@ -9,8 +9,9 @@ are ever constructed from tags) and returns plain `dict`/`list` subclasses that 
 
 Two deliberate differences from PyYAML's defaults, both to read CI files as their tools do:
 
-* booleans are YAML 1.2's `true`/`false` only, so GitHub's `on:` stays the string "on" (YAML 1.1 reads
-  on/off/yes/no as booleans);
+* plain scalars are typed closer to YAML 1.2 (GitHub Actions, Go's yaml for Kubernetes and Compose): booleans
+  are `true`/`false` only, so GitHub's `on:` stays the string "on" (YAML 1.1 reads on/off/yes/no as booleans);
+  `22:22` is a string, not the base-60 number 1342; a plain `=` is a string (PyYAML cannot construct it);
 * unknown tags (GitLab's `!reference`, CloudFormation's `!Ref`, Ansible's `!vault`) load as their plain
   value wrapped in `Tagged`, instead of failing the whole file.
 
@@ -76,13 +77,35 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         self.source_lines = stream.split("\n")
 
 
-# YAML 1.2 core booleans only. PyYAML's resolvers are per-class: copy, then replace the bool entry.
+# PyYAML's resolvers are YAML 1.1's and per class: copy them without those that read a plain scalar otherwise than
+# the tools whose files we read (YAML 1.2 parsers: GitHub Actions, Go's yaml for Kubernetes and Compose), then add
+# their replacements. Gone: the booleans yes/no/on/off (only true/false), base-60 numbers (`ports: [22:22]` is
+# the string "22:22", not 1342; `1:30` not 90) and the `=` "value" type, which PyYAML cannot even construct (a
+# CRD whose enum lists `- =` was rejected as invalid YAML). Octal `0644`, `0b`, `0x` and `_` in numbers stay.
+_REPLACED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:value"}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _REPLACED]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+# YAML 1.1's float and int patterns (PyYAML's order: float first) without their base-60 alternatives.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+                    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"""^(?:[-+]?0b[0-1_]+
+                    |[-+]?0[0-7_]+
+                    |[-+]?(?:0|[1-9][0-9_]*)
+                    |[-+]?0x[0-9a-fA-F_]+)$""", re.X),
+    list("-+0123456789"),
 )
 
 

@@ -251,3 +251,10 @@ def yaml_documents(keys):
 @given(doc=st.dictionaries(st.sampled_from(KEYS), yaml_documents(KEYS), max_size=5))
 def test_any_shape_never_raises(tmp_path, doc):
     run_direct(tmp_path, detect_compose, "compose.yaml", yaml.safe_dump(doc))
+
+
+def test_unquoted_port_mappings_are_the_strings_compose_reads(make_repo):
+    # YAML 1.1 (PyYAML's default) reads `22:22` as the base-60 number 1342 and `5:30` as 330; Compose reads strings
+    text = "services:\n  ssh:\n    image: sshd\n    ports:\n      - 22:22\n      - 5:30\n      - 8080:80\n"
+    ssh = by_name(scan(make_repo, {"compose.yaml": text}))["ssh"].attributes
+    assert ssh["ports"] == ["22:22", "5:30", "8080:80"]

@@ -415,3 +415,13 @@ OBJECTS = st.fixed_dictionaries({
                      max_size=3))
 def test_any_shape_never_raises(tmp_path, docs):
     run_direct(tmp_path, detect_manifests, "k8s/x.yaml", yaml.safe_dump_all(docs) + "# apiVersion kind\n")
+
+
+def test_a_crd_whose_enum_lists_an_equals_sign_is_an_object(make_repo):
+    # PyYAML reads a plain `=` as YAML 1.1's "value" type and cannot construct it: the whole file was "invalid YAML"
+    # (kube-prometheus's AlertmanagerConfig CRD: `enum: ['!=', =, =~, '!~']`)
+    text = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+            "  name: matchers.example.com\nspec:\n  enum:\n  - '!='\n  - =\n  - =~\n")
+    inventory = scan(make_repo, {"manifests/crd.yaml": text})
+    assert list(by_name(inventory)) == ["CustomResourceDefinition/matchers.example.com"]
+    assert inventory.diagnostics == []
