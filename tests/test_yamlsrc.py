@@ -7,7 +7,17 @@ import random
 import pytest
 import yaml
 
-from orchestrator_kit.yamlsrc import Tagged, YamlError, YMap, _Loader, load_yaml, load_yaml_documents
+from orchestrator_kit.yamlsrc import (
+    Tagged,
+    YamlDocument,
+    YamlError,
+    YMap,
+    YSeq,
+    _Loader,
+    load_yaml,
+    load_yaml_documents,
+    load_yaml_lazily,
+)
 
 DOC = """\
 name: CI
@@ -186,3 +196,56 @@ def test_other_plain_numbers_resolve_as_pyyaml_resolves_them():
     assert sum(tag.endswith(("int", "float")) for tag in tags.values()) > 300  # the corpus holds numbers
     assert ours.resolve(yaml.ScalarNode, "1:30", (True, False)) == "tag:yaml.org,2002:str"
     assert theirs.resolve(yaml.ScalarNode, "1:30", (True, False)) == "tag:yaml.org,2002:int"
+
+
+LAZY_STREAM = ALIASED + """\
+---
+defaults: &d {image: x, tags: [a]}
+job:
+  <<: *d
+  image: y
+job: {image: z}
+? [not, a, string]
+: 1
+7: seven
+---
+- a list
+---
+~
+---
+plain scalar
+"""
+
+
+def test_lazy_documents_give_what_the_loader_gives_key_by_key():
+    eager = load_yaml_documents(LAZY_STREAM)
+    lazy = load_yaml_lazily(LAZY_STREAM)
+    assert len(lazy) == len(eager) == 4  # the null document is dropped by both
+    for built, document in zip(eager, lazy, strict=True):
+        if isinstance(built, YMap):
+            assert isinstance(document, YamlDocument) and document.span == built.span
+            for key in built:
+                if isinstance(key, str) and not key.startswith("["):  # not a key YAML wrote as a sequence
+                    assert key in document and document.get(key) == built[key]
+                    value = document.get(key)
+                    if isinstance(value, YMap | YSeq):
+                        assert value.span == built[key].span
+        else:
+            assert document == built
+    assert lazy[1].get("job") == {"image": "z"}  # a repeated key: the last value, as in a YMap
+    assert lazy[1].get(7) is None and lazy[1].get("7") is None and lazy[1].get("missing", "d") == "d"
+    assert "['not', 'a', 'string']" in eager[1] and "['not', 'a', 'string']" not in lazy[1]  # string keys only
+
+
+def test_a_lazy_value_is_built_only_when_read():
+    (document,) = load_yaml_lazily("kind: CustomResourceDefinition\nspec:\n  deep:\n    n: !!int abc\n")
+    assert document.get("kind") == "CustomResourceDefinition"  # the bad value below is never built
+    with pytest.raises(YamlError) as info:
+        document.get("spec")
+    assert str(info.value) == "invalid YAML: a value tagged !!int is not an integer (line 4)"
+
+
+def test_lazy_loading_still_reads_the_whole_stream_for_syntax():
+    with pytest.raises(YamlError) as info:
+        load_yaml_lazily("kind: A\n---\nkind: [unclosed\n")
+    assert info.value.line == 4

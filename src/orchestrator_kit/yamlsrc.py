@@ -21,7 +21,9 @@ memory; callers never walk a document recursively without a bound.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,8 +215,16 @@ class YamlError(ValueError):
 
 def load_yaml_documents(text: str) -> list[Any]:
     """Every document of a YAML stream, with line spans. Raises YamlError with the parser's line."""
+    with _as_yaml_error(text):
+        documents = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+    return documents
+
+
+@contextlib.contextmanager
+def _as_yaml_error(text: str) -> Iterator[None]:
+    """PyYAML's errors, and Python's that its constructors let through, as YamlError with the line."""
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -230,6 +240,57 @@ def load_yaml_documents(text: str) -> list[Any]:
         # error (a hostile workflow file became "internal error in detector", a design file a crash). Found again
         # here, off the path of valid documents, for its line.
         raise _mistyped_scalar(text) from None
+
+
+class YamlDocument:
+    """A document's top-level mapping whose values are built when first read (`get`), with the lines of the whole
+    mapping in `span`. For a reader of a few keys of large documents: a CustomResourceDefinition's `kind` and
+    `metadata`, not the schema that makes up nearly all of its lines. Only keys written as strings are found (not
+    a sequence key a YMap holds as its text); merge keys are resolved and a repeated key's last value wins, as in a
+    YMap."""
+
+    __slots__ = ("_loader", "_nodes", "_text", "_values", "span")
+
+    def __init__(self, loader: _Loader, node: yaml.MappingNode, text: str) -> None:
+        loader.flatten_mapping(node)
+        self._loader, self._text = loader, text
+        self._nodes = {key.value: value for key, value in node.value
+                       if key.__class__ is yaml.ScalarNode and key.tag == _STR_TAG}
+        self._values: dict[str, Any] = {}
+        self.span = _span(loader, node)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value under `key` (a YMap, YSeq or scalar, as `load_yaml_documents` builds it), or `default`.
+        Raises YamlError when the value cannot be built (a merge key that is not a mapping, `!!int abc`)."""
+        if key in self._values:
+            return self._values[key]
+        node = self._nodes.get(key)
+        if node is None:
+            return default
+        with _as_yaml_error(self._text):
+            value = self._values[key] = _construct(self._loader, node)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._nodes
+
+
+def load_yaml_lazily(text: str) -> list[Any]:
+    """`load_yaml_documents`, except that a document whose root is a mapping comes as a `YamlDocument`, whose values
+    are built when read. The whole stream is parsed here (a syntax error raises YamlError, as there); an error in
+    building a value is raised by the `get` that reads it, and one in a value never read is never seen."""
+    loader = _Loader(text)
+    documents: list[Any] = []
+    with _as_yaml_error(text):
+        while loader.check_node():
+            node = loader.get_node()
+            if isinstance(node, yaml.MappingNode) and node.tag == "tag:yaml.org,2002:map":
+                documents.append(YamlDocument(loader, node, text))
+            else:
+                value = loader.construct_document(node)
+                if value is not None:
+                    documents.append(value)
+    return documents
 
 
 # Standard tags whose values PyYAML converts with Python's int(), float() or a table look-up.

@@ -425,3 +425,16 @@ def test_a_crd_whose_enum_lists_an_equals_sign_is_an_object(make_repo):
     inventory = scan(make_repo, {"manifests/crd.yaml": text})
     assert list(by_name(inventory)) == ["CustomResourceDefinition/matchers.example.com"]
     assert inventory.diagnostics == []
+
+
+def test_values_never_read_are_not_built_and_a_bad_value_read_is_reported(make_repo):
+    # A CRD's schema is never read: a value in it that cannot be built does not hide the object. A Deployment's
+    # spec is read: the same value there is reported as invalid YAML, and the documents before it are kept.
+    crd = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a.example.com\n"
+           "spec:\n  versions:\n  - schema:\n      maximum: !!int many\n")
+    apps = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: !!int many\n")
+    inventory = scan(make_repo, {"k8s/crd.yaml": crd, "k8s/apps.yaml": apps})
+    assert sorted(by_name(inventory)) == ["CustomResourceDefinition/a.example.com", "Service/web"]
+    assert [(d.path, d.line, d.reason) for d in inventory.diagnostics] == [
+        ("k8s/apps.yaml", 11, "invalid YAML: a value tagged !!int is not an integer (line 11)")]
