@@ -572,3 +572,27 @@ def test_the_parser_agrees_with_the_tuple_parser_on_any_text(parts, joiners):
     assert _same_as_the_scanner(text) in (True, None)
     assert parse_hcl(text) == reference_parse(text)
     assert terraform._parse_read(text) == reference_parse(text, detector_only=True)
+
+
+def test_copies_of_a_file_are_parsed_once_and_each_keeps_its_own_evidence(make_repo, monkeypatch):
+    # Module repositories repeat files in every example: the parse of one text serves its copies, and each copy's
+    # items and problems still name its own path
+    calls = []
+    real = terraform._parse_read
+    monkeypatch.setattr(terraform, "_parse_read", lambda text: calls.append(text) or real(text))
+    main = 'module "vpc" {\n  source = "./vpc"\n}\nresource "aws_s3_bucket" "b" {\n  bucket = "x"\n'
+    inventory = scan(make_repo, {"examples/a/main.tf": main, "examples/b/main.tf": main, "c/main.tf": main + "}\n"})
+    assert len(calls) == 2  # two distinct texts
+    modules = sorted((i.path, i.evidence.line_start) for i in inventory.infrastructure if i.kind == "terraform-module")
+    assert modules == [("c/main.tf", 1), ("examples/a/main.tf", 1), ("examples/b/main.tf", 1)]
+    unclosed = sorted(d.path for d in inventory.diagnostics if "never closed" in d.reason)
+    assert unclosed == ["examples/a/main.tf", "examples/b/main.tf"]
+
+
+def test_the_parse_memo_keeps_texts_within_its_budget():
+    memo = terraform._ParseMemo(budget=30)
+    small, large = 'a = "1"\n', 'b = "' + "x" * 40 + '"\n'
+    assert memo.parse(small, json_syntax=False) is memo.parse(small, json_syntax=False)
+    assert memo.parse(large, json_syntax=False) is not memo.parse(large, json_syntax=False)  # over the budget
+    assert memo.parse("{}", json_syntax=True) is not memo.parse("{}", json_syntax=False)  # two syntaxes, two keys
+    assert memo.budget == 30 - len(small) - 2 - 2
