@@ -74,6 +74,29 @@ def test_a_value_that_does_not_fit_its_tag_is_invalid_yaml_not_an_internal_error
     }
 
 
+def test_numbers_int_refuses_are_findings_not_internal_errors(make_repo):
+    # str.isdigit() and regex \\d+ pass these, but int() raises ValueError: a superscript digit, and more digits than
+    # Python's limit (sys.get_int_max_str_digits, 4,300 by default). Each was "internal error in detector".
+    nines = "9" * 5000
+    root = make_repo({
+        "crontab": f"*/{nines} * * * * /bin/a\n0 5 * * * /bin/b\n",
+        ".github/workflows/nightly.yml": "on:\n  schedule:\n    - cron: '\u00b2 * * * *'\njobs:\n  a:\n"
+                                         "    runs-on: x\n    steps: [{run: make}]\n",
+        "deploy/backup.timer": f"[Timer]\nOnCalendar=*-*-{nines} 02:00\nOnBootSec={nines}\n",
+        "tox.ini": f"[tox]\nenvlist = py{{{nines}-{nines}}}, py{{311-312}}\n[testenv]\ncommands = pytest\n",
+    })
+    inventory = scan(root)
+    assert [d.severity for d in inventory.diagnostics] == ["warning", "warning"]
+    assert [(d.path, d.line) for d in inventory.diagnostics] == [(".github/workflows/nightly.yml", 3), ("crontab", 1)]
+    assert all("not written with the digits 0-9, or has too many" in d.reason for d in inventory.diagnostics)
+    calendar, boot = sorted((s for s in inventory.schedules if s.source == "systemd-timer"),
+                            key=lambda s: s.evidence.line_start)
+    assert calendar.explanation.startswith("calendar expression *-*-9") and boot.explanation.startswith(nines)
+    assert [s.explanation for s in inventory.schedules if s.source == "crontab"] == ["at 05:00 every day"]
+    assert sorted(e.name for e in inventory.tasks if e.name in ("py311", "py312")) == ["py311", "py312"]
+    assert any(e.name == f"py{nines}-{nines}" for e in inventory.tasks)  # no range: kept as written
+
+
 def test_a_binary_file_named_yml(make_repo):
     root = make_repo({".github/workflows/logo.yml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00"})
     inventory = scan(root)

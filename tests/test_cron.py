@@ -51,6 +51,13 @@ def test_reboot_has_no_yearly_count():
         ("1,,2 * * * *", "empty list item"),
         ("* * 0 * *", "out of range"),
         ("* * * 13 *", "out of range"),
+        # str.isdigit() accepts these but int() does not (not decimal digits; more than Python's 4,300-digit limit)
+        ("\u00b2 * * * *", "not written with the digits 0-9"),
+        ("*/\u2460 * * * *", "not written with the digits 0-9"),
+        ("H(0-\u00b2) * * * *", "bad hashed value"),
+        ("*/" + "9" * 5000 + " * * * *", "has too many of them"),
+        ("9" * 5000 + "-5 * * * *", "has too many of them"),
+        ("* * * * 1-" + "9" * 5000, "has too many of them"),
     ],
 )
 def test_invalid_expressions_say_why(expr, message):

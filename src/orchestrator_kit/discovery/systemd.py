@@ -172,7 +172,10 @@ def _span_words(text: str) -> str:
     """A systemd time span in words ("1h 30min" -> "1 hour 30 minutes"); a bare number is seconds."""
     stripped = text.strip()
     if re.fullmatch(r"\d+", stripped):
-        return _plural(int(stripped), "second")
+        try:
+            return _plural(int(stripped), "second")
+        except ValueError:  # past int()'s digit limit (sys.get_int_max_str_digits): left as written
+            return stripped
     position, words = 0, []
     for match in _SPAN_PART.finditer(stripped):
         if stripped[position:match.start()].strip():
@@ -219,8 +222,13 @@ def explain_calendar(expression: str) -> tuple[str, str]:
             date = word
         else:
             return fallback, timezone
-    days = _date_words(date)
-    clock = _time_words(time)
+    try:
+        days = _date_words(date)
+        clock = _time_words(time)
+    except ValueError:
+        # A number past int()'s digit limit (sys.get_int_max_str_digits, 4,300 by default): the words are a best
+        # effort, so the fallback, not "internal error in detector" (found by a hostile-input hunt).
+        return fallback, timezone
     if days is None or clock is None:
         return fallback, timezone
     if weekdays:

@@ -267,6 +267,20 @@ def _split_env_list(text: str) -> list[str]:
     return [i for i in items if i]
 
 
+def _numeric_range(option: str) -> range | None:
+    """`10-13` as range(10, 14); None when not a rising range of at most 101 numbers. A number past int()'s digit
+    limit (sys.get_int_max_str_digits, 4,300 by default) is no range either: int() raised ValueError there, and a
+    tox.ini with such an envlist was "internal error in detector" (found by a hostile-input hunt)."""
+    numeric = re.fullmatch(r"(\d+)-(\d+)", option)
+    if numeric is None:
+        return None
+    try:
+        first, last = int(numeric.group(1)), int(numeric.group(2))
+    except ValueError:
+        return None
+    return range(first, last + 1) if first <= last <= first + 100 else None
+
+
 def _expand_generative(
     item: str, ctx: DetectContext | None = None, path: str = "", line: int | None = None
 ) -> list[str]:
@@ -278,9 +292,9 @@ def _expand_generative(
             options: list[str] = []
             for option in part[1:-1].split(","):
                 option = option.strip()
-                numeric = re.fullmatch(r"(\d+)-(\d+)", option)
-                if numeric and int(numeric.group(1)) <= int(numeric.group(2)) <= int(numeric.group(1)) + 100:
-                    options.extend(str(n) for n in range(int(numeric.group(1)), int(numeric.group(2)) + 1))
+                numbers = _numeric_range(option)
+                if numbers is not None:
+                    options.extend(str(n) for n in numbers)
                 else:
                     options.append(option)
             choices.append(options)
