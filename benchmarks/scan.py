@@ -6,7 +6,7 @@ Ratio = median(scan) / median(baseline) over interleaved runs, in wall time and 
 its git children: on a loaded machine the CPU ratio is the steadier one). Targets: <= 3 on the synthetic
 repository, <= 5 on a real clone. Also prints the process's peak resident memory.
 
-    python benchmarks/scan.py [--files 20000] [--runs 5] [--repo PATH] [--compare SRC] [--warm]
+    python benchmarks/scan.py [--files 20000] [--runs 5] [--repo PATH] [--compare SRC] [--warm] [--floor]
 
 `--compare SRC` measures a paired before -> after: the package under SRC/src (another checkout, such as
 `git archive <commit> src | tar -x -C SRC`) and this tree's, each in its own worker process, runs interleaved;
@@ -151,6 +151,7 @@ Those runs were unpaired, at another load: compare ratios within a table, not ac
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -328,6 +329,9 @@ def main() -> None:
                              "a second process, its runs interleaved with this tree's: a paired before -> after")
     parser.add_argument("--warm", action="store_true",
                         help="keep redaction's per-line answers from one scan to the next (not a cold scan's cost)")
+    parser.add_argument("--floor", action="store_true",
+                        help="time the parsers alone (markdown-it, libyaml's composer, the HCL parser) on the files "
+                             "the scan gives them, against the baseline: what no detector logic can go under")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     global WARM
@@ -337,6 +341,8 @@ def main() -> None:
         serve(root)
     elif args.compare is not None:
         compare(root, args.compare, args.runs, args.warm)
+    elif args.floor:
+        parser_floor(root, args.runs)
     else:
         measure(root, args.runs)
 
@@ -371,6 +377,83 @@ def measure(root: Path, runs: int) -> None:
           f"{statistics.median(scan_cpu) / statistics.median(base_cpu):.2f} CPU "
           f"(target <= 3 synthetic, <= 5 real)")
     print(f"peak memory (this process, resident): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+def parser_floor(root: Path, runs: int) -> None:
+    """The parsers alone, CPU medians over `runs`, on the texts the scan hands them (read once beforehand):
+
+    * Markdown: `_mdtree.parse` (markdown-it) of each document the procedures detector reads, as it reads them;
+    * YAML: libyaml's composer (`yaml.compose_all`, C) over the files the Kubernetes detector parses (it wants them,
+      they mention both `apiVersion` and `kind`, they are not a Helm chart's templates), the least it does with
+      them (building values comes on top; the other YAML detectors' files are not counted);
+    * HCL: the Terraform detector's tokenizer and parser (`_parse_read`) over each distinct `.tf` text it reads.
+
+    floor ratio = (sum of the three) / baseline CPU: the scan ratio cannot go under it while each of these texts is
+    parsed, whatever the detectors do with the trees."""
+    import yaml
+
+    from orchestrator_kit.discovery import _mdtree
+    from orchestrator_kit.discovery._docformats import as_markdown
+    from orchestrator_kit.discovery.procedures import strip_front_matter
+    from orchestrator_kit.discovery.terraform import _parse_read
+    from orchestrator_kit.yamlsrc import _Loader
+
+    wanted = wanted_files(root)
+    by_name = {d.name: d for d in load_detectors()}
+    texts = {rel: (root / rel).read_bytes().decode("utf-8", "replace") for rel in wanted}
+    documents = [(rel, text) for rel, text in texts.items() if by_name["markdown-procedures"].wants(rel)]
+    charts = {rel.rpartition("/")[0] for rel in Workspace(root).files() if rel.rpartition("/")[2] == "Chart.yaml"}
+
+    def in_chart_templates(rel: str) -> bool:
+        parts = rel.split("/")[:-1]
+        return any(part == "templates" and "/".join(parts[:index]) in charts for index, part in enumerate(parts))
+
+    yamls = [text for rel, text in texts.items() if by_name["kubernetes"].wants(rel) and "apiVersion" in text
+             and "kind" in text and not in_chart_templates(rel)]
+    hcl = list({text: None for rel, text in texts.items() if rel.endswith(".tf") and by_name["terraform"].wants(rel)})
+
+    def markdown() -> None:
+        for rel, text in documents:
+            _mdtree.release(_mdtree.parse(strip_front_matter(as_markdown(rel, text))))
+
+    def composed() -> None:
+        for text in yamls:
+            try:
+                for _ in yaml.compose_all(text, Loader=_Loader):
+                    pass
+            except yaml.YAMLError:
+                pass  # the scan stops at the error too
+
+    def terraform() -> None:
+        for text in hcl:
+            _parse_read(text)
+
+    parts = {"markdown-it": (markdown, len(documents)), "libyaml compose": (composed, len(yamls)),
+             "HCL parser": (terraform, len(hcl))}  # files; distinct texts for HCL
+    cpu: dict[str, list[float]] = {name: [] for name in (*parts, "baseline")}
+    baseline(root, wanted)
+    for _ in range(runs):
+        start = cpu_seconds()
+        baseline(root, wanted)
+        cpu["baseline"].append(cpu_seconds() - start)
+        for name, (work, _count) in parts.items():
+            gc.disable()  # as the scan parses: with its cyclic collector paused (`discovery._collector_paused`)
+            try:
+                start = cpu_seconds()
+                work()
+                cpu[name].append(cpu_seconds() - start)
+            finally:
+                gc.enable()
+            gc.collect()
+    base = statistics.median(cpu["baseline"])
+    print(f"repository: {root}; {runs} runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"baseline (git ls-files + read the same files): CPU {base * 1000:.1f} ms")
+    total = 0.0
+    for name, (_work, count) in parts.items():
+        spent = statistics.median(cpu[name])
+        total += spent
+        print(f"{name:16s} {count:5d} files: CPU {spent * 1000:7.1f} ms = {spent / base:5.2f}x the baseline")
+    print(f"the parsers alone: {total * 1000:.1f} ms CPU = floor ratio {total / base:.2f} (a scan's ratio is above it)")
 
 
 def serve(root: Path) -> None:

@@ -393,8 +393,8 @@ def git_metrics(
     ] = DEFAULT_TOP,
     include_generated: Annotated[
         bool, Field(description="Keep generated files (lock files, linguist-generated, vendored and generated paths) "
-                    "in hotspots and coupling. Default: left out and counted (hotspots.left_out, "
-                    "coupling.pairs_left_out).")
+                    "in hotspots, the churn file list and coupling. Default: left out and counted "
+                    "(hotspots.left_out, churn.left_out, coupling.pairs_left_out).")
     ] = False,
     include_fixtures: Annotated[
         bool, Field(description="Keep coupled pairs of two test fixtures (testdata/, fixtures/, ...). Default: left "

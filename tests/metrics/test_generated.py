@@ -1,4 +1,4 @@
-"""Hotspots and coupling leave out generated files (lock files, linguist-generated, vendored and generated paths)
+"""Hotspots, the churn list and coupling leave out generated files (lock files, linguist-generated, vendored and generated paths)
 and coupling leaves out pairs of two test fixtures, saying how many and why; both come back when asked. On a real
 git repository (helm/helm had go.sum as its first hotspot and testdata/ pairs as most of its coupling)."""
 
@@ -101,3 +101,38 @@ def test_the_reports_say_what_was_left_out(repo):
         assert "Left out of the hotspots: 5 generated files (.gitattributes linguist-generated 1, generated name 1, " \
                "lock file 2, vendored path 1)" in text
         assert "Left out of the coupling: 43 pairs (a generated file 40, both test fixtures 3)" in text
+
+
+def test_the_churn_list_leaves_out_generated_files_and_the_totals_count_them(repo):
+    churn = history_metrics(repo.root, top=100).churn
+    assert [f.path for f in churn.files] == ["src/app.go", "pkg/cmd.go", "web/app.min.js", "pkg/testdata/a.txt",
+                                             "pkg/testdata/b.txt", "pkg/testdata/out.txt", ".gitattributes"]
+    assert churn.left_out == {".gitattributes linguist-generated": 1, "generated name": 1, "lock file": 2,
+                              "vendored path": 1}
+    assert all(f.generated is None for f in churn.files) and not churn.generated_included
+    sizes = sum({**GENERATED, **FIXTURES, **OTHERS}.values())
+    # every commit rewrites every file: 6 x size added, 5 x size deleted; .gitattributes adds 2 lines once
+    assert (churn.files_total, churn.lines_added, churn.lines_deleted) == (12, 6 * sizes + 2, 5 * sizes)
+    # directories count every file: the root holds go.sum, package-lock.json and .gitattributes
+    assert [(d.path, d.churn) for d in churn.directories[:3]] == [(".", 11 * 400 + 11 * 300 + 2), ("docs", 11 * 200),
+                                                                  ("vendor/x", 11 * 150)]
+
+
+def test_the_churn_list_keeps_generated_files_when_asked_and_says_why(repo):
+    churn = history_metrics(repo.root, top=3, include_generated=True).churn
+    assert [(f.path, f.churn, f.generated) for f in churn.files] == [
+        ("go.sum", 11 * 400, "lock file"), ("package-lock.json", 11 * 300, "lock file"),
+        ("docs/big.txt", 11 * 200, ".gitattributes linguist-generated")]
+    assert churn.generated_included and churn.left_out == {}
+
+
+def test_the_markdown_report_says_what_the_churn_list_left_out(repo):
+    from typer.testing import CliRunner
+
+    from orchestrator_kit.cli import app
+
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["metrics", str(repo.root), "--format", "markdown", "--only", "history"])
+    assert result.exit_code == 0, result.output
+    assert ("Left out of the churn list: 5 generated files (.gitattributes linguist-generated 1, generated name 1, "
+            "lock file 2, vendored path 1); `--include-generated` keeps them.") in result.stdout

@@ -62,7 +62,8 @@ def metrics_command(
     ),
     include_generated: Annotated[
         bool, typer.Option("--include-generated", help="Keep generated files (lock files, linguist-generated, "
-                           "vendored and generated paths) in hotspots and coupling; by default they are counted "
+                           "vendored and generated paths) in hotspots, the churn list and coupling; by default "
+                           "they are counted "
                            "and left out."),
     ] = False,
     include_fixtures: Annotated[

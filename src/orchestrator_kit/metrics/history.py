@@ -510,8 +510,8 @@ def _finish(result: HistoryMetrics, aggregate: Aggregator, workspace: Workspace,
     dirs = aggregate.directories(files, canonical)
     result.commit_frequency = _frequency(weeks)
     result.authors = _authors(people, identities, last, options.top)
-    result.churn = _churn(files, dirs, listed, options.top)
     generated = _generated(workspace, files, listed)
+    result.churn = _churn(files, dirs, listed, options.top, generated, options.include_generated)
     result.hotspots = _hotspots(files, listed, workspace, options.top, lines_at_head, generated,
                                 options.include_generated)
     result.coupling = _coupling(aggregate, options.top, generated, options.include_generated,
@@ -566,19 +566,41 @@ def _authors(people: Merged, identities: dict[str, AuthorAcc], newest: int, top:
     return summary
 
 
-def _churn(files: dict[str, FileAcc], dirs: dict[str, DirAcc], listed: dict[str, str], top: int) -> ChurnSummary:
+def _churn(files: dict[str, FileAcc], dirs: dict[str, DirAcc], listed: dict[str, str], top: int,
+           generated: GeneratedFiles | None = None, include_generated: bool = False) -> ChurnSummary:
+    """Files and directories by churn. The file list leaves out generated files (a lock file rewritten by every
+    dependency bump tops it otherwise) unless `include_generated`, counting them per reason; the totals and the
+    directories count every file."""
     ranked = sorted(files.items(), key=lambda kv: (-(kv[1].added + kv[1].deleted), -kv[1].revisions, kv[0]))
     ranked_dirs = sorted(dirs.items(), key=lambda kv: (-(kv[1].added + kv[1].deleted), -kv[1].revisions, kv[0]))
+    reason = generated.reason if generated is not None else (lambda path: None)
+    left_out: Counter[str] = Counter()
+    shown: list[FileChurn] = []
+    for path, acc in ranked:
+        why = reason(path)
+        if why and not include_generated:
+            left_out[why] += 1
+            continue
+        if len(shown) < top:
+            shown.append(FileChurn(path=path, revisions=acc.revisions, lines_added=acc.added,
+                                   lines_deleted=acc.deleted, churn=acc.added + acc.deleted,
+                                   authors=len(acc.author_revs), binary=acc.binary, exists=path in listed,
+                                   generated=why))
+        elif include_generated:
+            break  # nothing left to count
     return ChurnSummary(
         formula="churn = lines added + lines deleted (git numstat), summed over the commits of the window; "
-                "revisions = commits that changed the file; a directory's revisions count each commit once",
+                "revisions = commits that changed the file; a directory's revisions count each commit once; "
+                "generated files (lock files, .gitattributes linguist-generated/linguist-vendored, vendored paths, "
+                "generated names) are left out of the file list unless asked for, and counted in the totals and "
+                "directories",
         files_total=len(files), lines_added=sum(f.added for f in files.values()),
         lines_deleted=sum(f.deleted for f in files.values()),
-        files=[FileChurn(path=p, revisions=f.revisions, lines_added=f.added, lines_deleted=f.deleted,
-                         churn=f.added + f.deleted, authors=len(f.author_revs), binary=f.binary, exists=p in listed)
-               for p, f in ranked[:top]],
+        files=shown,
         directories=[DirectoryChurn(path=p, files=len(d.files), revisions=d.revisions, lines_added=d.added,
                                     lines_deleted=d.deleted, churn=d.added + d.deleted) for p, d in ranked_dirs[:top]],
+        generated_included=include_generated,
+        left_out=dict(sorted(left_out.items())),
     )
 
 

@@ -96,6 +96,8 @@ class FileChurn(Model):
     authors: int
     binary: bool = False
     exists: bool = True
+    generated: str | None = Field(default=None, description="Why the file counts as generated (lock file, "
+                                                            "linguist-generated, vendored path, generated name).")
 
 
 class DirectoryChurn(Model):
@@ -113,6 +115,9 @@ class ChurnSummary(Formula):
     lines_deleted: int = 0
     files: list[FileChurn] = Field(default_factory=list)
     directories: list[DirectoryChurn] = Field(default_factory=list)
+    generated_included: bool = False
+    left_out: dict[str, int] = Field(default_factory=dict, description="Generated files left out of `files`, per "
+                                                                       "reason (the totals count them).")
 
 
 class Hotspot(Model):

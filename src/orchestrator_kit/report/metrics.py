@@ -114,6 +114,9 @@ def history_markdown(history: HistoryMetrics, *, summary: bool = False) -> list[
     out += table(["File", "Revisions", "Added", "Deleted", "Churn", "Authors", "Still exists"],
                  ([f.path + (" (binary)" if f.binary else ""), f.revisions, f.lines_added, f.lines_deleted, f.churn,
                    f.authors, "yes" if f.exists else "no"] for f in churn.files))
+    if churn.left_out:
+        out += ["", f"Left out of the churn list: {_counts(churn.left_out, 'generated files')}; "
+                "`--include-generated` keeps them."]
     out += ["", "By directory:", ""]
     out += table(["Directory", "Files", "Revisions", "Churn"],
                  ([d.path, d.files, d.revisions, d.churn] for d in churn.directories))
