@@ -97,6 +97,29 @@ def test_numbers_int_refuses_are_findings_not_internal_errors(make_repo):
     assert any(e.name == f"py{nines}-{nines}" for e in inventory.tasks)  # no range: kept as written
 
 
+def test_json_and_toml_past_the_parser_are_invalid_with_their_line(make_repo):
+    # json.loads and tomllib let a bare ValueError out for an integer past Python's 4,300-digit limit, and tomllib
+    # reads a hexadecimal one that str() then refuses: each was "internal error in detector"
+    nines = "9" * 5000
+    root = make_repo({
+        "pyproject.toml": f"[project]\nname = 'x'\nversion = {nines}\n",
+        "package.json": '{\n  "name": "x",\n  "scripts": {"test": "jest"},\n  "version": ' + nines + "\n}\n",
+        "composer.json": '{"scripts": {"t": "phpunit"},\n "x": [' + nines + "]}",
+        ".config/dotnet-tools.json": '{"version": 1,\n\n "n": ' + nines + "}",
+        ".cargo/config.toml": "[alias]\nb = 'build'\nx = 0x" + "f" * 5000 + "\n",
+        "infra/main.tf.json": '{"resource": {},\n "n": ' + nines + "}",
+    })
+    inventory = scan(root)
+    assert [(d.path, d.line, d.severity, d.reason) for d in inventory.diagnostics] == [
+        (".cargo/config.toml", 3, "warning", "invalid TOML: Integer of more than 4300 decimal digits (at line 3, column 5)"),
+        (".config/dotnet-tools.json", 3, "warning", "invalid JSON: Integer of more than 4300 digits: line 3 column 7 (char 22)"),
+        ("composer.json", 2, "warning", "invalid JSON: Integer of more than 4300 digits: line 2 column 8 (char 37)"),
+        ("infra/main.tf.json", 2, "warning", "invalid JSON: Integer of more than 4300 digits: line 2 column 7 (char 23)"),
+        ("package.json", 4, "warning", "invalid JSON: Integer of more than 4300 digits (line 4, column 14)"),
+        ("pyproject.toml", 3, "warning", "invalid TOML: Integer of more than 4300 digits (at line 3, column 11)"),
+    ]
+
+
 def test_a_binary_file_named_yml(make_repo):
     root = make_repo({".github/workflows/logo.yml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00"})
     inventory = scan(root)

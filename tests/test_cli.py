@@ -108,6 +108,18 @@ def test_scanning_a_file_is_an_input_error(tmp_path):
     assert proc.stderr.strip() == f"Error: Path '{tmp_path / 'Makefile'}' is not a directory."
 
 
+def test_hostile_settings_files_do_not_end_the_scan(make_repo):
+    # tomllib's RecursionError (.orchestrator-kit.toml) and ValueError (pyproject.toml, a 5,000-digit integer) went
+    # through the settings read that every scan does: "Internal error ... This is a bug", exit 70
+    root = make_repo({".orchestrator-kit.toml": "x = " + "[" * 3000 + "]" * 3000 + "\n",
+                      "pyproject.toml": "[project]\nname = 'x'\nversion = " + "9" * 5000 + "\n"})
+    proc = cli("scan", str(root), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    inventory = Inventory.model_validate_json(proc.stdout)
+    assert [(d.path, d.line, d.reason) for d in inventory.diagnostics] == [
+        ("pyproject.toml", 3, "invalid TOML: Integer of more than 4300 digits (at line 3, column 11)")]
+
+
 def test_unwritable_output_is_an_error(repo, tmp_path):
     proc = cli("scan", str(repo), "--format", "json", "--output", str(tmp_path / "missing" / "dir" / "x.json"))
     assert proc.returncode == 2

@@ -39,6 +39,10 @@ def test_pyproject_without_our_table_or_broken_is_defaults(tmp_path):
     assert load_config(tmp_path).source == "defaults"
     write(tmp_path, "pyproject.toml", "[project\nname = ")
     assert load_config(tmp_path).source == "defaults"  # the scan reports a broken pyproject on its own
+    write(tmp_path, "pyproject.toml", "[project]\nversion = " + "9" * 5000 + "\n")
+    assert load_config(tmp_path).source == "defaults"  # was a ValueError out of tomllib
+    write(tmp_path, "pyproject.toml", "[project]\nx = " + "[" * 3000 + "]" * 3000 + "\n")
+    assert load_config(tmp_path).source == "defaults"  # was a RecursionError
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -48,6 +52,9 @@ def test_pyproject_without_our_table_or_broken_is_defaults(tmp_path):
     ("source = 'me'\n", "'source' is not a setting"),
     ("[opportunities\n", "not valid TOML"),
     ("opportunities = 3\n", "'opportunities'"),
+    # tomllib raised ValueError and RecursionError for these: the whole scan ended with "Internal error"
+    ("[scan]\nx = " + "9" * 5000 + "\n", "not valid TOML: Integer of more than 4300 digits (at line 2, column 5)."),
+    ("x = " + "[" * 3000 + "]" * 3000 + "\n", "not valid TOML: Nesting too deep (at line 1, column 1)."),
 ])
 def test_bad_settings_are_one_line_errors(tmp_path, text, message):
     write(tmp_path, ".orchestrator-kit.toml", text)

@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "usercache": set(),
     "yamltext": set(),
     "yamlsrc": set(),
+    "datatext": set(),  # JSON and TOML text, every failure the parser's decode error with its line
     "gitlocation": set(),  # where a repository's git directory may lie
     "deadlines": set(),  # the watchdog that stops a call past its deadline (detector and MCP call budgets)
     "background": set(),  # a function run in a thread, its value or exception handed over (git reads side by side)
@@ -37,20 +38,21 @@ ALLOWED: dict[str, set[str]] = {
     "excludes": set(),  # the --exclude globs and the team config's excludes, as one matcher
     "beneath": set(),  # openat2 confinement under repo
     "repo": {"background", "beneath", "gitsafe", "redaction"},
-    "config": {"repo"},
+    "config": {"datatext", "repo"},
     "samples": {"gitsafe", "yamlsrc"},
     "testing": set(),  # test doubles shipped with the package (the fake Messages API)
     # capabilities: each reads the repository and the models; none calls up into service, the faces or the server
-    "discovery": {"cron", "deadlines", "excludes", "repo", "shellwords", "yamlsrc"},
+    "discovery": {"cron", "datatext", "deadlines", "excludes", "repo", "shellwords", "yamlsrc"},
     "metrics": {"background", "cron", "discovery", "excludes", "gitsafe", "jobgraph", "repo", "usercache"},
     "opportunities": {"config", "discovery", "jobgraph", "metrics", "repo", "shellwords"},
-    "design": {"automation", "fit", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation
+    "design": {"automation", "datatext", "fit", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation
     "report": {"fit", "jobgraph", "metrics"},
     # compositions of capabilities
     "service": {"discovery", "excludes", "repo"},
     # assessment: the team config and excludes, and one `git rev-list --count` for the window it reports
     "assessment": {"config", "discovery", "excludes", "gitsafe", "metrics", "opportunities", "repo"},
-    "automation": {"assessment", "cron", "discovery", "opportunities", "redaction", "repo", "yamlsrc", "yamltext"},
+    "automation": {"assessment", "cron", "datatext", "discovery", "opportunities", "redaction", "repo", "yamlsrc",
+                   "yamltext"},
     # evals: the tool suite (assessment, metrics) and the agent suite (it runs the agent, grades designs and writes)
     "evals": {"agent", "assessment", "automation", "design", "fit", "metrics", "samples", "yamlsrc"},
     # the MCP adapters and server, the agent, the plugin

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from .datatext import load_toml
 from .errors import ConfinementError, InputError, ReadError, sentence
 from .models import Model
 from .repo import Workspace
@@ -105,7 +106,7 @@ def _validate(data: Any, where: str) -> Config:
 def parse_config(text: str, where: str, table: tuple[str, ...] = ()) -> Config:
     """Settings from TOML text; `table` is the path of the table holding them (empty: the whole document)."""
     try:
-        data: Any = tomllib.loads(text)
+        data: Any = load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where} is not valid TOML: {sentence(str(exc))}") from None
     for name in table:
@@ -132,7 +133,7 @@ def load_config(root: str | Path | Workspace) -> Config:
     except (ReadError, ConfinementError):
         return Config()  # no pyproject.toml (or one the scan reports on its own)
     try:
-        tomllib.loads(text)
+        load_toml(text)
     except tomllib.TOMLDecodeError:
         return Config()  # a broken pyproject.toml is the scan's finding, not a settings error
     return parse_config(text, PYPROJECT, PYPROJECT_TABLE)

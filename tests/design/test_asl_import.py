@@ -144,12 +144,30 @@ def test_choice_rules_read_back():
          "timeout_seconds"),
         ("x" * (1024 * 1024 + 1), "larger than"),
         ('{"StartAt": "a", "States": {"a": {"Type": "Parallel", "Branches": [' * 200 + "]}}}" * 200, "too deeply"),
+        # json.loads let a bare ValueError out for an integer past Python's digit limit: "Internal error", exit 70
+        ('{"StartAt": "a",\n "States": {"a": {"Type": "Succeed", "N": ' + "9" * 5000 + "}}}",
+         "not JSON: Integer of more than 4300 digits: line 2 column 43"),
     ],
 )
 def test_bad_definitions_are_clear_input_errors(definition, message):
     with pytest.raises(DesignInputError) as info:
         import_asl(definition)
     assert message in str(info.value)
+
+
+def test_comments_json_and_numbers_past_the_parser_stay_text():
+    # what the export writes into Comments is read back with json.loads and int(): a number past Python's digit
+    # limit or nesting past the recursion limit raised ValueError / RecursionError out of import_asl
+    nines = "9" * 5000
+    definition = {"Comment": f"tiny; inputs: [{nines}]; inputs: " + "[" * 5000, "StartAt": "m", "States": {
+        "m": {"Type": "Map", "Comment": f"fan out; at most {nines} items; items: [{nines}]; items: " + "[" * 5000,
+              "ItemProcessor": {"StartAt": "x", "States": {"x": {"Type": "Succeed"}}}, "End": True}}}
+    design = load_design(import_asl(json.dumps(definition)).yaml).design
+    assert design.description is not None and design.description.startswith(f"tiny; inputs: [{nines}]; inputs: [[")
+    assert design.inputs == []
+    mapped = design.states[0]
+    assert mapped.max_items is None and mapped.items is None
+    assert mapped.description is not None and f"at most {nines} items" in mapped.description
 
 
 def test_deeply_nested_parallels_are_refused_by_the_loaders_limits():

@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from ..datatext import load_toml
 from ..errors import InputError, OrchestratorError
 from ..models import Inventory
 from ..repo import Workspace
@@ -201,7 +202,7 @@ def _python(ctx: RepoContext, marker: str, manager: str, make_install: tuple[str
         version_file = ".python-version"
     if "pyproject.toml" in files:
         try:
-            data = tomllib.loads(ctx.workspace.read_text("pyproject.toml").text)
+            data = load_toml(ctx.workspace.read_text("pyproject.toml").text)
         except (OrchestratorError, tomllib.TOMLDecodeError) as exc:
             data = {}
             notes.append(f"pyproject.toml could not be read ({exc}); Python {DEFAULT_PYTHON} assumed.")

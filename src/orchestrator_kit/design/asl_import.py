@@ -34,6 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..datatext import load_json
 from .asl import LAMBDA_INVOKE, WAIT_FOR_TOKEN
 from .load import MAX_DESIGN_BYTES, MAX_STATES, DesignInputError, LoadProblem, load_design
 
@@ -86,7 +87,7 @@ class _Importer:
                 if part.startswith("inputs: ["):
                     try:
                         inputs = json.loads(part[len("inputs: "):])
-                    except json.JSONDecodeError:
+                    except (ValueError, RecursionError):  # not JSON, too deep, or a number past int()'s limit
                         head += "; " + part
                     else:
                         design["inputs"] = inputs
@@ -418,9 +419,9 @@ class _Importer:
             elif part.startswith("items: ["):
                 try:
                     facts["items"] = json.loads(part[len("items: "):])
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # not JSON, too deep, or a number past int()'s limit
                     free.append(part)
-            elif re.fullmatch(r"at most \d+ items", part):
+            elif re.fullmatch(r"at most \d+ items", part) and _digits_fit(part.split()[2]):
                 facts["max_items"] = int(part.split()[2])
             elif part.startswith("undoes committed items: "):
                 facts["map_compensation"] = part[len("undoes committed items: "):]
@@ -594,7 +595,7 @@ def import_asl(definition: Mapping[str, Any] | str, *, name: str | None = None) 
         if len(definition.encode("utf-8", "replace")) > MAX_DESIGN_BYTES:
             raise DesignInputError(f"the definition is larger than {MAX_DESIGN_BYTES} bytes")
         try:
-            parsed = json.loads(definition)
+            parsed = load_json(definition)
         except (json.JSONDecodeError, RecursionError) as exc:
             raise DesignInputError(f"not JSON: {exc}") from None
     else:
@@ -626,3 +627,12 @@ def _count(states: list[dict[str, Any]]) -> int:
             stack.extend(branch.get("states", []))
         stack.extend(state.get("processor", {}).get("states", []))
     return total
+
+
+def _digits_fit(digits: str) -> bool:
+    """Whether int() reads `digits` (a `\\d+` match): not past its digit limit (sys.get_int_max_str_digits)."""
+    try:
+        int(digits)
+    except ValueError:
+        return False
+    return True

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..datatext import load_json
 from ..errors import InputError
 from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents
 from .model import STATE_TYPES, WorkflowDesign
@@ -130,7 +131,7 @@ def parse_text(text: str, *, source: str | None = None) -> Any:
     except YamlError as exc:
         if text.lstrip().startswith(("{", "[")):
             try:
-                documents = [json.loads(text)]
+                documents = [load_json(text)]
             except (json.JSONDecodeError, RecursionError) as json_exc:
                 raise DesignInputError(f"invalid JSON: {json_exc}", source=source) from None
         else:

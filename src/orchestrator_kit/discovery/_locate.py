@@ -6,6 +6,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..datatext import load_json
+
 if TYPE_CHECKING:
     from ..repo import FileText
     from .base import DetectContext
@@ -44,7 +46,7 @@ def json_object(ctx: DetectContext, file: FileText) -> dict[str, Any] | None:
     """The top-level JSON object of a file; None (and a Diagnostic with the line) when it is not JSON, None
     (silently) when it is JSON but not an object."""
     try:
-        data = json.loads(file.text)
+        data = load_json(file.text)
     except (json.JSONDecodeError, RecursionError) as exc:
         ctx.diagnostic(file.path, f"invalid JSON: {exc}", line=getattr(exc, "lineno", None))
         return None

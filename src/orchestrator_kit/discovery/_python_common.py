@@ -9,6 +9,7 @@ import shlex
 import tomllib
 from typing import Any
 
+from ..datatext import load_toml as load_toml_text
 from ..repo import FileText
 from .base import DetectContext
 
@@ -205,19 +206,16 @@ def _decode_basic(raw: str) -> str:
 
 
 def load_toml(ctx: DetectContext, file: FileText, *, report: bool = True) -> dict[str, Any] | None:
-    """The parsed document; None (and, when `report`, a Diagnostic with tomllib's line) when it is not TOML."""
+    """The parsed document; None (and, when `report`, a Diagnostic with tomllib's line) when it is not TOML
+    (`datatext.load_toml`: also too deep, or an integer Python will not read or write)."""
     try:
-        return tomllib.loads(file.text)
+        return load_toml_text(file.text)
     except tomllib.TOMLDecodeError as exc:
         if report:
             message = str(exc)
             where = re.search(r"at line (\d+), column (\d+)", message)
             line = int(where.group(1)) if where else file.line_count
             ctx.diagnostic(file.path, f"invalid TOML: {message}", line=line)
-        return None
-    except RecursionError:
-        if report:
-            ctx.diagnostic(file.path, "invalid TOML: nesting too deep to read")
         return None
 
 

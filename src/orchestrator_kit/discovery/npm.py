@@ -30,6 +30,7 @@ from json.decoder import scanstring
 from typing import Any
 
 from .. import shellwords
+from ..datatext import load_json
 from ..models import Task
 from ..repo import FileText
 from .base import DetectContext, Wants, basename, detector
@@ -142,7 +143,7 @@ def _task(
 
 def _load(ctx: DetectContext, file: FileText) -> dict[str, Any] | None:
     try:
-        data = json.loads(file.text)
+        data = load_json(file.text)
     except json.JSONDecodeError as exc:
         ctx.diagnostic(file.path, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                        line=exc.lineno)
@@ -253,7 +254,7 @@ def _declared_manager(ctx: DetectContext, manifest: str) -> str | None:
         if ctx.exists(manifest):
             file = ctx.read(manifest)
             try:
-                data = json.loads(file.text) if file is not None else None
+                data = load_json(file.text) if file is not None else None
             except (json.JSONDecodeError, RecursionError):
                 data = None  # that file's own scan reports it
             if isinstance(data, dict) and isinstance(data.get("packageManager"), str):

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, compress, count, repeat
 from typing import Any
 
+from ..datatext import load_json
 from ..models import Evidence, InfraItem
 from ..repo import FileText
 from ._infra_common import SECRET_KEY
@@ -637,7 +638,7 @@ def _parse_read(text: str) -> tuple[list[Block], list[tuple[int, str]]]:
 def parse_tf_json(text: str) -> tuple[list[Block], list[tuple[int, str]]]:
     """Blocks of a `*.tf.json` file (terraform, provider, module, resource, data), with approximate lines."""
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except ValueError as exc:
         return [], [(getattr(exc, "lineno", 1), f"invalid JSON: {exc}")]
     except RecursionError:
