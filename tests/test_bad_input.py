@@ -120,6 +120,25 @@ def test_json_and_toml_past_the_parser_are_invalid_with_their_line(make_repo):
     ]
 
 
+def test_yaml_integers_python_will_not_write_and_misplaced_collection_tags(make_repo):
+    # each was "internal error in detector": str() of a 0x integer of 5,000 digits (ValueError), `!!seq x`
+    # (AttributeError), `!!int ''` (IndexError)
+    big = "0x" + "f" * 5000
+    root = make_repo({
+        "kustomization.yaml": f"resources:\n  - {big}\n",
+        "charts/a/Chart.yaml": f"apiVersion: v2\nname: a\nversion: {big}\n",
+        ".circleci/config.yml": "version: 2.1\njobs:\n  a:\n    docker: !!seq x\n",
+        "azure-pipelines.yml": "steps:\n  - script: make\n    timeoutInMinutes: !!int ''\n",
+    })
+    inventory = scan(root)
+    assert sorted((d.path, d.line, d.severity, d.reason) for d in inventory.diagnostics) == [
+        (".circleci/config.yml", 4, "warning", "invalid YAML: a value tagged !!seq is not a sequence (line 4)"),
+        ("azure-pipelines.yml", 3, "warning", "invalid YAML: a value tagged !!int is not an integer (line 3)"),
+        ("charts/a/Chart.yaml", 3, "warning", "invalid YAML: an integer of more than 4300 decimal digits (line 3)"),
+        ("kustomization.yaml", 2, "warning", "invalid YAML: an integer of more than 4300 decimal digits (line 2)"),
+    ]
+
+
 def test_a_binary_file_named_yml(make_repo):
     root = make_repo({".github/workflows/logo.yml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00"})
     inventory = scan(root)

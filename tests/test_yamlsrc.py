@@ -105,6 +105,14 @@ def test_errors_carry_the_line():
         ("? !!float key\n: 1\n", 1, "!!float is not a number"),
         ("a: &x !!int zz\nb: *x\n", 1, "!!int is not an integer"),
         ("a: !!int nope\n---\n[unclosed\n", 1, "!!int is not an integer"),  # the next document never parses
+        # IndexError out of PyYAML for an empty one
+        ("a: 1\nb: !!int ''\n", 2, "!!int is not an integer"),
+        ("a: !!float\n", 1, "!!float is not a number"),
+        # a collection tag on the other kind of node: AttributeError, or an error without a line
+        ("k: 1\na: !!seq x\n", 2, "!!seq is not a sequence"),
+        ("a:\n  b: !!seq {c: 1}\n", 2, "!!seq is not a sequence"),
+        ("a: [1, !!map [2]]\n", 1, "!!map is not a mapping"),
+        ("a: !!map ghp_secretvalue\n", 1, "!!map is not a mapping"),
     ],
 )
 def test_a_standard_tag_its_value_does_not_fit_is_invalid_yaml_with_its_line(text, line, what):
@@ -114,6 +122,35 @@ def test_a_standard_tag_its_value_does_not_fit_is_invalid_yaml_with_its_line(tex
     assert info.value.line == line
     assert str(info.value) == f"invalid YAML: a value tagged {what} (line {line})"
     assert "ghp_" not in str(info.value)  # the value is not quoted: messages are not redacted
+
+
+NINES = "9" * 5000  # past Python's 4,300-digit limit: int() refuses it, so PyYAML let a ValueError out
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (f"a: 1\nb: {NINES}\n", 2, "an integer of more than 4300 digits"),
+        (f"a: [1, !!int '-{NINES}']\n", 1, "an integer of more than 4300 digits"),
+        # read by int() (no limit for bases 2, 8, 16) but more decimal digits than str() writes: any later f-string
+        # of it raised ValueError ("internal error in detector" in nine detectors)
+        ("a: 1\nb:\n  - 0x" + "f" * 5000 + "\n", 3, "an integer of more than 4300 decimal digits"),
+        ("a: -0b1_" + "0" * 15000 + "\n", 1, "an integer of more than 4300 decimal digits"),
+        ("a: 07" + "7" * 5000 + "\n", 1, "an integer of more than 4300 decimal digits"),
+        ("a: !!int '0x" + "f" * 5000 + "'\n", 1, "an integer of more than 4300 decimal digits"),
+    ],
+)
+def test_an_integer_past_pythons_digit_limit_is_invalid_yaml_with_its_line(text, line, message):
+    for load in (load_yaml_documents, lambda text: [doc.get("a") and doc.get("b") for doc in load_yaml_lazily(text)]):
+        with pytest.raises(YamlError) as info:
+            load(text)
+        assert (str(info.value), info.value.line) == (f"invalid YAML: {message} (line {line})", line)
+
+
+def test_long_numbers_within_the_limit_and_long_hex_text_still_load():
+    hex_text = "0x" + "f" * 5000
+    loaded = load_yaml(f"a: 0x{'f' * 3000}\nb: '{hex_text}'\nc: x{hex_text}\nd: {'9' * 4300}\n# {hex_text}\n")
+    assert loaded == {"a": int("f" * 3000, 16), "b": hex_text, "c": "x" + hex_text, "d": int("9" * 4300)}
 
 
 def test_standard_tags_that_fit_still_convert():

@@ -22,7 +22,10 @@ memory; callers never walk a document recursively without a bound.
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -205,6 +208,45 @@ _Loader.add_multi_constructor("!", _construct_tagged)
 _Loader.add_multi_constructor("tag:yaml.org,2002:python/", _construct_tagged)
 
 
+class _LongIntLoader(_Loader):
+    """`_Loader` for a text that may hold an integer in base 2, 8 or 16 of more decimal digits than str() writes
+    (`sys.get_int_max_str_digits`, 4,300 by default): int() reads those bases without a limit, so the value loads
+    and every later f-string, `str` or `json.dumps` of it raises ValueError (a workflow, manifest or chart with
+    `0x` and 5,000 digits was "internal error in detector" in nine detectors; found by a hostile-input hunt).
+    Here such an integer is invalid YAML at its line. Only texts `_loader_class` picks: `_Loader` is unchanged."""
+
+
+def _construct_int_within_limit(loader: _LongIntLoader, node: yaml.ScalarNode) -> int:
+    value: int = loader.construct_yaml_int(node)
+    limit = sys.get_int_max_str_digits()
+    if limit and value.bit_length() > limit * 3.32:  # at most 3.32 * limit bits: at most `limit` digits
+        try:
+            str(value)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of more than {limit} decimal digits", node.start_mark) from None
+    return value
+
+
+_LongIntLoader.add_constructor("tag:yaml.org,2002:int", _construct_int_within_limit)
+
+
+@functools.lru_cache(maxsize=4)
+def _long_based_int(limit: int) -> re.Pattern[str]:
+    """Text that may be an integer past `limit` decimal digits in base 16, 2 or 8 (YAML 1.1's `0x`, `0b` and `0`
+    prefixes): at least limit / log10(base) digits after the prefix (underscores only add characters). Decimal ones
+    need no search: int() refuses them while loading. The literal `0` leads, so the search skips to each `0`; the
+    look-behind (no letter, digit or `_` before it) starts a match only where a number starts, which keeps it linear
+    in the text."""
+    hexadecimal, binary, octal = (math.floor(limit / math.log10(base)) for base in (16, 2, 8))
+    return re.compile(rf"0(?<![\w]0)(?:[xX][0-9a-fA-F_]{{{hexadecimal},}}|[bB][01_]{{{binary},}}|[0-7_]{{{octal},}})")
+
+
+def _loader_class(text: str) -> type[_Loader]:
+    limit = sys.get_int_max_str_digits()
+    return _LongIntLoader if limit and _long_based_int(limit).search(text) is not None else _Loader
+
+
 class YamlError(ValueError):
     """A document that is not valid YAML; `line` is 1-based when the parser knows it."""
 
@@ -216,7 +258,7 @@ class YamlError(ValueError):
 def load_yaml_documents(text: str) -> list[Any]:
     """Every document of a YAML stream, with line spans. Raises YamlError with the parser's line."""
     with _as_yaml_error(text):
-        documents = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+        documents = [doc for doc in yaml.load_all(text, Loader=_loader_class(text)) if doc is not None]
     return documents
 
 
@@ -234,11 +276,12 @@ def _as_yaml_error(text: str) -> Iterator[None]:
         raise YamlError(f"invalid YAML: {exc}", None) from None
     except RecursionError:
         raise YamlError("invalid YAML: nesting too deep", None) from None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         # PyYAML's constructors let these through for a scalar tagged with a standard type that its text is not a
-        # value of (`!!int abc`, `!!float x`, `!!bool maybe`): invalid YAML, which no caller expects as a Python
-        # error (a hostile workflow file became "internal error in detector", a design file a crash). Found again
-        # here, off the path of valid documents, for its line.
+        # value of (`!!int abc`, `!!float x`, `!!bool maybe`, `!!int ''`), a collection tag on the other kind of
+        # node (`!!seq x`, `!!map [a]`) and an integer past int()'s digit limit: invalid YAML, which no caller
+        # expects as a Python error (a hostile workflow file became "internal error in detector", a design file a
+        # crash). Found again here, off the path of valid documents, for its line.
         raise _mistyped_scalar(text) from None
 
 
@@ -279,7 +322,7 @@ def load_yaml_lazily(text: str) -> list[Any]:
     """`load_yaml_documents`, except that a document whose root is a mapping comes as a `YamlDocument`, whose values
     are built when read. The whole stream is parsed here (a syntax error raises YamlError, as there); an error in
     building a value is raised by the `get` that reads it, and one in a value never read is never seen."""
-    loader = _Loader(text)
+    loader = _loader_class(text)(text)
     documents: list[Any] = []
     with _as_yaml_error(text):
         while loader.check_node():
@@ -298,18 +341,28 @@ _CONVERTED = {"tag:yaml.org,2002:int": "an integer", "tag:yaml.org,2002:float": 
               "tag:yaml.org,2002:bool": "a boolean (true or false)"}
 
 
+# Standard collection tags and the node each needs (PyYAML's constructors fail with AttributeError or TypeError on
+# the other kinds).
+_COLLECTIONS = {"tag:yaml.org,2002:seq": (yaml.SequenceNode, "a sequence"),
+                "tag:yaml.org,2002:map": (yaml.MappingNode, "a mapping")}
+_INT_TEXT = re.compile(r"[-+]?[0-9][0-9_]*")  # a decimal integer as written: int() refuses it only for its length
+
+
 def _mistyped_scalar(text: str) -> YamlError:
-    """The error for the first scalar whose standard tag its text does not fit (see `load_yaml_documents`)."""
+    """The error for the first value whose standard tag it does not fit (see `load_yaml_documents`)."""
     loader = _Loader(text)
     try:
         while loader.check_node():  # document by document: one after the bad scalar may not even parse
             found = _first_mistyped(loader, loader.get_node())
             if found is not None:
-                line = found.start_mark.line + 1
-                kind = found.tag.rsplit(":", 1)[-1]
+                node, what = found
+                line = node.start_mark.line + 1
+                kind = node.tag.rsplit(":", 1)[-1]
                 # The value itself is not quoted: a message is not redacted, and the value may be a secret.
-                return YamlError(f"invalid YAML: a value tagged !!{kind} is not {_CONVERTED[found.tag]} (line {line})",
-                                 line)
+                if what == "an integer" and _INT_TEXT.fullmatch(node.value):
+                    digits = sys.get_int_max_str_digits()
+                    return YamlError(f"invalid YAML: an integer of more than {digits} digits (line {line})", line)
+                return YamlError(f"invalid YAML: a value tagged !!{kind} is not {what} (line {line})", line)
     except yaml.YAMLError:
         pass
     finally:
@@ -317,19 +370,23 @@ def _mistyped_scalar(text: str) -> YamlError:
     return YamlError("invalid YAML: a value does not fit its tag", None)
 
 
-def _first_mistyped(loader: _Loader, root: yaml.Node) -> yaml.ScalarNode | None:
+def _first_mistyped(loader: _Loader, root: yaml.Node) -> tuple[yaml.Node, str] | None:
+    """The first node (in document order) its standard tag does not fit, with what the tag needs."""
     stack, seen = [root], set()
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue  # an alias: the anchored node again
         seen.add(id(node))
+        collection = _COLLECTIONS.get(node.tag)
+        if collection is not None and not isinstance(node, collection[0]):
+            return node, collection[1]
         if isinstance(node, yaml.ScalarNode):
             if node.tag in _CONVERTED:
                 try:
                     loader.construct_object(node, deep=True)
-                except (ValueError, KeyError, TypeError):
-                    return node
+                except (ValueError, KeyError, TypeError, IndexError):
+                    return node, _CONVERTED[node.tag]
         elif isinstance(node, yaml.MappingNode):
             stack.extend(part for pair in reversed(node.value) for part in reversed(pair))
         else:

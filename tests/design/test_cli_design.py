@@ -137,6 +137,8 @@ def test_schema_rules_and_examples():
         (["validate", "/definitely/not/here.yaml"], None, "Error: Path '/definitely/not/here.yaml' does not exist."),
         (["validate", "-"], "states: [unclosed\n", "invalid YAML"),
         (["validate", "-"], "name: x\nstart_at: !!int first\n", "invalid YAML: a value tagged !!int is not an integer (line 2)"),
+        (["validate", "-"], "name: x\nstates: !!seq x\n", "invalid YAML: a value tagged !!seq is not a sequence (line 2)"),
+        (["simulate", "-"], "name: x\ntimeout_seconds: !!int ''\n", "invalid YAML: a value tagged !!int is not an integer (line 2)"),
         (["validate", "-"], '{"name": "x",\n "start_at": ' + "9" * 5000 + "}",
          "invalid JSON: Integer of more than 4300 digits: line 2 column 14"),
         (["validate", "-"], '{"name": 1, "start_at": "a", "colour": "x"}',
