@@ -118,6 +118,14 @@ def test_hostile_inputs() -> None:
         check_grounding("x" * 3_000_000, [])
 
 
+def test_a_line_number_past_pythons_digit_limit_is_no_location() -> None:
+    # int() raised ValueError for these, which check-report took for bad input: "Error: Exceeds the limit", exit 2
+    nines = "9" * 5000
+    report = f"See src/app.py:{nines} and src/app.py:1-{nines}; the job is at .github/workflows/ci.yml:10."
+    result = check_grounding(report, [TOOL, f"src/app.py:{nines}"])
+    assert {claim.text: claim.status for claim in result.all_claims} == {".github/workflows/ci.yml:10": "supported"}
+
+
 def test_a_grounded_report() -> None:
     report = (
         "## Executive Summary\nCurrent State: 3 pipelines (scan_repository, .github/workflows/ci.yml:10-14).\n"

@@ -142,9 +142,11 @@ class Evidence:
         for match in CORPUS_LOCATION.finditer(text):
             if not HAS_LETTER.search(match.group(1)):
                 continue
+            start, end = _line_number(match.group(2)), _line_number(match.group(3) or match.group(2))
+            if start is None or end is None:
+                continue
             self.literals.add(match.group(0))
-            start = int(match.group(2))
-            self._range(match.group(1), start, int(match.group(3) or start))
+            self._range(match.group(1), start, end)
         try:
             parsed = json.loads(text)
         except (ValueError, RecursionError):
@@ -271,8 +273,9 @@ def claims_in(unit: Unit) -> Iterator[tuple[ClaimKind, str, Location | Parsed]]:
             continue
         if "//" in text[max(0, match.start() - 8):match.end()] or path.lower().startswith(("http", "www.")):
             continue
-        start = int(match.group("start"))
-        end = int(match.group("end") or start)
+        start, end = _line_number(match.group("start")), _line_number(match.group("end") or match.group("start"))
+        if start is None or end is None:
+            continue  # no line number: its digits are read as a number below
         yield "location", match.group(0), (path, start, end)
         masked[match.start():match.end()] = " " * (match.end() - match.start())
     if unit.section.strip().lower().startswith("sources"):
@@ -303,6 +306,16 @@ class Parsed:
     decimals: int
     percent: bool
     exact: bool  # dates and versions: matched as written
+
+
+def _line_number(digits: str) -> int | None:
+    """The line number a location writes; None past int()'s digit limit (sys.get_int_max_str_digits, 4,300 by
+    default), where int() raises ValueError: check-report took it for bad input and stopped with Python's message
+    (exit 2) on a report or tool result citing `file:` and 5,000 digits (found by a hostile-input hunt)."""
+    try:
+        return int(digits)
+    except ValueError:
+        return None
 
 
 def _number(word: str) -> Parsed | None:
