@@ -286,3 +286,11 @@ def test_lazy_loading_still_reads_the_whole_stream_for_syntax():
     with pytest.raises(YamlError) as info:
         load_yaml_lazily("kind: A\n---\nkind: [unclosed\n")
     assert info.value.line == 4
+
+
+def test_a_lazy_value_that_cannot_be_built_is_reported_at_its_own_line():
+    # The first mistyped scalar of the stream (line 2, another key's value, never read) is not the one read.
+    (document,) = load_yaml_lazily("kind: A\nschema: {n: !!float wide}\nspec:\n  replicas: !!int lots\n")
+    with pytest.raises(YamlError) as info:
+        document.get("spec")
+    assert (str(info.value), info.value.line) == ("invalid YAML: a value tagged !!int is not an integer (line 4)", 4)

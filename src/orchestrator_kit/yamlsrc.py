@@ -263,8 +263,9 @@ def load_yaml_documents(text: str) -> list[Any]:
 
 
 @contextlib.contextmanager
-def _as_yaml_error(text: str) -> Iterator[None]:
-    """PyYAML's errors, and Python's that its constructors let through, as YamlError with the line."""
+def _as_yaml_error(text: str, value: yaml.Node | None = None) -> Iterator[None]:
+    """PyYAML's errors, and Python's that its constructors let through, as YamlError with the line. `value`: the
+    node being built, when it is one value of the stream (`YamlDocument.get`), not the whole stream."""
     try:
         yield
     except yaml.MarkedYAMLError as exc:
@@ -281,8 +282,11 @@ def _as_yaml_error(text: str) -> Iterator[None]:
         # value of (`!!int abc`, `!!float x`, `!!bool maybe`, `!!int ''`), a collection tag on the other kind of
         # node (`!!seq x`, `!!map [a]`) and an integer past int()'s digit limit: invalid YAML, which no caller
         # expects as a Python error (a hostile workflow file became "internal error in detector", a design file a
-        # crash). Found again here, off the path of valid documents, for its line.
-        raise _mistyped_scalar(text) from None
+        # crash). Found again here, off the path of valid documents, for its line: within the value being built,
+        # when it is one (the stream's first may be in a value never read, another key's or another document's). A
+        # new loader: the document's own still holds the failed nodes as being built.
+        error = _mistyped_scalar(text) if value is None else _mistyped_error(_first_mistyped(_Loader(""), value))
+        raise error from None
 
 
 class YamlDocument:
@@ -310,7 +314,7 @@ class YamlDocument:
         node = self._nodes.get(key)
         if node is None:
             return default
-        with _as_yaml_error(self._text):
+        with _as_yaml_error(self._text, node):
             value = self._values[key] = _construct(self._loader, node)
         return value
 
@@ -355,19 +359,26 @@ def _mistyped_scalar(text: str) -> YamlError:
         while loader.check_node():  # document by document: one after the bad scalar may not even parse
             found = _first_mistyped(loader, loader.get_node())
             if found is not None:
-                node, what = found
-                line = node.start_mark.line + 1
-                kind = node.tag.rsplit(":", 1)[-1]
-                # The value itself is not quoted: a message is not redacted, and the value may be a secret.
-                if what == "an integer" and _INT_TEXT.fullmatch(node.value):
-                    digits = sys.get_int_max_str_digits()
-                    return YamlError(f"invalid YAML: an integer of more than {digits} digits (line {line})", line)
-                return YamlError(f"invalid YAML: a value tagged !!{kind} is not {what} (line {line})", line)
+                return _mistyped_error(found)
     except yaml.YAMLError:
         pass
     finally:
         loader.dispose()
-    return YamlError("invalid YAML: a value does not fit its tag", None)
+    return _mistyped_error(None)
+
+
+def _mistyped_error(found: tuple[yaml.Node, str] | None) -> YamlError:
+    """The error for a node `_first_mistyped` found, or for none found."""
+    if found is None:
+        return YamlError("invalid YAML: a value does not fit its tag", None)
+    node, what = found
+    line = node.start_mark.line + 1
+    kind = node.tag.rsplit(":", 1)[-1]
+    # The value itself is not quoted: a message is not redacted, and the value may be a secret.
+    if what == "an integer" and _INT_TEXT.fullmatch(node.value):
+        digits = sys.get_int_max_str_digits()
+        return YamlError(f"invalid YAML: an integer of more than {digits} digits (line {line})", line)
+    return YamlError(f"invalid YAML: a value tagged !!{kind} is not {what} (line {line})", line)
 
 
 def _first_mistyped(loader: _Loader, root: yaml.Node) -> tuple[yaml.Node, str] | None:

@@ -438,3 +438,15 @@ def test_values_never_read_are_not_built_and_a_bad_value_read_is_reported(make_r
     assert sorted(by_name(inventory)) == ["CustomResourceDefinition/a.example.com", "Service/web"]
     assert [(d.path, d.line, d.reason) for d in inventory.diagnostics] == [
         ("k8s/apps.yaml", 11, "invalid YAML: a value tagged !!int is not an integer (line 11)")]
+
+
+def test_a_bad_value_read_is_reported_at_its_own_line_not_at_one_never_read(make_repo):
+    # The CRD's schema (never read) holds a value that cannot be built, and so does the Deployment's spec (read):
+    # the diagnostic is the spec's line. It was the schema's: the error was looked for from the top of the stream.
+    text = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a.example.com\n"
+            "spec:\n  maximum: !!int many\n---\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: !!int lots\n")
+    inventory = scan(make_repo, {"k8s/all.yaml": text})
+    assert sorted(by_name(inventory)) == ["CustomResourceDefinition/a.example.com"]
+    assert [(d.path, d.line, d.reason) for d in inventory.diagnostics] == [
+        ("k8s/all.yaml", 13, "invalid YAML: a value tagged !!int is not an integer (line 13)")]
