@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sys
+import traceback
 
 import pytest
 import yaml
@@ -294,3 +296,27 @@ def test_a_lazy_value_that_cannot_be_built_is_reported_at_its_own_line():
     with pytest.raises(YamlError) as info:
         document.get("spec")
     assert (str(info.value), info.value.line) == ("invalid YAML: a value tagged !!int is not an integer (line 4)", 4)
+
+
+def test_a_lazy_value_that_failed_does_not_spoil_the_values_read_after_it():
+    # A failed build left its nodes marked as being built: reading the value again said "found unconstructable
+    # recursive node", and so did reading a valid value anchored inside it.
+    (document,) = load_yaml_lazily("kind: A\nspec: &s\n  replicas: !!int lots\nagain: *s\n")
+    for key in ("spec", "spec", "again"):
+        with pytest.raises(YamlError) as info:
+            document.get(key)
+        assert str(info.value) == "invalid YAML: a value tagged !!int is not an integer (line 3)"
+    # `spec` is too deep to build (the recursion limit is set from here: 600 frames, 4 to 5 a level, so it fails
+    # between 120 and 150 levels); `other`, anchored 60 levels down inside it, is 100 deep and builds on its own.
+    text = "spec: " + "[" * 60 + "&in " + "[" * 100 + "]" * 160 + "\nother: *in\n"
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(traceback.extract_stack()) + 600)
+    try:
+        (alone,) = load_yaml_lazily(text)
+        assert len(alone.get("other")) == 1
+        (document,) = load_yaml_lazily(text)
+        with pytest.raises(YamlError, match="nesting too deep"):
+            document.get("spec")
+        assert document.get("other") == alone.get("other")
+    finally:
+        sys.setrecursionlimit(limit)

@@ -314,8 +314,14 @@ class YamlDocument:
         node = self._nodes.get(key)
         if node is None:
             return default
-        with _as_yaml_error(self._text, node):
-            value = self._values[key] = _construct(self._loader, node)
+        try:
+            with _as_yaml_error(self._text, node):
+                value = self._values[key] = _construct(self._loader, node)
+        except YamlError:
+            # PyYAML leaves the nodes of a failed build marked as being built: a later read of this value, or of a
+            # valid value anchored inside it (one not too deep on its own), would be "unconstructable recursive".
+            self._loader.recursive_objects.clear()
+            raise
         return value
 
     def __contains__(self, key: object) -> bool:
