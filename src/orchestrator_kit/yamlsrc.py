@@ -87,31 +87,26 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 # their replacements. Gone: the booleans yes/no/on/off (only true/false), base-60 numbers (`ports: [22:22]` is
 # the string "22:22", not 1342; `1:30` not 90) and the `=` "value" type, which PyYAML cannot even construct (a
 # CRD whose enum lists `- =` was rejected as invalid YAML). Octal `0644`, `0b`, `0x` and `_` in numbers stay.
-_REPLACED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:value"}
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _REPLACED]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-# YAML 1.1's float and int patterns (PyYAML's order: float first) without their base-60 alternatives.
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+_BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_REPLACEMENTS = {
+    _BOOL: (re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    # YAML 1.1's float and int patterns without their base-60 alternatives.
+    _FLOAT: (re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
                     |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
                     |[-+]?\.(?:inf|Inf|INF)
-                    |\.(?:nan|NaN|NAN))$""", re.X),
-    list("-+0123456789."),
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"""^(?:[-+]?0b[0-1_]+
+                    |\.(?:nan|NaN|NAN))$""", re.X), "-+0123456789."),
+    _INT: (re.compile(r"""^(?:[-+]?0b[0-1_]+
                     |[-+]?0[0-7_]+
                     |[-+]?(?:0|[1-9][0-9_]*)
-                    |[-+]?0x[0-9a-fA-F_]+)$""", re.X),
-    list("-+0123456789"),
-)
+                    |[-+]?0x[0-9a-fA-F_]+)$""", re.X), "-+0123456789"),
+}
+# Each replacement takes its place in PyYAML's lists (the order they are tried in: a digit's scalar meets the float
+# and int patterns before the longer timestamp one), under the first characters it can match; `=` has none left.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, _REPLACEMENTS[tag][0] if tag in _REPLACEMENTS else regexp) for tag, regexp in resolvers
+            if tag != "tag:yaml.org,2002:value" and (tag not in _REPLACEMENTS or first in _REPLACEMENTS[tag][1])]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _span(loader: _Loader, node: yaml.Node) -> Span:
