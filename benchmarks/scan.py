@@ -22,6 +22,36 @@ Each timed scan is cold, as a CLI scan is: `redaction.redact_line` keeps its ans
 all of its redaction (hashicorp/terraform: 4 ms of 69), a cross-scan memo the ratio counted as speed. The benchmark
 now clears it before each timed scan; `--warm` keeps it, as the tables below that date were measured.
 
+Measured 2026-12-07 05:34 UTC on 2 CPUs shared with other jobs (load 2.4-2.9), `--compare` (11 paired runs, CPU
+medians, ratios against the pooled baseline), cold: before = main at adecfb8, after = main at 555bfce (Kubernetes
+values built only when read, `yamlsrc.load_yaml_lazily`; a Terraform text parsed once per scan, `_ParseMemo`; plain
+YAML scalars typed as YAML 1.2 tools read them). Same scan JSON on the clones and the twelve evals samples, except
+kube-prometheus, whose AlertmanagerConfig CRD (an enum listing `- =`) was "invalid YAML" before and is listed now:
+
+| repository | scan CPU before -> after | CPU ratio before -> after | paired after/before |
+|---|---|---|---|
+| hashicorp/terraform | 335 -> 315 ms | 5.48 -> 5.16 | 0.972 |
+| terraform-google-kubernetes-engine | 456 -> 393 ms | 27.8 -> 24.0 | 0.875 |
+| prometheus-operator/kube-prometheus (318 files, 5.6 MB of YAML) | 401 -> 284 ms | 44.9 -> 31.9 | 0.706 |
+| terraform-aws-eks | | 33.8 -> 32.7 | 0.991 |
+| aws-ia/terraform-aws-eks-blueprints | | 32.1 -> 31.6 | 0.962 |
+| pallets/flask (nothing it reads changed) | | 48.0 -> 49.7 | 1.015 |
+
+The floor under those ratios, `--floor` (7 runs, CPU medians, cyclic collector paused as in a scan): the parsers
+alone, markdown-it on the procedure documents, libyaml's composer on the files the Kubernetes detector parses and
+the HCL parser on each distinct `.tf` text, against the same baseline. On five of the six clones they alone cost
+more than 5x the baseline, so no change to what the detectors do with the trees can bring those scans to 5x; that
+would take compiled parsers with the same trees, or not parsing (a cache of results across scans):
+
+| repository | baseline | markdown-it | libyaml compose | HCL parser | floor ratio | scan ratio |
+|---|---|---|---|---|---|---|
+| hashicorp/terraform | 60.7 ms | 0.78x | 0 | 0.49x | 1.27 | 5.16 |
+| terraform-google-kubernetes-engine | 15.6 ms | 4.24x | 3.52x | 5.15x | 12.9 | 24.0 |
+| terraform-aws-eks | 4.8 ms | 8.10x | 0.08x | 6.20x | 14.4 | 32.7 |
+| terraform-aws-eks-blueprints | 8.8 ms | 5.18x | 0.32x | 2.52x | 8.0 | 31.6 |
+| pallets/flask | 4.2 ms | 21.5x | 0 | 0 | 21.5 | 49.7 |
+| kube-prometheus | 8.7 ms | 2.52x | 21.8x | 0 | 24.3 | 31.9 |
+
 Measured 2026-12-07 04:18 UTC on 2 CPUs shared with other jobs (load 2.4-3.0), `--compare` (31 paired runs on
 hashicorp/terraform, 15 on the other clones; CPU medians; ratios against the pooled baseline; "paired" is the median
 of the per-run after/before), cold: before = main at 7d85680, after = main at 35d5ec7 (HCL tokens from one
