@@ -282,6 +282,22 @@ def test_repeated_and_missing_names_are_suffixed_with_their_position(make_repo):
     }
 
 
+def test_an_empty_name_is_no_name(make_repo):
+    # found by a type-confusion hunt: `name: ''` was "internal error in detector" (KeyError)
+    inventory = scan(make_repo, {FILE: """
+        pipelines:
+          default:
+            - step:
+                name: ''
+                script: [make]
+            - step:
+                name: Test
+                script: [make test]
+        """})
+    assert errors_of(inventory) == []
+    assert {k: v.needs for k, v in jobs(inventory, "default").items()} == {"step-1": [], "Test": ["step-1"]}
+
+
 def test_parallel_groups_back_to_back_and_first(make_repo):
     inventory = scan(make_repo, {FILE: """
         pipelines:

@@ -276,7 +276,7 @@ def _jobs(bb: _File, entries: list[_StepEntry]) -> list[Job]:
     for position, (entry, step_name) in enumerate(zip(entries, names, strict=True), start=1):
         if entry.group != group:
             previous_group, current_group, group = current_group or previous_group, [], entry.group
-        unique = step_name is not None and counts[step_name] == 1
+        unique = counts.get(step_name or "") == 1  # None and "" are not counted (no name; "" was a KeyError)
         job_id = step_name if unique and step_name else f"{step_name or 'step'}-{position}"
         jobs.append(_job(bb, job_id, step_name, entry, list(previous_group)))
         current_group.append(job_id)
