@@ -139,6 +139,15 @@ def test_yaml_integers_python_will_not_write_and_misplaced_collection_tags(make_
     ]
 
 
+def test_a_base_60_integer_is_invalid_yaml_not_an_internal_error(make_repo):
+    # YAML 1.1's base 60 through an explicit tag: 2,500 parts made an integer of 4,446 digits, which str() refuses
+    # ("internal error in detector" at the first f-string of it)
+    root = make_repo({"kustomization.yaml": "resources:\n  - !!int 1" + ":59" * 2500 + "\n"})
+    inventory = scan(root)
+    assert [(d.path, d.line, d.severity, d.reason) for d in inventory.diagnostics] == [
+        ("kustomization.yaml", 2, "warning", "invalid YAML: a value tagged !!int is not an integer (line 2)")]
+
+
 def test_a_binary_file_named_yml(make_repo):
     root = make_repo({".github/workflows/logo.yml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00"})
     inventory = scan(root)

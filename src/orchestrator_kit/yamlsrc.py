@@ -196,6 +196,19 @@ def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    """PyYAML's int constructor without YAML 1.1's base 60: `!!int 1:30` is not an integer, as in YAML 1.2 (GitHub
+    Actions, Go's yaml) and as the plain `1:30` is a string here (the resolvers above), so only an explicit tag
+    reaches this. PyYAML built one with a multiplication of the whole value per part: `!!int 1:59:59:...` of 2,500
+    parts was an integer that str() refuses ("internal error in detector" at its first f-string), and the time grew
+    with the square of the parts (160,000 parts, 320 KB: 2 s of CPU)."""
+    if ":" in node.value:
+        raise yaml.constructor.ConstructorError(None, None, "a value tagged !!int is not an integer", node.start_mark)
+    value: int = loader.construct_yaml_int(node)
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
@@ -212,7 +225,7 @@ class _LongIntLoader(_Loader):
 
 
 def _construct_int_within_limit(loader: _LongIntLoader, node: yaml.ScalarNode) -> int:
-    value: int = loader.construct_yaml_int(node)
+    value = _construct_int(loader, node)
     limit = sys.get_int_max_str_digits()
     if limit and value.bit_length() > limit * 3.32:  # at most 3.32 * limit bits: at most `limit` digits
         try:
@@ -397,7 +410,8 @@ def _first_mistyped(loader: _Loader, root: yaml.Node) -> tuple[yaml.Node, str] |
             if node.tag in _CONVERTED:
                 try:
                     loader.construct_object(node, deep=True)
-                except (ValueError, KeyError, TypeError, IndexError):
+                # ConstructorError: a base-60 `!!int` (`_construct_int`), which a bad value built before it hides
+                except (ValueError, KeyError, TypeError, IndexError, yaml.constructor.ConstructorError):
                     return node, _CONVERTED[node.tag]
         elif isinstance(node, yaml.MappingNode):
             stack.extend(part for pair in reversed(node.value) for part in reversed(pair))
