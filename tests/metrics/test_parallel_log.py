@@ -373,21 +373,16 @@ def test_the_split_takes_the_rev_list_started_ahead(h1_template, started, monkey
     for name, value in [("SPLIT_WORTH", 0.0), ("GIT_BOUND", 10.0), ("PARALLEL_MIN_COMMITS", 2), ("MIN_CHUNK", 1),
                         ("READ_CHUNK", 7), ("spare_jobs", lambda jobs, since: jobs)]:
         monkeypatch.setattr(gitlog, name, value)
-    real_rev_list = gitlog._rev_list
-    listed_by: list[str] = []
-
-    def recording(*args, **kwargs):
-        import threading
-
-        listed_by.append(threading.current_thread().name)
-        return real_rev_list(*args, **kwargs)
-
-    monkeypatch.setattr(gitlog, "_rev_list", recording)
+    real_command, real_rev_list = gitlog._rev_list_command, gitlog._rev_list
+    commands: list[list[str]] = []
+    foreground: list[str] = []
+    monkeypatch.setattr(gitlog, "_rev_list_command", lambda *a: commands.append(real_command(*a)) or commands[-1])
+    monkeypatch.setattr(gitlog, "_rev_list", lambda *a: foreground.append("rev-list") or real_rev_list(*a))
     # Looked at 0.2 s into the walk (nothing yet), at 0.4 s (PRELIST_AFTER 0.25: the rev-list starts), at 0.6 s
     # (SPLIT_AFTER 0.5: the walk is weighed and split, with the commits listed ahead)
     monkeypatch.setattr(gitlog, "time", _Clock(0.2))
     several = history_metrics(h1_template.root, jobs=2)
-    assert listed_by == ["okit-rev-list"]  # one rev-list, the one started ahead, in its thread
+    assert len(commands) == 1 and foreground == []  # one rev-list, the one started ahead, none asked again
     assert started and all(proc.returncode == 0 for proc in started)
     _same(history_metrics(h1_template.root, jobs=1), several)
 
@@ -411,3 +406,35 @@ def test_a_rev_list_started_ahead_and_never_used_has_ended_with_the_pass(h1_temp
     result = history_metrics(h1_template.root, jobs=2)
     assert len(threads) == 1 and not threads[0].is_alive()  # waited for: its git ended with the pass
     assert result.commits == 12 and not started
+
+
+def test_a_canceled_pass_stops_the_rev_list_started_ahead_instead_of_waiting(h1_template, monkeypatch):
+    import signal
+
+    for name, value in [("GIT_BOUND", 10.0), ("READ_CHUNK", 7), ("spare_jobs", lambda jobs, since: jobs),
+                        ("SPLIT_AFTER", 10.0**9)]:  # listed ahead at 0.4 s; never weighed
+        monkeypatch.setattr(gitlog, name, value)
+    # A rev-list that would take a minute: the pass must not wait for it once it is canceled
+    monkeypatch.setattr(gitlog, "_rev_list_command", lambda root, request: ["sleep", "60"])
+    readers: list[gitlog._Reader] = []
+    real_list_ahead = gitlog._Reader._list_ahead
+
+    def recording(self: gitlog._Reader) -> None:
+        real_list_ahead(self)
+        readers.append(self)
+
+    monkeypatch.setattr(gitlog._Reader, "_list_ahead", recording)
+    monkeypatch.setattr(gitlog, "time", _Clock(0.2))
+
+    class Canceled(Exception):
+        pass
+
+    def progress(commits: int) -> None:
+        if readers:
+            raise Canceled
+
+    with pytest.raises(Canceled):
+        history_metrics(h1_template.root, jobs=2, progress=progress)
+    (reader,) = readers
+    assert reader.listing_proc is not None and reader.listing_proc.returncode == -signal.SIGKILL
+    assert reader.listing is not None and not reader.listing.is_alive()

@@ -39,7 +39,7 @@ CALL_SITES = {
     "metrics/gitlog.stream_env": "metrics with GIT_DIR set",
     "metrics/gitlog._stream": "metrics, git_metrics",
     "metrics/gitlog._partial_clone": "metrics on a damaged repository",
-    "metrics/gitlog._rev_list": "metrics on a damaged repository",
+    "metrics/gitlog._rev_list_command": "metrics on a damaged repository",
     "metrics/gitlog._header_only": "metrics on a damaged repository",
     "metrics/gitlog._Prefetcher.__init__": "metrics on a long history that keeps git busy (runs in parallel)",
     "metrics/triggers.branch_tips": "metrics, pipeline_metrics, opportunities",
@@ -249,19 +249,28 @@ def test_the_tags_graph_and_the_rev_list_started_ahead_run_no_repository_program
     graphs: list[tuple[str, ...]] = []  # the git commands history's own calls built
     real_command = history.git_command
     monkeypatch.setattr(history, "git_command", lambda *a: graphs.append(a[1:]) or real_command(*a))
-    listed_by: list[str] = []
-    real_rev_list = gitlog._rev_list
+    listed_by: list[str] = []  # who built a rev-list command: the rev-list started ahead, or one asked in passing
+    real_rev_list_command, real_list_ahead = gitlog._rev_list_command, gitlog._Reader._list_ahead
+    ahead = threading.local()
 
-    def recording(*args, **kwargs):
-        listed_by.append(threading.current_thread().name)
-        return real_rev_list(*args, **kwargs)
+    def recording(*args):
+        listed_by.append("ahead" if getattr(ahead, "on", False) else "foreground")
+        return real_rev_list_command(*args)
 
-    monkeypatch.setattr(gitlog, "_rev_list", recording)
+    def listing_ahead(self):
+        ahead.on = True
+        try:
+            real_list_ahead(self)
+        finally:
+            ahead.on = False
+
+    monkeypatch.setattr(gitlog, "_rev_list_command", recording)
+    monkeypatch.setattr(gitlog._Reader, "_list_ahead", listing_ahead)
     for name, value in [("PRELIST_AFTER", 0.0), ("SPLIT_AFTER", 10.0**9), ("GIT_BOUND", 10.0), ("READ_CHUNK", 7)]:
         monkeypatch.setattr(gitlog, name, value)  # listed ahead at the walk's first look; never split
     monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)
     result = history_metrics(root, jobs=2)
-    assert ("rev-list", "--parents", "--stdin") in graphs and listed_by == ["okit-rev-list"]
+    assert ("rev-list", "--parents", "--stdin") in graphs and listed_by == ["ahead"]
     assert {r.name for r in result.dora.releases} >= {"v1.0.0", "v2.0.0", "v2.1.0"}
     assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
 
