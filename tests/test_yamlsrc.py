@@ -230,6 +230,9 @@ def test_keys_that_are_not_strings_keep_their_type_or_become_text():
         ("ports: [22:22, 8080:80, 1:30]\n", {"ports": ["22:22", "8080:80", "1:30"]}),  # YAML 1.1 read 1342, ...
         ("t: 190:20:30.15\n", {"t": "190:20:30.15"}),  # a base-60 float in YAML 1.1
         ("enum: ['!=', =, =~]\n", {"enum": ["!=", "=", "=~"]}),  # PyYAML could not construct `=` at all
+        # YAML 1.1's int pattern took these and int() could not read them (no digit): the whole file was invalid
+        ("mask: [0x_, 0b__, -0x_, +0b_]\n", {"mask": ["0x_", "0b__", "-0x_", "+0b_"]}),
+        ("n: [0x_1, 0b_1, 0x1_f]\n", {"n": [1, 1, 31]}),  # with a digit they are numbers, as before
     ],
 )
 def test_plain_scalars_read_as_yaml_1_2_tools_read_them(text, value):
@@ -237,8 +240,8 @@ def test_plain_scalars_read_as_yaml_1_2_tools_read_them(text, value):
 
 
 def test_other_plain_numbers_resolve_as_pyyaml_resolves_them():
-    # Only base-60 numbers and `=` changed: every other plain scalar gets PyYAML's tag (seeded corpus of number-like
-    # and word-like texts; booleans compared apart, they follow YAML 1.2 by design).
+    # Only base-60 numbers, `=` and `0x`/`0b` without a digit changed: every other plain scalar gets PyYAML's tag
+    # (seeded corpus of number-like and word-like texts; booleans compared apart, they follow YAML 1.2 by design).
     rng = random.Random(17)  # noqa: S311 - seeded test input, not security
     alphabet = "0123456789+-._eExXbBoOabcdfinINF"
     texts = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(20_000)}
@@ -251,6 +254,8 @@ def test_other_plain_numbers_resolve_as_pyyaml_resolves_them():
     assert sum(tag.endswith(("int", "float")) for tag in tags.values()) > 300  # the corpus holds numbers
     assert ours.resolve(yaml.ScalarNode, "1:30", (True, False)) == "tag:yaml.org,2002:str"
     assert theirs.resolve(yaml.ScalarNode, "1:30", (True, False)) == "tag:yaml.org,2002:int"
+    assert ours.resolve(yaml.ScalarNode, "0x_", (True, False)) == "tag:yaml.org,2002:str"
+    assert theirs.resolve(yaml.ScalarNode, "0x_", (True, False)) == "tag:yaml.org,2002:int"
 
 
 LAZY_STREAM = ALIASED + """\

@@ -86,7 +86,9 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 # the tools whose files we read (YAML 1.2 parsers: GitHub Actions, Go's yaml for Kubernetes and Compose), then add
 # their replacements. Gone: the booleans yes/no/on/off (only true/false), base-60 numbers (`ports: [22:22]` is
 # the string "22:22", not 1342; `1:30` not 90) and the `=` "value" type, which PyYAML cannot even construct (a
-# CRD whose enum lists `- =` was rejected as invalid YAML). Octal `0644`, `0b`, `0x` and `_` in numbers stay.
+# CRD whose enum lists `- =` was rejected as invalid YAML). Octal `0644`, `0b`, `0x` and `_` in numbers stay, but a
+# `0b` or `0x` number needs a digit: `0x_` was an int to YAML 1.1's pattern that int() cannot read (the whole file
+# was invalid YAML), and is a string to the YAML 1.2 tools.
 _BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _REPLACEMENTS = {
     _BOOL: (re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
@@ -95,10 +97,10 @@ _REPLACEMENTS = {
                     |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
                     |[-+]?\.(?:inf|Inf|INF)
                     |\.(?:nan|NaN|NAN))$""", re.X), "-+0123456789."),
-    _INT: (re.compile(r"""^(?:[-+]?0b[0-1_]+
+    _INT: (re.compile(r"""^(?:[-+]?0b_*[0-1][0-1_]*
                     |[-+]?0[0-7_]+
                     |[-+]?(?:0|[1-9][0-9_]*)
-                    |[-+]?0x[0-9a-fA-F_]+)$""", re.X), "-+0123456789"),
+                    |[-+]?0x_*[0-9a-fA-F][0-9a-fA-F_]*)$""", re.X), "-+0123456789"),
 }
 # Each replacement takes its place in PyYAML's lists (the order they are tried in: a digit's scalar meets the float
 # and int patterns before the longer timestamp one), under the first characters it can match; `=` has none left.
