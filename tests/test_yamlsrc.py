@@ -233,6 +233,8 @@ def test_keys_that_are_not_strings_keep_their_type_or_become_text():
         # YAML 1.1's int pattern took these and int() could not read them (no digit): the whole file was invalid
         ("mask: [0x_, 0b__, -0x_, +0b_]\n", {"mask": ["0x_", "0b__", "-0x_", "+0b_"]}),
         ("n: [0x_1, 0b_1, 0x1_f]\n", {"n": [1, 1, 31]}),  # with a digit they are numbers, as before
+        # YAML 1.1's merge type, which PyYAML can build only as a key: the whole file was invalid YAML
+        ("ops: [<<, '>>']\nshift: <<\n", {"ops": ["<<", ">>"], "shift": "<<"}),
     ],
 )
 def test_plain_scalars_read_as_yaml_1_2_tools_read_them(text, value):

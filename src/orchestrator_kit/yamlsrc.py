@@ -11,7 +11,8 @@ Two deliberate differences from PyYAML's defaults, both to read CI files as thei
 
 * plain scalars are typed closer to YAML 1.2 (GitHub Actions, Go's yaml for Kubernetes and Compose): booleans
   are `true`/`false` only, so GitHub's `on:` stays the string "on" (YAML 1.1 reads on/off/yes/no as booleans);
-  `22:22` is a string, not the base-60 number 1342; a plain `=` is a string (PyYAML cannot construct it);
+  `22:22` is a string, not the base-60 number 1342; a plain `=`, and a plain `<<` anywhere but as a key, is a
+  string (PyYAML cannot construct either);
 * unknown tags (GitLab's `!reference`, CloudFormation's `!Ref`, Ansible's `!vault`) load as their plain
   value wrapped in `Tagged`, instead of failing the whole file.
 
@@ -213,7 +214,15 @@ def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+def _construct_merge_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    # A plain `<<` that is not a key (`args: [--op, <<]`): YAML 1.1's merge type means something only as a key,
+    # where `flatten_mapping` takes it before anything is built. Elsewhere PyYAML has no constructor for it and the
+    # whole file was invalid YAML; the YAML 1.2 tools we read for read the string, as for a plain `=`.
+    return str(loader.construct_scalar(node))
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+_Loader.add_constructor("tag:yaml.org,2002:merge", _construct_merge_as_text)
 _Loader.add_multi_constructor("!", _construct_tagged)
 _Loader.add_multi_constructor("tag:yaml.org,2002:python/", _construct_tagged)
 

@@ -427,6 +427,15 @@ def test_a_crd_whose_enum_lists_an_equals_sign_is_an_object(make_repo):
     assert inventory.diagnostics == []
 
 
+def test_a_workload_whose_spec_holds_a_plain_shift_operator_is_an_object(make_repo):
+    # A plain `<<` anywhere but as a key was YAML 1.1's merge type, which PyYAML cannot build there: "invalid YAML"
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: calc\nspec:\n  template:\n    spec:\n"
+            "      containers:\n      - name: calc\n        image: calc:1\n        args: [--op, <<]\n")
+    inventory = scan(make_repo, {"k8s/calc.yaml": text})
+    assert by_name(inventory)["Deployment/calc"].attributes["images"] == ["calc:1"]
+    assert inventory.diagnostics == []
+
+
 def test_values_never_read_are_not_built_and_a_bad_value_read_is_reported(make_repo):
     # A CRD's schema is never read: a value in it that cannot be built does not hide the object. A Deployment's
     # spec is read: the same value there is reported as invalid YAML, and the documents before it are kept.
