@@ -60,7 +60,7 @@ _ALLOWED: dict[str, tuple[str, ...] | None] = {
     "for-each-ref": ("--format=", "--sort=", "--count="),
     "rev-list": ("--parents", "--stdin", "--all", "--first-parent", "--no-walk", "--max-count=", "-n", "--since=",
                  "--until=", "--date-order", "--topo-order", "--reverse", "--count", "--no-merges", "--merges",
-                 "--tags", "--branches", "--remotes", "--full-history", "--simplify-merges"),
+                 "--tags", "--branches", "--remotes", "--full-history", "--simplify-merges", "--boundary"),
     "log": None,  # checked by _check_diff_command
     "diff-tree": None,  # checked by _check_diff_command
     "hash-object": ("-t", "--stdin"),

@@ -97,3 +97,50 @@ def test_a_failure_in_the_summaries_leaves_no_git_and_no_open_file(branched, mon
         history_metrics(branched.root)
     assert _children() == children
     assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def _with_orphan_history(root: Path) -> Scripted:
+    """main: c1 (v1.0.0), c2, c3 (v1.2.0); an orphan branch gh-pages (o1, o2) whose o2 is tagged v1.1.0."""
+    repo = Scripted(root)
+    repo.commit("c1", "2026-03-02T10:00:00+00:00", files={"app.py": "one\n"})
+    repo.tag("v1.0.0", "c1")
+    repo.commit("c2", "2026-03-03T10:00:00+00:00", append={"app.py": "two\n"})
+    git(repo.root, "checkout", "-q", "--orphan", "gh-pages")
+    git(repo.root, "rm", "-q", "--cached", "-r", ".")
+    (repo.root / "app.py").unlink()
+    repo.commit("o1", "2026-03-04T10:00:00+00:00", files={"index.html": "x\n"})
+    repo.commit("o2", "2026-03-05T10:00:00+00:00", files={"index.html": "y\n"})
+    repo.tag("v1.1.0", "o2")
+    git(repo.root, "checkout", "-q", "-f", "main")
+    repo.commit("c3", "2026-03-06T10:00:00+00:00", append={"app.py": "three\n"})
+    repo.tag("v1.2.0", "c3")
+    return repo
+
+
+def test_a_tag_on_a_history_unrelated_to_heads_is_no_release(tmp_path):
+    repo = _with_orphan_history(tmp_path / "repo")
+    dora = history_metrics(repo.root).dora
+    assert [(r.name, r.commits_shipped) for r in dora.releases] == [("v1.0.0", 1), ("v1.2.0", 2)]
+    assert dora.deployment_frequency.deployments == 2
+    assert [(t.name, t.reason) for t in dora.skipped_tags] == [("v1.1.0", history_module.UNRELATED_HISTORY)]
+
+
+def test_a_release_branch_cut_by_a_shallow_clone_still_counts(branched, tmp_path):
+    # release-2 (b0 - b1, tagged v2.0.0) forks from c2; a depth-1 clone holds b1 without its parent: git cannot
+    # tell its history joins HEAD's, so it is not called unrelated
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--no-single-branch", f"file://{branched.root}", str(clone))
+    assert git(clone, "tag", "--list", "v2.0.0").strip() == "v2.0.0"
+    dora = history_metrics(clone).dora
+    assert "v2.0.0" in {r.name for r in dora.releases}
+    assert all(t.reason != history_module.UNRELATED_HISTORY for t in dora.skipped_tags)
+
+
+def test_when_git_cannot_tell_every_tag_counts(tmp_path, monkeypatch):
+    repo = _with_orphan_history(tmp_path / "repo")
+    real = history_module.run_git
+    monkeypatch.setattr(history_module, "run_git",
+                        lambda root, *args, **kw: real(root, "rev-list", "no-such-revision") if "--boundary" in args
+                        else real(root, *args, **kw))
+    dora = history_metrics(repo.root).dora
+    assert [r.name for r in dora.releases] == ["v1.0.0", "v1.1.0", "v1.2.0"]  # as before this check existed

@@ -32,6 +32,7 @@ CALL_SITES = {
     "metrics/history._layout": "metrics, git_metrics",
     "metrics/history._tags": "metrics, git_metrics",
     "metrics/history._graph": "metrics (tags outside the window)",
+    "metrics/history._unrelated": "metrics (tags off HEAD's history)",
     "metrics/history._peel": "metrics, git_metrics (tags of tags)",
     "metrics/history.head_lines": "metrics, git_metrics",
     "metrics/identities.author_names": "metrics on a damaged repository (the log stopped early)",
@@ -219,10 +220,11 @@ def test_the_history_runs_run_no_repository_program(hostile, monkeypatch):
 
 
 def test_the_tags_graph_and_the_rev_list_started_ahead_run_no_repository_program(tmp_path, monkeypatch):
-    """The two git processes a pass starts off its main path: the tags' `rev-list --parents`, which writes into a
-    temporary file while the summaries run (history._graph, reached only by a tag off HEAD's history), and the
-    split's `rev-list` started in a thread before the walk is weighed (gitlog._Reader._list_ahead). Both are forced
-    here on a hostile repository and run none of the planted programs."""
+    """The git processes a pass starts off its main path: the tags' `rev-list --parents`, which writes into a
+    temporary file while the summaries run (history._graph, reached only by a tag off HEAD's history), the check of
+    such tags for a history unrelated to HEAD's (history._unrelated, in a thread meanwhile), and the split's
+    `rev-list` started in a thread before the walk is weighed (gitlog._Reader._list_ahead). All are forced here on a
+    hostile repository and run none of the planted programs."""
     import threading
 
     from orchestrator_kit.metrics import gitlog, history
@@ -249,6 +251,8 @@ def test_the_tags_graph_and_the_rev_list_started_ahead_run_no_repository_program
     graphs: list[tuple[str, ...]] = []  # the git commands history's own calls built
     real_command = history.git_command
     monkeypatch.setattr(history, "git_command", lambda *a: graphs.append(a[1:]) or real_command(*a))
+    real_run_git = history.run_git  # and those history runs itself (the unrelated-history check among them)
+    monkeypatch.setattr(history, "run_git", lambda *a, **kw: graphs.append(a[1:]) or real_run_git(*a, **kw))
     listed_by: list[str] = []  # who built a rev-list command: the rev-list started ahead, or one asked in passing
     real_rev_list_command, real_list_ahead = gitlog._rev_list_command, gitlog._Reader._list_ahead
     ahead = threading.local()
@@ -271,6 +275,7 @@ def test_the_tags_graph_and_the_rev_list_started_ahead_run_no_repository_program
     monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)
     result = history_metrics(root, jobs=2)
     assert ("rev-list", "--parents", "--stdin") in graphs and listed_by == ["ahead"]
+    assert ("rev-list", "--parents", "--boundary", "--stdin") in graphs
     assert {r.name for r in result.dora.releases} >= {"v1.0.0", "v2.0.0", "v2.1.0"}
     assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import subprocess
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -250,17 +251,24 @@ def history_metrics(
         limited = since_time is not None or max_commits is not None
         # A release before the window ships none of its commits: dora_proxies lists it as skipped.
         in_window = [t for t in tags if t.time >= window[0]] if limited else tags
+        unread = sorted({t.commit for t in in_window if aggregate.table.read(t.commit) is None})
+        unrelated = _in_background(lambda: _unrelated(workspace.root, unread, info.head, boundary))  # git starts
         read_graph = _graph(workspace.root, aggregate.table, in_window, need_full=bool(specs))  # git starts here
         try:
             _finish(result, aggregate, workspace, lines_at_head(), listed(), identity_names())
         finally:  # git is waited for, and its file closed, whatever the summaries did
-            graph_problem = read_graph()
+            try:
+                graph_problem = read_graph()
+            finally:
+                apart = unrelated()
         if graph_problem:
             result.diagnostics.append(graph_problem)
         result.dora, problems = dora_proxies(
-            table=aggregate.table, reverts=aggregate.reverts, names=aggregate.names, tags=tags, window=window,
-            window_limited=limited, head=info.head, deploy_signals=deploy_signals, first_parent_ok=not specs,
-            skipped=not_commits,
+            table=aggregate.table, reverts=aggregate.reverts, names=aggregate.names,
+            tags=[t for t in tags if t.commit not in apart], window=window, window_limited=limited, head=info.head,
+            deploy_signals=deploy_signals, first_parent_ok=not specs,
+            skipped=[*not_commits, *(SkippedTag(name=t.name, reason=UNRELATED_HISTORY) for t in tags
+                                     if t.commit in apart)],
         )
         result.diagnostics.extend(problems)
         if pipelines:
@@ -450,6 +458,56 @@ def _graph(root: Path, table: CommitTable, tags: Sequence[TagRef], *,
                     file.close()
 
     return finish
+
+
+UNRELATED_HISTORY = ("on a history that shares no commit with HEAD's (an orphan branch such as gh-pages, or another "
+                     "project's history): not a release of this product")
+
+
+def _unrelated(root: Path, commits: Sequence[str], head: str | None, shallow: frozenset[str]) -> frozenset[str]:
+    """Those of `commits` (tag commits the log did not read) on a history that shares no commit with HEAD's.
+
+    One `git rev-list --parents --boundary <commits> --not HEAD`: a commit it does not list is in HEAD's history; a
+    boundary commit (`-` first) is one of HEAD's that a listed commit has as parent. A listed commit joins HEAD's
+    history when one of its parents is a boundary commit, is not listed (not in the output for another reason: git
+    knows better), or joins it; one that only reaches root commits does not. A commit at the shallow boundary of a
+    shallow clone counts as joining (its parents are not in the clone). Empty when there is nothing to ask, and
+    when git fails (then every tag counts, as before)."""
+    if not commits or head is None:
+        return frozenset()
+    try:
+        proc = run_git(root, "rev-list", "--parents", "--boundary", "--stdin", timeout=600,
+                       stdin=("\n".join([*commits, f"^{head}"]) + "\n").encode())
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    if proc.returncode != 0:
+        return frozenset()
+    parents: dict[str, list[str]] = {}
+    boundary: set[str] = set()
+    for line in proc.stdout.decode("ascii", "replace").splitlines():
+        shas = line.split()
+        if shas and shas[0].startswith("-"):
+            boundary.add(shas[0][1:])
+        elif shas:
+            parents[shas[0]] = shas[1:]
+    joins: dict[str, bool] = {}
+    for start in commits:
+        if start not in parents:
+            continue
+        stack = [start]  # depth first, each commit decided once: parents before the commits above them
+        while stack:
+            commit = stack[-1]
+            if commit in joins:
+                stack.pop()
+                continue
+            pending = [p for p in parents[commit] if p in parents and p not in joins]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            joins[commit] = commit in shallow or any(
+                p in boundary or p not in parents or joins[p] for p in parents[commit])
+    return frozenset(c for c in commits if c in parents and not joins[c])
 
 
 def _in_background(compute: Callable[[], T]) -> Callable[[], T]:
