@@ -61,7 +61,7 @@ ALLOWED: dict[str, set[str]] = {
     "server": {ROOT, "assessment", "automation", "mcp_tools", "repo"},
     "agent": {"automation", "mcp_tools", "usercache"},  # usercache: its atomic write for the saved reports
     "plugin": {ROOT, "mcp_tools"},
-    "install": {"plugin"},
+    "install": {"datatext", "plugin"},  # datatext: the client's JSON config (a project's .mcp.json)
     # the faces
     "cli": {ROOT, "agent", "assessment", "automation", "design", "evals", "fit", "install", "metrics", "repo", "report",
             "samples", "server", "service", "yamlsrc"},

@@ -150,6 +150,9 @@ def test_the_installed_server_really_starts(places):
         ("[1, 2]", "not an object"),
         ('{"mcpServers": [1]}', "'mcpServers' is a list"),
         (b"\xff\xfe{}", "not UTF-8"),
+        # json.loads let ValueError and RecursionError out for these (a cloned project's .mcp.json): "Internal error"
+        ('{"mcpServers": {},\n "n": ' + "9" * 5000 + "}", "not valid JSON at line 2, column 7: Integer of more than"),
+        ('{"mcpServers": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply to read as JSON"),
     ],
 )
 def test_unparseable_config_is_an_error_and_untouched(places, content, fragment):

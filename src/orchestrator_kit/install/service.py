@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from ..datatext import load_json
 from ..errors import InputError, sentence
 from ..plugin.agents import AGENTS, SERVER_NAME, check_server_name, render_agent, server_tool_prefix
 from .clients import Client, Scope, Target, default_scope, target
@@ -194,13 +195,15 @@ def _load(path: Path) -> tuple[dict[str, Any], Style, str | None]:
     if not text.strip():
         return {}, Style(indent=2, newline=True), text
     try:
-        doc = json.loads(text)
+        doc = load_json(text)  # an integer past Python's digit limit is a JSONDecodeError there, not a ValueError
     except json.JSONDecodeError as error:
         hint = " (comments and trailing commas are not JSON: remove them or edit the file by hand)"
         raise InputError(
             f"{path} is not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}{hint}. "
             "Nothing was changed."
         ) from None
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply to read as JSON. Nothing was changed.") from None
     if not isinstance(doc, dict):
         raise InputError(f"{path} holds a JSON {type(doc).__name__}, not an object. Nothing was changed.")
     return doc, _style(text), text
