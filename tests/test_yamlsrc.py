@@ -343,3 +343,11 @@ def test_a_lazy_value_that_failed_does_not_spoil_the_values_read_after_it():
         assert document.get("other") == alone.get("other")
     finally:
         sys.setrecursionlimit(limit)
+
+
+def test_a_document_built_at_lazy_load_is_reported_at_its_own_line():
+    # A list document is built while the stream loads: its bad value (line 4) is the error, not one in a value of an
+    # earlier document that is never read (line 2)
+    with pytest.raises(YamlError) as info:
+        load_yaml_lazily("kind: A\nspec: {n: !!int many}\n---\n- !!int lots\n")
+    assert (str(info.value), info.value.line) == ("invalid YAML: a value tagged !!int is not an integer (line 4)", 4)

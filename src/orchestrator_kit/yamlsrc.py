@@ -287,6 +287,8 @@ def _as_yaml_error(text: str, value: yaml.Node | None = None) -> Iterator[None]:
     node being built, when it is one value of the stream (`YamlDocument.get`), not the whole stream."""
     try:
         yield
+    except YamlError:
+        raise  # from an inner one (a ValueError too): already with its line
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -359,7 +361,8 @@ def load_yaml_lazily(text: str) -> list[Any]:
             if isinstance(node, yaml.MappingNode) and node.tag == "tag:yaml.org,2002:map":
                 documents.append(YamlDocument(loader, node, text))
             else:
-                value = loader.construct_document(node)
+                with _as_yaml_error(text, node):  # its bad value is in it, not in a value never read
+                    value = loader.construct_document(node)
                 if value is not None:
                     documents.append(value)
     return documents
