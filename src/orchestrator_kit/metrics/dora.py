@@ -14,10 +14,10 @@ series when it is one of them, otherwise the one with the most releases (`series
 Pre-releases (`v1.2.3-rc.1`, `jenkins-2.568.3-rc`, `1.2.3rc1`),
 tags that are not versions, tags of other series, tags before the window and tags on a history that shares no commit
 with HEAD's (an orphan branch such as gh-pages: the caller sets those apart, see `history._unrelated`) are listed in
-`skipped_tags` with the reason; none is dropped silently. A tag is timed by its date (the tagger date of an annotated tag, the
-commit date of a lightweight one); a tag of a tag is followed to its commit. Without any release tag, and when
-a deploy pipeline runs on pushes to a branch, each first-parent commit of HEAD stands for one deployment (an
-upper bound: a push may carry several).
+`skipped_tags` with the reason; none is dropped silently. A tag is timed by its date (the tagger date of an
+annotated tag, the commit date of a lightweight one); a tag of a tag is followed to its commit. Without any
+release tag, and when a deploy pipeline runs on pushes to a branch, each first-parent commit of HEAD stands for
+one deployment (an upper bound: a push may carry several).
 
 The first release of the series contains the whole prehistory; only the commits after a stated start (its
 time minus FIRST_RELEASE_LOOKBACK_DAYS, or the window's start when that is later) count as shipped by it, for
