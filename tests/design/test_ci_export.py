@@ -85,6 +85,20 @@ def test_the_order_example_exports_and_says_what_it_leaves_out():
     assert any("manual_fulfilment" in n for n in export.notes)  # a catch that continues the run has no CI form
 
 
+def test_a_long_design_name_gives_a_file_name_the_file_system_takes():
+    # the name has no length limit; its file was 'File name too long' when validated: "Internal error", exit 70
+    text = example_text("order-fulfilment")
+    short = export_workflow_ci(text, target="github-actions")
+    long_name = "Order " * 50  # 300 characters
+    document = yaml.safe_load(text)
+    document["name"] = long_name
+    export = export_workflow_ci(yaml.safe_dump(document, sort_keys=False), target="github-actions")
+    assert export.valid, export.findings
+    stem = export.path.removeprefix(".github/workflows/").removesuffix(".yml")
+    assert len(stem) == 200 and stem.startswith("order-order-") and stem[-7] == "-"
+    assert short.path == ".github/workflows/order-fulfilment.yml"  # a short name keeps its whole stem
+
+
 @pytest.mark.parametrize(
     ("example", "named"),
     [("deployment-pipeline", "'canary_healthy' (a decision)"), ("document-approval", "'revise' (a wait for events)")],

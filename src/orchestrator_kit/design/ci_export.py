@@ -308,6 +308,23 @@ def _script_path(node: Node) -> str:
     return f"scripts/workflow/{stem}.sh"
 
 
+# The longest workflow file stem kept whole: with ".yml", well inside the 255 bytes a file name may have on common
+# file systems (the name is written when the export is validated, and by whoever commits it).
+_MAX_STEM = 200
+
+
+def _workflow_stem(name: str) -> str:
+    """The design's name as a file name stem (lower case, runs of other characters as `-`). A design name has no
+    length limit: a stem past `_MAX_STEM` keeps its first characters and the first 6 hex digits of the name's
+    SHA-256 (a 300-character name made the validator's file 'File name too long': "Internal error", exit 70; found
+    by a hostile-input hunt)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workflow"
+    if len(stem) > _MAX_STEM:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+        stem = stem[: _MAX_STEM - 7].rstrip("-") + "-" + digest
+    return stem
+
+
 def _delays(node: Node) -> list[int]:
     """The waits before each try: 0, then the ASL delays of the policy that retries task failures."""
     policy = _retry_policy(node.state)
@@ -549,7 +566,7 @@ def export_ci(graph: DesignGraph, target: CiTarget, *, validate: bool = True) ->
     name = graph.design.name
     if target == "github-actions":
         text, scripts = _github(plan, name)
-        path = f".github/workflows/{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-') or 'workflow'}.yml"
+        path = f".github/workflows/{_workflow_stem(name)}.yml"
         kind = "github-workflow"
     else:
         text, scripts = _gitlab(plan)
