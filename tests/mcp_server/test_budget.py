@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -45,6 +46,15 @@ def test_cursor_round_trip_and_refusals():
         budget.decode_cursor(cursor, "tasks", "v2")
     with pytest.raises(InputError, match="another listing"):
         budget.decode_cursor(cursor, "schedules", "v1")
+
+
+def test_a_cursor_nested_past_the_recursion_limit_is_an_input_error():
+    # within the tools' 4,096 characters: json.loads raised RecursionError, the client's "internal error"
+    cursor = base64.urlsafe_b64encode(b"[" * 1500 + b"]" * 1500).decode()
+    assert len(cursor) <= 4096
+    for decode in (budget.decode_cursor, budget.decode_position):
+        with pytest.raises(InputError, match="is not a cursor this server issued"):
+            decode(cursor, "tasks", "v1")
 
 
 @given(st.text(max_size=200))

@@ -131,7 +131,9 @@ def _decode(cursor: str | None, kind: str, version: str) -> Any:
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(data, dict) or "o" not in data:
             raise ValueError
-    except (ValueError, TypeError, UnicodeError, binascii.Error):
+    except (ValueError, TypeError, UnicodeError, binascii.Error, RecursionError):
+        # RecursionError: nesting past the recursion limit, which a cursor within the 4,096 characters the tools
+        # accept can hold (1,500 brackets): it was the client's "internal error ... a bug" (found by a hunt)
         raise InputError(f"Cursor '{shown}' is not a cursor this server issued; call again without one.") from None
     if data.get("k") != kind:
         raise InputError(f"Cursor '{shown}' belongs to another listing, not to this call; call again without one.")
