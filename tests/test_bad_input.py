@@ -88,7 +88,9 @@ def test_numbers_int_refuses_are_findings_not_internal_errors(make_repo):
     inventory = scan(root)
     assert [d.severity for d in inventory.diagnostics] == ["warning", "warning"]
     assert [(d.path, d.line) for d in inventory.diagnostics] == [(".github/workflows/nightly.yml", 3), ("crontab", 1)]
-    assert all("not written with the digits 0-9, or has too many" in d.reason for d in inventory.diagnostics)
+    assert ["not written with the digits 0-9, or has too many" in d.reason for d in inventory.diagnostics] == [
+        False, True]  # the workflow's superscript 2 is "not a number" for cron, the crontab's 5,000 nines too many
+    assert "'\u00b2' is not a number" in inventory.diagnostics[0].reason
     calendar, boot = sorted((s for s in inventory.schedules if s.source == "systemd-timer"),
                             key=lambda s: s.evidence.line_start)
     assert calendar.explanation.startswith("calendar expression *-*-9") and boot.explanation.startswith(nines)

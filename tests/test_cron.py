@@ -51,9 +51,12 @@ def test_reboot_has_no_yearly_count():
         ("1,,2 * * * *", "empty list item"),
         ("* * 0 * *", "out of range"),
         ("* * * 13 *", "out of range"),
-        # str.isdigit() accepts these but int() does not (not decimal digits; more than Python's 4,300-digit limit)
-        ("\u00b2 * * * *", "not written with the digits 0-9"),
-        ("*/\u2460 * * * *", "not written with the digits 0-9"),
+        # str.isdigit() accepts these; cron reads the digits 0-9 only (and int() would refuse the first two, or read
+        # Arabic-Indic 3 as 3); more than Python's 4,300-digit limit: int() refuses them
+        ("\u00b2 * * * *", "'\u00b2' is not a number"),
+        ("*/\u2460 * * * *", "bad step"),
+        ("\u0663 * * * *", "'\u0663' is not a number"),
+        ("*/\u0663 * * * *", "bad step"),
         ("H(0-\u00b2) * * * *", "bad hashed value"),
         ("*/" + "9" * 5000 + " * * * *", "has too many of them"),
         ("9" * 5000 + "-5 * * * *", "has too many of them"),
@@ -76,3 +79,11 @@ def test_invalid_expressions_say_why(expr, message):
 )
 def test_hour_ranges_read_as_ranges(expression, words):
     assert explain_cron(expression) == words
+
+
+def test_a_long_field_is_quoted_short():
+    field = "1" + "0" * 4000
+    with pytest.raises(CronError) as info:
+        explain_cron(f"{field} * * * *")
+    message = str(info.value)
+    assert len(message) < 300 and "(4,001 characters)" in message and field not in message

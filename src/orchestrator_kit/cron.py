@@ -65,17 +65,33 @@ class CronSpec:
     reboot: bool = False
 
 
+SHOWN_CHARACTERS = 40  # of a field quoted in an error: a hostile one can be thousands of characters long
+
+
+def quote_short(text: str) -> str:
+    """`text` in quotes for an error message, cut to SHOWN_CHARACTERS."""
+    if len(text) <= SHOWN_CHARACTERS:
+        return f"'{text}'"
+    return f"'{text[:SHOWN_CHARACTERS]}...' ({len(text):,} characters)"
+
+
+def _is_number(token: str) -> bool:
+    """The digits 0-9 only, as cron reads them: `str.isdigit()` alone also takes other scripts' digits (Arabic-Indic
+    `٣`, which int() reads as 3) and superscripts."""
+    return token.isascii() and token.isdigit()
+
+
 def _symbol(token: str, names: list[str] | None, low: int) -> int:
     if names is not None and token.upper()[:3] in names and token.isalpha():
         return names.index(token.upper()[:3]) + (low if names is MONTHS else 0)
-    if not token.isdigit():
-        raise CronError(f"'{token}' is not a number")
+    if not _is_number(token):
+        raise CronError(f"{quote_short(token)} is not a number")
     return _int(token)
 
 
 def _int(digits: str) -> int:
-    """`digits` (all `str.isdigit()`) as an int. int() still refuses some of them: digits that are not decimal
-    (superscript 2, circled 1) and more than `sys.get_int_max_str_digits()` of them (4,300 by default). Either is
+    """`digits` (0-9 only, `_is_number`) as an int. int() still refuses more than `sys.get_int_max_str_digits()` of
+    them (4,300 by default), and callers that test with `str.isdigit()` alone pass it other scripts' digits. Either is
     a CronError here, not a bare ValueError: the schedule detectors and the generator catch CronError, and a
     crontab with `*/` and 5,000 nines was "internal error in detector" (found by a hostile-input hunt). The
     number is not quoted: it may be thousands of characters long."""
@@ -92,12 +108,12 @@ def _parse_field(text: str, index: int) -> Field:
     step_of_any: int | None = None
     for part in text.split(","):
         if not part:
-            raise CronError(f"empty list item in {name} field '{text}'")
+            raise CronError(f"empty list item in {name} field {quote_short(text)}")
         base, _, step_text = part.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or _int(step_text) == 0:
-                raise CronError(f"bad step '/{step_text}' in {name} field")
+            if not _is_number(step_text) or _int(step_text) == 0:
+                raise CronError(f"bad step {quote_short('/' + step_text)} in {name} field")
             step = _int(step_text)
         if base == "*":
             start, end = low, high if index != 4 else 6
@@ -105,9 +121,9 @@ def _parse_field(text: str, index: int) -> Field:
                 step_of_any = step
         elif base.startswith("H"):
             hashed = True
-            match = re.fullmatch(r"H(?:\((\d+)-(\d+)\))?", base)
+            match = re.fullmatch(r"H(?:\(([0-9]+)-([0-9]+)\))?", base)
             if not match:
-                raise CronError(f"bad hashed value '{base}' in {name} field")
+                raise CronError(f"bad hashed value {quote_short(base)} in {name} field")
             start = _int(match.group(1)) if match.group(1) else low
             end = _int(match.group(2)) if match.group(2) else (high if index != 4 else 6)
             if step_text:
@@ -123,9 +139,9 @@ def _parse_field(text: str, index: int) -> Field:
             start = _symbol(base, names, low)
             end = start if not step_text else high
         if not (low <= start <= high and low <= end <= high):
-            raise CronError(f"{name} value out of range {low}-{high} in '{part}'")
+            raise CronError(f"{name} value out of range {low}-{high} in {quote_short(part)}")
         if start > end:
-            raise CronError(f"{name} range '{part}' runs backwards")
+            raise CronError(f"{name} range {quote_short(part)} runs backwards")
         values.update(range(start, end + 1, step))
     if index == 4 and 7 in values:
         values.discard(7)
@@ -143,7 +159,7 @@ def parse_cron(expression: str) -> CronSpec:
         return CronSpec(text, everything, everything, everything, everything, everything, reboot=True)
     expanded = MACROS.get(text.lower(), text)
     if expanded.startswith("@"):
-        raise CronError(f"unknown macro '{text}'")
+        raise CronError(f"unknown macro {quote_short(text)}")
     parts = [p.replace("?", "*") for p in expanded.split(" ")]
     if len(parts) != 5:
         raise CronError(f"expected 5 fields (minute hour day month weekday), got {len(parts)}")
@@ -152,7 +168,7 @@ def parse_cron(expression: str) -> CronSpec:
         try:
             fields.append(_parse_field(part, index))
         except CronError as exc:
-            raise CronError(f"{_FIELDS[index][0]} field '{part}': {exc}") from None
+            raise CronError(f"{_FIELDS[index][0]} field {quote_short(part)}: {exc}") from None
     return CronSpec(text, fields[0], fields[1], fields[2], fields[3], fields[4])
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..cron import CronError, explain_cron
+from ..cron import CronError, explain_cron, quote_short
 from ..models import InfraItem, Schedule
 from ..repo import FileText
 from ..yamlsrc import YamlDocument, YamlError, YMap, YSeq, load_yaml_lazily, scalar_text
@@ -197,7 +197,8 @@ def _cronjob(
     try:
         explanation = explain_cron(cron)
     except CronError as exc:
-        ctx.diagnostic(path, f"CronJob '{name}': invalid schedule '{expression}': {exc}", line=line)
+        ctx.diagnostic(path, f"CronJob {quote_short(name)}: invalid schedule {quote_short(expression)}: {exc}",
+                       line=line)
         explanation = "invalid cron expression"
     if spec.get("suspend") is True:
         explanation += " (suspended: spec.suspend is true)"

@@ -104,8 +104,8 @@ def history_markdown(history: HistoryMetrics, *, summary: bool = False) -> list[
                      ([h.path, h.revisions, h.lines, h.score] for h in hotspots))
         out.append("")
     if history.hotspots.left_out:
-        out += [f"Left out of the hotspots: {_counts(history.hotspots.left_out, 'generated files')} "
-                "; `--include-generated` keeps them.", ""]
+        out += [f"Left out of the hotspots: {_counts(history.hotspots.left_out, 'generated files')}; "
+                "`--include-generated` keeps them.", ""]
     if summary:
         return out
     churn = history.churn
