@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,19 @@ def test_hostile_settings_files_do_not_end_the_scan(make_repo):
     inventory = Inventory.model_validate_json(proc.stdout)
     assert [(d.path, d.line, d.reason) for d in inventory.diagnostics] == [
         ("pyproject.toml", 3, "invalid TOML: Integer of more than 4300 digits (at line 3, column 11)")]
+
+
+def test_file_names_that_are_not_utf8_do_not_break_json_output(make_repo):
+    # listed with surrogates, they reached the JSON encoder: "Internal error: PydanticSerializationError", exit 70
+    root = make_repo({os.fsdecode(b".github/workflows/caf\xe9.yml"): WORKFLOW,
+                      os.fsdecode(b"docs/r\xe9sum\xe9.txt"): "x\n"}, git_repo=True)
+    for command in ("scan", "metrics", "tokens"):
+        proc = cli(command, str(root), "--format", "json")
+        assert proc.returncode == 0, (command, proc.stderr)
+        json.loads(proc.stdout)
+        assert command == "scan" or "docs/r\ufffdsum\ufffd.txt" in proc.stdout  # the history's spelling too
+    inventory = Inventory.model_validate_json(cli("scan", str(root), "--format", "json").stdout)
+    assert [p.path for p in inventory.pipelines] == [".github/workflows/caf\ufffd.yml"]
 
 
 def test_unwritable_output_is_an_error(repo, tmp_path):

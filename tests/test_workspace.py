@@ -288,3 +288,22 @@ def test_relative_confines_paths_a_person_typed(tmp_path, monkeypatch):
                     "../" * 50 + "etc"):
         with pytest.raises(ConfinementError, match="outside the repository"):
             ws.relative(hostile)
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_a_name_that_is_not_utf8_is_listed_as_text_and_still_read(tmp_path, in_git):
+    # Python lists it with surrogates, which open the file but no JSON can hold: a repository with one file named
+    # in Latin-1 made scan, metrics and tokens --format json (and most MCP tools) fail with "Internal error"
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / os.fsdecode(b"docs/caf\xe9.txt")).write_bytes(b"hello\n")
+    (root / os.fsdecode(b"docs/caf\xe8.txt")).write_bytes(b"shadowed\n")  # shows alike: the first is kept
+    (root / "docs/caf\u00e9-utf8.txt").write_text("utf-8\n", encoding="utf-8")
+    if in_git:
+        git(root, "init", "-q")
+        git(root, "add", "-A")
+    workspace = Workspace(root)
+    assert workspace.files() == ["docs/caf\u00e9-utf8.txt", "docs/caf\ufffd.txt"]
+    assert workspace.read_text("docs/caf\ufffd.txt").text == "shadowed\n"  # the first by name on disk
+    assert workspace.read_text("docs/caf\u00e9-utf8.txt").text == "utf-8\n"
+    assert workspace.resolve("docs/caf\ufffd.txt") == root / os.fsdecode(b"docs/caf\xe8.txt")

@@ -120,6 +120,8 @@ class Workspace:
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
         self._listing: Listing | None = None
+        # Listed name -> the name on disk, for names that are not UTF-8 (see `_shown_names`); nearly always empty.
+        self._disk_names: dict[str, str] = {}
         self._git_info: GitInfo | None = None
         self._git_lines: list[str] | None = None  # what `rev-parse` printed; None: not a git work tree
         self._git_checked = False
@@ -151,7 +153,7 @@ class Workspace:
     def resolve(self, rel: str) -> Path:
         """The real path of `rel`, which must be relative and stay inside the root once symlinks are followed.
         For deciding, not for opening: reads go through `open` (descriptor-relative, race-free)."""
-        posix = self._relative(rel)
+        posix = self.disk_name(self._relative(rel))
         # String operations rather than pathlib: this runs for every file a scan reads.
         real = os.path.realpath(os.path.join(self._root_str, posix))
         if real != self._root_str and not real.startswith(self._root_prefix):
@@ -177,7 +179,7 @@ class Workspace:
     def open(self, rel: str, flags: int = os.O_RDONLY) -> int:
         """A descriptor for `rel`, opened relative to the root's descriptor so that no symlink (not even one
         swapped in while we open) leads outside (see `beneath`). Raises ConfinementError or ReadError."""
-        posix = self._relative(rel)
+        posix = self.disk_name(self._relative(rel))
         try:
             return open_beneath(self._root_fd, posix, flags | getattr(os, "O_NOCTTY", 0))
         except OSError as exc:
@@ -262,6 +264,43 @@ class Workspace:
     def files(self) -> list[str]:
         return self.listing().files
 
+    def disk_name(self, rel: str) -> str:
+        """The name on disk of a listed path: itself, except for a name that is not UTF-8 (see `_shown_names`)."""
+        return self._disk_names.get(rel, rel) if self._disk_names else rel
+
+    def _shown_names(self, files: list[str]) -> list[str]:
+        """`files` with each name that is not UTF-8 shown as text: its bytes decoded with U+FFFD for those that are
+        not UTF-8, as git's output is everywhere else (the history's paths). Python lists such a name with
+        surrogates (surrogateescape), which opens the file but no JSON can hold: a repository with one file named
+        in Latin-1 made `scan`, `metrics` and `tokens --format json` and most MCP tools fail with a
+        PydanticSerializationError ("Internal error"; found by a hostile-input hunt). The listed name opens the file
+        through `disk_name`. Two names that differ only in such bytes show alike: the first is kept."""
+        shown: dict[str, str] = {}
+        for name in files:
+            if name.isascii():
+                shown.setdefault(name, name)
+                continue
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                if text not in shown:
+                    shown[text] = name
+                    self._disk_names[text] = name
+            else:
+                shown.setdefault(name, name)
+        return sorted(shown)
+
+    @staticmethod
+    def _all_utf8(text: str) -> bool:
+        if text.isascii():  # nearly every repository: one pass in C
+            return True
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+
     def _ls_files(self) -> subprocess.CompletedProcess[bytes] | None:
         try:
             return run_git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
@@ -283,6 +322,8 @@ class Workspace:
         # a set drops the repeats git prints for a path with a merge conflict (once per stage).
         text = proc.stdout.decode(sys.getfilesystemencoding(), "surrogateescape")
         files = sorted({rel for rel in text.split("\x00") if rel})
+        if not self._all_utf8(text):
+            files = self._shown_names(files)
         return Listing(files=files, source="git")
 
     def _walk(self) -> Listing:
@@ -332,6 +373,8 @@ class Workspace:
                     files.append(rel)
             stack.extend((d, specs) for d in reversed(subdirs))
         files.sort()
+        if not self._all_utf8("".join(files)):
+            files = self._shown_names(files)
         return Listing(files=files, source="walk", problems=problems)
 
     # ------------------------------------------------------------ reading
