@@ -307,3 +307,11 @@ def test_a_name_that_is_not_utf8_is_listed_as_text_and_still_read(tmp_path, in_g
     assert workspace.read_text("docs/caf\ufffd.txt").text == "shadowed\n"  # the first by name on disk
     assert workspace.read_text("docs/caf\u00e9-utf8.txt").text == "utf-8\n"
     assert workspace.resolve("docs/caf\ufffd.txt") == root / os.fsdecode(b"docs/caf\xe8.txt")
+
+
+def test_a_typed_path_that_is_not_utf8_is_given_as_listed_and_opens_in_a_new_workspace(tmp_path):
+    # `validate PATH` turned a typed path into one with surrogates: its JSON report was "Internal error"
+    (tmp_path / os.fsdecode(b"caf\xe9.mk")).write_bytes(b"all:\n")
+    rel = Workspace(tmp_path).relative(os.fsdecode(b"caf\xe9.mk"))
+    assert rel == "caf\ufffd.mk"
+    assert Workspace(tmp_path).read_text(rel).text == "all:\n"  # looked up in the listing of that workspace

@@ -174,7 +174,12 @@ class Workspace:
         real = os.path.realpath(candidate)
         if real != self._root_str and not real.startswith(self._root_prefix):
             raise ConfinementError(f"Path '{given}' is outside the repository '{self.root}'.")
-        return Path(os.path.relpath(real, self._root_str)).as_posix()
+        rel = Path(os.path.relpath(real, self._root_str)).as_posix()
+        if self._all_utf8(rel):
+            return rel
+        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # as listed (`_shown_names`)
+        self._disk_names.setdefault(shown, rel)
+        return shown
 
     def open(self, rel: str, flags: int = os.O_RDONLY) -> int:
         """A descriptor for `rel`, opened relative to the root's descriptor so that no symlink (not even one
@@ -265,7 +270,10 @@ class Workspace:
         return self.listing().files
 
     def disk_name(self, rel: str) -> str:
-        """The name on disk of a listed path: itself, except for a name that is not UTF-8 (see `_shown_names`)."""
+        """The name on disk of a listed path: itself, except for a name that is not UTF-8 (see `_shown_names`).
+        A name shown so (with U+FFFD) that this workspace has not listed yet is looked up in its listing."""
+        if "\ufffd" in rel and rel not in self._disk_names and self._listing is None:
+            self.listing()
         return self._disk_names.get(rel, rel) if self._disk_names else rel
 
     def _shown_names(self, files: list[str]) -> list[str]:
