@@ -134,6 +134,16 @@ def test_file_names_that_are_not_utf8_do_not_break_json_output(make_repo):
     assert [p.path for p in inventory.pipelines] == [".github/workflows/caf\ufffd.yml"]
 
 
+def test_json_escapes_of_lone_surrogates_do_not_break_json_output(make_repo):
+    # json.loads keeps "\\ud800" as a lone surrogate, which the JSON encoder refused: "Internal error", exit 70
+    root = make_repo({"package.json": r'{"name": "x", "scripts": {"t\ud800": "jest \udc00"}}',
+                      "Dockerfile": 'FROM x\nCMD ["echo", "\\ud800"]\n'}, git_repo=True)
+    proc = cli("scan", str(root), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    inventory = Inventory.model_validate_json(proc.stdout)
+    assert [t.name for t in inventory.tasks if t.path == "package.json"] == ["t\ufffd"]
+
+
 def test_unwritable_output_is_an_error(repo, tmp_path):
     proc = cli("scan", str(repo), "--format", "json", "--output", str(tmp_path / "missing" / "dir" / "x.json"))
     assert proc.returncode == 2

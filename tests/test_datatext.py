@@ -63,3 +63,10 @@ def test_toml_as_tomllib_reads_it():
     assert load_toml(text) == tomllib.loads(text)  # a long hex run that is no too-long integer is fine
     with pytest.raises(tomllib.TOMLDecodeError, match="at line 1"):
         load_toml("a = \n")
+
+
+def test_json_lone_surrogate_escapes_come_back_as_replacement_characters():
+    # kept as lone surrogates, they reached the JSON encoder: scan --format json was "Internal error"
+    text = r'{"t\ud800": "jest \udc00 \ud83d\ude00", "l": ["\uD800", ["\\ud800", {"k\udfff": 1}]]}'
+    assert load_json(text) == {"t\ufffd": "jest \ufffd \U0001F600", "l": ["\ufffd", ["\\ud800", {"k\ufffd": 1}]]}
+    assert load_json(r'"\ud800"') == "\ufffd"

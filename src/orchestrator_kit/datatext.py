@@ -101,11 +101,20 @@ def _bare_value_error(exc: BaseException) -> bool:
 # ------------------------------------------------------------------ JSON
 
 
+# A \u escape of a surrogate: json.loads keeps a lone one (`"\ud800"`) as a lone surrogate, which no JSON output,
+# UTF-8 file or terminal can hold (pairs, as emoji are written, become one character).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def load_json(text: str) -> Any:
     """`json.loads(text)`, raising json.JSONDecodeError (at the line and column) for an integer past Python's digit
-    limit too. RecursionError (nesting too deep) is left as json.loads raises it: its callers catch it."""
+    limit too. RecursionError (nesting too deep) is left as json.loads raises it: its callers catch it. A lone
+    surrogate a `\\u` escape writes comes back as U+FFFD, in keys and values: kept, a package.json script named
+    with one made `scan --format json` fail ("Internal error: PydanticSerializationError"; found by a hostile-input
+    hunt). Only a text with such an escape is walked (one regex search)."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError:
         raise
     except ValueError:
@@ -113,6 +122,36 @@ def load_json(text: str) -> Any:
         line = _first_failing_line(text, _fails(json.loads, _bare_value_error))
         raise json.JSONDecodeError(f"Integer of more than {limit} digits", text,
                                    _long_number_at(text, line, limit)) from None
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        value = _without_lone_surrogates(value)
+    return value
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """`value` (parsed JSON) with each lone surrogate in its strings replaced by U+FFFD; containers are changed in
+    place, iteratively (JSON nests as deep as the recursion limit lets json.loads go)."""
+    clean = _LONE_SURROGATE.sub
+    if isinstance(value, str):
+        return clean("\ufffd", value)
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            node.clear()
+            for key, item in items:
+                if isinstance(item, str):
+                    item = clean("\ufffd", item)
+                elif isinstance(item, dict | list):
+                    stack.append(item)
+                node[clean("\ufffd", key)] = item  # keys that become equal: the last wins, as for repeated keys
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    node[index] = clean("\ufffd", item)
+                elif isinstance(item, dict | list):
+                    stack.append(item)
+    return value
 
 
 # ------------------------------------------------------------------ TOML

@@ -21,12 +21,12 @@ USER of root/0; the base image may still set its own user, which a scan without 
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from dataclasses import dataclass, field
 
 from .. import shellwords
+from ..datatext import load_json
 from ..models import InfraItem
 from ..repo import FileText
 from ._infra_common import CODE_OR_DOC_EXTENSIONS, extension_of, unique
@@ -301,9 +301,9 @@ def _command_text(args: str) -> str:
     """ENTRYPOINT/CMD/exec form `["a", "b c"]` as `a 'b c'`; the shell form as written."""
     if args.startswith("["):
         try:
-            value = json.loads(args)
-        except ValueError:
-            return args  # not valid JSON: Docker runs it in the shell form
+            value = load_json(args)  # a lone surrogate escape comes back as U+FFFD (see datatext)
+        except (ValueError, RecursionError):
+            return args  # not valid JSON (or too deep to read): Docker runs it in the shell form
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return shlex.join(value)
     return args
