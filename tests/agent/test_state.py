@@ -70,6 +70,14 @@ def test_checkpoint_and_resume_rebuild_the_conversation_and_drop_the_uncommitted
     assert (tmp_path / ".orchestrator-kit" / ".gitignore").read_text() == "*\n"  # transcripts stay out of commits
 
 
+def test_a_transcript_line_nested_past_the_recursion_limit_ends_the_reading(tmp_path: Path) -> None:
+    # json.loads raised RecursionError, which only ValueError was caught for: check-report said "Internal error"
+    transcript = tmp_path / "transcript.jsonl"
+    good = {"type": "turn", "tool_calls": [{"id": "t", "name": "scan_repository", "result": "3 pipelines"}]}
+    transcript.write_text(json.dumps(good) + "\n" + "[" * 100_000 + "]" * 100_000 + "\n" + json.dumps(good) + "\n")
+    assert tool_result_texts(transcript) == ["3 pipelines"]  # nothing after a line that is not an event is trusted
+
+
 @pytest.mark.parametrize("bad", ["../../etc", "", "x" * 500, "20261206T051700-A1B2C3", "20261206T051700-a1b2c3/.."])
 def test_run_ids_are_checked(bad: str) -> None:
     with pytest.raises(InputError, match="not a run id"):

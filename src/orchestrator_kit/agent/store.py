@@ -215,7 +215,7 @@ class RunStore:
                 try:
                     event = json.loads(line)
                     keep = isinstance(event, dict) and int(event.get("seq", 0)) <= seq and not discarded
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, RecursionError):
                     keep = False
                 (kept if keep else discarded).append(line if line.endswith("\n") else line + "\n")
         if not discarded:
@@ -239,7 +239,7 @@ def read_events(path: Path) -> Iterator[dict[str, Any]]:
         for line in fh:
             try:
                 event = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: a line nested past the recursion limit
                 return
             if not isinstance(event, dict):
                 return
