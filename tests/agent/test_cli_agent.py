@@ -101,6 +101,7 @@ def test_check_report_on_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("report.json", "{not json", "not valid JSON"),
     ("report.json", "[1]", "no `markdown` field"),
+    ("report.json", "[" * 100_000 + "]" * 100_000, "not valid JSON: nested too deeply to read"),
     ("report.md", b"\xff\xfe\x00bad", "not UTF-8"),
     ("missing.md", None, "Cannot read"),
 ])

@@ -25,6 +25,8 @@ def report_markdown(path: Path) -> str:
             data = json.loads(text)
         except ValueError as exc:
             raise InputError(f"'{path}' is not valid JSON: {exc}") from None
+        except RecursionError:  # it was "Internal error"
+            raise InputError(f"'{path}' is not valid JSON: nested too deeply to read") from None
         if not isinstance(data, dict) or not isinstance(data.get("markdown"), str):
             raise InputError(f"'{path}' is not a report saved by `orchestrator-kit run` (no `markdown` field).")
         return str(data["markdown"])

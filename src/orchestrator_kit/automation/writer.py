@@ -439,7 +439,7 @@ class Writer:
                 continue
             try:
                 entry = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # not JSON, a number past int()'s limit, nesting past the stack's
                 entry = None
             # A line that is not an entry is kept as one that can never verify: counted as ignored, never acted on.
             entries.append(entry if isinstance(entry, dict) else {"op": "invalid"})
