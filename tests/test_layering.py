@@ -30,7 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "gitsafe": {"gitlocation"},
     "cron": set(),
     "jobgraph": set(),
-    "fit": set(),  # the terminal table layout every face's tables share (columns by width, ids whole)
+    "terminal": set(),  # text a repository cannot take over a terminal with: control characters shown, not sent
+    "fit": {"terminal"},  # the terminal table layout every face's tables share (columns by width, ids whole)
     "shellwords": set(),  # shell-like splitting of command text, for detectors and opportunities
     "regex_needs": set(),  # what text a regular expression needs (a necessary condition checked before a search)
     "redaction_rules": {"regex_needs"},  # the rules redaction applies (patterns, names, placeholders), as data
@@ -59,12 +60,12 @@ ALLOWED: dict[str, set[str]] = {
     "mcp_tools": {"assessment", "automation", "deadlines", "design", "gitsafe", "metrics", "repo", "service",
                   "usercache"},
     "server": {ROOT, "assessment", "automation", "mcp_tools", "repo"},
-    "agent": {"automation", "mcp_tools", "usercache"},  # usercache: its atomic write for the saved reports
+    "agent": {"automation", "mcp_tools", "terminal", "usercache"},  # usercache: its atomic write for the saved reports
     "plugin": {ROOT, "mcp_tools"},
     "install": {"datatext", "plugin"},  # datatext: the client's JSON config (a project's .mcp.json)
     # the faces
     "cli": {ROOT, "agent", "assessment", "automation", "design", "evals", "fit", "install", "metrics", "repo", "report",
-            "samples", "server", "service", "yamlsrc"},
+            "samples", "server", "service", "terminal", "yamlsrc"},
     "clidoc": {"cli"},
     "__main__": {"cli"},
     ROOT: {"repo", "service"},

@@ -31,6 +31,8 @@ from rich.padding import Padding
 from rich.table import Column, Table
 from rich.text import Text
 
+from .terminal import printable, safe_console
+
 GAP = 2
 TEXT_MIN = 16
 DETAIL_INDENT = 4
@@ -49,7 +51,7 @@ class Col:
 def fitted(title: str, columns: Sequence[Col], rows: Sequence[Sequence[str | Text]], width: int,
            *, wide: bool = False) -> RenderableType:
     """The table as a renderable for `width` characters (see the module docstring)."""
-    cells = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+    cells = [[_cell(c) for c in row] for row in rows]
     natural = [max([len(col.header), *(_longest(row[i]) for row in cells)]) for i, col in enumerate(columns)]
     shown = list(range(len(columns)))
     if not wide and cells:  # a column no row fills says nothing but its header
@@ -147,13 +149,22 @@ def print_fitted(console: Console, title: str, columns: Sequence[Col], rows: Seq
     if not wide:
         console.print(fitted(title, columns, rows, console.width), crop=False)  # only a stacked id passes the edge
         return
-    cells = [[c.plain if isinstance(c, Text) else c for c in row] for row in rows]
+    cells = [[_cell(c).plain for c in row] for row in rows]
     need = sum(max([len(col.header), *(_longest(Text(row[i])) for row in cells)]) for i, col in enumerate(columns))
     need += GAP * (len(columns) - 1)
     # rich clamps a print to the console's width: a console as wide as the table, on the same file, does not
-    wider = Console(file=console.file, width=max(need, console.width), force_terminal=console.is_terminal,
-                    color_system=console.color_system, no_color=console.no_color)  # type: ignore[arg-type]
+    wider = safe_console(file=console.file, width=max(need, console.width), force_terminal=console.is_terminal,
+                         color_system=console.color_system, no_color=console.no_color)
     wider.print(fitted(title, columns, rows, need, wide=True), crop=False)
+
+
+def _cell(value: str | Text) -> Text:
+    """A cell as Text, its control characters shown (`terminal.printable`) before the table is laid out: the
+    console shows them too, but a width measured on the raw text would crop what it shows."""
+    if isinstance(value, Text):
+        shown = printable(value.plain)
+        return value if shown is value.plain else Text(shown, style=value.style)
+    return Text(printable(value))
 
 
 def _longest(text: Text) -> int:

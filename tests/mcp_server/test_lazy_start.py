@@ -28,6 +28,7 @@ ALLOWED = {
     "orchestrator_kit", "orchestrator_kit.errors", "orchestrator_kit.limits", "orchestrator_kit.models",
     "orchestrator_kit.server", "orchestrator_kit.usercache", "orchestrator_kit.gitsafe", "orchestrator_kit.gitlocation",
     "orchestrator_kit.deadlines",
+    "orchestrator_kit.terminal",  # the CLI's printing helpers (`re` only): the CLI that starts the server imports it
     "orchestrator_kit.mcp_tools", "orchestrator_kit.mcp_tools.budget", "orchestrator_kit.mcp_tools.cache",
     "orchestrator_kit.mcp_tools.limits", "orchestrator_kit.mcp_tools.pattern", "orchestrator_kit.mcp_tools.progress",
     "orchestrator_kit.mcp_tools.prompts", "orchestrator_kit.mcp_tools.redacted", "orchestrator_kit.mcp_tools.registry",

@@ -9,6 +9,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from ..terminal import safe_console
 from .runner import Observer
 from .settings import price_table
 from .store import RunState
@@ -18,7 +19,7 @@ class LiveView(Observer):
     """A small table redrawn in place while the run goes on; each finished turn is printed above it."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+        self.console = console or safe_console(stderr=True)
         self.state: RunState | None = None
         self.current_tool = ""
         self.live = Live(self._table(), console=self.console, transient=True, refresh_per_second=8)

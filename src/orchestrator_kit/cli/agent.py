@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import OrchestratorError
-from .common import TextFormat, fail
+from .common import TextFormat, echo, fail
 
 if TYPE_CHECKING:
     from ..agent import RunResult
@@ -73,7 +73,7 @@ def run(
     except OrchestratorError as exc:
         fail(str(exc))
     if output_format is TextFormat.json:
-        typer.echo(result.model_dump_json(indent=2))
+        echo(result.model_dump_json(indent=2))
     _summary(result)
     raise typer.Exit(result.exit_code)
 
@@ -92,7 +92,7 @@ def _summary(result: RunResult) -> None:
         lines.append(f"Report ({verdict}, {result.claims} claims): {result.report_markdown}")
     if result.resume_command:
         lines.append(f"Resume with: {result.resume_command}")
-    typer.echo("\n".join(lines), err=True)
+    echo("\n".join(lines), err=True)
 
 
 def check_report(
@@ -112,11 +112,11 @@ def check_report(
     except (OrchestratorError, ValueError) as exc:
         fail(str(exc))
     if output_format is TextFormat.json:
-        typer.echo(result.model_dump_json(indent=2))
+        echo(result.model_dump_json(indent=2))
     else:
         verdict = "grounded" if result.grounded else "NOT grounded"
-        typer.echo(f"{verdict}: {result.claims} claims, {result.supported} supported, {result.labelled} labelled, "
+        echo(f"{verdict}: {result.claims} claims, {result.supported} supported, {result.labelled} labelled, "
                    f"{result.unsupported} unsupported (against {result.tool_results} tool results)")
         for claim in result.unsupported_claims:
-            typer.echo(f"line {claim.line}: unsupported {claim.kind} {claim.text!r}: {claim.sentence}")
+            echo(f"line {claim.line}: unsupported {claim.kind} {claim.text!r}: {claim.sentence}")
     raise typer.Exit(0 if result.grounded else 1)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import QuietOption, TextFormat, fail
+from .common import QuietOption, TextFormat, echo, fail
 from .progress import LiveProgress, wanted
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def generate(
             )
         changes = len(result.plan.changes)
         if not typer.confirm(f"Write these {changes} change(s) to {repo}?", default=False):
-            typer.echo("Nothing written.")
+            echo("Nothing written.")
             raise typer.Exit(0 if result.valid else 1)
     if apply:
         try:
@@ -133,15 +133,15 @@ def generate(
                                        opportunity=from_opportunity)
         except OrchestratorError as exc:
             if output_format is TextFormat.json:
-                typer.echo(json.dumps({"generation": result.model_dump(mode="json")}, indent=2))
+                echo(json.dumps({"generation": result.model_dump(mode="json")}, indent=2))
             fail(str(exc))
     if output_format is TextFormat.json:
         payload: dict[str, Any] = {"generation": result.model_dump(mode="json")}
         if applied is not None:
             payload["applied"] = applied.model_dump(mode="json")
-        typer.echo(json.dumps(payload, indent=2))
+        echo(json.dumps(payload, indent=2))
     elif applied is not None:
-        typer.echo(f"Applied {len(applied.applied)} change(s); audit log: {applied.audit_log}"
+        echo(f"Applied {len(applied.applied)} change(s); audit log: {applied.audit_log}"
                    + (" (forced past validation errors)" if applied.forced else ""))
     if not result.valid and applied is None:
         raise typer.Exit(1)
@@ -174,11 +174,11 @@ def validate(
     except OrchestratorError as exc:
         fail(str(exc))
     if output_format is TextFormat.json:
-        typer.echo(result.model_dump_json(indent=2))
+        echo(result.model_dump_json(indent=2))
     else:
         for report in result.reports:
             _print_report(report)
-        typer.echo(f"{len(result.reports)} file(s): {result.errors} error(s), {result.warnings} warning(s)")
+        echo(f"{len(result.reports)} file(s): {result.errors} error(s), {result.warnings} warning(s)")
     if _gate(result, fail_on):
         raise typer.Exit(1)
 
@@ -221,11 +221,11 @@ def undo(
     except OrchestratorError as exc:
         fail(str(exc))
     if output_format is TextFormat.json:
-        typer.echo(result.model_dump_json(indent=2))
+        echo(result.model_dump_json(indent=2))
         return
     verb = "Would reverse" if dry_run else "Reversed"
     for change in result.undone:
-        typer.echo(f"{verb}: {change.path} ({change.action}; audit entry {change.entry})")
+        echo(f"{verb}: {change.path} ({change.action}; audit entry {change.entry})")
 
 
 # ------------------------------------------------------------------ helpers
@@ -308,9 +308,9 @@ LINES_SHOWN = 8  # lines listed for a finding repeated in one file
 
 def _print_report(report: ValidationReport) -> None:
     status = "ok" if report.ok else "FAILED"
-    typer.echo(f"{report.path} ({report.kind}): {status}; checked: {', '.join(report.checked) or 'nothing'}")
+    echo(f"{report.path} ({report.kind}): {status}; checked: {', '.join(report.checked) or 'nothing'}")
     for skipped in report.skipped:
-        typer.echo(f"  skipped {skipped.validator}: {skipped.reason}")
+        echo(f"  skipped {skipped.validator}: {skipped.reason}")
     # one line per distinct finding of a file, with every line it occurs on (shellcheck repeats SC2086 per line)
     same: dict[tuple[str, str, str, str | None, str], list[int]] = {}
     for finding in report.findings:
@@ -322,21 +322,21 @@ def _print_report(report: ValidationReport) -> None:
         where = path + (":" + ",".join(map(str, lines[:LINES_SHOWN])) if lines else "")
         more = f" (+{len(lines) - LINES_SHOWN} more)" if len(lines) > LINES_SHOWN else ""
         rule = f" [{rule_id}]" if rule_id else ""
-        typer.echo(f"  {severity}: {where}{more}: {validator}{rule}: {message}")
+        echo(f"  {severity}: {where}{more}: {validator}{rule}: {message}")
     if report.findings_total > len(report.findings):
-        typer.echo(f"  ... {report.findings_total - len(report.findings)} more finding(s)")
+        echo(f"  ... {report.findings_total - len(report.findings)} more finding(s)")
 
 
 def _print_generation(result: GenerationResult, kind: str, applied: bool) -> None:
     for note in result.notes:
-        typer.echo(f"note: {note}")
+        echo(f"note: {note}")
     for report in result.validation:
         _print_report(report)
-    typer.echo("")
-    typer.echo(result.plan.diff, nl=False)
-    typer.echo("")
-    typer.echo(f"plan hash: {result.plan.plan_hash}")
+    echo("")
+    echo(result.plan.diff, nl=False)
+    echo("")
+    echo(f"plan hash: {result.plan.plan_hash}")
     if not applied:
         hint = "" if result.valid else " (validation errors: add --force to write anyway)"
-        typer.echo(f"Nothing written. To write exactly this: orchestrator-kit generate {kind} ... --apply "
+        echo(f"Nothing written. To write exactly this: orchestrator-kit generate {kind} ... --apply "
                    f"--plan-hash {result.plan.plan_hash}{hint}")

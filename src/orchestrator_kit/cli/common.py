@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from ..terminal import printable, safe_console
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -62,21 +64,25 @@ OutputOption = Annotated[
 ]
 
 
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """`typer.echo` of text that may hold repository text: its control characters are shown, not sent (`terminal`)."""
+    typer.echo(printable(message), err=err, nl=nl)
+
+
 def fail(message: str) -> NoReturn:
     """Print `Error: message` on stderr and exit 2 (bad input or usage; never a traceback)."""
-    typer.echo(f"Error: {message}", err=True)
+    echo(f"Error: {message}", err=True)
     raise typer.Exit(2)
 
 
 def console() -> Console:
-    """A rich console on standard output."""
-    from rich.console import Console
-
-    return Console()
+    """A rich console on standard output that shows control characters instead of sending them (`terminal`)."""
+    return safe_console()
 
 
 def write_text(text: str, output: Path | None) -> None:
     """`text` to standard output, or to the file `output` (a write error exits 2)."""
+    text = printable(text)
     if output is None:
         sys.stdout.write(text)
         return
@@ -92,21 +98,17 @@ def write_report(
 ) -> None:
     """A report in `fmt`, to standard output or the file `output`: only the chosen rendering is computed; tables
     written to a file are plain text, FILE_WIDTH wide. A write error exits 2. Rich is imported for tables only."""
-    text = as_json() if fmt is OutputFormat.json else as_markdown() if fmt is OutputFormat.markdown else ""
+    text = printable(as_json() if fmt is OutputFormat.json else as_markdown() if fmt is OutputFormat.markdown else "")
     try:
         if output is None:
             if fmt is OutputFormat.table:
-                from rich.console import Console
-
-                as_tables(Console())
+                as_tables(safe_console())
             else:
                 sys.stdout.write(text)
             return
         with output.open("w", encoding="utf-8") as fh:
             if fmt is OutputFormat.table:
-                from rich.console import Console
-
-                as_tables(Console(file=fh, width=FILE_WIDTH, color_system=None, force_terminal=False))
+                as_tables(safe_console(file=fh, width=FILE_WIDTH, color_system=None, force_terminal=False))
             else:
                 fh.write(text)
     except OSError as exc:

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from ..errors import OrchestratorError
-from .common import ReportFormat, WideOption, console, fail, write_text
+from .common import ReportFormat, WideOption, console, echo, fail, write_text
 
 design_app = typer.Typer(
     name="design",
@@ -193,9 +193,9 @@ def export(
             fail(f"{_label(file)}: {exc}")
         write_text(ci.text, output)
         for line in [f"note: {n}" for n in ci.notes] + [f"write: {s}" for s in ci.scripts]:
-            typer.echo(line, err=True)
+            echo(line, err=True)
         for f in ci.findings:
-            typer.echo(f"{f.severity}: {f.validator} {f.rule or ''}: {f.message} ({ci.path}:{f.line or '?'})", err=True)
+            echo(f"{f.severity}: {f.validator} {f.rule or ''}: {f.message} ({ci.path}:{f.line or '?'})", err=True)
         raise typer.Exit(0 if ci.valid else 1)
     try:
         result = export_workflow_asl(_text(file)) if target is ExportTarget.asl else export_workflow_xstate(_text(file))
@@ -205,7 +205,7 @@ def export(
     write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", output)
     problems = getattr(result, "statelint", None) or []
     for line in [f"note: {n}" for n in result.notes] + [f"statelint: {p}" for p in problems]:
-        typer.echo(line, err=True)
+        echo(line, err=True)
     raise typer.Exit(1 if problems else 0)
 
 
@@ -234,7 +234,7 @@ def import_(
         fail(f"{_label(file)}: {exc}")
     write_text(imported.yaml, output)
     for note in imported.notes:
-        typer.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
 
 
 @design_app.command("schema")

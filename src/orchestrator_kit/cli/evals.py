@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import OrchestratorError
+from ..terminal import printable, safe_console
 from .common import FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail
 from .progress import LiveProgress, wanted
 
@@ -76,8 +77,6 @@ def tools_command(
 
 
 def _write(result: SuiteResult, output_format: OutputFormat, output: Path | None, *, wide: bool) -> None:
-    from rich.console import Console
-
     from ..evals.report import render_markdown, render_tables
 
     try:
@@ -86,12 +85,12 @@ def _write(result: SuiteResult, output_format: OutputFormat, output: Path | None
         fail(f"cannot write '{output}': {exc.strerror or exc}")
     try:
         if output_format is OutputFormat.json:
-            stream.write(result.model_dump_json(indent=2) + "\n")
+            stream.write(printable(result.model_dump_json(indent=2)) + "\n")
         elif output_format is OutputFormat.markdown:
-            stream.write(render_markdown(result))
+            stream.write(printable(render_markdown(result)))
         else:
             # A file gets a page wide enough for every column; standard output is fitted to its width (COLUMNS)
-            console = Console(file=stream, width=200, color_system=None) if output is not None else Console()
+            console = safe_console(file=stream, width=200, color_system=None) if output is not None else safe_console()
             render_tables(result, console, wide=wide)
     finally:
         if output is not None:
@@ -131,8 +130,6 @@ def agents_command(
 
     Exit codes: 0 done (scripted: the proof holds), 1 the scripted proof failed or --compare found a regression,
     2 usage or input error (a missing key included)."""
-    from rich.console import Console
-
     try:
         from ..evals.agents.results import AgentEvalResults, proof, proof_markdown, render_markdown, render_table
         from ..evals.agents.results import compare as compare_results
@@ -160,7 +157,7 @@ def agents_command(
         markdown += "\n## Offline proof\n\n" + proof_markdown(rows)
     (output_dir / "results.json").write_text(results.model_dump_json(indent=2), encoding="utf-8")
     (output_dir / "results.md").write_text(markdown, encoding="utf-8")
-    console = Console()  # fitted to the terminal, or to $COLUMNS (80 when unset) in a pipe, like `eval tools`
+    console = safe_console()  # fitted to the terminal, or to $COLUMNS (80 when unset) in a pipe, like `eval tools`
     render_table(results, console, regressions, wide=wide)
     for row in rows:
         if not row.ok:

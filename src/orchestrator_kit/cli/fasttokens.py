@@ -102,9 +102,11 @@ def run(args: list[str]) -> int | None:
     except Exception as exc:  # a bug of ours: the same words as typer_app.main
         if os.environ.get("ORCHESTRATOR_KIT_DEBUG"):
             raise
+        from ..terminal import printable
+
         sys.stderr.write(
-            f"Internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in orchestrator-kit; run again with ORCHESTRATOR_KIT_DEBUG=1 to see the traceback.\n"
+            printable(f"Internal error: {type(exc).__name__}: {exc}\n")
+            + "This is a bug in orchestrator-kit; run again with ORCHESTRATOR_KIT_DEBUG=1 to see the traceback.\n"
         )
         return 70
     finally:
@@ -140,7 +142,9 @@ def _count_and_print(request: Request) -> int:
     finally:
         if live is not None:
             live.close()
-    text = result.json() + "\n"
+    from ..terminal import printable
+
+    text = printable(result.json()) + "\n"  # file names reach the terminal: their control characters shown
     try:
         sys.stdout.write(text)
     except OSError as exc:  # cli.common.write_report names the output file, None for standard output
@@ -149,5 +153,7 @@ def _count_and_print(request: Request) -> int:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"Error: {message}\n")
+    from ..terminal import printable
+
+    sys.stderr.write(f"Error: {printable(message)}\n")
     return 2

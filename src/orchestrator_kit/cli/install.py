@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..install.clients import Client, Scope
-from .common import TextFormat, fail
+from .common import TextFormat, echo, fail
 
 if TYPE_CHECKING:
     from ..install.service import InstallResult
@@ -87,13 +87,13 @@ def _run(action: Callable[[], InstallResult], output_format: TextFormat) -> None
     except OrchestratorError as exc:
         fail(str(exc))
     if output_format is TextFormat.json:
-        typer.echo(json.dumps(result.model_dump(), indent=2))
+        echo(json.dumps(result.model_dump(), indent=2))
         return
     for change in result.changes:
         if result.dry_run:
-            typer.echo(change.diff, nl=False)
+            echo(change.diff, nl=False)
         else:
-            typer.echo(f"{change.action}d {change.path}" if change.action != "delete" else f"removed {change.path}")
+            echo(f"{change.action}d {change.path}" if change.action != "delete" else f"removed {change.path}")
     for note in result.kept:
-        typer.echo(f"kept {note}")
-    typer.echo(f"{result.client} ({result.scope}): {result.message}")
+        echo(f"kept {note}")
+    echo(f"{result.client} ({result.scope}): {result.message}")

@@ -74,7 +74,6 @@ class LiveProgress:
 
     def _bar(self) -> Progress:
         if self.bar is None:
-            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -84,9 +83,11 @@ class LiveProgress:
                 TimeElapsedColumn,
             )
 
+            from ..terminal import safe_console
+
             self.bar = Progress(
                 SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=Console(stderr=True, force_terminal=self.forced or None),
+                TimeElapsedColumn(), console=safe_console(stderr=True, force_terminal=self.forced or None),
                 transient=not self.forced,
             )
             self.bar.start()

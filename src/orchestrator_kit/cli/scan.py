@@ -10,7 +10,17 @@ import typer
 
 from ..assessment import DEFAULT_MAX_COMMITS
 from ..errors import OrchestratorError
-from .common import ExcludeOption, FormatOption, OutputFormat, OutputOption, QuietOption, WideOption, fail, write_report
+from .common import (
+    ExcludeOption,
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    QuietOption,
+    WideOption,
+    echo,
+    fail,
+    write_report,
+)
 from .progress import LiveProgress, wanted
 
 if TYPE_CHECKING:
@@ -106,7 +116,7 @@ def build_sample(
         result = build_sample_repo(spec, dest)
     except OrchestratorError as exc:
         fail(str(exc))
-    typer.echo(f"Built {result.commits} commits and {result.tags} tags in {result.path}", err=True)
+    echo(f"Built {result.commits} commits and {result.tags} tags in {result.path}", err=True)
 
 
 def _emit(inventory: Inventory, output_format: OutputFormat, output: Path | None, extras: Extras, *,

@@ -102,9 +102,11 @@ def main() -> None:
     except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for whoever asks
         if os.environ.get("ORCHESTRATOR_KIT_DEBUG"):
             raise
+        from ..terminal import printable  # the message may quote repository text
+
         typer.echo(
-            f"Internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in orchestrator-kit; run again with ORCHESTRATOR_KIT_DEBUG=1 to see the traceback.",
+            printable(f"Internal error: {type(exc).__name__}: {exc}\n")
+            + "This is a bug in orchestrator-kit; run again with ORCHESTRATOR_KIT_DEBUG=1 to see the traceback.",
             err=True,
         )
         sys.exit(70)  # EX_SOFTWARE

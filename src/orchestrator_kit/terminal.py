@@ -1,0 +1,70 @@
+"""Text for a terminal that a repository cannot take over: control characters shown, never sent.
+
+Repository text reaches the terminal in every report (a Makefile target, an npm script, a file name, a git author,
+a runbook's heading, a model's answer that quotes them). Sent raw, an escape sequence in it acts on the terminal:
+it sets the window title (OSC 0), writes a hyperlink whose text hides its target (OSC 8), moves the cursor or erases
+lines (CSI) so that a warning printed before it disappears, or, in some terminals, reads back or rewrites the
+clipboard (OSC 52). A lone carriage return overwrites the start of its line, and bidirectional overrides (the
+"Trojan Source" characters) show a line in another order than it is.
+
+`printable(text)` writes each such character as its `\\uXXXX` escape: the C0 controls but tab and line feed (and
+carriage return before a line feed), DEL, the C1 controls and the bidirectional embeddings, overrides and isolates
+(U+202A-U+202E, U+2066-U+2069). The escape is valid inside a JSON string, where it reads back as the same
+character, so JSON output keeps its data. `SafeConsole` is a rich Console that does the same to every piece of
+text it renders (`safe_console`), before its own styles are added.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.segment import Segment
+    from rich.text import Text
+
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character that would act on a terminal written as its `\\uXXXX` escape (see the module)."""
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) is not None else text
+
+
+_console_class: type[Console] | None = None
+
+
+def safe_console(**options: Any) -> Console:
+    """A rich Console (made with `options`) whose rendered text is `printable`: the text the renderables hold, never
+    rich's own control segments (the cursor moves of a live display) or the styles it adds. rich is imported here,
+    when a caller first needs a console."""
+    global _console_class
+    if _console_class is None:
+        _console_class = _safe_console_class()
+    return _console_class(**options)
+
+
+def _safe_console_class() -> type[Console]:
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, **options: Any) -> Text:
+            # Before rich lays the text out, so that widths are measured on what is shown.
+            return super().render_str(printable(text), **options)
+
+        def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+            for segment in super().render(renderable, options):
+                if segment.control or _UNSAFE.search(segment.text) is None:
+                    yield segment
+                else:
+                    yield Segment(printable(segment.text), segment.style, segment.control)
+
+    return SafeConsole

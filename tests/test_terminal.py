@@ -1,0 +1,98 @@
+"""Repository text cannot act on the terminal: its control characters are shown as escapes in every output."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from rich.table import Table
+from rich.text import Text
+
+from orchestrator_kit.fit import Col, print_fitted
+from orchestrator_kit.terminal import printable, safe_console
+
+from .conftest import git, write_files
+
+ESC = "\x1b"
+HOSTILE = [
+    ("title\x1b]0;pwned\x07", "title\\u001b]0;pwned\\u0007"),  # OSC 0: the window title
+    ("\x1b]8;;https://evil.example\x07docs\x1b]8;;\x07", "\\u001b]8;;https://evil.example\\u0007docs\\u001b]8;;\\u0007"),
+    ("warning\x1b[2K\x1b[1A", "warning\\u001b[2K\\u001b[1A"),  # erase the line, cursor up
+    ("safe\rEVIL", "safe\\u000dEVIL"),  # a lone carriage return overwrites the line
+    ("\x9b31m", "\\u009b31m"),  # the C1 CSI
+    ("a\x7fb", "a\\u007fb"),
+    ("access = \u202eresu\u202c", "access = \\u202eresu\\u202c"),  # a bidirectional override (Trojan Source)
+]
+
+
+@pytest.mark.parametrize(("text", "shown"), HOSTILE)
+def test_control_characters_are_shown_not_sent(text, shown):
+    assert printable(text) == shown
+
+
+def test_plain_text_tabs_line_feeds_and_windows_line_ends_are_kept():
+    text = "make build\tok\r\nnext line\n  café ✓ 日本"
+    assert printable(text) is text
+
+
+@pytest.mark.parametrize(("text", "_shown"), HOSTILE)
+def test_json_keeps_its_data(text, _shown):
+    document = json.dumps({"name": text}, ensure_ascii=False)
+    assert json.loads(printable(document)) == {"name": text}
+
+
+def test_a_safe_console_never_sends_what_it_renders_and_keeps_its_own_styles():
+    out = io.StringIO()
+    console = safe_console(file=out, force_terminal=True, color_system="standard", width=120)
+    table = Table("Task")
+    table.add_row(Text("deploy\x1b]0;pwned", style="bold"))  # a Text made elsewhere: shown when rendered
+    table.add_row("build\x1b[2J")  # a plain string: shown before it is laid out, so measured as shown
+    console.print(table)
+    console.print("plain \x1b[2J text", style="red", highlight=False)
+    written = out.getvalue()
+    assert "\x1b]0;" not in written and "\x1b[2J" not in written
+    assert "deploy" in written and "build\\u001b[2J" in written and "plain \\u001b[2J text" in written
+    assert "\x1b[1m" in written and "\x1b[31m" in written  # rich's own bold and red are sent as before
+
+
+def test_a_fitted_table_shows_each_cell_whole():
+    out = io.StringIO()
+    # rich's Text drops BEL, backspace, vertical tab, form feed and CR itself, and keeps ESC
+    print_fitted(safe_console(file=out, width=120), "Tasks", [Col("Task", "id"), Col("Runs", "text")],
+                 [[Text("deploy\x1b]0;pwned\x07", style="bold"), "make \x1b[2K\x1b[1Adeploy\x07"]])
+    written = out.getvalue()
+    assert "deploy\\u001b]0;pwned" in written and "make \\u001b[2K\\u001b[1Adeploy\\u0007" in written
+    assert "\x1b" not in written and "\x07" not in written
+
+
+@pytest.fixture(scope="module")
+def hostile_repo(tmp_path_factory):
+    """A repository whose Makefile target, file name and commit author hold escape sequences."""
+    root = tmp_path_factory.mktemp("escapes")
+    write_files(root, {"Makefile": "\x1b[2Jclear:\n\techo x\n", "file\x1b[31mred.txt": "x\n"})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=Eve\x1b[8m", "-c", "user.email=eve@example.com", "commit", "-q", "-m", "init")
+    return root
+
+
+@pytest.mark.parametrize("args", [
+    ["scan", "--no-metrics", "--no-opportunities"],
+    ["scan", "--no-metrics", "--no-opportunities", "-f", "markdown"],
+    ["scan", "--no-metrics", "--no-opportunities", "-f", "json"],
+    ["tokens"],  # the fast path, without Typer
+    ["tokens", "--format", "json"],
+    ["metrics", "--only", "history"],
+    ["metrics", "--only", "history", "-f", "markdown"],
+])
+def test_no_command_sends_a_repositorys_escape_sequences(hostile_repo, args):
+    proc = subprocess.run([sys.executable, "-m", "orchestrator_kit", args[0], str(hostile_repo), *args[1:]],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert ESC not in proc.stdout + proc.stderr
+    assert "\\u001b[" in proc.stdout  # shown, not dropped: the reader sees something is there
