@@ -404,3 +404,18 @@ def test_nothing_of_a_skipped_step_reaches_the_file_through_a_parameter_or_a_log
     assert "kubectl rollout restart deploy/app" in text
     assert not any("version" in note for note in result.notes), result.notes
     assert all(report.ok for report in result.validation), result.validation
+
+
+def test_a_procedure_id_scan_gives_under_a_long_heading_is_taken(tmp_path):
+    from orchestrator_kit import scan
+
+    from ..conftest import git, write_files
+
+    heading = " ".join(["rotate the database credentials"] * 40)  # its slug alone was 1,279 characters
+    write_files(tmp_path, {"ops/RUNBOOK.md": f"# {heading}\n1. ssh db1\n2. `sudo systemctl restart db`\n"})
+    git(tmp_path, "init", "-q", "-b", "main")
+    (procedure,) = scan(tmp_path).procedures
+    assert len(procedure.id) <= len("ops/RUNBOOK.md#") + 200
+    proc = cli("generate", "procedure", "--from-procedure", procedure.id, "--repo", str(tmp_path))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "+++ b/scripts/" in proc.stdout

@@ -730,3 +730,15 @@ def test_both_inline_texts_from_one_walk_are_the_two_inline_texts(text):
     for inline in inlines:
         assert _inline_texts(inline) == (_inline_text(inline), _inline_text(inline, backticks=False))
     _mdtree.release(tree)
+
+
+def test_an_id_under_a_very_long_heading_is_cut_at_a_word_and_stays_unique(make_repo):
+    # a heading path of thousands of characters made an id `generate --from-procedure` refused (found by a hunt)
+    long = " ".join(["rotate the database credentials"] * 40)  # 1,279 characters
+    root = make_repo({"RUNBOOK.md": f"# {long}\n1. ssh db1\n# {long} again\n1. ssh db2\n"})
+    ids = [p.id for p in scan(root).procedures]
+    slugs = [i.removeprefix("RUNBOOK.md#") for i in ids]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert all(len(s) <= 200 + 2 for s in slugs)  # cut to 200, then the uniqueness suffix
+    assert slugs[0].startswith("rotate-the-database-credentials-rotate") and not slugs[0].endswith("-")
+    assert slugs[1] == slugs[0] + "-2"

@@ -157,6 +157,9 @@ def _convert(ctx: RepoContext, spec: ProcedureSpec, procedure: ManualProcedure, 
         title = procedure.heading_path[-2]  # "Restore the production database › Steps" is named by its parent
     name = spec.name or slug(title)
     description = f"{title}, from {procedure.path}"
+    if len(description) > 500:  # a spec's texts hold 500 characters: cut the heading, keep the source if it fits
+        source = f", from {procedure.path}"
+        description = title[:497 - len(source)] + "..." + source if len(source) <= 400 else description[:497] + "..."
     if spec.target == "shell-script":
         return ShellScriptSpec(name=name, description=description, params=params, steps=steps,
                                on_conflict=spec.on_conflict), notes

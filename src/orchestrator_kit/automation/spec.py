@@ -566,7 +566,7 @@ class ProcedureSpec(Model):
     parameter everywhere it appears."""
 
     kind: Literal["procedure"] = "procedure"
-    procedure: str = Field(min_length=1, max_length=500)
+    procedure: str = Field(min_length=1, max_length=4096)  # a path and its heading slug, as list_manual_procedures
     target: Literal["shell-script", "github-workflow"] = "shell-script"
     name: Name | None = None
     version_param: bool = True

@@ -832,6 +832,19 @@ class _Ids:
         return slug
 
 
+SLUG_CHARACTERS = 200  # of a procedure id's heading part: a heading path can be thousands of characters long
+
+
+def _capped(slug: str) -> str:
+    """`slug` cut to SLUG_CHARACTERS at a word (`-`) or heading (`/`) boundary when there is one: ids stay short
+    enough to be given back (`generate --from-procedure`); `_Ids` keeps two cut the same way apart."""
+    if len(slug) <= SLUG_CHARACTERS:
+        return slug
+    cut = slug[:SLUG_CHARACTERS]
+    boundary = max(cut.rfind("-"), cut.rfind("/"))
+    return (cut[:boundary] if boundary > 0 else cut).rstrip("-/")
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
@@ -957,7 +970,7 @@ def _procedure(
     used_ids: _Ids,
 ) -> ManualProcedure:
     heading_path = [ctx.redact(title, path) for title in section.heading_path]
-    slug = used_ids.unique("/".join(_slug(title) for title in heading_path) or "top")
+    slug = used_ids.unique(_capped("/".join(_slug(title) for title in heading_path)) or "top")
     end = max([section.end, *(f.end for f in section.folded)])
     return DetectContext.procedure(
         path, slug,
