@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,18 @@ def test_bad_globs_are_refused_with_one_line(bad):
     with pytest.raises(InputError) as err:
         check_excludes([bad])
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(("bad", "says"), [
+    ("\\", "names nothing: it is empty, or only separators"),  # a Windows separator alone
+    ("/", "names nothing"), (" ", "names nothing"),
+    ("a\x00b", "contains a NUL character"),
+    ("x" * 301, "is too long (over 300 characters)"),
+])
+def test_a_bad_glob_is_told_what_is_wrong_with_it(bad, says):
+    with pytest.raises(InputError, match=re.escape(says)) as err:
+        check_excludes([bad])
+    assert "NUL" not in str(err.value) or "\x00" in bad  # one reason, the one that holds
 
 
 def test_too_many_globs_are_refused():

@@ -23,9 +23,14 @@ def check_excludes(globs: Sequence[str]) -> list[str]:
     clean: list[str] = []
     for raw in globs:
         glob = raw.replace("\\", "/").strip().rstrip("/")
-        if not glob or "\x00" in raw or len(raw) > MAX_GLOB_CHARS:
-            raise InputError(f"Exclude glob {raw[:60]!r} is empty, too long (over {MAX_GLOB_CHARS} characters) or "
-                             "contains a NUL character.")
+        if "\x00" in raw:
+            raise InputError(f"Exclude glob {raw[:60]!r} contains a NUL character.")
+        if len(raw) > MAX_GLOB_CHARS:
+            raise InputError(f"Exclude glob {raw[:60]!r}... is too long (over {MAX_GLOB_CHARS} characters).")
+        if not glob:
+            # `\` is a separator here (Windows paths are accepted): `\` or `/` alone names no file or folder
+            raise InputError(f"Exclude glob '{raw}' names nothing: it is empty, or only separators ('/' or '\\') "
+                             "and spaces.")
         if glob.startswith((":", "-", "/")) or ".." in glob.split("/"):
             raise InputError(f"Exclude glob '{raw}' must be relative to the repository (no leading ':', '-' or '/', "
                              "no '..').")
