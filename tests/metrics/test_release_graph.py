@@ -136,11 +136,48 @@ def test_a_release_branch_cut_by_a_shallow_clone_still_counts(branched, tmp_path
     assert all(t.reason != history_module.UNRELATED_HISTORY for t in dora.skipped_tags)
 
 
-def test_when_git_cannot_tell_every_tag_counts(tmp_path, monkeypatch):
+def _orphan_after_a_window(root: Path) -> Scripted:
+    """main: c1 (v1.0.0), c2, c3; then an orphan o1, newer than c3, tagged v1.1.0. Read with max_commits=1 (c3
+    only), the window holds no tag the log read: the tags' graph does not reach HEAD's history, git is asked."""
+    repo = Scripted(root)
+    repo.commit("c1", "2026-03-02T10:00:00+00:00", files={"app.py": "one\n"})
+    repo.tag("v1.0.0", "c1")
+    repo.commit("c2", "2026-03-03T10:00:00+00:00", append={"app.py": "two\n"})
+    repo.commit("c3", "2026-03-04T10:00:00+00:00", append={"app.py": "three\n"})
+    git(repo.root, "checkout", "-q", "--orphan", "gh-pages")
+    git(repo.root, "rm", "-q", "--cached", "-r", ".")
+    (repo.root / "app.py").unlink()
+    repo.commit("o1", "2026-03-05T10:00:00+00:00", files={"index.html": "x\n"})
+    repo.tag("v1.1.0", "o1")
+    git(repo.root, "checkout", "-q", "-f", "main")
+    return repo
+
+
+def test_without_a_tag_read_in_the_window_git_tells_the_unrelated_history(tmp_path, monkeypatch):
+    repo = _orphan_after_a_window(tmp_path / "repo")
+    asked: list[tuple[str, ...]] = []
+    real = history_module.run_git
+    monkeypatch.setattr(history_module, "run_git", lambda root, *args, **kw: asked.append(args) or real(root, *args, **kw))
+    dora = history_metrics(repo.root, max_commits=1).dora
+    assert [(t.name, t.reason) for t in dora.skipped_tags if t.name == "v1.1.0"] == [
+        ("v1.1.0", history_module.UNRELATED_HISTORY)]
+    assert any("--boundary" in args for args in asked)
+
+
+def test_with_a_tag_read_the_graph_tells_it_and_git_is_not_asked(tmp_path, monkeypatch):
     repo = _with_orphan_history(tmp_path / "repo")
+    asked: list[tuple[str, ...]] = []
+    real = history_module.run_git
+    monkeypatch.setattr(history_module, "run_git", lambda root, *args, **kw: asked.append(args) or real(root, *args, **kw))
+    dora = history_metrics(repo.root).dora
+    assert [t.name for t in dora.skipped_tags] == ["v1.1.0"] and not any("--boundary" in args for args in asked)
+
+
+def test_when_git_cannot_tell_every_tag_counts(tmp_path, monkeypatch):
+    repo = _orphan_after_a_window(tmp_path / "repo")
     real = history_module.run_git
     monkeypatch.setattr(history_module, "run_git",
                         lambda root, *args, **kw: real(root, "rev-list", "no-such-revision") if "--boundary" in args
                         else real(root, *args, **kw))
-    dora = history_metrics(repo.root).dora
-    assert [r.name for r in dora.releases] == ["v1.0.0", "v1.1.0", "v1.2.0"]  # as before this check existed
+    dora = history_metrics(repo.root, max_commits=1).dora
+    assert "v1.1.0" in [r.name for r in dora.releases]  # as before this check existed

@@ -275,6 +275,8 @@ def test_the_tags_graph_and_the_rev_list_started_ahead_run_no_repository_program
     monkeypatch.setattr(gitlog, "spare_jobs", lambda jobs, since: jobs)
     result = history_metrics(root, jobs=2)
     assert ("rev-list", "--parents", "--stdin") in graphs and listed_by == ["ahead"]
+    # with a path filter the tags' graph does not tell an unrelated history: git is asked (history._unrelated)
+    history_metrics(root, jobs=2, paths=["notes.md"])
     assert ("rev-list", "--parents", "--boundary", "--stdin") in graphs
     assert {r.name for r in result.dora.releases} >= {"v1.0.0", "v2.0.0", "v2.1.0"}
     assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"

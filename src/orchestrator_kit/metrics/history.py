@@ -252,7 +252,11 @@ def history_metrics(
         # A release before the window ships none of its commits: dora_proxies lists it as skipped.
         in_window = [t for t in tags if t.time >= window[0]] if limited else tags
         unread = sorted({t.commit for t in in_window if aggregate.table.read(t.commit) is None})
-        unrelated = _in_background(lambda: _unrelated(workspace.root, unread, info.head, boundary))  # git starts
+        # Which of those lie on a history unrelated to HEAD's: told by the tags' graph when it reaches down to
+        # HEAD's (`_unrelated_in_graph`); otherwise one more git process, started now (`_unrelated`).
+        by_graph = not specs and (not limited or len(unread) < len({t.commit for t in in_window}))
+        unrelated = _in_background(lambda: frozenset() if by_graph else _unrelated(
+            workspace.root, unread, info.head, boundary))
         read_graph = _graph(workspace.root, aggregate.table, in_window, need_full=bool(specs))  # git starts here
         try:
             _finish(result, aggregate, workspace, lines_at_head(), listed(), identity_names())
@@ -261,6 +265,8 @@ def history_metrics(
                 graph_problem = read_graph()
             finally:
                 apart = unrelated()
+        if by_graph and unread:
+            apart = _unrelated_in_graph(aggregate.table, unread, boundary)
         if graph_problem:
             result.diagnostics.append(graph_problem)
         result.dora, problems = dora_proxies(
@@ -508,6 +514,39 @@ def _unrelated(root: Path, commits: Sequence[str], head: str | None, shallow: fr
             joins[commit] = commit in shallow or any(
                 p in boundary or p not in parents or joins[p] for p in parents[commit])
     return frozenset(c for c in commits if c in parents and not joins[c])
+
+
+def _unrelated_in_graph(table: CommitTable, commits: Sequence[str], shallow: frozenset[str]) -> frozenset[str]:
+    """`_unrelated` from the tags' graph (`_graph`) instead of git, when that graph reaches HEAD's history: the
+    caller asks only without a path filter, and when the log read every commit of HEAD (no window) or read a tag
+    commit of the window (the rev-list then stops at that tag's history, which holds HEAD's roots).
+
+    A commit the rev-list did not print (a placeholder row, or a row read by the log) is in HEAD's history; a
+    printed one joins it when a parent does, or when it sits at a shallow boundary. A printed root commit does
+    not join it. Every commit is decided once (depth first); a failed rev-list printed nothing, and nothing is
+    then unrelated."""
+    from .commits import GRAPH
+
+    state, index = table.state, table.index
+    joins: dict[int, bool] = {}
+    for commit in commits:
+        start = index.get(commit)
+        if start is None or state[start] != GRAPH:
+            continue
+        stack = [start]
+        while stack:
+            row = stack[-1]
+            if row in joins:
+                stack.pop()
+                continue
+            parents = table.parents(row)
+            pending = [p for p in parents if state[p] == GRAPH and p not in joins]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            joins[row] = table.shas[row] in shallow or any(state[p] != GRAPH or joins[p] for p in parents)
+    return frozenset(c for c in commits if not joins.get(index.get(c, -1), True))
 
 
 def _in_background(compute: Callable[[], T]) -> Callable[[], T]:
