@@ -96,3 +96,40 @@ def test_no_command_sends_a_repositorys_escape_sequences(hostile_repo, args):
     assert proc.returncode == 0, proc.stderr
     assert ESC not in proc.stdout + proc.stderr
     assert "\\u001b[" in proc.stdout  # shown, not dropped: the reader sees something is there
+
+
+def _at_a_terminal(args: list[str], cwd, answer: bytes) -> bytes:
+    """What `orchestrator-kit args` writes with a pseudo-terminal as stdin, stdout and stderr, `answer` typed."""
+    import pty  # POSIX only, like the prompt it reaches
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator_kit", *args], cwd=cwd, stdin=follower,
+                            stdout=follower, stderr=follower, env={**os.environ, "COLUMNS": "200"})
+    os.close(follower)
+    os.write(leader, answer)
+    written = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(leader)
+    assert proc.wait(timeout=300) == 0, written
+    return written
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_the_apply_prompt_shows_a_repository_path_s_escape_sequences(tmp_path):
+    repo = tmp_path / "repo\x1b[2J\x1b]0;pwned\x07"
+    repo.mkdir()
+    write_files(repo, {"Makefile": "build:\n\techo build\n", "spec.yaml": "name: tag-release\n"
+                       "description: Tag the release\ncommands:\n  - git push origin main\n"})
+    git(repo, "init", "-q", "-b", "main")
+    written = _at_a_terminal(["generate", "make-target", "-s", str(repo / "spec.yaml"), "-C", str(repo), "--apply"], tmp_path,
+                             b"n\n")
+    assert b"Write these 1 change(s) to " in written and b"Nothing written." in written
+    assert b"repo\\u001b[2J\\u001b]0;pwned\\u0007?" in written
+    assert b"\x1b[2J" not in written and b"\x1b]0;" not in written and b"\x07" not in written

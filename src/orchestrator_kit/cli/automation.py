@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..terminal import printable
 from .common import QuietOption, TextFormat, echo, fail
 from .progress import LiveProgress, wanted
 
@@ -124,7 +125,8 @@ def generate(
                 f"Review the diff, then rerun with --apply --plan-hash {result.plan.plan_hash}"
             )
         changes = len(result.plan.changes)
-        if not typer.confirm(f"Write these {changes} change(s) to {repo}?", default=False):
+        # The repository's path is the prompt's own text: typer.confirm sends it as it is, so shown here.
+        if not typer.confirm(printable(f"Write these {changes} change(s) to {repo}?"), default=False):
             echo("Nothing written.")
             raise typer.Exit(0 if result.valid else 1)
     if apply:
