@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import traceback
@@ -11,6 +12,7 @@ import yaml
 
 from orchestrator_kit.yamlsrc import (
     Tagged,
+    Yaml11Flag,
     YamlDocument,
     YamlError,
     YMap,
@@ -19,6 +21,7 @@ from orchestrator_kit.yamlsrc import (
     load_yaml,
     load_yaml_documents,
     load_yaml_lazily,
+    yaml11_bool,
 )
 
 DOC = """\
@@ -351,3 +354,21 @@ def test_a_document_built_at_lazy_load_is_reported_at_its_own_line():
     with pytest.raises(YamlError) as info:
         load_yaml_lazily("kind: A\nspec: {n: !!int many}\n---\n- !!int lots\n")
     assert (str(info.value), info.value.line) == ("invalid YAML: a value tagged !!int is not an integer (line 4)", 4)
+
+
+def test_plain_yaml_1_1_booleans_are_strings_that_remember_it():
+    doc = load_yaml('on: push\na: yes\nb: "yes"\nc: Off\nd: y\ne: [no, ON]\nf: true\nyes: 1\n')
+    assert doc == {"on": "push", "a": "yes", "b": "yes", "c": "Off", "d": "y", "e": ["no", "ON"], "f": True, "yes": 1}
+    assert all(type(key) is str for key in doc)  # keys stay plain (GitHub's `on:`)
+    assert isinstance(doc["a"], Yaml11Flag) and type(doc["b"]) is str  # quoted: a string to every reader
+    assert [yaml11_bool(doc[k]) for k in "abcdf"] == [True, None, False, None, True]
+    assert [yaml11_bool(v) for v in doc["e"]] == [False, True]
+    assert json.dumps(doc) == ('{"on": "push", "a": "yes", "b": "yes", "c": "Off", "d": "y", "e": ["no", "ON"], '
+                               '"f": true, "yes": 1}')
+    (lazy,) = load_yaml_lazily("on: push\nsuspend: yes\n")
+    assert lazy.get("on") == "push" and yaml11_bool(lazy.get("suspend")) is True
+
+
+@pytest.mark.parametrize("value", [True, False, 1, None, "yes", "on", "maybe"])
+def test_yaml11_bool_reads_only_booleans_and_marked_plain_words(value):
+    assert yaml11_bool(value) is (value if isinstance(value, bool) else None)

@@ -9,8 +9,10 @@ are ever constructed from tags) and returns plain `dict`/`list` subclasses that 
 
 Two deliberate differences from PyYAML's defaults, both to read CI files as their tools do:
 
-* plain scalars are typed closer to YAML 1.2 (GitHub Actions, Go's yaml for Kubernetes and Compose): booleans
-  are `true`/`false` only, so GitHub's `on:` stays the string "on" (YAML 1.1 reads on/off/yes/no as booleans);
+* plain scalars are typed closer to YAML 1.2 (GitHub Actions, Go's yaml v3 for Compose and Taskfile): booleans
+  are `true`/`false` only, so GitHub's `on:` stays the string "on" (YAML 1.1 reads on/off/yes/no as booleans); a
+  plain yes/no/on/off value is a `Yaml11Flag`, a string that `yaml11_bool` reads as YAML 1.1 tools do (GitLab,
+  Bitbucket, kubectl);
   `22:22` is a string, not the base-60 number 1342; a plain `=`, and a plain `<<` anywhere but as a key, is a
   string (PyYAML cannot construct either);
 * unknown tags (GitLab's `!reference`, CloudFormation's `!Ref`, Ansible's `!vault`) load as their plain
@@ -110,6 +112,10 @@ _Loader.yaml_implicit_resolvers = {
             if tag != "tag:yaml.org,2002:value" and (tag not in _REPLACEMENTS or first in _REPLACEMENTS[tag][1])]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
+# YAML 1.1's other booleans, written plain: strings here (see `Yaml11Flag`), marked for the YAML 1.1 readers.
+_FLAG_TAG = "tag:orchestrator-kit,2026:yaml-1.1-boolean"
+_Loader.add_implicit_resolver(
+    _FLAG_TAG, re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$"), list("yYnNoO"))
 
 
 def _span(loader: _Loader, node: yaml.Node) -> Span:
@@ -159,7 +165,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
     result.key_spans = {}
     key_spans = result.key_spans
     for key_node, value_node in node.value:
-        key = _construct(loader, key_node)
+        key = key_node.value if key_node.tag == _FLAG_TAG else _construct(loader, key_node)  # `on:` stays a str
         if key.__class__ is not str:
             key = _hashable(key)
         result[key] = value = _construct(loader, value_node)
@@ -223,6 +229,7 @@ def _construct_merge_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
 _Loader.add_constructor("tag:yaml.org,2002:merge", _construct_merge_as_text)
+_Loader.add_constructor(_FLAG_TAG, lambda loader, node: Yaml11Flag(node.value))
 _Loader.add_multi_constructor("!", _construct_tagged)
 _Loader.add_multi_constructor("tag:yaml.org,2002:python/", _construct_tagged)
 
@@ -323,7 +330,7 @@ class YamlDocument:
         loader.flatten_mapping(node)
         self._loader, self._text = loader, text
         self._nodes = {key.value: value for key, value in node.value
-                       if key.__class__ is yaml.ScalarNode and key.tag == _STR_TAG}
+                       if key.__class__ is yaml.ScalarNode and key.tag in (_STR_TAG, _FLAG_TAG)}
         self._values: dict[str, Any] = {}
         self.span = _span(loader, node)
 
@@ -438,6 +445,28 @@ def load_yaml(text: str) -> Any:
     """The first document of a YAML stream (None when empty). See `load_yaml_documents`."""
     docs = load_yaml_documents(text)
     return docs[0] if docs else None
+
+
+class Yaml11Flag(str):
+    """A plain `yes`, `no`, `on` or `off` (in any of YAML's three casings): a string, as YAML 1.2 reads it (GitHub
+    Actions, Compose, Taskfile), that remembers it was written plain, which YAML 1.1 readers take as a boolean
+    (`yaml11_bool`). A quoted `"yes"` is a plain `str`: a string to every reader."""
+
+    __slots__ = ()
+
+
+_YAML11_TRUE = frozenset({"yes", "Yes", "YES", "on", "On", "ON"})
+
+
+def yaml11_bool(value: Any) -> bool | None:
+    """A flag of a file a YAML 1.1 tool reads (GitLab's Psych, Bitbucket's SnakeYAML, kubectl's go-yaml v2): a
+    boolean, or a plain yes/no/on/off (`Yaml11Flag`) as those tools read it; None for anything else, a quoted
+    "yes" included."""
+    if value is True or value is False:
+        return bool(value)
+    if isinstance(value, Yaml11Flag):
+        return str(value) in _YAML11_TRUE
+    return None
 
 
 def scalar_text(value: Any) -> str | None:

@@ -604,3 +604,30 @@ def test_attribute_mistakes_become_diagnostics(make_repo, step, reason, line, at
     inventory = scan(make_repo, {FILE: text})
     assert [(d.reason, d.line) for d in inventory.diagnostics] == [(reason, line)]
     assert inventory.pipelines[0].jobs[0].attributes == attributes
+
+
+def test_plain_yes_and_on_are_true_as_bitbuckets_yaml_reads_them(make_repo):
+    # Bitbucket reads its file with a YAML 1.1 parser: a plain `docker: yes` or `oidc: on` is true there, a quoted
+    # "yes" a string
+    inventory = scan(make_repo, {FILE: """
+        options:
+          docker: yes
+        pipelines:
+          default:
+            - step:
+                name: Deploy
+                oidc: on
+                script: [make deploy]
+            - step:
+                name: Quoted
+                oidc: "yes"
+                script: [make]
+            - step:
+                name: Plain
+                oidc: no
+                script: [make]
+        """})
+    found = jobs(inventory, "default")
+    assert found["Deploy"].attributes == {"services": "docker", "oidc": "true"}
+    assert found["Quoted"].attributes == {"services": "docker"}
+    assert found["Plain"].attributes == {"services": "docker"}

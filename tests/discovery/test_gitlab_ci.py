@@ -170,6 +170,9 @@ def test_default_push_trigger_without_workflow_rules(make_repo):
         # job-level when: manual with rules that do not say manual keeps the job-level default (gitlab#362225)
         ("  when: manual\n  rules:\n    - exists: [Dockerfile]\n", True, True, False),
         ("  allow_failure:\n    exit_codes: [137]\n", False, True, None),
+        # GitLab reads YAML 1.1 (Ruby's Psych): a plain yes/no or on/off is a boolean there
+        ("  when: manual\n  allow_failure: no\n", True, False, True),
+        ("  rules:\n    - if: $CI_COMMIT_TAG\n      when: manual\n      allow_failure: yes\n", True, True, False),
         ("  when: delayed\n  start_in: 30 minutes\n", False, False, None),
         ("  when: always\n", False, False, None),
     ],

@@ -193,6 +193,11 @@ def test_list_kind_items(make_repo):
          "invalid schedule"),
         ('schedule: "*/5 * * * *"\n  suspend: true', "*/5 * * * *", "every 5 minutes (suspended: spec.suspend is true)",
          "controller's local time (usually UTC)", None),
+        # kubectl reads manifests with go-yaml v2 (YAML 1.1): a plain `suspend: yes` is true, a quoted one is not a bool
+        ('schedule: "*/5 * * * *"\n  suspend: yes', "*/5 * * * *", "every 5 minutes (suspended: spec.suspend is true)",
+         "controller's local time (usually UTC)", None),
+        ('schedule: "*/5 * * * *"\n  suspend: "yes"', "*/5 * * * *", "every 5 minutes",
+         "controller's local time (usually UTC)", None),
     ],
 )
 def test_cronjob_schedules(make_repo, schedule_lines, expression, explanation, timezone, reason):

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..models import Cache, Evidence, Job, Step, Trigger, TriggerKind
 from ..repo import FileText
-from ..yamlsrc import YMap, YSeq, scalar_text, string_list
+from ..yamlsrc import YMap, YSeq, scalar_text, string_list, yaml11_bool
 from .base import DetectContext, Wants, detector
 
 # Predefined caches and their directories (Bitbucket Pipelines, "Caches"); `docker` caches image layers.
@@ -113,7 +113,7 @@ def detect_bitbucket(ctx: DetectContext, file: FileText) -> None:
     if isinstance(options, YMap):
         bb.max_time = _minutes(options.get("max-time"))
         bb.size = scalar_text(options.get("size"))
-        bb.docker = options.get("docker") is True
+        bb.docker = yaml11_bool(options.get("docker")) is True
     definitions = doc.get("definitions")
     if isinstance(definitions, YMap):
         if isinstance(definitions.get("caches"), YMap):
@@ -330,7 +330,7 @@ def _attributes(bb: _File, job_id: str, step: YMap) -> dict[str, str]:
         "services": ", ".join(_services(bb, job_id, step)) or None,
         "size": scalar_text(step.get("size")) or bb.size,
         # Only a true value asks for a token; `oidc: false` is the default spelled out.
-        "oidc": "true" if step.get("oidc") is True else None,
+        "oidc": "true" if yaml11_bool(step.get("oidc")) is True else None,
     }
     return {key: bb.ctx.redact(value, bb.path) for key, value in found.items() if value}
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..models import Cache, Evidence, Job, Matrix, Severity, Step, Trigger, TriggerKind
 from ..repo import FileText
-from ..yamlsrc import Span, Tagged, YMap, YSeq, scalar_text, string_list
+from ..yamlsrc import Span, Tagged, YMap, YSeq, scalar_text, string_list, yaml11_bool
 from ._gitlab_rules import ManualMode, RuleView, manual_mode
 from .base import DetectContext, Wants, detector, finalizer
 
@@ -663,7 +663,7 @@ class _Reader:
                 names.append(item)
             elif isinstance(item, dict) and "job" in item and not ({"pipeline", "project"} & set(item)):
                 job = scalar_text(item["job"])
-                optional = item.get("optional") is True
+                optional = yaml11_bool(item.get("optional")) is True
                 if job and (not optional or isinstance(self.top.get(job), dict)):
                     names.append(job)
         return list(dict.fromkeys(names)), True
@@ -984,8 +984,9 @@ def _only(mapping: dict, *keys: Any) -> YMap:
 
 def _allow_failure(value: Any) -> bool | None:
     """`allow_failure` as written: true/false, or `{exit_codes: ...}` (failure allowed for those codes)."""
-    if isinstance(value, bool):
-        return value
+    flag = yaml11_bool(value)  # GitLab reads YAML 1.1: a plain yes/no is a boolean there
+    if flag is not None:
+        return flag
     if isinstance(value, dict) and "exit_codes" in value:
         return True
     return None
@@ -1030,8 +1031,9 @@ def _rule_text(rule: _Rule) -> str:
     when = rule.text("when")
     if when:
         text += f" -> {when}"
-    if isinstance(rule.node.get("allow_failure"), bool):
-        text += f" (allow_failure: {scalar_text(rule.node['allow_failure'])})"
+    flag = yaml11_bool(rule.node.get("allow_failure"))
+    if flag is not None:
+        text += f" (allow_failure: {'true' if flag else 'false'})"
     return text
 
 
