@@ -133,3 +133,32 @@ def test_the_apply_prompt_shows_a_repository_path_s_escape_sequences(tmp_path):
     assert b"Write these 1 change(s) to " in written and b"Nothing written." in written
     assert b"repo\\u001b[2J\\u001b]0;pwned\\u0007?" in written
     assert b"\x1b[2J" not in written and b"\x1b]0;" not in written and b"\x07" not in written
+
+
+def test_log_handlers_show_control_characters_in_messages_arguments_and_tracebacks(monkeypatch):
+    import logging
+
+    from rich.logging import RichHandler
+
+    from orchestrator_kit.terminal import printable_logs
+
+    plain_out, rich_out = io.StringIO(), io.StringIO()
+    plain = logging.StreamHandler(plain_out)
+    from rich.console import Console
+
+    rich_handler = RichHandler(console=Console(file=io.StringIO()), rich_tracebacks=True)  # as mcp sets it up
+    monkeypatch.setattr(logging.getLogger(), "handlers", [plain, rich_handler])
+    printable_logs()
+    printable_logs()  # twice changes nothing
+    assert plain.filters == rich_handler.filters and len(plain.filters) == 1
+    rich_handler.console.file, rich_handler.console.width = rich_out, 300
+    log = logging.getLogger("orchestrator_kit.test_terminal")
+    log.warning("Invalid Host header: %s", "evil\x1b]0;pwned\x07\x9b2J")
+    try:
+        raise ValueError("bad \x1b[2J value")
+    except ValueError:
+        log.exception("failed on \u202eit")
+    for written in (plain_out.getvalue(), rich_out.getvalue()):
+        assert "evil\\u001b]0;pwned\\u0007\\u009b2J" in written and "failed on \\u202eit" in written
+        assert "bad \\u001b[2J value" in written  # the traceback's exception message
+        assert not any(c in written for c in "\x1b\x07\x9b\u202e")

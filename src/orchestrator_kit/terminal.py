@@ -11,7 +11,8 @@ clipboard (OSC 52). A lone carriage return overwrites the start of its line, and
 carriage return before a line feed), DEL, the C1 controls and the bidirectional embeddings, overrides and isolates
 (U+202A-U+202E, U+2066-U+2069). The escape is valid inside a JSON string, where it reads back as the same
 character, so JSON output keeps its data. `SafeConsole` is a rich Console that does the same to every piece of
-text it renders (`safe_console`), before its own styles are added.
+text it renders (`safe_console`), before its own styles are added. `printable_logs()` does it to what the log
+handlers of the process write: the MCP server's log quotes what a client sent (a Host or Origin header it refuses).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import logging
     from collections.abc import Iterable
 
     from rich.console import Console, ConsoleOptions, RenderableType
@@ -45,10 +47,7 @@ def safe_console(**options: Any) -> Console:
     """A rich Console (made with `options`) whose rendered text is `printable`: the text the renderables hold, never
     rich's own control segments (the cursor moves of a live display) or the styles it adds. rich is imported here,
     when a caller first needs a console."""
-    global _console_class
-    if _console_class is None:
-        _console_class = _safe_console_class()
-    return _console_class(**options)
+    return _safe_class()(**options)
 
 
 def _safe_console_class() -> type[Console]:
@@ -68,3 +67,40 @@ def _safe_console_class() -> type[Console]:
                     yield Segment(printable(segment.text), segment.style, segment.control)
 
     return SafeConsole
+
+
+def _printable_record(record: logging.LogRecord) -> bool:
+    """A logging filter that keeps every record, its message (and traceback text) made `printable`: the message is
+    formatted once with its arguments, so an argument cannot bring a control character back."""
+    message = record.getMessage()
+    shown = printable(message)
+    if shown is not message:
+        record.msg, record.args = shown, None
+    if record.exc_info and not record.exc_text:  # a Formatter reuses exc_text; rich draws exc_info itself (below)
+        import logging
+
+        record.exc_text = printable(logging.Formatter().formatException(record.exc_info))
+    return True
+
+
+def printable_logs() -> None:
+    """Every handler of the root logger (those a library set up with `logging.basicConfig`, such as the MCP server's
+    rich handler on stderr) shows control characters instead of sending them: a filter makes each record's text
+    `printable`, and a rich handler draws through a `safe_console` (its tracebacks too). Call it once the handlers
+    exist; calling it again changes nothing."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    for handler in logging.getLogger().handlers:
+        if _printable_record not in handler.filters:
+            handler.addFilter(_printable_record)
+        if isinstance(handler, RichHandler) and not isinstance(handler.console, _safe_class()):
+            handler.console = safe_console(stderr=True)
+
+
+def _safe_class() -> type[Console]:
+    global _console_class
+    if _console_class is None:
+        _console_class = _safe_console_class()
+    return _console_class

@@ -95,3 +95,23 @@ async def test_streamable_http_on_loopback(shop):
         stop(proc)
     assert [p["id"] for p in result.structured_content["items"]] == ["gitlab-ci:.gitlab-ci.yml"]
     assert bad.is_error and "contains a '..' component" in bad.content[0].text
+
+
+def test_the_log_shows_what_a_client_sent_instead_of_sending_it(tmp_path):
+    """A refused Host or Origin header is quoted in the server's log on stderr: a C1 control (CSI, U+009B, which
+    HTTP lets through as an obs-text byte) reaches the terminal as its escape, never raw."""
+    port = free_port()
+    proc = start_http(tmp_path, port=port)
+    body = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
+    try:
+        for headers in (b"Host: evil\x9b2Jhost\r\n", b"Host: 127.0.0.1:%d\r\nOrigin: http://ev\x9b2Jil\r\n" % port):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(b"POST /mcp HTTP/1.1\r\n" + headers + b"Content-Type: application/json\r\n"
+                             b"Accept: application/json, text/event-stream\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                assert sock.recv(4096).split(b" ")[1] in (b"421", b"403")  # refused: the log line was written
+    finally:
+        stop(proc)
+    logged = proc.stderr.read() if proc.stderr else b""
+    assert b"evil\\u009b2Jhost" in logged and b"http://ev\\u009b2Jil" in logged, logged
+    assert "\x9b".encode() not in logged

@@ -61,9 +61,12 @@ def mcp(
     """Run the MCP server: scan, list and read tools, the two agents as prompts, templates and scans as resources."""
     from ..errors import OrchestratorError
     from ..server import build_server, serve
+    from ..terminal import printable_logs
 
     try:
         server = build_server(root or [], read_only=read_only)
+        # Building the server set up its log on stderr, which quotes what a client sent (a refused Host header).
+        printable_logs()
         serve(server, transport=transport.value, host=host, port=port, allow_remote=allow_remote,
               allowed_hosts=allowed_host or (), call_seconds=call_timeout, memory_mb=memory_limit)
     except OrchestratorError as exc:
