@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -162,3 +163,22 @@ def test_log_handlers_show_control_characters_in_messages_arguments_and_tracebac
         assert "evil\\u001b]0;pwned\\u0007\\u009b2J" in written and "failed on \\u202eit" in written
         assert "bad \\u001b[2J value" in written  # the traceback's exception message
         assert not any(c in written for c in "\x1b\x07\x9b\u202e")
+
+
+def test_the_agent_view_shows_markup_in_a_model_s_tool_names_as_text():
+    from orchestrator_kit.agent.view import LiveView
+
+    out = io.StringIO()
+    view = LiveView(safe_console(file=out, force_terminal=True, color_system="standard", width=200))
+
+    class State:  # what turn() prints; the live table (usage, cost) is left out
+        turn = 3
+
+    view._table = lambda: Text("")  # type: ignore[method-assign]
+    view.turn(State(), "[link=https://evil.example]answer[/link]",  # type: ignore[arg-type]
+              ["[link=https://evil.example]scan_repository[/link]", "list_tasks"])
+    written = out.getvalue()
+    assert "\x1b]8;" not in written  # no hyperlink whose text hides its target
+    shown = re.sub("\x1b\\[[0-9;]*m", "", written)  # rich's own colours (its highlighter) taken off
+    assert shown == "  turn 3: [link=https://evil.example]answer[/link] -> [link=https://evil.example]scan_repository" \
+                    "[/link], list_tasks\n"

@@ -44,7 +44,9 @@ class LiveView(Observer):
         self.state = state
         first = text.splitlines()[0][:100] if text else ""
         line = f"  turn {state.turn}:" + (f" {escape(first)}" if first else "")
-        self.console.print(line + (f" [dim]-> {', '.join(tools)}[/]" if tools else ""))
+        # The tool names are the model's own text (a tool_use block may name anything): markup in them, such as
+        # [link=URL], would become a hyperlink escape sequence, so they are escaped like the answer.
+        self.console.print(line + (f" [dim]-> {escape(', '.join(tools))}[/]" if tools else ""))
         self.current_tool = ""
         self.live.update(self._table())
 
