@@ -182,3 +182,32 @@ def test_the_agent_view_shows_markup_in_a_model_s_tool_names_as_text():
     shown = re.sub("\x1b\\[[0-9;]*m", "", written)  # rich's own colours (its highlighter) taken off
     assert shown == "  turn 3: [link=https://evil.example]answer[/link] -> [link=https://evil.example]scan_repository" \
                     "[/link], list_tasks\n"
+
+
+def test_a_safe_console_writes_no_hyperlink_that_markup_in_repository_text_asks_for():
+    out = io.StringIO()
+    console = safe_console(file=out, force_terminal=True, color_system="standard", width=120)
+    console.print("deploy [link=https://evil.example]docs[/link] [bold]now[/]")
+    written = out.getvalue()
+    assert "\x1b]8;" not in written and "evil.example" not in written
+    assert re.sub("\x1b\\[[0-9;]*m", "", written) == "deploy docs now\n"
+    assert "\x1b[1mnow" in written  # other styles are kept
+
+
+def test_the_simulation_summary_shows_markup_in_a_design_s_name_as_text():
+    from importlib import resources
+
+    import yaml
+
+    from orchestrator_kit.design.service import simulate_workflow_failures
+    from orchestrator_kit.design.text import print_simulation
+
+    example = resources.files("orchestrator_kit.design").joinpath("examples", "document-approval.yaml").read_text()
+    design = {**yaml.safe_load(example), "name": "[link=https://evil.example]approval[/link]"}
+    out = io.StringIO()
+    print_simulation(simulate_workflow_failures(design),
+                     safe_console(file=out, force_terminal=True, color_system="standard", width=200))
+    written = out.getvalue()
+    assert "\x1b]8;" not in written
+    summary = [line for line in re.sub("\x1b\\[[0-9;]*m", "", written).splitlines() if "single faults" in line]
+    assert summary[0].startswith("[link=https://evil.example]approval[/link]: 19 of 19 single faults consistent")

@@ -45,8 +45,9 @@ _console_class: type[Console] | None = None
 
 def safe_console(**options: Any) -> Console:
     """A rich Console (made with `options`) whose rendered text is `printable`: the text the renderables hold, never
-    rich's own control segments (the cursor moves of a live display) or the styles it adds. rich is imported here,
-    when a caller first needs a console."""
+    rich's own control segments (the cursor moves of a live display) or the styles it adds. It writes no hyperlink
+    (OSC 8): none of ours has one, and repository text printed as markup ('[link=URL]docs') would make one whose
+    text hides its target. rich is imported here, when a caller first needs a console."""
     return _safe_class()(**options)
 
 
@@ -61,10 +62,15 @@ def _safe_console_class() -> type[Console]:
 
         def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
             for segment in super().render(renderable, options):
-                if segment.control or _UNSAFE.search(segment.text) is None:
+                if segment.control:
                     yield segment
-                else:
-                    yield Segment(printable(segment.text), segment.style, segment.control)
+                    continue
+                text, style = segment.text, segment.style
+                if style is not None and style.link:  # no part of ours links; markup in repository text would
+                    style = style.update_link(None)
+                if _UNSAFE.search(text) is not None:
+                    text = printable(text)
+                yield segment if text is segment.text and style is segment.style else Segment(text, style)
 
     return SafeConsole
 

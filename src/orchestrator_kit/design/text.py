@@ -68,7 +68,8 @@ def print_simulation(report: SimulationReport, console: Console, *, wide: bool =
         )
         + (f"; not tested (no fault-free path enters them): {', '.join(summary.not_reached)}"
            if summary.not_reached else "")
-        + (f"; {summary.skipped} scenarios not run (--max-total-steps spent)" if summary.skipped else "")
+        + (f"; {summary.skipped} scenarios not run (--max-total-steps spent)" if summary.skipped else ""),
+        markup=False,  # the design's and its states' names are the file's text: '[link=URL]' in one is no markup
     )
     console.print(Text(f"formula: {summary.formula}", style="dim"))
 
