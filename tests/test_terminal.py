@@ -211,3 +211,15 @@ def test_the_simulation_summary_shows_markup_in_a_design_s_name_as_text():
     assert "\x1b]8;" not in written
     summary = [line for line in re.sub("\x1b\\[[0-9;]*m", "", written).splitlines() if "single faults" in line]
     assert summary[0].startswith("[link=https://evil.example]approval[/link]: 19 of 19 single faults consistent")
+
+
+def test_a_warning_on_a_repository_s_python_file_shows_its_escape_sequences(tmp_path):
+    # Parsing noxfile.py warns about its invalid escape sequence '\<ESC>' and quotes it: a SyntaxWarning shown by
+    # default from Python 3.12 (a DeprecationWarning before), so every warning is shown here.
+    write_files(tmp_path, {"noxfile.py": 'import nox\n\n@nox.session\ndef tests(session):\n'
+                                         '    session.run("pytest", "a\\\x1b[2Jb")\n'})
+    proc = subprocess.run([sys.executable, "-W", "always", "-m", "orchestrator_kit", "scan", str(tmp_path), "-f",
+                           "json"], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "invalid escape sequence '\\\\u001b'" in proc.stderr
+    assert ESC not in proc.stderr

@@ -13,6 +13,8 @@ carriage return before a line feed), DEL, the C1 controls and the bidirectional 
 character, so JSON output keeps its data. `SafeConsole` is a rich Console that does the same to every piece of
 text it renders (`safe_console`), before its own styles are added. `printable_logs()` does it to what the log
 handlers of the process write: the MCP server's log quotes what a client sent (a Host or Origin header it refuses).
+`printable_warnings()` does it to the warnings Python prints: parsing a repository's Python file warns about an
+invalid escape sequence by quoting it ('\\<ESC>'), a SyntaxWarning shown by default from Python 3.12.
 """
 
 from __future__ import annotations
@@ -110,3 +112,20 @@ def _safe_class() -> type[Console]:
     if _console_class is None:
         _console_class = _safe_console_class()
     return _console_class
+
+
+def printable_warnings() -> None:
+    """Every warning Python prints (`warnings.formatwarning`, which the default `showwarning` uses once replaced) is
+    `printable`: its message, and the source line it reads back. Calling it again changes nothing."""
+    import warnings
+
+    original = warnings.formatwarning
+    if getattr(original, "printable", False):
+        return
+
+    def formatwarning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      line: str | None = None) -> str:
+        return printable(original(message, category, filename, lineno, line))
+
+    formatwarning.printable = True  # type: ignore[attr-defined]
+    warnings.formatwarning = formatwarning

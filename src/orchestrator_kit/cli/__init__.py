@@ -37,6 +37,9 @@ def main() -> None:
             sys.exit(code)
         helpcache.record(args, __version__, _typer_main)
         return
+    from ..terminal import printable_warnings
+
+    printable_warnings()  # a warning may quote a repository's text (a SyntaxWarning on a file a detector parses)
     if args and args[0] == "tokens":  # the JSON report runs without Typer or pydantic when it can (`fasttokens`)
         from . import fasttokens
 
