@@ -182,12 +182,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import inspect
 import json
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -335,6 +337,7 @@ def baseline(root: Path, wanted: list[str]) -> int:
     return len(wanted)
 
 
+REMEMBER = False  # --remember: scans reuse the folder's memo of the scan before (`discovery._memo`)
 WARM = False  # --warm: keep redact_line's answers between scans (how the tables before 2026-12-07 03:00 measured)
 
 
@@ -344,7 +347,10 @@ def full_scan(root: Path) -> int:
     # (hashicorp/terraform: 4 ms instead of 69 ms; the scan's cross-scan memo, not its cost).
     if not WARM:
         redaction.redact_line.cache_clear()
-    inventory = discover(Workspace(root))
+    # --remember: a repeat scan, as a second `scan` of an unchanged folder runs: the memo is read from its store and
+    # written back within the timed call. A package from before the memo (--compare) takes no such argument.
+    remember = {"remember": True} if REMEMBER and "remember" in inspect.signature(discover).parameters else {}
+    inventory = discover(Workspace(root), **remember)
     json.dumps(inventory.model_dump(mode="json"))  # the scan's product includes serializing it
     return inventory.files_read
 
@@ -362,10 +368,16 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true",
                         help="time the parsers alone (markdown-it, libyaml's composer, the HCL parser) on the files "
                              "the scan gives them, against the baseline: what no detector logic can go under")
+    parser.add_argument("--remember", action="store_true",
+                        help="time repeat scans: each one loads the memo the scan before it left (in a temporary "
+                             "cache folder) and saves it again, as a second `scan` of an unchanged folder does")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global WARM
-    WARM = args.warm
+    global WARM, REMEMBER
+    WARM, REMEMBER = args.warm, args.remember
+    if REMEMBER and not args.serve:
+        # Never the user's own cache: the workers of --compare inherit this folder.
+        os.environ["ORCHESTRATOR_KIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="scan-memo-bench-")
     root = args.repo or build_repo(CACHE / f"synthetic-{args.files}", args.files)
     if args.serve:
         serve(root)
@@ -397,7 +409,7 @@ def measure(root: Path, runs: int) -> None:
     scan_median, base_median = statistics.median(scan_times), statistics.median(base_times)
     listed = len(Workspace(root).files())
     print(f"repository: {root} ({listed} files; baseline read {base_read}, scan read {scan_read}; "
-          f"{'warm' if WARM else 'cold'} redaction); "
+          f"{'warm' if WARM else 'cold'} redaction{'; repeat scans (--remember)' if REMEMBER else ''}); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"baseline (git ls-files + read the same files): median {base_median * 1000:.0f} ms "
           f"(CPU {statistics.median(base_cpu) * 1000:.0f} ms) over {runs} runs")
@@ -511,7 +523,8 @@ def compare(root: Path, before_src: Path, runs: int, warm: bool = False) -> None
     for label, src in (("before", before_src.resolve() / "src"), ("after", here)):
         env = {**os.environ, "PYTHONPATH": str(src)}
         workers[label] = subprocess.Popen([sys.executable, __file__, "--serve", "--repo", str(root),
-                                           *(["--warm"] if warm else [])], env=env,
+                                           *(["--warm"] if warm else []), *(["--remember"] if REMEMBER else [])],
+                                          env=env,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     cpu: dict[str, dict[str, list[float]]] = {label: {"baseline": [], "scan": []} for label in workers}
     try:
@@ -533,7 +546,8 @@ def compare(root: Path, before_src: Path, runs: int, warm: bool = False) -> None
             if worker.stdin is not None:
                 worker.stdin.close()
             worker.wait()
-    print(f"repository: {root}; {runs} paired runs, {'warm' if warm else 'cold'} redaction; "
+    print(f"repository: {root}; {runs} paired runs, {'warm' if warm else 'cold'} redaction"
+          f"{'; repeat scans where the tree has a memo (--remember)' if REMEMBER else ''}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for label in workers:
         scan, base = statistics.median(cpu[label]["scan"]), statistics.median(cpu[label]["baseline"])

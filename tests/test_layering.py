@@ -43,7 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "samples": {"gitsafe", "yamlsrc"},
     "testing": set(),  # test doubles shipped with the package (the fake Messages API)
     # capabilities: each reads the repository and the models; none calls up into service, the faces or the server
-    "discovery": {"cron", "datatext", "deadlines", "excludes", "repo", "shellwords", "yamlsrc"},
+    "discovery": {"cron", "datatext", "deadlines", "excludes", "repo", "shellwords", "usercache", "yamlsrc"},
     "metrics": {"background", "cron", "discovery", "excludes", "gitsafe", "jobgraph", "repo", "usercache"},
     "opportunities": {"config", "discovery", "jobgraph", "metrics", "repo", "shellwords"},
     "design": {"automation", "datatext", "fit", "yamlsrc", "yamltext"},  # the CI export writes and checks through automation

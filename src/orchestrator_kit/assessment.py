@@ -216,7 +216,8 @@ def assess(
     exclude = all_excludes(workspace, exclude)
     if inventory is None:
         hooks.stage("scanning files")
-        inventory = discover(workspace, progress=hooks.progress, include_fixtures=include_fixtures, exclude=exclude)
+        inventory = discover(workspace, progress=hooks.progress, include_fixtures=include_fixtures, exclude=exclude,
+                             remember=True)
     hooks.checkpoint()
     pipelines = hooks.cached(("pipelines",), lambda: pipeline_metrics(inventory))
     hooks.checkpoint()

@@ -1,7 +1,9 @@
 """The user's cache folder, shared by every cache of the tool (token counts, MCP tool schemas, help screens).
 
-`$ORCHESTRATOR_KIT_CACHE_DIR`, else `$XDG_CACHE_HOME/orchestrator-kit`, else `~/.cache/orchestrator-kit`. Nothing of
-a scanned repository is written here except counts keyed by content; every cache can be deleted at any time.
+`$ORCHESTRATOR_KIT_CACHE_DIR`, else `$XDG_CACHE_HOME/orchestrator-kit`, else `~/.cache/orchestrator-kit`. Of a
+scanned repository only two things are written here: token counts keyed by content, and the findings of a folder's
+last scan (`scan-memo/`, the scan's own output, redacted as it reports it; `discovery._memo`). No file text is kept;
+every cache can be deleted at any time.
 """
 
 from __future__ import annotations

@@ -63,6 +63,12 @@ def scan(
         typer.Option("--include-fixtures", help="Keep what test fixtures (testdata/, fixtures/, ...) and copies of "
                      "other projects hold; by default it is only counted."),
     ] = False,
+    cache: Annotated[
+        bool,
+        typer.Option("--cache/--no-cache", help="Reuse what the last scan of PATH found in the documents, manifests, "
+                     "workflows, scripts and Terraform folders that did not change since (the same result, sooner; "
+                     "kept in the user's cache folder, $ORCHESTRATOR_KIT_CACHE_DIR)."),
+    ] = True,
     quiet: QuietOption = False,
     wide: WideOption = False,
     exclude: ExcludeOption = None,
@@ -80,7 +86,7 @@ def scan(
             from ..assessment import all_excludes
 
             inventory = scan_repository(path, max_file_bytes=max_file_size, progress=live.hooks.progress,
-                                        include_fixtures=include_fixtures,
+                                        include_fixtures=include_fixtures, remember=cache,
                                         exclude=all_excludes(path, exclude or []) if path.is_dir() else [])
             if want_metrics or want_opportunities:
                 extras = scan_extras(path, inventory, metrics=want_metrics, opportunities=want_opportunities,

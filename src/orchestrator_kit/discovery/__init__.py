@@ -22,6 +22,7 @@ from ..repo import Workspace
 from . import _watchdog as watchdog
 from ._coverage import coverage_notes
 from ._fixtures import FixtureFilter, split_fixtures
+from ._memo import ScanMemo
 from .base import DETECTORS, FINALIZERS, VENDORED, DetectContext, Detector, Wants, detector, finalizer
 
 __all__ = ["DetectContext", "Detector", "Wants", "detector", "discover", "finalizer", "load_detectors"]
@@ -52,16 +53,21 @@ def discover(
     progress: ProgressFn | None = None,
     include_fixtures: bool = False,
     exclude: Sequence[str] = (),
+    remember: bool = False,
 ) -> Inventory:
     """Run the detectors (all, or those named in `only`) over the workspace and return the Inventory.
 
     Findings from test fixtures and copies of other projects are counted in `skipped_fixtures` and left out
-    (before the finalizers link anything to them) unless `include_fixtures`."""
+    (before the finalizers link anything to them) unless `include_fixtures`. With `remember`, the costly detector
+    calls whose inputs did not change since the folder's last scan are not run again (see `_memo`): the Inventory
+    is the same, what an earlier scan found is added instead of found again."""
     detectors = [d for d in load_detectors() if only is None or d.name in only]
     listing = workspace.listing()
     # `--exclude` globs: those files are not read at all (see `excludes`)
     files = [f for f in listing.files if not excluded(f, exclude)] if exclude else listing.files
     ctx = DetectContext(workspace, files)
+    memo = ScanMemo.load(workspace.root) if remember else None
+    ctx.memo = memo
     for path, reason in listing.problems:
         ctx.findings.diagnostics.append(Diagnostic(path=path, reason=reason, severity="warning"))
 
@@ -83,7 +89,7 @@ def discover(
     coverage = coverage_notes(files, found_paths=lambda name: paths_of[name], diagnostics=found.diagnostics,
                               skip=(lambda path: False) if include_fixtures else fixture)
     by_place = lambda item: (item.evidence.path, item.evidence.line_start)  # noqa: E731
-    return Inventory(
+    inventory = Inventory(
         root=str(workspace.root),
         git=workspace.git_info(),
         files_listed=total,
@@ -98,6 +104,10 @@ def discover(
         skipped_fixtures=skipped,
         coverage=coverage if only is None else [],
     )
+    if memo is not None:
+        log.debug("scan memo of %s: %d calls remembered, %d run", workspace.root, memo.hits, memo.misses)
+        memo.save()
+    return inventory
 
 
 def _read_all(

@@ -10,9 +10,10 @@ found through `ctx`. Anything it raises becomes an error Diagnostic; the scan go
 from __future__ import annotations
 
 import fnmatch
+import pickle
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -33,6 +34,7 @@ from ..models import (
 )
 from ..repo import FileText, Workspace
 from ..yamlsrc import YamlError, load_yaml_documents
+from ._memo import ScanMemo, call_key, unpickle_findings
 
 DESCRIPTION_LIMIT = 500  # characters of a task's description kept (after redaction)
 
@@ -49,6 +51,16 @@ class Findings:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
+_FINDING_TYPES = (Pipeline, Task, Schedule, InfraItem, ManualProcedure, Diagnostic)
+
+
+def _findings_shaped(kept: Any) -> bool:
+    """Whether a remembered entry is what `remembered` stores: per kind of finding, None or a list of that kind."""
+    return (isinstance(kept, tuple) and len(kept) == len(_FINDING_TYPES)
+            and all(added is None or (isinstance(added, list) and all(isinstance(item, kind) for item in added))
+                    for added, kind in zip(kept, _FINDING_TYPES, strict=True)))
+
+
 class DetectContext:
     """The one object a detector talks to: reading, evidence, redaction, diagnostics and results."""
 
@@ -61,6 +73,7 @@ class DetectContext:
         self.files_read = 0
         self.current_detector: str | None = None
         self.active: frozenset[str] | None = None  # the detectors this scan runs (None: all), for finalizers
+        self.memo: ScanMemo | None = None  # findings of earlier scans' calls (`remembered`); None: run every call
 
     # -------------------------------------------------------------- files
 
@@ -95,6 +108,37 @@ class DetectContext:
     def forget(self, rel: str) -> None:
         """Drop a cached file once no detector needs it (keeps memory flat on big repos)."""
         self._cache.pop(rel, None)
+
+    # -------------------------------------------------------------- calls kept across scans
+
+    def remembered(self, inputs: Sequence[str], run: Callable[[], None]) -> None:
+        """Run `run` (the current detector's work on `inputs`: every path and text it reads), or, when an earlier
+        scan made the same call, add what that call found instead (see `_memo`). `run` may only report through
+        this context; what it reads besides `inputs` must not change its findings."""
+        memo, name = self.memo, self.current_detector
+        if memo is None or name is None:
+            run()
+            return
+        key = call_key(name, inputs)
+        found = self.findings
+        lists: tuple[list[Any], ...] = (found.pipelines, found.tasks, found.schedules, found.infrastructure,
+                                        found.procedures, found.diagnostics)
+        stored = memo.get(key)
+        if stored is not None:
+            try:
+                kept = unpickle_findings(stored)
+            except Exception:  # a damaged entry: the call runs again and replaces it
+                kept = None
+            if _findings_shaped(kept):
+                for target, added in zip(lists, kept, strict=True):
+                    if added:
+                        target.extend(added)
+                return
+        marks = [len(target) for target in lists]
+        run()
+        # Pickled now, before finalizers change the findings: a later scan gets them as this call made them.
+        memo.put(key, pickle.dumps(tuple(target[mark:] or None for target, mark in zip(lists, marks, strict=True)),
+                                   protocol=pickle.HIGHEST_PROTOCOL))
 
     # -------------------------------------------------------------- helpers for detectors
 

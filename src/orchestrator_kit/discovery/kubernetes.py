@@ -82,6 +82,11 @@ def detect_manifests(ctx: DetectContext, file: FileText) -> None:
     path = file.path
     if _in_helm_templates(ctx, path):
         return
+    # What a manifest holds depends on its path and text alone: remembered across scans.
+    ctx.remembered((path, text), lambda: _read_manifests(ctx, path, text))
+
+
+def _read_manifests(ctx: DetectContext, path: str, text: str) -> None:
     try:
         # Values are built as `_object` reads them: a CustomResourceDefinition's schema (most of its lines), a
         # BlueprintMetadata's spec or a ConfigMap's data are never built (kube-prometheus: 359 -> 211 ms of YAML).

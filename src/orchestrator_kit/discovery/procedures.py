@@ -854,7 +854,12 @@ def _slug(text: str) -> str:
     wants=Wants(globs=tuple(f"*{ext}" for ext in (*DOC_EXTENSIONS, *OTHER_DOC_EXTENSIONS)), refine=is_procedure_doc),
 )
 def detect_procedures(ctx: DetectContext, file: FileText) -> None:
-    """Read one Markdown document and add a ManualProcedure for each kept section."""
+    """Read one Markdown document and add a ManualProcedure for each kept section (remembered across scans: what a
+    document holds depends on its path and text alone)."""
+    ctx.remembered((file.path, file.text), lambda: _read_document(ctx, file))
+
+
+def _read_document(ctx: DetectContext, file: FileText) -> None:
     path = file.path
     lines = file.lines
     tree = _mdtree.parse(strip_front_matter(as_markdown(path, file.text)))

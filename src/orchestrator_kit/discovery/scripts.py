@@ -140,6 +140,13 @@ def detect_script(ctx: DetectContext, file: FileText) -> None:
         return
     if _not_runnable(ctx, path, lines, shebang):
         return
+    # From here on, what the script holds depends on its path and text alone: remembered across scans.
+    ctx.remembered((path, file.text), lambda: _script_task(ctx, file, shebang, extension))
+
+
+def _script_task(ctx: DetectContext, file: FileText, shebang: str | None, extension: str) -> None:
+    path = file.path
+    lines = file.lines
     interpreter, interpreter_args = _from_shebang(shebang) if shebang else (INTERPRETER_BY_EXTENSION[extension], "")
     attributes: dict[str, str] = {
         "interpreter": interpreter,

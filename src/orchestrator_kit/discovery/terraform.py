@@ -803,15 +803,19 @@ def detect_terraform(ctx: DetectContext, file: FileText) -> None:
     done.add(folder)
     # Files sorting before this one were offered first and could not be read: do not read them again.
     files = [path for path in _folder_files(ctx, folder) if path > file.path]
-    files.insert(0, file.path)
+    texts = [file] + [text for text in map(ctx.read, files) if text is not None]
+    # What a folder holds depends on its files' paths and texts alone: remembered across scans.
+    ctx.remembered([part for text in texts for part in (text.path, text.text)],
+                   lambda: _read_folder(ctx, folder, texts))
+
+
+def _read_folder(ctx: DetectContext, folder: str, texts: list[FileText]) -> None:
     providers: dict[str, Provider] = {}
     memo = _memos.get(ctx)
     if memo is None:
         memo = _memos[ctx] = _ParseMemo()
-    for path in files:
-        text = file if path == file.path else ctx.read(path)
-        if text is None:
-            continue
+    for text in texts:
+        path = text.path
         blocks, problems = memo.parse(text.text, json_syntax=path.endswith(".json"))
         for line, reason in problems:
             ctx.diagnostic(path, reason, line=line)

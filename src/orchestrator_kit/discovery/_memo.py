@@ -1,0 +1,218 @@
+"""Findings kept from one scan to the next: a detector call whose inputs did not change is not run again.
+
+A detector opts in by wrapping the costly part of its work in `DetectContext.remembered(inputs, run)`, where
+`inputs` are all it reads: its file's path and text, and the path and text of any other file it reads (the
+Terraform detector reads a whole folder). The call is keyed by
+
+    key = sha256(detector name, then each input as its length and its UTF-8 bytes)
+
+inside a store whose `fingerprint` names the code that made it: every `.py` file of this package (path, size,
+modification time), the Python version, and the parsers' and pydantic's installed files. A change to any of them
+starts an empty store. What the call added to the findings (pipelines, tasks, schedules, infrastructure,
+procedures, diagnostics) is pickled right after it returns, before finalizers link findings to each other, and a
+later scan that makes the same call appends a fresh copy of it instead of running the detector. A call that raises
+or runs over its time budget stores nothing, so the next scan runs it again.
+
+The store of a folder is one file, `<cache_dir>/scan-memo/<sha256 of the folder's resolved path>.pickle`, holding
+the entries of its last scan only (the store never outgrows the findings of one scan). At most `MAX_STORES`
+folders are kept, the least recently scanned dropped first. Loading checks the file before unpickling: it must be a
+regular file owned by this user and writable by no one else (the cache folder is shared by nothing of the
+repository's, but the home folder may be), and the unpickler only builds this package's finding models, so even a
+forged store cannot run code. Anything wrong with a store (truncated, another format, unreadable) makes an empty
+one: the scan is then cold, never wrong. What is stored is what the scan reports (redacted already), no file text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import io
+import logging
+import os
+import pickle
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..usercache import cache_dir
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+STORE_FOLDER = "scan-memo"
+MAX_STORES = 64
+MAX_STORE_BYTES = 256 * 1024 * 1024  # a store past this is not loaded (a scan's findings are a few MB)
+# Installed modules whose code decides what a remembered call finds, besides ours: the parsers and pydantic (its
+# pickles of models follow its own internals).
+DEPENDENCIES = ("markdown_it", "yaml", "pydantic", "pydantic_core")
+_MODELS = "orchestrator_kit.models"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of the code that decides a remembered call's findings (see the module doc); once per process."""
+    digest = hashlib.sha256(f"{FORMAT}\x00{sys.version}\x00".encode())
+    package = Path(__file__).resolve().parent.parent
+    entries: list[tuple[str, int, int]] = []
+    for folder, _dirs, names in os.walk(package):
+        for name in names:
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(folder, name))
+                entries.append((os.path.relpath(os.path.join(folder, name), package), info.st_size, info.st_mtime_ns))
+    for module in DEPENDENCIES:
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None else None
+        if origin and os.path.exists(origin):
+            info = os.stat(origin)
+            entries.append((f"<{module}>{origin}", info.st_size, info.st_mtime_ns))
+        else:
+            entries.append((f"<{module}>", 0, 0))
+    for entry in sorted(entries):
+        digest.update(repr(entry).encode())
+    return digest.hexdigest()
+
+
+def call_key(detector: str, inputs: Iterable[str]) -> bytes:
+    """The key of one detector call: its name and its inputs, each length-prefixed so no two lists collide."""
+    digest = hashlib.sha256(detector.encode())
+    for part in inputs:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.digest()
+
+
+class _ModelsOnly(pickle.Unpickler):
+    """Builds the finding models of `orchestrator_kit.models` and nothing else (no other class, no function)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == _MODELS and not name.startswith("_"):
+            found = getattr(sys.modules[_MODELS], name, None)
+            if isinstance(found, type):
+                return found
+        raise pickle.UnpicklingError(f"a scan memo may not build {module}.{name}")
+
+
+def unpickle_findings(data: bytes) -> Any:
+    """A stored entry, built with `_ModelsOnly`."""
+    return _ModelsOnly(io.BytesIO(data)).load()
+
+
+def store_path(root: Path) -> Path:
+    """Where the memo of the folder `root` is kept."""
+    name = hashlib.sha256(os.fsencode(str(root.resolve()))).hexdigest()[:32]
+    return cache_dir() / STORE_FOLDER / f"{name}.pickle"
+
+
+class ScanMemo:
+    """The remembered calls of one folder: those loaded from its store, and those this scan made or used."""
+
+    def __init__(self, path: Path | None = None, stored: dict[bytes, bytes] | None = None) -> None:
+        self.path = path
+        self.stored = stored or {}
+        self.kept: dict[bytes, bytes] = {}
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def load(cls, root: Path) -> ScanMemo:
+        """The memo of `root` from its store; an empty one when there is none or it cannot be trusted or read."""
+        path = store_path(root)
+        return cls(path, _read_store(path))
+
+    def get(self, key: bytes) -> bytes | None:
+        found = self.stored.get(key)
+        if found is not None:
+            self.kept[key] = found
+            self.hits += 1
+        return found
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.kept[key] = value
+        self.misses += 1
+
+    def save(self) -> None:
+        """Write this scan's entries to the store when they differ from what was loaded (a failure is logged: the
+        next scan is then cold, nothing else)."""
+        if self.path is None or self.kept.keys() == self.stored.keys():
+            return
+        try:
+            _write_store(self.path, self.kept)
+            _prune(self.path.parent)
+        except OSError as exc:
+            log.debug("scan memo not saved to %s: %s", self.path, exc)
+
+
+def _read_store(path: Path) -> dict[bytes, bytes]:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return {}
+    try:
+        info = os.fstat(fd)
+        if not _trusted(info):
+            log.debug("scan memo %s ignored: not a private regular file of this user", path)
+            return {}
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_STORE_BYTES + 1)
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
+    if len(data) > MAX_STORE_BYTES:
+        return {}
+    try:
+        # The envelope holds only built-in types: a plain unpickler that may build no class at all.
+        loaded = _NoClasses(io.BytesIO(data)).load()
+    except Exception:  # any damage to the file means a cold scan, never a failed one
+        log.debug("scan memo %s ignored: unreadable", path, exc_info=True)
+        return {}
+    if (not isinstance(loaded, dict) or loaded.get("format") != FORMAT
+            or loaded.get("fingerprint") != code_fingerprint() or not isinstance(loaded.get("entries"), dict)):
+        return {}
+    entries = loaded["entries"]
+    if not all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in entries.items()):
+        return {}
+    return entries
+
+
+class _NoClasses(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"a scan memo's envelope may not build {module}.{name}")
+
+
+def _trusted(info: os.stat_result) -> bool:
+    if not stat.S_ISREG(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def _write_store(path: Path, entries: dict[bytes, bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data = pickle.dumps({"format": FORMAT, "fingerprint": code_fingerprint(), "entries": entries},
+                        protocol=pickle.HIGHEST_PROTOCOL)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _prune(folder: Path) -> None:
+    """Keep the `MAX_STORES` most recently written stores."""
+    stores = [entry for entry in os.scandir(folder) if entry.name.endswith(".pickle") and entry.is_file()]
+    if len(stores) <= MAX_STORES:
+        return
+    stores.sort(key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
+    for entry in stores[MAX_STORES:]:
+        with contextlib.suppress(OSError):  # another process pruned it first
+            os.unlink(entry.path)

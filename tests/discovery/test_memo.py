@@ -1,0 +1,385 @@
+"""Findings kept from one scan to the next (`discovery._memo`): a repeat scan gives the same Inventory, skips the
+work of the calls whose inputs did not change, redoes the others, and never trusts a store it should not."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator_kit.discovery import _mdtree, _memo, discover, terraform
+from orchestrator_kit.discovery.base import DetectContext
+from orchestrator_kit.models import Inventory
+from orchestrator_kit.repo import Workspace
+from orchestrator_kit.samples import build_sample_repo
+
+from ..conftest import write_files
+
+SAMPLES = Path(__file__).resolve().parents[2] / "evals" / "repos"
+
+RUNBOOK = """# Operations
+
+## Roll back a release
+
+1. Find the previous tag: `git describe --tags --abbrev=0 HEAD^`
+2. Deploy it:
+
+   ```sh
+   kubectl rollout undo deployment/api -n prod
+   ```
+3. Tell the on-call channel.
+"""
+MAIN_TF = """terraform {
+  backend "s3" {
+    bucket = "state"
+  }
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = "logs"
+}
+"""
+VARIABLES_TF = """variable "region" {
+  default = "eu-west-1"
+}
+"""
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: api:1.0
+"""
+WORKFLOW = """name: ci
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make test
+"""
+SCRIPT = "#!/bin/sh\nset -eu\nkubectl apply -f k8s/\n"
+FILES = {
+    "docs/runbooks/rollback.md": RUNBOOK,
+    "infra/main.tf": MAIN_TF,
+    "infra/variables.tf": VARIABLES_TF,
+    "k8s/deploy.yaml": DEPLOYMENT,
+    ".github/workflows/ci.yml": WORKFLOW,
+    "scripts/deploy.sh": SCRIPT,
+}
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(folder))
+    return folder
+
+
+def scan(root: Path, remember: bool = True) -> Inventory:
+    return discover(Workspace(root), remember=remember)
+
+
+def as_json(inventory: Inventory) -> str:
+    return json.dumps(inventory.model_dump(mode="json"), sort_keys=True)
+
+
+def repo(tmp_path: Path, files: dict[str, str] = FILES) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    write_files(root, files)
+    (root / "scripts" / "deploy.sh").chmod(0o755)
+    return root
+
+
+def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every Markdown and HCL parse fail: a scan that still finds the documents' and folders' findings did
+    not parse them."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(_mdtree, "parse", refuse)
+    monkeypatch.setattr(terraform._ParseMemo, "parse", refuse)
+
+
+@pytest.mark.parametrize("sample", ["acme-shop", "k8s-platform", "terraform-by-hand", "hostile"])
+def test_a_repeat_scan_of_a_sample_is_the_same_inventory_without_parsing_again(
+    sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build_sample_repo(SAMPLES / sample, tmp_path / sample).path
+    expected = as_json(scan(root, remember=False))
+    assert as_json(scan(root)) == expected  # the first scan fills the store
+    no_parsing(monkeypatch)
+    assert as_json(scan(root)) == expected
+    assert "internal error" not in as_json(scan(root))
+
+
+def test_the_repeat_scan_replays_every_remembered_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = repo(tmp_path)
+    first = scan(root)
+    assert first.procedures and first.infrastructure and first.pipelines and first.tasks  # each kind is there
+    no_parsing(monkeypatch)
+    again = scan(root)
+    assert as_json(again) == as_json(first)
+    store = _memo.ScanMemo.load(root)
+    assert len(store.stored) == 5  # the runbook, the Terraform folder, the manifest, the workflow, the script
+
+
+# Each edit changes what one remembered call reads; the repeat scan must see it. The Terraform case edits the
+# second file of the folder: the call is keyed by the folder's files, not by the file that started it.
+EDITS: dict[str, tuple[str, str]] = {
+    "runbook": ("docs/runbooks/rollback.md", RUNBOOK.replace("deployment/api", "deployment/web")),
+    "terraform sibling": ("infra/variables.tf", VARIABLES_TF + '\nresource "aws_sqs_queue" "jobs" {\n  name = "j"\n}\n'),
+    "manifest": ("k8s/deploy.yaml", DEPLOYMENT.replace("name: api\nspec", "name: worker\nspec")),
+    "workflow": (".github/workflows/ci.yml", WORKFLOW.replace("make test", "make lint")),
+    "script": ("scripts/deploy.sh", SCRIPT.replace("k8s/", "manifests/")),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_a_changed_file_is_read_again(edit: str, tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    before = as_json(scan(root))
+    path, text = EDITS[edit]
+    (root / path).write_text(text)
+    after = as_json(scan(root))
+    assert after != before  # the edit shows
+    assert after == as_json(scan(root, remember=False))
+
+
+def test_a_removed_file_and_an_added_one(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    scan(root)
+    (root / "infra" / "variables.tf").unlink()
+    (root / "docs" / "runbooks" / "restore.md").write_text(RUNBOOK.replace("Roll back a release", "Restore"))
+    assert as_json(scan(root)) == as_json(scan(root, remember=False))
+
+
+def test_the_store_keeps_only_the_last_scans_calls(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    scan(root)
+    first = set(_memo.ScanMemo.load(root).stored)
+    (root / "k8s" / "deploy.yaml").write_text(DEPLOYMENT.replace("api:1.0", "api:2.0"))
+    scan(root)
+    second = set(_memo.ScanMemo.load(root).stored)
+    assert len(second) == len(first) and len(first - second) == 1  # the old manifest's entry is gone
+
+
+def test_other_code_starts_an_empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = repo(tmp_path)
+    scan(root)
+    assert _memo.ScanMemo.load(root).stored
+    monkeypatch.setattr(_memo, "code_fingerprint", lambda: "other code")
+    assert _memo.ScanMemo.load(root).stored == {}
+
+
+def test_the_fingerprint_follows_the_package_files(tmp_path: Path) -> None:
+    before = _memo.code_fingerprint()
+    _memo.code_fingerprint.cache_clear()
+    source = Path(_memo.__file__)
+    stat = source.stat()
+    try:
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert _memo.code_fingerprint() != before
+    finally:
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        _memo.code_fingerprint.cache_clear()
+    assert _memo.code_fingerprint() == before
+
+
+def test_without_remember_nothing_is_written(tmp_path: Path, _own_cache: Path) -> None:
+    scan(repo(tmp_path), remember=False)
+    assert not _own_cache.exists()
+
+
+# ------------------------------------------------------------------ stores not to trust
+
+
+class Boom:
+    """Unpickling this would create the marker file (code run by a forged store)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return (Path.touch, (self.marker,))
+
+
+def forged_stores(root: Path, marker: Path) -> dict[str, bytes]:
+    """Stores made to run code: as the envelope, and as an entry in a valid envelope."""
+    good = _memo.store_path(root).read_bytes()
+    envelope = pickle.loads(good)  # noqa: S301 (the test's own store)
+    with_bad_entries = {**envelope, "entries": {key: pickle.dumps(Boom(marker)) for key in envelope["entries"]}}
+    return {
+        "envelope": pickle.dumps(Boom(marker)),
+        "entries": pickle.dumps(with_bad_entries),
+        "truncated": good[: len(good) // 2],
+        "garbage": b"\x00not a pickle" * 100,
+        "another format": pickle.dumps({**envelope, "format": 999}),
+        "entry of the wrong shape": pickle.dumps(
+            {**envelope, "entries": {key: pickle.dumps(("x",)) for key in envelope["entries"]}}),
+        "entry of the wrong kinds": pickle.dumps(
+            {**envelope, "entries": {key: pickle.dumps(("abc",) * 6) for key in envelope["entries"]}}),
+    }
+
+
+@pytest.mark.parametrize("kind", ["envelope", "entries", "truncated", "garbage", "another format",
+                                  "entry of the wrong shape", "entry of the wrong kinds"])
+def test_a_damaged_or_forged_store_runs_nothing_and_changes_nothing(kind: str, tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    expected = as_json(scan(root))
+    marker = tmp_path / "code-ran"
+    store = _memo.store_path(root)
+    store.write_bytes(forged_stores(root, marker)[kind])
+    assert as_json(scan(root)) == expected
+    assert not marker.exists()
+    assert _memo.ScanMemo.load(root).stored  # and the next scan wrote a good store again
+
+
+def forged_replay(root: Path) -> None:
+    """A store whose every entry says the call found one pipeline named 'forged'."""
+    inventory = scan(root)
+    store = _memo.store_path(root)
+    envelope = pickle.loads(store.read_bytes())  # noqa: S301 (the test's own store)
+    fake = inventory.pipelines[0].model_copy(update={"name": "forged"})
+    entry = pickle.dumps(([fake], None, None, None, None, None))
+    store.write_bytes(pickle.dumps({**envelope, "entries": dict.fromkeys(envelope["entries"], entry)}))
+    store.chmod(0o600)
+
+
+def test_a_store_is_trusted_as_written_by_this_user(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    forged_replay(root)
+    assert "forged" in {p.name for p in scan(root).pipelines}  # what the next tests refuse is read otherwise
+
+
+@pytest.mark.parametrize("how", ["writable by others", "a symbolic link"])
+def test_a_store_others_could_have_written_is_not_read(how: str, tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    forged_replay(root)
+    store = _memo.store_path(root)
+    if how == "writable by others":
+        store.chmod(0o666)
+    else:
+        elsewhere = tmp_path / "elsewhere.pickle"
+        store.rename(elsewhere)
+        store.symlink_to(elsewhere)
+    assert "forged" not in {p.name for p in scan(root).pipelines}
+
+
+def test_the_store_file_is_private(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    scan(root)
+    assert _memo.store_path(root).stat().st_mode & 0o077 == 0
+
+
+def test_at_most_max_stores_folders_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_memo, "MAX_STORES", 2)
+    roots = []
+    for index in range(3):
+        root = tmp_path / f"r{index}"
+        root.mkdir()
+        write_files(root, {"docs/runbooks/rollback.md": RUNBOOK})
+        roots.append(root)
+        scan(root)
+        stamp = 1_000_000_000 + index
+        os.utime(_memo.store_path(root), (stamp, stamp))  # the order they were written in, whatever the clock
+    assert [_memo.store_path(r).exists() for r in roots] == [False, True, True]
+
+
+def test_a_store_that_cannot_be_written_leaves_the_scan_alone(tmp_path: Path, _own_cache: Path) -> None:
+    _own_cache.write_text("a file where the cache folder should be")
+    root = repo(tmp_path)
+    assert as_json(scan(root)) == as_json(scan(root, remember=False))
+
+
+def test_scans_of_one_folder_at_once_agree(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    expected = as_json(scan(root, remember=False))
+    results: list[str] = []
+
+    def worker() -> None:
+        for _ in range(3):
+            results.append(as_json(scan(root)))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 9
+
+
+# ------------------------------------------------------------------ one call
+
+
+def context(tmp_path: Path, memo: _memo.ScanMemo) -> DetectContext:
+    ctx = DetectContext(Workspace(tmp_path), [])
+    ctx.memo = memo
+    ctx.current_detector = "test-detector"
+    return ctx
+
+
+def test_a_call_that_raises_stores_nothing(tmp_path: Path) -> None:
+    memo = _memo.ScanMemo()
+    ctx = context(tmp_path, memo)
+
+    def fails() -> None:
+        ctx.diagnostic("a.md", "half done")
+        raise RuntimeError("detector bug")
+
+    with pytest.raises(RuntimeError):
+        ctx.remembered(("a.md", "text"), fails)
+    assert memo.kept == {}
+
+
+def test_a_remembered_call_adds_what_it_found_and_does_not_run(tmp_path: Path) -> None:
+    memo = _memo.ScanMemo()
+    first = context(tmp_path, memo)
+    first.remembered(("a.md", "text"), lambda: first.diagnostic("a.md", "found once", line=3))
+    second = context(tmp_path, _memo.ScanMemo(stored=memo.kept))
+    ran: list[bool] = []
+    second.remembered(("a.md", "text"), lambda: ran.append(True))
+    assert ran == [] and [(d.reason, d.line, d.detector) for d in second.findings.diagnostics] == [
+        ("found once", 3, "test-detector")]
+    second.remembered(("a.md", "other text"), lambda: ran.append(True))
+    assert ran == [True]
+
+
+def test_inputs_are_told_apart_by_their_boundaries() -> None:
+    assert _memo.call_key("d", ("ab", "c")) != _memo.call_key("d", ("a", "bc"))
+    assert _memo.call_key("d", ("a",)) != _memo.call_key("e", ("a",))
+    assert _memo.call_key("d", ("\udcff",)) == _memo.call_key("d", ("\udcff",))  # lone surrogates hash too
+
+
+# ------------------------------------------------------------------ the command
+
+
+def cli_scan(root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "orchestrator_kit", "scan", str(root), "-f", "json", *options],
+                          capture_output=True, text=True, timeout=120, env=os.environ)
+
+
+def test_the_scan_command_remembers_and_no_cache_reads_everything(tmp_path: Path, _own_cache: Path) -> None:
+    root = repo(tmp_path)
+    cold = cli_scan(root, "--no-cache")
+    assert cold.returncode == 0, cold.stderr
+    assert not _own_cache.exists()  # --no-cache: nothing read, nothing written
+    first = cli_scan(root)
+    assert first.returncode == 0 and first.stdout == cold.stdout
+    assert _memo.store_path(root).is_file()
+    again = cli_scan(root)
+    assert again.returncode == 0 and again.stdout == cold.stdout
