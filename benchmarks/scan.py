@@ -183,7 +183,6 @@ from __future__ import annotations
 import argparse
 import gc
 import inspect
-import json
 import os
 import resource
 import statistics
@@ -338,6 +337,7 @@ def baseline(root: Path, wanted: list[str]) -> int:
 
 
 REMEMBER = False  # --remember: scans reuse the folder's memo of the scan before (`discovery._memo`)
+EMPTY_STORE = False  # --empty-store: with --remember, each scan starts from no memo and writes one (a first scan)
 WARM = False  # --warm: keep redact_line's answers between scans (how the tables before 2026-12-07 03:00 measured)
 
 
@@ -350,8 +350,12 @@ def full_scan(root: Path) -> int:
     # --remember: a repeat scan, as a second `scan` of an unchanged folder runs: the memo is read from its store and
     # written back within the timed call. A package from before the memo (--compare) takes no such argument.
     remember = {"remember": True} if REMEMBER and "remember" in inspect.signature(discover).parameters else {}
+    if remember and EMPTY_STORE:
+        from orchestrator_kit.discovery import _memo
+
+        _memo.store_path(root).unlink(missing_ok=True)  # a first scan: it finds nothing kept, and keeps it all
     inventory = discover(Workspace(root), **remember)
-    json.dumps(inventory.model_dump(mode="json"))  # the scan's product includes serializing it
+    inventory.model_dump_json(indent=2)  # the scan's product includes serializing it, as `scan -f json` does
     return inventory.files_read
 
 
@@ -371,10 +375,13 @@ def main() -> None:
     parser.add_argument("--remember", action="store_true",
                         help="time repeat scans: each one loads the memo the scan before it left (in a temporary "
                              "cache folder) and saves it again, as a second `scan` of an unchanged folder does")
+    parser.add_argument("--empty-store", action="store_true",
+                        help="with --remember: delete the memo before each timed scan, so that each one is a first "
+                             "scan that finds nothing kept and writes it all (the cost of keeping it)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global WARM, REMEMBER
-    WARM, REMEMBER = args.warm, args.remember
+    global WARM, REMEMBER, EMPTY_STORE
+    WARM, REMEMBER, EMPTY_STORE = args.warm, args.remember, args.empty_store
     if REMEMBER and not args.serve:
         # Never the user's own cache: the workers of --compare inherit this folder.
         os.environ["ORCHESTRATOR_KIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="scan-memo-bench-")
@@ -409,7 +416,7 @@ def measure(root: Path, runs: int) -> None:
     scan_median, base_median = statistics.median(scan_times), statistics.median(base_times)
     listed = len(Workspace(root).files())
     print(f"repository: {root} ({listed} files; baseline read {base_read}, scan read {scan_read}; "
-          f"{'warm' if WARM else 'cold'} redaction{'; repeat scans (--remember)' if REMEMBER else ''}); "
+          f"{'warm' if WARM else 'cold'} redaction{_remember_mode()}); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"baseline (git ls-files + read the same files): median {base_median * 1000:.0f} ms "
           f"(CPU {statistics.median(base_cpu) * 1000:.0f} ms) over {runs} runs")
@@ -522,8 +529,11 @@ def compare(root: Path, before_src: Path, runs: int, warm: bool = False) -> None
     workers: dict[str, subprocess.Popen[str]] = {}
     for label, src in (("before", before_src.resolve() / "src"), ("after", here)):
         env = {**os.environ, "PYTHONPATH": str(src)}
+        if REMEMBER:  # a store of its own: two trees' code fingerprints differ, and each would empty the other's
+            env["ORCHESTRATOR_KIT_CACHE_DIR"] = os.path.join(os.environ["ORCHESTRATOR_KIT_CACHE_DIR"], label)
         workers[label] = subprocess.Popen([sys.executable, __file__, "--serve", "--repo", str(root),
-                                           *(["--warm"] if warm else []), *(["--remember"] if REMEMBER else [])],
+                                           *(["--warm"] if warm else []), *(["--remember"] if REMEMBER else []),
+                                           *(["--empty-store"] if EMPTY_STORE else [])],
                                           env=env,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     cpu: dict[str, dict[str, list[float]]] = {label: {"baseline": [], "scan": []} for label in workers}
@@ -547,7 +557,7 @@ def compare(root: Path, before_src: Path, runs: int, warm: bool = False) -> None
                 worker.stdin.close()
             worker.wait()
     print(f"repository: {root}; {runs} paired runs, {'warm' if warm else 'cold'} redaction"
-          f"{'; repeat scans where the tree has a memo (--remember)' if REMEMBER else ''}; "
+          f"{_remember_mode()}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for label in workers:
         scan, base = statistics.median(cpu[label]["scan"]), statistics.median(cpu[label]["baseline"])
@@ -565,6 +575,13 @@ def compare(root: Path, before_src: Path, runs: int, warm: bool = False) -> None
     quarter = len(pairs) // 4
     print(f"paired: scan CPU after/before per run, median {statistics.median(pairs):.3f} "
           f"(middle half {pairs[quarter]:.3f}-{pairs[-1 - quarter]:.3f})")
+
+
+def _remember_mode() -> str:
+    if not REMEMBER:
+        return ""
+    return "; first scans, writing the memo (--remember --empty-store)" if EMPTY_STORE else \
+        "; repeat scans, reading the memo (--remember)"
 
 
 def cpu_seconds() -> float:

@@ -65,6 +65,8 @@ class FileText:
     size: int
     note: str | None = None
     _lines: list[str] = field(default_factory=list, repr=False, compare=False)
+    # The bytes the text was decoded from, when the reader asked to keep them (`read_text(keep_bytes=True)`)
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def line_count(self) -> int:
@@ -408,13 +410,15 @@ class Workspace:
             raise ReadError(rel, f"file grew over the {self.max_file_bytes}-byte cap while being read; not read")
         return data
 
-    def read_text(self, rel: str) -> FileText:
-        """A text file inside the root, decoded. Binary files raise ReadError; odd encodings fall back with a note."""
+    def read_text(self, rel: str, *, keep_bytes: bool = False) -> FileText:
+        """A text file inside the root, decoded. Binary files raise ReadError; odd encodings fall back with a note.
+        `keep_bytes`: the FileText keeps the bytes too (the scan memo hashes them: the text is a function of them)."""
         data = self.read_bytes(rel)
         text, encoding, note = decode(data)
         if text is None:
             raise ReadError(rel, "binary file (contains NUL bytes); not read as text")
-        return FileText(path=rel, text=text, encoding=encoding, size=len(data), note=note)
+        return FileText(path=rel, text=text, encoding=encoding, size=len(data), note=note,
+                        data=data if keep_bytes else None)
 
     # ------------------------------------------------------------ redaction
 

@@ -71,6 +71,33 @@ jobs:
       - run: make test
 """
 SCRIPT = "#!/bin/sh\nset -eu\nkubectl apply -f k8s/\n"
+PYPROJECT = """[project]
+name = "api"
+
+[project.scripts]
+api-admin = "api.admin:main"
+"""
+TOX = """[tox]
+env_list = py312
+
+[testenv]
+commands = pytest
+"""
+PRE_COMMIT = """repos:
+  - repo: local
+    hooks:
+      - id: lint
+        name: lint
+        entry: ruff check
+        language: system
+"""
+PLAYBOOK = """- hosts: web
+  tasks:
+    - name: restart
+      service:
+        name: api
+        state: restarted
+"""
 FILES = {
     "docs/runbooks/rollback.md": RUNBOOK,
     "infra/main.tf": MAIN_TF,
@@ -78,6 +105,10 @@ FILES = {
     "k8s/deploy.yaml": DEPLOYMENT,
     ".github/workflows/ci.yml": WORKFLOW,
     "scripts/deploy.sh": SCRIPT,
+    "pyproject.toml": PYPROJECT,
+    "tox.ini": TOX,
+    ".pre-commit-config.yaml": PRE_COMMIT,
+    "ansible/site.yml": PLAYBOOK,
 }
 
 
@@ -135,7 +166,9 @@ def test_the_repeat_scan_replays_every_remembered_kind(tmp_path: Path, monkeypat
     again = scan(root)
     assert as_json(again) == as_json(first)
     store = _memo.ScanMemo.load(root)
-    assert len(store.stored) == 5  # the runbook, the Terraform folder, the manifest, the workflow, the script
+    # the runbook, the Terraform folder, the manifest, the workflow, the script, pyproject.toml, tox.ini, the
+    # pre-commit configuration and the playbook
+    assert len(store.stored) == 9
 
 
 # Each edit changes what one remembered call reads; the repeat scan must see it. The Terraform case edits the
@@ -146,6 +179,10 @@ EDITS: dict[str, tuple[str, str]] = {
     "manifest": ("k8s/deploy.yaml", DEPLOYMENT.replace("name: api\nspec", "name: worker\nspec")),
     "workflow": (".github/workflows/ci.yml", WORKFLOW.replace("make test", "make lint")),
     "script": ("scripts/deploy.sh", SCRIPT.replace("k8s/", "manifests/")),
+    "pyproject": ("pyproject.toml", PYPROJECT.replace("api-admin", "api-ops")),
+    "tox": ("tox.ini", TOX.replace("py312", "py313")),
+    "pre-commit": (".pre-commit-config.yaml", PRE_COMMIT.replace("ruff check", "ruff format")),
+    "playbook": ("ansible/site.yml", PLAYBOOK.replace("hosts: web", "hosts: db")),
 }
 
 
@@ -383,3 +420,14 @@ def test_the_scan_command_remembers_and_no_cache_reads_everything(tmp_path: Path
     assert _memo.store_path(root).is_file()
     again = cli_scan(root)
     assert again.returncode == 0 and again.stdout == cold.stdout
+
+
+def test_a_file_that_depends_on_another_sees_it_change(tmp_path: Path) -> None:
+    # tox reads tox.ini before tox.toml: the tox.toml's environments count only once tox.ini is gone.
+    root = repo(tmp_path, {**FILES, "tox.toml": 'env_list = ["lint"]\n\n[env.lint]\ncommands = [["ruff", "check"]]\n'})
+    before = scan(root)
+    assert not any(t.path == "tox.toml" for t in before.tasks)
+    (root / "tox.ini").unlink()
+    after = scan(root)
+    assert any(t.path == "tox.toml" for t in after.tasks)
+    assert as_json(after) == as_json(scan(root, remember=False))

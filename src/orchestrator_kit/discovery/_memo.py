@@ -39,6 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..repo import FileText
 from ..usercache import cache_dir
 
 log = logging.getLogger(__name__)
@@ -77,14 +78,26 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def call_key(detector: str, inputs: Iterable[str]) -> bytes:
-    """The key of one detector call: its name and its inputs, each length-prefixed so no two lists collide."""
+def call_key(detector: str, inputs: Iterable[str | FileText]) -> bytes:
+    """The key of one detector call: its name and its inputs, each tagged and length-prefixed so no two lists
+    collide. A file counts as its path and the bytes it was read from when it kept them (its text is decoded from
+    them: hashing them spares encoding the text again), else as its path and its text."""
     digest = hashlib.sha256(detector.encode())
     for part in inputs:
-        data = part.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(8, "little"))
-        digest.update(data)
+        if isinstance(part, str):
+            _update(digest, b"s", part.encode("utf-8", "surrogatepass"))
+        else:
+            _update(digest, b"p", part.path.encode("utf-8", "surrogatepass"))
+            if part.data is not None:
+                _update(digest, b"b", part.data)
+            else:
+                _update(digest, b"t", part.text.encode("utf-8", "surrogatepass"))
     return digest.digest()
+
+
+def _update(digest: Any, tag: bytes, data: bytes) -> None:
+    digest.update(tag + len(data).to_bytes(8, "little"))
+    digest.update(data)
 
 
 class _ModelsOnly(pickle.Unpickler):

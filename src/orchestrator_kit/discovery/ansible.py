@@ -44,6 +44,12 @@ def detect_playbook(ctx: DetectContext, file: FileText) -> None:
     text = file.text
     if "hosts:" not in text and "import_playbook" not in text:
         return  # cheap check: a play needs hosts, an import needs import_playbook
+    # What a playbook holds depends on its path and text alone: remembered across scans.
+    ctx.remembered((file,), lambda: _read_playbook(ctx, file))
+
+
+def _read_playbook(ctx: DetectContext, file: FileText) -> None:
+    text = file.text
     path = file.path
     try:
         docs = load_yaml_documents(text)

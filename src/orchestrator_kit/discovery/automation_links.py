@@ -185,7 +185,11 @@ class AutomationIndex:
     def same_command(self, text: str) -> list[AutomationRef]:
         """Automation that runs this very command (or, for `a && b`, every non-trivial part of it)."""
         normalized = normalize(text)
-        parts = [s for s in _segments(normalized) if not _trivial(s)]
+        segments = _segments(normalized)
+        commands = self.commands
+        if normalized not in commands and not any(s in commands for s in segments):
+            return []  # most commands of a runbook: nothing to find, and no need to tell the trivial parts
+        parts = [s for s in segments if not _trivial(s)]
         if not parts:
             return []
         if normalized in self.commands:
@@ -264,6 +268,10 @@ def invoked(index: AutomationIndex, text: str, doc_dir: str) -> list[AutomationR
     dirs = list(dict.fromkeys([doc_dir, ""]))
     refs: list[AutomationRef] = []
     for segment in _segments(normalize_for_words(text), PIPE_SPLIT):
+        if not _dispatchable(segment.split(" ", 1)[0]):
+            # Only the task-invocation fallback below can match: no need to split the words.
+            refs.extend(_task_refs(index.invocations.get(normalize(segment), [])))
+            continue
         words = _unwrap(_words(segment))
         if not words:
             continue
@@ -276,6 +284,20 @@ def invoked(index: AutomationIndex, text: str, doc_dir: str) -> list[AutomationR
             found = _task_refs(index.invocations.get(normalize(segment), []))
         refs.extend(found)
     return refs
+
+
+_UNWRAPPED_FIRST = frozenset({"sudo", "env", "time", "cd", *(first for first, _ in WRAPPERS)})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_QUOTING = re.compile(r"['\"\\]")
+
+
+def _dispatchable(first: str) -> bool:
+    """Whether a segment whose first blank-separated word is `first` may start a task, script or workflow (or
+    change folder) as `_dispatch` and `_unwrap` read it: False only when its shell words need not be looked at.
+    (Segments come from `normalize_for_words`: words are separated by single spaces.)"""
+    return (first in HANDLERS or first in INTERPRETERS or first in _UNWRAPPED_FIRST or "/" in first
+            or first.endswith((".sh", ".ps1", ".py")) or _QUOTING.search(first) is not None
+            or _ASSIGNMENT.match(first) is not None)
 
 
 def normalize_for_words(text: str) -> str:

@@ -94,7 +94,7 @@ class DetectContext:
             return self._cache[rel]
         result: FileText | None = None
         try:
-            result = self.workspace.read_text(rel)
+            result = self.workspace.read_text(rel, keep_bytes=self.memo is not None)  # the memo keys files by them
             self.files_read += 1
             if result.note:
                 self.diagnostic(rel, result.note, severity="info")
@@ -111,8 +111,9 @@ class DetectContext:
 
     # -------------------------------------------------------------- calls kept across scans
 
-    def remembered(self, inputs: Sequence[str], run: Callable[[], None]) -> None:
-        """Run `run` (the current detector's work on `inputs`: every path and text it reads), or, when an earlier
+    def remembered(self, inputs: Sequence[str | FileText], run: Callable[[], None]) -> None:
+        """Run `run` (the current detector's work on `inputs`: every file it reads, and any other text its findings
+        depend on), or, when an earlier
         scan made the same call, add what that call found instead (see `_memo`). `run` may only report through
         this context; what it reads besides `inputs` must not change its findings."""
         memo, name = self.memo, self.current_detector

@@ -51,7 +51,7 @@ LOCAL_ACTIONS = Wants(names=frozenset({"action.yml", "action.yaml"}))
 @detector("github-actions", wants=WORKFLOWS)
 def detect_workflow(ctx: DetectContext, file: FileText) -> None:
     """One workflow file (remembered across scans: what it holds depends on its path and text alone)."""
-    ctx.remembered((file.path, file.text), lambda: _read_workflow(ctx, file))
+    ctx.remembered((file,), lambda: _read_workflow(ctx, file))
 
 
 def _read_workflow(ctx: DetectContext, file: FileText) -> None:

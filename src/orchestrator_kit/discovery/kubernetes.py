@@ -83,7 +83,7 @@ def detect_manifests(ctx: DetectContext, file: FileText) -> None:
     if _in_helm_templates(ctx, path):
         return
     # What a manifest holds depends on its path and text alone: remembered across scans.
-    ctx.remembered((path, text), lambda: _read_manifests(ctx, path, text))
+    ctx.remembered((file,), lambda: _read_manifests(ctx, path, text))
 
 
 def _read_manifests(ctx: DetectContext, path: str, text: str) -> None:

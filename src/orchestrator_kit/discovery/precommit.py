@@ -28,6 +28,11 @@ CONFIGS = Wants(names=frozenset(CONFIG_NAMES))
 
 @detector("pre-commit", wants=CONFIGS)
 def detect_precommit(ctx: DetectContext, file: FileText) -> None:
+    """One pre-commit configuration (remembered across scans: what it holds depends on its path and text alone)."""
+    ctx.remembered((file,), lambda: _read_config(ctx, file))
+
+
+def _read_config(ctx: DetectContext, file: FileText) -> None:
     docs = ctx.yaml_documents(file)
     if not docs:
         return

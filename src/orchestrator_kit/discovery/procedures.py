@@ -856,7 +856,7 @@ def _slug(text: str) -> str:
 def detect_procedures(ctx: DetectContext, file: FileText) -> None:
     """Read one Markdown document and add a ManualProcedure for each kept section (remembered across scans: what a
     document holds depends on its path and text alone)."""
-    ctx.remembered((file.path, file.text), lambda: _read_document(ctx, file))
+    ctx.remembered((file,), lambda: _read_document(ctx, file))
 
 
 def _read_document(ctx: DetectContext, file: FileText) -> None:

@@ -66,6 +66,11 @@ class _Doc:
 
 @detector("pyproject-tasks", wants=PYPROJECTS)
 def detect_pyproject(ctx: DetectContext, file: FileText) -> None:
+    """One pyproject.toml or hatch.toml (remembered across scans: its tasks depend on its path and text alone)."""
+    ctx.remembered((file,), lambda: _read_pyproject(ctx, file))
+
+
+def _read_pyproject(ctx: DetectContext, file: FileText) -> None:
     data = load_toml(ctx, file)
     if data is None:
         return

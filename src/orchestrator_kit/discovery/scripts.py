@@ -141,7 +141,7 @@ def detect_script(ctx: DetectContext, file: FileText) -> None:
     if _not_runnable(ctx, path, lines, shebang):
         return
     # From here on, what the script holds depends on its path and text alone: remembered across scans.
-    ctx.remembered((path, file.text), lambda: _script_task(ctx, file, shebang, extension))
+    ctx.remembered((file,), lambda: _script_task(ctx, file, shebang, extension))
 
 
 def _script_task(ctx: DetectContext, file: FileText, shebang: str | None, extension: str) -> None:

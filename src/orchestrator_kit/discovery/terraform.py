@@ -805,8 +805,7 @@ def detect_terraform(ctx: DetectContext, file: FileText) -> None:
     files = [path for path in _folder_files(ctx, folder) if path > file.path]
     texts = [file] + [text for text in map(ctx.read, files) if text is not None]
     # What a folder holds depends on its files' paths and texts alone: remembered across scans.
-    ctx.remembered([part for text in texts for part in (text.path, text.text)],
-                   lambda: _read_folder(ctx, folder, texts))
+    ctx.remembered(texts, lambda: _read_folder(ctx, folder, texts))
 
 
 def _read_folder(ctx: DetectContext, folder: str, texts: list[FileText]) -> None:

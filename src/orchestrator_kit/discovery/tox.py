@@ -65,6 +65,15 @@ class _Env:
 
 @detector("tox", wants=TOX_CONFIGS)
 def detect_tox(ctx: DetectContext, file: FileText) -> None:
+    """One tox configuration. A tox.ini is remembered across scans: no other file comes before it, so what it holds
+    depends on its path and text alone (the others depend on the files tox reads first)."""
+    if basename(file.path) == TOX_FILES[0]:
+        ctx.remembered((file,), lambda: _read_tox(ctx, file))
+    else:
+        _read_tox(ctx, file)
+
+
+def _read_tox(ctx: DetectContext, file: FileText) -> None:
     name = basename(file.path)
     directory = posixpath.dirname(file.path)
     if name in ("tox.ini", "setup.cfg"):
