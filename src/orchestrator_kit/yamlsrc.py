@@ -12,7 +12,8 @@ Two deliberate differences from PyYAML's defaults, both to read CI files as thei
 * plain scalars are typed closer to YAML 1.2 (GitHub Actions, Go's yaml v3 for Compose and Taskfile): booleans
   are `true`/`false` only, so GitHub's `on:` stays the string "on" (YAML 1.1 reads on/off/yes/no as booleans); a
   plain yes/no/on/off value is a `Yaml11Flag`, a string that `yaml11_bool` reads as YAML 1.1 tools do (GitLab,
-  Bitbucket, kubectl);
+  Bitbucket, CircleCI, pre-commit, kubectl); `go_yaml_bool` and `word_bool` read a flag as the tools that convert
+  a string into a boolean field do (Task with go-yaml; Compose and Azure Pipelines from its text);
   `22:22` is a string, not the base-60 number 1342; a plain `=`, and a plain `<<` anywhere but as a key, is a
   string (PyYAML cannot construct either);
 * unknown tags (GitLab's `!reference`, CloudFormation's `!Ref`, Ansible's `!vault`) load as their plain
@@ -466,6 +467,38 @@ def yaml11_bool(value: Any) -> bool | None:
         return bool(value)
     if isinstance(value, Yaml11Flag):
         return str(value) in _YAML11_TRUE
+    return None
+
+
+# The words go-yaml v3 and v4 accept for a Go `bool` field besides true/false, quoted or plain, "for compatibility with
+# the 1.1 spec" (go-yaml/yaml decode.go `scalar`, case reflect.Bool; go.yaml.in/yaml/v4 `constructStr`, case
+# reflect.Bool): exactly these casings.
+_GO_YAML_WORDS = {word: True for word in ("y", "Y", "yes", "Yes", "YES", "on", "On", "ON")} | {
+    word: False for word in ("n", "N", "no", "No", "NO", "off", "Off", "OFF")}
+
+
+def go_yaml_bool(value: Any) -> bool | None:
+    """A flag a Go tool decodes with go-yaml v3/v4 into a typed `bool` field (Task's `internal`, `flatten`): a
+    YAML 1.2 boolean, or a string among y/yes/on and n/no/off in go-yaml's casings (`_GO_YAML_WORDS`), quoted or not;
+    None for anything else (a quoted "true" is a decoding error there)."""
+    if value is True or value is False:
+        return bool(value)
+    if isinstance(value, str):
+        return _GO_YAML_WORDS.get(str(value))
+    return None
+
+
+_WORDS = {"true": True, "y": True, "yes": True, "on": True, "false": False, "n": False, "no": False, "off": False}
+
+
+def word_bool(value: Any) -> bool | None:
+    """A flag a tool reads from its text in any casing, quoted or not: true/y/yes/on or false/n/no/off (Compose's
+    `toBoolean` on the fields compose-go casts, compose-spec/compose-go loader/interpolate.go; Azure Pipelines'
+    boolean, learn.microsoft.com/azure/devops/pipelines/yaml-schema/boolean); None for anything else."""
+    if value is True or value is False:
+        return bool(value)
+    if isinstance(value, str):
+        return _WORDS.get(str(value).lower())
     return None
 
 

@@ -144,7 +144,9 @@ def test_yaml_errors_only_for_plain_ansible_files(make_repo, path, diagnosed):
 @pytest.mark.parametrize(
     ("become", "expected"),
     [("true", "yes"), ("True", "yes"), ("'yes'", "yes"), ("1", "yes"), ("no", "no"), ("false", "no"),
-     ("'{{ use_sudo }}'", "no")],
+     ("'{{ use_sudo }}'", "no"),
+     # Ansible's boolean(): 't' and 1.0 are true too (module_utils/parsing/convert_bool.py BOOLEANS_TRUE)
+     ("t", "yes"), ("' T '", "yes"), ("1.0", "yes"), ("f", "no"), ("0.0", "no")],
 )
 def test_become_values(make_repo, become, expected):
     text = f"- hosts: all\n  become: {become}\n  tasks:\n    - ping:\n"

@@ -728,3 +728,20 @@ def test_local_job_templates_are_expanded_for_parallel_and_timeout(make_repo, en
     (job,) = pipeline.jobs
     assert (job.matrix.fan_out if job.matrix else None, job.timeout_minutes) == (fan_out, timeout)
     assert job.attributes.get("parameters") == parameters
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("yes", "true"), ("'Y'", "true"), ("ON", "true"), ("true", "true"), ("no", "false"), ("'Off'", "false"),
+     ("maybe", None)],
+)
+def test_booleans_are_read_as_azure_reads_them(make_repo, flag, value):
+    # Azure Pipelines takes true/y/yes/on and false/n/no/off as booleans, quoted or not, in any casing (YAML schema,
+    # "boolean"): a plain `yes` is not the text "yes", and `enabled: no` turns a resource trigger off
+    text = (f"trigger: none\npr:\n  autoCancel: {flag}\n  branches:\n    include: [main]\n"
+            f"resources:\n  pipelines:\n    - pipeline: up\n      source: Up\n      trigger:\n        enabled: {flag}\n"
+            f"jobs:\n  - job: build\n    continueOnError: {flag}\n    steps:\n      - script: make\n")
+    _, pipeline = only_pipeline(make_repo, text)
+    assert pipeline.jobs[0].allow_failure is (value == "true")
+    assert [t.kind for t in pipeline.triggers] == ["pull_request"] + ([] if value == "false" else ["pipeline"])
+    assert pipeline.triggers[0].filters["autoCancel"] == [value or "maybe"]

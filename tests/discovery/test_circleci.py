@@ -945,3 +945,47 @@ workflows:
     assert staging.attributes["parameters"] == "environment=staging; cluster=web-staging; family=web"
     assert staging.attributes["context"] == "aws"
     assert prod.attributes["parameters"] == "stage=production"
+
+
+def test_plain_yes_no_on_off_are_booleans_as_circlecis_yaml_reads_them(make_repo):
+    # CircleCI's config compiler reads YAML 1.1 (SnakeYAML): a plain yes/no/on/off is a boolean, a quoted one a
+    # string, y/n strings
+    config = """
+        version: 2.1
+        orbs:
+          node: circleci/node@5.2.0
+        jobs:
+          build:
+            machine: no
+            docker: [{image: cimg/base:stable}]
+            steps:
+              - node/install-packages:
+                  with-cache: off
+              - when:
+                  condition: yes
+                  steps: [checkout]
+          test:
+            docker: [{image: cimg/base:stable}]
+            steps: [checkout]
+        workflows:
+          main:
+            jobs:
+              - build
+              - test:
+                  coverage: on
+                  quoted: "yes"
+                  short: y
+                  matrix:
+                    parameters:
+                      strict: [yes, no]
+                    exclude:
+                      - strict: no
+        """
+    inventory = scan(make_repo, {CONFIG: config})
+    build, test = (job for job in inventory.pipelines[0].jobs)
+    assert build.runs_on == ["docker"]  # `machine: no` asks for no machine
+    assert build.caches == []  # the orb's cache is off
+    assert [s.name for s in build.steps][:2] == ["node/install-packages", "when true"]
+    assert test.attributes["parameters"] == "coverage=true; quoted=yes; short=y"
+    assert test.matrix is not None
+    assert (test.matrix.dimensions, test.matrix.fan_out) == ({"strict": ["true", "false"]}, 1)

@@ -258,3 +258,16 @@ def test_unquoted_port_mappings_are_the_strings_compose_reads(make_repo):
     text = "services:\n  ssh:\n    image: sshd\n    ports:\n      - 22:22\n      - 5:30\n      - 8080:80\n"
     ssh = by_name(scan(make_repo, {"compose.yaml": text}))["ssh"].attributes
     assert ssh["ports"] == ["22:22", "5:30", "8080:80"]
+
+
+@pytest.mark.parametrize(
+    ("disable", "healthcheck"),
+    [("yes", "no"), ("'yes'", "no"), ("on", "no"), ("Y", "no"), ('"TRUE"', "no"), ("true", "no"),
+     ("no", "yes"), ("off", "yes"), ("'false'", "yes"), ("maybe", "yes")],
+)
+def test_healthcheck_disable_is_read_as_compose_casts_it(make_repo, disable, healthcheck):
+    # compose-go casts healthcheck.disable with toBoolean (loader/interpolate.go): y/yes/on/true in any casing,
+    # quoted or not, turn the check off; go-yaml v3 gave it the plain `yes` as a string
+    text = f"services:\n  web:\n    image: nginx\n    healthcheck:\n      disable: {disable}\n"
+    [web] = scan(make_repo, {"compose.yaml": text}).infrastructure
+    assert web.attributes["healthcheck"] == healthcheck

@@ -172,3 +172,12 @@ def test_secrets_in_entries_are_redacted(make_repo):
     tasks, _ = scan(make_repo, {PATH: content})
     assert token not in tasks["notify"].commands[0].text
     assert "[REDACTED" in tasks["notify"].commands[0].text
+
+
+@pytest.mark.parametrize("rev", ["yes", "off"])
+def test_a_plain_yes_or_off_rev_is_the_boolean_pre_commits_yaml_reads(make_repo, rev):
+    # pre-commit loads its config with PyYAML (YAML 1.1), where a plain yes/off is a boolean, not a rev
+    content = f"repos:\n  - repo: https://example.com/hooks\n    rev: {rev}\n    hooks:\n      - id: lint\n"
+    tasks, diagnostics = scan(make_repo, {PATH: content})
+    assert [(d.line, d.reason) for d in diagnostics] == [(3, f"rev '{rev}' is read by YAML as a bool, not text; quote it")]
+    assert tasks["lint"].attributes["rev"] == rev

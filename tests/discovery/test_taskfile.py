@@ -240,3 +240,24 @@ def test_secrets_are_redacted(make_repo):
     tasks, _ = scan(make_repo, {"Taskfile.yml": text})
     assert token not in tasks["push"].commands[0].text
     assert "[REDACTED" in tasks["push"].commands[0].text
+
+
+@pytest.mark.parametrize(
+    ("internal", "attributes"),
+    [("yes", {"internal": "true"}), ("'on'", {"internal": "true"}), ("Y", {"internal": "true"}),
+     ("true", {"internal": "true"}), ("no", {}), ("off", {}), ("YeS", {})],
+)
+def test_internal_is_read_as_go_yaml_decodes_a_bool(make_repo, internal, attributes):
+    # Task decodes `internal` into a Go bool with go-yaml, which takes y/yes/on (quoted or not, in its casings) as
+    # true and n/no/off as false; "YeS" is none of them
+    tasks, _ = scan(make_repo, {"Taskfile.yml": f"version: '3'\ntasks:\n  x:\n    internal: {internal}\n    cmds: [echo]\n"})
+    assert tasks["x"].attributes == attributes
+
+
+@pytest.mark.parametrize(("flatten", "invocation"), [("yes", "task x"), ("'on'", "task x"), ("no", "task lib:x")])
+def test_include_flatten_is_read_as_go_yaml_decodes_a_bool(make_repo, flatten, invocation):
+    inventory = run_detectors(make_repo({
+        "Taskfile.yml": f"includes:\n  lib: {{taskfile: lib/Taskfile.yml, flatten: {flatten}}}\n",
+        "lib/Taskfile.yml": "tasks: {x: echo}\n"}), "taskfile")
+    assert errors_of(inventory) == []
+    assert [t.invocation for t in inventory.tasks if t.path == "lib/Taskfile.yml"] == [invocation]

@@ -26,7 +26,9 @@ PLAY_SECTIONS = ("pre_tasks", "roles", "tasks", "post_tasks", "handlers")
 TASK_SECTIONS = ("pre_tasks", "tasks", "post_tasks")
 IMPORT_KEYS = ("import_playbook", "ansible.builtin.import_playbook", "include")
 ROLE_TASK_KEYS = ("include_role", "import_role", "ansible.builtin.include_role", "ansible.builtin.import_role")
-TRUTHY = frozenset({"yes", "true", "on", "1", "y"})
+# Ansible's booleans for a keyword such as `become` (ansible.module_utils.parsing.convert_bool.BOOLEANS_TRUE, applied
+# to the text lower-cased and stripped, quoted or not; the numbers 1 and 1.0 too).
+TRUTHY = frozenset({"yes", "true", "on", "1", "y", "t"})
 MAX_BLOCK_DEPTH = 20
 _ROOT_PLAYBOOK = name_matches("site.yml", "site.yaml", "playbook*.yml", "playbook*.yaml")
 _SKIPPED_DIRS = (".github", ".circleci", ".gitlab")
@@ -148,7 +150,7 @@ def _tasks(value: Any, depth: int) -> tuple[int, list[str], bool]:
 
 
 def _truthy(value: Any) -> bool:
-    if value is True:
+    if value is True or (isinstance(value, int | float) and not isinstance(value, bool) and value == 1):
         return True
     text = scalar_text(value)
     return text is not None and text.strip().lower() in TRUTHY

@@ -40,12 +40,17 @@ from typing import Any
 from ..cron import CronError, explain_cron
 from ..models import Cache, Evidence, Job, Matrix, Schedule, Step, Trigger, TriggerKind
 from ..repo import FileText
-from ..yamlsrc import Span, YMap, YSeq, scalar_text, string_list
+from ..yamlsrc import Span, YMap, YSeq, scalar_text, string_list, word_bool
 from ._azure_templates import passed_parameters, single_job
 from .base import DetectContext, Wants, basename, detector, finalizer, is_yaml
 
 CANONICAL_NAMES = ("azure-pipelines.yml", "azure-pipelines.yaml")
 PIPELINE_DIRS = (".azure-pipelines", "azure-pipelines")
+# Trigger options that are booleans. Azure Pipelines reads a boolean from its text, quoted or not and in any casing:
+# true/y/yes/on or false/n/no/off (YAML schema, "boolean": learn.microsoft.com/azure/devops/pipelines/yaml-schema/
+# boolean; its parser's ReadBoolean upper-cases the scalar's value and compares it with TRUE/Y/YES/ON and
+# FALSE/N/NO/OFF). Reported as true/false, as Azure reads them (`yamlsrc.word_bool`).
+BOOLEAN_OPTIONS = frozenset({"batch", "drafts", "autoCancel", "always"})
 PIPELINE_KEYS = ("trigger", "pr", "schedules", "stages", "jobs", "steps", "extends")
 # Keys only a pipeline (never a stages/jobs/steps template) has at its top level.
 PIPELINE_ONLY_KEYS = ("trigger", "pr", "schedules", "resources", "extends", "name", "pool", "lockBehavior")
@@ -271,7 +276,7 @@ class _Reader:
         trigger = Trigger(kind=kind, event=event, evidence=evidence)
         if isinstance(value, YMap):
             self.filters(trigger, value, ("branches", "paths", "tags", "batch", "drafts", "autoCancel"))
-            if value.get("enabled") is False:
+            if word_bool(value.get("enabled")) is False:
                 return None
         elif isinstance(value, list | str):
             trigger.filters["branches.include"] = [self.ctx.redact(b, self.path) for b in string_list(value)]
@@ -291,6 +296,8 @@ class _Reader:
                         trigger.filters[f"{key}.{sub}"] = string_list(item[sub])
             elif isinstance(item, list):
                 trigger.filters[f"{key}.include"] = string_list(item)
+            elif key in BOOLEAN_OPTIONS and word_bool(item) is not None:
+                trigger.filters[key] = ["true" if word_bool(item) else "false"]
             elif scalar_text(item) is not None:
                 trigger.filters[key] = [scalar_text(item) or ""]
 
@@ -489,7 +496,7 @@ class _Reader:
             condition=self.ctx.redact("; ".join(conditions), self.path) or None,
             manual=approval,
             blocking=True if approval else None,
-            allow_failure=node.get("continueOnError") is True,
+            allow_failure=word_bool(node.get("continueOnError")) is True,
             caches=caches,
             steps=steps,
             evidence=evidence,
@@ -576,9 +583,9 @@ class _Reader:
 
 def _trigger_enabled(value: Any) -> bool:
     """A resource `trigger`: absent, `none` or `false` (or `enabled: false`) means no trigger."""
-    if value is None or value is False or scalar_text(value) == "none":
+    if value is None or word_bool(value) is False or scalar_text(value) == "none":
         return False
-    return not (isinstance(value, YMap) and value.get("enabled") is False)
+    return not (isinstance(value, YMap) and word_bool(value.get("enabled")) is False)
 
 
 def _minutes(value: Any) -> float | None:

@@ -33,7 +33,7 @@ from typing import Any
 from ..cron import CronError, explain_cron
 from ..models import Cache, Evidence, Job, Matrix, Schedule, Step, Trigger
 from ..repo import FileText
-from ..yamlsrc import YMap, YSeq, as_list, scalar_text, string_list
+from ..yamlsrc import YMap, YSeq, as_list, scalar_text, string_list, yaml11_bool
 from ._matrix import matrix_combinations, matrix_size
 from .base import DetectContext, Wants, detector, is_yaml
 
@@ -420,7 +420,7 @@ def _logic_text(node: Any, depth: int = 0) -> str:
         return ", ".join(f"{key}({_logic_text(value, depth + 1)})" for key, value in node.items())
     if isinstance(node, list):
         return ", ".join(_logic_text(value, depth + 1) for value in node)
-    return scalar_text(node) or ""
+    return _value_text(node) or ""
 
 
 def _matrix(node: Any) -> Matrix:
@@ -432,7 +432,7 @@ def _matrix(node: Any) -> Matrix:
     dynamic = False
     for key, values in params.items():
         if isinstance(values, list):
-            dimensions[str(key)] = [scalar_text(v) or str(v) for v in values]
+            dimensions[str(key)] = [_value_text(v) or str(v) for v in values]
         else:
             dynamic = True  # e.g. << pipeline.parameters.versions >>
     raw_exclude = node.get("exclude")
@@ -444,7 +444,7 @@ def _matrix(node: Any) -> Matrix:
         size = matrix_size(dimensions)
         return Matrix(dimensions=dimensions, exclude=len(exclude), fan_out=max(0, size - len(exclude)))
     kept = sum(
-        not any(all(chosen.get(str(k)) == scalar_text(v) for k, v in e.items()) for e in exclude) for chosen in combos
+        not any(all(chosen.get(str(k)) == _value_text(v) for k, v in e.items()) for e in exclude) for chosen in combos
     )
     return Matrix(dimensions=dimensions, exclude=len(exclude), fan_out=kept)
 
@@ -497,11 +497,25 @@ ENTRY_KEYS = frozenset({"requires", "context", "filters", "name", "matrix", "pre
 ENVIRONMENT_PARAMETERS = ("environment", "env", "stage", "target-environment", "deploy-environment", "cluster")
 
 
+def _value_text(value: Any) -> str | None:
+    """A scalar as CircleCI reads it, as text: a boolean (a plain yes/no/on/off too, see `_flag`) as true/false."""
+    flag = _flag(value)
+    return scalar_text(value) if flag is None else ("true" if flag else "false")
+
+
+def _flag(value: Any) -> bool | None:
+    """A boolean as CircleCI reads it: its config compiler parses YAML 1.1 with SnakeYAML, so a plain yes/no/on/off
+    is a boolean there, a quoted one a string, and y/n are strings (CircleCI-Public/circleci-cli pull 1675, "Read
+    yes/no/on/off as booleans when packing, as the compiler does"; orb-tools-orb issue 145: a quoted "on" is not a
+    boolean parameter value)."""
+    return yaml11_bool(value)
+
+
 def _parameters(conf: YMap) -> dict[str, str]:
     """The parameters a workflow entry passes to its job (orb jobs take most of their meaning from them)."""
     found: dict[str, str] = {}
     for key, value in conf.items():
-        text = scalar_text(value)
+        text = _value_text(value)
         if isinstance(key, str) and key not in ENTRY_KEYS and text is not None:
             found[key] = text
     return found
@@ -583,7 +597,7 @@ def _environment(cfg: _Config, node: YMap, depth: int) -> tuple[list[str], str |
         image = scalar_text(primary.get("image")) if isinstance(primary, YMap) else scalar_text(primary)
         runs_on = ["docker"]
     machine = node.get("machine")
-    if machine is not None and machine is not False and machine != "false":
+    if machine is not None and _flag(machine) is not False and machine != "false":
         machine_image = scalar_text(machine.get("image")) if isinstance(machine, YMap) else None
         runs_on = [f"machine:{machine_image}" if machine_image else "machine"]
     macos = node.get("macos")
@@ -668,7 +682,7 @@ def _orb_cache(
     if (orb, command) not in ORB_CACHE_COMMANDS:
         return []
     switch = ORB_CACHE_COMMANDS[(orb, command)]
-    if switch is not None and scalar_text(settings.get(switch)) == "false":
+    if switch is not None and (_flag(settings.get(switch)) is False or settings.get(switch) == "false"):
         return []
     paths = string_list(settings.get("cache-path"))
     return [Cache(via=written, key=scalar_text(settings.get("cache-version")), paths=paths, evidence=evidence)]

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..models import InfraItem
 from ..repo import FileText
-from ..yamlsrc import YMap, YSeq, scalar_text, string_list
+from ..yamlsrc import YMap, YSeq, scalar_text, string_list, word_bool
 from .base import DetectContext, Wants, detector, directory_of
 
 COMPOSE_FILES = Wants(globs=(
@@ -191,7 +191,9 @@ def _ports(value: Any) -> list[str]:
 def _healthcheck(value: Any) -> str:
     if not isinstance(value, YMap):
         return "no"
-    if value.get("disable") is True or string_list(value.get("test"))[:1] == ["NONE"]:
+    # compose-go casts `healthcheck.disable` with its toBoolean (compose-spec/compose-go loader/interpolate.go):
+    # y/yes/on/true in any casing, quoted or not, is true there; go-yaml v3 left a plain `yes` a string.
+    if word_bool(value.get("disable")) is True or string_list(value.get("test"))[:1] == ["NONE"]:
         return "no"
     return "yes"
 

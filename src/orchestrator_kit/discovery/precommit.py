@@ -17,7 +17,7 @@ from typing import Any
 
 from ..models import Command, Task
 from ..repo import FileText
-from ..yamlsrc import YMap, YSeq, scalar_text, string_list
+from ..yamlsrc import YMap, YSeq, scalar_text, string_list, yaml11_bool
 from .base import DetectContext, Wants, detector
 
 CONFIG_NAMES = (".pre-commit-config.yaml", ".pre-commit-config.yml")
@@ -79,11 +79,14 @@ def _rev(ctx: DetectContext, file: FileText, repo: YMap, url: str) -> str | None
             ctx.diagnostic(file.path, f"repo '{url}' has no 'rev'; pre-commit needs one for a remote repository",
                            line=repo.span[0])
         return None
-    if isinstance(value, bool) or not isinstance(value, str):
+    # pre-commit loads its config with PyYAML (YAML 1.1): a plain `rev: yes` or `rev: off` is a boolean there
+    # (`yaml11_bool`), which its schema refuses as a rev, as it refuses a number.
+    as_bool = yaml11_bool(value)
+    if as_bool is not None or not isinstance(value, str):
         line = repo.key_line("rev")
         written = re.sub(r"^\s*-?\s*rev\s*:\s*", "", file.lines[line - 1]).split("#", 1)[0].strip()
-        ctx.diagnostic(file.path, f"rev '{written}' is read by YAML as a {type(value).__name__}, not text; quote it",
-                       line=line)
+        kind = "bool" if as_bool is not None else type(value).__name__
+        ctx.diagnostic(file.path, f"rev '{written}' is read by YAML as a {kind}, not text; quote it", line=line)
         return written or scalar_text(value)
     return value
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..models import Command, Task
 from ..repo import FileText
-from ..yamlsrc import YamlError, YMap, YSeq, load_yaml_documents, scalar_text, string_list
+from ..yamlsrc import YamlError, YMap, YSeq, go_yaml_bool, load_yaml_documents, scalar_text, string_list
 from .base import DetectContext, Wants, basename, detector
 
 TASKFILE_NAMES = (
@@ -89,7 +89,7 @@ def _follow_includes(ctx: DetectContext, path: str, node: Any, prefix: str, seen
         docs = ctx.yaml_documents(file)
         if not docs:
             continue
-        flatten = isinstance(value, YMap) and value.get("flatten") is True
+        flatten = isinstance(value, YMap) and go_yaml_bool(value.get("flatten")) is True
         _read_taskfile(ctx, resolved, docs[0], prefix if flatten else f"{prefix}{namespace}:", seen | {resolved})
 
 
@@ -208,7 +208,9 @@ def _deps(ctx: DetectContext, path: str, name: str, node: YMap) -> list[str]:
 
 
 def _attributes(node: YMap, attributes: dict[str, str]) -> None:
-    if node.get("internal") is True:
+    # Task decodes `internal` (and an include's `flatten`) into a Go bool with go-yaml (go-task/task
+    # taskfile/ast/task.go, include.go), which takes y/yes/on and n/no/off there too, quoted or not.
+    if go_yaml_bool(node.get("internal")) is True:
         attributes["internal"] = "true"
     for key in ("dir", "prompt", "run", "method", "label"):
         value = node.get(key)
@@ -294,6 +296,6 @@ def _find_include(ctx: DetectContext, includer: str, path: str) -> tuple[str, st
             continue
         resolved = posixpath.normpath(posixpath.join(base, target))
         if resolved == path or (resolved == posixpath.dirname(path) and basename(path) in TASKFILE_NAMES):
-            flatten = isinstance(value, YMap) and value.get("flatten") is True
+            flatten = isinstance(value, YMap) and go_yaml_bool(value.get("flatten")) is True
             return includer, None if flatten else str(namespace)
     return None
