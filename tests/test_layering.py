@@ -58,7 +58,7 @@ ALLOWED: dict[str, set[str]] = {
     "evals": {"agent", "assessment", "automation", "design", "fit", "metrics", "samples", "yamlsrc"},
     # the MCP adapters and server, the agent, the plugin
     "mcp_tools": {"assessment", "automation", "deadlines", "design", "gitsafe", "metrics", "repo", "service",
-                  "usercache"},
+                  "terminal", "usercache"},  # terminal: uvicorn's own log handlers made printable (http.py)
     "server": {ROOT, "assessment", "automation", "mcp_tools", "repo"},
     "agent": {"automation", "mcp_tools", "terminal", "usercache"},  # usercache: its atomic write for the saved reports
     "plugin": {ROOT, "mcp_tools"},

@@ -223,3 +223,34 @@ def test_a_warning_on_a_repository_s_python_file_shows_its_escape_sequences(tmp_
     assert proc.returncode == 0, proc.stderr
     assert "invalid escape sequence '\\\\u001b'" in proc.stderr
     assert ESC not in proc.stderr
+
+
+def test_uvicorn_s_own_log_handlers_show_control_characters(monkeypatch, capsys):
+    # The HTTP transport's uvicorn sets up handlers of its own (errors on stderr, request lines on stdout) when its
+    # Config is made; its records stop there, never reaching the root handlers that printable_logs made safe before.
+    import logging
+
+    from orchestrator_kit.mcp_tools.http import HttpOptions, uvicorn_server
+
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):  # restored after the test
+        logger = logging.getLogger(name)
+        for attribute in ("handlers", "level", "propagate", "disabled"):
+            monkeypatch.setattr(logger, attribute, getattr(logger, attribute))
+        monkeypatch.setattr(logger, "handlers", [])
+
+    async def app(scope, receive, send):  # pragma: no cover - never served here
+        return None
+
+    uvicorn_server(app, HttpOptions())
+    try:  # what uvicorn logs when the app raises while handling a request for that path
+        raise ValueError("no route for /\x1b]0;pwned\x07")
+    except ValueError as exc:
+        logging.getLogger("uvicorn.error").error("Exception in ASGI application\n", exc_info=exc)
+    logging.getLogger("uvicorn.error").warning("Invalid header: %s", "evil\x1b[2J")
+    access = logging.getLogger("uvicorn.access")
+    access.setLevel(logging.INFO)  # request lines, shown at uvicorn's log level info, with the decoded path
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/\x1b[2Jx", "1.1", 404)
+    out, err = capsys.readouterr()
+    assert "ValueError: no route for /\\u001b]0;pwned\\u0007" in err and "Invalid header: evil\\u001b[2J" in err
+    assert '"GET /\\u001b[2Jx HTTP/1.1" 404' in out  # uvicorn's access formatter still reads its arguments
+    assert not any(c in out + err for c in "\x1b\x07")

@@ -78,12 +78,19 @@ def _safe_console_class() -> type[Console]:
 
 
 def _printable_record(record: logging.LogRecord) -> bool:
-    """A logging filter that keeps every record, its message (and traceback text) made `printable`: the message is
-    formatted once with its arguments, so an argument cannot bring a control character back."""
+    """A logging filter that keeps every record, its message (and traceback text) made `printable`. Its format and
+    its text arguments are made printable in place, which keeps the arguments for a formatter that reads them
+    (uvicorn's request lines); when the message formatted from them is still not printable (an argument that is no
+    text), it is formatted once and kept without arguments, so that no argument brings a control character back."""
     message = record.getMessage()
-    shown = printable(message)
-    if shown is not message:
-        record.msg, record.args = shown, None
+    if printable(message) is not message:
+        if isinstance(record.msg, str) and isinstance(record.args, tuple):
+            record.msg = printable(record.msg)
+            record.args = tuple(printable(arg) if isinstance(arg, str) else arg for arg in record.args)
+            message = record.getMessage()
+        shown = printable(message)
+        if shown is not message:
+            record.msg, record.args = shown, None
     if record.exc_info and not record.exc_text:  # a Formatter reuses exc_text; rich draws exc_info itself (below)
         import logging
 
@@ -93,14 +100,17 @@ def _printable_record(record: logging.LogRecord) -> bool:
 
 def printable_logs() -> None:
     """Every handler of the root logger (those a library set up with `logging.basicConfig`, such as the MCP server's
-    rich handler on stderr) shows control characters instead of sending them: a filter makes each record's text
-    `printable`, and a rich handler draws through a `safe_console` (its tracebacks too). Call it once the handlers
-    exist; calling it again changes nothing."""
+    rich handler on stderr) and of any other logger (uvicorn's own, which its records stop at: they do not propagate
+    to the root) shows control characters instead of sending them: a filter makes each record's text `printable`,
+    and a rich handler draws through a `safe_console` (its tracebacks too). Call it once the handlers exist; calling
+    it again changes nothing."""
     import logging
 
     from rich.logging import RichHandler
 
-    for handler in logging.getLogger().handlers:
+    loggers = [logging.getLogger(), *(item for item in list(logging.Logger.manager.loggerDict.values())
+                                      if isinstance(item, logging.Logger))]
+    for handler in dict.fromkeys(handler for logger in loggers for handler in logger.handlers):
         if _printable_record not in handler.filters:
             handler.addFilter(_printable_record)
         if isinstance(handler, RichHandler) and not isinstance(handler.console, _safe_class()):

@@ -110,7 +110,6 @@ def require_bearer(app: ASGIApp, token: str) -> ASGIApp:
 def run_http(server: Any, options: HttpOptions) -> None:
     """Serve `server` (an MCPServer) on `options` until stopped; InputError for a refused bind."""
     import anyio
-    import uvicorn
     from mcp.server.transport_security import TransportSecuritySettings
 
     token, generated = bind_token(options)
@@ -123,5 +122,19 @@ def run_http(server: Any, options: HttpOptions) -> None:
     if generated:
         print(f"orchestrator-kit: bearer token for this server (send 'Authorization: Bearer <token>'): {token}",
               file=sys.stderr, flush=True)
+    anyio.run(uvicorn_server(app, options).serve)
+
+
+def uvicorn_server(app: Any, options: HttpOptions) -> Any:
+    """A uvicorn Server of `app` on `options`, whose log shows control characters instead of sending them. uvicorn's
+    Config sets up handlers of its own, apart from the root logger's that `terminal.printable_logs` already made safe:
+    errors on stderr, with the traceback of an exception the app raised, whose message may quote what a client sent
+    (a path, a header) or a repository's text; request lines on stdout, with the client's percent-decoded path
+    (`GET /%1b]0;...`), shown at log level info."""
+    import uvicorn
+
+    from ..terminal import printable_logs
+
     config = uvicorn.Config(app, host=options.host, port=options.port, log_level="warning", lifespan="on")
-    anyio.run(uvicorn.Server(config).serve)
+    printable_logs()  # the handlers exist once the Config is made
+    return uvicorn.Server(config)
