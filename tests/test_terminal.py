@@ -254,3 +254,21 @@ def test_uvicorn_s_own_log_handlers_show_control_characters(monkeypatch, capsys)
     assert "ValueError: no route for /\\u001b]0;pwned\\u0007" in err and "Invalid header: evil\\u001b[2J" in err
     assert '"GET /\\u001b[2Jx HTTP/1.1" 404' in out  # uvicorn's access formatter still reads its arguments
     assert not any(c in out + err for c in "\x1b\x07")
+
+
+def test_the_agent_view_s_live_table_shows_a_model_s_tool_name_as_text():
+    # The live table names the tool a model's tool_use block asked for: as markup, '[/x]' raised MarkupError at the
+    # redraw (the run ended) and '[link=...]' asked for a hyperlink.
+    from orchestrator_kit.agent.store import RunState
+    from orchestrator_kit.agent.view import LiveView
+
+    out = io.StringIO()
+    view = LiveView(safe_console(file=out, force_terminal=True, color_system="standard", width=200))
+    view.state = RunState(run_id="r1", agent="process-orchestrator", repository="/repo", task="map it",
+                          model="claude-test", stage="inventory", started_at="2026-01-01T00:00:00Z",
+                          updated_at="2026-01-01T00:00:00Z")
+    view.current_tool = "[/x][link=https://e.x]s\x1b]0;t\x07[/link]"
+    view.console.print(view._table())
+    shown = re.sub("\x1b\\[[0-9;]*m", "", out.getvalue())
+    assert "tool               [/x][link=https://e.x]s\\u001b]0;t\\u0007[/link]" in shown
+    assert "\x1b]" not in out.getvalue() and "\x07" not in out.getvalue()

@@ -8,8 +8,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from ..terminal import safe_console
+from ..terminal import printable, safe_console
 from .runner import Observer
 from .settings import price_table
 from .store import RunState
@@ -57,10 +58,15 @@ class LiveView(Observer):
             table.add_row("starting the MCP server ...")
             return table
         usage = state.usage
-        table.add_row("run", state.run_id, "model", state.model)
-        table.add_row("stage", state.stage, "turn", str(state.turn))
-        table.add_row("tool", self.current_tool or "-", "tokens in/out",
-                      f"{usage.input_tokens:,} / {usage.output_tokens:,}")
-        table.add_row("cached read/write", f"{usage.cache_read_input_tokens:,} / {usage.cache_creation_input_tokens:,}",
-                      "cost", f"${usage.cost_usd:.4f} (estimate, prices of {price_table().as_of})")
+        # Cells are Text, never markup: the tool is the name a model's tool_use block gave, which may be anything
+        # ('[/x]' made rich raise MarkupError at each redraw and ended the run; '[reverse]' restyled the view).
+        rows = [
+            ("run", state.run_id, "model", state.model),
+            ("stage", state.stage, "turn", str(state.turn)),
+            ("tool", self.current_tool or "-", "tokens in/out", f"{usage.input_tokens:,} / {usage.output_tokens:,}"),
+            ("cached read/write", f"{usage.cache_read_input_tokens:,} / {usage.cache_creation_input_tokens:,}",
+             "cost", f"${usage.cost_usd:.4f} (estimate, prices of {price_table().as_of})"),
+        ]
+        for row in rows:
+            table.add_row(*(Text(printable(cell)) for cell in row))  # printable: Text would drop BEL, not show it
         return table
