@@ -431,3 +431,15 @@ def test_a_file_that_depends_on_another_sees_it_change(tmp_path: Path) -> None:
     after = scan(root)
     assert any(t.path == "tox.toml" for t in after.tasks)
     assert as_json(after) == as_json(scan(root, remember=False))
+
+
+def test_a_model_pickles_as_its_values_and_comes_back_equal() -> None:
+    from orchestrator_kit.models import Command, Evidence, Task
+
+    task = Task(id="make:Makefile#test", runner="make", name="test", path="Makefile", invocation="make test",
+                commands=[Command(text="pytest -q", evidence=Evidence(path="Makefile", line_start=2, line_end=2))],
+                evidence=Evidence(path="Makefile", line_start=1, line_end=2))
+    again = _memo.unpickle_findings(pickle.dumps(task))
+    assert again == task and again is not task
+    assert again.model_dump(exclude_unset=True) == task.model_dump(exclude_unset=True)  # the set fields too
+    assert again.model_dump_json() == task.model_dump_json()

@@ -101,12 +101,14 @@ def _update(digest: Any, tag: bytes, data: bytes) -> None:
 
 
 class _ModelsOnly(pickle.Unpickler):
-    """Builds the finding models of `orchestrator_kit.models` and nothing else (no other class, no function)."""
+    """Builds the models of `orchestrator_kit.models` and nothing else: its classes, and `restore_model` (how
+    `Model` pickles itself) as the one function it may call; no other class, no other function."""
 
     def find_class(self, module: str, name: str) -> Any:
         if module == _MODELS and not name.startswith("_"):
-            found = getattr(sys.modules[_MODELS], name, None)
-            if isinstance(found, type):
+            models = sys.modules[_MODELS]
+            found = getattr(models, name, None)
+            if (isinstance(found, type) and issubclass(found, models.Model)) or found is models.restore_model:
                 return found
         raise pickle.UnpicklingError(f"a scan memo may not build {module}.{name}")
 
