@@ -262,3 +262,17 @@ def test_composite_action(make_repo):
     assert (pipeline.kind, pipeline.name, pipeline.path) == (
         "composite-action", "Setup toolchain", ".github/actions/setup/action.yml")
     assert [(s.kind, s.evidence.line_start) for s in pipeline.jobs[0].steps] == [("uses", 6), ("run", 9)]
+
+
+@pytest.mark.parametrize(
+    ("cancel", "concurrency"),
+    [("true", "ci (cancel-in-progress)"), ("${{ github.ref != 'refs/heads/main' }}", "ci (cancel-in-progress)"),
+     ("yes", "ci"), ("on", "ci"), ("'true'", "ci"), ("false", "ci")],
+)
+def test_cancel_in_progress_is_a_yaml_1_2_boolean_or_an_expression(make_repo, cancel, concurrency):
+    # GitHub reads workflows as YAML 1.2: a plain `yes` or `on` is a string, which cancel-in-progress (a boolean
+    # or an expression) does not take
+    text = (f"on: push\nconcurrency:\n  group: ci\n  cancel-in-progress: {cancel}\n"
+            "jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n")
+    _, pipeline = only_pipeline(make_repo({".github/workflows/ci.yml": text}))
+    assert pipeline.concurrency == concurrency

@@ -330,7 +330,12 @@ def _fan_out(dimensions: dict[str, list[str]], include: list[dict], exclude: lis
 def _concurrency(value: Any) -> str | None:
     if isinstance(value, YMap):
         group = scalar_text(value.get("group"))
-        if group and value.get("cancel-in-progress") not in (None, False, "false"):
+        # `cancel-in-progress` is a boolean or an expression (actions/languageservices workflow-parser
+        # workflow-v1.0.json, concurrency-mapping). GitHub reads YAML 1.2 (actions/runner YamlObjectReader.MatchBoolean:
+        # true/True/TRUE, false/...), so a plain `yes` or `on` is the string "yes", which the schema refuses: no
+        # cancellation, as for a quoted "true".
+        cancel = value.get("cancel-in-progress")
+        if group and (cancel is True or (isinstance(cancel, str) and "${{" in cancel)):
             return f"{group} (cancel-in-progress)"
         return group
     return scalar_text(value)
