@@ -443,3 +443,14 @@ def test_a_model_pickles_as_its_values_and_comes_back_equal() -> None:
     assert again == task and again is not task
     assert again.model_dump(exclude_unset=True) == task.model_dump(exclude_unset=True)  # the set fields too
     assert again.model_dump_json() == task.model_dump_json()
+
+
+def test_a_fifo_at_the_stores_path_does_not_hang_the_scan(tmp_path: Path, _own_cache: Path) -> None:
+    # Opening a FIFO for reading waits for a writer: the scan waited for good (killed by the timeout here).
+    root = repo(tmp_path)
+    store = _memo.store_path(root)
+    store.parent.mkdir(parents=True, mode=0o700)
+    os.mkfifo(store, 0o600)
+    cold = cli_scan(root, "--no-cache")
+    scanned = cli_scan(root)
+    assert scanned.returncode == 0 and scanned.stdout == cold.stdout

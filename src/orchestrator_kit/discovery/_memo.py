@@ -165,7 +165,9 @@ class ScanMemo:
 
 def _read_store(path: Path) -> dict[bytes, bytes]:
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: opening a FIFO for reading waits for a writer (a FIFO at the store's path hung the scan for
+        # good); it is then refused as not a regular file. Reading a regular file ignores the flag.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return {}
     try:
