@@ -454,3 +454,24 @@ def test_a_fifo_at_the_stores_path_does_not_hang_the_scan(tmp_path: Path, _own_c
     cold = cli_scan(root, "--no-cache")
     scanned = cli_scan(root)
     assert scanned.returncode == 0 and scanned.stdout == cold.stdout
+
+
+def test_a_store_written_under_another_integer_digit_limit_is_not_used(tmp_path: Path, _own_cache: Path) -> None:
+    # Past the digit limit (4,300 by default) the workflow is invalid YAML; with no limit it is a pipeline. A store
+    # written without a limit made the next default scan report the pipeline, where --no-cache reports the error.
+    number = "9" * 5000
+    root = repo(tmp_path, {**FILES, ".github/workflows/ci.yml": WORKFLOW.replace("on: push", f"on: push\nenv:\n  N: {number}")})
+
+    def cli(*options: str, digits: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONINTMAXSTRDIGITS"}
+        if digits is not None:
+            env["PYTHONINTMAXSTRDIGITS"] = digits
+        return subprocess.run([sys.executable, "-m", "orchestrator_kit", "scan", str(root), "-f", "json", *options],
+                              capture_output=True, text=True, timeout=120, env=env)
+
+    unlimited = cli(digits="0")
+    assert json.loads(unlimited.stdout)["pipelines"]
+    cold = cli("--no-cache")
+    assert not json.loads(cold.stdout)["pipelines"] and "more than 4300 digits" in cold.stdout
+    assert cli().stdout == cold.stdout
+    assert cli(digits="0").stdout == unlimited.stdout

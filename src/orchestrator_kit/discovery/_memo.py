@@ -7,8 +7,8 @@ Terraform detector reads a whole folder). The call is keyed by
     key = sha256(detector name, then each input as its length and its UTF-8 bytes)
 
 inside a store whose `fingerprint` names the code that made it: every `.py` file of this package (path, size,
-modification time), the Python version, and the parsers' and pydantic's installed files. A change to any of them
-starts an empty store. What the call added to the findings (pipelines, tasks, schedules, infrastructure,
+modification time), the Python version, and the parsers' and pydantic's installed files, and the interpreter's
+integer digit limit (the parsers' results depend on it). A change to any of them starts an empty store. What the call added to the findings (pipelines, tasks, schedules, infrastructure,
 procedures, diagnostics) is pickled right after it returns, before finalizers link findings to each other, and a
 later scan that makes the same call appends a fresh copy of it instead of running the detector. A call that raises
 or runs over its time budget stores nothing, so the next scan runs it again.
@@ -76,6 +76,14 @@ def code_fingerprint() -> str:
     for entry in sorted(entries):
         digest.update(repr(entry).encode())
     return digest.hexdigest()
+
+
+def store_fingerprint() -> str:
+    """What a store must have been written under: the code (`code_fingerprint`) and the interpreter's integer
+    digit limit (`sys.get_int_max_str_digits`, set by PYTHONINTMAXSTRDIGITS or -X int_max_str_digits, changeable
+    while running): past it, the YAML, JSON and TOML readers report an integer as invalid, under it they read it, so
+    one file's findings depend on it."""
+    return f"{code_fingerprint()}:{sys.get_int_max_str_digits()}"
 
 
 def call_key(detector: str, inputs: Iterable[str | FileText]) -> bytes:
@@ -190,7 +198,7 @@ def _read_store(path: Path) -> dict[bytes, bytes]:
         log.debug("scan memo %s ignored: unreadable", path, exc_info=True)
         return {}
     if (not isinstance(loaded, dict) or loaded.get("format") != FORMAT
-            or loaded.get("fingerprint") != code_fingerprint() or not isinstance(loaded.get("entries"), dict)):
+            or loaded.get("fingerprint") != store_fingerprint() or not isinstance(loaded.get("entries"), dict)):
         return {}
     entries = loaded["entries"]
     if not all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in entries.items()):
@@ -212,7 +220,7 @@ def _trusted(info: os.stat_result) -> bool:
 
 def _write_store(path: Path, entries: dict[bytes, bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    data = pickle.dumps({"format": FORMAT, "fingerprint": code_fingerprint(), "entries": entries},
+    data = pickle.dumps({"format": FORMAT, "fingerprint": store_fingerprint(), "entries": entries},
                         protocol=pickle.HIGHEST_PROTOCOL)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
     try:
