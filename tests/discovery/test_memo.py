@@ -475,3 +475,25 @@ def test_a_store_written_under_another_integer_digit_limit_is_not_used(tmp_path:
     assert not json.loads(cold.stdout)["pipelines"] and "more than 4300 digits" in cold.stdout
     assert cli().stdout == cold.stdout
     assert cli(digits="0").stdout == unlimited.stdout
+
+
+@pytest.mark.parametrize("inside", ["a folder of the repository", "the repository itself"])
+def test_a_cache_folder_inside_the_scanned_folder_is_neither_written_nor_read(
+    inside: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = repo(tmp_path)
+    expected = as_json(scan(root, remember=False))
+    # A store the repository ships where the memo would look: what a scan made, its findings renamed.
+    forged_replay(root)
+    shipped = _memo.store_path(root).read_bytes()
+    cache = root / ".cache" if inside == "a folder of the repository" else root
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(cache))
+    planted = _memo.store_path(root)
+    planted.parent.mkdir(parents=True)
+    planted.write_bytes(shipped)
+    planted.chmod(0o644)  # as a checkout leaves it: the user's, not writable by others
+    expected_with_plant = as_json(scan(root, remember=False))  # the planted file is listed, like any other
+    assert as_json(scan(root)) == expected_with_plant
+    planted.unlink()
+    assert as_json(scan(root)) == as_json(scan(root)) == expected  # and nothing was written into the repository
+    assert list(planted.parent.iterdir()) == []

@@ -144,8 +144,14 @@ class ScanMemo:
 
     @classmethod
     def load(cls, root: Path) -> ScanMemo:
-        """The memo of `root` from its store; an empty one when there is none or it cannot be trusted or read."""
+        """The memo of `root` from its store; an empty one when there is none or it cannot be trusted or read.
+        When the store would lie inside `root` (the cache folder is in the scanned folder, or the scanned folder
+        holds the cache folder), the memo neither reads nor writes: a store there would be one of the files the scan
+        lists (a repeat scan would differ from a scan without the memo), and the repository could ship one."""
         path = store_path(root)
+        if path.parent.resolve().is_relative_to(root.resolve()):
+            log.debug("scan memo of %s not used: its store %s would lie inside it", root, path)
+            return cls()
         return cls(path, _read_store(path))
 
     def get(self, key: bytes) -> bytes | None:
