@@ -17,7 +17,7 @@ import pytest
 
 from orchestrator_kit.discovery import _mdtree, _memo, discover, terraform
 from orchestrator_kit.discovery.base import DetectContext
-from orchestrator_kit.models import Inventory
+from orchestrator_kit.models import Diagnostic, Inventory
 from orchestrator_kit.repo import Workspace
 from orchestrator_kit.samples import build_sample_repo
 
@@ -267,14 +267,23 @@ def forged_stores(root: Path, marker: Path) -> dict[str, bytes]:
         "garbage": b"\x00not a pickle" * 100,
         "another format": pickle.dumps({**envelope, "format": 999}),
         "entry of the wrong shape": pickle.dumps(
-            {**envelope, "entries": {key: pickle.dumps(("x",)) for key in envelope["entries"]}}),
+            {**envelope, "entries": dict.fromkeys(envelope["entries"], b'["x"]')}),
         "entry of the wrong kinds": pickle.dumps(
-            {**envelope, "entries": {key: pickle.dumps(("abc",) * 6) for key in envelope["entries"]}}),
+            {**envelope, "entries": dict.fromkeys(envelope["entries"], json.dumps([["abc"]] * 6).encode())}),
+        # Findings of the right kinds whose values the models refuse (a Diagnostic without a path): replayed, the
+        # first made the scan fail when it sorted the diagnostics.
+        "entry with a value the models refuse": pickle.dumps(
+            {**envelope, "entries": dict.fromkeys(envelope["entries"], json.dumps(
+                [None] * 5 + [[{"path": None, "reason": 5, "severity": "warning", "line": "x"}]]).encode())}),
+        "pickled models built without validation": pickle.dumps(
+            {**envelope, "entries": dict.fromkeys(envelope["entries"], pickle.dumps(
+                (None,) * 5 + ([Diagnostic.model_construct(path=None, reason="r", severity="warning", line=None)],)))}),
     }
 
 
 @pytest.mark.parametrize("kind", ["envelope", "entries", "truncated", "garbage", "another format",
-                                  "entry of the wrong shape", "entry of the wrong kinds"])
+                                  "entry of the wrong shape", "entry of the wrong kinds",
+                                  "entry with a value the models refuse", "pickled models built without validation"])
 def test_a_damaged_or_forged_store_runs_nothing_and_changes_nothing(kind: str, tmp_path: Path) -> None:
     root = repo(tmp_path)
     expected = as_json(scan(root))
@@ -292,7 +301,7 @@ def forged_replay(root: Path) -> None:
     store = _memo.store_path(root)
     envelope = pickle.loads(store.read_bytes())  # noqa: S301 (the test's own store)
     fake = inventory.pipelines[0].model_copy(update={"name": "forged"})
-    entry = pickle.dumps(([fake], None, None, None, None, None))
+    entry = json.dumps([[fake.model_dump()], None, None, None, None, None]).encode()
     store.write_bytes(pickle.dumps({**envelope, "entries": dict.fromkeys(envelope["entries"], entry)}))
     store.chmod(0o600)
 
@@ -439,7 +448,7 @@ def test_a_model_pickles_as_its_values_and_comes_back_equal() -> None:
     task = Task(id="make:Makefile#test", runner="make", name="test", path="Makefile", invocation="make test",
                 commands=[Command(text="pytest -q", evidence=Evidence(path="Makefile", line_start=2, line_end=2))],
                 evidence=Evidence(path="Makefile", line_start=1, line_end=2))
-    again = _memo.unpickle_findings(pickle.dumps(task))
+    again = pickle.loads(pickle.dumps(task))  # noqa: S301 (the test's own pickle)
     assert again == task and again is not task
     assert again.model_dump(exclude_unset=True) == task.model_dump(exclude_unset=True)  # the set fields too
     assert again.model_dump_json() == task.model_dump_json()

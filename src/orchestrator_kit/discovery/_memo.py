@@ -7,19 +7,23 @@ Terraform detector reads a whole folder). The call is keyed by
     key = sha256(detector name, then each input as its length and its UTF-8 bytes)
 
 inside a store whose `fingerprint` names the code that made it: every `.py` file of this package (path, size,
-modification time), the Python version, and the parsers' and pydantic's installed files, and the interpreter's
-integer digit limit (the parsers' results depend on it). A change to any of them starts an empty store. What the call added to the findings (pipelines, tasks, schedules, infrastructure,
-procedures, diagnostics) is pickled right after it returns, before finalizers link findings to each other, and a
-later scan that makes the same call appends a fresh copy of it instead of running the detector. A call that raises
-or runs over its time budget stores nothing, so the next scan runs it again.
+modification time), the Python version, the parsers', redaction's and pydantic's installed files, and the
+interpreter's integer digit limit (the parsers' results depend on it). A change to any of them starts an empty
+store. What the call added to the findings (pipelines, tasks, schedules, infrastructure, procedures, diagnostics)
+is kept as JSON right after it returns, before finalizers link findings to each other, and a later scan that makes
+the same call appends new models validated from it instead of running the detector. A call that raises or runs
+over its time budget stores nothing, so the next scan runs it again.
 
 The store of a folder is one file, `<cache_dir>/scan-memo/<sha256 of the folder's resolved path>.pickle`, holding
 the entries of its last scan only (the store never outgrows the findings of one scan). At most `MAX_STORES`
-folders are kept, the least recently scanned dropped first. Loading checks the file before unpickling: it must be a
-regular file owned by this user and writable by no one else (the cache folder is shared by nothing of the
-repository's, but the home folder may be), and the unpickler only builds this package's finding models, so even a
-forged store cannot run code. Anything wrong with a store (truncated, another format, unreadable) makes an empty
-one: the scan is then cold, never wrong. What is stored is what the scan reports (redacted already), no file text.
+folders are kept, the least recently scanned dropped first. A store is never kept inside the scanned folder.
+Loading checks the file before unpickling: it must be a regular file owned by this user and writable by no one else
+(the cache folder is shared by nothing of the repository's, but the home folder may be). The envelope is unpickled
+by an unpickler that builds no class at all (bytes, strings, numbers, a dict), and each entry is JSON read through
+the finding models' validation, so even a forged store cannot run code or yield anything but valid findings.
+Anything wrong with a store or an entry (truncated, another format, a value the models refuse) makes it count as
+absent: the scan, or that call, is then cold, never wrong. What is stored is what the scan reports (redacted
+already), no file text.
 """
 
 from __future__ import annotations
@@ -44,14 +48,13 @@ from ..usercache import cache_dir
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: entries are JSON validated by the models (1 pickled the models)
 STORE_FOLDER = "scan-memo"
 MAX_STORES = 64
 MAX_STORE_BYTES = 256 * 1024 * 1024  # a store past this is not loaded (a scan's findings are a few MB)
-# Installed modules whose code decides what a remembered call finds, besides ours: the parsers and pydantic (its
-# pickles of models follow its own internals).
-DEPENDENCIES = ("markdown_it", "yaml", "pydantic", "pydantic_core")
-_MODELS = "orchestrator_kit.models"
+# Installed modules whose code decides what a remembered call finds, besides ours: the parsers, detect-secrets
+# (what redaction hides) and pydantic (it validates what is replayed).
+DEPENDENCIES = ("markdown_it", "yaml", "detect_secrets", "pydantic", "pydantic_core")
 
 
 @lru_cache(maxsize=1)
@@ -106,24 +109,6 @@ def call_key(detector: str, inputs: Iterable[str | FileText]) -> bytes:
 def _update(digest: Any, tag: bytes, data: bytes) -> None:
     digest.update(tag + len(data).to_bytes(8, "little"))
     digest.update(data)
-
-
-class _ModelsOnly(pickle.Unpickler):
-    """Builds the models of `orchestrator_kit.models` and nothing else: its classes, and `restore_model` (how
-    `Model` pickles itself) as the one function it may call; no other class, no other function."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == _MODELS and not name.startswith("_"):
-            models = sys.modules[_MODELS]
-            found = getattr(models, name, None)
-            if (isinstance(found, type) and issubclass(found, models.Model)) or found is models.restore_model:
-                return found
-        raise pickle.UnpicklingError(f"a scan memo may not build {module}.{name}")
-
-
-def unpickle_findings(data: bytes) -> Any:
-    """A stored entry, built with `_ModelsOnly`."""
-    return _ModelsOnly(io.BytesIO(data)).load()
 
 
 def store_path(root: Path) -> Path:

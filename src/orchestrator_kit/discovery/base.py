@@ -10,13 +10,15 @@ found through `ctx`. Anything it raises becomes an error Diagnostic; the scan go
 from __future__ import annotations
 
 import fnmatch
-import pickle
+import json
 import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from ..errors import ConfinementError, ReadError
 from ..models import (
@@ -34,7 +36,7 @@ from ..models import (
 )
 from ..repo import FileText, Workspace
 from ..yamlsrc import YamlError, load_yaml_documents
-from ._memo import ScanMemo, call_key, unpickle_findings
+from ._memo import ScanMemo, call_key
 
 DESCRIPTION_LIMIT = 500  # characters of a task's description kept (after redaction)
 
@@ -51,14 +53,31 @@ class Findings:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-_FINDING_TYPES = (Pipeline, Task, Schedule, InfraItem, ManualProcedure, Diagnostic)
+# What one remembered call added: per kind of finding (in `Findings` order), None or a list of that kind.
+_Added = tuple[list[Pipeline] | None, list[Task] | None, list[Schedule] | None, list[InfraItem] | None,
+               list[ManualProcedure] | None, list[Diagnostic] | None]
+_added_adapter: list[TypeAdapter[_Added]] = []  # built at the first replay (it builds the models' validators)
 
 
-def _findings_shaped(kept: Any) -> bool:
-    """Whether a remembered entry is what `remembered` stores: per kind of finding, None or a list of that kind."""
-    return (isinstance(kept, tuple) and len(kept) == len(_FINDING_TYPES)
-            and all(added is None or (isinstance(added, list) and all(isinstance(item, kind) for item in added))
-                    for added, kind in zip(kept, _FINDING_TYPES, strict=True)))
+def _replayed(stored: bytes) -> _Added | None:
+    """What a stored entry says its call added, as new models validated from its JSON; None when it is not valid
+    (any shape or value the models refuse), so the call runs again. JSON holds no class and no shared object: a
+    store, whatever it holds, can only yield findings the models accept."""
+    if not _added_adapter:
+        _added_adapter.append(TypeAdapter(_Added))
+    try:
+        return _added_adapter[0].validate_json(stored)
+    except Exception:  # ValidationError (not JSON, or not findings), or any other damage: the call runs again
+        return None
+
+
+def _entry(added: list[list[Any]]) -> bytes | None:
+    """The stored form of what a call added (`_replayed` reads it); None when it has a value JSON cannot carry."""
+    try:
+        return json.dumps([[item.model_dump() for item in items] if items else None for items in added],
+                          separators=(",", ":")).encode()
+    except (TypeError, ValueError):
+        return None
 
 
 class DetectContext:
@@ -126,20 +145,18 @@ class DetectContext:
                                         found.procedures, found.diagnostics)
         stored = memo.get(key)
         if stored is not None:
-            try:
-                kept = unpickle_findings(stored)
-            except Exception:  # a damaged entry: the call runs again and replaces it
-                kept = None
-            if _findings_shaped(kept):
+            kept = _replayed(stored)
+            if kept is not None:
                 for target, added in zip(lists, kept, strict=True):
                     if added:
                         target.extend(added)
                 return
         marks = [len(target) for target in lists]
         run()
-        # Pickled now, before finalizers change the findings: a later scan gets them as this call made them.
-        memo.put(key, pickle.dumps(tuple(target[mark:] or None for target, mark in zip(lists, marks, strict=True)),
-                                   protocol=pickle.HIGHEST_PROTOCOL))
+        # Kept now, before finalizers change the findings: a later scan gets them as this call made them.
+        entry = _entry([target[mark:] for target, mark in zip(lists, marks, strict=True)])
+        if entry is not None:
+            memo.put(key, entry)
 
     # -------------------------------------------------------------- helpers for detectors
 
