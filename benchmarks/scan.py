@@ -7,6 +7,7 @@ its git children: on a loaded machine the CPU ratio is the steadier one). Target
 repository, <= 5 on a real clone. Also prints the process's peak resident memory.
 
     python benchmarks/scan.py [--files 20000] [--runs 5] [--repo PATH] [--compare SRC] [--warm] [--floor]
+                              [--remember [--empty-store]]
 
 `--compare SRC` measures a paired before -> after: the package under SRC/src (another checkout, such as
 `git archive <commit> src | tar -x -C SRC`) and this tree's, each in its own worker process, runs interleaved;
@@ -16,6 +17,32 @@ drifts over the measurement moves the two medians apart, not the ratio within a 
 
 The synthetic repository (>= 20,000 files, >= 200 CI and config files, one git commit) is built once under
 benchmarks/.cache/ and reused; `--repo PATH` measures an existing repository (any local clone) instead.
+
+`--remember` times repeat scans: each loads the scan memo (`discovery._memo`) its predecessor left, in a temporary
+cache folder (one per `--compare` worker), and writes it back, as a second `scan` of a folder does; with
+`--empty-store` each timed scan starts without one and writes it (a first scan: cold, plus the cost of keeping).
+A tree from before the memo (`--compare SRC`) scans cold either way. Since 2026-12-07 12:20 a scan's JSON is
+serialized as `scan -f json` does (`model_dump_json(indent=2)`; before: `model_dump` then `json.dumps`, which cost
+2.3x as much: 6.2 against 2.7 ms on eks-blueprints).
+
+Measured 2026-12-07 12:22 UTC on 2 CPUs shared with two other jobs (load 1.5-2.2), `--compare` with main at 526c016
+(before the memo; cold), 11 paired runs, CPU medians, ratios against the pooled baseline; after = 63daee0. Repeat
+scans (`--remember`) and first scans (`--remember --empty-store`); the same scan JSON cold, first and repeat on the
+six clones and the twelve evals samples, with and without --include-fixtures:
+
+| repository | baseline | cold (526c016) | repeat scan | paired repeat/cold | first scan | paired first/cold |
+|---|---|---|---|---|---|---|
+| hashicorp/terraform | 76 ms | 5.08 | 2.77 | 0.543 | 6.38 (cold 5.43) | 1.156 |
+| terraform-google-kubernetes-engine | 17 ms | 25.7 | 3.66 | 0.143 | 26.1 (24.3) | 1.042 |
+| terraform-aws-eks | 5 ms | 30.5 | 3.59 | 0.117 | 32.1 (30.4) | 1.066 |
+| terraform-aws-eks-blueprints | 9 ms | 29.5 | 5.00 | 0.175 | 29.2 (30.8) | 0.943 |
+| kube-prometheus | 9 ms | 38.5 | 4.71 | 0.127 | 35.5 (35.3) | 1.015 |
+| pallets/flask | 5 ms | 42.7 | 4.45 | 0.104 | 46.0 (41.4) | 1.070 |
+
+What a repeat scan still does: list and read every file, hash those a remembered call reads (sha256 of the bytes),
+unpickle the findings of each call (hashicorp/terraform: 1,669 calls), run the detectors that read other files (make,
+npm, helm, ...) and the finalizers (linking runbook commands to tasks and jobs: eks-blueprints 9 of its 43 ms), and
+build and serialize the Inventory.
 
 Each timed scan is cold, as a CLI scan is: `redaction.redact_line` keeps its answers for the life of the process
 (the MCP server scans again and again), so before 2026-12-07 03:00 every scan after the warm-up here skipped nearly
