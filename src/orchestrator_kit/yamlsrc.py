@@ -113,10 +113,11 @@ _Loader.yaml_implicit_resolvers = {
             if tag != "tag:yaml.org,2002:value" and (tag not in _REPLACEMENTS or first in _REPLACEMENTS[tag][1])]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
-# YAML 1.1's other booleans, written plain: strings here (see `Yaml11Flag`), marked for the YAML 1.1 readers.
+# YAML 1.1's other booleans, written plain: strings here (see `Yaml11Flag`), marked for the YAML 1.1 readers. y/n
+# too: go-yaml v2 (kubectl) reads them as booleans, PyYAML, SnakeYAML and Psych do not.
 _FLAG_TAG = "tag:orchestrator-kit,2026:yaml-1.1-boolean"
 _Loader.add_implicit_resolver(
-    _FLAG_TAG, re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$"), list("yYnNoO"))
+    _FLAG_TAG, re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N)$"), list("yYnNoO"))
 
 
 def _span(loader: _Loader, node: yaml.Node) -> Span:
@@ -449,24 +450,39 @@ def load_yaml(text: str) -> Any:
 
 
 class Yaml11Flag(str):
-    """A plain `yes`, `no`, `on` or `off` (in any of YAML's three casings): a string, as YAML 1.2 reads it (GitHub
-    Actions, Compose, Taskfile), that remembers it was written plain, which YAML 1.1 readers take as a boolean
-    (`yaml11_bool`). A quoted `"yes"` is a plain `str`: a string to every reader."""
+    """A plain `yes`, `no`, `on` or `off` (in any of YAML's three casings), or `y`, `Y`, `n`, `N`: a string, as
+    YAML 1.2 reads it (GitHub Actions, Compose, Taskfile), that remembers it was written plain, which YAML 1.1
+    readers take as a boolean (`yaml11_bool`, `go_yaml_v2_bool`). A quoted `"yes"` is a plain `str`: a string to
+    every reader."""
 
     __slots__ = ()
 
 
-_YAML11_TRUE = frozenset({"yes", "Yes", "YES", "on", "On", "ON"})
+_YAML11 = {word: True for word in ("yes", "Yes", "YES", "on", "On", "ON")} | {
+    word: False for word in ("no", "No", "NO", "off", "Off", "OFF")}
+# go-yaml v2's resolve table adds y/Y and n/N (go-yaml/yaml v2 resolve.go resolveMapList; sigs.k8s.io/yaml, which
+# kubectl and the API machinery convert YAML to JSON with, uses go.yaml.in/yaml/v2: kubernetes-sigs/yaml yaml.go).
+_GO_YAML_V2 = _YAML11 | {"y": True, "Y": True, "n": False, "N": False}
 
 
 def yaml11_bool(value: Any) -> bool | None:
-    """A flag of a file a YAML 1.1 tool reads (GitLab's Psych, Bitbucket's SnakeYAML, kubectl's go-yaml v2): a
-    boolean, or a plain yes/no/on/off (`Yaml11Flag`) as those tools read it; None for anything else, a quoted
-    "yes" included."""
+    """A flag of a file a YAML 1.1 tool reads with PyYAML's, SnakeYAML's or Psych's booleans (GitLab, Bitbucket,
+    CircleCI, pre-commit): a boolean, or a plain yes/no/on/off (`Yaml11Flag`) as those tools read it; None for
+    anything else, a quoted "yes" and a plain y/n included."""
     if value is True or value is False:
         return bool(value)
     if isinstance(value, Yaml11Flag):
-        return str(value) in _YAML11_TRUE
+        return _YAML11.get(str(value))
+    return None
+
+
+def go_yaml_v2_bool(value: Any) -> bool | None:
+    """A flag of a manifest kubectl reads (go-yaml v2 through sigs.k8s.io/yaml): `yaml11_bool`, and a plain y/Y
+    (true) or n/N (false) too."""
+    if value is True or value is False:
+        return bool(value)
+    if isinstance(value, Yaml11Flag):
+        return _GO_YAML_V2.get(str(value))
     return None
 
 

@@ -198,6 +198,13 @@ def test_list_kind_items(make_repo):
          "controller's local time (usually UTC)", None),
         ('schedule: "*/5 * * * *"\n  suspend: "yes"', "*/5 * * * *", "every 5 minutes",
          "controller's local time (usually UTC)", None),
+        # go-yaml v2's booleans include y/Y and n/N (resolve.go), which PyYAML's do not
+        ('schedule: "*/5 * * * *"\n  suspend: Y', "*/5 * * * *", "every 5 minutes (suspended: spec.suspend is true)",
+         "controller's local time (usually UTC)", None),
+        ('schedule: "*/5 * * * *"\n  suspend: "y"', "*/5 * * * *", "every 5 minutes",
+         "controller's local time (usually UTC)", None),
+        ('schedule: "*/5 * * * *"\n  suspend: n', "*/5 * * * *", "every 5 minutes",
+         "controller's local time (usually UTC)", None),
     ],
 )
 def test_cronjob_schedules(make_repo, schedule_lines, expression, explanation, timezone, reason):

@@ -25,7 +25,7 @@ from typing import Any
 from ..cron import CronError, explain_cron, quote_short
 from ..models import InfraItem, Schedule
 from ..repo import FileText
-from ..yamlsrc import YamlDocument, YamlError, YMap, YSeq, load_yaml_lazily, scalar_text, yaml11_bool
+from ..yamlsrc import YamlDocument, YamlError, YMap, YSeq, go_yaml_v2_bool, load_yaml_lazily, scalar_text
 from ._infra_common import unique
 from .base import DetectContext, Wants, basename, detector, under
 
@@ -205,7 +205,7 @@ def _cronjob(
         ctx.diagnostic(path, f"CronJob {quote_short(name)}: invalid schedule {quote_short(expression)}: {exc}",
                        line=line)
         explanation = "invalid cron expression"
-    if yaml11_bool(spec.get("suspend")) is True:  # kubectl reads YAML 1.1: `suspend: yes` is true
+    if go_yaml_v2_bool(spec.get("suspend")) is True:  # kubectl reads YAML 1.1 (go-yaml v2): `suspend: y` is true
         explanation += " (suspended: spec.suspend is true)"
     ctx.add_schedule(Schedule(source="kubernetes-cronjob", expression=expression, explanation=explanation,
                               timezone=timezone or DEFAULT_CRON_TIMEZONE,
