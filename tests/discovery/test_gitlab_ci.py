@@ -678,6 +678,16 @@ def test_inherit_default_false_or_list(make_repo):
     assert (b.image, b.runs_on, [s.command for s in b.steps]) == (None, ["linux"], ["y"])
 
 
+@pytest.mark.parametrize(("default", "image"), [("no", None), ("off", None), ("yes", "golang:1.22"),
+                                                ("'no'", "golang:1.22")])
+def test_inherit_default_is_read_as_gitlab_s_yaml_1_1_reads_it(make_repo, default, image):
+    # GitLab parses with Ruby's Psych (YAML 1.1): a plain `no`/`off` is false, a quoted 'no' a string (not a
+    # boolean nor a list: GitLab rejects it; read as inheriting, as before)
+    text = f"default:\n  image: golang:1.22\na:\n  inherit:\n    default: {default}\n  script: [x]\n"
+    _, pipeline = only_pipeline(make_repo, text)
+    assert pipeline.jobs[0].image == image
+
+
 @pytest.mark.parametrize(
     ("trigger", "uses"),
     [

@@ -516,7 +516,7 @@ class _Reader:
         """The job with `default:` (and deprecated global) keywords it does not set itself, per `inherit:default`."""
         inherit = self.deref(job.get("inherit"))
         wanted = self.deref(inherit.get("default")) if isinstance(inherit, dict) else True
-        if wanted is False:
+        if yaml11_bool(wanted) is False:  # GitLab reads YAML 1.1 (Psych): `default: no` is false too
             return job
         allowed = set(string_list(wanted)) if isinstance(wanted, list) else set(DEFAULT_KEYWORDS)
         defaults: Any = YMap()
