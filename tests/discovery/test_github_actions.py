@@ -276,3 +276,18 @@ def test_cancel_in_progress_is_a_yaml_1_2_boolean_or_an_expression(make_repo, ca
             "jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n")
     _, pipeline = only_pipeline(make_repo({".github/workflows/ci.yml": text}))
     assert pipeline.concurrency == concurrency
+
+
+@pytest.mark.parametrize(
+    ("uses", "setting", "cached"),
+    [("actions/setup-go@v5", "cache: no", False),  # "no" to GitHub; getBooleanInput refuses it: the step fails
+     ("actions/setup-go@v5", "cache: 'FALSE'", False), ("actions/setup-go@v5", "cache: TRUE", True),
+     ("actions/setup-go@v5", "cache: ${{ inputs.cache }}", True),
+     ("ruby/setup-ruby@v1", "bundler-cache: yes", False), ("ruby/setup-ruby@v1", "bundler-cache: 'True'", False),
+     ("ruby/setup-ruby@v1", "bundler-cache: true", True),
+     ("actions/setup-node@v4", "cache: npm", True), ("actions/setup-node@v4", "cache: false", False)],
+)
+def test_cache_inputs_are_read_as_each_action_reads_them(make_repo, uses, setting, cached):
+    text = f"on: push\njobs:\n  a:\n    steps:\n      - uses: {uses}\n        with:\n          {setting}\n"
+    _, pipeline = only_pipeline(make_repo({".github/workflows/ci.yml": text}))
+    assert bool(pipeline.jobs[0].caches) is cached

@@ -42,6 +42,12 @@ SETUP_CACHE_INPUTS = {
 }
 # setup-go v4+ caches unless told not to.
 CACHE_BY_DEFAULT = {"actions/setup-go"}
+# How an action reads its cache input. GitHub passes a `with:` value as text (a YAML 1.2 true as "true"; a plain
+# `yes` stays "yes"). setup-go reads `cache` with core.getBooleanInput, which takes true/True/TRUE and
+# false/False/FALSE only and fails the step on anything else (actions/setup-go src/main.ts; actions/toolkit
+# core getBooleanInput); setup-ruby caches when `bundler-cache` is exactly "true" (ruby/setup-ruby index.js:
+# inputs['bundler-cache'] === 'true'). The others name a package manager, or "false".
+CACHE_INPUT_TRUE = {"actions/setup-go": frozenset({"true", "True", "TRUE"}), "ruby/setup-ruby": frozenset({"true"})}
 
 
 WORKFLOWS = Wants(prefixes=(".github/workflows/",), refine=lambda p: p.count("/") == 2 and is_yaml(p))
@@ -274,7 +280,10 @@ def _caches(ctx: DetectContext, path: str, node: Any) -> list[Cache]:
         elif action in SETUP_CACHE_INPUTS:
             for input_name in SETUP_CACHE_INPUTS[action]:
                 value = scalar_text(with_.get(input_name))
-                enabled = value not in (None, "", "false") or (value is None and action in CACHE_BY_DEFAULT)
+                if action in CACHE_INPUT_TRUE and value is not None and "${{" not in value:
+                    enabled = value in CACHE_INPUT_TRUE[action]
+                else:
+                    enabled = value not in (None, "", "false") or (value is None and action in CACHE_BY_DEFAULT)
                 if enabled:
                     via = f"{uses} ({input_name}: {value or 'default'})"
                     caches.append(Cache(via=via, key=value, evidence=evidence))
