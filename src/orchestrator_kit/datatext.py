@@ -25,6 +25,8 @@ import tomllib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .limits import note_exhausted
+
 _DIGITS = re.compile(r"[0-9](?:_?[0-9])*")
 
 
@@ -126,6 +128,8 @@ def _fails(parse: Callable[[str], Any], problem: Callable[[BaseException], bool]
         try:
             parse(prefix)
         except Exception as exc:  # which one counts (RecursionError is one too) is `problem`'s decision
+            if isinstance(exc, (RecursionError, MemoryError)):
+                note_exhausted()
             return problem(exc)
         return False
 
@@ -215,6 +219,7 @@ def load_toml(text: str) -> dict[str, Any]:
         raise _toml_error(f"Integer of more than {limit} digits", text, line, at - _line_start(text, line) + 1) \
             from None
     except RecursionError:
+        note_exhausted()  # how deep the caller's stack already was decided it (see `limits.note_exhausted`)
         line = _first_failing_line(text, _fails(tomllib.loads, lambda exc: isinstance(exc, RecursionError)),
                                    [line for line in [_deep_line(text)] if line is not None])
         raise _toml_error("Nesting too deep", text, line, 1) from None
@@ -254,7 +259,10 @@ def _first_long_based_int(text: str, limit: int, count: int) -> tuple[int, int]:
             break
         try:
             document = tomllib.loads(text[: match.start()] + "0" + text[match.end() :])
-        except (ValueError, RecursionError):
+        except ValueError:
+            continue
+        except RecursionError:
+            note_exhausted()
             continue
         if _count_too_long(document, limit) < count:
             line_start = text.rfind("\n", 0, match.start()) + 1

@@ -36,6 +36,8 @@ from typing import Any
 
 import yaml
 
+from .limits import note_exhausted
+
 try:
     _BaseLoader: Any = yaml.CSafeLoader  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
@@ -306,6 +308,7 @@ def _as_yaml_error(text: str, value: yaml.Node | None = None) -> Iterator[None]:
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}", None) from None
     except RecursionError:
+        note_exhausted()  # how deep the caller's stack already was decided it (see `limits.note_exhausted`)
         raise YamlError("invalid YAML: nesting too deep", None) from None
     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         # PyYAML's constructors let these through for a scalar tagged with a standard type that its text is not a

@@ -20,6 +20,7 @@ from orchestrator_kit.discovery.base import DetectContext
 from orchestrator_kit.models import Diagnostic, Inventory
 from orchestrator_kit.repo import Workspace
 from orchestrator_kit.samples import build_sample_repo
+from orchestrator_kit.yamlsrc import YamlError, load_yaml_documents
 
 from ..conftest import write_files
 
@@ -269,11 +270,11 @@ def forged_stores(root: Path, marker: Path) -> dict[str, bytes]:
         "entry of the wrong shape": pickle.dumps(
             {**envelope, "entries": dict.fromkeys(envelope["entries"], b'["x"]')}),
         "entry of the wrong kinds": pickle.dumps(
-            {**envelope, "entries": dict.fromkeys(envelope["entries"], json.dumps([["abc"]] * 6).encode())}),
+            {**envelope, "entries": dict.fromkeys(envelope["entries"], b"0:" + json.dumps([["abc"]] * 6).encode())}),
         # Findings of the right kinds whose values the models refuse (a Diagnostic without a path): replayed, the
         # first made the scan fail when it sorted the diagnostics.
         "entry with a value the models refuse": pickle.dumps(
-            {**envelope, "entries": dict.fromkeys(envelope["entries"], json.dumps(
+            {**envelope, "entries": dict.fromkeys(envelope["entries"], b"0:" + json.dumps(
                 [None] * 5 + [[{"path": None, "reason": 5, "severity": "warning", "line": "x"}]]).encode())}),
         "pickled models built without validation": pickle.dumps(
             {**envelope, "entries": dict.fromkeys(envelope["entries"], pickle.dumps(
@@ -301,7 +302,7 @@ def forged_replay(root: Path) -> None:
     store = _memo.store_path(root)
     envelope = pickle.loads(store.read_bytes())  # noqa: S301 (the test's own store)
     fake = inventory.pipelines[0].model_copy(update={"name": "forged"})
-    entry = json.dumps([[fake.model_dump()], None, None, None, None, None]).encode()
+    entry = b"0:" + json.dumps([[fake.model_dump()], None, None, None, None, None]).encode()  # made with no headroom
     store.write_bytes(pickle.dumps({**envelope, "entries": dict.fromkeys(envelope["entries"], entry)}))
     store.chmod(0o600)
 
@@ -506,3 +507,58 @@ def test_a_cache_folder_inside_the_scanned_folder_is_neither_written_nor_read(
     planted.unlink()
     assert as_json(scan(root)) == as_json(scan(root)) == expected  # and nothing was written into the repository
     assert list(planted.parent.iterdir()) == []
+
+
+def _deeper(frames: int, call: Callable[[], Any]) -> Any:
+    """`call()` run `frames` Python frames deeper than here (as a scan in the MCP server's worker threads runs
+    deeper than the CLI's)."""
+    return call() if frames == 0 else _deeper(frames - 1, call)
+
+
+def test_a_result_the_recursion_limit_decided_is_not_kept(tmp_path: Path) -> None:
+    # The deepest flow sequence the YAML reader takes from here (found by bisection), inside a workflow: read here,
+    # "nesting too deep" 150 frames down. The scan here kept the pipeline, and the deeper scan replayed it where a
+    # deeper scan without the memo reports invalid YAML.
+    def reads(depth: int, frames: int) -> bool:
+        try:
+            _deeper(frames, lambda: load_yaml_documents("a: " + "[" * depth + "]" * depth))
+        except YamlError:
+            return False
+        return True
+
+    low, high = 1, 5000
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if reads(middle, 0) else (low, middle - 1)
+    assert not reads(low, 150)
+    nested = "[" * (low - 3) + "]" * (low - 3)  # under `env: X:` (two more levels, and one of margin)
+    workflow = WORKFLOW.replace("on: push", f"on: push\nenv:\n  X: {nested}")
+    root = repo(tmp_path, {**FILES, ".github/workflows/ci.yml": workflow})
+    assert scan(root).pipelines  # read at this depth, and kept
+    cold = _deeper(150, lambda: as_json(scan(root, remember=False)))
+    assert '"pipelines": []' in cold and "nesting too deep" in cold
+    assert _deeper(150, lambda: as_json(scan(root))) == cold
+    assert as_json(scan(root)) == as_json(scan(root, remember=False))  # and back up here, read again
+
+
+def test_a_terraform_copy_the_recursion_limit_cut_short_is_read_again_in_each_folder(tmp_path: Path) -> None:
+    # A scan parses a text once (`terraform._ParseMemo`): the copy in the second folder took the first's parse,
+    # without the note that the recursion limit decided it, so that folder's call was kept and replayed up here.
+    def reads(depth: int, frames: int) -> bool:
+        text = '{"locals": {"x": ' + "[" * depth + "]" * depth + "}}"
+        return not _deeper(frames, lambda: terraform.parse_tf_json(text)[1])
+
+    low, high = 1, 5000
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if reads(middle, 0) else (low, middle - 1)
+    assert not reads(low, 150)
+    # One level per call: 50 levels fewer leave room for the frames between a scan and the parser.
+    nested = "[" * (low - 50) + "]" * (low - 50)
+    text = '{"resource": {"aws_s3_bucket": {"b": {}}}, "locals": {"x": ' + nested + "}}"
+    root = repo(tmp_path, {**FILES, "a/main.tf.json": text, "b/main.tf.json": text})
+    assert "nesting too deep" not in as_json(scan(root, remember=False))
+    deep_cold = _deeper(150, lambda: as_json(scan(root, remember=False)))
+    assert "nesting too deep" in deep_cold
+    assert _deeper(150, lambda: as_json(scan(root))) == deep_cold
+    assert as_json(scan(root)) == as_json(scan(root, remember=False))

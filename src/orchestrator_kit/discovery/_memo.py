@@ -12,7 +12,9 @@ interpreter's integer digit limit (the parsers' results depend on it). A change 
 store. What the call added to the findings (pipelines, tasks, schedules, infrastructure, procedures, diagnostics)
 is kept as JSON right after it returns, before finalizers link findings to each other, and a later scan that makes
 the same call appends new models validated from it instead of running the detector. A call that raises or runs
-over its time budget stores nothing, so the next scan runs it again.
+over its time budget stores nothing, so the next scan runs it again; so does a call during which a RecursionError
+or MemoryError was turned into a result (a file "nested too deep": how deep the caller's stack was, or how much
+memory was left, decided it; `limits.note_exhausted`).
 
 The store of a folder is one file, `<cache_dir>/scan-memo/<sha256 of the folder's resolved path>.pickle`, holding
 the entries of its last scan only (the store never outgrows the findings of one scan). At most `MAX_STORES`
@@ -111,6 +113,22 @@ def _update(digest: Any, tag: bytes, data: bytes) -> None:
     digest.update(data)
 
 
+def stack_headroom() -> int:
+    """How many more nested Python calls the current thread can make from its caller's frame before RecursionError:
+    found by nesting calls until it is raised (about `sys.getrecursionlimit()` calls, some 0.1 ms; once per scan).
+    What a detector call finds may depend on it (a file nested too deep for the parser to read, see
+    `limits.note_exhausted`), and it depends on the caller: the CLI's main thread and an MCP worker thread start a
+    scan at different depths. A call that met no limit finds the same with more headroom, not always with less."""
+
+    def deeper(depth: int) -> int:
+        try:
+            return deeper(depth + 1)
+        except RecursionError:
+            return depth
+
+    return deeper(0)
+
+
 def store_path(root: Path) -> Path:
     """Where the memo of the folder `root` is kept."""
     name = hashlib.sha256(os.fsencode(str(root.resolve()))).hexdigest()[:32]
@@ -120,12 +138,16 @@ def store_path(root: Path) -> Path:
 class ScanMemo:
     """The remembered calls of one folder: those loaded from its store, and those this scan made or used."""
 
-    def __init__(self, path: Path | None = None, stored: dict[bytes, bytes] | None = None) -> None:
+    def __init__(self, path: Path | None = None, stored: dict[bytes, bytes] | None = None,
+                 headroom: int | None = None) -> None:
         self.path = path
         self.stored = stored or {}
         self.kept: dict[bytes, bytes] = {}
         self.hits = 0
         self.misses = 0
+        # The calls this thread can still nest where the scan starts (`stack_headroom`): the recursion limit left to
+        # the detectors. An entry is replayed only in a scan with at least the headroom it was made with.
+        self.headroom = stack_headroom() if headroom is None else headroom
 
     @classmethod
     def load(cls, root: Path) -> ScanMemo:
@@ -136,8 +158,8 @@ class ScanMemo:
         path = store_path(root)
         if path.parent.resolve().is_relative_to(root.resolve()):
             log.debug("scan memo of %s not used: its store %s would lie inside it", root, path)
-            return cls()
-        return cls(path, _read_store(path))
+            return cls(headroom=stack_headroom())
+        return cls(path, _read_store(path), stack_headroom())
 
     def get(self, key: bytes) -> bytes | None:
         found = self.stored.get(key)
@@ -153,7 +175,7 @@ class ScanMemo:
     def save(self) -> None:
         """Write this scan's entries to the store when they differ from what was loaded (a failure is logged: the
         next scan is then cold, nothing else)."""
-        if self.path is None or self.kept.keys() == self.stored.keys():
+        if self.path is None or self.kept == self.stored:  # values too: a call may have replaced its entry
             return
         try:
             _write_store(self.path, self.kept)

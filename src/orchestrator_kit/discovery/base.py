@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from ..errors import ConfinementError, ReadError
+from ..limits import exhausted
 from ..models import (
     CISystem,
     Command,
@@ -59,23 +60,29 @@ _Added = tuple[list[Pipeline] | None, list[Task] | None, list[Schedule] | None, 
 _added_adapter: list[TypeAdapter[_Added]] = []  # built at the first replay (it builds the models' validators)
 
 
-def _replayed(stored: bytes) -> _Added | None:
-    """What a stored entry says its call added, as new models validated from its JSON; None when it is not valid
-    (any shape or value the models refuse), so the call runs again. JSON holds no class and no shared object: a
-    store, whatever it holds, can only yield findings the models accept."""
+def _replayed(stored: bytes, headroom: int) -> _Added | None:
+    """What a stored entry (`_entry`) says its call added, as new models validated from its JSON; None when it is not
+    valid (any shape or value the models refuse) or was made with more stack headroom than this scan has (with less,
+    the call might meet the recursion limit and find something else: see `_memo.stack_headroom`), so the call runs
+    again. JSON holds no class and no shared object: a store, whatever it holds, can only yield findings the models
+    accept."""
+    made, _, data = stored.partition(b":")
+    if not made.isdigit() or int(made) > headroom:
+        return None
     if not _added_adapter:
         _added_adapter.append(TypeAdapter(_Added))
     try:
-        return _added_adapter[0].validate_json(stored)
+        return _added_adapter[0].validate_json(data)
     except Exception:  # ValidationError (not JSON, or not findings), or any other damage: the call runs again
         return None
 
 
-def _entry(added: list[list[Any]]) -> bytes | None:
-    """The stored form of what a call added (`_replayed` reads it); None when it has a value JSON cannot carry."""
+def _entry(added: list[list[Any]], headroom: int) -> bytes | None:
+    """The stored form of what a call made with `headroom` added (`_replayed` reads it): `<headroom>:<JSON>`; None
+    when it has a value JSON cannot carry."""
     try:
-        return json.dumps([[item.model_dump() for item in items] if items else None for items in added],
-                          separators=(",", ":")).encode()
+        return b"%d:" % headroom + json.dumps([[item.model_dump() for item in items] if items else None
+                                                for items in added], separators=(",", ":")).encode()
     except (TypeError, ValueError):
         return None
 
@@ -134,7 +141,8 @@ class DetectContext:
         """Run `run` (the current detector's work on `inputs`: every file it reads, and any other text its findings
         depend on), or, when an earlier
         scan made the same call, add what that call found instead (see `_memo`). `run` may only report through
-        this context; what it reads besides `inputs` must not change its findings."""
+        this context; what it reads besides `inputs` must not change its findings. A call during which the
+        recursion limit or a lack of memory decided a result (`limits.note_exhausted`) is not kept."""
         memo, name = self.memo, self.current_detector
         if memo is None or name is None:
             run()
@@ -145,16 +153,21 @@ class DetectContext:
                                         found.procedures, found.diagnostics)
         stored = memo.get(key)
         if stored is not None:
-            kept = _replayed(stored)
+            kept = _replayed(stored, memo.headroom)
             if kept is not None:
                 for target, added in zip(lists, kept, strict=True):
                     if added:
                         target.extend(added)
                 return
         marks = [len(target) for target in lists]
+        before = exhausted()
         run()
+        if exhausted() != before:
+            # The recursion limit or memory decided part of it: another scan, deeper in its stack or with more
+            # memory, must find it again (see `limits.note_exhausted`).
+            return
         # Kept now, before finalizers change the findings: a later scan gets them as this call made them.
-        entry = _entry([target[mark:] for target, mark in zip(lists, marks, strict=True)])
+        entry = _entry([target[mark:] for target, mark in zip(lists, marks, strict=True)], memo.headroom)
         if entry is not None:
             memo.put(key, entry)
 

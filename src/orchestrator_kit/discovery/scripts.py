@@ -30,6 +30,7 @@ import re
 import stat
 
 from ..errors import ConfinementError
+from ..limits import note_exhausted
 from ..models import Command
 from ..repo import FileText
 from .base import DetectContext, Wants, basename, detector, finalizer
@@ -259,7 +260,10 @@ def _python_definitions_only(text: str) -> bool:
     other scripts import, which does nothing when run. Parsed with `ast`, never run."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except (SyntaxError, ValueError):
+        return False
+    except (RecursionError, MemoryError):
+        note_exhausted()  # the stack's depth or the memory left decided it (see `limits.note_exhausted`)
         return False
     body = tree.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -412,7 +416,10 @@ def _description(text: str, lines: list[str], extension: str, interpreter: str) 
 def _python_docstring(text: str) -> str | None:
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except (SyntaxError, ValueError):
+        return None
+    except (RecursionError, MemoryError):
+        note_exhausted()
         return None
     docstring = ast.get_docstring(tree)
     if not docstring:

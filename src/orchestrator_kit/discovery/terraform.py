@@ -33,6 +33,7 @@ from itertools import accumulate, compress, count, repeat
 from typing import Any
 
 from ..datatext import load_json
+from ..limits import exhausted, note_exhausted
 from ..models import Evidence, InfraItem
 from ..repo import FileText
 from ._infra_common import SECRET_KEY
@@ -642,12 +643,14 @@ def parse_tf_json(text: str) -> tuple[list[Block], list[tuple[int, str]]]:
     except ValueError as exc:
         return [], [(getattr(exc, "lineno", 1), f"invalid JSON: {exc}")]
     except RecursionError:
+        note_exhausted()  # how deep the caller's stack already was decided it (see `limits.note_exhausted`)
         return [], [(1, "invalid JSON: nesting too deep")]
     if not isinstance(doc, dict):
         return [], [(1, "a .tf.json file must hold a JSON object")]
     try:
         return _json_blocks(doc, text), []
     except RecursionError:
+        note_exhausted()
         return [], [(1, "JSON nesting too deep to read")]
 
 
@@ -762,8 +765,11 @@ class _ParseMemo:
         key = (json_syntax, text)
         found = self.known.get(key)
         if found is None:
+            before = exhausted()
             found = parse_tf_json(text) if json_syntax else _parse_read(text)
-            if len(text) <= self.budget:
+            # A parse the recursion limit cut short is not a function of the text (see `limits.note_exhausted`):
+            # not kept, so a copy parses (and counts) again and the scan memo sees it in each folder.
+            if len(text) <= self.budget and exhausted() == before:
                 self.budget -= len(text)
                 self.known[key] = found
         return found
