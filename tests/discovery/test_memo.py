@@ -562,3 +562,14 @@ def test_a_terraform_copy_the_recursion_limit_cut_short_is_read_again_in_each_fo
     assert "nesting too deep" in deep_cold
     assert _deeper(150, lambda: as_json(scan(root))) == deep_cold
     assert as_json(scan(root)) == as_json(scan(root, remember=False))
+
+
+def test_a_symlink_loop_in_the_cache_folders_path_leaves_the_scan_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Path.resolve() raised RuntimeError ("Symlink loop") on the way to the store: the scan failed.
+    root = repo(tmp_path)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(loop / "cache"))
+    assert as_json(scan(root)) == as_json(scan(root, remember=False))

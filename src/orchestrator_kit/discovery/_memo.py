@@ -156,7 +156,9 @@ class ScanMemo:
         holds the cache folder), the memo neither reads nor writes: a store there would be one of the files the scan
         lists (a repeat scan would differ from a scan without the memo), and the repository could ship one."""
         path = store_path(root)
-        if path.parent.resolve().is_relative_to(root.resolve()):
+        # os.path.realpath, not Path.resolve: a symlink loop in the cache folder's path made resolve() raise
+        # RuntimeError and the scan fail; realpath leaves the loop unresolved (the store then cannot be opened).
+        if Path(os.path.realpath(path.parent)).is_relative_to(os.path.realpath(root)):
             log.debug("scan memo of %s not used: its store %s would lie inside it", root, path)
             return cls(headroom=stack_headroom())
         return cls(path, _read_store(path), stack_headroom())
