@@ -10,13 +10,12 @@ found through `ctx`. Anything it raises becomes an error Diagnostic; the scan go
 from __future__ import annotations
 
 import fnmatch
-import json
 import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter
 
@@ -57,7 +56,13 @@ class Findings:
 # What one remembered call added: per kind of finding (in `Findings` order), None or a list of that kind.
 _Added = tuple[list[Pipeline] | None, list[Task] | None, list[Schedule] | None, list[InfraItem] | None,
                list[ManualProcedure] | None, list[Diagnostic] | None]
-_added_adapter: list[TypeAdapter[_Added]] = []  # built at the first replay (it builds the models' validators)
+_added_adapter: list[TypeAdapter[_Added]] = []  # built when first needed (it builds the models' validators)
+
+
+def _adapter() -> TypeAdapter[_Added]:
+    if not _added_adapter:
+        _added_adapter.append(TypeAdapter(_Added))
+    return _added_adapter[0]
 
 
 def _replayed(stored: bytes, headroom: int) -> _Added | None:
@@ -69,21 +74,21 @@ def _replayed(stored: bytes, headroom: int) -> _Added | None:
     made, _, data = stored.partition(b":")
     if not made.isdigit() or int(made) > headroom:
         return None
-    if not _added_adapter:
-        _added_adapter.append(TypeAdapter(_Added))
     try:
-        return _added_adapter[0].validate_json(data)
+        return _adapter().validate_json(data)
     except Exception:  # ValidationError (not JSON, or not findings), or any other damage: the call runs again
         return None
 
 
 def _entry(added: list[list[Any]], headroom: int) -> bytes | None:
     """The stored form of what a call made with `headroom` added (`_replayed` reads it): `<headroom>:<JSON>`; None
-    when it has a value JSON cannot carry."""
+    when it cannot be written as JSON. The JSON is written by pydantic-core's serializer (the same bytes as
+    `model_dump` then `json.dumps`, in a third of the time: hashicorp/terraform's 1,816 findings, 16 -> 6 ms). A value
+    JSON cannot carry as it is (a NaN becomes null) makes an entry the models refuse when it is read: that call then
+    runs again."""
     try:
-        return b"%d:" % headroom + json.dumps([[item.model_dump() for item in items] if items else None
-                                                for items in added], separators=(",", ":")).encode()
-    except (TypeError, ValueError):
+        return b"%d:" % headroom + _adapter().dump_json(cast(_Added, tuple(items or None for items in added)))
+    except Exception:  # PydanticSerializationError: keep nothing, the next scan runs the call
         return None
 
 
