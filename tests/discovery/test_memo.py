@@ -573,3 +573,21 @@ def test_a_symlink_loop_in_the_cache_folders_path_leaves_the_scan_alone(
     loop.symlink_to(loop)
     monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(loop / "cache"))
     assert as_json(scan(root)) == as_json(scan(root, remember=False))
+
+
+def test_what_a_killed_writer_left_is_removed_once_stale(tmp_path: Path) -> None:
+    # A writer killed between writing its temporary file and renaming it left the file for good.
+    root = repo(tmp_path)
+    scan(root)
+    store = _memo.store_path(root)
+    left = store.parent / f".{store.name}.killed.tmp"
+    fresh = store.parent / f".{store.name}.running.tmp"
+    left.write_bytes(store.read_bytes())
+    fresh.write_bytes(b"being written")
+    stamp = left.stat().st_mtime - 2 * 24 * 3600  # two days old
+    os.utime(left, (stamp, stamp))
+    write_files(root, {"docs/runbooks/rollback.md": RUNBOOK + "\n4. Close the incident.\n"})  # the store is written
+    scan(root)
+    assert fresh.exists() and store.exists()
+    assert not left.exists()
+    assert _memo.STALE_SECONDS < 2 * 24 * 3600  # (what makes it stale)

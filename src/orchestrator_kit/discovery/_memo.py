@@ -40,6 +40,7 @@ import pickle
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 FORMAT = 2  # 2: entries are JSON validated by the models (1 pickled the models)
 STORE_FOLDER = "scan-memo"
 MAX_STORES = 64
+STALE_SECONDS = 3600  # a temporary store file older than this was left by a writer that was killed
 MAX_STORE_BYTES = 256 * 1024 * 1024  # a store past this is not loaded (a scan's findings are a few MB)
 # Installed modules whose code decides what a remembered call finds, besides ours: the parsers, detect-secrets
 # (what redaction hides) and pydantic (it validates what is replayed).
@@ -248,8 +250,18 @@ def _write_store(path: Path, entries: dict[bytes, bytes]) -> None:
 
 
 def _prune(folder: Path) -> None:
-    """Keep the `MAX_STORES` most recently written stores."""
-    stores = [entry for entry in os.scandir(folder) if entry.name.endswith(".pickle") and entry.is_file()]
+    """Keep the `MAX_STORES` most recently written stores, and remove what writers killed before their rename left
+    (`_write_store`'s temporary files, as large as a store: nothing else ever removed them) once older than
+    `STALE_SECONDS` (a running writer's is not touched)."""
+    stores: list[os.DirEntry[str]] = []
+    stale = time.time() - STALE_SECONDS
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".pickle") and entry.is_file():
+            stores.append(entry)
+        elif entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove
+                if entry.stat(follow_symlinks=False).st_mtime < stale:
+                    os.unlink(entry.path)
     if len(stores) <= MAX_STORES:
         return
     stores.sort(key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
