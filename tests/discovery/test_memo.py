@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import random
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from orchestrator_kit.repo import Workspace
 from orchestrator_kit.samples import build_sample_repo
 from orchestrator_kit.yamlsrc import YamlError, load_yaml_documents
 
-from ..conftest import write_files
+from ..conftest import git, write_files
 
 SAMPLES = Path(__file__).resolve().parents[2] / "evals" / "repos"
 
@@ -591,3 +592,82 @@ def test_what_a_killed_writer_left_is_removed_once_stale(tmp_path: Path) -> None
     assert fresh.exists() and store.exists()
     assert not left.exists()
     assert _memo.STALE_SECONDS < 2 * 24 * 3600  # (what makes it stale)
+
+
+# ------------------------------------------------------------------ any sequence of edits
+
+# What each place may hold: texts for the remembered detectors and the files their outcome depends on (a chart's
+# Chart.yaml hides its templates from the Kubernetes detector, an __init__.py makes a script folder's .py a module,
+# tox reads tox.ini before tox.toml), invalid ones among them.
+VARIANTS: dict[str, list[str]] = {
+    "k8s/app.yaml": [DEPLOYMENT, "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n"
+                     "  schedule: '0 3 * * *'\n", "apiVersion: v1\nkind: [\n"],
+    "charts/web/templates/deploy.yaml": [DEPLOYMENT],
+    "charts/web/Chart.yaml": ["apiVersion: v2\nname: web\nversion: 0.1.0\n"],
+    "infra/main.tf": [MAIN_TF, 'provider "aws" {\n  region = "eu-west-1"\n}\n', 'resource "x" {\n'],
+    "infra/variables.tf": [VARIABLES_TF, 'module "m" {\n  source = "./m"\n}\n'],
+    "infra/extra.tf.json": ['{"resource": {"aws_s3_bucket": {"b": {}}}}', "{"],
+    "docs/runbooks/rollback.md": [RUNBOOK, "# Notes\n\nNothing to run.\n", RUNBOOK.replace("kubectl", "helm")],
+    ".github/workflows/ci.yml": [WORKFLOW, WORKFLOW.replace("on: push", "on:\n  schedule:\n    - cron: '0 0 * * *'"),
+                                 "on: [\n"],
+    "scripts/deploy.sh": [SCRIPT, "deploy() { kubectl apply -f k8s/; }\n", "#!/usr/bin/env python3\nprint(1)\n"],
+    "scripts/tool.py": ['"""Rotate the keys."""\nprint("rotating")\n', "import os\n"],
+    "scripts/__init__.py": [""],
+    "tox.ini": [TOX, TOX.replace("pytest", "pytest -x")],
+    "tox.toml": ['env_list = ["lint"]\n\n[env.lint]\ncommands = [["ruff", "check"]]\n'],
+    "pyproject.toml": [PYPROJECT, '[tool.hatch.envs.default.scripts]\ntest = "pytest"\n', "[project\n"],
+    ".pre-commit-config.yaml": [PRE_COMMIT, "repos: [\n"],
+    "ansible/site.yml": [PLAYBOOK, "- import_playbook: other.yml\n"],
+}
+
+
+def _encoded(text: str, rnd: random.Random) -> bytes:
+    """The text as UTF-8 mostly; sometimes Latin-1 (read with a note), binary (not read) or past the size cap."""
+    roll = rnd.random()
+    if roll < 0.1:
+        return (text + "# caf\u00e9\n").encode("latin-1")
+    if roll < 0.15:
+        return b"\x00" + text.encode()
+    if roll < 0.2:
+        return text.encode() + b"#" * 5000
+    return text.encode()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_after_any_sequence_of_edits_a_scan_with_the_memo_is_a_scan_without(seed: int, tmp_path: Path) -> None:
+    rnd = random.Random(seed)  # noqa: S311 (seeded: the same edits on every run)
+    root = tmp_path / "repo"
+    root.mkdir()
+    for path, texts in VARIANTS.items():
+        if rnd.random() < 0.6:
+            write_files(root, {path: _encoded(rnd.choice(texts), rnd)})
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    options: list[dict[str, Any]] = [{}, {"include_fixtures": True}, {"exclude": ["infra/variables.tf"]}]
+    for step in range(60):
+        present = sorted(path for path in VARIANTS if (root / path).is_file())
+        path = rnd.choice(list(VARIANTS))
+        edit = rnd.choice(["change", "change", "delete", "chmod", "rename", "commit"])
+        if edit == "change" or not present:
+            write_files(root, {path: _encoded(rnd.choice(VARIANTS[path]), rnd)})
+            if rnd.random() < 0.5:  # and one more place, so that a step often changes a file the last scan kept
+                other = rnd.choice(present or [path])
+                write_files(root, {other: _encoded(rnd.choice(VARIANTS[other]), rnd)})
+        elif edit == "delete":
+            (root / rnd.choice(present)).unlink()
+        elif edit == "chmod":
+            target = root / rnd.choice(present)
+            target.chmod(target.stat().st_mode ^ 0o111)
+        elif edit == "rename":
+            source = rnd.choice(present)
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / source).replace(root / path)
+        else:
+            git(root, "add", "-A")
+            git(root, "commit", "-q", "--allow-empty", "-m", f"step {step}")
+        chosen = rnd.choice(options)
+        cap = rnd.choice([4096, 2_000_000])  # the size cap decides which files are read: not part of a store
+        with_memo = discover(Workspace(root, max_file_bytes=cap), remember=True, **chosen)
+        without = discover(Workspace(root, max_file_bytes=cap), remember=False, **chosen)
+        assert as_json(with_memo) == as_json(without), f"seed {seed}, step {step}: {edit} {path} {chosen}"
