@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -671,3 +672,31 @@ def test_after_any_sequence_of_edits_a_scan_with_the_memo_is_a_scan_without(seed
         with_memo = discover(Workspace(root, max_file_bytes=cap), remember=True, **chosen)
         without = discover(Workspace(root, max_file_bytes=cap), remember=False, **chosen)
         assert as_json(with_memo) == as_json(without), f"seed {seed}, step {step}: {edit} {path} {chosen}"
+
+
+def test_another_copy_of_the_package_with_the_same_sizes_and_times_does_not_share_a_store(
+    tmp_path: Path, _own_cache: Path
+) -> None:
+    # Installs that stamp every file with one time (Nix, reproducible images) tell two versions apart by size only:
+    # a copy of the package whose scripts detector says "SHEBANG" for "shebang" (same size, time restored) took
+    # the stores of this one, and reported "shebang".
+    package = Path(_memo.__file__).resolve().parents[1]
+    copy = tmp_path / "other-version"
+    shutil.copytree(package, copy / "orchestrator_kit", ignore=shutil.ignore_patterns("__pycache__"))
+    scripts = copy / "orchestrator_kit" / "discovery" / "scripts.py"
+    stamp = scripts.stat()
+    source = scripts.read_text(encoding="utf-8")
+    assert source.count('"shebang" if shebang') == 1
+    scripts.write_text(source.replace('"shebang" if shebang', '"SHEBANG" if shebang'), encoding="utf-8")
+    os.utime(scripts, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    root = repo(tmp_path)
+    assert cli_scan(root).returncode == 0  # this package fills the store
+
+    def other(*options: str) -> str:
+        env = {**os.environ, "PYTHONPATH": str(copy)}
+        return subprocess.run([sys.executable, "-m", "orchestrator_kit", "scan", str(root), "-f", "json", *options],
+                              capture_output=True, text=True, timeout=120, env=env, check=True).stdout
+
+    cold = other("--no-cache")
+    assert '"interpreter_source": "SHEBANG"' in cold
+    assert other() == cold

@@ -6,9 +6,9 @@ Terraform detector reads a whole folder). The call is keyed by
 
     key = sha256(detector name, then each input as its length and its UTF-8 bytes)
 
-inside a store whose `fingerprint` names the code that made it: every `.py` file of this package (path, size,
-modification time), the Python version, the parsers', redaction's and pydantic's installed files, and the
-interpreter's integer digit limit (the parsers' results depend on it). A change to any of them starts an empty
+inside a store whose `fingerprint` names the code that made it: the package's folder and every `.py` file in it
+(path, size, modification time), the Python version, the parsers', redaction's and pydantic's installed files,
+and the interpreter's integer digit limit (the parsers' results depend on it). A change to any of them starts an empty
 store. What the call added to the findings (pipelines, tasks, schedules, infrastructure, procedures, diagnostics)
 is kept as JSON right after it returns, before finalizers link findings to each other, and a later scan that makes
 the same call appends new models validated from it instead of running the detector. A call that raises or runs
@@ -63,9 +63,12 @@ DEPENDENCIES = ("markdown_it", "yaml", "detect_secrets", "pydantic", "pydantic_c
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """A digest of the code that decides a remembered call's findings (see the module doc); once per process."""
-    digest = hashlib.sha256(f"{FORMAT}\x00{sys.version}\x00".encode())
+    """A digest of the code that decides a remembered call's findings (see the module doc); once per process. The
+    package's folder counts too: installs that give every file one modification time (Nix's 1, reproducible
+    images' SOURCE_DATE_EPOCH) leave sizes alone to tell two versions apart, and a change that keeps a file's size
+    (a constant, a word) then kept the other version's findings; such installs put each version in its own folder."""
     package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"{FORMAT}\x00{sys.version}\x00{package}\x00".encode())
     entries: list[tuple[str, int, int]] = []
     for folder, _dirs, names in os.walk(package):
         for name in names:
