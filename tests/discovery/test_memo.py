@@ -700,3 +700,15 @@ def test_another_copy_of_the_package_with_the_same_sizes_and_times_does_not_shar
     cold = other("--no-cache")
     assert '"interpreter_source": "SHEBANG"' in cold
     assert other() == cold
+
+
+def test_a_store_too_large_to_be_loaded_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A store over MAX_STORE_BYTES is never loaded, yet every scan wrote it (a repository's findings make its size).
+    root = repo(tmp_path)
+    scan(root)
+    store = _memo.store_path(root)
+    size = store.stat().st_size
+    monkeypatch.setattr(_memo, "MAX_STORE_BYTES", size - 1)
+    write_files(root, {"docs/runbooks/rollback.md": RUNBOOK + "\n4. Close the incident.\n"})  # the store is written
+    assert as_json(scan(root)) == as_json(scan(root, remember=False))
+    assert not store.exists()

@@ -239,9 +239,14 @@ def _trusted(info: os.stat_result) -> bool:
 
 
 def _write_store(path: Path, entries: dict[bytes, bytes]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     data = pickle.dumps({"format": FORMAT, "fingerprint": store_fingerprint(), "entries": entries},
                         protocol=pickle.HIGHEST_PROTOCOL)
+    if len(data) > MAX_STORE_BYTES:
+        # Never loaded (`_read_store`): written anyway, it only filled the disk (up to MAX_STORES such files).
+        log.debug("scan memo %s not written: %d bytes, over the %d-byte limit", path, len(data), MAX_STORE_BYTES)
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
     try:
         with os.fdopen(fd, "wb") as fh:
