@@ -365,6 +365,7 @@ def baseline(root: Path, wanted: list[str]) -> int:
 
 REMEMBER = False  # --remember: scans reuse the folder's memo of the scan before (`discovery._memo`)
 EMPTY_STORE = False  # --empty-store: with --remember, each scan starts from no memo and writes one (a first scan)
+CALLS_ONLY = False  # --calls-only: with --remember, each scan finds the calls' entries but not the scan's record
 WARM = False  # --warm: keep redact_line's answers between scans (how the tables before 2026-12-07 03:00 measured)
 
 
@@ -381,6 +382,14 @@ def full_scan(root: Path) -> int:
         from orchestrator_kit.discovery import _memo
 
         _memo.store_path(root).unlink(missing_ok=True)  # a first scan: it finds nothing kept, and keeps it all
+    elif remember and CALLS_ONLY:
+        from orchestrator_kit.discovery import _memo
+
+        # As after a change to one file: the calls are kept, the last scan's record is not (`_unchanged`).
+        store = _memo.store_path(root)
+        entries = _memo._read_store(store)
+        if entries.pop(getattr(_memo, "RECORD_KEY", b"scan"), None) is not None:
+            _memo._write_store(store, entries)
     inventory = discover(Workspace(root), **remember)
     inventory.model_dump_json(indent=2)  # the scan's product includes serializing it, as `scan -f json` does
     return inventory.files_read
@@ -405,10 +414,13 @@ def main() -> None:
     parser.add_argument("--empty-store", action="store_true",
                         help="with --remember: delete the memo before each timed scan, so that each one is a first "
                              "scan that finds nothing kept and writes it all (the cost of keeping it)")
+    parser.add_argument("--calls-only", action="store_true",
+                        help="with --remember: drop the last scan's record (`discovery._unchanged`) before each timed "
+                             "scan, as after a change to one file: every remembered call is replayed, the rest run")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global WARM, REMEMBER, EMPTY_STORE
-    WARM, REMEMBER, EMPTY_STORE = args.warm, args.remember, args.empty_store
+    global WARM, REMEMBER, EMPTY_STORE, CALLS_ONLY
+    WARM, REMEMBER, EMPTY_STORE, CALLS_ONLY = args.warm, args.remember, args.empty_store, args.calls_only
     if REMEMBER and not args.serve:
         # Never the user's own cache: the workers of --compare inherit this folder.
         os.environ["ORCHESTRATOR_KIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="scan-memo-bench-")
@@ -560,7 +572,8 @@ def compare(root: Path, before_src: Path, runs: int, warm: bool = False) -> None
             env["ORCHESTRATOR_KIT_CACHE_DIR"] = os.path.join(os.environ["ORCHESTRATOR_KIT_CACHE_DIR"], label)
         workers[label] = subprocess.Popen([sys.executable, __file__, "--serve", "--repo", str(root),
                                            *(["--warm"] if warm else []), *(["--remember"] if REMEMBER else []),
-                                           *(["--empty-store"] if EMPTY_STORE else [])],
+                                           *(["--empty-store"] if EMPTY_STORE else []),
+                                           *(["--calls-only"] if CALLS_ONLY else [])],
                                           env=env,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     cpu: dict[str, dict[str, list[float]]] = {label: {"baseline": [], "scan": []} for label in workers}
@@ -607,8 +620,11 @@ def compare(root: Path, before_src: Path, runs: int, warm: bool = False) -> None
 def _remember_mode() -> str:
     if not REMEMBER:
         return ""
-    return "; first scans, writing the memo (--remember --empty-store)" if EMPTY_STORE else \
-        "; repeat scans, reading the memo (--remember)"
+    if EMPTY_STORE:
+        return "; first scans, writing the memo (--remember --empty-store)"
+    if CALLS_ONLY:
+        return "; repeat scans after a change: calls replayed, no record (--remember --calls-only)"
+    return "; repeat scans of an unchanged folder (--remember)"
 
 
 def cpu_seconds() -> float:

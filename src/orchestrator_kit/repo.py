@@ -65,8 +65,8 @@ class FileText:
     size: int
     note: str | None = None
     _lines: list[str] = field(default_factory=list, repr=False, compare=False)
-    # The bytes the text was decoded from, when the reader asked to keep them (`read_text(keep_bytes=True)`)
-    data: bytes | None = field(default=None, repr=False, compare=False)
+    # sha256 of the bytes the text was decoded from, when the reader asked for it (`read_text(digest=True)`)
+    digest: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def line_count(self) -> int:
@@ -162,6 +162,15 @@ class Workspace:
             # The target is not named: it lies outside the root, and the message may leave the machine.
             raise ConfinementError(f"Path '{rel}' is outside the repository (a symlink on it leads out); refused.")
         return Path(real)
+
+    def is_executable(self, rel: str) -> bool:
+        """Whether `rel` is a regular file with an executable bit (a stat of its resolved path; nothing is run).
+        False when it cannot be looked at or lies outside the root."""
+        try:
+            mode = os.stat(self.resolve(rel)).st_mode
+        except (OSError, ConfinementError):
+            return False
+        return stat.S_ISREG(mode) and bool(mode & 0o111)
 
     def relative(self, given: str | os.PathLike[str]) -> str:
         """The repository-relative POSIX path of a path a person typed: absolute, or relative to the repository
@@ -410,15 +419,19 @@ class Workspace:
             raise ReadError(rel, f"file grew over the {self.max_file_bytes}-byte cap while being read; not read")
         return data
 
-    def read_text(self, rel: str, *, keep_bytes: bool = False) -> FileText:
+    def read_text(self, rel: str, *, digest: bool = False) -> FileText:
         """A text file inside the root, decoded. Binary files raise ReadError; odd encodings fall back with a note.
-        `keep_bytes`: the FileText keeps the bytes too (the scan memo hashes them: the text is a function of them)."""
+        `digest`: with the sha256 of its bytes (the scan memo keys files by it: the text is a function of them)."""
         data = self.read_bytes(rel)
         text, encoding, note = decode(data)
         if text is None:
             raise ReadError(rel, "binary file (contains NUL bytes); not read as text")
+        if not digest:
+            return FileText(path=rel, text=text, encoding=encoding, size=len(data), note=note)
+        import hashlib  # here: --help and the MCP server's start import this module, not OpenSSL's bindings
+
         return FileText(path=rel, text=text, encoding=encoding, size=len(data), note=note,
-                        data=data if keep_bytes else None)
+                        digest=hashlib.sha256(data).digest())
 
     # ------------------------------------------------------------ redaction
 

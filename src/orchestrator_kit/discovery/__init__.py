@@ -17,12 +17,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from ..excludes import excluded
+from ..limits import exhausted
 from ..models import Diagnostic, Inventory
 from ..repo import Workspace
 from . import _watchdog as watchdog
 from ._coverage import coverage_notes
 from ._fixtures import FixtureFilter, split_fixtures
 from ._memo import ScanMemo
+from ._unchanged import listing_key, make_record, options_key, reuse
 from .base import DETECTORS, FINALIZERS, VENDORED, DetectContext, Detector, Wants, detector, finalizer
 
 __all__ = ["DetectContext", "Detector", "Wants", "detector", "discover", "finalizer", "load_detectors"]
@@ -67,6 +69,19 @@ def discover(
     files = [f for f in listing.files if not excluded(f, exclude)] if exclude else listing.files
     ctx = DetectContext(workspace, files)
     memo = ScanMemo.load(workspace.root) if remember else None
+    record_options = record_listing = ""
+    exhausted_before = exhausted()
+    if memo is not None:
+        # A folder where nothing the last scan looked at changed gets that scan's Inventory (`_unchanged`).
+        record_options = options_key(only=only, include_fixtures=include_fixtures, exclude=exclude,
+                                     max_file_bytes=workspace.max_file_bytes)
+        record_listing = listing_key(files, listing)
+        reused = reuse(memo.record, workspace, options=record_options, listing=record_listing,
+                       headroom=memo.headroom, preread=ctx.preread, progress=progress, total=len(files))
+        if reused is not None:
+            log.debug("scan of %s: nothing it read changed since its last scan; that scan's Inventory", workspace.root)
+            return reused
+        ctx.reads = {}
     ctx.memo = memo
     for path, reason in listing.problems:
         ctx.findings.diagnostics.append(Diagnostic(path=path, reason=reason, severity="warning"))
@@ -106,6 +121,9 @@ def discover(
     )
     if memo is not None:
         log.debug("scan memo of %s: %d calls remembered, %d run", workspace.root, memo.hits, memo.misses)
+        if exhausted() == exhausted_before and ctx.reads is not None:
+            memo.new_record = make_record(options=record_options, listing=record_listing, headroom=memo.headroom,
+                                          reads=ctx.reads, modes=ctx.modes, inventory=inventory)
         memo.save()
     return inventory
 

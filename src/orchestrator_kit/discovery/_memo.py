@@ -17,7 +17,8 @@ or MemoryError was turned into a result (a file "nested too deep": how deep the 
 memory was left, decided it; `limits.note_exhausted`).
 
 The store of a folder is one file, `<cache_dir>/scan-memo/<sha256 of the folder's resolved path>.pickle`, holding
-the entries of its last scan only (the store never outgrows the findings of one scan). At most `MAX_STORES`
+the entries of its last scan only (the store never outgrows the findings of one scan), and that scan's record
+(`RECORD_KEY`: what it depended on and its Inventory, for `_unchanged`). At most `MAX_STORES`
 folders are kept, the least recently scanned dropped first. A store is never kept inside the scanned folder.
 Loading checks the file before unpickling: it must be a regular file owned by this user and writable by no one else
 (the cache folder is shared by nothing of the repository's, but the home folder may be). The envelope is unpickled
@@ -51,8 +52,9 @@ from ..usercache import cache_dir
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: entries are JSON validated by the models (1 pickled the models)
+FORMAT = 3  # 3: with the last scan's record (`_unchanged`); 2: entries are JSON (1 pickled the models)
 STORE_FOLDER = "scan-memo"
+RECORD_KEY = b"scan"  # the entry holding the last scan's record (`_unchanged`); the calls' keys are 32-byte digests
 MAX_STORES = 64
 STALE_SECONDS = 3600  # a temporary store file older than this was left by a writer that was killed
 MAX_STORE_BYTES = 256 * 1024 * 1024  # a store past this is not loaded (a scan's findings are a few MB)
@@ -98,19 +100,28 @@ def store_fingerprint() -> str:
 
 def call_key(detector: str, inputs: Iterable[str | FileText]) -> bytes:
     """The key of one detector call: its name and its inputs, each tagged and length-prefixed so no two lists
-    collide. A file counts as its path and the bytes it was read from when it kept them (its text is decoded from
-    them: hashing them spares encoding the text again), else as its path and its text."""
+    collide. A file counts as its path and the sha256 of the bytes it was read from when it has it (its text is
+    decoded from them: hashing them spares encoding the text again), else as its path and its text."""
     digest = hashlib.sha256(detector.encode())
     for part in inputs:
         if isinstance(part, str):
             _update(digest, b"s", part.encode("utf-8", "surrogatepass"))
         else:
             _update(digest, b"p", part.path.encode("utf-8", "surrogatepass"))
-            if part.data is not None:
-                _update(digest, b"b", part.data)
+            if part.digest is not None:
+                _update(digest, b"b", part.digest)
             else:
                 _update(digest, b"t", part.text.encode("utf-8", "surrogatepass"))
     return digest.digest()
+
+
+def read_outcome(read: FileText | Exception) -> str:
+    """What reading a file gave, as a short text to compare: the sha256 of its bytes, or the error and its reason."""
+    if isinstance(read, Exception):
+        return f"{type(read).__name__}: {read}"
+    if read.digest is not None:
+        return read.digest.hex()
+    return "text " + hashlib.sha256(read.text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _update(digest: Any, tag: bytes, data: bytes) -> None:
@@ -150,6 +161,9 @@ class ScanMemo:
         self.kept: dict[bytes, bytes] = {}
         self.hits = 0
         self.misses = 0
+        # The record of the last scan (`_unchanged`), as loaded, and the one this scan leaves (None: none).
+        self.record = self.stored.get(RECORD_KEY)
+        self.new_record: bytes | None = None
         # The calls this thread can still nest where the scan starts (`stack_headroom`): the recursion limit left to
         # the detectors. An entry is replayed only in a scan with at least the headroom it was made with.
         self.headroom = stack_headroom() if headroom is None else headroom
@@ -182,10 +196,13 @@ class ScanMemo:
     def save(self) -> None:
         """Write this scan's entries to the store when they differ from what was loaded (a failure is logged: the
         next scan is then cold, nothing else)."""
-        if self.path is None or self.kept == self.stored:  # values too: a call may have replaced its entry
+        entries = dict(self.kept)
+        if self.new_record is not None:
+            entries[RECORD_KEY] = self.new_record
+        if self.path is None or entries == self.stored:  # values too: a call may have replaced its entry
             return
         try:
-            _write_store(self.path, self.kept)
+            _write_store(self.path, entries)
             _prune(self.path.parent)
         except OSError as exc:
             log.debug("scan memo not saved to %s: %s", self.path, exc)

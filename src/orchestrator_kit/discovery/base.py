@@ -36,7 +36,7 @@ from ..models import (
 )
 from ..repo import FileText, Workspace
 from ..yamlsrc import YamlError, load_yaml_documents
-from ._memo import ScanMemo, call_key
+from ._memo import ScanMemo, call_key, read_outcome
 
 DESCRIPTION_LIMIT = 500  # characters of a task's description kept (after redaction)
 
@@ -105,6 +105,11 @@ class DetectContext:
         self.current_detector: str | None = None
         self.active: frozenset[str] | None = None  # the detectors this scan runs (None: all), for finalizers
         self.memo: ScanMemo | None = None  # findings of earlier scans' calls (`remembered`); None: run every call
+        # With the memo: each file read (path -> `read_outcome`) and each executable bit looked at, in this scan: all
+        # that a scan's result depends on besides the listing (see `_unchanged`). None: not recorded.
+        self.reads: dict[str, str] | None = None
+        self.modes: dict[str, bool] = {}
+        self.preread: dict[str, FileText | ReadError | ConfinementError] = {}  # read ahead by `_unchanged`
 
     # -------------------------------------------------------------- files
 
@@ -125,7 +130,7 @@ class DetectContext:
             return self._cache[rel]
         result: FileText | None = None
         try:
-            result = self.workspace.read_text(rel, keep_bytes=self.memo is not None)  # the memo keys files by them
+            result = self._read_file(rel)
             self.files_read += 1
             if result.note:
                 self.diagnostic(rel, result.note, severity="info")
@@ -135,6 +140,28 @@ class DetectContext:
             self.diagnostic(rel, str(exc), severity="error")
         self._cache[rel] = result
         return result
+
+    def _read_file(self, rel: str) -> FileText:
+        """The workspace's answer for `rel` (a FileText, or ReadError/ConfinementError raised), or the one read ahead
+        (`preread`); with the memo on, recorded in `reads` (see `_unchanged`)."""
+        ahead = self.preread.pop(rel, None)
+        try:
+            if isinstance(ahead, Exception):
+                raise ahead
+            result = ahead if ahead is not None else self.workspace.read_text(rel, digest=self.memo is not None)
+        except (ReadError, ConfinementError) as exc:
+            if self.reads is not None:
+                self.reads[rel] = read_outcome(exc)
+            raise
+        if self.reads is not None:
+            self.reads[rel] = read_outcome(result)
+        return result
+
+    def executable(self, rel: str) -> bool:
+        """Whether the listed file `rel` has an executable bit as checked out (a stat; nothing is run). Recorded
+        with the reads: it is the one thing about a file besides its text that detectors look at."""
+        found = self.modes[rel] = self.workspace.is_executable(rel)
+        return found
 
     def forget(self, rel: str) -> None:
         """Drop a cached file once no detector needs it (keeps memory flat on big repos)."""

@@ -24,12 +24,9 @@ script; so is a `.js`/`.ts` file without a shebang below the top-level script fo
 from __future__ import annotations
 
 import ast
-import os
 import posixpath
 import re
-import stat
 
-from ..errors import ConfinementError
 from ..limits import note_exhausted
 from ..models import Command
 from ..repo import FileText
@@ -207,11 +204,7 @@ def _not_runnable(ctx: DetectContext, path: str, lines: list[str], shebang: str 
 
 def _executable(ctx: DetectContext, path: str) -> bool:
     """The executable bit of the file as checked out (a stat; nothing is run)."""
-    try:
-        mode = os.stat(ctx.workspace.resolve(path)).st_mode
-    except (OSError, ConfinementError):
-        return False
-    return stat.S_ISREG(mode) and bool(mode & 0o111)
+    return ctx.executable(path)
 
 
 _DEFINITION = re.compile(

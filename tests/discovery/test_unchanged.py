@@ -1,0 +1,183 @@
+"""A repeat scan of a folder where nothing the last scan looked at changed is answered with that scan's Inventory
+(`discovery._unchanged`); any change to what it depends on makes a scan that finds it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import orchestrator_kit.discovery as discovery_package
+from orchestrator_kit.discovery import _memo, _unchanged, discover
+from orchestrator_kit.models import Inventory
+from orchestrator_kit.repo import Workspace
+
+from ..conftest import git, write_files
+
+FILES = {
+    "docs/runbooks/rollback.md": "# Ops\n\n## Roll back\n\n1. Run `kubectl rollout undo deployment/api`\n2. Tell on-call.\n",
+    "Makefile": "test:\n\tpytest -q\n",
+    "ops/rotate.sh": "echo rotate\n",  # no shebang, not executable: not a task until its executable bit is set
+    "infra/main.tf": 'resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n',
+    "src/app.py": "print('app')\n",  # read by no detector
+}
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    write_files(folder, FILES)
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "initial")
+    return folder
+
+
+def scan(root: Path, remember: bool = True, **options: Any) -> Inventory:
+    return discover(Workspace(root, **({"max_file_bytes": options.pop("max_file_bytes")}
+                                       if "max_file_bytes" in options else {})), remember=remember, **options)
+
+
+def as_json(inventory: Inventory) -> str:
+    return json.dumps(inventory.model_dump(mode="json"), sort_keys=True)
+
+
+def detectors_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make running any detector fail: a scan that still answers reused the record."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("detectors ran")
+
+    monkeypatch.setattr(discovery_package, "_read_all", refuse)
+
+
+def test_an_unchanged_folder_gets_the_last_scans_inventory_without_running_a_detector(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = as_json(scan(root, remember=False))
+    assert as_json(scan(root)) == expected
+    detectors_refuse(monkeypatch)
+    assert as_json(scan(root)) == expected
+
+
+def test_a_change_to_a_file_no_detector_reads_keeps_the_record(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scan(root)
+    (root / "src" / "app.py").write_text("print('changed')\n")
+    expected = as_json(scan(root, remember=False))
+    detectors_refuse(monkeypatch)
+    assert as_json(scan(root)) == expected
+
+
+def test_the_git_facts_are_read_again(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = scan(root)
+    (root / "src" / "app.py").write_text("print('changed')\n")
+    git(root, "commit", "-q", "-am", "change an unread file")
+    detectors_refuse(monkeypatch)
+    again = scan(root)
+    assert again.git is not None and first.git is not None and again.git.head != first.git.head
+    assert again.git.head == git(root, "rev-parse", "HEAD").strip()
+
+
+Change = Callable[[Path], None]
+CHANGES: dict[str, Change] = {
+    "a read file's text": lambda r: (r / "Makefile").write_text("test:\n\tpytest -q\nlint:\n\truff check\n"),
+    "a file added": lambda r: write_files(r, {"docs/runbooks/restore.md": "# Restore\n\n1. Run `pg_restore db.dump`\n"}),
+    "a file removed": lambda r: (r / "infra" / "main.tf").unlink(),
+    "an executable bit set": lambda r: (r / "ops" / "rotate.sh").chmod(0o755),
+    "a file grown past the size cap": lambda r: (r / "Makefile").write_text("test:\n\tpytest -q\n" + "#" * 5000),
+    "a read file turned binary": lambda r: (r / "Makefile").write_bytes(b"test:\n\x00\n"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_change_to_what_the_scan_depends_on_is_found(change: str, root: Path) -> None:
+    before = as_json(scan(root, max_file_bytes=4096))
+    CHANGES[change](root)
+    after = as_json(scan(root, max_file_bytes=4096))
+    assert after != before  # the change shows in the Inventory
+    assert after == as_json(scan(root, remember=False, max_file_bytes=4096))
+
+
+OPTIONS: dict[str, dict[str, Any]] = {
+    "fixtures kept": {"include_fixtures": True},
+    "a path excluded": {"exclude": ["infra/**"]},
+    "some detectors only": {"only": {"make"}},
+    "another size cap": {"max_file_bytes": 20},
+}
+
+
+@pytest.mark.parametrize("option", sorted(OPTIONS))
+def test_other_options_do_not_reuse_the_record(option: str, root: Path) -> None:
+    scan(root)
+    options = OPTIONS[option]
+    assert as_json(scan(root, **options)) == as_json(scan(root, remember=False, **dict(options)))
+
+
+def test_a_record_made_with_more_stack_headroom_is_not_reused(root: Path) -> None:
+    scan(root)
+    memo = _memo.ScanMemo.load(root)
+    files = Workspace(root).listing()
+    assert _unchanged.reuse(memo.record, Workspace(root), options=_options(root), listing=_listing(root),
+                            headroom=memo.headroom, preread={}, progress=None, total=len(files.files)) is not None
+    assert _unchanged.reuse(memo.record, Workspace(root), options=_options(root), listing=_listing(root),
+                            headroom=memo.headroom - 1000, preread={}, progress=None, total=0) is None
+
+
+def _options(root: Path) -> str:
+    return _unchanged.options_key(only=None, include_fixtures=False, exclude=(),
+                                  max_file_bytes=Workspace(root).max_file_bytes)
+
+
+def _listing(root: Path) -> str:
+    listing = Workspace(root).listing()
+    return _unchanged.listing_key(listing.files, listing)
+
+
+@pytest.mark.parametrize("record", [
+    b"not json", b"[]\n{}", b'{"options": 1}\n{}', b'{"options":"","listing":"","headroom":0,"reads":[],"modes":[]}',
+    b'{"options":"","listing":"","headroom":0,"reads":[["a"]],"modes":[]}\n{}',
+    b'{"options":"","listing":"","headroom":0,"reads":[],"modes":[]}\n{"root": 1}',
+])
+def test_a_damaged_record_is_not_reused(record: bytes, root: Path) -> None:
+    assert _unchanged.reuse(record, Workspace(root), options="", listing="", headroom=10_000, preread={},
+                            progress=None, total=0) is None
+
+
+def test_a_forged_inventory_in_the_record_is_refused_by_the_model(root: Path) -> None:
+    scan(root)
+    memo = _memo.ScanMemo.load(root)
+    head, _, body = (memo.record or b"").partition(b"\n")
+    fields = json.loads(head)
+    assert _unchanged.reuse(memo.record, Workspace(root), options=fields["options"], listing=fields["listing"],
+                            headroom=memo.headroom, preread={}, progress=None, total=0) is not None
+    inventory = json.loads(body)
+    inventory["files_read"] = "many"  # not a number: the Inventory model refuses it
+    forged = head + b"\n" + json.dumps(inventory).encode()
+    assert _unchanged.reuse(forged, Workspace(root), options=fields["options"], listing=fields["listing"],
+                            headroom=memo.headroom, preread={}, progress=None, total=0) is None
+
+
+def test_when_the_record_fails_no_file_is_read_twice(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scan(root)
+    (root / "infra" / "main.tf").write_text('resource "aws_s3_bucket" "other" {\n  bucket = "other"\n}\n')
+    reads: list[str] = []
+    real = Workspace.read_text
+
+    def counted(self: Workspace, rel: str, **kwargs: Any) -> Any:
+        reads.append(rel)
+        return real(self, rel, **kwargs)
+
+    monkeypatch.setattr(Workspace, "read_text", counted)
+    again = scan(root)
+    assert len(reads) == len(set(reads))  # the files read to check the record are the scan's own reads
+    monkeypatch.setattr(Workspace, "read_text", real)
+    assert as_json(again) == as_json(scan(root, remember=False))
