@@ -7,7 +7,7 @@ its git children: on a loaded machine the CPU ratio is the steadier one). Target
 repository, <= 5 on a real clone. Also prints the process's peak resident memory.
 
     python benchmarks/scan.py [--files 20000] [--runs 5] [--repo PATH] [--compare SRC] [--warm] [--floor]
-                              [--remember [--empty-store]]
+                              [--remember [--empty-store | --calls-only]]
 
 `--compare SRC` measures a paired before -> after: the package under SRC/src (another checkout, such as
 `git archive <commit> src | tar -x -C SRC`) and this tree's, each in its own worker process, runs interleaved;
@@ -25,24 +25,29 @@ A tree from before the memo (`--compare SRC`) scans cold either way. Since 2026-
 serialized as `scan -f json` does (`model_dump_json(indent=2)`; before: `model_dump` then `json.dumps`, which cost
 2.3x as much: 6.2 against 2.7 ms on eks-blueprints).
 
-Measured 2026-12-07 12:22 UTC on 2 CPUs shared with two other jobs (load 1.5-2.2), `--compare` with main at 526c016
-(before the memo; cold), 11 paired runs, CPU medians, ratios against the pooled baseline; after = 63daee0. Repeat
-scans (`--remember`) and first scans (`--remember --empty-store`); the same scan JSON cold, first and repeat on the
-six clones and the twelve evals samples, with and without --include-fixtures:
+`--calls-only` (with `--remember`) drops the last scan's record before each timed scan (`discovery._unchanged`), as
+after an edit: every remembered call is replayed and the rest runs.
 
-| repository | baseline | cold (526c016) | repeat scan | paired repeat/cold | first scan | paired first/cold |
-|---|---|---|---|---|---|---|
-| hashicorp/terraform | 76 ms | 5.08 | 2.77 | 0.543 | 6.38 (cold 5.43) | 1.156 |
-| terraform-google-kubernetes-engine | 17 ms | 25.7 | 3.66 | 0.143 | 26.1 (24.3) | 1.042 |
-| terraform-aws-eks | 5 ms | 30.5 | 3.59 | 0.117 | 32.1 (30.4) | 1.066 |
-| terraform-aws-eks-blueprints | 9 ms | 29.5 | 5.00 | 0.175 | 29.2 (30.8) | 0.943 |
-| kube-prometheus | 9 ms | 38.5 | 4.71 | 0.127 | 35.5 (35.3) | 1.015 |
-| pallets/flask | 5 ms | 42.7 | 4.45 | 0.104 | 46.0 (41.4) | 1.070 |
+Measured 2026-12-07 12:43 UTC on 2 CPUs shared with another job (load 1.2-1.8), `--compare` with main at 526c016
+(before the memo; cold), 11 paired runs, CPU medians, ratios against the pooled baseline; after = b924fad. The same
+scan JSON cold, first and repeat on the six clones and the twelve evals samples, with and without
+--include-fixtures. "Paired" is after/before per run:
 
-What a repeat scan still does: list and read every file, hash those a remembered call reads (sha256 of the bytes),
-unpickle the findings of each call (hashicorp/terraform: 1,669 calls), run the detectors that read other files (make,
-npm, helm, ...) and the finalizers (linking runbook commands to tasks and jobs: eks-blueprints 9 of its 43 ms), and
-build and serialize the Inventory.
+| repository | baseline | cold before | unchanged (--remember) | after an edit (--calls-only) | first (--empty-store) |
+|---|---|---|---|---|---|
+| hashicorp/terraform | 59 ms | 5.1 | 1.22 (paired 0.238) | 2.60 (0.498) | 5.95 (1.159) |
+| terraform-google-kubernetes-engine | 16 ms | 24.9 | 1.86 (0.075) | 3.92 (0.157) | 25.5 (1.044) |
+| terraform-aws-eks | 5 ms | 31.9 | 2.42 (0.076) | 4.28 (0.146) | 30.4 (1.050) |
+| terraform-aws-eks-blueprints | 8 ms | 28.7 | 2.52 (0.086) | 5.49 (0.194) | 28.8 (1.036) |
+| kube-prometheus | 7 ms | 38.6 | 2.52 (0.064) | 5.21 (0.150) | 39.3 (1.023) |
+| pallets/flask | 4 ms | 43.5 | 2.09 (0.049) | 4.50 (0.103) | 43.3 (1.016) |
+
+What a repeat scan of an unchanged folder does: list it, read and hash the files the record names, look at the
+executable bits it names, validate the recorded Inventory from JSON and read the git facts again. After an edit: list
+and read every file, replay the findings of each remembered call whose files did not change (validated from JSON;
+hashicorp/terraform: 1,669 calls), run the rest and the detectors that read other files (make, npm, helm, ...), the
+finalizers (linking runbook commands to tasks and jobs: eks-blueprints 9 of its 45 ms), build and serialize the
+Inventory and keep the new record (2.6 ms of JSON on eks-blueprints).
 
 Each timed scan is cold, as a CLI scan is: `redaction.redact_line` keeps its answers for the life of the process
 (the MCP server scans again and again), so before 2026-12-07 03:00 every scan after the warm-up here skipped nearly
