@@ -716,3 +716,24 @@ def test_a_store_too_large_to_be_loaded_is_not_written(tmp_path: Path, monkeypat
     write_files(root, {"docs/runbooks/rollback.md": RUNBOOK + "\n4. Close the incident.\n"})  # the store is written
     assert as_json(scan(root)) == as_json(scan(root, remember=False))
     assert not store.exists()
+
+
+def test_a_store_over_the_limit_is_not_read(tmp_path: Path, _own_cache: Path) -> None:
+    # A 10 GB (sparse) file at the store's path was read up to the 256 MiB limit before being refused: the scan's
+    # peak memory grew by that much. Measured as the scan process's peak resident size.
+    root = repo(tmp_path)
+    cold = cli_scan(root, "--no-cache")
+    store = _memo.store_path(root)
+    store.parent.mkdir(parents=True, mode=0o700)
+    with open(store, "wb") as fh:
+        fh.truncate(10 * 1024**3)
+    store.chmod(0o600)
+    probe = ("import resource, runpy, sys; sys.argv = ['orchestrator-kit', *sys.argv[1:]]\n"
+             "try:\n    runpy.run_module('orchestrator_kit', run_name='__main__')\n"
+             "finally:\n    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+             "    print(peak // 1024 if sys.platform == 'darwin' else peak, file=sys.stderr)\n")  # KiB
+    scanned = subprocess.run([sys.executable, "-c", probe, "scan", str(root), "-f", "json"], capture_output=True,
+                             text=True, timeout=120, env=os.environ)
+    assert scanned.stdout == cold.stdout
+    peak_kib = int(scanned.stderr.strip().splitlines()[-1])
+    assert peak_kib < _memo.MAX_STORE_BYTES // 1024  # a scan of this folder needs a fraction of it

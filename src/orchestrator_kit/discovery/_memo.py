@@ -220,6 +220,8 @@ def _read_store(path: Path) -> dict[bytes, bytes]:
         if not _trusted(info):
             log.debug("scan memo %s ignored: not a private regular file of this user", path)
             return {}
+        if info.st_size > MAX_STORE_BYTES:  # not read at all: reading it up to the limit cost 256 MiB and a second
+            return {}
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(MAX_STORE_BYTES + 1)
     except OSError:
