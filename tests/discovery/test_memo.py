@@ -737,3 +737,20 @@ def test_a_store_over_the_limit_is_not_read(tmp_path: Path, _own_cache: Path) ->
     assert scanned.stdout == cold.stdout
     peak_kib = int(scanned.stderr.strip().splitlines()[-1])
     assert peak_kib < _memo.MAX_STORE_BYTES // 1024  # a scan of this folder needs a fraction of it
+
+
+def test_an_infinite_or_nan_timeout_comes_back_as_it_was(tmp_path: Path) -> None:
+    # pydantic-core's JSON writes inf and NaN as null, which `timeout_minutes: float | None` reads back as None: the
+    # table showed no timeout for these jobs on a repeat scan ("infm" and "nanm" without the memo).
+    workflow = WORKFLOW + "    timeout-minutes: .inf\n  nightly:\n    runs-on: x\n    timeout-minutes: .nan\n" \
+        "    steps:\n      - run: make lint\n"
+    root = repo(tmp_path, {**FILES, ".github/workflows/ci.yml": workflow})
+
+    def timeouts(inventory: Inventory) -> list[str]:
+        return [repr(job.timeout_minutes) for pipeline in inventory.pipelines for job in pipeline.jobs]
+
+    assert timeouts(scan(root, remember=False)) == ["inf", "nan"]
+    scan(root)
+    assert timeouts(scan(root)) == ["inf", "nan"]  # nothing changed: the last scan's Inventory
+    write_files(root, {"docs/runbooks/rollback.md": RUNBOOK + "\n4. Close the incident.\n"})
+    assert timeouts(scan(root)) == ["inf", "nan"]  # another file changed: the workflow's call is replayed

@@ -25,7 +25,7 @@ from ._coverage import coverage_notes
 from ._fixtures import FixtureFilter, split_fixtures
 from ._memo import ScanMemo
 from ._unchanged import listing_key, make_record, options_key, reuse
-from .base import DETECTORS, FINALIZERS, VENDORED, DetectContext, Detector, Wants, detector, finalizer
+from .base import DETECTORS, FINALIZERS, VENDORED, DetectContext, Detector, Wants, all_finite, detector, finalizer
 
 __all__ = ["DetectContext", "Detector", "Wants", "detector", "discover", "finalizer", "load_detectors"]
 
@@ -121,7 +121,8 @@ def discover(
     )
     if memo is not None:
         log.debug("scan memo of %s: %d calls remembered, %d run", workspace.root, memo.hits, memo.misses)
-        if exhausted() == exhausted_before and ctx.reads is not None:
+        # (An infinite or NaN float would come back from the record's JSON as None: `base.all_finite`.)
+        if exhausted() == exhausted_before and ctx.reads is not None and all_finite(inventory):
             memo.new_record = make_record(options=record_options, listing=record_listing, headroom=memo.headroom,
                                           reads=ctx.reads, modes=ctx.modes, inventory=inventory)
         memo.save()

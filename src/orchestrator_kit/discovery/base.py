@@ -10,14 +10,17 @@ found through `ctx`. Anything it raises becomes an error Diagnostic; the scan go
 from __future__ import annotations
 
 import fnmatch
+import functools
+import math
 import posixpath
 import re
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from ..errors import ConfinementError, ReadError
 from ..limits import exhausted
@@ -83,13 +86,46 @@ def _replayed(stored: bytes, headroom: int) -> _Added | None:
 def _entry(added: list[list[Any]], headroom: int) -> bytes | None:
     """The stored form of what a call made with `headroom` added (`_replayed` reads it): `<headroom>:<JSON>`; None
     when it cannot be written as JSON. The JSON is written by pydantic-core's serializer (the same bytes as
-    `model_dump` then `json.dumps`, in a third of the time: hashicorp/terraform's 1,816 findings, 16 -> 6 ms). A value
-    JSON cannot carry as it is (a NaN becomes null) makes an entry the models refuse when it is read: that call then
-    runs again."""
+    `model_dump` then `json.dumps`, in a third of the time: hashicorp/terraform's 1,816 findings, 16 -> 6 ms). It
+    writes an infinite or NaN float as null, which a `float | None` field reads back as None (a workflow's
+    `timeout-minutes: .inf` came back as no timeout): a call that found one keeps nothing, so it runs again."""
+    if not all(all_finite(items) for items in added):
+        return None
     try:
         return b"%d:" % headroom + _adapter().dump_json(cast(_Added, tuple(items or None for items in added)))
     except Exception:  # PydanticSerializationError: keep nothing, the next scan runs the call
         return None
+
+
+def all_finite(value: Any) -> bool:
+    """Whether every float in `value` (findings, an Inventory, or what their fields hold) is finite: pydantic-core's
+    JSON writes an infinite or NaN float as null, which a `float | None` field reads back as None, so what holds one
+    is not kept as JSON. Only the fields whose type can hold a float are looked at (`_float_fields`): a job's
+    timeout, a procedure's coverage."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, BaseModel):
+        return all(all_finite(getattr(value, name)) for name in _float_fields(type(value)))
+    if isinstance(value, list | tuple):
+        return all(all_finite(item) for item in value)
+    if isinstance(value, dict):
+        return all(all_finite(item) for item in value.values())
+    return True
+
+
+@functools.cache
+def _float_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` whose declared type can hold a float, directly or in a model, list or dict it holds."""
+    return tuple(name for name, info in model.model_fields.items() if _holds_float(info.annotation, (model,)))
+
+
+def _holds_float(annotation: Any, seen: tuple[type, ...]) -> bool:
+    if annotation is float or annotation is Any:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation not in seen and any(_holds_float(info.annotation, (*seen, annotation))
+                                              for info in annotation.model_fields.values())
+    return any(_holds_float(argument, seen) for argument in typing.get_args(annotation))
 
 
 class DetectContext:
