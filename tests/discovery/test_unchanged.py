@@ -181,3 +181,23 @@ def test_when_the_record_fails_no_file_is_read_twice(root: Path, monkeypatch: py
     assert len(reads) == len(set(reads))  # the files read to check the record are the scan's own reads
     monkeypatch.setattr(Workspace, "read_text", real)
     assert as_json(again) == as_json(scan(root, remember=False))
+
+
+def test_a_file_that_changed_between_two_reads_of_one_scan_is_not_recorded_as_read_once(root: Path) -> None:
+    # The Makefile is read for its own targets, then again (after `forget`) when common.mk looks for the makefile
+    # that includes it. Edited in between, the scan's targets come from the first text: a record of the second
+    # outcome alone let the next scan return those targets for a Makefile that no longer has them.
+    write_files(root, {"Makefile": "include common.mk\nbuild:\n\techo build\n", "common.mk": "lint:\n\truff check\n"})
+    order = Workspace(root).listing().files
+    after_makefile = order.index("Makefile") + 1
+
+    def edit(done: int, total: int) -> None:
+        if done == after_makefile:
+            (root / "Makefile").write_text("include common.mk\ndeploy:\n\techo deploy\n")
+
+    first = scan(root, progress=edit)
+    assert "build" in {task.name for task in first.tasks}  # the text before the edit
+    expected = as_json(scan(root, remember=False))
+    assert "deploy" in expected
+    assert as_json(scan(root)) == expected
+

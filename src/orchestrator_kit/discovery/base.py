@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import logging
 import math
 import posixpath
 import re
@@ -40,6 +41,8 @@ from ..models import (
 from ..repo import FileText, Workspace
 from ..yamlsrc import YamlError, load_yaml_documents
 from ._memo import ScanMemo, call_key, read_outcome
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION_LIMIT = 500  # characters of a task's description kept (after redaction)
 
@@ -186,17 +189,31 @@ class DetectContext:
                 raise ahead
             result = ahead if ahead is not None else self.workspace.read_text(rel, digest=self.memo is not None)
         except (ReadError, ConfinementError) as exc:
-            if self.reads is not None:
-                self.reads[rel] = read_outcome(exc)
+            self._recorded(rel, read_outcome(exc))
             raise
-        if self.reads is not None:
-            self.reads[rel] = read_outcome(result)
+        self._recorded(rel, read_outcome(result))
         return result
+
+    def _recorded(self, rel: str, outcome: str) -> None:
+        """Note in `reads` what reading `rel` gave. A file read again in the same scan (after `forget`: a makefile
+        read for its own targets, then by the file it includes) that gave something else the second time changed
+        in between: the findings come from both versions, which no later read can give again, so the scan keeps no
+        record (`not_recorded`)."""
+        if self.reads is not None and self.reads.setdefault(rel, outcome) != outcome:
+            self.not_recorded(f"{rel} changed between two reads")
+
+    def not_recorded(self, why: str) -> None:
+        """This scan's Inventory is not a function of what it read (`_unchanged`): it leaves no record."""
+        if self.reads is not None:
+            log.debug("scan of %s leaves no record: %s", self.workspace.root, why)
+        self.reads = None
 
     def executable(self, rel: str) -> bool:
         """Whether the listed file `rel` has an executable bit as checked out (a stat; nothing is run). Recorded
         with the reads: it is the one thing about a file besides its text that detectors look at."""
-        found = self.modes[rel] = self.workspace.is_executable(rel)
+        found = self.workspace.is_executable(rel)
+        if self.modes.setdefault(rel, found) != found:  # changed between two looks (see `_recorded`)
+            self.not_recorded(f"the executable bit of {rel} changed during the scan")
         return found
 
     def forget(self, rel: str) -> None:
