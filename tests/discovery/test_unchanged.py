@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,28 @@ def test_a_file_that_changed_between_two_reads_of_one_scan_is_not_recorded_as_re
     assert "deploy" in expected
     assert as_json(scan(root)) == expected
 
+
+def test_a_scan_in_which_a_call_ran_over_its_budget_is_not_reused(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An overrun depends on the machine's load, not on the files: the next scan must run the call again.
+    from orchestrator_kit.discovery import _watchdog, make
+
+    slow = [True]
+    real_scan = make._scan
+
+    def stalling(text: str) -> Any:
+        for _ in range(500):  # stopped by the watchdog long before the end
+            if not slow[0]:
+                break
+            time.sleep(0.01)
+        return real_scan(text)
+
+    monkeypatch.setattr(make, "_scan", stalling)
+    monkeypatch.setattr(_watchdog, "FILE_SECONDS", 0.05)
+    first = scan(root)
+    assert any("ran over" in d.reason for d in first.diagnostics)
+    slow[0] = False
+    expected = as_json(scan(root, remember=False))
+    assert "ran over" not in expected
+    assert as_json(scan(root)) == expected

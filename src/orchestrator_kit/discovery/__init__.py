@@ -291,6 +291,8 @@ def _run_detector(ctx: DetectContext, name: str, call: Callable[[], None], path:
     ctx.current_detector = name
     try:
         if not watchdog.run_within(watchdog.FILE_SECONDS, call):
+            # How far it got depends on the machine's load, not on the files: the next scan must run it again.
+            ctx.not_recorded(f"detector '{name}' ran over its budget on {path}")
             ctx.diagnostic(path, f"detector '{name}' ran over its {watchdog.FILE_SECONDS:g} s budget for one file "
                                  "and was stopped; what it found in this file may be incomplete", severity="warning")
     except Exception as exc:  # a detector bug must not cost the user the rest of the scan

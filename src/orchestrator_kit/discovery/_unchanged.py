@@ -9,13 +9,14 @@ entries; the next scan lists the folder, reads the files the record names, in it
 
     reused  <=>  same options and listing, every file read gives what it gave, every bit is as it was
 
-When it is reused the detectors do not run at all (hashicorp/terraform: 1,826 files read and hashed and one Inventory
-validated from JSON, against 1,669 remembered calls replayed and the finalizers run again). At the first difference
-the scan goes on as a remembering scan does, handing it the files already read so that none is read twice. The
-record is JSON read back through the Inventory model's validation, like the memo's entries, and is kept only when no
-call of the scan met the recursion limit or ran out of memory (`limits.note_exhausted`) and no file read twice in the
-scan gave two different outcomes (it changed in between: the findings mix both versions; `DetectContext.not_recorded`),
-and is used only by a scan with at least the stack headroom it was made with (see `_memo.stack_headroom`).
+When it is reused the detectors do not run at all (hashicorp/terraform: 1,826 files read and hashed and one
+Inventory validated from JSON, against 1,669 remembered calls replayed and the finalizers run again). At the first
+difference the scan goes on as a remembering scan does, handing it the files already read so that none is read
+twice. The record is JSON read back through the Inventory model's validation, like the memo's entries, and is kept
+only when no call of the scan met the recursion limit or ran out of memory (`limits.note_exhausted`) or ran over its
+time budget (how far it got depends on the machine's load), and no file read twice in the scan gave two different
+outcomes (it changed in between: the findings mix both versions; `DetectContext.not_recorded`), and is used only by
+a scan with at least the stack headroom it was made with (see `_memo.stack_headroom`).
 """
 
 from __future__ import annotations
