@@ -135,7 +135,8 @@ def test_a_record_made_with_more_stack_headroom_is_not_reused(root: Path) -> Non
 
 def _options(root: Path) -> str:
     return _unchanged.options_key(only=None, include_fixtures=False, exclude=(),
-                                  max_file_bytes=Workspace(root).max_file_bytes)
+                                  max_file_bytes=Workspace(root).max_file_bytes,
+                                  code=discovery_package._own_code(discovery_package.load_detectors()) or ())
 
 
 def _listing(root: Path) -> str:
@@ -226,4 +227,45 @@ def test_a_scan_in_which_a_call_ran_over_its_budget_is_not_reused(
     slow[0] = False
     expected = as_json(scan(root, remember=False))
     assert "ran over" not in expected
+    assert as_json(scan(root)) == expected
+
+
+def _custom_detector(reason: str) -> Any:
+    from orchestrator_kit.discovery.base import Detector, Wants
+
+    def detect(ctx: Any, file: Any) -> None:
+        ctx.diagnostic(file.path, reason, severity="info")
+
+    return Detector(name="custom-makefiles", wants=Wants(names=frozenset({"Makefile"})), detect=detect)
+
+
+def test_a_detector_registered_since_the_record_runs(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `discovery.detector` is public: a library user's own detector, registered after a remembering scan of the
+    # folder, was left out (its name and findings) by every following one, the folder being unchanged.
+    discovery_package.load_detectors()
+    scan(root)
+    monkeypatch.setattr(discovery_package, "DETECTORS", [*discovery_package.DETECTORS, _custom_detector("seen")])
+    expected = as_json(scan(root, remember=False))
+    assert "custom-makefiles" in expected and "seen" in expected
+    assert as_json(scan(root)) == expected
+
+
+def test_a_detector_from_outside_the_package_keeps_no_record(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its code is not in the store's fingerprint (the package's files): a change to it would not be seen.
+    discovery_package.load_detectors()
+    known = list(discovery_package.DETECTORS)
+    monkeypatch.setattr(discovery_package, "DETECTORS", [*known, _custom_detector("first version")])
+    scan(root)
+    monkeypatch.setattr(discovery_package, "DETECTORS", [*known, _custom_detector("second version")])
+    expected = as_json(scan(root, remember=False))
+    assert "second version" in expected
+    assert as_json(scan(root)) == expected
+
+
+def test_a_detector_taken_out_since_the_record_is_left_out(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    discovery_package.load_detectors()
+    scan(root)
+    monkeypatch.setattr(discovery_package, "DETECTORS", [d for d in discovery_package.DETECTORS if d.name != "make"])
+    expected = as_json(scan(root, remember=False))
+    assert '"make"' not in expected
     assert as_json(scan(root)) == expected

@@ -71,10 +71,11 @@ def discover(
     memo = ScanMemo.load(workspace.root) if remember else None
     record_options = record_listing = ""
     exhausted_before = exhausted()
-    if memo is not None:
+    code = _own_code(detectors) if memo is not None else None
+    if memo is not None and code is not None:
         # A folder where nothing the last scan looked at changed gets that scan's Inventory (`_unchanged`).
         record_options = options_key(only=only, include_fixtures=include_fixtures, exclude=exclude,
-                                     max_file_bytes=workspace.max_file_bytes)
+                                     max_file_bytes=workspace.max_file_bytes, code=code)
         record_listing = listing_key(files, listing)
         reused = reuse(memo.record, workspace, options=record_options, listing=record_listing,
                        headroom=memo.headroom, preread=ctx.preread, progress=progress, total=len(files))
@@ -127,6 +128,22 @@ def discover(
                                           reads=ctx.reads, modes=ctx.modes, inventory=inventory)
         memo.save()
     return inventory
+
+
+def _own_code(detectors: list[Detector]) -> list[str] | None:
+    """The detectors and finalizers a scan runs, by name, when every one is this package's code; None when one is
+    not (a library user's own, registered with `detector`). The memo store's fingerprint covers the package's files
+    only: a scan that runs code from elsewhere neither uses a record nor leaves one, since a change to that code
+    would go unseen (`_unchanged`)."""
+    package = __name__ + "."
+    finalizers = sorted(FINALIZERS, key=lambda f: (f.order, f.name))
+    functions: list[object] = [f.run for f in finalizers]
+    for det in detectors:
+        functions.append(det.detect)
+        functions.append(det.wants.refine if isinstance(det.wants, Wants) else det.wants)
+    if not all(fn is None or str(getattr(fn, "__module__", "")).startswith(package) for fn in functions):
+        return None
+    return [f"detector {d.name}" for d in detectors] + [f"finalizer {f.name} {f.order}" for f in finalizers]
 
 
 def _read_all(

@@ -37,10 +37,13 @@ log = logging.getLogger(__name__)
 MAX_READ_AHEAD_BYTES = 64 * 1024 * 1024  # texts read to check a record and kept for the scan that follows
 
 
-def options_key(*, only: set[str] | None, include_fixtures: bool, exclude: Sequence[str], max_file_bytes: int) -> str:
-    """The options that change what a scan finds, as one text."""
+def options_key(*, only: set[str] | None, include_fixtures: bool, exclude: Sequence[str], max_file_bytes: int,
+                code: Sequence[str] = ()) -> str:
+    """The options that change what a scan finds, and the detectors and finalizers it runs (`code`: a caller may
+    have registered or taken out one since the record), as one text."""
     return json.dumps({"only": sorted(only) if only is not None else None, "fixtures": include_fixtures,
-                       "exclude": list(exclude), "max_file_bytes": max_file_bytes}, sort_keys=True)
+                       "exclude": list(exclude), "max_file_bytes": max_file_bytes, "code": list(code)},
+                      sort_keys=True)
 
 
 def listing_key(files: Sequence[str], listing: Listing) -> str:
