@@ -173,9 +173,10 @@ def test_the_repeat_scan_replays_every_remembered_kind(tmp_path: Path, monkeypat
     no_parsing(monkeypatch)
     assert as_json(scan(root)) == expected
     store = _memo.ScanMemo.load(root)
-    # the runbook, the Terraform folder, the manifest, the workflow, the script, pyproject.toml, tox.ini, the
-    # pre-commit configuration and the playbook; and the scan's record
-    assert len(store.stored) == 10 and _memo.RECORD_KEY in store.stored
+    # the runbook, the Terraform folder, the workflow, the script, pyproject.toml, tox.ini, the pre-commit
+    # configuration; the Kubernetes detector's two YAML files (the manifest, the playbook) and the Ansible one's
+    # three (the manifest, the pre-commit configuration, the playbook); and the scan's record
+    assert len(store.stored) == 13 and _memo.RECORD_KEY in store.stored
 
 
 # Each edit changes what one remembered call reads; the repeat scan must see it. The Terraform case edits the
@@ -219,7 +220,9 @@ def test_the_store_keeps_only_the_last_scans_calls(tmp_path: Path) -> None:
     (root / "k8s" / "deploy.yaml").write_text(DEPLOYMENT.replace("api:1.0", "api:2.0"))
     scan(root)
     second = set(_memo.ScanMemo.load(root).stored)
-    assert len(second) == len(first) and len(first - second) == 1  # the old manifest's entry is gone
+    # the old manifest's entries are gone: the Kubernetes detector's and the Ansible one's (each remembers every YAML
+    # file it is offered, its cheap text check included)
+    assert len(second) == len(first) and len(first - second) == 2
 
 
 def test_other_code_starts_an_empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

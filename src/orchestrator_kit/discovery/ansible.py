@@ -43,15 +43,15 @@ def _plainly_ansible(path: str) -> bool:
 
 @detector("ansible", wants=PLAYBOOK_CANDIDATES)
 def detect_playbook(ctx: DetectContext, file: FileText) -> None:
-    text = file.text
-    if "hosts:" not in text and "import_playbook" not in text:
-        return  # cheap check: a play needs hosts, an import needs import_playbook
-    # What a playbook holds depends on its path and text alone: remembered across scans.
+    # What a playbook holds depends on its path and text alone: remembered across scans, the cheap check too (two
+    # searches through every YAML file: 4 ms of kube-prometheus's 5.6 MB, against a look-up by the file's digest).
     ctx.remembered((file,), lambda: _read_playbook(ctx, file))
 
 
 def _read_playbook(ctx: DetectContext, file: FileText) -> None:
     text = file.text
+    if "hosts:" not in text and "import_playbook" not in text:
+        return  # cheap check: a play needs hosts, an import needs import_playbook
     path = file.path
     try:
         docs = load_yaml_documents(text)

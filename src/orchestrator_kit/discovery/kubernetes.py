@@ -76,17 +76,17 @@ def _in_helm_templates(ctx: DetectContext, path: str) -> bool:
 
 @detector("kubernetes", wants=MANIFESTS)
 def detect_manifests(ctx: DetectContext, file: FileText) -> None:
-    text = file.text
-    if "apiVersion" not in text or "kind" not in text:
-        return  # cheap check first: most YAML files in a repository are not manifests
     path = file.path
     if _in_helm_templates(ctx, path):
         return
-    # What a manifest holds depends on its path and text alone: remembered across scans.
-    ctx.remembered((file,), lambda: _read_manifests(ctx, path, text))
+    # What a manifest holds depends on its path and text alone: remembered across scans, the cheap check too (it
+    # searches the whole text of every YAML file).
+    ctx.remembered((file,), lambda: _read_manifests(ctx, path, file.text))
 
 
 def _read_manifests(ctx: DetectContext, path: str, text: str) -> None:
+    if "apiVersion" not in text or "kind" not in text:
+        return  # cheap check first: most YAML files in a repository are not manifests
     try:
         # Values are built as `_object` reads them: a CustomResourceDefinition's schema (most of its lines), a
         # BlueprintMetadata's spec or a ConfigMap's data are never built (kube-prometheus: 359 -> 211 ms of YAML).
