@@ -151,13 +151,18 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def load_json(text: str) -> Any:
     """`json.loads(text)`, raising json.JSONDecodeError (at the line and column) for an integer past Python's digit
-    limit too. RecursionError (nesting too deep) is left as json.loads raises it: its callers catch it. A lone
-    surrogate a `\\u` escape writes comes back as U+FFFD, in keys and values: kept, a package.json script named
-    with one made `scan --format json` fail ("Internal error: PydanticSerializationError"; found by a hostile-input
-    hunt). Only a text with such an escape is walked (one regex search)."""
+    limit too. RecursionError (nesting too deep) is left as json.loads raises it, for its callers to catch, once
+    counted (`limits.note_exhausted`: how deep the caller's stack was decided it, and npm's and composer's readers
+    did not count it, so a scan's record kept their result for scans with more room). A lone surrogate a `\\u`
+    escape writes comes back as U+FFFD, in keys and values: kept, a package.json script named with one made
+    `scan --format json` fail ("Internal error: PydanticSerializationError"; found by a hostile-input hunt). Only a
+    text with such an escape is walked (one regex search)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        note_exhausted()
         raise
     except ValueError:
         limit = _limit()

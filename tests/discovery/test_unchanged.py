@@ -269,3 +269,35 @@ def test_a_detector_taken_out_since_the_record_is_left_out(root: Path, monkeypat
     expected = as_json(scan(root, remember=False))
     assert '"make"' not in expected
     assert as_json(scan(root)) == expected
+
+
+def _deeper(frames: int, call: Callable[[], Inventory]) -> Inventory:
+    """`call` made `frames` nested calls further down the stack (an MCP worker thread's scan starts deeper, or
+    shallower, than the CLI's)."""
+    return call() if frames == 0 else _deeper(frames - 1, call)
+
+
+def _deep_texts(room: int) -> dict[str, str]:
+    # Within reach of a scan started here, beyond that of one started 300 calls deeper: json.loads nests one call per
+    # level, ast.parse one per three unary minus signs.
+    depth = room - 150
+    return {
+        "web/package.json": '{"scripts": {"build": "tsc"}, "deep": ' + "[" * depth + "]" * depth + "}\n",
+        "noxfile.py": "import nox\n\nx = " + "-" * (3 * depth) + "1\n\n\n@nox.session\ndef tests(session):\n"
+                      "    session.run('pytest')\n",
+    }
+
+
+@pytest.mark.parametrize("kind", ["npm", "nox"])
+def test_a_file_too_deep_for_a_deeper_scan_is_read_by_a_shallower_one(kind: str, root: Path) -> None:
+    # A scan deeper in its stack met the recursion limit in json.loads or ast.parse; npm and nox turned it into a
+    # diagnostic without counting it (`limits.note_exhausted`), so its record (and memo entries) were kept and a
+    # scan with more headroom, which reads the file, got them.
+    texts = _deep_texts(_memo.stack_headroom())
+    path = "web/package.json" if kind == "npm" else "noxfile.py"
+    write_files(root, {path: texts[path]})
+    deep = _deeper(300, lambda: scan(root))
+    assert any(d.path == path and ("too deep" in d.reason or "RecursionError" in d.reason) for d in deep.diagnostics)
+    expected = scan(root, remember=False)
+    assert {task.runner for task in expected.tasks} >= {kind}
+    assert as_json(scan(root)) == as_json(expected)

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from ..excludes import excluded
-from ..limits import exhausted
+from ..limits import exhausted, note_exhausted
 from ..models import Diagnostic, Inventory
 from ..repo import Workspace
 from . import _watchdog as watchdog
@@ -313,6 +313,8 @@ def _run_detector(ctx: DetectContext, name: str, call: Callable[[], None], path:
             ctx.diagnostic(path, f"detector '{name}' ran over its {watchdog.FILE_SECONDS:g} s budget for one file "
                                  "and was stopped; what it found in this file may be incomplete", severity="warning")
     except Exception as exc:  # a detector bug must not cost the user the rest of the scan
+        if isinstance(exc, (RecursionError, MemoryError)):
+            note_exhausted()  # the stack's depth or the memory left decided it: no record, no memo entry
         log.debug("detector %s failed on %s", name, path, exc_info=True)
         ctx.diagnostic(path, f"internal error in detector '{name}': {type(exc).__name__}: {exc}", severity="error")
     finally:

@@ -13,6 +13,7 @@ import ast
 import inspect
 from typing import Any
 
+from ..limits import note_exhausted
 from ..models import Command, Task
 from ..repo import FileText
 from ._python_common import (
@@ -40,6 +41,8 @@ def detect_noxfile(ctx: DetectContext, file: FileText) -> None:
         ctx.diagnostic(path, f"not valid Python: {exc.msg}", line=exc.lineno)
         return
     except (ValueError, RecursionError, MemoryError) as exc:
+        if not isinstance(exc, ValueError):
+            note_exhausted()  # how deep the caller's stack was, or the memory left, decided it (`limits`)
         ctx.diagnostic(path, f"not readable as Python: {type(exc).__name__}")
         return
     modules, session_names = _nox_imports(tree)
@@ -96,7 +99,10 @@ def _module_constants(tree: ast.Module) -> dict[str, Any]:
             if isinstance(target, ast.Name) and value is not None:
                 try:
                     constants[target.id] = ast.literal_eval(value)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                except (ValueError, TypeError, SyntaxError):
+                    constants.pop(target.id, None)
+                except (MemoryError, RecursionError):
+                    note_exhausted()
                     constants.pop(target.id, None)
     return constants
 
@@ -126,7 +132,10 @@ def _literal(node: ast.expr, constants: dict[str, Any]) -> Any:
         return constants[node.id]
     try:
         return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, TypeError, SyntaxError):
+        return None
+    except (MemoryError, RecursionError):
+        note_exhausted()
         return None
 
 
@@ -145,7 +154,10 @@ def _shown(node: ast.expr, constants: dict[str, Any]) -> str:
 def _unparse(node: ast.AST) -> str:
     try:
         text = ast.unparse(node)
-    except (ValueError, RecursionError):
+    except ValueError:
+        return "expression"
+    except RecursionError:
+        note_exhausted()
         return "expression"
     return text if len(text) <= 80 else text[:77] + "..."
 
