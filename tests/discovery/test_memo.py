@@ -3,6 +3,7 @@ work of the calls whose inputs did not change, redoes the others, and never trus
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -676,6 +677,93 @@ def test_after_any_sequence_of_edits_a_scan_with_the_memo_is_a_scan_without(seed
             git(root, "commit", "-q", "--allow-empty", "-m", f"step {step}")
         chosen = rnd.choice(options)
         cap = rnd.choice([4096, 2_000_000])  # the size cap decides which files are read: not part of a store
+        with_memo = discover(Workspace(root, max_file_bytes=cap), remember=True, **chosen)
+        without = discover(Workspace(root, max_file_bytes=cap), remember=False, **chosen)
+        assert as_json(with_memo) == as_json(without), f"seed {seed}, step {step}: {edit} {path} {chosen}"
+
+
+
+# Files no detector reads, and where a type change may point.
+UNREAD = ["src/app.py", "notes.txt", "infra/README.txt"]
+
+
+def _replace_kind(root: Path, path: str, kind: str, rnd: random.Random) -> None:
+    """Put something other than a regular file at `path`: a folder (empty, or holding a file), a symlink (to another
+    file of the folder, out of it, to nothing), or a FIFO."""
+    target = root / path
+    _clear(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        target.mkdir()
+        if rnd.random() < 0.5:
+            (target / "inside.yml").write_text("on: push\n")
+    elif kind == "symlink":
+        others = [p for p in [*VARIANTS, *UNREAD] if p != path and (root / p).is_file()]
+        target.symlink_to(os.path.relpath(root / rnd.choice(others), target.parent) if others else "nowhere")
+    elif kind == "outside":
+        target.symlink_to(root.parent / "outside.txt")
+    elif kind == "dangling":
+        target.symlink_to("nowhere")
+    else:
+        os.mkfifo(target)
+
+
+def _clear(target: Path) -> None:
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+
+
+@pytest.mark.parametrize("seed,in_git", [(11, True), (12, True), (13, False), (14, False)])
+def test_after_any_sequence_of_edits_a_scan_that_may_reuse_its_record_is_a_scan_without(
+    seed: int, in_git: bool, tmp_path: Path
+) -> None:
+    # The record (`_unchanged`) is used when nothing the last scan read changed: many steps here change nothing it
+    # read (a file no detector reads, a commit, nothing), others change a file's kind, mode or the ignore rules.
+    rnd = random.Random(seed)  # noqa: S311 (seeded: the same edits on every run)
+    root = tmp_path / "repo"
+    root.mkdir()
+    (tmp_path / "outside.txt").write_text("apiVersion: v1\nkind: Secret\n")
+    # and a script that is a task only while executable (no shebang) or with a shebang
+    places = {**VARIANTS, "ops/rotate.sh": ["echo rotate\n", "#!/bin/sh\necho rotate\n"]}
+    for path, texts in places.items():
+        if rnd.random() < 0.6:
+            write_files(root, {path: _encoded(rnd.choice(texts), rnd)})
+    write_files(root, {path: "print(1)\n" for path in UNREAD})
+    if in_git:
+        git(root, "init", "-q", "-b", "main")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "initial")
+    options: list[dict[str, Any]] = [{}, {"include_fixtures": True}, {"exclude": ["infra/**"]}, {"only": {"terraform"}}]
+    everything = [*places, *UNREAD]
+    chosen, cap = options[0], 2_000_000
+    for step in range(50):
+        present = sorted(path for path in everything if (root / path).is_file() and not (root / path).is_symlink())
+        path = rnd.choice(everything)
+        edit = rnd.choice(["unread", "unread", "nothing", "change", "kind", "kind", "chmod", "ignore", "commit"])
+        if edit == "unread":
+            _clear(root / (unread := rnd.choice(UNREAD)))
+            write_files(root, {unread: f"print({step})\n"})
+        elif edit == "change" or (edit in ("chmod", "kind") and not present):
+            _clear(root / path)
+            texts = places.get(path, ["print(2)\n"])
+            write_files(root, {path: _encoded(rnd.choice(texts), rnd)})
+        elif edit == "kind":
+            path = rnd.choice(present)
+            _replace_kind(root, path, rnd.choice(["folder", "symlink", "outside", "dangling", "fifo"]), rnd)
+        elif edit == "chmod":
+            target = root / ("ops/rotate.sh" if "ops/rotate.sh" in present and rnd.random() < 0.5
+                              else rnd.choice(present))
+            target.chmod(target.stat().st_mode ^ 0o111)
+        elif edit == "ignore":
+            write_files(root, {".gitignore": "".join(f"{p}\n" for p in rnd.sample(everything, 2))})
+        elif edit == "commit" and in_git:
+            with contextlib.suppress(subprocess.CalledProcessError):  # git adds no FIFO: the others are added
+                git(root, "add", "-A", "--ignore-errors")
+            git(root, "commit", "-q", "--allow-empty", "-m", f"step {step}")
+        if rnd.random() < 0.2:  # the record holds the last scan's options: they change now and then
+            chosen, cap = rnd.choice(options), rnd.choice([4096, 2_000_000])
         with_memo = discover(Workspace(root, max_file_bytes=cap), remember=True, **chosen)
         without = discover(Workspace(root, max_file_bytes=cap), remember=False, **chosen)
         assert as_json(with_memo) == as_json(without), f"seed {seed}, step {step}: {edit} {path} {chosen}"
