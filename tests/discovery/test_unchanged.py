@@ -303,3 +303,27 @@ def test_a_file_too_deep_for_a_deeper_scan_is_read_by_a_shallower_one(kind: str,
     expected = scan(root, remember=False)
     assert {task.runner for task in expected.tasks} >= {kind}
     assert as_json(scan(root)) == as_json(expected)
+
+
+def test_the_calls_of_a_detector_from_outside_the_package_are_not_remembered(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The memo's entries are keyed by the detector's name and its inputs under the package's fingerprint: a library
+    # user's detector that remembers its calls got the findings of its previous version after a change elsewhere.
+    from orchestrator_kit.discovery.base import Detector, Wants
+
+    def remembering(reason: str) -> Detector:
+        def detect(ctx: Any, file: Any) -> None:
+            ctx.remembered([file], lambda: ctx.diagnostic(file.path, reason, severity="info"))
+
+        return Detector(name="custom-makefiles", wants=Wants(names=frozenset({"Makefile"})), detect=detect)
+
+    discovery_package.load_detectors()
+    known = list(discovery_package.DETECTORS)
+    monkeypatch.setattr(discovery_package, "DETECTORS", [*known, remembering("first version")])
+    scan(root)
+    monkeypatch.setattr(discovery_package, "DETECTORS", [*known, remembering("second version")])
+    (root / "src" / "app.py").write_text("print('changed')\n")
+    expected = as_json(scan(root, remember=False))
+    assert "second version" in expected
+    assert as_json(scan(root)) == expected

@@ -84,6 +84,8 @@ def discover(
             return reused
         ctx.reads = {}
     ctx.memo = memo
+    if memo is not None and code is None:
+        ctx.foreign = _foreign(detectors)
     for path, reason in listing.problems:
         ctx.findings.diagnostics.append(Diagnostic(path=path, reason=reason, severity="warning"))
 
@@ -130,19 +132,27 @@ def discover(
     return inventory
 
 
-def _own_code(detectors: list[Detector]) -> list[str] | None:
-    """The detectors and finalizers a scan runs, by name, when every one is this package's code; None when one is
-    not (a library user's own, registered with `detector`). The memo store's fingerprint covers the package's files
-    only: a scan that runs code from elsewhere neither uses a record nor leaves one, since a change to that code
-    would go unseen (`_unchanged`)."""
+def _foreign(detectors: list[Detector]) -> frozenset[str]:
+    """The detectors and finalizers of a scan whose code is not this package's (a library user's own, registered
+    with `detector` or `finalizer`), by name. The memo store's fingerprint covers the package's files only: a change
+    to their code would go unseen, so their calls are not remembered (`DetectContext.remembered`) and a scan that
+    runs one neither uses a record nor leaves one (`_unchanged`)."""
     package = __name__ + "."
-    finalizers = sorted(FINALIZERS, key=lambda f: (f.order, f.name))
-    functions: list[object] = [f.run for f in finalizers]
-    for det in detectors:
-        functions.append(det.detect)
-        functions.append(det.wants.refine if isinstance(det.wants, Wants) else det.wants)
-    if not all(fn is None or str(getattr(fn, "__module__", "")).startswith(package) for fn in functions):
+
+    def own(*functions: object) -> bool:
+        return all(fn is None or str(getattr(fn, "__module__", "")).startswith(package) for fn in functions)
+
+    names = {det.name for det in detectors
+             if not own(det.detect, det.wants.refine if isinstance(det.wants, Wants) else det.wants)}
+    return frozenset(names | {fin.name for fin in FINALIZERS if not own(fin.run)})
+
+
+def _own_code(detectors: list[Detector]) -> list[str] | None:
+    """The detectors and finalizers a scan runs, by name (finalizers with their order), when every one is this
+    package's code; None when one is not (`_foreign`)."""
+    if _foreign(detectors):
         return None
+    finalizers = sorted(FINALIZERS, key=lambda f: (f.order, f.name))
     return [f"detector {d.name}" for d in detectors] + [f"finalizer {f.name} {f.order}" for f in finalizers]
 
 

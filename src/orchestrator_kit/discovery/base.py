@@ -144,6 +144,7 @@ class DetectContext:
         self.current_detector: str | None = None
         self.active: frozenset[str] | None = None  # the detectors this scan runs (None: all), for finalizers
         self.memo: ScanMemo | None = None  # findings of earlier scans' calls (`remembered`); None: run every call
+        self.foreign: frozenset[str] = frozenset()  # detectors whose code the memo's fingerprint does not cover
         # With the memo: each file read (path -> `read_outcome`) and each executable bit looked at, in this scan: all
         # that a scan's result depends on besides the listing (see `_unchanged`). None: not recorded.
         self.reads: dict[str, str] | None = None
@@ -227,9 +228,10 @@ class DetectContext:
         depend on), or, when an earlier
         scan made the same call, add what that call found instead (see `_memo`). `run` may only report through
         this context; what it reads besides `inputs` must not change its findings. A call during which the
-        recursion limit or a lack of memory decided a result (`limits.note_exhausted`) is not kept."""
+        recursion limit or a lack of memory decided a result (`limits.note_exhausted`) is not kept, nor is one of a
+        detector from outside the package (`foreign`: its code is not in the store's fingerprint)."""
         memo, name = self.memo, self.current_detector
-        if memo is None or name is None:
+        if memo is None or name is None or name in self.foreign:
             run()
             return
         key = call_key(name, inputs)
