@@ -28,19 +28,19 @@ serialized as `scan -f json` does (`model_dump_json(indent=2)`; before: `model_d
 `--calls-only` (with `--remember`) drops the last scan's record before each timed scan (`discovery._unchanged`), as
 after an edit: every remembered call is replayed and the rest runs.
 
-Measured 2026-12-07 12:43 UTC on 2 CPUs shared with another job (load 1.2-1.8), `--compare` with main at 526c016
-(before the memo; cold), 11 paired runs, CPU medians, ratios against the pooled baseline; after = b924fad. The same
-scan JSON cold, first and repeat on the six clones and the twelve evals samples, with and without
---include-fixtures. "Paired" is after/before per run:
+Measured 2026-12-07 13:15 UTC on 2 CPUs (load 0.4-1.0), `--compare` with main at 526c016 (before the memo; cold),
+11 paired runs, CPU medians, ratios against the pooled baseline; after = 8ec1f3c. The same scan JSON cold, first
+and repeat on the six clones and the twelve evals samples, with and without --include-fixtures. "Paired" is
+after/before per run:
 
 | repository | baseline | cold before | unchanged (--remember) | after an edit (--calls-only) | first (--empty-store) |
 |---|---|---|---|---|---|
-| hashicorp/terraform | 59 ms | 5.1 | 1.22 (paired 0.238) | 2.60 (0.498) | 5.95 (1.159) |
-| terraform-google-kubernetes-engine | 16 ms | 24.9 | 1.86 (0.075) | 3.92 (0.157) | 25.5 (1.044) |
-| terraform-aws-eks | 5 ms | 31.9 | 2.42 (0.076) | 4.28 (0.146) | 30.4 (1.050) |
-| terraform-aws-eks-blueprints | 8 ms | 28.7 | 2.52 (0.086) | 5.49 (0.194) | 28.8 (1.036) |
-| kube-prometheus | 7 ms | 38.6 | 2.52 (0.064) | 5.21 (0.150) | 39.3 (1.023) |
-| pallets/flask | 4 ms | 43.5 | 2.09 (0.049) | 4.50 (0.103) | 43.3 (1.016) |
+| hashicorp/terraform | 60 ms | 5.1 | 1.24 (paired 0.244) | 2.61 (0.523) | 6.01 (1.163) |
+| terraform-google-kubernetes-engine | 16 ms | 23.6 | 1.82 (0.076) | 3.78 (0.161) | 25.0 (1.060) |
+| terraform-aws-eks | 5 ms | 30.2 | 2.24 (0.070) | 4.11 (0.147) | 28.8 (1.039) |
+| terraform-aws-eks-blueprints | 8 ms | 28.4 | 2.65 (0.095) | 5.57 (0.204) | 31.3 (1.128) |
+| kube-prometheus | 7 ms | 38.0 | 2.34 (0.062) | 4.13 (0.128) | 36.6 (1.034) |
+| pallets/flask | 4 ms | 45.4 | 1.93 (0.042) | 4.48 (0.102) | 43.3 (1.044) |
 
 What a repeat scan of an unchanged folder does: list it, read and hash the files the record names, look at the
 executable bits it names, validate the recorded Inventory from JSON and read the git facts again. After an edit: list
