@@ -853,3 +853,21 @@ def test_an_infinite_or_nan_timeout_comes_back_as_it_was(tmp_path: Path) -> None
     assert timeouts(scan(root)) == ["inf", "nan"]  # nothing changed: the last scan's Inventory
     write_files(root, {"docs/runbooks/rollback.md": RUNBOOK + "\n4. Close the incident.\n"})
     assert timeouts(scan(root)) == ["inf", "nan"]  # another file changed: the workflow's call is replayed
+
+
+def test_another_installed_version_of_any_distribution_starts_an_empty_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parsers' own modules are fingerprinted by their files; what they import in turn (markdown-it's mdurl) only
+    # through the installed distributions' names, which carry their versions.
+    site = tmp_path / "site"
+    (site / "mdurl-0.1.2.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(site))
+    _memo.code_fingerprint.cache_clear()
+    try:
+        before = _memo.code_fingerprint()
+        (site / "mdurl-0.1.2.dist-info").rename(site / "mdurl-0.2.0.dist-info")
+        _memo.code_fingerprint.cache_clear()
+        assert _memo.code_fingerprint() != before
+    finally:
+        _memo.code_fingerprint.cache_clear()

@@ -85,9 +85,24 @@ def code_fingerprint() -> str:
             entries.append((f"<{module}>{origin}", info.st_size, info.st_mtime_ns))
         else:
             entries.append((f"<{module}>", 0, 0))
+    entries.extend((f"<installed>{name}", 0, 0) for name in installed_distributions())
     for entry in sorted(entries):
         digest.update(repr(entry).encode())
     return digest.hexdigest()
+
+
+def installed_distributions() -> list[str]:
+    """The names of the `*.dist-info` and `*.egg-info` folders on `sys.path` (a name carries its version:
+    `mdurl-0.1.2.dist-info`): what the parsers named in DEPENDENCIES import in turn (markdown-it's mdurl, PyYAML's
+    C loader, detect-secrets' plugins' libraries) changes with them, and listing those folders costs a directory
+    read each, not a walk through every installed file."""
+    names: set[str] = set()
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            for item in os.scandir(entry or "."):
+                if item.name.endswith((".dist-info", ".egg-info")):
+                    names.add(f"{entry}\x00{item.name}")
+    return sorted(names)
 
 
 def store_fingerprint() -> str:
