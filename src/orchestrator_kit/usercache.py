@@ -23,14 +23,19 @@ def cache_dir() -> Path:
     return Path(base) / "orchestrator-kit"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename, so that a reader (another server starting at
-    the same time) sees the old file or the new one, never half of one. Raises OSError."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write `content` (text as UTF-8, or bytes) to `path` through a temporary file `.<name>.*.tmp` (mode 0600) and a
+    rename, so that a reader (another server starting at the same time) sees the old file or the new one, never half
+    of one. Raises OSError."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        if isinstance(content, str):
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(content)
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

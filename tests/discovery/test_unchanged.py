@@ -136,7 +136,7 @@ def test_a_record_made_with_more_stack_headroom_is_not_reused(root: Path) -> Non
 def _options(root: Path) -> str:
     return _unchanged.options_key(only=None, include_fixtures=False, exclude=(),
                                   max_file_bytes=Workspace(root).max_file_bytes,
-                                  code=discovery_package._own_code(discovery_package.load_detectors()) or ())
+                                  code=discovery_package._code(discovery_package.load_detectors()))
 
 
 def _listing(root: Path) -> str:

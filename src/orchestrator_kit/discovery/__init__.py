@@ -71,11 +71,11 @@ def discover(
     memo = ScanMemo.load(workspace.root) if remember else None
     record_options = record_listing = ""
     exhausted_before = exhausted()
-    code = _own_code(detectors) if memo is not None else None
-    if memo is not None and code is not None:
+    foreign = _foreign(detectors) if memo is not None else frozenset()
+    if memo is not None and not foreign:
         # A folder where nothing the last scan looked at changed gets that scan's Inventory (`_unchanged`).
         record_options = options_key(only=only, include_fixtures=include_fixtures, exclude=exclude,
-                                     max_file_bytes=workspace.max_file_bytes, code=code)
+                                     max_file_bytes=workspace.max_file_bytes, code=_code(detectors))
         record_listing = listing_key(files, listing)
         reused = reuse(memo.record, workspace, options=record_options, listing=record_listing,
                        headroom=memo.headroom, preread=ctx.preread, progress=progress, total=len(files))
@@ -84,8 +84,7 @@ def discover(
             return reused
         ctx.reads = {}
     ctx.memo = memo
-    if memo is not None and code is None:
-        ctx.foreign = _foreign(detectors)
+    ctx.foreign = foreign
     for path, reason in listing.problems:
         ctx.findings.diagnostics.append(Diagnostic(path=path, reason=reason, severity="warning"))
 
@@ -147,11 +146,9 @@ def _foreign(detectors: list[Detector]) -> frozenset[str]:
     return frozenset(names | {fin.name for fin in FINALIZERS if not own(fin.run)})
 
 
-def _own_code(detectors: list[Detector]) -> list[str] | None:
-    """The detectors and finalizers a scan runs, by name (finalizers with their order), when every one is this
-    package's code; None when one is not (`_foreign`)."""
-    if _foreign(detectors):
-        return None
+def _code(detectors: list[Detector]) -> list[str]:
+    """The detectors and finalizers a scan runs, by name (finalizers with their order): part of what its record
+    depends on (`_unchanged.options_key`)."""
     finalizers = sorted(FINALIZERS, key=lambda f: (f.order, f.name))
     return [f"detector {d.name}" for d in detectors] + [f"finalizer {f.name} {f.order}" for f in finalizers]
 

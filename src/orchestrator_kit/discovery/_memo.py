@@ -40,7 +40,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from functools import lru_cache
@@ -48,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..repo import FileText
-from ..usercache import cache_dir
+from ..usercache import cache_dir, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -280,15 +279,8 @@ def _write_store(path: Path, entries: dict[bytes, bytes]) -> None:
         log.debug("scan memo %s not written: %d bytes, over the %d-byte limit", path, len(data), MAX_STORE_BYTES)
         path.unlink(missing_ok=True)
         return
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # private: write_atomically's own mkdir is not
+    write_atomically(path, data)  # its temporary files (`.<name>.*.tmp`) are what `_prune` removes when left
 
 
 def _prune(folder: Path) -> None:

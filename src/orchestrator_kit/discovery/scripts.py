@@ -195,16 +195,11 @@ def _not_runnable(ctx: DetectContext, path: str, lines: list[str], shebang: str 
     stem = name.rsplit(".", 1)[0]
     if ("complet" in name and _COMPLETION_NAME.search(stem)) or (name.startswith("_") and not shebang):
         return True
-    if shebang is not None or _executable(ctx, path):
+    if shebang is not None or ctx.executable(path):
         return False
     if not in_script_dir(path):
         return True
     return bool(_LIBRARY_NAME.match(name) or not LIBRARY_DIRS.isdisjoint(parts[:-1]) or _only_definitions(lines))
-
-
-def _executable(ctx: DetectContext, path: str) -> bool:
-    """The executable bit of the file as checked out (a stat; nothing is run)."""
-    return ctx.executable(path)
 
 
 _DEFINITION = re.compile(
