@@ -165,6 +165,25 @@ def test_library_entry_points_run_no_repository_program(hostile):
     assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
 
 
+def test_a_repeat_scan_answered_from_the_scan_record_runs_no_repository_program(hostile, tmp_path, monkeypatch):
+    """The scan record's check (`discovery._unchanged.reuse`) reads files, stats executable bits and asks git for
+    HEAD (`git_info`) without any detector running: none of it may start what the repository's config plants."""
+    import orchestrator_kit.discovery as discovery
+    from orchestrator_kit.service import scan
+
+    root, markers, names = hostile
+    monkeypatch.setenv("ORCHESTRATOR_KIT_CACHE_DIR", str(tmp_path / "cache"))
+    first = scan(root)
+
+    def detectors_ran(*args, **kwargs):
+        raise AssertionError("the record was not reused: detectors ran")
+
+    monkeypatch.setattr(discovery, "_read_all", detectors_ran)
+    again = scan(root)  # answered from the record (it would raise otherwise)
+    assert again.git is not None and again.git == first.git and again.pipelines == first.pipelines
+    assert ran(markers) == [], f"repository programs ran: {ran(markers)} (of {len(names)} planted)"
+
+
 def _stage_without_filters(root: Path, name: str, text: str) -> None:
     """Put `text` in the index as `name` without running anything planted (no clean filter, fsmonitor or hook)."""
     quiet = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-C", str(root)]
